@@ -1,0 +1,34 @@
+/* Errors as values: every fallible function takes berth_error_t *err last. */
+#ifndef BERTH_BASE_ERROR_H
+#define BERTH_BASE_ERROR_H
+
+#include <errno.h>
+#include <stdarg.h>
+
+struct berth_error_s {
+  int errnum;   /* errno captured when the error was made, 0 if none */
+  char *msg;    /* full message, context first: "create container x: mount proc: ..." */
+};
+typedef struct berth_error_s *berth_error_t;
+
+#define BERTH_WUR __attribute__((warn_unused_result))
+#define BERTH_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Make an error with an errno value (0: none). Returns -1 (always < 0). */
+int berth_error_make(berth_error_t *err, int errnum, const char *fmt, ...) BERTH_PRINTF(3, 4);
+int berth_error_makev(berth_error_t *err, int errnum, const char *fmt, va_list ap) BERTH_PRINTF(3, 0);
+/* Prefix context to an existing error: "<context>: <old message>". Returns -1. */
+int berth_error_wrap(berth_error_t *err, const char *fmt, ...) BERTH_PRINTF(2, 3);
+void berth_error_release(berth_error_t *err);
+/* Take the message out, leaving *err NULL (caller frees). */
+char *berth_error_steal_msg(berth_error_t *err);
+
+/* errno is captured before the arguments are evaluated */
+#define BERTH_ERR_ERRNO(err, ...) \
+  ({ int berth_saved_errno_ = errno; berth_error_make((err), berth_saved_errno_, __VA_ARGS__); })
+#define BERTH_ERR(err, ...) berth_error_make((err), 0, __VA_ARGS__)
+
+static inline void berth_cleanup_error(berth_error_t *e) { berth_error_release(e); }
+#define cleanup_error __attribute__((cleanup(berth_cleanup_error)))
+
+#endif

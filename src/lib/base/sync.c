@@ -1,0 +1,161 @@
+#include "base/sync.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+
+struct wire_hdr {
+  uint32_t type;
+  int32_t value;
+  uint32_t len;
+};
+
+int berth_sync_pair(int fds[2], berth_error_t *err)
+{
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    return BERTH_ERR_ERRNO(err, "socketpair");
+  return 0;
+}
+
+static int send_with_fd(int sock, struct iovec *iov, int niov, int fd)
+{
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) niov };
+  if (fd >= 0) {
+    memset(&u, 0, sizeof u);
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof u.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t r;
+  do
+    r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : 0;
+}
+
+int berth_sync_send(int sock, uint32_t type, int32_t value, const void *data, size_t len, int fd,
+                    berth_error_t *err)
+{
+  if (len > BERTH_SYNC_MAX_DATA)
+    len = BERTH_SYNC_MAX_DATA;
+  struct wire_hdr h = { type, value, (uint32_t) len };
+  struct iovec iov[2] = { { &h, sizeof h }, { (void *) data, len } };
+  if (send_with_fd(sock, iov, len ? 2 : 1, fd) < 0)
+    return BERTH_ERR_ERRNO(err, "send sync message");
+  return 0;
+}
+
+static int recv_with_fd(int sock, struct iovec *iov, int niov, int *fd)
+{
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) niov, .msg_control = u.buf,
+                       .msg_controllen = sizeof u.buf };
+  ssize_t r;
+  do
+    r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (fd)
+    *fd = -1;
+  if (r < 0)
+    return -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int got;
+      memcpy(&got, CMSG_DATA(c), sizeof(int));
+      if (fd)
+        *fd = got;
+      else
+        close(got);
+    }
+  }
+  return (int) r;
+}
+
+int berth_sync_recv(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err)
+{
+  struct wire_hdr h;
+  struct iovec iov[2] = { { &h, sizeof h }, { msg->data, BERTH_SYNC_MAX_DATA } };
+  int r = recv_with_fd(sock, iov, 2, fd);
+  if (r < 0)
+    return BERTH_ERR_ERRNO(err, "receive sync message");
+  if (r == 0)
+    return BERTH_ERR(err, "container process exited before completing setup");
+  if ((size_t) r < sizeof h || h.len > BERTH_SYNC_MAX_DATA || (size_t) r != sizeof h + h.len)
+    return BERTH_ERR(err, "malformed sync message");
+  msg->type = h.type;
+  msg->value = h.value;
+  msg->len = h.len;
+  msg->data[h.len] = '\0';
+  if (h.type == BERTH_SYNC_ERROR) {
+    if (fd && *fd >= 0) {
+      close(*fd);
+      *fd = -1;
+    }
+    /* the child's message is complete already (errno text included) */
+    return berth_error_make(err, 0, "%s", msg->data);
+  }
+  return 0;
+}
+
+int berth_sync_expect(int sock, uint32_t type, struct berth_sync_msg *msg, int *fd, berth_error_t *err)
+{
+  if (berth_sync_recv(sock, msg, fd, err) < 0)
+    return -1;
+  if (msg->type != type) {
+    if (fd && *fd >= 0) {
+      close(*fd);
+      *fd = -1;
+    }
+    return BERTH_ERR(err, "unexpected sync message %#x (wanted %#x)", msg->type, type);
+  }
+  return 0;
+}
+
+void berth_sync_send_error(int sock, berth_error_t *err)
+{
+  if (err == NULL || *err == NULL)
+    return;
+  berth_error_t ignored = NULL;
+  const char *m = (*err)->msg;
+  if (berth_sync_send(sock, BERTH_SYNC_ERROR, (*err)->errnum, m, strlen(m), -1, &ignored) < 0)
+    berth_error_release(&ignored);
+  berth_error_release(err);
+}
+
+int berth_send_fd(int sock, int fd, const char *payload, berth_error_t *err)
+{
+  const char *p = payload ? payload : "";
+  struct iovec iov = { (void *) p, strlen(p) + 1 };
+  if (send_with_fd(sock, &iov, 1, fd) < 0)
+    return BERTH_ERR_ERRNO(err, "send fd over socket");
+  return 0;
+}
+
+int berth_recv_fd(int sock, berth_error_t *err)
+{
+  char buf[256];
+  struct iovec iov = { buf, sizeof buf };
+  int fd = -1;
+  int r = recv_with_fd(sock, &iov, 1, &fd);
+  if (r < 0)
+    return BERTH_ERR_ERRNO(err, "receive fd");
+  if (fd < 0)
+    return BERTH_ERR(err, "receive fd: no descriptor in message");
+  return fd;
+}

@@ -1,0 +1,54 @@
+/* Mount options (pure parser) and the container's filesystem setup.
+ *
+ * berth_mount_opts_parse turns runtime-spec mount options into mount(2) flags, propagation,
+ * mount_setattr(2) recursive attributes and the fs-specific data string. */
+#ifndef BERTH_LINUX_MOUNT_H
+#define BERTH_LINUX_MOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "oci/spec.h"
+
+struct berth_mount_opts {
+  unsigned long flags;        /* MS_* to set (MS_BIND, MS_REC, MS_RDONLY, MS_NOSUID, ...) */
+  unsigned long clear;        /* MS_* explicitly cleared ("rw", "suid", "dev", "exec", ...) */
+  unsigned long propagation;  /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) or 0 */
+  uint64_t attr_set;          /* MOUNT_ATTR_* applied recursively (rro, rnosuid, ...) */
+  uint64_t attr_clr;
+  bool recursive_attrs;       /* attr_set/attr_clr given: mount_setattr(AT_RECURSIVE) */
+  bool idmap, ridmap;         /* idmapped bind mount (recursive for ridmap) */
+  bool tmpcopyup;             /* copy the underlying dir into a new tmpfs */
+  char *data;                 /* remaining options joined by ',' (may be NULL) */
+};
+
+int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
+                           berth_error_t *err) BERTH_WUR;
+void berth_mount_opts_release(struct berth_mount_opts *o);
+
+/* Everything the container's filesystem setup needs. Runs in the container process,
+ * inside its new mount namespace, before and after pivot_root. */
+struct berth_rootfs_ctx {
+  const berth_spec_t *spec;
+  const char *rootfs;         /* absolute, symlinks resolved */
+  bool in_userns;             /* new user namespace: devices are bind-mounted, not mknod'ed */
+  bool no_pivot;              /* --no-pivot: MS_MOVE + chroot */
+  int console_fd;             /* pty slave to bind on /dev/console, or -1 */
+  int rootfs_fd;              /* filled by prepare: O_PATH fd of the rootfs mount */
+};
+
+/* Before pivot: propagation of /, bind rootfs, spec mounts in order, /dev devices and
+ * links, /dev/console. */
+int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+/* pivot_root into the rootfs (or move+chroot) and detach the old root. */
+int berth_rootfs_pivot(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+/* After pivot: masked and read-only paths, readonly root, rootfsPropagation. */
+int berth_rootfs_finalize(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+void berth_rootfs_ctx_release(struct berth_rootfs_ctx *ctx);
+
+/* Is the fd on a procfs? (CVE-2019-16884: check before writing through /proc) */
+int berth_fd_is_procfs(int fd, berth_error_t *err) BERTH_WUR;
+
+#endif

@@ -1,0 +1,117 @@
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strbuf.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "json/json.h"
+
+static int fail_with_errno(berth_error_t *err)
+{
+  errno = ENOENT;
+  return BERTH_ERR_ERRNO(err, "open `%s`", "x");
+}
+
+static void test_error_wrap(void **state)
+{
+  berth_error_t err = NULL;
+  assert_int_equal(fail_with_errno(&err), -1);
+  assert_int_equal(err->errnum, ENOENT);
+  berth_error_wrap(&err, "create container %s", "abc");
+  assert_string_equal(err->msg, "create container abc: open `x`: No such file or directory");
+  berth_error_release(&err);
+  assert_null(err);
+}
+
+static void test_parse_numbers(void **state)
+{
+  int64_t i;
+  uint64_t u;
+  assert_int_equal(berth_parse_i64("-12", &i), 0);
+  assert_int_equal(i, -12);
+  assert_true(berth_parse_i64("12x", &i) < 0);
+  assert_true(berth_parse_i64("", &i) < 0);
+  assert_true(berth_parse_u64("-1", &u) < 0);
+  assert_true(berth_parse_u64("99999999999999999999999", &u) < 0);
+  assert_int_equal(berth_parse_u64("18446744073709551615", &u), 0);
+}
+
+static void test_container_id(void **state)
+{
+  assert_true(berth_container_id_valid("abc-1.2_x"));
+  assert_false(berth_container_id_valid(""));
+  assert_false(berth_container_id_valid("../x"));
+  assert_false(berth_container_id_valid("a/b"));
+  assert_false(berth_container_id_valid("-a"));
+  assert_false(berth_container_id_valid("a..b"));
+}
+
+static void test_strbuf_json(void **state)
+{
+  cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
+  berth_strbuf_append_json_string(&b, "a\"b\\\n\x01");
+  assert_string_equal(b.buf, "\"a\\\"b\\\\\\n\\u0001\"");
+}
+
+static void test_json_paths(void **state)
+{
+  berth_error_t err = NULL;
+  const char *text = "{\"process\":{\"user\":{\"uid\":-1}}}";
+  json_t *doc = berth_json_parse(text, strlen(text), "config.json", &err);
+  unit_assert_no_error(&err);
+  struct berth_jctx c;
+  berth_jctx_init(&c, "config.json");
+  berth_jctx_push_key(&c, "process");
+  berth_jctx_push_key(&c, "user");
+  uint32_t uid;
+  json_t *user = json_object_get(json_object_get(doc, "process"), "user");
+  assert_int_equal(berth_json_get_u32(&c, user, "uid", &uid, &err), -1);
+  unit_assert_error_contains(&err, "config.json: process.user.uid: -1 is out of range");
+  json_decref(doc);
+
+  assert_null(berth_json_parse("{\"a\":\n  tru}", 12, "config.json", &err));
+  unit_assert_error_contains(&err, "config.json:2:");
+}
+
+static void test_mkdir_in_root_stays_inside(void **state)
+{
+  cleanup_free char *dir = unit_mkdtemp();
+  cleanup_free char *root = xasprintf("%s/root", dir);
+  cleanup_free char *outside = xasprintf("%s/outside", dir);
+  assert_int_equal(mkdir(root, 0755), 0);
+  assert_int_equal(mkdir(outside, 0755), 0);
+  cleanup_free char *link = xasprintf("%s/escape", root);
+  assert_int_equal(symlink("../outside", link), 0);
+  cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  berth_error_t err = NULL;
+  int fd = berth_mkdir_p_in_root(rootfd, "/escape/x/y", 0755, &err);
+  unit_assert_no_error(&err);
+  close(fd);
+  /* "../outside" resolved against the root is /outside inside the root, never dir/outside */
+  cleanup_free char *inside = xasprintf("%s/outside/x/y", root);
+  cleanup_free char *leaked = xasprintf("%s/outside/x", dir);
+  struct stat st;
+  assert_int_equal(stat(inside, &st), 0);
+  assert_int_equal(stat(leaked, &st), -1);
+  unit_rm_rf(dir);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_error_wrap),
+    cmocka_unit_test(test_parse_numbers),
+    cmocka_unit_test(test_container_id),
+    cmocka_unit_test(test_strbuf_json),
+    cmocka_unit_test(test_json_paths),
+    cmocka_unit_test(test_mkdir_in_root_stays_inside),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
