@@ -1,0 +1,27 @@
+/* SHA-256 (FIPS 180-4), small and dependency-free so the runtime stays a small static
+ * binary; the engine uses OpenSSL for bulk digests. */
+#ifndef BERTH_BASE_SHA256_H
+#define BERTH_BASE_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BERTH_SHA256_LEN 32
+#define BERTH_SHA256_HEX_LEN 64
+
+struct berth_sha256_ctx {
+  uint32_t h[8];
+  uint64_t total;        /* bytes hashed so far */
+  uint8_t block[64];
+  size_t used;           /* bytes pending in block */
+};
+
+void berth_sha256_init(struct berth_sha256_ctx *c);
+void berth_sha256_update(struct berth_sha256_ctx *c, const void *data, size_t len);
+void berth_sha256_final(struct berth_sha256_ctx *c, uint8_t out[BERTH_SHA256_LEN]);
+/* one-shot */
+void berth_sha256(const void *data, size_t len, uint8_t out[BERTH_SHA256_LEN]);
+/* lower-case hex of a digest into hex[65] (NUL-terminated); returns hex */
+char *berth_sha256_hex(const uint8_t digest[BERTH_SHA256_LEN], char hex[BERTH_SHA256_HEX_LEN + 1]);
+
+#endif
