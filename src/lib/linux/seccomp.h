@@ -25,8 +25,14 @@ int berth_seccomp_compile(const struct berth_spec_seccomp *sc, const char *cache
 int berth_seccomp_load(const struct berth_seccomp_prog *p, int *listener_fd, berth_error_t *err) BERTH_WUR;
 void berth_seccomp_prog_free(struct berth_seccomp_prog *p);
 
-/* Send the listener fd and the container process state (JSON) to listenerPath. */
-int berth_seccomp_send_listener(const char *listener_path, int listener_fd, const char *state_json,
+/* The runtime-spec "containerProcessState" for a seccomp agent, built from the container
+ * state JSON (ociVersion and pid are taken from it): {ociVersion, fds: ["seccompFd"], pid,
+ * metadata (omitted when NULL), state}. Returns a malloc'd compact JSON string. */
+char *berth_seccomp_process_state(const char *state_json, const char *metadata, berth_error_t *err) BERTH_WUR;
+/* Connect to sc->listener_path (a unix stream socket) and send the listener fd with
+ * SCM_RIGHTS and the containerProcessState (built from state_json and
+ * sc->listener_metadata) as the payload. */
+int berth_seccomp_send_listener(const struct berth_spec_seccomp *sc, int listener_fd, const char *state_json,
                                 berth_error_t *err) BERTH_WUR;
 
 #endif
