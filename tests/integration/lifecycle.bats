@@ -1,0 +1,231 @@
+#!/usr/bin/env bats
+# The OCI lifecycle: create/start/state/kill/delete/run and the state JSON at each step.
+
+load helpers
+
+@test "lifecycle: state is created, then running, then stopped" {
+  set_args /probe signal-wait
+  ct_create
+  run runtime state "$ID"
+  assert_success_out
+  [ "$(jq -r .status <<<"$output")" = created ]
+  [ "$(jq -r .id <<<"$output")" = "$ID" ]
+  [ "$(jq -r .bundle <<<"$output")" = "$BUNDLE" ]
+  [[ $(jq -r .ociVersion <<<"$output") =~ ^1\. ]]
+  local pid
+  pid=$(jq -r .pid <<<"$output")
+  [ "$pid" -gt 0 ]
+  [ -d "/proc/$pid" ]
+  # the user program has not run yet
+  [ ! -s "$CT_OUT" ]
+
+  runtime start "$ID"
+  wait_output ready
+  [ "$(ct_state)" = running ]
+  [ "$(ct_pid)" = "$pid" ]
+
+  runtime kill "$ID" TERM
+  wait_status stopped
+  run runtime state "$ID"
+  assert_success_out
+  [ "$(jq -r .status <<<"$output")" = stopped ]
+  runtime delete "$ID"
+  run runtime state "$ID"
+  assert_failure_out
+}
+
+@test "lifecycle: state carries the config's annotations" {
+  set_args /probe sleep inf
+  update_config '.annotations = {"org.berth.test": "yes", "b": "2"}'
+  ct_create
+  run runtime state "$ID"
+  [ "$(jq -r '.annotations["org.berth.test"]' <<<"$output")" = yes ]
+  [ "$(jq -r '.annotations.b' <<<"$output")" = 2 ]
+}
+
+@test "lifecycle: start of a running or stopped container fails without effect" {
+  set_args /probe exit 0
+  ct_create
+  runtime start "$ID"
+  wait_status stopped
+  run runtime start "$ID"
+  assert_failure_out
+  [ "$(ct_state)" = stopped ]
+}
+
+@test "lifecycle: start of an unknown container fails" {
+  run runtime start no-such-container
+  assert_failure_out
+}
+
+@test "lifecycle: run returns the exit status of the container process" {
+  set_args /probe exit 7
+  run runtime run --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 7 ]
+  # the container is gone after run (no --keep)
+  run runtime state "$ID"
+  assert_failure_out
+  assert_nothing_left
+}
+
+@test "lifecycle: run exits 0 and prints the container's output" {
+  set_args /probe ids
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv pid 1
+  assert_kv uid 0
+}
+
+@test "lifecycle: run exits 128+N when the container is killed by signal N" {
+  set_args /probe sleep inf
+  runtime run --bundle "$BUNDLE" "$ID" </dev/null >"$CT_OUT" 2>"$CT_ERR" &
+  local rpid=$!
+  wait_status running
+  runtime kill "$ID" KILL
+  local rc=0
+  wait "$rpid" || rc=$?
+  [ "$rc" -eq 137 ] || { echo "run exited $rc, expected 137"; cat "$CT_ERR"; false; }
+}
+
+@test "lifecycle: run --keep leaves the stopped container for state and delete" {
+  set_args /probe exit 3
+  run runtime run --keep --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 3 ]
+  [ "$(ct_state)" = stopped ]
+  runtime delete "$ID"
+  assert_nothing_left
+}
+
+@test "lifecycle: run --detach returns while the container runs" {
+  set_args /probe signal-wait
+  ct_run_detached
+  wait_output ready
+  [ "$(ct_state)" = running ]
+  runtime kill "$ID" TERM
+  wait_status stopped
+  runtime delete "$ID"
+  assert_nothing_left
+}
+
+@test "lifecycle: --pid-file holds the container's pid after create and run --detach" {
+  set_args /probe sleep inf
+  ct_create --pid-file "$BATS_TEST_TMPDIR/pid"
+  [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$(ct_pid)" ]
+  runtime delete --force "$ID"
+  ct_run_detached --pid-file "$BATS_TEST_TMPDIR/pid2"
+  [ "$(cat "$BATS_TEST_TMPDIR/pid2")" = "$(ct_pid)" ]
+}
+
+@test "lifecycle: kill by name, SIG name and number reaches the process" {
+  set_args /probe signal-wait
+  ct_run_detached
+  wait_output ready
+  runtime kill "$ID" USR1
+  wait_output 'signal=10'
+  runtime kill "$ID" SIGUSR2
+  wait_output 'signal=12'
+  runtime kill "$ID" 1
+  wait_output 'signal=1$'
+  [ "$(ct_state)" = running ]
+  runtime kill "$ID"
+  wait_output 'signal=15'
+  wait_status stopped
+}
+
+@test "lifecycle: kill of a created container delivers the signal" {
+  set_args /probe sleep inf
+  ct_create
+  runtime kill "$ID" KILL
+  wait_status stopped
+}
+
+@test "lifecycle: kill with an unknown signal fails without effect" {
+  set_args /probe signal-wait
+  ct_run_detached
+  wait_output ready
+  run runtime kill "$ID" SIGNOPE
+  assert_failure_out
+  run runtime kill "$ID" 999
+  assert_failure_out
+  [ "$(ct_state)" = running ]
+}
+
+@test "lifecycle: kill of a stopped container fails" {
+  set_args /probe exit 0
+  ct_create
+  runtime start "$ID"
+  wait_status stopped
+  run runtime kill "$ID" KILL
+  assert_failure_out
+}
+
+@test "lifecycle: kill --all signals every process of the container" {
+  set_args /bin/sh -c '/probe sleep inf & /probe sleep inf & wait'
+  ct_run_detached
+  wait_until 10 sh -c "[ \$(pgrep -c -P $(ct_pid)) -ge 2 ]"
+  runtime kill --all "$ID" KILL
+  wait_status stopped
+  runtime delete "$ID"
+  assert_nothing_left
+}
+
+@test "lifecycle: delete of a running container fails without --force" {
+  set_args /probe sleep inf
+  ct_run_detached
+  run runtime delete "$ID"
+  assert_failure_out
+  [ "$(ct_state)" = running ]
+}
+
+@test "lifecycle: delete of a created container fails without --force" {
+  requires_berth "runtime-spec: deleting a container that is not stopped MUST fail; runc deletes created ones"
+  set_args /probe sleep inf
+  ct_create
+  run runtime delete "$ID"
+  assert_failure_out
+  [ "$(ct_state)" = created ]
+}
+
+@test "lifecycle: delete --force removes a running container and its processes" {
+  set_args /probe sleep inf
+  ct_run_detached
+  local pid
+  pid=$(ct_pid)
+  runtime delete --force "$ID"
+  run runtime state "$ID"
+  assert_failure_out
+  wait_until 5 sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
+  assert_nothing_left
+}
+
+@test "lifecycle: delete --force of a created container" {
+  set_args /probe sleep inf
+  ct_create
+  runtime delete --force "$ID"
+  assert_nothing_left
+}
+
+@test "lifecycle: delete of an unknown container fails; delete --force succeeds" {
+  run runtime delete no-such-container
+  assert_failure_out
+  run runtime delete --force no-such-container
+  assert_success_out
+}
+
+@test "lifecycle: two containers from one bundle live side by side" {
+  set_args /probe sleep inf
+  ct_create
+  runtime create --bundle "$BUNDLE" "$ID-b" </dev/null >/dev/null 2>&1
+  run runtime list -q
+  [ "${#lines[@]}" -eq 2 ]
+  [ "$(ct_pid)" != "$(ct_pid "$ID-b")" ]
+}
+
+@test "lifecycle: create, start and delete leave nothing behind" {
+  set_args /probe exit 0
+  ct_create
+  runtime start "$ID"
+  wait_status stopped
+  runtime delete "$ID"
+  assert_nothing_left
+}
