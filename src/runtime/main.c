@@ -1,9 +1,163 @@
+/* berth-runtime: an OCI runtime with runc's command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(int argc, char **argv)
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "cli.h"
+#include "linux/selfexe.h"
+#include "runtime/container.h"
+
+struct command {
+  const char *name;
+  cmd_fn fn;
+  bool enters_container;  /* re-exec protected first (CVE-2019-5736) */
+  bool uses_cgroups;
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  { "create", cmd_create, true, true, "create a container (its process waits for `start`)" },
+  { "start", cmd_start, false, false, "start the user process of a created container" },
+  { "run", cmd_run, true, true, "create and start a container, wait for it, delete it" },
+  { "state", cmd_state, false, false, "print the state of a container as JSON" },
+  { "kill", cmd_kill, false, false, "send a signal to a container's init (or every process)" },
+  { "delete", cmd_delete, false, false, "delete a stopped container (or any, with --force)" },
+  { "list", cmd_list, false, false, "list containers" },
+  { "spec", cmd_spec, false, false, "write a default config.json" },
+  { "features", cmd_features, false, false, "print what this runtime supports as JSON" },
+};
+
+static void print_version(void)
 {
-  (void) argc;
-  (void) argv;
-  puts("berth-runtime");
+  const struct scmp_version *v = seccomp_version();
+  printf("berth-runtime version %s\nspec: %s\nlibseccomp: %u.%u.%u\n", BERTH_VERSION, BERTH_OCI_SPEC_VERSION,
+         v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
+}
+
+static void print_usage(void)
+{
+  printf("usage: berth-runtime [global options] <command> [options] [arguments]\n\n"
+         "An OCI runtime (runtime-spec %s) with runc's command line.\n\ncommands:\n",
+         BERTH_OCI_SPEC_VERSION);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(commands); i++)
+    printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+  printf("\nglobal options:\n"
+         "  --root DIR                   state directory (default /run/berth)\n"
+         "  --log FILE                   log file (default stderr)\n"
+         "  --log-format text|json       log format\n"
+         "  --debug                      debug logging\n"
+         "  --systemd-cgroup             use the systemd cgroup manager\n"
+         "  --cgroup-manager MANAGER     cgroupfs, systemd or disabled\n"
+         "  --rootless auto|true|false   rootless mode\n"
+         "  -v, --version                print the version\n"
+         "  -h, --help                   this help; `<command> --help` for a command\n");
+}
+
+static int setup_logging(struct globals *g, berth_error_t *err)
+{
+  enum berth_log_format fmt = BERTH_LOG_FORMAT_TEXT;
+  if (g->log_format && strcmp(g->log_format, "json") == 0)
+    fmt = BERTH_LOG_FORMAT_JSON;
+  else if (g->log_format && strcmp(g->log_format, "text") != 0)
+    return BERTH_ERR(err, "--log-format: expected text or json, got `%s`", g->log_format);
+  int fd = -1;
+  if (g->log && *g->log) {
+    fd = open(g->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return BERTH_ERR_ERRNO(err, "open log file `%s`", g->log);
+  }
+  berth_log_configure(fd, fmt, g->debug ? BERTH_LOG_DEBUG : BERTH_LOG_WARN);
   return 0;
+}
+
+static int check_globals(struct globals *g, const struct command *c, berth_error_t *err)
+{
+  if (g->rootless && strcmp(g->rootless, "auto") && strcmp(g->rootless, "true") && strcmp(g->rootless, "false"))
+    return BERTH_ERR(err, "--rootless: expected auto, true or false, got `%s`", g->rootless);
+  const char *mgr = g->cgroup_manager;
+  if (mgr && strcmp(mgr, "cgroupfs") && strcmp(mgr, "systemd") && strcmp(mgr, "disabled"))
+    return BERTH_ERR(err, "--cgroup-manager: expected cgroupfs, systemd or disabled, got `%s`", mgr);
+  bool systemd = g->systemd_cgroup || (mgr && strcmp(mgr, "systemd") == 0);
+  if (systemd && c->uses_cgroups && access("/run/systemd/system", F_OK) < 0)
+    return BERTH_ERR(err, "the systemd cgroup manager needs systemd running as init on this host "
+                          "(no /run/systemd/system); use --cgroup-manager cgroupfs");
+  return 0;
+}
+
+static int dispatch(struct globals *g, int argc, char **argv, int idx, berth_error_t *err)
+{
+  if (idx >= argc) {
+    print_usage();
+    return 1;
+  }
+  const char *name = argv[idx];
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(commands); i++) {
+    const struct command *c = &commands[i];
+    if (strcmp(c->name, name) != 0)
+      continue;
+    if (check_globals(g, c, err) < 0)
+      return -1;
+    if (c->enters_container && !berth_selfexe_is_protected() && berth_selfexe_reexec(g->argv, g->envp, err) < 0)
+      return -1;
+    return c->fn(g, argc - idx, argv + idx, err);
+  }
+  return BERTH_ERR(err, "unknown command `%s` (see --help)", name);
+}
+
+static void report_error(struct globals *g, berth_error_t *err)
+{
+  if (berth_log_get_fd() >= 0)
+    berth_log_error("%s", (*err)->msg);
+  fprintf(stderr, "berth-runtime: %s\n", (*err)->msg);
+  berth_error_release(err);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+  struct globals g = { .argv = argv, .envp = envp };
+  bool help = false, version = false;
+  const char *criu = NULL; /* accepted for runc compatibility; checkpoint needs CRIU */
+  const struct cli_opt opts[] = {
+    { "root", 0, CLI_STRING, &g.root, "DIR", "" },
+    { "log", 0, CLI_STRING, &g.log, "FILE", "" },
+    { "log-format", 0, CLI_STRING, &g.log_format, "FORMAT", "" },
+    { "debug", 0, CLI_BOOL, &g.debug, NULL, "" },
+    { "systemd-cgroup", 0, CLI_BOOL, &g.systemd_cgroup, NULL, "" },
+    { "cgroup-manager", 0, CLI_STRING, &g.cgroup_manager, "MANAGER", "" },
+    { "rootless", 0, CLI_STRING, &g.rootless, "MODE", "" },
+    { "criu", 0, CLI_STRING, &criu, "PATH", "" },
+    { "version", 'v', CLI_BOOL, &version, NULL, "" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
+  berth_log_set_prefix("berth-runtime");
+  berth_error_t err = NULL;
+  int idx = 1;
+  if (cli_parse("berth-runtime", argc, argv, &idx, opts, &help, &err) < 0 || setup_logging(&g, &err) < 0) {
+    report_error(&g, &err);
+    return 1;
+  }
+  if (version) {
+    print_version();
+    return 0;
+  }
+  if (help && idx >= argc) {
+    print_usage();
+    return 0;
+  }
+  cleanup_free char *default_root = NULL;
+  if (g.root == NULL)
+    g.root = default_root = berth_default_root();
+  int r = dispatch(&g, argc, argv, idx, &err);
+  if (r < 0) {
+    report_error(&g, &err);
+    return 1;
+  }
+  return r;
 }

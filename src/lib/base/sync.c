@@ -89,13 +89,21 @@ static int recv_with_fd(int sock, struct iovec *iov, int niov, int *fd)
 
 int berth_sync_recv(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err)
 {
+  int r = berth_sync_recv_or_eof(sock, msg, fd, err);
+  if (r == 1)
+    return BERTH_ERR(err, "container process exited before completing setup");
+  return r;
+}
+
+int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err)
+{
   struct wire_hdr h;
   struct iovec iov[2] = { { &h, sizeof h }, { msg->data, BERTH_SYNC_MAX_DATA } };
   int r = recv_with_fd(sock, iov, 2, fd);
   if (r < 0)
     return BERTH_ERR_ERRNO(err, "receive sync message");
   if (r == 0)
-    return BERTH_ERR(err, "container process exited before completing setup");
+    return 1;
   if ((size_t) r < sizeof h || h.len > BERTH_SYNC_MAX_DATA || (size_t) r != sizeof h + h.len)
     return BERTH_ERR(err, "malformed sync message");
   msg->type = h.type;

@@ -27,6 +27,8 @@ int berth_sync_send(int sock, uint32_t type, int32_t value, const void *data, si
 /* receive one message; *fd (if non-NULL) gets a passed fd or -1. A peer that closed
  * without a message is an error ("peer exited"). An ERROR message becomes *err. */
 int berth_sync_recv(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err) BERTH_WUR;
+/* like berth_sync_recv, but the peer closing is not an error: returns 1 */
+int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err) BERTH_WUR;
 /* receive and require a given type */
 int berth_sync_expect(int sock, uint32_t type, struct berth_sync_msg *msg, int *fd, berth_error_t *err) BERTH_WUR;
 /* child side: report an error (consumes it); best effort */

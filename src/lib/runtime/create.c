@@ -1,0 +1,453 @@
+#include "runtime/create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "base/sync.h"
+#include "base/xalloc.h"
+#include "json/json.h"
+#include "linux/namespaces.h"
+#include "linux/process.h"
+#include "oci/spec.h"
+#include "runtime/hooks.h"
+#include "runtime/init.h"
+#include "runtime/internal.h"
+#include "runtime/proto.h"
+
+/* State that the parent side of create accumulates and must undo on failure. */
+struct create_state {
+  const struct berth_create_opts *o;
+  berth_spec_t *spec;
+  char *bundle;
+  char *rootfs;
+  char *dir;              /* state dir, removed on failure */
+  bool dir_made;
+  int ns_fds[BERTH_NS__COUNT];
+  int console_sock;
+  int start_fd;
+  int sync[2];
+  pid_t pid;
+  int pidfd;
+  pid_t intermediate;
+  int console_master;
+  struct berth_seccomp_prog *seccomp;
+  struct berth_container *c;
+};
+
+static void create_state_release(struct create_state *s, bool failed)
+{
+  if (failed && s->pidfd >= 0)
+    syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+  else if (failed && s->pid > 0)
+    kill(s->pid, SIGKILL);
+  if (failed && s->pid > 0)
+    waitpid(s->pid, NULL, __WALL);
+  if (s->intermediate > 0)
+    waitpid(s->intermediate, NULL, __WALL);
+  if (failed && s->dir_made) {
+    berth_error_t e = NULL;
+    if (berth_rm_rf(s->dir, &e) < 0) {
+      berth_log_warn("cleanup: %s", e->msg);
+      berth_error_release(&e);
+    }
+  }
+  berth_ns_close_all(s->ns_fds);
+  for (int i = 0; i < 2; i++)
+    if (s->sync[i] >= 0)
+      close(s->sync[i]);
+  if (s->console_sock >= 0)
+    close(s->console_sock);
+  if (s->start_fd >= 0)
+    close(s->start_fd);
+  if (failed && s->pidfd >= 0)
+    close(s->pidfd);
+  if (s->console_master >= 0)
+    close(s->console_master);
+  berth_seccomp_prog_free(s->seccomp);
+  berth_container_free(s->c);
+  if (s->spec)
+    berth_spec_free(s->spec);
+  free(s->bundle);
+  free(s->rootfs);
+  free(s->dir);
+}
+
+static int resolve_paths(struct create_state *s, berth_error_t *err)
+{
+  const char *bundle = s->o->bundle ? s->o->bundle : ".";
+  char buf[PATH_MAX];
+  if (realpath(bundle, buf) == NULL)
+    return BERTH_ERR_ERRNO(err, "bundle `%s`", bundle);
+  s->bundle = xstrdup(buf);
+  if (berth_spec_load(s->bundle, &s->spec, err) < 0)
+    return -1;
+  const char *root = s->spec->root_path;
+  cleanup_free char *joined = root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", s->bundle, root);
+  if (realpath(joined, buf) == NULL)
+    return BERTH_ERR_ERRNO(err, "root.path `%s`", joined);
+  struct stat st;
+  if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+    return BERTH_ERR(err, "root.path `%s` is not a directory", buf);
+  s->rootfs = xstrdup(buf);
+  return 0;
+}
+
+/* sun_path is 108 bytes: fall back to a path through /proc/self/fd for long state dirs */
+static int sock_addr(const char *dir, int dirfd, struct sockaddr_un *sa, berth_error_t *err)
+{
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/start.sock", dir);
+  if (n > 0 && (size_t) n < sizeof sa->sun_path)
+    return 0;
+  n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/start.sock", dirfd);
+  if (dirfd < 0 || n <= 0 || (size_t) n >= sizeof sa->sun_path)
+    return BERTH_ERR(err, "state directory path `%s` is too long", dir);
+  return 0;
+}
+
+int berth_start_socket_connect(const char *dir, berth_error_t *err)
+{
+  cleanup_close int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct sockaddr_un sa;
+  if (sock_addr(dir, dirfd, &sa, err) < 0)
+    return -1;
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "socket");
+  if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+    int e = errno;
+    close(fd);
+    return berth_error_make(err, e, "connect to the container's start socket");
+  }
+  return fd;
+}
+
+static int make_start_socket(struct create_state *s, berth_error_t *err)
+{
+  cleanup_close int dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct sockaddr_un sa;
+  if (sock_addr(s->dir, dirfd, &sa, err) < 0)
+    return -1;
+  s->start_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (s->start_fd < 0)
+    return BERTH_ERR_ERRNO(err, "socket");
+  if (bind(s->start_fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return BERTH_ERR_ERRNO(err, "bind start socket in `%s`", s->dir);
+  if (listen(s->start_fd, 1) < 0)
+    return BERTH_ERR_ERRNO(err, "listen on start socket");
+  return 0;
+}
+
+static int connect_console_socket(struct create_state *s, berth_error_t *err)
+{
+  const char *path = s->o->console_socket;
+  if (path == NULL)
+    return 0;
+  if (!s->spec->process.terminal)
+    return BERTH_ERR(err, "--console-socket given but process.terminal is false");
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof sa.sun_path)
+    return BERTH_ERR(err, "console socket path `%s` is too long", path);
+  memcpy(sa.sun_path, path, strlen(path) + 1);
+  s->console_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s->console_sock < 0 || connect(s->console_sock, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return BERTH_ERR_ERRNO(err, "connect to console socket `%s`", path);
+  return 0;
+}
+
+static int write_userns_maps(struct create_state *s, pid_t pid, berth_error_t *err)
+{
+  const struct berth_spec_linux *l = &s->spec->linux_;
+  bool deny = geteuid() != 0;
+  if (berth_userns_write_maps(pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings,
+                              deny, err) < 0)
+    return berth_error_wrap(err, "user namespace of pid %d", (int) pid);
+  return 0;
+}
+
+static int spawn_fast(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags, berth_error_t *err)
+{
+  ctx->clone_flags = new_flags & ~(uint64_t) CLONE_NEWCGROUP;
+  ctx->unshare_flags = new_flags & (uint64_t) CLONE_NEWCGROUP;
+  int pidfd = -1;
+  pid_t pid = berth_clone3(ctx->clone_flags, &pidfd, SIGCHLD);
+  if (pid < 0)
+    return BERTH_ERR_ERRNO(err, "clone container process");
+  if (pid == 0) {
+    close(s->sync[0]);
+    ctx->sync_fd = s->sync[1];
+    berth_init_main(ctx);
+  }
+  s->pid = pid;
+  s->pidfd = pidfd;
+  if (ctx->userns_new && write_userns_maps(s, pid, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int spawn_two_stage(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags,
+                           berth_error_t *err)
+{
+  ctx->clone_flags = 0;
+  ctx->unshare_flags = new_flags;
+  pid_t pid = berth_clone3(0, NULL, SIGCHLD);
+  if (pid < 0)
+    return BERTH_ERR_ERRNO(err, "fork intermediate process");
+  if (pid == 0) {
+    close(s->sync[0]);
+    ctx->sync_fd = s->sync[1];
+    berth_init_intermediate(ctx);
+  }
+  s->intermediate = pid;
+  struct berth_sync_msg msg;
+  for (;;) {
+    if (berth_sync_recv(s->sync[0], &msg, NULL, err) < 0)
+      return -1;
+    if (msg.type == BERTH_MSG_USERNS) {
+      if (write_userns_maps(s, pid, err) < 0)
+        return -1;
+      if (berth_sync_send(s->sync[0], BERTH_MSG_USERNS_DONE, 0, NULL, 0, -1, err) < 0)
+        return -1;
+      continue;
+    }
+    if (msg.type != BERTH_MSG_CHILD_PID)
+      return BERTH_ERR(err, "unexpected message %u from intermediate process", msg.type);
+    break;
+  }
+  s->pid = (pid_t) msg.value;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  s->intermediate = 0;
+  s->pidfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
+  if (s->pidfd < 0)
+    return BERTH_ERR_ERRNO(err, "pidfd of container process %d", (int) s->pid);
+  return 0;
+}
+
+static int spawn(struct create_state *s, struct berth_init_ctx *ctx, berth_error_t *err)
+{
+  const berth_spec_t *spec = s->spec;
+  uint64_t new_flags = berth_ns_new_flags(spec);
+  bool joins = false;
+  for (int t = 0; t < BERTH_NS__COUNT; t++)
+    joins |= s->ns_fds[t] >= 0;
+  ctx->userns_new = (new_flags & CLONE_NEWUSER) != 0;
+  ctx->in_userns = spec->linux_.ns[BERTH_NS_USER].present;
+  ctx->setgroups_allowed = !ctx->userns_new || geteuid() == 0;
+  if (joins || spec->linux_.ns[BERTH_NS_TIME].present)
+    return spawn_two_stage(s, ctx, new_flags, err);
+  return spawn_fast(s, ctx, new_flags, err);
+}
+
+static struct berth_container *new_container(struct create_state *s)
+{
+  struct berth_container *c = xmalloc0(sizeof *c);
+  c->root = xstrdup(s->o->root);
+  c->id = xstrdup(s->o->id);
+  c->dir = xstrdup(s->dir);
+  c->bundle = xstrdup(s->bundle);
+  c->rootfs = xstrdup(s->rootfs);
+  c->pid = s->pid;
+  c->pid_start = berth_proc_start_time(s->pid);
+  c->created = berth_rfc3339_now();
+  c->owner = geteuid();
+  c->has_pidns = s->spec->linux_.ns[BERTH_NS_PID].present;
+  json_t *ann = json_object_get(s->spec->doc, "annotations");
+  if (json_is_object(ann))
+    c->annotations = json_incref(ann);
+  c->status = BERTH_STATUS_CREATING;
+  return c;
+}
+
+static char *state_text(struct berth_container *c, enum berth_status st)
+{
+  c->status = st;
+  json_t *j = berth_container_state_json(c, false);
+  char *text = berth_json_dumps(j);
+  json_decref(j);
+  return text;
+}
+
+static int run_create_hooks(struct create_state *s, berth_error_t *err)
+{
+  /* hooks see the container as created (what runc and crun pass, and what
+   * runtime-tools checks) */
+  cleanup_free char *state = state_text(s->c, BERTH_STATUS_CREATED);
+  if (berth_container_save(s->c, err) < 0)
+    return -1;
+  if (berth_hooks_run(s->spec, BERTH_HOOK_PRESTART, state, err) < 0 ||
+      berth_hooks_run(s->spec, BERTH_HOOK_CREATE_RUNTIME, state, err) < 0)
+    return -1;
+  return berth_sync_send(s->sync[0], BERTH_MSG_HOOKS_DONE, 0, state, strlen(state), -1, err);
+}
+
+static int on_console(struct create_state *s, int fd, berth_error_t *err)
+{
+  if (s->console_sock >= 0) {
+    int r = berth_send_fd(s->console_sock, fd, "/dev/console", err);
+    close(fd);
+    return r;
+  }
+  if (s->console_master >= 0)
+    close(s->console_master);
+  s->console_master = fd;
+  return 0;
+}
+
+/* Drive the container process through its setup until it waits for `start`. */
+static int parent_loop(struct create_state *s, berth_error_t *err)
+{
+  if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0)
+    return -1;
+  for (;;) {
+    struct berth_sync_msg msg;
+    int fd = -1;
+    if (berth_sync_recv(s->sync[0], &msg, &fd, err) < 0)
+      return -1;
+    switch (msg.type) {
+    case BERTH_MSG_CONSOLE:
+      if (fd < 0)
+        return BERTH_ERR(err, "console message without a descriptor");
+      if (on_console(s, fd, err) < 0)
+        return -1;
+      break;
+    case BERTH_MSG_HOOKS:
+      if (run_create_hooks(s, err) < 0)
+        return -1;
+      break;
+    case BERTH_MSG_READY:
+      return 0;
+    default:
+      if (fd >= 0)
+        close(fd);
+      return BERTH_ERR(err, "unexpected message %u from container process", msg.type);
+    }
+  }
+}
+
+/* Cross-field checks the pure parser cannot make (they depend on how we run). */
+static int check_spec(struct create_state *s, berth_error_t *err)
+{
+  const berth_spec_t *spec = s->spec;
+  const struct berth_spec_linux *l = &spec->linux_;
+  if ((spec->hostname || spec->domainname) && !(l->ns[BERTH_NS_UTS].present && l->ns[BERTH_NS_UTS].path == NULL))
+    return BERTH_ERR(err, "config.json: hostname: setting it needs a new uts namespace");
+  if (spec->process.terminal && s->o->console_socket == NULL && !s->o->keep_console)
+    return BERTH_ERR(err, "process.terminal is true: --console-socket is required when detached");
+  if ((l->time_monotonic.present || l->time_boottime.present) &&
+      !(l->ns[BERTH_NS_TIME].present && l->ns[BERTH_NS_TIME].path == NULL))
+    return BERTH_ERR(err, "config.json: linux.timeOffsets: needs a new time namespace");
+  if (!l->ns[BERTH_NS_MOUNT].present)
+    return BERTH_ERR(err, "config.json: linux.namespaces: a mount namespace is required");
+  return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, berth_error_t *err)
+{
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%d", (int) pid);
+  char abs[PATH_MAX];
+  /* write next to the final name, then rename (readers never see a partial pid) */
+  if (path[0] != '/' && getcwd(abs, sizeof abs) != NULL) {
+    cleanup_free char *full = xasprintf("%s/%s", abs, path);
+    return berth_write_file_atomic(full, buf, (size_t) n, 0644, err);
+  }
+  return berth_write_file_atomic(path, buf, (size_t) n, 0644, err);
+}
+
+static int save_config_copy(struct create_state *s, berth_error_t *err)
+{
+  cleanup_free char *text = json_dumps(s->spec->doc, JSON_COMPACT);
+  cleanup_free char *path = xasprintf("%s/config.json", s->dir);
+  if (text == NULL)
+    return BERTH_ERR(err, "serialize config");
+  return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int create_steps(struct create_state *s, struct berth_create_result *res, berth_error_t *err)
+{
+  const struct berth_create_opts *o = s->o;
+  if (!berth_container_id_valid(o->id))
+    return BERTH_ERR(err, "invalid container id `%s`", o->id);
+  if (resolve_paths(s, err) < 0 || check_spec(s, err) < 0)
+    return -1;
+  if (s->spec->linux_.seccomp.present) {
+    cleanup_free char *cache = xasprintf("%s/.seccomp", o->root);
+    if (berth_seccomp_compile(&s->spec->linux_.seccomp, cache, &s->seccomp, err) < 0)
+      return berth_error_wrap(err, "linux.seccomp");
+  }
+  if (berth_mkdir_p(o->root, 0711, err) < 0)
+    return -1;
+  s->dir = berth_state_dir(o->root, o->id);
+  if (mkdir(s->dir, 0711) < 0) {
+    if (errno == EEXIST)
+      return berth_error_make(err, EEXIST, "container `%s` already exists", o->id);
+    return BERTH_ERR_ERRNO(err, "mkdir `%s`", s->dir);
+  }
+  s->dir_made = true;
+  if (berth_ns_open_joined(s->spec, s->ns_fds, err) < 0 || connect_console_socket(s, err) < 0 ||
+      make_start_socket(s, err) < 0 || berth_sync_pair(s->sync, err) < 0 || save_config_copy(s, err) < 0)
+    return -1;
+
+  struct berth_init_ctx ctx = {
+    .spec = s->spec, .opts = o, .rootfs = s->rootfs, .start_fd = s->start_fd, .seccomp = s->seccomp,
+    .has_prestart_hooks = s->spec->hooks.n[BERTH_HOOK_PRESTART] + s->spec->hooks.n[BERTH_HOOK_CREATE_RUNTIME] +
+                          s->spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] > 0,
+  };
+  memcpy(ctx.ns_fds, s->ns_fds, sizeof ctx.ns_fds);
+  if (o->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    return BERTH_ERR_ERRNO(err, "become child subreaper");
+  if (spawn(s, &ctx, err) < 0)
+    return -1;
+  close(s->sync[1]);
+  s->sync[1] = -1;
+  s->c = new_container(s);
+  if (s->spec->process.has_oom_score_adj &&
+      berth_oom_score_adj_apply(s->pid, s->spec->process.oom_score_adj, err) < 0)
+    return -1;
+  if (parent_loop(s, err) < 0)
+    return -1;
+  s->c->status = BERTH_STATUS_CREATED;
+  if (berth_container_save(s->c, err) < 0)
+    return -1;
+  if (o->pid_file && write_pid_file(o->pid_file, s->pid, err) < 0)
+    return -1;
+  res->pid = s->pid;
+  res->pidfd = steal_fd(s->pidfd);
+  res->console_master = steal_fd(s->console_master);
+  return 0;
+}
+
+int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
+                           berth_error_t *err)
+{
+  struct create_state s = { .o = o, .console_sock = -1, .start_fd = -1, .sync = { -1, -1 }, .pidfd = -1,
+                            .console_master = -1 };
+  for (int t = 0; t < BERTH_NS__COUNT; t++)
+    s.ns_fds[t] = -1;
+  res->pid = 0;
+  res->pidfd = -1;
+  res->console_master = -1;
+  int r = create_steps(&s, res, err);
+  if (r < 0)
+    berth_error_wrap(err, "create container `%s`", o->id);
+  create_state_release(&s, r < 0);
+  return r;
+}

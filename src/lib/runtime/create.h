@@ -1,0 +1,43 @@
+/* Creating, starting, signalling and deleting containers (the OCI lifecycle). */
+#ifndef BERTH_RUNTIME_CREATE_H
+#define BERTH_RUNTIME_CREATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+#include "runtime/container.h"
+
+struct berth_create_opts {
+  const char *root;
+  const char *id;
+  const char *bundle;          /* may be relative; NULL = cwd */
+  const char *pid_file;        /* may be NULL */
+  const char *console_socket;  /* may be NULL */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;            /* fds 3 .. 3+N-1 pass into the container */
+  bool keep_console;           /* `run` without --console-socket: return the pty master */
+  bool subreaper;              /* `run`: we wait for the container ourselves */
+};
+
+struct berth_create_result {
+  pid_t pid;
+  int pidfd;                   /* pidfd of the container process (-1 if none) */
+  int console_master;          /* keep_console only, else -1 */
+};
+
+int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
+                           berth_error_t *err) BERTH_WUR;
+
+/* start: release a created container; runs poststart hooks. */
+int berth_container_start(const char *root, const char *id, berth_error_t *err) BERTH_WUR;
+/* kill: signal the container's init (or every process with all). */
+int berth_container_kill(const char *root, const char *id, int sig, bool all, berth_error_t *err) BERTH_WUR;
+/* delete: remove a stopped (or, with force, any) container; runs poststop hooks. */
+int berth_container_delete(const char *root, const char *id, bool force, berth_error_t *err) BERTH_WUR;
+
+/* Parse "KILL", "SIGKILL", "9" → signal number; -1 if unknown. */
+int berth_signal_parse(const char *s);
+
+#endif

@@ -1,0 +1,255 @@
+/* The container process, from clone to waiting for `start` (see docs/design/runtime.md). */
+#include "runtime/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sync.h"
+#include "base/xalloc.h"
+#include "linux/mount.h"
+#include "linux/namespaces.h"
+#include "linux/process.h"
+#include "runtime/hooks.h"
+#include "runtime/proto.h"
+#include "runtime/wait.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* In a new user namespace: become its root so files we create are owned by it. */
+static int become_userns_root(berth_error_t *err)
+{
+  if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+    return BERTH_ERR_ERRNO(err, "setresgid(0) in user namespace");
+  if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+    return BERTH_ERR_ERRNO(err, "setresuid(0) in user namespace");
+  return 0;
+}
+
+static int set_names(const berth_spec_t *spec, berth_error_t *err)
+{
+  if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    return BERTH_ERR_ERRNO(err, "set hostname `%s`", spec->hostname);
+  if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+    return BERTH_ERR_ERRNO(err, "set domainname `%s`", spec->domainname);
+  return 0;
+}
+
+static int join_session_keyring(const struct berth_init_ctx *ctx, berth_error_t *err)
+{
+  if (ctx->opts->no_new_keyring)
+    return 0;
+  char name[256];
+  snprintf(name, sizeof name, "_ses.%s", ctx->opts->id);
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0) {
+    /* keyrings may be unavailable (ENOSYS) or filtered (EPERM/EACCES): not fatal, like runc */
+    if (errno == ENOSYS || errno == EPERM || errno == EACCES || errno == EDQUOT)
+      return 0;
+    return BERTH_ERR_ERRNO(err, "join session keyring");
+  }
+  return 0;
+}
+
+/* Ask the parent for prestart/createRuntime hooks, then run createContainer ourselves. */
+static int create_hooks(struct berth_init_ctx *ctx, berth_error_t *err)
+{
+  if (!ctx->has_prestart_hooks)
+    return 0;
+  struct berth_sync_msg msg;
+  if (berth_sync_send(ctx->sync_fd, BERTH_MSG_HOOKS, 0, NULL, 0, -1, err) < 0 ||
+      berth_sync_expect(ctx->sync_fd, BERTH_MSG_HOOKS_DONE, &msg, NULL, err) < 0)
+    return -1;
+  return berth_hooks_run(ctx->spec, BERTH_HOOK_CREATE_CONTAINER, msg.data, err);
+}
+
+static int setup_console(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
+{
+  if (!ctx->spec->process.terminal)
+    return 0;
+  cleanup_close int master = -1;
+  if (berth_console_setup(&ctx->spec->process, &master, slave, err) < 0)
+    return -1;
+  return berth_sync_send(ctx->sync_fd, BERTH_MSG_CONSOLE, 0, NULL, 0, master, err);
+}
+
+static int create_cwd(int rootfs_fd, const char *cwd, berth_error_t *err)
+{
+  int fd = berth_mkdir_p_in_root(rootfs_fd, cwd, 0755, err);
+  if (fd < 0)
+    return berth_error_wrap(err, "process.cwd");
+  close(fd);
+  return 0;
+}
+
+/* Everything before waiting for `start`. */
+static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error_t *err)
+{
+  const berth_spec_t *spec = ctx->spec;
+  struct berth_sync_msg msg;
+  if (berth_sync_expect(ctx->sync_fd, BERTH_MSG_GO, &msg, NULL, err) < 0)
+    return -1;
+  if (ctx->userns_new && become_userns_root(err) < 0)
+    return -1;
+  if (ctx->unshare_flags && unshare((int) ctx->unshare_flags) < 0)
+    return BERTH_ERR_ERRNO(err, "unshare cgroup namespace");
+  if (set_names(spec, err) < 0 || join_session_keyring(ctx, err) < 0)
+    return -1;
+
+  struct berth_rootfs_ctx rc = { .spec = spec, .rootfs = ctx->rootfs, .in_userns = ctx->in_userns,
+                                 .no_pivot = ctx->opts->no_pivot, .console_fd = -1, .rootfs_fd = -1 };
+  int r = berth_rootfs_prepare(&rc, err);
+  if (r == 0)
+    r = create_cwd(rc.rootfs_fd, spec->process.cwd, err);
+  if (r == 0)
+    r = create_hooks(ctx, err);
+  if (r == 0)
+    r = berth_rootfs_pivot(&rc, err);
+  if (r == 0)
+    r = setup_console(ctx, slave, err);
+  if (r == 0)
+    r = berth_sysctl_apply(spec, err);
+  if (r == 0)
+    r = berth_rootfs_finalize(&rc, err);
+  berth_rootfs_ctx_release(&rc);
+  if (r < 0)
+    return -1;
+  if (!spec->has_process)
+    return 0; /* allowed by create; `start` will refuse */
+  *exe = berth_init_find_exe(&spec->process, err);
+  return *exe ? 0 : -1;
+}
+
+/* Wait for `start` on the start socket; returns the accepted connection. */
+static int wait_start(struct berth_init_ctx *ctx, char **state, berth_error_t *err)
+{
+  for (;;) {
+    int conn = accept4(ctx->start_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0 && errno == EINTR)
+      continue;
+    if (conn < 0)
+      return BERTH_ERR_ERRNO(err, "accept on start socket");
+    struct berth_sync_msg msg;
+    berth_error_t e = NULL;
+    if (berth_sync_expect(conn, BERTH_MSG_START, &msg, NULL, &e) < 0) {
+      /* a connection that did not say start (a probe, a dead start command): keep waiting */
+      berth_error_release(&e);
+      close(conn);
+      continue;
+    }
+    close(ctx->start_fd);
+    ctx->start_fd = -1;
+    *state = xstrndup(msg.data, msg.len);
+    return conn;
+  }
+}
+
+void berth_init_main(struct berth_init_ctx *ctx)
+{
+  berth_error_t err = NULL;
+  berth_reset_signals();
+  int slave = -1;
+  cleanup_free char *exe = NULL;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setup(ctx, &slave, &exe, &err) < 0) {
+    if (err == NULL)
+      BERTH_ERR_ERRNO(&err, "set parent death signal");
+    berth_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
+  /* from here on we outlive `create` */
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (berth_sync_send(ctx->sync_fd, BERTH_MSG_READY, 0, NULL, 0, -1, &err) < 0)
+    _exit(1);
+  close(ctx->sync_fd);
+  ctx->sync_fd = -1;
+
+  cleanup_free char *state = NULL;
+  int conn = wait_start(ctx, &state, &err);
+  if (conn < 0)
+    _exit(1);
+  if (!ctx->spec->has_process)
+    BERTH_ERR(&err, "config.json has no process: nothing to start");
+  else if (berth_hooks_run(ctx->spec, BERTH_HOOK_START_CONTAINER, state, &err) >= 0 &&
+      berth_init_exec(ctx, conn, slave, exe, &err) == 0)
+    _exit(1); /* not reached: exec returns only on failure */
+  /* only failures come back here: tell `start` what went wrong */
+  berth_sync_send_error(conn, &err);
+  _exit(1);
+}
+
+static int intermediate_userns(struct berth_init_ctx *ctx, berth_error_t *err)
+{
+  if (ctx->ns_fds[BERTH_NS_USER] >= 0)
+    return berth_ns_join(ctx->ns_fds[BERTH_NS_USER], BERTH_NS_USER, err);
+  if (!(ctx->unshare_flags & CLONE_NEWUSER))
+    return 0;
+  struct berth_sync_msg msg;
+  if (unshare(CLONE_NEWUSER) < 0)
+    return BERTH_ERR_ERRNO(err, "unshare user namespace");
+  if (berth_sync_send(ctx->sync_fd, BERTH_MSG_USERNS, 0, NULL, 0, -1, err) < 0 ||
+      berth_sync_expect(ctx->sync_fd, BERTH_MSG_USERNS_DONE, &msg, NULL, err) < 0)
+    return -1;
+  return become_userns_root(err);
+}
+
+static int intermediate_setup(struct berth_init_ctx *ctx, berth_error_t *err)
+{
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    return BERTH_ERR_ERRNO(err, "set parent death signal");
+  if (intermediate_userns(ctx, err) < 0)
+    return -1;
+  /* the mount namespace last: joining it changes our root */
+  static const enum berth_ns_type order[] = { BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NETWORK, BERTH_NS_PID,
+                                              BERTH_NS_CGROUP, BERTH_NS_TIME, BERTH_NS_MOUNT };
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    int fd = ctx->ns_fds[order[i]];
+    if (fd >= 0 && berth_ns_join(fd, order[i], err) < 0)
+      return -1;
+  }
+  if (ctx->unshare_flags & CLONE_NEWTIME_FLAG) {
+    if (unshare(CLONE_NEWTIME_FLAG) < 0)
+      return BERTH_ERR_ERRNO(err, "unshare time namespace");
+    if (berth_timens_write_offsets(ctx->spec, err) < 0)
+      return -1;
+  }
+  uint64_t rest = ctx->unshare_flags & ~(uint64_t) (CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME_FLAG);
+  if (rest && unshare((int) rest) < 0)
+    return BERTH_ERR_ERRNO(err, "unshare namespaces");
+  return 0;
+}
+
+void berth_init_intermediate(struct berth_init_ctx *ctx)
+{
+  berth_error_t err = NULL;
+  berth_reset_signals();
+  if (intermediate_setup(ctx, &err) < 0) {
+    berth_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
+  pid_t pid = berth_clone3(0, NULL, SIGCHLD);
+  if (pid < 0) {
+    BERTH_ERR_ERRNO(&err, "fork container process");
+    berth_sync_send_error(ctx->sync_fd, &err);
+    _exit(1);
+  }
+  if (pid == 0) {
+    berth_ns_close_all(ctx->ns_fds);
+    ctx->userns_new = false; /* the intermediate made it and became its root */
+    ctx->unshare_flags &= (uint64_t) CLONE_NEWCGROUP;
+    berth_init_main(ctx);
+  }
+  if (berth_sync_send(ctx->sync_fd, BERTH_MSG_CHILD_PID, pid, NULL, 0, -1, &err) < 0)
+    _exit(1);
+  _exit(0);
+}

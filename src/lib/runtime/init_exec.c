@@ -1,0 +1,180 @@
+/* The container process after `start`: process attributes, credentials, seccomp, execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/sync.h"
+#include "base/xalloc.h"
+#include "linux/caps.h"
+#include "linux/console.h"
+#include "linux/process.h"
+#include "linux/seccomp.h"
+#include "runtime/init.h"
+#include "runtime/proto.h"
+
+static const char *env_path(const struct berth_spec_process *p)
+{
+  for (size_t i = 0; i < p->n_env; i++)
+    if (berth_str_has_prefix(p->env[i], "PATH="))
+      return p->env[i] + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+static bool is_executable(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+}
+
+char *berth_init_find_exe(const struct berth_spec_process *p, berth_error_t *err)
+{
+  const char *name = p->args[0];
+  if (strchr(name, '/')) {
+    if (!is_executable(name)) {
+      struct stat st;
+      if (stat(name, &st) < 0)
+        BERTH_ERR_ERRNO(err, "exec: `%s`", name);
+      else
+        BERTH_ERR(err, "exec: `%s`: not an executable file", name);
+      return NULL;
+    }
+    return xstrdup(name);
+  }
+  cleanup_free char *path = xstrdup(env_path(p));
+  char *save = NULL;
+  for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
+    if (is_executable(cand))
+      return cand;
+    free(cand);
+  }
+  BERTH_ERR(err, "exec: `%s`: executable file not found in $PATH", name);
+  return NULL;
+}
+
+int berth_console_setup(const struct berth_spec_process *p, int *master, int *slave, berth_error_t *err)
+{
+  int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0)
+    return BERTH_ERR_ERRNO(err, "open `/dev/ptmx` in the container");
+  int unlock = 0;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0) {
+    close(m);
+    return BERTH_ERR_ERRNO(err, "unlock pty");
+  }
+  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) {
+    close(m);
+    return BERTH_ERR_ERRNO(err, "open pty peer");
+  }
+  if (p->has_console_size) {
+    struct winsize ws = { .ws_row = (unsigned short) p->console_height,
+                          .ws_col = (unsigned short) p->console_width };
+    ioctl(s, TIOCSWINSZ, &ws);
+  }
+  if (berth_console_bind(s, err) < 0) {
+    close(m);
+    close(s);
+    return -1;
+  }
+  *master = m;
+  *slave = s;
+  return 0;
+}
+
+static int attach_console(int slave, berth_error_t *err)
+{
+  if (ioctl(slave, TIOCSCTTY, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0)
+      return BERTH_ERR_ERRNO(err, "dup pty onto fd %d", fd);
+  if (slave > 2)
+    close(slave);
+  return 0;
+}
+
+/* CVE-2024-21626: cwd is resolved inside "/" with magic links refused, so a leaked
+ * /proc/self/fd/N can never be the working directory. */
+static int enter_cwd(const char *cwd, berth_error_t *err)
+{
+  cleanup_close int fd = berth_openat2(AT_FDCWD, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "process.cwd `%s`", cwd);
+  if (fchdir(fd) < 0)
+    return BERTH_ERR_ERRNO(err, "chdir to process.cwd `%s`", cwd);
+  return 0;
+}
+
+static int load_seccomp(struct berth_init_ctx *ctx, int conn, berth_error_t *err)
+{
+  if (ctx->seccomp == NULL)
+    return 0;
+  int listener = -1;
+  if (berth_seccomp_load(ctx->seccomp, &listener, err) < 0)
+    return berth_error_wrap(err, "load seccomp filter");
+  if (listener < 0)
+    return 0;
+  /* `start` hands the listener to linux.seccomp.listenerPath on the host */
+  struct berth_sync_msg msg;
+  int r = berth_sync_send(conn, BERTH_MSG_LISTENER, 0, NULL, 0, listener, err);
+  close(listener);
+  if (r < 0)
+    return -1;
+  return berth_sync_expect(conn, BERTH_MSG_LISTENER_DONE, &msg, NULL, err);
+}
+
+static int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
+{
+  const struct berth_spec_process *p = &ctx->spec->process;
+  if (p->caps.present && berth_caps_apply_bounding(&p->caps, err) < 0)
+    return -1;
+  if (berth_user_apply(&p->user, ctx->setgroups_allowed, err) < 0)
+    return -1;
+  if (p->caps.present && berth_caps_apply(&p->caps, err) < 0)
+    return -1;
+  return 0;
+}
+
+int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, const char *exe, berth_error_t *err)
+{
+  const struct berth_spec_process *p = &ctx->spec->process;
+  setsid();
+  if (console_slave >= 0 && attach_console(console_slave, err) < 0)
+    return -1;
+  if (berth_rlimits_apply(p, err) < 0 || berth_personality_apply(&ctx->spec->linux_.personality, err) < 0 ||
+      berth_ioprio_apply(&p->io_priority, err) < 0 || berth_scheduler_apply(&p->scheduler, err) < 0)
+    return -1;
+  if (p->exec_cpu_affinity_initial && berth_cpu_affinity_apply(0, p->exec_cpu_affinity_initial, err) < 0)
+    return -1;
+  /* root's cwd first (a directory only root may enter), then checked again as the user */
+  if (enter_cwd(p->cwd, err) < 0)
+    return -1;
+  /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it while we have it */
+  if (!p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
+    return -1;
+  if (credentials(ctx, err) < 0)
+    return -1;
+  if (enter_cwd(p->cwd, err) < 0)
+    return -1;
+  if (berth_cloexec_fds_from(3 + ctx->opts->preserve_fds) < 0)
+    return BERTH_ERR_ERRNO(err, "mark descriptors close-on-exec");
+  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "set no_new_privs");
+  if (p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
+    return -1;
+  if (p->exec_cpu_affinity_final && berth_cpu_affinity_apply(0, p->exec_cpu_affinity_final, err) < 0)
+    return -1;
+  const char *empty_env[] = { NULL };
+  execve(exe, (char *const *) p->args, (char *const *) (p->env ? p->env : empty_env));
+  return BERTH_ERR_ERRNO(err, "exec `%s`", exe);
+}

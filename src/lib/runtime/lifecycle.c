@@ -1,0 +1,236 @@
+/* start, kill and delete of an existing container. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "base/sync.h"
+#include "base/xalloc.h"
+#include "json/json.h"
+#include "linux/seccomp.h"
+#include "runtime/create.h"
+#include "runtime/hooks.h"
+#include "runtime/internal.h"
+#include "runtime/proto.h"
+
+int berth_container_load_spec(const struct berth_container *c, berth_spec_t **out, berth_error_t *err)
+{
+  cleanup_free char *path = berth_container_path(c, "config.json");
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (berth_read_file(path, 0, &text, &len, err) < 0)
+    return -1;
+  return berth_spec_parse(text, len, path, out, err);
+}
+
+static char *state_text(struct berth_container *c)
+{
+  json_t *j = berth_container_state_json(c, false);
+  char *t = berth_json_dumps(j);
+  json_decref(j);
+  return t;
+}
+
+/* Relay the container's seccomp listener to linux.seccomp.listenerPath. */
+static int relay_listener(const berth_spec_t *spec, struct berth_container *c, int fd, berth_error_t *err)
+{
+  cleanup_free char *state = state_text(c);
+  return berth_seccomp_send_listener(&spec->linux_.seccomp, fd, state, err);
+}
+
+/* Talk to the released container until it execs (the connection closes on exec). */
+static int start_conversation(int conn, const berth_spec_t *spec, struct berth_container *c, berth_error_t *err)
+{
+  for (;;) {
+    struct berth_sync_msg msg;
+    int fd = -1;
+    int r = berth_sync_recv_or_eof(conn, &msg, &fd, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+    if (msg.type != BERTH_MSG_LISTENER || fd < 0) {
+      if (fd >= 0)
+        close(fd);
+      return BERTH_ERR(err, "unexpected message %u from container", msg.type);
+    }
+    r = relay_listener(spec, c, fd, err);
+    close(fd);
+    if (r < 0 || berth_sync_send(conn, BERTH_MSG_LISTENER_DONE, 0, NULL, 0, -1, err) < 0)
+      return -1;
+  }
+}
+
+static int start_steps(struct berth_container *c, berth_error_t *err)
+{
+  if (c->status != BERTH_STATUS_CREATED)
+    return BERTH_ERR(err, "cannot start a container that is %s", berth_status_name(c->status));
+  cleanup_spec berth_spec_t *spec = NULL;
+  if (berth_container_load_spec(c, &spec, err) < 0)
+    return -1;
+  cleanup_close int conn = berth_start_socket_connect(c->dir, err);
+  if (conn < 0)
+    return -1;
+  cleanup_free char *sock = berth_container_path(c, "start.sock");
+  unlink(sock);
+  c->status = BERTH_STATUS_RUNNING;
+  cleanup_free char *state = state_text(c);
+  if (berth_sync_send(conn, BERTH_MSG_START, 0, state, strlen(state), -1, err) < 0)
+    return -1;
+  if (start_conversation(conn, spec, c, err) < 0)
+    return -1;
+  if (berth_hooks_run(spec, BERTH_HOOK_POSTSTART, state, err) < 0) {
+    /* runc's behaviour: a failed poststart hook stops the container */
+    kill(c->pid, SIGKILL);
+    return -1;
+  }
+  return 0;
+}
+
+int berth_container_start(const char *root, const char *id, berth_error_t *err)
+{
+  cleanup_container struct berth_container *c = NULL;
+  if (berth_container_load(root, id, &c, err) < 0 || start_steps(c, err) < 0)
+    return berth_error_wrap(err, "start container `%s`", id);
+  return 0;
+}
+
+/* ---- kill ---- */
+
+static const struct { const char *name; int sig; } signals[] = {
+  { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP },
+  { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+  { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
+  { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+  { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+  { "POLL", SIGPOLL }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+int berth_signal_parse(const char *s)
+{
+  int n;
+  if (berth_parse_int(s, &n) == 0)
+    return (n > 0 && n < NSIG) ? n : -1;
+  const char *name = berth_str_has_prefix(s, "SIG") ? s + 3 : s;
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(signals); i++)
+    if (strcasecmp(name, signals[i].name) == 0)
+      return signals[i].sig;
+  if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
+    int off = 0;
+    if (name[5] && (berth_parse_int(name + 5, &off) < 0))
+      return -1;
+    int sig = strncasecmp(name, "RTMIN", 5) == 0 ? SIGRTMIN + off : SIGRTMAX + off;
+    return (sig >= SIGRTMIN && sig <= SIGRTMAX) ? sig : -1;
+  }
+  return -1;
+}
+
+/* every process in the pid namespace of the container's init */
+static int kill_pidns(const struct berth_container *c, int sig, berth_error_t *err)
+{
+  char path[64], want[64], got[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int) c->pid);
+  ssize_t n = readlink(path, want, sizeof want - 1);
+  if (n < 0)
+    return BERTH_ERR_ERRNO(err, "read pid namespace of %d", (int) c->pid);
+  want[n] = '\0';
+  cleanup_dir DIR *d = opendir("/proc");
+  if (d == NULL)
+    return BERTH_ERR_ERRNO(err, "open /proc");
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int pid;
+    if (berth_parse_int(de->d_name, &pid) < 0)
+      continue;
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
+    n = readlink(path, got, sizeof got - 1);
+    if (n < 0)
+      continue;
+    got[n] = '\0';
+    if (strcmp(got, want) == 0)
+      kill(pid, sig);
+  }
+  return 0;
+}
+
+int berth_container_kill(const char *root, const char *id, int sig, bool all, berth_error_t *err)
+{
+  cleanup_container struct berth_container *c = NULL;
+  if (berth_container_load(root, id, &c, err) < 0)
+    return berth_error_wrap(err, "kill container `%s`", id);
+  if (c->status == BERTH_STATUS_STOPPED)
+    return BERTH_ERR(err, "kill container `%s`: container not running", id);
+  if (all && c->has_pidns)
+    return kill_pidns(c, sig, err) < 0 ? berth_error_wrap(err, "kill container `%s`", id) : 0;
+  cleanup_close int pidfd = berth_container_pidfd(c, err);
+  if (pidfd < 0)
+    return berth_error_wrap(err, "kill container `%s`", id);
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "kill container `%s`: signal %d", id, sig);
+  return 0;
+}
+
+/* ---- delete ---- */
+
+static int kill_and_wait(struct berth_container *c, berth_error_t *err)
+{
+  berth_error_t ignored = NULL;
+  cleanup_close int pidfd = berth_container_pidfd(c, &ignored);
+  if (pidfd < 0) {
+    berth_error_release(&ignored);
+    return 0;
+  }
+  if (c->has_pidns)
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  else if (kill_pidns(c, SIGKILL, err) < 0)
+    return -1;
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+  for (int waited = 0; waited < 10000; waited += 100) {
+    int r = poll(&pfd, 1, 100);
+    if (r > 0 || !berth_container_alive(c))
+      return 0;
+  }
+  return BERTH_ERR(err, "container process %d did not die after SIGKILL", (int) c->pid);
+}
+
+static void run_poststop(struct berth_container *c)
+{
+  berth_error_t e = NULL;
+  cleanup_spec berth_spec_t *spec = NULL;
+  if (berth_container_load_spec(c, &spec, &e) < 0) {
+    berth_log_warn("poststop hooks not run: %s", e->msg);
+    berth_error_release(&e);
+    return;
+  }
+  c->status = BERTH_STATUS_STOPPED;
+  cleanup_free char *state = state_text(c);
+  if (berth_hooks_run(spec, BERTH_HOOK_POSTSTOP, state, &e) < 0) {
+    berth_log_warn("%s", e->msg);
+    berth_error_release(&e);
+  }
+}
+
+int berth_container_delete(const char *root, const char *id, bool force, berth_error_t *err)
+{
+  cleanup_container struct berth_container *c = NULL;
+  if (berth_container_load(root, id, &c, err) < 0)
+    return berth_error_wrap(err, "delete container `%s`", id);
+  if (c->status != BERTH_STATUS_STOPPED && !force)
+    return BERTH_ERR(err, "delete container `%s`: cannot delete a %s container (use --force)", id,
+                     berth_status_name(c->status));
+  if (c->status != BERTH_STATUS_STOPPED && kill_and_wait(c, err) < 0)
+    return berth_error_wrap(err, "delete container `%s`", id);
+  run_poststop(c);
+  if (berth_rm_rf(c->dir, err) < 0)
+    return berth_error_wrap(err, "delete container `%s`", id);
+  return 0;
+}

@@ -1,0 +1,21 @@
+/* Messages on the sync channel between the runtime (parent), the intermediate process and
+ * the container process, and on the start socket. Internal to runtime/. */
+#ifndef BERTH_RUNTIME_PROTO_H
+#define BERTH_RUNTIME_PROTO_H
+
+enum {
+  BERTH_MSG_USERNS = 1,     /* intermediate → parent: made a user namespace, write maps */
+  BERTH_MSG_USERNS_DONE,    /* parent → intermediate */
+  BERTH_MSG_CHILD_PID,      /* intermediate → parent: value = container pid */
+  BERTH_MSG_GO,             /* parent → container: maps and cgroup done, set up */
+  BERTH_MSG_HOOKS,          /* container → parent: run prestart/createRuntime hooks */
+  BERTH_MSG_HOOKS_DONE,     /* parent → container: data = state JSON for createContainer */
+  BERTH_MSG_CONSOLE,        /* container → parent: fd = pty master */
+  BERTH_MSG_READY,          /* container → parent: waiting for start */
+  /* start socket */
+  BERTH_MSG_START,          /* start → container: data = state JSON */
+  BERTH_MSG_LISTENER,       /* container → start: fd = seccomp notify listener */
+  BERTH_MSG_LISTENER_DONE,  /* start → container */
+};
+
+#endif

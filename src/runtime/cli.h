@@ -1,0 +1,58 @@
+/* A small command-line parser with urfave/cli's (runc's) conventions: "--name value",
+ * "--name=value", "-name value", short "-d"; options end at the first positional. */
+#ifndef BERTH_RUNTIME_CLI_H
+#define BERTH_RUNTIME_CLI_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "base/error.h"
+
+enum cli_type { CLI_BOOL, CLI_STRING, CLI_INT, CLI_STRINGS };
+
+struct cli_opt {
+  const char *name;     /* long name without dashes */
+  char short_name;      /* 0 if none */
+  enum cli_type type;
+  void *target;         /* bool*, const char**, int*, const char*** (NULL-terminated, malloc'd) */
+  const char *metavar;  /* for help; NULL for bools */
+  const char *help;
+};
+
+/* Parse options from argv[*idx]; on return *idx is the first positional. */
+int cli_parse(const char *cmd, int argc, char **argv, int *idx, const struct cli_opt *opts, bool *help,
+              berth_error_t *err);
+void cli_print_help(const char *usage, const char *summary, const struct cli_opt *opts);
+
+struct globals {
+  const char *root;
+  const char *log;
+  const char *log_format;
+  bool debug;
+  bool systemd_cgroup;
+  const char *cgroup_manager;
+  const char *rootless;
+  char **argv;          /* the whole original argv (for re-exec) */
+  char **envp;
+};
+
+/* every command: returns the exit status, or -1 with *err set */
+typedef int (*cmd_fn)(struct globals *g, int argc, char **argv, berth_error_t *err);
+
+int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_start(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_state(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_kill(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_delete(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_spec(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_features(struct globals *g, int argc, char **argv, berth_error_t *err);
+
+/* exactly n positional arguments remain, else a usage error */
+int cli_want_args(const char *cmd, int argc, int idx, int n, const char *what, berth_error_t *err);
+/* print JSON to stdout (indented like runc) */
+void cli_print_json(json_t *v);
+
+#endif
