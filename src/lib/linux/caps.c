@@ -11,6 +11,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/strutil.h"
+#include "oci/names.h"
 
 int berth_caps_last_cap(berth_error_t *err)
 {
@@ -24,6 +25,12 @@ int berth_caps_last_cap(berth_error_t *err)
   return last;
 }
 
+static const char *cap_label(int cap)
+{
+  const char *name = berth_cap_name(cap);
+  return name ? name : "?";
+}
+
 /* runtime-spec: a capability the kernel does not know is an error */
 static int check_known(const struct berth_spec_caps *caps, int last, berth_error_t *err)
 {
@@ -32,9 +39,11 @@ static int check_known(const struct berth_spec_caps *caps, int last, berth_error
   uint64_t known = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
   for (size_t i = 0; i < BERTH_N_ELEMENTS(sets); i++) {
     uint64_t unknown = sets[i] & ~known;
-    if (unknown)
-      return BERTH_ERR(err, "capability %d in the %s set is not known to the kernel (last is %d)",
-                       __builtin_ctzll(unknown), set_names[i], last);
+    if (unknown) {
+      int cap = __builtin_ctzll(unknown);
+      return BERTH_ERR(err, "capability `%s` (%d) in the %s set is not known to the kernel (last is %d)",
+                       cap_label(cap), cap, set_names[i], last);
+    }
   }
   return 0;
 }
@@ -50,7 +59,7 @@ int berth_caps_apply_bounding(const struct berth_spec_caps *caps, berth_error_t 
     if (caps->bounding & (1ULL << cap))
       continue;
     if (prctl(PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) < 0 && errno != EINVAL)
-      return BERTH_ERR_ERRNO(err, "drop capability %d from the bounding set", cap);
+      return BERTH_ERR_ERRNO(err, "drop capability `%s` from the bounding set", cap_label(cap));
   }
   return 0;
 }
@@ -66,7 +75,8 @@ static int set_ambient(uint64_t ambient, int last, berth_error_t *err)
     if (!(ambient & (1ULL << cap)))
       continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long) cap, 0, 0) < 0)
-      return BERTH_ERR_ERRNO(err, "raise ambient capability %d (it must be permitted and inheritable)", cap);
+      return BERTH_ERR_ERRNO(err, "raise ambient capability `%s` (it must be permitted and inheritable)",
+                             cap_label(cap));
   }
   return 0;
 }

@@ -20,19 +20,13 @@
 #include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "oci/names.h"
 
 static const char *rlimit_label(int resource, char *buf, size_t len)
 {
-  static const char *const names[] = {
-    [RLIMIT_CPU] = "RLIMIT_CPU", [RLIMIT_FSIZE] = "RLIMIT_FSIZE", [RLIMIT_DATA] = "RLIMIT_DATA",
-    [RLIMIT_STACK] = "RLIMIT_STACK", [RLIMIT_CORE] = "RLIMIT_CORE", [RLIMIT_RSS] = "RLIMIT_RSS",
-    [RLIMIT_NPROC] = "RLIMIT_NPROC", [RLIMIT_NOFILE] = "RLIMIT_NOFILE", [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",
-    [RLIMIT_AS] = "RLIMIT_AS", [RLIMIT_LOCKS] = "RLIMIT_LOCKS", [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-    [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE", [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",
-    [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
-  };
-  if (resource >= 0 && (size_t) resource < BERTH_N_ELEMENTS(names) && names[resource])
-    return names[resource];
+  const char *name = berth_rlimit_name(resource);
+  if (name)
+    return name;
   snprintf(buf, len, "rlimit %d", resource);
   return buf;
 }

@@ -8,9 +8,22 @@
 
 #include "base/error.h"
 
-/* true when /proc/self/exe is already protected */
+enum berth_selfexe_method {
+  BERTH_SELFEXE_AUTO,     /* overlay, else memfd */
+  BERTH_SELFEXE_OVERLAY,  /* detached read-only overlayfs (needs CAP_SYS_ADMIN, Linux 6.13+) */
+  BERTH_SELFEXE_MEMFD,    /* sealed memfd copy */
+};
+
+/* true when /proc/self/exe is already protected: a memfd sealed against writes, or a
+ * file on a read-only overlayfs mount (checked on the file itself, not an env marker) */
 bool berth_selfexe_is_protected(void);
-/* Re-exec the current program protected; returns only on error. */
+/* Re-exec the current program protected (execveat of the copy with argv/envp); returns
+ * only on error. Callers check berth_selfexe_is_protected() first to avoid a loop. */
 int berth_selfexe_reexec(char **argv, char **envp, berth_error_t *err) BERTH_WUR;
+int berth_selfexe_reexec_with(enum berth_selfexe_method method, char **argv, char **envp,
+                              berth_error_t *err) BERTH_WUR;
+/* the protected copies themselves (O_CLOEXEC fds to execveat with AT_EMPTY_PATH) */
+int berth_selfexe_overlay_fd(berth_error_t *err) BERTH_WUR;
+int berth_selfexe_memfd(berth_error_t *err) BERTH_WUR;
 
 #endif
