@@ -212,9 +212,12 @@ static int parse_id_map(struct berth_jctx *c, json_t *o, struct berth_id_map *m,
     return -1;
   if (m->size == 0)
     return berth_jctx_error(c, "size", err, "must be greater than 0");
-  if ((uint64_t) m->container_id + m->size - 1 > UINT32_MAX || (uint64_t) m->host_id + m->size - 1 > UINT32_MAX)
-    return berth_jctx_error(c, "size", err, "%" PRIu32 " ids starting at %" PRIu32 "/%" PRIu32 " exceed 2^32",
-                            m->size, m->container_id, m->host_id);
+  if ((uint64_t) m->container_id + m->size - 1 > UINT32_MAX)
+    return berth_jctx_error(c, "size", err, "containerID %" PRIu32 " + size %" PRIu32 " goes past 4294967295",
+                            m->container_id, m->size);
+  if ((uint64_t) m->host_id + m->size - 1 > UINT32_MAX)
+    return berth_jctx_error(c, "size", err, "hostID %" PRIu32 " + size %" PRIu32 " goes past 4294967295",
+                            m->host_id, m->size);
   return 0;
 }
 
