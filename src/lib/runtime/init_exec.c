@@ -103,13 +103,19 @@ static int attach_console(int slave, berth_error_t *err)
 }
 
 /* CVE-2024-21626: cwd is resolved inside "/" with magic links refused, so a leaked
- * /proc/self/fd/N can never be the working directory. */
-static int enter_cwd(const char *cwd, berth_error_t *err)
+ * /proc/self/fd/N can never be the working directory. Opened before seccomp is loaded
+ * (a profile may not know openat2). */
+static int open_cwd(const char *cwd, berth_error_t *err)
 {
-  cleanup_close int fd = berth_openat2(AT_FDCWD, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int fd = berth_openat2(AT_FDCWD, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "process.cwd `%s`", cwd);
+  return fd;
+}
+
+static int enter_cwd(int fd, const char *cwd, berth_error_t *err)
+{
   if (fchdir(fd) < 0)
     return BERTH_ERR_ERRNO(err, "chdir to process.cwd `%s`", cwd);
   return 0;
@@ -157,17 +163,16 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
   if (p->exec_cpu_affinity_initial && berth_cpu_affinity_apply(0, p->exec_cpu_affinity_initial, err) < 0)
     return -1;
   /* root's cwd first (a directory only root may enter), then checked again as the user */
-  if (enter_cwd(p->cwd, err) < 0)
-    return -1;
-  /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it while we have it */
-  if (!p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
-    return -1;
-  if (credentials(ctx, err) < 0)
-    return -1;
-  if (enter_cwd(p->cwd, err) < 0)
+  cleanup_close int cwd = open_cwd(p->cwd, err);
+  if (cwd < 0 || enter_cwd(cwd, p->cwd, err) < 0)
     return -1;
   if (berth_cloexec_fds_from(3 + ctx->opts->preserve_fds) < 0)
     return BERTH_ERR_ERRNO(err, "mark descriptors close-on-exec");
+  /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it while we have it */
+  if (!p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
+    return -1;
+  if (credentials(ctx, err) < 0 || enter_cwd(cwd, p->cwd, err) < 0)
+    return -1;
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return BERTH_ERR_ERRNO(err, "set no_new_privs");
   if (p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
