@@ -165,6 +165,19 @@ static void test_failure_status_and_stderr(void **state)
   unit_assert_error_contains(&err, "run startContainer hook 0 (`/nonexistent/hook`): exec: No such file or directory");
 }
 
+/* poststart/poststop: a failing hook is a warning and the following hooks still run */
+static void test_run_warn_continues(void **state)
+{
+  cleanup_free char *bad = script("bad-warn", "exit 4");
+  cleanup_free char *after = xasprintf("%s/after", tmpdir);
+  cleanup_free char *body = xasprintf("touch %s", after);
+  cleanup_free char *second = script("second", body);
+  struct berth_spec_hook hooks[] = { { .path = bad }, { .path = second } };
+  berth_spec_t spec = spec_with(BERTH_HOOK_POSTSTART, hooks, 2);
+  assert_int_equal(berth_hooks_run_warn(&spec, BERTH_HOOK_POSTSTART, STATE), 1);
+  assert_int_equal(access(after, F_OK), 0);
+}
+
 static void test_timeout_kills(void **state)
 {
   berth_error_t err = NULL;
@@ -238,6 +251,7 @@ int main(void)
     cmocka_unit_test(test_argv0),
     cmocka_unit_test(test_default_args_empty_env),
     cmocka_unit_test(test_failure_status_and_stderr),
+    cmocka_unit_test(test_run_warn_continues),
     cmocka_unit_test(test_timeout_kills),
     cmocka_unit_test(test_unread_stdin_no_sigpipe),
     cmocka_unit_test(test_signals_reset),

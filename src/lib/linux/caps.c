@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/log.h"
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "oci/names.h"
@@ -74,9 +75,14 @@ static int set_ambient(uint64_t ambient, int last, berth_error_t *err)
   for (int cap = 0; cap <= last; cap++) {
     if (!(ambient & (1ULL << cap)))
       continue;
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long) cap, 0, 0) < 0)
-      return BERTH_ERR_ERRNO(err, "raise ambient capability `%s` (it must be permitted and inheritable)",
-                             cap_label(cap));
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long) cap, 0, 0) < 0) {
+      /* runc's behaviour (its own default spec lists ambient caps without inheritable
+       * ones): an ambient cap the kernel refuses is a warning, not a failure */
+      if (errno != EPERM)
+        return BERTH_ERR_ERRNO(err, "raise ambient capability `%s`", cap_label(cap));
+      berth_log_warn("ambient capability `%s` not raised: it must be permitted and inheritable",
+                     cap_label(cap));
+    }
   }
   return 0;
 }

@@ -211,3 +211,15 @@ void berth_container_free(struct berth_container *c)
     json_decref(c->annotations);
   free(c);
 }
+
+bool berth_same_pidns_as_self(pid_t pid)
+{
+  char path[64], a[64], b[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int) pid);
+  ssize_t n = readlink(path, a, sizeof a - 1);
+  ssize_t m = readlink("/proc/self/ns/pid", b, sizeof b - 1);
+  if (n < 0 || m < 0)
+    return true; /* unknown: assume the worst */
+  a[n] = b[m] = '\0';
+  return strcmp(a, b) == 0;
+}

@@ -60,6 +60,9 @@ bool berth_container_alive(const struct berth_container *c);
 /* pidfd of the container process (validated against pid reuse), -1 + err if gone */
 int berth_container_pidfd(const struct berth_container *c, berth_error_t *err) BERTH_WUR;
 
+/* Is pid in our own pid namespace? (true when it cannot be told) */
+bool berth_same_pidns_as_self(pid_t pid);
+
 /* paths inside the state dir */
 char *berth_container_path(const struct berth_container *c, const char *name);
 char *berth_state_dir(const char *root, const char *id);

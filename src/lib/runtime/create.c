@@ -347,15 +347,13 @@ static int check_spec(struct create_state *s, berth_error_t *err)
 {
   const berth_spec_t *spec = s->spec;
   const struct berth_spec_linux *l = &spec->linux_;
-  if ((spec->hostname || spec->domainname) && !(l->ns[BERTH_NS_UTS].present && l->ns[BERTH_NS_UTS].path == NULL))
-    return BERTH_ERR(err, "config.json: hostname: setting it needs a new uts namespace");
+  if ((spec->hostname || spec->domainname) && !l->ns[BERTH_NS_UTS].present)
+    return BERTH_ERR(err, "config.json: hostname: setting it needs a uts namespace (new or joined)");
   if (spec->process.terminal && s->o->console_socket == NULL && !s->o->keep_console)
     return BERTH_ERR(err, "process.terminal is true: --console-socket is required when detached");
   if ((l->time_monotonic.present || l->time_boottime.present) &&
       !(l->ns[BERTH_NS_TIME].present && l->ns[BERTH_NS_TIME].path == NULL))
     return BERTH_ERR(err, "config.json: linux.timeOffsets: needs a new time namespace");
-  if (!l->ns[BERTH_NS_MOUNT].present)
-    return BERTH_ERR(err, "config.json: linux.namespaces: a mount namespace is required");
   return 0;
 }
 

@@ -293,3 +293,18 @@ int berth_hooks_run(const berth_spec_t *spec, enum berth_hook_kind kind, const c
   }
   return 0;
 }
+
+size_t berth_hooks_run_warn(const berth_spec_t *spec, enum berth_hook_kind kind, const char *state_json)
+{
+  size_t failed = 0;
+  for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
+    const struct berth_spec_hook *h = &spec->hooks.list[kind][i];
+    berth_error_t err = NULL;
+    if (run_hook(h, state_json, &err) < 0) {
+      berth_log_warn("run %s hook %zu (`%s`): %s", berth_hook_kind_name(kind), i, h->path, err->msg);
+      berth_error_release(&err);
+      failed++;
+    }
+  }
+  return failed;
+}

@@ -11,4 +11,8 @@
 int berth_hooks_run(const berth_spec_t *spec, enum berth_hook_kind kind, const char *state_json,
                     berth_error_t *err) BERTH_WUR;
 
+/* poststart and poststop: every hook runs; a failure is a warning (runtime-spec: the
+ * lifecycle continues as if the hook had succeeded). Returns the number that failed. */
+size_t berth_hooks_run_warn(const berth_spec_t *spec, enum berth_hook_kind kind, const char *state_json);
+
 #endif

@@ -74,12 +74,12 @@ static int create_hooks(struct berth_init_ctx *ctx, berth_error_t *err)
   return berth_hooks_run(ctx->spec, BERTH_HOOK_CREATE_CONTAINER, msg.data, err);
 }
 
-static int setup_console(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
+static int setup_console(struct berth_init_ctx *ctx, int *slave, bool bind_console, berth_error_t *err)
 {
   if (!ctx->spec->process.terminal)
     return 0;
   cleanup_close int master = -1;
-  if (berth_console_setup(&ctx->spec->process, &master, slave, err) < 0)
+  if (berth_console_setup(&ctx->spec->process, bind_console, &master, slave, err) < 0)
     return -1;
   return berth_sync_send(ctx->sync_fd, BERTH_MSG_CONSOLE, 0, NULL, 0, master, err);
 }
@@ -91,6 +91,46 @@ static int create_cwd(int rootfs_fd, const char *cwd, berth_error_t *err)
     return berth_error_wrap(err, "process.cwd");
   close(fd);
   return 0;
+}
+
+/* The container's own filesystem: mounts, hooks that run before pivot, pivot, console,
+ * sysctl (before /proc/sys turns read-only), masked and read-only paths. */
+static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
+{
+  const berth_spec_t *spec = ctx->spec;
+  struct berth_rootfs_ctx rc = { .spec = spec, .rootfs = ctx->rootfs, .in_userns = ctx->in_userns,
+                                 .no_pivot = ctx->opts->no_pivot, .console_fd = -1, .rootfs_fd = -1 };
+  int r = berth_rootfs_prepare(&rc, err);
+  if (r == 0 && spec->has_process)
+    r = create_cwd(rc.rootfs_fd, spec->process.cwd, err);
+  if (r == 0)
+    r = create_hooks(ctx, err);
+  if (r == 0)
+    r = berth_rootfs_pivot(&rc, err);
+  if (r == 0)
+    r = setup_console(ctx, slave, true, err);
+  if (r == 0)
+    r = berth_sysctl_apply(spec, err);
+  if (r == 0)
+    r = berth_rootfs_finalize(&rc, err);
+  berth_rootfs_ctx_release(&rc);
+  return r;
+}
+
+/* Without a mount namespace the container shares the runtime's mounts: nothing of ours may
+ * be mounted there, so (like runc) the process is only chroot'ed into the rootfs. */
+static int chroot_only(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
+{
+  const berth_spec_t *spec = ctx->spec;
+  if (spec->n_mounts || spec->linux_.n_masked_paths || spec->linux_.n_readonly_paths || spec->root_readonly)
+    berth_log_warn("no mount namespace: mounts, masked and read-only paths of config.json are not applied");
+  if (create_hooks(ctx, err) < 0)
+    return -1;
+  if (chdir(ctx->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return BERTH_ERR_ERRNO(err, "chroot to `%s`", ctx->rootfs);
+  if (berth_sysctl_apply(spec, err) < 0)
+    return -1;
+  return setup_console(ctx, slave, false, err);
 }
 
 /* Everything before waiting for `start`. */
@@ -107,24 +147,12 @@ static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error
   if (set_names(spec, err) < 0 || join_session_keyring(ctx, err) < 0)
     return -1;
 
-  struct berth_rootfs_ctx rc = { .spec = spec, .rootfs = ctx->rootfs, .in_userns = ctx->in_userns,
-                                 .no_pivot = ctx->opts->no_pivot, .console_fd = -1, .rootfs_fd = -1 };
-  int r = berth_rootfs_prepare(&rc, err);
-  if (r == 0)
-    r = create_cwd(rc.rootfs_fd, spec->process.cwd, err);
-  if (r == 0)
-    r = create_hooks(ctx, err);
-  if (r == 0)
-    r = berth_rootfs_pivot(&rc, err);
-  if (r == 0)
-    r = setup_console(ctx, slave, err);
-  if (r == 0)
-    r = berth_sysctl_apply(spec, err);
-  if (r == 0)
-    r = berth_rootfs_finalize(&rc, err);
-  berth_rootfs_ctx_release(&rc);
-  if (r < 0)
+  if (!spec->linux_.ns[BERTH_NS_MOUNT].present) {
+    if (chroot_only(ctx, slave, err) < 0)
+      return -1;
+  } else if (setup_rootfs(ctx, slave, err) < 0) {
     return -1;
+  }
   if (!spec->has_process)
     return 0; /* allowed by create; `start` will refuse */
   *exe = berth_init_find_exe(&spec->process, err);
@@ -161,7 +189,9 @@ void berth_init_main(struct berth_init_ctx *ctx)
   berth_reset_signals();
   int slave = -1;
   cleanup_free char *exe = NULL;
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setup(ctx, &slave, &exe, &err) < 0) {
+  /* the fast path's parent is the runtime: die with it. (A grandchild's parent is the
+   * intermediate, which exits at once; it notices a dead runtime by EOF on the channel.) */
+  if ((!ctx->two_stage && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) || setup(ctx, &slave, &exe, &err) < 0) {
     if (err == NULL)
       BERTH_ERR_ERRNO(&err, "set parent death signal");
     berth_sync_send_error(ctx->sync_fd, &err);
@@ -246,6 +276,7 @@ void berth_init_intermediate(struct berth_init_ctx *ctx)
   if (pid == 0) {
     berth_ns_close_all(ctx->ns_fds);
     ctx->userns_new = false; /* the intermediate made it and became its root */
+    ctx->two_stage = true;
     ctx->unshare_flags &= (uint64_t) CLONE_NEWCGROUP;
     berth_init_main(ctx);
   }

@@ -23,7 +23,8 @@ struct berth_init_ctx {
   bool userns_new;                  /* a new user namespace (maps by the parent) */
   bool in_userns;                   /* new or joined user namespace */
   bool setgroups_allowed;
-  bool has_prestart_hooks;          /* prestart or createRuntime hooks: ask the parent */
+  bool has_prestart_hooks;
+  bool two_stage;                   /* forked by the intermediate process */          /* prestart or createRuntime hooks: ask the parent */
 };
 
 /* Container process entry (fast path: right after clone3). Never returns. */
@@ -39,7 +40,7 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
 char *berth_init_find_exe(const struct berth_spec_process *p, berth_error_t *err) BERTH_WUR;
 
 /* the pty: open /dev/ptmx of the container, bind the peer on /dev/console */
-int berth_console_setup(const struct berth_spec_process *p, int *master, int *slave,
+int berth_console_setup(const struct berth_spec_process *p, bool bind_console, int *master, int *slave,
                         berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -60,7 +60,8 @@ char *berth_init_find_exe(const struct berth_spec_process *p, berth_error_t *err
   return NULL;
 }
 
-int berth_console_setup(const struct berth_spec_process *p, int *master, int *slave, berth_error_t *err)
+int berth_console_setup(const struct berth_spec_process *p, bool bind_console, int *master, int *slave,
+                        berth_error_t *err)
 {
   int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (m < 0)
@@ -80,7 +81,7 @@ int berth_console_setup(const struct berth_spec_process *p, int *master, int *sl
                           .ws_col = (unsigned short) p->console_width };
     ioctl(s, TIOCSWINSZ, &ws);
   }
-  if (berth_console_bind(s, err) < 0) {
+  if (bind_console && berth_console_bind(s, err) < 0) {
     close(m);
     close(s);
     return -1;

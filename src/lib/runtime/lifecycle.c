@@ -87,11 +87,7 @@ static int start_steps(struct berth_container *c, berth_error_t *err)
     return -1;
   if (start_conversation(conn, spec, c, err) < 0)
     return -1;
-  if (berth_hooks_run(spec, BERTH_HOOK_POSTSTART, state, err) < 0) {
-    /* runc's behaviour: a failed poststart hook stops the container */
-    kill(c->pid, SIGKILL);
-    return -1;
-  }
+  berth_hooks_run_warn(spec, BERTH_HOOK_POSTSTART, state);
   return 0;
 }
 
@@ -134,9 +130,12 @@ int berth_signal_parse(const char *s)
   return -1;
 }
 
-/* every process in the pid namespace of the container's init */
+/* every process in the pid namespace of the container's init; only for containers that
+ * have their own pid namespace (checked here again: never the host's) */
 static int kill_pidns(const struct berth_container *c, int sig, berth_error_t *err)
 {
+  if (!c->has_pidns || berth_same_pidns_as_self(c->pid))
+    return BERTH_ERR(err, "container has no pid namespace of its own");
   char path[64], want[64], got[64];
   snprintf(path, sizeof path, "/proc/%d/ns/pid", (int) c->pid);
   ssize_t n = readlink(path, want, sizeof want - 1);
@@ -189,10 +188,10 @@ static int kill_and_wait(struct berth_container *c, berth_error_t *err)
     berth_error_release(&ignored);
     return 0;
   }
-  if (c->has_pidns)
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  else if (kill_pidns(c, SIGKILL, err) < 0)
-    return -1;
+  /* Only the init: killing "every process in the pid namespace" of a container that
+   * shares the host's pid namespace would kill the host. Without a pid namespace the
+   * remaining processes are found through the container's cgroup. */
+  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
   struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
   for (int waited = 0; waited < 10000; waited += 100) {
     int r = poll(&pfd, 1, 100);
@@ -213,10 +212,7 @@ static void run_poststop(struct berth_container *c)
   }
   c->status = BERTH_STATUS_STOPPED;
   cleanup_free char *state = state_text(c);
-  if (berth_hooks_run(spec, BERTH_HOOK_POSTSTOP, state, &e) < 0) {
-    berth_log_warn("%s", e->msg);
-    berth_error_release(&e);
-  }
+  berth_hooks_run_warn(spec, BERTH_HOOK_POSTSTOP, state);
 }
 
 int berth_container_delete(const char *root, const char *id, bool force, berth_error_t *err)
