@@ -23,6 +23,14 @@ struct berth_mount_opts {
   bool tmpcopyup;             /* copy the underlying dir into a new tmpfs */
   char *data;                 /* remaining options joined by ',' (may be NULL) */
 };
+/* Option semantics: options apply left to right and a later one overrides an earlier one
+ * ("ro,rw" is rw; "rbind,bind" is a non-recursive bind; the last propagation option wins).
+ * `flags` and `clear` never share a bit. Of noatime/relatime/strictatime at most one is in
+ * `flags`. "ridmap" sets both idmap and ridmap. The recursive atime options set the
+ * MOUNT_ATTR__ATIME bits in attr_clr and the chosen mode in attr_set; their negations
+ * (ratime, rnorelatime, rnostrictatime) select relatime, the kernel default.
+ * Errors: a NULL or empty option, a control character, "idmap=<...>" (use the mount's
+ * uidMappings/gidMappings), fs data longer than a page allows. */
 
 int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
                            berth_error_t *err) BERTH_WUR;
@@ -37,6 +45,7 @@ struct berth_rootfs_ctx {
   bool no_pivot;              /* --no-pivot: MS_MOVE + chroot */
   int console_fd;             /* pty slave to bind on /dev/console, or -1 */
   int rootfs_fd;              /* filled by prepare: O_PATH fd of the rootfs mount */
+  bool dev_ro;                /* filled by prepare: /dev is remounted read-only in finalize */
 };
 
 /* Before pivot: propagation of /, bind rootfs, spec mounts in order, /dev devices and
@@ -46,9 +55,15 @@ int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH
 int berth_rootfs_pivot(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
 /* After pivot: masked and read-only paths, readonly root, rootfsPropagation. */
 int berth_rootfs_finalize(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+/* Closes rootfs_fd (prepare sets it to -1 first, so release is safe after a failed
+ * prepare; before prepare, set rootfs_fd = -1 yourself). */
 void berth_rootfs_ctx_release(struct berth_rootfs_ctx *ctx);
 
-/* Is the fd on a procfs? (CVE-2019-16884: check before writing through /proc) */
+/* Is the fd on a procfs? (CVE-2019-16884: check before writing through /proc)
+ * Returns 1 when it is, 0 when it is not, < 0 when fstatfs fails. */
 int berth_fd_is_procfs(int fd, berth_error_t *err) BERTH_WUR;
+
+/* Does the config bind-mount /dev from the host (then no devices are created)? */
+bool berth_rootfs_binds_dev(const berth_spec_t *spec);
 
 #endif

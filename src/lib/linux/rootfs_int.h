@@ -1,0 +1,86 @@
+/* Private to the rootfs setup (rootfs*.c, devices.c, masked.c). */
+#ifndef BERTH_LINUX_ROOTFS_INT_H
+#define BERTH_LINUX_ROOTFS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "linux/mount.h"
+
+/* One spec mount being executed. `what` names it in every error:
+ * "mount `tmpfs` on `/dev/shm` (mounts[3])". */
+struct rootfs_job {
+  struct berth_rootfs_ctx *ctx;
+  const struct berth_spec_mount *m;
+  struct berth_mount_opts o;
+  char *what;
+  int dstfd;   /* destination resolved in the rootfs (O_PATH, or a regular file) */
+};
+
+/* A detached-tree bind: clone `srcfd` (recursively), set attributes, attach on `dstfd`. */
+struct rootfs_bind {
+  bool recursive;
+  uint64_t set, clr;     /* MOUNT_ATTR_* on the top mount */
+  uint64_t rset, rclr;   /* MOUNT_ATTR_* on every mount of the tree */
+  int userns_fd;         /* >= 0: idmap with this user namespace */
+  bool ridmap;           /* idmap the whole tree, not only the top */
+};
+
+/* rootfs_util.c */
+/* Destination `path` inside the rootfs: a directory (created with parents) or, when
+ * `dir` is false, a regular file created empty if missing. Never leaves the root. */
+int rootfs_open_dest(int rootfd, const char *path, bool dir, berth_error_t *err) BERTH_WUR;
+/* Reopen `path` in the root after something was mounted on `oldfd`; fails when the
+ * result is not a different mount (the destination moved under us). */
+int rootfs_reopen_mounted(int rootfd, const char *path, int oldfd, berth_error_t *err) BERTH_WUR;
+/* Returns the attached mount's fd (or -1 with errno set; `step` names what failed). */
+int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char **step);
+/* mount(2) onto an fd through /proc/self/fd (-1 and errno on failure). */
+int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned long flags,
+                       const char *data);
+/* mount_setattr(2) on an fd's mount (recursive or not); no-op when nothing changes. */
+int rootfs_setattr_fd(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation);
+/* MS_* → MOUNT_ATTR_* (per-mount flags only; atime as the kernel expects it). */
+void rootfs_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr);
+/* Set propagation (MS_SHARED... with optional MS_REC) on an attached mount fd. */
+int rootfs_propagate_fd(int fd, unsigned long propagation);
+/* The path of fd relative to the rootfs ("/proc/cpuinfo"); NULL when outside it. */
+char *rootfs_fd_path_in_root(const struct berth_rootfs_ctx *ctx, int fd);
+
+/* One line of /proc/self/mountinfo (mount point unescaped). */
+struct rootfs_mountinfo {
+  int id;
+  char *mountpoint;
+  char *fstype;
+  char *superopts;
+  bool shared;
+};
+int rootfs_mountinfo_read(struct rootfs_mountinfo **out, size_t *n, berth_error_t *err) BERTH_WUR;
+void rootfs_mountinfo_free(struct rootfs_mountinfo *v, size_t n);
+
+/* rootfs_mounts.c */
+int rootfs_mount_spec(struct berth_rootfs_ctx *ctx, size_t index, berth_error_t *err) BERTH_WUR;
+
+/* rootfs_cgroup.c: mount a cgroup filesystem for the container on job->dstfd; returns
+ * the fd of the top mount (for propagation and recursive attributes). */
+int rootfs_mount_cgroup(struct rootfs_job *job, berth_error_t *err) BERTH_WUR;
+
+/* rootfs_copy.c: copy the contents of directory `srcfd` into directory `dstfd`
+ * (tmpcopyup): files, directories, symlinks, device nodes; owners, modes, times. */
+int rootfs_copy_tree(int srcfd, int dstfd, berth_error_t *err) BERTH_WUR;
+
+/* rootfs_idmap.c: a user namespace fd with these mappings (written by us from a
+ * short-lived child). */
+int rootfs_userns_for_mappings(const struct berth_spec_mount *m, berth_error_t *err) BERTH_WUR;
+
+/* devices.c */
+int rootfs_setup_dev(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+int rootfs_setup_console(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+
+/* masked.c */
+int rootfs_readonly_paths(const berth_spec_t *spec, int rootfd, berth_error_t *err) BERTH_WUR;
+int rootfs_masked_paths(const berth_spec_t *spec, int rootfd, berth_error_t *err) BERTH_WUR;
+/* O_PATH fd of /dev/null in the root, verified to be the 1:3 character device. */
+int rootfs_open_dev_null(int rootfd, berth_error_t *err) BERTH_WUR;
+
+#endif

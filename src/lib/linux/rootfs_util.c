@@ -1,0 +1,258 @@
+/* Small mount helpers shared by the rootfs setup: destinations resolved inside the root,
+ * detached-tree binds, mount_setattr wrappers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "linux/rootfs_int.h"
+
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+/* split "/a/b/c/" into parent "/a/b" and name "c" */
+static char *split_parent(const char *path, const char **name_out)
+{
+  char *p = xstrdup(path);
+  size_t n = strlen(p);
+  while (n > 1 && p[n - 1] == '/')
+    p[--n] = '\0';
+  char *slash = strrchr(p, '/');
+  if (slash == NULL) {
+    *name_out = path + 0;
+    free(p);
+    return xstrdup("/");
+  }
+  *name_out = path + (slash + 1 - p);
+  if (slash == p)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
+  return p;
+}
+
+static int create_file_dest(int rootfd, const char *path, berth_error_t *err)
+{
+  const char *name = NULL;
+  cleanup_free char *parent = split_parent(path, &name);
+  cleanup_free char *base = xstrdup(name);
+  char *end = base + strlen(base);
+  while (end > base && end[-1] == '/')
+    *--end = '\0';
+  if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+    return BERTH_ERR(err, "create `%s` in container root: not a file name", path);
+  cleanup_close int pfd = berth_mkdir_p_in_root(rootfd, parent, 0755, err);
+  if (pfd < 0)
+    return -1;
+  int fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    return fd;
+  if (errno != EEXIST)
+    return BERTH_ERR_ERRNO(err, "create `%s` in container root", path);
+  /* created meanwhile, or a dangling symlink (which stays unresolved: refuse) */
+  fd = berth_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, IN_ROOT);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "open `%s` in container root", path);
+  return fd;
+}
+
+int rootfs_open_dest(int rootfd, const char *path, bool dir, berth_error_t *err)
+{
+  if (dir)
+    return berth_mkdir_p_in_root(rootfd, path, 0755, err);
+  int fd = berth_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, IN_ROOT);
+  if (fd >= 0)
+    return fd;
+  if (errno != ENOENT)
+    return BERTH_ERR_ERRNO(err, "open `%s` in container root", path);
+  return create_file_dest(rootfd, path, err);
+}
+
+int rootfs_reopen_mounted(int rootfd, const char *path, int oldfd, berth_error_t *err)
+{
+  cleanup_close int fd = berth_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, IN_ROOT);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "reopen `%s` in container root", path);
+  struct statx now, before;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &now) < 0 ||
+      statx(oldfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &before) < 0)
+    return BERTH_ERR_ERRNO(err, "statx `%s`", path);
+  bool same = (now.stx_mask & STATX_MNT_ID) && (before.stx_mask & STATX_MNT_ID) &&
+              now.stx_mnt_id == before.stx_mnt_id;
+  bool not_root = (now.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                  !(now.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+  if (same || not_root)
+    return BERTH_ERR(err, "`%s` is not the new mount: the destination changed while mounting", path);
+  return steal_fd(fd);
+}
+
+int rootfs_setattr_fd(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation)
+{
+  if (set == 0 && clr == 0 && propagation == 0)
+    return 0;
+  struct mount_attr a = { .attr_set = set, .attr_clr = clr, .propagation = propagation };
+  return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a);
+}
+
+int rootfs_propagate_fd(int fd, unsigned long propagation)
+{
+  if (propagation == 0)
+    return 0;
+  return rootfs_setattr_fd(fd, (propagation & MS_REC) != 0, 0, 0, propagation & ~(unsigned long) MS_REC);
+}
+
+void rootfs_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr)
+{
+  static const struct { unsigned long ms; uint64_t attr; } map[] = {
+    { MS_RDONLY, MOUNT_ATTR_RDONLY },         { MS_NOSUID, MOUNT_ATTR_NOSUID },
+    { MS_NODEV, MOUNT_ATTR_NODEV },           { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+    { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
+  };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(map); i++) {
+    if (set_ms & map[i].ms)
+      *set |= map[i].attr;
+    if (clr_ms & map[i].ms)
+      *clr |= map[i].attr;
+  }
+  const unsigned long atime = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+  uint64_t mode;
+  if (set_ms & MS_NOATIME)
+    mode = MOUNT_ATTR_NOATIME;
+  else if (set_ms & MS_STRICTATIME)
+    mode = MOUNT_ATTR_STRICTATIME;
+  else if ((set_ms & MS_RELATIME) || (clr_ms & atime))
+    mode = MOUNT_ATTR_RELATIME;
+  else
+    return;
+  *clr |= MOUNT_ATTR__ATIME;
+  *set = (*set & ~(uint64_t) MOUNT_ATTR__ATIME) | mode;
+}
+
+int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char **step)
+{
+  unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
+  if (b->recursive)
+    flags |= AT_RECURSIVE;
+  cleanup_close int tree = open_tree(srcfd, "", flags);
+  if (tree < 0) {
+    *step = "clone the source tree";
+    return -1;
+  }
+  if (b->userns_fd >= 0) {
+    struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) b->userns_fd };
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (b->ridmap ? AT_RECURSIVE : 0), &a, sizeof a) < 0) {
+      *step = "idmap";
+      return -1;
+    }
+  }
+  if (rootfs_setattr_fd(tree, true, b->rset, b->rclr, 0) < 0) {
+    *step = "set recursive attributes";
+    return -1;
+  }
+  if (rootfs_setattr_fd(tree, false, b->set, b->clr, 0) < 0) {
+    *step = "set attributes";
+    return -1;
+  }
+  if (move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    *step = "attach";
+    return -1;
+  }
+  return steal_fd(tree);
+}
+
+int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned long flags, const char *data)
+{
+  char buf[40];
+  return mount(src, berth_fd_path(dstfd, buf, sizeof buf), type, flags, data);
+}
+
+char *rootfs_fd_path_in_root(const struct berth_rootfs_ctx *ctx, int fd)
+{
+  char link[40], target[PATH_MAX];
+  ssize_t n = readlink(berth_fd_path(fd, link, sizeof link), target, sizeof target - 1);
+  if (n < 0)
+    return NULL;
+  target[n] = '\0';
+  size_t rl = strlen(ctx->rootfs);
+  while (rl > 0 && ctx->rootfs[rl - 1] == '/')
+    rl--;
+  if (strncmp(target, ctx->rootfs, rl) != 0 || (target[rl] != '/' && target[rl] != '\0'))
+    return NULL;
+  return xstrdup(target[rl] ? target + rl : "/");
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static char *unescape_octal(const char *s)
+{
+  char *out = xmalloc(strlen(s) + 1), *o = out;
+  while (*s) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+      *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+      s += 4;
+    } else {
+      *o++ = *s++;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+static bool parse_mountinfo_line(char *line, struct rootfs_mountinfo *mi)
+{
+  char *save = NULL;
+  char *f[6];
+  for (int i = 0; i < 6; i++)
+    if ((f[i] = strtok_r(i == 0 ? line : NULL, " ", &save)) == NULL)
+      return false;
+  bool shared = false;
+  char *tok;
+  while ((tok = strtok_r(NULL, " ", &save)) != NULL && strcmp(tok, "-") != 0)
+    shared |= berth_str_has_prefix(tok, "shared:");
+  char *fstype = strtok_r(NULL, " ", &save);
+  char *source = strtok_r(NULL, " ", &save);
+  char *super = strtok_r(NULL, " ", &save);
+  if (tok == NULL || fstype == NULL || source == NULL || berth_parse_int(f[0], &mi->id) < 0)
+    return false;
+  mi->mountpoint = unescape_octal(f[4]);
+  mi->fstype = xstrdup(fstype);
+  mi->superopts = xstrdup(super ? super : "");
+  mi->shared = shared;
+  return true;
+}
+
+int rootfs_mountinfo_read(struct rootfs_mountinfo **out, size_t *n, berth_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  if (berth_read_file("/proc/self/mountinfo", 0, &text, NULL, err) < 0)
+    return -1;
+  struct rootfs_mountinfo *v = NULL;
+  size_t count = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    struct rootfs_mountinfo mi = { 0 };
+    if (!parse_mountinfo_line(line, &mi))
+      continue;
+    v = xreallocarray(v, count + 1, sizeof *v);
+    v[count++] = mi;
+  }
+  *out = v;
+  *n = count;
+  return 0;
+}
+
+void rootfs_mountinfo_free(struct rootfs_mountinfo *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].mountpoint);
+    free(v[i].fstype);
+    free(v[i].superopts);
+  }
+  free(v);
+}
