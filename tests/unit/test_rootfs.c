@@ -470,6 +470,9 @@ static void child_no_pivot(struct fx *f, int arg)
   berth_spec_t *s = new_spec();
   add_mount(s, "/proc", "proc", "proc", NULL);
   add_mount(s, "/dev", "tmpfs", "tmpfs", "nosuid,mode=755,ro");
+  add_mount(s, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev");
+  s->linux_.ns[BERTH_NS_CGROUP].present = true; /* fresh cgroup mounts, not binds */
+  CHECK(unshare(CLONE_NEWCGROUP) == 0);
   struct berth_rootfs_ctx ctx = { .spec = s, .rootfs = f->rootfs, .console_fd = -1, .no_pivot = true };
   berth_error_t err = NULL;
   if (!ok_call(berth_rootfs_prepare(&ctx, &err), &err) || !ok_call(berth_rootfs_pivot(&ctx, &err), &err) ||
@@ -481,6 +484,9 @@ static void child_no_pivot(struct fx *f, int arg)
   CHECK(is_fs("/proc", PROC_SUPER_MAGIC) && !is_fs("/sys", SYSFS_MAGIC));
   CHECK(is_node("/dev/null", S_IFCHR, 1, 3, 0666) && link_is("/dev/ptmx", "pts/ptmx"));
   CHECK(erofs("/dev/newfile") && !erofs("/newfile"));
+  CHECK(is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) ||
+        (is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) && is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC) &&
+         access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0 && is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC)));
   CHECK(busybox_sh("test -c /dev/zero && test \"$(cat /proc/self/comm)\" = cat") == 0);
   berth_rootfs_ctx_release(&ctx);
 }
