@@ -57,7 +57,11 @@ int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   ctx->dev_ro = false;
   if (spec->linux_.mount_label != NULL)
     berth_log_warn("selinux is not enabled on this host: ignoring mountLabel `%s`", spec->linux_.mount_label);
-  unsigned long prop = spec->linux_.rootfs_propagation ? spec->linux_.rootfs_propagation : MS_SLAVE | MS_REC;
+  /* The host's "/" becomes a slave in our namespace (nothing we mount leaks out) unless the
+   * config wants shared propagation, which needs the peer group kept. rootfsPropagation
+   * itself is for the container's root and is applied after pivot_root (finalize): an
+   * unbindable or private host "/" would make the rootfs bind below fail. */
+  unsigned long prop = (spec->linux_.rootfs_propagation & MS_SHARED) ? MS_SHARED | MS_REC : MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0)
     return BERTH_ERR_ERRNO(err, "set the propagation of `/`");
   if (make_parent_private(ctx->rootfs, err) < 0)
