@@ -80,7 +80,7 @@ static int set_ambient(uint64_t ambient, int last, berth_error_t *err)
        * ones): an ambient cap the kernel refuses is a warning, not a failure */
       if (errno != EPERM)
         return BERTH_ERR_ERRNO(err, "raise ambient capability `%s`", cap_label(cap));
-      berth_log_warn("ambient capability `%s` not raised: it must be permitted and inheritable",
+      berth_log_debug("ambient capability `%s` not raised: it must be permitted and inheritable",
                      cap_label(cap));
     }
   }

@@ -342,6 +342,35 @@ static int parent_loop(struct create_state *s, berth_error_t *err)
   }
 }
 
+/* runc's rule: a sysctl must belong to a namespace the container has its own of, so that
+ * writing it cannot change the host. */
+static int check_sysctl(const berth_spec_t *spec, berth_error_t *err)
+{
+  const struct berth_spec_linux *l = &spec->linux_;
+  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                          "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+                                          "kernel.shm_rmid_forced" };
+  for (size_t i = 0; i < l->n_sysctl; i++) {
+    const char *k = l->sysctl_keys[i];
+    enum berth_ns_type need = BERTH_NS__COUNT;
+    if (berth_str_has_prefix(k, "net."))
+      need = BERTH_NS_NETWORK;
+    else if (berth_str_has_prefix(k, "fs.mqueue."))
+      need = BERTH_NS_IPC;
+    else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0)
+      need = BERTH_NS_UTS;
+    for (size_t j = 0; j < BERTH_N_ELEMENTS(ipc_keys); j++)
+      if (strcmp(k, ipc_keys[j]) == 0)
+        need = BERTH_NS_IPC;
+    if (need == BERTH_NS__COUNT)
+      return BERTH_ERR(err, "config.json: linux.sysctl.%s: not a namespaced sysctl; it would change the host", k);
+    if (!l->ns[need].present)
+      return BERTH_ERR(err, "config.json: linux.sysctl.%s: needs a %s namespace of the container's own", k,
+                       berth_ns_type_name(need));
+  }
+  return 0;
+}
+
 /* Cross-field checks the pure parser cannot make (they depend on how we run). */
 static int check_spec(struct create_state *s, berth_error_t *err)
 {
@@ -351,6 +380,8 @@ static int check_spec(struct create_state *s, berth_error_t *err)
     return BERTH_ERR(err, "config.json: hostname: setting it needs a uts namespace (new or joined)");
   if (spec->process.terminal && s->o->console_socket == NULL && !s->o->keep_console)
     return BERTH_ERR(err, "process.terminal is true: --console-socket is required when detached");
+  if (check_sysctl(spec, err) < 0)
+    return -1;
   if ((l->time_monotonic.present || l->time_boottime.present) &&
       !(l->ns[BERTH_NS_TIME].present && l->ns[BERTH_NS_TIME].path == NULL))
     return BERTH_ERR(err, "config.json: linux.timeOffsets: needs a new time namespace");

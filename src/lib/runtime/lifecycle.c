@@ -218,8 +218,14 @@ static void run_poststop(struct berth_container *c)
 int berth_container_delete(const char *root, const char *id, bool force, berth_error_t *err)
 {
   cleanup_container struct berth_container *c = NULL;
-  if (berth_container_load(root, id, &c, err) < 0)
+  if (berth_container_load(root, id, &c, err) < 0) {
+    /* --force: a container that is not there is deleted already (runc's behaviour) */
+    if (force && (*err)->errnum == ENOENT) {
+      berth_error_release(err);
+      return 0;
+    }
     return berth_error_wrap(err, "delete container `%s`", id);
+  }
   if (c->status != BERTH_STATUS_STOPPED && !force)
     return BERTH_ERR(err, "delete container `%s`: cannot delete a %s container (use --force)", id,
                      berth_status_name(c->status));
