@@ -121,7 +121,7 @@ setup_bundle() {
 
 # runtime ARGS...: the runtime under test with the test's private state dir.
 runtime() {
-  timeout -k 5 "$RUNTIME_TIMEOUT" "$OCI_RUNTIME" --root "$ROOT" "$@"
+  timeout -k 5 "$RUNTIME_TIMEOUT" "$OCI_RUNTIME" --root "$ROOT" "$@" 3>&-
 }
 
 # update_config JQ-FILTER [jq options...]: edit the bundle's config.json in place
@@ -131,9 +131,16 @@ update_config() {
   jq "$1" "${@:2}" <"$f" >"$f.tmp" && mv "$f.tmp" "$f"
 }
 
+# json_array ARG...: the arguments as a JSON array of strings
+json_array() {
+  local a='[]' x
+  for x in "$@"; do a=$(jq -c --arg x "$x" '. + [$x]' <<<"$a"); done
+  echo "$a"
+}
+
 # set_args ARG...: process.args
 set_args() {
-  update_config '.process.args = $ARGS.positional' --args "$@"
+  update_config '.process.args = $a' --argjson a "$(json_array "$@")"
 }
 
 # ct_create [ARGS...]: `create` with the container's stdio going to $CT_OUT / $CT_ERR (a
@@ -219,9 +226,11 @@ assert_contains() {
   fi
 }
 
-# background HELPER ARGS...: start a helper that teardown stops
+# background HELPER ARGS...: start a helper that teardown stops. Its stdio is /dev/null
+# unless redirected by the caller's own redirections on `background`; fd 3 (bats' report
+# stream) is closed so that bats does not wait for the helper.
 background() {
-  "$@" &
+  "$@" 3>&- &
   BG_PIDS+=($!)
 }
 
@@ -232,6 +241,7 @@ mounts_under() { awk -v d="$1" 'index($5, d) == 1 {print $5}' /proc/self/mountin
 # processes whose root or cwd lies in the bundle (a container left behind)
 processes_in_bundle() {
   local p r c
+  [[ ${BUNDLE:-} == /?*/bundle ]] || return 0
   for p in /proc/[0-9]*; do
     r=$(readlink "$p/root" 2>/dev/null) || continue
     c=$(readlink "$p/cwd" 2>/dev/null)
