@@ -48,6 +48,7 @@ int cmd_kill(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_delete(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_spec(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_exec(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_features(struct globals *g, int argc, char **argv, berth_error_t *err);
 
 /* exactly n positional arguments remain, else a usage error */

@@ -26,6 +26,7 @@ static const struct command commands[] = {
   { "create", cmd_create, true, true, "create a container (its process waits for `start`)" },
   { "start", cmd_start, false, false, "start the user process of a created container" },
   { "run", cmd_run, true, true, "create and start a container, wait for it, delete it" },
+  { "exec", cmd_exec, true, true, "run a process inside a running container" },
   { "state", cmd_state, false, false, "print the state of a container as JSON" },
   { "kill", cmd_kill, false, false, "send a signal to a container's init (or every process)" },
   { "delete", cmd_delete, false, false, "delete a stopped container (or any, with --force)" },

@@ -154,21 +154,31 @@ static int make_start_socket(struct create_state *s, berth_error_t *err)
   return 0;
 }
 
-static int connect_console_socket(struct create_state *s, berth_error_t *err)
+int berth_console_socket_connect(const char *path, berth_error_t *err)
 {
-  const char *path = s->o->console_socket;
-  if (path == NULL)
-    return 0;
-  if (!s->spec->process.terminal)
-    return BERTH_ERR(err, "--console-socket given but process.terminal is false");
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   if (strlen(path) >= sizeof sa.sun_path)
     return BERTH_ERR(err, "console socket path `%s` is too long", path);
   memcpy(sa.sun_path, path, strlen(path) + 1);
-  s->console_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s->console_sock < 0 || connect(s->console_sock, (struct sockaddr *) &sa, sizeof sa) < 0)
-    return BERTH_ERR_ERRNO(err, "connect to console socket `%s`", path);
-  return 0;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "socket");
+  if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+    int e = errno;
+    close(fd);
+    return berth_error_make(err, e, "connect to console socket `%s`", path);
+  }
+  return fd;
+}
+
+static int connect_console_socket(struct create_state *s, berth_error_t *err)
+{
+  if (s->o->console_socket == NULL)
+    return 0;
+  if (!s->spec->process.terminal)
+    return BERTH_ERR(err, "--console-socket given but process.terminal is false");
+  s->console_sock = berth_console_socket_connect(s->o->console_socket, err);
+  return s->console_sock < 0 ? -1 : 0;
 }
 
 static int write_userns_maps(struct create_state *s, pid_t pid, berth_error_t *err)
@@ -388,7 +398,7 @@ static int check_spec(struct create_state *s, berth_error_t *err)
   return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, berth_error_t *err)
+int berth_write_pid_file(const char *path, pid_t pid, berth_error_t *err)
 {
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%d", (int) pid);
@@ -456,7 +466,7 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
   s->c->status = BERTH_STATUS_CREATED;
   if (berth_container_save(s->c, err) < 0)
     return -1;
-  if (o->pid_file && write_pid_file(o->pid_file, s->pid, err) < 0)
+  if (o->pid_file && berth_write_pid_file(o->pid_file, s->pid, err) < 0)
     return -1;
   res->pid = s->pid;
   res->pidfd = steal_fd(s->pidfd);

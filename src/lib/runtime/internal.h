@@ -11,4 +11,12 @@ int berth_start_socket_connect(const char *dir, berth_error_t *err) BERTH_WUR;
 /* the config saved at create time (<dir>/config.json) */
 int berth_container_load_spec(const struct berth_container *c, berth_spec_t **out, berth_error_t *err) BERTH_WUR;
 
+/* connect to a --console-socket (unix stream) */
+int berth_console_socket_connect(const char *path, berth_error_t *err) BERTH_WUR;
+/* write a pid file atomically (tmp + rename) */
+int berth_write_pid_file(const char *path, pid_t pid, berth_error_t *err) BERTH_WUR;
+/* hand a seccomp notify listener to linux.seccomp.listenerPath */
+int berth_container_relay_listener(const berth_spec_t *spec, struct berth_container *c, int fd,
+                                   berth_error_t *err) BERTH_WUR;
+
 #endif

@@ -42,7 +42,7 @@ static char *state_text(struct berth_container *c)
 }
 
 /* Relay the container's seccomp listener to linux.seccomp.listenerPath. */
-static int relay_listener(const berth_spec_t *spec, struct berth_container *c, int fd, berth_error_t *err)
+int berth_container_relay_listener(const berth_spec_t *spec, struct berth_container *c, int fd, berth_error_t *err)
 {
   cleanup_free char *state = state_text(c);
   return berth_seccomp_send_listener(&spec->linux_.seccomp, fd, state, err);
@@ -62,7 +62,7 @@ static int start_conversation(int conn, const berth_spec_t *spec, struct berth_c
         close(fd);
       return BERTH_ERR(err, "unexpected message %u from container", msg.type);
     }
-    r = relay_listener(spec, c, fd, err);
+    r = berth_container_relay_listener(spec, c, fd, err);
     close(fd);
     if (r < 0 || berth_sync_send(conn, BERTH_MSG_LISTENER_DONE, 0, NULL, 0, -1, err) < 0)
       return -1;
