@@ -1,0 +1,172 @@
+/* Making and removing the container's cgroup directories: mkdir -p that remembers which levels
+ * it made, and a teardown that removes exactly those (and whatever the container nested). */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
+#include "cgroup/internal.h"
+
+/* v1 cpuset: a new cgroup starts with empty cpus/mems and refuses tasks until they are set */
+static int copy_cpuset(const char *dir, const char *file, berth_error_t *err)
+{
+  cleanup_free char *cur = NULL, *parent = xstrndup(dir, (size_t) (strrchr(dir, '/') - dir)), *pv = NULL;
+  if (cg_read(dir, file, &cur, err) < 0)
+    return -1;
+  if (cur[strspn(cur, " \n")] != '\0')
+    return 0;
+  if (cg_read(parent, file, &pv, err) < 0)
+    return -1;
+  pv[strcspn(pv, "\n")] = '\0';
+  if (pv[0] && cg_write(dir, file, pv) < 0)
+    return BERTH_ERR_ERRNO(err, "copy %s = %s from the parent of `%s`", file, pv, dir);
+  return 0;
+}
+
+/* v2: a level we made between the hierarchy and the leaf passes every controller it has down */
+static int enable_all(const char *dir, berth_error_t *err)
+{
+  cleanup_free char *list = NULL;
+  if (cg_read(dir, "cgroup.controllers", &list, err) < 0)
+    return -1;
+  for (char *save = NULL, *t = strtok_r(list, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+    cleanup_free char *v = xasprintf("+%s", t);
+    if (cg_write(dir, "cgroup.subtree_control", v) < 0)
+      return BERTH_ERR_ERRNO(err, "enable controller `%s` in `%s`", t, dir);
+  }
+  return 0;
+}
+
+static int mkdir_levels(struct cg_dir *d, bool v2_enable, berth_error_t *err)
+{
+  size_t base = strlen(d->mountpoint), len = strlen(d->path);
+  if (strncmp(d->path, d->mountpoint, base) != 0 || len <= base)
+    return BERTH_ERR(err, "cgroup `%s` is not below its hierarchy `%s`", d->path, d->mountpoint);
+  cleanup_free char *p = xstrdup(d->path);
+  bool cpuset = !d->unified && (d->controllers & BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_CPUSET));
+  d->created = 0;
+  for (size_t i = base + 1; i <= len; i++) {
+    if (p[i] != '/' && p[i] != '\0')
+      continue;
+    char c = p[i];
+    p[i] = '\0';
+    if (mkdir(p, 0755) == 0) {
+      d->created++;
+      if ((cpuset && (copy_cpuset(p, "cpuset.cpus", err) < 0 || copy_cpuset(p, "cpuset.mems", err) < 0)) ||
+          (v2_enable && c != '\0' && enable_all(p, err) < 0))
+        return berth_error_wrap(err, "create cgroup `%s`", p);
+    } else if (errno != EEXIST) {
+      return BERTH_ERR_ERRNO(err, "create cgroup `%s`", p);
+    }
+    p[i] = c;
+  }
+  return 0;
+}
+
+/* rmdir the levels above path that this manager made, while they are empty */
+static void rmdir_parents(const struct cg_dir *d)
+{
+  cleanup_free char *p = xstrdup(d->path);
+  for (unsigned i = 1; i < d->created; i++) {
+    char *slash = strrchr(p, '/');
+    if (slash == NULL || (size_t) (slash - p) <= strlen(d->mountpoint))
+      return;
+    *slash = '\0';
+    if (rmdir(p) < 0)
+      return; /* shared with another container, or gone: not ours to force */
+  }
+}
+
+/* depth-first rmdir of the cgroups the container nested below dir; -1 with errno */
+static int rm_descendants(const char *dir)
+{
+  cleanup_dir DIR *d = opendir(dir);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : -1;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dir, e->d_name);
+    if (rm_descendants(sub) < 0 || (rmdir(sub) < 0 && errno != ENOENT))
+      return -1;
+  }
+  return 0;
+}
+
+/* processes that were just killed leave their cgroup a moment later: retry EBUSY ~1 s */
+static int rmdir_retry(const char *dir)
+{
+  for (int tries = 0;; tries++) {
+    if (rm_descendants(dir) == 0 && (rmdir(dir) == 0 || errno == ENOENT))
+      return 0;
+    if ((errno != EBUSY && errno != ENOTEMPTY) || tries >= 100)
+      return -1;
+    cg_sleep_ms(10);
+  }
+}
+
+static void remove_created(berth_cgroup_manager_t *m, size_t upto)
+{
+  for (size_t i = 0; i < upto; i++) {
+    struct cg_dir *d = &m->dirs[i];
+    if (d->created > 0 && rmdir_retry(d->path) == 0)
+      rmdir_parents(d);
+    d->created = 0;
+  }
+}
+
+int cg_fs_create(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err)
+{
+  bool v2 = m->mode == BERTH_CGROUP_MODE_V2;
+  for (size_t i = 0; i < m->n_dirs; i++) {
+    if (mkdir_levels(&m->dirs[i], v2 && m->dirs[i].unified, err) < 0) {
+      remove_created(m, i + 1);
+      return -1;
+    }
+  }
+  if (pid > 0 && cg_fs_join(m, pid, err) < 0) {
+    remove_created(m, m->n_dirs);
+    return -1;
+  }
+  return 0;
+}
+
+int cg_fs_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  berth_error_t ignored = NULL;
+  if (m->ops->pids(m, &pids, &n, &ignored) == 0 && n > 0 && m->ops->kill(m, SIGKILL, &ignored) < 0)
+    berth_error_release(&ignored); /* rmdir below reports what stays */
+  berth_error_release(&ignored);
+  enum berth_cgroup_freezer_state st;
+  if (m->ops->state(m, &st, &ignored) == 0 && st != BERTH_CGROUP_THAWED && m->ops->freeze(m, false, &ignored) < 0)
+    berth_error_release(&ignored);
+  berth_error_release(&ignored);
+  struct berth_strbuf msg = BERTH_STRBUF_INIT;
+  int first_errno = 0;
+  for (size_t i = 0; i < m->n_dirs; i++) {
+    struct cg_dir *d = &m->dirs[i];
+    if (rmdir_retry(d->path) < 0) {
+      if (first_errno == 0)
+        first_errno = errno;
+      berth_strbuf_printf(&msg, "%s`%s` stays: %s", msg.len ? "; " : "", d->path, strerror(errno));
+      continue;
+    }
+    rmdir_parents(d);
+    d->created = 0;
+  }
+  if (first_errno) {
+    berth_error_make(err, 0, "destroy cgroup: %s", msg.buf);
+    (*err)->errnum = first_errno;
+    berth_strbuf_release(&msg);
+    return -1;
+  }
+  return 0;
+}
