@@ -6,6 +6,7 @@
 
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "cgroup/cgroup.h"
 
 static const struct cli_opt *find(const struct cli_opt *opts, const char *name, size_t len, char short_name)
 {
@@ -118,4 +119,13 @@ void cli_print_json(json_t *v)
     berth_oom();
   puts(s);
   free(s);
+}
+
+int cli_cgroup_kind(const struct globals *g)
+{
+  if (g->systemd_cgroup || (g->cgroup_manager && strcmp(g->cgroup_manager, "systemd") == 0))
+    return BERTH_CGROUP_SYSTEMD;
+  if (g->cgroup_manager && strcmp(g->cgroup_manager, "disabled") == 0)
+    return BERTH_CGROUP_DISABLED;
+  return BERTH_CGROUP_CGROUPFS;
 }

@@ -49,8 +49,16 @@ int cmd_delete(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_spec(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_exec(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_pause(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_resume(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_ps(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_events(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_update(struct globals *g, int argc, char **argv, berth_error_t *err);
+int cmd_checkpoint(struct globals *g, int argc, char **argv, berth_error_t *err);
 int cmd_features(struct globals *g, int argc, char **argv, berth_error_t *err);
 
+/* enum berth_cgroup_kind from --cgroup-manager / --systemd-cgroup */
+int cli_cgroup_kind(const struct globals *g);
 /* exactly n positional arguments remain, else a usage error */
 int cli_want_args(const char *cmd, int argc, int idx, int n, const char *what, berth_error_t *err);
 /* print JSON to stdout (indented like runc) */

@@ -321,6 +321,11 @@ int berth_spec_load(const char *bundle, berth_spec_t **out, berth_error_t *err) 
 int berth_spec_parse_process(json_t *obj, const char *file, struct berth_spec_process *out,
                              berth_error_t *err) BERTH_WUR;
 void berth_spec_process_free(struct berth_spec_process *p);
+/* Parse a linux.resources object alone (runc update -r), paths relative to it. Strings are
+ * borrowed from obj. */
+int berth_spec_parse_resources(json_t *obj, const char *file, struct berth_spec_resources *out,
+                               berth_error_t *err) BERTH_WUR;
+void berth_spec_resources_free(struct berth_spec_resources *r);
 void berth_spec_free(berth_spec_t *spec);
 
 static inline void berth_cleanup_spec(berth_spec_t **s)

@@ -265,3 +265,24 @@ void oci_resources_free(struct berth_spec_resources *r)
   free(r->unified_keys);
   free(r->unified_values);
 }
+
+int berth_spec_parse_resources(json_t *obj, const char *file, struct berth_spec_resources *out, berth_error_t *err)
+{
+  struct berth_jctx c;
+  berth_jctx_init(&c, file);
+  memset(out, 0, sizeof *out);
+  if (oci_expect_object(&c, obj, err) < 0)
+    return -1;
+  if (oci_parse_resources(&c, obj, out, err) < 0) {
+    oci_resources_free(out);
+    memset(out, 0, sizeof *out);
+    return -1;
+  }
+  return 0;
+}
+
+void berth_spec_resources_free(struct berth_spec_resources *r)
+{
+  oci_resources_free(r);
+  memset(r, 0, sizeof *r);
+}

@@ -15,6 +15,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "cgroup/cgroup.h"
 #include "json/json.h"
 
 static const char *const status_names[] = { "creating", "created", "running", "paused", "stopped" };
@@ -109,7 +110,19 @@ static enum berth_status derive_status(const struct berth_container *c)
   cleanup_free char *sock = berth_container_path(c, "start.sock");
   if (access(sock, F_OK) == 0)
     return BERTH_STATUS_CREATED;
-  /* paused: the cgroup freezer says so (issue 3 fills cgroup_path) */
+  if (c->cgroup != NULL) {
+    /* paused: the cgroup freezer says so */
+    berth_error_t e = NULL;
+    berth_cgroup_manager_t *m = NULL;
+    enum berth_cgroup_freezer_state fs = BERTH_CGROUP_THAWED;
+    if (berth_cgroup_manager_from_json(c->cgroup, &m, &e) == 0 && berth_cgroup_freezer_state(m, &fs, &e) == 0 &&
+        fs != BERTH_CGROUP_THAWED) {
+      berth_cgroup_manager_free(m);
+      return BERTH_STATUS_PAUSED;
+    }
+    berth_error_release(&e);
+    berth_cgroup_manager_free(m);
+  }
   return BERTH_STATUS_RUNNING;
 }
 
@@ -141,7 +154,9 @@ int berth_container_load(const char *root, const char *id, struct berth_containe
   c->bundle = dup_member(doc, "bundle");
   c->rootfs = dup_member(doc, "rootfs");
   c->created = dup_member(doc, "created");
-  c->cgroup_path = dup_member(doc, "cgroupPath");
+  json_t *cg = json_object_get(doc, "cgroup");
+  if (json_is_object(cg))
+    c->cgroup = json_incref(cg);
   c->pid = (pid_t) json_integer_value(json_object_get(doc, "pid"));
   c->pid_start = (uint64_t) json_integer_value(json_object_get(doc, "pidStartTime"));
   c->owner = (uid_t) json_integer_value(json_object_get(doc, "owner"));
@@ -186,8 +201,8 @@ int berth_container_save(const struct berth_container *c, berth_error_t *err)
   json_object_set_new(o, "created", json_string(c->created ? c->created : ""));
   json_object_set_new(o, "owner", json_integer(c->owner));
   json_object_set_new(o, "pidNamespace", json_boolean(c->has_pidns));
-  if (c->cgroup_path)
-    json_object_set_new(o, "cgroupPath", json_string(c->cgroup_path));
+  if (c->cgroup)
+    json_object_set(o, "cgroup", c->cgroup);
   if (c->annotations)
     json_object_set(o, "annotations", c->annotations);
   cleanup_free char *text = berth_json_dumps(o);
@@ -206,7 +221,8 @@ void berth_container_free(struct berth_container *c)
   free(c->bundle);
   free(c->rootfs);
   free(c->created);
-  free(c->cgroup_path);
+  if (c->cgroup)
+    json_decref(c->cgroup);
   if (c->annotations)
     json_decref(c->annotations);
   free(c);

@@ -29,7 +29,7 @@ struct berth_container {
   char *created;           /* RFC 3339 */
   uid_t owner;
   bool has_pidns;          /* the container has its own pid namespace */
-  char *cgroup_path;       /* issue 3 */
+  json_t *cgroup;          /* the cgroup manager's record (berth_cgroup_manager_to_json), or NULL */
   json_t *annotations;     /* object, may be NULL */
   enum berth_status status;/* derived by berth_container_load */
 };

@@ -24,6 +24,7 @@
 #include "linux/namespaces.h"
 #include "linux/process.h"
 #include "oci/spec.h"
+#include "runtime/cgroups.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/internal.h"
@@ -47,6 +48,7 @@ struct create_state {
   int console_master;
   struct berth_seccomp_prog *seccomp;
   struct berth_container *c;
+  berth_cgroup_manager_t *cgroup;
 };
 
 static void create_state_release(struct create_state *s, bool failed)
@@ -59,6 +61,14 @@ static void create_state_release(struct create_state *s, bool failed)
     waitpid(s->pid, NULL, __WALL);
   if (s->intermediate > 0)
     waitpid(s->intermediate, NULL, __WALL);
+  if (failed && s->cgroup) {
+    berth_error_t e = NULL;
+    if (berth_cgroup_destroy(s->cgroup, &e) < 0) {
+      berth_log_warn("cleanup: %s", e->msg);
+      berth_error_release(&e);
+    }
+  }
+  berth_cgroup_manager_free(s->cgroup);
   if (failed && s->dir_made) {
     berth_error_t e = NULL;
     if (berth_rm_rf(s->dir, &e) < 0) {
@@ -458,6 +468,10 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
   close(s->sync[1]);
   s->sync[1] = -1;
   s->c = new_container(s);
+  if (berth_container_cgroup_setup(s->spec, (enum berth_cgroup_kind) o->cgroup_kind, o->id, s->pid, &s->cgroup,
+                                   err) < 0)
+    return -1;
+  s->c->cgroup = berth_cgroup_manager_to_json(s->cgroup);
   if (s->spec->process.has_oom_score_adj &&
       berth_oom_score_adj_apply(s->pid, s->spec->process.oom_score_adj, err) < 0)
     return -1;

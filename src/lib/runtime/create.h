@@ -19,6 +19,7 @@ struct berth_create_opts {
   int preserve_fds;            /* fds 3 .. 3+N-1 pass into the container */
   bool keep_console;           /* `run` without --console-socket: return the pty master */
   bool subreaper;              /* `run`: we wait for the container ourselves */
+  int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
 };
 
 struct berth_create_result {

@@ -18,6 +18,7 @@
 #include "base/xalloc.h"
 #include "json/json.h"
 #include "linux/seccomp.h"
+#include "runtime/cgroups.h"
 #include "runtime/create.h"
 #include "runtime/hooks.h"
 #include "runtime/internal.h"
@@ -168,8 +169,18 @@ int berth_container_kill(const char *root, const char *id, int sig, bool all, be
     return berth_error_wrap(err, "kill container `%s`", id);
   if (c->status == BERTH_STATUS_STOPPED)
     return BERTH_ERR(err, "kill container `%s`: container not running", id);
-  if (all && c->has_pidns)
-    return kill_pidns(c, sig, err) < 0 ? berth_error_wrap(err, "kill container `%s`", id) : 0;
+  if (all) {
+    cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
+    if (berth_container_cgroup_open(c, &m, err) < 0)
+      return berth_error_wrap(err, "kill container `%s`", id);
+    if (m != NULL && berth_cgroup_manager_kind(m) != BERTH_CGROUP_DISABLED) {
+      if (berth_cgroup_kill(m, sig, err) < 0)
+        return berth_error_wrap(err, "kill container `%s`", id);
+      return 0;
+    }
+    if (c->has_pidns)
+      return kill_pidns(c, sig, err) < 0 ? berth_error_wrap(err, "kill container `%s`", id) : 0;
+  }
   cleanup_close int pidfd = berth_container_pidfd(c, err);
   if (pidfd < 0)
     return berth_error_wrap(err, "kill container `%s`", id);
@@ -230,6 +241,11 @@ int berth_container_delete(const char *root, const char *id, bool force, berth_e
     return BERTH_ERR(err, "delete container `%s`: cannot delete a %s container (use --force)", id,
                      berth_status_name(c->status));
   if (c->status != BERTH_STATUS_STOPPED && kill_and_wait(c, err) < 0)
+    return berth_error_wrap(err, "delete container `%s`", id);
+  /* the cgroup goes with whatever is left in it (processes of a container without its own
+   * pid namespace, or forked away from init) */
+  cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
+  if (berth_container_cgroup_open(c, &m, err) < 0 || (m && berth_cgroup_destroy(m, err) < 0))
     return berth_error_wrap(err, "delete container `%s`", id);
   run_poststop(c);
   if (berth_rm_rf(c->dir, err) < 0)
