@@ -193,7 +193,7 @@ static void parse_self_cgroup(const char *path, struct berth_cgroup_layout *l)
     char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c2 == NULL)
       continue;
-    *c2 = '\0';
+    *c1 = *c2 = '\0';
     const char *list = c1 + 1, *cg = c2 + 1;
     if (*list == '\0' && strcmp(line, "0") == 0) {
       if (l->has_unified)
