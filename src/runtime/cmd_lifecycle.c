@@ -64,7 +64,7 @@ int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err)
   struct berth_create_opts o;
   fill_opts(g, &f, argv[idx], &o);
   struct berth_create_result res;
-  if (berth_container_create(&o, &res, err) < 0)
+  if (berth_container_create(&o, &res, NULL, err) < 0)
     return -1;
   if (res.pidfd >= 0)
     close(res.pidfd);
@@ -97,12 +97,13 @@ static int run_attached(struct globals *g, const struct create_flags *f, const c
   if (berth_wait_prepare(&w, err) < 0)
     return -1;
   struct berth_create_result res;
-  if (berth_container_create(&o, &res, err) < 0) {
+  struct berth_container_handle h = { 0 };
+  if (berth_container_create(&o, &res, &h, err) < 0) {
     berth_wait_release(&w);
     return -1;
   }
   int status = -1;
-  if (berth_container_start(g->root, id, err) == 0)
+  if (berth_container_start_handle(&h, err) == 0)
     status = berth_wait_container(&w, &res, err);
   berth_wait_release(&w);
   if (res.console_master >= 0)
@@ -111,14 +112,15 @@ static int run_attached(struct globals *g, const struct create_flags *f, const c
     close(res.pidfd);
   if (!f->keep) {
     berth_error_t derr = NULL;
-    if (berth_container_delete(g->root, id, true, &derr) < 0) {
+    if (berth_container_delete_handle(&h, true, &derr) < 0) {
       if (*err == NULL)
         *err = derr;
       else
         berth_error_release(&derr);
-      return -1;
+      status = -1;
     }
   }
+  berth_container_handle_release(&h);
   return status;
 }
 
@@ -148,15 +150,17 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
   struct berth_create_opts o;
   fill_opts(g, &f, id, &o);
   struct berth_create_result res;
-  if (berth_container_create(&o, &res, err) < 0)
+  struct berth_container_handle h = { 0 };
+  if (berth_container_create(&o, &res, &h, err) < 0)
     return -1;
   if (res.pidfd >= 0)
     close(res.pidfd);
-  if (berth_container_start(g->root, id, err) < 0) {
+  int r = berth_container_start_handle(&h, err);
+  if (r < 0) {
     berth_error_t derr = NULL;
-    if (berth_container_delete(g->root, id, true, &derr) < 0)
+    if (berth_container_delete_handle(&h, true, &derr) < 0)
       berth_error_release(&derr);
-    return -1;
   }
-  return 0;
+  berth_container_handle_release(&h);
+  return r < 0 ? -1 : 0;
 }

@@ -334,8 +334,6 @@ static int on_console(struct create_state *s, int fd, berth_error_t *err)
 /* Drive the container process through its setup until it waits for `start`. */
 static int parent_loop(struct create_state *s, berth_error_t *err)
 {
-  if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0)
-    return -1;
   for (;;) {
     struct berth_sync_msg msg;
     int fd = -1;
@@ -391,6 +389,26 @@ static int check_sysctl(const berth_spec_t *spec, berth_error_t *err)
   return 0;
 }
 
+static int setup_cgroup(struct create_state *s, berth_error_t *err)
+{
+  if (berth_container_cgroup_setup(s->spec, (enum berth_cgroup_kind) s->o->cgroup_kind, s->o->id, s->pid,
+                                   &s->cgroup, err) < 0)
+    return -1;
+  s->c->cgroup = berth_cgroup_manager_to_json(s->cgroup);
+  if (berth_sync_send(s->sync[0], BERTH_MSG_CGROUP_DONE, 0, NULL, 0, -1, err) == 0)
+    return 0;
+  /* the container process died meanwhile: its own error says why */
+  struct berth_sync_msg msg;
+  berth_error_t child = NULL;
+  if (berth_sync_recv(s->sync[0], &msg, NULL, &child) < 0 && child != NULL) {
+    berth_error_release(err);
+    *err = child;
+  } else {
+    berth_error_release(&child);
+  }
+  return -1;
+}
+
 /* Cross-field checks the pure parser cannot make (they depend on how we run). */
 static int check_spec(struct create_state *s, berth_error_t *err)
 {
@@ -430,7 +448,8 @@ static int save_config_copy(struct create_state *s, berth_error_t *err)
   return berth_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
-static int create_steps(struct create_state *s, struct berth_create_result *res, berth_error_t *err)
+static int create_steps(struct create_state *s, struct berth_create_result *res, struct berth_container_handle *keep,
+                        berth_error_t *err)
 {
   const struct berth_create_opts *o = s->o;
   if (!berth_container_id_valid(o->id))
@@ -468,14 +487,12 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
   close(s->sync[1]);
   s->sync[1] = -1;
   s->c = new_container(s);
-  if (berth_container_cgroup_setup(s->spec, (enum berth_cgroup_kind) o->cgroup_kind, o->id, s->pid, &s->cgroup,
-                                   err) < 0)
-    return -1;
-  s->c->cgroup = berth_cgroup_manager_to_json(s->cgroup);
   if (s->spec->process.has_oom_score_adj &&
       berth_oom_score_adj_apply(s->pid, s->spec->process.oom_score_adj, err) < 0)
     return -1;
-  if (parent_loop(s, err) < 0)
+  /* the container process sets up its filesystem while we make its cgroup */
+  if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0 || setup_cgroup(s, err) < 0 ||
+      parent_loop(s, err) < 0)
     return -1;
   s->c->status = BERTH_STATUS_CREATED;
   if (berth_container_save(s->c, err) < 0)
@@ -485,11 +502,16 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
   res->pid = s->pid;
   res->pidfd = steal_fd(s->pidfd);
   res->console_master = steal_fd(s->console_master);
+  if (keep) {
+    keep->c = steal_ptr(s->c);
+    keep->spec = steal_ptr(s->spec);
+    keep->cgroup = steal_ptr(s->cgroup);
+  }
   return 0;
 }
 
 int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
-                           berth_error_t *err)
+                           struct berth_container_handle *keep, berth_error_t *err)
 {
   struct create_state s = { .o = o, .console_sock = -1, .start_fd = -1, .sync = { -1, -1 }, .pidfd = -1,
                             .console_master = -1 };
@@ -498,7 +520,7 @@ int berth_container_create(const struct berth_create_opts *o, struct berth_creat
   res->pid = 0;
   res->pidfd = -1;
   res->console_master = -1;
-  int r = create_steps(&s, res, err);
+  int r = create_steps(&s, res, keep, err);
   if (r < 0)
     berth_error_wrap(err, "create container `%s`", o->id);
   create_state_release(&s, r < 0);

@@ -6,7 +6,10 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "oci/spec.h"
 #include "runtime/container.h"
+
+struct berth_cgroup_manager;
 
 struct berth_create_opts {
   const char *root;
@@ -28,8 +31,20 @@ struct berth_create_result {
   int console_master;          /* keep_console only, else -1 */
 };
 
+/* What one process knows about a container it just made: `run` starts, waits and deletes
+ * without reading its state back. */
+struct berth_container_handle {
+  struct berth_container *c;
+  berth_spec_t *spec;
+  struct berth_cgroup_manager *cgroup;
+};
+void berth_container_handle_release(struct berth_container_handle *h);
+
+/* keep: when non-NULL, receives the container, its config and cgroup */
 int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
-                           berth_error_t *err) BERTH_WUR;
+                           struct berth_container_handle *keep, berth_error_t *err) BERTH_WUR;
+int berth_container_start_handle(struct berth_container_handle *h, berth_error_t *err) BERTH_WUR;
+int berth_container_delete_handle(struct berth_container_handle *h, bool force, berth_error_t *err) BERTH_WUR;
 
 /* start: release a created container; runs poststart hooks. */
 int berth_container_start(const char *root, const char *id, berth_error_t *err) BERTH_WUR;

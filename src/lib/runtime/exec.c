@@ -23,6 +23,7 @@
 #include "json/json.h"
 #include "linux/namespaces.h"
 #include "linux/seccomp.h"
+#include "runtime/cgroups.h"
 #include "runtime/container.h"
 #include "runtime/init.h"
 #include "runtime/internal.h"
@@ -232,6 +233,10 @@ static int spawn(struct exec_state *s, berth_error_t *err)
 /* Until the process execs (the channel closes): console, seccomp listener, errors. */
 static int converse(struct exec_state *s, berth_error_t *err)
 {
+  /* the process joins the container's cgroup before it runs anything of the user's */
+  cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
+  if (berth_container_cgroup_open(s->c, &m, err) < 0 || (m && berth_cgroup_join(m, s->pid, err) < 0))
+    return -1;
   if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0)
     return -1;
   for (;;) {

@@ -28,6 +28,26 @@
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
 
+/* Receive `type` from the parent; CGROUP_DONE may arrive ahead of it at any time. */
+static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg, berth_error_t *err)
+{
+  if (type == BERTH_MSG_CGROUP_DONE && ctx->cgroup_done)
+    return 0;
+  for (;;) {
+    if (berth_sync_recv(ctx->sync_fd, msg, NULL, err) < 0)
+      return -1;
+    if (msg->type == BERTH_MSG_CGROUP_DONE) {
+      ctx->cgroup_done = true;
+      if (type == BERTH_MSG_CGROUP_DONE)
+        return 0;
+      continue;
+    }
+    if (msg->type != type)
+      return BERTH_ERR(err, "unexpected sync message %#x (wanted %#x)", msg->type, type);
+    return 0;
+  }
+}
+
 /* In a new user namespace: become its root so files we create are owned by it. */
 static int become_userns_root(berth_error_t *err)
 {
@@ -69,7 +89,7 @@ static int create_hooks(struct berth_init_ctx *ctx, berth_error_t *err)
     return 0;
   struct berth_sync_msg msg;
   if (berth_sync_send(ctx->sync_fd, BERTH_MSG_HOOKS, 0, NULL, 0, -1, err) < 0 ||
-      berth_sync_expect(ctx->sync_fd, BERTH_MSG_HOOKS_DONE, &msg, NULL, err) < 0)
+      child_expect(ctx, BERTH_MSG_HOOKS_DONE, &msg, err) < 0)
     return -1;
   return berth_hooks_run(ctx->spec, BERTH_HOOK_CREATE_CONTAINER, msg.data, err);
 }
@@ -138,11 +158,16 @@ static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error
 {
   const berth_spec_t *spec = ctx->spec;
   struct berth_sync_msg msg;
-  if (berth_sync_expect(ctx->sync_fd, BERTH_MSG_GO, &msg, NULL, err) < 0)
+  if (child_expect(ctx, BERTH_MSG_GO, &msg, err) < 0)
     return -1;
   if (ctx->userns_new && become_userns_root(err) < 0)
     return -1;
-  if (ctx->unshare_flags && unshare((int) ctx->unshare_flags) < 0)
+  /* a cgroup namespace is rooted at the cgroup we are in when making it: wait for the
+   * parent to place us. Otherwise the parent works on the cgroup while we set up. */
+  bool cgroupns = (ctx->unshare_flags & CLONE_NEWCGROUP) != 0;
+  if (cgroupns && child_expect(ctx, BERTH_MSG_CGROUP_DONE, &msg, err) < 0)
+    return -1;
+  if (cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return BERTH_ERR_ERRNO(err, "unshare cgroup namespace");
   if (set_names(spec, err) < 0 || join_session_keyring(ctx, err) < 0)
     return -1;
@@ -153,6 +178,8 @@ static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error
   } else if (setup_rootfs(ctx, slave, err) < 0) {
     return -1;
   }
+  if (!cgroupns && child_expect(ctx, BERTH_MSG_CGROUP_DONE, &msg, err) < 0)
+    return -1;
   if (!spec->has_process)
     return 0; /* allowed by create; `start` will refuse */
   *exe = berth_init_find_exe(&spec->process, err);

@@ -70,13 +70,10 @@ static int start_conversation(int conn, const berth_spec_t *spec, struct berth_c
   }
 }
 
-static int start_steps(struct berth_container *c, berth_error_t *err)
+static int start_steps(struct berth_container *c, const berth_spec_t *spec, berth_error_t *err)
 {
   if (c->status != BERTH_STATUS_CREATED)
     return BERTH_ERR(err, "cannot start a container that is %s", berth_status_name(c->status));
-  cleanup_spec berth_spec_t *spec = NULL;
-  if (berth_container_load_spec(c, &spec, err) < 0)
-    return -1;
   cleanup_close int conn = berth_start_socket_connect(c->dir, err);
   if (conn < 0)
     return -1;
@@ -92,12 +89,32 @@ static int start_steps(struct berth_container *c, berth_error_t *err)
   return 0;
 }
 
+int berth_container_start_handle(struct berth_container_handle *h, berth_error_t *err)
+{
+  if (start_steps(h->c, h->spec, err) < 0)
+    return berth_error_wrap(err, "start container `%s`", h->c->id);
+  return 0;
+}
+
 int berth_container_start(const char *root, const char *id, berth_error_t *err)
 {
   cleanup_container struct berth_container *c = NULL;
-  if (berth_container_load(root, id, &c, err) < 0 || start_steps(c, err) < 0)
+  cleanup_spec berth_spec_t *spec = NULL;
+  if (berth_container_load(root, id, &c, err) < 0 || berth_container_load_spec(c, &spec, err) < 0 ||
+      start_steps(c, spec, err) < 0)
     return berth_error_wrap(err, "start container `%s`", id);
   return 0;
+}
+
+void berth_container_handle_release(struct berth_container_handle *h)
+{
+  berth_container_free(h->c);
+  if (h->spec)
+    berth_spec_free(h->spec);
+  berth_cgroup_manager_free(h->cgroup);
+  h->c = NULL;
+  h->spec = NULL;
+  h->cgroup = NULL;
 }
 
 /* ---- kill ---- */
@@ -212,18 +229,46 @@ static int kill_and_wait(struct berth_container *c, berth_error_t *err)
   return BERTH_ERR(err, "container process %d did not die after SIGKILL", (int) c->pid);
 }
 
-static void run_poststop(struct berth_container *c)
+/* Delete with what the caller has loaded already (a NULL spec or cgroup is loaded here). */
+static int delete_steps(struct berth_container *c, const berth_spec_t *spec, berth_cgroup_manager_t *m, bool force,
+                        berth_error_t *err)
 {
+  if (c->status != BERTH_STATUS_STOPPED && !force)
+    return BERTH_ERR(err, "cannot delete a %s container (use --force)", berth_status_name(c->status));
+  if (c->status != BERTH_STATUS_STOPPED && kill_and_wait(c, err) < 0)
+    return -1;
+  /* the cgroup goes with whatever is left in it (processes of a container without its own
+   * pid namespace, or forked away from init) */
+  cleanup_cgroup_manager berth_cgroup_manager_t *own = NULL;
+  if (m == NULL && berth_container_cgroup_open(c, &own, err) < 0)
+    return -1;
+  if (m == NULL)
+    m = own;
+  if (m && berth_cgroup_destroy(m, err) < 0)
+    return -1;
+  cleanup_spec berth_spec_t *loaded = NULL;
   berth_error_t e = NULL;
-  cleanup_spec berth_spec_t *spec = NULL;
-  if (berth_container_load_spec(c, &spec, &e) < 0) {
+  if (spec == NULL && berth_container_load_spec(c, &loaded, &e) < 0) {
     berth_log_warn("poststop hooks not run: %s", e->msg);
     berth_error_release(&e);
-    return;
   }
+  if (spec == NULL)
+    spec = loaded;
   c->status = BERTH_STATUS_STOPPED;
-  cleanup_free char *state = state_text(c);
-  berth_hooks_run_warn(spec, BERTH_HOOK_POSTSTOP, state);
+  if (spec && spec->hooks.n[BERTH_HOOK_POSTSTOP] > 0) {
+    cleanup_free char *state = state_text(c);
+    berth_hooks_run_warn(spec, BERTH_HOOK_POSTSTOP, state);
+  }
+  return berth_rm_rf(c->dir, err);
+}
+
+int berth_container_delete_handle(struct berth_container_handle *h, bool force, berth_error_t *err)
+{
+  if (berth_container_alive(h->c) == false)
+    h->c->status = BERTH_STATUS_STOPPED;
+  if (delete_steps(h->c, h->spec, h->cgroup, force, err) < 0)
+    return berth_error_wrap(err, "delete container `%s`", h->c->id);
+  return 0;
 }
 
 int berth_container_delete(const char *root, const char *id, bool force, berth_error_t *err)
@@ -237,18 +282,7 @@ int berth_container_delete(const char *root, const char *id, bool force, berth_e
     }
     return berth_error_wrap(err, "delete container `%s`", id);
   }
-  if (c->status != BERTH_STATUS_STOPPED && !force)
-    return BERTH_ERR(err, "delete container `%s`: cannot delete a %s container (use --force)", id,
-                     berth_status_name(c->status));
-  if (c->status != BERTH_STATUS_STOPPED && kill_and_wait(c, err) < 0)
-    return berth_error_wrap(err, "delete container `%s`", id);
-  /* the cgroup goes with whatever is left in it (processes of a container without its own
-   * pid namespace, or forked away from init) */
-  cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
-  if (berth_container_cgroup_open(c, &m, err) < 0 || (m && berth_cgroup_destroy(m, err) < 0))
-    return berth_error_wrap(err, "delete container `%s`", id);
-  run_poststop(c);
-  if (berth_rm_rf(c->dir, err) < 0)
+  if (delete_steps(c, NULL, NULL, force, err) < 0)
     return berth_error_wrap(err, "delete container `%s`", id);
   return 0;
 }

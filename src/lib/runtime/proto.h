@@ -7,7 +7,8 @@ enum {
   BERTH_MSG_USERNS = 1,     /* intermediate → parent: made a user namespace, write maps */
   BERTH_MSG_USERNS_DONE,    /* parent → intermediate */
   BERTH_MSG_CHILD_PID,      /* intermediate → parent: value = container pid */
-  BERTH_MSG_GO,             /* parent → container: maps and cgroup done, set up */
+  BERTH_MSG_GO,             /* parent → container: id maps written, set up */
+  BERTH_MSG_CGROUP_DONE,    /* parent → container: in its cgroup (needed before cgroupns/READY) */
   BERTH_MSG_HOOKS,          /* container → parent: run prestart/createRuntime hooks */
   BERTH_MSG_HOOKS_DONE,     /* parent → container: data = state JSON for createContainer */
   BERTH_MSG_CONSOLE,        /* container → parent: fd = pty master */
