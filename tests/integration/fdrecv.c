@@ -31,7 +31,7 @@ static int die(const char *what)
 
 static int listen_on(const char *path)
 {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   if (strlen(path) >= sizeof addr.sun_path) {
     errno = ENAMETOOLONG;
     return -1;
@@ -58,9 +58,10 @@ static int recv_fd(int lsock, char *payload, size_t cap)
     char buf[CMSG_SPACE(sizeof(int) * 4)];
     struct cmsghdr align;
   } u;
-  struct iovec iov = {.iov_base = payload, .iov_len = cap - 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
+  struct iovec iov = { .iov_base = payload, .iov_len = cap - 1 };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf
+  };
   ssize_t n;
   do
     n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
@@ -126,7 +127,7 @@ static int seccomp_agent(const char *path, int err)
   struct seccomp_notif *req = calloc(1, sizes.seccomp_notif);
   struct seccomp_notif_resp *resp = calloc(1, sizes.seccomp_notif_resp);
   for (;;) {
-    struct pollfd p = {.fd = listener, .events = POLLIN};
+    struct pollfd p = { .fd = listener, .events = POLLIN };
     if (poll(&p, 1, -1) < 0) {
       if (errno == EINTR)
         continue;

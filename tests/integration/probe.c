@@ -48,17 +48,53 @@ static void out(const char *fmt, ...)
 
 static const char *errno_name(int e)
 {
-  static const struct { int e; const char *n; } tab[] = {
-    {EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {ESRCH, "ESRCH"}, {EINTR, "EINTR"}, {EIO, "EIO"},
-    {ENXIO, "ENXIO"}, {E2BIG, "E2BIG"}, {ENOEXEC, "ENOEXEC"}, {EBADF, "EBADF"}, {ECHILD, "ECHILD"},
-    {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"}, {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"},
-    {EEXIST, "EEXIST"}, {EXDEV, "EXDEV"}, {ENODEV, "ENODEV"}, {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},
-    {EINVAL, "EINVAL"}, {ENFILE, "ENFILE"}, {EMFILE, "EMFILE"}, {ENOTTY, "ENOTTY"},
-    {ETXTBSY, "ETXTBSY"}, {EFBIG, "EFBIG"}, {ENOSPC, "ENOSPC"}, {ESPIPE, "ESPIPE"}, {EROFS, "EROFS"},
-    {EMLINK, "EMLINK"}, {EPIPE, "EPIPE"}, {EDOM, "EDOM"}, {ERANGE, "ERANGE"}, {ENOSYS, "ENOSYS"},
-    {ELOOP, "ELOOP"}, {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOTEMPTY, "ENOTEMPTY"},
-    {EAFNOSUPPORT, "EAFNOSUPPORT"}, {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOKEY, "ENOKEY"},
-    {EPROTONOSUPPORT, "EPROTONOSUPPORT"}, {ECONNREFUSED, "ECONNREFUSED"}, {EDQUOT, "EDQUOT"},
+  static const struct {
+    int e;
+    const char *n;
+  } tab[] = {
+    { EPERM, "EPERM" },
+    { ENOENT, "ENOENT" },
+    { ESRCH, "ESRCH" },
+    { EINTR, "EINTR" },
+    { EIO, "EIO" },
+    { ENXIO, "ENXIO" },
+    { E2BIG, "E2BIG" },
+    { ENOEXEC, "ENOEXEC" },
+    { EBADF, "EBADF" },
+    { ECHILD, "ECHILD" },
+    { EAGAIN, "EAGAIN" },
+    { ENOMEM, "ENOMEM" },
+    { EACCES, "EACCES" },
+    { EFAULT, "EFAULT" },
+    { EBUSY, "EBUSY" },
+    { EEXIST, "EEXIST" },
+    { EXDEV, "EXDEV" },
+    { ENODEV, "ENODEV" },
+    { ENOTDIR, "ENOTDIR" },
+    { EISDIR, "EISDIR" },
+    { EINVAL, "EINVAL" },
+    { ENFILE, "ENFILE" },
+    { EMFILE, "EMFILE" },
+    { ENOTTY, "ENOTTY" },
+    { ETXTBSY, "ETXTBSY" },
+    { EFBIG, "EFBIG" },
+    { ENOSPC, "ENOSPC" },
+    { ESPIPE, "ESPIPE" },
+    { EROFS, "EROFS" },
+    { EMLINK, "EMLINK" },
+    { EPIPE, "EPIPE" },
+    { EDOM, "EDOM" },
+    { ERANGE, "ERANGE" },
+    { ENOSYS, "ENOSYS" },
+    { ELOOP, "ELOOP" },
+    { ENAMETOOLONG, "ENAMETOOLONG" },
+    { ENOTEMPTY, "ENOTEMPTY" },
+    { EAFNOSUPPORT, "EAFNOSUPPORT" },
+    { EOPNOTSUPP, "EOPNOTSUPP" },
+    { ENOKEY, "ENOKEY" },
+    { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
+    { ECONNREFUSED, "ECONNREFUSED" },
+    { EDQUOT, "EDQUOT" },
   };
   for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
     if (tab[i].e == e)
@@ -69,14 +105,47 @@ static const char *errno_name(int e)
 }
 
 static const char *const cap_names[] = {
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-  "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-  "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-  "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-  "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
+  "CAP_PERFMON",
+  "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
 };
 
 /* "CapEff:\t00000000a80425fb" → cap_eff=CAP_CHOWN,... and cap_eff_hex=... */
@@ -103,10 +172,15 @@ static void print_caps(const char *key, const char *hex)
 
 static void print_status(void)
 {
-  static const struct { const char *field, *key; int caps; } map[] = {
-    {"CapInh", "cap_inh", 1}, {"CapPrm", "cap_prm", 1}, {"CapEff", "cap_eff", 1},
-    {"CapBnd", "cap_bnd", 1}, {"CapAmb", "cap_amb", 1}, {"NoNewPrivs", "no_new_privs", 0},
-    {"Seccomp", "seccomp", 0}, {"Seccomp_filters", "seccomp_filters", 0}, {"Umask", "umask", 0},
+  static const struct {
+    const char *field, *key;
+    int caps;
+  } map[] = {
+    { "CapInh", "cap_inh", 1 },  { "CapPrm", "cap_prm", 1 },
+    { "CapEff", "cap_eff", 1 },  { "CapBnd", "cap_bnd", 1 },
+    { "CapAmb", "cap_amb", 1 },  { "NoNewPrivs", "no_new_privs", 0 },
+    { "Seccomp", "seccomp", 0 }, { "Seccomp_filters", "seccomp_filters", 0 },
+    { "Umask", "umask", 0 },
   };
   FILE *f = fopen("/proc/self/status", "re");
   if (!f) {
@@ -172,12 +246,16 @@ static int cmd_fds(void)
 
 static void print_rlimits(void)
 {
-  static const struct { int res; const char *name; } tab[] = {
-    {RLIMIT_AS, "as"}, {RLIMIT_CORE, "core"}, {RLIMIT_CPU, "cpu"}, {RLIMIT_DATA, "data"},
-    {RLIMIT_FSIZE, "fsize"}, {RLIMIT_LOCKS, "locks"}, {RLIMIT_MEMLOCK, "memlock"},
-    {RLIMIT_MSGQUEUE, "msgqueue"}, {RLIMIT_NICE, "nice"}, {RLIMIT_NOFILE, "nofile"},
-    {RLIMIT_NPROC, "nproc"}, {RLIMIT_RSS, "rss"}, {RLIMIT_RTPRIO, "rtprio"},
-    {RLIMIT_RTTIME, "rttime"}, {RLIMIT_SIGPENDING, "sigpending"}, {RLIMIT_STACK, "stack"},
+  static const struct {
+    int res;
+    const char *name;
+  } tab[] = {
+    { RLIMIT_AS, "as" },           { RLIMIT_CORE, "core" },         { RLIMIT_CPU, "cpu" },
+    { RLIMIT_DATA, "data" },       { RLIMIT_FSIZE, "fsize" },       { RLIMIT_LOCKS, "locks" },
+    { RLIMIT_MEMLOCK, "memlock" }, { RLIMIT_MSGQUEUE, "msgqueue" }, { RLIMIT_NICE, "nice" },
+    { RLIMIT_NOFILE, "nofile" },   { RLIMIT_NPROC, "nproc" },       { RLIMIT_RSS, "rss" },
+    { RLIMIT_RTPRIO, "rtprio" },   { RLIMIT_RTTIME, "rttime" },     { RLIMIT_SIGPENDING, "sigpending" },
+    { RLIMIT_STACK, "stack" },
   };
   for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
     struct rlimit rl;
@@ -281,8 +359,8 @@ static int cmd_mounts(void)
       strncat(optional, fields[i], sizeof optional - strlen(optional) - 1);
     }
     char rec[4096];
-    snprintf(rec, sizeof rec, "%s %s %s %s %s %s", fields[4], fields[sep + 1], fields[sep + 2],
-             fields[5], fields[sep + 3], optional[0] ? optional : "-");
+    snprintf(rec, sizeof rec, "%s %s %s %s %s %s", fields[4], fields[sep + 1], fields[sep + 2], fields[5],
+             fields[sep + 3], optional[0] ? optional : "-");
     out("mount=%s", rec);
   }
   fclose(f);
@@ -478,10 +556,7 @@ static int cmd_exe_attack(int argc, char **argv)
   return 0;
 }
 
-static void on_signal(int sig)
-{
-  (void) sig;
-}
+static void on_signal(int sig) { (void) sig; }
 
 /* signal-wait: print "ready", then signal=<number> for each signal; exit 0 on SIGTERM/SIGINT */
 static int cmd_signal_wait(void)
@@ -489,7 +564,7 @@ static int cmd_signal_wait(void)
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
-  struct sigaction sa = {.sa_handler = on_signal};
+  struct sigaction sa = { .sa_handler = on_signal };
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP)
       sigaction(s, &sa, NULL);
@@ -507,8 +582,9 @@ static int cmd_signal_wait(void)
 
 static int cmd_ns(void)
 {
-  static const char *const types[] = {"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children",
-                                      "time", "time_for_children", "user", "uts"};
+  static const char *const types[] = {
+    "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"
+  };
   for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
     char path[64], target[128];
     snprintf(path, sizeof path, "/proc/self/ns/%s", types[i]);
@@ -533,7 +609,7 @@ static int cmd_net(void)
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   int count = 0;
   for (struct if_nameindex *i = ifs; i->if_index; i++, count++) {
-    struct ifreq ifr = {0};
+    struct ifreq ifr = { 0 };
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", i->if_name);
     int up = s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
     out("net.%s=%s", i->if_name, up ? "up" : "down");
