@@ -46,6 +46,10 @@ struct berth_rootfs_ctx {
   int console_fd;             /* pty slave to bind on /dev/console, or -1 */
   int rootfs_fd;              /* filled by prepare: O_PATH fd of the rootfs mount */
   bool dev_ro;                /* filled by prepare: /dev is remounted read-only in finalize */
+  /* called before a cgroup/cgroup2 mount (may be NULL): waits until the process is in its
+   * own cgroup, which the runtime creates while the filesystem is being set up */
+  int (*wait_cgroup)(void *data, berth_error_t *err);
+  void *wait_cgroup_data;
 };
 
 /* Before pivot: propagation of /, bind rootfs, spec mounts in order, /dev devices and

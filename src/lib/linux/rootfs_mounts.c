@@ -250,6 +250,9 @@ static int do_typed(struct rootfs_job *j, berth_error_t *err)
   if (check_proc_dest(j, -1, err) < 0)
     return -1;
   bool cgroup = strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0;
+  /* the cgroup mount shows the cgroup we are in: the runtime must have placed us first */
+  if (cgroup && j->ctx->wait_cgroup && j->ctx->wait_cgroup(j->ctx->wait_cgroup_data, err) < 0)
+    return berth_error_wrap(err, "%s", j->what);
   cleanup_close int mnt = cgroup ? rootfs_mount_cgroup(j, err) : mount_by_type(j, err);
   if (mnt < 0)
     return -1;

@@ -113,13 +113,20 @@ static int create_cwd(int rootfs_fd, const char *cwd, berth_error_t *err)
   return 0;
 }
 
+static int wait_cgroup(void *data, berth_error_t *err)
+{
+  struct berth_sync_msg msg;
+  return child_expect(data, BERTH_MSG_CGROUP_DONE, &msg, err);
+}
+
 /* The container's own filesystem: mounts, hooks that run before pivot, pivot, console,
  * sysctl (before /proc/sys turns read-only), masked and read-only paths. */
 static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
 {
   const berth_spec_t *spec = ctx->spec;
   struct berth_rootfs_ctx rc = { .spec = spec, .rootfs = ctx->rootfs, .in_userns = ctx->in_userns,
-                                 .no_pivot = ctx->opts->no_pivot, .console_fd = -1, .rootfs_fd = -1 };
+                                 .no_pivot = ctx->opts->no_pivot, .console_fd = -1, .rootfs_fd = -1,
+                                 .wait_cgroup = wait_cgroup, .wait_cgroup_data = ctx };
   int r = berth_rootfs_prepare(&rc, err);
   if (r == 0 && spec->has_process)
     r = create_cwd(rc.rootfs_fd, spec->process.cwd, err);
