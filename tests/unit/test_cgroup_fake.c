@@ -329,7 +329,8 @@ static void test_paths_relative_default_errors(void **state)
   struct fake f = fake_v1(false);
   {
     cleanup_cgroup_manager berth_cgroup_manager_t *m = open_mgr(&f, "../rel/./ctr", "x");
-    cleanup_free char *mem = xasprintf("%s/memory/parent/rel/ctr", f.root), *cpu = xasprintf("%s/cpu,cpuacct/rel/ctr", f.root);
+    cleanup_free char *mem = xasprintf("%s/memory/parent/rel/ctr", f.root);
+    cleanup_free char *cpu = xasprintf("%s/cpu,cpuacct/rel/ctr", f.root);
     assert_string_equal(berth_cgroup_manager_dir(m, BERTH_CGROUP_CTL_MEMORY), mem);
     assert_string_equal(berth_cgroup_manager_dir(m, BERTH_CGROUP_CTL_CPUACCT), cpu);
     assert_null(berth_cgroup_manager_dir(m, BERTH_CGROUP_CTL_HUGETLB));
@@ -430,7 +431,6 @@ static void test_create_destroy_levels(void **state)
   assert_int_equal(berth_cgroup_destroy(k, &err), 0);
   assert_int_equal(access(keep, F_OK), 0); /* existed before: kept */
 
-  cleanup_free char *blocker = xasprintf("%s/pids/fail", f.root);
   put(f.root, "pids/fail", "not a directory");
   cleanup_cgroup_manager berth_cgroup_manager_t *bad = open_mgr(&f, "/fail/x", "x");
   assert_int_equal(berth_cgroup_create(bad, 0, &err), -1);

@@ -196,7 +196,6 @@ static void test_plan_v2_every_resource(void **state)
   assert_string_equal(find(&p, "memory.high")->field, "linux.resources.unified.memory.high");
   assert_ptr_equal(p.devices, devs);
   assert_int_equal(p.n_devices, 4);
-  cleanup_free char *warn = dump_warnings(&p);
   static const char *const expect[] = { "memory.swappiness", "memory.disableOOMKiller", "memory.kernel:",
                                         "memory.kernelTCP", "realtimeRuntime/realtimePeriod", "blockIO.leafWeight",
                                         "weightDevice[0].leafWeight", "linux.resources.network" };
@@ -363,6 +362,30 @@ static int run_prog(const struct bpf_insn *p, size_t n, uint32_t type, uint32_t 
 enum { C = BPF_DEVCG_DEV_CHAR, B = BPF_DEVCG_DEV_BLOCK, R = BPF_DEVCG_ACC_READ, W = BPF_DEVCG_ACC_WRITE,
        M = BPF_DEVCG_ACC_MKNOD };
 
+/* the verifier refuses unreachable instructions and a last instruction that is not an exit */
+static void assert_all_reachable(const struct bpf_insn *p, size_t n)
+{
+  cleanup_free bool *seen = xcalloc(n, sizeof *seen);
+  cleanup_free size_t *todo = xcalloc(2 * n + 1, sizeof *todo);
+  size_t k = 0;
+  todo[k++] = 0;
+  while (k > 0) {
+    size_t pc = todo[--k];
+    if (pc >= n || seen[pc])
+      continue;
+    seen[pc] = true;
+    if (p[pc].code == (BPF_JMP | BPF_EXIT))
+      continue;
+    todo[k++] = pc + 1;
+    if (BPF_CLASS(p[pc].code) == BPF_JMP32)
+      todo[k++] = pc + 1 + (size_t) p[pc].off;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!seen[i])
+      fail_msg("unreachable instruction %zu", i);
+  assert_int_equal(p[n - 1].code, BPF_JMP | BPF_EXIT);
+}
+
 static int eval(const struct berth_spec_device_rule *rules, size_t n, uint32_t type, uint32_t acc, uint32_t maj,
                 uint32_t min)
 {
@@ -370,6 +393,7 @@ static int eval(const struct berth_spec_device_rule *rules, size_t n, uint32_t t
   cleanup_free struct bpf_insn *insns = NULL;
   size_t count;
   assert_int_equal(berth_cgroup_bpf_devices(rules, n, &insns, &count, &err), 0);
+  assert_all_reachable(insns, count);
   return run_prog(insns, count, type, acc, maj, min);
 }
 
@@ -421,6 +445,11 @@ static void test_bpf_semantics(void **state)
   struct berth_spec_device_rule later_allow[] = { { false, 'c', 1, 3, "rwm" }, { true, 'c', 1, 3, "r" } };
   assert_int_equal(eval(later_allow, 2, C, R, 1, 3), 1);
   assert_int_equal(eval(later_allow, 2, C, W, 1, 3), 0);
+  struct berth_spec_device_rule shadowed[] = { { false, 'c', 1, 3, "r" }, { true, 'a', -1, -1, "" },
+                                               { false, 'b', 8, 0, "w" } };
+  assert_int_equal(eval(shadowed, 3, C, R, 1, 3), 1); /* the allow-all hides the older deny */
+  assert_int_equal(eval(shadowed, 3, B, W, 8, 0), 0);
+  assert_int_equal(eval(shadowed, 3, B, R, 8, 0), 1);
   struct berth_spec_device_rule big[] = { { true, 'b', 4294967295LL, -1, "r" } };
   assert_int_equal(eval(big, 1, B, R, 4294967295u, 7), 1);
   assert_int_equal(eval(big, 1, B, R, 7, 7), 0);

@@ -11,10 +11,11 @@
 
 /* Build the program (pure). Semantics are runtime-spec's: default deny; for each requested
  * access bit (r, w, m) the last rule that matches the device and names that bit decides (v1's
- * kernel list differs in one corner: a deny cannot punch a hole in a wildcard allow there). The rules are emitted in reverse, and register r6 holds the bits still undecided:
- * an allow rule clears its bits (all clear: allow), a deny rule that names an undecided bit
- * denies. Type 'a' matches block and char devices; major/minor -1 match any; access NULL or ""
- * means "rwm". *out is malloc'd. */
+ * kernel list differs in one corner: a deny cannot punch a hole in a wildcard allow there).
+ * The rules are emitted in reverse, and register r6 holds the bits still undecided: an allow
+ * rule clears its bits (all clear: allow), a deny rule that names an undecided bit denies.
+ * Type 'a' matches block and char devices; major/minor -1 match any; access NULL or "" means
+ * "rwm". *out is malloc'd. */
 int berth_cgroup_bpf_devices(const struct berth_spec_device_rule *rules, size_t n, struct bpf_insn **out,
                              size_t *n_out, berth_error_t *err) BERTH_WUR;
 

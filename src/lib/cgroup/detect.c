@@ -162,7 +162,8 @@ static int parse_mountinfo(const char *root, const char *path, struct berth_cgro
       continue;
     if (strcmp(m.fstype, "cgroup2") == 0 && !l->has_unified) {
       l->has_unified = true;
-      l->unified = (struct berth_cgroup_hierarchy){ .mountpoint = xstrdup(m.mountpoint), .mount_root = xstrdup(m.root) };
+      l->unified = (struct berth_cgroup_hierarchy){ .mountpoint = xstrdup(m.mountpoint),
+                                                    .mount_root = xstrdup(m.root) };
     } else if (strcmp(m.fstype, "cgroup") == 0) {
       add_v1(l, &m);
     }

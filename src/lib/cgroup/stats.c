@@ -87,6 +87,12 @@ static json_t *v1_mem_entry(const char *dir, const char *prefix)
   return mem_entry(num(dir, f[0]), num(dir, f[1]), num(dir, f[2]), num(dir, f[3]));
 }
 
+static json_t *io_entry(unsigned maj, unsigned min, const char *op, uint64_t v)
+{
+  return json_pack("{s:i, s:i, s:s, s:I}", "major", (int) maj, "minor", (int) min, "op", op, "value",
+                   (json_int_t) (v > INT64_MAX ? INT64_MAX : v));
+}
+
 /* blkio lines "8:0 Read 4096" (v1) → [{major, minor, op, value}] */
 static json_t *v1_blkio_list(const char *dir, const char *file)
 {
@@ -103,8 +109,7 @@ static json_t *v1_blkio_list(const char *dir, const char *file)
     uint64_t v;
     if (sscanf(l, "%u:%u %15s %" SCNu64, &maj, &min, op, &v) != 4)
       continue;
-    json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:I}", "major", (int) maj, "minor", (int) min, "op", op,
-                                       "value", (json_int_t) v));
+    json_array_append_new(a, io_entry(maj, min, op, v));
   }
   return a;
 }
@@ -218,10 +223,10 @@ static void v2_io(const char *dir, json_t *blkio)
         rio = strtoull(p + 5, NULL, 10);
       if ((p = strstr(l, "wios=")))
         wio = strtoull(p + 5, NULL, 10);
-      json_array_append_new(bytes, json_pack("{s:i,s:i,s:s,s:I}", "major", maj, "minor", min, "op", "Read", "value", (json_int_t) rb));
-      json_array_append_new(bytes, json_pack("{s:i,s:i,s:s,s:I}", "major", maj, "minor", min, "op", "Write", "value", (json_int_t) wb));
-      json_array_append_new(ios, json_pack("{s:i,s:i,s:s,s:I}", "major", maj, "minor", min, "op", "Read", "value", (json_int_t) rio));
-      json_array_append_new(ios, json_pack("{s:i,s:i,s:s,s:I}", "major", maj, "minor", min, "op", "Write", "value", (json_int_t) wio));
+      json_array_append_new(bytes, io_entry(maj, min, "Read", rb));
+      json_array_append_new(bytes, io_entry(maj, min, "Write", wb));
+      json_array_append_new(ios, io_entry(maj, min, "Read", rio));
+      json_array_append_new(ios, io_entry(maj, min, "Write", wio));
     }
   }
   berth_error_release(&e);
@@ -238,10 +243,11 @@ static json_t *v2_memory(const char *dir)
   uint64_t usage = num(dir, "memory.current"), limit = num(dir, "memory.max");
   uint64_t swap = num(dir, "memory.swap.current"), swap_max = num(dir, "memory.swap.max");
   json_object_set_new(mem, "cache", json_integer(json_integer_value(json_object_get(raw, "file"))));
-  json_object_set_new(mem, "usage", mem_entry(limit, usage, num(dir, "memory.peak"), keyed(dir, "memory.events", "max")));
+  uint64_t peak = num(dir, "memory.peak"), failcnt = keyed(dir, "memory.events", "max");
+  json_object_set_new(mem, "usage", mem_entry(limit, usage, peak, failcnt));
   /* v1 reports memory+swap: add the memory figures for compatibility, as runc does */
-  json_object_set_new(mem, "swap", mem_entry(swap_max == UINT64_MAX || limit == UINT64_MAX ? UINT64_MAX : swap_max + limit,
-                                             swap + usage, 0, 0));
+  uint64_t both = swap_max == UINT64_MAX || limit == UINT64_MAX ? UINT64_MAX : swap_max + limit;
+  json_object_set_new(mem, "swap", mem_entry(both, swap + usage, 0, 0));
   json_object_set_new(mem, "raw", raw);
   return mem;
 }

@@ -37,7 +37,8 @@ int cg_v2_enable(const struct cg_dir *d, enum berth_cgroup_ctl ctl, berth_error_
     cleanup_free char *sub = NULL;
     if (cg_read(p, "cgroup.subtree_control", &sub, err) < 0)
       return -1;
-    if (!(cg_parse_controllers(sub, ' ') & BERTH_CGROUP_CTL_BIT(ctl)) && cg_write(p, "cgroup.subtree_control", plus) < 0)
+    bool on = cg_parse_controllers(sub, ' ') & BERTH_CGROUP_CTL_BIT(ctl);
+    if (!on && cg_write(p, "cgroup.subtree_control", plus) < 0)
       return BERTH_ERR_ERRNO(err, "enable controller `%s` in `%s/cgroup.subtree_control`", name, p);
     p[i] = '/';
   }
