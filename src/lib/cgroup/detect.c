@@ -181,7 +181,11 @@ static void set_self(struct berth_cgroup_hierarchy *h, const char *path)
       rel = "/";
   }
   free(h->self);
-  h->self = xstrdup(rel);
+  h->self = cg_clean_path(rel); /* the kernel never says "..", but nothing may climb out */
+  if (h->self[0] != '/') {
+    free(h->self);
+    h->self = xstrdup("/");
+  }
 }
 
 static void parse_self_cgroup(const char *path, struct berth_cgroup_layout *l)

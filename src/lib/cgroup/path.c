@@ -80,6 +80,10 @@ int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_pat
     if (inner[0] == '\0')
       return BERTH_ERR(err, "linux.cgroupsPath `%s`: resolves to the runtime's own cgroup", cgroups_path);
   }
+  json_t *utf8 = json_string(inner); /* the path goes into state.json */
+  if (utf8 == NULL)
+    return BERTH_ERR(err, "linux.cgroupsPath: not valid UTF-8");
+  json_decref(utf8);
   bool abs = inner[0] == '/';
   /* the unified dir first when it is the main one (v2), so m->path names it */
   if (l->mode == BERTH_CGROUP_MODE_V2)
@@ -88,5 +92,11 @@ int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_pat
     add_dir(m, &l->v1[i], false, inner, abs);
   if (l->mode == BERTH_CGROUP_MODE_HYBRID)
     add_dir(m, &l->unified, true, inner, abs);
+  for (size_t i = 0; i < m->n_dirs; i++) {
+    json_t *s = json_string(m->dirs[i].path);
+    if (s == NULL)
+      return BERTH_ERR(err, "cgroup `%s`: not valid UTF-8 (it must go into state.json)", m->dirs[i].path);
+    json_decref(s);
+  }
   return 0;
 }
