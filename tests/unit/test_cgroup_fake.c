@@ -44,10 +44,10 @@ static char *get(const char *root, const char *rel)
   return text;
 }
 
-#define assert_file(root, rel, want)          \
-  do {                                        \
-    cleanup_free char *got_ = get(root, rel); \
-    assert_string_equal(got_, want);          \
+#define assert_file(root, rel, want)                                                                         \
+  do {                                                                                                       \
+    cleanup_free char *got_ = get(root, rel);                                                                \
+    assert_string_equal(got_, want);                                                                         \
   } while (0)
 
 /* mkdir -p dir and create each file (empty) in it */
@@ -59,35 +59,64 @@ static void mkfiles(const char *dir, const char *const *files)
     put(dir, *files, "");
 }
 
-static const char *const f_cpu[] = { "cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.cfs_burst_us",
-                                     "cpu.rt_period_us", "cpu.rt_runtime_us", "cpu.idle", "cgroup.procs",
-                                     "cpuacct.usage", "cpuacct.usage_percpu", "cpuacct.stat", "cpu.stat", NULL };
+static const char *const f_cpu[] = { "cpu.shares",
+                                     "cpu.cfs_period_us",
+                                     "cpu.cfs_quota_us",
+                                     "cpu.cfs_burst_us",
+                                     "cpu.rt_period_us",
+                                     "cpu.rt_runtime_us",
+                                     "cpu.idle",
+                                     "cgroup.procs",
+                                     "cpuacct.usage",
+                                     "cpuacct.usage_percpu",
+                                     "cpuacct.stat",
+                                     "cpu.stat",
+                                     NULL };
 static const char *const f_cpuset[] = { "cpuset.cpus", "cpuset.mems", "cgroup.procs", NULL };
-static const char *const f_memory[] = { "memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
-                                        "memory.soft_limit_in_bytes", "memory.kmem.tcp.limit_in_bytes",
-                                        "memory.swappiness", "memory.oom_control", "memory.use_hierarchy",
-                                        "memory.usage_in_bytes", "memory.stat", "cgroup.procs", NULL };
+static const char *const f_memory[] = { "memory.limit_in_bytes",
+                                        "memory.memsw.limit_in_bytes",
+                                        "memory.soft_limit_in_bytes",
+                                        "memory.kmem.tcp.limit_in_bytes",
+                                        "memory.swappiness",
+                                        "memory.oom_control",
+                                        "memory.use_hierarchy",
+                                        "memory.usage_in_bytes",
+                                        "memory.stat",
+                                        "cgroup.procs",
+                                        NULL };
 static const char *const f_devices[] = { "devices.allow", "devices.deny", "cgroup.procs", NULL };
 static const char *const f_freezer[] = { "freezer.state", "cgroup.procs", NULL };
-static const char *const f_blkio[] = { "blkio.bfq.weight", "blkio.weight_device", "blkio.throttle.read_bps_device",
-                                       "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
-                                       "blkio.throttle.write_iops_device", "cgroup.procs", NULL };
+static const char *const f_blkio[] = { "blkio.bfq.weight",
+                                       "blkio.weight_device",
+                                       "blkio.throttle.read_bps_device",
+                                       "blkio.throttle.write_bps_device",
+                                       "blkio.throttle.read_iops_device",
+                                       "blkio.throttle.write_iops_device",
+                                       "cgroup.procs",
+                                       NULL };
 static const char *const f_pids[] = { "pids.max", "pids.current", "cgroup.procs", NULL };
 static const char *const f_netcls[] = { "net_cls.classid", "cgroup.procs", NULL };
 static const char *const f_netprio[] = { "net_prio.ifpriomap", "cgroup.procs", NULL };
 static const char *const f_rdma[] = { "rdma.max", "cgroup.procs", NULL };
 static const char *const f_plain[] = { "cgroup.procs", NULL };
-static const char *const f_unified[] = { "cgroup.procs", "hugetlb.2MB.max", "hugetlb.2MB.rsvd.max", "cgroup.freeze",
-                                         "cgroup.kill", NULL };
+static const char *const f_unified[] = { "cgroup.procs",  "hugetlb.2MB.max", "hugetlb.2MB.rsvd.max",
+                                         "cgroup.freeze", "cgroup.kill",     NULL };
 
 static const struct {
   const char *dir, *opts;
   const char *const *files;
 } v1_hier[] = {
-  { "cpu,cpuacct", "cpu,cpuacct", f_cpu }, { "cpuset", "cpuset", f_cpuset },    { "memory", "memory", f_memory },
-  { "devices", "devices", f_devices },     { "freezer", "freezer", f_freezer }, { "blkio", "blkio", f_blkio },
-  { "pids", "pids", f_pids },              { "net_cls", "net_cls", f_netcls },  { "net_prio", "net_prio", f_netprio },
-  { "rdma", "rdma", f_rdma },              { "systemd", "xattr,name=systemd", f_plain },
+  { "cpu,cpuacct", "cpu,cpuacct", f_cpu },
+  { "cpuset", "cpuset", f_cpuset },
+  { "memory", "memory", f_memory },
+  { "devices", "devices", f_devices },
+  { "freezer", "freezer", f_freezer },
+  { "blkio", "blkio", f_blkio },
+  { "pids", "pids", f_pids },
+  { "net_cls", "net_cls", f_netcls },
+  { "net_prio", "net_prio", f_netprio },
+  { "rdma", "rdma", f_rdma },
+  { "systemd", "xattr,name=systemd", f_plain },
 };
 
 /* a v1 (or hybrid) tree with the container's leaf /berth/ctr populated in every hierarchy */
@@ -239,7 +268,8 @@ static void test_v1_apply_reads_back(void **state)
   assert_file(R, "rdma/berth/ctr/rdma.max", "mlx5_1 hca_handle=3");
   assert_warning(&w, "linux.resources.memory.kernel: kernel memory limits are not enforced");
   assert_warning(&w, "linux.resources.blockIO.leafWeight: this kernel has no `blkio.leaf_weight`");
-  assert_warning(&w, "linux.resources.blockIO.weightDevice[0]: this kernel has no `blkio.leaf_weight_device`");
+  assert_warning(&w,
+                 "linux.resources.blockIO.weightDevice[0]: this kernel has no `blkio.leaf_weight_device`");
   assert_warning(&w, "linux.resources.hugepageLimits[0]: the `hugetlb` controller is not available");
   assert_int_equal(w.n, 4);
   berth_cgroup_warnings_free(&w);
@@ -257,8 +287,9 @@ static void test_v1_errors_name_field_and_file(void **state)
   struct berth_spec_resources r = { .present = true };
   r.memory.limit = (struct berth_opt_i64){ true, 1048576 };
   assert_int_equal(berth_cgroup_apply(m, &r, NULL, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.memory.limit: write memory.limit_in_bytes = 1048576: Is a "
-                                   "directory");
+  unit_assert_error_contains(&err,
+                             "linux.resources.memory.limit: write memory.limit_in_bytes = 1048576: Is a "
+                             "directory");
   /* a file that must exist and does not */
   cleanup_free char *pids = xasprintf("%s/pids/berth/ctr/pids.max", f.root);
   assert_int_equal(unlink(pids), 0);
@@ -266,9 +297,12 @@ static void test_v1_errors_name_field_and_file(void **state)
   assert_int_equal(berth_cgroup_apply(m, &p, NULL, &err), -1);
   unit_assert_error_contains(&err, "linux.resources.pids.limit: `pids.max` does not exist in");
   const char *keys[] = { "memory.high" }, *values[] = { "1" };
-  struct berth_spec_resources u = { .present = true, .unified_keys = keys, .unified_values = values, .n_unified = 1 };
+  struct berth_spec_resources u = {
+    .present = true, .unified_keys = keys, .unified_values = values, .n_unified = 1
+  };
   assert_int_equal(berth_cgroup_apply(m, &u, NULL, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.unified.memory.high: cgroup v2 settings cannot be applied");
+  unit_assert_error_contains(&err,
+                             "linux.resources.unified.memory.high: cgroup v2 settings cannot be applied");
   fake_free(&f);
 }
 
@@ -297,7 +331,8 @@ static void test_v1_freezer_pids_stats(void **state)
   assert_int_equal(pids[1], 99);
   assert_int_equal(pids[2], 12345);
 
-  cleanup_free char *md = xasprintf("%s/memory/berth/ctr", f.root), *cd = xasprintf("%s/cpu,cpuacct/berth/ctr", f.root);
+  cleanup_free char *md = xasprintf("%s/memory/berth/ctr", f.root),
+                    *cd = xasprintf("%s/cpu,cpuacct/berth/ctr", f.root);
   put(md, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 7\n");
   uint64_t kills = 0;
   assert_int_equal(berth_cgroup_oom_kill_count(m, &kills, &err), 0);
@@ -319,7 +354,8 @@ static void test_v1_freezer_pids_stats(void **state)
   assert_non_null(strstr(text, "\"raw\":{\"cache\":5,\"rss\":6}"));
   assert_non_null(strstr(text, "\"pids\":{\"current\":3,\"limit\":0}"));
   assert_non_null(strstr(text, "\"total\":999,\"percpu\":[500,499]"));
-  assert_non_null(strstr(text, "\"throttling\":{\"periods\":10,\"throttled_periods\":4,\"throttled_time\":77}"));
+  assert_non_null(
+    strstr(text, "\"throttling\":{\"periods\":10,\"throttled_periods\":4,\"throttled_time\":77}"));
   fake_free(&f);
 }
 
@@ -356,8 +392,9 @@ static void test_paths_relative_default_errors(void **state)
   unit_assert_error_contains(&err, "no linux.cgroupsPath and no valid container id");
   struct berth_cgroup_config sd = { .kind = BERTH_CGROUP_SYSTEMD, .systemd_run_dir = "/nonexistent/systemd" };
   assert_int_equal(berth_cgroup_manager_new(&l, &sd, &m, &err), -1);
-  unit_assert_error_contains(&err, "the systemd cgroup manager needs systemd running as init on this host (no "
-                                   "`/nonexistent/systemd`); use --cgroup-manager cgroupfs");
+  unit_assert_error_contains(&err,
+                             "the systemd cgroup manager needs systemd running as init on this host (no "
+                             "`/nonexistent/systemd`); use --cgroup-manager cgroupfs");
   sd.systemd_run_dir = f.tmp;
   assert_int_equal(berth_cgroup_manager_new(&l, &sd, &m, &err), -1);
   unit_assert_error_contains(&err, "the systemd cgroup manager is not supported by berth yet");
@@ -405,7 +442,8 @@ static void test_create_destroy_levels(void **state)
   assert_int_equal(mkdir(keep, 0755), 0);
   /* a layout without cpuset (a fresh fake dir has no cpuset.cpus to copy into) */
   cleanup_free char *mi = xasprintf("1 0 0:1 / %s/memory rw - cgroup cgroup rw,memory\n"
-                                    "2 0 0:2 / %s/pids rw - cgroup cgroup rw,pids\n", f.root, f.root);
+                                    "2 0 0:2 / %s/pids rw - cgroup cgroup rw,pids\n",
+                                    f.root, f.root);
   put(f.tmp, "mountinfo", mi);
   json_t *j = NULL;
   {
@@ -449,9 +487,11 @@ static void test_state_json_errors(void **state)
     { "{\"manager\":\"systemd2\"}", "unknown manager `systemd2`" },
     { "{\"manager\":\"cgroupfs\",\"mode\":\"v3\",\"path\":\"/x\",\"dirs\":[]}", "expected \"mode\"" },
     { "{\"manager\":\"cgroupfs\",\"mode\":\"v1\",\"path\":\"/x\",\"dirs\":[{\"path\":\"/etc\",\"mountpoint\":"
-      "\"/sys/fs/cgroup/pids\",\"controllers\":[],\"created\":1}]}", "`/etc` is not below `/sys/fs/cgroup/pids`" },
+      "\"/sys/fs/cgroup/pids\",\"controllers\":[],\"created\":1}]}",
+      "`/etc` is not below `/sys/fs/cgroup/pids`" },
     { "{\"manager\":\"cgroupfs\",\"mode\":\"v1\",\"path\":\"/x\",\"dirs\":[{\"path\":\"/m/x\",\"mountpoint\":"
-      "\"/m\",\"controllers\":[\"bogus\"],\"created\":1}]}", "dirs[0].controllers[0]: unknown controller" },
+      "\"/m\",\"controllers\":[\"bogus\"],\"created\":1}]}",
+      "dirs[0].controllers[0]: unknown controller" },
   };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(bad); i++) {
     json_t *j = json_loads(bad[i][0], 0, NULL);
@@ -476,7 +516,8 @@ static void test_hybrid_routes_by_controller(void **state)
   struct berth_cgroup_warnings w = { 0 };
   assert_int_equal(berth_cgroup_apply(m, &r, &w, &err), 0);
   unit_assert_no_error(&err);
-  assert_file(f.root, "unified/berth/ctr/hugetlb.2MB.max", "4194304"); /* v1 has no hugetlb: cgroup2 serves it */
+  assert_file(f.root, "unified/berth/ctr/hugetlb.2MB.max",
+              "4194304"); /* v1 has no hugetlb: cgroup2 serves it */
   assert_file(f.root, "unified/berth/ctr/hugetlb.2MB.rsvd.max", "8388608");
   assert_file(f.root, "memory/berth/ctr/memory.limit_in_bytes", "67108864");
   assert_file(f.root, "devices/berth/ctr/devices.allow", "c 1:3 rwm");
@@ -491,13 +532,17 @@ static void test_hybrid_routes_by_controller(void **state)
   assert_string_equal(berth_cgroup_manager_dir(m, BERTH_CGROUP_CTL_NONE), u);
 
   keys[0] = "memory.high";
-  struct berth_spec_resources bad = { .present = true, .unified_keys = keys, .unified_values = values, .n_unified = 1 };
+  struct berth_spec_resources bad = {
+    .present = true, .unified_keys = keys, .unified_values = values, .n_unified = 1
+  };
   assert_int_equal(berth_cgroup_apply(m, &bad, NULL, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.unified.memory.high: the `memory` controller is managed by "
-                                   "cgroup v1 on this host");
+  unit_assert_error_contains(&err,
+                             "linux.resources.unified.memory.high: the `memory` controller is managed by "
+                             "cgroup v1 on this host");
   keys[0] = "misc.max";
   assert_int_equal(berth_cgroup_apply(m, &bad, NULL, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.unified.misc.max: the `misc` controller is not available");
+  unit_assert_error_contains(&err,
+                             "linux.resources.unified.misc.max: the `misc` controller is not available");
 
   /* SIGKILL goes through cgroup2's cgroup.kill, then the v1 freezer is thawed */
   assert_int_equal(berth_cgroup_kill(m, SIGKILL, &err), 0);
@@ -509,10 +554,10 @@ static void test_hybrid_routes_by_controller(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_v1_apply_reads_back),       cmocka_unit_test(test_v1_errors_name_field_and_file),
-    cmocka_unit_test(test_v1_freezer_pids_stats),     cmocka_unit_test(test_paths_relative_default_errors),
-    cmocka_unit_test(test_disabled_manager),          cmocka_unit_test(test_create_destroy_levels),
-    cmocka_unit_test(test_state_json_errors),         cmocka_unit_test(test_hybrid_routes_by_controller),
+    cmocka_unit_test(test_v1_apply_reads_back),   cmocka_unit_test(test_v1_errors_name_field_and_file),
+    cmocka_unit_test(test_v1_freezer_pids_stats), cmocka_unit_test(test_paths_relative_default_errors),
+    cmocka_unit_test(test_disabled_manager),      cmocka_unit_test(test_create_destroy_levels),
+    cmocka_unit_test(test_state_json_errors),     cmocka_unit_test(test_hybrid_routes_by_controller),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

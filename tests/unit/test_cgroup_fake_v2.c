@@ -36,10 +36,10 @@ static char *get(const char *dir, const char *file)
   return text;
 }
 
-#define assert_file(dir, file, want)          \
-  do {                                        \
-    cleanup_free char *got_ = get(dir, file); \
-    assert_string_equal(got_, want);          \
+#define assert_file(dir, file, want)                                                                         \
+  do {                                                                                                       \
+    cleanup_free char *got_ = get(dir, file);                                                                \
+    assert_string_equal(got_, want);                                                                         \
   } while (0)
 
 struct fake2 {
@@ -47,9 +47,26 @@ struct fake2 {
 };
 
 static const char *const leaf_files[] = {
-  "cgroup.procs", "cpuset.cpus", "cpuset.mems", "memory.swap.max", "memory.max", "memory.low", "memory.high",
-  "cpu.weight", "cpu.max", "cpu.max.burst", "cpu.idle", "pids.max", "io.weight", "io.max", "hugetlb.2MB.max",
-  "rdma.max", "cgroup.max.depth", "cgroup.freeze", "cgroup.subtree_control", NULL,
+  "cgroup.procs",
+  "cpuset.cpus",
+  "cpuset.mems",
+  "memory.swap.max",
+  "memory.max",
+  "memory.low",
+  "memory.high",
+  "cpu.weight",
+  "cpu.max",
+  "cpu.max.burst",
+  "cpu.idle",
+  "pids.max",
+  "io.weight",
+  "io.max",
+  "hugetlb.2MB.max",
+  "rdma.max",
+  "cgroup.max.depth",
+  "cgroup.freeze",
+  "cgroup.subtree_control",
+  NULL,
 };
 
 static struct fake2 fake_v2(const char *leaf_controllers)
@@ -156,7 +173,8 @@ static void test_v2_apply_reads_back(void **state)
   assert_file(f.leaf, "rdma.max", "mlx4_0 hca_object=9");
   assert_file(f.leaf, "cgroup.max.depth", "5");
   assert_int_equal(w.n, 1);
-  assert_non_null(strstr(w.msgs[0], "linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness"));
+  assert_non_null(
+    strstr(w.msgs[0], "linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness"));
   berth_cgroup_warnings_free(&w);
   fake2_free(&f);
 }
@@ -177,7 +195,8 @@ static void test_v2_enable_controllers(void **state)
   assert_file(f.leaf, "cpu.weight", "39");
   assert_file(f.leaf, "memory.max", ""); /* the fake kernel did not follow: warned, not written */
   assert_int_equal(w.n, 1);
-  assert_non_null(strstr(w.msgs[0], "linux.resources.memory.limit: the `memory` controller is not available"));
+  assert_non_null(
+    strstr(w.msgs[0], "linux.resources.memory.limit: the `memory` controller is not available"));
   berth_cgroup_warnings_free(&w);
 
   r.memory.limit.set = false;
@@ -202,8 +221,9 @@ static void test_v2_check_before_update(void **state)
   r.memory.limit = (struct berth_opt_i64){ true, 999 };
   r.memory.has_check_before_update = r.memory.check_before_update = true;
   assert_int_equal(berth_cgroup_apply(m, &r, NULL, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.memory.limit: memory.max = 999 is below the current usage of "
-                                   "1000 bytes (checkBeforeUpdate)");
+  unit_assert_error_contains(&err,
+                             "linux.resources.memory.limit: memory.max = 999 is below the current usage of "
+                             "1000 bytes (checkBeforeUpdate)");
   assert_file(f.leaf, "memory.max", "");
   r.memory.limit.v = 1000;
   assert_int_equal(berth_cgroup_apply(m, &r, NULL, &err), 0);
@@ -245,8 +265,9 @@ static void test_v2_freezer_oom_stats(void **state)
   assert_int_equal(poll(&p, 1, 1000), 1);
   close(fd);
 
-  put(f.leaf, "cpu.stat", "usage_usec 10\nuser_usec 4\nsystem_usec 6\nnr_periods 3\nnr_throttled 1\n"
-                          "throttled_usec 2\n");
+  put(f.leaf, "cpu.stat",
+      "usage_usec 10\nuser_usec 4\nsystem_usec 6\nnr_periods 3\nnr_throttled 1\n"
+      "throttled_usec 2\n");
   put(f.leaf, "pids.current", "2\n");
   put(f.leaf, "pids.max", "64\n");
   put(f.leaf, "memory.max", "max\n");
@@ -257,7 +278,8 @@ static void test_v2_freezer_oom_stats(void **state)
   cleanup_free char *text = berth_json_dumps(s);
   json_decref(s);
   assert_non_null(strstr(text, "\"usage\":{\"total\":10000,\"kernel\":6000,\"user\":4000}"));
-  assert_non_null(strstr(text, "\"throttling\":{\"periods\":3,\"throttled_periods\":1,\"throttled_time\":2000}"));
+  assert_non_null(
+    strstr(text, "\"throttling\":{\"periods\":3,\"throttled_periods\":1,\"throttled_time\":2000}"));
   assert_non_null(strstr(text, "\"cache\":8"));
   assert_non_null(strstr(text, "\"usage\":{\"limit\":9223372036854775807,\"usage\":1000,\"failcnt\":4}"));
   assert_non_null(strstr(text, "\"pids\":{\"current\":2,\"limit\":64}"));

@@ -30,11 +30,11 @@
 
 static int counter;
 
-#define SKIP(...)              \
-  do {                         \
-    print_message(__VA_ARGS__); \
-    print_message("\n");       \
-    skip();                    \
+#define SKIP(...)                                                                                            \
+  do {                                                                                                       \
+    print_message(__VA_ARGS__);                                                                              \
+    print_message("\n");                                                                                     \
+    skip();                                                                                                  \
   } while (0)
 
 static bool have_v1(const struct berth_cgroup_layout *l, enum berth_cgroup_ctl c)
@@ -59,7 +59,8 @@ static void layout_v1(struct berth_cgroup_layout *l, uint32_t need)
   for (int c = 0; c < BERTH_CGROUP_CTL__COUNT; c++)
     if ((need & BERTH_CGROUP_CTL_BIT(c)) && !have_v1(l, (enum berth_cgroup_ctl) c)) {
       berth_cgroup_layout_free(l);
-      SKIP("skip: this host has no cgroup v1 `%s` hierarchy", berth_cgroup_ctl_name((enum berth_cgroup_ctl) c));
+      SKIP("skip: this host has no cgroup v1 `%s` hierarchy",
+           berth_cgroup_ctl_name((enum berth_cgroup_ctl) c));
     }
 }
 
@@ -180,10 +181,10 @@ static char *read_in(const char *dir, const char *file)
   return text;
 }
 
-#define assert_cg(dir, file, want)               \
-  do {                                           \
-    cleanup_free char *got_ = read_in(dir, file); \
-    assert_string_equal(got_, want);             \
+#define assert_cg(dir, file, want)                                                                           \
+  do {                                                                                                       \
+    cleanup_free char *got_ = read_in(dir, file);                                                            \
+    assert_string_equal(got_, want);                                                                         \
   } while (0)
 
 /* destroy, then check nothing of the test is left in any hierarchy */
@@ -208,10 +209,7 @@ static bool cg_file_exists(const char *dir, const char *file)
   return access(p, F_OK) == 0;
 }
 
-static uint32_t cg_v2_root_controllers(const struct berth_cgroup_layout *l)
-{
-  return l->unified.controllers;
-}
+static uint32_t cg_v2_root_controllers(const struct berth_cgroup_layout *l) { return l->unified.controllers; }
 
 __attribute__((noreturn)) static int sleeper(void)
 {
@@ -379,8 +377,9 @@ static void test_v1_memory_limits(void **state)
     fclose(swaps);
   if (!swap) {
     assert_int_equal(rc, -1);
-    unit_assert_error_contains(&err, "linux.resources.memory.limit: write memory.limit_in_bytes = 4194304: Device "
-                                     "or resource busy");
+    unit_assert_error_contains(&err,
+                               "linux.resources.memory.limit: write memory.limit_in_bytes = 4194304: Device "
+                               "or resource busy");
   }
   berth_error_release(&err);
   destroy_and_check(m, &l, top);
@@ -510,7 +509,8 @@ static int open_null_zero(void)
   return zero >= 0 ? 0 : 3;
 }
 
-static struct berth_spec_device_rule deny_null[] = { { true, 'a', -1, -1, "rwm" }, { false, 'c', 1, 3, "rw" } };
+static struct berth_spec_device_rule deny_null[] = { { true, 'a', -1, -1, "rwm" },
+                                                     { false, 'c', 1, 3, "rw" } };
 
 static void test_v1_devices_denied(void **state)
 {
@@ -571,7 +571,8 @@ static void test_v1_cpuset_and_cpu_quota(void **state)
   json_t *stats = NULL;
   assert_int_equal(berth_cgroup_stats(m, &stats, &err), 0);
   json_t *cpu = json_object_get(stats, "cpu");
-  assert_true(json_integer_value(json_object_get(json_object_get(cpu, "throttling"), "throttled_periods")) > 0);
+  assert_true(json_integer_value(json_object_get(json_object_get(cpu, "throttling"), "throttled_periods")) >
+              0);
   assert_true(json_integer_value(json_object_get(json_object_get(cpu, "usage"), "total")) > 0);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "pids"), "current")), 1);
   json_decref(stats);
@@ -654,7 +655,8 @@ static void test_v2_procs_freeze_kill(void **state)
   assert_int_equal(berth_cgroup_apply(m, &r, &w, &err), 0);
   bool warned = false;
   for (size_t i = 0; i < w.n; i++)
-    warned |= strstr(w.msgs[i], "linux.resources.memory.limit: the `memory` controller is not available") != NULL;
+    warned |=
+      strstr(w.msgs[i], "linux.resources.memory.limit: the `memory` controller is not available") != NULL;
   if (!(cg_v2_root_controllers(&l) & BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_MEMORY)))
     assert_true(warned);
   berth_cgroup_warnings_free(&w);

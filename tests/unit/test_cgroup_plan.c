@@ -111,45 +111,45 @@ static void test_plan_v1_every_resource(void **state)
   assert_int_equal(berth_cgroup_plan_v1(&r, &p, &err), 0);
   unit_assert_no_error(&err);
   cleanup_free char *got = dump(&p);
-  assert_string_equal(got,
-                      "cpuset cpuset.cpus=0-1\n"
-                      "cpuset cpuset.mems=0\n"
-                      "devices devices.deny=a\n"
-                      "devices devices.deny=a\n"
-                      "devices devices.allow=c 1:3 rw\n"
-                      "devices devices.allow=b 8:* rwm\n"
-                      "devices devices.allow=c 5:* m\n"
-                      "devices devices.allow=b 5:* m\n"
-                      "memory memory.limit_in_bytes=67108864\n"
-                      "memory memory.memsw.limit_in_bytes=134217728\n"
-                      "memory memory.soft_limit_in_bytes=33554432\n"
-                      "memory memory.kmem.tcp.limit_in_bytes=4194304\n"
-                      "memory memory.swappiness=60\n"
-                      "memory memory.oom_control=1\n"
-                      "memory memory.use_hierarchy=1\n"
-                      "cpu cpu.shares=1024\n"
-                      "cpu cpu.cfs_period_us=100000\n"
-                      "cpu cpu.cfs_quota_us=50000\n"
-                      "cpu cpu.cfs_burst_us=10000\n"
-                      "cpu cpu.rt_period_us=1000\n"
-                      "cpu cpu.rt_runtime_us=950\n"
-                      "cpu cpu.idle=1\n"
-                      "pids pids.max=100\n"
-                      "blkio blkio.weight=500\n"
-                      "blkio blkio.leaf_weight=300\n"
-                      "blkio blkio.weight_device=8:0 500\n"
-                      "blkio blkio.leaf_weight_device=8:0 300\n"
-                      "blkio blkio.throttle.read_bps_device=8:0 1048576\n"
-                      "blkio blkio.throttle.write_bps_device=8:16 2097152\n"
-                      "blkio blkio.throttle.read_iops_device=8:0 100\n"
-                      "blkio blkio.throttle.write_iops_device=8:0 200\n"
-                      "hugetlb hugetlb.2MB.limit_in_bytes=4194304\n"
-                      "net_cls net_cls.classid=1048577\n"
-                      "net_prio net_prio.ifpriomap=eth0 5\n"
-                      "rdma rdma.max=mlx5_1 hca_handle=3 hca_object=4\n");
+  assert_string_equal(got, "cpuset cpuset.cpus=0-1\n"
+                           "cpuset cpuset.mems=0\n"
+                           "devices devices.deny=a\n"
+                           "devices devices.deny=a\n"
+                           "devices devices.allow=c 1:3 rw\n"
+                           "devices devices.allow=b 8:* rwm\n"
+                           "devices devices.allow=c 5:* m\n"
+                           "devices devices.allow=b 5:* m\n"
+                           "memory memory.limit_in_bytes=67108864\n"
+                           "memory memory.memsw.limit_in_bytes=134217728\n"
+                           "memory memory.soft_limit_in_bytes=33554432\n"
+                           "memory memory.kmem.tcp.limit_in_bytes=4194304\n"
+                           "memory memory.swappiness=60\n"
+                           "memory memory.oom_control=1\n"
+                           "memory memory.use_hierarchy=1\n"
+                           "cpu cpu.shares=1024\n"
+                           "cpu cpu.cfs_period_us=100000\n"
+                           "cpu cpu.cfs_quota_us=50000\n"
+                           "cpu cpu.cfs_burst_us=10000\n"
+                           "cpu cpu.rt_period_us=1000\n"
+                           "cpu cpu.rt_runtime_us=950\n"
+                           "cpu cpu.idle=1\n"
+                           "pids pids.max=100\n"
+                           "blkio blkio.weight=500\n"
+                           "blkio blkio.leaf_weight=300\n"
+                           "blkio blkio.weight_device=8:0 500\n"
+                           "blkio blkio.leaf_weight_device=8:0 300\n"
+                           "blkio blkio.throttle.read_bps_device=8:0 1048576\n"
+                           "blkio blkio.throttle.write_bps_device=8:16 2097152\n"
+                           "blkio blkio.throttle.read_iops_device=8:0 100\n"
+                           "blkio blkio.throttle.write_iops_device=8:0 200\n"
+                           "hugetlb hugetlb.2MB.limit_in_bytes=4194304\n"
+                           "net_cls net_cls.classid=1048577\n"
+                           "net_prio net_prio.ifpriomap=eth0 5\n"
+                           "rdma rdma.max=mlx5_1 hca_handle=3 hca_object=4\n");
   cleanup_free char *warn = dump_warnings(&p);
-  assert_string_equal(warn, "linux.resources.memory.kernel: kernel memory limits are not enforced by this kernel; "
-                            "ignored\n");
+  assert_string_equal(warn,
+                      "linux.resources.memory.kernel: kernel memory limits are not enforced by this kernel; "
+                      "ignored\n");
   assert_string_equal(find(&p, "memory.limit_in_bytes")->field, "linux.resources.memory.limit");
   assert_true(find(&p, "memory.limit_in_bytes")->flags & BERTH_CGROUP_W_RETRY);
   assert_true(find(&p, "cpu.cfs_period_us")->flags & BERTH_CGROUP_W_RETRY);
@@ -170,35 +170,36 @@ static void test_plan_v2_every_resource(void **state)
   assert_int_equal(berth_cgroup_plan_v2(&r, &p, &err), 0);
   unit_assert_no_error(&err);
   cleanup_free char *got = dump(&p);
-  assert_string_equal(got,
-                      "cpuset cpuset.cpus=0-1\n"
-                      "cpuset cpuset.mems=0\n"
-                      "memory memory.swap.max=67108864\n"
-                      "memory memory.max=67108864\n"
-                      "memory memory.low=33554432\n"
-                      "cpu cpu.weight=39\n"
-                      "cpu cpu.max=50000 100000\n"
-                      "cpu cpu.max.burst=10000\n"
-                      "cpu cpu.idle=1\n"
-                      "pids pids.max=100\n"
-                      "io io.weight=default 4950\n"
-                      "io io.weight=8:0 4950\n"
-                      "io io.max=8:0 rbps=1048576\n"
-                      "io io.max=8:16 wbps=2097152\n"
-                      "io io.max=8:0 riops=100\n"
-                      "io io.max=8:0 wiops=200\n"
-                      "hugetlb hugetlb.2MB.max=4194304\n"
-                      "rdma rdma.max=mlx5_1 hca_handle=3 hca_object=4\n"
-                      "memory memory.high=50000000\n"
-                      "cgroup cgroup.max.depth=3\n");
+  assert_string_equal(got, "cpuset cpuset.cpus=0-1\n"
+                           "cpuset cpuset.mems=0\n"
+                           "memory memory.swap.max=67108864\n"
+                           "memory memory.max=67108864\n"
+                           "memory memory.low=33554432\n"
+                           "cpu cpu.weight=39\n"
+                           "cpu cpu.max=50000 100000\n"
+                           "cpu cpu.max.burst=10000\n"
+                           "cpu cpu.idle=1\n"
+                           "pids pids.max=100\n"
+                           "io io.weight=default 4950\n"
+                           "io io.weight=8:0 4950\n"
+                           "io io.max=8:0 rbps=1048576\n"
+                           "io io.max=8:16 wbps=2097152\n"
+                           "io io.max=8:0 riops=100\n"
+                           "io io.max=8:0 wiops=200\n"
+                           "hugetlb hugetlb.2MB.max=4194304\n"
+                           "rdma rdma.max=mlx5_1 hca_handle=3 hca_object=4\n"
+                           "memory memory.high=50000000\n"
+                           "cgroup cgroup.max.depth=3\n");
   assert_true(find(&p, "memory.max")->flags & BERTH_CGROUP_W_CHECK_USAGE);
   assert_true(find(&p, "memory.high")->flags & BERTH_CGROUP_W_REQUIRED);
   assert_string_equal(find(&p, "memory.high")->field, "linux.resources.unified.memory.high");
   assert_ptr_equal(p.devices, devs);
   assert_int_equal(p.n_devices, 4);
-  static const char *const expect[] = { "memory.swappiness", "memory.disableOOMKiller", "memory.kernel:",
-                                        "memory.kernelTCP", "realtimeRuntime/realtimePeriod", "blockIO.leafWeight",
-                                        "weightDevice[0].leafWeight", "linux.resources.network" };
+  static const char *const expect[] = {
+    "memory.swappiness",          "memory.disableOOMKiller",        "memory.kernel:",
+    "memory.kernelTCP",           "realtimeRuntime/realtimePeriod", "blockIO.leafWeight",
+    "weightDevice[0].leafWeight", "linux.resources.network"
+  };
   assert_int_equal(p.n_warnings, BERTH_N_ELEMENTS(expect));
   for (size_t i = 0; i < BERTH_N_ELEMENTS(expect); i++)
     assert_non_null(strstr(p.warnings[i].msg, expect[i]));
@@ -223,12 +224,14 @@ static void test_plan_memory_rules(void **state)
   r.memory.limit = (struct berth_opt_i64){ true, 100 };
   r.memory.swap = (struct berth_opt_i64){ true, 50 };
   assert_int_equal(berth_cgroup_plan_v1(&r, &p, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.memory.swap: memory+swap (50) must not be below memory.limit");
+  unit_assert_error_contains(&err,
+                             "linux.resources.memory.swap: memory+swap (50) must not be below memory.limit");
   r.memory.limit.set = false;
   assert_int_equal(berth_cgroup_plan_v1(&r, &p, &err), 0); /* v1: memsw alone is fine */
   berth_cgroup_plan_free(&p);
   assert_int_equal(berth_cgroup_plan_v2(&r, &p, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.memory.swap: cgroup v2 cannot limit swap without a memory limit");
+  unit_assert_error_contains(
+    &err, "linux.resources.memory.swap: cgroup v2 cannot limit swap without a memory limit");
   r.memory.swap = (struct berth_opt_i64){ true, -5 };
   assert_int_equal(berth_cgroup_plan_v2(&r, &p, &err), -1);
   unit_assert_error_contains(&err, "linux.resources.memory.swap: -5 is not a valid limit");
@@ -291,12 +294,15 @@ static void test_plan_errors(void **state)
   berth_error_t err = NULL;
   struct berth_cgroup_plan p;
   const char *k1[] = { "memory.high" }, *v1[] = { "1" };
-  struct berth_spec_resources r = { .present = true, .unified_keys = k1, .unified_values = v1, .n_unified = 1 };
+  struct berth_spec_resources r = {
+    .present = true, .unified_keys = k1, .unified_values = v1, .n_unified = 1
+  };
   assert_int_equal(berth_cgroup_plan_v1(&r, &p, &err), -1);
-  unit_assert_error_contains(&err, "linux.resources.unified.memory.high: cgroup v2 settings cannot be applied on "
-                                   "cgroup v1");
-  static const char *const bad[] = { "../memory.max", "memory", "cgroup.procs", ".hidden", "a/b.c", "blkio.weight",
-                                     "foo.bar" };
+  unit_assert_error_contains(&err,
+                             "linux.resources.unified.memory.high: cgroup v2 settings cannot be applied on "
+                             "cgroup v1");
+  static const char *const bad[] = { "../memory.max", "memory",       "cgroup.procs", ".hidden",
+                                     "a/b.c",         "blkio.weight", "foo.bar" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(bad); i++) {
     k1[0] = bad[i];
     assert_int_equal(berth_cgroup_plan_v2(&r, &p, &err), -1);
@@ -359,8 +365,13 @@ static int run_prog(const struct bpf_insn *p, size_t n, uint32_t type, uint32_t 
   return -1;
 }
 
-enum { C = BPF_DEVCG_DEV_CHAR, B = BPF_DEVCG_DEV_BLOCK, R = BPF_DEVCG_ACC_READ, W = BPF_DEVCG_ACC_WRITE,
-       M = BPF_DEVCG_ACC_MKNOD };
+enum {
+  C = BPF_DEVCG_DEV_CHAR,
+  B = BPF_DEVCG_DEV_BLOCK,
+  R = BPF_DEVCG_ACC_READ,
+  W = BPF_DEVCG_ACC_WRITE,
+  M = BPF_DEVCG_ACC_MKNOD
+};
 
 /* the verifier refuses unreachable instructions and a last instruction that is not an exit */
 static void assert_all_reachable(const struct bpf_insn *p, size_t n)
@@ -386,8 +397,8 @@ static void assert_all_reachable(const struct bpf_insn *p, size_t n)
   assert_int_equal(p[n - 1].code, BPF_JMP | BPF_EXIT);
 }
 
-static int eval(const struct berth_spec_device_rule *rules, size_t n, uint32_t type, uint32_t acc, uint32_t maj,
-                uint32_t min)
+static int eval(const struct berth_spec_device_rule *rules, size_t n, uint32_t type, uint32_t acc,
+                uint32_t maj, uint32_t min)
 {
   berth_error_t err = NULL;
   cleanup_free struct bpf_insn *insns = NULL;
@@ -400,12 +411,18 @@ static int eval(const struct berth_spec_device_rule *rules, size_t n, uint32_t t
 static void test_bpf_exact_program(void **state)
 {
   berth_error_t err = NULL;
-  struct berth_spec_device_rule one[] = { { .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" } };
+  struct berth_spec_device_rule one[] = {
+    { .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm" }
+  };
   cleanup_free struct bpf_insn *p = NULL;
   size_t n;
   assert_int_equal(berth_cgroup_bpf_devices(one, 1, &p, &n, &err), 0);
   assert_int_equal(n, 14);
-  static const struct { uint8_t code, dst, src; int16_t off; int32_t imm; } want[] = {
+  static const struct {
+    uint8_t code, dst, src;
+    int16_t off;
+    int32_t imm;
+  } want[] = {
     { BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0 },   { BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xFFFF },
     { BPF_LDX | BPF_MEM | BPF_W, 3, 1, 0, 0 },   { BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 16 },
     { BPF_LDX | BPF_MEM | BPF_W, 4, 1, 4, 0 },   { BPF_LDX | BPF_MEM | BPF_W, 5, 1, 8, 0 },
@@ -445,7 +462,8 @@ static void test_bpf_semantics(void **state)
   struct berth_spec_device_rule later_allow[] = { { false, 'c', 1, 3, "rwm" }, { true, 'c', 1, 3, "r" } };
   assert_int_equal(eval(later_allow, 2, C, R, 1, 3), 1);
   assert_int_equal(eval(later_allow, 2, C, W, 1, 3), 0);
-  struct berth_spec_device_rule shadowed[] = { { false, 'c', 1, 3, "r" }, { true, 'a', -1, -1, "" },
+  struct berth_spec_device_rule shadowed[] = { { false, 'c', 1, 3, "r" },
+                                               { true, 'a', -1, -1, "" },
                                                { false, 'b', 8, 0, "w" } };
   assert_int_equal(eval(shadowed, 3, C, R, 1, 3), 1); /* the allow-all hides the older deny */
   assert_int_equal(eval(shadowed, 3, B, W, 8, 0), 0);
@@ -480,9 +498,9 @@ static void test_bpf_runc_defaults(void **state)
 static void test_clean_path(void **state)
 {
   static const char *const cases[][2] = {
-    { "/a/b", "/a/b" },       { "/a//b/", "/a/b" }, { "/a/../../b", "/b" }, { "a/./b", "a/b" },
-    { "../../x", "x" },       { "..", "" },         { "/", "/" },           { "", "" },
-    { "a/../../..", "" },     { "/..", "/" },
+    { "/a/b", "/a/b" },   { "/a//b/", "/a/b" }, { "/a/../../b", "/b" }, { "a/./b", "a/b" },
+    { "../../x", "x" },   { "..", "" },         { "/", "/" },           { "", "" },
+    { "a/../../..", "" }, { "/..", "/" },
   };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(cases); i++) {
     cleanup_free char *got = cg_clean_path(cases[i][0]);
@@ -521,15 +539,16 @@ static void test_detect_hybrid(void **state)
   berth_strbuf_printf(&mi, "50 23 0:40 / /elsewhere/memory rw - cgroup cgroup rw,memory\n");
   cleanup_free char *mpath = write_tmp(tmp, "mountinfo", mi.buf);
   berth_strbuf_release(&mi);
-  cleanup_free char *spath = write_tmp(tmp, "cgroup", "9:name=systemd:/user/1\n4:memory:/sub/x/y\n"
-                                                      "1:cpu,cpuacct:/a\n5:devices:/\n0::/u\n");
+  cleanup_free char *spath = write_tmp(tmp, "cgroup",
+                                       "9:name=systemd:/user/1\n4:memory:/sub/x/y\n"
+                                       "1:cpu,cpuacct:/a\n5:devices:/\n0::/u\n");
   struct berth_cgroup_layout l;
   assert_int_equal(berth_cgroup_detect(root, mpath, spath, &l, &err), 0);
   unit_assert_no_error(&err);
   assert_int_equal(l.mode, BERTH_CGROUP_MODE_HYBRID);
   assert_int_equal(l.n_v1, 4);
-  assert_int_equal(l.v1[0].controllers,
-                   BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_CPU) | BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_CPUACCT));
+  assert_int_equal(l.v1[0].controllers, BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_CPU) |
+                                          BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_CPUACCT));
   assert_string_equal(l.v1[0].self, "/a");
   assert_string_equal(l.v1[1].mount_root, "/sub");
   assert_string_equal(l.v1[1].self, "/x/y"); /* made relative to the mounted sub-tree */
@@ -541,8 +560,8 @@ static void test_detect_hybrid(void **state)
   assert_true(l.has_unified);
   assert_string_equal(l.unified.mountpoint, uni);
   assert_string_equal(l.unified.self, "/u");
-  assert_int_equal(l.unified.controllers,
-                   BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_HUGETLB) | BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_MISC));
+  assert_int_equal(l.unified.controllers, BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_HUGETLB) |
+                                            BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_MISC));
   berth_cgroup_layout_free(&l);
   unit_rm_rf(tmp);
 }
@@ -552,13 +571,15 @@ static void test_detect_v1_v2_none(void **state)
   berth_error_t err = NULL;
   cleanup_free char *tmp = unit_mkdtemp();
   struct berth_cgroup_layout l;
-  cleanup_free char *v2 = write_tmp(tmp, "v2", "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  cleanup_free char *v2 =
+    write_tmp(tmp, "v2", "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
   assert_int_equal(berth_cgroup_detect("/sys/fs/cgroup", v2, "/nonexistent", &l, &err), 0);
   assert_int_equal(l.mode, BERTH_CGROUP_MODE_V2);
   assert_string_equal(l.unified.self, "/");
   berth_cgroup_layout_free(&l);
-  cleanup_free char *v1 = write_tmp(tmp, "v1", "32 31 0:29 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
-                                               "33 31 0:30 / /sys/fs/cgroup/pids2 rw - cgroup cgroup rw,pids\n");
+  cleanup_free char *v1 = write_tmp(tmp, "v1",
+                                    "32 31 0:29 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+                                    "33 31 0:30 / /sys/fs/cgroup/pids2 rw - cgroup cgroup rw,pids\n");
   assert_int_equal(berth_cgroup_detect(NULL, v1, "/nonexistent", &l, &err), 0);
   assert_int_equal(l.mode, BERTH_CGROUP_MODE_V1);
   assert_int_equal(l.n_v1, 1); /* the same hierarchy twice: the first mount */
@@ -574,11 +595,16 @@ static void test_detect_v1_v2_none(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_plan_v1_every_resource), cmocka_unit_test(test_plan_v2_every_resource),
-    cmocka_unit_test(test_plan_memory_rules),      cmocka_unit_test(test_plan_cpu_pids),
-    cmocka_unit_test(test_plan_errors),            cmocka_unit_test(test_bpf_exact_program),
-    cmocka_unit_test(test_bpf_semantics),          cmocka_unit_test(test_bpf_runc_defaults),
-    cmocka_unit_test(test_clean_path),             cmocka_unit_test(test_detect_hybrid),
+    cmocka_unit_test(test_plan_v1_every_resource),
+    cmocka_unit_test(test_plan_v2_every_resource),
+    cmocka_unit_test(test_plan_memory_rules),
+    cmocka_unit_test(test_plan_cpu_pids),
+    cmocka_unit_test(test_plan_errors),
+    cmocka_unit_test(test_bpf_exact_program),
+    cmocka_unit_test(test_bpf_semantics),
+    cmocka_unit_test(test_bpf_runc_defaults),
+    cmocka_unit_test(test_clean_path),
+    cmocka_unit_test(test_detect_hybrid),
     cmocka_unit_test(test_detect_v1_v2_none),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

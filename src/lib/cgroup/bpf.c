@@ -13,12 +13,13 @@
 #include "base/xalloc.h"
 #include "cgroup/internal.h"
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-#define LDX_W(dst, src, off) INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
+#define INSN(c, d, s, o, i)                                                                                  \
+  ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define LDX_W(dst, src, off)  INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
 #define ALU32_K(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_X(dst, src) INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define MOV32_X(dst, src)     INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define JMP32_K(op, dst, imm) INSN(BPF_JMP32 | (op) | BPF_K, dst, 0, 0, imm) /* off patched to block end */
-#define EXIT_INSN() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define EXIT_INSN()           INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 enum { R0, R1, R2, R3, R4, R5, R6 };
 #define ACC_ALL (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)
@@ -40,7 +41,10 @@ static int32_t access_bits(const char *access)
     return ACC_ALL;
   int32_t bits = 0;
   for (const char *c = access; *c; c++)
-    bits |= *c == 'r' ? BPF_DEVCG_ACC_READ : *c == 'w' ? BPF_DEVCG_ACC_WRITE : *c == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+    bits |= *c == 'r'   ? BPF_DEVCG_ACC_READ
+            : *c == 'w' ? BPF_DEVCG_ACC_WRITE
+            : *c == 'm' ? BPF_DEVCG_ACC_MKNOD
+                        : 0;
   return bits;
 }
 
@@ -61,12 +65,12 @@ static int emit_rule(struct prog *p, const struct berth_spec_device_rule *d, siz
     b[k++] = JMP32_K(BPF_JNE, R5, (int32_t) (uint32_t) d->minor);
   int32_t acc = access_bits(d->access);
   if (d->allow && acc != ACC_ALL) {
-    b[k++] = ALU32_K(BPF_AND, R6, ~acc);  /* these bits are allowed */
-    b[k++] = JMP32_K(BPF_JNE, R6, 0);     /* others still undecided: older rules */
+    b[k++] = ALU32_K(BPF_AND, R6, ~acc); /* these bits are allowed */
+    b[k++] = JMP32_K(BPF_JNE, R6, 0);    /* others still undecided: older rules */
   } else if (!d->allow && acc != ACC_ALL) {
     b[k++] = MOV32_X(R1, R6);
     b[k++] = ALU32_K(BPF_AND, R1, acc);
-    b[k++] = JMP32_K(BPF_JEQ, R1, 0);     /* names no undecided bit: older rules */
+    b[k++] = JMP32_K(BPF_JEQ, R1, 0); /* names no undecided bit: older rules */
   }
   b[k++] = ALU32_K(BPF_MOV, R0, d->allow ? 1 : 0);
   b[k++] = EXIT_INSN();
@@ -110,10 +114,7 @@ int berth_cgroup_bpf_devices(const struct berth_spec_device_rule *rules, size_t 
   return 0;
 }
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-  return syscall(SYS_bpf, cmd, attr, sizeof *attr);
-}
+static long sys_bpf(int cmd, union bpf_attr *attr) { return syscall(SYS_bpf, cmd, attr, sizeof *attr); }
 
 static int load(const struct bpf_insn *insns, size_t n, berth_error_t *err)
 {
@@ -209,7 +210,8 @@ int berth_cgroup_bpf_attach(const char *dir, const struct bpf_insn *insns, size_
   return detach_others(dirfd, dir, id, err);
 }
 
-int cg_v2_apply_devices(const char *dir, const struct berth_spec_device_rule *rules, size_t n, berth_error_t *err)
+int cg_v2_apply_devices(const char *dir, const struct berth_spec_device_rule *rules, size_t n,
+                        berth_error_t *err)
 {
   cleanup_free struct bpf_insn *insns = NULL;
   size_t count = 0;

@@ -22,6 +22,7 @@ int berth_cgroup_bpf_devices(const struct berth_spec_device_rule *rules, size_t 
 /* Load insns, attach to the cgroup2 directory with BPF_F_ALLOW_MULTI, then detach every other
  * device program attached to that directory (an earlier apply), so the new rules replace the
  * old without a window where no program is attached. */
-int berth_cgroup_bpf_attach(const char *dir, const struct bpf_insn *insns, size_t n, berth_error_t *err) BERTH_WUR;
+int berth_cgroup_bpf_attach(const char *dir, const struct bpf_insn *insns, size_t n,
+                            berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -13,7 +13,10 @@
 
 static int none_pid(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err) { return 0; }
 static int none_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
-                      struct berth_cgroup_warnings *w, berth_error_t *err) { return 0; }
+                      struct berth_cgroup_warnings *w, berth_error_t *err)
+{
+  return 0;
+}
 static int none_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err) { return 0; }
 static int none_int(berth_cgroup_manager_t *m, int sig, berth_error_t *err) { return 0; }
 static int none_destroy(berth_cgroup_manager_t *m, berth_error_t *err) { return 0; }
@@ -49,9 +52,18 @@ static int none_oom_count(berth_cgroup_manager_t *m, uint64_t *count, berth_erro
 }
 
 static const struct cg_ops ops_disabled = {
-  .name = "disabled", .create = none_pid, .join = none_pid, .apply = none_apply, .freeze = none_freeze,
-  .state = none_state, .kill = none_int, .pids = none_pids, .stats = none_stats, .oom_fd = none_oom_fd,
-  .oom_kill_count = none_oom_count, .destroy = none_destroy,
+  .name = "disabled",
+  .create = none_pid,
+  .join = none_pid,
+  .apply = none_apply,
+  .freeze = none_freeze,
+  .state = none_state,
+  .kill = none_int,
+  .pids = none_pids,
+  .stats = none_stats,
+  .oom_fd = none_oom_fd,
+  .oom_kill_count = none_oom_count,
+  .destroy = none_destroy,
 };
 
 const struct cg_ops *cg_ops_for(enum berth_cgroup_kind kind, enum berth_cgroup_mode mode)
@@ -88,8 +100,10 @@ static int systemd_unsupported(const struct berth_cgroup_config *cfg, berth_erro
 {
   const char *run = cfg->systemd_run_dir ? cfg->systemd_run_dir : "/run/systemd/system";
   if (access(run, F_OK) < 0)
-    return BERTH_ERR(err, "the systemd cgroup manager needs systemd running as init on this host (no `%s`); "
-                          "use --cgroup-manager cgroupfs", run);
+    return BERTH_ERR(err,
+                     "the systemd cgroup manager needs systemd running as init on this host (no `%s`); "
+                     "use --cgroup-manager cgroupfs",
+                     run);
   return BERTH_ERR(err, "the systemd cgroup manager is not supported by berth yet (it needs D-Bus); "
                         "use --cgroup-manager cgroupfs");
 }
@@ -169,35 +183,20 @@ int berth_cgroup_stats(berth_cgroup_manager_t *m, json_t **out, berth_error_t *e
   return m->ops->stats(m, out, err);
 }
 
-int berth_cgroup_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err)
-{
-  return m->ops->oom_fd(m, err);
-}
+int berth_cgroup_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err) { return m->ops->oom_fd(m, err); }
 
 int berth_cgroup_oom_kill_count(berth_cgroup_manager_t *m, uint64_t *count, berth_error_t *err)
 {
   return m->ops->oom_kill_count(m, count, err);
 }
 
-int berth_cgroup_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
-{
-  return m->ops->destroy(m, err);
-}
+int berth_cgroup_destroy(berth_cgroup_manager_t *m, berth_error_t *err) { return m->ops->destroy(m, err); }
 
-enum berth_cgroup_kind berth_cgroup_manager_kind(const berth_cgroup_manager_t *m)
-{
-  return m->kind;
-}
+enum berth_cgroup_kind berth_cgroup_manager_kind(const berth_cgroup_manager_t *m) { return m->kind; }
 
-enum berth_cgroup_mode berth_cgroup_manager_mode(const berth_cgroup_manager_t *m)
-{
-  return m->mode;
-}
+enum berth_cgroup_mode berth_cgroup_manager_mode(const berth_cgroup_manager_t *m) { return m->mode; }
 
-const char *berth_cgroup_manager_path(const berth_cgroup_manager_t *m)
-{
-  return m->path;
-}
+const char *berth_cgroup_manager_path(const berth_cgroup_manager_t *m) { return m->path; }
 
 const char *berth_cgroup_manager_dir(const berth_cgroup_manager_t *m, enum berth_cgroup_ctl ctl)
 {

@@ -26,7 +26,7 @@ enum berth_cgroup_mode {
   BERTH_CGROUP_MODE_NONE = 0, /* disabled manager */
   BERTH_CGROUP_MODE_V1,
   BERTH_CGROUP_MODE_V2,
-  BERTH_CGROUP_MODE_HYBRID,   /* v1 controllers + a cgroup2 mount (usually <root>/unified) */
+  BERTH_CGROUP_MODE_HYBRID, /* v1 controllers + a cgroup2 mount (usually <root>/unified) */
 };
 
 /* Controllers, v1 and v2 names alike; IO is v2's, BLKIO v1's. NONE marks core cgroup.* files. */
@@ -51,8 +51,8 @@ enum berth_cgroup_ctl {
 };
 #define BERTH_CGROUP_CTL_BIT(c) (1u << (c))
 
-const char *berth_cgroup_ctl_name(enum berth_cgroup_ctl c); /* "memory"; "cgroup" for NONE */
-int berth_cgroup_ctl_from_name(const char *name);           /* -1 when unknown */
+const char *berth_cgroup_ctl_name(enum berth_cgroup_ctl c);   /* "memory"; "cgroup" for NONE */
+int berth_cgroup_ctl_from_name(const char *name);             /* -1 when unknown */
 const char *berth_cgroup_mode_name(enum berth_cgroup_mode m); /* "v1", "v2", "hybrid", "none" */
 
 /* One mounted hierarchy. */
@@ -98,9 +98,9 @@ enum berth_cgroup_kind {
 
 struct berth_cgroup_config {
   enum berth_cgroup_kind kind;
-  const char *cgroups_path;      /* linux.cgroupsPath, or NULL/"" */
-  const char *id;                /* container id: the default path when cgroups_path is absent */
-  const char *systemd_run_dir;   /* NULL: "/run/systemd/system" (tests override) */
+  const char *cgroups_path;    /* linux.cgroupsPath, or NULL/"" */
+  const char *id;              /* container id: the default path when cgroups_path is absent */
+  const char *systemd_run_dir; /* NULL: "/run/systemd/system" (tests override) */
 };
 
 enum berth_cgroup_freezer_state {
@@ -181,7 +181,8 @@ const char *berth_cgroup_manager_dir(const berth_cgroup_manager_t *m, enum berth
 /* The device rules runc enforces: linux.resources.devices, then the default allow-list (mknod of
  * any c/b device; /dev/null, zero, full, random, urandom, tty, ptmx, every pts), then rwm for every
  * linux.devices entry. malloc'd; strings are static or borrowed from the spec. */
-struct berth_spec_device_rule *berth_cgroup_devices_with_defaults(const struct berth_spec_linux *lx, size_t *n);
+struct berth_spec_device_rule *berth_cgroup_devices_with_defaults(const struct berth_spec_linux *lx,
+                                                                  size_t *n);
 
 static inline void berth_cleanup_cgroup_manager(berth_cgroup_manager_t **m)
 {

@@ -11,13 +11,20 @@
 #include "cgroup/internal.h"
 
 static const char *const ctl_names[BERTH_CGROUP_CTL__COUNT] = {
-  [BERTH_CGROUP_CTL_CPU] = "cpu",         [BERTH_CGROUP_CTL_CPUACCT] = "cpuacct",
-  [BERTH_CGROUP_CTL_CPUSET] = "cpuset",   [BERTH_CGROUP_CTL_MEMORY] = "memory",
-  [BERTH_CGROUP_CTL_DEVICES] = "devices", [BERTH_CGROUP_CTL_FREEZER] = "freezer",
-  [BERTH_CGROUP_CTL_BLKIO] = "blkio",     [BERTH_CGROUP_CTL_IO] = "io",
-  [BERTH_CGROUP_CTL_PIDS] = "pids",       [BERTH_CGROUP_CTL_HUGETLB] = "hugetlb",
-  [BERTH_CGROUP_CTL_NET_CLS] = "net_cls", [BERTH_CGROUP_CTL_NET_PRIO] = "net_prio",
-  [BERTH_CGROUP_CTL_PERF_EVENT] = "perf_event", [BERTH_CGROUP_CTL_RDMA] = "rdma",
+  [BERTH_CGROUP_CTL_CPU] = "cpu",
+  [BERTH_CGROUP_CTL_CPUACCT] = "cpuacct",
+  [BERTH_CGROUP_CTL_CPUSET] = "cpuset",
+  [BERTH_CGROUP_CTL_MEMORY] = "memory",
+  [BERTH_CGROUP_CTL_DEVICES] = "devices",
+  [BERTH_CGROUP_CTL_FREEZER] = "freezer",
+  [BERTH_CGROUP_CTL_BLKIO] = "blkio",
+  [BERTH_CGROUP_CTL_IO] = "io",
+  [BERTH_CGROUP_CTL_PIDS] = "pids",
+  [BERTH_CGROUP_CTL_HUGETLB] = "hugetlb",
+  [BERTH_CGROUP_CTL_NET_CLS] = "net_cls",
+  [BERTH_CGROUP_CTL_NET_PRIO] = "net_prio",
+  [BERTH_CGROUP_CTL_PERF_EVENT] = "perf_event",
+  [BERTH_CGROUP_CTL_RDMA] = "rdma",
   [BERTH_CGROUP_CTL_MISC] = "misc",
 };
 
@@ -70,7 +77,8 @@ static void unescape(char *s)
 {
   char *o = s;
   for (char *i = s; *i; i++) {
-    if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' && i[3] <= '7') {
+    if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' &&
+        i[3] <= '7') {
       *o++ = (char) (((i[1] - '0') << 6) | ((i[2] - '0') << 3) | (i[3] - '0'));
       i += 3;
     } else {
@@ -144,12 +152,13 @@ static void add_v1(struct berth_cgroup_layout *l, const struct mount_line *m)
       return;
     }
   l->v1 = xreallocarray(l->v1, l->n_v1 + 1, sizeof *l->v1);
-  l->v1[l->n_v1++] = (struct berth_cgroup_hierarchy){ .mountpoint = xstrdup(m->mountpoint),
-                                                      .mount_root = xstrdup(m->root), .name = name,
-                                                      .controllers = bits };
+  l->v1[l->n_v1++] = (struct berth_cgroup_hierarchy){
+    .mountpoint = xstrdup(m->mountpoint), .mount_root = xstrdup(m->root), .name = name, .controllers = bits
+  };
 }
 
-static int parse_mountinfo(const char *root, const char *path, struct berth_cgroup_layout *l, berth_error_t *err)
+static int parse_mountinfo(const char *root, const char *path, struct berth_cgroup_layout *l,
+                           berth_error_t *err)
 {
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL)
@@ -162,8 +171,8 @@ static int parse_mountinfo(const char *root, const char *path, struct berth_cgro
       continue;
     if (strcmp(m.fstype, "cgroup2") == 0 && !l->has_unified) {
       l->has_unified = true;
-      l->unified = (struct berth_cgroup_hierarchy){ .mountpoint = xstrdup(m.mountpoint),
-                                                    .mount_root = xstrdup(m.root) };
+      l->unified =
+        (struct berth_cgroup_hierarchy){ .mountpoint = xstrdup(m.mountpoint), .mount_root = xstrdup(m.root) };
     } else if (strcmp(m.fstype, "cgroup") == 0) {
       add_v1(l, &m);
     }
@@ -209,7 +218,8 @@ static void parse_self_cgroup(const char *path, struct berth_cgroup_layout *l)
     const char *name = strstr(list, "name=");
     for (size_t i = 0; i < l->n_v1; i++) {
       struct berth_cgroup_hierarchy *h = &l->v1[i];
-      bool same = h->name ? (name && strcmp(name + 5, h->name) == 0) : (bits == h->controllers && name == NULL);
+      bool same =
+        h->name ? (name && strcmp(name + 5, h->name) == 0) : (bits == h->controllers && name == NULL);
       if (same)
         set_self(h, cg);
     }
@@ -232,13 +242,16 @@ int berth_cgroup_detect(const char *root, const char *mountinfo, const char *sel
   }
   if (l.has_unified && strcmp(l.unified.mountpoint, root) == 0 && l.n_v1 > 0) {
     berth_cgroup_layout_free(&l);
-    return BERTH_ERR(err, "detect cgroups: cgroup v1 hierarchies mounted inside the cgroup2 mount `%s`", root);
+    return BERTH_ERR(err, "detect cgroups: cgroup v1 hierarchies mounted inside the cgroup2 mount `%s`",
+                     root);
   }
   if (l.n_v1 == 0 && !l.has_unified) {
     berth_cgroup_layout_free(&l);
     return BERTH_ERR(err, "detect cgroups: no cgroup hierarchy is mounted under `%s`", root);
   }
-  l.mode = l.n_v1 == 0 ? BERTH_CGROUP_MODE_V2 : l.has_unified ? BERTH_CGROUP_MODE_HYBRID : BERTH_CGROUP_MODE_V1;
+  l.mode = l.n_v1 == 0     ? BERTH_CGROUP_MODE_V2
+           : l.has_unified ? BERTH_CGROUP_MODE_HYBRID
+                           : BERTH_CGROUP_MODE_V1;
   if (l.has_unified) {
     cleanup_free char *p = xasprintf("%s/cgroup.controllers", l.unified.mountpoint);
     cleanup_free char *text = NULL;

@@ -56,8 +56,8 @@ static int write_one(const char *dir, const struct berth_cgroup_write *w, bool f
   return BERTH_ERR_ERRNO(err, "%s: write %s = %s", w->field, file, w->value);
 }
 
-int cg_exec_plan(const struct berth_cgroup_plan *p, cg_route_fn route, void *ctx, struct berth_cgroup_warnings *warn,
-                 berth_error_t *err)
+int cg_exec_plan(const struct berth_cgroup_plan *p, cg_route_fn route, void *ctx,
+                 struct berth_cgroup_warnings *warn, berth_error_t *err)
 {
   cleanup_free size_t *deferred = xcalloc(p->n + 1, sizeof *deferred);
   cleanup_free const char **dirs = xcalloc(p->n + 1, sizeof *dirs);

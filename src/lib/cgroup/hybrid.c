@@ -12,9 +12,9 @@
 struct hybrid_route {
   berth_cgroup_manager_t *m;
   const char *unified;
-  uint32_t v2_avail;   /* controllers the unified leaf has (after enabling) */
-  uint32_t v2_serves;  /* controllers routed to cgroup2 because v1 lacks them */
-  bool v2_plan;        /* routing the v2 plan (else the v1 plan) */
+  uint32_t v2_avail;  /* controllers the unified leaf has (after enabling) */
+  uint32_t v2_serves; /* controllers routed to cgroup2 because v1 lacks them */
+  bool v2_plan;       /* routing the v2 plan (else the v1 plan) */
 };
 
 static enum berth_cgroup_ctl v1_equiv(enum berth_cgroup_ctl c)

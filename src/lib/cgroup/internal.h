@@ -16,15 +16,15 @@ struct cg_dir {
   uint32_t controllers; /* v1: mounted controllers; unified: 0 (read live from cgroup.controllers) */
   char *name;           /* named v1 hierarchy ("systemd") */
   bool unified;
-  unsigned created;     /* trailing path components this manager made (rmdir'd on destroy) */
+  unsigned created; /* trailing path components this manager made (rmdir'd on destroy) */
 };
 
 struct cg_ops {
   const char *name;
   int (*create)(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err);
   int (*join)(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err);
-  int (*apply)(berth_cgroup_manager_t *m, const struct berth_spec_resources *r, struct berth_cgroup_warnings *w,
-               berth_error_t *err);
+  int (*apply)(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+               struct berth_cgroup_warnings *w, berth_error_t *err);
   int (*freeze)(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err);
   int (*state)(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out, berth_error_t *err);
   int (*kill)(berth_cgroup_manager_t *m, int sig, berth_error_t *err);
@@ -39,8 +39,8 @@ struct berth_cgroup_manager {
   const struct cg_ops *ops;
   enum berth_cgroup_kind kind;
   enum berth_cgroup_mode mode;
-  char *path;            /* resolved inner path, for display and state */
-  struct cg_dir *dirs;   /* v1 hierarchies first, the unified dir last */
+  char *path;          /* resolved inner path, for display and state */
+  struct cg_dir *dirs; /* v1 hierarchies first, the unified dir last */
   size_t n_dirs;
 };
 
@@ -67,7 +67,8 @@ int cg_read(const char *dir, const char *file, char **out, berth_error_t *err) B
 /* a number, "max" → UINT64_MAX */
 int cg_read_u64(const char *dir, const char *file, uint64_t *out, berth_error_t *err) BERTH_WUR;
 /* "key value" lines (memory.stat, cgroup.events); 0 found, 1 absent */
-int cg_read_keyed(const char *dir, const char *file, const char *key, uint64_t *out, berth_error_t *err) BERTH_WUR;
+int cg_read_keyed(const char *dir, const char *file, const char *key, uint64_t *out,
+                  berth_error_t *err) BERTH_WUR;
 bool cg_exists(const char *dir, const char *file);
 void cg_warn(struct berth_cgroup_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cg_procs_recursive(const char *dir, pid_t **pids, size_t *n, berth_error_t *err) BERTH_WUR;
@@ -82,8 +83,8 @@ void cg_sleep_ms(unsigned ms);
 /* exec.c: write a plan */
 enum cg_route { CG_ROUTE_DIR, CG_ROUTE_MISSING, CG_ROUTE_OTHER };
 typedef enum cg_route (*cg_route_fn)(void *ctx, const struct berth_cgroup_write *w, const char **dir);
-int cg_exec_plan(const struct berth_cgroup_plan *p, cg_route_fn route, void *ctx, struct berth_cgroup_warnings *w,
-                 berth_error_t *err) BERTH_WUR;
+int cg_exec_plan(const struct berth_cgroup_plan *p, cg_route_fn route, void *ctx,
+                 struct berth_cgroup_warnings *w, berth_error_t *err) BERTH_WUR;
 
 /* v1.c / v2.c pieces the hybrid backend reuses */
 int cg_v1_freeze(const char *dir, bool frozen, berth_error_t *err) BERTH_WUR;

@@ -146,7 +146,8 @@ int cg_fs_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
     berth_error_release(&ignored); /* rmdir below reports what stays */
   berth_error_release(&ignored);
   enum berth_cgroup_freezer_state st;
-  if (m->ops->state(m, &st, &ignored) == 0 && st != BERTH_CGROUP_THAWED && m->ops->freeze(m, false, &ignored) < 0)
+  if (m->ops->state(m, &st, &ignored) == 0 && st != BERTH_CGROUP_THAWED &&
+      m->ops->freeze(m, false, &ignored) < 0)
     berth_error_release(&ignored);
   berth_error_release(&ignored);
   struct berth_strbuf msg = BERTH_STRBUF_INIT;

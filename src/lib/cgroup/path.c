@@ -53,14 +53,16 @@ static char *dir_path(const char *mountpoint, const char *inner)
   return xasprintf("%s%s", mountpoint, inner);
 }
 
-static void add_dir(berth_cgroup_manager_t *m, const struct berth_cgroup_hierarchy *h, bool unified, const char *inner,
-                    bool abs)
+static void add_dir(berth_cgroup_manager_t *m, const struct berth_cgroup_hierarchy *h, bool unified,
+                    const char *inner, bool abs)
 {
   cleanup_free char *in = abs ? xstrdup(inner) : join(h->self ? h->self : "/", inner);
   m->dirs = xreallocarray(m->dirs, m->n_dirs + 1, sizeof *m->dirs);
-  m->dirs[m->n_dirs++] = (struct cg_dir){ .path = dir_path(h->mountpoint, in), .mountpoint = xstrdup(h->mountpoint),
+  m->dirs[m->n_dirs++] = (struct cg_dir){ .path = dir_path(h->mountpoint, in),
+                                          .mountpoint = xstrdup(h->mountpoint),
                                           .controllers = unified ? 0 : h->controllers,
-                                          .name = h->name ? xstrdup(h->name) : NULL, .unified = unified };
+                                          .name = h->name ? xstrdup(h->name) : NULL,
+                                          .unified = unified };
   if (m->path == NULL)
     m->path = steal_ptr(in);
 }

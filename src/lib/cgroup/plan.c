@@ -21,8 +21,11 @@ void cg_plan_add(struct berth_cgroup_plan *p, enum berth_cgroup_ctl ctl, const c
   va_start(ap, fmt);
   berth_strbuf_vprintf(&b, fmt, ap);
   va_end(ap);
-  *w = (struct berth_cgroup_write){ .ctl = ctl, .file = xstrdup(file), .value = berth_strbuf_detach(&b),
-                                    .field = xstrdup(field), .flags = flags };
+  *w = (struct berth_cgroup_write){ .ctl = ctl,
+                                    .file = xstrdup(file),
+                                    .value = berth_strbuf_detach(&b),
+                                    .field = xstrdup(field),
+                                    .flags = flags };
 }
 
 void cg_plan_warn(struct berth_cgroup_plan *p, enum berth_cgroup_ctl ctl, const char *fmt, ...)
@@ -33,7 +36,8 @@ void cg_plan_warn(struct berth_cgroup_plan *p, enum berth_cgroup_ctl ctl, const 
   va_start(ap, fmt);
   berth_strbuf_vprintf(&b, fmt, ap);
   va_end(ap);
-  p->warnings[p->n_warnings++] = (struct berth_cgroup_plan_warning){ .ctl = ctl, .msg = berth_strbuf_detach(&b) };
+  p->warnings[p->n_warnings++] =
+    (struct berth_cgroup_plan_warning){ .ctl = ctl, .msg = berth_strbuf_detach(&b) };
 }
 
 void berth_cgroup_plan_free(struct berth_cgroup_plan *p)
@@ -51,10 +55,7 @@ void berth_cgroup_plan_free(struct berth_cgroup_plan *p)
   *p = (struct berth_cgroup_plan){ 0 };
 }
 
-static void set_alt(struct berth_cgroup_plan *p, const char *alt)
-{
-  p->w[p->n - 1].alt_file = xstrdup(alt);
-}
+static void set_alt(struct berth_cgroup_plan *p, const char *alt) { p->w[p->n - 1].alt_file = xstrdup(alt); }
 
 uint64_t berth_cgroup_shares_to_weight(uint64_t shares)
 {
@@ -82,8 +83,8 @@ int cg_plan_check_page_size(const char *size, size_t index, berth_error_t *err)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
       if (strcmp(size + digits, units[i]) == 0)
         return 0;
-  return BERTH_ERR(err, F "hugepageLimits[%zu].pageSize: `%s` is not a page size like \"2MB\" or \"1GB\"", index,
-                   size);
+  return BERTH_ERR(err, F "hugepageLimits[%zu].pageSize: `%s` is not a page size like \"2MB\" or \"1GB\"",
+                   index, size);
 }
 
 void cg_plan_rdma(const struct berth_spec_resources *r, struct berth_cgroup_plan *p)
@@ -125,7 +126,8 @@ static void device_access(const char *access, char out[4])
   out[k] = '\0';
 }
 
-static int plan_v1_devices(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static int plan_v1_devices(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                           berth_error_t *err)
 {
   if (r->n_devices == 0)
     return 0;
@@ -158,7 +160,8 @@ static int mem_value(struct berth_opt_i64 o, const char *name, int64_t *out, ber
 {
   *out = o.set ? o.v : 0;
   if (*out < -1)
-    return BERTH_ERR(err, F "memory.%s: %" PRId64 " is not a valid limit (bytes, or -1 for unlimited)", name, *out);
+    return BERTH_ERR(err, F "memory.%s: %" PRId64 " is not a valid limit (bytes, or -1 for unlimited)", name,
+                     *out);
   return 0;
 }
 
@@ -170,28 +173,33 @@ static int mem_limits(const struct berth_spec_resources *r, int64_t *limit, int6
   if (*limit == -1 && *swap == 0)
     *swap = -1; /* unlimited memory without a swap value: memory+swap unlimited too */
   if (*limit > 0 && *swap > 0 && *swap < *limit)
-    return BERTH_ERR(err, F "memory.swap: memory+swap (%" PRId64 ") must not be below memory.limit (%" PRId64 ")",
+    return BERTH_ERR(err,
+                     F "memory.swap: memory+swap (%" PRId64 ") must not be below memory.limit (%" PRId64 ")",
                      *swap, *limit);
   return 0;
 }
 
-int cg_plan_mem_limits(const struct berth_spec_resources *r, int64_t *limit, int64_t *swap, berth_error_t *err)
+int cg_plan_mem_limits(const struct berth_spec_resources *r, int64_t *limit, int64_t *swap,
+                       berth_error_t *err)
 {
   return mem_limits(r, limit, swap, err);
 }
 
-static int plan_v1_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static int plan_v1_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                          berth_error_t *err)
 {
   const enum berth_cgroup_ctl M = BERTH_CGROUP_CTL_MEMORY;
   int64_t limit, swap, reservation;
-  if (mem_limits(r, &limit, &swap, err) < 0 || mem_value(r->memory.reservation, "reservation", &reservation, err) < 0)
+  if (mem_limits(r, &limit, &swap, err) < 0 ||
+      mem_value(r->memory.reservation, "reservation", &reservation, err) < 0)
     return -1;
   /* the limit must stay <= memsw: when raising both, the first write fails with EINVAL and is
    * retried after memsw */
   if (limit != 0)
     cg_plan_add(p, M, "memory.limit_in_bytes", BERTH_CGROUP_W_RETRY, F "memory.limit", "%" PRId64, limit);
   if (swap != 0)
-    cg_plan_add(p, M, "memory.memsw.limit_in_bytes", BERTH_CGROUP_W_OPTIONAL, F "memory.swap", "%" PRId64, swap);
+    cg_plan_add(p, M, "memory.memsw.limit_in_bytes", BERTH_CGROUP_W_OPTIONAL, F "memory.swap", "%" PRId64,
+                swap);
   if (reservation != 0)
     cg_plan_add(p, M, "memory.soft_limit_in_bytes", 0, F "memory.reservation", "%" PRId64, reservation);
   if (r->memory.kernel.set)
@@ -202,7 +210,8 @@ static int plan_v1_memory(const struct berth_spec_resources *r, struct berth_cgr
   if (r->memory.swappiness.set)
     cg_plan_add(p, M, "memory.swappiness", 0, F "memory.swappiness", "%" PRIu64, r->memory.swappiness.v);
   if (r->memory.has_disable_oom_killer)
-    cg_plan_add(p, M, "memory.oom_control", 0, F "memory.disableOOMKiller", "%d", r->memory.disable_oom_killer);
+    cg_plan_add(p, M, "memory.oom_control", 0, F "memory.disableOOMKiller", "%d",
+                r->memory.disable_oom_killer);
   if (r->memory.has_use_hierarchy)
     cg_plan_add(p, M, "memory.use_hierarchy", BERTH_CGROUP_W_BEST_EFFORT, F "memory.useHierarchy", "%d",
                 r->memory.use_hierarchy);
@@ -252,12 +261,13 @@ static void plan_v1_throttle(struct berth_cgroup_plan *p, const char *name, cons
   char field[96];
   for (size_t i = 0; i < n; i++) {
     snprintf(field, sizeof field, F "blockIO.%s[%zu]", name, i);
-    cg_plan_add(p, BERTH_CGROUP_CTL_BLKIO, file, BERTH_CGROUP_W_OPTIONAL, field, "%" PRId64 ":%" PRId64 " %" PRIu64,
-                t[i].major, t[i].minor, t[i].rate);
+    cg_plan_add(p, BERTH_CGROUP_CTL_BLKIO, file, BERTH_CGROUP_W_OPTIONAL, field,
+                "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor, t[i].rate);
   }
 }
 
-static int plan_v1_blkio(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static int plan_v1_blkio(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                         berth_error_t *err)
 {
   const enum berth_cgroup_ctl B = BERTH_CGROUP_CTL_BLKIO;
   const unsigned O = BERTH_CGROUP_W_OPTIONAL;
@@ -281,8 +291,8 @@ static int plan_v1_blkio(const struct berth_spec_resources *r, struct berth_cgro
         (d->leaf_weight.set && cg_plan_check_weight(field, d->leaf_weight.v, err) < 0))
       return -1;
     if (d->weight.set) {
-      cg_plan_add(p, B, "blkio.weight_device", O, field, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-                  d->weight.v);
+      cg_plan_add(p, B, "blkio.weight_device", O, field, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
+                  d->minor, d->weight.v);
       set_alt(p, "blkio.bfq.weight_device");
     }
     if (d->leaf_weight.set)
@@ -323,7 +333,8 @@ static int plan_v1_misc(const struct berth_spec_resources *r, struct berth_cgrou
   return 0;
 }
 
-int berth_cgroup_plan_v1(const struct berth_spec_resources *r, struct berth_cgroup_plan *out, berth_error_t *err)
+int berth_cgroup_plan_v1(const struct berth_spec_resources *r, struct berth_cgroup_plan *out,
+                         berth_error_t *err)
 {
   struct berth_cgroup_plan p = { 0 };
   if (r->n_unified > 0) {

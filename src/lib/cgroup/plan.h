@@ -59,7 +59,7 @@ int berth_cgroup_plan_v2(const struct berth_spec_resources *r, struct berth_cgro
 void berth_cgroup_plan_free(struct berth_cgroup_plan *p);
 
 /* runc's conversions */
-uint64_t berth_cgroup_shares_to_weight(uint64_t shares);  /* 1 + ((shares-2)*9999)/262142 */
+uint64_t berth_cgroup_shares_to_weight(uint64_t shares);   /* 1 + ((shares-2)*9999)/262142 */
 uint64_t berth_cgroup_blkio_to_io_weight(uint64_t weight); /* 10..1000 → 1..10000 */
 
 /* internal to the planners (plan.c) */

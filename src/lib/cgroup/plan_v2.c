@@ -8,7 +8,8 @@
 
 #define F "linux.resources."
 
-static int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                          berth_error_t *err)
 {
   const enum berth_cgroup_ctl M = BERTH_CGROUP_CTL_MEMORY;
   int64_t limit, swap;
@@ -19,11 +20,13 @@ static int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgr
     cg_plan_add(p, M, "memory.swap.max", BERTH_CGROUP_W_OPTIONAL, F "memory.swap", "max");
   } else if (swap > 0) {
     if (limit <= 0)
-      return BERTH_ERR(err, F "memory.swap: cgroup v2 cannot limit swap without a memory limit (memory.limit %s)",
+      return BERTH_ERR(err,
+                       F "memory.swap: cgroup v2 cannot limit swap without a memory limit (memory.limit %s)",
                        limit == 0 ? "unset" : "is -1");
     cg_plan_add(p, M, "memory.swap.max", BERTH_CGROUP_W_OPTIONAL, F "memory.swap", "%" PRId64, swap - limit);
   }
-  unsigned check = r->memory.has_check_before_update && r->memory.check_before_update ? BERTH_CGROUP_W_CHECK_USAGE : 0;
+  unsigned check =
+    r->memory.has_check_before_update && r->memory.check_before_update ? BERTH_CGROUP_W_CHECK_USAGE : 0;
   if (limit == -1)
     cg_plan_add(p, M, "memory.max", 0, F "memory.limit", "max");
   else if (limit > 0)
@@ -33,7 +36,8 @@ static int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgr
   else if (r->memory.reservation.set && r->memory.reservation.v > 0)
     cg_plan_add(p, M, "memory.low", 0, F "memory.reservation", "%" PRId64, r->memory.reservation.v);
   else if (r->memory.reservation.set && r->memory.reservation.v < -1)
-    return BERTH_ERR(err, F "memory.reservation: %" PRId64 " is not a valid limit (bytes, or -1 for unlimited)",
+    return BERTH_ERR(err,
+                     F "memory.reservation: %" PRId64 " is not a valid limit (bytes, or -1 for unlimited)",
                      r->memory.reservation.v);
   if (r->memory.swappiness.set)
     cg_plan_warn(p, M, F "memory.swappiness: cgroup v2 has no per-cgroup swappiness; ignored");
@@ -54,18 +58,21 @@ static int plan_v2_cpu(const struct berth_spec_resources *r, struct berth_cgroup
   if (r->cpu.shares.set && r->cpu.shares.v != 0) {
     if (r->cpu.shares.v < 2 || r->cpu.shares.v > 262144)
       cg_plan_warn(p, C, F "cpu.shares: %" PRIu64 " is outside [2, 262144]; clamped", r->cpu.shares.v);
-    cg_plan_add(p, C, "cpu.weight", 0, F "cpu.shares", "%" PRIu64, berth_cgroup_shares_to_weight(r->cpu.shares.v));
+    cg_plan_add(p, C, "cpu.weight", 0, F "cpu.shares", "%" PRIu64,
+                berth_cgroup_shares_to_weight(r->cpu.shares.v));
   }
   bool quota = r->cpu.quota.set && r->cpu.quota.v != 0;
   bool period = r->cpu.period.set && r->cpu.period.v != 0;
   if (quota && r->cpu.quota.v < -1)
-    return BERTH_ERR(err, F "cpu.quota: %" PRId64 " is not valid (microseconds, or -1 for no limit)", r->cpu.quota.v);
+    return BERTH_ERR(err, F "cpu.quota: %" PRId64 " is not valid (microseconds, or -1 for no limit)",
+                     r->cpu.quota.v);
   if (quota || period) {
     char q[24] = "max";
     if (quota && r->cpu.quota.v > 0)
       snprintf(q, sizeof q, "%" PRId64, r->cpu.quota.v);
     if (period)
-      cg_plan_add(p, C, "cpu.max", 0, quota ? F "cpu.quota" : F "cpu.period", "%s %" PRIu64, q, r->cpu.period.v);
+      cg_plan_add(p, C, "cpu.max", 0, quota ? F "cpu.quota" : F "cpu.period", "%s %" PRIu64, q,
+                  r->cpu.period.v);
     else
       cg_plan_add(p, C, "cpu.max", 0, F "cpu.quota", "%s", q);
   }
@@ -78,7 +85,8 @@ static int plan_v2_cpu(const struct berth_spec_resources *r, struct berth_cgroup
   }
   if ((r->cpu.realtime_runtime.set && r->cpu.realtime_runtime.v != 0) ||
       (r->cpu.realtime_period.set && r->cpu.realtime_period.v != 0))
-    cg_plan_warn(p, C, F "cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no realtime group scheduling; ignored");
+    cg_plan_warn(p, C,
+                 F "cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no realtime group scheduling; ignored");
   return 0;
 }
 
@@ -112,8 +120,8 @@ static int plan_v2_io(const struct berth_spec_resources *r, struct berth_cgroup_
     if (d->weight.set) {
       if (cg_plan_check_weight(field, d->weight.v, err) < 0)
         return -1;
-      cg_plan_add(p, IO, "io.weight", BERTH_CGROUP_W_OPTIONAL, field, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
-                  d->minor, berth_cgroup_blkio_to_io_weight(d->weight.v));
+      cg_plan_add(p, IO, "io.weight", BERTH_CGROUP_W_OPTIONAL, field, "%" PRId64 ":%" PRId64 " %" PRIu64,
+                  d->major, d->minor, berth_cgroup_blkio_to_io_weight(d->weight.v));
     }
     if (d->leaf_weight.set)
       cg_plan_warn(p, IO, "%s.leafWeight: cgroup v2 has no leaf weight; ignored", field);
@@ -141,14 +149,16 @@ static int unified_ctl(const char *key, enum berth_cgroup_ctl *ctl, berth_error_
   memcpy(name, key, len);
   name[len] = '\0';
   if (strcmp(name, "cgroup") == 0) {
-    if (strcmp(key, "cgroup.procs") == 0 || strcmp(key, "cgroup.threads") == 0 || strcmp(key, "cgroup.kill") == 0)
+    if (strcmp(key, "cgroup.procs") == 0 || strcmp(key, "cgroup.threads") == 0 ||
+        strcmp(key, "cgroup.kill") == 0)
       return BERTH_ERR(err, F "unified.%s: not a resource setting", key);
     *ctl = BERTH_CGROUP_CTL_NONE;
     return 0;
   }
   int c = berth_cgroup_ctl_from_name(name);
-  if (c < 0 || c == BERTH_CGROUP_CTL_BLKIO || c == BERTH_CGROUP_CTL_CPUACCT || c == BERTH_CGROUP_CTL_DEVICES ||
-      c == BERTH_CGROUP_CTL_FREEZER || c == BERTH_CGROUP_CTL_NET_CLS || c == BERTH_CGROUP_CTL_NET_PRIO)
+  if (c < 0 || c == BERTH_CGROUP_CTL_BLKIO || c == BERTH_CGROUP_CTL_CPUACCT ||
+      c == BERTH_CGROUP_CTL_DEVICES || c == BERTH_CGROUP_CTL_FREEZER || c == BERTH_CGROUP_CTL_NET_CLS ||
+      c == BERTH_CGROUP_CTL_NET_PRIO)
     return BERTH_ERR(err, F "unified.%s: `%s` is not a cgroup v2 controller", key, name);
   *ctl = (enum berth_cgroup_ctl) c;
   return 0;
@@ -187,7 +197,8 @@ static int plan_v2_rest(const struct berth_spec_resources *r, struct berth_cgrou
   return 0;
 }
 
-int berth_cgroup_plan_v2(const struct berth_spec_resources *r, struct berth_cgroup_plan *out, berth_error_t *err)
+int berth_cgroup_plan_v2(const struct berth_spec_resources *r, struct berth_cgroup_plan *out,
+                         berth_error_t *err)
 {
   struct berth_cgroup_plan p = { 0 };
   if (r->cpu.cpus && r->cpu.cpus[0])
@@ -196,7 +207,8 @@ int berth_cgroup_plan_v2(const struct berth_spec_resources *r, struct berth_cgro
     cg_plan_add(&p, BERTH_CGROUP_CTL_CPUSET, "cpuset.mems", 0, F "cpu.mems", "%s", r->cpu.mems);
   for (size_t i = 0; i < r->n_devices; i++)
     if (r->devices[i].type != 'a' && r->devices[i].type != 'c' && r->devices[i].type != 'b') {
-      BERTH_ERR(err, F "devices[%zu].type: unknown device type `%c` (expected a, c or b)", i, r->devices[i].type);
+      BERTH_ERR(err, F "devices[%zu].type: unknown device type `%c` (expected a, c or b)", i,
+                r->devices[i].type);
       goto fail;
     }
   if (r->n_devices > 0) {

@@ -28,8 +28,8 @@ json_t *berth_cgroup_manager_to_json(const berth_cgroup_manager_t *m)
     for (int c = 0; c < BERTH_CGROUP_CTL__COUNT; c++)
       if (d->controllers & BERTH_CGROUP_CTL_BIT(c))
         json_array_append_new(ctls, json_string(berth_cgroup_ctl_name(c)));
-    json_t *e = json_pack("{s:s, s:s, s:o, s:b, s:i}", "path", d->path, "mountpoint", d->mountpoint, "controllers",
-                          ctls, "unified", d->unified, "created", (int) d->created);
+    json_t *e = json_pack("{s:s, s:s, s:o, s:b, s:i}", "path", d->path, "mountpoint", d->mountpoint,
+                          "controllers", ctls, "unified", d->unified, "created", (int) d->created);
     if (d->name)
       json_object_set_new(e, "name", json_string(d->name));
     json_array_append_new(dirs, e);
@@ -51,18 +51,23 @@ static int dir_from_json(json_t *e, size_t i, struct cg_dir *d, berth_error_t *e
   const char *path = NULL, *mnt = NULL, *name = NULL;
   json_t *ctls = NULL;
   int unified = 0, created = 0;
-  if (json_unpack(e, "{s:s, s:s, s:o, s?b, s:i, s?s}", "path", &path, "mountpoint", &mnt, "controllers", &ctls,
-                  "unified", &unified, "created", &created, "name", &name) < 0 ||
+  if (json_unpack(e, "{s:s, s:s, s:o, s?b, s:i, s?s}", "path", &path, "mountpoint", &mnt, "controllers",
+                  &ctls, "unified", &unified, "created", &created, "name", &name) < 0 ||
       !json_is_array(ctls))
-    return BERTH_ERR(err, "cgroup state: dirs[%zu]: expected {path, mountpoint, controllers, unified, created}", i);
+    return BERTH_ERR(
+      err, "cgroup state: dirs[%zu]: expected {path, mountpoint, controllers, unified, created}", i);
   size_t n = strlen(mnt);
   if (mnt[0] != '/' || strncmp(path, mnt, n) != 0 || path[n] != '/' || created < 0 || created > 256)
     return BERTH_ERR(err, "cgroup state: dirs[%zu]: `%s` is not below `%s`", i, path, mnt);
-  *d = (struct cg_dir){ .path = xstrdup(path), .mountpoint = xstrdup(mnt), .name = name ? xstrdup(name) : NULL,
-                        .unified = unified, .created = (unsigned) created };
+  *d = (struct cg_dir){ .path = xstrdup(path),
+                        .mountpoint = xstrdup(mnt),
+                        .name = name ? xstrdup(name) : NULL,
+                        .unified = unified,
+                        .created = (unsigned) created };
   size_t k;
   json_t *c;
-  json_array_foreach(ctls, k, c) {
+  json_array_foreach(ctls, k, c)
+  {
     int id = json_is_string(c) ? berth_cgroup_ctl_from_name(json_string_value(c)) : -1;
     if (id < 0)
       return BERTH_ERR(err, "cgroup state: dirs[%zu].controllers[%zu]: unknown controller", i, k);
@@ -112,13 +117,14 @@ int berth_cgroup_manager_from_json(json_t *obj, berth_cgroup_manager_t **out, be
 
 /* runc's AllowedDevices (libcontainer/specconv) */
 static const struct berth_spec_device_rule default_rules[] = {
-  { true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },   { true, 'c', 1, 3, "rwm" },
-  { true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 7, "rwm" },   { true, 'c', 5, 0, "rwm" },
-  { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 9, "rwm" },   { true, 'c', 136, -1, "rwm" },
+  { true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" }, { true, 'c', 1, 3, "rwm" },
+  { true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 7, "rwm" }, { true, 'c', 5, 0, "rwm" },
+  { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 9, "rwm" }, { true, 'c', 136, -1, "rwm" },
   { true, 'c', 5, 2, "rwm" },
 };
 
-struct berth_spec_device_rule *berth_cgroup_devices_with_defaults(const struct berth_spec_linux *lx, size_t *n)
+struct berth_spec_device_rule *berth_cgroup_devices_with_defaults(const struct berth_spec_linux *lx,
+                                                                  size_t *n)
 {
   size_t nd = BERTH_N_ELEMENTS(default_rules), total = lx->resources.n_devices + nd + lx->n_devices;
   struct berth_spec_device_rule *out = xcalloc(total + 1, sizeof *out);
@@ -131,8 +137,11 @@ struct berth_spec_device_rule *berth_cgroup_devices_with_defaults(const struct b
     const struct berth_spec_device *d = &lx->devices[i];
     if (d->type == 'p')
       continue; /* a fifo is not a device the cgroup controls */
-    out[k++] = (struct berth_spec_device_rule){ .allow = true, .type = d->type == 'u' ? 'c' : d->type,
-                                                .major = d->major, .minor = d->minor, .access = "rwm" };
+    out[k++] = (struct berth_spec_device_rule){ .allow = true,
+                                                .type = d->type == 'u' ? 'c' : d->type,
+                                                .major = d->major,
+                                                .minor = d->minor,
+                                                .access = "rwm" };
   }
   *n = k;
   return out;

@@ -138,7 +138,8 @@ static void hugetlb_sizes(const char *dir, const char *suffix, json_t *out, bool
 static json_t *v1_cpu(berth_cgroup_manager_t *m)
 {
   json_t *cpu = json_object(), *usage = json_object(), *thr = json_object();
-  const struct cg_dir *acct = cg_dir_ctl(m, BERTH_CGROUP_CTL_CPUACCT), *c = cg_dir_ctl(m, BERTH_CGROUP_CTL_CPU);
+  const struct cg_dir *acct = cg_dir_ctl(m, BERTH_CGROUP_CTL_CPUACCT),
+                      *c = cg_dir_ctl(m, BERTH_CGROUP_CTL_CPU);
   if (acct) {
     long hz = sysconf(_SC_CLK_TCK);
     uint64_t ns_per_tick = hz > 0 ? 1000000000ull / (uint64_t) hz : 10000000ull;
@@ -189,7 +190,8 @@ int cg_stats_v1(berth_cgroup_manager_t *m, json_t **out, berth_error_t *err)
   if ((d = cg_dir_ctl(m, BERTH_CGROUP_CTL_BLKIO))) {
     json_object_set_new(blkio, "ioServiceBytesRecursive",
                         v1_blkio_list(d->path, "blkio.throttle.io_service_bytes_recursive"));
-    json_object_set_new(blkio, "ioServicedRecursive", v1_blkio_list(d->path, "blkio.throttle.io_serviced_recursive"));
+    json_object_set_new(blkio, "ioServicedRecursive",
+                        v1_blkio_list(d->path, "blkio.throttle.io_serviced_recursive"));
   }
   if ((d = cg_dir_ctl(m, BERTH_CGROUP_CTL_HUGETLB)))
     hugetlb_sizes(d->path, ".usage_in_bytes", huge, false);

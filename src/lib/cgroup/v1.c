@@ -21,8 +21,8 @@ static enum cg_route route_v1(void *ctx, const struct berth_cgroup_write *w, con
   return CG_ROUTE_DIR;
 }
 
-static int v1_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r, struct berth_cgroup_warnings *w,
-                    berth_error_t *err)
+static int v1_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+                    struct berth_cgroup_warnings *w, berth_error_t *err)
 {
   struct berth_cgroup_plan p;
   if (berth_cgroup_plan_v1(r, &p, err) < 0)
@@ -40,9 +40,9 @@ int cg_v1_state(const char *dir, enum berth_cgroup_freezer_state *out, berth_err
   if (cg_read(dir, "freezer.state", &s, err) < 0)
     return -1;
   s[strcspn(s, "\n")] = '\0';
-  *out = strcmp(s, "FROZEN") == 0 ? BERTH_CGROUP_FROZEN
-       : strcmp(s, "FREEZING") == 0 ? BERTH_CGROUP_FREEZING
-                                     : BERTH_CGROUP_THAWED;
+  *out = strcmp(s, "FROZEN") == 0     ? BERTH_CGROUP_FROZEN
+         : strcmp(s, "FREEZING") == 0 ? BERTH_CGROUP_FREEZING
+                                      : BERTH_CGROUP_THAWED;
   return 0;
 }
 
@@ -104,7 +104,8 @@ int cg_v1_kill(berth_cgroup_manager_t *m, int sig, berth_error_t *err)
   if (cg_v1_state(f->path, &before, err) < 0 || cg_v1_freeze(f->path, true, err) < 0)
     return berth_error_wrap(err, "kill cgroup");
   int rc = cg_signal_pids(f->path, sig, err);
-  if ((before != BERTH_CGROUP_FROZEN || sig == SIGKILL) && cg_v1_freeze(f->path, false, rc < 0 ? NULL : err) < 0)
+  if ((before != BERTH_CGROUP_FROZEN || sig == SIGKILL) &&
+      cg_v1_freeze(f->path, false, rc < 0 ? NULL : err) < 0)
     rc = -1;
   return rc < 0 ? berth_error_wrap(err, "kill cgroup `%s`", f->path) : 0;
 }

@@ -59,8 +59,8 @@ static enum cg_route route_v2(void *ctx, const struct berth_cgroup_write *w, con
   return CG_ROUTE_DIR;
 }
 
-static int v2_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r, struct berth_cgroup_warnings *w,
-                    berth_error_t *err)
+static int v2_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+                    struct berth_cgroup_warnings *w, berth_error_t *err)
 {
   const struct cg_dir *d = cg_dir_unified(m);
   struct berth_cgroup_plan p;
