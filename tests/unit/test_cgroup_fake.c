@@ -160,7 +160,9 @@ static berth_cgroup_manager_t *open_mgr(struct fake *f, const char *path, const 
   berth_error_t err = NULL;
   struct berth_cgroup_layout l;
   assert_int_equal(berth_cgroup_detect(f->root, f->mountinfo, f->self, &l, &err), 0);
-  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = path, .id = id };
+  /* runc's rule (what a rootless runtime uses): relative paths under our own cgroup */
+  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = path, .id = id,
+                                     .relative_to_self = true };
   berth_cgroup_manager_t *m = NULL;
   assert_int_equal(berth_cgroup_manager_new(&l, &cfg, &m, &err), 0);
   unit_assert_no_error(&err);
@@ -364,6 +366,23 @@ static void test_paths_relative_default_errors(void **state)
   berth_error_t err = NULL;
   struct fake f = fake_v1(false);
   {
+    /* as root: relative paths start at the hierarchy root */
+    struct berth_cgroup_layout lr;
+    assert_int_equal(berth_cgroup_detect(f.root, f.mountinfo, f.self, &lr, &err), 0);
+    struct berth_cgroup_config rc = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = "rel/ctr", .id = "x" };
+    berth_cgroup_manager_t *m = NULL;
+    assert_int_equal(berth_cgroup_manager_new(&lr, &rc, &m, &err), 0);
+    cleanup_free char *mem = xasprintf("%s/memory/rel/ctr", f.root);
+    assert_string_equal(berth_cgroup_manager_dir(m, BERTH_CGROUP_CTL_MEMORY), mem);
+    berth_cgroup_manager_free(m);
+    rc.cgroups_path = NULL;
+    assert_int_equal(berth_cgroup_manager_new(&lr, &rc, &m, &err), 0);
+    cleanup_free char *def = xasprintf("%s/memory/x", f.root);
+    assert_string_equal(berth_cgroup_manager_dir(m, BERTH_CGROUP_CTL_MEMORY), def);
+    berth_cgroup_manager_free(m);
+    berth_cgroup_layout_free(&lr);
+  }
+  {
     cleanup_cgroup_manager berth_cgroup_manager_t *m = open_mgr(&f, "../rel/./ctr", "x");
     cleanup_free char *mem = xasprintf("%s/memory/parent/rel/ctr", f.root);
     cleanup_free char *cpu = xasprintf("%s/cpu,cpuacct/rel/ctr", f.root);
@@ -383,7 +402,8 @@ static void test_paths_relative_default_errors(void **state)
                                         { "/a/../..", "refusing to use the root cgroup" } };
   berth_cgroup_manager_t *m = NULL;
   for (size_t i = 0; i < BERTH_N_ELEMENTS(bad); i++) {
-    struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = bad[i][0], .id = "x" };
+    struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = bad[i][0], .id = "x",
+                                       .relative_to_self = true };
     assert_int_equal(berth_cgroup_manager_new(&l, &cfg, &m, &err), -1);
     unit_assert_error_contains(&err, bad[i][1]);
   }

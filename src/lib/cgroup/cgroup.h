@@ -101,6 +101,10 @@ struct berth_cgroup_config {
   const char *cgroups_path;    /* linux.cgroupsPath, or NULL/"" */
   const char *id;              /* container id: the default path when cgroups_path is absent */
   const char *systemd_run_dir; /* NULL: "/run/systemd/system" (tests override) */
+  /* relative cgroupsPath (and the default <id>) under this process's own cgroup, as runc does;
+   * the runtime sets it only when not root (a rootless user can write only its delegated
+   * subtree). false: relative paths start at each hierarchy's root. */
+  bool relative_to_self;
 };
 
 enum berth_cgroup_freezer_state {

@@ -54,7 +54,7 @@ uint32_t cg_parse_controllers(const char *list, char sep);
 /* path.c: cgroupsPath resolution */
 /* runc's CleanPath: lexical clean; a relative path cannot climb above its start ("" for ".") */
 char *cg_clean_path(const char *path);
-int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id,
+int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id, bool relative_to_self,
                     berth_cgroup_manager_t *m, berth_error_t *err) BERTH_WUR;
 
 /* fs.c: plain file access and the operations every cgroupfs backend shares */

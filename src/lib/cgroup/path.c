@@ -67,14 +67,14 @@ static void add_dir(berth_cgroup_manager_t *m, const struct berth_cgroup_hierarc
     m->path = steal_ptr(in);
 }
 
-int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id,
+int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id, bool relative_to_self,
                     berth_cgroup_manager_t *m, berth_error_t *err)
 {
   cleanup_free char *inner = NULL;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
     if (id == NULL || !berth_container_id_valid(id))
       return BERTH_ERR(err, "cgroup path: no linux.cgroupsPath and no valid container id to default to");
-    inner = xstrdup(id); /* runc: the id, relative to the runtime's own cgroup */
+    inner = xstrdup(id); /* the id, relative (runc's default) */
   } else {
     inner = cg_clean_path(cgroups_path);
     if (strcmp(inner, "/") == 0)
@@ -86,6 +86,13 @@ int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_pat
   if (utf8 == NULL)
     return BERTH_ERR(err, "linux.cgroupsPath: not valid UTF-8");
   json_decref(utf8);
+  if (inner[0] != '/' && !relative_to_self) {
+    /* root: a relative path starts at the hierarchy's root, never inside whatever cgroup the
+     * caller happens to run in (a session scope, another manager's cgroup) */
+    char *rooted = xasprintf("/%s", inner);
+    free(inner);
+    inner = rooted;
+  }
   bool abs = inner[0] == '/';
   /* the unified dir first when it is the main one (v2), so m->path names it */
   if (l->mode == BERTH_CGROUP_MODE_V2)

@@ -32,7 +32,8 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
       return berth_error_wrap(err, "cgroups");
     have_layout = true;
   }
-  struct berth_cgroup_config cfg = { .kind = kind, .cgroups_path = spec->linux_.cgroups_path, .id = id };
+  struct berth_cgroup_config cfg = { .kind = kind, .cgroups_path = spec->linux_.cgroups_path, .id = id,
+                                     .relative_to_self = geteuid() != 0 };
   berth_cgroup_manager_t *m = NULL;
   int r = berth_cgroup_manager_new(have_layout ? &layout : NULL, &cfg, &m, err);
   if (have_layout)
