@@ -14,8 +14,9 @@ setup_file() {
   command -v containerd >/dev/null || skip "containerd is not installed (scripts/install-deps)"
   command -v podman >/dev/null || skip "podman is not installed (needed to make the image archive)"
   setup_file_common
-  export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd IMAGE=localhost/berth-bats-ctrd:latest
-  mkdir -p "$CTRD_DIR"
+  # short: podman's runroot must stay under 50 characters and sockets under 108
+  CTRD_DIR=$(mktemp -d /tmp/berth-ctrd.XXXXXX)
+  export CTRD_DIR IMAGE=localhost/berth-bats-ctrd:latest
   cat >"$CTRD_DIR/config.toml" <<EOF
 version = 2
 root = "$CTRD_DIR/root"

@@ -18,9 +18,9 @@ ULIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 setup_file() {
   command -v podman >/dev/null || skip "podman is not installed (scripts/install-deps)"
   setup_file_common
-  export PODMAN_DIR=$BATS_FILE_TMPDIR/podman
-  export IMAGE=localhost/berth-bats:latest
-  mkdir -p "$PODMAN_DIR"
+  # short: podman's runroot must stay under 50 characters
+  PODMAN_DIR=$(mktemp -d /tmp/berth-podman.XXXXXX)
+  export PODMAN_DIR IMAGE=localhost/berth-bats:latest
   tar -C "$BASE_ROOTFS" -cf "$BATS_FILE_TMPDIR/rootfs.tar" .
   podman_cmd import "$BATS_FILE_TMPDIR/rootfs.tar" "$IMAGE" >/dev/null
 }
@@ -31,7 +31,7 @@ teardown_file() {
   podman_cmd system reset -f >/dev/null 2>&1
   local m
   for m in $(mounts_under "$PODMAN_DIR"); do umount -l "$m"; done
-  rm -rf "$PODMAN_DIR"
+  rm -rf --one-file-system "$PODMAN_DIR"
 }
 
 setup() {

@@ -109,10 +109,10 @@ static int resolve_paths(struct create_state *s, berth_error_t *err)
   const char *root = s->spec->root_path;
   cleanup_free char *joined = root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", s->bundle, root);
   if (realpath(joined, buf) == NULL)
-    return BERTH_ERR_ERRNO(err, "root.path `%s`", joined);
+    return BERTH_ERR_ERRNO(err, "%s/config.json: root.path: `%s`", s->bundle, joined);
   struct stat st;
   if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
-    return BERTH_ERR(err, "root.path `%s` is not a directory", buf);
+    return BERTH_ERR(err, "%s/config.json: root.path: `%s` is not a directory", s->bundle, buf);
   s->rootfs = xstrdup(buf);
   return 0;
 }
@@ -307,15 +307,18 @@ static char *state_text(struct berth_container *c, enum berth_status st)
 
 static int run_create_hooks(struct create_state *s, berth_error_t *err)
 {
-  /* hooks see the container as created (what runc and crun pass, and what
-   * runtime-tools checks) */
-  cleanup_free char *state = state_text(s->c, BERTH_STATUS_CREATED);
   if (berth_container_save(s->c, err) < 0)
     return -1;
-  if (berth_hooks_run(s->spec, BERTH_HOOK_PRESTART, state, err) < 0 ||
-      berth_hooks_run(s->spec, BERTH_HOOK_CREATE_RUNTIME, state, err) < 0)
+  /* runtime-spec: the container is still being created while createRuntime and
+   * createContainer hooks run. The deprecated prestart hooks see "created", what
+   * runtime-tools' hooks_stdin checks and what crun passes. */
+  cleanup_free char *prestart = state_text(s->c, BERTH_STATUS_CREATED);
+  if (berth_hooks_run(s->spec, BERTH_HOOK_PRESTART, prestart, err) < 0)
     return -1;
-  return berth_sync_send(s->sync[0], BERTH_MSG_HOOKS_DONE, 0, state, strlen(state), -1, err);
+  cleanup_free char *creating = state_text(s->c, BERTH_STATUS_CREATING);
+  if (berth_hooks_run(s->spec, BERTH_HOOK_CREATE_RUNTIME, creating, err) < 0)
+    return -1;
+  return berth_sync_send(s->sync[0], BERTH_MSG_HOOKS_DONE, 0, creating, strlen(creating), -1, err);
 }
 
 static int on_console(struct create_state *s, int fd, berth_error_t *err)
