@@ -97,13 +97,15 @@ hook_field() {
   [ "$(hook_field poststop .status)" = stopped ]
 }
 
-@test "hooks: the state's status is creating, then running in poststart" {
-  requires_berth "runc 1.1.5 passes status \"created\" to poststart hooks"
-  add_hook createRuntime createRuntime
+# runtime-spec leaves the status during create open; the OCI validation suite (hooks_stdin)
+# requires "created" in prestart and "running" in poststart
+@test "hooks: the state's status is created in prestart, running in poststart" {
+  requires_berth "runc 1.1.5 passes creating and created (it fails oci-validation hooks_stdin)"
+  add_hook prestart prestart
   add_hook poststart poststart
-  set_args /probe exit 0
+  set_args /probe sleep 1
   run runtime run --bundle "$BUNDLE" "$ID"
-  [ "$(hook_field createRuntime .status)" = creating ]
+  [ "$(hook_field prestart .status)" = created ]
   [ "$(hook_field poststart .status)" = running ]
 }
 
@@ -139,13 +141,14 @@ hook_field() {
   assert_nothing_left
 }
 
-@test "hooks: a failing poststart hook is an error and stops the container" {
+@test "hooks: a failing poststart hook is a warning; the rest and the program run on" {
+  requires_berth "runc 1.1.5 treats a failing poststart hook as an error and kills the container"
   update_config '.hooks.poststart = [{"path": "/bin/false", "args": ["false"]}]'
-  set_args /probe sleep inf
+  add_hook poststart after
+  set_args /probe exit 5
   run runtime run --bundle "$BUNDLE" "$ID"
-  assert_failure_out
-  run runtime state "$ID"
-  if [ "$status" -eq 0 ]; then [ "$(jq -r .status <<<"$output")" = stopped ]; fi
+  [ "$status" -eq 5 ]
+  grep -q '^after ' "$HOOKLOG/log"
 }
 
 @test "hooks: a failing poststop hook is a warning; delete still removes the container" {

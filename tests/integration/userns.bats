@@ -96,7 +96,6 @@ run_ok() {
 }
 
 @test "userns: a user namespace without mappings is an error" {
-  requires_berth "runc 1.1.5 accepts it"
   update_config 'del(.linux.uidMappings) | del(.linux.gidMappings)'
   run runtime run --bundle "$BUNDLE" "$ID"
   assert_failure_out
