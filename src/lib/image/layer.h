@@ -1,0 +1,56 @@
+/* Layers: apply a tar stream (uncompressed, gzip or zstd; detected) into a directory — created by
+ * descriptor, every path resolved inside the root (openat2 RESOLVE_IN_ROOT), never following a
+ * link out of it — converting OCI whiteouts to overlayfs's format; and the reverse: an overlay
+ * upper dir to a reproducible layer tar. Digests of the compressed stream and of the tar (the
+ * diff ID) are computed while streaming. libarchive only reads and writes archives; writing
+ * files to disk is ours (never archive_write_disk). */
+#ifndef BERTH_IMAGE_LAYER_H
+#define BERTH_IMAGE_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "image/digest.h"
+
+struct berth_layer_limits {
+  uint64_t max_bytes;    /* expanded size cap (0: default 64 GiB) */
+  uint64_t max_ratio;    /* expanded / compressed cap (0: default 1000) */
+  uint64_t max_entries;  /* (0: default 10 million) */
+};
+
+struct berth_layer_info {
+  char diff_id[BERTH_DIGEST_LEN + 1];  /* sha256 of the uncompressed tar */
+  char digest[BERTH_DIGEST_LEN + 1];   /* sha256 of the stream as read (compressed) */
+  uint64_t size;                       /* bytes of the stream as read */
+  uint64_t tar_size;                   /* bytes of the uncompressed tar */
+  uint64_t entries;
+};
+
+/* Apply the stream read from in_fd into dirfd (an empty directory owned by the caller).
+ * Refused with a clear error (and the caller removes the directory): a corrupt or truncated
+ * archive, ".." or absolute names, links leading outside, a whiteout outside the root, an
+ * expanded size or ratio above the limits. */
+int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
+                      berth_error_t *err) BERTH_WUR;
+
+enum berth_compression {
+  BERTH_COMPRESSION_NONE,
+  BERTH_COMPRESSION_GZIP,
+  BERTH_COMPRESSION_ZSTD,
+};
+
+/* Write the layer tar of an overlay upper dir to out_fd: entries sorted by path, mtimes and
+ * owners as on disk, whiteout char devices (0:0) -> ".wh.<name>", opaque dirs
+ * (trusted.overlay.opaque=y) -> "<dir>/.wh..wh..opq"; fills diff_id/digest/sizes. */
+int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, struct berth_layer_info *info,
+                     berth_error_t *err) BERTH_WUR;
+
+/* Mount overlay at target with lowerdirs (top first). Long lower lists (the option string is
+ * limited to a page) are mounted with the new mount API (fsconfig lowerdir+ one at a time) or
+ * short relative paths. upper/work NULL: read-only overlay. */
+int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
+                        berth_error_t *err) BERTH_WUR;
+
+#endif
