@@ -39,6 +39,12 @@ demo: deps build
 lint:
 	@scripts/lint
 
+unit: asan
+	meson test -C $(ASAN)
+
+integration: asan
+	BERTH_BUILD=$(ASAN) bats tests/integration
+
 check: deps build asan clang
 	@scripts/check $(BUILD) $(ASAN)
 
