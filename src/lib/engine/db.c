@@ -1,0 +1,217 @@
+/* The catalogue handle: open, pragmas, transactions and the statement helpers of db_internal.h. */
+#include "engine/db.h"
+
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/db_internal.h"
+
+int db_error(struct berth_db *db, berth_error_t *err, const char *what)
+{
+  int code = sqlite3_extended_errcode(db->h);
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+    return BERTH_ERR(err, "catalogue `%s`: %s: still busy after %d ms (another berth command holds it)", db->path,
+                     what, db->busy_timeout_ms);
+  return BERTH_ERR(err, "catalogue `%s`: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+static int vprepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types,
+                    va_list ap)
+{
+  *st = NULL;
+  if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+    return db_error(db, err, "prepare statement");
+  int rc = SQLITE_OK;
+  for (int i = 0; types && types[i] && rc == SQLITE_OK; i++) {
+    switch (types[i]) {
+    case 's': {
+      const char *s = va_arg(ap, const char *);
+      rc = s ? sqlite3_bind_text(*st, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(*st, i + 1);
+      break;
+    }
+    case 'i': rc = sqlite3_bind_int64(*st, i + 1, va_arg(ap, int64_t)); break;
+    case 'u': rc = sqlite3_bind_int64(*st, i + 1, (int64_t) va_arg(ap, uint64_t)); break;
+    default: rc = SQLITE_MISUSE; break;
+    }
+  }
+  if (rc != SQLITE_OK) {
+    db_cleanup_stmt(st);
+    return db_error(db, err, "bind parameters");
+  }
+  return 0;
+}
+
+int db_prepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  int r = vprepare(db, st, err, sql, types, ap);
+  va_end(ap);
+  return r;
+}
+
+int db_step(struct berth_db *db, sqlite3_stmt *st, berth_error_t *err)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  if (rc == SQLITE_DONE)
+    return 0;
+  return db_error(db, err, "run statement");
+}
+
+int db_exec(struct berth_db *db, berth_error_t *err, const char *sql, const char *types, ...)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  va_list ap;
+  va_start(ap, types);
+  int r = vprepare(db, &st, err, sql, types, ap);
+  va_end(ap);
+  if (r < 0)
+    return -1;
+  while ((r = db_step(db, st, err)) > 0)
+    ;
+  if (r < 0)
+    return -1;
+  return sqlite3_changes(db->h);
+}
+
+void db_col_digest(sqlite3_stmt *st, int col, berth_digest_t out)
+{
+  const unsigned char *s = sqlite3_column_text(st, col);
+  out[0] = '\0';
+  if (s)
+    snprintf(out, sizeof(berth_digest_t), "%s", (const char *) s);
+}
+
+char *db_col_strdup(sqlite3_stmt *st, int col)
+{
+  const unsigned char *s = sqlite3_column_text(st, col);
+  return xstrdup(s ? (const char *) s : "");
+}
+
+int db_collect_strings(struct berth_db *db, char ***out, berth_error_t *err, const char *sql, const char *types, ...)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  va_list ap;
+  va_start(ap, types);
+  int r = vprepare(db, &st, err, sql, types, ap);
+  va_end(ap);
+  if (r < 0)
+    return -1;
+  cleanup_strv char **v = xcalloc(1, sizeof *v);
+  while ((r = db_step(db, st, err)) > 0) {
+    cleanup_free char *s = db_col_strdup(st, 0);
+    v = berth_strv_append(v, s);
+  }
+  if (r < 0)
+    return -1;
+  *out = steal_ptr(v);
+  return 0;
+}
+
+int db_query_i64(struct berth_db *db, int64_t *out, berth_error_t *err, const char *sql, const char *types, ...)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  va_list ap;
+  va_start(ap, types);
+  int r = vprepare(db, &st, err, sql, types, ap);
+  va_end(ap);
+  if (r < 0)
+    return -1;
+  r = db_step(db, st, err);
+  if (r < 0)
+    return -1;
+  *out = r > 0 ? sqlite3_column_int64(st, 0) : 0;
+  return 0;
+}
+
+int db_require_tx(struct berth_db *db, const char *what, berth_error_t *err)
+{
+  if (!berth_db_in_transaction(db))
+    return BERTH_ERR(err, "catalogue `%s`: %s outside a transaction", db->path, what);
+  return 0;
+}
+
+static int apply_pragmas(struct berth_db *db, berth_error_t *err)
+{
+  /* journal_mode answers with a row: the mode in effect */
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  if (db_prepare(db, &st, err, "PRAGMA journal_mode=WAL", "") < 0 || db_step(db, st, err) < 0)
+    return -1;
+  const unsigned char *mode = sqlite3_column_text(st, 0);
+  if (mode == NULL || strcmp((const char *) mode, "wal") != 0)
+    return BERTH_ERR(err, "catalogue `%s`: cannot switch to WAL mode (got `%s`)", db->path,
+                     mode ? (const char *) mode : "");
+  if (db_exec(db, err, "PRAGMA foreign_keys=ON", "") < 0 || db_exec(db, err, "PRAGMA synchronous=FULL", "") < 0)
+    return -1;
+  return 0;
+}
+
+int berth_db_open(const char *path, int busy_timeout_ms, struct berth_db **out, berth_error_t *err)
+{
+  struct berth_db *db = xmalloc0(sizeof *db);
+  db->path = xstrdup(path);
+  db->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 60000;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+    if (db->h == NULL)
+      berth_oom();
+    db_error(db, err, "open");
+    berth_db_close(db);
+    return -1;
+  }
+  sqlite3_busy_timeout(db->h, db->busy_timeout_ms);
+  if (apply_pragmas(db, err) < 0 || db_migrate(db, err) < 0) {
+    berth_db_close(db);
+    return -1;
+  }
+  *out = db;
+  return 0;
+}
+
+void berth_db_close(struct berth_db *db)
+{
+  if (db == NULL)
+    return;
+  if (db->h) {
+    berth_db_rollback(db);
+    sqlite3_close_v2(db->h);
+  }
+  free(db->path);
+  free(db);
+}
+
+int berth_db_schema_version(struct berth_db *db, berth_error_t *err)
+{
+  int64_t v = 0;
+  if (db_query_i64(db, &v, err, "PRAGMA user_version", "") < 0)
+    return -1;
+  return (int) v;
+}
+
+bool berth_db_in_transaction(struct berth_db *db) { return sqlite3_get_autocommit(db->h) == 0; }
+
+int berth_db_begin(struct berth_db *db, berth_error_t *err)
+{
+  if (berth_db_in_transaction(db))
+    return BERTH_ERR(err, "catalogue `%s`: a transaction is already open", db->path);
+  return db_exec(db, err, "BEGIN IMMEDIATE", "") < 0 ? -1 : 0;
+}
+
+int berth_db_commit(struct berth_db *db, berth_error_t *err)
+{
+  if (db_exec(db, err, "COMMIT", "") < 0) {
+    berth_db_rollback(db);
+    return -1;
+  }
+  return 0;
+}
+
+void berth_db_rollback(struct berth_db *db)
+{
+  if (berth_db_in_transaction(db))
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}

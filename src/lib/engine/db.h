@@ -1,0 +1,130 @@
+/* The catalogue: what exists in the engine's store (blobs, extracted layers and their reference
+ * counts, images, tags, repo digests), in SQLite (WAL, foreign keys on, busy timeout so that
+ * concurrent `berth` commands queue instead of failing). Every state change is one
+ * `BEGIN IMMEDIATE` transaction opened by the caller with berth_db_begin (the functions that
+ * change rows require one). No SQL outside engine/db*.c.
+ *
+ * Order rule (docs/design/catalogue.md): files first (the store renames them into place), row
+ * second; deletion: row first, files after the commit. */
+#ifndef BERTH_ENGINE_DB_H
+#define BERTH_ENGINE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "image/digest.h"
+
+#define BERTH_DB_SCHEMA_VERSION 1
+
+typedef char berth_digest_t[BERTH_DIGEST_LEN + 1];
+
+struct berth_db;
+
+/* Open (creating and migrating when needed) the catalogue at path. busy_timeout_ms <= 0: 60 s. */
+int berth_db_open(const char *path, int busy_timeout_ms, struct berth_db **out, berth_error_t *err) BERTH_WUR;
+void berth_db_close(struct berth_db *db);
+/* schema version stored in the file (PRAGMA user_version) */
+int berth_db_schema_version(struct berth_db *db, berth_error_t *err) BERTH_WUR;
+
+/* BEGIN IMMEDIATE (waits for other writers up to the busy timeout) / COMMIT / ROLLBACK.
+ * rollback is a no-op without an open transaction. */
+int berth_db_begin(struct berth_db *db, berth_error_t *err) BERTH_WUR;
+int berth_db_commit(struct berth_db *db, berth_error_t *err) BERTH_WUR;
+void berth_db_rollback(struct berth_db *db);
+bool berth_db_in_transaction(struct berth_db *db);
+
+/* ---- blobs ---- */
+struct berth_db_blob {
+  berth_digest_t digest;
+  uint64_t size;
+  char *media_type; /* "" when unknown */
+};
+void berth_db_blob_release(struct berth_db_blob *b);
+/* insert unless present (then the row is kept as it is) */
+int berth_db_blob_put(struct berth_db *db, const char *digest, uint64_t size, const char *media_type,
+                      berth_error_t *err) BERTH_WUR;
+/* 1 found, 0 absent */
+int berth_db_blob_get(struct berth_db *db, const char *digest, struct berth_db_blob *out, berth_error_t *err) BERTH_WUR;
+/* rows that refer to the blob: layers (compressed blob), images (config = id, manifest) */
+int berth_db_blob_users(struct berth_db *db, const char *digest, int64_t *n, berth_error_t *err) BERTH_WUR;
+/* 1 deleted, 0 absent */
+int berth_db_blob_delete(struct berth_db *db, const char *digest, berth_error_t *err) BERTH_WUR;
+int berth_db_blob_list(struct berth_db *db, struct berth_db_blob **out, size_t *n, berth_error_t *err) BERTH_WUR;
+void berth_db_blob_list_free(struct berth_db_blob *v, size_t n);
+
+/* ---- layers (by chain id) ---- */
+struct berth_db_layer {
+  berth_digest_t chain_id;
+  berth_digest_t diff_id;
+  berth_digest_t parent;      /* "" for a base layer */
+  berth_digest_t blob_digest; /* the layer as stored (compressed or not); "" when none is kept */
+  uint64_t size;              /* extracted size (regular file bytes, hard links once: Docker's DiffSize) */
+  uint64_t tar_size;          /* bytes of the uncompressed tar */
+  int64_t refcount;           /* image_layers rows (+ containers, issue 5) */
+  int64_t created;            /* unix seconds when the row was made */
+};
+/* insert with refcount 0 unless present: returns 1 inserted, 0 present (row kept) */
+int berth_db_layer_put(struct berth_db *db, const struct berth_db_layer *l, berth_error_t *err) BERTH_WUR;
+int berth_db_layer_get(struct berth_db *db, const char *chain_id, struct berth_db_layer *out,
+                       berth_error_t *err) BERTH_WUR;
+int berth_db_layer_delete(struct berth_db *db, const char *chain_id, berth_error_t *err) BERTH_WUR;
+int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t *n, berth_error_t *err) BERTH_WUR;
+/* users counted from the rows (image_layers + child layers' parent links are not users) */
+int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount,
+                                berth_error_t *err) BERTH_WUR;
+
+/* ---- images ---- */
+struct berth_db_image {
+  berth_digest_t id;              /* config digest */
+  berth_digest_t manifest_digest; /* "" when no manifest blob is kept */
+  berth_digest_t parent;          /* local parent image (builds); "" when none */
+  int64_t created;                /* from the config, unix nanoseconds (0 when absent) */
+  int64_t added;                  /* unix seconds when imported/loaded */
+  uint64_t size;                  /* sum of the layers' sizes */
+  char *os;
+  char *arch;
+  size_t nlayers;
+  berth_digest_t *chain_ids;      /* bottom first */
+};
+void berth_db_image_release(struct berth_db_image *img);
+/* Insert the image, its ordered layers (which must exist) and add one to each layer's refcount.
+ * Returns 1 inserted, 0 the image already existed (nothing changed). */
+int berth_db_image_put(struct berth_db *db, const struct berth_db_image *img, berth_error_t *err) BERTH_WUR;
+/* 1 found, 0 absent */
+int berth_db_image_get(struct berth_db *db, const char *id, struct berth_db_image *out, berth_error_t *err) BERTH_WUR;
+/* ids starting with prefix ("sha256:" optional, at least 1 hex char): 0, 1 or more matches */
+int berth_db_image_find_prefix(struct berth_db *db, const char *hex_prefix, char ***ids, berth_error_t *err) BERTH_WUR;
+/* Delete the image row (tags, repo digests, image_layers go with it), subtract one from each of
+ * its layers' refcount and delete the layer rows that reach 0, and the blob rows nobody refers to
+ * any more. The chain ids and blob digests whose rows went are returned (files to remove after
+ * the commit). 1 deleted, 0 absent. */
+int berth_db_image_delete(struct berth_db *db, const char *id, char ***gone_layers, char ***gone_blobs,
+                          berth_error_t *err) BERTH_WUR;
+/* every image, newest first (added, then created) */
+int berth_db_image_list(struct berth_db *db, struct berth_db_image **out, size_t *n, berth_error_t *err) BERTH_WUR;
+void berth_db_image_list_free(struct berth_db_image *v, size_t n);
+/* images whose parent is id */
+int berth_db_image_children(struct berth_db *db, const char *id, char ***ids, berth_error_t *err) BERTH_WUR;
+/* containers using the image (the `containers` table of issue 5; 0 while it does not exist) */
+int berth_db_image_containers(struct berth_db *db, const char *id, int64_t *n, berth_error_t *err) BERTH_WUR;
+
+/* ---- tags (full normalized names "docker.io/library/busybox:latest") ---- */
+/* point name at image id; previous (may be NULL) receives the image it pointed to before, or "" */
+int berth_db_tag_set(struct berth_db *db, const char *name, const char *image_id, char **previous,
+                     berth_error_t *err) BERTH_WUR;
+/* 1 found, 0 absent */
+int berth_db_tag_get(struct berth_db *db, const char *name, berth_digest_t image_id, berth_error_t *err) BERTH_WUR;
+/* 1 removed, 0 absent */
+int berth_db_tag_delete(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
+/* names of an image, sorted */
+int berth_db_tags_of(struct berth_db *db, const char *image_id, char ***names, berth_error_t *err) BERTH_WUR;
+
+/* ---- repo digests ("docker.io/library/busybox@sha256:...") ---- */
+int berth_db_repo_digest_add(struct berth_db *db, const char *name_at_digest, const char *image_id,
+                             berth_error_t *err) BERTH_WUR;
+int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out, berth_error_t *err) BERTH_WUR;
+
+#endif
