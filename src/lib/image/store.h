@@ -16,8 +16,11 @@
 struct berth_store {
   char *root;        /* /var/lib/berth */
   int rootfd;        /* O_PATH|O_DIRECTORY */
+  bool sync_layers;  /* syncfs(2) a staged layer before renaming it into place (off by default:
+                        power-loss safety for layer files costs their whole write-out) */
 };
 
+/* creates <root> (0711) and blobs/sha256 (0700), layers (0711), tmp (0700) when missing */
 int berth_store_open(const char *root, struct berth_store **out, berth_error_t *err) BERTH_WUR;
 void berth_store_close(struct berth_store *s);
 
@@ -37,20 +40,25 @@ int berth_store_put_bytes(struct berth_store *s, const void *data, size_t len, c
 bool berth_store_has_blob(struct berth_store *s, const char *digest);
 /* read-only fd of a blob (O_CLOEXEC) */
 int berth_store_open_blob(struct berth_store *s, const char *digest, berth_error_t *err) BERTH_WUR;
+/* whole blob (at most max bytes, 0: 64 MiB), NUL-terminated, verified against its digest */
 int berth_store_read_blob(struct berth_store *s, const char *digest, size_t max, char **data, size_t *len,
                           berth_error_t *err) BERTH_WUR;
+/* NULL for an invalid digest */
 char *berth_store_blob_path(struct berth_store *s, const char *digest);
+/* a missing blob is not an error */
 int berth_store_remove_blob(struct berth_store *s, const char *digest, berth_error_t *err) BERTH_WUR;
 
 /* ---- extracted layers (by chain id) ---- */
-/* <root>/layers/<hex>: the layer directory (its contents are in <dir>/diff) */
+/* <root>/layers/<hex>: the layer directory (its contents are in <dir>/diff); NULL for an invalid id */
 char *berth_store_layer_dir(struct berth_store *s, const char *chain_id);
 bool berth_store_has_layer(struct berth_store *s, const char *chain_id);
-/* a fresh empty staging directory under <root>/tmp (path returned; remove it on failure) */
+/* a fresh staging directory <root>/tmp/layer-<random> (0711) holding an empty diff/ (0755) to
+ * apply the layer into (path returned; remove it with berth_rm_rf on failure) */
 char *berth_store_mkstage(struct berth_store *s, berth_error_t *err) BERTH_WUR;
 /* rename a staged layer dir into place (fails with EEXIST if present: the caller keeps the
  * existing one and removes the stage) */
 int berth_store_commit_layer(struct berth_store *s, const char *stage, const char *chain_id, berth_error_t *err) BERTH_WUR;
+/* renamed out of layers/ at once, then removed; a missing layer is not an error */
 int berth_store_remove_layer(struct berth_store *s, const char *chain_id, berth_error_t *err) BERTH_WUR;
 
 /* chain ID (OCI image-spec): chain(L1) = diffid(L1); chain(Ln) = sha256(chain(Ln-1) + " " + diffid(Ln)) */
