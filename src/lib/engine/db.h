@@ -125,6 +125,9 @@ int berth_db_tags_of(struct berth_db *db, const char *image_id, char ***names, b
 /* ---- repo digests ("docker.io/library/busybox@sha256:...") ---- */
 int berth_db_repo_digest_add(struct berth_db *db, const char *name_at_digest, const char *image_id,
                              berth_error_t *err) BERTH_WUR;
+/* 1 found (image_id set), 0 absent */
+int berth_db_repo_digest_find(struct berth_db *db, const char *name_at_digest, berth_digest_t image_id,
+                              berth_error_t *err) BERTH_WUR;
 int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out, berth_error_t *err) BERTH_WUR;
 
 #endif

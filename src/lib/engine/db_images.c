@@ -279,3 +279,16 @@ int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***
   return db_collect_strings(db, out, err, "SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name", "s",
                             image_id);
 }
+
+int berth_db_repo_digest_find(struct berth_db *db, const char *name_at_digest, berth_digest_t image_id,
+                              berth_error_t *err)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  if (db_prepare(db, &st, err, "SELECT image_id FROM repo_digests WHERE name = ? ORDER BY image_id", "s",
+                 name_at_digest) < 0)
+    return -1;
+  int r = db_step(db, st, err);
+  if (r > 0)
+    db_col_digest(st, 0, image_id);
+  return r;
+}
