@@ -1,0 +1,270 @@
+/* Applying a layer stream: one pass over the input.
+ *
+ *   in_fd --read--> [digest of the stream] --> decoder (libarchive: gzip, zstd, xz or none,
+ *   detected; "raw" format) --blocks--> [diff ID digest, size and ratio caps] --> tar reader
+ *   (libarchive) --entries--> layer_entry.c (our own code writes every file)
+ *
+ * The decoder's output blocks are handed to the tar reader without a copy. After the end of
+ * the archive, the rest of the decoded stream and of the input are drained into the digests
+ * so that they cover the whole blob and the whole tar, exactly what manifests and configs
+ * name. Only built-in decoders are enabled: libarchive would otherwise fall back to running
+ * external programs (lrzip, lzop, ...) for some formats. */
+#include <ctype.h>
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "image/layer_priv.h"
+
+#define DEFAULT_MAX_BYTES (64ULL << 30)
+#define DEFAULT_MAX_RATIO 1000ULL
+#define DEFAULT_MAX_ENTRIES 10000000ULL
+#define RATIO_FLOOR (64ULL << 10) /* the ratio is judged against at least this many input bytes */
+#define READ_BUF (256 << 10)
+
+struct pipe {
+  int in_fd;
+  char *buf;
+  berth_digester_t *zdg, *tdg;
+  uint64_t zsize, tsize;
+  uint64_t max_bytes, max_ratio;
+  struct archive *dec, *tar;
+  bool dec_eof;
+  berth_error_t perr; /* the pipeline's own error: input, decoder, caps */
+};
+
+static la_ssize_t in_read(struct archive *a, void *cd, const void **buf)
+{
+  struct pipe *p = cd;
+  for (;;) {
+    ssize_t n = read(p->in_fd, p->buf, READ_BUF);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      if (p->perr == NULL)
+        BERTH_ERR_ERRNO(&p->perr, "read layer stream");
+      archive_set_error(a, errno, "read layer stream");
+      return -1;
+    }
+    berth_digester_update(p->zdg, p->buf, (size_t) n);
+    p->zsize += (uint64_t) n;
+    *buf = p->buf;
+    return n;
+  }
+}
+
+static int check_caps(struct pipe *p)
+{
+  if (p->tsize > p->max_bytes)
+    return BERTH_ERR(&p->perr, "decompression bomb: expanded size exceeds the limit of %llu bytes",
+                     (unsigned long long) p->max_bytes);
+  uint64_t base = p->zsize > RATIO_FLOOR ? p->zsize : RATIO_FLOOR;
+  if (p->tsize / base >= p->max_ratio && p->tsize > base * p->max_ratio)
+    return BERTH_ERR(&p->perr,
+                     "decompression bomb: %llu bytes expanded from %llu exceed the ratio limit of %llu",
+                     (unsigned long long) p->tsize, (unsigned long long) p->zsize,
+                     (unsigned long long) p->max_ratio);
+  return 0;
+}
+
+/* the next decoded block, hashed and counted; 0 at the end, -1 on error (p->perr set) */
+static la_ssize_t next_decoded(struct pipe *p, const void **buf)
+{
+  while (!p->dec_eof) {
+    size_t len = 0;
+    la_int64_t off;
+    int r = archive_read_data_block(p->dec, buf, &len, &off);
+    if (r == ARCHIVE_EOF) {
+      p->dec_eof = true;
+      break;
+    }
+    if (r < ARCHIVE_WARN) {
+      if (p->perr == NULL)
+        BERTH_ERR(&p->perr, "decompress: %s", archive_error_string(p->dec));
+      return -1;
+    }
+    if (len == 0)
+      continue;
+    berth_digester_update(p->tdg, *buf, len);
+    p->tsize += len;
+    if (check_caps(p) < 0)
+      return -1;
+    return (la_ssize_t) len;
+  }
+  return 0;
+}
+
+static la_ssize_t tar_read(struct archive *a, void *cd, const void **buf)
+{
+  struct pipe *p = cd;
+  la_ssize_t n = next_decoded(p, buf);
+  if (n < 0)
+    archive_set_error(a, EIO, "%s", p->perr ? p->perr->msg : "decoder failed");
+  return n;
+}
+
+/* the pipeline's error if it has one, else libarchive's (lower-cased), in a context */
+static int archive_fail(struct pipe *p, struct archive *a, berth_error_t *err, const char *fmt, ...)
+  BERTH_PRINTF(4, 5);
+static int archive_fail(struct pipe *p, struct archive *a, berth_error_t *err, const char *fmt, ...)
+{
+  if (p->perr != NULL) {
+    *err = steal_ptr(p->perr);
+  } else {
+    cleanup_free char *msg = xstrdup(archive_error_string(a) ? archive_error_string(a) : "unknown error");
+    msg[0] = (char) tolower((unsigned char) msg[0]);
+    berth_error_make(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "%s", msg);
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  cleanup_free char *ctx = NULL;
+  if (vasprintf(&ctx, fmt, ap) < 0)
+    berth_oom();
+  va_end(ap);
+  return berth_error_wrap(err, "%s", ctx);
+}
+
+static int open_decoder(struct pipe *p, berth_error_t *err)
+{
+  p->dec = archive_read_new();
+  if (p->dec == NULL)
+    berth_oom();
+  if (archive_read_support_filter_gzip(p->dec) != ARCHIVE_OK || archive_read_support_filter_zstd(p->dec) != ARCHIVE_OK ||
+      archive_read_support_filter_xz(p->dec) != ARCHIVE_OK)
+    return BERTH_ERR(err, "libarchive lacks a built-in gzip, zstd or xz decoder (external programs are not used)");
+  archive_read_support_format_raw(p->dec);
+  if (archive_read_open(p->dec, p, NULL, in_read, NULL) != ARCHIVE_OK)
+    return archive_fail(p, p->dec, err, "open layer stream");
+  struct archive_entry *e;
+  int r = archive_read_next_header(p->dec, &e);
+  if (r == ARCHIVE_EOF)
+    return BERTH_ERR(err, "empty layer stream");
+  if (r < ARCHIVE_WARN)
+    return archive_fail(p, p->dec, err, "open layer stream");
+  p->tar = archive_read_new();
+  if (p->tar == NULL)
+    berth_oom();
+  archive_read_support_format_tar(p->tar);
+  if (archive_read_open(p->tar, p, NULL, tar_read, NULL) != ARCHIVE_OK)
+    return archive_fail(p, p->tar, err, "read archive");
+  return 0;
+}
+
+static int read_entries(struct pipe *p, struct layer_apply_ctx *c, uint64_t *entries, berth_error_t *err)
+{
+  for (;;) {
+    struct archive_entry *e;
+    int r = archive_read_next_header(p->tar, &e);
+    if (r == ARCHIVE_EOF)
+      return 0;
+    if (r < ARCHIVE_WARN)
+      return archive_fail(p, p->tar, err, "read archive (after %llu entries)", (unsigned long long) *entries);
+    const char *name = layer_entry_name(e);
+    if (name == NULL)
+      name = "";
+    if (r == ARCHIVE_WARN)
+      berth_log_debug("layer entry `%s`: %s", name, archive_error_string(p->tar));
+    if (++*entries > c->max_entries)
+      return BERTH_ERR(err, "too many entries: more than the limit of %llu", (unsigned long long) c->max_entries);
+    if (archive_entry_size(e) < 0 || (uint64_t) archive_entry_size(e) > c->max_bytes)
+      return BERTH_ERR(err, "entry `%s`: size %lld exceeds the limit of %llu bytes", name,
+                       (long long) archive_entry_size(e), (unsigned long long) c->max_bytes);
+    r = layer_entry_apply(c, p->tar, e, err);
+    if (r == -2)
+      return archive_fail(p, p->tar, err, "entry `%s`", name);
+    if (r < 0)
+      return berth_error_wrap(err, "entry `%s`", name);
+  }
+}
+
+/* hash what follows the end of the archive: the rest of the tar, then the rest of the input */
+static int drain(struct pipe *p, berth_error_t *err)
+{
+  const void *buf;
+  la_ssize_t n;
+  while ((n = next_decoded(p, &buf)) > 0)
+    ;
+  if (n < 0) {
+    *err = steal_ptr(p->perr);
+    return -1;
+  }
+  for (;;) {
+    ssize_t r = read(p->in_fd, p->buf, READ_BUF);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return BERTH_ERR_ERRNO(err, "read layer stream");
+    if (r == 0)
+      return 0;
+    berth_digester_update(p->zdg, p->buf, (size_t) r);
+    p->zsize += (uint64_t) r;
+  }
+}
+
+static void pipe_release(struct pipe *p)
+{
+  if (p->tar)
+    archive_read_free(p->tar);
+  if (p->dec)
+    archive_read_free(p->dec);
+  berth_digester_free(p->zdg);
+  berth_digester_free(p->tdg);
+  berth_error_release(&p->perr);
+  free(p->buf);
+}
+
+static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_layer_info *info, berth_error_t *err)
+{
+  uint64_t entries = 0;
+  if (open_decoder(p, err) < 0 || read_entries(p, c, &entries, err) < 0)
+    return -1;
+  if (layer_set_dir_times(c, err) < 0 || drain(p, err) < 0)
+    return -1;
+  if (info != NULL) {
+    memset(info, 0, sizeof *info);
+    berth_digester_final(p->tdg, info->diff_id);
+    berth_digester_final(p->zdg, info->digest);
+    info->size = p->zsize;
+    info->tar_size = p->tsize;
+    info->entries = entries;
+  }
+  return 0;
+}
+
+int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
+                      berth_error_t *err)
+{
+  struct layer_apply_ctx c;
+  layer_ctx_init(&c, dirfd);
+  c.max_bytes = lim && lim->max_bytes ? lim->max_bytes : DEFAULT_MAX_BYTES;
+  c.max_ratio = lim && lim->max_ratio ? lim->max_ratio : DEFAULT_MAX_RATIO;
+  c.max_entries = lim && lim->max_entries ? lim->max_entries : DEFAULT_MAX_ENTRIES;
+  struct pipe p = {
+    .in_fd = in_fd,
+    .buf = xmalloc(READ_BUF),
+    .zdg = berth_digester_new(),
+    .tdg = berth_digester_new(),
+    .max_bytes = c.max_bytes,
+    .max_ratio = c.max_ratio,
+  };
+  /* names in pax headers are UTF-8: decode them in a UTF-8 locale (this thread only) */
+  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+  locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
+  int r = apply_stream(&p, &c, info, err);
+  if (utf8 != (locale_t) 0) {
+    uselocale(old);
+    freelocale(utf8);
+  }
+  pipe_release(&p);
+  layer_ctx_release(&c);
+  if (r < 0)
+    return berth_error_wrap(err, "apply layer");
+  return 0;
+}

@@ -1,0 +1,429 @@
+/* Layer apply and diff on real directories (we are root): every entry type, ownership,
+ * modes, times, xattrs, long names, whiteouts, replacement rules, digests computed while
+ * streaming, and apply -> diff -> apply round trips with reproducible output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/xalloc.h"
+#include "image/layer.h"
+#include "test_image_tar.h"
+#include "unit.h"
+
+#define LONG_DIR                                                                                                \
+  "a-directory-name-long-enough-to-need-a-pax-or-gnu-long-name-record/and-another-component-to-pass-the-100-" \
+  "character-ustar-name-field"
+
+struct fx {
+  char *dir;
+  char *root;
+  int rootfd;
+};
+
+static int setup(void **state)
+{
+  struct fx *f = xmalloc0(sizeof *f);
+  f->dir = unit_mkdtemp();
+  f->root = xasprintf("%s/root", f->dir);
+  assert_int_equal(mkdir(f->root, 0755), 0);
+  f->rootfd = open(f->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true(f->rootfd >= 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  struct fx *f = *state;
+  close(f->rootfd);
+  unit_rm_rf(f->dir);
+  free(f->root);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+/* apply the archive into dirfd; returns apply's result (error left in *err) */
+static int apply_buf(int dirfd, const char *buf, size_t len, const struct berth_layer_limits *lim,
+                     struct berth_layer_info *info, berth_error_t *err)
+{
+  cleanup_close int fd = mem_fd(buf, len);
+  return berth_layer_apply(fd, dirfd, lim, info, err);
+}
+
+static struct stat lstat_at(const char *root, const char *rel)
+{
+  cleanup_free char *p = xasprintf("%s/%s", root, rel);
+  struct stat st;
+  if (lstat(p, &st) < 0) {
+    print_error("lstat %s: %s\n", p, strerror(errno));
+    fail();
+  }
+  return st;
+}
+
+static bool exists_at(const char *root, const char *rel)
+{
+  cleanup_free char *p = xasprintf("%s/%s", root, rel);
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+static char *read_at(const char *root, const char *rel)
+{
+  cleanup_free char *p = xasprintf("%s/%s", root, rel);
+  char *data = NULL;
+  size_t len = 0;
+  berth_error_t err = NULL;
+  if (berth_read_file(p, 0, &data, &len, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+  return data;
+}
+
+static char *xattr_at(const char *root, const char *rel, const char *name)
+{
+  cleanup_free char *p = xasprintf("%s/%s", root, rel);
+  char buf[256];
+  ssize_t n = lgetxattr(p, name, buf, sizeof buf - 1);
+  if (n < 0)
+    return NULL;
+  buf[n] = '\0';
+  return xstrdup(buf);
+}
+
+static const char caps[] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00,
+                             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+
+/* one archive with every entry type and attribute */
+static void build_every_type(struct tarb *t)
+{
+  const struct tb_entry es[] = {
+    { .name = "./", .type = AE_IFDIR, .perm = 0750, .mtime = 1111 },
+    { .name = "./etc/", .type = AE_IFDIR, .mtime = 2222 },
+    { .name = "./etc/hosts", .data = "127.0.0.1 localhost\n", .mtime = 3333 },
+    { .name = "bin", .type = AE_IFDIR },
+    { .name = "bin/su", .perm = 04755, .data = "#!su\n", .uid = 0, .gid = 0 },
+    { .name = "bin/sg", .perm = 02711, .data = "#!sg\n", .uid = 1000, .gid = 50 },
+    { .name = "bin/su2", .hardlink = "bin/su" },
+    { .name = "bin/ping", .perm = 0755, .data = "ping", .xname = "security.capability", .xval = caps,
+      .xlen = sizeof caps },
+    { .name = "tmp", .type = AE_IFDIR, .perm = 01777 },
+    { .name = "srv", .type = AE_IFDIR, .perm = 02775, .uid = 0, .gid = 50, .xname = "trusted.berth", .xval = "t" },
+    { .name = "home/u/f", .perm = 0600, .uid = 1000, .gid = 1000, .data = "secret", .xname = "user.note",
+      .xval = "hello" },
+    { .name = "lib", .type = AE_IFLNK, .link = "usr/lib", .uid = 7, .gid = 8 },
+    { .name = "abs", .type = AE_IFLNK, .link = "/etc/hosts" },
+    { .name = "dev/null", .type = AE_IFCHR, .perm = 0666, .rmajor = 1, .rminor = 3 },
+    { .name = "dev/loop0", .type = AE_IFBLK, .perm = 0660, .rmajor = 7, .rminor = 0, .gid = 6 },
+    { .name = "run/fifo", .type = AE_IFIFO, .perm = 0620, .mtime = 4444 },
+    { .name = LONG_DIR, .type = AE_IFDIR },
+    { .name = LONG_DIR "/file", .data = "long" },
+    { .name = "longlink", .type = AE_IFLNK, .link = LONG_DIR "/file" },
+    { .name = "longhard", .hardlink = LONG_DIR "/file" },
+    { .name = "empty", .data = "" },
+  };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(es); i++)
+    tb_add(t, &es[i]);
+}
+
+static void check_every_type(const char *r)
+{
+  struct stat st = lstat_at(r, ".");
+  assert_int_equal(st.st_mode & 07777, 0750);
+  assert_int_equal(st.st_mtime, 1111);
+  st = lstat_at(r, "etc");
+  assert_int_equal(st.st_mtime, 2222); /* set after etc/hosts was created in it */
+  cleanup_free char *hosts = read_at(r, "etc/hosts");
+  assert_string_equal(hosts, "127.0.0.1 localhost\n");
+  st = lstat_at(r, "etc/hosts");
+  assert_int_equal(st.st_mtime, 3333);
+  assert_int_equal(st.st_mode, S_IFREG | 0644);
+  st = lstat_at(r, "bin/su");
+  assert_int_equal(st.st_mode, S_IFREG | 04755);
+  assert_int_equal(st.st_nlink, 2);
+  struct stat st2 = lstat_at(r, "bin/su2");
+  assert_int_equal(st.st_ino, st2.st_ino);
+  st = lstat_at(r, "bin/sg");
+  assert_int_equal(st.st_mode, S_IFREG | 02711); /* set-id bits survive the chown */
+  assert_int_equal(st.st_uid, 1000);
+  assert_int_equal(st.st_gid, 50);
+  cleanup_free char *cap = NULL;
+  {
+    cleanup_free char *p = xasprintf("%s/bin/ping", r);
+    char buf[64];
+    assert_int_equal(getxattr(p, "security.capability", buf, sizeof buf), sizeof caps);
+    assert_memory_equal(buf, caps, sizeof caps);
+  }
+  assert_int_equal(lstat_at(r, "tmp").st_mode, S_IFDIR | 01777);
+  st = lstat_at(r, "srv");
+  assert_int_equal(st.st_mode, S_IFDIR | 02775);
+  assert_int_equal(st.st_gid, 50);
+  cleanup_free char *tx = xattr_at(r, "srv", "trusted.berth");
+  assert_string_equal(tx, "t");
+  st = lstat_at(r, "home/u/f");
+  assert_int_equal(st.st_mode, S_IFREG | 0600);
+  assert_int_equal(st.st_uid, 1000);
+  cleanup_free char *ux = xattr_at(r, "home/u/f", "user.note");
+  assert_string_equal(ux, "hello");
+  assert_int_equal(lstat_at(r, "home").st_mode, S_IFDIR | 0755); /* a missing parent */
+  st = lstat_at(r, "lib");
+  assert_true(S_ISLNK(st.st_mode));
+  assert_int_equal(st.st_uid, 7);
+  assert_int_equal(st.st_gid, 8);
+  char target[256];
+  cleanup_free char *abs = xasprintf("%s/abs", r);
+  ssize_t n = readlink(abs, target, sizeof target);
+  assert_int_equal(n, 10);
+  assert_memory_equal(target, "/etc/hosts", 10);
+  st = lstat_at(r, "dev/null");
+  assert_true(S_ISCHR(st.st_mode));
+  assert_int_equal(st.st_mode & 07777, 0666);
+  assert_int_equal(st.st_rdev, makedev(1, 3));
+  st = lstat_at(r, "dev/loop0");
+  assert_true(S_ISBLK(st.st_mode));
+  assert_int_equal(st.st_rdev, makedev(7, 0));
+  assert_int_equal(st.st_gid, 6);
+  st = lstat_at(r, "run/fifo");
+  assert_true(S_ISFIFO(st.st_mode));
+  assert_int_equal(st.st_mode & 07777, 0620);
+  assert_int_equal(st.st_mtime, 4444);
+  cleanup_free char *lf = read_at(r, LONG_DIR "/file");
+  assert_string_equal(lf, "long");
+  cleanup_free char *ll = read_at(r, "longlink");
+  assert_string_equal(ll, "long");
+  assert_int_equal(lstat_at(r, "longhard").st_ino, lstat_at(r, LONG_DIR "/file").st_ino);
+  assert_int_equal(lstat_at(r, "empty").st_size, 0);
+}
+
+static void test_apply_every_type(void **state)
+{
+  struct fx *f = *state;
+  const enum tb_filter filters[] = { TB_NONE, TB_GZIP, TB_ZSTD };
+  cleanup_free char *plain = NULL;
+  size_t plain_len = 0;
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(filters); i++) {
+    struct tarb *t = tb_new(filters[i]);
+    build_every_type(t);
+    cleanup_free char *buf = NULL;
+    size_t len = 0;
+    tb_finish(t, &buf, &len);
+    if (filters[i] == TB_NONE) {
+      plain = xmalloc(len);
+      memcpy(plain, buf, len);
+      plain_len = len;
+    }
+    cleanup_free char *sub = xasprintf("%s/t%zu", f->dir, i);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    cleanup_close int dfd = open(sub, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct berth_layer_info info;
+    berth_error_t err = NULL;
+    if (apply_buf(dfd, buf, len, NULL, &info, &err) < 0) {
+      print_error("%s\n", err->msg);
+      fail();
+    }
+    check_every_type(sub);
+    /* digests computed while streaming: of the bytes read, and of the decoded tar */
+    char d[BERTH_DIGEST_LEN + 1], diff[BERTH_DIGEST_LEN + 1];
+    berth_digest_bytes(buf, len, d);
+    berth_digest_bytes(plain, plain_len, diff);
+    assert_string_equal(info.digest, d);
+    assert_string_equal(info.diff_id, diff);
+    assert_int_equal(info.size, len);
+    assert_int_equal(info.tar_size, plain_len);
+    assert_int_equal(info.entries, 21);
+  }
+}
+
+static void apply_entries(struct fx *f, const struct tb_entry *es, size_t n)
+{
+  struct tarb *t = tb_new(TB_GZIP);
+  for (size_t i = 0; i < n; i++)
+    tb_add(t, &es[i]);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  berth_error_t err = NULL;
+  if (apply_buf(f->rootfd, buf, len, NULL, NULL, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+}
+
+static void test_apply_whiteouts(void **state)
+{
+  struct fx *f = *state;
+  const struct tb_entry es[] = {
+    { .name = "a/", .type = AE_IFDIR },
+    { .name = "a/.wh.b" },                 /* hides a/b of lower layers */
+    { .name = "c/", .type = AE_IFDIR, .perm = 0700 },
+    { .name = "c/.wh..wh..opq" },          /* c is opaque */
+    { .name = "c/kept", .data = "k" },
+    { .name = "x", .data = "replaced by the whiteout below" },
+    { .name = ".wh.x" },
+    { .name = "d/.wh.gone" },              /* parent created */
+    { .name = ".wh..wh.plnk" },            /* aufs metadata: ignored */
+    { .name = "y", .type = AE_IFDIR },
+    { .name = "y/inner", .data = "i" },
+    { .name = ".wh.y" },                   /* a whole directory replaced by a whiteout */
+  };
+  apply_entries(f, es, BERTH_N_ELEMENTS(es));
+  const char *r = f->root;
+  const char *wh[] = { "a/b", "x", "d/gone", "y" };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(wh); i++) {
+    struct stat st = lstat_at(r, wh[i]);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(st.st_rdev, makedev(0, 0));
+    assert_int_equal(st.st_uid, 0);
+  }
+  cleanup_free char *opq = xattr_at(r, "c", "trusted.overlay.opaque");
+  assert_string_equal(opq, "y");
+  assert_int_equal(lstat_at(r, "c").st_mode, S_IFDIR | 0700);
+  cleanup_free char *kept = read_at(r, "c/kept");
+  assert_string_equal(kept, "k");
+  assert_false(exists_at(r, ".wh.x"));
+  assert_false(exists_at(r, "a/.wh.b"));
+  assert_false(exists_at(r, ".wh..wh.plnk"));
+  assert_false(exists_at(r, "plnk"));
+  cleanup_free char *ano = xattr_at(r, "a", "trusted.overlay.opaque");
+  assert_null(ano);
+}
+
+static void test_apply_replace(void **state)
+{
+  struct fx *f = *state;
+  const struct tb_entry es[] = {
+    { .name = "d", .type = AE_IFDIR },
+    { .name = "d/sub/deep", .data = "deep" },
+    { .name = "d", .data = "a file replaces the directory" },
+    { .name = "f", .data = "a file" },
+    { .name = "f", .type = AE_IFDIR, .perm = 0711 },
+    { .name = "s", .data = "file" },
+    { .name = "s", .type = AE_IFLNK, .link = "/nowhere" },
+    { .name = "keep", .type = AE_IFDIR, .perm = 0755, .uid = 1 },
+    { .name = "keep/child", .data = "c" },
+    { .name = "keep", .type = AE_IFDIR, .perm = 0700, .uid = 2, .mtime = 5555 },
+    { .name = "h1", .data = "one" },
+    { .name = "h2", .hardlink = "h1" },
+    { .name = "h2", .hardlink = "h1" },      /* already that inode: no-op */
+    { .name = "h3", .hardlink = "./h1" },
+    { .name = "h3", .data = "h3 is its own file now" },
+    { .name = "same", .data = "s" },
+    { .name = "same", .hardlink = "same" },  /* a link to itself: no-op */
+    { .name = "dup", .data = "first" },
+    { .name = "dup", .data = "second" },
+  };
+  apply_entries(f, es, BERTH_N_ELEMENTS(es));
+  const char *r = f->root;
+  cleanup_free char *d = read_at(r, "d");
+  assert_string_equal(d, "a file replaces the directory");
+  assert_int_equal(lstat_at(r, "f").st_mode, S_IFDIR | 0711);
+  assert_true(S_ISLNK(lstat_at(r, "s").st_mode));
+  struct stat st = lstat_at(r, "keep");
+  assert_int_equal(st.st_mode, S_IFDIR | 0700);
+  assert_int_equal(st.st_uid, 2);
+  assert_int_equal(st.st_mtime, 5555);
+  cleanup_free char *child = read_at(r, "keep/child");
+  assert_string_equal(child, "c");
+  assert_int_equal(lstat_at(r, "h1").st_nlink, 2);
+  assert_int_equal(lstat_at(r, "h3").st_nlink, 1);
+  cleanup_free char *h3 = read_at(r, "h3");
+  assert_string_equal(h3, "h3 is its own file now");
+  cleanup_free char *h1 = read_at(r, "h1");
+  assert_string_equal(h1, "one");
+  cleanup_free char *same = read_at(r, "same");
+  assert_string_equal(same, "s");
+  cleanup_free char *dup = read_at(r, "dup");
+  assert_string_equal(dup, "second");
+}
+
+/* a symlink inside the layer is followed for parents, but only inside the root */
+static void test_apply_through_symlinks(void **state)
+{
+  struct fx *f = *state;
+  const struct tb_entry es[] = {
+    { .name = "usr/lib", .type = AE_IFDIR },
+    { .name = "lib", .type = AE_IFLNK, .link = "/usr/lib" },   /* absolute: the layer root */
+    { .name = "lib/libx.so", .data = "x" },
+    { .name = "up", .type = AE_IFLNK, .link = "../../../.." }, /* clamps at the root */
+    { .name = "up/usr/lib/liby.so", .data = "y" },
+  };
+  apply_entries(f, es, BERTH_N_ELEMENTS(es));
+  cleanup_free char *x = read_at(f->root, "usr/lib/libx.so");
+  assert_string_equal(x, "x");
+  cleanup_free char *y = read_at(f->root, "usr/lib/liby.so");
+  assert_string_equal(y, "y");
+  assert_true(S_ISLNK(lstat_at(f->root, "lib").st_mode));
+}
+
+static void test_apply_sparse_and_big(void **state)
+{
+  struct fx *f = *state;
+  /* a sparse file as GNU tar writes it (libarchive reads the sparse map; holes stay holes) */
+  struct tarb *t = tb_new(TB_NONE);
+  struct archive_entry *e = archive_entry_new();
+  archive_entry_set_pathname(e, "sparse");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, 8 << 20);
+  archive_entry_sparse_add_entry(e, 0, 4096);
+  archive_entry_sparse_add_entry(e, (8 << 20) - 4096, 4096);
+  assert_true(archive_write_header(t->a, e) >= ARCHIVE_WARN);
+  char block[4096];
+  memset(block, 'a', sizeof block);
+  assert_int_equal(archive_write_data(t->a, block, sizeof block), sizeof block);
+  /* the writer takes the whole logical contents and stores only the mapped regions */
+  static char zeros[1 << 20];
+  for (size_t off = 4096; off < (8 << 20) - 4096;) {
+    size_t n = (8 << 20) - 4096 - off < sizeof zeros ? (8 << 20) - 4096 - off : sizeof zeros;
+    assert_int_equal(archive_write_data(t->a, zeros, n), n);
+    off += n;
+  }
+  memset(block, 'z', sizeof block);
+  assert_int_equal(archive_write_data(t->a, block, sizeof block), sizeof block);
+  archive_entry_free(e);
+  tb_add_zeros(t, "zeros", 3 << 20);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  assert_true(len < (4 << 20)); /* the archive is sparse */
+  berth_error_t err = NULL;
+  if (apply_buf(f->rootfd, buf, len, NULL, NULL, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+  struct stat st = lstat_at(f->root, "sparse");
+  assert_int_equal(st.st_size, 8 << 20);
+  assert_true(st.st_blocks * 512 < (1 << 20)); /* the hole was not written */
+  cleanup_free char *p = xasprintf("%s/sparse", f->root);
+  cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
+  char c = 0;
+  assert_int_equal(pread(fd, &c, 1, 0), 1);
+  assert_int_equal(c, 'a');
+  assert_int_equal(pread(fd, &c, 1, (8 << 20) - 1), 1);
+  assert_int_equal(c, 'z');
+  assert_int_equal(pread(fd, &c, 1, 4 << 20), 1);
+  assert_int_equal(c, 0);
+  assert_int_equal(lstat_at(f->root, "zeros").st_size, 3 << 20);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_apply_every_type, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_whiteouts, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_replace, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_through_symlinks, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_sparse_and_big, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
