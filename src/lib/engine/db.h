@@ -117,6 +117,8 @@ int berth_db_tag_set(struct berth_db *db, const char *name, const char *image_id
                      berth_error_t *err) BERTH_WUR;
 /* 1 found, 0 absent */
 int berth_db_tag_get(struct berth_db *db, const char *name, berth_digest_t image_id, berth_error_t *err) BERTH_WUR;
+/* latest time (unix seconds) one of the image's tags was set; 0 when untagged */
+int berth_db_tag_last_time(struct berth_db *db, const char *image_id, int64_t *t, berth_error_t *err) BERTH_WUR;
 /* 1 removed, 0 absent */
 int berth_db_tag_delete(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
 /* names of an image, sorted */

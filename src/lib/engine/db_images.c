@@ -250,6 +250,11 @@ int berth_db_tag_set(struct berth_db *db, const char *name, const char *image_id
   return 0;
 }
 
+int berth_db_tag_last_time(struct berth_db *db, const char *image_id, int64_t *t, berth_error_t *err)
+{
+  return db_query_i64(db, t, err, "SELECT coalesce(max(created), 0) FROM tags WHERE image_id = ?", "s", image_id);
+}
+
 int berth_db_tag_delete(struct berth_db *db, const char *name, berth_error_t *err)
 {
   if (db_require_tx(db, "untag image", err) < 0)

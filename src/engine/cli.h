@@ -1,0 +1,72 @@
+/* The `berth` command line: Docker's (cobra's) conventions — flags anywhere among the arguments
+ * until "--", "--name value", "--name=value", "-n value", combined short booleans ("-qa"),
+ * repeatable string flags; usage errors exit 125 like Docker's CLI. */
+#ifndef BERTH_ENGINE_CLI_H
+#define BERTH_ENGINE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/error.h"
+#include "engine/engine.h"
+
+#define EXIT_USAGE 125
+
+enum cli_type { CLI_BOOL, CLI_STRING, CLI_STRINGS, CLI_SIZE };
+
+struct cli_opt {
+  const char *name;    /* long name without dashes */
+  char short_name;     /* 0 if none */
+  enum cli_type type;
+  void *target;        /* bool*, const char**, const char*** (NULL-terminated, malloc'd), uint64_t* */
+  const char *metavar; /* for help; NULL for bools */
+  const char *help;
+};
+
+struct globals {
+  const char *root;
+  const char *runroot;
+  const char *log_level;
+  struct berth_layer_limits limits;
+};
+
+struct cmd_ctx {
+  struct globals *g;
+  const char *path;    /* "berth image ls" for messages */
+  int argc;            /* positional arguments after option parsing */
+  char **argv;
+  bool usage_error;    /* set by helpers: main exits 125 */
+};
+
+/* Parse options out of argv[1..argc) (argv[0] is the command name); positionals land in ctx.
+ * Returns 1 when --help was given (help printed), 0 to go on, -1 on a usage error. */
+int cli_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct cli_opt *opts, const char *usage,
+              const char *summary, berth_error_t *err);
+void cli_print_help(const char *usage, const char *summary, const struct cli_opt *opts);
+/* between min and max (-1: any) positional arguments, else a usage error */
+int cli_want_args(struct cmd_ctx *ctx, int min, int max, const char *what, berth_error_t *err);
+/* "1g", "500m", "4096" (binary units, like Docker's RAMInBytes) */
+int cli_parse_size(const char *s, uint64_t *out);
+/* open the engine with the global options */
+int cli_open_engine(struct cmd_ctx *ctx, struct berth_engine **e, berth_error_t *err);
+/* print JSON indented like Docker (4 spaces) */
+void cli_print_json(json_t *v);
+
+typedef int (*cmd_fn)(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+
+int cmd_import(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_load(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_save(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_tag(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+
+#endif

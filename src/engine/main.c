@@ -1,0 +1,205 @@
+/* berth: the daemonless engine with Docker's command line (images for now). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "cli.h"
+
+struct command {
+  const char *name;
+  cmd_fn fn;
+  const char *summary;
+  const struct command *sub; /* a group: its commands, NULL-name terminated */
+};
+
+static const struct command image_cmds[] = {
+  { "history", cmd_history, "Show the history of an image", NULL },
+  { "import", cmd_import, "Import the contents from a tarball to create a filesystem image", NULL },
+  { "inspect", cmd_image_inspect, "Display detailed information on one or more images", NULL },
+  { "load", cmd_load, "Load an image from a tar archive or STDIN", NULL },
+  { "ls", cmd_images, "List images", NULL },
+  { "list", cmd_images, NULL, NULL },
+  { "prune", cmd_image_prune, "Remove unused images", NULL },
+  { "rm", cmd_rmi, "Remove one or more images", NULL },
+  { "remove", cmd_rmi, NULL, NULL },
+  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL },
+  { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL },
+  { "export", cmd_export, "Export an image's filesystem as a tar archive", NULL },
+  { NULL, NULL, NULL, NULL },
+};
+
+static const struct command system_cmds[] = {
+  { "df", cmd_system_df, "Show berth disk usage", NULL },
+  { "check", cmd_system_check, "Check the store against the catalogue (--repair fixes what it can)", NULL },
+  { NULL, NULL, NULL, NULL },
+};
+
+static const struct command commands[] = {
+  { "export", cmd_export, "Export an image's filesystem as a tar archive", NULL },
+  { "history", cmd_history, "Show the history of an image", NULL },
+  { "images", cmd_images, "List images", NULL },
+  { "import", cmd_import, "Import the contents from a tarball to create a filesystem image", NULL },
+  { "inspect", cmd_image_inspect, "Return low-level information on images", NULL },
+  { "load", cmd_load, "Load an image from a tar archive or STDIN", NULL },
+  { "rmi", cmd_rmi, "Remove one or more images", NULL },
+  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL },
+  { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL },
+  { "image", NULL, "Manage images", image_cmds },
+  { "system", NULL, "Manage berth", system_cmds },
+  { NULL, NULL, NULL, NULL },
+};
+
+static void print_commands(const struct command *cmds)
+{
+  for (const struct command *c = cmds; c->name; c++)
+    if (c->summary)
+      printf("  %-10s %s\n", c->name, c->summary);
+}
+
+static void print_usage(void)
+{
+  printf("\nUsage:  berth [OPTIONS] COMMAND\n\nA daemonless container engine with Docker's command line\n\n"
+         "Commands:\n");
+  print_commands(commands);
+  printf("\nGlobal Options:\n"
+         "      --root DIR          store and catalogue (default %s; env BERTH_ROOT)\n"
+         "      --runroot DIR       run-time state (default %s; env BERTH_RUNROOT)\n"
+         "      --log-level LEVEL   debug, info, warn or error (default warn)\n"
+         "  -v, --version           print the version\n"
+         "  -h, --help              this help\n\n"
+         "Run 'berth COMMAND --help' for more information on a command.\n",
+         BERTH_ENGINE_DEFAULT_ROOT, BERTH_ENGINE_DEFAULT_RUNROOT);
+}
+
+static void print_group(const struct command *g)
+{
+  printf("\nUsage:  berth %s COMMAND\n\n%s\n\nCommands:\n", g->name, g->summary);
+  print_commands(g->sub);
+  printf("\nRun 'berth %s COMMAND --help' for more information on a command.\n", g->name);
+}
+
+static const struct command *lookup(const struct command *cmds, const char *name)
+{
+  for (const struct command *c = cmds; c->name; c++)
+    if (strcmp(c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+static int set_log_level(const char *l, berth_error_t *err)
+{
+  static const char *const names[] = { "error", "warn", "info", "debug" };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(names); i++)
+    if (l == NULL || strcmp(l, names[i]) == 0) {
+      berth_log_configure(-1, BERTH_LOG_FORMAT_TEXT, l ? (enum berth_log_level) i : BERTH_LOG_WARN);
+      return 0;
+    }
+  return BERTH_ERR(err, "--log-level: expected debug, info, warn or error, got `%s`", l);
+}
+
+static int env_limits(struct globals *g, berth_error_t *err)
+{
+  const char *s = getenv("BERTH_MAX_LAYER_SIZE");
+  if (s && *s && cli_parse_size(s, &g->limits.max_bytes) < 0)
+    return BERTH_ERR(err, "BERTH_MAX_LAYER_SIZE: expected a size (512m, 2g), got `%s`", s);
+  s = getenv("BERTH_MAX_LAYER_RATIO");
+  if (s && *s && (berth_parse_u64(s, &g->limits.max_ratio) < 0 || g->limits.max_ratio == 0))
+    return BERTH_ERR(err, "BERTH_MAX_LAYER_RATIO: expected a positive integer, got `%s`", s);
+  return 0;
+}
+
+/* global options before the command; returns the index of the command, -1 on error, 0 done */
+static int parse_globals(struct globals *g, int argc, char **argv, berth_error_t *err)
+{
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i], *eq = strchr(a, '=');
+    size_t len = eq ? (size_t) (eq - a) : strlen(a);
+    const char **target = NULL;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      print_usage();
+      return 0;
+    }
+    if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
+      printf("berth version %s\n", BERTH_VERSION);
+      return 0;
+    }
+    if (len == 6 && strncmp(a, "--root", 6) == 0)
+      target = &g->root;
+    else if (len == 9 && strncmp(a, "--runroot", 9) == 0)
+      target = &g->runroot;
+    else if (len == 11 && strncmp(a, "--log-level", 11) == 0)
+      target = &g->log_level;
+    else
+      return BERTH_ERR(err, "unknown flag: %.*s; see 'berth --help'", (int) len, a);
+    if (eq == NULL && i + 1 >= argc)
+      return BERTH_ERR(err, "flag needs an argument: %s", a);
+    *target = eq ? eq + 1 : argv[++i];
+  }
+  return i;
+}
+
+static int run(struct globals *g, int argc, char **argv, int idx, bool *usage, berth_error_t *err)
+{
+  const struct command *c = idx < argc ? lookup(commands, argv[idx]) : NULL;
+  if (idx >= argc) {
+    print_usage();
+    return 0;
+  }
+  cleanup_free char *path = NULL;
+  if (c && c->sub) {
+    const char *next = idx + 1 < argc ? argv[idx + 1] : NULL;
+    if (next == NULL || strcmp(next, "--help") == 0 || strcmp(next, "-h") == 0) {
+      print_group(c);
+      return 0;
+    }
+    const struct command *s = lookup(c->sub, argv[idx + 1]);
+    if (s == NULL) {
+      *usage = true;
+      return BERTH_ERR(err, "'%s' is not a berth %s command; see 'berth %s --help'", argv[idx + 1], c->name,
+                       c->name);
+    }
+    path = xasprintf("berth %s %s", c->name, s->name);
+    c = s;
+    idx++;
+  } else if (c == NULL) {
+    *usage = true;
+    return BERTH_ERR(err, "'%s' is not a berth command; see 'berth --help'", argv[idx]);
+  } else {
+    path = xasprintf("berth %s", c->name);
+  }
+  struct cmd_ctx ctx = { .g = g, .path = path };
+  int r = c->fn(&ctx, argc - idx, argv + idx, err);
+  *usage = ctx.usage_error;
+  free(ctx.argv);
+  return r;
+}
+
+int main(int argc, char **argv)
+{
+  struct globals g = { 0 };
+  berth_error_t err = NULL;
+  bool usage = false;
+  berth_log_set_prefix("berth");
+  int idx = parse_globals(&g, argc, argv, &err);
+  if (idx == 0)
+    return 0;
+  int r = idx < 0 ? -1 : 0;
+  usage = idx < 0;
+  if (r == 0 && (set_log_level(g.log_level, &err) < 0 || env_limits(&g, &err) < 0)) {
+    usage = true;
+    r = -1;
+  }
+  if (r == 0)
+    r = run(&g, argc, argv, idx, &usage, &err);
+  if (r < 0) {
+    fprintf(stderr, "berth: %s\n", err->msg);
+    berth_error_release(&err);
+    return usage ? EXIT_USAGE : 1;
+  }
+  return usage ? EXIT_USAGE : r;
+}

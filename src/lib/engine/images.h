@@ -1,0 +1,123 @@
+/* Image operations of the engine (`berth import/load/save/export/tag/rmi/images/history/image
+ * inspect/image prune`). They return data; the commands print it. Each state change follows the
+ * catalogue's order rule: files first (renamed into place), rows second in one transaction;
+ * on failure every file the operation added and no row refers to is removed again, so the
+ * store is exactly as it was. */
+#ifndef BERTH_ENGINE_IMAGES_H
+#define BERTH_ENGINE_IMAGES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "engine/engine.h"
+
+/* ---- import: a rootfs tarball (plain, gzip, zstd...) -> a one-layer image ---- */
+struct berth_import_opts {
+  const char *source;      /* for the history comment "Imported from <source>" ("-": stdin) */
+  const char *message;     /* -m: the history comment (and the config's comment) instead */
+  char *const *changes;    /* --change instructions (imgconfig.h) */
+  const char *reference;   /* REPOSITORY[:TAG] to tag the image with, or NULL */
+  const char *platform;    /* "os/arch[/variant]" or NULL for the host's */
+  int64_t created_ns;      /* 0: now */
+};
+int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o, berth_digest_t id,
+                        berth_error_t *err) BERTH_WUR;
+
+/* ---- load: docker-archive (manifest.json), oci-archive (tar of an OCI layout) or an OCI layout
+ * directory; archives may be compressed. Every digest is verified. ---- */
+struct berth_load_result {
+  char **names; /* tags given to loaded images, familiar form ("busybox:latest") */
+  char **ids;   /* every loaded image id, in archive order */
+};
+void berth_load_result_release(struct berth_load_result *r);
+/* path: a directory (OCI layout) or an archive file; NULL: read the archive from in_fd */
+int berth_images_load(struct berth_engine *e, const char *path, int in_fd, struct berth_load_result *res,
+                      berth_error_t *err) BERTH_WUR;
+
+/* ---- save ---- */
+enum berth_save_format {
+  BERTH_SAVE_DOCKER_ARCHIVE, /* manifest.json + repositories + blobs/sha256 (uncompressed layers) */
+  BERTH_SAVE_OCI_ARCHIVE,    /* tar of an OCI image layout */
+  BERTH_SAVE_OCI_DIR,        /* an OCI image layout directory */
+};
+int berth_save_format_parse(const char *s, enum berth_save_format *out, berth_error_t *err) BERTH_WUR;
+/* names: images by reference or id (a reference names the image in the output). Archives go to
+ * out_fd; OCI_DIR writes the directory dir (created; it must not exist or be empty). */
+int berth_images_save(struct berth_engine *e, char *const *names, enum berth_save_format f, int out_fd,
+                      const char *dir, berth_error_t *err) BERTH_WUR;
+
+/* ---- export: the image's flattened filesystem as a tar (whiteouts applied) ---- */
+int berth_images_export(struct berth_engine *e, const char *image, int out_fd, berth_error_t *err) BERTH_WUR;
+
+/* ---- tags ---- */
+int berth_images_tag(struct berth_engine *e, const char *source, const char *target, berth_error_t *err) BERTH_WUR;
+
+/* ---- rmi / prune: events are Docker's lines, "Untagged: busybox:latest", "Deleted: sha256:..." ---- */
+struct berth_rmi_opts {
+  bool force;
+  bool no_prune; /* keep untagged parents */
+};
+int berth_images_remove(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o, char ***events,
+                        berth_error_t *err) BERTH_WUR;
+/* dangling images (untagged, no children, no containers); all: every image without containers */
+int berth_images_prune(struct berth_engine *e, bool all, char ***events, uint64_t *reclaimed,
+                       berth_error_t *err) BERTH_WUR;
+
+/* ---- listing ---- */
+struct berth_image_row {
+  berth_digest_t id;
+  char *repository; /* familiar ("busybox", "localhost:5000/a"), "<none>" when untagged */
+  char *tag;        /* "<none>" when untagged */
+  char *digest;     /* repo digest of that repository, "<none>" when none */
+  int64_t created;  /* unix seconds */
+  uint64_t size;
+  int64_t containers;
+  bool dangling;
+};
+/* one row per tag (untagged images: one <none> row); all: also intermediate images (untagged
+ * parents of other images); filter: REPOSITORY[:TAG] or NULL */
+int berth_images_list(struct berth_engine *e, bool all, const char *filter, struct berth_image_row **rows, size_t *n,
+                      berth_error_t *err) BERTH_WUR;
+void berth_image_rows_free(struct berth_image_row *rows, size_t n);
+
+/* Docker-compatible `image inspect` object of one image (new reference) */
+json_t *berth_images_inspect(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
+
+struct berth_history_row {
+  char *id;         /* "sha256:..." of the image whose top this entry is, or "<missing>" */
+  int64_t created;  /* unix seconds (0 when unknown) */
+  char *created_at; /* RFC 3339 as in the config, or "" */
+  char *created_by;
+  uint64_t size;
+  char *comment;
+  char **tags;      /* familiar names of that image */
+};
+/* newest entry first, like `docker history` */
+int berth_images_history(struct berth_engine *e, const char *what, struct berth_history_row **rows, size_t *n,
+                         berth_error_t *err) BERTH_WUR;
+void berth_history_rows_free(struct berth_history_row *rows, size_t n);
+
+/* ---- system df / system check ---- */
+struct berth_df_row {
+  const char *type; /* "Images", "Containers", "Local Volumes", "Build Cache" */
+  uint64_t total, active, size, reclaimable;
+};
+/* four rows in Docker's order; image space is counted once per layer and blob */
+int berth_engine_df(struct berth_engine *e, struct berth_df_row rows[4], berth_error_t *err) BERTH_WUR;
+
+struct berth_check_problem {
+  char *what;      /* "orphan blob `sha256:...`: file without catalogue row" */
+  bool repairable;
+  bool repaired;
+};
+/* Compare files and rows (under the exclusive store lock): blobs and layer dirs without rows,
+ * rows without files, wrong sizes, refcounts, unreferenced rows, leftovers in tmp/. With repair,
+ * fix what can be fixed (orphans removed, refcounts recomputed, unreferenced rows dropped). */
+int berth_engine_check(struct berth_engine *e, bool repair, struct berth_check_problem **problems, size_t *n,
+                       berth_error_t *err) BERTH_WUR;
+void berth_check_problems_free(struct berth_check_problem *p, size_t n);
+
+#endif

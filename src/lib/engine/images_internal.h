@@ -1,0 +1,69 @@
+/* Shared by the image operations (engine/images*.c) only. */
+#ifndef BERTH_ENGINE_IMAGES_INTERNAL_H
+#define BERTH_ENGINE_IMAGES_INTERNAL_H
+
+#include "engine/db.h"
+#include "engine/engine.h"
+#include "engine/imgconfig.h"
+#include "engine/images.h"
+
+#define MEDIA_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MEDIA_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MEDIA_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MEDIA_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MEDIA_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MEDIA_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+/* largest JSON document (manifest, index, config) the engine reads */
+#define IMAGES_MAX_JSON (16u << 20)
+
+/* files this operation added to the store (candidates for removal when no row refers to them) */
+struct ingest_files {
+  char **blobs;  /* NULL-terminated, may be NULL */
+  char **layers; /* chain ids */
+};
+void ingest_files_add_blob(struct ingest_files *f, const char *digest);
+void ingest_files_release(struct ingest_files *f);
+/* remove the added files no row refers to (taking the store lock exclusive only when needed) */
+int ingest_files_cleanup(struct berth_engine *e, struct ingest_files *f, berth_error_t *err) BERTH_WUR;
+
+/* Make sure layer `blob` (stored) is extracted on top of parent_chain: reuse the layer dir of its
+ * chain id when present (never extracted twice), else apply it into a stage, check the diff id
+ * (expected_diff_id NULL: accept any), measure it and rename it into place. out: the row. */
+int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_chain, const char *expected_diff_id,
+                 const char *what, struct berth_db_layer *out, struct ingest_files *added,
+                 berth_error_t *err) BERTH_WUR;
+
+struct ingest_image {
+  const char *config;          /* stored config blob */
+  const char *config_media_type;
+  const char *manifest;        /* stored manifest blob or NULL */
+  const char *manifest_media_type;
+  size_t nlayers;
+  char *const *layer_blobs;    /* stored layer blobs, bottom first */
+  const struct berth_db_layer *prepared; /* NULL, or the rows of ingest_layer for every layer */
+  char *const *tags;           /* full names to point at the image */
+  const char *what;            /* for errors: "image 1 of `x.tar`" */
+};
+/* Extract (or reuse) the layers, then record blobs, layers, image and tags in one transaction. */
+int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
+                 berth_digest_t id, berth_error_t *err) BERTH_WUR;
+
+/* the host's platform in Go's names (amd64, arm64, arm/v7 ...) */
+void images_host_platform(const char **os, const char **arch, const char **variant);
+/* the layer media type matching a blob's compression (sniffed from its first bytes) */
+int images_layer_media_type(struct berth_engine *e, const char *blob, const char **media_type,
+                            berth_error_t *err) BERTH_WUR;
+/* read and parse a stored config */
+int images_read_config(struct berth_engine *e, const char *id, struct berth_imgconfig *cfg,
+                       berth_error_t *err) BERTH_WUR;
+/* normalize a user's reference for tagging: full "registry/repo:tag" (refusing digests) */
+int images_tag_name(const char *ref, char **full, berth_error_t *err) BERTH_WUR;
+/* familiar form of a full name ("docker.io/library/busybox:latest" -> "busybox:latest") */
+char *images_familiar(const char *full);
+
+#endif
