@@ -59,10 +59,16 @@ teardown() {
 
 @test "podman: run -it gives the process a terminal" {
   command -v script >/dev/null || skip "script(1) is not installed"
-  run script -qec "timeout 60 podman --root $PODMAN_DIR/root --runroot $PODMAN_DIR/run --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --runtime $OCI_RUNTIME run -it --rm --name $NAME --network none ${ULIMITS[*]} $IMAGE sh -c 'tty; echo interactive-ok'" /dev/null
+  # an interactive shell on the pty: the answer ($((6*7))) proves input went in through the
+  # terminal and output came back (a container that prints and exits at once can lose its
+  # output in conmon's attach, with runc too)
+  local P="podman --root $PODMAN_DIR/root --runroot $PODMAN_DIR/run --storage-driver vfs --cgroup-manager cgroupfs"
+  P+=" --events-backend file --runtime $OCI_RUNTIME"
+  run bash -c "(sleep 1; printf 'tty; echo interactive-\$((6*7))\n'; sleep 1; printf 'exit\n') |
+    timeout 60 script -qec \"$P run -it --rm --name $NAME --network none ${ULIMITS[*]} $IMAGE sh\" /dev/null"
   assert_success_out
   assert_contains "$output" /dev/pts/
-  assert_contains "$output" interactive-ok
+  assert_contains "$output" interactive-42
 }
 
 @test "podman: run -d, exec, logs, stop and rm" {

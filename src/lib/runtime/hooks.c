@@ -25,6 +25,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/signals.h"
 #include "base/xalloc.h"
 
 #define TAIL_MAX 4096
@@ -128,14 +129,7 @@ __attribute__((noreturn)) static void exec_child(const struct berth_spec_hook *h
     if (dup2(stdio[i], i) < 0)
       child_fail(errpipe);
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-  for (int sig = 1; sig < NSIG; sig++) {
-    struct sigaction sa;
-    if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-      signal(sig, SIG_DFL);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  berth_signals_reset();
   execve(h->path, argv, envp);
   child_fail(errpipe);
 }

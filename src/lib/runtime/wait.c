@@ -13,6 +13,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/signals.h"
 
 static bool synchronous(int sig)
 {
@@ -22,12 +23,7 @@ static bool synchronous(int sig)
 
 void berth_reset_signals(void)
 {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
+  berth_signals_reset();
 }
 
 int berth_wait_prepare(struct berth_wait_ctx *w, berth_error_t *err)
