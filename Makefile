@@ -24,13 +24,22 @@ $(ASAN)/build.ninja:
 $(CLANG)/build.ninja:
 	CC=clang $(MESON) setup $(CLANG) --buildtype=debug
 
+# meson.build files glob their directory's .c files when meson configures: when the set of
+# source files changed since, reconfigure first (a new file would otherwise not be built)
+SOURCES_ID := $(shell find src tests -name '*.c' 2>/dev/null | sort | cksum | cut -d' ' -f1)
+reconf = @if [ "$$(cat $(1)/.berth-sources 2>/dev/null)" != "$(SOURCES_ID)" ]; then \
+	  $(MESON) setup --reconfigure $(1) >/dev/null && echo "$(SOURCES_ID)" >$(1)/.berth-sources; fi
+
 build: $(BUILD)/build.ninja
+	$(call reconf,$(BUILD))
 	ninja -C $(BUILD)
 
 asan: $(ASAN)/build.ninja
+	$(call reconf,$(ASAN))
 	ninja -C $(ASAN)
 
 clang: $(CLANG)/build.ninja
+	$(call reconf,$(CLANG))
 	ninja -C $(CLANG)
 
 demo: deps build
