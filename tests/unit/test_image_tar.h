@@ -62,14 +62,15 @@ static la_ssize_t tb_write_cb(struct archive *a, void *cd, const void *buf, size
   return (la_ssize_t) n;
 }
 
-static struct tarb *tb_new(enum tb_filter f)
+/* level: gzip compression level ('1'..'9') */
+static struct tarb *tb_new_level(enum tb_filter f, const char *level)
 {
   struct tarb *t = xmalloc0(sizeof *t);
   t->a = archive_write_new();
   archive_write_set_format_pax_restricted(t->a);
   if (f == TB_GZIP) {
     archive_write_add_filter_gzip(t->a);
-    archive_write_set_filter_option(t->a, "gzip", "compression-level", "1");
+    archive_write_set_filter_option(t->a, "gzip", "compression-level", level);
   } else if (f == TB_ZSTD) {
     archive_write_add_filter_zstd(t->a);
   }
@@ -77,6 +78,11 @@ static struct tarb *tb_new(enum tb_filter f)
   if (archive_write_open(t->a, t, NULL, tb_write_cb, NULL) != ARCHIVE_OK)
     abort();
   return t;
+}
+
+static struct tarb *tb_new(enum tb_filter f)
+{
+  return tb_new_level(f, "1");
 }
 
 static void tb_add(struct tarb *t, const struct tb_entry *te)

@@ -1,14 +1,15 @@
 /* Applying a layer stream: one pass over the input.
  *
- *   in_fd --read--> [digest of the stream] --> decoder (libarchive: gzip, zstd, xz or none,
- *   detected; "raw" format) --blocks--> [diff ID digest, size and ratio caps] --> tar reader
- *   (libarchive) --entries--> layer_entry.c (our own code writes every file)
+ *   in_fd --read--> [digest of the stream] --> decoder --blocks--> [diff ID digest, size and
+ *   ratio caps] --> tar reader (libarchive) --entries--> layer_entry.c (our code writes files)
  *
- * The decoder's output blocks are handed to the tar reader without a copy. After the end of
- * the archive, the rest of the decoded stream and of the input are drained into the digests
- * so that they cover the whole blob and the whole tar, exactly what manifests and configs
- * name. Only built-in decoders are enabled: libarchive would otherwise fall back to running
- * external programs (lrzip, lzop, ...) for some formats. */
+ * The decoder is zlib for gzip (detected by its magic; zlib checks every member's CRC-32 and
+ * length, which libarchive's gzip reader does not) and libarchive otherwise (zstd, xz or an
+ * uncompressed tar, detected; "raw" format). Decoded blocks are handed to the tar reader
+ * without a copy. After the end of the archive, the rest of the decoded stream and of the
+ * input are drained into the digests so that they cover the whole blob and the whole tar,
+ * exactly what manifests and configs name. Only libarchive's built-in decoders are enabled:
+ * it would otherwise fall back to running external programs (lrzip, lzop, ...). */
 #include <ctype.h>
 #include <errno.h>
 #include <locale.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/cleanup.h"
 #include "base/log.h"
@@ -32,17 +34,23 @@
 struct pipe {
   int in_fd;
   char *buf;
+  size_t pending; /* bytes of buf read (and hashed) but not yet handed to the decoder */
+  bool in_eof;
   berth_digester_t *zdg, *tdg;
   uint64_t zsize, tsize;
   uint64_t max_bytes, max_ratio;
+  bool gzip;            /* zlib decodes; else libarchive (dec) */
+  z_stream zs;
+  bool zs_init, member_done;
+  unsigned char *zout;
   struct archive *dec, *tar;
   bool dec_eof;
   berth_error_t perr; /* the pipeline's own error: input, decoder, caps */
 };
 
-static la_ssize_t in_read(struct archive *a, void *cd, const void **buf)
+/* the next chunk of input into p->buf, hashed; 0 at the end, -1 on error (p->perr set) */
+static ssize_t read_input(struct pipe *p)
 {
-  struct pipe *p = cd;
   for (;;) {
     ssize_t n = read(p->in_fd, p->buf, READ_BUF);
     if (n < 0 && errno == EINTR)
@@ -50,14 +58,29 @@ static la_ssize_t in_read(struct archive *a, void *cd, const void **buf)
     if (n < 0) {
       if (p->perr == NULL)
         BERTH_ERR_ERRNO(&p->perr, "read layer stream");
-      archive_set_error(a, errno, "read layer stream");
       return -1;
     }
+    if (n == 0)
+      p->in_eof = true;
     berth_digester_update(p->zdg, p->buf, (size_t) n);
     p->zsize += (uint64_t) n;
-    *buf = p->buf;
     return n;
   }
+}
+
+static la_ssize_t in_read(struct archive *a, void *cd, const void **buf)
+{
+  struct pipe *p = cd;
+  *buf = p->buf;
+  if (p->pending > 0) {
+    la_ssize_t n = (la_ssize_t) p->pending;
+    p->pending = 0;
+    return n;
+  }
+  ssize_t n = read_input(p);
+  if (n < 0)
+    archive_set_error(a, EIO, "%s", p->perr->msg);
+  return n;
 }
 
 static int check_caps(struct pipe *p)
@@ -74,31 +97,80 @@ static int check_caps(struct pipe *p)
   return 0;
 }
 
-/* the next decoded block, hashed and counted; 0 at the end, -1 on error (p->perr set) */
-static la_ssize_t next_decoded(struct pipe *p, const void **buf)
+/* zlib: the next decoded block of a (possibly multi-member) gzip stream; 0 at its end */
+static la_ssize_t gzip_next(struct pipe *p, const void **buf)
+{
+  for (;;) {
+    if (p->zs.avail_in == 0 && (p->pending > 0 || !p->in_eof)) {
+      ssize_t n = (ssize_t) p->pending;
+      if (n == 0 && (n = read_input(p)) < 0)
+        return -1;
+      p->pending = 0;
+      p->zs.next_in = (unsigned char *) p->buf;
+      p->zs.avail_in = (uInt) n;
+    }
+    if (p->zs.avail_in == 0) {
+      if (p->member_done)
+        return 0;
+      return BERTH_ERR(&p->perr, "decompress: truncated gzip stream");
+    }
+    if (p->member_done) {
+      /* after a member: another member, or zero padding (ignored, as gzip(1) does) */
+      if (p->zs.next_in[0] == 0) {
+        p->zs.next_in++;
+        p->zs.avail_in--;
+        continue;
+      }
+      if (inflateReset(&p->zs) != Z_OK)
+        return BERTH_ERR(&p->perr, "decompress: cannot reset the gzip decoder");
+      p->member_done = false;
+    }
+    p->zs.next_out = p->zout;
+    p->zs.avail_out = READ_BUF;
+    int r = inflate(&p->zs, Z_NO_FLUSH);
+    if (r == Z_STREAM_END)
+      p->member_done = true;
+    else if (r != Z_OK && r != Z_BUF_ERROR)
+      return BERTH_ERR(&p->perr, "decompress: corrupt gzip stream: %s", p->zs.msg ? p->zs.msg : "data error");
+    size_t n = READ_BUF - p->zs.avail_out;
+    if (n > 0) {
+      *buf = p->zout;
+      return (la_ssize_t) n;
+    }
+  }
+}
+
+static la_ssize_t archive_next(struct pipe *p, const void **buf)
 {
   while (!p->dec_eof) {
     size_t len = 0;
     la_int64_t off;
     int r = archive_read_data_block(p->dec, buf, &len, &off);
-    if (r == ARCHIVE_EOF) {
-      p->dec_eof = true;
+    if (r == ARCHIVE_EOF)
       break;
-    }
     if (r < ARCHIVE_WARN) {
       if (p->perr == NULL)
         BERTH_ERR(&p->perr, "decompress: %s", archive_error_string(p->dec));
       return -1;
     }
-    if (len == 0)
-      continue;
-    berth_digester_update(p->tdg, *buf, len);
-    p->tsize += len;
-    if (check_caps(p) < 0)
-      return -1;
-    return (la_ssize_t) len;
+    if (len > 0)
+      return (la_ssize_t) len;
   }
+  p->dec_eof = true;
   return 0;
+}
+
+/* the next decoded block, hashed and counted; 0 at the end, -1 on error (p->perr set) */
+static la_ssize_t next_decoded(struct pipe *p, const void **buf)
+{
+  la_ssize_t n = p->gzip ? gzip_next(p, buf) : archive_next(p, buf);
+  if (n <= 0)
+    return n;
+  berth_digester_update(p->tdg, *buf, (size_t) n);
+  p->tsize += (uint64_t) n;
+  if (check_caps(p) < 0)
+    return -1;
+  return n;
 }
 
 static la_ssize_t tar_read(struct archive *a, void *cd, const void **buf)
@@ -120,7 +192,7 @@ static int archive_fail(struct pipe *p, struct archive *a, berth_error_t *err, c
   } else {
     cleanup_free char *msg = xstrdup(archive_error_string(a) ? archive_error_string(a) : "unknown error");
     msg[0] = (char) tolower((unsigned char) msg[0]);
-    berth_error_make(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "%s", msg);
+    berth_error_make(err, 0, "%s", msg); /* libarchive's errno adds nothing to its message */
   }
   va_list ap;
   va_start(ap, fmt);
@@ -131,23 +203,42 @@ static int archive_fail(struct pipe *p, struct archive *a, berth_error_t *err, c
   return berth_error_wrap(err, "%s", ctx);
 }
 
-static int open_decoder(struct pipe *p, berth_error_t *err)
+static int open_archive_decoder(struct pipe *p, berth_error_t *err)
 {
   p->dec = archive_read_new();
   if (p->dec == NULL)
     berth_oom();
-  if (archive_read_support_filter_gzip(p->dec) != ARCHIVE_OK || archive_read_support_filter_zstd(p->dec) != ARCHIVE_OK ||
-      archive_read_support_filter_xz(p->dec) != ARCHIVE_OK)
-    return BERTH_ERR(err, "libarchive lacks a built-in gzip, zstd or xz decoder (external programs are not used)");
+  if (archive_read_support_filter_zstd(p->dec) != ARCHIVE_OK || archive_read_support_filter_xz(p->dec) != ARCHIVE_OK)
+    return BERTH_ERR(err, "libarchive lacks a built-in zstd or xz decoder (external programs are not used)");
   archive_read_support_format_raw(p->dec);
   if (archive_read_open(p->dec, p, NULL, in_read, NULL) != ARCHIVE_OK)
     return archive_fail(p, p->dec, err, "open layer stream");
   struct archive_entry *e;
   int r = archive_read_next_header(p->dec, &e);
-  if (r == ARCHIVE_EOF)
-    return BERTH_ERR(err, "empty layer stream");
-  if (r < ARCHIVE_WARN)
+  if (r < ARCHIVE_WARN || r == ARCHIVE_EOF)
     return archive_fail(p, p->dec, err, "open layer stream");
+  return 0;
+}
+
+static int open_decoder(struct pipe *p, berth_error_t *err)
+{
+  ssize_t n = read_input(p);
+  if (n < 0) {
+    *err = steal_ptr(p->perr);
+    return -1;
+  }
+  if (n == 0)
+    return BERTH_ERR(err, "empty layer stream");
+  p->pending = (size_t) n;
+  p->gzip = n >= 2 && (unsigned char) p->buf[0] == 0x1f && (unsigned char) p->buf[1] == 0x8b;
+  if (p->gzip) {
+    p->zout = xmalloc(READ_BUF);
+    if (inflateInit2(&p->zs, 16 + MAX_WBITS) != Z_OK)
+      berth_oom();
+    p->zs_init = true;
+  } else if (open_archive_decoder(p, err) < 0) {
+    return -1;
+  }
   p->tar = archive_read_new();
   if (p->tar == NULL)
     berth_oom();
@@ -191,21 +282,13 @@ static int drain(struct pipe *p, berth_error_t *err)
   la_ssize_t n;
   while ((n = next_decoded(p, &buf)) > 0)
     ;
+  while (n == 0 && !p->in_eof)
+    n = read_input(p);
   if (n < 0) {
     *err = steal_ptr(p->perr);
     return -1;
   }
-  for (;;) {
-    ssize_t r = read(p->in_fd, p->buf, READ_BUF);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return BERTH_ERR_ERRNO(err, "read layer stream");
-    if (r == 0)
-      return 0;
-    berth_digester_update(p->zdg, p->buf, (size_t) r);
-    p->zsize += (uint64_t) r;
-  }
+  return 0;
 }
 
 static void pipe_release(struct pipe *p)
@@ -217,6 +300,9 @@ static void pipe_release(struct pipe *p)
   berth_digester_free(p->zdg);
   berth_digester_free(p->tdg);
   berth_error_release(&p->perr);
+  if (p->zs_init)
+    inflateEnd(&p->zs);
+  free(p->zout);
   free(p->buf);
 }
 

@@ -2,8 +2,9 @@
  *
  * Every entry's parent is opened with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
  * from the layer root, so symlinks already extracted (which may point anywhere: they are
- * data) resolve inside the root; missing parents are created one component at a time, and
- * a dangling symlink on the way is refused rather than followed. The final component is
+ * data) resolve inside the root; missing parents are created one component at a time, but
+ * never through a symlink (a dangling one, or a missing directory below one, is refused
+ * rather than created at the link's target). The final component is
  * then created relative to that descriptor with O_EXCL / mkdirat / mknodat / symlinkat /
  * linkat, which never follow a symlink; what already exists there is removed first (a
  * later entry replaces an earlier one), except a directory over a directory, which keeps
@@ -132,27 +133,33 @@ int layer_remove_at(int parent, const char *name, berth_error_t *err)
 }
 
 /* Open (creating what is missing) the directory path inside the root. Each prefix is
- * resolved from the root; a component that exists but does not resolve (a dangling
- * symlink) is refused instead of having its target created. */
+ * resolved from the root. Directories are never created through a symlink: a missing
+ * component below one (or a dangling one) is refused, which is where crafted layers that
+ * try to reach outside through symlinks end up. */
 static int make_parents(struct layer_apply_ctx *c, const char *path, berth_error_t *err)
 {
   cleanup_free char *buf = xstrdup(path);
   cleanup_close int prev = fcntl(c->rootfd, F_DUPFD_CLOEXEC, 3);
   if (prev < 0)
     return BERTH_ERR_ERRNO(err, "dup layer root");
+  cleanup_free char *link = NULL; /* the first symlink on the way */
   size_t len = strlen(buf), start = 0;
   for (size_t i = 0; i <= len; i++) {
     if (buf[i] != '/' && buf[i] != '\0')
       continue;
     char saved = buf[i];
     buf[i] = '\0';
+    struct stat lst;
+    if (link == NULL && fstatat(prev, buf + start, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
+      link = xstrdup(buf);
     int fd = berth_openat2(c->rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
     if (fd < 0 && errno == ENOENT) {
-      if (mkdirat(prev, buf + start, 0755) < 0) {
-        if (errno == EEXIST)
-          return BERTH_ERR(err, "parent `%s` is a symlink to a missing directory", buf);
+      if (link != NULL && strcmp(link, buf) == 0)
+        return BERTH_ERR(err, "parent `%s` is a symlink to a missing directory", buf);
+      if (link != NULL)
+        return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", buf, link);
+      if (mkdirat(prev, buf + start, 0755) < 0)
         return BERTH_ERR_ERRNO(err, "create parent `%s`", buf);
-      }
       fd = berth_openat2(c->rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
     }
     if (fd < 0)
@@ -453,8 +460,11 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
   /* the target's directory resolves inside the root; its last component is never followed */
   cleanup_close int tfd = berth_openat2(c->rootfd, tparent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
   struct stat tst, st;
-  if (tfd < 0 || fstatat(tfd, tbase, &tst, AT_SYMLINK_NOFOLLOW) < 0)
+  if (tfd < 0 || fstatat(tfd, tbase, &tst, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return BERTH_ERR(err, "hardlink target `%s` is not in the layer", target);
     return BERTH_ERR_ERRNO(err, "hardlink target `%s`", target);
+  }
   if (S_ISDIR(tst.st_mode))
     return BERTH_ERR(err, "hardlink target `%s` is a directory", target);
   if (fstatat(parentfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
