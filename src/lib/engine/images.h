@@ -31,6 +31,7 @@ int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_im
 struct berth_load_result {
   char **names; /* tags given to loaded images, familiar form ("busybox:latest") */
   char **ids;   /* every loaded image id, in archive order */
+  char **untagged; /* the ids of loaded images the archive gives no name */
 };
 void berth_load_result_release(struct berth_load_result *r);
 /* path: a directory (OCI layout) or an archive file; NULL: read the archive from in_fd */

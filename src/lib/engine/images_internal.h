@@ -52,6 +52,21 @@ struct ingest_image {
 /* Extract (or reuse) the layers, then record blobs, layers, image and tags in one transaction. */
 int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
                  berth_digest_t id, berth_error_t *err) BERTH_WUR;
+/* the same in two steps, so that several images are recorded in one transaction (load) */
+struct ingest_prepared;
+int ingest_prepare(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
+                   struct ingest_prepared **out, berth_error_t *err) BERTH_WUR;
+int ingest_record(struct berth_engine *e, struct ingest_prepared *const *v, size_t n, berth_error_t *err) BERTH_WUR;
+const char *ingest_prepared_id(const struct ingest_prepared *p);
+char *const *ingest_prepared_tags(const struct ingest_prepared *p);
+void ingest_prepared_free(struct ingest_prepared *p);
+
+/* images prepared by a load, recorded together at its end */
+struct load_out {
+  struct ingest_prepared **v;
+  size_t n;
+};
+void load_out_add(struct load_out *o, struct ingest_prepared *p);
 
 /* the host's platform in Go's names (amd64, arm64, arm/v7 ...) */
 void images_host_platform(const char **os, const char **arch, const char **variant);

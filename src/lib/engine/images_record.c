@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "base/cleanup.h"
+#include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/images_internal.h"
 
@@ -34,66 +35,155 @@ static int record_layer(struct berth_engine *e, const struct berth_db_layer *lay
   return berth_db_layer_put(e->db, l, err) < 0 ? -1 : 0;
 }
 
-static int record(struct berth_engine *e, const struct ingest_image *im, const struct berth_imgconfig *cfg,
-                  const struct berth_db_layer *layers, berth_error_t *err)
+struct ingest_prepared {
+  berth_digest_t config, manifest;
+  const char *config_media_type, *manifest_media_type; /* static strings */
+  char **layer_blobs;
+  char **tags;
+  char *what;
+  size_t nlayers;
+  struct berth_db_layer *layers;
+  struct berth_imgconfig cfg;
+};
+
+static const char *known_media_type(const char *mt, const char *def)
 {
-  const char *cmt = im->config_media_type ? im->config_media_type : MEDIA_OCI_CONFIG;
-  if (berth_db_blob_put(e->db, im->config, blob_size(e, im->config), cmt, err) < 0)
+  static const char *const known[] = { MEDIA_OCI_CONFIG, MEDIA_DOCKER_CONFIG, MEDIA_OCI_MANIFEST,
+                                       MEDIA_DOCKER_MANIFEST };
+  for (size_t i = 0; mt && i < BERTH_N_ELEMENTS(known); i++)
+    if (strcmp(mt, known[i]) == 0)
+      return known[i];
+  return def;
+}
+
+/* the manifest is kept only for a new image whose layers keep exactly its blobs (else `save`
+ * writes a fresh one) */
+static int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p, bool *keep, berth_error_t *err)
+{
+  struct berth_db_image have;
+  int r = berth_db_image_get(e->db, p->config, &have, err);
+  if (r > 0)
+    berth_db_image_release(&have);
+  *keep = r == 0 && p->manifest[0];
+  for (size_t i = 0; r == 0 && *keep && i < p->nlayers; i++) {
+    struct berth_db_layer l;
+    r = berth_db_layer_get(e->db, p->layers[i].chain_id, &l, err);
+    *keep = r > 0 && strcmp(l.blob_digest, p->layer_blobs[i]) == 0;
+    r = r < 0 ? -1 : 0;
+  }
+  return r < 0 ? -1 : 0;
+}
+
+static int record(struct berth_engine *e, const struct ingest_prepared *p, berth_error_t *err)
+{
+  if (berth_db_blob_put(e->db, p->config, blob_size(e, p->config), p->config_media_type, err) < 0)
     return -1;
-  if (im->manifest && berth_db_blob_put(e->db, im->manifest, blob_size(e, im->manifest),
-                                        im->manifest_media_type ? im->manifest_media_type : MEDIA_OCI_MANIFEST,
-                                        err) < 0)
-    return -1;
-  struct berth_db_image img = { .created = cfg->created_ns, .os = (char *) cfg->os, .arch = (char *) cfg->arch };
-  snprintf(img.id, sizeof img.id, "%s", im->config);
-  snprintf(img.manifest_digest, sizeof img.manifest_digest, "%s", im->manifest ? im->manifest : "");
-  img.nlayers = im->nlayers;
-  img.chain_ids = xcalloc(im->nlayers ? im->nlayers : 1, sizeof *img.chain_ids);
+  struct berth_db_image img = { .created = p->cfg.created_ns, .os = (char *) p->cfg.os, .arch = (char *) p->cfg.arch };
+  snprintf(img.id, sizeof img.id, "%s", p->config);
+  img.nlayers = p->nlayers;
+  img.chain_ids = xcalloc(p->nlayers ? p->nlayers : 1, sizeof *img.chain_ids);
   int r = 0;
-  for (size_t i = 0; i < im->nlayers && r == 0; i++) {
-    r = record_layer(e, &layers[i], im->layer_blobs ? im->layer_blobs[i] : NULL, err);
-    snprintf(img.chain_ids[i], sizeof img.chain_ids[i], "%s", layers[i].chain_id);
-    img.size += layers[i].size;
+  for (size_t i = 0; i < p->nlayers && r == 0; i++) {
+    r = record_layer(e, &p->layers[i], p->layer_blobs[i], err);
+    snprintf(img.chain_ids[i], sizeof img.chain_ids[i], "%s", p->layers[i].chain_id);
+    img.size += p->layers[i].size;
+  }
+  bool keep = false;
+  if (r == 0 && keep_manifest(e, p, &keep, err) < 0)
+    r = -1;
+  if (r == 0 && keep) {
+    snprintf(img.manifest_digest, sizeof img.manifest_digest, "%s", p->manifest);
+    r = berth_db_blob_put(e->db, p->manifest, blob_size(e, p->manifest), p->manifest_media_type, err);
   }
   if (r == 0 && berth_db_image_put(e->db, &img, err) < 0)
     r = -1;
   free(img.chain_ids);
-  for (char *const *t = im->tags; r == 0 && t && *t; t++)
-    r = berth_db_tag_set(e->db, *t, im->config, NULL, err);
+  for (char **t = p->tags; r == 0 && *t; t++)
+    r = berth_db_tag_set(e->db, *t, p->config, NULL, err);
+  if (r < 0)
+    berth_error_wrap(err, "%s: record", p->what);
+  return r;
+}
+
+void ingest_prepared_free(struct ingest_prepared *p)
+{
+  if (p == NULL)
+    return;
+  berth_strv_free(p->layer_blobs);
+  berth_strv_free(p->tags);
+  free(p->what);
+  free(p->layers);
+  berth_imgconfig_release(&p->cfg);
+  free(p);
+}
+
+const char *ingest_prepared_id(const struct ingest_prepared *p) { return p->config; }
+char *const *ingest_prepared_tags(const struct ingest_prepared *p) { return p->tags; }
+
+static struct ingest_prepared *prepared_new(const struct ingest_image *im)
+{
+  struct ingest_prepared *p = xmalloc0(sizeof *p);
+  snprintf(p->config, sizeof p->config, "%s", im->config);
+  snprintf(p->manifest, sizeof p->manifest, "%s", im->manifest ? im->manifest : "");
+  p->config_media_type = known_media_type(im->config_media_type, MEDIA_OCI_CONFIG);
+  p->manifest_media_type = known_media_type(im->manifest_media_type, MEDIA_OCI_MANIFEST);
+  p->layer_blobs = xcalloc(im->nlayers + 1, sizeof(char *));
+  for (size_t i = 0; i < im->nlayers; i++)
+    p->layer_blobs[i] = xstrdup(im->layer_blobs[i]);
+  p->tags = berth_strv_dup(im->tags ? im->tags : (char *const[]) { NULL });
+  p->what = xstrdup(im->what);
+  p->nlayers = im->nlayers;
+  p->layers = xcalloc(im->nlayers ? im->nlayers : 1, sizeof *p->layers);
+  return p;
+}
+
+int ingest_prepare(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
+                   struct ingest_prepared **out, berth_error_t *err)
+{
+  struct ingest_prepared *p = prepared_new(im);
+  int r = images_read_config(e, im->config, &p->cfg, err);
+  if (r == 0 && p->cfg.ndiff != im->nlayers)
+    r = BERTH_ERR(err, "the config lists %zu diff ids (rootfs.diff_ids) for %zu layers", p->cfg.ndiff, im->nlayers);
+  for (size_t i = 0; r == 0 && i < im->nlayers; i++) {
+    if (im->prepared) {
+      p->layers[i] = im->prepared[i];
+      continue;
+    }
+    cleanup_free char *what = xasprintf("layer %zu (%s)", i + 1, im->layer_blobs[i]);
+    r = ingest_layer(e, im->layer_blobs[i], i ? p->layers[i - 1].chain_id : NULL, p->cfg.diff_ids[i], what,
+                     &p->layers[i], added, err);
+  }
+  if (r < 0) {
+    ingest_prepared_free(p);
+    return berth_error_wrap(err, "%s", im->what);
+  }
+  *out = p;
+  return 0;
+}
+
+int ingest_record(struct berth_engine *e, struct ingest_prepared *const *v, size_t n, berth_error_t *err)
+{
+  if (berth_db_begin(e->db, err) < 0)
+    return -1;
+  int r = 0;
+  for (size_t i = 0; i < n && r == 0; i++)
+    r = record(e, v[i], err);
+  if (r == 0)
+    r = berth_db_commit(e->db, err);
+  else
+    berth_db_rollback(e->db);
   return r;
 }
 
 int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
                  berth_digest_t id, berth_error_t *err)
 {
-  struct berth_imgconfig cfg;
-  if (images_read_config(e, im->config, &cfg, err) < 0)
-    return berth_error_wrap(err, "%s", im->what);
-  cleanup_free struct berth_db_layer *layers = xcalloc(im->nlayers ? im->nlayers : 1, sizeof *layers);
-  int r = 0;
-  if (cfg.ndiff != im->nlayers)
-    r = BERTH_ERR(err, "%s: the config lists %zu diff ids (rootfs.diff_ids) for %zu layers", im->what, cfg.ndiff,
-                  im->nlayers);
-  for (size_t i = 0; r == 0 && i < im->nlayers; i++) {
-    if (im->prepared) {
-      layers[i] = im->prepared[i];
-      continue;
-    }
-    cleanup_free char *what = xasprintf("%s: layer %zu (%s)", im->what, i + 1, im->layer_blobs[i]);
-    r = ingest_layer(e, im->layer_blobs[i], i ? layers[i - 1].chain_id : NULL, cfg.diff_ids[i], what, &layers[i],
-                     added, err);
-  }
-  if (r == 0 && (r = berth_db_begin(e->db, err)) == 0) {
-    r = record(e, im, &cfg, layers, err);
-    if (r == 0)
-      r = berth_db_commit(e->db, err);
-    else
-      berth_db_rollback(e->db);
-    if (r < 0)
-      berth_error_wrap(err, "%s: record", im->what);
-  }
-  berth_imgconfig_release(&cfg);
+  struct ingest_prepared *p = NULL;
+  if (ingest_prepare(e, im, added, &p, err) < 0)
+    return -1;
+  int r = ingest_record(e, &p, 1, err);
   if (r == 0)
-    snprintf(id, sizeof(berth_digest_t), "%s", im->config);
+    snprintf(id, sizeof(berth_digest_t), "%s", p->config);
+  ingest_prepared_free(p);
   return r;
 }
