@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/mman.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -416,6 +417,212 @@ static void test_apply_sparse_and_big(void **state)
   assert_int_equal(lstat_at(f->root, "zeros").st_size, 3 << 20);
 }
 
+/* a tree with everything a diff must carry, applied from an archive (no root entry: the
+ * roots of both trees are made by the test with the same mode) */
+static void build_rich(struct tarb *t)
+{
+  build_every_type(t);
+  const struct tb_entry es[] = {
+    { .name = "wh/.wh.gone" },
+    { .name = "opq/", .type = AE_IFDIR, .perm = 0711 },
+    { .name = "opq/.wh..wh..opq" },
+    { .name = "opq/inside", .data = "i" },
+    { .name = "a-b", .data = "sorts before a/ with strcmp on paths" },
+    { .name = "hl/one", .data = "shared" },
+    { .name = "hl/two", .hardlink = "hl/one" },
+    { .name = "hl/three", .hardlink = "hl/one" },
+    { .name = "utf8/ünïcödé-名前", .data = "u" },
+  };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(es); i++)
+    tb_add(t, &es[i]);
+}
+
+static char *mkroot(const char *dir, const char *name, int *fd)
+{
+  char *p = xasprintf("%s/%s", dir, name);
+  assert_int_equal(mkdir(p, 0755), 0);
+  assert_int_equal(chmod(p, 0755), 0);
+  *fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true(*fd >= 0);
+  return p;
+}
+
+/* diff dirfd into a memfd; returns the fd at offset 0 and checks the reported digests */
+static int diff_to_fd(int dirfd, enum berth_compression c, struct berth_layer_info *info)
+{
+  int out = memfd_create("diff", MFD_CLOEXEC);
+  berth_error_t err = NULL;
+  if (berth_layer_diff(dirfd, out, c, info, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+  off_t len = lseek(out, 0, SEEK_CUR);
+  assert_int_equal((uint64_t) len, info->size);
+  cleanup_free char *buf = xmalloc((size_t) len + 1);
+  assert_int_equal(pread(out, buf, (size_t) len, 0), len);
+  char d[BERTH_DIGEST_LEN + 1];
+  berth_digest_bytes(buf, (size_t) len, d);
+  assert_string_equal(d, info->digest);
+  if (c == BERTH_COMPRESSION_NONE)
+    assert_string_equal(info->digest, info->diff_id);
+  assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+  return out;
+}
+
+static void test_roundtrip(void **state)
+{
+  struct fx *f = *state;
+  struct tarb *t = tb_new(TB_NONE);
+  build_rich(t);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  int fd1;
+  cleanup_free char *t1 = mkroot(f->dir, "t1", &fd1);
+  berth_error_t err = NULL;
+  if (apply_buf(fd1, buf, len, NULL, NULL, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+  assert_int_equal(chmod(t1, 0755), 0); /* the archive's "./" entry changed it */
+  cleanup_free char *want = tree_listing(t1, true);
+  const enum berth_compression cs[] = { BERTH_COMPRESSION_NONE, BERTH_COMPRESSION_GZIP, BERTH_COMPRESSION_ZSTD };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(cs); i++) {
+    struct berth_layer_info di, ai;
+    cleanup_close int out = diff_to_fd(fd1, cs[i], &di);
+    cleanup_free char *name = xasprintf("t2-%zu", i);
+    int fd2;
+    cleanup_free char *t2 = mkroot(f->dir, name, &fd2);
+    if (berth_layer_apply(out, fd2, NULL, &ai, &err) < 0) {
+      print_error("%s\n", err->msg);
+      fail();
+    }
+    close(fd2);
+    /* apply computes the same digests that diff reported */
+    assert_string_equal(ai.diff_id, di.diff_id);
+    assert_string_equal(ai.digest, di.digest);
+    assert_int_equal(ai.tar_size, di.tar_size);
+    assert_int_equal(ai.entries, di.entries);
+    cleanup_free char *got = tree_listing(t2, true);
+    /* the first line is the root itself, which a diff does not carry */
+    if (strcmp(strchr(want, '\n'), strchr(got, '\n')) != 0) {
+      cleanup_free char *p1 = xasprintf("%s/../roundtrip-want.txt", f->dir);
+      cleanup_free char *p2 = xasprintf("%s/../roundtrip-got.txt", f->dir);
+      if (berth_write_file_atomic(p1, want, strlen(want), 0644, &err) < 0 ||
+          berth_write_file_atomic(p2, got, strlen(got), 0644, &err) < 0)
+        berth_error_release(&err);
+      print_error("round trip %zu differs: see %s and %s\n", i, p1, p2);
+      fail();
+    }
+  }
+  close(fd1);
+}
+
+static void test_diff_reproducible(void **state)
+{
+  struct fx *f = *state;
+  struct tarb *t = tb_new(TB_NONE);
+  build_rich(t);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  berth_error_t err = NULL;
+  assert_int_equal(apply_buf(f->rootfd, buf, len, NULL, NULL, &err), 0);
+  const enum berth_compression cs[] = { BERTH_COMPRESSION_GZIP, BERTH_COMPRESSION_ZSTD, BERTH_COMPRESSION_NONE };
+  struct berth_layer_info first[3], again[3];
+  for (size_t i = 0; i < 3; i++) {
+    int fd = diff_to_fd(f->rootfd, cs[i], &first[i]);
+    close(fd);
+  }
+  sleep(1); /* a timestamp in the gzip header would change now */
+  for (size_t i = 0; i < 3; i++) {
+    int fd = diff_to_fd(f->rootfd, cs[i], &again[i]);
+    close(fd);
+    assert_string_equal(first[i].digest, again[i].digest);
+    assert_string_equal(first[i].diff_id, again[i].diff_id);
+    assert_string_equal(first[i].diff_id, first[0].diff_id); /* one tar, three compressions */
+  }
+  assert_string_not_equal(first[0].digest, first[1].digest);
+  /* the same tree elsewhere (other inode numbers, other creation order) gives the same layer */
+  int fd2;
+  cleanup_free char *copy = mkroot(f->dir, "copy", &fd2);
+  int in = diff_to_fd(f->rootfd, BERTH_COMPRESSION_NONE, &again[0]);
+  assert_int_equal(berth_layer_apply(in, fd2, NULL, NULL, &err), 0);
+  close(in);
+  struct berth_layer_info c;
+  int cfd = diff_to_fd(fd2, BERTH_COMPRESSION_GZIP, &c);
+  close(cfd);
+  close(fd2);
+  if (getenv("DEBUG_DIFF")) {
+    cleanup_free char *l1 = tree_listing(f->root, true), *l2 = tree_listing(copy, true);
+    fprintf(stderr, "%s\n----\n%s\n", l1, l2);
+  }
+  assert_string_equal(c.diff_id, first[0].diff_id);
+  assert_string_equal(c.digest, first[0].digest);
+}
+
+/* what a diff of an overlay upper dir looks like: names, order, markers, no overlay xattrs */
+static void test_diff_upper(void **state)
+{
+  struct fx *f = *state;
+  const char *r = f->root;
+  cleanup_free char *p1 = xasprintf("%s/b", r), *p2 = xasprintf("%s/a", r), *p3 = xasprintf("%s/a/x", r);
+  cleanup_free char *p4 = xasprintf("%s/c", r), *p5 = xasprintf("%s/a/l1", r), *p6 = xasprintf("%s/a/l2", r);
+  assert_int_equal(mknod(p1, S_IFCHR | 0600, makedev(0, 0)), 0);
+  assert_int_equal(mkdir(p2, 0755), 0);
+  assert_int_equal(setxattr(p2, "trusted.overlay.opaque", "y", 1, 0), 0);
+  assert_int_equal(setxattr(p2, "trusted.overlay.origin", "junk", 4, 0), 0);
+  assert_int_equal(setxattr(p2, "user.kept", "1", 1, 0), 0);
+  assert_int_equal(mknod(p3, S_IFCHR | 0600, makedev(0, 0)), 0);
+  assert_int_equal(mknod(p4, S_IFCHR | 0644, makedev(1, 3)), 0); /* a real device stays one */
+  berth_error_t err = NULL;
+  assert_int_equal(berth_write_file_atomic(p5, "data", 4, 0644, &err), 0);
+  assert_int_equal(link(p5, p6), 0);
+  struct berth_layer_info info;
+  cleanup_close int out = diff_to_fd(f->rootfd, BERTH_COMPRESSION_GZIP, &info);
+  assert_int_equal(info.entries, 7);
+  struct archive *a = archive_read_new();
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_tar(a);
+  assert_int_equal(archive_read_open_fd(a, out, 65536), ARCHIVE_OK);
+  const char *want[] = { "a/", "a/.wh..wh..opq", "a/l1", "a/l2", "a/.wh.x", ".wh.b", "c" };
+  struct archive_entry *e;
+  size_t i = 0;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    assert_true(i < BERTH_N_ELEMENTS(want));
+    assert_string_equal(archive_entry_pathname(e), want[i]);
+    if (i == 0) {
+      const char *xn;
+      const void *xv;
+      size_t xs;
+      assert_int_equal(archive_entry_xattr_reset(e), 1);
+      assert_int_equal(archive_entry_xattr_next(e, &xn, &xv, &xs), ARCHIVE_OK);
+      assert_string_equal(xn, "user.kept");
+    }
+    if (i == 3)
+      assert_string_equal(archive_entry_hardlink(e), "a/l1");
+    if (i == 4 || i == 5) {
+      assert_int_equal(archive_entry_filetype(e), AE_IFREG);
+      assert_int_equal(archive_entry_size(e), 0);
+    }
+    if (i == 6)
+      assert_int_equal(archive_entry_filetype(e), AE_IFCHR);
+    assert_true(archive_entry_uname(e) == NULL || archive_entry_uname(e)[0] == '\0');
+    assert_false(archive_entry_atime_is_set(e));
+    i++;
+  }
+  assert_int_equal(i, BERTH_N_ELEMENTS(want));
+  archive_read_free(a);
+  /* the gzip header has no timestamp and no name */
+  unsigned char hdr[10];
+  assert_int_equal(pread(out, hdr, sizeof hdr, 0), sizeof hdr);
+  assert_int_equal(hdr[0], 0x1f);
+  assert_int_equal(hdr[3] & 0x08, 0);
+  assert_int_equal(hdr[4] | hdr[5] | hdr[6] | hdr[7], 0);
+  assert_int_equal(berth_layer_diff(f->rootfd, out, (enum berth_compression) 9, &info, &err), -1);
+  unit_assert_error_contains(&err, "unknown compression");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -424,6 +631,9 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_apply_replace, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_through_symlinks, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_sparse_and_big, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_diff_reproducible, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_diff_upper, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,7 +366,7 @@ static int node_meta(int parentfd, const char *base, const char *entry, bool is_
 {
   if (fchownat(parentfd, base, m->uid, m->gid, AT_SYMLINK_NOFOLLOW) < 0)
     return BERTH_ERR_ERRNO(err, "chown to %u:%u", (unsigned) m->uid, (unsigned) m->gid);
-  if (apply_xattrs(e, -1, parentfd, base, entry, err) < 0)
+  if (e != NULL && apply_xattrs(e, -1, parentfd, base, entry, err) < 0)
     return -1;
   if (!is_link) {
     /* chmod through an O_PATH descriptor: /proc/self/fd/N leads to the node itself */
@@ -485,9 +485,10 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
   return 0;
 }
 
-/* ".wh.<name>" -> a 0:0 char device <name>; ".wh..wh..opq" -> trusted.overlay.opaque=y */
+/* ".wh.<name>" -> a 0:0 char device <name> (with the entry's owner, mode and times, so that a
+ * diff gives the same entry back); ".wh..wh..opq" -> trusted.overlay.opaque=y */
 static int make_whiteout(struct layer_apply_ctx *c, int parentfd, const char *base, const char *path,
-                         berth_error_t *err)
+                         struct archive_entry *e, berth_error_t *err)
 {
   if (strcmp(base, WHITEOUT_OPAQUE) == 0) {
     cleanup_close int fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -507,7 +508,9 @@ static int make_whiteout(struct layer_apply_ctx *c, int parentfd, const char *ba
     return -1;
   if (mknodat(parentfd, name, S_IFCHR, makedev(0, 0)) < 0)
     return BERTH_ERR_ERRNO(err, "create whiteout `%s`", name);
-  return 0;
+  struct meta m;
+  entry_meta(e, &m);
+  return node_meta(parentfd, name, path, false, NULL, &m, err);
 }
 
 int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e, berth_error_t *err)
@@ -526,7 +529,7 @@ int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archi
   int r;
   const char *link = layer_entry_hardlink(e);
   if (berth_str_has_prefix(base, WHITEOUT_PREFIX))
-    r = make_whiteout(c, parentfd, base, path, err);
+    r = make_whiteout(c, parentfd, base, path, e, err);
   else if (link != NULL)
     r = make_hardlink(c, a, e, parentfd, path, base, link, err);
   else
