@@ -49,7 +49,7 @@ struct tb_entry {
   size_t xlen;
 };
 
-static la_ssize_t tb_write_cb(struct archive *a, void *cd, const void *buf, size_t n)
+static __attribute__((unused)) la_ssize_t tb_write_cb(struct archive *a, void *cd, const void *buf, size_t n)
 {
   (void) a;
   struct tarb *t = cd;
@@ -85,7 +85,7 @@ static struct tarb *tb_new(enum tb_filter f)
   return tb_new_level(f, "1");
 }
 
-static void tb_add(struct tarb *t, const struct tb_entry *te)
+static __attribute__((unused)) void tb_add(struct tarb *t, const struct tb_entry *te)
 {
   struct archive_entry *e = archive_entry_new();
   mode_t type = te->type ? te->type : AE_IFREG;
@@ -119,7 +119,7 @@ static void tb_add(struct tarb *t, const struct tb_entry *te)
 }
 
 /* a regular file of size bytes of zeros, written in chunks */
-static void tb_add_zeros(struct tarb *t, const char *name, uint64_t size)
+static __attribute__((unused)) void tb_add_zeros(struct tarb *t, const char *name, uint64_t size)
 {
   struct archive_entry *e = archive_entry_new();
   archive_entry_set_pathname(e, name);
@@ -139,7 +139,7 @@ static void tb_add_zeros(struct tarb *t, const char *name, uint64_t size)
 }
 
 /* close the archive; the caller frees *buf */
-static void tb_finish(struct tarb *t, char **buf, size_t *len)
+static __attribute__((unused)) void tb_finish(struct tarb *t, char **buf, size_t *len)
 {
   if (archive_write_close(t->a) != ARCHIVE_OK)
     abort();
@@ -150,7 +150,7 @@ static void tb_finish(struct tarb *t, char **buf, size_t *len)
 }
 
 /* a readable fd (memfd, offset 0) holding data */
-static int mem_fd(const void *data, size_t len)
+static __attribute__((unused)) int mem_fd(const void *data, size_t len)
 {
   int fd = memfd_create("layer", MFD_CLOEXEC);
   if (fd < 0 || berth_write_all(fd, data, len) < 0 || lseek(fd, 0, SEEK_SET) != 0)
@@ -171,7 +171,7 @@ struct tree_walk {
   bool with_times;
 };
 
-static void tree_xattrs(struct tree_walk *w, const char *path)
+static __attribute__((unused)) void tree_xattrs(struct tree_walk *w, const char *path)
 {
   char names[4096];
   ssize_t n = llistxattr(path, names, sizeof names);
@@ -197,7 +197,7 @@ static void tree_xattrs(struct tree_walk *w, const char *path)
   }
 }
 
-static void tree_entry(struct tree_walk *w, const char *path, const char *rel, const struct stat *st)
+static __attribute__((unused)) void tree_entry(struct tree_walk *w, const char *path, const char *rel, const struct stat *st)
 {
   berth_strbuf_printf(&w->out, "%s %06o %u:%u", rel[0] ? rel : ".", (unsigned) st->st_mode, (unsigned) st->st_uid,
                       (unsigned) st->st_gid);
@@ -233,12 +233,12 @@ static void tree_entry(struct tree_walk *w, const char *path, const char *rel, c
   berth_strbuf_putc(&w->out, '\n');
 }
 
-static int tree_cmp(const struct dirent **a, const struct dirent **b)
+static __attribute__((unused)) int tree_cmp(const struct dirent **a, const struct dirent **b)
 {
   return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void tree_walk_dir(struct tree_walk *w, const char *path, const char *rel)
+static __attribute__((unused)) void tree_walk_dir(struct tree_walk *w, const char *path, const char *rel)
 {
   struct dirent **names = NULL;
   int n = scandir(path, &names, NULL, tree_cmp);
