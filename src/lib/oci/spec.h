@@ -296,6 +296,8 @@ struct berth_spec_linux {
 
 struct berth_spec {
   json_t *doc;               /* owns every borrowed string below */
+  char *text;                /* the file's bytes as read (berth_spec_load only), else NULL */
+  size_t text_len;
   const char *oci_version;
   const char *root_path;     /* as given (relative to the bundle or absolute) */
   bool root_readonly;

@@ -231,7 +231,11 @@ int berth_spec_load(const char *bundle, berth_spec_t **out, berth_error_t *err)
   size_t len = 0;
   if (berth_read_file(path, 0, &text, &len, err) < 0)
     return -1;
-  return berth_spec_parse(text, len, path, out, err);
+  if (berth_spec_parse(text, len, path, out, err) < 0)
+    return -1;
+  (*out)->text = steal_ptr(text);
+  (*out)->text_len = len;
+  return 0;
 }
 
 int berth_spec_parse_process(json_t *obj, const char *file, struct berth_spec_process *out, berth_error_t *err)
@@ -262,6 +266,7 @@ void berth_spec_free(berth_spec_t *spec)
 {
   if (spec == NULL)
     return;
+  free(spec->text);
   mounts_free(spec->mounts, spec->n_mounts);
   berth_spec_process_free(&spec->process);
   for (int k = 0; k < BERTH_HOOK__COUNT; k++) {

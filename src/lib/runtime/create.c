@@ -442,13 +442,21 @@ int berth_write_pid_file(const char *path, pid_t pid, berth_error_t *err)
   return berth_write_file_atomic(path, buf, (size_t) n, 0644, err);
 }
 
+/* the config as create saw it: later commands (start, exec, delete) must not see edits made
+ * to the bundle since (the bytes as read, no re-serialization) */
 static int save_config_copy(struct create_state *s, berth_error_t *err)
 {
-  cleanup_free char *text = json_dumps(s->spec->doc, JSON_COMPACT);
   cleanup_free char *path = xasprintf("%s/config.json", s->dir);
-  if (text == NULL)
-    return BERTH_ERR(err, "serialize config");
-  return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+  cleanup_free char *dumped = NULL;
+  const char *text = s->spec->text;
+  size_t len = s->spec->text_len;
+  if (text == NULL) {
+    text = dumped = json_dumps(s->spec->doc, JSON_COMPACT);
+    if (dumped == NULL)
+      return BERTH_ERR(err, "serialize config");
+    len = strlen(dumped);
+  }
+  return berth_write_file_atomic(path, text, len, 0600, err);
 }
 
 static int create_steps(struct create_state *s, struct berth_create_result *res, struct berth_container_handle *keep,
