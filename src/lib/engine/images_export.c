@@ -1,0 +1,113 @@
+/* `berth export IMAGE`: the image's flattened filesystem as one tar. A child process in a private
+ * mount namespace mounts the layer chain read-only (overlay, whiteouts applied by the kernel)
+ * and writes the merged tree with berth_layer_diff; the mount dies with the child, so nothing
+ * is left mounted whatever happens to berth. */
+#include <archive.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/xalloc.h"
+#include "engine/images_internal.h"
+
+static int empty_tar(int out_fd, berth_error_t *err)
+{
+  struct archive *a = archive_write_new();
+  int r = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK && archive_write_open_fd(a, out_fd) == ARCHIVE_OK &&
+              archive_write_close(a) == ARCHIVE_OK
+            ? 0
+            : BERTH_ERR(err, "write archive: %s", archive_error_string(a));
+  archive_write_free(a);
+  return r;
+}
+
+/* the child: never returns */
+static void export_child(char **lowers, size_t n, const char *target, int out_fd, int errfd)
+{
+  berth_error_t err = NULL;
+  if (unshare(CLONE_NEWNS) < 0)
+    BERTH_ERR_ERRNO(&err, "unshare the mount namespace");
+  else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    BERTH_ERR_ERRNO(&err, "make `/` private");
+  else if (berth_overlay_mount((const char *const *) lowers, n, NULL, NULL, target, &err) == 0) {
+    int dirfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct berth_layer_info info;
+    if (dirfd < 0)
+      BERTH_ERR_ERRNO(&err, "open `%s`", target);
+    else if (berth_layer_diff(dirfd, out_fd, BERTH_COMPRESSION_NONE, &info, &err) == 0)
+      _exit(0);
+  }
+  if (berth_write_all(errfd, err->msg, strlen(err->msg)) < 0)
+    _exit(2);
+  _exit(1);
+}
+
+static int run_export(char **lowers, size_t n, const char *target, int out_fd, berth_error_t *err)
+{
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return BERTH_ERR_ERRNO(err, "pipe");
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return BERTH_ERR_ERRNO(err, "fork");
+  }
+  if (pid == 0) {
+    close(p[0]);
+    export_child(lowers, n, target, out_fd, p[1]);
+  }
+  close(p[1]);
+  char msg[4096];
+  ssize_t len = berth_read_all(p[0], msg, sizeof msg - 1);
+  close(p[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (len > 0) {
+    msg[len] = '\0';
+    return BERTH_ERR(err, "%s", msg);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return BERTH_ERR(err, "the export process failed (status %d)", status);
+  return 0;
+}
+
+int berth_images_export(struct berth_engine *e, const char *image, int out_fd, berth_error_t *err)
+{
+  berth_digest_t id;
+  struct berth_db_image img;
+  if (berth_engine_resolve(e, image, id, NULL, err) < 0)
+    return -1;
+  int r = berth_db_image_get(e->db, id, &img, err);
+  if (r <= 0)
+    return r < 0 ? -1 : BERTH_ERR(err, "no such image: `%s`", image);
+  if (img.nlayers == 0) {
+    berth_db_image_release(&img);
+    return empty_tar(out_fd, err);
+  }
+  char **lowers = xcalloc(img.nlayers + 1, sizeof(char *));
+  for (size_t i = 0; i < img.nlayers; i++) { /* top first */
+    cleanup_free char *dir = berth_store_layer_dir(e->store, img.chain_ids[img.nlayers - 1 - i]);
+    lowers[i] = xasprintf("%s/diff", dir);
+  }
+  cleanup_free char *mounts = xasprintf("%s/mounts", e->runroot);
+  cleanup_free char *target = xasprintf("%s/export-XXXXXX", mounts);
+  if (berth_mkdir_p(mounts, 0700, err) < 0)
+    r = -1;
+  else if (mkdtemp(target) == NULL)
+    r = BERTH_ERR_ERRNO(err, "create `%s`", target);
+  else {
+    r = run_export(lowers, img.nlayers, target, out_fd, err);
+    rmdir(target);
+  }
+  berth_strv_free(lowers);
+  berth_db_image_release(&img);
+  return r < 0 ? berth_error_wrap(err, "export `%s`", image) : 0;
+}
