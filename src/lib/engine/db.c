@@ -215,3 +215,28 @@ void berth_db_rollback(struct berth_db *db)
   if (berth_db_in_transaction(db))
     sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
+
+int berth_db_verify(struct berth_db *db, char ***problems, berth_error_t *err)
+{
+  cleanup_strv char **v = NULL;
+  if (db_collect_strings(db, &v, err, "PRAGMA integrity_check", "") < 0)
+    return -1;
+  if (v[0] && strcmp(v[0], "ok") == 0 && v[1] == NULL) {
+    free(v[0]);
+    v[0] = NULL;
+  }
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  if (db_prepare(db, &st, err, "PRAGMA foreign_key_check", "") < 0)
+    return -1;
+  int r;
+  while ((r = db_step(db, st, err)) > 0) {
+    cleanup_free char *line = xasprintf("table `%s` row %lld refers to a missing row of `%s`",
+                                        (const char *) sqlite3_column_text(st, 0),
+                                        (long long) sqlite3_column_int64(st, 1), (const char *) sqlite3_column_text(st, 2));
+    v = berth_strv_append(v, line);
+  }
+  if (r < 0)
+    return -1;
+  *problems = steal_ptr(v);
+  return 0;
+}

@@ -28,6 +28,9 @@ void berth_db_close(struct berth_db *db);
 /* schema version stored in the file (PRAGMA user_version) */
 int berth_db_schema_version(struct berth_db *db, berth_error_t *err) BERTH_WUR;
 
+/* PRAGMA integrity_check and foreign_key_check: one line per problem (empty vector when sound) */
+int berth_db_verify(struct berth_db *db, char ***problems, berth_error_t *err) BERTH_WUR;
+
 /* BEGIN IMMEDIATE (waits for other writers up to the busy timeout) / COMMIT / ROLLBACK.
  * rollback is a no-op without an open transaction. */
 int berth_db_begin(struct berth_db *db, berth_error_t *err) BERTH_WUR;
@@ -73,6 +76,8 @@ int berth_db_layer_delete(struct berth_db *db, const char *chain_id, berth_error
 int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t *n, berth_error_t *err) BERTH_WUR;
 /* users counted from the rows (image_layers + child layers' parent links are not users) */
 int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err) BERTH_WUR;
+/* layer rows whose parent is chain_id */
+int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err) BERTH_WUR;
 int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount,
                                 berth_error_t *err) BERTH_WUR;
 

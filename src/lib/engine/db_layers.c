@@ -164,6 +164,11 @@ int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_
   return db_query_i64(db, n, err, "SELECT count(*) FROM image_layers WHERE chain_id = ?", "s", chain_id);
 }
 
+int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err)
+{
+  return db_query_i64(db, n, err, "SELECT count(*) FROM layers WHERE parent = ?", "s", chain_id);
+}
+
 int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount, berth_error_t *err)
 {
   if (db_require_tx(db, "set layer refcount", err) < 0)

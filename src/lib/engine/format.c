@@ -7,7 +7,9 @@
 
 #include "base/xalloc.h"
 
-char *berth_fmt_size(uint64_t bytes)
+char *berth_fmt_size(uint64_t bytes) { return berth_fmt_size_prec(bytes, 3); }
+
+char *berth_fmt_size_prec(uint64_t bytes, int precision)
 {
   static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB" };
   double size = (double) bytes;
@@ -16,7 +18,7 @@ char *berth_fmt_size(uint64_t bytes)
     size /= 1000.0;
     i++;
   }
-  return xasprintf("%.3g%s", size, units[i]);
+  return xasprintf("%.*g%s", precision, size, units[i]);
 }
 
 char *berth_fmt_duration(int64_t seconds)

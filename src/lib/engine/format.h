@@ -11,6 +11,8 @@
 
 /* 29 -> "29B", 106000000 -> "106MB", 1234 -> "1.23kB" (decimal units) */
 char *berth_fmt_size(uint64_t bytes);
+/* the same with a given number of significant digits (Docker's HumanSize, used by df: 4) */
+char *berth_fmt_size_prec(uint64_t bytes, int precision);
 /* seconds elapsed -> "Less than a second", "5 minutes", "About an hour", "12 months" ... */
 char *berth_fmt_duration(int64_t seconds);
 /* now - then (unix seconds) -> "5 minutes ago" */
