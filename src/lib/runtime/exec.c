@@ -147,16 +147,21 @@ __attribute__((noreturn)) static void exec_child(struct exec_state *s, int sync_
   _exit(1);
 }
 
-/* Intermediate: join every namespace of the container's init at once, fork the process
- * that lives there (the pid namespace applies to children only), report its pid. */
+/* Intermediate: join every namespace of the container's init at once, wait until the parent
+ * has put us in the container's cgroup, fork the process that lives there (the pid namespace
+ * applies to children only, the cgroup is inherited), report its pid. */
 __attribute__((noreturn)) static void exec_intermediate(struct exec_state *s, int sync_fd)
 {
   berth_error_t err = NULL;
+  struct berth_sync_msg msg;
   if (setns(s->init_pidfd, (int) ns_flags(s->spec)) < 0) {
     BERTH_ERR_ERRNO(&err, "join the namespaces of container `%s`", s->c->id);
     berth_sync_send_error(sync_fd, &err);
     _exit(1);
   }
+  /* the parent moves us into the container's cgroup meanwhile; our child is born there */
+  if (berth_sync_expect(sync_fd, BERTH_MSG_CGROUP_DONE, &msg, NULL, &err) < 0)
+    _exit(1);
   pid_t pid = berth_clone3(0, NULL, SIGCHLD);
   if (pid == 0)
     exec_child(s, sync_fd);
@@ -217,8 +222,28 @@ static int spawn(struct exec_state *s, berth_error_t *err)
   }
   close(s->sync[1]);
   s->sync[1] = -1;
+  /* the cgroup join (a cgroup.procs write waits for an RCU grace period) overlaps with the
+   * intermediate's setns */
+  cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
   struct berth_sync_msg msg;
-  int r = berth_sync_expect(s->sync[0], BERTH_MSG_CHILD_PID, &msg, NULL, err);
+  int r = berth_container_cgroup_open(s->c, &m, err);
+  if (r == 0 && m)
+    r = berth_cgroup_join(m, mid, err);
+  if (r == 0)
+    r = berth_sync_send(s->sync[0], BERTH_MSG_CGROUP_DONE, 0, NULL, 0, -1, err);
+  if (r < 0) {
+    /* an intermediate that failed (setns) has exited: its own error says why */
+    berth_error_t mine = NULL;
+    if (berth_sync_recv(s->sync[0], &msg, NULL, &mine) < 0 && mine && (*err)->errnum == ESRCH) {
+      berth_error_release(err);
+      *err = mine;
+    } else {
+      berth_error_release(&mine);
+    }
+    kill(mid, SIGKILL);
+  } else {
+    r = berth_sync_expect(s->sync[0], BERTH_MSG_CHILD_PID, &msg, NULL, err);
+  }
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
     ;
   if (r < 0)
@@ -233,10 +258,6 @@ static int spawn(struct exec_state *s, berth_error_t *err)
 /* Until the process execs (the channel closes): console, seccomp listener, errors. */
 static int converse(struct exec_state *s, berth_error_t *err)
 {
-  /* the process joins the container's cgroup before it runs anything of the user's */
-  cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
-  if (berth_container_cgroup_open(s->c, &m, err) < 0 || (m && berth_cgroup_join(m, s->pid, err) < 0))
-    return -1;
   if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0)
     return -1;
   for (;;) {
