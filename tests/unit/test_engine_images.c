@@ -442,7 +442,167 @@ static void test_load_bomb(void **state)
   assert_string_equal(before, after);
 }
 
+/* ---- rmi, prune, check, export ---- */
+
+static char *joined(char **v)
+{
+  struct berth_strbuf b = BERTH_STRBUF_INIT;
+  for (; v && *v; v++)
+    berth_strbuf_printf(&b, "%s\n", *v);
+  return berth_strbuf_detach(&b);
+}
+
+static void test_rmi_rules(void **state)
+{
+  struct fx *f = *state;
+  cleanup_free char *tar = NULL, *empty = store_state(f);
+  size_t len;
+  rootfs_tar(TB_NONE, &tar, &len);
+  berth_error_t err = NULL;
+  berth_digest_t id;
+  assert_int_equal(import_buf(f, tar, len, "a:1", NULL, id, &err), 0);
+  assert_int_equal(berth_images_tag(f->e, "a:1", "b:1", &err), 0);
+  assert_int_equal(berth_images_tag(f->e, id + 7, "a:2", &err), 0);
+  struct berth_rmi_opts o = { 0 };
+  cleanup_strv char **ev = NULL;
+  assert_int_equal(berth_images_remove(f->e, id, &o, &ev, &err), -1); /* two repositories: must be forced */
+  unit_assert_error_contains(&err, "must be forced) - image is referenced in multiple repositories");
+  assert_int_equal(berth_images_remove(f->e, "a:1", &o, &ev, &err), 0);
+  cleanup_free char *j1 = joined(ev);
+  assert_string_equal(j1, "Untagged: a:1\n");
+  berth_strv_free(steal_ptr(ev));
+  assert_int_equal(berth_images_remove(f->e, "nope:1", &o, &ev, &err), -1);
+  unit_assert_error_contains(&err, "no such image: `nope:1`");
+  /* by id with tags in one repository... after removing b:1 only a:2 is left */
+  assert_int_equal(berth_images_remove(f->e, "b:1", &o, &ev, &err), 0);
+  berth_strv_free(steal_ptr(ev));
+  assert_int_equal(berth_images_remove(f->e, id, &o, &ev, &err), 0);
+  cleanup_free char *j2 = joined(ev);
+  assert_non_null(strstr(j2, "Untagged: a:2\nDeleted: sha256:"));
+  assert_int_equal(berth_strv_len(ev), 3); /* untag, image, layer */
+  cleanup_free char *after = store_state(f);
+  assert_string_equal(empty, after); /* no file, no row left */
+}
+
+static void test_prune(void **state)
+{
+  struct fx *f = *state;
+  cleanup_free char *tar = NULL;
+  size_t len;
+  rootfs_tar(TB_NONE, &tar, &len);
+  berth_error_t err = NULL;
+  berth_digest_t a, b;
+  assert_int_equal(import_buf(f, tar, len, "x:1", NULL, a, &err), 0);
+  usleep(1100 * 1000);
+  assert_int_equal(import_buf(f, tar, len, "x:1", NULL, b, &err), 0); /* a is dangling now */
+  struct berth_image_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(berth_images_list(f->e, false, NULL, &rows, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_true(rows[0].dangling != rows[1].dangling);
+  berth_image_rows_free(rows, n);
+  cleanup_strv char **ev = NULL;
+  uint64_t reclaimed = 0;
+  assert_int_equal(berth_images_prune(f->e, false, &ev, &reclaimed, &err), 0);
+  assert_int_equal(berth_strv_len(ev), 1); /* the shared layer stays */
+  assert_string_equal(ev[0] + strlen("deleted: "), a);
+  assert_true(reclaimed > 0);
+  berth_strv_free(steal_ptr(ev));
+  assert_int_equal(berth_images_prune(f->e, true, &ev, &reclaimed, &err), 0);
+  assert_int_equal(berth_strv_len(ev), 3); /* untagged x:1, deleted image and layer */
+  assert_int_equal(berth_images_list(f->e, true, NULL, &rows, &n, &err), 0);
+  assert_int_equal(n, 0);
+  free(rows);
+}
+
+static size_t check(struct fx *f, bool repair, size_t *left)
+{
+  struct berth_check_problem *p = NULL;
+  size_t n = 0;
+  berth_error_t err = NULL;
+  assert_int_equal(berth_engine_check(f->e, repair, &p, &n, &err), 0);
+  *left = 0;
+  for (size_t i = 0; i < n; i++)
+    *left += !p[i].repaired;
+  berth_check_problems_free(p, n);
+  return n;
+}
+
+static void test_check_repair(void **state)
+{
+  struct fx *f = *state;
+  cleanup_free char *tar = NULL;
+  size_t len, left;
+  rootfs_tar(TB_NONE, &tar, &len);
+  berth_error_t err = NULL;
+  berth_digest_t id;
+  assert_int_equal(import_buf(f, tar, len, "x:1", NULL, id, &err), 0);
+  assert_int_equal(check(f, false, &left), 0);
+  /* what an interrupted command leaves: files without rows, a stage in tmp/, a wrong count */
+  cleanup_free char *blob = xasprintf("%s/blobs/sha256/%064d", f->e->root, 7);
+  cleanup_free char *layer = xasprintf("%s/layers/%064d/diff", f->e->root, 8);
+  cleanup_free char *stage = xasprintf("%s/tmp/layer-000000000000/diff", f->e->root);
+  assert_int_equal(berth_write_file_atomic(blob, "x", 1, 0644, &err), 0);
+  assert_int_equal(berth_mkdir_p(layer, 0755, &err), 0);
+  assert_int_equal(berth_mkdir_p(stage, 0755, &err), 0);
+  struct berth_db_image img;
+  assert_int_equal(berth_db_image_get(f->e->db, id, &img, &err), 1);
+  assert_int_equal(berth_db_begin(f->e->db, &err), 0);
+  assert_int_equal(berth_db_layer_set_refcount(f->e->db, img.chain_ids[0], 5, &err), 0);
+  assert_int_equal(berth_db_commit(f->e->db, &err), 0);
+  berth_db_image_release(&img);
+  assert_int_equal(check(f, false, &left), 4);
+  assert_int_equal(left, 4);
+  assert_int_equal(check(f, true, &left), 4);
+  assert_int_equal(left, 0);
+  assert_int_equal(check(f, false, &left), 0);
+  /* a blob file the catalogue needs is gone: damage, not repairable */
+  cleanup_free char *cfg = berth_store_blob_path(f->e->store, id);
+  assert_int_equal(unlink(cfg), 0);
+  assert_int_equal(check(f, true, &left), 1);
+  assert_int_equal(left, 1);
+}
+
+static void test_export(void **state)
+{
+  struct fx *f = *state;
+  if (geteuid() != 0)
+    skip();
+  struct layer_buf l[2];
+  cleanup_free char *config = NULL, *arch = NULL;
+  size_t alen;
+  two_layers(l, &config);
+  docker_archive(l, config, NULL, &arch, &alen);
+  berth_error_t err = NULL;
+  struct berth_load_result res;
+  assert_int_equal(load_buf(f, arch, alen, &res, &err), 0);
+  berth_load_result_release(&res);
+  int fd = memfd_create("export", MFD_CLOEXEC);
+  assert_int_equal(berth_images_export(f->e, "two:1", fd, &err), 0);
+  unit_assert_no_error(&err);
+  assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+  struct archive *a = archive_read_new();
+  archive_read_support_format_tar(a);
+  assert_int_equal(archive_read_open_fd(a, fd, 4096), ARCHIVE_OK);
+  struct archive_entry *e;
+  struct berth_strbuf names = BERTH_STRBUF_INIT;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+    berth_strbuf_printf(&names, "%s\n", archive_entry_pathname(e));
+  archive_read_free(a);
+  close(fd);
+  /* merged: hello from the base, motd from the top, gone whited out */
+  assert_non_null(strstr(names.buf, "etc/hello\n"));
+  assert_non_null(strstr(names.buf, "etc/motd\n"));
+  assert_null(strstr(names.buf, "gone"));
+  berth_strbuf_release(&names);
+  cleanup_free char *mounts = xasprintf("%s/mounts", f->e->runroot);
+  assert_int_equal(rmdir(mounts), 0); /* nothing left mounted or behind */
+  free(l[0].data);
+  free(l[1].data);
+}
+
 int main(void)
+
 
 {
   const struct CMUnitTest tests[] = {
@@ -452,6 +612,10 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_load_history_save_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_load_bad_input, setup, teardown),
     cmocka_unit_test_setup_teardown(test_load_bomb, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_rmi_rules, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_check_repair, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_export, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
