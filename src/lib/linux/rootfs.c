@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/strutil.h"
+#include "linux/lsm.h"
 #include "linux/rootfs_int.h"
 
 /* is `path` equal to `dir` or below it */
@@ -55,8 +56,7 @@ int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   const berth_spec_t *spec = ctx->spec;
   ctx->rootfs_fd = -1;
   ctx->dev_ro = false;
-  if (spec->linux_.mount_label != NULL)
-    berth_log_warn("selinux is not enabled on this host: ignoring mountLabel `%s`", spec->linux_.mount_label);
+  berth_lsm_warn_unsupported(NULL, spec->linux_.mount_label);
   /* The host's "/" becomes a slave in our namespace (nothing we mount leaks out) unless the
    * config wants shared propagation, which needs the peer group kept. rootfsPropagation
    * itself is for the container's root and is applied after pivot_root (finalize): an

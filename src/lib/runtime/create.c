@@ -21,6 +21,7 @@
 #include "base/sync.h"
 #include "base/xalloc.h"
 #include "json/json.h"
+#include "linux/lsm.h"
 #include "linux/namespaces.h"
 #include "linux/process.h"
 #include "oci/spec.h"
@@ -423,6 +424,7 @@ static int check_spec(struct create_state *s, berth_error_t *err)
     return BERTH_ERR(err, "process.terminal is true: --console-socket is required when detached");
   if (check_sysctl(spec, err) < 0)
     return -1;
+  berth_lsm_warn_unsupported(spec->has_process ? &spec->process : NULL, NULL);
   if ((l->time_monotonic.present || l->time_boottime.present) &&
       !(l->ns[BERTH_NS_TIME].present && l->ns[BERTH_NS_TIME].path == NULL))
     return BERTH_ERR(err, "config.json: linux.timeOffsets: needs a new time namespace");

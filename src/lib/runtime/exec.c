@@ -21,6 +21,7 @@
 #include "base/sync.h"
 #include "base/xalloc.h"
 #include "json/json.h"
+#include "linux/lsm.h"
 #include "linux/namespaces.h"
 #include "linux/seccomp.h"
 #include "runtime/cgroups.h"
@@ -123,8 +124,7 @@ static int exec_child_setup(struct exec_state *s, struct berth_init_ctx *ctx, in
     if (r < 0)
       return -1;
   }
-  if (s->proc.apparmor_profile)
-    berth_log_warn("AppArmor is not enabled on this host: ignoring apparmorProfile `%s`", s->proc.apparmor_profile);
+  berth_lsm_warn_unsupported(&s->proc, NULL);
   *exe = berth_init_find_exe(&s->proc, err);
   return *exe ? 0 : -1;
 }

@@ -15,6 +15,7 @@
 #include "base/xalloc.h"
 #include "linux/caps.h"
 #include "linux/console.h"
+#include "linux/lsm.h"
 #include "linux/process.h"
 #include "linux/seccomp.h"
 #include "runtime/init.h"
@@ -179,6 +180,8 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
   if (p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
     return -1;
   if (p->exec_cpu_affinity_final && berth_cpu_affinity_apply(0, p->exec_cpu_affinity_final, err) < 0)
+    return -1;
+  if (berth_lsm_set_exec_labels(p, err) < 0)
     return -1;
   const char *empty_env[] = { NULL };
   execve(exe, (char *const *) p->args, (char *const *) (p->env ? p->env : empty_env));
