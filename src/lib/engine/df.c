@@ -34,12 +34,14 @@ static int space_of(struct berth_engine *e, struct berth_db_image *imgs, size_t 
         keys[1] = imgs[i].manifest_digest;
       }
       for (int k = 0; k < 2; k++) {
+        /* a layer dir and a blob may share a digest (an uncompressed base layer): tag the kind */
+        cleanup_free char *key = xasprintf("%c%s", j < imgs[i].nlayers && k == 0 ? 'L' : 'B', keys[k]);
         bool dup = false;
         for (char **s = seen; *s && !dup; s++)
-          dup = strcmp(*s, keys[k]) == 0;
+          dup = strcmp(*s, key) == 0;
         if (!keys[k][0] || dup)
           continue;
-        seen = berth_strv_append(seen, keys[k]);
+        seen = berth_strv_append(seen, key);
         struct berth_db_blob b = { 0 };
         if (j < imgs[i].nlayers && k == 0)
           sum += l.size;
