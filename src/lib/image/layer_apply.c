@@ -163,6 +163,8 @@ static la_ssize_t archive_next(struct pipe *p, const void **buf)
 /* the next decoded block, hashed and counted; 0 at the end, -1 on error (p->perr set) */
 static la_ssize_t next_decoded(struct pipe *p, const void **buf)
 {
+  if (p->perr != NULL) /* libarchive may ask again after an error */
+    return -1;
   la_ssize_t n = p->gzip ? gzip_next(p, buf) : archive_next(p, buf);
   if (n <= 0)
     return n;
