@@ -188,7 +188,9 @@ setup() {
     printf '[{"Config":"config.json","RepoTags":["img:%s"],"Layers":["base.tar","top.tar"]}]' "$n" >"$d/manifest.json"
     cp "$WORK/base.tar" "$d/base.tar"
     tar -C "$d" -cf "$d.tar" config.json manifest.json base.tar top.tar
-    berth load -i "$d.tar" >/dev/null
+    run berth --log-level debug load -i "$d.tar"
+    [ "$status" -eq 0 ]
+    [[ $output == *"layer $diff0: already extracted, reused"* ]] # never extracted again
   done
   run berth images
   [ "${#lines[@]}" -eq 4 ]

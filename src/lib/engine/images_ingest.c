@@ -10,6 +10,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/images_internal.h"
@@ -158,10 +159,14 @@ static int ensure_layer(struct berth_engine *e, const char *blob, const char *ex
   berth_chain_id(out->parent, expected, out->chain_id);
   snprintf(out->diff_id, sizeof out->diff_id, "%s", expected);
   int r = berth_db_layer_get(e->db, out->chain_id, out, err);
+  if (r > 0)
+    berth_log_debug("layer %s: already extracted, reused", out->chain_id);
   if (r != 0)
     return r < 0 ? -1 : 0; /* recorded: never extracted again */
-  if (berth_store_has_layer(e->store, out->chain_id))
+  if (berth_store_has_layer(e->store, out->chain_id)) {
+    berth_log_debug("layer %s: directory present without its row, adopted", out->chain_id);
     return adopt_layer(e, blob, out->chain_id, expected, out, err);
+  }
   cleanup_free char *stage = NULL;
   struct berth_layer_info info;
   if (extract_layer(e, blob, &stage, &info, &out->size, err) < 0)
@@ -173,6 +178,7 @@ static int ensure_layer(struct berth_engine *e, const char *blob, const char *ex
       berth_error_release(&ignored);
     return BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected, info.diff_id);
   }
+  berth_log_debug("layer %s: extracted from %s (%llu bytes)", out->chain_id, blob, (unsigned long long) out->size);
   return commit_stage(e, stage, out->chain_id, added, err);
 }
 
