@@ -72,7 +72,8 @@ static int set_value(struct cmd_ctx *ctx, const struct cli_opt *o, const char *v
   }
   case CLI_SIZE:
     if (cli_parse_size(value, (uint64_t *) o->target) < 0)
-      return BERTH_ERR(err, "invalid argument `%s` for --%s: expected a size (4096, 512m, 2g)", value, o->name);
+      return BERTH_ERR(err, "invalid argument `%s` for --%s: expected a size (4096, 512m, 2g)", value,
+                       o->name);
     return 0;
   case CLI_BOOL:
     if (value == NULL || strcmp(value, "true") == 0)
@@ -87,8 +88,8 @@ static int set_value(struct cmd_ctx *ctx, const struct cli_opt *o, const char *v
 }
 
 /* -abc: combined booleans, or -o VALUE / -oVALUE for the last */
-static int parse_short(struct cmd_ctx *ctx, const char *a, int argc, char **argv, int *i, const struct cli_opt *opts,
-                       bool *help, berth_error_t *err)
+static int parse_short(struct cmd_ctx *ctx, const char *a, int argc, char **argv, int *i,
+                       const struct cli_opt *opts, bool *help, berth_error_t *err)
 {
   for (const char *p = a + 1; *p; p++) {
     if (*p == 'h') {
@@ -115,8 +116,8 @@ static int parse_short(struct cmd_ctx *ctx, const char *a, int argc, char **argv
   return 0;
 }
 
-static int parse_long(struct cmd_ctx *ctx, const char *a, int argc, char **argv, int *i, const struct cli_opt *opts,
-                      bool *help, berth_error_t *err)
+static int parse_long(struct cmd_ctx *ctx, const char *a, int argc, char **argv, int *i,
+                      const struct cli_opt *opts, bool *help, berth_error_t *err)
 {
   const char *name = a + 2;
   const char *eq = strchr(name, '=');
@@ -193,8 +194,8 @@ int cli_want_args(struct cmd_ctx *ctx, int min, int max, const char *what, berth
   if (max < 0)
     return BERTH_ERR(err, "%s: requires at least %d argument%s (%s); see '%s --help'", ctx->path, min,
                      min == 1 ? "" : "s", what, ctx->path);
-  return BERTH_ERR(err, "%s: accepts %d to %d arguments (%s), got %d; see '%s --help'", ctx->path, min, max, what,
-                   ctx->argc, ctx->path);
+  return BERTH_ERR(err, "%s: accepts %d to %d arguments (%s), got %d; see '%s --help'", ctx->path, min, max,
+                   what, ctx->argc, ctx->path);
 }
 
 int cli_open_engine(struct cmd_ctx *ctx, struct berth_engine **e, berth_error_t *err)

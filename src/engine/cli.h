@@ -17,8 +17,8 @@
 enum cli_type { CLI_BOOL, CLI_STRING, CLI_STRINGS, CLI_SIZE };
 
 struct cli_opt {
-  const char *name;    /* long name without dashes */
-  char short_name;     /* 0 if none */
+  const char *name; /* long name without dashes */
+  char short_name;  /* 0 if none */
   enum cli_type type;
   void *target;        /* bool*, const char**, const char*** (NULL-terminated, malloc'd), uint64_t* */
   const char *metavar; /* for help; NULL for bools */
@@ -34,10 +34,10 @@ struct globals {
 
 struct cmd_ctx {
   struct globals *g;
-  const char *path;    /* "berth image ls" for messages */
-  int argc;            /* positional arguments after option parsing */
+  const char *path; /* "berth image ls" for messages */
+  int argc;         /* positional arguments after option parsing */
   char **argv;
-  bool usage_error;    /* set by helpers: main exits 125 */
+  bool usage_error; /* set by helpers: main exits 125 */
 };
 
 /* Parse options out of argv[1..argc) (argv[0] is the command name); positionals land in ctx.

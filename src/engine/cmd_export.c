@@ -15,8 +15,9 @@ int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "output", 'o', CLI_STRING, &output, "string", "Write to a file, instead of STDOUT" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int r = cli_parse(ctx, argc, argv, opts, "berth export [OPTIONS] IMAGE",
-                    "Export an image's filesystem (its layers merged, whiteouts applied) as a tar archive", err);
+  int r =
+    cli_parse(ctx, argc, argv, opts, "berth export [OPTIONS] IMAGE",
+              "Export an image's filesystem (its layers merged, whiteouts applied) as a tar archive", err);
   if (r != 0 || cli_want_args(ctx, 1, 1, "IMAGE", err) < 0)
     return r > 0 ? 0 : -1;
   if (output == NULL && isatty(STDOUT_FILENO))

@@ -29,7 +29,8 @@ struct cells {
   char *id, *created, *created_by, *size;
 };
 
-static void make_cells(const struct berth_history_row *r, bool human, bool no_trunc, int64_t now, struct cells *c)
+static void make_cells(const struct berth_history_row *r, bool human, bool no_trunc, int64_t now,
+                       struct cells *c)
 {
   const char *id = r->id;
   c->id = no_trunc || strcmp(id, "<missing>") == 0
@@ -89,13 +90,15 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   bool human = true, no_trunc = false, quiet = false;
   const char *format = NULL;
   const struct cli_opt opts[] = {
-    { "format", 0, CLI_STRING, &format, "string", "Format output: table (default) or json (one object per line)" },
+    { "format", 0, CLI_STRING, &format, "string",
+      "Format output: table (default) or json (one object per line)" },
     { "human", 'H', CLI_BOOL, &human, NULL, "Print sizes and dates in human readable format (default true)" },
     { "no-trunc", 0, CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
     { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int r = cli_parse(ctx, argc, argv, opts, "berth history [OPTIONS] IMAGE", "Show the history of an image", err);
+  int r =
+    cli_parse(ctx, argc, argv, opts, "berth history [OPTIONS] IMAGE", "Show the history of an image", err);
   if (r != 0 || cli_want_args(ctx, 1, 1, "IMAGE", err) < 0)
     return r > 0 ? 0 : -1;
   if (format && strcmp(format, "json") && strcmp(format, "table")) {

@@ -35,17 +35,18 @@ static void print_json_row(const struct berth_image_row *r, int64_t now, bool no
   char idbuf[16];
   cleanup_free char *created = go_time(r->created), *since = berth_fmt_since(r->created, now);
   cleanup_free char *size = berth_fmt_size(r->size);
-  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A", "CreatedAt",
-                        created, "CreatedSince", since, "Digest", r->digest, "ID", short_hex(r->id, no_trunc, idbuf),
-                        "Repository", r->repository, "SharedSize", "N/A", "Size", size, "Tag", r->tag, "UniqueSize",
-                        "N/A", "VirtualSize", size);
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+                        "CreatedAt", created, "CreatedSince", since, "Digest", r->digest, "ID",
+                        short_hex(r->id, no_trunc, idbuf), "Repository", r->repository, "SharedSize", "N/A",
+                        "Size", size, "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", size);
   char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
   puts(s);
   free(s);
   json_decref(o);
 }
 
-static void print_table(const struct berth_image_row *rows, size_t n, bool digests, bool no_trunc, int64_t now)
+static void print_table(const struct berth_image_row *rows, size_t n, bool digests, bool no_trunc,
+                        int64_t now)
 {
   struct berth_table t;
   berth_table_init(&t, digests ? 6 : 5);
@@ -88,7 +89,8 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "all", 'a', CLI_BOOL, &all, NULL, "Show all images (default hides intermediate images)" },
     { "digests", 0, CLI_BOOL, &digests, NULL, "Show digests" },
     { "filter", 'f', CLI_STRINGS, &filters, "filter", "Filter output (dangling=true|false)" },
-    { "format", 0, CLI_STRING, &format, "string", "Format output: table (default) or json (one object per line)" },
+    { "format", 0, CLI_STRING, &format, "string",
+      "Format output: table (default) or json (one object per line)" },
     { "no-trunc", 0, CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
     { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },

@@ -19,7 +19,8 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "change", 'c', CLI_STRINGS, &changes, "list", "Apply Dockerfile instruction to the created image" },
     { "message", 'm', CLI_STRING, &message, "string", "Set commit message for imported image" },
     { "platform", 0, CLI_STRING, &platform, "string", "Set platform (os/arch[/variant]) of the image" },
-    { "max-layer-size", 0, CLI_SIZE, &max_size, "size", "Refuse a layer expanding beyond this (default 64g)" },
+    { "max-layer-size", 0, CLI_SIZE, &max_size, "size",
+      "Refuse a layer expanding beyond this (default 64g)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth import [OPTIONS] file|- [REPOSITORY[:TAG]]",

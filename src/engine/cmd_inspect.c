@@ -65,8 +65,8 @@ static int render(const char *tmpl, json_t *obj, char **out, berth_error_t *err)
     if (as_json)
       e += 5 + strspn(e + 5, " ");
     if (e[0] != '.')
-      return BERTH_ERR(err, "template `%s`: unsupported action `%s` (supported: .Field.Sub, json .Field)", tmpl,
-                       expr);
+      return BERTH_ERR(err, "template `%s`: unsupported action `%s` (supported: .Field.Sub, json .Field)",
+                       tmpl, expr);
     put_value(&b, e[1] ? lookup(obj, e + 1) : obj, as_json);
     p = close + 2;
   }
@@ -78,7 +78,8 @@ int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
 {
   const char *format = NULL;
   const struct cli_opt opts[] = {
-    { "format", 'f', CLI_STRING, &format, "string", "Format output using a template ({{.Id}}, {{json .Config}})" },
+    { "format", 'f', CLI_STRING, &format, "string",
+      "Format output using a template ({{.Id}}, {{json .Config}})" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth image inspect [OPTIONS] IMAGE [IMAGE...]",

@@ -31,7 +31,8 @@ int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "no-prune", 0, CLI_BOOL, &o.no_prune, NULL, "Do not delete untagged parents" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int r = cli_parse(ctx, argc, argv, opts, "berth rmi [OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", err);
+  int r = cli_parse(ctx, argc, argv, opts, "berth rmi [OPTIONS] IMAGE [IMAGE...]",
+                    "Remove one or more images", err);
   if (r != 0 || cli_want_args(ctx, 1, -1, "IMAGE", err) < 0)
     return r > 0 ? 0 : -1;
   struct berth_engine *e = NULL;
@@ -75,8 +76,9 @@ int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *e
   int r = cli_parse(ctx, argc, argv, opts, "berth image prune [OPTIONS]", "Remove unused images", err);
   if (r != 0 || cli_want_args(ctx, 0, 0, "none", err) < 0)
     return r > 0 ? 0 : -1;
-  const char *warn = all ? "WARNING! This will remove all images without at least one container associated to them."
-                         : "WARNING! This will remove all dangling images.";
+  const char *warn =
+    all ? "WARNING! This will remove all images without at least one container associated to them."
+        : "WARNING! This will remove all dangling images.";
   if (!force && !confirm(warn))
     return 0;
   struct berth_engine *e = NULL;

@@ -13,7 +13,8 @@ int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
 {
   const char *format = NULL;
   const struct cli_opt opts[] = {
-    { "format", 0, CLI_STRING, &format, "string", "Format output: table (default) or json (one object per line)" },
+    { "format", 0, CLI_STRING, &format, "string",
+      "Format output: table (default) or json (one object per line)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth system df [OPTIONS]", "Show berth disk usage", err);
@@ -40,11 +41,12 @@ int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
     cleanup_free char *size = berth_fmt_size_prec(rows[i].size, 4);
     cleanup_free char *rec = berth_fmt_size_prec(rows[i].reclaimable, 4);
     cleanup_free char *recl =
-      rows[i].size ? xasprintf("%s (%llu%%)", rec, (unsigned long long) (100 * rows[i].reclaimable / rows[i].size))
-                   : NULL;
+      rows[i].size
+        ? xasprintf("%s (%llu%%)", rec, (unsigned long long) (100 * rows[i].reclaimable / rows[i].size))
+        : NULL;
     if (json) {
-      json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Active", active, "Reclaimable", recl ? recl : rec, "Size",
-                            size, "TotalCount", total, "Type", rows[i].type);
+      json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Active", active, "Reclaimable", recl ? recl : rec,
+                            "Size", size, "TotalCount", total, "Type", rows[i].type);
       char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
       puts(s);
       free(s);
@@ -68,10 +70,11 @@ int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
     { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only the exit status: 0 consistent (or repaired), 1 not" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int r = cli_parse(ctx, argc, argv, opts, "berth system check [OPTIONS]",
-                    "Check the store's files against the catalogue; each problem is reported with whether --repair "
-                    "can fix it",
-                    err);
+  int r =
+    cli_parse(ctx, argc, argv, opts, "berth system check [OPTIONS]",
+              "Check the store's files against the catalogue; each problem is reported with whether --repair "
+              "can fix it",
+              err);
   if (r != 0 || cli_want_args(ctx, 0, 0, "none", err) < 0)
     return r > 0 ? 0 : -1;
   struct berth_engine *e = NULL;

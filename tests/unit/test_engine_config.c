@@ -81,9 +81,17 @@ static void assert_json(json_t *v, const char *want)
 static void test_changes(void **state)
 {
   berth_error_t err = NULL;
-  const char *const c1[] = { "CMD [\"/bin/sh\", \"-c\", \"echo hi\"]", "ENV A=1 B=\"two words\"", "env A 3 4",
-                             "WORKDIR /srv", "workdir app", "USER nobody", "LABEL a=b c='d e'", "EXPOSE 80 53/udp",
-                             "VOLUME /data /logs", "STOPSIGNAL SIGINT", NULL };
+  const char *const c1[] = { "CMD [\"/bin/sh\", \"-c\", \"echo hi\"]",
+                             "ENV A=1 B=\"two words\"",
+                             "env A 3 4",
+                             "WORKDIR /srv",
+                             "workdir app",
+                             "USER nobody",
+                             "LABEL a=b c='d e'",
+                             "EXPOSE 80 53/udp",
+                             "VOLUME /data /logs",
+                             "STOPSIGNAL SIGINT",
+                             NULL };
   json_t *c = changed(c1, &err);
   unit_assert_no_error(&err);
   assert_json(json_object_get(c, "Cmd"), "[\"/bin/sh\",\"-c\",\"echo hi\"]");

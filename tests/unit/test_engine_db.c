@@ -63,7 +63,8 @@ static void add_layer(struct berth_db *db, char chain, char parent, char blob, u
     snprintf(l.parent, sizeof l.parent, "%s", dg(parent));
   if (blob) {
     snprintf(l.blob_digest, sizeof l.blob_digest, "%s", dg(blob));
-    assert_int_equal(berth_db_blob_put(db, dg(blob), 10, "application/vnd.oci.image.layer.v1.tar+gzip", &err), 0);
+    assert_int_equal(berth_db_blob_put(db, dg(blob), 10, "application/vnd.oci.image.layer.v1.tar+gzip", &err),
+                     0);
   }
   assert_true(berth_db_layer_put(db, &l, &err) >= 0);
   unit_assert_no_error(&err);
@@ -76,7 +77,9 @@ static int add_image(struct berth_db *db, char id, const char *chain, berth_erro
   size_t n = strlen(chain);
   for (size_t i = 0; i < n; i++)
     snprintf(ids[i], sizeof ids[i], "%s", dg(chain[i]));
-  struct berth_db_image img = { .nlayers = n, .chain_ids = ids, .os = (char *) "linux", .arch = (char *) "amd64" };
+  struct berth_db_image img = {
+    .nlayers = n, .chain_ids = ids, .os = (char *) "linux", .arch = (char *) "amd64"
+  };
   snprintf(img.id, sizeof img.id, "%s", dg(id));
   if (berth_db_blob_put(db, img.id, 100, "application/vnd.oci.image.config.v1+json", err) < 0)
     return -1;
@@ -140,9 +143,9 @@ static void test_image_refcounts_and_delete(void **state)
   struct berth_db *db = f->db;
   berth_error_t err = NULL;
   assert_int_equal(berth_db_begin(db, &err), 0);
-  add_layer(db, '1', 0, 'x', 100);   /* shared base, blob x */
-  add_layer(db, '2', '1', 'y', 10);  /* image A's top */
-  add_layer(db, '3', '1', 'z', 20);  /* image B's top */
+  add_layer(db, '1', 0, 'x', 100);  /* shared base, blob x */
+  add_layer(db, '2', '1', 'y', 10); /* image A's top */
+  add_layer(db, '3', '1', 'z', 20); /* image B's top */
   assert_int_equal(add_image(db, 'a', "12", &err), 1);
   assert_int_equal(add_image(db, 'b', "13", &err), 1);
   assert_int_equal(add_image(db, 'b', "13", &err), 0); /* again: nothing changes */

@@ -8,11 +8,11 @@
 #include "base/cleanup.h"
 #include "engine/format.h"
 
-#define ASSERT_FMT(expr, want)        \
-  do {                                \
-    char *got_ = (expr);              \
-    assert_string_equal(got_, want);  \
-    free(got_);                       \
+#define ASSERT_FMT(expr, want)                                                                               \
+  do {                                                                                                       \
+    char *got_ = (expr);                                                                                     \
+    assert_string_equal(got_, want);                                                                         \
+    free(got_);                                                                                              \
   } while (0)
 
 static void test_sizes(void **state)
@@ -85,7 +85,8 @@ static void test_article_table(void **state)
     { "<missing>", "12 months ago", "/bin/sh -c #(nop) ADD file:2219cecc89ed69975\u2026", "106MB", "" },
   };
   const char *want =
-    "IMAGE               CREATED             CREATED BY                                      SIZE                COMMENT\n"
+    "IMAGE               CREATED             CREATED BY                                      SIZE            "
+    "    COMMENT\n"
     "0122a70ad0a3        5 minutes ago       /bin/sh -c echo Sat 30 Mar 18:05:24 CET 2019\u2026   29B\n"
     "6837541a46a5        5 minutes ago       /bin/sh -c mkdir /test                          0B\n"
     "ebdc13caae1e        12 months ago       /bin/sh -c #(nop)  CMD [\"bash\"]                 0B\n"
@@ -107,8 +108,8 @@ static void test_article_table(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_sizes),     cmocka_unit_test(test_durations),     cmocka_unit_test(test_ellipsis),
-    cmocka_unit_test(test_rfc3339),   cmocka_unit_test(test_article_table),
+    cmocka_unit_test(test_sizes),   cmocka_unit_test(test_durations),     cmocka_unit_test(test_ellipsis),
+    cmocka_unit_test(test_rfc3339), cmocka_unit_test(test_article_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,11 +43,11 @@ static int teardown(void **state)
 static void rootfs_tar(enum tb_filter filter, char **buf, size_t *len)
 {
   struct tarb *t = tb_new(filter);
-  tb_add(t, &(struct tb_entry) { .name = "bin", .type = AE_IFDIR });
-  tb_add(t, &(struct tb_entry) { .name = "bin/sh", .data = "#!shell", .perm = 0755 });
-  tb_add(t, &(struct tb_entry) { .name = "etc", .type = AE_IFDIR });
-  tb_add(t, &(struct tb_entry) { .name = "etc/hello", .data = "hello\n" });
-  tb_add(t, &(struct tb_entry) { .name = "etc/gone", .data = "bye\n" });
+  tb_add(t, &(struct tb_entry){ .name = "bin", .type = AE_IFDIR });
+  tb_add(t, &(struct tb_entry){ .name = "bin/sh", .data = "#!shell", .perm = 0755 });
+  tb_add(t, &(struct tb_entry){ .name = "etc", .type = AE_IFDIR });
+  tb_add(t, &(struct tb_entry){ .name = "etc/hello", .data = "hello\n" });
+  tb_add(t, &(struct tb_entry){ .name = "etc/gone", .data = "bye\n" });
   tb_finish(t, buf, len);
 }
 
@@ -196,11 +196,11 @@ static void test_import_bad_input(void **state)
   cleanup_free char *gz = NULL;
   size_t gzlen;
   rootfs_tar(TB_GZIP, &gz, &gzlen);
-  expect_import_fails(f, gz, gzlen / 2, "import `rootfs.tar`");            /* truncated */
+  expect_import_fails(f, gz, gzlen / 2, "import `rootfs.tar`");         /* truncated */
   expect_import_fails(f, "not a tar archive at all, no", 28, "import"); /* garbage */
   expect_import_fails(f, "", 0, "empty input");
   struct tarb *t = tb_new(TB_NONE);
-  tb_add(t, &(struct tb_entry) { .name = "../evil", .data = "x" });
+  tb_add(t, &(struct tb_entry){ .name = "../evil", .data = "x" });
   cleanup_free char *evil = NULL;
   size_t elen;
   tb_finish(t, &evil, &elen);
@@ -245,17 +245,20 @@ static void two_layers(struct layer_buf l[2], char **config)
   };
   make_layer(&l[0], base, 3);
   make_layer(&l[1], top, 3);
-  *config = xasprintf(
-    "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2019-03-30T17:05:24Z\","
-    "\"config\":{\"Cmd\":[\"sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]},"
-    "\"history\":[{\"created\":\"2019-03-30T17:05:20Z\",\"created_by\":\"/bin/sh -c #(nop) ADD file:abc in / \"},"
-    "{\"created\":\"2019-03-30T17:05:21Z\",\"created_by\":\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\",\"empty_layer\":true},"
-    "{\"created\":\"2019-03-30T17:05:24Z\",\"created_by\":\"/bin/sh -c echo motd! > /etc/motd\"}]}",
-    l[0].diff_id, l[1].diff_id);
+  *config =
+    xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2019-03-30T17:05:24Z\","
+              "\"config\":{\"Cmd\":[\"sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]},"
+              "\"history\":[{\"created\":\"2019-03-30T17:05:20Z\",\"created_by\":\"/bin/sh -c #(nop) ADD "
+              "file:abc in / \"},"
+              "{\"created\":\"2019-03-30T17:05:21Z\",\"created_by\":\"/bin/sh -c #(nop)  CMD "
+              "[\\\"sh\\\"]\",\"empty_layer\":true},"
+              "{\"created\":\"2019-03-30T17:05:24Z\",\"created_by\":\"/bin/sh -c echo motd! > /etc/motd\"}]}",
+              l[0].diff_id, l[1].diff_id);
 }
 
 /* a docker-archive of one image; manifest NULL: the right one */
-static void docker_archive(struct layer_buf l[2], const char *config, const char *manifest, char **buf, size_t *len)
+static void docker_archive(struct layer_buf l[2], const char *config, const char *manifest, char **buf,
+                           size_t *len)
 {
   berth_digest_t cd;
   berth_digest_bytes(config, strlen(config), cd);
@@ -265,14 +268,15 @@ static void docker_archive(struct layer_buf l[2], const char *config, const char
                                               "[\"l1/layer.tar\",\"l2/layer.tar\"]}]",
                                               cname);
   struct tarb *t = tb_new(TB_NONE);
-  tb_add(t, &(struct tb_entry) { .name = "l1/layer.tar", .data = l[0].data, .len = l[0].len });
-  tb_add(t, &(struct tb_entry) { .name = "l2/layer.tar", .data = l[1].data, .len = l[1].len });
-  tb_add(t, &(struct tb_entry) { .name = cname, .data = config });
-  tb_add(t, &(struct tb_entry) { .name = "manifest.json", .data = m });
+  tb_add(t, &(struct tb_entry){ .name = "l1/layer.tar", .data = l[0].data, .len = l[0].len });
+  tb_add(t, &(struct tb_entry){ .name = "l2/layer.tar", .data = l[1].data, .len = l[1].len });
+  tb_add(t, &(struct tb_entry){ .name = cname, .data = config });
+  tb_add(t, &(struct tb_entry){ .name = "manifest.json", .data = m });
   tb_finish(t, buf, len);
 }
 
-static int load_buf(struct fx *f, const char *data, size_t len, struct berth_load_result *res, berth_error_t *err)
+static int load_buf(struct fx *f, const char *data, size_t len, struct berth_load_result *res,
+                    berth_error_t *err)
 {
   cleanup_close int fd = mem_fd(data, len);
   return berth_images_load(f->e, NULL, fd, res, err);
@@ -402,16 +406,18 @@ static void test_load_bad_input(void **state)
 
   /* an OCI layout whose blob does not match its name */
   struct tarb *t = tb_new(TB_NONE);
-  tb_add(t, &(struct tb_entry) { .name = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" });
-  tb_add(t, &(struct tb_entry) { .name = "blobs/sha256/" "0000000000000000000000000000000000000000000000000000000000000000",
-                                 .data = "tampered" });
-  tb_add(t, &(struct tb_entry) { .name = "index.json", .data = "{\"manifests\":[]}" });
+  tb_add(t, &(struct tb_entry){ .name = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" });
+  tb_add(t, &(struct tb_entry){ .name = "blobs/sha256/"
+                                        "0000000000000000000000000000000000000000000000000000000000000000",
+                                .data = "tampered" });
+  tb_add(t, &(struct tb_entry){ .name = "index.json", .data = "{\"manifests\":[]}" });
   tb_finish(t, &arch, &alen);
   expect_load_fails(f, arch, alen, "digest mismatch");
   free(arch);
   t = tb_new(TB_NONE);
-  tb_add(t, &(struct tb_entry) { .name = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" });
-  tb_add(t, &(struct tb_entry) { .name = "index.json", .data = "{\"manifests\":[{\"digest\":\"sha256:12\"}]}" });
+  tb_add(t, &(struct tb_entry){ .name = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" });
+  tb_add(t,
+         &(struct tb_entry){ .name = "index.json", .data = "{\"manifests\":[{\"digest\":\"sha256:12\"}]}" });
   tb_finish(t, &arch, &alen);
   expect_load_fails(f, arch, alen, "index.json: manifests[0].digest");
   free(arch);
@@ -602,7 +608,6 @@ static void test_export(void **state)
 }
 
 int main(void)
-
 
 {
   const struct CMUnitTest tests[] = {

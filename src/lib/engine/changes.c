@@ -109,7 +109,7 @@ static int pairs(const char *inst, const char *args, char ***keys, char ***value
   return 0;
 }
 
-static json_t *member(json_t *config, const char *key, json_t *(*make)(void))
+static json_t *member(json_t *config, const char *key, json_t *(*make)(void) )
 {
   json_t *v = json_object_get(config, key);
   if (v == NULL || json_is_null(v)) {

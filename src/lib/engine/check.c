@@ -30,7 +30,8 @@ void berth_check_problems_free(struct berth_check_problem *p, size_t n)
   free(p);
 }
 
-static void problem(struct check *c, bool repairable, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(struct check *c, bool repairable, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
 static void problem(struct check *c, bool repairable, const char *fmt, ...)
 {
   va_list ap;
@@ -40,7 +41,7 @@ static void problem(struct check *c, bool repairable, const char *fmt, ...)
     berth_oom();
   va_end(ap);
   c->v = xreallocarray(c->v, c->n + 1, sizeof *c->v);
-  c->v[c->n++] = (struct berth_check_problem) { .what = s, .repairable = repairable, .repaired = false };
+  c->v[c->n++] = (struct berth_check_problem){ .what = s, .repairable = repairable, .repaired = false };
 }
 
 static char **list_dir(const char *path)
@@ -81,7 +82,8 @@ static int check_blobs(struct check *c, berth_error_t *err)
       break;
     bool present = path && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
     if (!present && users > 0)
-      problem(c, false, "missing blob `%s`: catalogue row without file, used by %lld row(s)", d, (long long) users);
+      problem(c, false, "missing blob `%s`: catalogue row without file, used by %lld row(s)", d,
+              (long long) users);
     else if (users == 0) {
       problem(c, true, "unreferenced blob `%s`: no image or layer refers to it", d);
       if (c->repair && (r = berth_db_blob_delete(c->e->db, d, err)) >= 0) {
@@ -90,8 +92,8 @@ static int check_blobs(struct check *c, berth_error_t *err)
         r = 0;
       }
     } else if ((uint64_t) st.st_size != rows[i].size)
-      problem(c, false, "blob `%s`: %llu bytes on disk, %llu in the catalogue", d, (unsigned long long) st.st_size,
-              (unsigned long long) rows[i].size);
+      problem(c, false, "blob `%s`: %llu bytes on disk, %llu in the catalogue", d,
+              (unsigned long long) st.st_size, (unsigned long long) rows[i].size);
   }
   for (char **f = files; r == 0 && *f; f++)
     if (!in_list(known, *f)) {
@@ -117,8 +119,8 @@ static int check_layer_row(struct check *c, const struct berth_db_layer *l, bert
     return 1; /* dropped by drop_unreferenced_layers */
   }
   if (users != l->refcount) {
-    problem(c, true, "layer `%s`: reference count %lld, %lld image(s) use it", l->chain_id, (long long) l->refcount,
-            (long long) users);
+    problem(c, true, "layer `%s`: reference count %lld, %lld image(s) use it", l->chain_id,
+            (long long) l->refcount, (long long) users);
     if (c->repair && berth_db_layer_set_refcount(c->e->db, l->chain_id, users, err) < 0)
       return -1;
     c->v[c->n - 1].repaired = c->repair;
@@ -136,7 +138,8 @@ static int drop_layers(struct check *c, char **unref, berth_error_t *err)
         continue;
       int64_t children = 0;
       struct berth_db_layer l;
-      if (berth_db_layer_children(c->e->db, *u, &children, err) < 0 || berth_db_layer_get(c->e->db, *u, &l, err) < 0)
+      if (berth_db_layer_children(c->e->db, *u, &children, err) < 0 ||
+          berth_db_layer_get(c->e->db, *u, &l, err) < 0)
         return -1;
       if (children > 0)
         continue;

@@ -12,13 +12,13 @@ int db_error(struct berth_db *db, berth_error_t *err, const char *what)
 {
   int code = sqlite3_extended_errcode(db->h);
   if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
-    return BERTH_ERR(err, "catalogue `%s`: %s: still busy after %d ms (another berth command holds it)", db->path,
-                     what, db->busy_timeout_ms);
+    return BERTH_ERR(err, "catalogue `%s`: %s: still busy after %d ms (another berth command holds it)",
+                     db->path, what, db->busy_timeout_ms);
   return BERTH_ERR(err, "catalogue `%s`: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 }
 
-static int vprepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types,
-                    va_list ap)
+static int vprepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql,
+                    const char *types, va_list ap)
 {
   *st = NULL;
   if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
@@ -43,7 +43,8 @@ static int vprepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, 
   return 0;
 }
 
-int db_prepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types, ...)
+int db_prepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types,
+               ...)
 {
   va_list ap;
   va_start(ap, types);
@@ -92,7 +93,8 @@ char *db_col_strdup(sqlite3_stmt *st, int col)
   return xstrdup(s ? (const char *) s : "");
 }
 
-int db_collect_strings(struct berth_db *db, char ***out, berth_error_t *err, const char *sql, const char *types, ...)
+int db_collect_strings(struct berth_db *db, char ***out, berth_error_t *err, const char *sql,
+                       const char *types, ...)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
   va_list ap;
@@ -112,7 +114,8 @@ int db_collect_strings(struct berth_db *db, char ***out, berth_error_t *err, con
   return 0;
 }
 
-int db_query_i64(struct berth_db *db, int64_t *out, berth_error_t *err, const char *sql, const char *types, ...)
+int db_query_i64(struct berth_db *db, int64_t *out, berth_error_t *err, const char *sql, const char *types,
+                 ...)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
   va_list ap;
@@ -145,7 +148,8 @@ static int apply_pragmas(struct berth_db *db, berth_error_t *err)
   if (mode == NULL || strcmp((const char *) mode, "wal") != 0)
     return BERTH_ERR(err, "catalogue `%s`: cannot switch to WAL mode (got `%s`)", db->path,
                      mode ? (const char *) mode : "");
-  if (db_exec(db, err, "PRAGMA foreign_keys=ON", "") < 0 || db_exec(db, err, "PRAGMA synchronous=FULL", "") < 0)
+  if (db_exec(db, err, "PRAGMA foreign_keys=ON", "") < 0 ||
+      db_exec(db, err, "PRAGMA synchronous=FULL", "") < 0)
     return -1;
   return 0;
 }
@@ -230,9 +234,9 @@ int berth_db_verify(struct berth_db *db, char ***problems, berth_error_t *err)
     return -1;
   int r;
   while ((r = db_step(db, st, err)) > 0) {
-    cleanup_free char *line = xasprintf("table `%s` row %lld refers to a missing row of `%s`",
-                                        (const char *) sqlite3_column_text(st, 0),
-                                        (long long) sqlite3_column_int64(st, 1), (const char *) sqlite3_column_text(st, 2));
+    cleanup_free char *line = xasprintf(
+      "table `%s` row %lld refers to a missing row of `%s`", (const char *) sqlite3_column_text(st, 0),
+      (long long) sqlite3_column_int64(st, 1), (const char *) sqlite3_column_text(st, 2));
     v = berth_strv_append(v, line);
   }
   if (r < 0)

@@ -49,12 +49,14 @@ void berth_db_blob_release(struct berth_db_blob *b);
 int berth_db_blob_put(struct berth_db *db, const char *digest, uint64_t size, const char *media_type,
                       berth_error_t *err) BERTH_WUR;
 /* 1 found, 0 absent */
-int berth_db_blob_get(struct berth_db *db, const char *digest, struct berth_db_blob *out, berth_error_t *err) BERTH_WUR;
+int berth_db_blob_get(struct berth_db *db, const char *digest, struct berth_db_blob *out,
+                      berth_error_t *err) BERTH_WUR;
 /* rows that refer to the blob: layers (compressed blob), images (config = id, manifest) */
 int berth_db_blob_users(struct berth_db *db, const char *digest, int64_t *n, berth_error_t *err) BERTH_WUR;
 /* 1 deleted, 0 absent */
 int berth_db_blob_delete(struct berth_db *db, const char *digest, berth_error_t *err) BERTH_WUR;
-int berth_db_blob_list(struct berth_db *db, struct berth_db_blob **out, size_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_blob_list(struct berth_db *db, struct berth_db_blob **out, size_t *n,
+                       berth_error_t *err) BERTH_WUR;
 void berth_db_blob_list_free(struct berth_db_blob *v, size_t n);
 
 /* ---- layers (by chain id) ---- */
@@ -73,11 +75,14 @@ int berth_db_layer_put(struct berth_db *db, const struct berth_db_layer *l, bert
 int berth_db_layer_get(struct berth_db *db, const char *chain_id, struct berth_db_layer *out,
                        berth_error_t *err) BERTH_WUR;
 int berth_db_layer_delete(struct berth_db *db, const char *chain_id, berth_error_t *err) BERTH_WUR;
-int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t *n,
+                        berth_error_t *err) BERTH_WUR;
 /* users counted from the rows (image_layers + child layers' parent links are not users) */
-int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n,
+                               berth_error_t *err) BERTH_WUR;
 /* layer rows whose parent is chain_id */
-int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *n,
+                            berth_error_t *err) BERTH_WUR;
 int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount,
                                 berth_error_t *err) BERTH_WUR;
 
@@ -92,16 +97,18 @@ struct berth_db_image {
   char *os;
   char *arch;
   size_t nlayers;
-  berth_digest_t *chain_ids;      /* bottom first */
+  berth_digest_t *chain_ids; /* bottom first */
 };
 void berth_db_image_release(struct berth_db_image *img);
 /* Insert the image, its ordered layers (which must exist) and add one to each layer's refcount.
  * Returns 1 inserted, 0 the image already existed (nothing changed). */
 int berth_db_image_put(struct berth_db *db, const struct berth_db_image *img, berth_error_t *err) BERTH_WUR;
 /* 1 found, 0 absent */
-int berth_db_image_get(struct berth_db *db, const char *id, struct berth_db_image *out, berth_error_t *err) BERTH_WUR;
+int berth_db_image_get(struct berth_db *db, const char *id, struct berth_db_image *out,
+                       berth_error_t *err) BERTH_WUR;
 /* ids starting with prefix ("sha256:" optional, at least 1 hex char): 0, 1 or more matches */
-int berth_db_image_find_prefix(struct berth_db *db, const char *hex_prefix, char ***ids, berth_error_t *err) BERTH_WUR;
+int berth_db_image_find_prefix(struct berth_db *db, const char *hex_prefix, char ***ids,
+                               berth_error_t *err) BERTH_WUR;
 /* Delete the image row (tags, repo digests, image_layers go with it), subtract one from each of
  * its layers' refcount and delete the layer rows that reach 0, and the blob rows nobody refers to
  * any more. The chain ids and blob digests whose rows went are returned (files to remove after
@@ -109,7 +116,8 @@ int berth_db_image_find_prefix(struct berth_db *db, const char *hex_prefix, char
 int berth_db_image_delete(struct berth_db *db, const char *id, char ***gone_layers, char ***gone_blobs,
                           berth_error_t *err) BERTH_WUR;
 /* every image, newest first (added, then created) */
-int berth_db_image_list(struct berth_db *db, struct berth_db_image **out, size_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_image_list(struct berth_db *db, struct berth_db_image **out, size_t *n,
+                        berth_error_t *err) BERTH_WUR;
 void berth_db_image_list_free(struct berth_db_image *v, size_t n);
 /* images whose parent is id */
 int berth_db_image_children(struct berth_db *db, const char *id, char ***ids, berth_error_t *err) BERTH_WUR;
@@ -121,9 +129,11 @@ int berth_db_image_containers(struct berth_db *db, const char *id, int64_t *n, b
 int berth_db_tag_set(struct berth_db *db, const char *name, const char *image_id, char **previous,
                      berth_error_t *err) BERTH_WUR;
 /* 1 found, 0 absent */
-int berth_db_tag_get(struct berth_db *db, const char *name, berth_digest_t image_id, berth_error_t *err) BERTH_WUR;
+int berth_db_tag_get(struct berth_db *db, const char *name, berth_digest_t image_id,
+                     berth_error_t *err) BERTH_WUR;
 /* latest time (unix seconds) one of the image's tags was set; 0 when untagged */
-int berth_db_tag_last_time(struct berth_db *db, const char *image_id, int64_t *t, berth_error_t *err) BERTH_WUR;
+int berth_db_tag_last_time(struct berth_db *db, const char *image_id, int64_t *t,
+                           berth_error_t *err) BERTH_WUR;
 /* 1 removed, 0 absent */
 int berth_db_tag_delete(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
 /* names of an image, sorted */
@@ -135,6 +145,7 @@ int berth_db_repo_digest_add(struct berth_db *db, const char *name_at_digest, co
 /* 1 found (image_id set), 0 absent */
 int berth_db_repo_digest_find(struct berth_db *db, const char *name_at_digest, berth_digest_t image_id,
                               berth_error_t *err) BERTH_WUR;
-int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out, berth_error_t *err) BERTH_WUR;
+int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out,
+                             berth_error_t *err) BERTH_WUR;
 
 #endif

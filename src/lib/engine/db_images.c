@@ -47,7 +47,8 @@ int berth_db_image_put(struct berth_db *db, const struct berth_db_image *img, be
 static int read_chain(struct berth_db *db, struct berth_db_image *img, berth_error_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
-  if (db_prepare(db, &st, err, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", "s", img->id) < 0)
+  if (db_prepare(db, &st, err, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", "s",
+                 img->id) < 0)
     return -1;
   int r;
   while ((r = db_step(db, st, err)) > 0) {
@@ -93,13 +94,15 @@ int berth_db_image_find_prefix(struct berth_db *db, const char *hex_prefix, char
   if (berth_str_has_prefix(hex_prefix, "sha256:"))
     hex_prefix += strlen("sha256:");
   cleanup_free char *pattern = xasprintf("sha256:%s*", hex_prefix);
-  return db_collect_strings(db, ids, err, "SELECT id FROM images WHERE id GLOB ? ORDER BY id LIMIT 2", "s", pattern);
+  return db_collect_strings(db, ids, err, "SELECT id FROM images WHERE id GLOB ? ORDER BY id LIMIT 2", "s",
+                            pattern);
 }
 
 int berth_db_image_list(struct berth_db *db, struct berth_db_image **out, size_t *n, berth_error_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
-  if (db_prepare(db, &st, err, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY added DESC, created DESC, id", "") < 0)
+  if (db_prepare(db, &st, err, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY added DESC, created DESC, id",
+                 "") < 0)
     return -1;
   struct berth_db_image *v = NULL;
   size_t len = 0;
@@ -135,8 +138,8 @@ int berth_db_image_children(struct berth_db *db, const char *id, char ***ids, be
 int berth_db_image_containers(struct berth_db *db, const char *id, int64_t *n, berth_error_t *err)
 {
   int64_t has = 0;
-  if (db_query_i64(db, &has, err, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'containers'",
-                   "") < 0)
+  if (db_query_i64(db, &has, err,
+                   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'containers'", "") < 0)
     return -1;
   *n = 0;
   if (has == 0)
@@ -252,7 +255,8 @@ int berth_db_tag_set(struct berth_db *db, const char *name, const char *image_id
 
 int berth_db_tag_last_time(struct berth_db *db, const char *image_id, int64_t *t, berth_error_t *err)
 {
-  return db_query_i64(db, t, err, "SELECT coalesce(max(created), 0) FROM tags WHERE image_id = ?", "s", image_id);
+  return db_query_i64(db, t, err, "SELECT coalesce(max(created), 0) FROM tags WHERE image_id = ?", "s",
+                      image_id);
 }
 
 int berth_db_tag_delete(struct berth_db *db, const char *name, berth_error_t *err)
@@ -265,7 +269,8 @@ int berth_db_tag_delete(struct berth_db *db, const char *name, berth_error_t *er
 
 int berth_db_tags_of(struct berth_db *db, const char *image_id, char ***names, berth_error_t *err)
 {
-  return db_collect_strings(db, names, err, "SELECT name FROM tags WHERE image_id = ? ORDER BY name", "s", image_id);
+  return db_collect_strings(db, names, err, "SELECT name FROM tags WHERE image_id = ? ORDER BY name", "s",
+                            image_id);
 }
 
 int berth_db_repo_digest_add(struct berth_db *db, const char *name_at_digest, const char *image_id,
@@ -273,16 +278,16 @@ int berth_db_repo_digest_add(struct berth_db *db, const char *name_at_digest, co
 {
   if (db_require_tx(db, "add repo digest", err) < 0)
     return -1;
-  if (db_exec(db, err, "INSERT OR IGNORE INTO repo_digests(name, image_id) VALUES (?, ?)", "ss", name_at_digest,
-              image_id) < 0)
+  if (db_exec(db, err, "INSERT OR IGNORE INTO repo_digests(name, image_id) VALUES (?, ?)", "ss",
+              name_at_digest, image_id) < 0)
     return berth_error_wrap(err, "add repo digest `%s`", name_at_digest);
   return 0;
 }
 
 int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out, berth_error_t *err)
 {
-  return db_collect_strings(db, out, err, "SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name", "s",
-                            image_id);
+  return db_collect_strings(db, out, err, "SELECT name FROM repo_digests WHERE image_id = ? ORDER BY name",
+                            "s", image_id);
 }
 
 int berth_db_repo_digest_find(struct berth_db *db, const char *name_at_digest, berth_digest_t image_id,

@@ -27,8 +27,8 @@ static inline void db_cleanup_stmt(sqlite3_stmt **st)
 int db_error(struct berth_db *db, berth_error_t *err, const char *what);
 /* Prepare sql and bind the arguments described by types: 's' text (NULL binds NULL), 'i' int64_t,
  * 'u' uint64_t (stored as a signed 64-bit integer). */
-int db_prepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types, ...)
-  BERTH_WUR;
+int db_prepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql, const char *types,
+               ...) BERTH_WUR;
 /* 1: a row is ready, 0: done, -1: error */
 int db_step(struct berth_db *db, sqlite3_stmt *st, berth_error_t *err) BERTH_WUR;
 /* run a statement that returns no rows; returns the number of changed rows (>= 0) */
@@ -38,11 +38,11 @@ void db_col_digest(sqlite3_stmt *st, int col, berth_digest_t out);
 /* a text column as a malloc'd string ("" for NULL, never NULL) */
 char *db_col_strdup(sqlite3_stmt *st, int col);
 /* a single-column text query collected into a NULL-terminated vector */
-int db_collect_strings(struct berth_db *db, char ***out, berth_error_t *err, const char *sql, const char *types, ...)
-  BERTH_WUR;
+int db_collect_strings(struct berth_db *db, char ***out, berth_error_t *err, const char *sql,
+                       const char *types, ...) BERTH_WUR;
 /* a single integer result (0 when no row) */
-int db_query_i64(struct berth_db *db, int64_t *out, berth_error_t *err, const char *sql, const char *types, ...)
-  BERTH_WUR;
+int db_query_i64(struct berth_db *db, int64_t *out, berth_error_t *err, const char *sql, const char *types,
+                 ...) BERTH_WUR;
 /* the schema and its migrations (db_schema.c); runs inside its own transactions */
 int db_migrate(struct berth_db *db, berth_error_t *err) BERTH_WUR;
 /* a change needs an open transaction (BEGIN IMMEDIATE): programming errors become errors */

@@ -22,8 +22,8 @@ int berth_db_blob_put(struct berth_db *db, const char *digest, uint64_t size, co
 {
   if (db_require_tx(db, "add blob", err) < 0)
     return -1;
-  if (db_exec(db, err, "INSERT OR IGNORE INTO blobs(digest, size, media_type, created) VALUES (?, ?, ?, ?)", "susi",
-              digest, size, media_type ? media_type : "", (int64_t) time(NULL)) < 0)
+  if (db_exec(db, err, "INSERT OR IGNORE INTO blobs(digest, size, media_type, created) VALUES (?, ?, ?, ?)",
+              "susi", digest, size, media_type ? media_type : "", (int64_t) time(NULL)) < 0)
     return berth_error_wrap(err, "add blob `%s`", digest);
   return 0;
 }
@@ -31,7 +31,8 @@ int berth_db_blob_put(struct berth_db *db, const char *digest, uint64_t size, co
 int berth_db_blob_get(struct berth_db *db, const char *digest, struct berth_db_blob *out, berth_error_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
-  if (db_prepare(db, &st, err, "SELECT digest, size, media_type FROM blobs WHERE digest = ?", "s", digest) < 0)
+  if (db_prepare(db, &st, err, "SELECT digest, size, media_type FROM blobs WHERE digest = ?", "s", digest) <
+      0)
     return -1;
   int r = db_step(db, st, err);
   if (r <= 0)
@@ -95,11 +96,12 @@ int berth_db_layer_put(struct berth_db *db, const struct berth_db_layer *l, bert
 {
   if (db_require_tx(db, "add layer", err) < 0)
     return -1;
-  int r = db_exec(db, err,
-                  "INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, blob_digest, size, tar_size, refcount, created)"
-                  " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-                  "ssssuui", l->chain_id, l->diff_id, or_null(l->parent), or_null(l->blob_digest), l->size,
-                  l->tar_size, (int64_t) time(NULL));
+  int r = db_exec(
+    db, err,
+    "INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, blob_digest, size, tar_size, refcount, created)"
+    " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+    "ssssuui", l->chain_id, l->diff_id, or_null(l->parent), or_null(l->blob_digest), l->size, l->tar_size,
+    (int64_t) time(NULL));
   if (r < 0)
     return berth_error_wrap(err, "add layer `%s`", l->chain_id);
   return r > 0;
@@ -119,7 +121,8 @@ static void read_layer(sqlite3_stmt *st, struct berth_db_layer *l)
   l->created = sqlite3_column_int64(st, 7);
 }
 
-int berth_db_layer_get(struct berth_db *db, const char *chain_id, struct berth_db_layer *out, berth_error_t *err)
+int berth_db_layer_get(struct berth_db *db, const char *chain_id, struct berth_db_layer *out,
+                       berth_error_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
   if (db_prepare(db, &st, err, "SELECT " LAYER_COLUMNS " FROM layers WHERE chain_id = ?", "s", chain_id) < 0)
@@ -169,7 +172,8 @@ int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *
   return db_query_i64(db, n, err, "SELECT count(*) FROM layers WHERE parent = ?", "s", chain_id);
 }
 
-int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount, berth_error_t *err)
+int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount,
+                                berth_error_t *err)
 {
   if (db_require_tx(db, "set layer refcount", err) < 0)
     return -1;

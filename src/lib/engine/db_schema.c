@@ -88,8 +88,8 @@ int db_migrate(struct berth_db *db, berth_error_t *err)
     if (v == latest)
       return 0;
     if (v > latest)
-      return BERTH_ERR(err, "catalogue `%s`: schema version %d is newer than this berth knows (%d)", db->path, v,
-                       latest);
+      return BERTH_ERR(err, "catalogue `%s`: schema version %d is newer than this berth knows (%d)", db->path,
+                       v, latest);
     if (migrate_one(db, v, err) < 0)
       return -1;
   }

@@ -39,7 +39,8 @@ int berth_engine_open(const struct berth_engine_opts *o, struct berth_engine **o
     BERTH_ERR_ERRNO(err, "open store lock `%s`", lockpath);
     goto fail;
   }
-  if (berth_store_open(e->root, &e->store, err) < 0 || berth_db_open(dbpath, o->db_timeout_ms, &e->db, err) < 0)
+  if (berth_store_open(e->root, &e->store, err) < 0 ||
+      berth_db_open(dbpath, o->db_timeout_ms, &e->db, err) < 0)
     goto fail;
   *out = e;
   return 0;
@@ -92,7 +93,8 @@ static bool all_hex(const char *s)
   return true;
 }
 
-static int by_prefix(struct berth_engine *e, const char *what, const char *hex, berth_digest_t id, berth_error_t *err)
+static int by_prefix(struct berth_engine *e, const char *what, const char *hex, berth_digest_t id,
+                     berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   if (berth_db_image_find_prefix(e->db, hex, &ids, err) < 0)
@@ -122,7 +124,8 @@ static int by_reference(struct berth_engine *e, const struct berth_ref *ref, ber
   return berth_db_repo_digest_find(e->db, at, id, err);
 }
 
-int berth_engine_resolve(struct berth_engine *e, const char *what, berth_digest_t id, char **tag, berth_error_t *err)
+int berth_engine_resolve(struct berth_engine *e, const char *what, berth_digest_t id, char **tag,
+                         berth_error_t *err)
 {
   if (tag)
     *tag = NULL;

@@ -17,14 +17,14 @@
 #include "image/layer.h"
 #include "image/store.h"
 
-#define BERTH_ENGINE_DEFAULT_ROOT "/var/lib/berth"
+#define BERTH_ENGINE_DEFAULT_ROOT    "/var/lib/berth"
 #define BERTH_ENGINE_DEFAULT_RUNROOT "/run/berth-engine"
 
 struct berth_engine_opts {
-  const char *root;                  /* NULL: $BERTH_ROOT or /var/lib/berth */
-  const char *runroot;               /* NULL: $BERTH_RUNROOT or /run/berth-engine */
-  struct berth_layer_limits limits;  /* decompression caps for layers and archives (0: defaults) */
-  int db_timeout_ms;                 /* busy timeout (0: 60 s) */
+  const char *root;                 /* NULL: $BERTH_ROOT or /var/lib/berth */
+  const char *runroot;              /* NULL: $BERTH_RUNROOT or /run/berth-engine */
+  struct berth_layer_limits limits; /* decompression caps for layers and archives (0: defaults) */
+  int db_timeout_ms;                /* busy timeout (0: 60 s) */
 };
 
 struct berth_engine {
@@ -37,7 +37,8 @@ struct berth_engine {
   struct berth_layer_limits limits;
 };
 
-int berth_engine_open(const struct berth_engine_opts *o, struct berth_engine **out, berth_error_t *err) BERTH_WUR;
+int berth_engine_open(const struct berth_engine_opts *o, struct berth_engine **out,
+                      berth_error_t *err) BERTH_WUR;
 void berth_engine_close(struct berth_engine *e);
 
 /* flock the store lock shared or exclusive (waits); re-locking converts */

@@ -18,7 +18,8 @@ struct inoset {
 static bool inoset_add(struct inoset *s, uint64_t ino)
 {
   if (2 * (s->len + 1) > s->cap) {
-    struct inoset bigger = { xcalloc(s->cap ? s->cap * 2 : 64, sizeof(uint64_t)), s->cap ? s->cap * 2 : 64, 0 };
+    struct inoset bigger = { xcalloc(s->cap ? s->cap * 2 : 64, sizeof(uint64_t)), s->cap ? s->cap * 2 : 64,
+                             0 };
     for (size_t i = 0; i < s->cap; i++)
       if (s->slots[i])
         inoset_add(&bigger, s->slots[i]);

@@ -132,8 +132,8 @@ int berth_parse_rfc3339(const char *s, int64_t *unix_nanos)
   int y, mo, d, h, mi, sec;
   const char *p = s;
   if (digits(&p, 4, &y) || expect(&p, '-') || digits(&p, 2, &mo) || expect(&p, '-') || digits(&p, 2, &d) ||
-      expect_sep(&p) || digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) ||
-      expect(&p, ':') || digits(&p, 2, &sec))
+      expect_sep(&p) || digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) || expect(&p, ':') ||
+      digits(&p, 2, &sec))
     return -1;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
     return -1;

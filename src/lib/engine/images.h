@@ -16,21 +16,21 @@
 
 /* ---- import: a rootfs tarball (plain, gzip, zstd...) -> a one-layer image ---- */
 struct berth_import_opts {
-  const char *source;      /* for the history comment "Imported from <source>" ("-": stdin) */
-  const char *message;     /* -m: the history comment (and the config's comment) instead */
-  char *const *changes;    /* --change instructions (imgconfig.h) */
-  const char *reference;   /* REPOSITORY[:TAG] to tag the image with, or NULL */
-  const char *platform;    /* "os/arch[/variant]" or NULL for the host's */
-  int64_t created_ns;      /* 0: now */
+  const char *source;    /* for the history comment "Imported from <source>" ("-": stdin) */
+  const char *message;   /* -m: the history comment (and the config's comment) instead */
+  char *const *changes;  /* --change instructions (imgconfig.h) */
+  const char *reference; /* REPOSITORY[:TAG] to tag the image with, or NULL */
+  const char *platform;  /* "os/arch[/variant]" or NULL for the host's */
+  int64_t created_ns;    /* 0: now */
 };
-int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o, berth_digest_t id,
-                        berth_error_t *err) BERTH_WUR;
+int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o,
+                        berth_digest_t id, berth_error_t *err) BERTH_WUR;
 
 /* ---- load: docker-archive (manifest.json), oci-archive (tar of an OCI layout) or an OCI layout
  * directory; archives may be compressed. Every digest is verified. ---- */
 struct berth_load_result {
-  char **names; /* tags given to loaded images, familiar form ("busybox:latest") */
-  char **ids;   /* every loaded image id, in archive order */
+  char **names;    /* tags given to loaded images, familiar form ("busybox:latest") */
+  char **ids;      /* every loaded image id, in archive order */
   char **untagged; /* the ids of loaded images the archive gives no name */
 };
 void berth_load_result_release(struct berth_load_result *r);
@@ -54,15 +54,16 @@ int berth_images_save(struct berth_engine *e, char *const *names, enum berth_sav
 int berth_images_export(struct berth_engine *e, const char *image, int out_fd, berth_error_t *err) BERTH_WUR;
 
 /* ---- tags ---- */
-int berth_images_tag(struct berth_engine *e, const char *source, const char *target, berth_error_t *err) BERTH_WUR;
+int berth_images_tag(struct berth_engine *e, const char *source, const char *target,
+                     berth_error_t *err) BERTH_WUR;
 
 /* ---- rmi / prune: events are Docker's lines, "Untagged: busybox:latest", "Deleted: sha256:..." ---- */
 struct berth_rmi_opts {
   bool force;
   bool no_prune; /* keep untagged parents */
 };
-int berth_images_remove(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o, char ***events,
-                        berth_error_t *err) BERTH_WUR;
+int berth_images_remove(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o,
+                        char ***events, berth_error_t *err) BERTH_WUR;
 /* dangling images (untagged, no children, no containers); all: every image without containers */
 int berth_images_prune(struct berth_engine *e, bool all, char ***events, uint64_t *reclaimed,
                        berth_error_t *err) BERTH_WUR;
@@ -80,8 +81,8 @@ struct berth_image_row {
 };
 /* one row per tag (untagged images: one <none> row); all: also intermediate images (untagged
  * parents of other images); filter: REPOSITORY[:TAG] or NULL */
-int berth_images_list(struct berth_engine *e, bool all, const char *filter, struct berth_image_row **rows, size_t *n,
-                      berth_error_t *err) BERTH_WUR;
+int berth_images_list(struct berth_engine *e, bool all, const char *filter, struct berth_image_row **rows,
+                      size_t *n, berth_error_t *err) BERTH_WUR;
 void berth_image_rows_free(struct berth_image_row *rows, size_t n);
 
 /* Docker-compatible `image inspect` object of one image (new reference) */
@@ -94,7 +95,7 @@ struct berth_history_row {
   char *created_by;
   uint64_t size;
   char *comment;
-  char **tags;      /* familiar names of that image */
+  char **tags; /* familiar names of that image */
 };
 /* newest entry first, like `docker history` */
 int berth_images_history(struct berth_engine *e, const char *what, struct berth_history_row **rows, size_t *n,
@@ -110,7 +111,7 @@ struct berth_df_row {
 int berth_engine_df(struct berth_engine *e, struct berth_df_row rows[4], berth_error_t *err) BERTH_WUR;
 
 struct berth_check_problem {
-  char *what;      /* "orphan blob `sha256:...`: file without catalogue row" */
+  char *what; /* "orphan blob `sha256:...`: file without catalogue row" */
   bool repairable;
   bool repaired;
 };

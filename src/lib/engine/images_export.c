@@ -19,8 +19,8 @@
 static int empty_tar(int out_fd, berth_error_t *err)
 {
   struct archive *a = archive_write_new();
-  int r = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK && archive_write_open_fd(a, out_fd) == ARCHIVE_OK &&
-              archive_write_close(a) == ARCHIVE_OK
+  int r = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
+              archive_write_open_fd(a, out_fd) == ARCHIVE_OK && archive_write_close(a) == ARCHIVE_OK
             ? 0
             : BERTH_ERR(err, "write archive: %s", archive_error_string(a));
   archive_write_free(a);

@@ -34,7 +34,8 @@ static int store_stream(struct berth_engine *e, int fd, const char *source, bert
     if (n == 0)
       break;
     if ((total += (uint64_t) n) > max) {
-      r = BERTH_ERR(err, "read `%s`: larger than %llu bytes (the layer size limit)", source, (unsigned long long) max);
+      r = BERTH_ERR(err, "read `%s`: larger than %llu bytes (the layer size limit)", source,
+                    (unsigned long long) max);
       break;
     }
     if ((r = berth_blob_write(w, buf, (size_t) n, err)) < 0)
@@ -60,7 +61,8 @@ static int parse_platform(const char *p, char **os, char **arch, char **variant,
   }
   const char *s1 = strchr(p, '/');
   const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-  if (s1 == NULL || s1 == p || s1[1] == '\0' || s1[1] == '/' || (s2 && (s2[1] == '\0' || strchr(s2 + 1, '/'))))
+  if (s1 == NULL || s1 == p || s1[1] == '\0' || s1[1] == '/' ||
+      (s2 && (s2[1] == '\0' || strchr(s2 + 1, '/'))))
     return BERTH_ERR(err, "invalid platform `%s` (expected os/arch[/variant])", p);
   *os = xstrndup(p, (size_t) (s1 - p));
   *arch = s2 ? xstrndup(s1 + 1, (size_t) (s2 - s1 - 1)) : xstrdup(s1 + 1);
@@ -69,7 +71,8 @@ static int parse_platform(const char *p, char **os, char **arch, char **variant,
 }
 
 /* the image config: rootfs of the one layer, a history entry, the --change'd config */
-static int build_config(const struct berth_import_opts *o, const char *diff_id, char **out, berth_error_t *err)
+static int build_config(const struct berth_import_opts *o, const char *diff_id, char **out,
+                        berth_error_t *err)
 {
   cleanup_free char *os = NULL, *arch = NULL, *variant = NULL;
   if (parse_platform(o->platform, &os, &arch, &variant, err) < 0)
@@ -85,9 +88,9 @@ static int build_config(const struct berth_import_opts *o, const char *diff_id, 
   cleanup_free char *created = berth_fmt_rfc3339(now);
   cleanup_free char *imported = xasprintf("Imported from %s", o->source ? o->source : "-");
   const char *comment = o->message && *o->message ? o->message : imported;
-  json_t *c = json_pack("{s:s, s:o, s:s, s:[{s:s, s:s}], s:s, s:{s:s, s:[s]}}", "architecture", arch, "config", config,
-                        "created", created, "history", "created", created, "comment", comment, "os", os, "rootfs",
-                        "type", "layers", "diff_ids", diff_id);
+  json_t *c = json_pack("{s:s, s:o, s:s, s:[{s:s, s:s}], s:s, s:{s:s, s:[s]}}", "architecture", arch,
+                        "config", config, "created", created, "history", "created", created, "comment",
+                        comment, "os", os, "rootfs", "type", "layers", "diff_ids", diff_id);
   if (c == NULL)
     berth_oom();
   if (*variant)
@@ -128,13 +131,18 @@ static int import(struct berth_engine *e, int in_fd, const struct berth_import_o
   ingest_files_add_blob(added, config);
   char *blobs[] = { blob, NULL };
   struct ingest_image im = {
-    .config = config, .nlayers = 1, .layer_blobs = blobs, .prepared = &layer, .tags = tags, .what = "image",
+    .config = config,
+    .nlayers = 1,
+    .layer_blobs = blobs,
+    .prepared = &layer,
+    .tags = tags,
+    .what = "image",
   };
   return ingest_image(e, &im, added, id, err);
 }
 
-int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o, berth_digest_t id,
-                        berth_error_t *err)
+int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o,
+                        berth_digest_t id, berth_error_t *err)
 {
   if (berth_engine_lock(e, false, err) < 0)
     return -1;

@@ -99,7 +99,8 @@ static int adopt_layer(struct berth_engine *e, const char *blob, const char *cha
   berth_digest_t diff;
   cleanup_free char *dir = berth_store_layer_dir(e->store, chain);
   cleanup_free char *diffdir = xasprintf("%s/diff", dir);
-  if (blob_tar_info(e, blob, diff, &out->tar_size, err) < 0 || berth_engine_dir_size(diffdir, &out->size, err) < 0)
+  if (blob_tar_info(e, blob, diff, &out->tar_size, err) < 0 ||
+      berth_engine_dir_size(diffdir, &out->size, err) < 0)
     return -1;
   if (strcmp(diff, expected) != 0)
     return BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected, diff);
@@ -107,8 +108,8 @@ static int adopt_layer(struct berth_engine *e, const char *blob, const char *cha
 }
 
 /* apply blob into a fresh stage; on success *stage is the staged dir and info is filled */
-static int extract_layer(struct berth_engine *e, const char *blob, char **stage, struct berth_layer_info *info,
-                         uint64_t *size, berth_error_t *err)
+static int extract_layer(struct berth_engine *e, const char *blob, char **stage,
+                         struct berth_layer_info *info, uint64_t *size, berth_error_t *err)
 {
   cleanup_free char *st = berth_store_mkstage(e->store, err);
   if (st == NULL)
@@ -134,8 +135,8 @@ static int extract_layer(struct berth_engine *e, const char *blob, char **stage,
 }
 
 /* stage committed as chain (or dropped when another command committed it first) */
-static int commit_stage(struct berth_engine *e, const char *stage, const char *chain, struct ingest_files *added,
-                        berth_error_t *err)
+static int commit_stage(struct berth_engine *e, const char *stage, const char *chain,
+                        struct ingest_files *added, berth_error_t *err)
 {
   berth_error_t cerr = NULL;
   int r = 0;
@@ -153,8 +154,8 @@ static int commit_stage(struct berth_engine *e, const char *stage, const char *c
   return r;
 }
 
-static int ensure_layer(struct berth_engine *e, const char *blob, const char *expected, struct berth_db_layer *out,
-                        struct ingest_files *added, berth_error_t *err)
+static int ensure_layer(struct berth_engine *e, const char *blob, const char *expected,
+                        struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err)
 {
   berth_chain_id(out->parent, expected, out->chain_id);
   snprintf(out->diff_id, sizeof out->diff_id, "%s", expected);
@@ -176,14 +177,17 @@ static int ensure_layer(struct berth_engine *e, const char *blob, const char *ex
     berth_error_t ignored = NULL;
     if (berth_rm_rf(stage, &ignored) < 0)
       berth_error_release(&ignored);
-    return BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected, info.diff_id);
+    return BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected,
+                     info.diff_id);
   }
-  berth_log_debug("layer %s: extracted from %s (%llu bytes)", out->chain_id, blob, (unsigned long long) out->size);
+  berth_log_debug("layer %s: extracted from %s (%llu bytes)", out->chain_id, blob,
+                  (unsigned long long) out->size);
   return commit_stage(e, stage, out->chain_id, added, err);
 }
 
-int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_chain, const char *expected_diff_id,
-                 const char *what, struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err)
+int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_chain,
+                 const char *expected_diff_id, const char *what, struct berth_db_layer *out,
+                 struct ingest_files *added, berth_error_t *err)
 {
   memset(out, 0, sizeof *out);
   snprintf(out->parent, sizeof out->parent, "%s", parent_chain ? parent_chain : "");

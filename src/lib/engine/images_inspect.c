@@ -46,8 +46,8 @@ static json_t *history_json(const struct berth_imgconfig *cfg)
   return h ? json_deep_copy(h) : json_array();
 }
 
-static json_t *build(struct berth_engine *e, const struct berth_db_image *img, const struct berth_imgconfig *cfg,
-                     char **tags, char **digests, int64_t tag_time)
+static json_t *build(struct berth_engine *e, const struct berth_db_image *img,
+                     const struct berth_imgconfig *cfg, char **tags, char **digests, int64_t tag_time)
 {
   json_t *o = json_object();
   json_object_set_new(o, "Id", json_string(img->id));
@@ -72,7 +72,8 @@ static json_t *build(struct berth_engine *e, const struct berth_db_image *img, c
     json_array_append_new(layers, json_string(cfg->diff_ids[i]));
   json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", layers));
   json_object_set_new(o, "History", history_json(cfg));
-  cleanup_free char *last = tag_time ? berth_fmt_rfc3339(tag_time * 1000000000) : xstrdup("0001-01-01T00:00:00Z");
+  cleanup_free char *last =
+    tag_time ? berth_fmt_rfc3339(tag_time * 1000000000) : xstrdup("0001-01-01T00:00:00Z");
   json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", last));
   return o;
 }
@@ -94,7 +95,8 @@ json_t *berth_images_inspect(struct berth_engine *e, const char *what, berth_err
   int64_t tag_time = 0;
   json_t *o = NULL;
   if (images_read_config(e, id, &cfg, err) == 0) {
-    if (berth_db_tags_of(e->db, id, &tags, err) == 0 && berth_db_repo_digests_of(e->db, id, &digests, err) == 0 &&
+    if (berth_db_tags_of(e->db, id, &tags, err) == 0 &&
+        berth_db_repo_digests_of(e->db, id, &digests, err) == 0 &&
         berth_db_tag_last_time(e->db, id, &tag_time, err) == 0)
       o = build(e, &img, &cfg, tags, digests, tag_time);
     berth_imgconfig_release(&cfg);

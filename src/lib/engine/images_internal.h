@@ -7,15 +7,15 @@
 #include "engine/imgconfig.h"
 #include "engine/images.h"
 
-#define MEDIA_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MEDIA_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MEDIA_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define MEDIA_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MEDIA_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MEDIA_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define MEDIA_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MEDIA_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MEDIA_OCI_CONFIG        "application/vnd.oci.image.config.v1+json"
+#define MEDIA_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
+#define MEDIA_OCI_LAYER         "application/vnd.oci.image.layer.v1.tar"
+#define MEDIA_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MEDIA_OCI_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MEDIA_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
+#define MEDIA_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MEDIA_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* largest JSON document (manifest, index, config) the engine reads */
@@ -34,20 +34,20 @@ int ingest_files_cleanup(struct berth_engine *e, struct ingest_files *f, berth_e
 /* Make sure layer `blob` (stored) is extracted on top of parent_chain: reuse the layer dir of its
  * chain id when present (never extracted twice), else apply it into a stage, check the diff id
  * (expected_diff_id NULL: accept any), measure it and rename it into place. out: the row. */
-int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_chain, const char *expected_diff_id,
-                 const char *what, struct berth_db_layer *out, struct ingest_files *added,
-                 berth_error_t *err) BERTH_WUR;
+int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_chain,
+                 const char *expected_diff_id, const char *what, struct berth_db_layer *out,
+                 struct ingest_files *added, berth_error_t *err) BERTH_WUR;
 
 struct ingest_image {
-  const char *config;          /* stored config blob */
+  const char *config; /* stored config blob */
   const char *config_media_type;
-  const char *manifest;        /* stored manifest blob or NULL */
+  const char *manifest; /* stored manifest blob or NULL */
   const char *manifest_media_type;
   size_t nlayers;
-  char *const *layer_blobs;    /* stored layer blobs, bottom first */
+  char *const *layer_blobs;              /* stored layer blobs, bottom first */
   const struct berth_db_layer *prepared; /* NULL, or the rows of ingest_layer for every layer */
-  char *const *tags;           /* full names to point at the image */
-  const char *what;            /* for errors: "image 1 of `x.tar`" */
+  char *const *tags;                     /* full names to point at the image */
+  const char *what;                      /* for errors: "image 1 of `x.tar`" */
 };
 /* Extract (or reuse) the layers, then record blobs, layers, image and tags in one transaction. */
 int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
@@ -56,7 +56,8 @@ int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct i
 struct ingest_prepared;
 int ingest_prepare(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
                    struct ingest_prepared **out, berth_error_t *err) BERTH_WUR;
-int ingest_record(struct berth_engine *e, struct ingest_prepared *const *v, size_t n, berth_error_t *err) BERTH_WUR;
+int ingest_record(struct berth_engine *e, struct ingest_prepared *const *v, size_t n,
+                  berth_error_t *err) BERTH_WUR;
 const char *ingest_prepared_id(const struct ingest_prepared *p);
 char *const *ingest_prepared_tags(const struct ingest_prepared *p);
 void ingest_prepared_free(struct ingest_prepared *p);

@@ -49,7 +49,8 @@ static void promised_digest(const char *name, berth_digest_t out)
   base = base ? base + 1 : name;
   size_t n = strlen(base);
   out[0] = '\0';
-  if ((n == 69 && berth_str_has_suffix(base, ".json")) || (n == 64 && berth_str_has_prefix(name, "blobs/sha256/"))) {
+  if ((n == 69 && berth_str_has_suffix(base, ".json")) ||
+      (n == 64 && berth_str_has_prefix(name, "blobs/sha256/"))) {
     snprintf(out, sizeof(berth_digest_t), "sha256:%.64s", base);
     berth_error_t e = NULL;
     if (berth_digest_validate(out, &e) < 0)

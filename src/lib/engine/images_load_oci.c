@@ -60,7 +60,8 @@ static json_t *read_json(struct load_src *s, const struct desc *d, const char *w
   berth_digest_t got;
   cleanup_free char *data = NULL;
   size_t len = 0;
-  if (desc_blob(s, d, got, err) < 0 || berth_store_read_blob(s->e->store, got, IMAGES_MAX_JSON, &data, &len, err) < 0)
+  if (desc_blob(s, d, got, err) < 0 ||
+      berth_store_read_blob(s->e->store, got, IMAGES_MAX_JSON, &data, &len, err) < 0)
     return NULL;
   cleanup_free char *file = xasprintf("%s %s", what, d->digest);
   return berth_json_parse(data, len, file, err);
@@ -102,7 +103,8 @@ static int desc_tags(const struct desc *d, char ***tags, berth_error_t *err)
   return 0;
 }
 
-static int manifest_layers(struct load_src *s, struct berth_jctx *j, json_t *m, char ***blobs, berth_error_t *err)
+static int manifest_layers(struct load_src *s, struct berth_jctx *j, json_t *m, char ***blobs,
+                           berth_error_t *err)
 {
   json_t *layers = NULL;
   int r = berth_json_get_array(j, m, "layers", &layers, err);
@@ -201,11 +203,13 @@ static bool platform_matches(json_t *platform)
   const char *pos = json_string_value(json_object_get(platform, "os"));
   const char *parch = json_string_value(json_object_get(platform, "architecture"));
   const char *pvar = json_string_value(json_object_get(platform, "variant"));
-  return berth_str_eq(pos, os) && berth_str_eq(parch, arch) && (pvar == NULL || !*variant || strcmp(pvar, variant) == 0);
+  return berth_str_eq(pos, os) && berth_str_eq(parch, arch) &&
+         (pvar == NULL || !*variant || strcmp(pvar, variant) == 0);
 }
 
 /* a nested index (multi-platform image): the host's platform, or its only entry */
-static int pick_platform(struct load_src *s, struct berth_jctx *j, json_t *list, struct desc *out, berth_error_t *err)
+static int pick_platform(struct load_src *s, struct berth_jctx *j, json_t *list, struct desc *out,
+                         berth_error_t *err)
 {
   size_t n = json_array_size(list);
   for (size_t i = 0; i < n; i++) {
@@ -221,7 +225,8 @@ static int pick_platform(struct load_src *s, struct berth_jctx *j, json_t *list,
     return get_desc(j, json_array_get(list, 0), out, err);
   const char *os, *arch, *variant;
   images_host_platform(&os, &arch, &variant);
-  return berth_jctx_error(j, NULL, err, "no image for %s/%s%s%s among %zu", os, arch, *variant ? "/" : "", variant, n);
+  return berth_jctx_error(j, NULL, err, "no image for %s/%s%s%s among %zu", os, arch, *variant ? "/" : "",
+                          variant, n);
 }
 
 static int load_index(struct load_src *s, json_t *idx, const char *file, bool top, char **tags, int depth,
@@ -273,7 +278,8 @@ int load_oci(struct load_src *s, struct load_out *out, berth_error_t *err)
   const char *v = json_string_value(json_object_get(l, "imageLayoutVersion"));
   int r = v && berth_str_has_prefix(v, "1.")
             ? 0
-            : BERTH_ERR(err, "`%s`: oci-layout: imageLayoutVersion: expected 1.x, got %s", s->display, v ? v : "nothing");
+            : BERTH_ERR(err, "`%s`: oci-layout: imageLayoutVersion: expected 1.x, got %s", s->display,
+                        v ? v : "nothing");
   json_decref(l);
   if (r < 0 || load_src_read(s, "index.json", &index, &len, err) < 0)
     return -1;

@@ -67,8 +67,8 @@ static int parse_filter(const char *f, struct filter *out, berth_error_t *err)
   return 0;
 }
 
-static void add_row(struct berth_image_row **rows, size_t *n, const struct berth_db_image *img, char *repo, char *tag,
-                    char *digest, int64_t containers, bool dangling)
+static void add_row(struct berth_image_row **rows, size_t *n, const struct berth_db_image *img, char *repo,
+                    char *tag, char *digest, int64_t containers, bool dangling)
 {
   *rows = xreallocarray(*rows, *n + 1, sizeof **rows);
   struct berth_image_row *r = &(*rows)[(*n)++];
@@ -88,7 +88,8 @@ static int rows_of(struct berth_engine *e, const struct berth_db_image *img, boo
 {
   cleanup_strv char **tags = NULL, **digests = NULL, **children = NULL;
   int64_t containers = 0;
-  if (berth_db_tags_of(e->db, img->id, &tags, err) < 0 || berth_db_repo_digests_of(e->db, img->id, &digests, err) < 0 ||
+  if (berth_db_tags_of(e->db, img->id, &tags, err) < 0 ||
+      berth_db_repo_digests_of(e->db, img->id, &digests, err) < 0 ||
       berth_db_image_children(e->db, img->id, &children, err) < 0 ||
       berth_db_image_containers(e->db, img->id, &containers, err) < 0)
     return -1;
@@ -119,8 +120,8 @@ static int by_created_desc(const void *a, const void *b)
   return c ? c : strcmp(x->tag, y->tag);
 }
 
-int berth_images_list(struct berth_engine *e, bool all, const char *filter, struct berth_image_row **rows, size_t *n,
-                      berth_error_t *err)
+int berth_images_list(struct berth_engine *e, bool all, const char *filter, struct berth_image_row **rows,
+                      size_t *n, berth_error_t *err)
 {
   struct filter f = { 0 };
   if (filter && parse_filter(filter, &f, err) < 0)
@@ -224,7 +225,8 @@ int berth_images_history(struct berth_engine *e, const char *what, struct berth_
     const struct berth_history_entry *h = &cfg.history[i];
     struct berth_history_row *row = &out[nh - 1 - i];
     struct berth_db_layer l;
-    if (!h->empty_layer && layer < img.nlayers && berth_db_layer_get(e->db, img.chain_ids[layer++], &l, err) > 0)
+    if (!h->empty_layer && layer < img.nlayers &&
+        berth_db_layer_get(e->db, img.chain_ids[layer++], &l, err) > 0)
       row->size = l.size;
     row->created = h->created_ns / 1000000000;
     row->created_at = xstrdup(h->created ? h->created : "");

@@ -58,7 +58,8 @@ static const char *known_media_type(const char *mt, const char *def)
 
 /* the manifest is kept only for a new image whose layers keep exactly its blobs (else `save`
  * writes a fresh one) */
-static int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p, bool *keep, berth_error_t *err)
+static int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p, bool *keep,
+                         berth_error_t *err)
 {
   struct berth_db_image have;
   int r = berth_db_image_get(e->db, p->config, &have, err);
@@ -78,7 +79,9 @@ static int record(struct berth_engine *e, const struct ingest_prepared *p, berth
 {
   if (berth_db_blob_put(e->db, p->config, blob_size(e, p->config), p->config_media_type, err) < 0)
     return -1;
-  struct berth_db_image img = { .created = p->cfg.created_ns, .os = (char *) p->cfg.os, .arch = (char *) p->cfg.arch };
+  struct berth_db_image img = { .created = p->cfg.created_ns,
+                                .os = (char *) p->cfg.os,
+                                .arch = (char *) p->cfg.arch };
   snprintf(img.id, sizeof img.id, "%s", p->config);
   img.nlayers = p->nlayers;
   img.chain_ids = xcalloc(p->nlayers ? p->nlayers : 1, sizeof *img.chain_ids);
@@ -130,7 +133,7 @@ static struct ingest_prepared *prepared_new(const struct ingest_image *im)
   p->layer_blobs = xcalloc(im->nlayers + 1, sizeof(char *));
   for (size_t i = 0; i < im->nlayers; i++)
     p->layer_blobs[i] = xstrdup(im->layer_blobs[i]);
-  p->tags = berth_strv_dup(im->tags ? im->tags : (char *const[]) { NULL });
+  p->tags = berth_strv_dup(im->tags ? im->tags : (char *const[]){ NULL });
   p->what = xstrdup(im->what);
   p->nlayers = im->nlayers;
   p->layers = xcalloc(im->nlayers ? im->nlayers : 1, sizeof *p->layers);
@@ -143,7 +146,8 @@ int ingest_prepare(struct berth_engine *e, const struct ingest_image *im, struct
   struct ingest_prepared *p = prepared_new(im);
   int r = images_read_config(e, im->config, &p->cfg, err);
   if (r == 0 && p->cfg.ndiff != im->nlayers)
-    r = BERTH_ERR(err, "the config lists %zu diff ids (rootfs.diff_ids) for %zu layers", p->cfg.ndiff, im->nlayers);
+    r = BERTH_ERR(err, "the config lists %zu diff ids (rootfs.diff_ids) for %zu layers", p->cfg.ndiff,
+                  im->nlayers);
   for (size_t i = 0; r == 0 && i < im->nlayers; i++) {
     if (im->prepared) {
       p->layers[i] = im->prepared[i];

@@ -38,7 +38,8 @@ static void event(struct removal *rm, const char *prefix, const char *arg)
   rm->events = berth_strv_append(rm->events, s);
 }
 
-static int untag(struct berth_engine *e, const char *full, const char *verb, struct removal *rm, berth_error_t *err)
+static int untag(struct berth_engine *e, const char *full, const char *verb, struct removal *rm,
+                 berth_error_t *err)
 {
   if (berth_db_tag_delete(e->db, full, err) < 0)
     return -1;
@@ -48,8 +49,8 @@ static int untag(struct berth_engine *e, const char *full, const char *verb, str
 }
 
 /* delete an image's rows (no tags left); Docker's conflicts first */
-static int delete_image(struct berth_engine *e, const char *id, bool force, const char *verb, struct removal *rm,
-                        berth_error_t *err)
+static int delete_image(struct berth_engine *e, const char *id, bool force, const char *verb,
+                        struct removal *rm, berth_error_t *err)
 {
   cleanup_strv char **children = NULL, **layers = NULL, **blobs = NULL;
   int64_t containers = 0;
@@ -57,10 +58,12 @@ static int delete_image(struct berth_engine *e, const char *id, bool force, cons
       berth_db_image_containers(e->db, id, &containers, err) < 0)
     return -1;
   if (children[0])
-    return BERTH_ERR(err, "conflict: unable to delete %.12s (cannot be forced) - image has dependent child images",
+    return BERTH_ERR(err,
+                     "conflict: unable to delete %.12s (cannot be forced) - image has dependent child images",
                      short_id(id));
   if (containers > 0 && !force)
-    return BERTH_ERR(err, "conflict: unable to delete %.12s (must be forced) - image is being used by a container",
+    return BERTH_ERR(err,
+                     "conflict: unable to delete %.12s (must be forced) - image is being used by a container",
                      short_id(id));
   if (containers > 0) /* forced: untagged only, a container still needs it (Docker's rule) */
     return 0;
@@ -88,7 +91,8 @@ static int prune_parents(struct berth_engine *e, const char *parent, struct remo
     int r = berth_db_image_get(e->db, cur, &img, err);
     if (r <= 0)
       return r;
-    if (berth_db_tags_of(e->db, cur, &tags, err) < 0 || berth_db_image_children(e->db, cur, &children, err) < 0 ||
+    if (berth_db_tags_of(e->db, cur, &tags, err) < 0 ||
+        berth_db_image_children(e->db, cur, &children, err) < 0 ||
         berth_db_image_containers(e->db, cur, &containers, err) < 0) {
       berth_db_image_release(&img);
       return -1;
@@ -107,8 +111,8 @@ static int prune_parents(struct berth_engine *e, const char *parent, struct remo
 
 /* Docker's rmi: a tag reference untags (and deletes the image with its last reference); an id
  * deletes, refusing an image tagged in several repositories unless forced */
-static int remove_rows(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o, struct removal *rm,
-                       berth_error_t *err)
+static int remove_rows(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o,
+                       struct removal *rm, berth_error_t *err)
 {
   berth_digest_t id;
   cleanup_free char *tag = NULL;
@@ -121,10 +125,11 @@ static int remove_rows(struct berth_engine *e, const char *what, const struct be
     if (berth_db_image_containers(e->db, id, &containers, err) < 0)
       return -1;
     if (berth_strv_len(tags) == 1 && containers > 0 && !o->force)
-      return BERTH_ERR(err,
-                       "conflict: unable to remove repository reference `%s` (must force) - a container is using its "
-                       "referenced image %.12s",
-                       what, short_id(id));
+      return BERTH_ERR(
+        err,
+        "conflict: unable to remove repository reference `%s` (must force) - a container is using its "
+        "referenced image %.12s",
+        what, short_id(id));
     if (untag(e, tag, "Untagged:", rm, err) < 0)
       return -1;
     if (berth_strv_len(tags) > 1)
@@ -196,8 +201,8 @@ static int rmi_fn(struct berth_engine *e, const void *arg, struct removal *rm, b
   return remove_rows(e, a->what, a->o, rm, err);
 }
 
-int berth_images_remove(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o, char ***events,
-                        berth_error_t *err)
+int berth_images_remove(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o,
+                        char ***events, berth_error_t *err)
 {
   struct removal rm = { .events = xcalloc(1, sizeof(char *)) };
   struct rmi_args a = { what, o };
@@ -249,7 +254,8 @@ static int prune_fn(struct berth_engine *e, const void *arg, struct removal *rm,
   return 0;
 }
 
-int berth_images_prune(struct berth_engine *e, bool all, char ***events, uint64_t *reclaimed, berth_error_t *err)
+int berth_images_prune(struct berth_engine *e, bool all, char ***events, uint64_t *reclaimed,
+                       berth_error_t *err)
 {
   struct removal rm = { .events = xcalloc(1, sizeof(char *)) };
   *reclaimed = 0;

@@ -59,7 +59,8 @@ static int add_image(struct berth_engine *e, struct save_set *set, const char *i
     im->layers = xcalloc(im->img.nlayers + 1, sizeof *im->layers);
     for (size_t i = 0; i < im->img.nlayers; i++)
       if ((r = berth_db_layer_get(e->db, im->img.chain_ids[i], &im->layers[i], err)) <= 0)
-        return r < 0 ? -1 : BERTH_ERR(err, "image %s: layer %s has no catalogue row", id, im->img.chain_ids[i]);
+        return r < 0 ? -1
+                     : BERTH_ERR(err, "image %s: layer %s has no catalogue row", id, im->img.chain_ids[i]);
   }
   bool seen = false;
   for (char **t = im->tags; tag && *t; t++)
@@ -132,8 +133,8 @@ static int put_layer_tar(struct berth_engine *e, struct save_sink *s, const char
   berth_digest_t got;
   berth_digester_final(d, got);
   if (r == 0 && strcmp(got, l->diff_id) != 0)
-    r = BERTH_ERR(err, "layer %s: blob %s decompresses to %s, not its diff id %s: the store is corrupt", l->chain_id,
-                  l->blob_digest, got, l->diff_id);
+    r = BERTH_ERR(err, "layer %s: blob %s decompresses to %s, not its diff id %s: the store is corrupt",
+                  l->chain_id, l->blob_digest, got, l->diff_id);
   berth_digester_free(d);
   archive_read_free(a);
   return r < 0 ? -1 : save_sink_end(s, err);
@@ -178,8 +179,8 @@ static int put_json(struct save_sink *s, const char *name, json_t *v, berth_erro
 
 /* the legacy per-layer directory (<chain hex>/{VERSION,json,layer.tar}) docker and skopeo write;
  * the top layer's json carries the image's config */
-static int put_legacy_layer(struct save_sink *s, const struct berth_db_layer *l, const char *parent, json_t *top,
-                            berth_error_t *err)
+static int put_legacy_layer(struct save_sink *s, const struct berth_db_layer *l, const char *parent,
+                            json_t *top, berth_error_t *err)
 {
   const char *hex = berth_digest_hex(l->chain_id);
   cleanup_free char *dir = xasprintf("%s", hex), *version = xasprintf("%s/VERSION", hex);
@@ -223,8 +224,8 @@ static int docker_image(struct berth_engine *e, struct save_sink *s, struct save
   cleanup_free char *cname = xasprintf("%s.json", berth_digest_hex(im->id));
   if (r == 0 && !save_sink_has(s, cname))
     r = put_blob(e, s, cname, im->id, err);
-  json_array_append_new(manifest, json_pack("{s:s, s:o, s:o}", "Config", cname, "RepoTags", familiar_array(im->tags),
-                                            "Layers", layers));
+  json_array_append_new(manifest, json_pack("{s:s, s:o, s:o}", "Config", cname, "RepoTags",
+                                            familiar_array(im->tags), "Layers", layers));
   const char *top = im->img.nlayers ? berth_digest_hex(im->layers[im->img.nlayers - 1].chain_id) : NULL;
   for (char **t = im->tags; top && *t; t++) {
     struct berth_ref ref = { 0 };
@@ -284,9 +285,10 @@ static bool stored_manifest_fits(struct berth_engine *e, const struct save_image
   berth_error_t ignored = NULL;
   cleanup_free char *data = NULL;
   size_t len = 0;
-  bool ok = im->img.manifest_digest[0] && berth_db_blob_get(e->db, im->img.manifest_digest, &b, &ignored) > 0 &&
-            strcmp(b.media_type, MEDIA_OCI_MANIFEST) == 0 &&
-            berth_store_read_blob(e->store, im->img.manifest_digest, IMAGES_MAX_JSON, &data, &len, &ignored) == 0;
+  bool ok =
+    im->img.manifest_digest[0] && berth_db_blob_get(e->db, im->img.manifest_digest, &b, &ignored) > 0 &&
+    strcmp(b.media_type, MEDIA_OCI_MANIFEST) == 0 &&
+    berth_store_read_blob(e->store, im->img.manifest_digest, IMAGES_MAX_JSON, &data, &len, &ignored) == 0;
   berth_db_blob_release(&b);
   berth_error_release(&ignored);
   json_t *m = ok ? json_loadb(data, len, 0, NULL) : NULL;
@@ -309,11 +311,12 @@ static char *synth_manifest(struct berth_engine *e, const struct save_image *im,
       json_decref(layers);
       return NULL;
     }
-    json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", im->layers[i].blob_digest,
-                                            "size", (json_int_t) stored_size(e, im->layers[i].blob_digest)));
+    json_array_append_new(layers,
+                          json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", im->layers[i].blob_digest,
+                                    "size", (json_int_t) stored_size(e, im->layers[i].blob_digest)));
   }
-  json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType", MEDIA_OCI_MANIFEST,
-                        "config", "mediaType", MEDIA_OCI_CONFIG, "digest", im->id, "size",
+  json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+                        MEDIA_OCI_MANIFEST, "config", "mediaType", MEDIA_OCI_CONFIG, "digest", im->id, "size",
                         (json_int_t) stored_size(e, im->id), "layers", layers);
   char *text = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(m);
@@ -347,10 +350,12 @@ static int oci_image(struct berth_engine *e, struct save_sink *s, struct save_im
   }
   size_t ntags = berth_strv_len(im->tags);
   for (size_t i = 0; r == 0 && i < (ntags ? ntags : 1); i++) { /* one descriptor per name */
-    json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", MEDIA_OCI_MANIFEST, "digest", md, "size", (json_int_t) msize);
+    json_t *d =
+      json_pack("{s:s, s:s, s:I}", "mediaType", MEDIA_OCI_MANIFEST, "digest", md, "size", (json_int_t) msize);
     if (ntags)
-      json_object_set_new(d, "annotations", json_pack("{s:s, s:s}", "io.containerd.image.name", im->tags[i],
-                                                      "org.opencontainers.image.ref.name", im->tags[i]));
+      json_object_set_new(d, "annotations",
+                          json_pack("{s:s, s:s}", "io.containerd.image.name", im->tags[i],
+                                    "org.opencontainers.image.ref.name", im->tags[i]));
     json_array_append_new(index, d);
   }
   return r;
@@ -360,14 +365,14 @@ static int save_oci(struct berth_engine *e, struct save_set *set, struct save_si
 {
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
   json_t *manifests = json_array();
-  int r = save_sink_bytes(s, "oci-layout", layout, strlen(layout), err) < 0 || save_sink_mkdir(s, "blobs", err) < 0 ||
-              save_sink_mkdir(s, "blobs/sha256", err) < 0
+  int r = save_sink_bytes(s, "oci-layout", layout, strlen(layout), err) < 0 ||
+              save_sink_mkdir(s, "blobs", err) < 0 || save_sink_mkdir(s, "blobs/sha256", err) < 0
             ? -1
             : 0;
   for (size_t i = 0; r == 0 && i < set->n; i++)
     r = oci_image(e, s, &set->v[i], manifests, err);
-  json_t *index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MEDIA_OCI_INDEX, "manifests",
-                            manifests);
+  json_t *index =
+    json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MEDIA_OCI_INDEX, "manifests", manifests);
   if (r == 0)
     r = put_json(s, "index.json", index, err);
   json_decref(index);

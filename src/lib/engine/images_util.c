@@ -15,9 +15,17 @@ void images_host_platform(const char **os, const char **arch, const char **varia
   static const struct {
     const char *machine, *arch, *variant;
   } map[] = {
-    { "x86_64", "amd64", "" }, { "aarch64", "arm64", "" },  { "armv7l", "arm", "v7" },  { "armv6l", "arm", "v6" },
-    { "i686", "386", "" },     { "i386", "386", "" },       { "ppc64le", "ppc64le", "" }, { "s390x", "s390x", "" },
-    { "riscv64", "riscv64", "" }, { "mips64", "mips64", "" }, { "loongarch64", "loong64", "" },
+    { "x86_64", "amd64", "" },
+    { "aarch64", "arm64", "" },
+    { "armv7l", "arm", "v7" },
+    { "armv6l", "arm", "v6" },
+    { "i686", "386", "" },
+    { "i386", "386", "" },
+    { "ppc64le", "ppc64le", "" },
+    { "s390x", "s390x", "" },
+    { "riscv64", "riscv64", "" },
+    { "mips64", "mips64", "" },
+    { "loongarch64", "loong64", "" },
   };
   struct utsname u;
   *os = "linux";
@@ -32,7 +40,8 @@ void images_host_platform(const char **os, const char **arch, const char **varia
     }
 }
 
-int images_layer_media_type(struct berth_engine *e, const char *blob, const char **media_type, berth_error_t *err)
+int images_layer_media_type(struct berth_engine *e, const char *blob, const char **media_type,
+                            berth_error_t *err)
 {
   cleanup_close int fd = berth_store_open_blob(e->store, blob, err);
   if (fd < 0)
@@ -50,7 +59,8 @@ int images_layer_media_type(struct berth_engine *e, const char *blob, const char
   return 0;
 }
 
-int images_read_config(struct berth_engine *e, const char *id, struct berth_imgconfig *cfg, berth_error_t *err)
+int images_read_config(struct berth_engine *e, const char *id, struct berth_imgconfig *cfg,
+                       berth_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;

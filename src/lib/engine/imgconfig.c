@@ -41,8 +41,8 @@ static int parse_rootfs(struct berth_jctx *j, json_t *root, struct berth_imgconf
   size_t m = berth_jctx_push_key(j, "rootfs");
   r = berth_json_get_string(j, rootfs, "type", &type, err);
   if (r == 0 || (r > 0 && strcmp(type, "layers") != 0))
-    r = berth_jctx_error(j, "type", err, "expected \"layers\", got %s%s%s", type ? "`" : "", type ? type : "nothing",
-                         type ? "`" : "");
+    r = berth_jctx_error(j, "type", err, "expected \"layers\", got %s%s%s", type ? "`" : "",
+                         type ? type : "nothing", type ? "`" : "");
   if (r >= 0 && berth_json_get_strv(j, rootfs, "diff_ids", &c->diff_ids, &c->ndiff, err) < 0)
     r = -1;
   for (size_t i = 0; r >= 0 && i < c->ndiff; i++) {
@@ -59,7 +59,8 @@ static int parse_rootfs(struct berth_jctx *j, json_t *root, struct berth_imgconf
   return r < 0 ? -1 : 0;
 }
 
-static int parse_history_entry(struct berth_jctx *j, json_t *h, struct berth_history_entry *e, berth_error_t *err)
+static int parse_history_entry(struct berth_jctx *j, json_t *h, struct berth_history_entry *e,
+                               berth_error_t *err)
 {
   e->created_by = e->comment = e->author = "";
   if (!json_is_object(h))

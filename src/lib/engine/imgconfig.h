@@ -20,10 +20,10 @@ struct berth_history_entry {
 };
 
 struct berth_imgconfig {
-  json_t *root;        /* the whole config (owned) */
-  json_t *config;      /* its "config" object (borrowed; NULL when absent) */
-  const char *created; /* as written (NULL when absent) */
-  int64_t created_ns;  /* 0 when absent */
+  json_t *root;                                       /* the whole config (owned) */
+  json_t *config;                                     /* its "config" object (borrowed; NULL when absent) */
+  const char *created;                                /* as written (NULL when absent) */
+  int64_t created_ns;                                 /* 0 when absent */
   const char *os, *arch, *variant, *author, *comment; /* "" when absent */
   size_t ndiff;
   const char **diff_ids; /* rootfs.diff_ids (strings borrowed from root) */

@@ -40,7 +40,8 @@ static char *normalize(const char *name)
   size_t n = strlen(s);
   while (n > 0 && s[n - 1] == '/')
     s[--n] = '\0';
-  if (strcmp(s, "..") == 0 || berth_str_has_prefix(s, "../") || strstr(s, "/../") || berth_str_has_suffix(s, "/.."))
+  if (strcmp(s, "..") == 0 || berth_str_has_prefix(s, "../") || strstr(s, "/../") ||
+      berth_str_has_suffix(s, "/.."))
     return NULL;
   return steal_ptr(s);
 }
@@ -74,8 +75,8 @@ static bool is_document(const char *name)
 {
   const char *base = strrchr(name, '/');
   base = base ? base + 1 : name;
-  return berth_str_has_suffix(base, ".json") || strcmp(base, "repositories") == 0 || strcmp(base, "oci-layout") == 0 ||
-         strcmp(base, "json") == 0 || strcmp(base, "VERSION") == 0;
+  return berth_str_has_suffix(base, ".json") || strcmp(base, "repositories") == 0 ||
+         strcmp(base, "oci-layout") == 0 || strcmp(base, "json") == 0 || strcmp(base, "VERSION") == 0;
 }
 
 /* "blobs/sha256/<hex>" -> "sha256:<hex>" when the hex is a valid digest */
@@ -103,16 +104,16 @@ static la_ssize_t read_chunk(struct reader *r, char *buf, const char *name, bert
     return BERTH_ERR(err, "`%s`: entry `%s`: corrupt or truncated archive: %s", r->display, name,
                      archive_error_string(r->a));
   if ((r->total += (uint64_t) n) > r->max)
-    return BERTH_ERR(err, "`%s`: entry `%s`: the archive expands beyond %llu bytes (the size limit)", r->display, name,
-                     (unsigned long long) r->max);
+    return BERTH_ERR(err, "`%s`: entry `%s`: the archive expands beyond %llu bytes (the size limit)",
+                     r->display, name, (unsigned long long) r->max);
   return n;
 }
 
 static int spool_memory(struct reader *r, struct load_member *m, int64_t size, berth_error_t *err)
 {
   if (size < 0 || (uint64_t) size > IMAGES_MAX_JSON)
-    return BERTH_ERR(err, "`%s`: entry `%s`: %lld bytes, more than a document may have (%u)", r->display, m->name,
-                     (long long) size, IMAGES_MAX_JSON);
+    return BERTH_ERR(err, "`%s`: entry `%s`: %lld bytes, more than a document may have (%u)", r->display,
+                     m->name, (long long) size, IMAGES_MAX_JSON);
   m->data = xmalloc((size_t) size + CHUNK + 1);
   for (la_ssize_t n; (n = read_chunk(r, m->data + m->len, m->name, err)) != 0;) {
     if (n < 0)
@@ -195,8 +196,8 @@ static int read_entry(struct load_src *s, struct reader *r, struct archive_entry
     return 0;
   }
   if (type != AE_IFREG)
-    return BERTH_ERR(err, "`%s`: entry `%s`: unexpected file type (only files, directories and links)", r->display,
-                     name);
+    return BERTH_ERR(err, "`%s`: entry `%s`: unexpected file type (only files, directories and links)",
+                     r->display, name);
   berth_digest_t expected;
   bool named = blob_name_digest(name, expected);
   if (!named && is_document(name))
@@ -272,8 +273,8 @@ int load_src_read(struct load_src *s, const char *name, char **data, size_t *len
 }
 
 /* copy a file of the layout dir into the store */
-static int copy_file(struct load_src *s, const char *name, const char *expected, berth_digest_t out, uint64_t *size,
-                     berth_error_t *err)
+static int copy_file(struct load_src *s, const char *name, const char *expected, berth_digest_t out,
+                     uint64_t *size, berth_error_t *err)
 {
   cleanup_close int fd = berth_open_in_root(s->dirfd, name, O_RDONLY, 0, err);
   if (fd < 0)
@@ -303,8 +304,8 @@ static int copy_file(struct load_src *s, const char *name, const char *expected,
   return ret;
 }
 
-int load_src_blob(struct load_src *s, const char *name, const char *expected, berth_digest_t out, uint64_t *size,
-                  berth_error_t *err)
+int load_src_blob(struct load_src *s, const char *name, const char *expected, berth_digest_t out,
+                  uint64_t *size, berth_error_t *err)
 {
   if (s->dirfd >= 0) {
     if (expected && berth_store_has_blob(s->e->store, expected)) {
@@ -327,8 +328,8 @@ int load_src_blob(struct load_src *s, const char *name, const char *expected, be
     ingest_files_add_blob(s->added, m->blob);
   }
   if (expected && strcmp(expected, m->blob) != 0)
-    return BERTH_ERR(err, "`%s`: entry `%s`: digest mismatch: expected %s, got %s", s->display, name, expected,
-                     m->blob);
+    return BERTH_ERR(err, "`%s`: entry `%s`: digest mismatch: expected %s, got %s", s->display, name,
+                     expected, m->blob);
   snprintf(out, sizeof(berth_digest_t), "%s", m->blob);
   *size = m->size;
   return 0;

@@ -19,7 +19,7 @@ struct save_sink {
   struct archive *a; /* tar, or NULL */
   int dirfd;         /* directory sink */
   char *dir;
-  int cur_fd;        /* file being written (directory sink) */
+  int cur_fd; /* file being written (directory sink) */
   char *cur_name;
   uint64_t cur_left;
   char **written;
@@ -31,7 +31,8 @@ int save_sink_tar(int out_fd, struct save_sink **out, berth_error_t *err)
   s->dirfd = s->cur_fd = -1;
   s->written = xcalloc(1, sizeof(char *));
   s->a = archive_write_new();
-  if (archive_write_set_format_pax_restricted(s->a) != ARCHIVE_OK || archive_write_open_fd(s->a, out_fd) != ARCHIVE_OK) {
+  if (archive_write_set_format_pax_restricted(s->a) != ARCHIVE_OK ||
+      archive_write_open_fd(s->a, out_fd) != ARCHIVE_OK) {
     BERTH_ERR(err, "write archive: %s", archive_error_string(s->a));
     save_sink_abort(s);
     return -1;
@@ -111,9 +112,10 @@ static struct archive_entry *entry(const char *name, mode_t type, mode_t perm, i
 
 static int write_header(struct save_sink *s, struct archive_entry *e, berth_error_t *err)
 {
-  int r = archive_write_header(s->a, e) == ARCHIVE_OK
-            ? 0
-            : BERTH_ERR(err, "write archive entry `%s`: %s", archive_entry_pathname(e), archive_error_string(s->a));
+  int r =
+    archive_write_header(s->a, e) == ARCHIVE_OK
+      ? 0
+      : BERTH_ERR(err, "write archive entry `%s`: %s", archive_entry_pathname(e), archive_error_string(s->a));
   archive_entry_free(e);
   return r;
 }
@@ -162,7 +164,8 @@ int save_sink_data(struct save_sink *s, const void *data, size_t len, berth_erro
 int save_sink_end(struct save_sink *s, berth_error_t *err)
 {
   if (s->cur_left != 0)
-    return BERTH_ERR(err, "write `%s`: %llu bytes short of its size", s->cur_name, (unsigned long long) s->cur_left);
+    return BERTH_ERR(err, "write `%s`: %llu bytes short of its size", s->cur_name,
+                     (unsigned long long) s->cur_left);
   if (s->cur_fd >= 0) {
     int r = close(s->cur_fd);
     s->cur_fd = -1;

@@ -19,7 +19,8 @@ int save_sink_close(struct save_sink *s, berth_error_t *err) BERTH_WUR;
 void save_sink_abort(struct save_sink *s);
 
 int save_sink_mkdir(struct save_sink *s, const char *name, berth_error_t *err) BERTH_WUR;
-int save_sink_bytes(struct save_sink *s, const char *name, const void *data, size_t len, berth_error_t *err) BERTH_WUR;
+int save_sink_bytes(struct save_sink *s, const char *name, const void *data, size_t len,
+                    berth_error_t *err) BERTH_WUR;
 /* a relative symlink (a copy in a directory sink) */
 int save_sink_symlink(struct save_sink *s, const char *name, const char *target, const char *target_name,
                       berth_error_t *err) BERTH_WUR;
