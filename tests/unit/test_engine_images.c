@@ -416,8 +416,10 @@ static void test_load_bad_input(void **state)
   free(arch);
   t = tb_new(TB_NONE);
   tb_add(t, &(struct tb_entry){ .name = "oci-layout", .data = "{\"imageLayoutVersion\":\"1.0.0\"}" });
-  tb_add(t,
-         &(struct tb_entry){ .name = "index.json", .data = "{\"manifests\":[{\"digest\":\"sha256:12\"}]}" });
+  tb_add(t, &(struct tb_entry){
+              .name = "index.json",
+              .data = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+                      "vnd.oci.image.manifest.v1+json\",\"size\":1,\"digest\":\"sha256:12\"}]}" });
   tb_finish(t, &arch, &alen);
   expect_load_fails(f, arch, alen, "index.json: manifests[0].digest");
   free(arch);

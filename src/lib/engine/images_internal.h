@@ -6,17 +6,7 @@
 #include "engine/engine.h"
 #include "engine/imgconfig.h"
 #include "engine/images.h"
-
-#define MEDIA_OCI_CONFIG        "application/vnd.oci.image.config.v1+json"
-#define MEDIA_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
-#define MEDIA_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
-#define MEDIA_OCI_LAYER         "application/vnd.oci.image.layer.v1.tar"
-#define MEDIA_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MEDIA_OCI_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MEDIA_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
-#define MEDIA_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
-#define MEDIA_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MEDIA_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#include "image/manifest.h"
 
 /* largest JSON document (manifest, index, config) the engine reads */
 #define IMAGES_MAX_JSON (16u << 20)

@@ -48,8 +48,8 @@ struct ingest_prepared {
 
 static const char *known_media_type(const char *mt, const char *def)
 {
-  static const char *const known[] = { MEDIA_OCI_CONFIG, MEDIA_DOCKER_CONFIG, MEDIA_OCI_MANIFEST,
-                                       MEDIA_DOCKER_MANIFEST };
+  static const char *const known[] = { BERTH_MT_OCI_CONFIG, BERTH_MT_DOCKER_CONFIG, BERTH_MT_OCI_MANIFEST,
+                                       BERTH_MT_DOCKER_MANIFEST };
   for (size_t i = 0; mt && i < BERTH_N_ELEMENTS(known); i++)
     if (strcmp(mt, known[i]) == 0)
       return known[i];
@@ -128,8 +128,8 @@ static struct ingest_prepared *prepared_new(const struct ingest_image *im)
   struct ingest_prepared *p = xmalloc0(sizeof *p);
   snprintf(p->config, sizeof p->config, "%s", im->config);
   snprintf(p->manifest, sizeof p->manifest, "%s", im->manifest ? im->manifest : "");
-  p->config_media_type = known_media_type(im->config_media_type, MEDIA_OCI_CONFIG);
-  p->manifest_media_type = known_media_type(im->manifest_media_type, MEDIA_OCI_MANIFEST);
+  p->config_media_type = known_media_type(im->config_media_type, BERTH_MT_OCI_CONFIG);
+  p->manifest_media_type = known_media_type(im->manifest_media_type, BERTH_MT_OCI_MANIFEST);
   p->layer_blobs = xcalloc(im->nlayers + 1, sizeof(char *));
   for (size_t i = 0; i < im->nlayers; i++)
     p->layer_blobs[i] = xstrdup(im->layer_blobs[i]);

@@ -287,7 +287,7 @@ static bool stored_manifest_fits(struct berth_engine *e, const struct save_image
   size_t len = 0;
   bool ok =
     im->img.manifest_digest[0] && berth_db_blob_get(e->db, im->img.manifest_digest, &b, &ignored) > 0 &&
-    strcmp(b.media_type, MEDIA_OCI_MANIFEST) == 0 &&
+    strcmp(b.media_type, BERTH_MT_OCI_MANIFEST) == 0 &&
     berth_store_read_blob(e->store, im->img.manifest_digest, IMAGES_MAX_JSON, &data, &len, &ignored) == 0;
   berth_db_blob_release(&b);
   berth_error_release(&ignored);
@@ -302,26 +302,27 @@ static bool stored_manifest_fits(struct berth_engine *e, const struct save_image
   return ok;
 }
 
+/* a fresh OCI manifest for the kept blobs (canonical JSON: image/manifest.h) */
 static char *synth_manifest(struct berth_engine *e, const struct save_image *im, berth_error_t *err)
 {
-  json_t *layers = json_array();
-  for (size_t i = 0; i < im->img.nlayers; i++) {
+  struct berth_manifest m = { .schema_version = 2, .media_type = (char *) BERTH_MT_OCI_MANIFEST };
+  m.config.media_type = (char *) BERTH_MT_OCI_CONFIG;
+  snprintf(m.config.digest, sizeof m.config.digest, "%s", im->id);
+  m.config.size = (int64_t) stored_size(e, im->id);
+  m.n_layers = im->img.nlayers;
+  m.layers = xcalloc(m.n_layers ? m.n_layers : 1, sizeof *m.layers);
+  char *text = NULL;
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
     const char *mt = NULL;
-    if (images_layer_media_type(e, im->layers[i].blob_digest, &mt, err) < 0) {
-      json_decref(layers);
-      return NULL;
-    }
-    json_array_append_new(layers,
-                          json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", im->layers[i].blob_digest,
-                                    "size", (json_int_t) stored_size(e, im->layers[i].blob_digest)));
+    r = images_layer_media_type(e, im->layers[i].blob_digest, &mt, err);
+    m.layers[i].media_type = (char *) mt;
+    snprintf(m.layers[i].digest, sizeof m.layers[i].digest, "%s", im->layers[i].blob_digest);
+    m.layers[i].size = (int64_t) stored_size(e, im->layers[i].blob_digest);
   }
-  json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
-                        MEDIA_OCI_MANIFEST, "config", "mediaType", MEDIA_OCI_CONFIG, "digest", im->id, "size",
-                        (json_int_t) stored_size(e, im->id), "layers", layers);
-  char *text = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  json_decref(m);
-  if (text == NULL)
-    berth_oom();
+  if (r == 0)
+    text = berth_manifest_build(&m, NULL);
+  free(m.layers);
   return text;
 }
 
@@ -350,8 +351,8 @@ static int oci_image(struct berth_engine *e, struct save_sink *s, struct save_im
   }
   size_t ntags = berth_strv_len(im->tags);
   for (size_t i = 0; r == 0 && i < (ntags ? ntags : 1); i++) { /* one descriptor per name */
-    json_t *d =
-      json_pack("{s:s, s:s, s:I}", "mediaType", MEDIA_OCI_MANIFEST, "digest", md, "size", (json_int_t) msize);
+    json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", BERTH_MT_OCI_MANIFEST, "digest", md, "size",
+                          (json_int_t) msize);
     if (ntags)
       json_object_set_new(d, "annotations",
                           json_pack("{s:s, s:s}", "io.containerd.image.name", im->tags[i],
@@ -372,7 +373,7 @@ static int save_oci(struct berth_engine *e, struct save_set *set, struct save_si
   for (size_t i = 0; r == 0 && i < set->n; i++)
     r = oci_image(e, s, &set->v[i], manifests, err);
   json_t *index =
-    json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MEDIA_OCI_INDEX, "manifests", manifests);
+    json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", BERTH_MT_OCI_INDEX, "manifests", manifests);
   if (r == 0)
     r = put_json(s, "index.json", index, err);
   json_decref(index);

@@ -51,11 +51,11 @@ int images_layer_media_type(struct berth_engine *e, const char *blob, const char
   if (n < 0)
     return BERTH_ERR_ERRNO(err, "read blob %s", blob);
   if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
-    *media_type = MEDIA_OCI_LAYER_GZIP;
+    *media_type = BERTH_MT_OCI_LAYER_GZIP;
   else if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-    *media_type = MEDIA_OCI_LAYER_ZSTD;
+    *media_type = BERTH_MT_OCI_LAYER_ZSTD;
   else
-    *media_type = MEDIA_OCI_LAYER;
+    *media_type = BERTH_MT_OCI_LAYER;
   return 0;
 }
 
