@@ -10,8 +10,11 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
+#include "image/layer.h"
 #include "image/store.h"
+#include "test_image_tar.h"
 #include "unit.h"
+#include <ftw.h>
 
 #define HELLO_DIGEST "sha256:e997afd18e5f6be004fc193aed2c90291e68ab2c7599a62538c935b7fca6ab0f"
 #define D1 "sha256:77ea7eee3d80b1a38f83906dd3048e2689457eb90e18a7d12f839c5ae37106a2"
@@ -258,6 +261,89 @@ static void test_chain_id(void **state)
   assert_string_equal(c, C2);
 }
 
+static uint64_t du_total;
+
+static int du_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void) path;
+  (void) flag;
+  (void) ftw;
+  du_total += (uint64_t) st->st_blocks * 512;
+  return 0;
+}
+
+static uint64_t disk_usage(const char *path)
+{
+  du_total = 0;
+  assert_int_equal(nftw(path, du_add, 64, FTW_PHYS), 0);
+  return du_total;
+}
+
+/* pull-like: each layer of an image is extracted once, by chain ID, unless already there */
+static void add_image(struct berth_store *s, char *const *layers, const size_t *lens, size_t n, int *extracted)
+{
+  char parent[BERTH_DIGEST_LEN + 1] = "";
+  for (size_t i = 0; i < n; i++) {
+    /* the diff ID of a gzip layer: its decoded tar (as the image config would say) */
+    cleanup_close int fd = mem_fd(layers[i], lens[i]);
+    char chain[BERTH_DIGEST_LEN + 1];
+    berth_error_t err = NULL;
+    cleanup_free char *stage = berth_store_mkstage(s, &err);
+    assert_non_null(stage);
+    cleanup_free char *diff = xasprintf("%s/diff", stage);
+    cleanup_close int dfd = open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct berth_layer_info info;
+    assert_int_equal(berth_layer_apply(fd, dfd, NULL, &info, &err), 0);
+    berth_chain_id(parent, info.diff_id, chain);
+    if (berth_store_has_layer(s, chain)) {
+      assert_int_equal(berth_rm_rf(stage, &err), 0);
+    } else {
+      assert_int_equal(berth_store_commit_layer(s, stage, chain, &err), 0);
+      (*extracted)++;
+    }
+    memcpy(parent, chain, sizeof chain);
+  }
+}
+
+static char *make_layer(const char *name, size_t size, size_t *len)
+{
+  struct tarb *t = tb_new(TB_GZIP);
+  char *data = xmalloc(size);
+  for (size_t i = 0; i < size; i++)
+    data[i] = (char) ((i * 2654435761u) >> 13); /* does not compress much */
+  tb_add(t, &(struct tb_entry){ .name = name, .data = data, .len = size });
+  free(data);
+  char *buf = NULL;
+  tb_finish(t, &buf, len);
+  return buf;
+}
+
+/* two images on the same base take the base's space once */
+static void test_shared_base(void **state)
+{
+  struct fixture *f = *state;
+  size_t lens[3];
+  char *base = make_layer("usr/lib/big", 8 << 20, &lens[0]);
+  char *app1 = make_layer("app/one", 64 << 10, &lens[1]);
+  char *app2 = make_layer("app/two", 64 << 10, &lens[2]);
+  char *img1[] = { base, app1 }, *img2[] = { base, app2 };
+  size_t lens1[] = { lens[0], lens[1] }, lens2[] = { lens[0], lens[2] };
+  int extracted = 0;
+  add_image(f->s, img1, lens1, 2, &extracted);
+  cleanup_free char *layers = xasprintf("%s/layers", f->root);
+  uint64_t one = disk_usage(layers);
+  add_image(f->s, img2, lens2, 2, &extracted);
+  uint64_t both = disk_usage(layers);
+  assert_int_equal(extracted, 3);
+  assert_int_equal(count_entries(f->root, "layers"), 3);
+  assert_int_equal(count_entries(f->root, "tmp"), 0);
+  assert_true(one > (8 << 20));
+  assert_true(both - one < (1 << 20)); /* the second image added ~64 KiB, not another base */
+  free(base);
+  free(app1);
+  free(app2);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -266,6 +352,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_blob_streamed_and_mismatch, setup, teardown),
     cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
     cmocka_unit_test(test_chain_id),
+    cmocka_unit_test_setup_teardown(test_shared_base, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
