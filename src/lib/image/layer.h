@@ -15,8 +15,9 @@
 #include "image/digest.h"
 
 struct berth_layer_limits {
-  uint64_t max_bytes;    /* expanded size cap (0: default 64 GiB) */
-  uint64_t max_ratio;    /* expanded / compressed cap (0: default 1000) */
+  uint64_t max_bytes;    /* expanded size cap (0: default 64 GiB); also caps one entry's size */
+  uint64_t max_ratio;    /* expanded / compressed cap (0: default 1000), judged against at least
+                            64 KiB of input so that a small layer of zeros is not a "bomb" */
   uint64_t max_entries;  /* (0: default 10 million) */
 };
 
@@ -30,8 +31,17 @@ struct berth_layer_info {
 
 /* Apply the stream read from in_fd into dirfd (an empty directory owned by the caller).
  * Refused with a clear error (and the caller removes the directory): a corrupt or truncated
- * archive, ".." or absolute names, links leading outside, a whiteout outside the root, an
- * expanded size or ratio above the limits. */
+ * archive (gzip members' CRC-32 and length are checked), ".." or absolute names (entry or
+ * hardlink target), links leading outside, a whiteout outside the root, an expanded size,
+ * ratio or entry count above the limits. Symlinks already extracted resolve inside the root
+ * when later entries go through them, but no directory is created through a symlink (a
+ * dangling one or a missing directory below one is refused). A later entry replaces an
+ * earlier one (a directory over a directory keeps its contents); ".wh.<name>" replaces what
+ * is at <name> in this layer by a 0:0 char device with the entry's owner, mode and times;
+ * ".wh..wh..opq" sets trusted.overlay.opaque=y; other ".wh..wh." names are ignored. xattrs:
+ * user.*, trusted.* (not trusted.overlay.*), security.capability and POSIX ACLs; others, or
+ * ones the filesystem refuses, are skipped with a warning. The stream is read to its end:
+ * info's digests cover every byte. info may be NULL. */
 int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
                       berth_error_t *err) BERTH_WUR;
 
@@ -41,15 +51,21 @@ enum berth_compression {
   BERTH_COMPRESSION_ZSTD,
 };
 
-/* Write the layer tar of an overlay upper dir to out_fd: entries sorted by path, mtimes and
- * owners as on disk, whiteout char devices (0:0) -> ".wh.<name>", opaque dirs
- * (trusted.overlay.opaque=y) -> "<dir>/.wh..wh..opq"; fills diff_id/digest/sizes. */
+/* Write the layer tar of an overlay upper dir to out_fd: entries sorted by name in each
+ * directory (depth first, the root itself not included), mtimes (whole seconds), owners,
+ * modes and xattrs (the set apply accepts) as on disk, hardlinks by (dev, ino), whiteout
+ * char devices (0:0) -> ".wh.<name>", opaque dirs (trusted.overlay.opaque=y) ->
+ * "<dir>/.wh..wh..opq" right after the directory; sockets are skipped. The same tree gives
+ * the same bytes (the gzip header has no time or name). Fills diff_id, digest (= diff_id
+ * for NONE), size (bytes written), tar_size, entries; info may be NULL. */
 int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, struct berth_layer_info *info,
                      berth_error_t *err) BERTH_WUR;
 
 /* Mount overlay at target with lowerdirs (top first). Long lower lists (the option string is
- * limited to a page) are mounted with the new mount API (fsconfig lowerdir+ one at a time) or
- * short relative paths. upper/work NULL: read-only overlay. */
+ * limited to a page), and paths with ',' ':' or a backslash, are mounted with the new mount API
+ * (fsconfig lowerdir+ one at a time, Linux >= 6.8). upper/work NULL: read-only overlay (one
+ * lower alone: a read-only bind mount, as overlayfs needs two). With an upper dir the mount
+ * has redirect_dir=off,index=off, so that the upper dir is a plain diff. */
 int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
                         berth_error_t *err) BERTH_WUR;
 
