@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -128,4 +129,13 @@ int cli_cgroup_kind(const struct globals *g)
   if (g->cgroup_manager && strcmp(g->cgroup_manager, "disabled") == 0)
     return BERTH_CGROUP_DISABLED;
   return BERTH_CGROUP_CGROUPFS;
+}
+
+bool cli_rootless(const struct globals *g)
+{
+  if (g->rootless && strcmp(g->rootless, "true") == 0)
+    return true;
+  if (g->rootless && strcmp(g->rootless, "false") == 0)
+    return false;
+  return geteuid() != 0;
 }

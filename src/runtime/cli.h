@@ -59,6 +59,8 @@ int cmd_features(struct globals *g, int argc, char **argv, berth_error_t *err);
 
 /* enum berth_cgroup_kind from --cgroup-manager / --systemd-cgroup */
 int cli_cgroup_kind(const struct globals *g);
+/* --rootless true|false|auto (auto: not running as root) */
+bool cli_rootless(const struct globals *g);
 /* exactly n positional arguments remain, else a usage error */
 int cli_want_args(const char *cmd, int argc, int idx, int n, const char *what, berth_error_t *err);
 /* print JSON to stdout (indented like runc) */

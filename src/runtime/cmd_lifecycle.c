@@ -38,6 +38,7 @@ static void fill_opts(struct globals *g, const struct create_flags *f, const cha
   o->no_new_keyring = f->no_new_keyring;
   o->preserve_fds = f->preserve_fds;
   o->cgroup_kind = cli_cgroup_kind(g);
+  o->rootless = cli_rootless(g);
 }
 
 static int check_preserve(int n, berth_error_t *err)

@@ -22,8 +22,26 @@ int berth_cgroup_apply_spec(berth_cgroup_manager_t *m, const berth_spec_t *spec,
   return ret;
 }
 
-int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *id, pid_t pid,
-                                 berth_cgroup_manager_t **out, berth_error_t *err)
+static bool asks_for_resources(const berth_spec_t *spec)
+{
+  json_t *r = spec->linux_.resources.json;
+  return spec->linux_.resources.present && json_is_object(r) && json_object_size(r) > 0;
+}
+
+/* Rootless without a delegated cgroup (runc's rule): fine as long as nothing is asked of it. */
+static int rootless_fallback(const berth_spec_t *spec, berth_cgroup_manager_t **out, berth_error_t *err)
+{
+  if (asks_for_resources(spec))
+    return berth_error_wrap(err, "rootless: linux.resources need a cgroup this user may write "
+                                 "(delegate one, or drop linux.resources)");
+  berth_log_debug("rootless: no writable cgroup, running without one: %s", (*err)->msg);
+  berth_error_release(err);
+  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_DISABLED };
+  return berth_cgroup_manager_new(NULL, &cfg, out, err);
+}
+
+int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *id,
+                                 bool rootless, pid_t pid, berth_cgroup_manager_t **out, berth_error_t *err)
 {
   struct berth_cgroup_layout layout = { 0 };
   bool have_layout = false;
@@ -42,6 +60,9 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
     return berth_error_wrap(err, "cgroups");
   if (berth_cgroup_create(m, pid, err) < 0) {
     berth_cgroup_manager_free(m);
+    int e = (*err)->errnum;
+    if (rootless && (e == EACCES || e == EPERM || e == EROFS))
+      return rootless_fallback(spec, out, err);
     return berth_error_wrap(err, "create cgroup");
   }
   if (berth_cgroup_apply_spec(m, spec, err) < 0) {

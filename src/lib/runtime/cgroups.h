@@ -2,6 +2,7 @@
 #ifndef BERTH_RUNTIME_CGROUPS_H
 #define BERTH_RUNTIME_CGROUPS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -12,7 +13,7 @@
 /* Create the container's cgroup for pid, apply linux.resources (with runc's default device
  * rules) and log every warning. kind: BERTH_CGROUP_CGROUPFS / SYSTEMD / DISABLED. */
 int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *id,
-                                 pid_t pid, berth_cgroup_manager_t **out, berth_error_t *err) BERTH_WUR;
+                                 bool rootless, pid_t pid, berth_cgroup_manager_t **out, berth_error_t *err) BERTH_WUR;
 /* Reopen the cgroup recorded in state.json; *out is NULL for a container without one. */
 int berth_container_cgroup_open(const struct berth_container *c, berth_cgroup_manager_t **out,
                                 berth_error_t *err) BERTH_WUR;
