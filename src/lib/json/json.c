@@ -90,7 +90,7 @@ json_t *berth_json_load_file(const char *path, const char *display_name, berth_e
   return berth_json_parse(text, len, display_name ? display_name : path, err);
 }
 
-static const char *type_name(const json_t *v)
+const char *berth_json_type_name(const json_t *v)
 {
   switch (json_typeof(v)) {
   case JSON_OBJECT: return "an object";
@@ -117,7 +117,7 @@ int berth_json_get_string(struct berth_jctx *c, json_t *obj, const char *key, co
   if (v == NULL)
     return 0;
   if (!json_is_string(v))
-    return berth_jctx_error(c, key, err, "expected a string, got %s", type_name(v));
+    return berth_jctx_error(c, key, err, "expected a string, got %s", berth_json_type_name(v));
   if (strlen(json_string_value(v)) != json_string_length(v))
     return berth_jctx_error(c, key, err, "string contains a NUL byte");
   *out = json_string_value(v);
@@ -130,7 +130,7 @@ int berth_json_get_bool(struct berth_jctx *c, json_t *obj, const char *key, bool
   if (v == NULL)
     return 0;
   if (!json_is_boolean(v))
-    return berth_jctx_error(c, key, err, "expected a boolean, got %s", type_name(v));
+    return berth_jctx_error(c, key, err, "expected a boolean, got %s", berth_json_type_name(v));
   *out = json_is_true(v);
   return 1;
 }
@@ -142,7 +142,7 @@ int berth_json_get_i64(struct berth_jctx *c, json_t *obj, const char *key, int64
   if (v == NULL)
     return 0;
   if (!json_is_integer(v))
-    return berth_jctx_error(c, key, err, "expected an integer, got %s", type_name(v));
+    return berth_jctx_error(c, key, err, "expected an integer, got %s", berth_json_type_name(v));
   json_int_t i = json_integer_value(v);
   if (i < min || i > max)
     return berth_jctx_error(c, key, err, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]", (int64_t) i,
@@ -158,7 +158,7 @@ int berth_json_get_u64(struct berth_jctx *c, json_t *obj, const char *key, uint6
   if (v == NULL)
     return 0;
   if (!json_is_integer(v))
-    return berth_jctx_error(c, key, err, "expected an unsigned integer, got %s", type_name(v));
+    return berth_jctx_error(c, key, err, "expected an unsigned integer, got %s", berth_json_type_name(v));
   json_int_t i = json_integer_value(v);
   if (i < 0 || (uint64_t) i > max)
     return berth_jctx_error(c, key, err, "%" PRId64 " is out of range [0, %" PRIu64 "]", (int64_t) i, max);
@@ -181,7 +181,7 @@ int berth_json_get_object(struct berth_jctx *c, json_t *obj, const char *key, js
   if (v == NULL)
     return 0;
   if (!json_is_object(v))
-    return berth_jctx_error(c, key, err, "expected an object, got %s", type_name(v));
+    return berth_jctx_error(c, key, err, "expected an object, got %s", berth_json_type_name(v));
   *out = v;
   return 1;
 }
@@ -192,7 +192,7 @@ int berth_json_get_array(struct berth_jctx *c, json_t *obj, const char *key, jso
   if (v == NULL)
     return 0;
   if (!json_is_array(v))
-    return berth_jctx_error(c, key, err, "expected an array, got %s", type_name(v));
+    return berth_jctx_error(c, key, err, "expected an array, got %s", berth_json_type_name(v));
   *out = v;
   return 1;
 }
@@ -211,7 +211,7 @@ int berth_json_get_strv(struct berth_jctx *c, json_t *obj, const char *key, cons
     if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
       size_t m = berth_jctx_push_key(c, key);
       berth_jctx_push_index(c, i);
-      berth_jctx_error(c, NULL, err, "expected a string, got %s", json_is_string(s) ? "a string with NUL" : type_name(s));
+      berth_jctx_error(c, NULL, err, "expected a string, got %s", json_is_string(s) ? "a string with NUL" : berth_json_type_name(s));
       berth_jctx_pop(c, m);
       free(v);
       return -1;
@@ -239,7 +239,7 @@ int berth_json_get_string_map(struct berth_jctx *c, json_t *obj, const char *key
   json_object_foreach(o, mk, mv) {
     if (!json_is_string(mv)) {
       size_t m = berth_jctx_push_key(c, key);
-      berth_jctx_error(c, mk, err, "expected a string, got %s", type_name(mv));
+      berth_jctx_error(c, mk, err, "expected a string, got %s", berth_json_type_name(mv));
       berth_jctx_pop(c, m);
       free(k);
       free(v);

@@ -54,6 +54,9 @@ int berth_json_get_strv(struct berth_jctx *c, json_t *obj, const char *key, cons
 int berth_json_get_string_map(struct berth_jctx *c, json_t *obj, const char *key, const char ***keys,
                               const char ***values, size_t *n, berth_error_t *err) BERTH_WUR;
 
+/* "an object", "a string", ... for error messages */
+const char *berth_json_type_name(const json_t *v);
+
 /* Serialize compactly (never NULL). */
 char *berth_json_dumps(const json_t *v);
 

@@ -97,17 +97,7 @@ static bool big_value(json_t *v, uint64_t *out)
 
 const char *oci_type_name(const json_t *v)
 {
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "an array";
-  case JSON_STRING: return "a string";
-  case JSON_INTEGER: return "an integer";
-  case JSON_REAL: return "a number";
-  case JSON_TRUE:
-  case JSON_FALSE: return "a boolean";
-  case JSON_NULL: return "null";
-  }
-  return "a value";
+  return berth_json_type_name(v);
 }
 
 int oci_required(struct berth_jctx *c, const char *key, berth_error_t *err)
