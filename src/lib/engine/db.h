@@ -16,7 +16,7 @@
 #include "base/error.h"
 #include "image/digest.h"
 
-#define BERTH_DB_SCHEMA_VERSION 1
+#define BERTH_DB_SCHEMA_VERSION 2
 
 typedef char berth_digest_t[BERTH_DIGEST_LEN + 1];
 
@@ -67,7 +67,7 @@ struct berth_db_layer {
   berth_digest_t blob_digest; /* the layer as stored (compressed or not); "" when none is kept */
   uint64_t size;              /* extracted size (regular file bytes, hard links once: Docker's DiffSize) */
   uint64_t tar_size;          /* bytes of the uncompressed tar */
-  int64_t refcount;           /* image_layers rows (+ containers, issue 5) */
+  int64_t refcount;           /* image_layers rows + containers of images using it */
   int64_t created;            /* unix seconds when the row was made */
 };
 /* insert with refcount 0 unless present: returns 1 inserted, 0 present (row kept) */
@@ -77,7 +77,8 @@ int berth_db_layer_get(struct berth_db *db, const char *chain_id, struct berth_d
 int berth_db_layer_delete(struct berth_db *db, const char *chain_id, berth_error_t *err) BERTH_WUR;
 int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t *n,
                         berth_error_t *err) BERTH_WUR;
-/* users counted from the rows (image_layers + child layers' parent links are not users) */
+/* users counted from the rows: image_layers + containers of those images (child layers' parent
+ * links are not users) */
 int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n,
                                berth_error_t *err) BERTH_WUR;
 /* layer rows whose parent is chain_id */
@@ -147,5 +148,84 @@ int berth_db_repo_digest_find(struct berth_db *db, const char *name_at_digest, b
                               berth_error_t *err) BERTH_WUR;
 int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out,
                              berth_error_t *err) BERTH_WUR;
+
+/* ---- containers (issue 5; docs/design/containers.md) ---- */
+#define BERTH_CONTAINER_ID_LEN 64
+typedef char berth_container_id_t[BERTH_CONTAINER_ID_LEN + 1];
+
+enum berth_container_state {
+  BERTH_CONTAINER_CREATED,
+  BERTH_CONTAINER_RUNNING,
+  BERTH_CONTAINER_PAUSED,
+  BERTH_CONTAINER_RESTARTING,
+  BERTH_CONTAINER_EXITED,
+  BERTH_CONTAINER_DEAD,
+  BERTH_CONTAINER_REMOVING,
+};
+/* "created", "running", ... (Docker's State.Status words) */
+const char *berth_container_state_name(enum berth_container_state s);
+/* -1 when unknown */
+int berth_container_state_parse(const char *s);
+
+struct berth_db_container {
+  berth_container_id_t id; /* 64 hex */
+  char *name;              /* unique, without Docker's leading "/" */
+  berth_digest_t image_id;
+  char *image;             /* the image as the user named it (ps's IMAGE column) */
+  int64_t created;         /* unix nanoseconds */
+  enum berth_container_state state;
+  int64_t pid;             /* host pid of the container's init while running, else 0 */
+  int64_t exit_code;
+  bool oom_killed;
+  char *error;             /* the last start error ("" when none) */
+  int64_t started_at;      /* unix nanoseconds, 0: never */
+  int64_t finished_at;     /* unix nanoseconds, 0: never */
+  int64_t restart_count;
+  int64_t restart_delay_ms; /* the restart policy's current back-off */
+  bool manual_stop;         /* stopped by stop/rm/restart: no automatic restart */
+  char *runtime;            /* path of the OCI runtime */
+  int64_t monitor_pid;      /* 0: no monitor */
+  int64_t monitor_start;    /* the monitor's start time (/proc/<pid>/stat field 22): pid reuse guard */
+  char *config;             /* JSON: Docker's Config of the container */
+  char *host_config;        /* JSON: Docker's HostConfig (+ berth's own keys) */
+};
+void berth_db_container_release(struct berth_db_container *c);
+
+struct berth_db_mount {
+  char *type;        /* bind, volume, tmpfs */
+  char *source;      /* host path (bind; volume: its mountpoint), "" for tmpfs */
+  char *destination; /* path in the container */
+  char *volume;      /* volume name ("" unless type volume) */
+  char *mode;        /* Docker's Mode ("ro", "z", ...), "" when none */
+  bool rw;
+  char *propagation; /* "rprivate", ... or "" */
+};
+void berth_db_mounts_free(struct berth_db_mount *m, size_t n);
+
+/* Insert a container (and its mounts), adding one to the refcount of every layer of its image.
+ * A name in use: error "conflict: the container name `/x` is already in use by container <id>". */
+int berth_db_container_put(struct berth_db *db, const struct berth_db_container *c,
+                           const struct berth_db_mount *mounts, size_t nmounts, berth_error_t *err) BERTH_WUR;
+/* 1 found, 0 absent */
+int berth_db_container_get(struct berth_db *db, const char *id, struct berth_db_container *out,
+                           berth_error_t *err) BERTH_WUR;
+/* Docker's lookup order: exact id, exact name (a leading "/" ignored), then id prefix. ids gets
+ * every match of the first rule that matched (more than one only for an ambiguous prefix). */
+int berth_db_container_find(struct berth_db *db, const char *what, char ***ids, berth_error_t *err) BERTH_WUR;
+/* every container, newest first */
+int berth_db_container_list(struct berth_db *db, struct berth_db_container **out, size_t *n,
+                            berth_error_t *err) BERTH_WUR;
+void berth_db_container_list_free(struct berth_db_container *v, size_t n);
+/* Write the mutable columns (name, state, pid, exit_code, oom_killed, error, started_at,
+ * finished_at, restart_count, restart_delay_ms, manual_stop, monitor_pid, monitor_start) of c.
+ * 1 updated, 0 absent. */
+int berth_db_container_update(struct berth_db *db, const struct berth_db_container *c,
+                              berth_error_t *err) BERTH_WUR;
+/* Delete the row and its mounts, subtracting one from its image's layers' refcounts. 1/0 */
+int berth_db_container_delete(struct berth_db *db, const char *id, berth_error_t *err) BERTH_WUR;
+int berth_db_container_mounts(struct berth_db *db, const char *id, struct berth_db_mount **out, size_t *n,
+                              berth_error_t *err) BERTH_WUR;
+/* is this name taken (1) or free (0) */
+int berth_db_container_name_used(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -164,7 +164,10 @@ int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t
 
 int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err)
 {
-  return db_query_i64(db, n, err, "SELECT count(*) FROM image_layers WHERE chain_id = ?", "s", chain_id);
+  return db_query_i64(db, n, err,
+                      "SELECT (SELECT count(*) FROM image_layers WHERE chain_id = ?1) + (SELECT count(*) FROM"
+                      " containers c JOIN image_layers il ON il.image_id = c.image_id WHERE il.chain_id = ?1)",
+                      "s", chain_id);
 }
 
 int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err)

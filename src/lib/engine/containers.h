@@ -1,0 +1,173 @@
+/* Containers (issue 5): the model every container command builds on — `run create start stop
+ * kill restart rm wait logs attach ps inspect` here, `exec top stats cp rename pause unpause
+ * container prune` and volumes later. docs/design/containers.md is the long form.
+ *
+ * A container is a row of the catalogue (engine/db.h: struct berth_db_container; the run
+ * options as Docker's Config and HostConfig JSON) and files:
+ *
+ *   <root>/containers/<id>/            berth_container_dir
+ *     bundle/config.json               the OCI config (engine/ctrspec.h)
+ *     bundle/rootfs/                   mount point of the overlay (image layers + upper/)
+ *     upper/ work/                     the container's own layer
+ *     hostname hosts resolv.conf       bound at /etc/...
+ *     container.log[.N]                the log (engine/containers_log.h)
+ *   <runroot>/<id>/                    berth_container_rundir: attach socket, console socket,
+ *                                      pid file, monitor.log (containers_proto.h)
+ *   <runroot>/runtime/                 the OCI runtime's --root
+ *
+ * While it runs, a monitor process (berth-monitor, src/monitor/) keeps it: the rootfs is mounted
+ * in the monitor's private mount namespace only (it disappears with the monitor, whatever kills
+ * it), the runtime is driven through its command line, and exits are recorded by the monitor
+ * running `berth container --internal-exited` (berth_containers_exited).
+ *
+ * Order of state changes: the row first (so that `ps -a` shows and `rm -f` removes whatever an
+ * interrupted command leaves), then the files; removal marks the row `removing`, removes the
+ * files, then deletes the row. */
+#ifndef BERTH_ENGINE_CONTAINERS_H
+#define BERTH_ENGINE_CONTAINERS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+#include "engine/db.h"
+#include "engine/engine.h"
+#include "engine/runopts.h"
+
+#define BERTH_CONTAINER_LOG_FILE  "container.log"
+#define BERTH_CONTAINER_STOP_TIMEOUT 10 /* seconds, Docker's default */
+
+/* ---- the loaded container ---- */
+struct berth_container {
+  struct berth_db_container row;
+  json_t *config;      /* row.config parsed: Docker's Config (Cmd, Entrypoint, Env, Tty, Labels, ...) */
+  json_t *host_config; /* row.host_config parsed: Docker's HostConfig, plus "BerthRuntimeFlags" */
+  /* row.state, except DEAD for a row that says running/paused/restarting whose monitor is gone */
+  enum berth_container_state state;
+  char *dir;    /* <root>/containers/<id> */
+  char *rundir; /* <runroot>/<id> */
+};
+void berth_container_release(struct berth_container *c);
+
+/* Find by full id, name or unique id prefix and load: "no such container: `x`"; an ambiguous
+ * prefix is an error too. */
+int berth_container_get(struct berth_engine *e, const char *what, struct berth_container *out,
+                        berth_error_t *err) BERTH_WUR;
+/* every container, newest first */
+int berth_containers_list(struct berth_engine *e, struct berth_container **out, size_t *n,
+                          berth_error_t *err) BERTH_WUR;
+void berth_containers_list_free(struct berth_container *v, size_t n);
+
+char *berth_container_dir(const struct berth_engine *e, const char *id);
+char *berth_container_rundir(const struct berth_engine *e, const char *id);
+char *berth_container_log_path(const struct berth_engine *e, const char *id);
+/* is the monitor recorded in the row still that process (pid and start time) */
+bool berth_container_monitor_alive(const struct berth_db_container *row);
+
+/* ---- the OCI runtime (through its command line only) ---- */
+/* argv: runtime, --root <runroot>/runtime, the container's runtime flags, then tail; NULL-terminated */
+char **berth_container_runtime_argv(const struct berth_engine *e, const struct berth_container *c,
+                                    const char *const *tail);
+/* run it with stdin/stdout on /dev/null; on failure the error is its last stderr line */
+int berth_container_runtime_run(const struct berth_engine *e, const struct berth_container *c,
+                                const char *const *tail, berth_error_t *err) BERTH_WUR;
+/* the runtime to use for --runtime (NULL: berth-runtime): next to the berth binary, then PATH */
+char *berth_container_find_runtime(const char *name, berth_error_t *err) BERTH_WUR;
+
+/* ---- lifecycle ---- */
+struct berth_container_create {
+  const char *image;                 /* as the user named it */
+  char *const *args;                 /* words after the image (NULL: the image's Cmd) */
+  const struct berth_run_opts *opts; /* validated, files loaded */
+  char *const *runtime_flags;        /* --runtime-flag X: "--X" for the runtime (podman's flag) */
+};
+/* Resolve the image, build the config, record the row, write the files. On failure nothing is
+ * left (no row, directory, volume created for it). */
+int berth_containers_create(struct berth_engine *e, const struct berth_container_create *in,
+                            berth_container_id_t id, berth_error_t *err) BERTH_WUR;
+
+/* a connection to the monitor's attach socket (engine/containers_proto.h) */
+struct berth_attach {
+  int fd;
+};
+/* Start a created or stopped container: spawn its monitor (rootfs mounted), create and start it
+ * through the runtime, record it running. attach_want (BERTH_ATTACH_WANT_*, 0: none) connects
+ * to the attach socket before the container runs, so that no output is missed; the connection
+ * is returned in *attach (fd -1 without). A failed start records the error and exit code
+ * (125, 126 not executable, 127 not found: *code) and returns -1. */
+int berth_containers_start(struct berth_engine *e, const char *what, unsigned attach_want,
+                           struct berth_attach *attach, int *code, berth_error_t *err) BERTH_WUR;
+/* Stop: the stop signal, then SIGKILL after timeout seconds (< 0: the container's
+ * --stop-timeout, else 10); no automatic restart afterwards. A stopped container is fine. */
+int berth_containers_stop(struct berth_engine *e, const char *what, int timeout, berth_error_t *err) BERTH_WUR;
+/* send a signal to the container's init (through the runtime); it must be running */
+int berth_containers_kill(struct berth_engine *e, const char *what, int sig, berth_error_t *err) BERTH_WUR;
+int berth_containers_restart(struct berth_engine *e, const char *what, int timeout, berth_error_t *err) BERTH_WUR;
+/* rm: a running container needs force (then it is killed); volumes: its anonymous volumes too */
+int berth_containers_remove(struct berth_engine *e, const char *what, bool force, bool volumes,
+                            berth_error_t *err) BERTH_WUR;
+/* wait until it is not running; its exit code */
+int berth_containers_wait(struct berth_engine *e, const char *what, int64_t *code, berth_error_t *err) BERTH_WUR;
+/* Docker-compatible `container inspect` object (new reference) */
+json_t *berth_containers_inspect(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
+
+/* ---- attach ---- */
+int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
+                         berth_error_t *err) BERTH_WUR;
+void berth_attach_close(struct berth_attach *a);
+/* one message: type (containers_proto.h) and payload */
+int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len, berth_error_t *err) BERTH_WUR;
+
+/* ---- the monitor's calls back into berth (`berth container --internal-*`) ---- */
+/* The init exited with code (msg: a restart that failed to start). Reads the OOM kill count,
+ * deletes the runtime's container, records the exit; then either removes the container
+ * (--rm), or decides a restart (*restart_ms >= 0: in that many milliseconds) or not (-1). */
+int berth_containers_exited(struct berth_engine *e, const char *id, int code, const char *msg,
+                            int64_t *restart_ms, berth_error_t *err) BERTH_WUR;
+/* the monitor started (or restarted) the container without berth recording it */
+int berth_containers_started(struct berth_engine *e, const char *id, pid_t pid, berth_error_t *err) BERTH_WUR;
+
+/* ---- pure parts (unit tested) ---- */
+/* Docker's random names: "<adjective>_<surname>"; retry > 0 appends a digit (Docker's rule) */
+char *berth_container_random_name(unsigned retry);
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]+ with an optional leading "/" */
+bool berth_container_name_valid(const char *name);
+/* 64 random lower-case hex digits, never all digits (so a prefix cannot be read as a number) */
+void berth_container_new_id(berth_container_id_t id);
+
+struct berth_restart_state {
+  enum berth_restart_policy policy;
+  int max_retries;      /* on-failure:N (0: unlimited) */
+  int64_t restart_count; /* restarts so far */
+  int64_t delay_ms;     /* the previous back-off (0: none yet) */
+  bool manual_stop;
+};
+/* Docker's restart manager: whether to restart after an exit with code that ran for ran_ms, and
+ * after how long (100 ms doubling to 1 min, back to 100 ms after a run of 10 s or more). */
+bool berth_restart_decide(const struct berth_restart_state *s, int code, int64_t ran_ms, int64_t *delay_ms);
+
+/* ps's STATUS: "Up 5 minutes", "Exited (0) 3 seconds ago", "Created", "Restarting (1) 2 seconds
+ * ago", "Up 3 minutes (Paused)", "Dead", "Removal In Progress" (times in unix ns) */
+char *berth_container_status_text(enum berth_container_state s, int64_t exit_code, int64_t started_at,
+                                  int64_t finished_at, int64_t now);
+/* ps's COMMAND: the words joined by spaces, truncated to 20 characters with "…" unless no_trunc,
+ * in double quotes */
+char *berth_container_command_text(json_t *config, bool no_trunc);
+
+/* ps --filter: status=, name= (regular expression), label=key[=value], ancestor= (image id,
+ * itself or a parent), id= (prefix), exited=<code>; one key several times: any of them,
+ * different keys: all of them */
+struct berth_ps_filter;
+int berth_ps_filter_parse(char *const *filters, struct berth_ps_filter **out, berth_error_t *err) BERTH_WUR;
+void berth_ps_filter_free(struct berth_ps_filter *f);
+/* ancestor values resolved to image ids by the caller: they are passed back here */
+const char *const *berth_ps_filter_ancestors(const struct berth_ps_filter *f);
+/* image_chain: the container's image id and its parents (NULL-terminated); ancestor_ids: the
+ * resolved ancestor values */
+bool berth_ps_filter_match(const struct berth_ps_filter *f, const struct berth_container *c,
+                           char *const *image_chain, char *const *ancestor_ids);
+
+#endif

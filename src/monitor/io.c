@@ -1,0 +1,335 @@
+/* berth-monitor: the container's output (log and attached clients), stdin, the attach socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+#define DRAIN_MS 1000 /* after the init exited, output still arriving is read this long at most */
+
+struct berth_logw mon_log;
+static char iobuf[BERTH_ATTACH_MSG_MAX];
+
+void mon_log_msg(const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if ((size_t) n > sizeof buf - 2)
+    n = (int) sizeof buf - 2;
+  buf[n++] = '\n';
+  if (write(2, "berth-monitor: ", 15) < 0 || write(2, buf, (size_t) n) < 0)
+    return;
+}
+
+int64_t mon_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mon_listen(struct mon *m)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", m->rundir, BERTH_MON_ATTACH_SOCK);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof sa.sun_path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(sa.sun_path, path, strlen(path) + 1);
+  unlink(path);
+  m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
+      listen(m->listen_fd, 64) < 0)
+    return -1;
+  return 0;
+}
+
+/* closed now, removed from the table by compact_clients (poll slots keep their indexes meanwhile) */
+static void drop_client(struct mon *m, size_t i)
+{
+  if (m->clients[i].fd >= 0)
+    close(m->clients[i].fd);
+  m->clients[i].fd = -1;
+}
+
+static void compact_clients(struct mon *m)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < m->nclients; i++)
+    if (m->clients[i].fd >= 0)
+      m->clients[k++] = m->clients[i];
+  m->nclients = k;
+}
+
+void mon_accept(struct mon *m)
+{
+  for (;;) {
+    int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+      return;
+    compact_clients(m);
+    if (m->nclients == MON_MAX_CLIENTS) {
+      close(fd);
+      continue;
+    }
+    struct timeval tv = { .tv_sec = 5 }; /* a client that stops reading is dropped, not waited for */
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    m->clients[m->nclients++] = (struct mon_client) { .fd = fd };
+  }
+}
+
+void mon_close_clients(struct mon *m)
+{
+  for (size_t i = 0; i < m->nclients; i++)
+    drop_client(m, i);
+  m->nclients = 0;
+}
+
+/* msg: the message with its type byte at msg[0] */
+static void broadcast_msg(struct mon *m, const char *msg, size_t len, unsigned char want)
+{
+  for (size_t i = 0; i < m->nclients; i++) {
+    struct mon_client *c = &m->clients[i];
+    if (c->fd < 0 || (want && !(c->hello && (c->want & want))))
+      continue;
+    if (send(c->fd, msg, len, MSG_NOSIGNAL) < 0)
+      drop_client(m, i);
+  }
+}
+
+void mon_broadcast(struct mon *m, char type, const char *data, size_t len, unsigned char want)
+{
+  if (len > sizeof iobuf - 1)
+    len = sizeof iobuf - 1;
+  iobuf[0] = type;
+  memcpy(iobuf + 1, data, len);
+  broadcast_msg(m, iobuf, len + 1, want);
+}
+
+void mon_reap(struct mon *m)
+{
+  struct signalfd_siginfo si;
+  while (read(m->sigfd, &si, sizeof si) > 0)
+    ;
+  int st;
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+    if (pid == m->init_pid && !m->exited) {
+      m->exited = true;
+      m->status = st;
+    }
+}
+
+static void stdin_write(struct mon *m, const char *data, size_t len)
+{
+  if (m->in_fd < 0)
+    return;
+  while (len > 0) {
+    ssize_t n = write(m->in_fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      memcpy(m->stdin_pending, data, len); /* written when the pipe has room; clients wait meanwhile */
+      m->n_stdin_pending = len;
+      return;
+    }
+    if (n < 0) { /* the container closed its stdin */
+      close(m->in_fd);
+      m->in_fd = -1;
+      return;
+    }
+    data += n;
+    len -= (size_t) n;
+  }
+}
+
+static void stdin_flush(struct mon *m)
+{
+  char tmp[sizeof m->stdin_pending];
+  size_t n = m->n_stdin_pending;
+  memcpy(tmp, m->stdin_pending, n);
+  m->n_stdin_pending = 0;
+  stdin_write(m, tmp, n);
+}
+
+static void resize(struct mon *m, const char *data, size_t len)
+{
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.*s", (int) (len < sizeof buf ? len : sizeof buf - 1), data);
+  unsigned rows = 0, cols = 0;
+  if (!m->terminal || m->out_fd < 0 || sscanf(buf, "%u %u", &rows, &cols) != 2)
+    return;
+  struct winsize ws = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+  ioctl(m->out_fd, TIOCSWINSZ, &ws);
+}
+
+static void client_message(struct mon *m, size_t i, const char *msg, size_t len)
+{
+  struct mon_client *c = &m->clients[i];
+  switch (msg[0]) {
+  case BERTH_ATTACH_HELLO:
+    c->hello = true;
+    c->want = len > 1 ? (unsigned char) msg[1] : 0;
+    break;
+  case BERTH_ATTACH_STDIN: stdin_write(m, msg + 1, len - 1); break;
+  case BERTH_ATTACH_STDIN_CLOSE:
+    if (m->stdin_once && !m->terminal && m->in_fd >= 0 && m->n_stdin_pending == 0) {
+      close(m->in_fd);
+      m->in_fd = -1;
+    }
+    break;
+  case BERTH_ATTACH_RESIZE: resize(m, msg + 1, len - 1); break;
+  case BERTH_ATTACH_CANCEL: m->cancel = true; break;
+  default: break;
+  }
+}
+
+static void client_read(struct mon *m, size_t i)
+{
+  char msg[BERTH_ATTACH_MSG_MAX];
+  ssize_t n = recv(m->clients[i].fd, msg, sizeof msg, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) {
+    drop_client(m, i);
+    return;
+  }
+  client_message(m, i, msg, (size_t) n);
+}
+
+/* one read of a container stream into the log and to the clients; false at its end */
+static bool pump(struct mon *m, int fd, enum berth_log_stream s)
+{
+  ssize_t n = read(fd, iobuf + 1, sizeof iobuf - 1);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0) { /* end of file, or EIO from a pty master whose slave side is all closed */
+    berth_logw_flush(&mon_log, s, mon_now());
+    return false;
+  }
+  int r = berth_logw_feed(&mon_log, s, iobuf + 1, (size_t) n, mon_now());
+  if (r < 0)
+    mon_log_msg("write log `%s`: %s", mon_log.path, strerror(-r));
+  iobuf[0] = s == BERTH_LOG_STDERR ? BERTH_ATTACH_STDERR : BERTH_ATTACH_STDOUT;
+  broadcast_msg(m, iobuf, (size_t) n + 1, s == BERTH_LOG_STDERR ? BERTH_ATTACH_WANT_STDERR : BERTH_ATTACH_WANT_STDOUT);
+  return true;
+}
+
+void mon_read_hellos(struct mon *m)
+{
+  mon_accept(m);
+  for (size_t i = 0; i < m->nclients; i++)
+    if (m->clients[i].fd >= 0)
+      client_read(m, i);
+}
+
+enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS };
+
+static size_t fill_poll(struct mon *m, struct pollfd *pf)
+{
+  compact_clients(m);
+  pf[P_SIG] = (struct pollfd) { .fd = m->sigfd, .events = POLLIN };
+  pf[P_LISTEN] = (struct pollfd) { .fd = m->listen_fd, .events = POLLIN };
+  pf[P_OUT] = (struct pollfd) { .fd = m->out_fd, .events = POLLIN };
+  pf[P_ERR] = (struct pollfd) { .fd = m->err_fd, .events = POLLIN };
+  pf[P_IN] = (struct pollfd) { .fd = m->n_stdin_pending ? m->in_fd : -1, .events = POLLOUT };
+  for (size_t i = 0; i < m->nclients; i++) /* while stdin is backed up, clients wait */
+    pf[P_CLIENTS + i] = (struct pollfd) { .fd = m->n_stdin_pending ? -1 : m->clients[i].fd, .events = POLLIN };
+  return P_CLIENTS + m->nclients;
+}
+
+static void handle_clients(struct mon *m, const struct pollfd *pf, size_t nclients)
+{
+  for (size_t i = 0; i < nclients; i++)
+    if (m->clients[i].fd >= 0 && (pf[P_CLIENTS + i].revents & (POLLIN | POLLHUP | POLLERR)))
+      client_read(m, i);
+}
+
+static void close_fd(int *fd)
+{
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+}
+
+void mon_serve(struct mon *m)
+{
+  struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS];
+  int64_t deadline = 0;
+  while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
+    if (m->exited && deadline == 0)
+      deadline = mono_ms() + DRAIN_MS;
+    int timeout = m->exited ? (int) (deadline - mono_ms()) : -1;
+    if (m->exited && timeout <= 0)
+      break;
+    size_t n = fill_poll(m, pf);
+    size_t nclients = m->nclients;
+    if (poll(pf, n, timeout) < 0)
+      continue;
+    if (pf[P_SIG].revents & POLLIN)
+      mon_reap(m);
+    if ((pf[P_OUT].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(m, m->out_fd, BERTH_LOG_STDOUT)) {
+      if (m->in_fd >= 0 && m->terminal)
+        close_fd(&m->in_fd);
+      close_fd(&m->out_fd);
+    }
+    if ((pf[P_ERR].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(m, m->err_fd, BERTH_LOG_STDERR))
+      close_fd(&m->err_fd);
+    if (pf[P_IN].revents & (POLLOUT | POLLERR | POLLHUP))
+      stdin_flush(m);
+    handle_clients(m, pf, nclients);
+    if (pf[P_LISTEN].revents & POLLIN)
+      mon_accept(m);
+  }
+  berth_logw_flush(&mon_log, BERTH_LOG_STDOUT, mon_now());
+  berth_logw_flush(&mon_log, BERTH_LOG_STDERR, mon_now());
+  m->n_stdin_pending = 0;
+  mon_close_stdio(m);
+}
+
+bool mon_sleep(struct mon *m, int64_t ms)
+{
+  int64_t until = mono_ms() + ms;
+  struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS];
+  while (!m->cancel) {
+    int64_t left = until - mono_ms();
+    if (left <= 0)
+      return true;
+    size_t n = fill_poll(m, pf); /* no container: its three fds are -1 */
+    size_t nclients = m->nclients;
+    if (poll(pf, n, (int) left) < 0)
+      continue;
+    if (pf[P_SIG].revents & POLLIN)
+      mon_reap(m);
+    handle_clients(m, pf, nclients);
+    if (pf[P_LISTEN].revents & POLLIN)
+      mon_accept(m);
+  }
+  return false;
+}

@@ -1,0 +1,83 @@
+/* berth-monitor: one small process per running container (docs/design/containers.md).
+ *
+ * Started by `berth start`/`run` (setsid, double fork, in a private mount namespace where berth
+ * has mounted the container's rootfs), it creates and starts the container through the OCI
+ * runtime, is the subreaper and so the parent of the container's init, holds its stdio (pipes,
+ * or the pty master received on a console socket), writes the log, serves attach over a unix
+ * socket, and when the init exits runs `berth ... container --internal-exited` to record the exit
+ * (and remove the container with --rm, or decide a restart). libc only, no SQLite, no JSON:
+ * everything it needs comes on its command line. */
+#ifndef BERTH_MONITOR_H
+#define BERTH_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/containers_log.h"
+#include "engine/containers_proto.h"
+
+#define MON_MAX_ARGS    64
+#define MON_MAX_CLIENTS 64
+
+struct mon_client {
+  int fd;
+  bool hello;
+  unsigned char want; /* BERTH_ATTACH_WANT_* */
+};
+
+struct mon {
+  /* from the command line */
+  const char *id, *bundle, *rundir, *runtime, *log_path;
+  const char *rt_args[MON_MAX_ARGS]; /* global runtime options (--root DIR, ...) */
+  size_t n_rt_args;
+  const char *handler[MON_MAX_ARGS]; /* berth --root R --runroot RR container */
+  size_t n_handler;
+  uint64_t log_max_size;
+  unsigned log_max_files;
+  bool terminal, open_stdin, stdin_once;
+  int sync_fd;
+
+  /* run time */
+  int sigfd, listen_fd;
+  struct mon_client clients[MON_MAX_CLIENTS];
+  size_t nclients;
+  int out_fd, err_fd; /* container stdout/stderr (read ends), or the pty master as out_fd */
+  int in_fd;          /* container stdin (write end), or the pty master; -1 when closed */
+  char stdin_pending[BERTH_ATTACH_MSG_MAX];
+  size_t n_stdin_pending;
+  pid_t init_pid;
+  bool exited;
+  int status;  /* wait status of the init */
+  bool cancel; /* CANCEL received: no further restart */
+};
+
+extern struct berth_logw mon_log;
+
+/* io.c */
+void mon_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int64_t mon_now(void);
+int mon_listen(struct mon *m);
+void mon_accept(struct mon *m);
+/* accept the clients waiting and read their first message (HELLO): before the container starts,
+ * so that a client that connected before GO sees every byte */
+void mon_read_hellos(struct mon *m);
+void mon_close_clients(struct mon *m);
+void mon_broadcast(struct mon *m, char type, const char *data, size_t len, unsigned char want);
+/* serve the container until its init exited and its output is drained */
+void mon_serve(struct mon *m);
+/* wait ms milliseconds while accepting clients; returns false when CANCEL arrived */
+bool mon_sleep(struct mon *m, int64_t ms);
+void mon_reap(struct mon *m);
+
+/* spawn.c */
+/* create and start the container; on failure *code (125/126/127) and msg are set */
+int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen);
+void mon_close_stdio(struct mon *m);
+/* run the handler: "--internal-exited ID CODE [MSG]" or "--internal-started ID PID"; the first
+ * line it prints is copied into out (may be NULL) */
+int mon_run_handler(struct mon *m, const char *verb, const char *arg1, const char *arg2, char *out,
+                    size_t outlen);
+
+#endif
