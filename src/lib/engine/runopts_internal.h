@@ -1,0 +1,25 @@
+/* Shared by engine/runopts*.c only. */
+#ifndef BERTH_ENGINE_RUNOPTS_INTERNAL_H
+#define BERTH_ENGINE_RUNOPTS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "engine/runopts.h"
+
+/* --cpus "1.5" -> 1500000000 nano CPUs */
+int runopts_parse_cpus(const char *flag, const char *value, int64_t *nano, berth_error_t *err) BERTH_WUR;
+/* "TERM" for SIGTERM (NULL when the number has no name) */
+const char *runopts_signal_name(int sig);
+/* true/false/1/0 (NULL: true) */
+int runopts_parse_bool(const char *flag, const char *value, bool *out, berth_error_t *err) BERTH_WUR;
+/* set key (last one wins, first-seen order kept) */
+void runopts_kv_set(struct berth_kv **kv, size_t *n, const char *key, const char *value);
+const char *runopts_kv_get(const struct berth_kv *kv, size_t n, const char *key);
+void runopts_kv_free(struct berth_kv *kv, size_t n);
+/* an IPv4 or IPv6 address (brackets around IPv6 removed); NULL when invalid */
+char *runopts_ip(const char *s);
+
+#endif
