@@ -417,6 +417,34 @@ static void test_apply_sparse_and_big(void **state)
   assert_int_equal(lstat_at(f->root, "zeros").st_size, 3 << 20);
 }
 
+/* deep trees: parents made one step per component (linear, not one resolution per prefix) */
+static void test_apply_deep(void **state)
+{
+  struct fx *f = *state;
+  enum { DEPTH = 1000 };
+  struct tarb *t = tb_new(TB_GZIP);
+  char *path = xcalloc(1, 2 * DEPTH + 8);
+  for (int i = 0; i < DEPTH; i++) {
+    strcat(path, "d/");
+    cleanup_free char *name = xasprintf("%sf", path); /* its parent was never an entry */
+    tb_add(t, &(struct tb_entry){ .name = name, .data = "x" });
+  }
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  struct berth_layer_info info;
+  berth_error_t err = NULL;
+  if (apply_buf(f->rootfd, buf, len, NULL, &info, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+  assert_int_equal(info.entries, DEPTH);
+  cleanup_free char *deepest = xasprintf("%sf", path);
+  cleanup_close int fd = berth_openat2(f->rootfd, deepest, O_RDONLY | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
+  assert_true(fd >= 0);
+  free(path);
+}
+
 /* a tree with everything a diff must carry, applied from an archive (no root entry: the
  * roots of both trees are made by the test with the same mode) */
 static void build_rich(struct tarb *t)
@@ -631,6 +659,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_apply_replace, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_through_symlinks, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_sparse_and_big, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_deep, setup, teardown),
     cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_reproducible, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_upper, setup, teardown),

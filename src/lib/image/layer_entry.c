@@ -132,10 +132,43 @@ int layer_remove_at(int parent, const char *name, berth_error_t *err)
   return 0;
 }
 
-/* Open (creating what is missing) the directory path inside the root. Each prefix is
- * resolved from the root. Directories are never created through a symlink: a missing
- * component below one (or a dangling one) is refused, which is where crafted layers that
- * try to reach outside through symlinks end up. */
+/* The next component below prev: a directory is opened directly (no symlink on the way); a
+ * symlink resolves with the whole prefix from the root (RESOLVE_IN_ROOT); a missing one is
+ * created unless a symlink was passed. One step per component, so deep paths stay linear. */
+static int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, const char *comp, char **link,
+                       berth_error_t *err)
+{
+  struct stat st;
+  if (fstatat(prev, comp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    int fd;
+    if (S_ISLNK(st.st_mode)) {
+      if (*link == NULL)
+        *link = xstrdup(prefix);
+      fd = berth_openat2(c->rootfd, prefix, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
+      if (fd < 0 && errno == ENOENT)
+        return BERTH_ERR(err, "parent `%s` is a symlink to a missing directory", prefix);
+    } else {
+      fd = openat(prev, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0)
+      return BERTH_ERR_ERRNO(err, "open parent `%s`", prefix);
+    return fd;
+  }
+  if (errno != ENOENT)
+    return BERTH_ERR_ERRNO(err, "open parent `%s`", prefix);
+  if (*link != NULL)
+    return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", prefix, *link);
+  if (mkdirat(prev, comp, 0755) < 0)
+    return BERTH_ERR_ERRNO(err, "create parent `%s`", prefix);
+  int fd = openat(prev, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "open parent `%s`", prefix);
+  return fd;
+}
+
+/* Open (creating what is missing) the directory path inside the root. Directories are never
+ * created through a symlink: a missing component below one (or a dangling one) is refused,
+ * which is where crafted layers that try to reach outside through symlinks end up. */
 static int make_parents(struct layer_apply_ctx *c, const char *path, berth_error_t *err)
 {
   cleanup_free char *buf = xstrdup(path);
@@ -149,21 +182,9 @@ static int make_parents(struct layer_apply_ctx *c, const char *path, berth_error
       continue;
     char saved = buf[i];
     buf[i] = '\0';
-    struct stat lst;
-    if (link == NULL && fstatat(prev, buf + start, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
-      link = xstrdup(buf);
-    int fd = berth_openat2(c->rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
-    if (fd < 0 && errno == ENOENT) {
-      if (link != NULL && strcmp(link, buf) == 0)
-        return BERTH_ERR(err, "parent `%s` is a symlink to a missing directory", buf);
-      if (link != NULL)
-        return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", buf, link);
-      if (mkdirat(prev, buf + start, 0755) < 0)
-        return BERTH_ERR_ERRNO(err, "create parent `%s`", buf);
-      fd = berth_openat2(c->rootfd, buf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
-    }
+    int fd = step_parent(c, prev, buf, buf + start, &link, err);
     if (fd < 0)
-      return BERTH_ERR_ERRNO(err, "open parent `%s`", buf);
+      return -1;
     close(prev);
     prev = fd;
     buf[i] = saved;
