@@ -93,7 +93,6 @@ static int run_attached(struct globals *g, const struct create_flags *f, const c
   struct berth_create_opts o;
   fill_opts(g, f, id, &o);
   o.keep_console = f->console_socket == NULL;
-  o.subreaper = true;
   struct berth_wait_ctx w;
   if (berth_wait_prepare(&w, err) < 0)
     return -1;

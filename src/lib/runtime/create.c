@@ -493,7 +493,10 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
                           s->spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] > 0,
   };
   memcpy(ctx.ns_fds, s->ns_fds, sizeof ctx.ns_fds);
-  if (o->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+  /* always a subreaper: a container process whose intermediate has exited comes back to us
+   * (to be waited for by `run`, or reaped when create fails); when we exit, it moves on to
+   * the next subreaper above us (a containerd shim, conmon) or init */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
     return BERTH_ERR_ERRNO(err, "become child subreaper");
   if (spawn(s, &ctx, err) < 0)
     return -1;

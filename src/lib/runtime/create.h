@@ -21,7 +21,6 @@ struct berth_create_opts {
   bool no_new_keyring;
   int preserve_fds;            /* fds 3 .. 3+N-1 pass into the container */
   bool keep_console;           /* `run` without --console-socket: return the pty master */
-  bool subreaper;              /* `run`: we wait for the container ourselves */
   int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
   bool rootless;               /* --rootless (auto: not root): cgroups are best effort */
 };

@@ -68,7 +68,7 @@ static void exec_state_release(struct exec_state *s, bool failed)
   if (failed && s->pidfd >= 0)
     syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
   if (failed && s->pid > 0)
-    waitpid(s->pid, NULL, __WALL | WNOHANG);
+    waitpid(s->pid, NULL, __WALL);
   for (int i = 0; i < 2; i++)
     if (s->sync[i] >= 0)
       close(s->sync[i]);
@@ -211,7 +211,9 @@ static int prepare(struct exec_state *s, berth_error_t *err)
 
 static int spawn(struct exec_state *s, berth_error_t *err)
 {
-  if (!s->o->detach && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+  /* the process in the container is our grandchild: as a subreaper we get it back when the
+   * intermediate exits — to wait for it, or to reap it when setting it up fails */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
     return BERTH_ERR_ERRNO(err, "become child subreaper");
   pid_t mid = berth_clone3(0, NULL, SIGCHLD);
   if (mid < 0)
