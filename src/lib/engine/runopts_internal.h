@@ -1,4 +1,4 @@
-/* Shared by engine/runopts*.c only. */
+/* Shared by engine/runopts*.c (and ctrspec.c for signal names) only. */
 #ifndef BERTH_ENGINE_RUNOPTS_INTERNAL_H
 #define BERTH_ENGINE_RUNOPTS_INTERNAL_H
 
