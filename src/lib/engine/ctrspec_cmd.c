@@ -38,6 +38,12 @@ json_t *ctrspec_strv_json(char *const *v)
   return a;
 }
 
+/* a copy, NULL when v is NULL or empty */
+static char **dup_or_null(char *const *v)
+{
+  return v && v[0] ? berth_strv_dup(v) : NULL;
+}
+
 static char **concat(char *const *a, char *const *b)
 {
   char **out = NULL;
@@ -55,11 +61,11 @@ int berth_ctrspec_command(json_t *image_config, const struct berth_run_opts *o, 
   cleanup_strv char **ep = NULL, **c = NULL;
   if (o->has_entrypoint) {
     /* --entrypoint resets the image's Cmd too (Docker); "" leaves no entrypoint */
-    ep = berth_strv_dup(o->entrypoint);
-    c = have_args ? berth_strv_dup(args) : NULL;
+    ep = dup_or_null(o->entrypoint);
+    c = have_args ? dup_or_null(args) : NULL;
   } else {
     ep = ctrspec_image_strv(image_config, "Entrypoint");
-    c = have_args ? berth_strv_dup(args) : ctrspec_image_strv(image_config, "Cmd");
+    c = have_args ? dup_or_null(args) : ctrspec_image_strv(image_config, "Cmd");
   }
   char **all = concat(ep, c);
   if (all == NULL)
