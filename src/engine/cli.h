@@ -53,6 +53,8 @@ int cli_parse_size(const char *s, uint64_t *out);
 int cli_open_engine(struct cmd_ctx *ctx, struct berth_engine **e, berth_error_t *err);
 /* print JSON indented like Docker (4 spaces) */
 void cli_print_json(json_t *v);
+/* Go-template subset of --format: "{{.Id}} {{json .Config.Env}}" (cmd_inspect.c) */
+int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t *err);
 
 typedef int (*cmd_fn)(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 

@@ -44,7 +44,7 @@ static void put_value(struct berth_strbuf *out, json_t *v, bool as_json)
 }
 
 /* "{{.Id}} {{json .Config.Env}}": fields and json of fields */
-static int render(const char *tmpl, json_t *obj, char **out, berth_error_t *err)
+int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t *err)
 {
   cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
   for (const char *p = tmpl; *p;) {
@@ -105,7 +105,7 @@ int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
   berth_engine_close(e);
   for (size_t i = 0; format && i < json_array_size(all) && status >= 0; i++) {
     cleanup_free char *line = NULL;
-    if (render(format, json_array_get(all, i), &line, err) < 0)
+    if (cli_render_template(format, json_array_get(all, i), &line, err) < 0)
       status = -1;
     else
       puts(line);

@@ -8,6 +8,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "cmd_containers.h"
 
 struct command {
   const char *name;
@@ -38,12 +39,45 @@ static const struct command system_cmds[] = {
   { NULL, NULL, NULL, NULL },
 };
 
+static const struct command container_cmds[] = {
+  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container", NULL },
+  { "create", cmd_create, "Create a new container", NULL },
+  { "inspect", cmd_container_inspect, "Display detailed information on one or more containers", NULL },
+  { "kill", cmd_kill, "Kill one or more running containers", NULL },
+  { "logs", cmd_logs, "Fetch the logs of a container", NULL },
+  { "ls", cmd_ps, "List containers", NULL },
+  { "list", cmd_ps, NULL, NULL },
+  { "ps", cmd_ps, NULL, NULL },
+  { "restart", cmd_restart, "Restart one or more containers", NULL },
+  { "rm", cmd_rm, "Remove one or more containers", NULL },
+  { "remove", cmd_rm, NULL, NULL },
+  { "run", cmd_run, "Create and run a new container from an image", NULL },
+  { "start", cmd_start, "Start one or more stopped containers", NULL },
+  { "stop", cmd_stop, "Stop one or more running containers", NULL },
+  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL },
+  { "--internal-exited", cmd_internal_exited, NULL, NULL }, /* the monitor's (src/monitor) */
+  { "--internal-started", cmd_internal_started, NULL, NULL },
+  { NULL, NULL, NULL, NULL },
+};
+
 static const struct command commands[] = {
+  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container", NULL },
+  { "create", cmd_create, "Create a new container", NULL },
+  { "kill", cmd_kill, "Kill one or more running containers", NULL },
+  { "logs", cmd_logs, "Fetch the logs of a container", NULL },
+  { "ps", cmd_ps, "List containers", NULL },
+  { "restart", cmd_restart, "Restart one or more containers", NULL },
+  { "rm", cmd_rm, "Remove one or more containers", NULL },
+  { "run", cmd_run, "Create and run a new container from an image", NULL },
+  { "start", cmd_start, "Start one or more stopped containers", NULL },
+  { "stop", cmd_stop, "Stop one or more running containers", NULL },
+  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL },
+  { "container", NULL, "Manage containers", container_cmds },
   { "export", cmd_export, "Export an image's filesystem as a tar archive", NULL },
   { "history", cmd_history, "Show the history of an image", NULL },
   { "images", cmd_images, "List images", NULL },
   { "import", cmd_import, "Import the contents from a tarball to create a filesystem image", NULL },
-  { "inspect", cmd_image_inspect, "Return low-level information on images", NULL },
+  { "inspect", cmd_inspect, "Return low-level information on containers and images", NULL },
   { "load", cmd_load, "Load an image from a tar archive or STDIN", NULL },
   { "rmi", cmd_rmi, "Remove one or more images", NULL },
   { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL },

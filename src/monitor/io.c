@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -64,10 +65,25 @@ int mon_listen(struct mon *m)
   memcpy(sa.sun_path, path, strlen(path) + 1);
   unlink(path);
   m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct stat st;
   if (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
-      listen(m->listen_fd, 64) < 0)
+      listen(m->listen_fd, 64) < 0 || stat(path, &st) < 0)
     return -1;
+  m->listen_ino = st.st_ino;
   return 0;
+}
+
+void mon_unlisten(struct mon *m)
+{
+  char path[4096];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", m->rundir, BERTH_MON_ATTACH_SOCK);
+  /* a monitor started after this one may have bound the path again: only ours goes */
+  if (stat(path, &st) == 0 && st.st_ino == m->listen_ino)
+    unlink(path);
+  if (m->listen_fd >= 0)
+    close(m->listen_fd);
+  m->listen_fd = -1;
 }
 
 /* closed now, removed from the table by compact_clients (poll slots keep their indexes meanwhile) */
@@ -100,7 +116,7 @@ void mon_accept(struct mon *m)
     }
     struct timeval tv = { .tv_sec = 5 }; /* a client that stops reading is dropped, not waited for */
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    m->clients[m->nclients++] = (struct mon_client) { .fd = fd };
+    m->clients[m->nclients++] = (struct mon_client){ .fd = fd };
   }
 }
 
@@ -237,7 +253,8 @@ static bool pump(struct mon *m, int fd, enum berth_log_stream s)
   if (r < 0)
     mon_log_msg("write log `%s`: %s", mon_log.path, strerror(-r));
   iobuf[0] = s == BERTH_LOG_STDERR ? BERTH_ATTACH_STDERR : BERTH_ATTACH_STDOUT;
-  broadcast_msg(m, iobuf, (size_t) n + 1, s == BERTH_LOG_STDERR ? BERTH_ATTACH_WANT_STDERR : BERTH_ATTACH_WANT_STDOUT);
+  broadcast_msg(m, iobuf, (size_t) n + 1,
+                s == BERTH_LOG_STDERR ? BERTH_ATTACH_WANT_STDERR : BERTH_ATTACH_WANT_STDOUT);
   return true;
 }
 
@@ -254,13 +271,13 @@ enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS };
 static size_t fill_poll(struct mon *m, struct pollfd *pf)
 {
   compact_clients(m);
-  pf[P_SIG] = (struct pollfd) { .fd = m->sigfd, .events = POLLIN };
-  pf[P_LISTEN] = (struct pollfd) { .fd = m->listen_fd, .events = POLLIN };
-  pf[P_OUT] = (struct pollfd) { .fd = m->out_fd, .events = POLLIN };
-  pf[P_ERR] = (struct pollfd) { .fd = m->err_fd, .events = POLLIN };
-  pf[P_IN] = (struct pollfd) { .fd = m->n_stdin_pending ? m->in_fd : -1, .events = POLLOUT };
+  pf[P_SIG] = (struct pollfd){ .fd = m->sigfd, .events = POLLIN };
+  pf[P_LISTEN] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
+  pf[P_OUT] = (struct pollfd){ .fd = m->out_fd, .events = POLLIN };
+  pf[P_ERR] = (struct pollfd){ .fd = m->err_fd, .events = POLLIN };
+  pf[P_IN] = (struct pollfd){ .fd = m->n_stdin_pending ? m->in_fd : -1, .events = POLLOUT };
   for (size_t i = 0; i < m->nclients; i++) /* while stdin is backed up, clients wait */
-    pf[P_CLIENTS + i] = (struct pollfd) { .fd = m->n_stdin_pending ? -1 : m->clients[i].fd, .events = POLLIN };
+    pf[P_CLIENTS + i] = (struct pollfd){ .fd = m->n_stdin_pending ? -1 : m->clients[i].fd, .events = POLLIN };
   return P_CLIENTS + m->nclients;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -93,8 +94,8 @@ static void sync_send(struct mon *m, char type, const char *text)
 {
   char msg[4200];
   int n = snprintf(msg, sizeof msg, "%c%s", type, text ? text : "");
-  if (m->sync_fd >= 0 && send(m->sync_fd, msg, (size_t) (n < (int) sizeof msg ? n : (int) sizeof msg - 1),
-                              MSG_NOSIGNAL) < 0)
+  if (m->sync_fd >= 0 &&
+      send(m->sync_fd, msg, (size_t) (n < (int) sizeof msg ? n : (int) sizeof msg - 1), MSG_NOSIGNAL) < 0)
     mon_log_msg("tell berth `%c`: %s", type, strerror(errno));
 }
 
@@ -179,7 +180,9 @@ static void run_loop(struct mon *m)
 /* READY, GO, start, STARTED/FAILED, ACK; false when there is nothing to run */
 static bool first_start(struct mon *m)
 {
-  sync_send(m, BERTH_MON_READY, NULL);
+  char self[16];
+  snprintf(self, sizeof self, "%d", (int) getpid());
+  sync_send(m, BERTH_MON_READY, self);
   if (sync_recv(m) != BERTH_MON_GO)
     return false;
   mon_read_hellos(m);
@@ -200,7 +203,9 @@ static bool first_start(struct mon *m)
 
 int main(int argc, char **argv)
 {
-  static struct mon m = { .sync_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1, .log_max_files = 1 };
+  static struct mon m = {
+    .sync_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1, .log_max_files = 1
+  };
   if (parse_args(&m, argc, argv) < 0)
     return 2;
   if (setup(&m) < 0) {
@@ -215,9 +220,12 @@ int main(int argc, char **argv)
   m.sync_fd = -1;
   if (started)
     run_loop(&m);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", m.rundir, BERTH_MON_ATTACH_SOCK);
-  unlink(path);
+  mon_unlisten(&m);
   berth_logw_close(&mon_log);
+  /* the rootfs goes with this mount namespace anyway; unmounting now releases the overlay's
+   * upper dir at once, so that a start right after this exit can mount it again */
+  char rootfs[4096];
+  snprintf(rootfs, sizeof rootfs, "%s/rootfs", m.bundle);
+  umount2(rootfs, 0);
   return started ? 0 : 1;
 }

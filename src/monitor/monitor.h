@@ -41,6 +41,7 @@ struct mon {
 
   /* run time */
   int sigfd, listen_fd;
+  ino_t listen_ino; /* the attach socket's inode (removed at exit only while it is still ours) */
   struct mon_client clients[MON_MAX_CLIENTS];
   size_t nclients;
   int out_fd, err_fd; /* container stdout/stderr (read ends), or the pty master as out_fd */
@@ -59,6 +60,7 @@ extern struct berth_logw mon_log;
 void mon_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t mon_now(void);
 int mon_listen(struct mon *m);
+void mon_unlisten(struct mon *m);
 void mon_accept(struct mon *m);
 /* accept the clients waiting and read their first message (HELLO): before the container starts,
  * so that a client that connected before GO sees every byte */

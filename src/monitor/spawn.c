@@ -204,7 +204,10 @@ static void create_poll(struct mon *m, struct create_run *cr)
 {
   struct pollfd pf[4] = {
     { .fd = m->sigfd, .events = POLLIN },
-    { .fd = cr->eof[0] ? -1 : m->terminal ? cr->errfd : m->out_fd, .events = POLLIN },
+    { .fd = cr->eof[0]    ? -1
+            : m->terminal ? cr->errfd
+                          : m->out_fd,
+      .events = POLLIN },
     { .fd = cr->eof[1] || m->terminal ? -1 : m->err_fd, .events = POLLIN },
     { .fd = cr->console_lfd, .events = POLLIN },
   };
@@ -265,7 +268,8 @@ void mon_close_stdio(struct mon *m)
 
 static int fail(int *code, char *msg, size_t msglen, int c, const char *text)
 {
-  snprintf(msg, msglen, "%s", text);
+  if (text != msg)
+    snprintf(msg, msglen, "%s", text);
   *code = c ? c : berth_container_start_error_code(text);
   return -1;
 }
@@ -275,7 +279,7 @@ static int run_create(struct mon *m, struct create_run *cr, int child[3])
   char console[4096], pidfile[4096];
   snprintf(pidfile, sizeof pidfile, "%s/%s", m->rundir, BERTH_MON_PID_FILE);
   unlink(pidfile);
-  const char *tail[] = { "create", "--bundle", m->bundle, "--pid-file", pidfile, NULL, NULL, m->id, NULL };
+  const char *tail[] = { "create", "--bundle", m->bundle, "--pid-file", pidfile, m->id, NULL, NULL, NULL };
   if (m->terminal) {
     tail[5] = "--console-socket";
     tail[6] = console;

@@ -33,11 +33,12 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "engine/containers_log.h"
 #include "engine/db.h"
 #include "engine/engine.h"
 #include "engine/runopts.h"
 
-#define BERTH_CONTAINER_LOG_FILE  "container.log"
+#define BERTH_CONTAINER_LOG_FILE     "container.log"
 #define BERTH_CONTAINER_STOP_TIMEOUT 10 /* seconds, Docker's default */
 
 /* ---- the loaded container ---- */
@@ -100,26 +101,42 @@ struct berth_attach {
  * (125, 126 not executable, 127 not found: *code) and returns -1. */
 int berth_containers_start(struct berth_engine *e, const char *what, unsigned attach_want,
                            struct berth_attach *attach, int *code, berth_error_t *err) BERTH_WUR;
-/* Stop: the stop signal, then SIGKILL after timeout seconds (< 0: the container's
- * --stop-timeout, else 10); no automatic restart afterwards. A stopped container is fine. */
-int berth_containers_stop(struct berth_engine *e, const char *what, int timeout, berth_error_t *err) BERTH_WUR;
+/* Stop: the stop signal, then SIGKILL after timeout seconds (NULL: the container's --stop-timeout,
+ * else 10; -1: no limit); no automatic restart afterwards. A stopped container is fine. */
+int berth_containers_stop(struct berth_engine *e, const char *what, const int *timeout,
+                          berth_error_t *err) BERTH_WUR;
 /* send a signal to the container's init (through the runtime); it must be running */
 int berth_containers_kill(struct berth_engine *e, const char *what, int sig, berth_error_t *err) BERTH_WUR;
-int berth_containers_restart(struct berth_engine *e, const char *what, int timeout, berth_error_t *err) BERTH_WUR;
+int berth_containers_restart(struct berth_engine *e, const char *what, const int *timeout,
+                             berth_error_t *err) BERTH_WUR;
 /* rm: a running container needs force (then it is killed); volumes: its anonymous volumes too */
 int berth_containers_remove(struct berth_engine *e, const char *what, bool force, bool volumes,
                             berth_error_t *err) BERTH_WUR;
 /* wait until it is not running; its exit code */
-int berth_containers_wait(struct berth_engine *e, const char *what, int64_t *code, berth_error_t *err) BERTH_WUR;
+int berth_containers_wait(struct berth_engine *e, const char *what, int64_t *code,
+                          berth_error_t *err) BERTH_WUR;
 /* Docker-compatible `container inspect` object (new reference) */
 json_t *berth_containers_inspect(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
+
+/* ---- logs ---- */
+struct berth_logs_opts {
+  bool follow;   /* then keep reading while the container runs */
+  int64_t tail;  /* the last N records only (< 0: all) */
+  int64_t since; /* unix ns; 0: no bound */
+  int64_t until;
+};
+/* a record's data points into a buffer valid during the call; < 0 stops */
+typedef int (*berth_log_sink)(void *data, const struct berth_log_record *r);
+int berth_containers_logs(struct berth_engine *e, const char *what, const struct berth_logs_opts *o,
+                          berth_log_sink sink, void *data, berth_error_t *err) BERTH_WUR;
 
 /* ---- attach ---- */
 int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
                          berth_error_t *err) BERTH_WUR;
 void berth_attach_close(struct berth_attach *a);
 /* one message: type (containers_proto.h) and payload */
-int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len, berth_error_t *err) BERTH_WUR;
+int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len,
+                      berth_error_t *err) BERTH_WUR;
 
 /* ---- the monitor's calls back into berth (`berth container --internal-*`) ---- */
 /* The init exited with code (msg: a restart that failed to start). Reads the OOM kill count,
@@ -140,9 +157,9 @@ void berth_container_new_id(berth_container_id_t id);
 
 struct berth_restart_state {
   enum berth_restart_policy policy;
-  int max_retries;      /* on-failure:N (0: unlimited) */
+  int max_retries;       /* on-failure:N (0: unlimited) */
   int64_t restart_count; /* restarts so far */
-  int64_t delay_ms;     /* the previous back-off (0: none yet) */
+  int64_t delay_ms;      /* the previous back-off (0: none yet) */
   bool manual_stop;
 };
 /* Docker's restart manager: whether to restart after an exit with code that ran for ran_ms, and
@@ -163,6 +180,8 @@ char *berth_container_command_text(json_t *config, bool no_trunc);
 struct berth_ps_filter;
 int berth_ps_filter_parse(char *const *filters, struct berth_ps_filter **out, berth_error_t *err) BERTH_WUR;
 void berth_ps_filter_free(struct berth_ps_filter *f);
+/* status= or exited= given: stopped containers are listed without -a (Docker) */
+bool berth_ps_filter_implies_all(const struct berth_ps_filter *f);
 /* ancestor values resolved to image ids by the caller: they are passed back here */
 const char *const *berth_ps_filter_ancestors(const struct berth_ps_filter *f);
 /* image_chain: the container's image id and its parents (NULL-terminated); ancestor_ids: the

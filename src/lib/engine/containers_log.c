@@ -88,7 +88,9 @@ int berth_log_parse_ts(const char *s, size_t len, int64_t *unix_nanos)
     return -EINVAL;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
     return -EINVAL;
-  struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+  struct tm tm = {
+    .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec
+  };
   *unix_nanos = ((int64_t) timegm(&tm) - offset) * 1000000000 + ns;
   return 0;
 }
@@ -141,7 +143,8 @@ void berth_log_rotated_path(const char *path, unsigned i, char *buf, size_t len)
 
 static int open_log(struct berth_logw *w, bool truncate)
 {
-  int fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : 0), 0640);
+  int fd =
+    open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : 0), 0640);
   if (fd < 0)
     return -errno;
   struct stat st;
@@ -207,8 +210,8 @@ static int write_all(int fd, const char *p, size_t n)
   return 0;
 }
 
-int berth_logw_write(struct berth_logw *w, enum berth_log_stream s, bool partial, const char *data, size_t len,
-                     int64_t now)
+int berth_logw_write(struct berth_logw *w, enum berth_log_stream s, bool partial, const char *data,
+                     size_t len, int64_t now)
 {
   static char rec[BERTH_LOG_TS_LEN + 16 + BERTH_LOG_LINE_MAX];
   if (len > BERTH_LOG_LINE_MAX)

@@ -58,8 +58,7 @@ int berth_logw_open(struct berth_logw *w, const char *path, uint64_t max_size, u
 void berth_logw_close(struct berth_logw *w);
 /* Feed bytes the container wrote on a stream at time now: every complete line becomes an "F"
  * record, a line reaching BERTH_LOG_LINE_MAX a "P" record; the rest waits for more. */
-int berth_logw_feed(struct berth_logw *w, enum berth_log_stream s, const char *data, size_t len,
-                    int64_t now);
+int berth_logw_feed(struct berth_logw *w, enum berth_log_stream s, const char *data, size_t len, int64_t now);
 /* End of a stream: what is pending is written as a "P" record. */
 int berth_logw_flush(struct berth_logw *w, enum berth_log_stream s, int64_t now);
 /* Write one record (rotating first when it would pass max_size). */

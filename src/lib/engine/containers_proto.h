@@ -2,7 +2,7 @@
  * channels are SOCK_SEQPACKET unix sockets: one message per send, the first byte its type.
  *
  * The start channel (a socketpair given to the monitor as --sync-fd):
- *   monitor -> berth  READY                 the rootfs is mounted, the attach socket listens
+ *   monitor -> berth  READY "<pid>"         the attach socket listens (pid: the monitor's)
  *   berth -> monitor  GO                    create and start the container now
  *   monitor -> berth  STARTED "<pid>"       running (the container's init pid on the host)
  *                     FAILED "<code> <msg>" not started; code 125 (engine/runtime error),

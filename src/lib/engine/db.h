@@ -228,4 +228,17 @@ int berth_db_container_mounts(struct berth_db *db, const char *id, struct berth_
 /* is this name taken (1) or free (0) */
 int berth_db_container_name_used(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
 
+/* ---- volumes (the skeleton of issue 5: rows for the volumes containers create; the volume
+ * commands fill in the rest) ---- */
+/* insert; 1 inserted, 0 the name exists (row kept) */
+int berth_db_volume_put(struct berth_db *db, const char *name, int64_t created, const char *labels_json,
+                        const char *mountpoint, berth_error_t *err) BERTH_WUR;
+/* 1 found (mountpoint and labels_json malloc'd, either may be NULL), 0 absent */
+int berth_db_volume_get(struct berth_db *db, const char *name, char **mountpoint, char **labels_json,
+                        berth_error_t *err) BERTH_WUR;
+/* containers whose mounts use the volume */
+int berth_db_volume_users(struct berth_db *db, const char *name, int64_t *n, berth_error_t *err) BERTH_WUR;
+/* 1 deleted, 0 absent (a volume in use cannot be deleted: foreign key error) */
+int berth_db_volume_delete(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
+
 #endif

@@ -8,9 +8,9 @@
 #include "engine/db_internal.h"
 
 static const char *const state_names[] = {
-  [BERTH_CONTAINER_CREATED] = "created", [BERTH_CONTAINER_RUNNING] = "running",
-  [BERTH_CONTAINER_PAUSED] = "paused",   [BERTH_CONTAINER_RESTARTING] = "restarting",
-  [BERTH_CONTAINER_EXITED] = "exited",   [BERTH_CONTAINER_DEAD] = "dead",
+  [BERTH_CONTAINER_CREATED] = "created",   [BERTH_CONTAINER_RUNNING] = "running",
+  [BERTH_CONTAINER_PAUSED] = "paused",     [BERTH_CONTAINER_RESTARTING] = "restarting",
+  [BERTH_CONTAINER_EXITED] = "exited",     [BERTH_CONTAINER_DEAD] = "dead",
   [BERTH_CONTAINER_REMOVING] = "removing",
 };
 
@@ -109,19 +109,20 @@ int berth_db_container_put(struct berth_db *db, const struct berth_db_container 
     return -1;
   if (name_conflict(db, c->name, err) < 0)
     return -1;
-  if (db_exec(db, err,
-              "INSERT INTO containers(id, name, image_id, image, created, state, runtime, config, host_config)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              "ssssissss", c->id, c->name, c->image_id, nz(c->image), c->created,
-              berth_container_state_name(c->state), nz(c->runtime), c->config ? c->config : "{}",
-              c->host_config ? c->host_config : "{}") < 0 ||
+  if (db_exec(
+        db, err,
+        "INSERT INTO containers(id, name, image_id, image, created, state, runtime, config, host_config)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "ssssissss", c->id, c->name, c->image_id, nz(c->image), c->created,
+        berth_container_state_name(c->state), nz(c->runtime), c->config ? c->config : "{}",
+        c->host_config ? c->host_config : "{}") < 0 ||
       put_mounts(db, c->id, mounts, nmounts, err) < 0 || adjust_layers(db, c->image_id, 1, err) < 0)
     return berth_error_wrap(err, "add container `%s`", c->id);
   return 0;
 }
 
-#define CONTAINER_COLUMNS                                                                                 \
-  "id, name, image_id, image, created, state, pid, exit_code, oom_killed, error, started_at, finished_at," \
+#define CONTAINER_COLUMNS                                                                                    \
+  "id, name, image_id, image, created, state, pid, exit_code, oom_killed, error, started_at, finished_at,"   \
   " restart_count, restart_delay_ms, manual_stop, runtime, monitor_pid, monitor_start, config, host_config"
 
 static void read_container(sqlite3_stmt *st, struct berth_db_container *c)
@@ -188,8 +189,8 @@ int berth_db_container_find(struct berth_db *db, const char *what, char ***ids, 
   if (v[0] == NULL && lower_hex(what)) {
     berth_strv_free(steal_ptr(v));
     cleanup_free char *hi = xasprintf("%s~", what); /* '~' sorts after every hex digit */
-    if (db_collect_strings(db, &v, err, "SELECT id FROM containers WHERE id >= ? AND id < ? ORDER BY id", "ss",
-                           what, hi) < 0)
+    if (db_collect_strings(db, &v, err, "SELECT id FROM containers WHERE id >= ? AND id < ? ORDER BY id",
+                           "ss", what, hi) < 0)
       return -1;
   }
   *ids = steal_ptr(v);
@@ -231,18 +232,19 @@ int berth_db_container_update(struct berth_db *db, const struct berth_db_contain
   if (db_require_tx(db, "update container", err) < 0)
     return -1;
   int64_t other = 0;
-  if (db_query_i64(db, &other, err, "SELECT count(*) FROM containers WHERE name = ? AND id != ?", "ss", c->name,
-                   c->id) < 0)
+  if (db_query_i64(db, &other, err, "SELECT count(*) FROM containers WHERE name = ? AND id != ?", "ss",
+                   c->name, c->id) < 0)
     return -1;
   if (other > 0)
     return name_conflict(db, c->name, err);
-  int r = db_exec(db, err,
-                  "UPDATE containers SET name = ?, state = ?, pid = ?, exit_code = ?, oom_killed = ?, error = ?,"
-                  " started_at = ?, finished_at = ?, restart_count = ?, restart_delay_ms = ?, manual_stop = ?,"
-                  " monitor_pid = ?, monitor_start = ? WHERE id = ?",
-                  "ssiiisiiiiiiis", c->name, berth_container_state_name(c->state), c->pid, c->exit_code,
-                  (int64_t) c->oom_killed, nz(c->error), c->started_at, c->finished_at, c->restart_count,
-                  c->restart_delay_ms, (int64_t) c->manual_stop, c->monitor_pid, c->monitor_start, c->id);
+  int r =
+    db_exec(db, err,
+            "UPDATE containers SET name = ?, state = ?, pid = ?, exit_code = ?, oom_killed = ?, error = ?,"
+            " started_at = ?, finished_at = ?, restart_count = ?, restart_delay_ms = ?, manual_stop = ?,"
+            " monitor_pid = ?, monitor_start = ? WHERE id = ?",
+            "ssiiisiiiiiiis", c->name, berth_container_state_name(c->state), c->pid, c->exit_code,
+            (int64_t) c->oom_killed, nz(c->error), c->started_at, c->finished_at, c->restart_count,
+            c->restart_delay_ms, (int64_t) c->manual_stop, c->monitor_pid, c->monitor_start, c->id);
   if (r < 0)
     return berth_error_wrap(err, "update container `%s`", c->id);
   return r > 0;
@@ -294,4 +296,43 @@ int berth_db_container_mounts(struct berth_db *db, const char *id, struct berth_
   *out = v;
   *n = k;
   return 0;
+}
+
+int berth_db_volume_put(struct berth_db *db, const char *name, int64_t created, const char *labels_json,
+                        const char *mountpoint, berth_error_t *err)
+{
+  if (db_require_tx(db, "add volume", err) < 0)
+    return -1;
+  int r =
+    db_exec(db, err, "INSERT OR IGNORE INTO volumes(name, created, labels, mountpoint) VALUES (?, ?, ?, ?)",
+            "siss", name, created, labels_json ? labels_json : "{}", mountpoint);
+  return r < 0 ? berth_error_wrap(err, "add volume `%s`", name) : r > 0;
+}
+
+int berth_db_volume_get(struct berth_db *db, const char *name, char **mountpoint, char **labels_json,
+                        berth_error_t *err)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  if (db_prepare(db, &st, err, "SELECT mountpoint, labels FROM volumes WHERE name = ?", "s", name) < 0)
+    return -1;
+  int r = db_step(db, st, err);
+  if (r > 0 && mountpoint)
+    *mountpoint = db_col_strdup(st, 0);
+  if (r > 0 && labels_json)
+    *labels_json = db_col_strdup(st, 1);
+  return r;
+}
+
+int berth_db_volume_users(struct berth_db *db, const char *name, int64_t *n, berth_error_t *err)
+{
+  return db_query_i64(
+    db, n, err, "SELECT count(DISTINCT container_id) FROM container_mounts WHERE volume = ?", "s", name);
+}
+
+int berth_db_volume_delete(struct berth_db *db, const char *name, berth_error_t *err)
+{
+  if (db_require_tx(db, "delete volume", err) < 0)
+    return -1;
+  int r = db_exec(db, err, "DELETE FROM volumes WHERE name = ?", "s", name);
+  return r < 0 ? berth_error_wrap(err, "delete volume `%s`", name) : r > 0;
 }

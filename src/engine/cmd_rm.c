@@ -1,0 +1,33 @@
+/* berth rm / container rm / container remove */
+#include <stdio.h>
+
+#include "cmd_containers.h"
+
+int cmd_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  bool force = false, volumes = false;
+  const struct cli_opt opts[] = {
+    { "force", 'f', CLI_BOOL, &force, NULL, "Force the removal of a running container (uses SIGKILL)" },
+    { "volumes", 'v', CLI_BOOL, &volumes, NULL, "Remove anonymous volumes associated with the container" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
+  int r = cli_parse(ctx, argc, argv, opts, "berth rm [OPTIONS] CONTAINER [CONTAINER...]",
+                    "Remove one or more containers", err);
+  if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0)
+    return r > 0 ? 0 : -1;
+  struct berth_engine *e = NULL;
+  if (cli_open_engine(ctx, &e, err) < 0)
+    return -1;
+  int status = 0;
+  for (int i = 0; i < ctx->argc; i++) {
+    berth_error_t one = NULL;
+    if (berth_containers_remove(e, ctx->argv[i], force, volumes, &one) < 0) {
+      cli_report(&one);
+      status = 1;
+    } else {
+      puts(ctx->argv[i]);
+    }
+  }
+  berth_engine_close(e);
+  return status;
+}

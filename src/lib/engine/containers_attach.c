@@ -1,0 +1,105 @@
+/* Containers: the client side of the monitor's attach socket, and waiting for a monitor. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+#include "engine/containers_proto.h"
+
+int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
+                         berth_error_t *err)
+{
+  out->fd = -1;
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", c->rundir, BERTH_MON_ATTACH_SOCK);
+  if (n < 0 || (size_t) n >= sizeof sa.sun_path)
+    return BERTH_ERR(err,
+                     "attach socket path `%s/%s` is too long for a unix socket (use a shorter --runroot)",
+                     c->rundir, BERTH_MON_ATTACH_SOCK);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "socket");
+  while (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    if (errno != EINTR)
+      return BERTH_ERR_ERRNO(err, "attach to container %.12s: connect `%s`", c->row.id, sa.sun_path);
+  struct berth_attach a = { .fd = fd };
+  char flags = (char) want;
+  if (berth_attach_send(&a, BERTH_ATTACH_HELLO, &flags, 1, err) < 0)
+    return -1;
+  out->fd = steal_fd(fd);
+  return 0;
+}
+
+void berth_attach_close(struct berth_attach *a)
+{
+  if (a && a->fd >= 0)
+    close(a->fd);
+  if (a)
+    a->fd = -1;
+}
+
+int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len, berth_error_t *err)
+{
+  char msg[BERTH_ATTACH_MSG_MAX];
+  if (len > sizeof msg - 1)
+    len = sizeof msg - 1;
+  msg[0] = type;
+  if (len)
+    memcpy(msg + 1, data, len);
+  while (send(a->fd, msg, len + 1, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return BERTH_ERR_ERRNO(err, "send to the container's monitor");
+  return 0;
+}
+
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 the monitor of row is gone, 0 still there after timeout_ms (< 0: no limit) */
+int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms)
+{
+  cleanup_close int pfd = row->monitor_pid > 0 ? pidfd_open((pid_t) row->monitor_pid, 0) : -1;
+  if (pfd < 0 || !berth_container_monitor_alive(row)) /* checked after pidfd_open: not a reused pid */
+    return 1;
+  int64_t until = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
+  for (;;) {
+    int left = timeout_ms < 0 ? -1 : (int) (until - mono_ms());
+    if (timeout_ms >= 0 && left <= 0)
+      return 0;
+    struct pollfd p = { .fd = pfd, .events = POLLIN };
+    int r = poll(&p, 1, left);
+    if (r > 0)
+      return 1;
+    if (r < 0 && errno != EINTR)
+      return 1;
+  }
+}
+
+/* Wait for the next EXIT of a running container: its code (>= 0), or -1 when the monitor closed
+ * without one (it had already recorded the exit, or it died). */
+int ctr_wait_exit_message(struct berth_attach *a)
+{
+  char msg[BERTH_ATTACH_MSG_MAX + 1];
+  for (;;) {
+    ssize_t n = recv(a->fd, msg, sizeof msg - 1, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    msg[n] = '\0';
+    if (msg[0] == BERTH_ATTACH_EXIT)
+      return atoi(msg + 1);
+  }
+}

@@ -1,0 +1,138 @@
+/* Containers: what the monitor asks berth to record (`berth container --internal-exited` and
+ * `--internal-started`): exits with their OOM kill, --rm, the restart policy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+#include "json/json.h"
+
+/* oom_kill of the container's memory cgroup (v2 memory.events, v1 memory.oom_control), read
+ * before the runtime deletes the cgroup */
+static bool oom_killed(const struct berth_container *c)
+{
+  cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
+  berth_error_t ignore = NULL;
+  json_t *spec = berth_json_load_file(config, "config.json", &ignore);
+  berth_error_release(&ignore);
+  const char *cg = json_string_value(json_object_get(json_object_get(spec, "linux"), "cgroupsPath"));
+  cleanup_free char *v2 = cg ? xasprintf("/sys/fs/cgroup/%s/memory.events", cg) : NULL;
+  cleanup_free char *v1 = cg ? xasprintf("/sys/fs/cgroup/memory/%s/memory.oom_control", cg) : NULL;
+  json_decref(spec);
+  const char *paths[] = { v2, v1 };
+  for (size_t i = 0; i < 2 && paths[i]; i++) {
+    cleanup_free char *text = NULL;
+    if (berth_read_file(paths[i], 65536, &text, NULL, &ignore) < 0) {
+      berth_error_release(&ignore);
+      continue;
+    }
+    const char *k = strstr(text, "oom_kill ");
+    if (k && (k == text || k[-1] == '\n'))
+      return strtoll(k + 9, NULL, 10) > 0;
+  }
+  return false;
+}
+
+static enum berth_restart_policy policy_of(json_t *host_config, int *max)
+{
+  json_t *rp = json_object_get(host_config, "RestartPolicy");
+  const char *name = json_string_value(json_object_get(rp, "Name"));
+  *max = (int) json_integer_value(json_object_get(rp, "MaximumRetryCount"));
+  if (berth_str_eq(name, "always"))
+    return BERTH_RESTART_ALWAYS;
+  if (berth_str_eq(name, "unless-stopped"))
+    return BERTH_RESTART_UNLESS_STOPPED;
+  if (berth_str_eq(name, "on-failure"))
+    return BERTH_RESTART_ON_FAILURE;
+  return BERTH_RESTART_NO;
+}
+
+struct exit_rec {
+  const struct berth_container *c;
+  int code;
+  const char *msg;
+  bool oom;
+  bool restart;
+  int64_t delay_ms;
+};
+
+static int record_exit(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  struct exit_rec *x = data;
+  int64_t now = ctr_now();
+  struct berth_restart_state rs = { .restart_count = row->restart_count,
+                                    .delay_ms = row->restart_delay_ms,
+                                    .manual_stop = row->manual_stop };
+  rs.policy = policy_of(x->c->host_config, &rs.max_retries);
+  int64_t ran_ms = x->msg || row->started_at == 0 ? 0 : (now - row->started_at) / 1000000;
+  x->restart =
+    row->state != BERTH_CONTAINER_REMOVING && berth_restart_decide(&rs, x->code, ran_ms, &x->delay_ms);
+  row->pid = 0;
+  row->exit_code = x->code;
+  row->oom_killed = x->oom;
+  row->finished_at = now;
+  free(row->error);
+  row->error = xstrdup(x->msg ? x->msg : "");
+  if (row->state == BERTH_CONTAINER_REMOVING)
+    return 1;
+  row->state = x->restart ? BERTH_CONTAINER_RESTARTING : BERTH_CONTAINER_EXITED;
+  row->restart_count += x->restart;
+  row->restart_delay_ms = x->restart ? x->delay_ms : 0;
+  return 1;
+}
+
+int berth_containers_exited(struct berth_engine *e, const char *id, int code, const char *msg,
+                            int64_t *restart_ms, berth_error_t *err)
+{
+  struct berth_container c;
+  *restart_ms = -1;
+  if (berth_container_get(e, id, &c, err) < 0)
+    return -1;
+  cleanup_close int lock = ctr_lock(&c, err);
+  struct exit_rec x = { .c = &c, .code = code, .msg = msg, .oom = oom_killed(&c) };
+  const char *del[] = { "delete", "--force", c.row.id, NULL };
+  berth_error_t ignore = NULL;
+  if (lock >= 0 && berth_container_runtime_run(e, &c, del, &ignore) < 0)
+    berth_error_release(&ignore); /* start deletes it again if it is still there */
+  int r = lock < 0 || ctr_update(e, c.row.id, record_exit, &x, err) < 0 ? -1 : 0;
+  if (r == 0 && !x.restart && json_is_true(json_object_get(c.host_config, "AutoRemove")))
+    r = ctr_remove(e, &c, true, err);
+  if (r == 0 && x.restart)
+    *restart_ms = x.delay_ms;
+  berth_container_release(&c);
+  return r < 0 ? berth_error_wrap(err, "record the exit of container `%s`", id) : 0;
+}
+
+struct start_rec {
+  int64_t pid;
+};
+
+static int record_start(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  const struct start_rec *s = data;
+  if (row->state == BERTH_CONTAINER_REMOVING)
+    return 0;
+  if (row->state == BERTH_CONTAINER_RUNNING && row->pid == s->pid)
+    return 0; /* berth start recorded it already */
+  row->state = BERTH_CONTAINER_RUNNING;
+  row->pid = s->pid;
+  row->exit_code = 0;
+  row->oom_killed = false;
+  row->started_at = ctr_now();
+  free(row->error);
+  row->error = xstrdup("");
+  return 1;
+}
+
+int berth_containers_started(struct berth_engine *e, const char *id, pid_t pid, berth_error_t *err)
+{
+  struct start_rec s = { .pid = pid };
+  if (ctr_update(e, id, record_start, &s, err) < 0)
+    return berth_error_wrap(err, "record the start of container `%s`", id);
+  return 0;
+}

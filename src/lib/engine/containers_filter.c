@@ -1,0 +1,178 @@
+/* `ps --filter`: Docker's keys status, name, label, ancestor, id and exited (pure). */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+
+struct berth_ps_filter {
+  char **status;
+  regex_t *names;
+  size_t nnames;
+  char **labels; /* "key" or "key=value" */
+  char **ancestors;
+  char **ids;
+  int *exited;
+  size_t nexited;
+};
+
+void berth_ps_filter_free(struct berth_ps_filter *f)
+{
+  if (f == NULL)
+    return;
+  berth_strv_free(f->status);
+  for (size_t i = 0; i < f->nnames; i++)
+    regfree(&f->names[i]);
+  free(f->names);
+  berth_strv_free(f->labels);
+  berth_strv_free(f->ancestors);
+  berth_strv_free(f->ids);
+  free(f->exited);
+  free(f);
+}
+
+static int add_name(struct berth_ps_filter *f, const char *re, berth_error_t *err)
+{
+  f->names = xreallocarray(f->names, f->nnames + 1, sizeof *f->names);
+  int rc = regcomp(&f->names[f->nnames], re, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    char msg[256];
+    regerror(rc, &f->names[f->nnames], msg, sizeof msg);
+    return BERTH_ERR(err, "invalid filter `name=%s`: %s", re, msg);
+  }
+  f->nnames++;
+  return 0;
+}
+
+static int add_one(struct berth_ps_filter *f, const char *key, const char *value, berth_error_t *err)
+{
+  if (strcmp(key, "status") == 0) {
+    if (berth_container_state_parse(value) < 0)
+      return BERTH_ERR(err,
+                       "invalid filter `status=%s`: expected created, restarting, running, removing, "
+                       "paused, exited or dead",
+                       value);
+    f->status = berth_strv_append(f->status, value);
+  } else if (strcmp(key, "name") == 0) {
+    return add_name(f, value, err);
+  } else if (strcmp(key, "label") == 0) {
+    f->labels = berth_strv_append(f->labels, value);
+  } else if (strcmp(key, "ancestor") == 0) {
+    f->ancestors = berth_strv_append(f->ancestors, value);
+  } else if (strcmp(key, "id") == 0) {
+    f->ids = berth_strv_append(f->ids, value);
+  } else if (strcmp(key, "exited") == 0) {
+    int code;
+    if (berth_parse_int(value, &code) < 0)
+      return BERTH_ERR(err, "invalid filter `exited=%s`: expected an integer", value);
+    f->exited = xreallocarray(f->exited, f->nexited + 1, sizeof *f->exited);
+    f->exited[f->nexited++] = code;
+  } else {
+    return BERTH_ERR(err, "invalid filter `%s` (supported: status, name, label, ancestor, id, exited)", key);
+  }
+  return 0;
+}
+
+int berth_ps_filter_parse(char *const *filters, struct berth_ps_filter **out, berth_error_t *err)
+{
+  struct berth_ps_filter *f = xmalloc0(sizeof *f);
+  for (size_t i = 0; filters && filters[i]; i++) {
+    const char *eq = strchr(filters[i], '=');
+    if (eq == NULL || eq == filters[i]) {
+      berth_ps_filter_free(f);
+      return BERTH_ERR(err, "bad format of filter `%s` (expected name=value)", filters[i]);
+    }
+    cleanup_free char *key = xstrndup(filters[i], (size_t) (eq - filters[i]));
+    if (add_one(f, key, eq + 1, err) < 0) {
+      berth_ps_filter_free(f);
+      return -1;
+    }
+  }
+  *out = f;
+  return 0;
+}
+
+const char *const *berth_ps_filter_ancestors(const struct berth_ps_filter *f)
+{
+  return (const char *const *) f->ancestors;
+}
+
+static bool in(char *const *v, const char *s)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    if (strcmp(v[i], s) == 0)
+      return true;
+  return false;
+}
+
+static bool label_match(json_t *labels, const char *want)
+{
+  const char *eq = strchr(want, '=');
+  cleanup_free char *key = eq ? xstrndup(want, (size_t) (eq - want)) : xstrdup(want);
+  json_t *v = json_object_get(labels, key);
+  if (!json_is_string(v))
+    return false;
+  return eq == NULL || strcmp(json_string_value(v), eq + 1) == 0;
+}
+
+static bool names_match(const struct berth_ps_filter *f, const char *name)
+{
+  if (f->nnames == 0)
+    return true;
+  cleanup_free char *slashed = xasprintf("/%s", name);
+  for (size_t i = 0; i < f->nnames; i++)
+    if (regexec(&f->names[i], name, 0, NULL, 0) == 0 || regexec(&f->names[i], slashed, 0, NULL, 0) == 0)
+      return true;
+  return false;
+}
+
+static bool ids_match(const struct berth_ps_filter *f, const char *id)
+{
+  if (f->ids == NULL)
+    return true;
+  for (size_t i = 0; f->ids[i]; i++)
+    if (berth_str_has_prefix(id, f->ids[i]))
+      return true;
+  return false;
+}
+
+static bool exited_match(const struct berth_ps_filter *f, const struct berth_container *c)
+{
+  if (f->nexited == 0)
+    return true;
+  for (size_t i = 0; i < f->nexited; i++)
+    if (c->state == BERTH_CONTAINER_EXITED && c->row.exit_code == f->exited[i])
+      return true;
+  return false;
+}
+
+static bool ancestors_match(const struct berth_ps_filter *f, char *const *chain, char *const *ancestor_ids)
+{
+  if (f->ancestors == NULL)
+    return true;
+  for (size_t i = 0; ancestor_ids && ancestor_ids[i]; i++)
+    if (in(chain, ancestor_ids[i]))
+      return true;
+  return false;
+}
+
+bool berth_ps_filter_match(const struct berth_ps_filter *f, const struct berth_container *c,
+                           char *const *image_chain, char *const *ancestor_ids)
+{
+  if (f->status && !in(f->status, berth_container_state_name(c->state)))
+    return false;
+  json_t *labels = json_object_get(c->config, "Labels");
+  for (size_t i = 0; f->labels && f->labels[i]; i++) /* labels: every one must match (Docker) */
+    if (!label_match(labels, f->labels[i]))
+      return false;
+  return names_match(f, c->row.name) && ids_match(f, c->row.id) && exited_match(f, c) &&
+         ancestors_match(f, image_chain, ancestor_ids);
+}
+
+bool berth_ps_filter_implies_all(const struct berth_ps_filter *f)
+{
+  return f->status != NULL || f->nexited > 0;
+}

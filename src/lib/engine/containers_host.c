@@ -1,0 +1,243 @@
+/* Containers: what the config builder (ctrspec.h) needs from the host — facts, device nodes,
+ * other containers' pids, mount sources and volumes — and files read from an image's layers. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+static void add_device(struct ctr_host *h, const char *path, const struct stat *st)
+{
+  h->devices = xreallocarray(h->devices, h->facts.n_devices + 1, sizeof *h->devices);
+  h->dev_paths = berth_strv_append(h->dev_paths, path);
+  h->devices[h->facts.n_devices++] = (struct berth_host_device){
+    .path = h->dev_paths[berth_strv_len(h->dev_paths) - 1],
+    .type = S_ISBLK(st->st_mode) ? 'b' : 'c',
+    .major = major(st->st_rdev),
+    .minor = minor(st->st_rdev),
+    .mode = st->st_mode & 07777,
+    .uid = st->st_uid,
+    .gid = st->st_gid,
+  };
+}
+
+/* the device nodes of /dev and its sub-directories one level down (--privileged) */
+static void scan_devices(struct ctr_host *h, const char *dir, int depth)
+{
+  cleanup_dir DIR *d = opendir(dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.' || strcmp(de->d_name, "pts") == 0 || strcmp(de->d_name, "shm") == 0 ||
+        strcmp(de->d_name, "mqueue") == 0 || strcmp(de->d_name, "console") == 0 ||
+        strcmp(de->d_name, "ptmx") == 0)
+      continue;
+    cleanup_free char *p = xasprintf("%s/%s", dir, de->d_name);
+    struct stat st;
+    if (lstat(p, &st) < 0)
+      continue;
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+      add_device(h, p, &st);
+    else if (S_ISDIR(st.st_mode) && depth > 0)
+      scan_devices(h, p, depth - 1);
+  }
+  h->facts.devices = h->devices;
+}
+
+int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err)
+{
+  memset(h, 0, sizeof *h);
+  struct statfs sfs;
+  h->facts.cgroup_v2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+  h->facts.swap_limit =
+    h->facts.cgroup_v2 || access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+  if (gethostname(h->hostname, sizeof h->hostname - 1) < 0)
+    snprintf(h->hostname, sizeof h->hostname, "localhost");
+  h->facts.hostname = h->hostname;
+  berth_error_t none = NULL;
+  h->init_path = ctr_find_helper("berth-init", "init", &none); /* absent: --init is refused by ctrspec */
+  berth_error_release(&none);
+  h->facts.init_path = h->init_path;
+  struct utsname u;
+  if (uname(&u) == 0)
+    sscanf(u.release, "%u.%u", &h->facts.kernel_major, &h->facts.kernel_minor);
+  h->facts.cap_last = -1;
+  if (privileged)
+    scan_devices(h, "/dev", 1);
+  (void) err;
+  return 0;
+}
+
+void ctr_host_release(struct ctr_host *h)
+{
+  free(h->devices);
+  berth_strv_free(h->dev_paths);
+  free(h->init_path);
+  memset(h, 0, sizeof *h);
+}
+
+int ctr_cb_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err)
+{
+  struct ctr_cb *cb = data;
+  struct stat st;
+  if (stat(host_path, &st) < 0)
+    return BERTH_ERR_ERRNO(err, "--device `%s`", host_path);
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    return BERTH_ERR(err, "--device `%s`: not a device node", host_path);
+  cb->strings = berth_strv_append(cb->strings, host_path);
+  *out = (struct berth_host_device){ .path = cb->strings[berth_strv_len(cb->strings) - 1],
+                                     .type = S_ISBLK(st.st_mode) ? 'b' : 'c',
+                                     .major = major(st.st_rdev),
+                                     .minor = minor(st.st_rdev),
+                                     .mode = st.st_mode & 07777,
+                                     .uid = st.st_uid,
+                                     .gid = st.st_gid };
+  return 0;
+}
+
+int ctr_cb_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err)
+{
+  struct ctr_cb *cb = data;
+  struct berth_container c;
+  if (berth_container_get(cb->e, name, &c, err) < 0)
+    return -1;
+  int r = 0;
+  if (c.state != BERTH_CONTAINER_RUNNING || c.row.pid <= 0)
+    r = BERTH_ERR(err, "cannot join container %.12s: it is not running", c.row.id);
+  else
+    *pid = (pid_t) c.row.pid;
+  berth_container_release(&c);
+  return r;
+}
+
+static void record_mount(struct ctr_cb *cb, const struct berth_run_mount *m, const char *source,
+                         const char *volume)
+{
+  cb->mounts = xreallocarray(cb->mounts, cb->nmounts + 1, sizeof *cb->mounts);
+  cb->mounts[cb->nmounts++] = (struct berth_db_mount){
+    .type = xstrdup(m->type == BERTH_MOUNT_BIND     ? "bind"
+                    : m->type == BERTH_MOUNT_VOLUME ? "volume"
+                                                    : "tmpfs"),
+    .source = xstrdup(source ? source : ""),
+    .destination = xstrdup(m->target),
+    .volume = xstrdup(volume ? volume : ""),
+    .mode = xstrdup(m->readonly ? "ro" : ""),
+    .rw = !m->readonly,
+    .propagation = xstrdup(m->type == BERTH_MOUNT_BIND ? (m->propagation ? m->propagation : "rprivate") : ""),
+  };
+}
+
+/* an existing volume's mountpoint, or a new volume (name NULL: anonymous, a random name) */
+static int ensure_volume(struct ctr_cb *cb, const char *name, char **name_out, char **mountpoint,
+                         berth_error_t *err)
+{
+  berth_container_id_t anon;
+  if (name == NULL) {
+    berth_container_new_id(anon);
+    name = anon;
+  } else if (!berth_container_name_valid(name)) {
+    return BERTH_ERR(
+      err, "volume name `%s` includes invalid characters; only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+  }
+  *name_out = xstrdup(name);
+  if (berth_db_volume_get(cb->e->db, name, mountpoint, NULL, err) != 0)
+    return *mountpoint ? 0 : -1;
+  *mountpoint = xasprintf("%s/volumes/%s/_data", cb->e->root, name);
+  if (berth_mkdir_p(*mountpoint, 0755, err) < 0 || berth_db_begin(cb->e->db, err) < 0)
+    return -1;
+  const char *labels = name == anon ? "{\"com.docker.volume.anonymous\":\"\"}" : "{}";
+  if (berth_db_volume_put(cb->e->db, name, ctr_now() / 1000000000, labels, *mountpoint, err) < 0 ||
+      berth_db_commit(cb->e->db, err) < 0) {
+    berth_db_rollback(cb->e->db);
+    return -1;
+  }
+  cb->new_volumes = berth_strv_append(cb->new_volumes, name);
+  return 0;
+}
+
+int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err)
+{
+  struct ctr_cb *cb = data;
+  if (m->type == BERTH_MOUNT_VOLUME) {
+    cleanup_free char *name = NULL;
+    if (ensure_volume(cb, m->source, &name, source, err) < 0)
+      return berth_error_wrap(err, "volume for `%s`", m->target);
+    record_mount(cb, m, *source, name);
+    return 0;
+  }
+  struct stat st;
+  if (stat(m->source, &st) < 0) {
+    if (!m->create_source || errno != ENOENT)
+      return BERTH_ERR_ERRNO(
+        err, "invalid mount config for type \"bind\": bind source path does not exist: %s", m->source);
+    if (berth_mkdir_p(m->source, 0755, err) < 0)
+      return -1;
+  }
+  *source = xstrdup(m->source);
+  record_mount(cb, m, *source, NULL);
+  return 0;
+}
+
+void ctr_cb_release(struct ctr_cb *cb)
+{
+  berth_db_mounts_free(cb->mounts, cb->nmounts);
+  berth_strv_free(cb->new_volumes);
+  berth_strv_free(cb->strings);
+  memset(cb, 0, sizeof *cb);
+}
+
+/* remove the volumes this create made (on failure: nothing may be left) */
+void ctr_cb_undo_volumes(struct ctr_cb *cb)
+{
+  for (size_t i = 0; cb->new_volumes && cb->new_volumes[i]; i++) {
+    berth_error_t e = NULL;
+    cleanup_free char *dir = xasprintf("%s/volumes/%s", cb->e->root, cb->new_volumes[i]);
+    if (berth_db_begin(cb->e->db, &e) == 0 &&
+        berth_db_volume_delete(cb->e->db, cb->new_volumes[i], &e) >= 0 && berth_db_commit(cb->e->db, &e) == 0)
+      (void) !berth_rm_rf(dir, &e);
+    berth_db_rollback(cb->e->db);
+    berth_error_release(&e);
+  }
+}
+
+/* A file of the image as the container will see it: the top layer that has it wins; an overlay
+ * whiteout (0:0 char device) hides the lower ones. NULL when absent. */
+char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, const char *path)
+{
+  for (size_t i = img->nlayers; i-- > 0;) {
+    cleanup_free char *dir = berth_store_layer_dir(e->store, img->chain_ids[i]);
+    cleanup_free char *diff = dir ? xasprintf("%s/diff", dir) : NULL;
+    cleanup_close int root = diff ? open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (root < 0)
+      continue;
+    berth_error_t ignore = NULL;
+    cleanup_close int fd = berth_open_in_root(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, &ignore);
+    berth_error_release(&ignore);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+      continue;
+    if (!S_ISREG(st.st_mode))
+      return NULL; /* a whiteout or something that is not a file */
+    char *text = NULL, buf[32];
+    if (berth_read_file(berth_fd_path(fd, buf, sizeof buf), 1u << 20, &text, NULL, &ignore) < 0) {
+      berth_error_release(&ignore);
+      return NULL;
+    }
+    return text;
+  }
+  return NULL;
+}

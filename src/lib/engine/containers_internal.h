@@ -1,0 +1,86 @@
+/* Shared by engine/containers*.c only. */
+#ifndef BERTH_ENGINE_CONTAINERS_INTERNAL_H
+#define BERTH_ENGINE_CONTAINERS_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "engine/containers.h"
+#include "engine/ctrspec.h"
+
+/* /proc/<pid>/stat starttime; -1 when the process is gone or a zombie */
+int ctr_proc_start_time(pid_t pid, int64_t *start);
+/* move a row into a loaded container (the row is left empty) */
+void ctr_from_row(struct berth_engine *e, struct berth_db_container *row, struct berth_container *out);
+/* what the user typed -> the full id (exact id, name, unique prefix) */
+int ctr_resolve(struct berth_engine *e, const char *what, berth_container_id_t id,
+                berth_error_t *err) BERTH_WUR;
+
+/* Change a row in one transaction: fn sees the current row and returns 1 (write it back), 0
+ * (nothing to write) or -1 (error, set *err; rolled back). A missing row is an error. */
+typedef int (*ctr_update_fn)(struct berth_db_container *row, void *data, berth_error_t *err);
+int ctr_update(struct berth_engine *e, const char *id, ctr_update_fn fn, void *data,
+               berth_error_t *err) BERTH_WUR;
+
+/* unix nanoseconds now */
+int64_t ctr_now(void);
+
+/* containers_start.c: the monitor's program next to berth (or in PATH) */
+char *ctr_find_helper(const char *name, const char *build_subdir, berth_error_t *err) BERTH_WUR;
+
+/* containers_remove.c: the rootfs unmounted (in the monitor's namespace), the runtime's container,
+ * the directory and run dir removed */
+int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, berth_error_t *err) BERTH_WUR;
+/* mark removing, remove the files, delete the row (volumes: and its anonymous volumes) */
+int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, berth_error_t *err) BERTH_WUR;
+
+/* containers_config.c */
+struct ctr_config_in {
+  json_t *image_config; /* the image config's "config" (may be NULL) */
+  const struct berth_run_opts *opts;
+  char *const *args;
+  const char *hostname;
+  const char *image; /* as the user named it */
+};
+int ctr_build_config(const struct ctr_config_in *in, json_t **out, berth_error_t *err) BERTH_WUR;
+json_t *ctr_build_host_config(const struct berth_run_opts *o, char *const *runtime_flags);
+/* "SIGTERM", "SIGRTMIN+3" */
+char *ctr_signal_name(int sig);
+
+/* containers_host.c: facts and callbacks for the config builder */
+struct ctr_host {
+  struct berth_host_facts facts;
+  char hostname[256];
+  char *init_path;
+  struct berth_host_device *devices;
+  char **dev_paths;
+};
+int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err) BERTH_WUR;
+void ctr_host_release(struct ctr_host *h);
+struct ctr_cb {
+  struct berth_engine *e;
+  struct berth_db_mount *mounts; /* bind and volume mounts as resolved, in order */
+  size_t nmounts;
+  char **new_volumes; /* volumes this create made */
+  char **strings;     /* kept alive for the builder */
+};
+int ctr_cb_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err);
+int ctr_cb_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err);
+int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err);
+void ctr_cb_release(struct ctr_cb *cb);
+void ctr_cb_undo_volumes(struct ctr_cb *cb);
+/* a file of an image (top layer first, whiteouts respected), NULL when absent */
+char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, const char *path);
+
+/* containers_start.c / containers_stop.c / containers_attach.c */
+/* flock the container's directory (the fd, to close) */
+int ctr_lock(const struct berth_container *c, berth_error_t *err) BERTH_WUR;
+/* a container whose monitor vanished: the runtime's container deleted, the row exited */
+int ctr_settle_dead(struct berth_engine *e, struct berth_container *c, berth_error_t *err) BERTH_WUR;
+/* no more restarts, SIGKILL, wait for the monitor to record the exit */
+int ctr_kill_now(struct berth_engine *e, struct berth_container *c, berth_error_t *err) BERTH_WUR;
+/* 1 when the monitor of row has ended (or never was), 0 after timeout_ms (< 0: wait for ever) */
+int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms);
+/* the code of the next EXIT message, -1 when the connection ends without one */
+int ctr_wait_exit_message(struct berth_attach *a);
+
+#endif

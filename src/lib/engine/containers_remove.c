@@ -1,0 +1,139 @@
+/* Containers: rm — the row marked `removing`, the files removed, then the row (and with -v the
+ * container's anonymous volumes) deleted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+
+int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
+{
+  cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
+  cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->runroot, c->row.id);
+  /* mounted only in the monitor's namespace: the --rm handler runs there */
+  if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return BERTH_ERR_ERRNO(err, "unmount `%s`", rootfs);
+  if (access(rtstate, F_OK) == 0) {
+    const char *del[] = { "delete", "--force", c->row.id, NULL };
+    if (berth_container_runtime_run(e, c, del, err) < 0)
+      return -1;
+  }
+  if (berth_rm_rf(c->dir, err) < 0 || berth_rm_rf(c->rundir, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int mark_removing(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  if (row->state == BERTH_CONTAINER_RUNNING || row->state == BERTH_CONTAINER_PAUSED ||
+      row->state == BERTH_CONTAINER_RESTARTING) {
+    if (berth_container_monitor_alive(row))
+      return BERTH_ERR(err, "container %.12s was started again meanwhile", row->id);
+  }
+  row->state = BERTH_CONTAINER_REMOVING;
+  return 1;
+}
+
+static bool anonymous(struct berth_engine *e, const char *volume)
+{
+  cleanup_free char *labels = NULL;
+  berth_error_t ignore = NULL;
+  if (berth_db_volume_get(e->db, volume, NULL, &labels, &ignore) <= 0) {
+    berth_error_release(&ignore);
+    return false;
+  }
+  return strstr(labels, "\"com.docker.volume.anonymous\"") != NULL;
+}
+
+/* delete the row, and the anonymous volumes nobody else uses; their dirs in *dirs */
+static int delete_row(struct berth_engine *e, const char *id, bool volumes, char ***dirs, berth_error_t *err)
+{
+  struct berth_db_mount *m = NULL;
+  size_t n = 0;
+  if (berth_db_begin(e->db, err) < 0)
+    return -1;
+  int r = volumes ? berth_db_container_mounts(e->db, id, &m, &n, err) : 0;
+  if (r == 0 && berth_db_container_delete(e->db, id, err) < 0)
+    r = -1;
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    int64_t users = 0;
+    if (!*m[i].volume || !anonymous(e, m[i].volume))
+      continue;
+    if (berth_db_volume_users(e->db, m[i].volume, &users, err) < 0 ||
+        (users == 0 && berth_db_volume_delete(e->db, m[i].volume, err) < 0))
+      r = -1;
+    else if (users == 0)
+      *dirs = berth_strv_append(*dirs, m[i].volume);
+  }
+  berth_db_mounts_free(m, n);
+  if (r < 0 || berth_db_commit(e->db, err) < 0) {
+    berth_db_rollback(e->db);
+    return -1;
+  }
+  return 0;
+}
+
+int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, berth_error_t *err)
+{
+  cleanup_strv char **gone = NULL;
+  if (ctr_update(e, c->row.id, mark_removing, NULL, err) < 0 || ctr_remove_files(e, c, err) < 0 ||
+      delete_row(e, c->row.id, volumes, &gone, err) < 0)
+    return -1;
+  for (size_t i = 0; gone && gone[i]; i++) {
+    cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, gone[i]);
+    berth_error_t ignore = NULL;
+    if (berth_rm_rf(dir, &ignore) < 0)
+      berth_error_release(&ignore);
+  }
+  return 0;
+}
+
+static bool kept(const struct berth_container *c)
+{
+  return c->state == BERTH_CONTAINER_RUNNING || c->state == BERTH_CONTAINER_PAUSED ||
+         c->state == BERTH_CONTAINER_RESTARTING;
+}
+
+/* what: the full id */
+static int remove_loaded(struct berth_engine *e, const char *what, struct berth_container *c, bool force,
+                         bool volumes, berth_error_t *err)
+{
+  if (kept(c) && !force)
+    return BERTH_ERR(err,
+                     "cannot remove container %.12s: container is %s: stop the container before removing or "
+                     "force remove",
+                     c->row.id, berth_container_state_name(c->state));
+  if (kept(c) && ctr_kill_now(e, c, err) < 0)
+    return -1;
+  berth_error_t gone = NULL;
+  berth_container_release(c);
+  if (berth_container_get(e, what, c, &gone) < 0) { /* --rm took it meanwhile */
+    berth_error_release(&gone);
+    return 0;
+  }
+  if (c->state == BERTH_CONTAINER_DEAD && ctr_settle_dead(e, c, err) < 0)
+    return -1;
+  cleanup_close int lock = access(c->dir, F_OK) == 0 ? ctr_lock(c, err) : -2;
+  if (lock == -1)
+    return -1;
+  return ctr_remove(e, c, volumes, err);
+}
+
+int berth_containers_remove(struct berth_engine *e, const char *what, bool force, bool volumes,
+                            berth_error_t *err)
+{
+  struct berth_container c;
+  if (berth_container_get(e, what, &c, err) < 0)
+    return -1;
+  berth_container_id_t id;
+  memcpy(id, c.row.id, sizeof id);
+  int r = remove_loaded(e, id, &c, force, volumes, err);
+  berth_container_release(&c);
+  return r < 0 ? berth_error_wrap(err, "remove container `%s`", what) : 0;
+}

@@ -1,0 +1,167 @@
+/* Containers: finding berth's helper programs and driving the OCI runtime's command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/signals.h"
+#include "base/strbuf.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+
+static bool executable(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static char *search_path(const char *name)
+{
+  const char *env = getenv("PATH");
+  cleanup_free char *path =
+    xstrdup(env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  char *save = NULL;
+  for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
+    if (executable(cand))
+      return cand;
+    free(cand);
+  }
+  return NULL;
+}
+
+/* the directory of the running berth binary */
+static char *self_dir(void)
+{
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  char *slash = strrchr(buf, '/');
+  if (slash == NULL)
+    return NULL;
+  *slash = '\0';
+  return xstrdup(buf);
+}
+
+char *ctr_find_helper(const char *name, const char *build_subdir, berth_error_t *err)
+{
+  cleanup_free char *dir = self_dir();
+  if (dir) {
+    char *c = xasprintf("%s/%s", dir, name); /* installed side by side */
+    if (executable(c))
+      return c;
+    free(c);
+    c = xasprintf("%s/../%s/%s", dir, build_subdir, name); /* the build tree: src/engine/berth */
+    if (executable(c))
+      return c;
+    free(c);
+  }
+  char *p = search_path(name);
+  if (p == NULL)
+    BERTH_ERR(err, "cannot find `%s` next to berth (%s) or in PATH", name, dir ? dir : "?");
+  return p;
+}
+
+char *berth_container_find_runtime(const char *name, berth_error_t *err)
+{
+  if (name == NULL || *name == '\0' || strcmp(name, "berth-runtime") == 0)
+    return ctr_find_helper("berth-runtime", "runtime", err);
+  if (name[0] == '/') {
+    if (!executable(name)) {
+      BERTH_ERR(err, "--runtime: `%s` is not an executable file", name);
+      return NULL;
+    }
+    return xstrdup(name);
+  }
+  if (strchr(name, '/')) {
+    BERTH_ERR(err, "--runtime: `%s`: give a name (runc, crun) or an absolute path", name);
+    return NULL;
+  }
+  char *p = search_path(name);
+  if (p == NULL)
+    BERTH_ERR(err, "--runtime: `%s` not found in PATH", name);
+  return p;
+}
+
+char **berth_container_runtime_argv(const struct berth_engine *e, const struct berth_container *c,
+                                    const char *const *tail)
+{
+  char **v = berth_strv_append(NULL, c->row.runtime);
+  cleanup_free char *root = xasprintf("%s/runtime", e->runroot);
+  v = berth_strv_append(v, "--root");
+  v = berth_strv_append(v, root);
+  json_t *flags = json_object_get(c->host_config, "BerthRuntimeFlags");
+  size_t i;
+  json_t *f;
+  json_array_foreach(flags, i, f) if (json_is_string(f)) v = berth_strv_append(v, json_string_value(f));
+  for (i = 0; tail && tail[i]; i++)
+    v = berth_strv_append(v, tail[i]);
+  return v;
+}
+
+static void child(char *const *argv, int errfd)
+{
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0)
+    _exit(125);
+  berth_signals_reset();
+  execv(argv[0], argv);
+  dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
+  _exit(127);
+}
+
+/* the last non-empty line of text, or fallback */
+static char *last_line(const char *text, const char *fallback)
+{
+  size_t end = strlen(text);
+  while (end > 0 && (text[end - 1] == '\n' || text[end - 1] == ' ' || text[end - 1] == '\r'))
+    end--;
+  size_t start = end;
+  while (start > 0 && text[start - 1] != '\n')
+    start--;
+  return end > start ? xstrndup(text + start, end - start) : xstrdup(fallback);
+}
+
+int berth_container_runtime_run(const struct berth_engine *e, const struct berth_container *c,
+                                const char *const *tail, berth_error_t *err)
+{
+  cleanup_strv char **argv = berth_container_runtime_argv(e, c, tail);
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return BERTH_ERR_ERRNO(err, "pipe");
+  pid_t pid = fork();
+  if (pid == 0)
+    child(argv, p[1]);
+  close(p[1]);
+  cleanup_strbuf struct berth_strbuf out = BERTH_STRBUF_INIT;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    if (out.len < 65536)
+      berth_strbuf_append(&out, buf, (size_t) n);
+  }
+  close(p[0]);
+  if (pid < 0)
+    return BERTH_ERR_ERRNO(err, "fork");
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+    return 0;
+  cleanup_free char *msg = last_line(out.buf ? out.buf : "", "failed without a message");
+  return BERTH_ERR(err, "OCI runtime `%s` %s: %s", c->row.runtime, tail[0], msg);
+}

@@ -1,0 +1,347 @@
+/* Containers: start — spawn the monitor (setsid, double fork, a private mount namespace with the
+ * rootfs overlay mounted), let it create and start the container, record the result. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/signals.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+#include "engine/containers_proto.h"
+#include "image/layer.h"
+
+int ctr_lock(const struct berth_container *c, berth_error_t *err)
+{
+  int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "lock container `%.12s`: open `%s`", c->row.id, c->dir);
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) {
+      close(fd);
+      return BERTH_ERR_ERRNO(err, "lock container `%.12s`", c->row.id);
+    }
+  return fd;
+}
+
+static char **monitor_argv(struct berth_engine *e, const struct berth_container *c, const char *monitor,
+                           const char *self)
+{
+  cleanup_free char *bundle = xasprintf("%s/bundle", c->dir), *log = berth_container_log_path(e, c->row.id);
+  cleanup_free char *rtroot = xasprintf("%s/runtime", e->runroot);
+  char **v = NULL;
+  const char *fixed[] = { monitor,   "--id",          c->row.id,      "--bundle",      bundle, "--rundir",
+                          c->rundir, "--runtime",     c->row.runtime, "--log",         log,    "--sync-fd",
+                          "3",       "--runtime-arg", "--root",       "--runtime-arg", rtroot };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(fixed); i++)
+    v = berth_strv_append(v, fixed[i]);
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(c->host_config, "BerthRuntimeFlags"), i, f)
+  {
+    v = berth_strv_append(v, "--runtime-arg");
+    v = berth_strv_append(v, json_string_value(f));
+  }
+  json_t *lg = json_object_get(c->host_config, "BerthLog");
+  json_int_t max_size = json_integer_value(json_object_get(lg, "MaxSize"));
+  json_int_t max_file = json_integer_value(json_object_get(lg, "MaxFile"));
+  char num[32];
+  if (max_size > 0) {
+    snprintf(num, sizeof num, "%lld", (long long) max_size);
+    v = berth_strv_append(berth_strv_append(v, "--log-max-size"), num);
+    snprintf(num, sizeof num, "%lld", (long long) (max_file > 0 ? max_file : 1));
+    v = berth_strv_append(berth_strv_append(v, "--log-max-files"), num);
+  }
+  if (json_is_true(json_object_get(c->config, "Tty")))
+    v = berth_strv_append(v, "--terminal");
+  if (json_is_true(json_object_get(c->config, "OpenStdin")))
+    v = berth_strv_append(v, "--stdin");
+  if (json_is_true(json_object_get(c->config, "StdinOnce")))
+    v = berth_strv_append(v, "--stdin-once");
+  const char *handler[] = { self, "--root", e->root, "--runroot", e->runroot, "container" };
+  for (i = 0; i < BERTH_N_ELEMENTS(handler); i++)
+    v = berth_strv_append(berth_strv_append(v, "--handler"), handler[i]);
+  return v;
+}
+
+/* the chain's layer dirs, top first */
+static char **lower_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err)
+{
+  struct berth_db_image img;
+  int r = berth_db_image_get(e->db, image_id, &img, err);
+  if (r <= 0) {
+    if (r == 0)
+      BERTH_ERR(err, "image `%s` of the container is gone", image_id);
+    return NULL;
+  }
+  char **v = xcalloc(1, sizeof *v);
+  for (size_t i = img.nlayers; i-- > 0;) {
+    cleanup_free char *dir = berth_store_layer_dir(e->store, img.chain_ids[i]);
+    cleanup_free char *diff = xasprintf("%s/diff", dir ? dir : "?");
+    v = berth_strv_append(v, diff);
+  }
+  berth_db_image_release(&img);
+  if (v[0] == NULL) {
+    free(v);
+    BERTH_ERR(err, "image `%s` has no layers", image_id);
+    return NULL;
+  }
+  return v;
+}
+
+struct spawn {
+  char **argv;
+  char **lowers;
+  char *upper, *work, *rootfs, *monlog;
+};
+
+/* overlayfs refuses an upper dir another overlay still uses (EBUSY): right after a stop, the
+ * previous monitor's namespace may not be torn down yet */
+static int mount_rootfs(const struct spawn *s, berth_error_t *err)
+{
+  for (int attempt = 0;; attempt++) {
+    berth_error_t e = NULL;
+    if (berth_overlay_mount((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work,
+                            s->rootfs, &e) == 0)
+      return 0;
+    if (e->errnum != EBUSY || attempt == 50) {
+      *err = e;
+      return -1;
+    }
+    berth_error_release(&e);
+    usleep(20000);
+  }
+}
+
+/* The first child: a new session and mount namespace (slave of the host's, so host unmounts
+ * reach it and it pins nothing), the overlay, then the monitor as a grandchild. */
+static __attribute__((noreturn)) void first_child(const struct spawn *s, int sync_fd)
+{
+  berth_error_t err = NULL;
+  char msg[4200];
+  if (setsid() < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+    BERTH_ERR_ERRNO(&err, "monitor: new mount namespace");
+  } else if (mount_rootfs(s, &err) == 0) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 ||
+          dup2(sync_fd, 3) < 0 || berth_close_fds_from(4, NULL, 0) < 0)
+        _exit(125);
+      berth_signals_reset();
+      execv(s->argv[0], s->argv);
+      dprintf(2, "exec `%s`: %m\n", s->argv[0]);
+      _exit(127);
+    }
+    if (pid > 0)
+      _exit(0);
+    BERTH_ERR_ERRNO(&err, "monitor: fork");
+  }
+  int n = snprintf(msg, sizeof msg, "%c125 mount rootfs: %s", BERTH_MON_FAILED, err->msg);
+  if (send(sync_fd, msg, (size_t) (n < (int) sizeof msg ? n : (int) sizeof msg - 1), MSG_NOSIGNAL) < 0)
+    _exit(2);
+  _exit(1);
+}
+
+static void spawn_release(struct spawn *s)
+{
+  berth_strv_free(s->argv);
+  berth_strv_free(s->lowers);
+  free(s->upper);
+  free(s->work);
+  free(s->rootfs);
+  free(s->monlog);
+}
+
+/* fork the monitor; returns berth's end of the start channel */
+static int spawn_monitor(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
+{
+  cleanup_free char *monitor = ctr_find_helper("berth-monitor", "monitor", err);
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (monitor == NULL || n <= 0)
+    return monitor ? BERTH_ERR_ERRNO(err, "readlink `/proc/self/exe`") : -1;
+  self[n] = '\0';
+  struct spawn s = { .argv = monitor_argv(e, c, monitor, self),
+                     .lowers = lower_dirs(e, c->row.image_id, err),
+                     .upper = xasprintf("%s/upper", c->dir),
+                     .work = xasprintf("%s/work", c->dir),
+                     .rootfs = xasprintf("%s/bundle/rootfs", c->dir),
+                     .monlog = xasprintf("%s/" BERTH_MON_LOG, c->rundir) };
+  int sv[2] = { -1, -1 };
+  int r = s.lowers ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) : -1;
+  if (s.lowers && r < 0)
+    BERTH_ERR_ERRNO(err, "socketpair");
+  pid_t pid = r < 0 ? -1 : fork();
+  if (pid == 0) {
+    close(sv[0]);
+    first_child(&s, sv[1]);
+  }
+  spawn_release(&s);
+  if (r < 0)
+    return -1;
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return BERTH_ERR_ERRNO(err, "fork");
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  return sv[0];
+}
+
+/* one message from the monitor into buf (NUL-terminated); its type, or -1 when it went away */
+static int sync_recv(int fd, char *buf, size_t len)
+{
+  ssize_t n;
+  do
+    n = recv(fd, buf, len - 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  return (unsigned char) buf[0];
+}
+
+static int sync_send(int fd, char type, berth_error_t *err)
+{
+  if (send(fd, &type, 1, MSG_NOSIGNAL) < 0)
+    return BERTH_ERR_ERRNO(err, "talk to the container's monitor");
+  return 0;
+}
+
+static int set_monitor(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  const int64_t *v = data;
+  row->monitor_pid = v[0];
+  row->monitor_start = v[1];
+  row->manual_stop = false;
+  return 1;
+}
+
+struct started {
+  int64_t pid;
+  int code;
+  const char *error;
+};
+
+static int set_started(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  const struct started *s = data;
+  free(row->error);
+  row->error = xstrdup(s->error ? s->error : "");
+  if (s->error) { /* Docker keeps the state and records the error and its exit code */
+    row->exit_code = s->code;
+    return 1;
+  }
+  row->state = BERTH_CONTAINER_RUNNING;
+  row->pid = s->pid;
+  row->exit_code = 0;
+  row->oom_killed = false;
+  row->started_at = ctr_now();
+  return 1;
+}
+
+/* READY: record the monitor, attach when asked, GO, then STARTED or FAILED */
+static int handshake(struct berth_engine *e, const struct berth_container *c, int fd, unsigned want,
+                     struct berth_attach *attach, int *code, berth_error_t *err)
+{
+  char msg[4200];
+  int type = sync_recv(fd, msg, sizeof msg);
+  if (type == BERTH_MON_READY) {
+    int64_t v[2] = { strtoll(msg + 1, NULL, 10), 0 };
+    if (ctr_proc_start_time((pid_t) v[0], &v[1]) < 0 || ctr_update(e, c->row.id, set_monitor, v, err) < 0 ||
+        (want && berth_attach_connect(c, want, attach, err) < 0) || sync_send(fd, BERTH_MON_GO, err) < 0)
+      return *err ? -1 : BERTH_ERR(err, "the container's monitor went away");
+    type = sync_recv(fd, msg, sizeof msg);
+  }
+  struct started s = { .code = 125 };
+  if (type == BERTH_MON_STARTED) {
+    s.pid = strtoll(msg + 1, NULL, 10);
+    if (ctr_update(e, c->row.id, set_started, &s, err) < 0)
+      return -1;
+    return sync_send(fd, BERTH_MON_ACK, err);
+  }
+  char *text = type == BERTH_MON_FAILED ? msg + 1 : NULL;
+  s.error = text ? text + strcspn(text, " ") + (text[strcspn(text, " ")] != '\0') : "the monitor exited";
+  s.code = text ? atoi(text) : 125;
+  *code = s.code ? s.code : 125;
+  berth_error_t ignore = NULL;
+  if (ctr_update(e, c->row.id, set_started, &s, &ignore) < 0)
+    berth_error_release(&ignore);
+  return BERTH_ERR(err, "%s", s.error);
+}
+
+static int prepare(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
+{
+  cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
+  if (access(config, F_OK) < 0)
+    return BERTH_ERR(err, "container %.12s is incomplete (its create was interrupted): remove it with rm -f",
+                     c->row.id);
+  if (berth_mkdir_p(c->rundir, 0700, err) < 0)
+    return -1;
+  cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->runroot, c->row.id);
+  if (access(rtstate, F_OK) == 0) { /* left by a monitor that died: the runtime's container goes first */
+    const char *del[] = { "delete", "--force", c->row.id, NULL };
+    berth_error_t ignore = NULL;
+    if (berth_container_runtime_run(e, c, del, &ignore) < 0)
+      berth_error_release(&ignore);
+  }
+  return 0;
+}
+
+int berth_containers_start(struct berth_engine *e, const char *what, unsigned attach_want,
+                           struct berth_attach *attach, int *code, berth_error_t *err)
+{
+  struct berth_container c;
+  int dummy = 0;
+  if (code == NULL)
+    code = &dummy;
+  *code = 125;
+  attach->fd = -1;
+  if (berth_container_get(e, what, &c, err) < 0)
+    return -1;
+  cleanup_close int lock = ctr_lock(&c, err);
+  int r = lock < 0 ? -1 : 0;
+  if (r == 0) { /* again under the lock: another start may have won */
+    berth_container_release(&c);
+    r = berth_container_get(e, what, &c, err);
+  }
+  if (r == 0 && c.state != BERTH_CONTAINER_RUNNING && c.state != BERTH_CONTAINER_PAUSED &&
+      c.state != BERTH_CONTAINER_RESTARTING)
+    ctr_wait_monitor(&c.row, 10000); /* a previous monitor finishing after its exit was recorded */
+  if (r == 0 && (c.state == BERTH_CONTAINER_RUNNING || c.state == BERTH_CONTAINER_PAUSED)) {
+    r = attach_want ? berth_attach_connect(&c, attach_want, attach, err) : 0; /* Docker: nothing to do */
+  } else if (r == 0 && c.state == BERTH_CONTAINER_REMOVING) {
+    r = BERTH_ERR(err, "container %.12s is being removed", c.row.id);
+  } else if (r == 0 && c.state == BERTH_CONTAINER_RESTARTING) {
+    r = BERTH_ERR(err, "container %.12s is restarting: stop it first", c.row.id);
+  } else if (r == 0) {
+    int fd = -1;
+    if (c.state == BERTH_CONTAINER_DEAD)
+      r = ctr_settle_dead(e, &c, err);
+    if (r == 0 && (prepare(e, &c, err) < 0 || (fd = spawn_monitor(e, &c, err)) < 0))
+      r = -1;
+    if (r == 0)
+      r = handshake(e, &c, fd, attach_want, attach, code, err);
+    if (fd >= 0)
+      close(fd);
+    if (r < 0)
+      berth_attach_close(attach);
+  }
+  berth_container_release(&c);
+  return r < 0 ? berth_error_wrap(err, "start container `%s`", what) : 0;
+}
