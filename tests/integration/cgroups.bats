@@ -29,15 +29,21 @@ cgroup_dirs() {
   return 0
 }
 
-# remove_cgroups PATH: kill what is in PATH (any hierarchy, nested too) and remove it
+# remove_cgroups PATH: thaw, kill and remove what is left of PATH in every hierarchy
 remove_cgroups() {
-  local d sub p n
-  for d in $(cgroup_dirs "$1"); do
-    while IFS= read -r sub; do
-      [ -f "$sub/freezer.state" ] && echo THAWED >"$sub/freezer.state" 2>/dev/null
-      while read -r p; do kill -9 "$p" 2>/dev/null; done <"$sub/cgroup.procs"
-      for n in 1 2 3 4 5 6 7 8 9 10; do rmdir "$sub" 2>/dev/null && break || sleep 0.1; done
-    done < <(find "$d" -depth -type d)
+  local dirs d p n
+  dirs=$(for d in $(cgroup_dirs "$1"); do find "$d" -depth -type d; done)
+  for d in $dirs; do
+    [ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+    [ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
+  done
+  for d in $dirs; do
+    while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs"
+  done
+  for d in $dirs; do
+    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      rmdir "$d" 2>/dev/null && break || sleep 0.1
+    done
   done
 }
 
@@ -54,7 +60,8 @@ cgroups_gone() {
 
 # the v1 hierarchies of this host (one directory per mount, name=systemd included)
 v1_hierarchies() {
-  awk '$9 == "cgroup" {print $5}' /proc/self/mountinfo | sort -u
+  awk '{for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup") print $5; break }}' \
+    /proc/self/mountinfo | sort -u
 }
 
 start_ct() {

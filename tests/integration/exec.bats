@@ -30,26 +30,38 @@ cgroup_dirs() {
   return 0
 }
 
-# cgroups_gone: nothing of $CG in any hierarchy; what is left is reported, killed, removed
+# remove_cgroups PATH: thaw, kill and remove what is left of PATH in every hierarchy
+remove_cgroups() {
+  local dirs d p n
+  dirs=$(for d in $(cgroup_dirs "$1"); do find "$d" -depth -type d; done)
+  for d in $dirs; do
+    [ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+    [ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
+  done
+  for d in $dirs; do
+    while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs"
+  done
+  for d in $dirs; do
+    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      rmdir "$d" 2>/dev/null && break || sleep 0.1
+    done
+  done
+}
+
+# cgroups_gone: nothing of $CG in any hierarchy; what is left is reported and removed
 cgroups_gone() {
-  [[ ${CG:-} == /berth-bats-* ]] || return 0
-  local left d sub p i
+  [[ ${CG:-} == /berth-bats-* || ${CG:-} == /bt$$-* ]] || return 0
+  local left
   left=$(cgroup_dirs "$CG")
   [ -z "$left" ] && return 0
   echo "teardown: cgroup directories left: $left" >&2
-  for d in $left; do
-    for sub in $(find "$d" -depth -type d); do
-      [ -f "$sub/freezer.state" ] && echo THAWED >"$sub/freezer.state" 2>/dev/null
-      for p in $(cat "$sub/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-      for i in 1 2 3 4 5 6 7 8 9 10; do rmdir "$sub" 2>/dev/null && break; sleep 0.1; done
-    done
-  done
+  remove_cgroups "$CG"
   return 1
 }
 
-# start_ct [ARGS...]: a running container whose init sleeps; INIT is its host pid
+# start_ct: a running container whose init sleeps; INIT is its host pid
 start_ct() {
-  set_args /probe sleep inf "$@"
+  set_args /probe sleep inf
   ct_run_detached
   INIT=$(ct_pid)
   [ "$INIT" -gt 0 ]
