@@ -558,6 +558,8 @@ static void test_duplicates_and_table(void **state)
   assert_null(berth_runopts_flag_find("-p")); /* --publish belongs to the networking issue */
   cleanup_free char *c = berth_runopts_clean_path("a/./b/../../../c//");
   assert_string_equal(c, "/c");
+  cleanup_free char *c2 = berth_runopts_clean_path("/../x/..");
+  assert_string_equal(c2, "/"); /* found by the fuzzer: ".." first */
 }
 
 int main(void)

@@ -178,10 +178,30 @@ static int build(struct ctrspec_build *b, json_t *config, berth_error_t *err)
   return 0;
 }
 
-json_t *berth_ctrspec_build(const struct berth_ctrspec_in *in, berth_error_t *err)
+/* what the caller passes goes into JSON strings: UTF-8 only */
+static int check_inputs(const struct berth_ctrspec_in *in, berth_error_t *err)
 {
   if (in->opts == NULL || in->host == NULL || in->rootfs == NULL || in->rootfs[0] != '/')
-    return BERTH_ERR(err, "container config: options, host facts and an absolute rootfs are required"), NULL;
+    return BERTH_ERR(err, "container config: options, host facts and an absolute rootfs are required");
+  const struct berth_host_facts *h = in->host;
+  const char *s[] = { in->id, in->name, in->rootfs, in->cgroups_path, in->hostname_path, in->hosts_path,
+                      in->resolv_path, h->hostname, h->init_path, h->arch };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(s); i++)
+    if (s[i] != NULL && !runopts_utf8_valid(s[i], strlen(s[i])))
+      return BERTH_ERR(err, "container config: `%s` is not valid UTF-8", s[i]);
+  for (size_t i = 0; i < h->n_devices; i++)
+    if (!runopts_utf8_valid(h->devices[i].path, strlen(h->devices[i].path)))
+      return BERTH_ERR(err, "container config: device `%s` is not valid UTF-8", h->devices[i].path);
+  for (char *const *a = in->args; a && *a; a++)
+    if (!runopts_utf8_valid(*a, strlen(*a)))
+      return BERTH_ERR(err, "container config: argument `%s` is not valid UTF-8", *a);
+  return 0;
+}
+
+json_t *berth_ctrspec_build(const struct berth_ctrspec_in *in, berth_error_t *err)
+{
+  if (check_inputs(in, err) < 0)
+    return NULL;
   struct ctrspec_build b = { .in = in, .o = in->opts };
   json_t *config = json_object();
   int r = build(&b, config, err);

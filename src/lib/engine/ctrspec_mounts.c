@@ -10,6 +10,7 @@
 #include "base/xalloc.h"
 #include "engine/ctrspec.h"
 #include "engine/ctrspec_internal.h"
+#include "engine/runopts_internal.h"
 
 struct mount_list {
   json_t **v;
@@ -188,8 +189,8 @@ static int user_mount(struct ctrspec_build *b, const struct berth_run_mount *m, 
   cleanup_free char *src = NULL;
   if (source_of(b, m, &src, err) < 0)
     return -1;
-  if (src == NULL || src[0] != '/')
-    return BERTH_ERR(err, "mount `%s`: the source is not an absolute path", m->spec ? m->spec : m->target);
+  if (src == NULL || src[0] != '/' || !runopts_utf8_valid(src, strlen(src)))
+    return BERTH_ERR(err, "mount `%s`: the source is not an absolute UTF-8 path", m->spec ? m->spec : m->target);
   char *opts[4] = { m->nonrecursive ? "bind" : "rbind" };
   size_t k = 1;
   if (m->readonly)

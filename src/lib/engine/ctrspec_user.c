@@ -7,6 +7,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/ctrspec.h"
+#include "engine/runopts_internal.h"
 
 #define ID_MAX 2147483647u /* runc: uids and gids must be in range 0-2147483647 */
 
@@ -46,8 +47,8 @@ static bool scan(const char *text, size_t nfields, bool (*fn)(char **f, size_t n
     size_t len = strlen(s);
     while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
       s[--len] = '\0';
-    if (*s == '\0' || *s == '#')
-      continue;
+    if (*s == '\0' || *s == '#' || !runopts_utf8_valid(s, len))
+      continue; /* what cannot go into JSON is no entry */
     char *f[8] = { NULL };
     size_t n = split_line(s, f, nfields);
     if (fn(f, n, data))

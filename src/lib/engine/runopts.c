@@ -185,8 +185,10 @@ static int set_stop_signal(struct berth_run_opts *o, const char *flag, const cha
 
 static int set_stop_timeout(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  if (berth_parse_int(v, &o->stop_timeout) < 0 || o->stop_timeout < -1)
+  int n = 0;
+  if (berth_parse_int(v, &n) < 0 || n < -1)
     return BERTH_ERR(err, "%s: invalid timeout \"%s\" (seconds, -1: wait forever)", flag, v);
+  o->stop_timeout = n;
   o->has_stop_timeout = true;
   return 0;
 }
@@ -408,10 +410,12 @@ static int set_security_opt(struct berth_run_opts *o, const char *flag, const ch
 
 static int set_memory(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  if (berth_runopts_parse_size(flag, v, &o->memory, err) < 0)
+  int64_t n = 0;
+  if (berth_runopts_parse_size(flag, v, &n, err) < 0)
     return -1;
-  if (o->memory != 0 && o->memory < 6 * 1024 * 1024)
+  if (n != 0 && n < 6 * 1024 * 1024)
     return BERTH_ERR(err, "%s: minimum memory limit allowed is 6MB, got \"%s\"", flag, v);
+  o->memory = n;
   return 0;
 }
 
@@ -426,10 +430,12 @@ static int set_memory_swap(struct berth_run_opts *o, const char *flag, const cha
 
 static int set_memory_reservation(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  if (berth_runopts_parse_size(flag, v, &o->memory_reservation, err) < 0)
+  int64_t n = 0;
+  if (berth_runopts_parse_size(flag, v, &n, err) < 0)
     return -1;
-  if (o->memory_reservation != 0 && o->memory_reservation < 6 * 1024 * 1024)
+  if (n != 0 && n < 6 * 1024 * 1024)
     return BERTH_ERR(err, "%s: minimum memory reservation allowed is 6MB, got \"%s\"", flag, v);
+  o->memory_reservation = n;
   return 0;
 }
 
@@ -440,8 +446,10 @@ static int set_cpus(struct berth_run_opts *o, const char *flag, const char *v, b
 
 static int set_cpu_shares(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  if (berth_parse_u64(v, &o->cpu_shares) < 0 || o->cpu_shares > 262144)
+  uint64_t n = 0;
+  if (berth_parse_u64(v, &n) < 0 || n > 262144)
     return BERTH_ERR(err, "%s: invalid value \"%s\" (0 to 262144)", flag, v);
+  o->cpu_shares = n;
   return 0;
 }
 
@@ -483,8 +491,10 @@ static int set_cpuset_mems(struct berth_run_opts *o, const char *flag, const cha
 
 static int set_pids_limit(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  if (berth_parse_i64(v, &o->pids_limit) < 0)
+  int64_t n = 0;
+  if (berth_parse_i64(v, &n) < 0)
     return BERTH_ERR(err, "%s: invalid number \"%s\"", flag, v);
+  o->pids_limit = n;
   o->has_pids_limit = true;
   return 0;
 }
@@ -578,18 +588,27 @@ static int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v
   if (key == NULL || known[i] == NULL)
     return BERTH_ERR(err, "%s: unknown log opt \"%s\" (max-size, max-file, compress, ...)", flag, v);
   const char *val = eq + 1;
-  if (strcmp(key, "max-size") == 0 && strcmp(val, "-1") == 0)
-    o->log_max_size = -1;
-  else if (strcmp(key, "max-size") == 0 && (berth_runopts_parse_size(flag, val, &o->log_max_size, err) < 0))
-    return -1;
-  else if (strcmp(key, "max-size") == 0 && o->log_max_size == 0)
-    return BERTH_ERR(err, "%s: max-size must be positive or -1, got \"%s\"", flag, val);
-  if (strcmp(key, "max-file") == 0 && (berth_parse_int(val, &o->log_max_file) < 0 || o->log_max_file < 1))
+  int64_t size = -1;
+  int files = 0;
+  bool compress = false;
+  if (strcmp(key, "max-size") == 0 && strcmp(val, "-1") != 0) {
+    if (berth_runopts_parse_size(flag, val, &size, err) < 0)
+      return -1;
+    if (size == 0)
+      return BERTH_ERR(err, "%s: max-size must be positive or -1, got \"%s\"", flag, val);
+  }
+  if (strcmp(key, "max-file") == 0 && (berth_parse_int(val, &files) < 0 || files < 1))
     return BERTH_ERR(err, "%s: max-file must be a positive integer, got \"%s\"", flag, val);
-  if (strcmp(key, "compress") == 0 && runopts_parse_bool(flag, val, &o->log_compress, err) < 0)
+  if (strcmp(key, "compress") == 0 && runopts_parse_bool(flag, val, &compress, err) < 0)
     return -1;
   if (strcmp(key, "mode") == 0 && strcmp(val, "blocking") != 0 && strcmp(val, "non-blocking") != 0)
     return BERTH_ERR(err, "%s: mode must be blocking or non-blocking, got \"%s\"", flag, val);
+  if (strcmp(key, "max-size") == 0)
+    o->log_max_size = size;
+  if (strcmp(key, "max-file") == 0)
+    o->log_max_file = files;
+  if (strcmp(key, "compress") == 0)
+    o->log_compress = compress;
   runopts_kv_set(&o->log_opts, &o->n_log_opts, key, val);
   return 0;
 }
@@ -692,5 +711,7 @@ int berth_runopts_set(struct berth_run_opts *o, const char *flag, const char *va
     return BERTH_ERR(err, "unknown flag: %s", flag ? flag : "(null)");
   if (flags[i].takes_value && value == NULL)
     return BERTH_ERR(err, "%s: flag needs an argument", flag);
+  if (value != NULL && !runopts_utf8_valid(value, strlen(value)))
+    return BERTH_ERR(err, "%s: the value is not valid UTF-8", flag);
   return setters[i](o, flag, value, err);
 }

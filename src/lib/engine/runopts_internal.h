@@ -19,6 +19,8 @@ int runopts_parse_bool(const char *flag, const char *value, bool *out, berth_err
 void runopts_kv_set(struct berth_kv **kv, size_t *n, const char *key, const char *value);
 const char *runopts_kv_get(const struct berth_kv *kv, size_t n, const char *key);
 void runopts_kv_free(struct berth_kv *kv, size_t n);
+/* every JSON string must be UTF-8: values that are not are refused where they come in */
+bool runopts_utf8_valid(const char *s, size_t n);
 /* an IPv4 or IPv6 address (brackets around IPv6 removed); NULL when invalid */
 char *runopts_ip(const char *s);
 

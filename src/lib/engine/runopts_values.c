@@ -188,6 +188,8 @@ int berth_runopts_parse_env(const char *flag, const char *value, const char *(*l
     return 0;
   }
   const char *v = lookup ? lookup(data, value) : NULL;
+  if (v != NULL && !runopts_utf8_valid(v, strlen(v)))
+    return BERTH_ERR(err, "%s: the value of `%s` in this environment is not valid UTF-8", flag, value);
   if (v != NULL) {
     cleanup_free char *kv = xasprintf("%s=%s", value, v);
     *env = berth_strv_append(*env, kv);
@@ -197,14 +199,27 @@ int berth_runopts_parse_env(const char *flag, const char *value, const char *(*l
   return 0;
 }
 
-static bool utf8_valid(const unsigned char *s, size_t n)
+bool runopts_utf8_valid(const char *text, size_t n)
 {
+  /* as strict as jansson: no overlong forms, no surrogates, nothing above U+10FFFF */
+  const unsigned char *s = (const unsigned char *) text;
   for (size_t i = 0; i < n;) {
     unsigned char c = s[i];
-    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || i + len > n || (len == 2 && c < 0xc2))
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || i + len > n)
       return false;
-    for (size_t k = 1; k < len; k++)
+    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+    if (c == 0xe0)
+      lo = 0xa0;
+    else if (c == 0xed)
+      hi = 0x9f;
+    else if (c == 0xf0)
+      lo = 0x90;
+    else if (c == 0xf4)
+      hi = 0x8f;
+    if (len > 1 && (s[i + 1] < lo || s[i + 1] > hi))
+      return false;
+    for (size_t k = 2; k < len; k++)
       if ((s[i + k] & 0xc0) != 0x80)
         return false;
     i += len;
@@ -233,6 +248,9 @@ static int env_file_line(const char *file, size_t lineno, char *line, const char
     return 0;
   }
   const char *v = lookup ? lookup(data, line) : NULL;
+  if (v != NULL && !runopts_utf8_valid(v, strlen(v)))
+    return BERTH_ERR(err, "%s: line %zu: the value of `%s` in this environment is not valid UTF-8", file, lineno,
+                     line);
   cleanup_free char *kv = v ? xasprintf("%s=%s", line, v) : xstrdup(line);
   *env = berth_strv_append(*env, kv);
   return 0;
@@ -255,7 +273,7 @@ int berth_runopts_parse_env_file(const char *text, size_t len, const char *file,
     lineno++;
     if (n > 0 && text[pos + n - 1] == '\r')
       n--;
-    if (memchr(text + pos, '\0', n) != NULL || !utf8_valid((const unsigned char *) text + pos, n))
+    if (memchr(text + pos, '\0', n) != NULL || !runopts_utf8_valid(text + pos, n))
       return BERTH_ERR(err, "%s: line %zu: invalid UTF-8 or a NUL byte", file, lineno);
     cleanup_free char *line = xstrndup(text + pos, n);
     if (env_file_line(file, lineno, line, lookup, data, &out, err) < 0)
@@ -377,21 +395,23 @@ int berth_runopts_parse_restart(const char *flag, const char *value, enum berth_
   if (colon != NULL)
     *colon++ = '\0';
   int n = 0;
+  enum berth_restart_policy p;
   if (strcmp(name, "") == 0 || strcmp(name, "no") == 0)
-    *policy = BERTH_RESTART_NO;
+    p = BERTH_RESTART_NO;
   else if (strcmp(name, "always") == 0)
-    *policy = BERTH_RESTART_ALWAYS;
+    p = BERTH_RESTART_ALWAYS;
   else if (strcmp(name, "unless-stopped") == 0)
-    *policy = BERTH_RESTART_UNLESS_STOPPED;
+    p = BERTH_RESTART_UNLESS_STOPPED;
   else if (strcmp(name, "on-failure") == 0)
-    *policy = BERTH_RESTART_ON_FAILURE;
+    p = BERTH_RESTART_ON_FAILURE;
   else
     return BERTH_ERR(err, "%s: invalid restart policy \"%s\" (no, always, unless-stopped, on-failure[:N])", flag,
                      value);
-  if (colon != NULL && *policy != BERTH_RESTART_ON_FAILURE)
+  if (colon != NULL && p != BERTH_RESTART_ON_FAILURE)
     return BERTH_ERR(err, "%s: maximum retry count cannot be used with restart policy \"%s\"", flag, name);
   if (colon != NULL && (berth_parse_int(colon, &n) < 0 || n < 0))
     return BERTH_ERR(err, "%s: maximum retry count must be a non-negative integer, got \"%s\"", flag, colon);
+  *policy = p;
   *max_retries = n;
   return 0;
 }
@@ -475,9 +495,10 @@ char *berth_runopts_clean_path(const char *path)
     } else if (n == 2 && p[0] == '.' && p[1] == '.') {
       while (b.len > 0 && b.buf[b.len - 1] != '/')
         b.len--;
-      if (b.len > 0)
+      if (b.len > 0) { /* above the root stays at the root */
         b.len--;
-      b.buf[b.len] = '\0';
+        b.buf[b.len] = '\0';
+      }
     } else {
       berth_strbuf_putc(&b, '/');
       berth_strbuf_append(&b, p, n);
