@@ -110,7 +110,9 @@ static bool on_socket(struct stream *s)
 {
   char msg[BERTH_ATTACH_MSG_MAX + 1];
   ssize_t n = recv(s->a->fd, msg, sizeof msg - 1, MSG_DONTWAIT);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+  /* ECONNRESET: the monitor closed with a message of ours unread; the error comes before the
+   * messages still queued for us (EXIT among them), which the next recv returns */
+  if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ECONNRESET))
     return true;
   if (n <= 0)
     return false;

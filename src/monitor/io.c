@@ -122,8 +122,13 @@ void mon_accept(struct mon *m)
 
 void mon_close_clients(struct mon *m)
 {
-  for (size_t i = 0; i < m->nclients; i++)
+  char msg[BERTH_ATTACH_MSG_MAX];
+  for (size_t i = 0; i < m->nclients; i++) {
+    /* what a client sent and nobody read would turn its last messages into ECONNRESET */
+    while (m->clients[i].fd >= 0 && recv(m->clients[i].fd, msg, sizeof msg, MSG_DONTWAIT) > 0)
+      ;
     drop_client(m, i);
+  }
   m->nclients = 0;
 }
 

@@ -308,6 +308,7 @@ int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen)
     child[1] = fcntl(ep[1], F_DUPFD_CLOEXEC, 0);
     child[2] = ep[1];
     cr.errfd = ep[0];
+    fcntl(ep[0], F_SETFL, O_NONBLOCK); /* the container's init may hold the other end until it execs */
   } else if (make_pipes(m, child) < 0) {
     return fail(code, msg, msglen, 125, "monitor: pipe failed");
   }

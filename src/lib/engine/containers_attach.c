@@ -94,7 +94,7 @@ int ctr_wait_exit_message(struct berth_attach *a)
   char msg[BERTH_ATTACH_MSG_MAX + 1];
   for (;;) {
     ssize_t n = recv(a->fd, msg, sizeof msg - 1, 0);
-    if (n < 0 && errno == EINTR)
+    if (n < 0 && (errno == EINTR || errno == ECONNRESET)) /* ECONNRESET: reported before what is queued */
       continue;
     if (n <= 0)
       return -1;

@@ -146,6 +146,7 @@ static int build_spec(struct create_ctx *cx, berth_error_t *err)
   json_t *spec = berth_ctrspec_build(&in, err);
   if (spec == NULL)
     return -1;
+  ctr_clamp_oci_version(cx->runtime, spec);
   cx->oci = berth_ctrspec_dumps(spec, NULL);
   json_decref(spec);
   struct ctr_config_in ci = { .image_config = cx->cfg.config,

@@ -24,7 +24,11 @@ int ctr_update(struct berth_engine *e, const char *id, ctr_update_fn fn, void *d
 /* unix nanoseconds now */
 int64_t ctr_now(void);
 
-/* containers_start.c: the monitor's program next to berth (or in PATH) */
+/* a runtime other than berth-runtime whose `features` say it knows only older versions of the
+ * runtime-spec gets the config labelled with its newest (the config uses nothing newer) */
+void ctr_clamp_oci_version(const char *runtime, json_t *spec);
+
+/* containers_runtime.c: the monitor's program next to berth (or in PATH) */
 char *ctr_find_helper(const char *name, const char *build_subdir, berth_error_t *err) BERTH_WUR;
 
 /* containers_remove.c: the rootfs unmounted (in the monitor's namespace), the runtime's container,

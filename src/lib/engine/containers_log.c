@@ -135,10 +135,9 @@ int berth_log_parse_record(const char *line, size_t len, struct berth_log_record
 
 void berth_log_rotated_path(const char *path, unsigned i, char *buf, size_t len)
 {
-  if (i == 0)
-    snprintf(buf, len, "%s", path);
-  else
-    snprintf(buf, len, "%s.%u", path, i);
+  int n = i == 0 ? snprintf(buf, len, "%s", path) : snprintf(buf, len, "%s.%u", path, i);
+  if (n < 0 || (size_t) n >= len) /* too long: no such file */
+    buf[0] = '\0';
 }
 
 static int open_log(struct berth_logw *w, bool truncate)

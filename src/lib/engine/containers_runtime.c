@@ -165,3 +165,65 @@ int berth_container_runtime_run(const struct berth_engine *e, const struct berth
   cleanup_free char *msg = last_line(out.buf ? out.buf : "", "failed without a message");
   return BERTH_ERR(err, "OCI runtime `%s` %s: %s", c->row.runtime, tail[0], msg);
 }
+
+/* "1.0.2-dev" -> 1000002 (major, minor, patch); -1 when not a version */
+static long version_key(const char *v)
+{
+  unsigned a = 0, b = 0, c = 0;
+  if (v == NULL || sscanf(v, "%u.%u.%u", &a, &b, &c) < 2)
+    return -1;
+  return (long) a * 1000000 + (long) b * 1000 + (long) c;
+}
+
+/* the runtime's `features` output (OCI runtime-spec features.md), NULL when it has none */
+static json_t *runtime_features(const char *runtime)
+{
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return NULL;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(devnull, 2) < 0)
+      _exit(125);
+    berth_signals_reset();
+    execl(runtime, runtime, "features", (char *) NULL);
+    _exit(127);
+  }
+  close(p[1]);
+  cleanup_strbuf struct berth_strbuf out = BERTH_STRBUF_INIT;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) != 0 && out.len < (1u << 20)) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    berth_strbuf_append(&out, buf, (size_t) n);
+  }
+  close(p[0]);
+  int st = 0;
+  while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || out.buf == NULL)
+    return NULL;
+  return json_loads(out.buf, 0, NULL);
+}
+
+void ctr_clamp_oci_version(const char *runtime, json_t *spec)
+{
+  const char *base = strrchr(runtime, '/');
+  if (berth_str_has_prefix(base ? base + 1 : runtime, "berth-runtime"))
+    return; /* ours speaks the version ctrspec writes */
+  json_t *features = runtime_features(runtime);
+  /* no `features` (crun < 1.9, runc < 1.1): a runtime older than spec 1.1, which knows 1.0.2 */
+  const char *max = features ? json_string_value(json_object_get(features, "ociVersionMax")) : "1.0.2";
+  const char *ours = json_string_value(json_object_get(spec, "ociVersion"));
+  long kmax = version_key(max), kours = version_key(ours);
+  if (kmax >= 0 && kours > kmax) { /* crun 1.8 refuses 1.2.0: "unknown version specified" */
+    char v[32];
+    snprintf(v, sizeof v, "%ld.%ld.%ld", kmax / 1000000, kmax / 1000 % 1000, kmax % 1000);
+    json_object_set_new(spec, "ociVersion", json_string(v));
+  }
+  json_decref(features);
+}
