@@ -44,7 +44,7 @@ struct fixture {
 static int fake_device(void *data, const char *path, struct berth_host_device *out, berth_error_t *err)
 {
   if (strcmp(path, "/dev/fuse") == 0) {
-    *out = (struct berth_host_device) { path, 'c', 10, 229, 0666, 0, 0 };
+    *out = (struct berth_host_device){ path, 'c', 10, 229, 0666, 0, 0 };
     return 0;
   }
   errno = ENOENT;
@@ -83,11 +83,17 @@ static void fixture_init(struct fixture *f, const char *image_json)
   f->image = image_json ? json_loads(image_json, 0, &je) : NULL;
   if (image_json)
     assert_non_null(f->image);
-  f->host = (struct berth_host_facts) { .cgroup_v2 = true, .swap_limit = true, .hostname = "hosthost",
-                                        .init_path = "/usr/libexec/berth/berth-init", .arch = "amd64",
-                                        .kernel_major = 6, .kernel_minor = 18, .cap_last = 40,
-                                        .devices = host_devices, .n_devices = 2 };
-  f->cb = (struct berth_ctrspec_callbacks) { fake_device, fake_pid, fake_source, f };
+  f->host = (struct berth_host_facts){ .cgroup_v2 = true,
+                                       .swap_limit = true,
+                                       .hostname = "hosthost",
+                                       .init_path = "/usr/libexec/berth/berth-init",
+                                       .arch = "amd64",
+                                       .kernel_major = 6,
+                                       .kernel_minor = 18,
+                                       .cap_last = 40,
+                                       .devices = host_devices,
+                                       .n_devices = 2 };
+  f->cb = (struct berth_ctrspec_callbacks){ fake_device, fake_pid, fake_source, f };
 }
 
 static void fixture_release(struct fixture *f)
@@ -116,13 +122,20 @@ static void flags(struct fixture *f, ...)
 static json_t *try_build(struct fixture *f, berth_error_t *err)
 {
   struct berth_ctrspec_in in = {
-    .id = ID, .name = "test", .rootfs = "/var/lib/berth/containers/" ID "/rootfs",
+    .id = ID,
+    .name = "test",
+    .rootfs = "/var/lib/berth/containers/" ID "/rootfs",
     .cgroups_path = "berth/" ID,
     .hostname_path = "/var/lib/berth/containers/" ID "/hostname",
     .hosts_path = "/var/lib/berth/containers/" ID "/hosts",
     .resolv_path = "/var/lib/berth/containers/" ID "/resolv.conf",
-    .image_config = f->image, .opts = &f->o, .args = f->args, .passwd = passwd, .group = group,
-    .host = &f->host, .cb = &f->cb,
+    .image_config = f->image,
+    .opts = &f->o,
+    .args = f->args,
+    .passwd = passwd,
+    .group = group,
+    .host = &f->host,
+    .cb = &f->cb,
   };
   return berth_ctrspec_build(&in, err);
 }
@@ -187,9 +200,11 @@ static char *joined(json_t *arr)
   char *out = xstrdup("");
   size_t i;
   json_t *e;
-  json_array_foreach(arr, i, e) {
-    char *n = json_is_integer(e) ? xasprintf("%s%s%lld", out, i ? " " : "", (long long) json_integer_value(e))
-                                 : xasprintf("%s%s%s", out, i ? " " : "", json_is_string(e) ? json_string_value(e) : "?");
+  json_array_foreach(arr, i, e)
+  {
+    char *n = json_is_integer(e)
+                ? xasprintf("%s%s%lld", out, i ? " " : "", (long long) json_integer_value(e))
+                : xasprintf("%s%s%s", out, i ? " " : "", json_is_string(e) ? json_string_value(e) : "?");
     free(out);
     out = n;
   }
@@ -214,7 +229,8 @@ static json_t *mount_at(json_t *c, const char *dest)
 {
   size_t i;
   json_t *m;
-  json_array_foreach(json_object_get(c, "mounts"), i, m) if (strcmp(str(m, "destination"), dest) == 0) return m;
+  json_array_foreach(json_object_get(c, "mounts"), i,
+                     m) if (strcmp(str(m, "destination"), dest) == 0) return m;
   return NULL;
 }
 
@@ -226,8 +242,8 @@ static json_t *ns_of(json_t *c, const char *type)
   return NULL;
 }
 
-#define DEFAULT_CAPS                                                                                               \
-  "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_SETGID CAP_SETUID CAP_SETPCAP "                   \
+#define DEFAULT_CAPS                                                                                         \
+  "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_SETGID CAP_SETUID CAP_SETPCAP "             \
   "CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_SYS_CHROOT CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP"
 
 static const char image_json[] =
@@ -260,13 +276,15 @@ static void test_docker_defaults(void **state)
   size_t i;
   json_t *m;
   cleanup_free char *dests = xstrdup("");
-  json_array_foreach(json_object_get(c, "mounts"), i, m) {
+  json_array_foreach(json_object_get(c, "mounts"), i, m)
+  {
     char *n = xasprintf("%s%s%s", dests, i ? " " : "", str(m, "destination"));
     free(dests);
     dests = n;
   }
-  assert_string_equal(dests, "/proc /dev /sys /data /dev/pts /dev/mqueue /dev/shm /etc/resolv.conf /etc/hostname "
-                             "/etc/hosts /sys/fs/cgroup");
+  assert_string_equal(dests,
+                      "/proc /dev /sys /data /dev/pts /dev/mqueue /dev/shm /etc/resolv.conf /etc/hostname "
+                      "/etc/hosts /sys/fs/cgroup");
   assert_list(mount_at(c, "/dev/pts"), "options", "nosuid noexec newinstance ptmxmode=0666 mode=0620 gid=5");
   assert_list(mount_at(c, "/dev/shm"), "options", "nosuid noexec nodev mode=1777 size=67108864");
   assert_list(mount_at(c, "/sys"), "options", "nosuid noexec nodev ro");
@@ -303,10 +321,12 @@ static bool seccomp_names(json_t *c, const char *name)
 {
   size_t i, k;
   json_t *r, *n;
-  json_array_foreach(at(c, "linux.seccomp.syscalls"), i, r) {
+  json_array_foreach(at(c, "linux.seccomp.syscalls"), i, r)
+  {
     if (strcmp(str(r, "action"), "SCMP_ACT_ALLOW") != 0)
       continue;
-    json_array_foreach(json_object_get(r, "names"), k, n) if (strcmp(json_string_value(n), name) == 0) return true;
+    json_array_foreach(json_object_get(r, "names"), k,
+                       n) if (strcmp(json_string_value(n), name) == 0) return true;
   }
   return false;
 }
@@ -391,8 +411,10 @@ static void test_volumes(void **state)
 {
   struct fixture f;
   fixture_init(&f, image_json);
-  flags(&f, "-v", "/srv/sub:/data/sub:ro", "-v", "vol:/data", "--mount", "type=bind,src=/etc/ssl,dst=/ssl,"
-        "bind-propagation=rslave", NULL);
+  flags(&f, "-v", "/srv/sub:/data/sub:ro", "-v", "vol:/data", "--mount",
+        "type=bind,src=/etc/ssl,dst=/ssl,"
+        "bind-propagation=rslave",
+        NULL);
   json_t *c = build(&f);
   json_t *data = mount_at(c, "/data");
   assert_string_equal(str(data, "type"), "bind");
@@ -405,7 +427,8 @@ static void test_volumes(void **state)
   /* parent first, whatever the command-line order */
   size_t i, pos_data = 0, pos_sub = 0;
   json_t *m;
-  json_array_foreach(json_object_get(c, "mounts"), i, m) {
+  json_array_foreach(json_object_get(c, "mounts"), i, m)
+  {
     if (strcmp(str(m, "destination"), "/data") == 0)
       pos_data = i;
     if (strcmp(str(m, "destination"), "/data/sub") == 0)
@@ -701,11 +724,11 @@ static void test_commands(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_docker_defaults), cmocka_unit_test(test_caps),
-    cmocka_unit_test(test_privileged),      cmocka_unit_test(test_read_only_tmpfs),
-    cmocka_unit_test(test_volumes),         cmocka_unit_test(test_users),
-    cmocka_unit_test(test_resources),       cmocka_unit_test(test_ulimits_and_sysctls),
-    cmocka_unit_test(test_devices),         cmocka_unit_test(test_namespaces),
+    cmocka_unit_test(test_docker_defaults),   cmocka_unit_test(test_caps),
+    cmocka_unit_test(test_privileged),        cmocka_unit_test(test_read_only_tmpfs),
+    cmocka_unit_test(test_volumes),           cmocka_unit_test(test_users),
+    cmocka_unit_test(test_resources),         cmocka_unit_test(test_ulimits_and_sysctls),
+    cmocka_unit_test(test_devices),           cmocka_unit_test(test_namespaces),
     cmocka_unit_test(test_init_and_security), cmocka_unit_test(test_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,14 +92,15 @@ static void test_env_merge(void **state)
   o.lookup_env = host_env;
   set(&o, "-e", "B=flag");
   set(&o, "-e", "FROM_HOST");
-  set(&o, "-e", "DROP");     /* unset on the host: removes the image's DROP */
+  set(&o, "-e", "DROP"); /* unset on the host: removes the image's DROP */
   set(&o, "-e", "C=flag");
   o.env_from_files = berth_strv_append(berth_strv_append(NULL, "C=file"), "F=file");
   cleanup_strv char **cfg = berth_ctrspec_config_env(img, &o);
   /* env files, overridden by -e, then the image's variables nobody set */
   assert_strv(cfg, "C=flag|F=file|B=flag|FROM_HOST=h|DROP|PATH=/opt/bin|A=image");
   cleanup_strv char **env = berth_ctrspec_process_env(cfg, "box", true, "/root");
-  assert_strv(env, "PATH=/opt/bin|HOSTNAME=box|TERM=xterm|C=flag|F=file|B=flag|FROM_HOST=h|A=image|HOME=/root");
+  assert_strv(env,
+              "PATH=/opt/bin|HOSTNAME=box|TERM=xterm|C=flag|F=file|B=flag|FROM_HOST=h|A=image|HOME=/root");
   berth_runopts_release(&o);
   json_decref(img);
 
@@ -281,9 +282,9 @@ static void test_dumps_and_bad_input(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_command_parts),   cmocka_unit_test(test_env_merge),
-    cmocka_unit_test(test_user_resolution), cmocka_unit_test(test_stop_signal),
-    cmocka_unit_test(test_hostname_and_hosts), cmocka_unit_test(test_resolv),
+    cmocka_unit_test(test_command_parts),       cmocka_unit_test(test_env_merge),
+    cmocka_unit_test(test_user_resolution),     cmocka_unit_test(test_stop_signal),
+    cmocka_unit_test(test_hostname_and_hosts),  cmocka_unit_test(test_resolv),
     cmocka_unit_test(test_dumps_and_bad_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

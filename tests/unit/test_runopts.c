@@ -49,8 +49,8 @@ static void test_sizes(void **state)
     const char *in;
     int64_t out;
   } ok[] = {
-    { "512m", 512LL << 20 }, { "1g", 1LL << 30 },   { "1.5g", 3LL << 29 }, { "1024", 1024 },
-    { "10 KiB", 10240 },     { "2MB", 2LL << 20 },  { "7b", 7 },           { "0.5k", 512 },
+    { "512m", 512LL << 20 }, { "1g", 1LL << 30 },  { "1.5g", 3LL << 29 }, { "1024", 1024 },
+    { "10 KiB", 10240 },     { "2MB", 2LL << 20 }, { "7b", 7 },           { "0.5k", 512 },
     { "1P", 1LL << 50 },     { "4t", 4LL << 40 },
   };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(ok); i++) {
@@ -73,8 +73,9 @@ static void test_memory_and_cpus(void **state)
   struct berth_run_opts o;
   berth_error_t err = NULL;
   berth_runopts_init(&o);
-  assert_int_equal(apply(&o, &err, "-m", "512m", "--memory-swap", "1g", "--cpus", "1.5", "--cpu-shares", "512",
-                         "--cpuset-cpus", "0-1,3", "--pids-limit", "100", "--blkio-weight", "300", NULL),
+  assert_int_equal(apply(&o, &err, "-m", "512m", "--memory-swap", "1g", "--cpus", "1.5", "--cpu-shares",
+                         "512", "--cpuset-cpus", "0-1,3", "--pids-limit", "100", "--blkio-weight", "300",
+                         NULL),
                    0);
   assert_int_equal(o.memory, 512LL << 20);
   assert_int_equal(o.memory_swap, 1LL << 30);
@@ -219,8 +220,8 @@ static void test_mount_flag(void **state)
 {
   struct berth_run_mount m;
   berth_error_t err = NULL;
-  assert_int_equal(berth_runopts_parse_mount("--mount", "type=bind,src=/srv,dst=/srv,readonly,bind-propagation=rshared",
-                                             &m, &err),
+  assert_int_equal(berth_runopts_parse_mount(
+                     "--mount", "type=bind,src=/srv,dst=/srv,readonly,bind-propagation=rshared", &m, &err),
                    0);
   assert_int_equal(m.type, BERTH_MOUNT_BIND);
   assert_string_equal(m.source, "/srv");
@@ -229,25 +230,25 @@ static void test_mount_flag(void **state)
   assert_string_equal(m.propagation, "rshared");
   berth_run_mount_release(&m);
 
-  assert_int_equal(berth_runopts_parse_mount("--mount", "target=/data,source=myvol,volume-nocopy,volume-opt=o=x",
-                                             &m, &err),
-                   0);
+  assert_int_equal(
+    berth_runopts_parse_mount("--mount", "target=/data,source=myvol,volume-nocopy,volume-opt=o=x", &m, &err),
+    0);
   assert_int_equal(m.type, BERTH_MOUNT_VOLUME); /* Docker's default type */
   assert_string_equal(m.source, "myvol");
   assert_true(m.nocopy);
   assert_string_equal(m.volume_opts[0], "o=x");
   berth_run_mount_release(&m);
 
-  assert_int_equal(berth_runopts_parse_mount("--mount", "type=tmpfs,destination=/run,tmpfs-size=64m,tmpfs-mode=1770",
-                                             &m, &err),
+  assert_int_equal(berth_runopts_parse_mount(
+                     "--mount", "type=tmpfs,destination=/run,tmpfs-size=64m,tmpfs-mode=1770", &m, &err),
                    0);
   assert_int_equal(m.type, BERTH_MOUNT_TMPFS);
   assert_string_equal(m.tmpfs_options[0], "size=67108864");
   assert_string_equal(m.tmpfs_options[1], "mode=1770");
   berth_run_mount_release(&m);
 
-  assert_int_equal(berth_runopts_parse_mount("--mount", "type=bind,src=/a,target=/b,bind-recursive=disabled,ro=false",
-                                             &m, &err),
+  assert_int_equal(berth_runopts_parse_mount(
+                     "--mount", "type=bind,src=/a,target=/b,bind-recursive=disabled,ro=false", &m, &err),
                    0);
   assert_true(m.nonrecursive);
   assert_false(m.readonly);
@@ -309,7 +310,8 @@ static void test_env(void **state)
 
   const char text[] = "\xef\xbb\xbf# comment\n\n  X=1 2 \r\nHOSTVAR\nEMPTY=\nNOPE\n\tY==z";
   char **env = NULL;
-  assert_int_equal(berth_runopts_parse_env_file(text, sizeof text - 1, "f.env", fake_env, NULL, &env, &err), 0);
+  assert_int_equal(berth_runopts_parse_env_file(text, sizeof text - 1, "f.env", fake_env, NULL, &env, &err),
+                   0);
   assert_int_equal(berth_strv_len(env), 5);
   assert_string_equal(env[0], "X=1 2 ");
   assert_string_equal(env[1], "HOSTVAR=from-host");
@@ -439,10 +441,11 @@ static void test_security_and_caps(void **state)
   struct berth_run_opts o;
   berth_error_t err = NULL;
   berth_runopts_init(&o);
-  assert_int_equal(apply(&o, &err, "--cap-drop", "ALL", "--cap-add", "net_admin", "--cap-add", "CAP_SYS_TIME,chown",
-                         "--security-opt", "no-new-privileges", "--security-opt", "seccomp=unconfined",
-                         "--security-opt", "apparmor=unconfined", "--security-opt", "label:disable",
-                         "--security-opt", "systempaths=unconfined", "--privileged", "false", NULL),
+  assert_int_equal(apply(&o, &err, "--cap-drop", "ALL", "--cap-add", "net_admin", "--cap-add",
+                         "CAP_SYS_TIME,chown", "--security-opt", "no-new-privileges", "--security-opt",
+                         "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt",
+                         "label:disable", "--security-opt", "systempaths=unconfined", "--privileged", "false",
+                         NULL),
                    0);
   assert_string_equal(o.cap_drop[0], "ALL");
   assert_string_equal(o.cap_add[0], "CAP_NET_ADMIN");
@@ -455,9 +458,9 @@ static void test_security_and_caps(void **state)
   assert_true(o.label_disable);
   assert_true(o.systempaths_unconfined);
   assert_false(o.privileged);
-  assert_int_equal(apply(&o, &err, "--security-opt", "no-new-privileges=false", "--security-opt",
-                         "seccomp=/p.json", NULL),
-                   0);
+  assert_int_equal(
+    apply(&o, &err, "--security-opt", "no-new-privileges=false", "--security-opt", "seccomp=/p.json", NULL),
+    0);
   assert_false(o.no_new_privileges);
   assert_false(o.seccomp_unconfined);
   assert_string_equal(o.seccomp_path, "/p.json");
@@ -476,12 +479,12 @@ static void test_misc_values(void **state)
   berth_runopts_init(&o);
   assert_int_equal(apply(&o, &err, "--name", "/web-1", "-w", "/srv/../app/", "-u", "nobody:nogroup",
                          "--group-add", "audio", "--entrypoint", "[\"/bin/sh\",\"-c\"]", "-h", "box.example",
-                         "--add-host", "db:10.0.0.2", "--add-host", "v6=[::1]", "--add-host", "gw:host-gateway",
-                         "--dns", "9.9.9.9", "--dns-search", "example.com", "--dns-option", "ndots:2", "-l",
-                         "a=1", "--label", "b", "-l", "a=2", "--sysctl", "net.core.somaxconn=1024", "--restart",
-                         "always", "--log-opt", "max-size=10m", "--log-opt", "max-file=3", "--runtime", "crun",
-                         "--stop-timeout", "-1", "--oom-score-adj", "-500", "--init", NULL, "--rm", "false",
-                         NULL),
+                         "--add-host", "db:10.0.0.2", "--add-host", "v6=[::1]", "--add-host",
+                         "gw:host-gateway", "--dns", "9.9.9.9", "--dns-search", "example.com", "--dns-option",
+                         "ndots:2", "-l", "a=1", "--label", "b", "-l", "a=2", "--sysctl",
+                         "net.core.somaxconn=1024", "--restart", "always", "--log-opt", "max-size=10m",
+                         "--log-opt", "max-file=3", "--runtime", "crun", "--stop-timeout", "-1",
+                         "--oom-score-adj", "-500", "--init", NULL, "--rm", "false", NULL),
                    0);
   assert_string_equal(o.name, "web-1");
   assert_string_equal(o.workdir, "/app");
@@ -519,7 +522,8 @@ static void test_misc_values(void **state)
   expect_error("-u", "", "invalid user");
   expect_error("--entrypoint", "[\"a\",1]", "invalid JSON array of strings");
   expect_error("-h", "-bad", "invalid hostname");
-  expect_error("-h", "this-hostname-is-much-too-long-for-linux-because-it-has-more-than-63", "invalid hostname");
+  expect_error("-h", "this-hostname-is-much-too-long-for-linux-because-it-has-more-than-63",
+               "invalid hostname");
   expect_error("--add-host", "db", "bad format");
   expect_error("--add-host", "db:300.1.1.1", "invalid IP address \"300.1.1.1\"");
   expect_error("--dns", "one.one", "invalid IP address");

@@ -37,8 +37,10 @@ static size_t rules_with(json_t *sc, const char *name, size_t *first)
 {
   size_t n = 0, i, k;
   json_t *r, *v;
-  json_array_foreach(json_object_get(sc, "syscalls"), i, r) {
-    json_array_foreach(json_object_get(r, "names"), k, v) {
+  json_array_foreach(json_object_get(sc, "syscalls"), i, r)
+  {
+    json_array_foreach(json_object_get(r, "names"), k, v)
+    {
       if (strcmp(json_string_value(v), name) == 0) {
         if (n++ == 0 && first)
           *first = i;
@@ -48,10 +50,7 @@ static size_t rules_with(json_t *sc, const char *name, size_t *first)
   return n;
 }
 
-static json_t *rule_at(json_t *sc, size_t i)
-{
-  return json_array_get(json_object_get(sc, "syscalls"), i);
-}
+static json_t *rule_at(json_t *sc, size_t i) { return json_array_get(json_object_get(sc, "syscalls"), i); }
 
 static void test_default_caps_amd64(void **state)
 {
@@ -85,9 +84,25 @@ static void test_default_caps_amd64(void **state)
   assert_int_equal(json_integer_value(json_object_get(arg, "value")), 40); /* AF_VSOCK */
   assert_string_equal(json_string_value(json_object_get(arg, "op")), "SCMP_CMP_NE");
   /* capability- and architecture-conditional groups are out */
-  const char *absent[] = { "mount", "unshare", "setns", "bpf", "reboot", "init_module", "acct", "kcmp",
-                           "iopl", "settimeofday", "vhangup", "mbind", "syslog", "perf_event_open",
-                           "open_by_handle_at", "set_tls", "riscv_flush_icache", "s390_runtime_instr", "keyctl" };
+  const char *absent[] = { "mount",
+                           "unshare",
+                           "setns",
+                           "bpf",
+                           "reboot",
+                           "init_module",
+                           "acct",
+                           "kcmp",
+                           "iopl",
+                           "settimeofday",
+                           "vhangup",
+                           "mbind",
+                           "syslog",
+                           "perf_event_open",
+                           "open_by_handle_at",
+                           "set_tls",
+                           "riscv_flush_icache",
+                           "s390_runtime_instr",
+                           "keyctl" };
   for (size_t k = 0; k < BERTH_N_ELEMENTS(absent); k++)
     if (rules_with(sc, absent[k], NULL) != 0) {
       print_error("`%s` is in the rendered profile\n", absent[k]);
@@ -100,18 +115,21 @@ static void test_enosys_rule(void **state)
 {
   const struct berth_seccomp_profile *p = berth_seccomp_default_profile();
   json_t *sc = render(p, berth_ctrspec_default_caps(), "amd64", 0, 0);
-  json_t *last = json_array_get(json_object_get(sc, "syscalls"), json_array_size(json_object_get(sc, "syscalls")) - 1);
+  json_t *last =
+    json_array_get(json_object_get(sc, "syscalls"), json_array_size(json_object_get(sc, "syscalls")) - 1);
   assert_int_equal(json_integer_value(json_object_get(last, "errnoRet")), ENOSYS);
   json_t *names = json_object_get(last, "names");
   int horizon = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "set_mempolicy_home_node");
   size_t i;
   json_t *v;
-  json_array_foreach(names, i, v) {
+  json_array_foreach(names, i, v)
+  {
     const char *n = json_string_value(v);
     /* each is newer than the profile on one of its architectures, and named nowhere in it */
     int nr64 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, n);
     int nr32 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, n);
-    assert_true(nr64 > horizon || nr32 > seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, "set_mempolicy_home_node") ||
+    assert_true(nr64 > horizon ||
+                nr32 > seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, "set_mempolicy_home_node") ||
                 seccomp_syscall_resolve_name_arch(SCMP_ARCH_X32, n) >= 0);
     for (size_t g = 0; g < p->n_groups; g++)
       for (const char *const *pn = p->groups[g].names; *pn; pn++)
@@ -220,7 +238,8 @@ static int check_default(void)
   if (sys(SYS_personality, 0xffffffff, 0, 0, 0, 0) < 0)
     return 8;
 #ifdef SYS_fchmodat2
-  if (seccomp_syscall_resolve_name("fchmodat2") >= 0 && sys(SYS_fchmodat2, -100, (long) "/", 0755, 0, 0) != -ENOSYS)
+  if (seccomp_syscall_resolve_name("fchmodat2") >= 0 &&
+      sys(SYS_fchmodat2, -100, (long) "/", 0755, 0, 0) != -ENOSYS)
     return 9;
 #else
   if (seccomp_syscall_resolve_name("fchmodat2") == 452 && sys(452, -100, (long) "/", 0755, 0, 0) != -ENOSYS)
@@ -269,7 +288,8 @@ static void test_loaded_default(void **state)
   berth_seccomp_prog_free(prog);
   json_decref(sc);
 
-  sc = render(berth_seccomp_default_profile(), berth_ctrspec_default_caps() | CAPBIT(CAP_SYS_ADMIN), NULL, 0, 0);
+  sc =
+    render(berth_seccomp_default_profile(), berth_ctrspec_default_caps() | CAPBIT(CAP_SYS_ADMIN), NULL, 0, 0);
   prog = compile(sc);
   assert_int_equal(run_child(prog, check_admin), 0);
   /* and the checks can fail: the default profile's expectations do not hold here */
@@ -298,7 +318,8 @@ static void test_parse_docker_format(void **state)
 {
   berth_error_t err = NULL;
   struct berth_seccomp_profile *p = NULL;
-  assert_int_equal(berth_seccomp_profile_parse(docker_profile, strlen(docker_profile), "p.json", &p, &err), 0);
+  assert_int_equal(berth_seccomp_profile_parse(docker_profile, strlen(docker_profile), "p.json", &p, &err),
+                   0);
   assert_int_equal(p->n_groups, 7);
   assert_int_equal(p->n_arch_map, 2);
   assert_null(p->arch_map[1].sub);
@@ -360,24 +381,29 @@ static void test_parse_errors(void **state)
   expect_parse_error("[]", "bad.json: expected an object");
   expect_parse_error("{}", "bad.json: defaultAction: is required");
   expect_parse_error("{\"defaultAction\":\"SCMP_ACT_MAYBE\"}", "defaultAction: unknown seccomp action");
-  expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],\"action\":\"x\"}]}",
-                     "bad.json: syscalls[0].action: unknown seccomp action \"x\"");
-  expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]}",
-                     "syscalls[0].names: is required and must not be empty");
-  expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],"
-                     "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_LIKE\"}]}]}",
-                     "syscalls[0].args[0].op: unknown seccomp operator");
-  expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],"
-                     "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
-                     "syscalls[0].args[0].index");
+  expect_parse_error(
+    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],\"action\":\"x\"}]}",
+    "bad.json: syscalls[0].action: unknown seccomp action \"x\"");
+  expect_parse_error(
+    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+    "syscalls[0].names: is required and must not be empty");
+  expect_parse_error(
+    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],"
+    "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_LIKE\"}]}]}",
+    "syscalls[0].args[0].op: unknown seccomp operator");
+  expect_parse_error(
+    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],"
+    "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+    "syscalls[0].args[0].index");
   expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],"
                      "\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"minKernel\":\"four\"}}]}",
                      "syscalls[0].includes.minKernel: invalid kernel version");
   expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\"],"
                      "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\"}]}",
                      "use either \"architectures\" or \"archMap\"");
-  expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_PDP11\"}]}",
-                     "archMap[0].architecture: unknown seccomp architecture");
+  expect_parse_error(
+    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_PDP11\"}]}",
+    "archMap[0].architecture: unknown seccomp architecture");
   expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_NOPE\"]}",
                      "flags[0]: unknown seccomp flag");
   expect_parse_error("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":70000}", "defaultErrnoRet");
@@ -386,8 +412,8 @@ static void test_parse_errors(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_default_caps_amd64), cmocka_unit_test(test_enosys_rule),
-    cmocka_unit_test(test_conditions),         cmocka_unit_test(test_loaded_default),
+    cmocka_unit_test(test_default_caps_amd64),  cmocka_unit_test(test_enosys_rule),
+    cmocka_unit_test(test_conditions),          cmocka_unit_test(test_loaded_default),
     cmocka_unit_test(test_parse_docker_format), cmocka_unit_test(test_parse_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

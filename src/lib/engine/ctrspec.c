@@ -61,10 +61,7 @@ static json_t *capabilities(const struct ctrspec_build *b)
   return o;
 }
 
-static json_t *limit_json(int64_t v)
-{
-  return v < 0 ? ctrspec_unlimited() : json_integer(v);
-}
+static json_t *limit_json(int64_t v) { return v < 0 ? ctrspec_unlimited() : json_integer(v); }
 
 static json_t *rlimits(const struct berth_run_opts *o)
 {
@@ -170,10 +167,12 @@ static int build(struct ctrspec_build *b, json_t *config, berth_error_t *err)
   json_object_set_new(config, "ociVersion", json_string(BERTH_OCI_SPEC_VERSION));
   if (process(b, config, err) < 0)
     return -1;
-  json_object_set_new(config, "root", json_pack("{s:s, s:b}", "path", in->rootfs, "readonly", b->o->read_only));
+  json_object_set_new(config, "root",
+                      json_pack("{s:s, s:b}", "path", in->rootfs, "readonly", b->o->read_only));
   if (b->o->uts.mode != BERTH_NSMODE_HOST)
     json_object_set_new(config, "hostname", json_string(b->hostname));
-  if (ctrspec_mounts(b, config, err) < 0 || ctrspec_linux(b, config, err) < 0 || annotations(b, config, err) < 0)
+  if (ctrspec_mounts(b, config, err) < 0 || ctrspec_linux(b, config, err) < 0 ||
+      annotations(b, config, err) < 0)
     return -1;
   return 0;
 }
@@ -184,8 +183,8 @@ static int check_inputs(const struct berth_ctrspec_in *in, berth_error_t *err)
   if (in->opts == NULL || in->host == NULL || in->rootfs == NULL || in->rootfs[0] != '/')
     return BERTH_ERR(err, "container config: options, host facts and an absolute rootfs are required");
   const struct berth_host_facts *h = in->host;
-  const char *s[] = { in->id, in->name, in->rootfs, in->cgroups_path, in->hostname_path, in->hosts_path,
-                      in->resolv_path, h->hostname, h->init_path, h->arch };
+  const char *s[] = { in->id,         in->name,        in->rootfs,  in->cgroups_path, in->hostname_path,
+                      in->hosts_path, in->resolv_path, h->hostname, h->init_path,     h->arch };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(s); i++)
     if (s[i] != NULL && !runopts_utf8_valid(s[i], strlen(s[i])))
       return BERTH_ERR(err, "container config: `%s` is not valid UTF-8", s[i]);

@@ -30,26 +30,26 @@
 #define BERTH_CTRSPEC_INIT_PATH "/dev/init"
 /* the annotation holding the stop signal ("SIGTERM"): the image-spec's name, as containerd */
 #define BERTH_CTRSPEC_STOP_SIGNAL_ANNOTATION "org.opencontainers.image.stopSignal"
-#define BERTH_CTRSPEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define BERTH_CTRSPEC_DEFAULT_PATH           "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* a device node on the host (for --device and --privileged) */
 struct berth_host_device {
   const char *path; /* host path; under --privileged also the path in the container */
   char type;        /* 'c' or 'b' */
   int64_t major, minor;
-  uint32_t mode;    /* permission bits (st_mode & 07777) */
+  uint32_t mode; /* permission bits (st_mode & 07777) */
   uint32_t uid, gid;
 };
 
 struct berth_host_facts {
-  bool cgroup_v2;           /* unified hierarchy: --cgroupns defaults to private (Docker), else host */
-  bool swap_limit;          /* swap can be limited: -m without --memory-swap gives swap = 2 × memory */
-  const char *hostname;     /* the host's name: the default hostname under --network host */
-  const char *init_path;    /* berth-init on the host, bound at BERTH_CTRSPEC_INIT_PATH by --init
-                               (NULL: --init is an error) */
-  const char *arch;         /* Go architecture name for seccomp (NULL: native) */
+  bool cgroup_v2;        /* unified hierarchy: --cgroupns defaults to private (Docker), else host */
+  bool swap_limit;       /* swap can be limited: -m without --memory-swap gives swap = 2 × memory */
+  const char *hostname;  /* the host's name: the default hostname under --network host */
+  const char *init_path; /* berth-init on the host, bound at BERTH_CTRSPEC_INIT_PATH by --init
+                            (NULL: --init is an error) */
+  const char *arch;      /* Go architecture name for seccomp (NULL: native) */
   unsigned int kernel_major, kernel_minor; /* seccomp minKernel conditions (0.0: assume new) */
-  int cap_last;             /* /proc/sys/kernel/cap_last_cap; < 0: every capability berth knows */
+  int cap_last; /* /proc/sys/kernel/cap_last_cap; < 0: every capability berth knows */
   const struct berth_host_device *devices; /* every host device, for --privileged */
   size_t n_devices;
 };
@@ -77,11 +77,11 @@ struct berth_ctrspec_in {
   const char *hostname_path; /* files of the container's directory bound at /etc/hostname, /etc/hosts, */
   const char *hosts_path;    /* /etc/resolv.conf (read-only when --read-only); NULL: not bound */
   const char *resolv_path;
-  json_t *image_config;      /* the image config's "config" object (borrowed; NULL: none) */
+  json_t *image_config;              /* the image config's "config" object (borrowed; NULL: none) */
   const struct berth_run_opts *opts; /* validated (berth_runopts_validate) and loaded */
-  char *const *args;         /* words after the image name (NULL or empty: none): replace Cmd */
-  const char *passwd;        /* text of the image's /etc/passwd (NULL: absent) */
-  const char *group;         /* text of the image's /etc/group (NULL: absent) */
+  char *const *args;                 /* words after the image name (NULL or empty: none): replace Cmd */
+  const char *passwd;                /* text of the image's /etc/passwd (NULL: absent) */
+  const char *group;                 /* text of the image's /etc/group (NULL: absent) */
   const struct berth_host_facts *host;
   const struct berth_ctrspec_callbacks *cb; /* may be NULL */
 };
@@ -114,17 +114,18 @@ char *berth_ctrspec_hostname(const struct berth_run_opts *o, const char *id, con
 
 /* The final capability set (bitmask over CAP_*): Docker's 14 defaults, --cap-add/--cap-drop
  * (ALL), --privileged: everything up to cap_last (< 0: berth_cap_last()). */
-int berth_ctrspec_caps(const struct berth_run_opts *o, int cap_last, uint64_t *caps, berth_error_t *err) BERTH_WUR;
+int berth_ctrspec_caps(const struct berth_run_opts *o, int cap_last, uint64_t *caps,
+                       berth_error_t *err) BERTH_WUR;
 /* Docker's 14 default capabilities as a bitmask */
 uint64_t berth_ctrspec_default_caps(void);
 
 struct berth_user {
   uint32_t uid, gid;
-  uint32_t *gids;  /* additional groups: /etc/group membership (only when no group was given),
-                      then --group-add; without duplicates */
+  uint32_t *gids; /* additional groups: /etc/group membership (only when no group was given),
+                     then --group-add; without duplicates */
   size_t n_gids;
-  char *home;      /* from /etc/passwd, "/" when the user has no entry */
-  char *name;      /* the passwd name, NULL when the user has no entry */
+  char *home; /* from /etc/passwd, "/" when the user has no entry */
+  char *name; /* the passwd name, NULL when the user has no entry */
 };
 /* Resolve `spec` (-u, or the image's User; NULL or "": root) as runc does: "name", "uid",
  * "name:group", "uid:gid", names looked up in the passwd/group texts (NULL: absent files),

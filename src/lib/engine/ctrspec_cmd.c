@@ -39,10 +39,7 @@ json_t *ctrspec_strv_json(char *const *v)
 }
 
 /* a copy, NULL when v is NULL or empty */
-static char **dup_or_null(char *const *v)
-{
-  return v && v[0] ? berth_strv_dup(v) : NULL;
-}
+static char **dup_or_null(char *const *v) { return v && v[0] ? berth_strv_dup(v) : NULL; }
 
 static char **concat(char *const *a, char *const *b)
 {
@@ -80,10 +77,7 @@ int berth_ctrspec_command(json_t *image_config, const struct berth_run_opts *o, 
 
 /* ---------------- environment ---------------- */
 
-static size_t key_len(const char *kv)
-{
-  return strcspn(kv, "=");
-}
+static size_t key_len(const char *kv) { return strcspn(kv, "="); }
 
 static ssize_t find_key(char *const *v, const char *kv)
 {
@@ -157,9 +151,10 @@ char *berth_ctrspec_hostname(const struct berth_run_opts *o, const char *id, con
 
 uint64_t berth_ctrspec_default_caps(void)
 {
-  static const int caps[] = { CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,     CAP_MKNOD,
-                              CAP_NET_RAW, CAP_SETGID,       CAP_SETUID,           CAP_SETFCAP,    CAP_SETPCAP,
-                              CAP_NET_BIND_SERVICE,          CAP_SYS_CHROOT,       CAP_KILL,       CAP_AUDIT_WRITE };
+  static const int caps[] = { CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,           CAP_FOWNER,
+                              CAP_MKNOD,   CAP_NET_RAW,      CAP_SETGID,           CAP_SETUID,
+                              CAP_SETFCAP, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+                              CAP_KILL,    CAP_AUDIT_WRITE };
   uint64_t m = 0;
   for (size_t i = 0; i < BERTH_N_ELEMENTS(caps); i++)
     m |= UINT64_C(1) << caps[i];
@@ -211,7 +206,8 @@ int berth_ctrspec_caps(const struct berth_run_opts *o, int cap_last, uint64_t *c
   return 0;
 }
 
-int berth_ctrspec_stop_signal(json_t *image_config, const struct berth_run_opts *o, int *sig, berth_error_t *err)
+int berth_ctrspec_stop_signal(json_t *image_config, const struct berth_run_opts *o, int *sig,
+                              berth_error_t *err)
 {
   const char *s = ctrspec_image_string(image_config, "StopSignal");
   if (o->stop_signal > 0)

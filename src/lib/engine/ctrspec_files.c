@@ -110,10 +110,7 @@ static bool is_localhost(const char *ip)
   return inet_pton(AF_INET6, ip, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-static bool is_ipv6(const char *ip)
-{
-  return strchr(ip, ':') != NULL;
-}
+static bool is_ipv6(const char *ip) { return strchr(ip, ':') != NULL; }
 
 static void put_line(struct berth_strbuf *b, const char *key, char *const *v)
 {

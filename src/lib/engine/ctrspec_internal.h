@@ -12,7 +12,7 @@
 struct ctrspec_build {
   const struct berth_ctrspec_in *in;
   const struct berth_run_opts *o;
-  uint64_t caps;          /* final capability set */
+  uint64_t caps; /* final capability set */
   struct berth_user user;
   char *hostname;
 };

@@ -12,9 +12,18 @@
 #include "engine/seccomp_default.h"
 
 static const char *const masked_paths[] = {
-  "/proc/asound",        "/proc/acpi",        "/proc/kcore",  "/proc/keys",
-  "/proc/latency_stats", "/proc/timer_list",  "/proc/timer_stats", "/proc/sched_debug",
-  "/proc/scsi",          "/sys/firmware",     "/sys/devices/virtual/powercap", NULL,
+  "/proc/asound",
+  "/proc/acpi",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
+  NULL,
 };
 static const char *const readonly_paths[] = {
   "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
@@ -200,11 +209,13 @@ static int seccomp(struct ctrspec_build *b, json_t *lx, berth_error_t *err)
   if (o->seccomp_path != NULL) {
     if (o->seccomp_profile == NULL)
       return BERTH_ERR(err, "--security-opt seccomp=%s: the profile was not loaded", o->seccomp_path);
-    if (berth_seccomp_profile_parse(o->seccomp_profile, o->seccomp_profile_len, o->seccomp_path, &custom, err) < 0)
+    if (berth_seccomp_profile_parse(o->seccomp_profile, o->seccomp_profile_len, o->seccomp_path, &custom,
+                                    err) < 0)
       return berth_error_wrap(err, "--security-opt seccomp=%s", o->seccomp_path);
   }
-  struct berth_seccomp_target t = { .caps = b->caps, .arch = h->arch, .kernel_major = h->kernel_major,
-                                    .kernel_minor = h->kernel_minor };
+  struct berth_seccomp_target t = {
+    .caps = b->caps, .arch = h->arch, .kernel_major = h->kernel_major, .kernel_minor = h->kernel_minor
+  };
   json_t *sc = berth_seccomp_profile_render(custom ? custom : berth_seccomp_default_profile(), &t, err);
   berth_seccomp_profile_free(custom);
   if (sc == NULL)

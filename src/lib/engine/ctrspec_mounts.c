@@ -17,10 +17,7 @@ struct mount_list {
   size_t n;
 };
 
-static const char *dest_of(json_t *m)
-{
-  return json_string_value(json_object_get(m, "destination"));
-}
+static const char *dest_of(json_t *m) { return json_string_value(json_object_get(m, "destination")); }
 
 static bool has_dest(const struct mount_list *l, const char *dest)
 {
@@ -30,7 +27,8 @@ static bool has_dest(const struct mount_list *l, const char *dest)
   return false;
 }
 
-static void add(struct mount_list *l, const char *dest, const char *type, const char *source, char *const *opts)
+static void add(struct mount_list *l, const char *dest, const char *type, const char *source,
+                char *const *opts)
 {
   json_t *m = json_object();
   json_object_set_new(m, "destination", json_string(dest));
@@ -48,8 +46,8 @@ static void add(struct mount_list *l, const char *dest, const char *type, const 
 /* the family an option belongs to: later options replace earlier ones of the same family */
 static char *family(const char *opt)
 {
-  static const char *const props[] = { "private", "rprivate", "shared", "rshared", "slave", "rslave",
-                                       "unbindable", "runbindable", NULL };
+  static const char *const props[] = { "private", "rprivate",   "shared",      "rshared", "slave",
+                                       "rslave",  "unbindable", "runbindable", NULL };
   for (size_t i = 0; props[i]; i++)
     if (strcmp(props[i], opt) == 0)
       return xstrdup("propagation");
@@ -115,7 +113,8 @@ static int shm_mount(struct ctrspec_build *b, struct mount_list *l, berth_error_
     add(l, "/dev/shm", "bind", src, OPTS("rbind", "rprivate"));
     return 0;
   }
-  cleanup_free char *size = xasprintf("size=%" PRId64, o->shm_size > 0 ? o->shm_size : BERTH_RUNOPTS_DEFAULT_SHM);
+  cleanup_free char *size =
+    xasprintf("size=%" PRId64, o->shm_size > 0 ? o->shm_size : BERTH_RUNOPTS_DEFAULT_SHM);
   add(l, "/dev/shm", "tmpfs", "shm", OPTS("nosuid", "noexec", "nodev", "mode=1777", size));
   return 0;
 }
@@ -126,8 +125,10 @@ static int default_mounts(struct ctrspec_build *b, struct mount_list *l, berth_e
   bool priv = o->privileged;
   add(l, "/proc", "proc", "proc", OPTS("nosuid", "noexec", "nodev"));
   add(l, "/dev", "tmpfs", "tmpfs", OPTS("nosuid", "strictatime", "mode=755", "size=65536k"));
-  add(l, "/dev/pts", "devpts", "devpts", OPTS("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"));
-  add(l, "/sys", "sysfs", "sysfs", priv ? OPTS("nosuid", "noexec", "nodev") : OPTS("nosuid", "noexec", "nodev", "ro"));
+  add(l, "/dev/pts", "devpts", "devpts",
+      OPTS("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"));
+  add(l, "/sys", "sysfs", "sysfs",
+      priv ? OPTS("nosuid", "noexec", "nodev") : OPTS("nosuid", "noexec", "nodev", "ro"));
   add(l, "/sys/fs/cgroup", "cgroup", "cgroup",
       priv ? OPTS("nosuid", "noexec", "nodev") : OPTS("ro", "nosuid", "noexec", "nodev"));
   if (o->ipc.mode == BERTH_NSMODE_HOST)
@@ -162,7 +163,8 @@ static void etc_files(struct ctrspec_build *b, struct mount_list *l)
 
 /* ---------------- user mounts ---------------- */
 
-static int source_of(struct ctrspec_build *b, const struct berth_run_mount *m, char **source, berth_error_t *err)
+static int source_of(struct ctrspec_build *b, const struct berth_run_mount *m, char **source,
+                     berth_error_t *err)
 {
   const struct berth_ctrspec_callbacks *cb = b->in->cb;
   if (cb != NULL && cb->mount_source != NULL) {
@@ -190,7 +192,8 @@ static int user_mount(struct ctrspec_build *b, const struct berth_run_mount *m, 
   if (source_of(b, m, &src, err) < 0)
     return -1;
   if (src == NULL || src[0] != '/' || !runopts_utf8_valid(src, strlen(src)))
-    return BERTH_ERR(err, "mount `%s`: the source is not an absolute UTF-8 path", m->spec ? m->spec : m->target);
+    return BERTH_ERR(err, "mount `%s`: the source is not an absolute UTF-8 path",
+                     m->spec ? m->spec : m->target);
   char *opts[4] = { m->nonrecursive ? "bind" : "rbind" };
   size_t k = 1;
   if (m->readonly)
@@ -208,7 +211,8 @@ static int image_volumes(struct ctrspec_build *b, struct mount_list *l, berth_er
   json_t *v;
   if (!json_is_object(vols))
     return 0;
-  json_object_foreach(vols, key, v) {
+  json_object_foreach(vols, key, v)
+  {
     if (key[0] != '/')
       continue; /* Docker refuses such an image at build; nothing to mount */
     cleanup_free char *target = berth_runopts_clean_path(key);

@@ -60,7 +60,7 @@ static bool scan(const char *text, size_t nfields, bool (*fn)(char **f, size_t n
 struct user_match {
   const char *name; /* match by name, or */
   bool by_uid;
-  uint32_t uid;     /* by uid */
+  uint32_t uid; /* by uid */
   struct berth_user *out;
 };
 
@@ -85,7 +85,7 @@ static bool match_user(char **f, size_t n, void *data)
 struct group_match {
   const char *name; /* a group by name, or */
   bool by_gid;
-  uint32_t gid;     /* by gid, or */
+  uint32_t gid;       /* by gid, or */
   const char *member; /* every group listing this user (collect) */
   uint32_t found;
   struct berth_user *out;
@@ -210,5 +210,5 @@ void berth_user_release(struct berth_user *u)
   free(u->gids);
   free(u->home);
   free(u->name);
-  *u = (struct berth_user) { 0 };
+  *u = (struct berth_user){ 0 };
 }

@@ -38,7 +38,7 @@ void runopts_kv_set(struct berth_kv **kv, size_t *n, const char *key, const char
       return;
     }
   *kv = xreallocarray(*kv, *n + 1, sizeof **kv);
-  (*kv)[(*n)++] = (struct berth_kv) { xstrdup(key), xstrdup(value) };
+  (*kv)[(*n)++] = (struct berth_kv){ xstrdup(key), xstrdup(value) };
 }
 
 const char *runopts_kv_get(const struct berth_kv *kv, size_t n, const char *key)
@@ -77,10 +77,10 @@ static int set_string(char **slot, const char *v)
 
 /* ---------------- setters ---------------- */
 
-#define BOOL_SETTER(fn, field)                                                          \
-  static int fn(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) \
-  {                                                                                     \
-    return runopts_parse_bool(flag, v, &o->field, err);                                 \
+#define BOOL_SETTER(fn, field)                                                                               \
+  static int fn(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)               \
+  {                                                                                                          \
+    return runopts_parse_bool(flag, v, &o->field, err);                                                      \
   }
 BOOL_SETTER(set_detach, detach)
 BOOL_SETTER(set_interactive, interactive)
@@ -97,14 +97,16 @@ static int set_name(struct berth_run_opts *o, const char *flag, const char *v, b
   for (const char *p = s; ok && *p; p++)
     ok = isalnum((unsigned char) *p) || *p == '_' || *p == '.' || *p == '-';
   if (!ok)
-    return BERTH_ERR(err, "%s: invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", flag, v);
+    return BERTH_ERR(err, "%s: invalid container name \"%s\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                     flag, v);
   return set_string(&o->name, s);
 }
 
 static int set_runtime(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   if (strcmp(v, "berth-runtime") != 0 && strcmp(v, "runc") != 0 && strcmp(v, "crun") != 0 && v[0] != '/')
-    return BERTH_ERR(err, "%s: unknown runtime \"%s\" (berth-runtime, runc, crun or an absolute path)", flag, v);
+    return BERTH_ERR(err, "%s: unknown runtime \"%s\" (berth-runtime, runc, crun or an absolute path)", flag,
+                     v);
   return set_string(&o->runtime, v);
 }
 
@@ -124,7 +126,8 @@ static int set_env_file(struct berth_run_opts *o, const char *flag, const char *
 static int set_workdir(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   if (v[0] != '/')
-    return BERTH_ERR(err, "%s: the working directory \"%s\" is invalid, it needs to be an absolute path", flag, v);
+    return BERTH_ERR(err, "%s: the working directory \"%s\" is invalid, it needs to be an absolute path",
+                     flag, v);
   free(o->workdir);
   o->workdir = berth_runopts_clean_path(v);
   return 0;
@@ -153,7 +156,8 @@ static int entrypoint_json(const char *flag, const char *v, char ***out, berth_e
   bool ok = a != NULL && json_is_array(a);
   size_t i;
   json_t *e;
-  json_array_foreach(a, i, e) {
+  json_array_foreach(a, i, e)
+  {
     if (!ok || !json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e))
       ok = false;
     else
@@ -244,7 +248,7 @@ static int set_add_host(struct berth_run_opts *o, const char *flag, const char *
   if (ip == NULL)
     return BERTH_ERR(err, "%s: invalid IP address \"%s\" in \"%s\"", flag, sep + 1, v);
   o->add_hosts = xreallocarray(o->add_hosts, o->n_add_hosts + 1, sizeof *o->add_hosts);
-  o->add_hosts[o->n_add_hosts++] = (struct berth_run_host) { steal_ptr(name), ip };
+  o->add_hosts[o->n_add_hosts++] = (struct berth_run_host){ steal_ptr(name), ip };
   return 0;
 }
 
@@ -351,8 +355,8 @@ static int cap_list(const char *flag, const char *v, char ***list, berth_error_t
   for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     for (char *p = tok; *p; p++)
       *p = (char) toupper((unsigned char) *p);
-    cleanup_free char *name = strcmp(tok, "ALL") == 0 || berth_str_has_prefix(tok, "CAP_") ? xstrdup(tok)
-                                                                                            : xasprintf("CAP_%s", tok);
+    cleanup_free char *name =
+      strcmp(tok, "ALL") == 0 || berth_str_has_prefix(tok, "CAP_") ? xstrdup(tok) : xasprintf("CAP_%s", tok);
     if (strcmp(name, "ALL") != 0 && berth_cap_from_name(name) < 0)
       return BERTH_ERR(err, "%s: unknown capability \"%s\"", flag, tok);
     *list = berth_strv_append(*list, name);
@@ -379,8 +383,10 @@ static int set_security_opt(struct berth_run_opts *o, const char *flag, const ch
   if (strcmp(key, "no-new-privileges") == 0)
     return runopts_parse_bool(flag, val, &o->no_new_privileges, err);
   if (val == NULL || val[0] == '\0')
-    return BERTH_ERR(err, "%s: invalid option \"%s\" (seccomp=, apparmor=, label=, no-new-privileges, "
-                          "systempaths=unconfined)", flag, v);
+    return BERTH_ERR(err,
+                     "%s: invalid option \"%s\" (seccomp=, apparmor=, label=, no-new-privileges, "
+                     "systempaths=unconfined)",
+                     flag, v);
   if (strcmp(key, "seccomp") == 0) {
     o->seccomp_unconfined = strcmp(val, "unconfined") == 0;
     free(o->seccomp_path);
@@ -399,13 +405,16 @@ static int set_security_opt(struct berth_run_opts *o, const char *flag, const ch
     o->label_disable = true;
     return 0;
   }
-  if (strcmp(key, "label") == 0 && (berth_str_has_prefix(val, "user:") || berth_str_has_prefix(val, "role:") ||
-                                    berth_str_has_prefix(val, "type:") || berth_str_has_prefix(val, "level:"))) {
+  if (strcmp(key, "label") == 0 &&
+      (berth_str_has_prefix(val, "user:") || berth_str_has_prefix(val, "role:") ||
+       berth_str_has_prefix(val, "type:") || berth_str_has_prefix(val, "level:"))) {
     o->selinux_opts = berth_strv_append(o->selinux_opts, val);
     return 0;
   }
-  return BERTH_ERR(err, "%s: invalid option \"%s\" (seccomp=, apparmor=, label=, no-new-privileges, "
-                        "systempaths=unconfined)", flag, v);
+  return BERTH_ERR(err,
+                   "%s: invalid option \"%s\" (seccomp=, apparmor=, label=, no-new-privileges, "
+                   "systempaths=unconfined)",
+                   flag, v);
 }
 
 static int set_memory(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
@@ -428,7 +437,8 @@ static int set_memory_swap(struct berth_run_opts *o, const char *flag, const cha
   return berth_runopts_parse_size(flag, v, &o->memory_swap, err);
 }
 
-static int set_memory_reservation(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static int set_memory_reservation(struct berth_run_opts *o, const char *flag, const char *v,
+                                  berth_error_t *err)
 {
   int64_t n = 0;
   if (berth_runopts_parse_size(flag, v, &n, err) < 0)
@@ -535,9 +545,9 @@ static int set_device(struct berth_run_opts *o, const char *flag, const char *v,
 
 static int set_sysctl(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-                                     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-                                     NULL };
+  static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",          "kernel.msgmni",
+                                     "kernel.sem",    "kernel.shmall",          "kernel.shmmax",
+                                     "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
   const char *eq = strchr(v, '=');
   if (eq == NULL || eq == v)
     return BERTH_ERR(err, "%s: invalid sysctl \"%s\" (key=value)", flag, v);
@@ -549,8 +559,10 @@ static int set_sysctl(struct berth_run_opts *o, const char *flag, const char *v,
   for (size_t i = 0; !ok && ipc[i]; i++)
     ok = strcmp(ipc[i], key) == 0;
   if (!ok || strstr(key, "..") != NULL || key[strlen(key) - 1] == '.')
-    return BERTH_ERR(err, "%s: sysctl \"%s\" is not allowed (not namespaced: kernel.msg*, kernel.sem, "
-                          "kernel.shm*, fs.mqueue.*, net.*)", flag, key);
+    return BERTH_ERR(err,
+                     "%s: sysctl \"%s\" is not allowed (not namespaced: kernel.msg*, kernel.sem, "
+                     "kernel.shm*, fs.mqueue.*, net.*)",
+                     flag, key);
   runopts_kv_set(&o->sysctls, &o->n_sysctls, key, eq + 1);
   return 0;
 }
@@ -578,8 +590,9 @@ static int set_restart(struct berth_run_opts *o, const char *flag, const char *v
 
 static int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
-  static const char *const known[] = { "max-size", "max-file", "compress", "labels", "labels-regex", "env",
-                                       "env-regex", "tag", "mode", "max-buffer-size", NULL };
+  static const char *const known[] = { "max-size", "max-file",  "compress", "labels", "labels-regex",
+                                       "env",      "env-regex", "tag",      "mode",   "max-buffer-size",
+                                       NULL };
   const char *eq = strchr(v, '=');
   cleanup_free char *key = eq ? xstrndup(v, (size_t) (eq - v)) : NULL;
   size_t i = 0;
@@ -616,63 +629,68 @@ static int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v
 /* ---------------- the table ---------------- */
 
 /* X(name, short, takes_value, repeatable, setter, help) */
-#define RUNOPTS_FLAGS(X)                                                                                            \
-  X("--detach", 'd', false, false, set_detach, "Run container in background and print container ID")             \
-  X("--interactive", 'i', false, false, set_interactive, "Keep STDIN open even if not attached")                   \
-  X("--tty", 't', false, false, set_tty, "Allocate a pseudo-TTY")                                                  \
-  X("--rm", 0, false, false, set_rm, "Automatically remove the container when it exits")                          \
-  X("--name", 0, true, false, set_name, "Assign a name to the container")                                          \
-  X("--runtime", 0, true, false, set_runtime, "Runtime to use for this container (berth-runtime, runc, crun)")     \
-  X("--env", 'e', true, true, set_env, "Set environment variables")                                                \
-  X("--env-file", 0, true, true, set_env_file, "Read in a file of environment variables")                          \
-  X("--workdir", 'w', true, false, set_workdir, "Working directory inside the container")                          \
-  X("--user", 'u', true, false, set_user, "Username or UID (format: <name|uid>[:<group|gid>])")                    \
-  X("--group-add", 0, true, true, set_group_add, "Add additional groups to join")                                  \
-  X("--entrypoint", 0, true, false, set_entrypoint, "Overwrite the default ENTRYPOINT of the image")               \
-  X("--init", 0, false, false, set_init, "Run an init inside the container that forwards signals and reaps "      \
-                                         "processes")                                                              \
-  X("--stop-signal", 0, true, false, set_stop_signal, "Signal to stop the container")                              \
-  X("--stop-timeout", 0, true, false, set_stop_timeout, "Timeout (in seconds) to stop a container")                \
-  X("--oom-score-adj", 0, true, false, set_oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)")           \
-  X("--hostname", 'h', true, false, set_hostname, "Container host name")                                           \
-  X("--add-host", 0, true, true, set_add_host, "Add a custom host-to-IP mapping (host:ip)")                        \
-  X("--dns", 0, true, true, set_dns, "Set custom DNS servers")                                                     \
-  X("--dns-search", 0, true, true, set_dns_search, "Set custom DNS search domains")                                \
-  X("--dns-option", 0, true, true, set_dns_option, "Set DNS options")                                              \
-  X("--label", 'l', true, true, set_label, "Set meta data on a container")                                         \
-  X("--read-only", 0, false, false, set_read_only, "Mount the container's root filesystem as read only")           \
-  X("--volume", 'v', true, true, set_volume, "Bind mount a volume")                                                \
-  X("--mount", 0, true, true, set_mount, "Attach a filesystem mount to the container")                             \
-  X("--tmpfs", 0, true, true, set_tmpfs, "Mount a tmpfs directory")                                                \
-  X("--shm-size", 0, true, false, set_shm_size, "Size of /dev/shm")                                               \
-  X("--privileged", 0, false, false, set_privileged, "Give extended privileges to this container")                 \
-  X("--cap-add", 0, true, true, set_cap_add, "Add Linux capabilities")                                             \
-  X("--cap-drop", 0, true, true, set_cap_drop, "Drop Linux capabilities")                                          \
-  X("--security-opt", 0, true, true, set_security_opt, "Security Options")                                         \
-  X("--memory", 'm', true, false, set_memory, "Memory limit")                                                      \
-  X("--memory-swap", 0, true, false, set_memory_swap, "Swap limit equal to memory plus swap: -1 to enable "        \
-                                                      "unlimited swap")                                            \
-  X("--memory-reservation", 0, true, false, set_memory_reservation, "Memory soft limit")                           \
-  X("--cpus", 0, true, false, set_cpus, "Number of CPUs")                                                          \
-  X("--cpu-shares", 'c', true, false, set_cpu_shares, "CPU shares (relative weight)")                              \
-  X("--cpuset-cpus", 0, true, false, set_cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)")               \
-  X("--cpuset-mems", 0, true, false, set_cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)")               \
-  X("--pids-limit", 0, true, false, set_pids_limit, "Tune container pids limit (set -1 for unlimited)")            \
-  X("--blkio-weight", 0, true, false, set_blkio_weight, "Block IO (relative weight), between 10 and 1000, or 0 "   \
-                                                        "to disable")                                              \
-  X("--ulimit", 0, true, true, set_ulimit, "Ulimit options")                                                       \
-  X("--device", 0, true, true, set_device, "Add a host device to the container")                                   \
-  X("--sysctl", 0, true, true, set_sysctl, "Sysctl options")                                                       \
-  X("--network", 0, true, false, set_ns, "Connect a container to a network (none, host, container:<name>, "        \
-                                         "ns:<path>)")                                                             \
-  X("--pid", 0, true, false, set_ns, "PID namespace to use")                                                       \
-  X("--ipc", 0, true, false, set_ns, "IPC mode to use")                                                            \
-  X("--uts", 0, true, false, set_ns, "UTS namespace to use")                                                       \
-  X("--cgroupns", 0, true, false, set_ns, "Cgroup namespace to use (host|private)")                                \
-  X("--restart", 0, true, false, set_restart, "Restart policy to apply when a container exits")                    \
+#define RUNOPTS_FLAGS(X)                                                                                     \
+  X("--detach", 'd', false, false, set_detach, "Run container in background and print container ID")         \
+  X("--interactive", 'i', false, false, set_interactive, "Keep STDIN open even if not attached")             \
+  X("--tty", 't', false, false, set_tty, "Allocate a pseudo-TTY")                                            \
+  X("--rm", 0, false, false, set_rm, "Automatically remove the container when it exits")                     \
+  X("--name", 0, true, false, set_name, "Assign a name to the container")                                    \
+  X("--runtime", 0, true, false, set_runtime,                                                                \
+    "Runtime to use for this container (berth-runtime, runc, crun)")                                         \
+  X("--env", 'e', true, true, set_env, "Set environment variables")                                          \
+  X("--env-file", 0, true, true, set_env_file, "Read in a file of environment variables")                    \
+  X("--workdir", 'w', true, false, set_workdir, "Working directory inside the container")                    \
+  X("--user", 'u', true, false, set_user, "Username or UID (format: <name|uid>[:<group|gid>])")              \
+  X("--group-add", 0, true, true, set_group_add, "Add additional groups to join")                            \
+  X("--entrypoint", 0, true, false, set_entrypoint, "Overwrite the default ENTRYPOINT of the image")         \
+  X("--init", 0, false, false, set_init,                                                                     \
+    "Run an init inside the container that forwards signals and reaps "                                      \
+    "processes")                                                                                             \
+  X("--stop-signal", 0, true, false, set_stop_signal, "Signal to stop the container")                        \
+  X("--stop-timeout", 0, true, false, set_stop_timeout, "Timeout (in seconds) to stop a container")          \
+  X("--oom-score-adj", 0, true, false, set_oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)")     \
+  X("--hostname", 'h', true, false, set_hostname, "Container host name")                                     \
+  X("--add-host", 0, true, true, set_add_host, "Add a custom host-to-IP mapping (host:ip)")                  \
+  X("--dns", 0, true, true, set_dns, "Set custom DNS servers")                                               \
+  X("--dns-search", 0, true, true, set_dns_search, "Set custom DNS search domains")                          \
+  X("--dns-option", 0, true, true, set_dns_option, "Set DNS options")                                        \
+  X("--label", 'l', true, true, set_label, "Set meta data on a container")                                   \
+  X("--read-only", 0, false, false, set_read_only, "Mount the container's root filesystem as read only")     \
+  X("--volume", 'v', true, true, set_volume, "Bind mount a volume")                                          \
+  X("--mount", 0, true, true, set_mount, "Attach a filesystem mount to the container")                       \
+  X("--tmpfs", 0, true, true, set_tmpfs, "Mount a tmpfs directory")                                          \
+  X("--shm-size", 0, true, false, set_shm_size, "Size of /dev/shm")                                          \
+  X("--privileged", 0, false, false, set_privileged, "Give extended privileges to this container")           \
+  X("--cap-add", 0, true, true, set_cap_add, "Add Linux capabilities")                                       \
+  X("--cap-drop", 0, true, true, set_cap_drop, "Drop Linux capabilities")                                    \
+  X("--security-opt", 0, true, true, set_security_opt, "Security Options")                                   \
+  X("--memory", 'm', true, false, set_memory, "Memory limit")                                                \
+  X("--memory-swap", 0, true, false, set_memory_swap,                                                        \
+    "Swap limit equal to memory plus swap: -1 to enable "                                                    \
+    "unlimited swap")                                                                                        \
+  X("--memory-reservation", 0, true, false, set_memory_reservation, "Memory soft limit")                     \
+  X("--cpus", 0, true, false, set_cpus, "Number of CPUs")                                                    \
+  X("--cpu-shares", 'c', true, false, set_cpu_shares, "CPU shares (relative weight)")                        \
+  X("--cpuset-cpus", 0, true, false, set_cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)")         \
+  X("--cpuset-mems", 0, true, false, set_cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)")         \
+  X("--pids-limit", 0, true, false, set_pids_limit, "Tune container pids limit (set -1 for unlimited)")      \
+  X("--blkio-weight", 0, true, false, set_blkio_weight,                                                      \
+    "Block IO (relative weight), between 10 and 1000, or 0 "                                                 \
+    "to disable")                                                                                            \
+  X("--ulimit", 0, true, true, set_ulimit, "Ulimit options")                                                 \
+  X("--device", 0, true, true, set_device, "Add a host device to the container")                             \
+  X("--sysctl", 0, true, true, set_sysctl, "Sysctl options")                                                 \
+  X("--network", 0, true, false, set_ns,                                                                     \
+    "Connect a container to a network (none, host, container:<name>, "                                       \
+    "ns:<path>)")                                                                                            \
+  X("--pid", 0, true, false, set_ns, "PID namespace to use")                                                 \
+  X("--ipc", 0, true, false, set_ns, "IPC mode to use")                                                      \
+  X("--uts", 0, true, false, set_ns, "UTS namespace to use")                                                 \
+  X("--cgroupns", 0, true, false, set_ns, "Cgroup namespace to use (host|private)")                          \
+  X("--restart", 0, true, false, set_restart, "Restart policy to apply when a container exits")              \
   X("--log-opt", 0, true, true, set_log_opt, "Log driver options")
 
-#define AS_FLAG(n, s, tv, rep, fn, h) { n, s, tv, rep, h },
+#define AS_FLAG(n, s, tv, rep, fn, h)   { n, s, tv, rep, h },
 #define AS_SETTER(n, s, tv, rep, fn, h) fn,
 static const struct berth_runopts_flag flags[] = { RUNOPTS_FLAGS(AS_FLAG) };
 static setter_fn *const setters[] = { RUNOPTS_FLAGS(AS_SETTER) };

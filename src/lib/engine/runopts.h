@@ -58,20 +58,20 @@ enum berth_mount_type {
 /* one -v, --mount or --tmpfs */
 struct berth_run_mount {
   enum berth_mount_type type;
-  char *source;            /* BIND: absolute host path (cleaned); VOLUME: name, NULL for an anonymous
-                              volume; TMPFS: NULL */
-  char *target;            /* absolute path in the container, cleaned ("/a/b", never "/") */
+  char *source; /* BIND: absolute host path (cleaned); VOLUME: name, NULL for an anonymous
+                   volume; TMPFS: NULL */
+  char *target; /* absolute path in the container, cleaned ("/a/b", never "/") */
   bool readonly;
   const char *propagation; /* static: "rprivate" "private" "rshared" "shared" "rslave" "slave";
                               NULL: default (rprivate) */
-  bool nonrecursive;       /* BIND: --mount bind-recursive=disabled / bind-nonrecursive ("bind", not "rbind") */
-  bool create_source;      /* BIND from -v: a missing host directory is created (Docker); --mount: error */
-  bool nocopy;             /* VOLUME: do not pre-fill a new volume from the image (nocopy, volume-nocopy) */
-  char **volume_opts;      /* VOLUME: --mount volume-opt=<k=v> values, in order */
-  char **tmpfs_options;    /* TMPFS: options after Docker's defaults, in order ("size=64m", "mode=1777",
-                              "exec" ...): --tmpfs's own, or --mount's tmpfs-size (bytes) / tmpfs-mode */
-  char selinux_relabel;    /* 'z', 'Z' or 0 (accepted; relabeling is not done) */
-  char *spec;              /* the flag value as typed (messages, inspect) */
+  bool nonrecursive;    /* BIND: --mount bind-recursive=disabled / bind-nonrecursive ("bind", not "rbind") */
+  bool create_source;   /* BIND from -v: a missing host directory is created (Docker); --mount: error */
+  bool nocopy;          /* VOLUME: do not pre-fill a new volume from the image (nocopy, volume-nocopy) */
+  char **volume_opts;   /* VOLUME: --mount volume-opt=<k=v> values, in order */
+  char **tmpfs_options; /* TMPFS: options after Docker's defaults, in order ("size=64m", "mode=1777",
+                           "exec" ...): --tmpfs's own, or --mount's tmpfs-size (bytes) / tmpfs-mode */
+  char selinux_relabel; /* 'z', 'Z' or 0 (accepted; relabeling is not done) */
+  char *spec;           /* the flag value as typed (messages, inspect) */
 };
 
 /* --ulimit name=soft[:hard] */
@@ -104,7 +104,7 @@ struct berth_run_opts {
   /* how to run (the CLI's business; kept here so that one struct holds the whole command line) */
   bool detach, interactive, tty, auto_remove; /* -d -i -t --rm */
   char *name;                                 /* --name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-  char *runtime;                              /* --runtime: "berth-runtime", "runc", "crun" or an absolute path */
+  char *runtime; /* --runtime: "berth-runtime", "runc", "crun" or an absolute path */
 
   /* process */
   char **env;            /* -e, in order: "K=V"; "K" alone took the host's value through lookup_env
@@ -120,12 +120,12 @@ struct berth_run_opts {
   bool init;             /* --init */
   int stop_signal;       /* --stop-signal: signal number (0: not given) */
   bool has_stop_timeout;
-  int stop_timeout;      /* --stop-timeout seconds (-1: wait forever) */
+  int stop_timeout; /* --stop-timeout seconds (-1: wait forever) */
   bool has_oom_score_adj;
-  int oom_score_adj;     /* [-1000, 1000] */
+  int oom_score_adj; /* [-1000, 1000] */
 
   /* identity and files */
-  char *hostname;          /* -h: RFC 1123 labels, at most 63 characters */
+  char *hostname; /* -h: RFC 1123 labels, at most 63 characters */
   struct berth_run_host *add_hosts;
   size_t n_add_hosts;
   char **dns;              /* --dns: IP addresses */
@@ -138,7 +138,7 @@ struct berth_run_opts {
   bool read_only;                 /* --read-only */
   struct berth_run_mount *mounts; /* -v, --mount, --tmpfs in command-line order */
   size_t n_mounts;
-  int64_t shm_size;               /* --shm-size bytes (0: not given, BERTH_RUNOPTS_DEFAULT_SHM) */
+  int64_t shm_size; /* --shm-size bytes (0: not given, BERTH_RUNOPTS_DEFAULT_SHM) */
 
   /* security */
   bool privileged;
@@ -147,10 +147,10 @@ struct berth_run_opts {
   char *seccomp_path;         /* --security-opt seccomp=<file> */
   char *seccomp_profile;      /* its text (berth_runopts_load_files) */
   size_t seccomp_profile_len;
-  bool no_new_privileges;     /* --security-opt no-new-privileges[=true|:true] */
-  char *apparmor;             /* --security-opt apparmor=<profile> ("unconfined" allowed) */
-  char **selinux_opts;        /* --security-opt label=user:|role:|type:|level:<x> values ("type:x") */
-  bool label_disable;         /* --security-opt label=disable */
+  bool no_new_privileges;      /* --security-opt no-new-privileges[=true|:true] */
+  char *apparmor;              /* --security-opt apparmor=<profile> ("unconfined" allowed) */
+  char **selinux_opts;         /* --security-opt label=user:|role:|type:|level:<x> values ("type:x") */
+  bool label_disable;          /* --security-opt label=disable */
   bool systempaths_unconfined; /* --security-opt systempaths=unconfined: no masked/read-only paths */
 
   /* resources */
@@ -162,13 +162,13 @@ struct berth_run_opts {
   char *cpuset_cpus;          /* --cpuset-cpus "0-3,5" (validated list syntax) */
   char *cpuset_mems;
   bool has_pids_limit;
-  int64_t pids_limit;         /* --pids-limit (<= 0: unlimited) */
-  uint16_t blkio_weight;      /* --blkio-weight [10, 1000] (0: not given) */
+  int64_t pids_limit;               /* --pids-limit (<= 0: unlimited) */
+  uint16_t blkio_weight;            /* --blkio-weight [10, 1000] (0: not given) */
   struct berth_run_ulimit *ulimits; /* one per resource, last one wins */
   size_t n_ulimits;
   struct berth_run_device *devices;
   size_t n_devices;
-  struct berth_kv *sysctls;   /* --sysctl k=v, last one wins */
+  struct berth_kv *sysctls; /* --sysctl k=v, last one wins */
   size_t n_sysctls;
 
   /* namespaces */
@@ -176,10 +176,10 @@ struct berth_run_opts {
 
   /* lifecycle and logs */
   enum berth_restart_policy restart;
-  int restart_max_retries; /* on-failure:N (0: unlimited) */
-  int64_t log_max_size;    /* --log-opt max-size bytes (0: not given, -1: unlimited) */
-  int log_max_file;        /* --log-opt max-file (0: not given) */
-  bool log_compress;       /* --log-opt compress=true */
+  int restart_max_retries;   /* on-failure:N (0: unlimited) */
+  int64_t log_max_size;      /* --log-opt max-size bytes (0: not given, -1: unlimited) */
+  int log_max_file;          /* --log-opt max-file (0: not given) */
+  bool log_compress;         /* --log-opt compress=true */
   struct berth_kv *log_opts; /* every --log-opt as given, last one wins */
   size_t n_log_opts;
 
@@ -191,11 +191,11 @@ struct berth_run_opts {
 
 /* one entry of the flag table (for the CLI's argv parser and its --help) */
 struct berth_runopts_flag {
-  const char *name;  /* long name with dashes: "--memory" */
-  char short_name;   /* 'm', or 0 */
-  bool takes_value;  /* false: a boolean flag ("--rm", or "--rm=false") */
+  const char *name; /* long name with dashes: "--memory" */
+  char short_name;  /* 'm', or 0 */
+  bool takes_value; /* false: a boolean flag ("--rm", or "--rm=false") */
   bool repeatable;
-  const char *help;  /* one line, Docker's wording */
+  const char *help; /* one line, Docker's wording */
 };
 
 void berth_runopts_init(struct berth_run_opts *o);
@@ -209,7 +209,8 @@ const struct berth_runopts_flag *berth_runopts_flag_find(const char *flag);
 /* Apply one option. Boolean flags take value NULL (true) or true/false/1/0; a repeatable flag
  * accumulates; a single-valued one given twice keeps the last value (Docker). Unknown flag:
  * "unknown flag: --x". */
-int berth_runopts_set(struct berth_run_opts *o, const char *flag, const char *value, berth_error_t *err) BERTH_WUR;
+int berth_runopts_set(struct berth_run_opts *o, const char *flag, const char *value,
+                      berth_error_t *err) BERTH_WUR;
 
 /* Docker's cross-flag rules: --rm with a restart policy, --memory-swap without --memory or below
  * it, --hostname/--add-host/--dns with --network container:, a duplicate mount target, ... */

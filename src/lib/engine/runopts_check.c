@@ -13,7 +13,7 @@
 
 void berth_runopts_init(struct berth_run_opts *o)
 {
-  *o = (struct berth_run_opts) { .restart = BERTH_RESTART_NO };
+  *o = (struct berth_run_opts){ .restart = BERTH_RESTART_NO };
 }
 
 static void ns_release(struct berth_ns_opt *ns)
@@ -79,9 +79,11 @@ static int validate_network(const struct berth_run_opts *o, berth_error_t *err)
 {
   if (o->network.mode == BERTH_NSMODE_CONTAINER) {
     if (o->hostname)
-      return BERTH_ERR(err, "conflicting options: --hostname and the network mode container:%s", o->network.value);
+      return BERTH_ERR(err, "conflicting options: --hostname and the network mode container:%s",
+                       o->network.value);
     if (o->n_add_hosts > 0)
-      return BERTH_ERR(err, "conflicting options: --add-host and the network mode container:%s", o->network.value);
+      return BERTH_ERR(err, "conflicting options: --add-host and the network mode container:%s",
+                       o->network.value);
     if (o->dns || o->dns_search || o->dns_options)
       return BERTH_ERR(err, "conflicting options: --dns and the network mode container:%s", o->network.value);
   }
@@ -108,7 +110,8 @@ static int validate_resources(const struct berth_run_opts *o, berth_error_t *err
   if (o->memory_swap > 0 && o->memory_swap < o->memory)
     return BERTH_ERR(err, "--memory-swap: minimum memory-swap limit should be larger than the memory limit");
   if (o->memory > 0 && o->memory_reservation > o->memory)
-    return BERTH_ERR(err, "--memory-reservation: the memory limit can not be less than the memory reservation");
+    return BERTH_ERR(err,
+                     "--memory-reservation: the memory limit can not be less than the memory reservation");
   return 0;
 }
 
@@ -125,7 +128,8 @@ int berth_runopts_validate(const struct berth_run_opts *o, berth_error_t *err)
   for (size_t i = 0; i < o->n_devices; i++)
     for (size_t j = 0; j < i; j++)
       if (strcmp(o->devices[i].container_path, o->devices[j].container_path) == 0)
-        return BERTH_ERR(err, "--device: duplicate device path in the container: %s", o->devices[i].container_path);
+        return BERTH_ERR(err, "--device: duplicate device path in the container: %s",
+                         o->devices[i].container_path);
   return 0;
 }
 

@@ -11,7 +11,8 @@
 #include "engine/runopts.h"
 #include "engine/runopts_internal.h"
 
-static const char *const propagations[] = { "rprivate", "private", "rshared", "shared", "rslave", "slave", NULL };
+static const char *const propagations[] = { "rprivate", "private", "rshared", "shared",
+                                            "rslave",   "slave",   NULL };
 
 static const char *propagation_of(const char *s)
 {
@@ -28,7 +29,7 @@ void berth_run_mount_release(struct berth_run_mount *m)
   berth_strv_free(m->volume_opts);
   berth_strv_free(m->tmpfs_options);
   free(m->spec);
-  *m = (struct berth_run_mount) { 0 };
+  *m = (struct berth_run_mount){ 0 };
 }
 
 /* Docker's local volume names */
@@ -94,7 +95,8 @@ static int volume_modes(const char *flag, const char *spec, const char *modes, s
     } else if (p != NULL) {
       prop++;
       m->propagation = p;
-    } else if (strcmp(tok, "consistent") == 0 || strcmp(tok, "cached") == 0 || strcmp(tok, "delegated") == 0) {
+    } else if (strcmp(tok, "consistent") == 0 || strcmp(tok, "cached") == 0 ||
+               strcmp(tok, "delegated") == 0) {
       cons++;
     } else {
       return BERTH_ERR(err, "%s: \"%s\": invalid mode \"%s\"", flag, spec, tok);
@@ -105,7 +107,8 @@ static int volume_modes(const char *flag, const char *spec, const char *modes, s
   if (m->type == BERTH_MOUNT_BIND && m->nocopy)
     return BERTH_ERR(err, "%s: \"%s\": nocopy applies to volumes, not to host directories", flag, spec);
   if (m->type == BERTH_MOUNT_VOLUME && m->propagation)
-    return BERTH_ERR(err, "%s: \"%s\": propagation modes apply to host directories, not to volumes", flag, spec);
+    return BERTH_ERR(err, "%s: \"%s\": propagation modes apply to host directories, not to volumes", flag,
+                     spec);
   return 0;
 }
 
@@ -152,12 +155,13 @@ int berth_runopts_parse_volume(const char *flag, const char *value, struct berth
 /* ---------------- --tmpfs ---------------- */
 
 static const char *const tmpfs_flags[] = {
-  "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime", "norelatime",
-  "strictatime", "nostrictatime", "diratime", "nodiratime", "sync", "async", "dirsync", "mand", "nomand",
-  "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", "tmpcopyup", NULL,
+  "exec",     "noexec",     "suid",        "nosuid",        "dev",      "nodev",      "atime",   "noatime",
+  "relatime", "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime", "sync",    "async",
+  "dirsync",  "mand",       "nomand",      "private",       "rprivate", "shared",     "rshared", "slave",
+  "rslave",   "unbindable", "runbindable", "tmpcopyup",     NULL,
 };
-static const char *const tmpfs_keys[] = { "size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol",
-                                          "huge", NULL };
+static const char *const tmpfs_keys[] = { "size",      "mode", "uid",  "gid", "nr_inodes",
+                                          "nr_blocks", "mpol", "huge", NULL };
 
 static bool in_list(const char *const *list, const char *s, size_t n)
 {
@@ -254,15 +258,15 @@ static int mount_field(const char *flag, const char *spec, char *key, char *v, s
     return csv_bool(flag, spec, key, v, &f->nonrecursive, err);
   if (v == NULL)
     return BERTH_ERR(err, "%s: \"%s\": invalid field \"%s\": must be a key=value pair", flag, spec, key);
-  const char **slot = strcmp(key, "type") == 0                                         ? &f->type
-                      : strcmp(key, "source") == 0 || strcmp(key, "src") == 0           ? &f->source
-                      : strcmp(key, "target") == 0 || strcmp(key, "destination") == 0 ||
-                          strcmp(key, "dst") == 0                                       ? &f->target
-                      : strcmp(key, "bind-propagation") == 0                            ? &f->propagation
-                      : strcmp(key, "bind-recursive") == 0                              ? &f->recursive
-                      : strcmp(key, "tmpfs-size") == 0                                  ? &f->tmpfs_size
-                      : strcmp(key, "tmpfs-mode") == 0                                  ? &f->tmpfs_mode
-                                                                                        : NULL;
+  const char **slot =
+    strcmp(key, "type") == 0                                                                   ? &f->type
+    : strcmp(key, "source") == 0 || strcmp(key, "src") == 0                                    ? &f->source
+    : strcmp(key, "target") == 0 || strcmp(key, "destination") == 0 || strcmp(key, "dst") == 0 ? &f->target
+    : strcmp(key, "bind-propagation") == 0 ? &f->propagation
+    : strcmp(key, "bind-recursive") == 0   ? &f->recursive
+    : strcmp(key, "tmpfs-size") == 0       ? &f->tmpfs_size
+    : strcmp(key, "tmpfs-mode") == 0       ? &f->tmpfs_mode
+                                           : NULL;
   if (slot != NULL) {
     *slot = v;
     return 0;
@@ -271,7 +275,8 @@ static int mount_field(const char *flag, const char *spec, char *key, char *v, s
     m->volume_opts = berth_strv_append(m->volume_opts, v);
     return 0;
   }
-  if (strcmp(key, "consistency") == 0 || strcmp(key, "volume-driver") == 0 || strcmp(key, "volume-label") == 0) {
+  if (strcmp(key, "consistency") == 0 || strcmp(key, "volume-driver") == 0 ||
+      strcmp(key, "volume-label") == 0) {
     if (strcmp(key, "volume-driver") == 0 && strcmp(v, "local") != 0)
       return BERTH_ERR(err, "%s: \"%s\": volume driver \"%s\" is not supported (local only)", flag, spec, v);
     return 0;
@@ -291,7 +296,8 @@ static int mount_type(const char *flag, const char *spec, struct mount_fields *f
     m->type = BERTH_MOUNT_TMPFS;
   else
     return BERTH_ERR(err, "%s: \"%s\": unknown mount type \"%s\" (bind, volume, tmpfs)", flag, spec, t);
-  bool bind = m->type == BERTH_MOUNT_BIND, vol = m->type == BERTH_MOUNT_VOLUME, tmp = m->type == BERTH_MOUNT_TMPFS;
+  bool bind = m->type == BERTH_MOUNT_BIND, vol = m->type == BERTH_MOUNT_VOLUME,
+       tmp = m->type == BERTH_MOUNT_TMPFS;
   if ((f->propagation || f->recursive || f->nonrecursive) && !bind)
     return BERTH_ERR(err, "%s: \"%s\": bind options are only for type=bind", flag, spec);
   if ((f->nocopy || m->volume_opts) && !vol)
@@ -305,11 +311,12 @@ static int mount_type(const char *flag, const char *spec, struct mount_fields *f
   return 0;
 }
 
-static int mount_bind_opts(const char *flag, const char *spec, struct mount_fields *f, struct berth_run_mount *m,
-                           berth_error_t *err)
+static int mount_bind_opts(const char *flag, const char *spec, struct mount_fields *f,
+                           struct berth_run_mount *m, berth_error_t *err)
 {
   if (f->source[0] != '/')
-    return BERTH_ERR(err, "%s: \"%s\": the bind source \"%s\" must be an absolute path", flag, spec, f->source);
+    return BERTH_ERR(err, "%s: \"%s\": the bind source \"%s\" must be an absolute path", flag, spec,
+                     f->source);
   m->source = berth_runopts_clean_path(f->source);
   if (f->propagation && (m->propagation = propagation_of(f->propagation)) == NULL)
     return BERTH_ERR(err, "%s: \"%s\": invalid bind-propagation \"%s\"", flag, spec, f->propagation);
@@ -318,14 +325,14 @@ static int mount_bind_opts(const char *flag, const char *spec, struct mount_fiel
     if (strcmp(f->recursive, "disabled") == 0)
       m->nonrecursive = true;
     else if (strcmp(f->recursive, "enabled") != 0)
-      return BERTH_ERR(err, "%s: \"%s\": bind-recursive \"%s\" is not supported (enabled, disabled)", flag, spec,
-                       f->recursive);
+      return BERTH_ERR(err, "%s: \"%s\": bind-recursive \"%s\" is not supported (enabled, disabled)", flag,
+                       spec, f->recursive);
   }
   return 0;
 }
 
-static int mount_tmpfs_opts(const char *flag, const char *spec, struct mount_fields *f, struct berth_run_mount *m,
-                            berth_error_t *err)
+static int mount_tmpfs_opts(const char *flag, const char *spec, struct mount_fields *f,
+                            struct berth_run_mount *m, berth_error_t *err)
 {
   if (f->tmpfs_size) {
     int64_t size = 0;

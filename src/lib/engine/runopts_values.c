@@ -112,14 +112,14 @@ static const struct {
   const char *name;
   int sig;
 } signals[] = {
-  { "HUP", SIGHUP },       { "INT", SIGINT },       { "QUIT", SIGQUIT },     { "ILL", SIGILL },
-  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },     { "IOT", SIGIOT },       { "BUS", SIGBUS },
-  { "FPE", SIGFPE },       { "KILL", SIGKILL },     { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
-  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },     { "TERM", SIGTERM },
-  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },     { "CONT", SIGCONT },     { "STOP", SIGSTOP },
-  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },     { "URG", SIGURG },
-  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-  { "WINCH", SIGWINCH },   { "IO", SIGIO },         { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
   { "SYS", SIGSYS },
 };
 
@@ -205,7 +205,11 @@ bool runopts_utf8_valid(const char *text, size_t n)
   const unsigned char *s = (const unsigned char *) text;
   for (size_t i = 0; i < n;) {
     unsigned char c = s[i];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
     if (len == 0 || i + len > n)
       return false;
     unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
@@ -227,8 +231,9 @@ bool runopts_utf8_valid(const char *text, size_t n)
   return true;
 }
 
-static int env_file_line(const char *file, size_t lineno, char *line, const char *(*lookup)(void *, const char *),
-                         void *data, char ***env, berth_error_t *err)
+static int env_file_line(const char *file, size_t lineno, char *line,
+                         const char *(*lookup)(void *, const char *), void *data, char ***env,
+                         berth_error_t *err)
 {
   while (isspace((unsigned char) *line))
     line++;
@@ -249,8 +254,8 @@ static int env_file_line(const char *file, size_t lineno, char *line, const char
   }
   const char *v = lookup ? lookup(data, line) : NULL;
   if (v != NULL && !runopts_utf8_valid(v, strlen(v)))
-    return BERTH_ERR(err, "%s: line %zu: the value of `%s` in this environment is not valid UTF-8", file, lineno,
-                     line);
+    return BERTH_ERR(err, "%s: line %zu: the value of `%s` in this environment is not valid UTF-8", file,
+                     lineno, line);
   cleanup_free char *kv = v ? xasprintf("%s=%s", line, v) : xstrdup(line);
   *env = berth_strv_append(*env, kv);
   return 0;
@@ -291,11 +296,14 @@ static const struct {
   const char *name;
   int resource;
 } ulimits[] = {
-  { "core", RLIMIT_CORE },           { "cpu", RLIMIT_CPU },         { "data", RLIMIT_DATA },
-  { "fsize", RLIMIT_FSIZE },         { "locks", RLIMIT_LOCKS },     { "memlock", RLIMIT_MEMLOCK },
-  { "msgqueue", RLIMIT_MSGQUEUE },   { "nice", RLIMIT_NICE },       { "nofile", RLIMIT_NOFILE },
-  { "nproc", RLIMIT_NPROC },         { "rss", RLIMIT_RSS },         { "rtprio", RLIMIT_RTPRIO },
-  { "rttime", RLIMIT_RTTIME },       { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
+  { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+  { "data", RLIMIT_DATA },         { "fsize", RLIMIT_FSIZE },
+  { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
+  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+  { "nofile", RLIMIT_NOFILE },     { "nproc", RLIMIT_NPROC },
+  { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
+  { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
+  { "stack", RLIMIT_STACK },
 };
 
 static int ulimit_value(const char *flag, const char *s, int64_t *v, berth_error_t *err)
@@ -327,8 +335,11 @@ int berth_runopts_parse_ulimit(const char *flag, const char *value, struct berth
   if (colon == NULL)
     h = s;
   if (h != -1 && (s == -1 || s > h))
-    return BERTH_ERR(err, "%s: ulimit soft limit must be less than or equal to hard limit: \"%s\"", flag, value);
-  *out = (struct berth_run_ulimit) { .resource = ulimits[i].resource, .name = ulimits[i].name, .soft = s, .hard = h };
+    return BERTH_ERR(err, "%s: ulimit soft limit must be less than or equal to hard limit: \"%s\"", flag,
+                     value);
+  *out = (struct berth_run_ulimit){
+    .resource = ulimits[i].resource, .name = ulimits[i].name, .soft = s, .hard = h
+  };
   return 0;
 }
 
@@ -405,8 +416,8 @@ int berth_runopts_parse_restart(const char *flag, const char *value, enum berth_
   else if (strcmp(name, "on-failure") == 0)
     p = BERTH_RESTART_ON_FAILURE;
   else
-    return BERTH_ERR(err, "%s: invalid restart policy \"%s\" (no, always, unless-stopped, on-failure[:N])", flag,
-                     value);
+    return BERTH_ERR(err, "%s: invalid restart policy \"%s\" (no, always, unless-stopped, on-failure[:N])",
+                     flag, value);
   if (colon != NULL && p != BERTH_RESTART_ON_FAILURE)
     return BERTH_ERR(err, "%s: maximum retry count cannot be used with restart policy \"%s\"", flag, name);
   if (colon != NULL && (berth_parse_int(colon, &n) < 0 || n < 0))
@@ -451,7 +462,7 @@ int berth_runopts_parse_ns(const char *flag, const char *value, struct berth_ns_
 {
   const struct berth_runopts_flag *f = berth_runopts_flag_find(flag);
   const char *name = f ? f->name : flag;
-  *out = (struct berth_ns_opt) { BERTH_NSMODE_DEFAULT, NULL };
+  *out = (struct berth_ns_opt){ BERTH_NSMODE_DEFAULT, NULL };
   if (strcmp(name, "--network") == 0)
     return ns_network(flag, value, out, err);
   bool is_pid = strcmp(name, "--pid") == 0, is_ipc = strcmp(name, "--ipc") == 0;

@@ -33,54 +33,54 @@
 
 /* one argument condition (kept in the rendered rule) */
 struct berth_seccomp_cond {
-  unsigned int index;  /* 0..5 */
+  unsigned int index; /* 0..5 */
   uint64_t value;
   uint64_t value_two;
-  const char *op;      /* "SCMP_CMP_EQ", "SCMP_CMP_MASKED_EQ", ... */
+  const char *op; /* "SCMP_CMP_EQ", "SCMP_CMP_MASKED_EQ", ... */
 };
 
 /* includes / excludes of a group */
 struct berth_seccomp_filter {
-  uint64_t caps;                /* bitmask of CAP_* numbers */
-  const char *const *arches;    /* Go architecture names, NULL-terminated; NULL: none */
+  uint64_t caps;                 /* bitmask of CAP_* numbers */
+  const char *const *arches;     /* Go architecture names, NULL-terminated; NULL: none */
   unsigned int min_kernel_major; /* 0.0: none */
   unsigned int min_kernel_minor;
 };
 
 struct berth_seccomp_group {
-  const char *const *names;     /* NULL-terminated, at least one */
-  const char *action;           /* "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", ... */
-  int errno_ret;                /* -1: none */
+  const char *const *names; /* NULL-terminated, at least one */
+  const char *action;       /* "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", ... */
+  int errno_ret;            /* -1: none */
   const struct berth_seccomp_cond *args;
   size_t n_args;
   struct berth_seccomp_filter includes, excludes;
-  const char *comment;          /* may be NULL */
+  const char *comment; /* may be NULL */
 };
 
 struct berth_seccomp_archmap {
-  const char *arch;             /* "SCMP_ARCH_X86_64" */
-  const char *const *sub;       /* NULL-terminated sub-architectures; NULL: none */
+  const char *arch;       /* "SCMP_ARCH_X86_64" */
+  const char *const *sub; /* NULL-terminated sub-architectures; NULL: none */
 };
 
 struct berth_seccomp_profile {
   const char *default_action;
-  int default_errno_ret;        /* -1: none */
+  int default_errno_ret; /* -1: none */
   const struct berth_seccomp_archmap *arch_map;
   size_t n_arch_map;
-  const char *const *architectures; /* a file's legacy "architectures" list (NULL: none) */
-  const char *const *flags;     /* "SECCOMP_FILTER_FLAG_*" (NULL: none) */
+  const char *const *architectures;              /* a file's legacy "architectures" list (NULL: none) */
+  const char *const *flags;                      /* "SECCOMP_FILTER_FLAG_*" (NULL: none) */
   const char *listener_path, *listener_metadata; /* NULL: none */
   const struct berth_seccomp_group *groups;
   size_t n_groups;
-  void *owned;                  /* storage of a parsed profile (NULL for the built-in one) */
+  void *owned; /* storage of a parsed profile (NULL for the built-in one) */
 };
 
 /* what the conditions are resolved against */
 struct berth_seccomp_target {
-  uint64_t caps;                 /* the container's bounding set */
-  const char *arch;              /* Go name ("amd64"); NULL: the build's native architecture */
+  uint64_t caps;                           /* the container's bounding set */
+  const char *arch;                        /* Go name ("amd64"); NULL: the build's native architecture */
   unsigned int kernel_major, kernel_minor; /* for minKernel; 0.0: assume a new kernel */
-  bool no_enosys;                /* leave out the ENOSYS rules (tests, comparisons with Docker) */
+  bool no_enosys;                          /* leave out the ENOSYS rules (tests, comparisons with Docker) */
 };
 
 /* Docker's default profile (static; never freed). */
@@ -90,16 +90,16 @@ const struct berth_seccomp_profile *berth_seccomp_default_profile(void);
  * syscalls[] with names or name, action, errnoRet, args, includes, excludes, comment; flags,
  * listenerPath, listenerMetadata). Errors name `file` and the JSON path:
  * "profile.json: syscalls[3].includes.caps[0]: unknown capability \"CAP_FOO\"". */
-int berth_seccomp_profile_parse(const char *text, size_t len, const char *file, struct berth_seccomp_profile **out,
-                                berth_error_t *err) BERTH_WUR;
+int berth_seccomp_profile_parse(const char *text, size_t len, const char *file,
+                                struct berth_seccomp_profile **out, berth_error_t *err) BERTH_WUR;
 void berth_seccomp_profile_free(struct berth_seccomp_profile *p);
 
 /* The linux.seccomp object for the target (new reference): defaultAction(+defaultErrnoRet),
  * architectures (the archMap entry of the target's architecture: it and its sub-architectures),
  * flags/listener as given, one rule per group whose conditions hold (names, action, errnoRet,
  * args), then the ENOSYS rule (see above). Fails only for an unknown target architecture. */
-json_t *berth_seccomp_profile_render(const struct berth_seccomp_profile *p, const struct berth_seccomp_target *t,
-                                     berth_error_t *err) BERTH_WUR;
+json_t *berth_seccomp_profile_render(const struct berth_seccomp_profile *p,
+                                     const struct berth_seccomp_target *t, berth_error_t *err) BERTH_WUR;
 
 /* The build's native architecture as a Go name ("amd64", "arm64", ...). */
 const char *berth_seccomp_native_arch(void);

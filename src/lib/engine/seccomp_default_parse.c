@@ -41,8 +41,8 @@ void berth_seccomp_profile_free(struct berth_seccomp_profile *p)
   free(p);
 }
 
-static int get_strv(struct berth_jctx *c, json_t *obj, const char *key, struct owned *o, const char *const **out,
-                    berth_error_t *err)
+static int get_strv(struct berth_jctx *c, json_t *obj, const char *key, struct owned *o,
+                    const char *const **out, berth_error_t *err)
 {
   const char **v = NULL;
   int r = berth_json_get_strv(c, obj, key, &v, NULL, err);
@@ -75,7 +75,8 @@ static int flag_valid(const char *name, uint32_t *out)
   return r;
 }
 
-static int get_action(struct berth_jctx *c, json_t *obj, const char *key, const char **out, berth_error_t *err)
+static int get_action(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
+                      berth_error_t *err)
 {
   uint32_t a;
   int r = berth_json_get_string(c, obj, key, out, err);
@@ -184,8 +185,9 @@ static int parse_group(struct berth_jctx *c, json_t *obj, struct owned *o, struc
   }
   if (g->names == NULL || g->names[0] == NULL)
     return berth_jctx_error(c, "names", err, "is required and must not be empty");
-  if (get_action(c, obj, "action", &g->action, err) < 0 || get_errno(c, obj, "errnoRet", &g->errno_ret, err) < 0 ||
-      parse_args(c, obj, o, g, err) < 0 || berth_json_get_string(c, obj, "comment", &g->comment, err) < 0 ||
+  if (get_action(c, obj, "action", &g->action, err) < 0 ||
+      get_errno(c, obj, "errnoRet", &g->errno_ret, err) < 0 || parse_args(c, obj, o, g, err) < 0 ||
+      berth_json_get_string(c, obj, "comment", &g->comment, err) < 0 ||
       parse_filter(c, obj, "includes", o, &g->includes, err) < 0 ||
       parse_filter(c, obj, "excludes", o, &g->excludes, err) < 0)
     return -1;
@@ -213,8 +215,8 @@ static int parse_groups(struct berth_jctx *c, json_t *doc, struct owned *o, stru
   return 0;
 }
 
-static int parse_archmap_entry(struct berth_jctx *c, json_t *e, struct owned *o, struct berth_seccomp_archmap *a,
-                               berth_error_t *err)
+static int parse_archmap_entry(struct berth_jctx *c, json_t *e, struct owned *o,
+                               struct berth_seccomp_archmap *a, berth_error_t *err)
 {
   uint32_t tok;
   if (!json_is_object(e))
@@ -225,7 +227,8 @@ static int parse_archmap_entry(struct berth_jctx *c, json_t *e, struct owned *o,
   if (berth_seccomp_arch_from_name(a->arch, &tok) < 0)
     return berth_jctx_error(c, "architecture", err, "unknown seccomp architecture \"%s\"", a->arch);
   if (get_strv(c, e, "subArchitectures", o, &a->sub, err) < 0 ||
-      check_names(c, "subArchitectures", a->sub, berth_seccomp_arch_from_name, "seccomp architecture", err) < 0)
+      check_names(c, "subArchitectures", a->sub, berth_seccomp_arch_from_name, "seccomp architecture", err) <
+        0)
     return -1;
   return 0;
 }
@@ -273,8 +276,8 @@ static int parse_top(struct berth_jctx *c, json_t *doc, struct owned *o, struct 
   return parse_archmap(c, doc, o, p, err) < 0 ? -1 : parse_groups(c, doc, o, p, err);
 }
 
-int berth_seccomp_profile_parse(const char *text, size_t len, const char *file, struct berth_seccomp_profile **out,
-                                berth_error_t *err)
+int berth_seccomp_profile_parse(const char *text, size_t len, const char *file,
+                                struct berth_seccomp_profile **out, berth_error_t *err)
 {
   json_t *doc = berth_json_parse(text, len, file, err);
   if (doc == NULL)

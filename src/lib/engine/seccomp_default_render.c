@@ -11,15 +11,15 @@
 
 /* how far above the profile's newest syscall libseccomp's table is searched */
 #define ENOSYS_SCAN 1024
-#define ENOSYS 38
+#define ENOSYS      38
 
 static const struct {
   const char *go, *scmp;
 } arches[] = {
-  { "amd64", "SCMP_ARCH_X86_64" },     { "386", "SCMP_ARCH_X86" },         { "arm64", "SCMP_ARCH_AARCH64" },
-  { "arm", "SCMP_ARCH_ARM" },          { "mips64", "SCMP_ARCH_MIPS64" },   { "mips64le", "SCMP_ARCH_MIPSEL64" },
-  { "mips", "SCMP_ARCH_MIPS" },        { "mipsle", "SCMP_ARCH_MIPSEL" },   { "ppc64", "SCMP_ARCH_PPC64" },
-  { "ppc64le", "SCMP_ARCH_PPC64LE" },  { "s390x", "SCMP_ARCH_S390X" },     { "s390", "SCMP_ARCH_S390" },
+  { "amd64", "SCMP_ARCH_X86_64" },    { "386", "SCMP_ARCH_X86" },       { "arm64", "SCMP_ARCH_AARCH64" },
+  { "arm", "SCMP_ARCH_ARM" },         { "mips64", "SCMP_ARCH_MIPS64" }, { "mips64le", "SCMP_ARCH_MIPSEL64" },
+  { "mips", "SCMP_ARCH_MIPS" },       { "mipsle", "SCMP_ARCH_MIPSEL" }, { "ppc64", "SCMP_ARCH_PPC64" },
+  { "ppc64le", "SCMP_ARCH_PPC64LE" }, { "s390x", "SCMP_ARCH_S390X" },   { "s390", "SCMP_ARCH_S390" },
   { "riscv64", "SCMP_ARCH_RISCV64" },
 };
 
@@ -64,20 +64,23 @@ static bool kernel_at_least(const struct berth_seccomp_target *t, unsigned int m
 
 /* Docker's order of checks: excludes (arches, caps: any present, minKernel), then includes
  * (arches, caps: all present, minKernel); capabilities are the bounding set's */
-static bool group_applies(const struct berth_seccomp_group *g, const struct berth_seccomp_target *t, const char *arch)
+static bool group_applies(const struct berth_seccomp_group *g, const struct berth_seccomp_target *t,
+                          const char *arch)
 {
   const struct berth_seccomp_filter *ex = &g->excludes, *in = &g->includes;
   if (ex->arches && in_list(ex->arches, arch))
     return false;
   if ((ex->caps & t->caps) != 0)
     return false;
-  if ((ex->min_kernel_major || ex->min_kernel_minor) && kernel_at_least(t, ex->min_kernel_major, ex->min_kernel_minor))
+  if ((ex->min_kernel_major || ex->min_kernel_minor) &&
+      kernel_at_least(t, ex->min_kernel_major, ex->min_kernel_minor))
     return false;
   if (in->arches && !in_list(in->arches, arch))
     return false;
   if ((in->caps & t->caps) != in->caps)
     return false;
-  if ((in->min_kernel_major || in->min_kernel_minor) && !kernel_at_least(t, in->min_kernel_major, in->min_kernel_minor))
+  if ((in->min_kernel_major || in->min_kernel_minor) &&
+      !kernel_at_least(t, in->min_kernel_major, in->min_kernel_minor))
     return false;
   return true;
 }
@@ -165,12 +168,14 @@ static void enosys_arch(const struct berth_seccomp_profile *p, uint32_t arch, js
 static void add_enosys(const struct berth_seccomp_profile *p, json_t *archs, json_t *rules)
 {
   uint32_t def = 0;
-  if (berth_seccomp_action_from_name(p->default_action, &def) < 0 || def == SCMP_ACT_ALLOW || def == SCMP_ACT_LOG)
+  if (berth_seccomp_action_from_name(p->default_action, &def) < 0 || def == SCMP_ACT_ALLOW ||
+      def == SCMP_ACT_LOG)
     return;
   json_t *names = json_array();
   size_t i;
   json_t *v;
-  json_array_foreach(archs, i, v) {
+  json_array_foreach(archs, i, v)
+  {
     uint32_t arch = 0;
     if (berth_seccomp_arch_from_name(json_string_value(v), &arch) == 0)
       enosys_arch(p, arch, names);
@@ -186,8 +191,8 @@ static void add_enosys(const struct berth_seccomp_profile *p, json_t *archs, jso
   json_array_append_new(rules, r);
 }
 
-json_t *berth_seccomp_profile_render(const struct berth_seccomp_profile *p, const struct berth_seccomp_target *t,
-                                     berth_error_t *err)
+json_t *berth_seccomp_profile_render(const struct berth_seccomp_profile *p,
+                                     const struct berth_seccomp_target *t, berth_error_t *err)
 {
   const char *arch = t->arch ? t->arch : berth_seccomp_native_arch();
   const char *token = NULL;
