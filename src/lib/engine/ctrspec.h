@@ -156,9 +156,10 @@ char *berth_ctrspec_render_hosts(const struct berth_run_opts *o, const struct be
 
 /* Docker's /etc/resolv.conf from the host's text (NULL: empty): --dns, --dns-search and
  * --dns-option replace the host's nameservers, search domains and options; otherwise the host's
- * are kept minus localhost nameservers (127.0.0.0/8, ::1) — under --network host, the host's
- * file is copied as is — and when no nameserver is left, Google's public DNS (8.8.8.8, 8.8.4.4;
- * with ipv6 also 2001:4860:4860::8888 and ::8844). */
+ * are kept minus those the container cannot reach: localhost (127.0.0.0/8, ::1) and, without
+ * ipv6, IPv6 ones (under --network host the host's file is copied as is, or with only the
+ * overrides applied); when no nameserver is left, Google's public DNS (8.8.8.8, 8.8.4.4; with
+ * ipv6 also 2001:4860:4860::8888 and ::8844). Output: search, nameserver and options lines. */
 char *berth_ctrspec_render_resolv(const struct berth_run_opts *o, const char *host_resolv, bool ipv6);
 
 #endif
