@@ -291,10 +291,14 @@ static void forward(struct init *in, int sig)
     debug(in, "SIG%s during shutdown: ignored", signame(sig));
     return;
   }
-  /* resumed by the shell's `fg`: the program gets the terminal back (only if we have it:
-   * after `bg` the shell keeps it) */
-  if (sig == SIGCONT && job_control(in) && tcgetpgrp(in->tty) == getpgrp())
-    (void)tcsetpgrp(in->tty, in->child);
+  /* resumed by the shell's `fg` or `bg`: the terminal stopped the program's whole group, so
+   * the whole group continues; it gets the terminal back only if we have it (after `bg`
+   * the shell keeps it) */
+  if (sig == SIGCONT && job_control(in)) {
+    if (tcgetpgrp(in->tty) == getpgrp())
+      (void)tcsetpgrp(in->tty, in->child);
+    target = -in->child;
+  }
   if (kill(target, sig) < 0 && in->group && errno == ESRCH) {
     target = in->child; /* the program left its group */
     (void)kill(target, sig);
