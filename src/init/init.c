@@ -32,14 +32,14 @@
 #define BERTH_VERSION "unknown"
 #endif
 
-#define EXIT_INTERNAL 1   /* berth-init itself failed before the program ran */
-#define EXIT_USAGE 2      /* bad command line or environment */
+#define EXIT_INTERNAL   1   /* berth-init itself failed before the program ran */
+#define EXIT_USAGE      2   /* bad command line or environment */
 #define EXIT_CANNOT_RUN 126 /* the program exists but cannot be executed */
-#define EXIT_NOT_FOUND 127  /* the program does not exist */
+#define EXIT_NOT_FOUND  127 /* the program does not exist */
 
-#define GRACE_ENV "BERTH_INIT_GRACE_MS"
+#define GRACE_ENV        "BERTH_INIT_GRACE_MS"
 #define GRACE_DEFAULT_MS 2000UL
-#define GRACE_MAX_MS 86400000UL
+#define GRACE_MAX_MS     86400000UL
 
 /* Processes seen in one scan of /proc when signalling our descendants as a subreaper. */
 #define PROC_SCAN_MAX 16384
@@ -61,27 +61,28 @@ struct init {
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
+  static const char prefix[] = "berth-init: ";
   char buf[512];
+  size_t len = sizeof prefix - 1;
   va_list ap;
   int n;
 
+  memcpy(buf, prefix, len);
   va_start(ap, fmt);
-  n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  n = vsnprintf(buf + len, sizeof buf - len - 1, fmt, ap);
   va_end(ap);
   if (n < 0)
     return;
-  if ((size_t)n > sizeof buf - 2)
-    n = sizeof buf - 2;
-  buf[n++] = '\n';
+  len += (size_t) n < sizeof buf - len - 1 ? (size_t) n : sizeof buf - len - 2;
+  buf[len++] = '\n';
   /* one write(2) per message: lines from the program and from us do not interleave */
-  if (write(STDERR_FILENO, "berth-init: ", 12) == 12)
-    (void)!write(STDERR_FILENO, buf, (size_t)n);
+  (void) !write(STDERR_FILENO, buf, len);
 }
 
-#define debug(in, ...)                                                                            \
-  do {                                                                                            \
-    if ((in)->verbose)                                                                            \
-      say(__VA_ARGS__);                                                                           \
+#define debug(in, ...)                                                                                       \
+  do {                                                                                                       \
+    if ((in)->verbose)                                                                                       \
+      say(__VA_ARGS__);                                                                                      \
   } while (0)
 
 static const char usage_line[] = "usage: berth-init [-g] [-s] [-v] [--] PROGRAM [ARGS...]";
@@ -125,7 +126,7 @@ static int parse_grace(const char *s, unsigned long *out)
   for (; *s; s++) {
     if (*s < '0' || *s > '9')
       return -1;
-    v = v * 10 + (unsigned long)(*s - '0');
+    v = v * 10 + (unsigned long) (*s - '0');
     if (v > GRACE_MAX_MS)
       return -1;
   }
@@ -137,9 +138,9 @@ static int parse_grace(const char *s, unsigned long *out)
 static int parse_args(int argc, char **argv, struct init *in)
 {
   static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
   };
   int c;
 
@@ -153,7 +154,7 @@ static int parse_args(int argc, char **argv, struct init *in)
     case 'h': print_help(); return 0;
     case 'V': printf("berth-init version %s\n", BERTH_VERSION); return 0;
     default: {
-      char opt[3] = {'-', (char)optopt, '\0'};
+      char opt[3] = { '-', (char) optopt, '\0' };
       return bad_usage("unknown option", optopt ? opt : argv[optind - 1]);
     }
     }
@@ -183,15 +184,15 @@ static void __attribute__((noreturn)) exec_child(const struct init *in)
   sigset_t none;
   int sig, err;
 
-  (void)setpgid(0, 0);
+  (void) setpgid(0, 0);
   if (in->tty >= 0 && tcsetpgrp(in->tty, getpid()) < 0)
     debug(in, "give the terminal to the program: %s", strerror(errno));
   for (sig = 1; sig < NSIG; sig++) {
     if (sig != SIGKILL && sig != SIGSTOP)
-      (void)signal(sig, SIG_DFL); /* fails harmlessly for libc's reserved signals */
+      (void) signal(sig, SIG_DFL); /* fails harmlessly for libc's reserved signals */
   }
   sigemptyset(&none);
-  (void)sigprocmask(SIG_SETMASK, &none, NULL);
+  (void) sigprocmask(SIG_SETMASK, &none, NULL);
 
   execvp(in->argv[0], in->argv);
   err = errno;
@@ -243,16 +244,16 @@ static void note_exit(struct init *in, pid_t pid, int status)
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
   if (pid != in->child) {
-    debug(in, "reaped orphan %d (%s %d)", (int)pid, WIFEXITED(status) ? "exit" : "signal",
+    debug(in, "reaped orphan %d (%s %d)", (int) pid, WIFEXITED(status) ? "exit" : "signal",
           WIFEXITED(status) ? code : WTERMSIG(status));
     return;
   }
   in->child_done = true;
   in->exit_code = code;
   if (WIFEXITED(status))
-    debug(in, "program %d exited with %d", (int)pid, code);
+    debug(in, "program %d exited with %d", (int) pid, code);
   else
-    debug(in, "program %d killed by SIG%s", (int)pid, signame(WTERMSIG(status)));
+    debug(in, "program %d killed by SIG%s", (int) pid, signame(WTERMSIG(status)));
 }
 
 /* The program stopped (^Z, SIGTSTP, SIGTTIN/SIGTTOU): take the terminal back and stop
@@ -262,8 +263,8 @@ static void follow_stop(struct init *in, int sig)
 {
   debug(in, "program stopped by SIG%s, stopping too", signame(sig));
   if (tcgetpgrp(in->tty) == in->child)
-    (void)tcsetpgrp(in->tty, getpgrp());
-  (void)kill(getpid(), SIGSTOP);
+    (void) tcsetpgrp(in->tty, getpgrp());
+  (void) kill(getpid(), SIGSTOP);
 }
 
 /* SIGCHLD: reap everything that has exited, without blocking. */
@@ -296,14 +297,14 @@ static void forward(struct init *in, int sig)
    * the shell keeps it) */
   if (sig == SIGCONT && job_control(in)) {
     if (tcgetpgrp(in->tty) == getpgrp())
-      (void)tcsetpgrp(in->tty, in->child);
+      (void) tcsetpgrp(in->tty, in->child);
     target = -in->child;
   }
   if (kill(target, sig) < 0 && in->group && errno == ESRCH) {
     target = in->child; /* the program left its group */
-    (void)kill(target, sig);
+    (void) kill(target, sig);
   }
-  debug(in, "forwarded SIG%s to %d", signame(sig), (int)target);
+  debug(in, "forwarded SIG%s to %d", signame(sig), (int) target);
 }
 
 /* Whether any child, exited or not, remains (without reaping it). */
@@ -329,7 +330,7 @@ static pid_t read_ppid(int procfd, const char *name)
   ssize_t n;
   int fd;
 
-  if ((size_t)snprintf(path, sizeof path, "%s/stat", name) >= sizeof path)
+  if ((size_t) snprintf(path, sizeof path, "%s/stat", name) >= sizeof path)
     return -1;
   fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -343,7 +344,7 @@ static pid_t read_ppid(int procfd, const char *name)
   p = strrchr(buf, ')');
   if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
     return -1;
-  return (pid_t)strtol(p + 4, NULL, 10);
+  return (pid_t) strtol(p + 4, NULL, 10);
 }
 
 static int scan_proc(struct proc_scan *s)
@@ -359,11 +360,11 @@ static int scan_proc(struct proc_scan *s)
   s->sorted = true;
   while ((len = getdents64(procfd, dents, sizeof dents)) > 0) {
     for (off = 0; off < len;) {
-      struct dirent64 *d = (struct dirent64 *)(dents + off);
+      struct dirent64 *d = (struct dirent64 *) (dents + off);
       off += d->d_reclen;
       if (d->d_name[0] < '1' || d->d_name[0] > '9' || s->n == PROC_SCAN_MAX)
         continue;
-      s->pid[s->n] = (pid_t)strtol(d->d_name, NULL, 10);
+      s->pid[s->n] = (pid_t) strtol(d->d_name, NULL, 10);
       if (s->n > 0 && s->pid[s->n] <= s->pid[s->n - 1])
         s->sorted = false;
       s->ppid[s->n] = read_ppid(procfd, d->d_name);
@@ -434,7 +435,7 @@ static int signal_descendants(struct init *in, int sig)
 static void signal_rest(struct init *in, int sig)
 {
   if (in->pid1) {
-    (void)kill(-1, sig);
+    (void) kill(-1, sig);
     debug(in, "SIG%s to every process of the pid namespace", signame(sig));
   } else {
     int n = signal_descendants(in, sig);
@@ -451,18 +452,19 @@ static int read_signal(struct init *in)
   do
     n = read(in->sfd, &si, sizeof si);
   while (n < 0 && errno == EINTR);
-  if (n != (ssize_t)sizeof si) {
+  if (n != (ssize_t) sizeof si) {
     say("read signalfd: %s", n < 0 ? strerror(errno) : "short read");
     return -1;
   }
-  return (int)si.ssi_signo;
+  return (int) si.ssi_signo;
 }
 
 /* Wait until no child is left or the grace period is over. Returns 0 when none is left. */
 static int wait_grace(struct init *in)
 {
   struct itimerspec its = {
-    .it_value = {.tv_sec = (time_t)(in->grace_ms / 1000), .tv_nsec = (long)(in->grace_ms % 1000) * 1000000L},
+    .it_value = { .tv_sec = (time_t) (in->grace_ms / 1000),
+                  .tv_nsec = (long) (in->grace_ms % 1000) * 1000000L },
   };
   struct pollfd fds[2];
   int tfd, sig, rc = 1;
@@ -474,8 +476,8 @@ static int wait_grace(struct init *in)
       close(tfd);
     return 1;
   }
-  fds[0] = (struct pollfd){.fd = in->sfd, .events = POLLIN};
-  fds[1] = (struct pollfd){.fd = tfd, .events = POLLIN};
+  fds[0] = (struct pollfd){ .fd = in->sfd, .events = POLLIN };
+  fds[1] = (struct pollfd){ .fd = tfd, .events = POLLIN };
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR)
@@ -529,7 +531,7 @@ static void kill_all(struct init *in)
 static void shutdown_rest(struct init *in)
 {
   if (in->tty >= 0 && tcgetpgrp(in->tty) == in->child)
-    (void)tcsetpgrp(in->tty, getpgrp()); /* SIGTTOU is blocked: allowed from the background */
+    (void) tcsetpgrp(in->tty, getpgrp()); /* SIGTTOU is blocked: allowed from the background */
   reap(in);
   if (!have_children())
     return;
@@ -561,7 +563,7 @@ static int supervise(struct init *in)
 
 int main(int argc, char **argv)
 {
-  struct init in = {.sfd = -1, .tty = -1, .child = -1};
+  struct init in = { .sfd = -1, .tty = -1, .child = -1 };
   int rc;
 
   rc = parse_args(argc, argv, &in);
@@ -578,12 +580,12 @@ int main(int argc, char **argv)
   }
   if (in.child == 0)
     exec_child(&in);
-  (void)setpgid(in.child, in.child); /* also here: -g may signal the group before the child ran */
-  debug(&in, "started `%s` as %d%s", in.argv[0], (int)in.child, in.pid1 ? " (berth-init is pid 1)" : "");
+  (void) setpgid(in.child, in.child); /* also here: -g may signal the group before the child ran */
+  debug(&in, "started `%s` as %d%s", in.argv[0], (int) in.child, in.pid1 ? " (berth-init is pid 1)" : "");
 
   if (supervise(&in) < 0) {
     /* the signalfd broke: kill the program rather than leave it unsupervised */
-    (void)kill(in.child, SIGKILL);
+    (void) kill(in.child, SIGKILL);
     return EXIT_INTERNAL;
   }
   debug(&in, "exit %d", in.exit_code);
