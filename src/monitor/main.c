@@ -5,7 +5,8 @@
  *                 [--terminal] [--stdin] [--stdin-once] --sync-fd FD --handler ARG...
  *
  * Exit status: 0 after the container stopped for good (or berth went away before GO), 1 when it
- * could not start, 2 on bad arguments. Its stderr (diagnostics) is <rundir>/monitor.log. */
+ * could not start, 2 on bad arguments. Its stderr (diagnostics) goes to the container's
+ * monitor.log. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -201,6 +202,18 @@ static bool first_start(struct mon *m)
   return true;
 }
 
+/* run-time state goes with the monitor (a new monitor's files keep the directory) */
+static void remove_rundir(const struct mon *m)
+{
+  const char *names[] = { BERTH_MON_CONSOLE_SOCK, BERTH_MON_PID_FILE };
+  char path[4096];
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    snprintf(path, sizeof path, "%s/%s", m->rundir, names[i]);
+    unlink(path);
+  }
+  rmdir(m->rundir);
+}
+
 int main(int argc, char **argv)
 {
   static struct mon m = {
@@ -222,6 +235,7 @@ int main(int argc, char **argv)
     run_loop(&m);
   mon_unlisten(&m);
   berth_logw_close(&mon_log);
+  remove_rundir(&m);
   /* the rootfs goes with this mount namespace anyway; unmounting now releases the overlay's
    * upper dir at once, so that a start right after this exit can mount it again */
   char rootfs[4096];

@@ -11,8 +11,9 @@
  *     upper/ work/                     the container's own layer
  *     hostname hosts resolv.conf       bound at /etc/...
  *     container.log[.N]                the log (engine/containers_log.h)
- *   <runroot>/<id>/                    berth_container_rundir: attach socket, console socket,
- *                                      pid file, monitor.log (containers_proto.h)
+ *     monitor.log                      the monitor's diagnostics
+ *   <runroot>/<id>/                    berth_container_rundir, while a monitor runs: attach
+ *                                      socket, console socket, pid file (containers_proto.h)
  *   <runroot>/runtime/                 the OCI runtime's --root
  *
  * While it runs, a monitor process (berth-monitor, src/monitor/) keeps it: the rootfs is mounted

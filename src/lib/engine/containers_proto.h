@@ -49,11 +49,12 @@
 /* largest message (type byte included) */
 #define BERTH_ATTACH_MSG_MAX 16385
 
-/* file names in the container's run dir (<runroot>/<id>/) */
+/* file names in the container's run dir (<runroot>/<id>/, removed by the monitor as it ends) */
 #define BERTH_MON_ATTACH_SOCK  "attach"
 #define BERTH_MON_CONSOLE_SOCK "console"
 #define BERTH_MON_PID_FILE     "pid"
-#define BERTH_MON_LOG          "monitor.log"
+/* the monitor's diagnostics (its stderr), in the container's directory */
+#define BERTH_MON_LOG "monitor.log"
 
 /* A runtime's error text classified as Docker does for `run`/`start`: 127 the command was not
  * found, 126 it cannot be executed, 125 any other failure. */

@@ -179,7 +179,7 @@ static int spawn_monitor(struct berth_engine *e, const struct berth_container *c
                      .upper = xasprintf("%s/upper", c->dir),
                      .work = xasprintf("%s/work", c->dir),
                      .rootfs = xasprintf("%s/bundle/rootfs", c->dir),
-                     .monlog = xasprintf("%s/" BERTH_MON_LOG, c->rundir) };
+                     .monlog = xasprintf("%s/" BERTH_MON_LOG, c->dir) };
   int sv[2] = { -1, -1 };
   int r = s.lowers ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) : -1;
   if (s.lowers && r < 0)

@@ -1,0 +1,347 @@
+#!/usr/bin/env bats
+# berth's container commands with real containers from an imported busybox-static image (+ /probe):
+# run's isolation and exit codes, bad input leaving nothing, -d + logs -f + stop + rm, --rm,
+# ps, inspect, start -a / wait / kill / restart / attach, stdin and terminals, logs options.
+# Every test's teardown fails it when a monitor, mount, cgroup, run dir or row is left.
+
+load containers_helpers
+
+setup_file() {
+  ctr_setup_file
+}
+
+setup() {
+  ctr_setup
+}
+
+teardown() {
+  ctr_teardown
+}
+
+@test "containers: run is isolated — pid 1, its own hostname, an overlay root of the image's layers" {
+  run berth run --rm bb /probe all
+  [ "$status" -eq 0 ]
+  [ "$(probe_val pid)" = 1 ]
+  [[ $(probe_val hostname) =~ ^[0-9a-f]{12}$ ]]
+  [ "$(probe_val hostname)" != "$(hostname)" ]
+  [ "$(probe_val cap_eff_hex)" = 00000000a80425fb ] # Docker's 14 capabilities
+  run berth run --rm -h box bb /probe mounts
+  [ "$status" -eq 0 ]
+  grep -q '^mount=/ overlay overlay .*lowerdir='"$BROOT"'/layers/' <<<"$output"
+  grep -q "^mount=/proc proc " <<<"$output"
+  grep -q "^mount=/etc/hostname " <<<"$output"
+  run berth run --rm -h box bb hostname
+  [ "$output" = box ]
+  # the container's namespaces are not the host's
+  run berth run --rm bb /probe ns
+  [ "$(probe_val ns.pid)" != "$(readlink /proc/self/ns/pid)" ]
+  [ "$(probe_val ns.mnt)" != "$(readlink /proc/self/ns/mnt)" ]
+  # nothing of the rootfs is mounted on the host
+  ! grep -q "$BROOT/containers" /proc/self/mountinfo
+}
+
+@test "containers: exit codes — the container's own, 127 not found, 126 not executable, 125 berth" {
+  run berth run --rm bb sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [[ $output == *out* && $output == *err* ]]
+  run -127 berth run --rm bb /no/such/program
+  run -127 berth run --rm bb nosuchprogram
+  [[ $output == *"executable file not found"* ]]
+  run berth run --rm bb /etc
+  [ "$status" -eq 126 ]
+  run berth run --rm bb /etc/passwd
+  [ "$status" -eq 126 ]
+  # without --rm the failed container stays, "Created", with the error recorded
+  run -127 berth run --name failed bb nosuchprogram
+  [ "$(berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' failed)" = "created 127" ]
+  [[ $(berth inspect -f '{{.State.Error}}' failed) == *"executable file not found"* ]]
+  [ "$(berth ps -a --filter name=failed --format '{{.Status}}')" = Created ]
+}
+
+@test "containers: bad input is exit 125 and leaves no row, directory, volume, mount or run dir" {
+  berth run --name taken bb true
+  before=$(ctr_ids | sort)
+  for args in "--memory 10q bb true" "--cpus -1 bb true" "nosuchimage true" "--name taken bb true" \
+    "--name bad/name bb true" \
+    "--mount type=bind,source=/no/such/berth/dir,target=/y bb true" "--restart sometimes bb true" "-p garbage bb true" \
+    "--rm --restart always bb true" "--user nobodyhere bb true" "--nosuchflag bb true"; do
+    # shellcheck disable=SC2086
+    run berth run $args
+    [ "$status" -eq 125 ] || { echo "run $args: $status $output"; false; }
+    [ "$(ctr_ids | sort)" = "$before" ] || { echo "run $args left a row"; false; }
+    [ "$(ls "$BROOT/containers")" = "$(echo "$before")" ] || { echo "run $args left a directory"; false; }
+    [ -z "$(ls "$BROOT/volumes" 2>/dev/null)" ]
+    [ -z "$(ls "$BRUN" | grep -v runtime)" ] || { echo "run $args left a run dir: $(ls "$BRUN")"; false; }
+  done
+  run berth run --name taken bb true
+  [[ $output == *"already in use"* ]]
+  run berth create nosuchimage
+  [ "$status" -eq 125 ]
+  [[ $output == *"no such image"* ]]
+}
+
+@test "containers: run -d, logs -f, stop with --stop-signal, the timeout and SIGKILL, rm" {
+  run berth run -d --name web --stop-signal USR1 bb sh -c \
+    'trap "echo got usr1; exit 9" USR1; echo ready; while :; do sleep 0.1; done'
+  [ "$status" -eq 0 ]
+  [[ $output =~ ^[0-9a-f]{64}$ ]]
+  id=$output
+  wait_for web '{{.State.Status}}' running
+  berth logs -f web >"$BATS_TEST_TMPDIR/follow" 2>&1 &
+  follower=$!
+  for _ in $(seq 50); do grep -q ready "$BATS_TEST_TMPDIR/follow" && break; sleep 0.1; done
+  grep -q ready "$BATS_TEST_TMPDIR/follow"
+  run berth stop web
+  [ "$status" -eq 0 ]
+  [ "$output" = web ]
+  wait "$follower" # logs -f ends with the container
+  [ "$(cat "$BATS_TEST_TMPDIR/follow")" = "$(printf 'ready\ngot usr1')" ]
+  [ "$(berth inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}' web)" = "exited 9 false" ]
+  [ "$(berth inspect -f '{{.State.Pid}}' web)" = 0 ]
+  [ -z "$(ctr_monitors)" ]
+  # a container that ignores its stop signal is killed after the timeout
+  berth run -d --name stubborn --stop-timeout 30 bb sh -c 'trap "" TERM; echo up; while :; do sleep 0.1; done' >/dev/null
+  wait_for stubborn '{{.State.Status}}' running
+  start=$(date +%s%N)
+  run berth stop -t 1 stubborn
+  [ "$status" -eq 0 ]
+  elapsed=$((($(date +%s%N) - start) / 1000000))
+  [ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 15000 ]
+  [ "$(berth inspect -f '{{.State.ExitCode}}' stubborn)" = 137 ]
+  run berth stop stubborn # stopped already: fine
+  [ "$status" -eq 0 ]
+  run berth rm web "${id:0:12}"
+  [ "$status" -eq 1 ] # the second is the same container, gone already
+  [[ $output == *"no such container"* ]]
+  berth rm stubborn
+  [ -z "$(ctr_ids)" ]
+  [ -z "$(ls "$BROOT/containers")" ]
+}
+
+@test "containers: --rm removes the container, its files and run dir, foreground and detached" {
+  run berth run --rm bb true
+  [ "$status" -eq 0 ]
+  [ -z "$(ctr_ids)" ]
+  [ -z "$(ls "$BROOT/containers")" ]
+  id=$(berth run -d --rm bb sh -c 'while :; do sleep 0.1; done')
+  wait_for "$id" '{{.State.Status}}' running
+  [ -d "$BROOT/containers/$id" ]
+  berth stop -t 0 "$id"
+  run berth inspect "$id"
+  [ "$status" -ne 0 ]
+  [ -z "$(ctr_ids)" ]
+  [ ! -e "$BROOT/containers/$id" ]
+  [ ! -e "$BRUN/$id" ]
+  # and when it exits by itself
+  id=$(berth run -d --rm bb true)
+  run berth wait "$id"
+  for _ in $(seq 50); do [ -z "$(ctr_ids)" ] && break; sleep 0.1; done
+  [ -z "$(ctr_ids)" ]
+}
+
+@test "containers: ps — running only by default, -a, -q, --no-trunc, filters, --format json" {
+  berth run -d --name up1 --label tier=front bb sh -c 'while :; do sleep 0.1; done' >/dev/null
+  berth run --name done1 --label tier=back bb sh -c 'exit 2' || true
+  berth create --name new1 bb true >/dev/null
+  wait_for up1 '{{.State.Status}}' running
+  run berth ps
+  [[ ${lines[0]} =~ ^CONTAINER\ ID\ {8}IMAGE\ {15}COMMAND\ +CREATED\ +STATUS\ +PORTS\ +NAMES$ ]]
+  [ "${#lines[@]}" -eq 2 ]
+  [[ ${lines[1]} =~ ^[0-9a-f]{12}\ +bb\ +\"sh\ -c\ while\ :\;\ do\ s…\"\ +.*\ ago\ +Up\ .*\ +up1$ ]]
+  run berth ps -a --format '{{.Names}} {{.State}} {{.Status}}'
+  [ "${#lines[@]}" -eq 3 ]
+  [ "${lines[0]}" = "new1 created Created" ] # newest first
+  [[ ${lines[1]} =~ ^done1\ exited\ Exited\ \(2\)\ .*\ ago$ ]]
+  run berth ps -q
+  [ "$output" = "$(berth inspect -f '{{.Id}}' up1 | cut -c1-12)" ]
+  run berth ps -aq --no-trunc
+  [ "${#lines[@]}" -eq 3 ]
+  [[ ${lines[0]} =~ ^[0-9a-f]{64}$ ]]
+  [ "$(berth ps --filter status=exited --format '{{.Names}}')" = done1 ] # a status filter implies -a
+  [ "$(berth ps -a --filter label=tier=front --format '{{.Names}}')" = up1 ]
+  [ "$(berth ps -a --filter label=tier --format '{{.Names}}' | sort | tr '\n' ' ')" = "done1 up1 " ]
+  [ "$(berth ps -a --filter name=^done --format '{{.Names}}')" = done1 ]
+  [ "$(berth ps -a --filter ancestor=bb -q | wc -l)" = 3 ]
+  [ -z "$(berth ps -a --filter ancestor=nosuchimage -q)" ]
+  [ "$(berth ps -a --filter exited=2 --format '{{.Names}}')" = done1 ]
+  run berth ps -a --format json
+  [ "$(jq -s length <<<"$output")" = 3 ]
+  [ "$(jq -s -r '.[] | select(.Names == "up1") | .State' <<<"$output")" = running ]
+  [ "$(jq -s -r '.[] | select(.Names == "up1") | .Labels' <<<"$output")" = tier=front ]
+  run berth ps --filter status=asleep
+  [ "$status" -eq 125 ]
+  run berth container ls -a -q
+  [ "${#lines[@]}" -eq 3 ]
+}
+
+@test "containers: inspect — Docker's fields, State, Config, HostConfig, Mounts, GraphDriver" {
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  berth run --name insp -e A=1 --label k=v --restart on-failure:2 -v "$BATS_TEST_TMPDIR/data:/data:ro" \
+    bb sh -c 'exit 4' || true
+  wait_for insp '{{.RestartCount}} {{.State.Status}}' "2 exited" # on-failure:2 restarted it twice
+  run berth inspect insp
+  [ "$status" -eq 0 ]
+  j=$output
+  [ "$(jq -r '.[0].Name' <<<"$j")" = /insp ]
+  [[ $(jq -r '.[0].Id' <<<"$j") =~ ^[0-9a-f]{64}$ ]]
+  [ "$(jq -r '.[0].Path' <<<"$j")" = sh ]
+  [ "$(jq -c '.[0].Args' <<<"$j")" = '["-c","exit 4"]' ]
+  [ "$(jq -r '.[0].Image' <<<"$j")" = "$(berth image inspect -f '{{.Id}}' bb)" ]
+  [ "$(jq -r '.[0].State.Status' <<<"$j")" = exited ]
+  [ "$(jq -r '.[0].State.ExitCode' <<<"$j")" = 4 ]
+  for k in Running Paused Restarting OOMKilled Dead; do [ "$(jq -r ".[0].State.$k" <<<"$j")" = false ]; done
+  [[ $(jq -r '.[0].State.StartedAt' <<<"$j") =~ ^20[0-9-]+T ]]
+  [[ $(jq -r '.[0].State.FinishedAt' <<<"$j") =~ ^20[0-9-]+T ]]
+  [ "$(jq -r '.[0].Config.Image' <<<"$j")" = bb ]
+  [ "$(jq -r '.[0].Config.Labels.k' <<<"$j")" = v ]
+  jq -e '.[0].Config.Env | index("A=1")' <<<"$j" >/dev/null
+  [ "$(jq -r '.[0].HostConfig.RestartPolicy.Name' <<<"$j")" = on-failure ]
+  [ "$(jq -r '.[0].HostConfig.RestartPolicy.MaximumRetryCount' <<<"$j")" = 2 ]
+  [ "$(jq -r '.[0].Mounts[0].Type' <<<"$j")" = bind ]
+  [ "$(jq -r '.[0].Mounts[0].Source' <<<"$j")" = "$BATS_TEST_TMPDIR/data" ]
+  [ "$(jq -r '.[0].Mounts[0].Destination' <<<"$j")" = /data ]
+  [ "$(jq -r '.[0].Mounts[0].RW' <<<"$j")" = false ]
+  [ "$(jq -r '.[0].GraphDriver.Name' <<<"$j")" = overlay2 ]
+  [ -d "$(jq -r '.[0].GraphDriver.Data.UpperDir' <<<"$j")" ]
+  [ -d "$(jq -r '.[0].GraphDriver.Data.LowerDir' <<<"$j")/bin" ]
+  [ -f "$(jq -r '.[0].LogPath' <<<"$j")" ]
+  [ "$(jq -r '.[0].NetworkSettings.IPAddress' <<<"$j")" = "" ]
+  # containers by id prefix, images too, and a clear error for neither
+  id=$(jq -r '.[0].Id' <<<"$j")
+  [ "$(berth container inspect -f '{{.Name}}' "${id:0:5}")" = /insp ]
+  [ "$(berth inspect -f '{{.RepoTags}}' bb)" = "[bb:latest]" ]
+  run berth inspect nosuchthing
+  [ "$status" -eq 1 ]
+  [[ $output == *"no such object"* ]]
+  run berth inspect --type image insp
+  [ "$status" -eq 1 ]
+}
+
+@test "containers: create, start -a, wait, kill -s, restart, attach" {
+  id=$(berth create --name c1 bb sh -c 'echo hello; exit 5')
+  [ "$(berth inspect -f '{{.State.Status}}' c1)" = created ]
+  run berth start -a c1
+  [ "$status" -eq 5 ]
+  [ "$output" = hello ]
+  run berth wait c1
+  [ "$output" = 5 ]
+  run berth start c1
+  [ "$output" = c1 ]
+  [ "$(berth wait "$id")" = 5 ]
+  [ "$(berth logs c1)" = "$(printf 'hello\nhello')" ]
+  # kill with a signal the shell traps; wait prints its exit code
+  berth run -d --name k1 bb sh -c 'trap "exit 11" HUP; while :; do sleep 0.1; done' >/dev/null
+  wait_for k1 '{{.State.Status}}' running
+  berth wait k1 >"$BATS_TEST_TMPDIR/waited" &
+  waiter=$!
+  sleep 0.3
+  berth kill -s HUP k1
+  wait "$waiter"
+  [ "$(cat "$BATS_TEST_TMPDIR/waited")" = 11 ]
+  run berth kill k1
+  [ "$status" -eq 1 ]
+  [[ $output == *"is not running"* ]]
+  # restart starts it again (a new pid)
+  berth run -d --name r1 bb sh -c 'while :; do sleep 0.1; done' >/dev/null
+  wait_for r1 '{{.State.Status}}' running
+  pid1=$(berth inspect -f '{{.State.Pid}}' r1)
+  berth restart -t 0 r1
+  [ "$(berth inspect -f '{{.State.Status}}' r1)" = running ]
+  [ "$(berth inspect -f '{{.State.Pid}}' r1)" != "$pid1" ]
+  # attach sees what the container writes from then on, and its exit code
+  berth run -d -i --name a1 bb sh -c 'read line; echo "got $line"; exit 6' >/dev/null
+  wait_for a1 '{{.State.Status}}' running
+  run berth attach a1 <<<"ping"
+  [ "$status" -eq 6 ]
+  [ "$output" = "got ping" ]
+  run berth attach a1
+  [ "$status" -eq 1 ]
+  [[ $output == *"start it first"* ]]
+  run berth rm r1
+  [ "$status" -eq 1 ]
+  [[ $output == *"stop the container before removing or force remove"* ]]
+  berth rm -f r1
+}
+
+@test "containers: -i forwards stdin, -t gives a terminal" {
+  run berth run --rm -i bb sh -c 'cat; echo done'
+  [ "$status" -eq 0 ]
+  [ "$output" = done ]
+  run bash -c "printf 'a\nb\n' | '$BERTH' --root '$BROOT' --runroot '$BRUN' run --rm -i bb sh -c 'wc -l'"
+  [ "$output" = 2 ]
+  command -v script >/dev/null || skip "script(1) is not installed"
+  run script -qec "'$BERTH' --root '$BROOT' --runroot '$BRUN' run --rm -t bb sh -c 'tty; exit 7'" /dev/null
+  [ "$status" -eq 7 ]
+  [[ $output == /dev/pts/* ]]
+  run bash -c "printf 'echo in-a-tty; exit 8\n' | script -qec \"'$BERTH' --root '$BROOT' --runroot '$BRUN' run --rm -it bb sh\" /dev/null"
+  [ "$status" -eq 8 ]
+  [[ $output == *in-a-tty* ]]
+}
+
+@test "containers: logs --tail, --since, -t, stderr apart, rotation with --log-opt max-size/max-file" {
+  berth run --name l1 bb sh -c 'for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; printf tail' || true
+  [ "$(berth logs --tail 3 l1 2>/dev/null)" = "$(printf 'line5\ntail')" ]
+  [ "$(berth logs --tail 3 l1 2>&1 >/dev/null)" = oops ]
+  [ "$(berth logs l1 2>/dev/null | tail -c 4)" = tail ] # no newline was written: none is added
+  run berth logs -t l1
+  [[ ${lines[0]} =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z\ line1$ ]]
+  [ "$(berth logs --since 2000-01-01T00:00:00Z l1 2>/dev/null | head -n 1)" = line1 ]
+  [ -z "$(berth logs --since 1h l1 --until 2000-01-01T00:00:00Z 2>&1)" ]
+  [ -z "$(berth logs --tail 0 l1 2>&1)" ]
+  log=$(berth inspect -f '{{.LogPath}}' l1)
+  grep -qE '^20[^ ]+Z stdout F line1$' "$log"
+  grep -qE '^20[^ ]+Z stderr F oops$' "$log"
+  grep -qE '^20[^ ]+Z stdout P tail$' "$log"
+  # rotation: 3 files of at most 1 KiB
+  berth run --name l2 --log-opt max-size=1k --log-opt max-file=3 bb sh -c 'i=0; while [ $i -lt 200 ]; do echo "line $i"; i=$((i+1)); done'
+  log=$(berth inspect -f '{{.LogPath}}' l2)
+  [ -f "$log.1" ] && [ -f "$log.2" ] && [ ! -e "$log.3" ]
+  for f in "$log" "$log.1" "$log.2"; do [ "$(stat -c %s "$f")" -le 1024 ]; done
+  [ "$(berth logs l2 | tail -n 1)" = "line 199" ]
+  run berth logs l2
+  # oldest first, consecutive, ending with the last line
+  first=$(head -n 1 <<<"$output" | cut -d' ' -f2)
+  [ "$(tail -n 1 <<<"$output")" = "line 199" ]
+  [ "${#lines[@]}" -eq $((200 - first)) ]
+}
+
+@test "containers: rmi refuses an image a container uses; -f only untags it" {
+  berth create --name user1 bb true >/dev/null
+  image=$(berth image inspect -f '{{.Id}}' bb)
+  run berth rmi bb
+  [ "$status" -eq 1 ]
+  [[ $output == *"a container is using its referenced image"* ]]
+  run berth rmi "$image"
+  [ "$status" -eq 1 ]
+  [[ $output == *"being used by a container"* ]]
+  run berth rmi -f bb
+  [ "$status" -eq 0 ]
+  [ "$output" = "Untagged: bb:latest" ]
+  run berth start -a user1 # its layers are still there
+  [ "$status" -eq 0 ]
+  run berth system check
+  [ "$status" -eq 0 ]
+  berth rm user1
+  berth rmi "$image"
+}
+
+@test "containers: volumes — -v creates a missing host directory, named volumes persist, anonymous ones go with -v/--rm" {
+  run berth run --rm -v "$BATS_TEST_TMPDIR/made:/m" bb sh -c 'echo hi > /m/f'
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/made/f")" = hi ]
+  berth run --rm -v vol1:/data bb sh -c 'echo kept > /data/f'
+  [ "$(berth run --rm -v vol1:/data:ro bb cat /data/f)" = kept ]
+  [ "$(sqlite3 "$BROOT/berth.db" 'SELECT name FROM volumes')" = vol1 ]
+  [ -f "$BROOT/volumes/vol1/_data/f" ]
+  # an anonymous volume: removed with --rm, kept by rm without -v, removed by rm -v
+  berth run --rm --mount type=volume,target=/anon bb true
+  [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 1 ]
+  berth run --name anon1 --mount type=volume,target=/anon bb true
+  berth run --name anon2 --mount type=volume,target=/anon bb true
+  [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 3 ]
+  berth rm -v anon1
+  [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 2 ]
+  berth rm anon2
+  [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 2 ]
+  [ "$(ls "$BROOT/volumes" | wc -l)" = 2 ]
+}
