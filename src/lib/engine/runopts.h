@@ -107,8 +107,9 @@ struct berth_run_opts {
   char *runtime; /* --runtime: "berth-runtime", "runc", "crun" or an absolute path */
 
   /* process */
-  char **env;            /* -e, in order: "K=V"; "K" alone took the host's value through lookup_env
-                            (dropped when unset, like Docker) */
+  char **env;            /* -e, in order: "K=V"; "K" alone took the host's value through lookup_env,
+                            or stays "K" when unset there, which removes K from the image's
+                            environment (Docker) */
   char **env_files;      /* --env-file paths, in order */
   char **env_from_files; /* "K=V" lines of the env files, filled by berth_runopts_load_files */
   char *workdir;         /* -w: absolute */
@@ -227,7 +228,7 @@ int berth_runopts_load_files(struct berth_run_opts *o, berth_error_t *err) BERTH
 int berth_runopts_parse_size(const char *flag, const char *value, int64_t *out, berth_error_t *err) BERTH_WUR;
 /* "9", "KILL", "SIGKILL", "SIGRTMIN+3" -> number */
 int berth_runopts_parse_signal(const char *flag, const char *value, int *sig, berth_error_t *err) BERTH_WUR;
-/* -e: "K=V" appended; "K" takes lookup(K) or is dropped; "=V" or a blank name is an error */
+/* -e: "K=V" appended; "K" takes lookup(K), or stays "K" when unset; "=V" or a blank name is an error */
 int berth_runopts_parse_env(const char *flag, const char *value, const char *(*lookup)(void *, const char *),
                             void *data, char ***env, berth_error_t *err) BERTH_WUR;
 /* --env-file text: blank lines and '#' comments skipped, a leading BOM and leading white space
