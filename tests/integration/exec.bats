@@ -32,7 +32,7 @@ cgroup_dirs() {
 
 # remove_cgroups PATH: thaw, kill and remove what is left of PATH in every hierarchy
 remove_cgroups() {
-  local dirs d p n
+  local dirs d p
   dirs=$(for d in $(cgroup_dirs "$1"); do find "$d" -depth -type d; done)
   for d in $dirs; do
     [ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
@@ -42,7 +42,7 @@ remove_cgroups() {
     while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs"
   done
   for d in $dirs; do
-    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for _ in $(seq 20); do
       rmdir "$d" 2>/dev/null && break || sleep 0.1
     done
   done
@@ -270,7 +270,8 @@ EOF
 @test "exec: -d returns at once and --pid-file holds a live pid in the container's pid namespace" {
   start_ct
   local pf=$BATS_TEST_TMPDIR/exec.pid
-  exec_out "$BATS_TEST_TMPDIR/x.out" -d --pid-file "$pf" "$ID" /probe signal-wait
+  # (a runtime that waited for the process would be stopped by this timeout)
+  RUNTIME_TIMEOUT=15 exec_out "$BATS_TEST_TMPDIR/x.out" -d --pid-file "$pf" "$ID" /probe signal-wait
   [ -s "$pf" ]
   local pid
   pid=$(cat "$pf")

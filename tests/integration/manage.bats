@@ -31,7 +31,7 @@ cgroup_dirs() {
 
 # remove_cgroups PATH: thaw, kill and remove what is left of PATH in every hierarchy
 remove_cgroups() {
-  local dirs d p n
+  local dirs d p
   dirs=$(for d in $(cgroup_dirs "$1"); do find "$d" -depth -type d; done)
   for d in $dirs; do
     [ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
@@ -41,7 +41,7 @@ remove_cgroups() {
     while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs"
   done
   for d in $dirs; do
-    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for _ in $(seq 20); do
       rmdir "$d" 2>/dev/null && break || sleep 0.1
     done
   done
