@@ -357,7 +357,7 @@ static void test_v1_freezer_pids_stats(void **state)
   assert_non_null(strstr(text, "\"pids\":{\"current\":3,\"limit\":0}"));
   assert_non_null(strstr(text, "\"total\":999,\"percpu\":[500,499]"));
   assert_non_null(
-    strstr(text, "\"throttling\":{\"periods\":10,\"throttled_periods\":4,\"throttled_time\":77}"));
+    strstr(text, "\"throttling\":{\"periods\":10,\"throttledPeriods\":4,\"throttledTime\":77}"));
   fake_free(&f);
 }
 

@@ -279,7 +279,7 @@ static void test_v2_freezer_oom_stats(void **state)
   json_decref(s);
   assert_non_null(strstr(text, "\"usage\":{\"total\":10000,\"kernel\":6000,\"user\":4000}"));
   assert_non_null(
-    strstr(text, "\"throttling\":{\"periods\":3,\"throttled_periods\":1,\"throttled_time\":2000}"));
+    strstr(text, "\"throttling\":{\"periods\":3,\"throttledPeriods\":1,\"throttledTime\":2000}"));
   assert_non_null(strstr(text, "\"cache\":8"));
   assert_non_null(strstr(text, "\"usage\":{\"limit\":9223372036854775807,\"usage\":1000,\"failcnt\":4}"));
   assert_non_null(strstr(text, "\"pids\":{\"current\":2,\"limit\":64}"));

@@ -571,7 +571,7 @@ static void test_v1_cpuset_and_cpu_quota(void **state)
   json_t *stats = NULL;
   assert_int_equal(berth_cgroup_stats(m, &stats, &err), 0);
   json_t *cpu = json_object_get(stats, "cpu");
-  assert_true(json_integer_value(json_object_get(json_object_get(cpu, "throttling"), "throttled_periods")) >
+  assert_true(json_integer_value(json_object_get(json_object_get(cpu, "throttling"), "throttledPeriods")) >
               0);
   assert_true(json_integer_value(json_object_get(json_object_get(cpu, "usage"), "total")) > 0);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "pids"), "current")), 1);

@@ -160,8 +160,8 @@ static json_t *v1_cpu(berth_cgroup_manager_t *m)
   }
   if (c) {
     set_u64(thr, "periods", keyed(c->path, "cpu.stat", "nr_periods"));
-    set_u64(thr, "throttled_periods", keyed(c->path, "cpu.stat", "nr_throttled"));
-    set_u64(thr, "throttled_time", keyed(c->path, "cpu.stat", "throttled_time"));
+    set_u64(thr, "throttledPeriods", keyed(c->path, "cpu.stat", "nr_throttled"));
+    set_u64(thr, "throttledTime", keyed(c->path, "cpu.stat", "throttled_time"));
   }
   json_object_set_new(cpu, "usage", usage);
   json_object_set_new(cpu, "throttling", thr);
@@ -265,8 +265,8 @@ int cg_stats_v2(berth_cgroup_manager_t *m, json_t **out, berth_error_t *err)
     set_u64(usage, "kernel", keyed(p, "cpu.stat", "system_usec") * 1000);
     set_u64(usage, "user", keyed(p, "cpu.stat", "user_usec") * 1000);
     set_u64(thr, "periods", keyed(p, "cpu.stat", "nr_periods"));
-    set_u64(thr, "throttled_periods", keyed(p, "cpu.stat", "nr_throttled"));
-    set_u64(thr, "throttled_time", keyed(p, "cpu.stat", "throttled_usec") * 1000);
+    set_u64(thr, "throttledPeriods", keyed(p, "cpu.stat", "nr_throttled"));
+    set_u64(thr, "throttledTime", keyed(p, "cpu.stat", "throttled_usec") * 1000);
     if (cg_exists(p, "pids.current")) {
       set_u64(pids, "current", num(p, "pids.current"));
       set_u64(pids, "limit", pids_limit(p));
