@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# The container lifecycle around the monitor: restart policies (Docker's back-off, stop ending a
+# restart loop), `berth run` killed with SIGKILL at many instants, a monitor killed under a
+# running container, the OOM kill recorded, other OCI runtimes (runc, crun), concurrent starts.
+
+load containers_helpers
+
+setup_file() {
+  ctr_setup_file
+}
+
+setup() {
+  ctr_setup
+}
+
+teardown() {
+  ctr_teardown
+}
+
+@test "lifecycle: restart policies — no, on-failure:N, always; stop ends the loop" {
+  run berth run --name no1 bb sh -c 'exit 1'
+  [ "$status" -eq 1 ]
+  sleep 0.5
+  [ "$(berth inspect -f '{{.RestartCount}} {{.State.Status}}' no1)" = "0 exited" ]
+  # on-failure:3: three restarts, four runs, then exited with the last code
+  berth run -d --name of1 --restart on-failure:3 bb sh -c 'echo run; exit 3' >/dev/null
+  wait_for of1 '{{.RestartCount}} {{.State.Status}}' "3 exited"
+  [ "$(berth logs of1 | grep -c run)" = 4 ]
+  [ "$(berth inspect -f '{{.State.ExitCode}}' of1)" = 3 ]
+  # on-failure does not restart a success
+  berth run -d --name of2 --restart on-failure bb true >/dev/null
+  wait_for of2 '{{.State.Status}}' exited
+  sleep 0.5
+  [ "$(berth inspect -f '{{.RestartCount}}' of2)" = 0 ]
+  # always restarts a success too; stop ends it for good, start brings the policy back
+  berth run -d --name al1 --restart always bb sh -c 'echo run; sleep 0.2' >/dev/null
+  for _ in $(seq 100); do [ "$(berth inspect -f '{{.RestartCount}}' al1)" -ge 2 ] && break; sleep 0.1; done
+  [ "$(berth inspect -f '{{.RestartCount}}' al1)" -ge 2 ]
+  berth stop al1
+  [ "$(berth inspect -f '{{.State.Status}}' al1)" = exited ]
+  count=$(berth inspect -f '{{.RestartCount}}' al1)
+  sleep 1
+  [ "$(berth inspect -f '{{.RestartCount}} {{.State.Status}}' al1)" = "$count exited" ]
+  [ -z "$(ctr_monitors)" ]
+  berth start al1
+  for _ in $(seq 100); do [ "$(berth inspect -f '{{.RestartCount}}' al1)" -gt "$count" ] && break; sleep 0.1; done
+  [ "$(berth inspect -f '{{.RestartCount}}' al1)" -gt "$count" ]
+  berth rm -f al1
+  [ -z "$(ctr_monitors)" ]
+}
+
+@test "lifecycle: the back-off doubles from 100 ms and a restarting container can be stopped" {
+  berth run -d --name bo --restart always bb false >/dev/null
+  # 100 + 200 + 400 + 800 + 1600 ms: after ~2 s, at most 5 or 6 restarts, never dozens
+  sleep 2.5
+  n=$(berth inspect -f '{{.RestartCount}}' bo)
+  [ "$n" -ge 3 ] && [ "$n" -le 7 ]
+  run berth ps --filter name=bo --format '{{.Status}}'
+  [[ $output =~ ^(Restarting\ \(1\)|Up) ]]
+  run berth stop -t 1 bo
+  [ "$status" -eq 0 ]
+  [ "$(berth inspect -f '{{.State.Status}}' bo)" = exited ]
+  [ -z "$(ctr_monitors)" ]
+}
+
+@test "lifecycle: berth run killed with SIGKILL at any instant leaves what ps -a shows and rm -f removes" {
+  for delay in 0 0.01 0.03 0.05 0.08 0.12 0.2 0.3 0.5; do
+    "$BERTH" --root "$BROOT" --runroot "$BRUN" run --name "k$delay" bb sleep 100 >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  sleep 0.5
+  # every directory has its row
+  for d in "$BROOT"/containers/*; do
+    [ -e "$d" ] || continue
+    [ -n "$(sqlite3 "$BROOT/berth.db" "SELECT id FROM containers WHERE id = '$(basename "$d")'")" ]
+  done
+  shown=$(berth ps -aq --no-trunc | sort)
+  [ "$shown" = "$(ctr_ids | sort)" ]
+  for id in $shown; do
+    berth rm -f "$id" >/dev/null
+  done
+  [ -z "$(ctr_ids)" ]
+  [ -z "$(ls "$BROOT/containers")" ]
+  [ -z "$(ctr_monitors)" ]
+  [ -z "$(ls "$BRUN" | grep -v runtime)" ]
+}
+
+@test "lifecycle: a monitor killed under a running container: ps shows Dead, rm -f removes it, start works again" {
+  berth run -d --name orphan bb sleep 1000 >/dev/null
+  wait_for orphan '{{.State.Status}}' running
+  mon=$(ctr_monitors)
+  [ -n "$mon" ]
+  kill -9 "$mon"
+  for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+  [ "$(berth inspect -f '{{.State.Status}} {{.State.Dead}}' orphan)" = "dead true" ]
+  [ "$(berth ps -a --format '{{.Status}}')" = Dead ]
+  run berth start orphan # the runtime's leftover container is deleted first
+  [ "$status" -eq 0 ]
+  wait_for orphan '{{.State.Status}}' running
+  mon=$(ctr_monitors)
+  kill -9 "$mon"
+  for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+  run berth rm -f orphan
+  [ "$status" -eq 0 ]
+  [ -z "$(ctr_ids)" ]
+}
+
+@test "lifecycle: an OOM kill is recorded (memory cgroup's oom_kill)" {
+  [ -e /sys/fs/cgroup/memory/memory.oom_control ] || [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] ||
+    skip "no memory cgroup controller"
+  run berth run --name oom -m 8m --memory-swap 8m bb sh -c 'x=a; while :; do x="$x$x"; done'
+  [ "$status" -eq 137 ]
+  [ "$(berth inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' oom)" = "true 137" ]
+  berth run --name fine -m 64m bb true
+  [ "$(berth inspect -f '{{.State.OOMKilled}}' fine)" = false ]
+}
+
+@test "lifecycle: --runtime runc runs the same containers" {
+  command -v runc >/dev/null || skip "runc is not installed"
+  run berth run --rm --runtime runc bb /probe all
+  [ "$status" -eq 0 ]
+  [ "$(probe_val pid)" = 1 ]
+  [ "$(probe_val cap_eff_hex)" = 00000000a80425fb ]
+  run -127 berth run --rm --runtime runc bb nosuchprogram
+  run berth run -d --name rc1 --runtime runc bb sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+  wait_for rc1 '{{.State.Status}}' running
+  [ "$(berth inspect -f '{{.HostConfig.Runtime}}' rc1)" = runc ]
+  berth stop rc1
+  [ "$(berth inspect -f '{{.State.ExitCode}}' rc1)" = 3 ]
+  [ ! -e "$BRUN/runtime/$(berth inspect -f '{{.Id}}' rc1)" ] # runc's state deleted
+}
+
+@test "lifecycle: --runtime crun runs the same containers (where crun can run)" {
+  command -v crun >/dev/null || skip "crun is not installed"
+  cgroup_hybrid && skip "crun refuses this host's hybrid cgroup layout (v1 controllers beside cgroup2: \"cgroups in hybrid mode not supported\")"
+  run berth run --rm --runtime crun bb /probe all
+  [ "$status" -eq 0 ]
+  [ "$(probe_val pid)" = 1 ]
+}
+
+@test "lifecycle: crun on this host fails with crun's message, exit 125, and leaves the container created" {
+  command -v crun >/dev/null || skip "crun is not installed"
+  cgroup_hybrid || skip "this host is not hybrid: crun runs here (see the test above)"
+  run berth run --name cr --runtime crun bb true
+  [ "$status" -eq 125 ]
+  [[ $output == *"hybrid"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' cr)" = created ]
+  # crun 1.8 knows runtime-spec 1.0 only: the config says so
+  [ "$(jq -r .ociVersion "$BROOT/containers/$(berth inspect -f '{{.Id}}' cr)/bundle/config.json")" = 1.0.2 ]
+}
+
+@test "lifecycle: concurrent starts of one container start it once" {
+  berth create --name once bb sh -c 'echo started; sleep 1000' >/dev/null
+  for i in 1 2 3 4; do
+    "$BERTH" --root "$BROOT" --runroot "$BRUN" start once >"$BATS_TEST_TMPDIR/s$i" 2>&1 &
+  done
+  wait
+  wait_for once '{{.State.Status}}' running
+  [ "$(ctr_monitors | wc -l)" = 1 ]
+  sleep 0.3
+  [ "$(berth logs once)" = started ]
+}
