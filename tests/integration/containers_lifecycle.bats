@@ -163,3 +163,37 @@ teardown() {
   sleep 0.3
   [ "$(berth logs once)" = started ]
 }
+
+@test "lifecycle: system check finds and repairs what interrupted container commands leave" {
+  run berth system check
+  [ "$status" -eq 0 ]
+  # a vanished monitor, a directory without row, an interrupted create, a stray rootfs mount
+  berth run -d --name dead1 bb sleep 1000 >/dev/null
+  wait_for dead1 '{{.State.Status}}' running
+  mon=$(ctr_monitors)
+  kill -9 "$mon"
+  for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+  orphan=$(printf 'f%.0s' $(seq 64))
+  mkdir -p "$BROOT/containers/$orphan/upper"
+  id=$(berth create --name half bb true)
+  rm "$BROOT/containers/$id/bundle/config.json"
+  sqlite3 "$BROOT/berth.db" "UPDATE containers SET created = created - 3600000000000 WHERE id = '$id'"
+  keep=$(berth create --name keep bb true)
+  mount --bind "$BATS_TEST_TMPDIR" "$BROOT/containers/$keep/bundle/rootfs"
+  run berth system check
+  [ "$status" -eq 1 ]
+  [[ $output == *"is running but its monitor is gone"* ]]
+  [[ $output == *"directory \`$BROOT/containers/$orphan\` of no container"* ]]
+  [[ $output == *"container ${id:0:12} has no bundle"* ]]
+  [[ $output == *"mount \`$BROOT/containers/$keep/bundle/rootfs\` outside a monitor's namespace"* ]]
+  run berth system check --repair
+  [[ ${lines[-1]} == *"0 left" ]]
+  run berth system check
+  [ "$status" -eq 0 ]
+  [ "$(berth inspect -f '{{.State.Status}}' dead1)" = exited ]
+  [ ! -e "$BROOT/containers/$orphan" ]
+  run berth inspect half
+  [ "$status" -eq 1 ]
+  ! grep -q "$BROOT/containers/$keep" /proc/self/mountinfo
+  [ "$(berth inspect -f '{{.State.Status}}' keep)" = created ]
+}

@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "engine/containers.h"
 #include "engine/images_internal.h"
 
 struct check {
@@ -241,6 +242,8 @@ int berth_engine_check(struct berth_engine *e, bool repair, struct berth_check_p
     r = berth_engine_remove_unreferenced(e, c.rm_layers, c.rm_blobs, NULL, err);
   if (r == 0)
     r = check_tmp(&c, err);
+  if (r == 0)
+    r = berth_containers_check(e, repair, &c.v, &c.n, err);
   berth_strv_free(c.rm_layers);
   berth_strv_free(c.rm_blobs);
   if (r < 0) {

@@ -37,6 +37,7 @@
 #include "engine/containers_log.h"
 #include "engine/db.h"
 #include "engine/engine.h"
+#include "engine/images.h"
 #include "engine/runopts.h"
 
 #define BERTH_CONTAINER_LOG_FILE     "container.log"
@@ -138,6 +139,13 @@ void berth_attach_close(struct berth_attach *a);
 /* one message: type (containers_proto.h) and payload */
 int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len,
                       berth_error_t *err) BERTH_WUR;
+
+/* `system check`'s container part, problems appended to *v: container directories and run dirs
+ * without rows, rows whose create was interrupted (over a minute ago), rows whose monitor
+ * vanished, runtime state of stopped containers, rootfs mounts visible outside the monitors'
+ * namespaces. repair: remove / record exited / runtime delete / unmount. */
+int berth_containers_check(struct berth_engine *e, bool repair, struct berth_check_problem **v, size_t *n,
+                           berth_error_t *err) BERTH_WUR;
 
 /* ---- the monitor's calls back into berth (`berth container --internal-*`) ---- */
 /* The init exited with code (msg: a restart that failed to start). Reads the OOM kill count,
