@@ -345,3 +345,20 @@ teardown() {
   [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 2 ]
   [ "$(ls "$BROOT/volumes" | wc -l)" = 2 ]
 }
+
+@test "containers: a foreground run forwards SIGTERM to the container and exits with its code; --init is pid 1" {
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" run --name fg bb sh -c \
+    'trap "echo got term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/fg" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/fg" && break; sleep 0.1; done
+  kill -TERM "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 3 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/fg")" = "$(printf 'ready\ngot term')" ]
+  [ -x "$BERTH_BUILD/src/init/berth-init" ] || [ -x "$BERTH_BUILD/berth-init" ] || skip "berth-init not built"
+  run berth run --rm --init bb ps -o pid,args
+  [ "$status" -eq 0 ]
+  [[ ${lines[1]} =~ ^\ *1\ /dev/init\ --\ ps ]]
+  [[ ${lines[2]} =~ ^\ *2\ ps ]]
+}
