@@ -179,6 +179,14 @@ static int kill_pidns(const struct berth_container *c, int sig, berth_error_t *e
   return 0;
 }
 
+static int thaw(struct berth_container *c, berth_error_t *err)
+{
+  cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
+  if (berth_container_cgroup_open(c, &m, err) < 0)
+    return -1;
+  return m ? berth_cgroup_freeze(m, false, err) : 0;
+}
+
 int berth_container_kill(const char *root, const char *id, int sig, bool all, berth_error_t *err)
 {
   cleanup_container struct berth_container *c = NULL;
@@ -203,10 +211,14 @@ int berth_container_kill(const char *root, const char *id, int sig, bool all, be
     return berth_error_wrap(err, "kill container `%s`", id);
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
     return BERTH_ERR_ERRNO(err, "kill container `%s`: signal %d", id, sig);
+  /* a frozen process acts on SIGKILL only once thawed (runc thaws too) */
+  if (sig == SIGKILL && c->status == BERTH_STATUS_PAUSED && thaw(c, err) < 0)
+    return berth_error_wrap(err, "kill container `%s`", id);
   return 0;
 }
 
 /* ---- delete ---- */
+
 
 static int kill_and_wait(struct berth_container *c, berth_error_t *err)
 {
@@ -220,6 +232,8 @@ static int kill_and_wait(struct berth_container *c, berth_error_t *err)
    * shares the host's pid namespace would kill the host. Without a pid namespace the
    * remaining processes are found through the container's cgroup. */
   syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  if (c->status == BERTH_STATUS_PAUSED && thaw(c, err) < 0)
+    return -1;
   struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
   for (int waited = 0; waited < 10000; waited += 100) {
     int r = poll(&pfd, 1, 100);
