@@ -63,7 +63,7 @@ static __attribute__((unused)) la_ssize_t tb_write_cb(struct archive *a, void *c
 }
 
 /* level: gzip compression level ('1'..'9') */
-static struct tarb *tb_new_level(enum tb_filter f, const char *level)
+static __attribute__((unused)) struct tarb *tb_new_level(enum tb_filter f, const char *level)
 {
   struct tarb *t = xmalloc0(sizeof *t);
   t->a = archive_write_new();
@@ -80,7 +80,7 @@ static struct tarb *tb_new_level(enum tb_filter f, const char *level)
   return t;
 }
 
-static struct tarb *tb_new(enum tb_filter f)
+static __attribute__((unused)) struct tarb *tb_new(enum tb_filter f)
 {
   return tb_new_level(f, "1");
 }
@@ -260,7 +260,7 @@ static __attribute__((unused)) void tree_walk_dir(struct tree_walk *w, const cha
 }
 
 /* the canonical listing of the tree at root (root itself included as ".") */
-static char *tree_listing(const char *root, bool with_times)
+static __attribute__((unused)) char *tree_listing(const char *root, bool with_times)
 {
   struct tree_walk w = { .out = BERTH_STRBUF_INIT, .with_times = with_times };
   struct stat st;
