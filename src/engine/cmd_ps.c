@@ -128,8 +128,7 @@ static json_t *select_rows(struct berth_engine *e, const struct ps_opts *po, con
   bool all = po->all || limit > 0 || berth_ps_filter_implies_all(f);
   json_t *rows = json_array();
   for (size_t i = 0; i < n && (limit <= 0 || (int64_t) json_array_size(rows) < limit); i++) {
-    bool shown = all || v[i].state == BERTH_CONTAINER_RUNNING || v[i].state == BERTH_CONTAINER_PAUSED ||
-                 v[i].state == BERTH_CONTAINER_RESTARTING;
+    bool shown = all || berth_container_state_kept(v[i].state);
     cleanup_strv char **chain = shown ? image_chain(e, v[i].row.image_id) : NULL;
     if (shown && berth_ps_filter_match(f, &v[i], chain, ancestors))
       json_array_append_new(rows, row_json(&v[i], po->no_trunc, now));

@@ -93,9 +93,7 @@ void ctr_from_row(struct berth_engine *e, struct berth_db_container *row, struct
   out->dir = berth_container_dir(e, out->row.id);
   out->rundir = berth_container_rundir(e, out->row.id);
   out->state = out->row.state;
-  bool kept = out->state == BERTH_CONTAINER_RUNNING || out->state == BERTH_CONTAINER_PAUSED ||
-              out->state == BERTH_CONTAINER_RESTARTING;
-  if (kept && !berth_container_monitor_alive(&out->row))
+  if (berth_container_state_kept(out->state) && !berth_container_monitor_alive(&out->row))
     out->state = BERTH_CONTAINER_DEAD;
 }
 

@@ -55,6 +55,12 @@ struct berth_container {
 };
 void berth_container_release(struct berth_container *c);
 
+/* running, paused or restarting: a monitor keeps the container (Docker's State.Running) */
+static inline bool berth_container_state_kept(enum berth_container_state s)
+{
+  return s == BERTH_CONTAINER_RUNNING || s == BERTH_CONTAINER_PAUSED || s == BERTH_CONTAINER_RESTARTING;
+}
+
 /* Find by full id, name or unique id prefix and load: "no such container: `x`"; an ambiguous
  * prefix is an error too. */
 int berth_container_get(struct berth_engine *e, const char *what, struct berth_container *out,

@@ -21,8 +21,7 @@ static json_t *time_json(int64_t ns)
 static json_t *state_json(const struct berth_container *c)
 {
   enum berth_container_state s = c->state;
-  bool running =
-    s == BERTH_CONTAINER_RUNNING || s == BERTH_CONTAINER_PAUSED || s == BERTH_CONTAINER_RESTARTING;
+  bool running = berth_container_state_kept(s);
   return json_pack(
     "{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:s, s:o, s:o}", "Status", berth_container_state_name(s),
     "Running", running, "Paused", s == BERTH_CONTAINER_PAUSED, "Restarting", s == BERTH_CONTAINER_RESTARTING,

@@ -137,8 +137,7 @@ int berth_containers_logs(struct berth_engine *e, const char *what, const struct
   }
   flush_ring(&r);
   r.initial = false;
-  bool running = c.state == BERTH_CONTAINER_RUNNING || c.state == BERTH_CONTAINER_PAUSED ||
-                 c.state == BERTH_CONTAINER_RESTARTING;
+  bool running = berth_container_state_kept(c.state);
   if (o->follow && running && cur == NULL)
     cur = fopen(path, "re");
   if (o->follow && running && cur)

@@ -31,8 +31,7 @@ int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, be
 
 static int mark_removing(struct berth_db_container *row, void *data, berth_error_t *err)
 {
-  if (row->state == BERTH_CONTAINER_RUNNING || row->state == BERTH_CONTAINER_PAUSED ||
-      row->state == BERTH_CONTAINER_RESTARTING) {
+  if (berth_container_state_kept(row->state)) {
     if (berth_container_monitor_alive(row))
       return BERTH_ERR(err, "container %.12s was started again meanwhile", row->id);
   }
@@ -94,22 +93,16 @@ int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, 
   return 0;
 }
 
-static bool kept(const struct berth_container *c)
-{
-  return c->state == BERTH_CONTAINER_RUNNING || c->state == BERTH_CONTAINER_PAUSED ||
-         c->state == BERTH_CONTAINER_RESTARTING;
-}
-
 /* what: the full id */
 static int remove_loaded(struct berth_engine *e, const char *what, struct berth_container *c, bool force,
                          bool volumes, berth_error_t *err)
 {
-  if (kept(c) && !force)
+  if (berth_container_state_kept(c->state) && !force)
     return BERTH_ERR(err,
                      "cannot remove container %.12s: container is %s: stop the container before removing or "
                      "force remove",
                      c->row.id, berth_container_state_name(c->state));
-  if (kept(c) && ctr_kill_now(e, c, err) < 0)
+  if (berth_container_state_kept(c->state) && ctr_kill_now(e, c, err) < 0)
     return -1;
   berth_error_t gone = NULL;
   berth_container_release(c);

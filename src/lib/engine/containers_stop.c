@@ -14,12 +14,6 @@
 
 #define KILL_WAIT_MS 30000 /* after SIGKILL, the monitor has this long to record the exit */
 
-static bool kept(const struct berth_container *c)
-{
-  return c->state == BERTH_CONTAINER_RUNNING || c->state == BERTH_CONTAINER_PAUSED ||
-         c->state == BERTH_CONTAINER_RESTARTING;
-}
-
 static int signal_runtime(struct berth_engine *e, const struct berth_container *c, int sig,
                           berth_error_t *err)
 {
@@ -39,8 +33,7 @@ static int mark_manual(struct berth_db_container *row, void *data, berth_error_t
  * record, or NULL for a restart cancelled by stop) becomes exited */
 static int settle(struct berth_db_container *row, void *data, berth_error_t *err)
 {
-  if (row->state != BERTH_CONTAINER_RUNNING && row->state != BERTH_CONTAINER_PAUSED &&
-      row->state != BERTH_CONTAINER_RESTARTING)
+  if (!berth_container_state_kept(row->state))
     return 0;
   const char *why = data;
   if (why && row->state != BERTH_CONTAINER_RESTARTING) {
@@ -131,7 +124,7 @@ static int stop_loaded(struct berth_engine *e, struct berth_container *c, const 
   bool manual = true;
   if (c->state == BERTH_CONTAINER_DEAD)
     return ctr_settle_dead(e, c, err);
-  if (!kept(c))
+  if (!berth_container_state_kept(c->state))
     return 0;
   int sig;
   int64_t timeout_ms;
@@ -200,7 +193,7 @@ int berth_containers_wait(struct berth_engine *e, const char *what, int64_t *cod
     struct berth_container c;
     if (berth_container_get(e, what, &c, err) < 0)
       return -1;
-    if (!kept(&c)) {
+    if (!berth_container_state_kept(c.state)) {
       *code = c.row.exit_code;
       berth_container_release(&c);
       return 0;
