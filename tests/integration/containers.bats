@@ -362,3 +362,29 @@ teardown() {
   [[ ${lines[1]} =~ ^\ *1\ /dev/init\ --\ ps ]]
   [[ ${lines[2]} =~ ^\ *2\ ps ]]
 }
+
+@test "containers: --help on every container command, usage errors exit 125" {
+  for c in run create start stop kill restart rm wait logs attach ps inspect "container run" "container create" \
+    "container start" "container stop" "container kill" "container restart" "container rm" "container remove" \
+    "container wait" "container logs" "container attach" "container ls" "container list" "container ps" \
+    "container inspect"; do
+    # shellcheck disable=SC2086
+    run berth $c --help
+    [ "$status" -eq 0 ] || { echo "$c --help: $status"; false; }
+    [[ $output == *"Usage:  berth "* ]]
+  done
+  run berth container --help
+  [ "$status" -eq 0 ] && [[ $output == *"Commands:"* ]] && [[ $output != *internal* ]]
+  run berth run
+  [ "$status" -eq 125 ]
+  run berth stop
+  [ "$status" -eq 125 ]
+  run berth stop -t soon x
+  [ "$status" -eq 125 ]
+  run berth kill -s NOSUCHSIG x
+  [ "$status" -eq 125 ]
+  run berth logs --tail many x
+  [ "$status" -eq 125 ]
+  run berth start nosuch
+  [ "$status" -eq 1 ] && [ "$output" = "berth: no such container: \`nosuch\`" ]
+}
