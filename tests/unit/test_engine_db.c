@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,6 +109,64 @@ static void test_open_schema(void **state)
   assert_int_equal(berth_db_open(f->path, 0, &db2, &err), 0);
   assert_int_equal(berth_db_schema_version(db2, &err), BERTH_DB_SCHEMA_VERSION);
   berth_db_close(db2);
+}
+
+/* SQLite's syncs of its files, counted: these definitions take the place of libc's for the
+ * shared library too (the executable's symbols come first) */
+static int n_syncs;
+int fsync(int fd);
+int fdatasync(int fd);
+int fsync(int fd)
+{
+  n_syncs++;
+  return (int) syscall(SYS_fsync, fd);
+}
+int fdatasync(int fd)
+{
+  n_syncs++;
+  return (int) syscall(SYS_fdatasync, fd);
+}
+
+/* synchronous=NORMAL: commits do not sync, except those that delete rows naming files (blobs,
+ * layers, volumes), whose files go after the commit; closing keeps the WAL (no checkpoint) */
+static void test_durability(void **state)
+{
+  struct fx *f = *state;
+  berth_error_t err = NULL;
+  n_syncs = 0;
+  assert_int_equal(berth_db_begin(f->db, &err), 0);
+  assert_int_equal(berth_db_blob_put(f->db, dg('a'), 1, "", &err), 0);
+  assert_int_equal(berth_db_blob_put(f->db, dg('b'), 1, "", &err), 0);
+  assert_int_equal(berth_db_commit(f->db, &err), 0);
+  assert_int_equal(n_syncs, 0);
+  assert_int_equal(berth_db_begin(f->db, &err), 0);
+  assert_int_equal(berth_db_blob_delete(f->db, dg('a'), &err), 1);
+  assert_int_equal(berth_db_commit(f->db, &err), 0);
+  assert_int_equal(n_syncs, 1);
+  /* a rolled-back delete does not make the next commit sync */
+  assert_int_equal(berth_db_begin(f->db, &err), 0);
+  assert_int_equal(berth_db_blob_delete(f->db, dg('b'), &err), 1);
+  berth_db_rollback(f->db);
+  assert_int_equal(berth_db_begin(f->db, &err), 0);
+  assert_int_equal(berth_db_blob_put(f->db, dg('c'), 1, "", &err), 0);
+  assert_int_equal(berth_db_commit(f->db, &err), 0);
+  assert_int_equal(n_syncs, 1);
+  unit_assert_no_error(&err);
+  berth_db_close(f->db);
+  f->db = NULL;
+  assert_int_equal(n_syncs, 1); /* no checkpoint at close */
+  struct stat st;
+  cleanup_free char *wal = xasprintf("%s-wal", f->path);
+  assert_int_equal(stat(wal, &st), 0);
+  assert_true(st.st_size > 0);
+  /* what was committed is there for the next connection */
+  assert_int_equal(berth_db_open(f->path, 0, &f->db, &err), 0);
+  struct berth_db_blob b;
+  assert_int_equal(berth_db_blob_get(f->db, dg('a'), &b, &err), 0);
+  assert_int_equal(berth_db_blob_get(f->db, dg('b'), &b, &err), 1);
+  berth_db_blob_release(&b);
+  assert_int_equal(berth_db_blob_get(f->db, dg('c'), &b, &err), 1);
+  berth_db_blob_release(&b);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -316,6 +375,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_open_schema, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
     cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(test_changes_need_transaction, setup, teardown),
     cmocka_unit_test_setup_teardown(test_image_refcounts_and_delete, setup, teardown),

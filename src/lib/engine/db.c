@@ -138,6 +138,22 @@ int db_require_tx(struct berth_db *db, const char *what, berth_error_t *err)
   return 0;
 }
 
+/* Durability (docs/design/catalogue.md, "Transactions and concurrency"): WAL with
+ * synchronous=NORMAL, so a commit is a write(2) into the WAL and no fsync; a crash of berth
+ * loses nothing (the WAL is in the page cache), a power loss may forget the last commits but
+ * never corrupts. Where the order rule needs a commit on disk before a file operation —
+ * deleting rows that name files (blobs, extracted layers, volumes), whose files go after the
+ * commit — the update hook marks the transaction and berth_db_commit syncs the WAL. */
+static void on_update(void *data, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+  struct berth_db *db = data;
+  (void) dbname;
+  (void) rowid;
+  if (op == SQLITE_DELETE &&
+      (strcmp(table, "blobs") == 0 || strcmp(table, "layers") == 0 || strcmp(table, "volumes") == 0))
+    db->sync_commit = true;
+}
+
 static int apply_pragmas(struct berth_db *db, berth_error_t *err)
 {
   /* journal_mode answers with a row: the mode in effect */
@@ -149,8 +165,16 @@ static int apply_pragmas(struct berth_db *db, berth_error_t *err)
     return BERTH_ERR(err, "catalogue `%s`: cannot switch to WAL mode (got `%s`)", db->path,
                      mode ? (const char *) mode : "");
   if (db_exec(db, err, "PRAGMA foreign_keys=ON", "") < 0 ||
-      db_exec(db, err, "PRAGMA synchronous=FULL", "") < 0)
+      db_exec(db, err, "PRAGMA synchronous=NORMAL", "") < 0)
     return -1;
+  /* Every berth command is a short-lived connection: the last one to close would checkpoint
+   * (two fsyncs) and delete the WAL, which the next command creates again. The WAL stays; the
+   * first command to open it then rebuilds its index by reading it (~2.5 us a page), so the
+   * automatic checkpoint at commit keeps it short: 256 pages, 1 MiB. */
+  if (sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK ||
+      sqlite3_wal_autocheckpoint(db->h, 256) != SQLITE_OK)
+    return db_error(db, err, "configure");
+  sqlite3_update_hook(db->h, on_update, db);
   return 0;
 }
 
@@ -202,20 +226,37 @@ int berth_db_begin(struct berth_db *db, berth_error_t *err)
 {
   if (berth_db_in_transaction(db))
     return BERTH_ERR(err, "catalogue `%s`: a transaction is already open", db->path);
+  db->sync_commit = false;
   return db_exec(db, err, "BEGIN IMMEDIATE", "") < 0 ? -1 : 0;
+}
+
+/* fdatasync the WAL, as synchronous=FULL does at every commit */
+static int sync_wal(struct berth_db *db, berth_error_t *err)
+{
+  sqlite3_file *wal = NULL;
+  if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || wal == NULL ||
+      wal->pMethods == NULL)
+    return BERTH_ERR(err, "catalogue `%s`: sync the write-ahead log: no log file", db->path);
+  int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+  if (rc != SQLITE_OK)
+    return BERTH_ERR(err, "catalogue `%s`: sync the write-ahead log: %s", db->path, sqlite3_errstr(rc));
+  return 0;
 }
 
 int berth_db_commit(struct berth_db *db, berth_error_t *err)
 {
+  bool sync = db->sync_commit;
+  db->sync_commit = false;
   if (db_exec(db, err, "COMMIT", "") < 0) {
     berth_db_rollback(db);
     return -1;
   }
-  return 0;
+  return sync ? sync_wal(db, err) : 0;
 }
 
 void berth_db_rollback(struct berth_db *db)
 {
+  db->sync_commit = false;
   if (berth_db_in_transaction(db))
     sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }

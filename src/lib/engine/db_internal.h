@@ -13,6 +13,7 @@ struct berth_db {
   sqlite3 *h;
   char *path;
   int busy_timeout_ms;
+  bool sync_commit; /* the open transaction deleted rows that name files: commit syncs the WAL */
 };
 
 static inline void db_cleanup_stmt(sqlite3_stmt **st)
