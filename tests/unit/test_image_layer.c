@@ -366,6 +366,20 @@ static void test_apply_through_symlinks(void **state)
   assert_true(S_ISLNK(lstat_at(f->root, "lib").st_mode));
 }
 
+/* the root entry as umoci writes it ("/"), and "./": the root itself, not an absolute path */
+static void test_apply_root_entries(void **state)
+{
+  struct fx *f = *state;
+  const struct tb_entry es[] = {
+    { .name = "/", .type = AE_IFDIR },
+    { .name = "./", .type = AE_IFDIR },
+    { .name = "etc/x", .data = "x" },
+  };
+  apply_entries(f, es, BERTH_N_ELEMENTS(es));
+  cleanup_free char *x = read_at(f->root, "etc/x");
+  assert_string_equal(x, "x");
+}
+
 static void test_apply_sparse_and_big(void **state)
 {
   struct fx *f = *state;
@@ -658,6 +672,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_apply_whiteouts, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_replace, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_through_symlinks, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_root_entries, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_sparse_and_big, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_deep, setup, teardown),
     cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),

@@ -86,6 +86,11 @@ int layer_normalize_name(const char *name, char **out, berth_error_t *err)
 {
   if (name == NULL || name[0] == '\0')
     return BERTH_ERR(err, "empty name");
+  if (name[0] == '/' && name[strspn(name, "/.")] == '\0' && strstr(name, "..") == NULL) {
+    /* "/" (or "/./"): the root itself, as umoci and others write it — not a path out of it */
+    *out = xstrdup("");
+    return 0;
+  }
   if (name[0] == '/')
     return BERTH_ERR(err, "absolute name refused");
   cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
