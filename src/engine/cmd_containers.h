@@ -22,7 +22,7 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_container_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 /* `berth inspect`: containers and images (--type container|image) */
 int cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-/* hidden: what the monitor runs (`berth container --internal-exited ID CODE [MSG]`, `--internal-started ID
+/* hidden: what the monitor runs (`berth container --internal-exited ID CODE [PID [MSG]]`, `--internal-started ID
  * PID`) */
 int cmd_internal_exited(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_internal_started(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);

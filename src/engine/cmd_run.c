@@ -34,8 +34,9 @@ static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct
     puts(id);
     return 0;
   }
-  unsigned want =
-    BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | (o->interactive ? BERTH_ATTACH_WANT_STDIN : 0);
+  /* this process records the exit (and with --rm removes the container): the catalogue is open */
+  unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | BERTH_ATTACH_WANT_RECORD |
+                  (o->interactive ? BERTH_ATTACH_WANT_STDIN : 0);
   if (berth_containers_start(e, id, want, &a, &code, err) < 0)
     return start_failed(e, ra, id, code, err);
   struct stream_opts so = { .tty = o->tty, .stdin_on = o->interactive, .sig_proxy = !o->tty };

@@ -335,6 +335,53 @@ void mon_serve(struct mon *m)
   mon_close_stdio(m);
 }
 
+/* client i's answer to EXITED: 1 recorded (decision set), 0 it could not, -1 its connection
+ * ended, -2 no answer in time */
+static int await_recorded(struct mon *m, size_t i, char *decision, size_t len)
+{
+  int64_t until = mono_ms() + BERTH_ATTACH_RECORD_MS;
+  char msg[BERTH_ATTACH_MSG_MAX];
+  for (;;) {
+    int left = (int) (until - mono_ms());
+    struct pollfd pf = { .fd = m->clients[i].fd, .events = POLLIN };
+    int r = left > 0 ? poll(&pf, 1, left) : 0;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return r == 0 ? -2 : -1;
+    ssize_t n = recv(pf.fd, msg, sizeof msg - 1, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    if (n <= 0)
+      return -1;
+    if (msg[0] != BERTH_ATTACH_RECORDED)
+      continue; /* stdin, a resize: the container is gone */
+    msg[n] = '\0';
+    snprintf(decision, len, "%s", msg + 1);
+    return n > 1 ? 1 : 0;
+  }
+}
+
+bool mon_client_record(struct mon *m, int code, char *decision, size_t len)
+{
+  for (size_t i = 0; i < m->nclients; i++) {
+    struct mon_client *c = &m->clients[i];
+    if (c->fd < 0 || !c->hello || !(c->want & BERTH_ATTACH_WANT_RECORD))
+      continue;
+    char msg[48];
+    int n = snprintf(msg, sizeof msg, "%c%d %d", BERTH_ATTACH_EXITED, code, (int) m->init_pid);
+    int r = send(c->fd, msg, (size_t) n, MSG_NOSIGNAL) < 0 ? -1 : await_recorded(m, i, decision, len);
+    if (r > 0)
+      return true;
+    decision[0] = '\0';
+    if (r == -1)
+      drop_client(m, i);
+    /* a stopped client keeps its connection: the EXIT after the handler's record is queued for
+     * it, and its late answer finds the exit recorded */
+  }
+  return false;
+}
+
 bool mon_sleep(struct mon *m, int64_t ms)
 {
   int64_t until = mono_ms() + ms;

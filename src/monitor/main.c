@@ -2,7 +2,7 @@
  *
  *   berth-monitor --id ID --bundle DIR --rundir DIR --runtime PATH [--runtime-arg ARG]...
  *                 --log FILE [--log-max-size BYTES] [--log-max-files N]
- *                 [--terminal] [--stdin] [--stdin-once] --sync-fd FD --handler ARG...
+ *                 [--terminal] [--stdin] [--stdin-once] [--auto-remove] --sync-fd FD --handler ARG...
  *
  * Exit status: 0 after the container stopped for good (or berth went away before GO), 1 when it
  * could not start, 2 on bad arguments. Its stderr (diagnostics) goes to the container's
@@ -78,6 +78,8 @@ static int parse_args(struct mon *m, int argc, char **argv)
       m->open_stdin = true;
     else if (strcmp(a, "--stdin-once") == 0)
       m->stdin_once = true;
+    else if (strcmp(a, "--auto-remove") == 0)
+      m->auto_remove = true;
     else if (i + 1 >= argc || parse_option(m, a, argv[i + 1]) < 0) {
       mon_log_msg("invalid argument `%s`", a);
       return -1;
@@ -143,12 +145,27 @@ static int exit_code(int status)
   return 255;
 }
 
-/* record an exit (or a failed restart: msg) through berth, tell the clients; true: restart */
+static void unmount_rootfs(const struct mon *m)
+{
+  char rootfs[4096];
+  snprintf(rootfs, sizeof rootfs, "%s/rootfs", m->bundle);
+  umount2(rootfs, 0);
+}
+
+/* Record an exit (or a failed restart: msg) through an attached client that records exits, else
+ * the handler; tell the clients; true: restart. With --rm there is no restart: the rootfs goes
+ * first, so that the overlay no longer uses the upper dir that the removal deletes. */
 static bool after_exit(struct mon *m, int code, const char *msg)
 {
-  char codes[16], decision[128] = "";
+  char codes[16], pid[16], decision[128] = "";
   snprintf(codes, sizeof codes, "%d", code);
-  mon_run_handler(m, "--internal-exited", codes, msg, decision, sizeof decision);
+  snprintf(pid, sizeof pid, "%d", msg ? 0 : (int) m->init_pid);
+  if (m->auto_remove)
+    unmount_rootfs(m);
+  if (msg || !mon_client_record(m, code, decision, sizeof decision)) {
+    const char *args[] = { codes, pid, msg, NULL };
+    mon_run_handler(m, "--internal-exited", args, decision, sizeof decision);
+  }
   mon_broadcast(m, BERTH_ATTACH_EXIT, codes, strlen(codes), 0);
   mon_close_clients(m);
   uint64_t ms = 0;
@@ -169,7 +186,8 @@ static void run_loop(struct mon *m)
       if (mon_start_container(m, &code, msg, sizeof msg) == 0) {
         char pid[16];
         snprintf(pid, sizeof pid, "%d", (int) m->init_pid);
-        mon_run_handler(m, "--internal-started", pid, NULL, NULL, 0);
+        const char *args[] = { pid, NULL };
+        mon_run_handler(m, "--internal-started", args, NULL, 0);
         break;
       }
       if (!after_exit(m, code, msg))
@@ -197,8 +215,10 @@ static bool first_start(struct mon *m)
   }
   snprintf(text, sizeof text, "%d", (int) m->init_pid);
   sync_send(m, BERTH_MON_STARTED, text);
-  if (sync_recv(m) != BERTH_MON_ACK) /* berth died before recording the start */
-    mon_run_handler(m, "--internal-started", text, NULL, NULL, 0);
+  if (sync_recv(m) != BERTH_MON_ACK) { /* berth died before recording the start */
+    const char *args[] = { text, NULL };
+    mon_run_handler(m, "--internal-started", args, NULL, 0);
+  }
   return true;
 }
 
@@ -238,8 +258,6 @@ int main(int argc, char **argv)
   remove_rundir(&m);
   /* the rootfs goes with this mount namespace anyway; unmounting now releases the overlay's
    * upper dir at once, so that a start right after this exit can mount it again */
-  char rootfs[4096];
-  snprintf(rootfs, sizeof rootfs, "%s/rootfs", m.bundle);
-  umount2(rootfs, 0);
+  unmount_rootfs(&m);
   return started ? 0 : 1;
 }

@@ -4,8 +4,9 @@
  * has mounted the container's rootfs), it creates and starts the container through the OCI
  * runtime, is the subreaper and so the parent of the container's init, holds its stdio (pipes,
  * or the pty master received on a console socket), writes the log, serves attach over a unix
- * socket, and when the init exits runs `berth ... container --internal-exited` to record the exit
- * (and remove the container with --rm, or decide a restart). libc only, no SQLite, no JSON:
+ * socket, and when the init exits has the exit recorded (and the container removed with --rm,
+ * or a restart decided): by an attached client that records exits (a foreground `berth run`),
+ * else by running `berth ... container --internal-exited`. libc only, no SQLite, no JSON:
  * everything it needs comes on its command line. */
 #ifndef BERTH_MONITOR_H
 #define BERTH_MONITOR_H
@@ -37,6 +38,7 @@ struct mon {
   uint64_t log_max_size;
   unsigned log_max_files;
   bool terminal, open_stdin, stdin_once;
+  bool auto_remove; /* --rm: no restart; the rootfs is unmounted before the exit is recorded */
   int sync_fd;
 
   /* run time */
@@ -69,6 +71,10 @@ void mon_close_clients(struct mon *m);
 void mon_broadcast(struct mon *m, char type, const char *data, size_t len, unsigned char want);
 /* serve the container until its init exited and its output is drained */
 void mon_serve(struct mon *m);
+/* Ask the first client that records exits (BERTH_ATTACH_WANT_RECORD) to record this one: true
+ * with its decision ("restart <ms>" / "stop") in decision; false when there is none or it did
+ * not answer (its connection is closed then). */
+bool mon_client_record(struct mon *m, int code, char *decision, size_t len);
 /* wait ms milliseconds while accepting clients; returns false when CANCEL arrived */
 bool mon_sleep(struct mon *m, int64_t ms);
 void mon_reap(struct mon *m);
@@ -77,9 +83,8 @@ void mon_reap(struct mon *m);
 /* create and start the container; on failure *code (125/126/127) and msg are set */
 int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen);
 void mon_close_stdio(struct mon *m);
-/* run the handler: "--internal-exited ID CODE [MSG]" or "--internal-started ID PID"; the first
- * line it prints is copied into out (may be NULL) */
-int mon_run_handler(struct mon *m, const char *verb, const char *arg1, const char *arg2, char *out,
-                    size_t outlen);
+/* run the handler: "--internal-exited ID CODE PID [MSG]" or "--internal-started ID PID"; the
+ * first line it prints is copied into out (may be NULL) */
+int mon_run_handler(struct mon *m, const char *verb, const char *const *args, char *out, size_t outlen);
 
 #endif

@@ -348,8 +348,7 @@ int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen)
   return 0;
 }
 
-int mon_run_handler(struct mon *m, const char *verb, const char *arg1, const char *arg2, char *out,
-                    size_t outlen)
+int mon_run_handler(struct mon *m, const char *verb, const char *const *args, char *out, size_t outlen)
 {
   const char *argv[MON_MAX_ARGS + 8];
   size_t n = 0;
@@ -357,9 +356,8 @@ int mon_run_handler(struct mon *m, const char *verb, const char *arg1, const cha
     argv[n++] = m->handler[i];
   argv[n++] = verb;
   argv[n++] = m->id;
-  argv[n++] = arg1;
-  if (arg2)
-    argv[n++] = arg2;
+  for (size_t i = 0; args[i] && n + 1 < sizeof argv / sizeof *argv; i++)
+    argv[n++] = args[i];
   argv[n] = NULL;
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)

@@ -145,6 +145,12 @@ void berth_attach_close(struct berth_attach *a);
 /* one message: type (containers_proto.h) and payload */
 int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len,
                       berth_error_t *err) BERTH_WUR;
+/* An EXITED message (payload "<code> <pid>", NUL-terminated) to a client that connected with
+ * BERTH_ATTACH_WANT_RECORD: record the exit of container id (berth_containers_exited, guarded by
+ * the pid) and answer RECORDED. A failed record is answered too (the monitor's handler then
+ * tries) and returned. */
+int berth_attach_record(struct berth_engine *e, struct berth_attach *a, const char *id, const char *payload,
+                        berth_error_t *err) BERTH_WUR;
 
 /* `system check`'s container part, problems appended to *v: container directories and run dirs
  * without rows, rows whose create was interrupted (over a minute ago), rows whose monitor
@@ -154,10 +160,12 @@ int berth_containers_check(struct berth_engine *e, bool repair, struct berth_che
                            berth_error_t *err) BERTH_WUR;
 
 /* ---- the monitor's calls back into berth (`berth container --internal-*`) ---- */
-/* The init exited with code (msg: a restart that failed to start). Reads the OOM kill count,
- * deletes the runtime's container, records the exit; then either removes the container
- * (--rm), or decides a restart (*restart_ms >= 0: in that many milliseconds) or not (-1). */
-int berth_containers_exited(struct berth_engine *e, const char *id, int code, const char *msg,
+/* The init (host pid) exited with code (msg: a restart that failed to start, pid 0). Reads the
+ * OOM kill count, deletes the runtime's container, records the exit; then either removes the
+ * container (--rm), or decides a restart (*restart_ms >= 0: in that many milliseconds) or not
+ * (-1). pid > 0 guards against recording twice: when the row no longer shows that pid (or is
+ * gone), the exit was recorded already and *restart_ms is what was decided then. */
+int berth_containers_exited(struct berth_engine *e, const char *id, int code, pid_t pid, const char *msg,
                             int64_t *restart_ms, berth_error_t *err) BERTH_WUR;
 /* the monitor started (or restarted) the container without berth recording it */
 int berth_containers_started(struct berth_engine *e, const char *id, pid_t pid, berth_error_t *err) BERTH_WUR;

@@ -10,6 +10,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
+#include "engine/containers_proto.h"
 #include "json/json.h"
 
 /* oom_kill of the container's memory cgroup (v2 memory.events, v1 memory.oom_control), read
@@ -86,26 +87,96 @@ static int record_exit(struct berth_db_container *row, void *data, berth_error_t
   return 1;
 }
 
-int berth_containers_exited(struct berth_engine *e, const char *id, int code, const char *msg,
+/* the row of what (1), or 0 when it is gone */
+static int load(struct berth_engine *e, const char *what, struct berth_container *c, berth_error_t *err)
+{
+  cleanup_strv char **ids = NULL;
+  struct berth_db_container row;
+  if (berth_db_container_find(e->db, what, &ids, err) < 0)
+    return -1;
+  if (ids[0] == NULL)
+    return 0;
+  if (ids[1] != NULL)
+    return BERTH_ERR(err, "multiple containers found with provided prefix: `%s`", what);
+  int r = berth_db_container_get(e->db, ids[0], &row, err);
+  if (r > 0)
+    ctr_from_row(e, &row, c);
+  return r;
+}
+
+/* Load and lock the container whose exit is to be recorded: 1, or 0 when a guarded call (pid > 0)
+ * finds it gone (recorded and removed with --rm by the other of the monitor's handler and a
+ * recording client) or its row past that process (recorded: *restart_ms is what was decided). */
+static int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_container *c, int *lock,
+                       int64_t *restart_ms, berth_error_t *err)
+{
+  int r = load(e, id, c, err);
+  if (r > 0) {
+    *lock = ctr_lock(c, err);
+    berth_container_release(c);
+    if (*lock < 0 && pid <= 0)
+      return -1;
+    if (*lock < 0) /* its directory went: removed meanwhile? */
+      berth_error_release(err);
+    r = load(e, id, c, err); /* again under the lock */
+    if (r > 0 && *lock < 0) {
+      berth_container_release(c);
+      return BERTH_ERR(err, "lock container `%s`: its directory is gone", id);
+    }
+  }
+  if (r == 0 && pid <= 0)
+    return BERTH_ERR(err, "no such container: `%s`", id);
+  if (r > 0 && pid > 0 && c->row.pid != pid) {
+    *restart_ms = c->row.state == BERTH_CONTAINER_RESTARTING ? c->row.restart_delay_ms : -1;
+    berth_container_release(c);
+    return 0;
+  }
+  return r;
+}
+
+int berth_containers_exited(struct berth_engine *e, const char *id, int code, pid_t pid, const char *msg,
                             int64_t *restart_ms, berth_error_t *err)
 {
   struct berth_container c;
+  cleanup_close int lock = -1;
   *restart_ms = -1;
-  if (berth_container_get(e, id, &c, err) < 0)
-    return -1;
-  cleanup_close int lock = ctr_lock(&c, err);
+  int r = load_locked(e, id, pid, &c, &lock, restart_ms, err);
+  if (r <= 0)
+    return r < 0 ? berth_error_wrap(err, "record the exit of container `%s`", id) : 0;
   struct exit_rec x = { .c = &c, .code = code, .msg = msg, .oom = oom_killed(&c) };
   const char *del[] = { "delete", "--force", c.row.id, NULL };
   berth_error_t ignore = NULL;
-  if (lock >= 0 && berth_container_runtime_run(e, &c, del, &ignore) < 0)
+  if (berth_container_runtime_run(e, &c, del, &ignore) < 0)
     berth_error_release(&ignore); /* start deletes it again if it is still there */
-  int r = lock < 0 || ctr_update(e, c.row.id, record_exit, &x, err) < 0 ? -1 : 0;
+  r = ctr_update(e, c.row.id, record_exit, &x, err) < 0 ? -1 : 0;
   if (r == 0 && !x.restart && json_is_true(json_object_get(c.host_config, "AutoRemove")))
     r = ctr_remove(e, &c, true, err);
   if (r == 0 && x.restart)
     *restart_ms = x.delay_ms;
   berth_container_release(&c);
   return r < 0 ? berth_error_wrap(err, "record the exit of container `%s`", id) : 0;
+}
+
+int berth_attach_record(struct berth_engine *e, struct berth_attach *a, const char *id, const char *payload,
+                        berth_error_t *err)
+{
+  int code = 0;
+  long pid = 0;
+  int64_t ms = -1;
+  char decision[64] = "";
+  berth_error_t rerr = NULL;
+  if (sscanf(payload, "%d %ld", &code, &pid) != 2 || pid <= 0)
+    BERTH_ERR(&rerr, "exit report `%s` from the monitor of `%s` is not \"<code> <pid>\"", payload, id);
+  else if (berth_containers_exited(e, id, code, (pid_t) pid, NULL, &ms, &rerr) == 0)
+    snprintf(decision, sizeof decision, ms >= 0 ? "restart %lld" : "stop", (long long) ms);
+  /* an empty answer: not recorded, the monitor runs its handler (and a failure is reported there) */
+  int r = berth_attach_send(a, BERTH_ATTACH_RECORDED, decision, strlen(decision), err);
+  if (rerr && r == 0) {
+    *err = rerr;
+    return -1;
+  }
+  berth_error_release(&rerr);
+  return r;
 }
 
 struct start_rec {

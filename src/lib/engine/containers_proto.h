@@ -20,6 +20,14 @@
  *   EXIT "<code>"                           the container exited and berth has recorded it
  *                                           (and removed it, with --rm); the monitor closes
  *                                           the connection after it
+ * A client that records exits (HELLO with BERTH_ATTACH_WANT_RECORD: a foreground `run`, which
+ * has the catalogue open already) is asked to, instead of the monitor running
+ * `berth container --internal-exited` (a process, and the catalogue opened again):
+ *   monitor -> client EXITED "<code> <pid>"  the init (host pid) exited with code: record it
+ *   client -> monitor RECORDED "<decision>"  done: "restart <ms>" or "stop"; empty: failed
+ * The first such client is asked; no answer within BERTH_ATTACH_RECORD_MS, or the connection
+ * lost: the monitor runs the handler itself. Recording is guarded by the pid, so of a late
+ * answer and the handler exactly one records.
  * Header-only, libc only (the monitor includes it). */
 #ifndef BERTH_ENGINE_CONTAINERS_PROTO_H
 #define BERTH_ENGINE_CONTAINERS_PROTO_H
@@ -40,11 +48,17 @@
 #define BERTH_ATTACH_STDOUT      'O'
 #define BERTH_ATTACH_STDERR      'E'
 #define BERTH_ATTACH_EXIT        'X'
+#define BERTH_ATTACH_EXITED      'T'
+#define BERTH_ATTACH_RECORDED    'D'
 
 /* HELLO flags */
 #define BERTH_ATTACH_WANT_STDOUT 0x1
 #define BERTH_ATTACH_WANT_STDERR 0x2
 #define BERTH_ATTACH_WANT_STDIN  0x4
+#define BERTH_ATTACH_WANT_RECORD 0x8 /* this client records the exit (EXITED / RECORDED) */
+
+/* how long the monitor waits for a recording client's answer */
+#define BERTH_ATTACH_RECORD_MS 5000
 
 /* largest message (type byte included) */
 #define BERTH_ATTACH_MSG_MAX 16385

@@ -69,6 +69,8 @@ static char **monitor_argv(struct berth_engine *e, const struct berth_container 
     v = berth_strv_append(v, "--stdin");
   if (json_is_true(json_object_get(c->config, "StdinOnce")))
     v = berth_strv_append(v, "--stdin-once");
+  if (json_is_true(json_object_get(c->host_config, "AutoRemove")))
+    v = berth_strv_append(v, "--auto-remove");
   const char *handler[] = { self, "--root", e->root, "--runroot", e->runroot, "container" };
   for (i = 0; i < BERTH_N_ELEMENTS(handler); i++)
     v = berth_strv_append(berth_strv_append(v, "--handler"), handler[i]);
