@@ -1,0 +1,257 @@
+/* `berth cp`: the container's root to copy in or out of, and the mounter that gives a stopped
+ * container (or an image, for a volume's pre-fill) a root for the time of a copy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/sync.h"
+#include "base/xalloc.h"
+#include "engine/containers_cp.h"
+#include "engine/containers_internal.h"
+
+#define MSG_ROOT 0xC0917u
+
+/* overlayfs refuses an upper dir another overlay still uses (EBUSY) while a previous monitor's
+ * namespace is torn down: retried for a second, as start does */
+static int mount_overlay(const struct berth_cp_mount_in *in, berth_error_t *err)
+{
+  for (int attempt = 0;; attempt++) {
+    berth_error_t e = NULL;
+    if (berth_overlay_mount(in->lowers, in->nlowers, in->upper, in->work, in->target, &e) == 0)
+      return 0;
+    if (e->errnum != EBUSY || attempt == 50) {
+      *err = e;
+      return -1;
+    }
+    berth_error_release(&e);
+    usleep(20000);
+  }
+}
+
+/* a bind or volume mount at its destination inside the root (skipped when the destination is
+ * missing: a container that never ran has no mount point yet) */
+static int bind_inside(int root, const struct berth_db_mount *m, berth_error_t *err)
+{
+  if (strcmp(m->type, "tmpfs") == 0 || *m->source == '\0')
+    return 0;
+  berth_error_t none = NULL;
+  cleanup_close int at = berth_open_in_root(root, m->destination, O_PATH, 0, &none);
+  if (at < 0) {
+    berth_error_release(&none);
+    return 0;
+  }
+  char buf[32];
+  if (mount(m->source, berth_fd_path(at, buf, sizeof buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+    return BERTH_ERR_ERRNO(err, "bind `%s` on `%s`", m->source, m->destination);
+  if (m->rw)
+    return 0;
+  cleanup_close int now = berth_open_in_root(root, m->destination, O_PATH, 0, err); /* the new mount */
+  if (now < 0)
+    return -1;
+  if (mount(NULL, berth_fd_path(now, buf, sizeof buf), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    return BERTH_ERR_ERRNO(err, "make `%s` read-only", m->destination);
+  return 0;
+}
+
+static __attribute__((noreturn)) void mounter_child(const struct berth_cp_mount_in *in, int sock)
+{
+  berth_error_t err = NULL;
+  int root = -1;
+  if (unshare(CLONE_NEWNS) < 0)
+    BERTH_ERR_ERRNO(&err, "unshare the mount namespace");
+  else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    BERTH_ERR_ERRNO(&err, "make `/` private");
+  else if (mount_overlay(in, &err) == 0 &&
+           (root = open(in->target, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    BERTH_ERR_ERRNO(&err, "open `%s`", in->target);
+  for (size_t i = 0; err == NULL && i < in->nbinds; i++)
+    (void) !bind_inside(root, &in->binds[i], &err);
+  if (err == NULL && berth_sync_send(sock, MSG_ROOT, 0, NULL, 0, root, &err) == 0) {
+    char c;
+    while (recv(sock, &c, 1, 0) < 0 && errno == EINTR) /* until the parent closes its end */
+      ;
+    _exit(0);
+  }
+  berth_sync_send_error(sock, &err);
+  _exit(1);
+}
+
+int berth_cp_mounter_start(const struct berth_cp_mount_in *in, struct berth_cp_mounter *out, berth_error_t *err)
+{
+  int sv[2];
+  *out = (struct berth_cp_mounter){ .pid = -1, .sock = -1, .root = -1 };
+  if (berth_sync_pair(sv, err) < 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    mounter_child(in, sv[1]);
+  }
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return BERTH_ERR_ERRNO(err, "fork");
+  }
+  struct berth_sync_msg msg;
+  out->pid = pid;
+  out->sock = sv[0];
+  if (berth_sync_expect(sv[0], MSG_ROOT, &msg, &out->root, err) < 0 || out->root < 0) {
+    if (*err == NULL)
+      BERTH_ERR(err, "the mount process sent no root");
+    berth_cp_mounter_stop(out);
+    return -1;
+  }
+  return 0;
+}
+
+void berth_cp_mounter_stop(struct berth_cp_mounter *m)
+{
+  if (m->root >= 0)
+    close(m->root);
+  if (m->sock >= 0)
+    close(m->sock);
+  while (m->pid > 0 && waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  *m = (struct berth_cp_mounter){ .pid = -1, .sock = -1, .root = -1 };
+}
+
+/* ---- the container's root ---- */
+
+struct cp_root {
+  int root;  /* the root paths resolve in */
+  int lock;  /* a stopped container's directory, locked: start waits for the copy */
+  struct berth_cp_mounter m;
+};
+
+static void cp_root_release(struct cp_root *r)
+{
+  berth_cp_mounter_stop(&r->m); /* before the lock goes: start mounts the same upper dir */
+  if (r->root >= 0)
+    close(r->root);
+  if (r->lock >= 0)
+    close(r->lock);
+  r->root = r->lock = -1;
+}
+
+/* a running (or paused) container: its init's root, volumes and all */
+static int running_root(const struct berth_container *c, struct cp_root *r, berth_error_t *err)
+{
+  cleanup_close int pidfd = c->row.pid > 0 ? pidfd_open((pid_t) c->row.pid, 0) : -1;
+  if (pidfd < 0)
+    return BERTH_ERR(err, "container %.12s is not running", c->row.id);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/root", (int) c->row.pid);
+  r->root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (r->root < 0)
+    return BERTH_ERR_ERRNO(err, "open the root of container %.12s", c->row.id);
+  if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0) /* still the same process: not a reused pid */
+    return BERTH_ERR(err, "container %.12s exited during the copy", c->row.id);
+  return 0;
+}
+
+/* the image's layer dirs, top first */
+static char **layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err)
+{
+  struct berth_db_image img;
+  int r = berth_db_image_get(e->db, image_id, &img, err);
+  if (r <= 0) {
+    if (r == 0)
+      BERTH_ERR(err, "image `%s` of the container is gone", image_id);
+    return NULL;
+  }
+  char **v = xcalloc(1, sizeof *v);
+  for (size_t i = img.nlayers; i-- > 0;) {
+    cleanup_free char *dir = berth_store_layer_dir(e->store, img.chain_ids[i]);
+    cleanup_free char *diff = xasprintf("%s/diff", dir ? dir : "?");
+    v = berth_strv_append(v, diff);
+  }
+  berth_db_image_release(&img);
+  return v;
+}
+
+/* a stopped container: its overlay and its bind and volume mounts, in a mounter */
+static int stopped_root(struct berth_engine *e, const struct berth_container *c, struct cp_root *r,
+                        berth_error_t *err)
+{
+  cleanup_strv char **lowers = layer_dirs(e, c->row.image_id, err);
+  struct berth_db_mount *mounts = NULL;
+  size_t n = 0;
+  if (lowers == NULL || berth_db_container_mounts(e->db, c->row.id, &mounts, &n, err) < 0)
+    return -1;
+  if (lowers[0] == NULL) {
+    berth_db_mounts_free(mounts, n);
+    return BERTH_ERR(err, "the image of container %.12s has no layers", c->row.id);
+  }
+  cleanup_free char *upper = xasprintf("%s/upper", c->dir), *work = xasprintf("%s/work", c->dir);
+  cleanup_free char *target = xasprintf("%s/bundle/rootfs", c->dir);
+  struct berth_cp_mount_in in = { .lowers = (const char *const *) lowers,
+                                  .nlowers = berth_strv_len(lowers),
+                                  .upper = upper,
+                                  .work = work,
+                                  .target = target,
+                                  .binds = mounts,
+                                  .nbinds = n };
+  int ret = berth_cp_mounter_start(&in, &r->m, err);
+  berth_db_mounts_free(mounts, n);
+  if (ret < 0)
+    return berth_error_wrap(err, "mount the root of container %.12s", c->row.id);
+  r->root = fcntl(r->m.root, F_DUPFD_CLOEXEC, 0);
+  return r->root < 0 ? BERTH_ERR_ERRNO(err, "dup") : 0;
+}
+
+static int open_root(struct berth_engine *e, struct berth_container *c, struct cp_root *r, berth_error_t *err)
+{
+  if (c->state == BERTH_CONTAINER_RUNNING || c->state == BERTH_CONTAINER_PAUSED)
+    return running_root(c, r, err);
+  if (c->state == BERTH_CONTAINER_RESTARTING)
+    return BERTH_ERR(err, "container %.12s is restarting, wait until it runs", c->row.id);
+  r->lock = ctr_lock(c, err);
+  if (r->lock < 0)
+    return -1;
+  berth_container_id_t id;
+  memcpy(id, c->row.id, sizeof id);
+  berth_container_release(c);
+  if (berth_container_get(e, id, c, err) < 0) /* again under the lock: started meanwhile? */
+    return -1;
+  if (c->state == BERTH_CONTAINER_REMOVING)
+    return BERTH_ERR(err, "container %.12s is being removed", c->row.id);
+  if (berth_container_state_kept(c->state)) {
+    close(steal_fd(r->lock));
+    return open_root(e, c, r, err);
+  }
+  ctr_wait_monitor(&c->row, 10000); /* a monitor finishing after its exit was recorded */
+  return stopped_root(e, c, r, err);
+}
+
+int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *req, struct berth_cp_stats *stats,
+                        berth_error_t *err)
+{
+  struct berth_container c;
+  struct cp_root r = { .root = -1, .lock = -1, .m = { .pid = -1, .sock = -1, .root = -1 } };
+  if (berth_container_get(e, req->container, &c, err) < 0)
+    return -1;
+  struct berth_cp_side host = { .root = -1 }, ctr = { .root = -1 };
+  struct berth_cp_opts o = { .follow_link = req->follow_link };
+  int ret = open_root(e, &c, &r, err);
+  ctr.root = r.root;
+  if (ret == 0)
+    ret = req->to_container ? berth_cp_copy(&host, req->src, &ctr, req->dst, &o, stats, err)
+                            : berth_cp_copy(&ctr, req->src, &host, req->dst, &o, stats, err);
+  cp_root_release(&r);
+  berth_container_release(&c);
+  if (ret < 0)
+    return berth_error_wrap(err, "copy %s container `%s`", req->to_container ? "to" : "from", req->container);
+  return 0;
+}
