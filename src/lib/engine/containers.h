@@ -212,4 +212,97 @@ const char *const *berth_ps_filter_ancestors(const struct berth_ps_filter *f);
 bool berth_ps_filter_match(const struct berth_ps_filter *f, const struct berth_container *c,
                            char *const *image_chain, char *const *ancestor_ids);
 
+/* ---- exec, cp, pause, rename, prune, top, stats (containers_exec*.c, containers_cp*.c,
+ * containers_stats*.c) ---- */
+struct berth_exec_in {
+  char *const *args;   /* the command (not empty) */
+  char *const *env;    /* "K=V" from --env-file then -e, in order (later wins; NULL: none) */
+  const char *user;    /* -u user[:group], resolved in the container's /etc/passwd and /etc/group
+                          (NULL: the container's user) */
+  const char *workdir; /* -w, absolute (NULL: the container's) */
+  bool tty;            /* a pty, passed to berth through a console socket (ignored with detach) */
+  bool detach;         /* the runtime returns once the process runs; its stdio is /dev/null */
+  bool privileged;     /* every capability */
+  unsigned short rows, cols; /* tty: the terminal's size (0: unknown) */
+};
+/* a `runtime exec` in progress */
+struct berth_exec {
+  pid_t pid;    /* the runtime process */
+  int pidfd;
+  int listen;   /* tty: the console socket */
+  int log;      /* the runtime's --log (json), a memfd */
+  int process;  /* process.json, a memfd */
+  char *sock_dir;
+  bool stderr_shared; /* the runtime's stderr is the caller's: it has printed its own error */
+};
+/* Start `<runtime> exec` in a running container (the runtime it was created with): the process
+ * is the container's own (config.json's) with in's changes; stdio: its stdin, stdout and
+ * stderr (the runtime's stderr too; ignored with detach: /dev/null). Not running, paused:
+ * an error. */
+int berth_containers_exec_start(struct berth_engine *e, const char *what, const struct berth_exec_in *in,
+                                const int stdio[3], struct berth_exec *x, berth_error_t *err) BERTH_WUR;
+/* tty: the pty master the runtime passes on the console socket; -1 when the runtime ended
+ * without passing one (berth_exec_wait then says why) */
+int berth_exec_console(struct berth_exec *x, berth_error_t *err) BERTH_WUR;
+/* Wait for the runtime. 0: *code is the process's exit status (128+N when killed by signal
+ * N; with detach 0). -1: the runtime could not start it: the error is its message and *code
+ * 127 (not found), 126 (cannot execute) or 125. */
+int berth_exec_wait(struct berth_exec *x, int *code, berth_error_t *err) BERTH_WUR;
+void berth_exec_release(struct berth_exec *x);
+
+/* `berth cp` (engine/containers_cp.h has the rules): one side the container, the other the
+ * host. Running or paused: the container's own root (its init's, volumes included); stopped:
+ * its rootfs and volumes mounted for the copy in a private mount namespace (start waits). */
+struct berth_cp_request {
+  const char *container;
+  bool to_container; /* host src -> container dst; else container src -> host dst */
+  const char *src, *dst;
+  bool follow_link; /* -L */
+};
+struct berth_cp_stats;
+int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *req, struct berth_cp_stats *stats,
+                        berth_error_t *err) BERTH_WUR;
+
+/* pause/unpause: the runtime's pause/resume; the state is `paused` meanwhile */
+int berth_containers_pause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
+int berth_containers_unpause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
+/* a new unique name, running or not (Docker) */
+int berth_containers_rename(struct berth_engine *e, const char *what, const char *name, berth_error_t *err) BERTH_WUR;
+/* Remove every stopped container (created, exited, dead) whose labels match (label=k[=v],
+ * label!=k[=v]) and that was created before until (unix ns; 0: no bound). *removed: full ids;
+ * *reclaimed: bytes of their own layers and logs. */
+int berth_containers_prune(struct berth_engine *e, char *const *labels, int64_t until, char ***removed,
+                           uint64_t *reclaimed, berth_error_t *err) BERTH_WUR;
+
+/* top: the container's processes (the runtime's `ps`), as ps -ef shows them */
+struct berth_top {
+  char **titles; /* UID PID PPID C STIME TTY TIME CMD */
+  char ***rows;  /* each ncols strings */
+  size_t nrows, ncols;
+};
+int berth_containers_top(struct berth_engine *e, const char *what, struct berth_top *out, berth_error_t *err) BERTH_WUR;
+void berth_top_release(struct berth_top *t);
+
+/* stats: one sample of a container (the runtime's `events --stats`) */
+struct berth_stats_sample {
+  uint64_t cpu_total;  /* ns of CPU used by the container */
+  uint64_t system;     /* ns of CPU time of the host (every CPU), /proc/stat */
+  uint32_t online_cpus;
+  uint64_t mem_usage;  /* bytes, minus the inactive file cache (Docker's CLI) */
+  uint64_t mem_limit;  /* bytes (the host's memory when unlimited) */
+  uint64_t pids;
+  bool running;        /* false: a stopped container (zeros) */
+};
+int berth_containers_stats(struct berth_engine *e, const struct berth_container *c, struct berth_stats_sample *out,
+                           berth_error_t *err) BERTH_WUR;
+/* Docker's CPU %: the container's share of the host's CPU time between two samples, times the
+ * number of CPUs, in percent (0 when either is not running or no time passed) */
+double berth_stats_cpu_percent(const struct berth_stats_sample *prev, const struct berth_stats_sample *now);
+double berth_stats_mem_percent(const struct berth_stats_sample *s);
+/* ps -ef's columns: STIME (start, unix s) "HH:MM" today else "MonDD" (else the year), TIME
+ * "[DD-]HH:MM:SS" of CPU seconds, TTY "pts/N" or "?" from the tty_nr of /proc/<pid>/stat */
+char *berth_top_stime(int64_t start, int64_t now);
+char *berth_top_time(uint64_t seconds);
+char *berth_top_tty(int64_t tty_nr);
+
 #endif
