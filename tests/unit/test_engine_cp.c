@@ -80,12 +80,14 @@ static void sub(const char *dir, const char *name)
 }
 
 /* copy out of the "container" (to_host) or into it; returns the call's result, err kept */
-static int cp(struct fixture *f, bool to_host, const char *src, const char *dst, bool follow, berth_error_t *err)
+static int cp(struct fixture *f, bool to_host, const char *src, const char *dst, bool follow,
+              berth_error_t *err)
 {
   struct berth_cp_side ctr = { .root = f->rootfd }, host = { .root = -1 };
   struct berth_cp_opts o = { .follow_link = follow };
   cleanup_free char *h = xasprintf("%s/%s", f->host, to_host ? dst : src);
-  return to_host ? berth_cp_copy(&ctr, src, &host, h, &o, NULL, err) : berth_cp_copy(&host, h, &ctr, dst, &o, NULL, err);
+  return to_host ? berth_cp_copy(&ctr, src, &host, h, &o, NULL, err)
+                 : berth_cp_copy(&host, h, &ctr, dst, &o, NULL, err);
 }
 
 static void test_rules(void **state)
@@ -180,7 +182,8 @@ static void test_preserved(void **state)
   assert_int_equal(stat(dst, &d), 0);
   assert_int_equal(d.st_uid, 42);
   assert_int_equal(d.st_mode & 07777, 0710);
-  cleanup_free char *f2 = xasprintf("%s/fifo", dst), *l2 = xasprintf("%s/link", dst), *n2 = xasprintf("%s/null", dst);
+  cleanup_free char *f2 = xasprintf("%s/fifo", dst), *l2 = xasprintf("%s/link", dst),
+                    *n2 = xasprintf("%s/null", dst);
   assert_int_equal(lstat(f2, &a), 0);
   assert_true(S_ISFIFO(a.st_mode));
   assert_int_equal(a.st_mode & 07777, 0640);
@@ -202,7 +205,8 @@ static char *file_digest(const char *path)
   struct stat st;
   if (stat(path, &st) < 0)
     return xstrdup("absent");
-  return xasprintf("%lld.%ld:%lld", (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long) st.st_size);
+  return xasprintf("%lld.%ld:%lld", (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                   (long long) st.st_size);
 }
 
 /* symlinks and ".." in the container never reach the host */
@@ -263,7 +267,8 @@ static void test_tree_into(void **state)
   assert_int_equal(chown(d, 999, 998), 0);
   assert_int_equal(chmod(d, 0700), 0);
   assert_int_equal(mkdir(v, 0755), 0);
-  cleanup_close int src = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC), dst = open(v, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int src = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                    dst = open(v, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   assert_int_equal(berth_cp_tree_into(src, dst, NULL, &err), 0);
   struct stat st;
   assert_int_equal(stat(v, &st), 0);

@@ -73,8 +73,7 @@ static __attribute__((noreturn)) void mounter_child(const struct berth_cp_mount_
     BERTH_ERR_ERRNO(&err, "unshare the mount namespace");
   else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     BERTH_ERR_ERRNO(&err, "make `/` private");
-  else if (mount_overlay(in, &err) == 0 &&
-           (root = open(in->target, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+  else if (mount_overlay(in, &err) == 0 && (root = open(in->target, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
     BERTH_ERR_ERRNO(&err, "open `%s`", in->target);
   for (size_t i = 0; err == NULL && i < in->nbinds; i++)
     (void) !bind_inside(root, &in->binds[i], &err);
@@ -88,7 +87,8 @@ static __attribute__((noreturn)) void mounter_child(const struct berth_cp_mount_
   _exit(1);
 }
 
-int berth_cp_mounter_start(const struct berth_cp_mount_in *in, struct berth_cp_mounter *out, berth_error_t *err)
+int berth_cp_mounter_start(const struct berth_cp_mount_in *in, struct berth_cp_mounter *out,
+                           berth_error_t *err)
 {
   int sv[2];
   *out = (struct berth_cp_mounter){ .pid = -1, .sock = -1, .root = -1 };
@@ -130,8 +130,8 @@ void berth_cp_mounter_stop(struct berth_cp_mounter *m)
 /* ---- the container's root ---- */
 
 struct cp_root {
-  int root;  /* the root paths resolve in */
-  int lock;  /* a stopped container's directory, locked: start waits for the copy */
+  int root; /* the root paths resolve in */
+  int lock; /* a stopped container's directory, locked: start waits for the copy */
   struct berth_cp_mounter m;
 };
 
@@ -235,8 +235,8 @@ static int open_root(struct berth_engine *e, struct berth_container *c, struct c
   return stopped_root(e, c, r, err);
 }
 
-int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *req, struct berth_cp_stats *stats,
-                        berth_error_t *err)
+int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *req,
+                        struct berth_cp_stats *stats, berth_error_t *err)
 {
   struct berth_container c;
   struct cp_root r = { .root = -1, .lock = -1, .m = { .pid = -1, .sock = -1, .root = -1 } };

@@ -49,7 +49,8 @@ int berth_cp_copy(const struct berth_cp_side *src, const char *src_path, const s
 
 /* The entries of the directory src_dirfd copied into the directory dst_dirfd (same rules), then
  * src's owner, mode and times given to dst (a volume takes its image directory's). */
-int berth_cp_tree_into(int src_dirfd, int dst_dirfd, struct berth_cp_stats *stats, berth_error_t *err) BERTH_WUR;
+int berth_cp_tree_into(int src_dirfd, int dst_dirfd, struct berth_cp_stats *stats,
+                       berth_error_t *err) BERTH_WUR;
 
 /* ---- roots (containers_cp_root.c) ---- */
 
@@ -64,8 +65,8 @@ struct berth_cp_mounter {
 struct berth_cp_mount_in {
   const char *const *lowers; /* layer dirs, top first */
   size_t nlowers;
-  const char *upper, *work; /* NULL: a read-only overlay */
-  const char *target;       /* an empty directory */
+  const char *upper, *work;           /* NULL: a read-only overlay */
+  const char *target;                 /* an empty directory */
   const struct berth_db_mount *binds; /* bind and volume mounts (others ignored) */
   size_t nbinds;
 };

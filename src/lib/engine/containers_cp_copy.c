@@ -160,7 +160,8 @@ static int copy_file(struct cp *c, int sfd, const struct stat *st, int dparent, 
   char buf[32];
   struct stat in_st;
   /* the entry itself (sfd is O_PATH, never a symlink); non-blocking in case it became a fifo */
-  cleanup_close int in = open(berth_fd_path(sfd, buf, sizeof buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int in =
+    open(berth_fd_path(sfd, buf, sizeof buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (in < 0)
     return fail(c, err, "open");
   if (fstat(in, &in_st) < 0 || !S_ISREG(in_st.st_mode) || in_st.st_ino != st->st_ino)
@@ -276,10 +277,7 @@ static int copy_dir(struct cp *c, int sfd, const struct stat *st, int dparent, c
   return set_attrs_fd(c, dd, st, err);
 }
 
-static const char *kind(mode_t m)
-{
-  return S_ISDIR(m) ? "directory" : "non-directory";
-}
+static const char *kind(mode_t m) { return S_ISDIR(m) ? "directory" : "non-directory"; }
 
 static int copy_entry(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
                       berth_error_t *err)
@@ -332,7 +330,9 @@ static void cp_path_parse(const char *in, struct cp_path *p)
   p->full = len ? xstrndup(in, len) : xstrdup(".");
   char *slash = strrchr(p->full, '/');
   const char *name = slash ? slash + 1 : p->full;
-  p->dir = slash == NULL ? xstrdup(".") : slash == p->full ? xstrdup("/") : xstrndup(p->full, (size_t) (slash - p->full));
+  p->dir = slash == NULL      ? xstrdup(".")
+           : slash == p->full ? xstrdup("/")
+                              : xstrndup(p->full, (size_t) (slash - p->full));
   p->name = strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ? xstrdup("") : xstrdup(name);
 }
 
@@ -345,8 +345,9 @@ static void cp_path_release(struct cp_path *p)
 
 static int side_open(const struct berth_cp_side *s, const char *path, int flags, berth_error_t *err)
 {
-  int fd = s->root >= 0 ? berth_openat2(s->root, path, flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-                        : openat(AT_FDCWD, path, flags | O_CLOEXEC);
+  int fd = s->root >= 0
+             ? berth_openat2(s->root, path, flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+             : openat(AT_FDCWD, path, flags | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "`%s`", path);
   return fd;
