@@ -1,0 +1,256 @@
+/* berth exec / container exec: a process in a running container through its runtime's `exec`.
+ * Without -t the process has berth's own stdout and stderr (and stdin with -i); with -t berth
+ * receives the pty master on a console socket and proxies it — the terminal raw, SIGWINCH
+ * resizing the pty. Signals sent to berth go to the runtime, which forwards them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "cmd_containers.h"
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+struct exec_flags {
+  bool detach, interactive, tty, privileged;
+  const char *user, *workdir;
+  const char **env, **env_files;
+};
+
+static const char *host_env(void *data, const char *name)
+{
+  (void) data;
+  return getenv(name);
+}
+
+/* the index of CONTAINER: options stop at the first positional argument (Docker's exec) */
+static int container_index(int argc, char **argv, const struct cli_opt *opts)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0 || a[0] != '-' || a[1] == '\0')
+      return i;
+    if (a[1] == '-') {
+      const char *eq = strchr(a, '=');
+      size_t len = eq ? (size_t) (eq - a - 2) : strlen(a + 2);
+      for (const struct cli_opt *o = opts; o->name; o++)
+        if (!eq && strlen(o->name) == len && strncmp(o->name, a + 2, len) == 0 && o->type != CLI_BOOL)
+          i++;
+      continue;
+    }
+    for (const char *p = a + 1; *p; p++) {
+      const struct cli_opt *o = opts;
+      while (o->name && o->short_name != *p)
+        o++;
+      if (o->name && o->type != CLI_BOOL) { /* -uVALUE or -u VALUE */
+        if (p[1] == '\0')
+          i++;
+        break;
+      }
+    }
+  }
+  return argc;
+}
+
+static int load_env(const struct exec_flags *f, char ***env, berth_error_t *err)
+{
+  for (size_t i = 0; f->env_files && f->env_files[i]; i++) {
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    if (berth_read_file(f->env_files[i], BERTH_RUNOPTS_MAX_FILE, &text, &len, err) < 0)
+      return berth_error_wrap(err, "--env-file");
+    if (berth_runopts_parse_env_file(text, len, f->env_files[i], host_env, NULL, env, err) < 0)
+      return berth_error_wrap(err, "--env-file");
+  }
+  for (size_t i = 0; f->env && f->env[i]; i++)
+    if (berth_runopts_parse_env("--env", f->env[i], host_env, NULL, env, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* a signal for the runtime (which forwards it to the process): not one the terminal sent, the
+ * runtime is in berth's process group and has it already */
+static void forward(struct berth_exec *x, int sigfd, int master)
+{
+  struct signalfd_siginfo si;
+  while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
+    if ((int) si.ssi_signo == SIGWINCH) {
+      struct winsize ws;
+      if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+        ioctl(master, TIOCSWINSZ, &ws);
+      continue;
+    }
+    if (si.ssi_code != SI_KERNEL && x->pid > 0)
+      kill(x->pid, (int) si.ssi_signo);
+  }
+}
+
+static int block_signals(sigset_t *old)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(forwarded); i++)
+    sigaddset(&set, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &set, old);
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* copy what is readable from in to out; false at its end */
+static bool pump(int in, int out)
+{
+  char buf[16384];
+  ssize_t n = read(in, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0)
+    return false;
+  return berth_write_all(out, buf, (size_t) n) == 0;
+}
+
+/* -t: terminal <-> pty master until the runtime ends (and the master has nothing more) */
+static void proxy(struct berth_exec *x, int master, bool in_on, int sigfd)
+{
+  struct termios saved;
+  bool raw = false;
+  if (in_on && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+  }
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+  bool out_open = true, runtime = true;
+  while (out_open || runtime) {
+    struct pollfd pf[4] = { { .fd = out_open ? master : -1, .events = POLLIN },
+                            { .fd = in_on ? STDIN_FILENO : -1, .events = POLLIN },
+                            { .fd = sigfd, .events = POLLIN },
+                            { .fd = runtime ? x->pidfd : -1, .events = POLLIN } };
+    /* after the runtime ended: only what the master still holds */
+    if (poll(pf, 4, runtime ? -1 : 100) <= 0 && !runtime)
+      break;
+    if (pf[0].revents & (POLLIN | POLLHUP | POLLERR))
+      out_open = pump(master, STDOUT_FILENO);
+    if (pf[1].revents & (POLLIN | POLLHUP | POLLERR))
+      in_on = pump(STDIN_FILENO, master);
+    if (pf[2].revents & POLLIN)
+      forward(x, sigfd, master);
+    if (pf[3].revents & POLLIN)
+      runtime = false;
+  }
+  if (raw)
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+}
+
+static void wait_runtime(struct berth_exec *x, int sigfd)
+{
+  for (;;) {
+    struct pollfd pf[2] = { { .fd = x->pidfd, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+    if (poll(pf, 2, -1) < 0 && errno != EINTR)
+      return;
+    if (pf[1].revents & POLLIN)
+      forward(x, sigfd, -1);
+    if (pf[0].revents & POLLIN)
+      return;
+  }
+}
+
+/* the runtime started: stream, wait, the exit code (or the runtime's failure, printed here
+ * unless the runtime printed it on our stderr itself) */
+static int attend(struct berth_exec *x, const struct exec_flags *f)
+{
+  sigset_t old;
+  int sigfd = block_signals(&old), master = -1, code = 125;
+  berth_error_t err = NULL;
+  if (f->tty && !f->detach && (master = berth_exec_console(x, &err)) >= 0)
+    proxy(x, master, f->interactive, sigfd);
+  else if (err == NULL)
+    wait_runtime(x, sigfd);
+  if (master >= 0)
+    close(master);
+  if (err == NULL && berth_exec_wait(x, &code, &err) < 0 && x->stderr_shared)
+    berth_error_release(&err);
+  if (err)
+    cli_report(&err);
+  if (sigfd >= 0)
+    close(sigfd);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return code;
+}
+
+static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char *what, char **args,
+                    berth_error_t *err)
+{
+  cleanup_strv char **env = NULL;
+  ctx->usage_error = true; /* every failure before the process runs: 125 */
+  if (load_env(f, &env, err) < 0)
+    return berth_error_wrap(err, "%s", ctx->path);
+  if (f->tty && f->interactive && !f->detach && !isatty(STDIN_FILENO))
+    return BERTH_ERR(err, "%s: the input device is not a TTY", ctx->path);
+  struct winsize ws = { 0 };
+  if (f->tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+    ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
+  struct berth_exec_in in = { .args = args,
+                              .env = env,
+                              .user = f->user,
+                              .workdir = f->workdir,
+                              .tty = f->tty,
+                              .detach = f->detach,
+                              .privileged = f->privileged,
+                              .rows = ws.ws_row,
+                              .cols = ws.ws_col };
+  struct berth_engine *e = NULL;
+  struct berth_exec x;
+  cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  const int stdio[3] = { f->interactive && !f->tty ? STDIN_FILENO : devnull, f->tty ? devnull : STDOUT_FILENO,
+                         STDERR_FILENO };
+  if (cli_open_engine(ctx, &e, err) < 0)
+    return -1;
+  int r = berth_containers_exec_start(e, what, &in, stdio, &x, err);
+  berth_engine_close(e);
+  if (r < 0)
+    return -1;
+  ctx->usage_error = false;
+  int code = attend(&x, f);
+  berth_exec_release(&x);
+  return code;
+}
+
+int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  struct exec_flags f = { 0 };
+  const struct cli_opt opts[] = {
+    { "detach", 'd', CLI_BOOL, &f.detach, NULL, "Detached mode: run command in the background" },
+    { "env", 'e', CLI_STRINGS, &f.env, "list", "Set environment variables" },
+    { "env-file", 0, CLI_STRINGS, &f.env_files, "list", "Read in a file of environment variables" },
+    { "interactive", 'i', CLI_BOOL, &f.interactive, NULL, "Keep STDIN open even if not attached" },
+    { "privileged", 0, CLI_BOOL, &f.privileged, NULL, "Give extended privileges to the command" },
+    { "tty", 't', CLI_BOOL, &f.tty, NULL, "Allocate a pseudo-TTY" },
+    { "user", 'u', CLI_STRING, &f.user, "string", "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
+    { "workdir", 'w', CLI_STRING, &f.workdir, "string", "Working directory inside the container" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
+  int at = container_index(argc, argv, opts);
+  int r = cli_parse(ctx, at, argv, opts, "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+                    "Execute a command in a running container", err);
+  if (r == 0 && at < argc && strcmp(argv[at], "--") == 0)
+    at++;
+  if (r == 0 && argc - at < 2) {
+    ctx->usage_error = true;
+    r = BERTH_ERR(err, "%s: requires at least 2 arguments (CONTAINER COMMAND); see '%s --help'", ctx->path,
+                  ctx->path);
+  }
+  int code = r == 0 ? run_exec(ctx, &f, argv[at], argv + at + 1, err) : r > 0 ? 0 : -1;
+  free(f.env);
+  free(f.env_files);
+  return code;
+}
