@@ -1,0 +1,42 @@
+/* berth pause / unpause (container pause / unpause): the runtime's pause and resume */
+#include <stdio.h>
+
+#include "cmd_containers.h"
+
+typedef int (*state_fn)(struct berth_engine *e, const char *what, berth_error_t *err);
+
+static int each(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
+                state_fn fn, berth_error_t *err)
+{
+  const struct cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+  int r = cli_parse(ctx, argc, argv, opts, usage, summary, err);
+  if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0)
+    return r > 0 ? 0 : -1;
+  struct berth_engine *e = NULL;
+  if (cli_open_engine(ctx, &e, err) < 0)
+    return -1;
+  int status = 0;
+  for (int i = 0; i < ctx->argc; i++) {
+    berth_error_t one = NULL;
+    if (fn(e, ctx->argv[i], &one) < 0) {
+      cli_report(&one);
+      status = 1;
+    } else {
+      puts(ctx->argv[i]);
+    }
+  }
+  berth_engine_close(e);
+  return status;
+}
+
+int cmd_pause(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  return each(ctx, argc, argv, "berth pause CONTAINER [CONTAINER...]",
+              "Pause all processes within one or more containers", berth_containers_pause, err);
+}
+
+int cmd_unpause(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  return each(ctx, argc, argv, "berth unpause CONTAINER [CONTAINER...]",
+              "Unpause all processes within one or more containers", berth_containers_unpause, err);
+}

@@ -1,0 +1,165 @@
+/* Containers: the small state commands — pause/unpause (the runtime's pause/resume), rename,
+ * container prune. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_internal.h"
+
+struct pause_change {
+  enum berth_container_state from, to;
+};
+
+/* only a container still in `from` changes (one that exited meanwhile keeps its exit) */
+static int change_state(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  const struct pause_change *pc = data;
+  (void) err;
+  if (row->state != pc->from)
+    return 0;
+  row->state = pc->to;
+  return 1;
+}
+
+int berth_containers_pause(struct berth_engine *e, const char *what, berth_error_t *err)
+{
+  struct berth_container c;
+  if (berth_container_get(e, what, &c, err) < 0)
+    return -1;
+  int r = 0;
+  struct pause_change pc = { BERTH_CONTAINER_RUNNING, BERTH_CONTAINER_PAUSED };
+  const char *tail[] = { "pause", c.row.id, NULL };
+  if (c.state == BERTH_CONTAINER_PAUSED)
+    r = BERTH_ERR(err, "container %.12s is already paused", c.row.id);
+  else if (c.state != BERTH_CONTAINER_RUNNING)
+    r = BERTH_ERR(err, "container %.12s is not running", c.row.id);
+  else if (berth_container_runtime_run(e, &c, tail, err) < 0 ||
+           ctr_update(e, c.row.id, change_state, &pc, err) < 0)
+    r = -1;
+  berth_container_release(&c);
+  return r < 0 ? berth_error_wrap(err, "pause container `%s`", what) : 0;
+}
+
+int berth_containers_unpause(struct berth_engine *e, const char *what, berth_error_t *err)
+{
+  struct berth_container c;
+  if (berth_container_get(e, what, &c, err) < 0)
+    return -1;
+  int r = 0;
+  struct pause_change pc = { BERTH_CONTAINER_PAUSED, BERTH_CONTAINER_RUNNING };
+  const char *tail[] = { "resume", c.row.id, NULL };
+  if (c.state != BERTH_CONTAINER_PAUSED)
+    r = BERTH_ERR(err, "container %.12s is not paused", c.row.id);
+  else if (berth_container_runtime_run(e, &c, tail, err) < 0 ||
+           ctr_update(e, c.row.id, change_state, &pc, err) < 0)
+    r = -1;
+  berth_container_release(&c);
+  return r < 0 ? berth_error_wrap(err, "unpause container `%s`", what) : 0;
+}
+
+struct rename {
+  struct berth_engine *e;
+  const char *name;
+};
+
+static int set_name(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  const struct rename *rn = data;
+  if (strcmp(row->name, rn->name) == 0)
+    return BERTH_ERR(err, "renaming a container with the same name as its current name");
+  int used = berth_db_container_name_used(rn->e->db, rn->name, err);
+  if (used < 0)
+    return -1;
+  if (used > 0) {
+    cleanup_strv char **ids = NULL;
+    berth_error_t none = NULL;
+    if (berth_db_container_find(rn->e->db, rn->name, &ids, &none) < 0)
+      berth_error_release(&none);
+    return BERTH_ERR(err,
+                     "conflict: the container name `/%s` is already in use by container %.12s; remove (or "
+                     "rename) that container to be able to reuse that name",
+                     rn->name, ids && ids[0] ? ids[0] : "?");
+  }
+  if (row->state == BERTH_CONTAINER_REMOVING)
+    return BERTH_ERR(err, "container %.12s is being removed", row->id);
+  free(row->name);
+  row->name = xstrdup(rn->name);
+  return 1;
+}
+
+int berth_containers_rename(struct berth_engine *e, const char *what, const char *name, berth_error_t *err)
+{
+  berth_container_id_t id;
+  if (!berth_container_name_valid(name))
+    return BERTH_ERR(err, "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                     name ? name : "");
+  struct rename rn = { .e = e, .name = name[0] == '/' ? name + 1 : name };
+  if (ctr_resolve(e, what, id, err) < 0 || ctr_update(e, id, set_name, &rn, err) < 0)
+    return berth_error_wrap(err, "rename container `%s`", what);
+  return 0;
+}
+
+/* label=k, label=k=v, and the negations "!k", "!k=v" */
+static bool labels_match(json_t *labels, char *const *filters)
+{
+  for (size_t i = 0; filters && filters[i]; i++) {
+    const char *f = filters[i];
+    bool neg = f[0] == '!';
+    f += neg;
+    const char *eq = strchr(f, '=');
+    cleanup_free char *key = eq ? xstrndup(f, (size_t) (eq - f)) : xstrdup(f);
+    json_t *v = json_object_get(labels, key);
+    bool hit = v && (eq == NULL || (json_is_string(v) && strcmp(json_string_value(v), eq + 1) == 0));
+    if (hit == neg)
+      return false;
+  }
+  return true;
+}
+
+/* stopped, and not a create still writing its files (config.json comes last) */
+static bool prunable(const struct berth_container *c, int64_t now)
+{
+  if (c->state != BERTH_CONTAINER_CREATED && c->state != BERTH_CONTAINER_EXITED &&
+      c->state != BERTH_CONTAINER_DEAD)
+    return false;
+  if (c->state != BERTH_CONTAINER_CREATED || now - c->row.created > 60 * 1000000000LL)
+    return true;
+  cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
+  return access(config, F_OK) == 0;
+}
+
+int berth_containers_prune(struct berth_engine *e, char *const *labels, int64_t until, char ***removed,
+                           uint64_t *reclaimed, berth_error_t *err)
+{
+  struct berth_container *v = NULL;
+  size_t n = 0;
+  *removed = xcalloc(1, sizeof **removed);
+  *reclaimed = 0;
+  if (berth_containers_list(e, &v, &n, err) < 0)
+    return -1;
+  int64_t now = ctr_now();
+  for (size_t i = 0; i < n; i++) {
+    const struct berth_container *c = &v[i];
+    if (!prunable(c, now) || (until > 0 && c->row.created >= until) ||
+        !labels_match(json_object_get(c->config, "Labels"), labels))
+      continue;
+    uint64_t size = 0;
+    berth_error_t one = NULL;
+    if (berth_engine_dir_size(c->dir, &size, &one) < 0)
+      berth_error_release(&one);
+    if (berth_containers_remove(e, c->row.id, false, false, &one) < 0) {
+      berth_log_warn("prune: %s", one->msg); /* started meanwhile: it stays */
+      berth_error_release(&one);
+      continue;
+    }
+    *removed = berth_strv_append(*removed, c->row.id);
+    *reclaimed += size;
+  }
+  berth_containers_list_free(v, n);
+  return 0;
+}
