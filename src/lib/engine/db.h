@@ -241,4 +241,24 @@ int berth_db_volume_users(struct berth_db *db, const char *name, int64_t *n, ber
 /* 1 deleted, 0 absent (a volume in use cannot be deleted: foreign key error) */
 int berth_db_volume_delete(struct berth_db *db, const char *name, berth_error_t *err) BERTH_WUR;
 
+/* ---- volumes, the rest (db_volumes.c: the volume commands) ---- */
+struct berth_db_volume {
+  char *name;
+  char *driver;
+  int64_t created; /* unix seconds */
+  char *labels;    /* JSON object */
+  char *options;   /* JSON object */
+  char *mountpoint;
+  int64_t users;   /* containers whose mounts use it */
+};
+void berth_db_volume_release(struct berth_db_volume *v);
+/* 1 found, 0 absent */
+int berth_db_volume_find(struct berth_db *db, const char *name, struct berth_db_volume *out,
+                         berth_error_t *err) BERTH_WUR;
+/* every volume, by name */
+int berth_db_volume_list(struct berth_db *db, struct berth_db_volume **out, size_t *n, berth_error_t *err) BERTH_WUR;
+void berth_db_volume_list_free(struct berth_db_volume *v, size_t n);
+/* ids of the containers using the volume, sorted */
+int berth_db_volume_user_ids(struct berth_db *db, const char *name, char ***ids, berth_error_t *err) BERTH_WUR;
+
 #endif

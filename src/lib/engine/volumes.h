@@ -1,0 +1,61 @@
+/* Volumes (issue 5): named directories, <root>/volumes/<name>/_data (Docker's local driver), one
+ * row each in the catalogue's `volumes` table. Containers' mounts refer to them by name, so a
+ * volume in use cannot be removed. Docker's `volume create ls inspect rm prune`, and the
+ * get-or-create of `run -v name:/path`, which fills a new, empty volume with what the image has
+ * at that path.
+ *
+ * Order (docs/design/catalogue.md): creating, the directory first and the row second; removing,
+ * the row first (in the transaction that checks nobody uses it) and the directory after. */
+#ifndef BERTH_ENGINE_VOLUMES_H
+#define BERTH_ENGINE_VOLUMES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "engine/db.h"
+#include "engine/engine.h"
+
+/* the label that marks a volume made for one container (`rm -v` and `volume prune` take it) */
+#define BERTH_VOLUME_ANONYMOUS_LABEL "com.docker.volume.anonymous"
+
+struct berth_volume_create_in {
+  const char *name;    /* NULL: a random 64-hex-digit name */
+  const char *driver;  /* NULL or "local" (the only driver) */
+  char *const *labels; /* "k=v" or "k" (value ""), the last of a key wins */
+  char *const *opts;   /* driver options: the local driver here takes none (an error) */
+};
+/* Create, or find one of that name (Docker: then nothing changes). *name_out: its name. */
+int berth_volume_create(struct berth_engine *e, const struct berth_volume_create_in *in, char **name_out,
+                        berth_error_t *err) BERTH_WUR;
+/* Docker's `volume inspect` object of a volume row (new reference) */
+json_t *berth_volume_json(const struct berth_db_volume *v);
+/* "no such volume: `x`" when absent */
+int berth_volume_get(struct berth_engine *e, const char *name, struct berth_db_volume *out,
+                     berth_error_t *err) BERTH_WUR;
+/* Remove an unused volume (in use: "volume is in use - [<ids>]", even with force); force: a
+ * missing one is not an error. */
+int berth_volume_remove(struct berth_engine *e, const char *name, bool force, berth_error_t *err) BERTH_WUR;
+/* Remove unused volumes matching the label filters ("k", "k=v", "!k", "!k=v"): the anonymous
+ * ones only, unless all (Docker 23+). *removed: names; *reclaimed: bytes. */
+int berth_volumes_prune(struct berth_engine *e, bool all, char *const *labels, char ***removed,
+                        uint64_t *reclaimed, berth_error_t *err) BERTH_WUR;
+
+/* `volume ls --filter`: dangling=true|false, name=<substring>, label=k[=v], driver=<name>; one
+ * key several times: any of them, different keys: all of them. check: the filters' syntax. */
+int berth_volume_filter_check(char *const *filters, berth_error_t *err) BERTH_WUR;
+bool berth_volume_filter_match(const struct berth_db_volume *v, char *const *filters);
+
+/* For a container's volume mount (run -v name:/path, --mount type=volume, the image's VOLUME):
+ * the volume's mountpoint, making the volume when missing (name NULL: an anonymous one, a random
+ * name with BERTH_VOLUME_ANONYMOUS_LABEL). Unless nocopy, an empty volume is filled with what
+ * img has at path (read from its layers, inside their root), owners, modes and times kept, the
+ * volume's directory taking the image directory's owner and mode — Docker's copy-up. img NULL:
+ * no copy. *created: the volume was made here (the caller removes it if its create fails). */
+int berth_volume_prepare(struct berth_engine *e, const char *name, const struct berth_db_image *img,
+                         const char *path, bool nocopy, char **name_out, char **mountpoint, bool *created,
+                         berth_error_t *err) BERTH_WUR;
+
+#endif
