@@ -27,6 +27,21 @@ int cmd_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_internal_exited(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_internal_started(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
+/* exec, top, stats, cp, rename, pause/unpause, container prune, volumes (cmd_exec.c ...) */
+int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_top(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_cp(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_rename(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_pause(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_unpause(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_volume_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_volume_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_volume_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_volume_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+
 /* run and create: [OPTIONS] IMAGE [COMMAND] [ARG...] (options end at the image) */
 struct run_args {
   struct berth_run_opts opts;
