@@ -154,10 +154,13 @@ teardown() {
 
 @test "lifecycle: concurrent starts of one container start it once" {
   berth create --name once bb sh -c 'echo started; sleep 1000' >/dev/null
+  local pids=()
   for i in 1 2 3 4; do
     "$BERTH" --root "$BROOT" --runroot "$BRUN" start once >"$BATS_TEST_TMPDIR/s$i" 2>&1 &
+    pids+=($!)
   done
-  wait
+  # these pids only: a bare `wait` would also wait for bats' own timeout watchdog
+  wait "${pids[@]}"
   wait_for once '{{.State.Status}}' running
   [ "$(ctr_monitors | wc -l)" = 1 ]
   sleep 0.3

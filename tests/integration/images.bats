@@ -281,10 +281,13 @@ PY
 }
 
 @test "images: concurrent commands wait for each other instead of failing" {
+  local pids=()
   for i in 1 2 3 4; do
     berth import "$ROOTFS_TAR" "par:$i" >"$WORK/out$i" 2>&1 &
+    pids+=($!)
   done
-  wait
+  # these pids only: a bare `wait` would also wait for bats' own timeout watchdog
+  wait "${pids[@]}"
   for i in 1 2 3 4; do [[ $(cat "$WORK/out$i") =~ ^sha256: ]]; done
   run berth images -q
   [ "${#lines[@]}" -eq 4 ]
