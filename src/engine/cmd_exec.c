@@ -171,7 +171,7 @@ static int attend(struct berth_exec *x, const struct exec_flags *f)
   sigset_t old;
   int sigfd = block_signals(&old), master = -1, code = 125;
   berth_error_t err = NULL;
-  if (f->tty && !f->detach && (master = berth_exec_console(x, &err)) >= 0)
+  if (x->console && (master = berth_exec_console(x, &err)) >= 0)
     proxy(x, master, f->interactive, sigfd);
   else if (err == NULL)
     wait_runtime(x, sigfd);
@@ -211,8 +211,7 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   struct berth_engine *e = NULL;
   struct berth_exec x;
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  const int stdio[3] = { f->interactive && !f->tty ? STDIN_FILENO : devnull, f->tty ? devnull : STDOUT_FILENO,
-                         STDERR_FILENO };
+  const int stdio[3] = { f->interactive ? STDIN_FILENO : devnull, STDOUT_FILENO, STDERR_FILENO };
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
   int r = berth_containers_exec_start(e, what, &in, stdio, &x, err);

@@ -234,11 +234,14 @@ struct berth_exec {
   int process;  /* process.json, a memfd */
   char *sock_dir;
   bool stderr_shared; /* the runtime's stderr is the caller's: it has printed its own error */
+  bool console;       /* tty: the caller proxies the pty (berth_exec_console); false: the runtime
+                         proxies it through the caller's stdio itself (runc and crun refuse a
+                         console socket without --detach) */
 };
 /* Start `<runtime> exec` in a running container (the runtime it was created with): the process
  * is the container's own (config.json's) with in's changes; stdio: its stdin, stdout and
- * stderr (the runtime's stderr too; ignored with detach: /dev/null). Not running, paused:
- * an error. */
+ * stderr (the runtime's stderr too; ignored with detach: /dev/null; with a tty and x->console
+ * only stderr is used). Not running, paused: an error. */
 int berth_containers_exec_start(struct berth_engine *e, const char *what, const struct berth_exec_in *in,
                                 const int stdio[3], struct berth_exec *x, berth_error_t *err) BERTH_WUR;
 /* tty: the pty master the runtime passes on the console socket; -1 when the runtime ended

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -79,7 +80,8 @@ static json_t *caps_json(uint64_t caps)
   return a;
 }
 
-/* Docker: root's effective and permitted sets are the bounding set, another user's are empty */
+/* --privileged: every capability berth may give; Docker: root's effective and permitted sets are the
+ * bounding set, another user's are empty */
 static int set_caps(json_t *proc, bool privileged, uint32_t uid, berth_error_t *err)
 {
   json_t *caps = json_object_get(proc, "capabilities");
@@ -92,6 +94,9 @@ static int set_caps(json_t *proc, bool privileged, uint32_t uid, berth_error_t *
     berth_runopts_release(&o);
     if (r < 0)
       return -1;
+    for (int i = 0; i < 64; i++) /* what berth's bounding set allows: a host may hold some back */
+      if ((all >> i) & 1 && prctl(PR_CAPBSET_READ, (unsigned long) i, 0, 0, 0) != 1)
+        all &= ~(UINT64_C(1) << i);
     caps = json_object();
     json_object_set_new(caps, "bounding", caps_json(all));
     json_object_set_new(proc, "capabilities", caps);
@@ -303,19 +308,21 @@ static int exec_loaded(struct berth_engine *e, const struct berth_container *c,
     return -1;
   cleanup_free char *text = berth_ctrspec_dumps(proc, NULL), *sock = NULL;
   json_decref(proc);
-  bool tty = in->tty && !in->detach;
+  const char *base = strrchr(c->row.runtime, '/');
+  x->console =
+    in->tty && !in->detach && berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime");
   x->process = memfd_with("berth-exec-process", text, err);
   if (x->process < 0 || (x->log = memfd_with("berth-exec-log", NULL, err)) < 0)
     return -1;
-  if (tty && console_socket(e, x, &sock, err) < 0)
+  if (x->console && console_socket(e, x, &sock, err) < 0)
     return -1;
   cleanup_strv char **argv = exec_argv(e, c, x, sock, in->detach);
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0)
     return BERTH_ERR_ERRNO(err, "open `/dev/null`");
-  const int quiet[3] = { devnull, devnull, devnull };
+  const int quiet[3] = { devnull, devnull, devnull }, console[3] = { devnull, devnull, stdio[2] };
   x->stderr_shared = !in->detach;
-  return spawn(argv, in->detach ? quiet : stdio, x, err);
+  return spawn(argv, in->detach ? quiet : x->console ? console : stdio, x, err);
 }
 
 int berth_containers_exec_start(struct berth_engine *e, const char *what, const struct berth_exec_in *in,
