@@ -223,6 +223,57 @@ static void test_odd_paths_and_single(void **state)
   assert_int_equal(umount2(m, 0), 0);
 }
 
+/* the super options of the mount at target in /proc/self/mountinfo ("" when not mounted) */
+static char *super_options(const char *target)
+{
+  cleanup_free char *info = read_in("/proc/self", "mountinfo");
+  char *line = info ? strstr(info, target) : NULL;
+  if (line == NULL)
+    return xstrdup("");
+  size_t len = strcspn(line, "\n");
+  return xstrndup(line, len);
+}
+
+static void test_volatile(void **state)
+{
+  (void) state;
+  if (!can_run)
+    skip();
+  cleanup_free char *l1 = sub("vol/l1"), *l2 = sub("vol/a,b"), *u = sub("vol/upper"), *w = sub("vol/work");
+  cleanup_free char *m = sub("vol/merged");
+  const struct tb_entry es[] = { { .name = "x", .data = "lower" } };
+  apply_layer(l1, es, 1);
+  apply_layer(l2, es, 1);
+  berth_error_t err = NULL;
+  /* mount(2), then the new mount API (a lower with ',' cannot go in the option string) */
+  const char *const chains[2][1] = { { l1 }, { l2 } };
+  for (int i = 0; i < 2; i++) {
+    if (berth_overlay_mount_flags(chains[i], 1, u, w, m, BERTH_OVERLAY_VOLATILE, &err) < 0) {
+      print_error("%s\n", err->msg);
+      fail();
+    }
+    cleanup_free char *opts = super_options(m);
+    assert_non_null(strstr(opts, "volatile"));
+    cleanup_free char *f = xasprintf("%s/new", m);
+    int fd = open(f, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(umount2(m, 0), 0);
+    assert_true(exists_in(u, "new"));
+    /* overlayfs marks the work dir; it refuses the upper dir again until the mark is gone */
+    assert_true(exists_in(w, "work/incompat/volatile"));
+    assert_true(berth_overlay_mount_flags(chains[i], 1, u, w, m, BERTH_OVERLAY_VOLATILE, &err) < 0);
+    berth_error_release(&err);
+    cleanup_free char *mark = xasprintf("%s/work/incompat/volatile", w);
+    unit_rm_rf(mark);
+  }
+  /* without the flag: no volatile */
+  assert_int_equal(berth_overlay_mount(chains[0], 1, u, w, m, &err), 0);
+  cleanup_free char *opts = super_options(m);
+  assert_null(strstr(opts, "volatile"));
+  assert_int_equal(umount2(m, 0), 0);
+}
+
 static void test_errors(void **state)
 {
   (void) state;
@@ -251,6 +302,7 @@ int main(void)
     cmocka_unit_test(test_chain),
     cmocka_unit_test(test_many_lowers),
     cmocka_unit_test(test_odd_paths_and_single),
+    cmocka_unit_test(test_volatile),
     cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -106,6 +106,7 @@ struct spawn {
   char **argv;
   char **lowers;
   char *upper, *work, *rootfs, *monlog;
+  unsigned overlay_flags;
 };
 
 /* overlayfs refuses an upper dir another overlay still uses (EBUSY): right after a stop, the
@@ -114,8 +115,8 @@ static int mount_rootfs(const struct spawn *s, berth_error_t *err)
 {
   for (int attempt = 0;; attempt++) {
     berth_error_t e = NULL;
-    if (berth_overlay_mount((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work,
-                            s->rootfs, &e) == 0)
+    if (berth_overlay_mount_flags((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work,
+                                  s->rootfs, s->overlay_flags, &e) == 0)
       return 0;
     if (e->errnum != EBUSY || attempt == 50) {
       *err = e;
@@ -167,6 +168,19 @@ static void spawn_release(struct spawn *s)
   free(s->monlog);
 }
 
+/* A container removed when it exits (--rm) gets a volatile upper dir: never synced, so that the
+ * unmount before its removal does not sync the host's filesystem (podman does the same). The
+ * mark overlayfs leaves in the work dir (it refuses a volatile upper dir again while it is
+ * there) goes first: a --rm container is mounted again only after a failed removal. */
+static void volatile_upper(struct spawn *s)
+{
+  cleanup_free char *mark = xasprintf("%s/work/incompat/volatile", s->work);
+  berth_error_t ignore = NULL;
+  if (berth_rm_rf(mark, &ignore) < 0)
+    berth_error_release(&ignore);
+  s->overlay_flags |= BERTH_OVERLAY_VOLATILE;
+}
+
 /* fork the monitor; returns berth's end of the start channel */
 static int spawn_monitor(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
 {
@@ -182,6 +196,8 @@ static int spawn_monitor(struct berth_engine *e, const struct berth_container *c
                      .work = xasprintf("%s/work", c->dir),
                      .rootfs = xasprintf("%s/bundle/rootfs", c->dir),
                      .monlog = xasprintf("%s/" BERTH_MON_LOG, c->dir) };
+  if (json_is_true(json_object_get(c->host_config, "AutoRemove")))
+    volatile_upper(&s);
   int sv[2] = { -1, -1 };
   int r = s.lowers ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) : -1;
   if (s.lowers && r < 0)

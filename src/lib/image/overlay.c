@@ -29,7 +29,8 @@ static bool needs_escape(const char *p)
 }
 
 /* "lowerdir=a:b,upperdir=u,workdir=w,..." or NULL when a path cannot go in it */
-static char *legacy_options(const char *const *lowers, size_t n, const char *upper, const char *work)
+static char *legacy_options(const char *const *lowers, size_t n, const char *upper, const char *work,
+                            unsigned flags)
 {
   struct berth_strbuf b = BERTH_STRBUF_INIT;
   berth_strbuf_puts(&b, "lowerdir=");
@@ -46,6 +47,8 @@ static char *legacy_options(const char *const *lowers, size_t n, const char *upp
       return NULL;
     }
     berth_strbuf_printf(&b, ",upperdir=%s,workdir=%s," RW_OPTIONS, upper, work);
+    if (flags & BERTH_OVERLAY_VOLATILE)
+      berth_strbuf_puts(&b, ",volatile");
   }
   return berth_strbuf_detach(&b);
 }
@@ -75,7 +78,7 @@ static int fs_set(int fsfd, const char *key, const char *value, const char *targ
 }
 
 static int mount_new_api(const char *const *lowers, size_t n, const char *upper, const char *work,
-                         const char *target, berth_error_t *err)
+                         const char *target, unsigned flags, berth_error_t *err)
 {
   cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0)
@@ -90,6 +93,9 @@ static int mount_new_api(const char *const *lowers, size_t n, const char *upper,
                         fs_set(fsfd, "redirect_dir", "off", target, err) < 0 ||
                         fs_set(fsfd, "index", "off", target, err) < 0))
     return -1;
+  if (upper != NULL && (flags & BERTH_OVERLAY_VOLATILE) &&
+      fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "mount overlay on `%s`: set `volatile`", target);
   if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
     int saved = errno;
     char log[600];
@@ -121,6 +127,12 @@ static int bind_read_only(const char *lower, const char *target, berth_error_t *
 int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
                         berth_error_t *err)
 {
+  return berth_overlay_mount_flags(lowers, n, upper, work, target, 0, err);
+}
+
+int berth_overlay_mount_flags(const char *const *lowers, size_t n, const char *upper, const char *work,
+                              const char *target, unsigned flags, berth_error_t *err)
+{
   if (n == 0 || lowers == NULL)
     return BERTH_ERR(err, "mount overlay on `%s`: no lower layers", target);
   if ((upper == NULL) != (work == NULL))
@@ -130,10 +142,10 @@ int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, 
       return BERTH_ERR(err, "mount overlay on `%s`: empty lower layer path #%zu", target, i);
   if (n == 1 && upper == NULL)
     return bind_read_only(lowers[0], target, err);
-  cleanup_free char *opts = legacy_options(lowers, n, upper, work);
+  cleanup_free char *opts = legacy_options(lowers, n, upper, work, flags);
   long page = sysconf(_SC_PAGESIZE);
   if (opts == NULL || strlen(opts) >= (size_t) (page > 0 ? page : 4096))
-    return mount_new_api(lowers, n, upper, work, target, err);
+    return mount_new_api(lowers, n, upper, work, target, flags, err);
   if (mount("overlay", target, "overlay", 0, opts) < 0)
     return BERTH_ERR_ERRNO(err, "mount overlay on `%s` (%zu layers)", target, n);
   return 0;
