@@ -244,6 +244,27 @@ static void client_read(struct mon *m, size_t i)
   client_message(m, i, msg, (size_t) n);
 }
 
+/* the n bytes at iobuf + 1: into the log and to the clients */
+static void deliver_iobuf(struct mon *m, enum berth_log_stream s, size_t n)
+{
+  int r = berth_logw_feed(&mon_log, s, iobuf + 1, n, mon_now());
+  if (r < 0)
+    mon_log_msg("write log `%s`: %s", mon_log.path, strerror(-r));
+  iobuf[0] = s == BERTH_LOG_STDERR ? BERTH_ATTACH_STDERR : BERTH_ATTACH_STDOUT;
+  broadcast_msg(m, iobuf, n + 1, s == BERTH_LOG_STDERR ? BERTH_ATTACH_WANT_STDERR : BERTH_ATTACH_WANT_STDOUT);
+}
+
+void mon_deliver(struct mon *m, enum berth_log_stream s, const char *data, size_t len)
+{
+  while (len > 0) {
+    size_t n = len < sizeof iobuf - 1 ? len : sizeof iobuf - 1;
+    memcpy(iobuf + 1, data, n);
+    deliver_iobuf(m, s, n);
+    data += n;
+    len -= n;
+  }
+}
+
 /* one read of a container stream into the log and to the clients; false at its end */
 static bool pump(struct mon *m, int fd, enum berth_log_stream s)
 {
@@ -254,12 +275,7 @@ static bool pump(struct mon *m, int fd, enum berth_log_stream s)
     berth_logw_flush(&mon_log, s, mon_now());
     return false;
   }
-  int r = berth_logw_feed(&mon_log, s, iobuf + 1, (size_t) n, mon_now());
-  if (r < 0)
-    mon_log_msg("write log `%s`: %s", mon_log.path, strerror(-r));
-  iobuf[0] = s == BERTH_LOG_STDERR ? BERTH_ATTACH_STDERR : BERTH_ATTACH_STDOUT;
-  broadcast_msg(m, iobuf, (size_t) n + 1,
-                s == BERTH_LOG_STDERR ? BERTH_ATTACH_WANT_STDERR : BERTH_ATTACH_WANT_STDOUT);
+  deliver_iobuf(m, s, (size_t) n);
   return true;
 }
 
@@ -304,6 +320,7 @@ void mon_serve(struct mon *m)
 {
   struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS];
   int64_t deadline = 0;
+  mon_reap(m); /* the init may be gone already: its SIGCHLD may have been read while the runtime ran */
   while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
     if (m->exited && deadline == 0)
       deadline = mono_ms() + DRAIN_MS;

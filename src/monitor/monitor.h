@@ -69,6 +69,8 @@ void mon_accept(struct mon *m);
 void mon_read_hellos(struct mon *m);
 void mon_close_clients(struct mon *m);
 void mon_broadcast(struct mon *m, char type, const char *data, size_t len, unsigned char want);
+/* what the container wrote: into the log and to the clients that want that stream */
+void mon_deliver(struct mon *m, enum berth_log_stream s, const char *data, size_t len);
 /* serve the container until its init exited and its output is drained */
 void mon_serve(struct mon *m);
 /* Ask the first client that records exits (BERTH_ATTACH_WANT_RECORD) to record this one: true
@@ -80,7 +82,8 @@ bool mon_sleep(struct mon *m, int64_t ms);
 void mon_reap(struct mon *m);
 
 /* spawn.c */
-/* create and start the container; on failure *code (125/126/127) and msg are set */
+/* create and start the container (the runtime's `run --detach`); on failure *code (125/126/127)
+ * and msg are set */
 int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen);
 void mon_close_stdio(struct mon *m);
 /* run the handler: "--internal-exited ID CODE PID [MSG]" or "--internal-started ID PID"; the

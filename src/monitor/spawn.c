@@ -189,26 +189,46 @@ static int console_recv(int lfd)
   return fd;
 }
 
+/* One `run --detach` of the runtime: it creates and starts the container and returns. Its
+ * stdio is the container's: when it fails, what arrived is its error message; when it
+ * succeeds, what arrived is the container's first output, kept (up to a buffer each; the
+ * container waits for the rest) and delivered once the run returned. */
 struct create_run {
   pid_t pid;
   int status;
   bool done;
-  int console_lfd; /* terminal: the console socket */
-  int errfd;       /* terminal: create's stderr */
-  bool eof[2];     /* stop polling these (end of file) */
-  struct errbuf eb;
+  int console_lfd;      /* terminal: the console socket */
+  int errfd;            /* terminal: the runtime's stdout and stderr */
+  bool eof[2];          /* stop polling these (end of file) */
+  struct errbuf out, eb; /* stdout (terminal: unused), stderr (terminal: errfd) */
 };
 
-/* While create runs, its stdio is the container's: what arrives before start is the runtime's. */
+/* read what fits into b; returns false at the end of fd (or on an error) */
+static bool keep_read(struct errbuf *b, int fd)
+{
+  size_t room = sizeof b->text - 1 - b->len;
+  ssize_t n = read(fd, b->text + b->len, room);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0)
+    return false;
+  b->len += (size_t) n;
+  b->text[b->len] = '\0';
+  return true;
+}
+
+static bool has_room(const struct errbuf *b)
+{
+  return b->len + 1 < sizeof b->text;
+}
+
 static void create_poll(struct mon *m, struct create_run *cr)
 {
+  int out = m->terminal ? cr->errfd : m->out_fd;
   struct pollfd pf[4] = {
     { .fd = m->sigfd, .events = POLLIN },
-    { .fd = cr->eof[0]    ? -1
-            : m->terminal ? cr->errfd
-                          : m->out_fd,
-      .events = POLLIN },
-    { .fd = cr->eof[1] || m->terminal ? -1 : m->err_fd, .events = POLLIN },
+    { .fd = cr->eof[0] || !has_room(m->terminal ? &cr->eb : &cr->out) ? -1 : out, .events = POLLIN },
+    { .fd = cr->eof[1] || m->terminal || !has_room(&cr->eb) ? -1 : m->err_fd, .events = POLLIN },
     { .fd = cr->console_lfd, .events = POLLIN },
   };
   if (poll(pf, 4, -1) < 0)
@@ -223,9 +243,10 @@ static void create_poll(struct mon *m, struct create_run *cr)
       cr->status = st;
     }
   }
-  for (int i = 1; i <= 2; i++)
-    if ((pf[i].revents & (POLLIN | POLLHUP)) && errbuf_read(&cr->eb, pf[i].fd) == 0)
-      cr->eof[i - 1] = true; /* the runtime failed and its init is gone (or a terminal's create ended) */
+  if ((pf[1].revents & (POLLIN | POLLHUP)) && !keep_read(m->terminal ? &cr->eb : &cr->out, pf[1].fd))
+    cr->eof[0] = true; /* the container closed it (or, terminal, the runtime's end) */
+  if ((pf[2].revents & (POLLIN | POLLHUP)) && !keep_read(&cr->eb, pf[2].fd))
+    cr->eof[1] = true;
   if (pf[3].revents & POLLIN) {
     m->out_fd = console_recv(cr->console_lfd);
     m->in_fd = m->out_fd >= 0 ? fcntl(m->out_fd, F_DUPFD_CLOEXEC, 0) : -1;
@@ -279,11 +300,12 @@ static int run_create(struct mon *m, struct create_run *cr, int child[3])
   char console[4096], pidfile[4096];
   snprintf(pidfile, sizeof pidfile, "%s/%s", m->rundir, BERTH_MON_PID_FILE);
   unlink(pidfile);
-  const char *tail[] = { "create", "--bundle", m->bundle, "--pid-file", pidfile, m->id, NULL, NULL, NULL };
+  const char *tail[] = { "run",  "--detach", "--bundle", m->bundle, "--pid-file", pidfile, m->id, NULL, NULL,
+                         NULL };
   if (m->terminal) {
-    tail[5] = "--console-socket";
-    tail[6] = console;
-    tail[7] = m->id;
+    tail[6] = "--console-socket";
+    tail[7] = console;
+    tail[8] = m->id;
     cr->console_lfd = console_listen(m, console, sizeof console);
     if (cr->console_lfd < 0)
       return -1;
@@ -292,6 +314,18 @@ static int run_create(struct mon *m, struct create_run *cr, int child[3])
   runtime_argv(m, argv, MON_MAX_ARGS + 16, tail);
   cr->pid = spawn(argv, child[0], child[1], child[2]);
   return cr->pid < 0 ? -1 : 0;
+}
+
+/* the runtime's error: the last line it wrote on stderr (or, without one, on stdout) */
+static int run_failed(struct mon *m, struct create_run *cr, int *code, char *msg, size_t msglen,
+                      const char *fallback)
+{
+  errbuf_message(cr->eb.len ? &cr->eb : &cr->out, msg, msglen, fallback);
+  const char *del[] = { "delete", "--force", m->id, NULL }; /* if it left the container behind */
+  struct errbuf ignored = { .len = 0 };
+  run_runtime(m, del, &ignored);
+  mon_close_stdio(m);
+  return fail(code, msg, msglen, 0, msg);
 }
 
 int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen)
@@ -329,21 +363,15 @@ int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen)
       errbuf_drain(&cr.eb, cr.errfd);
     close(cr.errfd);
   }
-  if (!WIFEXITED(cr.status) || WEXITSTATUS(cr.status) != 0) {
-    mon_close_stdio(m);
-    errbuf_message(&cr.eb, msg, msglen, "OCI runtime create failed");
-    return fail(code, msg, msglen, 0, msg);
-  }
+  if (!WIFEXITED(cr.status) || WEXITSTATUS(cr.status) != 0)
+    return run_failed(m, &cr, code, msg, msglen, "OCI runtime run failed");
   m->init_pid = read_pid_file(m);
-  struct errbuf eb = { .len = 0 };
-  const char *start[] = { "start", m->id, NULL };
-  if (m->init_pid <= 0 || (m->terminal && m->out_fd < 0) || run_runtime(m, start, &eb) != 0) {
-    errbuf_message(&eb, msg, msglen, m->init_pid <= 0 ? "no pid file from the OCI runtime" : "start failed");
-    const char *del[] = { "delete", "--force", m->id, NULL };
-    struct errbuf ignored = { .len = 0 };
-    run_runtime(m, del, &ignored);
-    mon_close_stdio(m);
-    return fail(code, msg, msglen, 0, msg);
+  if (m->init_pid <= 0 || (m->terminal && m->out_fd < 0))
+    return run_failed(m, &cr, code, msg, msglen,
+                      m->init_pid <= 0 ? "no pid file from the OCI runtime" : "no terminal from the OCI runtime");
+  if (!m->terminal) { /* the container's first output */
+    mon_deliver(m, BERTH_LOG_STDOUT, cr.out.text, cr.out.len);
+    mon_deliver(m, BERTH_LOG_STDERR, cr.eb.text, cr.eb.len);
   }
   return 0;
 }
