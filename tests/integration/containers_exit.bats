@@ -112,3 +112,27 @@ monitor_of() {
   [ "$(berth inspect -f '{{.State.Status}} {{.RestartCount}}' twice)" = "running 0" ]
   berth rm -f twice >/dev/null
 }
+
+@test "exit: stop and rm -f record the exit on their connection to the monitor, without the handler process" {
+  command -v strace >/dev/null || skip "strace is not installed"
+  local name mon spid
+  for name in st1 rf1; do
+    berth run -d --name "$name" bb sleep 100 >/dev/null
+    wait_running "$name"
+    mon=$(monitor_of "$name")
+    [ -n "$mon" ]
+    strace -f -q -e trace=execve -e signal=none -o "$CTR_DIR/$name.trace" -p "$mon" &
+    spid=$!
+    for _ in $(seq 50); do grep -q TracerPid:.*[1-9] "/proc/$mon/status" && break; sleep 0.1; done
+    if [ "$name" = st1 ]; then
+      berth stop -t 0 st1
+      [ "$(berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' st1)" = "exited 137" ]
+    else
+      berth rm -f rf1
+      [ -z "$(ctr_ids | grep -v "$(berth inspect -f '{{.Id}}' st1)")" ]
+    fi
+    wait "$spid" || true
+    grep -q 'exited with' "$CTR_DIR/$name.trace" # the trace followed the monitor to its end
+    ! grep -q -- '--internal-exited' "$CTR_DIR/$name.trace"
+  done
+}

@@ -67,8 +67,24 @@ static int64_t mono_ms(void)
   return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 1 the monitor of row is gone, 0 still there after timeout_ms (< 0: no limit) */
-int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms)
+/* a message on a recording connection: an EXITED is recorded here; false when it ended */
+static bool recording_message(struct berth_engine *e, const struct berth_db_container *row, struct berth_attach *a)
+{
+  char msg[BERTH_ATTACH_MSG_MAX + 1];
+  ssize_t n = recv(a->fd, msg, sizeof msg - 1, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNRESET))
+    return true;
+  if (n <= 0)
+    return false;
+  msg[n] = '\0';
+  berth_error_t ignore = NULL; /* the monitor's handler tries again and reports */
+  if (msg[0] == BERTH_ATTACH_EXITED && berth_attach_record(e, a, row->id, msg + 1, &ignore) < 0)
+    berth_error_release(&ignore);
+  return msg[0] != BERTH_ATTACH_EXIT;
+}
+
+int ctr_wait_monitor_recording(struct berth_engine *e, const struct berth_db_container *row,
+                               struct berth_attach *a, int64_t timeout_ms)
 {
   cleanup_close int pfd = row->monitor_pid > 0 ? pidfd_open((pid_t) row->monitor_pid, 0) : -1;
   if (pfd < 0 || !berth_container_monitor_alive(row)) /* checked after pidfd_open: not a reused pid */
@@ -78,13 +94,21 @@ int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms)
     int left = timeout_ms < 0 ? -1 : (int) (until - mono_ms());
     if (timeout_ms >= 0 && left <= 0)
       return 0;
-    struct pollfd p = { .fd = pfd, .events = POLLIN };
-    int r = poll(&p, 1, left);
-    if (r > 0)
-      return 1;
+    struct pollfd p[2] = { { .fd = pfd, .events = POLLIN }, { .fd = a ? a->fd : -1, .events = POLLIN } };
+    int r = poll(p, 2, left);
     if (r < 0 && errno != EINTR)
       return 1;
+    if (r > 0 && p[0].revents)
+      return 1;
+    if (r > 0 && p[1].revents && !recording_message(e, row, a))
+      berth_attach_close(a); /* the monitor closed it: its end follows */
   }
+}
+
+/* 1 the monitor of row is gone, 0 still there after timeout_ms (< 0: no limit) */
+int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms)
+{
+  return ctr_wait_monitor_recording(NULL, row, NULL, timeout_ms);
 }
 
 /* Wait for the next EXIT of a running container: its code (>= 0), or -1 when the monitor closed

@@ -143,14 +143,21 @@ int berth_containers_exited(struct berth_engine *e, const char *id, int code, pi
   int r = load_locked(e, id, pid, &c, &lock, restart_ms, err);
   if (r <= 0)
     return r < 0 ? berth_error_wrap(err, "record the exit of container `%s`", id) : 0;
+  /* the runtime's delete runs while the exit is recorded and (--rm) the container's directory
+   * removed; it ends before the lock is released, so the next start finds it done */
   struct exit_rec x = { .c = &c, .code = code, .msg = msg, .oom = oom_killed(&c) };
   const char *del[] = { "delete", "--force", c.row.id, NULL };
+  struct ctr_runtime_proc dp;
   berth_error_t ignore = NULL;
-  if (berth_container_runtime_run(e, &c, del, &ignore) < 0)
-    berth_error_release(&ignore); /* start deletes it again if it is still there */
+  bool deleting = ctr_runtime_spawn(e, &c, del, &dp, &ignore) == 0;
+  berth_error_release(&ignore); /* start deletes it again if it is still there */
   r = ctr_update(e, c.row.id, record_exit, &x, err) < 0 ? -1 : 0;
-  if (r == 0 && !x.restart && json_is_true(json_object_get(c.host_config, "AutoRemove")))
-    r = ctr_remove(e, &c, true, err);
+  if (r == 0 && !x.restart && json_is_true(json_object_get(c.host_config, "AutoRemove"))) {
+    r = ctr_remove_during_delete(e, &c, true, deleting ? &dp : NULL, err);
+    deleting = false;
+  }
+  if (deleting && ctr_runtime_wait(&dp, &ignore) < 0)
+    berth_error_release(&ignore);
   if (r == 0 && x.restart)
     *restart_ms = x.delay_ms;
   berth_container_release(&c);

@@ -30,12 +30,28 @@ void ctr_clamp_oci_version(const char *runtime, json_t *spec);
 
 /* containers_runtime.c: the monitor's program next to berth (or in PATH) */
 char *ctr_find_helper(const char *name, const char *build_subdir, berth_error_t *err) BERTH_WUR;
+/* a runtime command started by ctr_runtime_spawn: stdin and stdout /dev/null, stderr collected
+ * by ctr_runtime_wait (berth_container_runtime_run is the two in a row) */
+struct ctr_runtime_proc {
+  pid_t pid;
+  int errfd;
+  char *runtime, *verb;
+};
+int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_container *c, const char *const *tail,
+                      struct ctr_runtime_proc *proc, berth_error_t *err) BERTH_WUR;
+/* 0 when it succeeded, else its last stderr line is the error; *proc is released either way */
+int ctr_runtime_wait(struct ctr_runtime_proc *proc, berth_error_t *err) BERTH_WUR;
 
 /* containers_remove.c: the rootfs unmounted (in the monitor's namespace), the runtime's container,
  * the directory and run dir removed */
 int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, berth_error_t *err) BERTH_WUR;
 /* mark removing, remove the files, delete the row (volumes: and its anonymous volumes) */
 int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, berth_error_t *err) BERTH_WUR;
+/* the same while the runtime's `delete` of the container runs (started by the caller): the
+ * container's directory goes meanwhile (the runtime keeps its own copy of the config), the run
+ * dir and the row after it ended (a failure of it is ignored: the next start deletes again) */
+int ctr_remove_during_delete(struct berth_engine *e, struct berth_container *c, bool volumes,
+                             struct ctr_runtime_proc *del, berth_error_t *err) BERTH_WUR;
 
 /* containers_config.c */
 struct ctr_config_in {
@@ -84,6 +100,10 @@ int ctr_settle_dead(struct berth_engine *e, struct berth_container *c, berth_err
 int ctr_kill_now(struct berth_engine *e, struct berth_container *c, berth_error_t *err) BERTH_WUR;
 /* 1 when the monitor of row has ended (or never was), 0 after timeout_ms (< 0: wait for ever) */
 int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms);
+/* the same, recording the exit when the monitor asks on a (may be NULL) connection made with
+ * BERTH_ATTACH_WANT_RECORD (closed here when the monitor closes it) */
+int ctr_wait_monitor_recording(struct berth_engine *e, const struct berth_db_container *row,
+                               struct berth_attach *a, int64_t timeout_ms);
 /* the code of the next EXIT message, -1 when the connection ends without one */
 int ctr_wait_exit_message(struct berth_attach *a);
 

@@ -78,10 +78,37 @@ static int delete_row(struct berth_engine *e, const char *id, bool volumes, char
   return 0;
 }
 
-int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, berth_error_t *err)
+/* the files, while the runtime's delete runs: the container's directory first, then its end */
+static int remove_files_during(struct berth_engine *e, const struct berth_container *c,
+                               struct ctr_runtime_proc *del, berth_error_t *err)
+{
+  cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
+  if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
+    berth_error_t ignore = NULL;
+    if (ctr_runtime_wait(del, &ignore) < 0)
+      berth_error_release(&ignore);
+    return BERTH_ERR_ERRNO(err, "unmount `%s`", rootfs);
+  }
+  int r = berth_rm_rf(c->dir, err);
+  berth_error_t derr = NULL;
+  if (ctr_runtime_wait(del, &derr) < 0)
+    berth_error_release(&derr); /* the next start of a container by this id deletes it again */
+  if (r < 0 || berth_rm_rf(c->rundir, err) < 0)
+    return -1;
+  return 0;
+}
+
+int ctr_remove_during_delete(struct berth_engine *e, struct berth_container *c, bool volumes,
+                             struct ctr_runtime_proc *del, berth_error_t *err)
 {
   cleanup_strv char **gone = NULL;
-  if (ctr_update(e, c->row.id, mark_removing, NULL, err) < 0 || ctr_remove_files(e, c, err) < 0 ||
+  if (ctr_update(e, c->row.id, mark_removing, NULL, err) < 0) {
+    berth_error_t ignore = NULL;
+    if (del && ctr_runtime_wait(del, &ignore) < 0)
+      berth_error_release(&ignore);
+    return -1;
+  }
+  if ((del ? remove_files_during(e, c, del, err) : ctr_remove_files(e, c, err)) < 0 ||
       delete_row(e, c->row.id, volumes, &gone, err) < 0)
     return -1;
   for (size_t i = 0; gone && gone[i]; i++) {
@@ -91,6 +118,11 @@ int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, 
       berth_error_release(&ignore);
   }
   return 0;
+}
+
+int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, berth_error_t *err)
+{
+  return ctr_remove_during_delete(e, c, volumes, NULL, err);
 }
 
 /* what: the full id */

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,17 +111,6 @@ char **berth_container_runtime_argv(const struct berth_engine *e, const struct b
   return v;
 }
 
-static void child(char *const *argv, int errfd)
-{
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0)
-    _exit(125);
-  berth_signals_reset();
-  execv(argv[0], argv);
-  dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
-  _exit(127);
-}
-
 /* the last non-empty line of text, or fallback */
 static char *last_line(const char *text, const char *fallback)
 {
@@ -132,21 +123,55 @@ static char *last_line(const char *text, const char *fallback)
   return end > start ? xstrndup(text + start, end - start) : xstrdup(fallback);
 }
 
-int berth_container_runtime_run(const struct berth_engine *e, const struct berth_container *c,
-                                const char *const *tail, berth_error_t *err)
+/* posix_spawn: glibc's clone(CLONE_VM | CLONE_VFORK), not a copy of berth's address space (a
+ * fork of this dynamically linked process, and the copy-on-write faults after it, cost more
+ * than the runtime's own `delete`) */
+int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_container *c, const char *const *tail,
+                      struct ctr_runtime_proc *proc, berth_error_t *err)
 {
   cleanup_strv char **argv = berth_container_runtime_argv(e, c, tail);
+  *proc = (struct ctr_runtime_proc){ .pid = -1, .errfd = -1 };
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     return BERTH_ERR_ERRNO(err, "pipe");
-  pid_t pid = fork();
-  if (pid == 0)
-    child(argv, p[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  extern char **environ;
+  int r = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   close(p[1]);
+  if (r != 0) {
+    close(p[0]);
+    errno = r;
+    return BERTH_ERR_ERRNO(err, "OCI runtime `%s` %s: run `%s`", c->row.runtime, tail[0], argv[0]);
+  }
+  *proc = (struct ctr_runtime_proc){ .pid = pid, .errfd = p[0], .runtime = xstrdup(c->row.runtime),
+                                     .verb = xstrdup(tail[0]) };
+  return 0;
+}
+
+int ctr_runtime_wait(struct ctr_runtime_proc *proc, berth_error_t *err)
+{
+  cleanup_free char *runtime = steal_ptr(proc->runtime), *verb = steal_ptr(proc->verb);
+  if (proc->pid < 0)
+    return BERTH_ERR(err, "OCI runtime: no %s to wait for", verb ? verb : "command");
   cleanup_strbuf struct berth_strbuf out = BERTH_STRBUF_INIT;
   char buf[4096];
   ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) != 0) {
+  while ((n = read(proc->errfd, buf, sizeof buf)) != 0) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -154,16 +179,24 @@ int berth_container_runtime_run(const struct berth_engine *e, const struct berth
     if (out.len < 65536)
       berth_strbuf_append(&out, buf, (size_t) n);
   }
-  close(p[0]);
-  if (pid < 0)
-    return BERTH_ERR_ERRNO(err, "fork");
+  close(proc->errfd);
   int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+  while (waitpid(proc->pid, &st, 0) < 0 && errno == EINTR)
     ;
+  *proc = (struct ctr_runtime_proc){ .pid = -1, .errfd = -1 };
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
     return 0;
   cleanup_free char *msg = last_line(out.buf ? out.buf : "", "failed without a message");
-  return BERTH_ERR(err, "OCI runtime `%s` %s: %s", c->row.runtime, tail[0], msg);
+  return BERTH_ERR(err, "OCI runtime `%s` %s: %s", runtime, verb, msg);
+}
+
+int berth_container_runtime_run(const struct berth_engine *e, const struct berth_container *c,
+                                const char *const *tail, berth_error_t *err)
+{
+  struct ctr_runtime_proc p;
+  if (ctr_runtime_spawn(e, c, tail, &p, err) < 0)
+    return -1;
+  return ctr_runtime_wait(&p, err);
 }
 
 /* "1.0.2-dev" -> 1000002 (major, minor, patch); -1 when not a version */

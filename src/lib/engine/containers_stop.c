@@ -59,15 +59,17 @@ int ctr_settle_dead(struct berth_engine *e, struct berth_container *c, berth_err
   return 0;
 }
 
-/* no automatic restart any more: the monitor ends after the next exit, or now when it waits to restart */
-static void cancel_restarts(const struct berth_container *c)
+/* No automatic restart any more: the monitor ends after the next exit, or now when it waits to
+ * restart. The connection stays, asking to record that exit (no `berth` process started by the
+ * monitor for it). */
+static void cancel_restarts(const struct berth_container *c, struct berth_attach *a)
 {
-  struct berth_attach a;
   berth_error_t ignore = NULL;
-  if (berth_attach_connect(c, 0, &a, &ignore) < 0 ||
-      berth_attach_send(&a, BERTH_ATTACH_CANCEL, NULL, 0, &ignore) < 0)
+  if (berth_attach_connect(c, BERTH_ATTACH_WANT_RECORD, a, &ignore) < 0 ||
+      berth_attach_send(a, BERTH_ATTACH_CANCEL, NULL, 0, &ignore) < 0) {
     berth_error_release(&ignore);
-  berth_attach_close(&a);
+    berth_attach_close(a);
+  }
 }
 
 /* signal, wait up to timeout_ms for the monitor to end, then SIGKILL and wait again */
@@ -75,16 +77,19 @@ static int stop_running(struct berth_engine *e, struct berth_container *c, int s
                         berth_error_t *err)
 {
   berth_error_t ignore = NULL, kerr = NULL;
-  cancel_restarts(c);
+  struct berth_attach a = { .fd = -1 };
+  cancel_restarts(c, &a);
+  int r = -1;
   if (signal_runtime(e, c, sig, &ignore) < 0) /* not running (any more, or waiting to restart) */
     berth_error_release(&ignore);
-  if (ctr_wait_monitor(&c->row, timeout_ms) == 1)
-    return 0;
-  if (signal_runtime(e, c, SIGKILL, &kerr) < 0 && ctr_wait_monitor(&c->row, 0) == 1) {
-    berth_error_release(&kerr);
-    return 0;
-  }
-  if (ctr_wait_monitor(&c->row, KILL_WAIT_MS) == 1) {
+  if (ctr_wait_monitor_recording(e, &c->row, &a, timeout_ms) == 1)
+    r = 0;
+  else if (signal_runtime(e, c, SIGKILL, &kerr) < 0 && ctr_wait_monitor(&c->row, 0) == 1)
+    r = 0;
+  else if (ctr_wait_monitor_recording(e, &c->row, &a, KILL_WAIT_MS) == 1)
+    r = 0;
+  berth_attach_close(&a);
+  if (r == 0) {
     berth_error_release(&kerr);
     return 0;
   }
