@@ -156,7 +156,7 @@ static int run_exec(struct globals *g, const struct exec_flags *f, int argc, cha
                                .process_file = f->process ? f->process : "exec process",
                                .console_socket = f->console_socket, .pid_file = f->pid_file,
                                .preserve_fds = f->preserve_fds, .detach = f->detach,
-                               .ignore_paused = f->ignore_paused, .argv = g->argv, .envp = g->envp };
+                               .ignore_paused = f->ignore_paused };
   int r = berth_container_exec(&o, err);
   json_decref(process);
   return r;

@@ -39,8 +39,6 @@ static void fill_opts(struct globals *g, const struct create_flags *f, const cha
   o->preserve_fds = f->preserve_fds;
   o->cgroup_kind = cli_cgroup_kind(g);
   o->rootless = cli_rootless(g);
-  o->argv = g->argv;
-  o->envp = g->envp;
 }
 
 static int check_preserve(int n, berth_error_t *err)

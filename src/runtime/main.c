@@ -13,23 +13,20 @@
 #include "cli.h"
 #include "linux/selfexe.h"
 #include "runtime/container.h"
-#include "runtime/exec_int.h"
-#include "runtime/init.h"
 
 struct command {
   const char *name;
   cmd_fn fn;
-  bool enters_container;  /* re-exec protected first (CVE-2019-5736); create and run decide
-                           * themselves (runtime/create.c: protect_self) */
+  bool enters_container;  /* re-exec protected first (CVE-2019-5736) */
   bool uses_cgroups;
   const char *summary;
 };
 
 static const struct command commands[] = {
-  { "create", cmd_create, false, true, "create a container (its process waits for `start`)" },
+  { "create", cmd_create, true, true, "create a container (its process waits for `start`)" },
   { "start", cmd_start, false, false, "start the user process of a created container" },
-  { "run", cmd_run, false, true, "create and start a container, wait for it, delete it" },
-  { "exec", cmd_exec, false, true, "run a process inside a running container" },
+  { "run", cmd_run, true, true, "create and start a container, wait for it, delete it" },
+  { "exec", cmd_exec, true, true, "run a process inside a running container" },
   { "state", cmd_state, false, false, "print the state of a container as JSON" },
   { "kill", cmd_kill, false, false, "send a signal to a container's init (or every process)" },
   { "delete", cmd_delete, false, false, "delete a stopped container (or any, with --force)" },
@@ -109,10 +106,6 @@ static int dispatch(struct globals *g, int argc, char **argv, int idx, berth_err
     return 1;
   }
   const char *name = argv[idx];
-  if (strcmp(name, "__init") == 0)
-    berth_init_reexec_main(argc - idx + 1, argv + idx - 1);
-  if (strcmp(name, "__exec-init") == 0)
-    berth_exec_reexec_main(argc - idx + 1, argv + idx - 1);
   for (size_t i = 0; i < BERTH_N_ELEMENTS(commands); i++) {
     const struct command *c = &commands[i];
     if (strcmp(c->name, name) != 0)

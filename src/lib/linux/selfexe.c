@@ -140,9 +140,9 @@ int berth_selfexe_memfd(berth_error_t *err)
   return steal_fd(fd);
 }
 
-static int protected_fd(enum berth_selfexe_method method, berth_error_t *err)
+int berth_selfexe_reexec_with(enum berth_selfexe_method method, char **argv, char **envp, berth_error_t *err)
 {
-  int fd = -1;
+  cleanup_close int fd = -1;
   if (method != BERTH_SELFEXE_MEMFD) {
     fd = berth_selfexe_overlay_fd(err);
     if (fd < 0 && method == BERTH_SELFEXE_OVERLAY)
@@ -157,19 +157,6 @@ static int protected_fd(enum berth_selfexe_method method, berth_error_t *err)
     if (fd < 0)
       return berth_error_wrap(err, "re-exec from a sealed copy");
   }
-  return fd;
-}
-
-int berth_selfexe_fd(berth_error_t *err)
-{
-  return protected_fd(BERTH_SELFEXE_AUTO, err);
-}
-
-int berth_selfexe_reexec_with(enum berth_selfexe_method method, char **argv, char **envp, berth_error_t *err)
-{
-  cleanup_close int fd = protected_fd(method, err);
-  if (fd < 0)
-    return -1;
   syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
   return BERTH_ERR_ERRNO(err, "re-exec `%s` from a protected copy", argv[0]);
 }

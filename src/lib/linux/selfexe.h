@@ -22,9 +22,6 @@ bool berth_selfexe_is_protected(void);
 int berth_selfexe_reexec(char **argv, char **envp, berth_error_t *err) BERTH_WUR;
 int berth_selfexe_reexec_with(enum berth_selfexe_method method, char **argv, char **envp,
                               berth_error_t *err) BERTH_WUR;
-/* a protected copy by the AUTO method (overlay, else memfd), to execveat later, e.g. from a
- * child that has entered namespaces where the copy could no longer be made */
-int berth_selfexe_fd(berth_error_t *err) BERTH_WUR;
 /* the protected copies themselves (O_CLOEXEC fds to execveat with AT_EMPTY_PATH) */
 int berth_selfexe_overlay_fd(berth_error_t *err) BERTH_WUR;
 int berth_selfexe_memfd(berth_error_t *err) BERTH_WUR;

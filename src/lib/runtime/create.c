@@ -24,7 +24,6 @@
 #include "linux/lsm.h"
 #include "linux/namespaces.h"
 #include "linux/process.h"
-#include "linux/selfexe.h"
 #include "oci/spec.h"
 #include "runtime/cgroups.h"
 #include "runtime/hooks.h"
@@ -48,8 +47,6 @@ struct create_state {
   int pidfd;
   pid_t intermediate;
   int console_master;
-  int exe_fd;             /* protected copy for the container process to re-exec from, or -1 */
-  char *seccomp_cache;
   struct berth_seccomp_prog *seccomp;
   struct berth_container *c;
   berth_cgroup_manager_t *cgroup;
@@ -92,9 +89,6 @@ static void create_state_release(struct create_state *s, bool failed)
     close(s->pidfd);
   if (s->console_master >= 0)
     close(s->console_master);
-  if (s->exe_fd >= 0)
-    close(s->exe_fd);
-  free(s->seccomp_cache);
   berth_seccomp_prog_free(s->seccomp);
   berth_container_free(s->c);
   if (s->spec)
@@ -268,23 +262,17 @@ static int spawn_two_stage(struct create_state *s, struct berth_init_ctx *ctx, u
   return 0;
 }
 
-/* one clone3 with every new namespace: nothing to join, no time namespace to prepare */
-static bool fast_path(const berth_spec_t *spec)
-{
-  for (int t = 0; t < BERTH_NS__COUNT; t++)
-    if (spec->linux_.ns[t].present && spec->linux_.ns[t].path != NULL)
-      return false;
-  return !spec->linux_.ns[BERTH_NS_TIME].present;
-}
-
 static int spawn(struct create_state *s, struct berth_init_ctx *ctx, berth_error_t *err)
 {
   const berth_spec_t *spec = s->spec;
   uint64_t new_flags = berth_ns_new_flags(spec);
+  bool joins = false;
+  for (int t = 0; t < BERTH_NS__COUNT; t++)
+    joins |= s->ns_fds[t] >= 0;
   ctx->userns_new = (new_flags & CLONE_NEWUSER) != 0;
   ctx->in_userns = spec->linux_.ns[BERTH_NS_USER].present;
   ctx->setgroups_allowed = !ctx->userns_new || geteuid() == 0;
-  if (!fast_path(spec))
+  if (joins || spec->linux_.ns[BERTH_NS_TIME].present)
     return spawn_two_stage(s, ctx, new_flags, err);
   return spawn_fast(s, ctx, new_flags, err);
 }
@@ -425,25 +413,6 @@ static int setup_cgroup(struct create_state *s, berth_error_t *err)
   return -1;
 }
 
-
-/* CVE-2019-5736: whatever of ours runs inside the container must run from a protected copy.
- * With a new pid namespace only the container process can be seen from inside: it re-executes
- * itself from the copy right after clone, while we make its cgroup. Otherwise (the host's or
- * a joined pid namespace) this process could be seen too: re-execute it first. */
-static int protect_self(struct create_state *s, berth_error_t *err)
-{
-  if (berth_selfexe_is_protected())
-    return 0;
-  const struct berth_spec_namespace *pid = &s->spec->linux_.ns[BERTH_NS_PID];
-  if (pid->present && pid->path == NULL && fast_path(s->spec)) {
-    s->exe_fd = berth_selfexe_fd(err);
-    return s->exe_fd < 0 ? -1 : 0;
-  }
-  if (s->o->argv == NULL)
-    return BERTH_ERR(err, "cannot re-execute from a protected copy (no command line)");
-  return berth_selfexe_reexec(s->o->argv, s->o->envp, err);
-}
-
 /* Cross-field checks the pure parser cannot make (they depend on how we run). */
 static int check_spec(struct create_state *s, berth_error_t *err)
 {
@@ -500,12 +469,11 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
     return BERTH_ERR(err, "invalid container id `%s`", o->id);
   if (resolve_paths(s, err) < 0 || check_spec(s, err) < 0)
     return -1;
-  if (protect_self(s, err) < 0)
-    return -1;
-  s->seccomp_cache = xasprintf("%s/.seccomp", o->root);
-  if (s->spec->linux_.seccomp.present &&
-      berth_seccomp_compile(&s->spec->linux_.seccomp, s->seccomp_cache, &s->seccomp, err) < 0)
-    return berth_error_wrap(err, "linux.seccomp");
+  if (s->spec->linux_.seccomp.present) {
+    cleanup_free char *cache = xasprintf("%s/.seccomp", o->root);
+    if (berth_seccomp_compile(&s->spec->linux_.seccomp, cache, &s->seccomp, err) < 0)
+      return berth_error_wrap(err, "linux.seccomp");
+  }
   if (berth_mkdir_p(o->root, 0711, err) < 0)
     return -1;
   s->dir = berth_state_dir(o->root, o->id);
@@ -521,7 +489,6 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
 
   struct berth_init_ctx ctx = {
     .spec = s->spec, .opts = o, .rootfs = s->rootfs, .start_fd = s->start_fd, .seccomp = s->seccomp,
-    .reexec_fd = s->exe_fd, .state_dir = s->dir, .seccomp_cache = s->seccomp_cache,
     .has_prestart_hooks = s->spec->hooks.n[BERTH_HOOK_PRESTART] + s->spec->hooks.n[BERTH_HOOK_CREATE_RUNTIME] +
                           s->spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] > 0,
   };
@@ -563,7 +530,7 @@ int berth_container_create(const struct berth_create_opts *o, struct berth_creat
                            struct berth_container_handle *keep, berth_error_t *err)
 {
   struct create_state s = { .o = o, .console_sock = -1, .start_fd = -1, .sync = { -1, -1 }, .pidfd = -1,
-                            .console_master = -1, .exe_fd = -1 };
+                            .console_master = -1 };
   for (int t = 0; t < BERTH_NS__COUNT; t++)
     s.ns_fds[t] = -1;
   res->pid = 0;

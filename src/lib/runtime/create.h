@@ -23,7 +23,6 @@ struct berth_create_opts {
   bool keep_console;           /* `run` without --console-socket: return the pty master */
   int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
   bool rootless;               /* --rootless (auto: not root): cgroups are best effort */
-  char **argv, **envp;         /* the command line, to re-execute from a protected copy */
 };
 
 struct berth_create_result {

@@ -24,15 +24,29 @@
 #include "linux/lsm.h"
 #include "linux/namespaces.h"
 #include "linux/seccomp.h"
-#include "linux/selfexe.h"
 #include "runtime/cgroups.h"
 #include "runtime/container.h"
-#include "runtime/exec_int.h"
 #include "runtime/init.h"
 #include "runtime/internal.h"
 #include "runtime/proto.h"
 #include "runtime/wait.h"
 
+struct exec_state {
+  const struct berth_exec_opts *o;
+  struct berth_container *c;
+  berth_spec_t *spec;             /* the container's config */
+  berth_spec_t xspec;             /* shallow copy whose process is the exec process */
+  struct berth_spec_process proc;
+  bool proc_parsed;
+  struct berth_seccomp_prog *seccomp;
+  struct berth_create_opts copts; /* preserve_fds for the shared exec code */
+  int init_pidfd;
+  int sync[2];
+  int console_sock;
+  pid_t pid;
+  int pidfd;
+  int master;
+};
 
 json_t *berth_container_process_json(const char *root, const char *id, berth_error_t *err)
 {
@@ -66,11 +80,6 @@ static void exec_state_release(struct exec_state *s, bool failed)
     close(s->pidfd);
   if (s->master >= 0)
     close(s->master);
-  if (s->exe_fd >= 0)
-    close(s->exe_fd);
-  if (s->mnt_fd >= 0)
-    close(s->mnt_fd);
-  free(s->seccomp_cache);
   berth_seccomp_prog_free(s->seccomp);
   if (s->proc_parsed)
     berth_spec_process_free(&s->proc);
@@ -97,23 +106,15 @@ static bool setgroups_allowed(void)
   return true;
 }
 
-/* wait for the parent's GO (cgroup joined); in a user namespace become its root, as the
- * container's init did */
-int berth_exec_child_go(int sync_fd, bool in_userns, berth_error_t *err)
-{
-  struct berth_sync_msg msg;
-  if (berth_sync_expect(sync_fd, BERTH_MSG_GO, &msg, NULL, err) < 0)
-    return -1;
-  if (in_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && errno != EINVAL)
-    return BERTH_ERR_ERRNO(err, "become root of the container's user namespace");
-  return 0;
-}
-
 static int exec_child_setup(struct exec_state *s, struct berth_init_ctx *ctx, int *slave, char **exe,
                             berth_error_t *err)
 {
-  if (!s->go_done && berth_exec_child_go(ctx->sync_fd, ctx->in_userns, err) < 0)
+  struct berth_sync_msg msg;
+  if (berth_sync_expect(ctx->sync_fd, BERTH_MSG_GO, &msg, NULL, err) < 0)
     return -1;
+  /* in a user namespace: become its root, as the container's init did */
+  if (ctx->in_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && errno != EINVAL)
+    return BERTH_ERR_ERRNO(err, "become root of the container's user namespace");
   if (s->proc.terminal) {
     int master = -1;
     if (berth_console_setup(&s->proc, false, &master, slave, err) < 0)
@@ -129,16 +130,10 @@ static int exec_child_setup(struct exec_state *s, struct berth_init_ctx *ctx, in
 }
 
 /* The process in the container: after the parent's GO, console, then the shared exec code. */
-void berth_exec_child(struct exec_state *s, int sync_fd)
+__attribute__((noreturn)) static void exec_child(struct exec_state *s, int sync_fd)
 {
   berth_error_t err = NULL;
   berth_reset_signals();
-  if (s->exe_fd >= 0) {
-    if (berth_exec_reexec(s, sync_fd, &err) == 0)
-      _exit(1); /* not reached: the re-exec returns only on failure */
-    berth_sync_send_error(sync_fd, &err);
-    _exit(1);
-  }
   int slave = -1;
   cleanup_free char *exe = NULL;
   struct berth_init_ctx ctx = { .spec = &s->xspec, .opts = &s->copts, .sync_fd = sync_fd, .start_fd = -1,
@@ -159,9 +154,7 @@ __attribute__((noreturn)) static void exec_intermediate(struct exec_state *s, in
 {
   berth_error_t err = NULL;
   struct berth_sync_msg msg;
-  /* with a re-exec ahead, the mount namespace is joined after it (berth_exec_reexec_main) */
-  uint64_t flags = ns_flags(s->spec) & ~(s->exe_fd >= 0 ? (uint64_t) CLONE_NEWNS : 0);
-  if (setns(s->init_pidfd, (int) flags) < 0) {
+  if (setns(s->init_pidfd, (int) ns_flags(s->spec)) < 0) {
     BERTH_ERR_ERRNO(&err, "join the namespaces of container `%s`", s->c->id);
     berth_sync_send_error(sync_fd, &err);
     _exit(1);
@@ -171,7 +164,7 @@ __attribute__((noreturn)) static void exec_intermediate(struct exec_state *s, in
     _exit(1);
   pid_t pid = berth_clone3(0, NULL, SIGCHLD);
   if (pid == 0)
-    berth_exec_child(s, sync_fd);
+    exec_child(s, sync_fd);
   if (pid < 0) {
     BERTH_ERR_ERRNO(&err, "fork the exec process");
     berth_sync_send_error(sync_fd, &err);
@@ -180,27 +173,6 @@ __attribute__((noreturn)) static void exec_intermediate(struct exec_state *s, in
   if (berth_sync_send(sync_fd, BERTH_MSG_CHILD_PID, pid, NULL, 0, -1, &err) < 0)
     _exit(1);
   _exit(0);
-}
-
-/* CVE-2019-5736: the exec'd process runs our code inside the container until its execve.
- * When the container has its own pid namespace only that process can be seen from inside: it
- * re-executes from the protected copy. Otherwise re-execute this whole process first. */
-static int protect_self(struct exec_state *s, berth_error_t *err)
-{
-  if (berth_selfexe_is_protected())
-    return 0;
-  if (s->c->has_pidns && !berth_same_pidns_as_self(s->c->pid)) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int) s->c->pid);
-    s->mnt_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (s->mnt_fd < 0 || !berth_container_alive(s->c))
-      return BERTH_ERR_ERRNO(err, "open the mount namespace of container `%s`", s->c->id);
-    s->exe_fd = berth_selfexe_fd(err);
-    return s->exe_fd < 0 ? -1 : 0;
-  }
-  if (s->o->argv == NULL)
-    return BERTH_ERR(err, "cannot re-execute from a protected copy (no command line)");
-  return berth_selfexe_reexec(s->o->argv, s->o->envp, err);
 }
 
 static int prepare(struct exec_state *s, berth_error_t *err)
@@ -224,12 +196,11 @@ static int prepare(struct exec_state *s, berth_error_t *err)
   s->copts.id = o->id;
   if (s->proc.terminal && o->console_socket == NULL && o->detach)
     return BERTH_ERR(err, "process.terminal is true: --console-socket is required with --detach");
-  if (protect_self(s, err) < 0)
-    return -1;
-  s->seccomp_cache = xasprintf("%s/.seccomp", o->root);
-  if (s->spec->linux_.seccomp.present &&
-      berth_seccomp_compile(&s->spec->linux_.seccomp, s->seccomp_cache, &s->seccomp, err) < 0)
-    return berth_error_wrap(err, "linux.seccomp");
+  if (s->spec->linux_.seccomp.present) {
+    cleanup_free char *cache = xasprintf("%s/.seccomp", o->root);
+    if (berth_seccomp_compile(&s->spec->linux_.seccomp, cache, &s->seccomp, err) < 0)
+      return berth_error_wrap(err, "linux.seccomp");
+  }
   s->init_pidfd = berth_container_pidfd(s->c, err);
   if (s->init_pidfd < 0)
     return -1;
@@ -334,7 +305,7 @@ static int exec_steps(struct exec_state *s, struct berth_wait_ctx *w, berth_erro
 int berth_container_exec(const struct berth_exec_opts *o, berth_error_t *err)
 {
   struct exec_state s = { .o = o, .init_pidfd = -1, .sync = { -1, -1 }, .console_sock = -1, .pidfd = -1,
-                          .master = -1, .exe_fd = -1, .mnt_fd = -1 };
+                          .master = -1 };
   struct berth_wait_ctx w = { .sigfd = -1 };
   if (!o->detach && berth_wait_prepare(&w, err) < 0)
     return berth_error_wrap(err, "exec in container `%s`", o->id);

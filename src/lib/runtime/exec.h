@@ -18,7 +18,6 @@ struct berth_exec_opts {
   int preserve_fds;
   bool detach;
   bool ignore_paused;
-  char **argv, **envp;         /* the command line, to re-execute from a protected copy */
 };
 
 /* Starts the process; with detach returns 0 once it runs, else waits and returns its exit

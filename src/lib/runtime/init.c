@@ -165,7 +165,7 @@ static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error
 {
   const berth_spec_t *spec = ctx->spec;
   struct berth_sync_msg msg;
-  if (!ctx->go_done && child_expect(ctx, BERTH_MSG_GO, &msg, err) < 0)
+  if (child_expect(ctx, BERTH_MSG_GO, &msg, err) < 0)
     return -1;
   if (ctx->userns_new && become_userns_root(err) < 0)
     return -1;
@@ -221,23 +221,6 @@ void berth_init_main(struct berth_init_ctx *ctx)
 {
   berth_error_t err = NULL;
   berth_reset_signals();
-  if (ctx->reexec_fd >= 0) {
-    /* not protected yet: continue from the protected copy (berth_init_reexec_main). In a new
-     * user namespace only after the maps are written and we are its root: execve recomputes
-     * capabilities, and an unmapped uid would keep none. */
-    struct berth_sync_msg msg;
-    if (ctx->userns_new && (child_expect(ctx, BERTH_MSG_GO, &msg, &err) < 0 || become_userns_root(&err) < 0)) {
-      berth_sync_send_error(ctx->sync_fd, &err);
-      _exit(1);
-    }
-    if (ctx->userns_new) {
-      ctx->go_done = true;
-      ctx->userns_new = false;
-    }
-    (void) berth_init_reexec(ctx, &err);
-    berth_sync_send_error(ctx->sync_fd, &err);
-    _exit(1);
-  }
   int slave = -1;
   cleanup_free char *exe = NULL;
   /* the fast path's parent is the runtime: die with it. (A grandchild's parent is the

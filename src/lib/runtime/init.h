@@ -25,11 +25,7 @@ struct berth_init_ctx {
   bool setgroups_allowed;
   bool has_prestart_hooks;
   bool two_stage;                   /* forked by the intermediate process */
-  bool cgroup_done;                 /* the parent has placed us in our cgroup */
-  bool go_done;                     /* GO received before a re-exec */
-  int reexec_fd;                    /* >= 0: a protected copy of the runtime to execveat first */
-  const char *state_dir;            /* for the re-executed process: config.json is there */
-  const char *seccomp_cache;          /* prestart or createRuntime hooks: ask the parent */
+  bool cgroup_done;                 /* the parent has placed us in our cgroup */          /* prestart or createRuntime hooks: ask the parent */
 };
 
 /* Container process entry (fast path: right after clone3). Never returns. */
@@ -37,12 +33,6 @@ __attribute__((noreturn)) void berth_init_main(struct berth_init_ctx *ctx);
 /* Intermediate process entry (two-stage path): joins / unshares, forks the container
  * process, reports its pid and exits. Never returns. */
 __attribute__((noreturn)) void berth_init_intermediate(struct berth_init_ctx *ctx);
-
-/* `berth-runtime __init SYNC START CTX`: the container process after re-executing itself from
- * the protected copy (CVE-2019-5736) rebuilds its context and continues berth_init_main. */
-__attribute__((noreturn)) void berth_init_reexec_main(int argc, char **argv);
-/* in the container process: hand ourselves over to the protected copy; returns on error */
-int berth_init_reexec(struct berth_init_ctx *ctx, berth_error_t *err) BERTH_WUR;
 
 /* after `start`: apply the process attributes and execve (internal) */
 int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, const char *exe,
