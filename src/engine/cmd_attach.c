@@ -121,7 +121,7 @@ static bool on_socket(struct stream *s)
   case BERTH_ATTACH_STDOUT: berth_write_all(STDOUT_FILENO, msg + 1, (size_t) n - 1); break;
   case BERTH_ATTACH_STDERR: berth_write_all(STDERR_FILENO, msg + 1, (size_t) n - 1); break;
   case BERTH_ATTACH_EXIT: s->exit_code = atoi(msg + 1); return false;
-  case BERTH_ATTACH_EXITED: { /* we asked to record exits (BERTH_ATTACH_WANT_RECORD) */
+  case BERTH_ATTACH_EXITED: {    /* we asked to record exits (BERTH_ATTACH_WANT_RECORD) */
     berth_error_t ignore = NULL; /* the monitor's handler tries again and reports */
     if (berth_attach_record(s->e, s->a, s->id, msg + 1, &ignore) < 0)
       berth_error_release(&ignore);

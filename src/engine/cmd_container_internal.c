@@ -18,9 +18,9 @@ int cmd_internal_exited(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
   }
   struct berth_engine *e = NULL;
   int64_t restart_ms = -1;
-  int r = cli_open_engine(ctx, &e, err) < 0 || berth_containers_exited(e, argv[1], code, (pid_t) pid,
-                                                                       argc == 5 ? argv[4] : NULL,
-                                                                       &restart_ms, err) < 0
+  int r = cli_open_engine(ctx, &e, err) < 0 ||
+              berth_containers_exited(e, argv[1], code, (pid_t) pid, argc == 5 ? argv[4] : NULL, &restart_ms,
+                                      err) < 0
             ? -1
             : 0;
   berth_engine_close(e);

@@ -197,9 +197,9 @@ struct create_run {
   pid_t pid;
   int status;
   bool done;
-  int console_lfd;      /* terminal: the console socket */
-  int errfd;            /* terminal: the runtime's stdout and stderr */
-  bool eof[2];          /* stop polling these (end of file) */
+  int console_lfd;       /* terminal: the console socket */
+  int errfd;             /* terminal: the runtime's stdout and stderr */
+  bool eof[2];           /* stop polling these (end of file) */
   struct errbuf out, eb; /* stdout (terminal: unused), stderr (terminal: errfd) */
 };
 
@@ -217,10 +217,7 @@ static bool keep_read(struct errbuf *b, int fd)
   return true;
 }
 
-static bool has_room(const struct errbuf *b)
-{
-  return b->len + 1 < sizeof b->text;
-}
+static bool has_room(const struct errbuf *b) { return b->len + 1 < sizeof b->text; }
 
 static void create_poll(struct mon *m, struct create_run *cr)
 {
@@ -300,8 +297,8 @@ static int run_create(struct mon *m, struct create_run *cr, int child[3])
   char console[4096], pidfile[4096];
   snprintf(pidfile, sizeof pidfile, "%s/%s", m->rundir, BERTH_MON_PID_FILE);
   unlink(pidfile);
-  const char *tail[] = { "run",  "--detach", "--bundle", m->bundle, "--pid-file", pidfile, m->id, NULL, NULL,
-                         NULL };
+  const char *tail[] = { "run",   "--detach", "--bundle", m->bundle, "--pid-file",
+                         pidfile, m->id,      NULL,       NULL,      NULL };
   if (m->terminal) {
     tail[6] = "--console-socket";
     tail[7] = console;
@@ -368,7 +365,8 @@ int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen)
   m->init_pid = read_pid_file(m);
   if (m->init_pid <= 0 || (m->terminal && m->out_fd < 0))
     return run_failed(m, &cr, code, msg, msglen,
-                      m->init_pid <= 0 ? "no pid file from the OCI runtime" : "no terminal from the OCI runtime");
+                      m->init_pid <= 0 ? "no pid file from the OCI runtime"
+                                       : "no terminal from the OCI runtime");
   if (!m->terminal) { /* the container's first output */
     mon_deliver(m, BERTH_LOG_STDOUT, cr.out.text, cr.out.len);
     mon_deliver(m, BERTH_LOG_STDERR, cr.eb.text, cr.eb.len);

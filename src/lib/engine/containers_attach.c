@@ -68,7 +68,8 @@ static int64_t mono_ms(void)
 }
 
 /* a message on a recording connection: an EXITED is recorded here; false when it ended */
-static bool recording_message(struct berth_engine *e, const struct berth_db_container *row, struct berth_attach *a)
+static bool recording_message(struct berth_engine *e, const struct berth_db_container *row,
+                              struct berth_attach *a)
 {
   char msg[BERTH_ATTACH_MSG_MAX + 1];
   ssize_t n = recv(a->fd, msg, sizeof msg - 1, MSG_DONTWAIT);

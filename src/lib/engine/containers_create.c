@@ -86,8 +86,8 @@ static int read_config(struct create_ctx *cx, const char *id, char **data, size_
   char hex[BERTH_SHA256_HEX_LEN + 1];
   berth_sha256(text, *len, md);
   if (strcmp(berth_sha256_hex(md, hex), id + 7) != 0)
-    return BERTH_ERR(err, "read blob %s: content does not match its digest (got sha256:%s): the store is corrupt",
-                     id, hex);
+    return BERTH_ERR(
+      err, "read blob %s: content does not match its digest (got sha256:%s): the store is corrupt", id, hex);
   *data = steal_ptr(text);
   return 0;
 }

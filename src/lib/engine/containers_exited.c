@@ -107,8 +107,8 @@ static int load(struct berth_engine *e, const char *what, struct berth_container
 /* Load and lock the container whose exit is to be recorded: 1, or 0 when a guarded call (pid > 0)
  * finds it gone (recorded and removed with --rm by the other of the monitor's handler and a
  * recording client) or its row past that process (recorded: *restart_ms is what was decided). */
-static int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_container *c, int *lock,
-                       int64_t *restart_ms, berth_error_t *err)
+static int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_container *c,
+                       int *lock, int64_t *restart_ms, berth_error_t *err)
 {
   int r = load(e, id, c, err);
   if (r > 0) {

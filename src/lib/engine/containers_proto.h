@@ -55,7 +55,7 @@
 #define BERTH_ATTACH_WANT_STDOUT 0x1
 #define BERTH_ATTACH_WANT_STDERR 0x2
 #define BERTH_ATTACH_WANT_STDIN  0x4
-#define BERTH_ATTACH_WANT_RECORD 0x8 /* this client records the exit (EXITED / RECORDED) */
+#define BERTH_ATTACH_WANT_RECORD 0x8 /* this client records exits: EXITED, RECORDED */
 
 /* how long the monitor waits for a recording client's answer */
 #define BERTH_ATTACH_RECORD_MS 5000

@@ -158,8 +158,9 @@ int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_container
     errno = r;
     return BERTH_ERR_ERRNO(err, "OCI runtime `%s` %s: run `%s`", c->row.runtime, tail[0], argv[0]);
   }
-  *proc = (struct ctr_runtime_proc){ .pid = pid, .errfd = p[0], .runtime = xstrdup(c->row.runtime),
-                                     .verb = xstrdup(tail[0]) };
+  *proc = (struct ctr_runtime_proc){
+    .pid = pid, .errfd = p[0], .runtime = xstrdup(c->row.runtime), .verb = xstrdup(tail[0])
+  };
   return 0;
 }
 

@@ -115,8 +115,8 @@ static int mount_rootfs(const struct spawn *s, berth_error_t *err)
 {
   for (int attempt = 0;; attempt++) {
     berth_error_t e = NULL;
-    if (berth_overlay_mount_flags((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work,
-                                  s->rootfs, s->overlay_flags, &e) == 0)
+    if (berth_overlay_mount_flags((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper,
+                                  s->work, s->rootfs, s->overlay_flags, &e) == 0)
       return 0;
     if (e->errnum != EBUSY || attempt == 50) {
       *err = e;
