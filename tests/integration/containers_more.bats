@@ -1,0 +1,380 @@
+#!/usr/bin/env bats
+# The rest of the container commands with real containers: exec (stdio, exit codes, -u/-w/-e,
+# -i, -t with a resize, -d, --privileged, runc), top, stats, cp both ways (running and stopped,
+# docker cp's path rules, owners and modes, symlinks that try to leave the container), rename,
+# pause/unpause, container prune. Every test's teardown fails it when a monitor, mount, cgroup,
+# run dir or row is left.
+
+load containers_helpers
+
+setup_file() {
+  ctr_setup_file
+}
+
+setup() {
+  ctr_setup
+}
+
+teardown() {
+  ctr_teardown
+}
+
+# a detached container that runs until stopped (TERM ends it at once)
+run_sleeper() {
+  berth run -d --name "$1" "${@:2}" bb sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+  wait_for "$1" '{{.State.Status}}' running
+}
+
+berth_cmd() { # the berth command line as one string, for script(1)
+  printf "'%s' --root '%s' --runroot '%s'" "$BERTH" "$BROOT" "$BRUN"
+}
+
+@test "exec: output, exit codes, environment, -u, -w, --env-file, -i; the process is in the container" {
+  run_sleeper e1 -e FROM_RUN=1 -u user
+  run berth exec e1 sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [[ $output == *out* && $output == *err* ]]
+  # the container's environment and user, exec's additions
+  run berth exec -e EXTRA=x e1 sh -c 'echo $FROM_RUN $EXTRA $HOME; id -u'
+  [ "${lines[0]}" = "1 x /tmp" ]
+  [ "${lines[1]}" = 1000 ]
+  printf 'A=1\nB=2\n' >"$BATS_TEST_TMPDIR/env"
+  [ "$(berth exec --env-file "$BATS_TEST_TMPDIR/env" -e B=3 e1 sh -c 'echo $A$B')" = 13 ]
+  [ "$(berth exec -u root e1 sh -c 'id -u; echo $HOME')" = "$(printf '0\n/root')" ]
+  [ "$(berth exec -u daemon:users e1 id -g)" = 100 ]
+  [ "$(berth exec -u 4242:4343 e1 sh -c 'id -u; id -g')" = "$(printf '4242\n4343')" ]
+  [ "$(berth exec -w /tmp e1 pwd)" = /tmp ]
+  # stdin only with -i
+  [ "$(echo piped | berth exec -i e1 cat)" = piped ]
+  [ -z "$(echo piped | berth exec e1 cat)" ]
+  # the container's namespaces and cgroup: pid 1 is its init, the cgroup is the init's
+  run berth exec e1 cat /proc/1/cmdline
+  [[ $output == sh* ]]
+  pid=$(berth inspect -f '{{.State.Pid}}' e1)
+  [ "$(berth exec e1 cat /proc/self/cgroup | grep -v '^0::' | sort)" = "$(grep -v '^0::' "/proc/$pid/cgroup" | sort)" ]
+  [ "$(berth exec e1 readlink /proc/self/ns/pid)" = "$(readlink "/proc/$pid/ns/pid")" ]
+  [ "$(berth exec e1 hostname)" = "$(berth inspect -f '{{.Config.Hostname}}' e1)" ]
+  # 127 not found, 126 not executable, 137 killed, a signal of the process
+  run -127 berth exec e1 nosuchprogram
+  [[ $output == *"executable file not found"* ]]
+  run -126 berth exec e1 /etc
+  run -137 berth exec e1 sh -c 'kill -9 $$'
+  # usage and a relative -w: 125, nothing run
+  run -125 berth exec e1
+  run -125 berth exec -w rel e1 pwd
+  [[ $output == *"needs to be an absolute path"* ]]
+  run -125 berth exec -u nobodyhere e1 true
+  [[ $output == *"nobodyhere"* ]]
+}
+
+@test "exec: a stopped, paused or unknown container is a clear error, exit 125" {
+  berth create --name made bb true >/dev/null
+  run -125 berth exec made true
+  [[ $output == *"is not running"* ]]
+  berth run --name finished bb true
+  run -125 berth exec finished true
+  [[ $output == *"is not running"* ]]
+  run_sleeper p1
+  berth pause p1
+  run -125 berth exec p1 true
+  [[ $output == *"is paused, unpause the container before exec"* ]]
+  berth unpause p1
+  run -125 berth exec nosuch true
+  [[ $output == *"no such container"* ]]
+  # nothing left in the run root by failed or finished execs
+  [ -z "$(ls "$BRUN" | grep -v -e runtime -e '^[0-9a-f]\{64\}$')" ]
+}
+
+@test "exec: -d runs in the background, -t gives a terminal (resized on SIGWINCH), --privileged" {
+  run_sleeper e2
+  run berth exec -d e2 sh -c 'sleep 0.3; echo bg > /tmp/bg; sleep 30'
+  [ "$status" -eq 0 ] && [ -z "$output" ]
+  for _ in $(seq 50); do [ "$(berth exec e2 cat /tmp/bg 2>/dev/null)" = bg ] && break; sleep 0.1; done
+  [ "$(berth exec e2 cat /tmp/bg)" = bg ]
+  run -127 berth exec -d e2 nosuchprogram
+  [[ $output == *"executable file not found"* ]]
+  # privileged: every capability berth holds; default: the container's
+  [ "$(berth exec e2 sh -c 'grep CapEff /proc/self/status | cut -f2')" = 00000000a80425fb ]
+  [ "$(berth exec --privileged e2 sh -c 'grep CapEff /proc/self/status | cut -f2')" = "$(grep CapBnd /proc/self/status | cut -f2)" ]
+  [ "$(berth exec -u user --privileged e2 sh -c 'grep CapEff /proc/self/status | cut -f2')" = 0000000000000000 ]
+  command -v script >/dev/null || skip "script(1) is not installed"
+  run script -qec "$(berth_cmd) exec -t e2 sh -c 'tty; echo \$TERM; exit 7'" /dev/null
+  [ "$status" -eq 7 ]
+  [[ ${lines[0]} == /dev/pts/* ]]
+  [[ ${lines[1]} == xterm* ]]
+  run bash -c "printf 'echo in-a-tty; exit 8\n' | script -qec \"$(berth_cmd) exec -it e2 sh\" /dev/null"
+  [ "$status" -eq 8 ]
+  [[ $output == *in-a-tty* ]]
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  # a terminal of 33x111, then resized to 44x123 with SIGWINCH: the process's pty follows
+  run python3 - "$BERTH" "$BROOT" "$BRUN" <<'EOF'
+import fcntl, os, pty, select, signal, struct, sys, termios, time
+berth, root, runroot = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(berth, [berth, "--root", root, "--runroot", runroot, "exec", "-it", "e2", "sh"])
+def size(r, c): fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", r, c, 0, 0))
+size(33, 111)
+out = b""
+def read_for(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        if not select.select([fd], [], [], max(0, end - time.time()))[0]: break
+        try: data = os.read(fd, 4096)
+        except OSError: break
+        if not data: break
+        out += data
+os.write(fd, b"stty size\n"); read_for(1.5)
+size(44, 123); os.kill(pid, signal.SIGWINCH); time.sleep(0.3)
+os.write(fd, b"stty size; exit 5\n"); read_for(1.5)
+_, st = os.waitpid(pid, 0)
+print(out.decode(errors="replace")); print("exit", os.waitstatus_to_exitcode(st))
+EOF
+  [[ $output == *"33 111"* ]]
+  [[ $output == *"44 123"* ]]
+  [[ $output == *"exit 5"* ]]
+}
+
+@test "exec, top, stats, pause and cp through --runtime runc" {
+  command -v runc >/dev/null || skip "runc is not installed"
+  run_sleeper r1 --runtime runc
+  run berth exec r1 sh -c 'echo via-runc; exit 4'
+  [ "$status" -eq 4 ] && [ "$output" = via-runc ]
+  run -127 berth exec r1 nosuchprogram
+  [ "$(berth exec -u user r1 id -u)" = 1000 ]
+  command -v script >/dev/null && {
+    run script -qec "$(berth_cmd) exec -t r1 sh -c 'tty; exit 7'" /dev/null
+    [ "$status" -eq 7 ] && [[ ${lines[0]} == /dev/pts/* ]]
+  }
+  run berth top r1
+  [[ ${lines[1]} == *"sh -c trap"* ]]
+  run berth stats --no-stream --format '{{.Name}} {{.PIDs}}' r1
+  [[ $output =~ ^r1\ [0-9]+$ ]]
+  berth pause r1
+  [ "$(berth inspect -f '{{.State.Status}}' r1)" = paused ]
+  berth unpause r1
+  echo in >"$BATS_TEST_TMPDIR/f"
+  berth cp "$BATS_TEST_TMPDIR/f" r1:/f
+  [ "$(berth exec r1 cat /f)" = in ]
+}
+
+@test "top: ps -ef's columns for the container's processes, host pids" {
+  run_sleeper t1
+  berth exec -d t1 sleep 30
+  run berth top t1
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD$ ]]
+  pid=$(berth inspect -f '{{.State.Pid}}' t1)
+  # the init (host pid) and the exec'd sleep; the sleep loop's children come and go
+  grep -Eq "^root +$pid +[0-9]+ +[0-9]+ +[0-9:A-Za-z]+ +\? +[0-9:]+ +sh -c trap" <<<"$output"
+  grep -Eq "^root +[0-9]+ +[0-9]+ .* sleep 30$" <<<"$output"
+  run -125 berth top t1 aux
+  [[ $output == *"not supported"* ]]
+  berth stop t1 >/dev/null
+  run -1 berth top t1
+  [[ $output == *"is not running"* ]]
+}
+
+@test "stats: --no-stream, --format json, CPU of a busy container, its memory limit, pids; streaming" {
+  berth run -d --name busy -m 64m bb sh -c 'while :; do :; done' >/dev/null
+  run_sleeper idle
+  run berth stats --no-stream
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +PIDS$ ]]
+  [ "${#lines[@]}" -eq 3 ]
+  run berth stats --no-stream --format json busy
+  [ "$(jq -r .Name <<<"$output")" = busy ]
+  [[ $(jq -r .MemUsage <<<"$output") == *" / 64MiB" ]]
+  cpu=$(jq -r .CPUPerc <<<"$output")
+  [ "${cpu%%.*}" -ge 50 ] # one CPU spinning
+  [ "$(jq -r .PIDs <<<"$output")" = 1 ]
+  cpu=$(berth stats --no-stream --format '{{.CPUPerc}}' idle)
+  [ "${cpu%%.*}" -lt 20 ]
+  # streaming: a table a second until interrupted
+  run timeout -s INT 3.5 "$BERTH" --root "$BROOT" --runroot "$BRUN" stats idle
+  [ "$(grep -c '^CONTAINER ID' <<<"$output")" -ge 2 ]
+  # a stopped container named: zeros; an unknown one: an error
+  berth rm -f busy >/dev/null
+  berth run --name stopped bb true
+  [ "$(berth stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' stopped)" = "0.00% 0B / 0B 0" ]
+  run -1 berth stats --no-stream nosuch
+  [[ $output == *"no such container"* ]]
+}
+
+@test "cp: both directions on a running container — docker cp's rules, owners and modes kept" {
+  run_sleeper c1
+  d=$BATS_TEST_TMPDIR
+  mkdir -p "$d/tree/sub" && echo a >"$d/tree/a" && echo b >"$d/tree/sub/b"
+  chown -R 1234:2345 "$d/tree" && chmod 4751 "$d/tree/a" && chmod 700 "$d/tree/sub"
+  run berth cp "$d/tree" c1:/tmp
+  [ "$status" -eq 0 ] && [[ $output == "Successfully copied 4B to c1:/tmp" ]]
+  [ "$(berth exec c1 stat -c '%u:%g %a' /tmp/tree/a /tmp/tree/sub)" = "$(printf '1234:2345 4751\n1234:2345 700')" ]
+  run -1 berth cp "$d/tree/." c1:/tmp/flat/
+  [[ $output == *"destination directory \`/tmp/flat\` does not exist"* ]]
+  berth exec c1 mkdir /tmp/flat
+  berth cp -q "$d/tree/." c1:/tmp/flat/
+  [ "$(berth exec c1 cat /tmp/flat/sub/b)" = b ]
+  berth cp "$d/tree/a" c1:/tmp/renamed
+  [ "$(berth exec c1 cat /tmp/renamed)" = a ]
+  # out again: into a directory, to a new name, a file onto a file
+  berth exec c1 sh -c 'mkdir -p /made/x && echo made >/made/x/f && chown -R 7:8 /made && chmod 640 /made/x/f'
+  berth cp c1:/made "$d/out"
+  [ "$(stat -c '%u:%g %a %n' "$d/out/x/f")" = "7:8 640 $d/out/x/f" ]
+  mkdir "$d/into"
+  berth cp c1:/made "$d/into"
+  [ "$(cat "$d/into/made/x/f")" = made ]
+  berth cp c1:/etc/hostname "$d/into/made/x/f"
+  [ "$(cat "$d/into/made/x/f")" = "$(berth inspect -f '{{.Config.Hostname}}' c1)" ]
+  # errors: a missing source, a directory onto a file, between containers, no container
+  run -1 berth cp c1:/nope "$d/x"
+  [[ $output == *"copy from container \`c1\`"*"No such file or directory"* ]]
+  run -1 berth cp c1:/made "$d/into/made/x/f"
+  [[ $output == *"cannot copy a directory to a file"* ]]
+  run -125 berth cp c1:/a c1:/b
+  run -125 berth cp "$d/a" "$d/b"
+  run -1 berth cp "$d/tree" nosuch:/tmp
+}
+
+@test "cp: symlinks in the container never lead berth to the host's files" {
+  run_sleeper s1
+  d=$BATS_TEST_TMPDIR
+  before=$(stat -c '%Y %s' /etc/shadow /etc/passwd; md5sum /etc/shadow /etc/passwd)
+  berth exec s1 sh -c 'ln -s /etc/shadow /evil; ln -s ../../../../../../.. /up; ln -s /etc /etcdir;
+    echo inside >/etc/inside'
+  # out: the link itself, or (with -L) what it names inside the container
+  berth cp s1:/evil "$d/evil"
+  [ "$(readlink "$d/evil")" = /etc/shadow ]
+  run -1 berth cp -L s1:/evil "$d/evil2"
+  [ ! -e "$d/evil2" ]
+  berth cp s1:/up/etc/inside "$d/inside" # ../.. stop at the container's root
+  [ "$(cat "$d/inside")" = inside ]
+  run -1 berth cp s1:/up/etc/shadow "$d/shadow"
+  [ ! -e "$d/shadow" ]
+  # in: through the links, into the container; a link as the target is replaced, not followed
+  echo payload >"$d/payload"
+  berth cp "$d/payload" s1:/evil
+  [ "$(berth exec s1 cat /evil)" = payload ]
+  [ -z "$(berth exec s1 find /evil -type l)" ]
+  berth cp "$d/payload" s1:/up/etc/x
+  [ "$(berth exec s1 cat /etc/x)" = payload ]
+  berth cp "$d/payload" s1:/etcdir/y
+  [ "$(berth exec s1 cat /etc/y)" = payload ]
+  [ ! -e /etc/x ] && [ ! -e /etc/y ] && [ ! -e /evil ]
+  [ "$(stat -c '%Y %s' /etc/shadow /etc/passwd; md5sum /etc/shadow /etc/passwd)" = "$before" ]
+}
+
+@test "cp: a stopped container — its rootfs mounted for the copy only, changes kept for the next start" {
+  berth run --name st1 bb sh -c 'echo from-run >/ran'
+  d=$BATS_TEST_TMPDIR
+  berth cp st1:/ran "$d/ran"
+  [ "$(cat "$d/ran")" = from-run ]
+  echo added >"$d/added"
+  berth cp "$d/added" st1:/added
+  # a created container too
+  berth create --name cr1 bb cat /added >/dev/null
+  berth cp "$d/added" cr1:/added
+  [ "$(berth start -a cr1)" = added ]
+  berth rm cr1 >/dev/null
+  # nothing stays mounted anywhere after a copy
+  run ! grep -q "$BROOT/containers" /proc/self/mountinfo
+  [ -z "$(ls "$BRUN" | grep -v runtime)" ]
+  berth start st1 >/dev/null # runs `echo >/ran` again, the copied file is in its layer
+  berth wait st1 >/dev/null
+  berth cp st1:/added "$d/back"
+  [ "$(cat "$d/back")" = added ]
+  [ -f "$BROOT/containers/$(berth inspect -f '{{.Id}}' st1)/upper/added" ]
+}
+
+@test "rename: running or not, names stay unique" {
+  run_sleeper old
+  berth run --name other bb true
+  berth rename old new
+  [ "$(berth ps --format '{{.Names}}')" = new ]
+  [ "$(berth exec new echo ok)" = ok ]
+  run -125 berth exec old true
+  [[ $output == *"no such container"* ]]
+  run -1 berth rename new other
+  [[ $output == *"already in use"* ]]
+  run -1 berth rename new new
+  [[ $output == *"same name"* ]]
+  run -1 berth rename new 'bad/name'
+  [[ $output == *"invalid container name"* ]]
+  berth rename other /slashed
+  [ "$(berth inspect -f '{{.Name}}' slashed)" = /slashed ]
+  run -125 berth rename new
+}
+
+@test "pause and unpause: frozen processes, state paused, stop and rm -f of a paused container" {
+  berth run -d --name pz bb sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.05; done' >/dev/null
+  wait_for pz '{{.State.Status}}' running
+  sleep 0.3
+  run berth pause pz
+  [ "$status" -eq 0 ] && [ "$output" = pz ]
+  [ "$(berth inspect -f '{{.State.Status}} {{.State.Paused}} {{.State.Running}}' pz)" = "paused true true" ]
+  [[ $(berth ps --format '{{.Status}}') == *"(Paused)" ]]
+  pid=$(berth inspect -f '{{.State.Pid}}' pz)
+  a=$(cat "/proc/$pid/root/tmp/n")
+  sleep 0.4
+  [ "$(cat "/proc/$pid/root/tmp/n")" = "$a" ] # frozen
+  run -1 berth pause pz
+  [[ $output == *"already paused"* ]]
+  berth unpause pz
+  [ "$(berth inspect -f '{{.State.Status}}' pz)" = running ]
+  sleep 0.3
+  [ "$(cat "/proc/$pid/root/tmp/n")" -gt "$a" ]
+  run -1 berth unpause pz
+  [[ $output == *"is not paused"* ]]
+  berth pause pz
+  berth stop -t 1 pz
+  [ "$(berth inspect -f '{{.State.Status}}' pz)" = exited ]
+  run -1 berth pause pz
+  [[ $output == *"is not running"* ]]
+  run_sleeper pz2
+  berth pause pz2
+  berth rm -f pz2
+  [ -z "$(berth ps -aq --filter name=pz2)" ]
+}
+
+@test "container prune: the stopped containers go, running ones stay; -f, the prompt, filters" {
+  run_sleeper up
+  berth run --name gone1 bb sh -c 'head -c 5000 /dev/zero >/big'
+  berth create --name gone2 bb true >/dev/null
+  berth run --name kept --label keep=yes bb true
+  run bash -c "echo n | $(berth_cmd) container prune"
+  [[ $output == *"Are you sure you want to continue? [y/N]"* ]]
+  [ "$(berth ps -aq | wc -l)" -eq 4 ]
+  gone1=$(berth inspect -f '{{.Id}}' gone1) gone2=$(berth inspect -f '{{.Id}}' gone2)
+  run berth container prune -f --filter 'label!=keep=yes'
+  [ "$status" -eq 0 ]
+  [ "$(head -n 1 <<<"$output")" = "Deleted Containers:" ]
+  [ "$(sed -n '2,3p' <<<"$output" | sort)" = "$(printf '%s\n' "$gone1" "$gone2" | sort)" ]
+  [[ $(tail -n 1 <<<"$output") =~ ^Total\ reclaimed\ space:\ [0-9.]+kB$ ]] # 5000 bytes and the logs
+  [ "$(berth ps -a --format '{{.Names}}' | sort | tr '\n' ' ')" = "kept up " ]
+  run berth container prune -f
+  [ "$(berth ps -a --format '{{.Names}}')" = up ]
+  run berth container prune -f
+  [ "$output" = "Total reclaimed space: 0B" ]
+  run -125 berth container prune -f --filter bogus=1
+}
+
+@test "the new commands: --help, and usage errors exit 125" {
+  for c in exec top stats cp rename pause unpause "container exec" "container top" "container stats" \
+    "container cp" "container rename" "container pause" "container unpause" "container prune" \
+    "volume create" "volume ls" "volume list" "volume inspect" "volume rm" "volume remove" "volume prune"; do
+    # shellcheck disable=SC2086
+    run berth $c --help
+    [ "$status" -eq 0 ] || { echo "$c --help: $status"; false; }
+    [[ $output == *"Usage:  berth "* ]]
+  done
+  run berth volume --help
+  [ "$status" -eq 0 ] && [[ $output == *"Commands:"* ]]
+  run -125 berth exec
+  run -125 berth exec --nosuchflag x true
+  run -125 berth top
+  run -125 berth cp onlyone
+  run -125 berth rename onlyone
+  run -125 berth pause
+  run -125 berth volume inspect
+  run -125 berth volume ls --filter bogus=1
+}
