@@ -87,7 +87,8 @@ static void forward(struct berth_exec *x, int sigfd, int master)
   while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
     if ((int) si.ssi_signo == SIGWINCH) {
       struct winsize ws;
-      if (master >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+      if (master >= 0 &&
+          (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0))
         ioctl(master, TIOCSWINSZ, &ws);
       continue;
     }
