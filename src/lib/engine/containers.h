@@ -18,8 +18,9 @@
  *
  * While it runs, a monitor process (berth-monitor, src/monitor/) keeps it: the rootfs is mounted
  * in the monitor's private mount namespace only (it disappears with the monitor, whatever kills
- * it), the runtime is driven through its command line, and exits are recorded by the monitor
- * running `berth container --internal-exited` (berth_containers_exited).
+ * it), the runtime is driven through its command line, and exits are recorded
+ * (berth_containers_exited) by an attached client that asked to (a foreground `run`, `stop`,
+ * `rm -f`: berth_attach_record), else by the monitor running `berth container --internal-exited`.
  *
  * Order of state changes: the row first (so that `ps -a` shows and `rm -f` removes whatever an
  * interrupted command leaves), then the files; removal marks the row `removing`, removes the
