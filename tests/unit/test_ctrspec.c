@@ -391,6 +391,26 @@ static void test_privileged(void **state)
   fixture_release(&f);
 }
 
+/* a host whose bounding set lacks CAP_SYS_RESOURCE (24), like this one: --privileged and ALL
+ * get what there is, a capability asked for by name is an error */
+static void test_caps_limited_by_own_bounding_set(void **state)
+{
+  struct fixture f;
+  fixture_init(&f, image_json);
+  f.host.bounding = ((UINT64_C(1) << 41) - 1) & ~(UINT64_C(1) << 24);
+  flags(&f, "--privileged", NULL, NULL);
+  json_t *c = build(&f);
+  assert_int_equal(json_array_size(at(c, "process.capabilities.bounding")), 40);
+  json_decref(c);
+  fixture_release(&f);
+
+  fixture_init(&f, image_json);
+  f.host.bounding = ((UINT64_C(1) << 41) - 1) & ~(UINT64_C(1) << 24);
+  flags(&f, "--cap-add", "SYS_RESOURCE", NULL);
+  build_fails(&f, "--cap-add: CAP_SYS_RESOURCE not in berth's own bounding set");
+  fixture_release(&f);
+}
+
 static void test_read_only_tmpfs(void **state)
 {
   struct fixture f;
@@ -725,7 +745,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_docker_defaults),   cmocka_unit_test(test_caps),
-    cmocka_unit_test(test_privileged),        cmocka_unit_test(test_read_only_tmpfs),
+    cmocka_unit_test(test_privileged),        cmocka_unit_test(test_caps_limited_by_own_bounding_set),        cmocka_unit_test(test_read_only_tmpfs),
     cmocka_unit_test(test_volumes),           cmocka_unit_test(test_users),
     cmocka_unit_test(test_resources),         cmocka_unit_test(test_ulimits_and_sysctls),
     cmocka_unit_test(test_devices),           cmocka_unit_test(test_namespaces),

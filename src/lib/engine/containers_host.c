@@ -58,6 +58,21 @@ static void scan_devices(struct ctr_host *h, const char *dir, int depth)
   h->facts.devices = h->devices;
 }
 
+/* CapBnd of /proc/self/status; 0 when it cannot be read (no limit) */
+static uint64_t own_bounding_set(void)
+{
+  char line[256];
+  uint64_t v = 0;
+  FILE *f = fopen("/proc/self/status", "re");
+  if (f == NULL)
+    return 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "CapBnd: %lx", &v) == 1)
+      break;
+  fclose(f);
+  return v;
+}
+
 int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err)
 {
   memset(h, 0, sizeof *h);
@@ -76,11 +91,13 @@ int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err)
   if (uname(&u) == 0)
     sscanf(u.release, "%u.%u", &h->facts.kernel_major, &h->facts.kernel_minor);
   h->facts.cap_last = -1;
+  h->facts.bounding = own_bounding_set();
   if (privileged)
     scan_devices(h, "/dev", 1);
   (void) err;
   return 0;
 }
+
 
 void ctr_host_release(struct ctr_host *h)
 {

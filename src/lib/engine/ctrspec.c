@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -156,11 +157,31 @@ static int annotations(const struct ctrspec_build *b, json_t *config, berth_erro
 
 /* ---------------- the whole ---------------- */
 
+/* A capability outside berth's own bounding set cannot be given (capset fails): --privileged
+ * and ALL get what there is, with a warning; one asked for by name is an error. */
+static int limit_caps(struct ctrspec_build *b, berth_error_t *err)
+{
+  uint64_t bnd = b->in->host->bounding;
+  uint64_t missing = bnd ? b->caps & ~bnd : 0;
+  if (missing == 0)
+    return 0;
+  cleanup_strbuf struct berth_strbuf names = BERTH_STRBUF_INIT;
+  for (int c = 0; c < 64; c++)
+    if (missing & (UINT64_C(1) << c))
+      berth_strbuf_printf(&names, "%s%s", names.len ? ", " : "", berth_cap_name(c) ? berth_cap_name(c) : "?");
+  if (!b->o->privileged && !ctrspec_has_all(b->o->cap_add))
+    return BERTH_ERR(err, "--cap-add: %s not in berth's own bounding set on this host", names.buf);
+  berth_log_warn("%s: left out, not in berth's own bounding set on this host: %s",
+                 b->o->privileged ? "--privileged" : "--cap-add ALL", names.buf);
+  b->caps &= bnd;
+  return 0;
+}
+
 static int build(struct ctrspec_build *b, json_t *config, berth_error_t *err)
 {
   const struct berth_ctrspec_in *in = b->in;
   const char *user = b->o->user ? b->o->user : ctrspec_image_string(in->image_config, "User");
-  if (berth_ctrspec_caps(b->o, in->host->cap_last, &b->caps, err) < 0 ||
+  if (berth_ctrspec_caps(b->o, in->host->cap_last, &b->caps, err) < 0 || limit_caps(b, err) < 0 ||
       berth_ctrspec_user(user, in->passwd, in->group, b->o->group_add, &b->user, err) < 0)
     return -1;
   b->hostname = berth_ctrspec_hostname(b->o, in->id, in->host->hostname);

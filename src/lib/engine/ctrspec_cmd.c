@@ -161,7 +161,7 @@ uint64_t berth_ctrspec_default_caps(void)
   return m;
 }
 
-static bool has_all(char *const *v)
+bool ctrspec_has_all(char *const *v)
 {
   for (size_t i = 0; v && v[i]; i++)
     if (strcmp(v[i], "ALL") == 0)
@@ -197,9 +197,9 @@ int berth_ctrspec_caps(const struct berth_run_opts *o, int cap_last, uint64_t *c
   }
   if (cap_mask(o->cap_add, last, &add, err) < 0 || cap_mask(o->cap_drop, last, &drop, err) < 0)
     return berth_error_wrap(err, "%s", "--cap-add/--cap-drop");
-  if (has_all(o->cap_add))
+  if (ctrspec_has_all(o->cap_add))
     *caps = all & ~drop; /* everything but what is dropped by name */
-  else if (has_all(o->cap_drop))
+  else if (ctrspec_has_all(o->cap_drop))
     *caps = add;
   else
     *caps = ((berth_ctrspec_default_caps() & all) & ~drop) | add;

@@ -36,4 +36,7 @@ int ctrspec_linux(struct ctrspec_build *b, json_t *config, berth_error_t *err) B
 int ctrspec_container_pid(struct ctrspec_build *b, const char *flag, const char *name, pid_t *pid,
                           berth_error_t *err) BERTH_WUR;
 
+/* a --cap-add/--cap-drop list holding ALL */
+bool ctrspec_has_all(char *const *v);
+
 #endif
