@@ -1,4 +1,5 @@
-/* berth export [-o FILE] IMAGE: the image's flattened filesystem as a tar archive */
+/* berth export [-o FILE] CONTAINER|IMAGE: a container's (as docker export) or an image's
+ * flattened filesystem as a tar archive */
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -6,7 +7,21 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "engine/containers.h"
 #include "engine/images.h"
+
+/* a container by that name or id first (Docker's export), else an image */
+static int export_one(struct berth_engine *e, const char *what, int fd, berth_error_t *err)
+{
+  struct berth_container c;
+  berth_error_t nf = NULL;
+  if (berth_container_get(e, what, &c, &nf) == 0) {
+    berth_container_release(&c);
+    return berth_containers_export(e, what, fd, err);
+  }
+  berth_error_release(&nf);
+  return berth_images_export(e, what, fd, err);
+}
 
 int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
@@ -16,9 +31,11 @@ int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =
-    cli_parse(ctx, argc, argv, opts, "berth export [OPTIONS] IMAGE",
-              "Export an image's filesystem (its layers merged, whiteouts applied) as a tar archive", err);
-  if (r != 0 || cli_want_args(ctx, 1, 1, "IMAGE", err) < 0)
+    cli_parse(ctx, argc, argv, opts, "berth export [OPTIONS] CONTAINER|IMAGE",
+              "Export a container's filesystem (its image and its own changes; volumes excluded), or an\n"
+              "image's (its layers merged, whiteouts applied), as a tar archive",
+              err);
+  if (r != 0 || cli_want_args(ctx, 1, 1, "CONTAINER|IMAGE", err) < 0)
     return r > 0 ? 0 : -1;
   if (output == NULL && isatty(STDOUT_FILENO))
     return BERTH_ERR(err, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
@@ -34,7 +51,7 @@ int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   if (cli_open_engine(ctx, &e, err) < 0)
     r = -1;
   else
-    r = berth_images_export(e, ctx->argv[0], fd >= 0 ? fd : STDOUT_FILENO, err);
+    r = export_one(e, ctx->argv[0], fd >= 0 ? fd : STDOUT_FILENO, err);
   berth_engine_close(e);
   if (tmp && r == 0 && rename(tmp, output) < 0)
     r = BERTH_ERR_ERRNO(err, "rename `%s` to `%s`", tmp, output);

@@ -378,3 +378,16 @@ EOF
   run -125 berth volume inspect
   run -125 berth volume ls --filter bogus=1
 }
+
+@test "export: a container's filesystem is its image plus its own changes, volumes excluded" {
+  berth run --name ex1 -v /data bb sh -c 'echo hello >/created; rm /bin/ls; echo v >/data/in-volume' >/dev/null
+  berth export -o "$BATS_TEST_TMPDIR/ex1.tar" ex1
+  tar -tf "$BATS_TEST_TMPDIR/ex1.tar" | sed 's|^\./||' >"$BATS_TEST_TMPDIR/list"
+  grep -qx created "$BATS_TEST_TMPDIR/list"
+  [ "$(tar -xOf "$BATS_TEST_TMPDIR/ex1.tar" ./created 2>/dev/null || tar -xOf "$BATS_TEST_TMPDIR/ex1.tar" created)" = hello ]
+  ! grep -qx bin/ls "$BATS_TEST_TMPDIR/list"   # deleted in the container: its whiteout hides it
+  ! grep -q in-volume "$BATS_TEST_TMPDIR/list"
+  # the image itself still has it
+  berth export bb | tar -t | sed 's|^\./||' | grep -qx bin/ls
+  berth rm -v ex1 >/dev/null
+}

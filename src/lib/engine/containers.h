@@ -309,4 +309,8 @@ char *berth_top_stime(int64_t start, int64_t now);
 char *berth_top_time(uint64_t seconds);
 char *berth_top_tty(int64_t tty_nr);
 
+/* `berth export CONTAINER`: the container's filesystem now (image layers + its own changes,
+ * volumes excluded) as a tar archive */
+int berth_containers_export(struct berth_engine *e, const char *what, int out_fd, berth_error_t *err) BERTH_WUR;
+
 #endif

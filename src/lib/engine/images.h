@@ -122,4 +122,12 @@ int berth_engine_check(struct berth_engine *e, bool repair, struct berth_check_p
                        berth_error_t *err) BERTH_WUR;
 void berth_check_problems_free(struct berth_check_problem *p, size_t n);
 
+/* Mount the lower dirs (top first) read-only in a private mount namespace of a child process
+ * and write their merged tree as a tar to out_fd: nothing stays mounted. */
+int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, int out_fd,
+                        berth_error_t *err) BERTH_WUR;
+/* the layer dirs of an image, top first, appended to the NULL-terminated vector v */
+struct berth_db_image;
+char **berth_image_lowers(struct berth_engine *e, const struct berth_db_image *img, char **v);
+
 #endif

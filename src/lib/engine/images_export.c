@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/strutil.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
 #include "engine/images_internal.h"
@@ -79,6 +80,32 @@ static int run_export(char **lowers, size_t n, const char *target, int out_fd, b
   return 0;
 }
 
+int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, int out_fd, berth_error_t *err)
+{
+  if (n == 0)
+    return empty_tar(out_fd, err);
+  cleanup_free char *mounts = xasprintf("%s/mounts", e->runroot);
+  cleanup_free char *target = xasprintf("%s/export-XXXXXX", mounts);
+  if (berth_mkdir_p(mounts, 0700, err) < 0)
+    return -1;
+  if (mkdtemp(target) == NULL)
+    return BERTH_ERR_ERRNO(err, "create `%s`", target);
+  int r = run_export((char **) lowers, n, target, out_fd, err);
+  rmdir(target);
+  return r;
+}
+
+/* the layer dirs of an image, top first, appended to a NULL-terminated vector */
+char **berth_image_lowers(struct berth_engine *e, const struct berth_db_image *img, char **v)
+{
+  for (size_t i = 0; i < img->nlayers; i++) {
+    cleanup_free char *dir = berth_store_layer_dir(e->store, img->chain_ids[img->nlayers - 1 - i]);
+    cleanup_free char *diff = xasprintf("%s/diff", dir);
+    v = berth_strv_append(v, diff);
+  }
+  return v;
+}
+
 int berth_images_export(struct berth_engine *e, const char *image, int out_fd, berth_error_t *err)
 {
   berth_digest_t id;
@@ -88,26 +115,8 @@ int berth_images_export(struct berth_engine *e, const char *image, int out_fd, b
   int r = berth_db_image_get(e->db, id, &img, err);
   if (r <= 0)
     return r < 0 ? -1 : BERTH_ERR(err, "no such image: `%s`", image);
-  if (img.nlayers == 0) {
-    berth_db_image_release(&img);
-    return empty_tar(out_fd, err);
-  }
-  char **lowers = xcalloc(img.nlayers + 1, sizeof(char *));
-  for (size_t i = 0; i < img.nlayers; i++) { /* top first */
-    cleanup_free char *dir = berth_store_layer_dir(e->store, img.chain_ids[img.nlayers - 1 - i]);
-    lowers[i] = xasprintf("%s/diff", dir);
-  }
-  cleanup_free char *mounts = xasprintf("%s/mounts", e->runroot);
-  cleanup_free char *target = xasprintf("%s/export-XXXXXX", mounts);
-  if (berth_mkdir_p(mounts, 0700, err) < 0)
-    r = -1;
-  else if (mkdtemp(target) == NULL)
-    r = BERTH_ERR_ERRNO(err, "create `%s`", target);
-  else {
-    r = run_export(lowers, img.nlayers, target, out_fd, err);
-    rmdir(target);
-  }
-  berth_strv_free(lowers);
+  cleanup_strv char **lowers = berth_image_lowers(e, &img, xcalloc(1, sizeof(char *)));
+  r = berth_export_lowers(e, lowers, img.nlayers, out_fd, err);
   berth_db_image_release(&img);
   return r < 0 ? berth_error_wrap(err, "export `%s`", image) : 0;
 }
