@@ -146,6 +146,7 @@ static int build_spec(struct create_ctx *cx, berth_error_t *err)
   if (ctr_host_facts(&cx->host, o->privileged, err) < 0 || render_files(cx, err) < 0)
     return -1;
   cx->cb.e = cx->e;
+  cx->cb.img = &cx->img;
   struct berth_ctrspec_callbacks cbs = { .device = ctr_cb_device,
                                          .container_pid = ctr_cb_container_pid,
                                          .mount_source = ctr_cb_mount_source,

@@ -16,6 +16,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
+#include "engine/volumes.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -158,41 +159,17 @@ static void record_mount(struct ctr_cb *cb, const struct berth_run_mount *m, con
   };
 }
 
-/* an existing volume's mountpoint, or a new volume (name NULL: anonymous, a random name) */
-static int ensure_volume(struct ctr_cb *cb, const char *name, char **name_out, char **mountpoint,
-                         berth_error_t *err)
-{
-  berth_container_id_t anon;
-  if (name == NULL) {
-    berth_container_new_id(anon);
-    name = anon;
-  } else if (!berth_container_name_valid(name)) {
-    return BERTH_ERR(
-      err, "volume name `%s` includes invalid characters; only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
-  }
-  *name_out = xstrdup(name);
-  if (berth_db_volume_get(cb->e->db, name, mountpoint, NULL, err) != 0)
-    return *mountpoint ? 0 : -1;
-  *mountpoint = xasprintf("%s/volumes/%s/_data", cb->e->root, name);
-  if (berth_mkdir_p(*mountpoint, 0755, err) < 0 || berth_db_begin(cb->e->db, err) < 0)
-    return -1;
-  const char *labels = name == anon ? "{\"com.docker.volume.anonymous\":\"\"}" : "{}";
-  if (berth_db_volume_put(cb->e->db, name, ctr_now() / 1000000000, labels, *mountpoint, err) < 0 ||
-      berth_db_commit(cb->e->db, err) < 0) {
-    berth_db_rollback(cb->e->db);
-    return -1;
-  }
-  cb->new_volumes = berth_strv_append(cb->new_volumes, name);
-  return 0;
-}
-
 int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err)
 {
   struct ctr_cb *cb = data;
   if (m->type == BERTH_MOUNT_VOLUME) {
+    /* get or make the volume; a new, empty one is filled from the image at the target (Docker) */
     cleanup_free char *name = NULL;
-    if (ensure_volume(cb, m->source, &name, source, err) < 0)
+    bool created = false;
+    if (berth_volume_prepare(cb->e, m->source, cb->img, m->target, m->nocopy, &name, source, &created, err) < 0)
       return berth_error_wrap(err, "volume for `%s`", m->target);
+    if (created)
+      cb->new_volumes = berth_strv_append(cb->new_volumes, name);
     record_mount(cb, m, *source, name);
     return 0;
   }

@@ -78,6 +78,7 @@ int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err) BERT
 void ctr_host_release(struct ctr_host *h);
 struct ctr_cb {
   struct berth_engine *e;
+  const struct berth_db_image *img; /* the container's image: new volumes are filled from it */
   struct berth_db_mount *mounts; /* bind and volume mounts as resolved, in order */
   size_t nmounts;
   char **new_volumes; /* volumes this create made */
