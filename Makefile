@@ -60,8 +60,12 @@ check: deps build asan clang
 install: build
 	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
 
+# every benchmark, each writing its section of docs/benchmarks.md
 bench: deps build
 	@bench/run $(BUILD)
+	@bench/exec $(BUILD)
+	@bench/berth-run $(BUILD)
+	@bench/layer-extract $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(CLANG)
