@@ -1,4 +1,4 @@
-/* berth stop / container stop */
+/* berth stop / container stop, berth restart / container restart */
 #include <limits.h>
 #include <stdio.h>
 
@@ -20,15 +20,17 @@ int cli_parse_timeout(struct cmd_ctx *ctx, const char *s, int **out, int *storag
   return 0;
 }
 
-int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+/* stop and restart: the same flags, one container after another */
+static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
+                     int (*op)(struct berth_engine *, const char *, const int *, berth_error_t *),
+                     berth_error_t *err)
 {
   const char *time_s = NULL;
   const struct cli_opt opts[] = {
     { "time", 't', CLI_STRING, &time_s, "int", "Seconds to wait before killing the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int r = cli_parse(ctx, argc, argv, opts, "berth stop [OPTIONS] CONTAINER [CONTAINER...]",
-                    "Stop one or more running containers", err);
+  int r = cli_parse(ctx, argc, argv, opts, usage, summary, err);
   int storage = 0, *timeout = NULL;
   if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0 ||
       cli_parse_timeout(ctx, time_s, &timeout, &storage, err) < 0)
@@ -39,7 +41,7 @@ int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   int status = 0;
   for (int i = 0; i < ctx->argc; i++) {
     berth_error_t one = NULL;
-    if (berth_containers_stop(e, ctx->argv[i], timeout, &one) < 0) {
+    if (op(e, ctx->argv[i], timeout, &one) < 0) {
       cli_report(&one);
       status = 1;
     } else {
@@ -48,4 +50,16 @@ int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   }
   berth_engine_close(e);
   return status;
+}
+
+int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  return stop_like(ctx, argc, argv, "berth stop [OPTIONS] CONTAINER [CONTAINER...]",
+                   "Stop one or more running containers", berth_containers_stop, err);
+}
+
+int cmd_restart(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  return stop_like(ctx, argc, argv, "berth restart [OPTIONS] CONTAINER [CONTAINER...]",
+                   "Restart one or more containers", berth_containers_restart, err);
 }
