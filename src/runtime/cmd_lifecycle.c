@@ -8,6 +8,9 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "cli.h"
+#include "dmz_blob.h"
+#include "linux/selfexe.h"
+#include "runtime/dmz.h"
 #include "runtime/create.h"
 #include "runtime/wait.h"
 
@@ -88,10 +91,48 @@ int cmd_start(struct globals *g, int argc, char **argv, berth_error_t *err)
   return berth_container_start(g->root, argv[idx], err) < 0 ? -1 : 0;
 }
 
-static int run_attached(struct globals *g, const struct create_flags *f, const char *id, berth_error_t *err)
+/* CVE-2019-5736 for `run`: re-exec from a protected copy, as create and exec do, unless the
+ * container fits berth-dmz (runtime/dmz.h): then the runtime never re-executes itself and the
+ * container's last exec goes through the helper. Returns the helper's memfd, -1 when none is
+ * needed (already protected), or re-executes (and returns -2 only if that fails). */
+static int run_protection(struct globals *g, const struct create_flags *f, berth_error_t *err)
+{
+  if (berth_selfexe_is_protected())
+    return -1;
+  const char *why = "berth-dmz is not built for this architecture";
+  if (berth_dmz_len > 0) {
+    cleanup_spec berth_spec_t *spec = NULL;
+    berth_error_t e = NULL;
+    if (berth_spec_load(f->bundle ? f->bundle : ".", &spec, &e) < 0) {
+      why = "config.json does not load (create reports why)";
+      berth_error_release(&e);
+    } else if (berth_dmz_fits(spec, &why)) {
+      int fd = berth_selfexe_blob_memfd("berth-dmz", berth_dmz_blob, berth_dmz_len, &e);
+      if (fd >= 0)
+        return fd;
+      berth_log_debug("berth-dmz: %s", e->msg);
+      berth_error_release(&e);
+      why = "no executable memfd for berth-dmz";
+    }
+  }
+  berth_log_debug("run: re-executing from a protected copy: %s", why);
+  if (berth_selfexe_reexec(g->argv, g->envp, err) < 0)
+    return -2;
+  return -2; /* not reached */
+}
+
+static void use_dmz(struct berth_create_opts *o, int dmz_fd)
+{
+  o->use_dmz = dmz_fd >= 0;
+  o->dmz_fd = dmz_fd;
+}
+
+static int run_attached(struct globals *g, const struct create_flags *f, const char *id, int dmz_fd,
+                        berth_error_t *err)
 {
   struct berth_create_opts o;
   fill_opts(g, f, id, &o);
+  use_dmz(&o, dmz_fd);
   o.keep_console = f->console_socket == NULL;
   struct berth_wait_ctx w;
   if (berth_wait_prepare(&w, err) < 0)
@@ -145,10 +186,14 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_want_args("run", argc, idx, 1, "a container id", err) < 0 || check_preserve(f.preserve_fds, err) < 0)
     return -1;
   const char *id = argv[idx];
+  cleanup_close int dmz_fd = run_protection(g, &f, err);
+  if (dmz_fd == -2)
+    return -1;
   if (!f.detach)
-    return run_attached(g, &f, id, err);
+    return run_attached(g, &f, id, dmz_fd, err);
   struct berth_create_opts o;
   fill_opts(g, &f, id, &o);
+  use_dmz(&o, dmz_fd);
   struct berth_create_result res;
   struct berth_container_handle h = { 0 };
   if (berth_container_create(&o, &res, &h, err) < 0)

@@ -17,7 +17,7 @@
 struct command {
   const char *name;
   cmd_fn fn;
-  bool enters_container;  /* re-exec protected first (CVE-2019-5736) */
+  bool enters_container;  /* re-exec protected first (CVE-2019-5736); `run` decides itself */
   bool uses_cgroups;
   const char *summary;
 };
@@ -25,7 +25,7 @@ struct command {
 static const struct command commands[] = {
   { "create", cmd_create, true, true, "create a container (its process waits for `start`)" },
   { "start", cmd_start, false, false, "start the user process of a created container" },
-  { "run", cmd_run, true, true, "create and start a container, wait for it, delete it" },
+  { "run", cmd_run, false, true, "create and start a container, wait for it, delete it" },
   { "exec", cmd_exec, true, true, "run a process inside a running container" },
   { "state", cmd_state, false, false, "print the state of a container as JSON" },
   { "kill", cmd_kill, false, false, "send a signal to a container's init (or every process)" },

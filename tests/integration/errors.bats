@@ -139,6 +139,17 @@ expect_config_error() {
   if is_berth; then assert_contains "$output" mount; fi
 }
 
+@test "errors: a program the kernel cannot execute is an error naming it; nothing is left" {
+  printf 'not a program\n' >"$ROOTFS/bad"
+  chmod 755 "$ROOTFS/bad"
+  set_args /bad
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_failure_out
+  assert_contains "${output,,}" "exec format error"
+  assert_contains "$output" /bad
+  assert_nothing_left
+}
+
 @test "errors: create with a bad config leaves no state; the id stays usable" {
   update_config '.process.user.uid = "zero"'
   run runtime create --bundle "$BUNDLE" "$ID" </dev/null

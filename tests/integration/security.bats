@@ -169,6 +169,34 @@ masked_path_is_null() {
   [ "$(sha256sum "$host_bin" | cut -d' ' -f1)" = "$sum_before" ]
 }
 
+# CVE-2019-5736 through `run`, which does not re-execute itself: the container's last exec goes
+# through berth-dmz from a sealed memfd, so an interpreter of /proc/self/exe runs that helper
+# (which refuses its odd arguments: 127), never the host's runtime binary (which would print
+# its usage error, and could be opened from the container while it runs).
+@test "security: under run, a #!/proc/self/exe program never runs the runtime binary (CVE-2019-5736)" {
+  requires_berth "the helper's refusal (127) is berth's"
+  local host_bin sum_before
+  host_bin=$(readlink -f "$OCI_RUNTIME")
+  sum_before=$(sha256sum "$host_bin" | cut -d' ' -f1)
+  printf '#!/proc/self/exe\n' >"$ROOTFS/attack"
+  chmod 755 "$ROOTFS/attack"
+  set_args /attack spec
+  run -127 runtime run --bundle "$BUNDLE" "$ID"
+  [[ $output != *berth-runtime* ]]
+  [[ $output != *usage* ]]
+  [ "$(sha256sum "$host_bin" | cut -d' ' -f1)" = "$sum_before" ]
+  assert_nothing_left
+}
+
+@test "security: a profile that blocks execveat makes run re-execute protected instead of using the helper" {
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+    {"names": ["execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+  set_args /bin/sh -c 'echo ran; /probe syscall execveat'
+  run_ok
+  [ "${lines[0]}" = ran ]
+  [ "${lines[1]}" = syscall=EPERM ]
+}
+
 @test "security: an unknown capability name is an error" {
   requires_berth "runc 1.1.5 ignores unknown capabilities with a warning"
   update_config '.process.capabilities.bounding += ["CAP_NOT_A_CAPABILITY"]'

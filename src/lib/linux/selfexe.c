@@ -140,6 +140,27 @@ int berth_selfexe_memfd(berth_error_t *err)
   return steal_fd(fd);
 }
 
+/* a sealed, executable memfd holding BLOB (a helper program shipped inside our binary) */
+int berth_selfexe_blob_memfd(const char *name, const unsigned char *blob, size_t len, berth_error_t *err)
+{
+  cleanup_close int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL)
+    fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "memfd_create `%s`", name);
+  for (size_t off = 0; off < len;) {
+    ssize_t n = write(fd, blob + off, len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return BERTH_ERR_ERRNO(err, "write `%s` into a memfd", name);
+    off += (size_t) n;
+  }
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    return BERTH_ERR_ERRNO(err, "seal the memfd `%s`", name);
+  return steal_fd(fd);
+}
+
 int berth_selfexe_reexec_with(enum berth_selfexe_method method, char **argv, char **envp, berth_error_t *err)
 {
   cleanup_close int fd = -1;

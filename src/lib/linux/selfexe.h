@@ -5,6 +5,7 @@
 #define BERTH_LINUX_SELFEXE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/error.h"
 
@@ -25,5 +26,9 @@ int berth_selfexe_reexec_with(enum berth_selfexe_method method, char **argv, cha
 /* the protected copies themselves (O_CLOEXEC fds to execveat with AT_EMPTY_PATH) */
 int berth_selfexe_overlay_fd(berth_error_t *err) BERTH_WUR;
 int berth_selfexe_memfd(berth_error_t *err) BERTH_WUR;
+/* a sealed memfd holding BLOB, a helper program to execveat (MFD_EXEC where the kernel
+ * knows it): fails where vm.memfd_noexec forbids executing memfds */
+int berth_selfexe_blob_memfd(const char *name, const unsigned char *blob, size_t len,
+                             berth_error_t *err) BERTH_WUR;
 
 #endif

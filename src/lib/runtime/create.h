@@ -23,6 +23,8 @@ struct berth_create_opts {
   bool keep_console;           /* `run` without --console-socket: return the pty master */
   int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
   bool rootless;               /* --rootless (auto: not root): cgroups are best effort */
+  bool use_dmz;                /* the container process execs through berth-dmz ... */
+  int dmz_fd;                  /* ... this sealed memfd (runtime/dmz.h) */
 };
 
 struct berth_create_result {

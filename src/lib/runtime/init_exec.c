@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -153,6 +155,28 @@ static int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
   return 0;
 }
 
+/* Exec the program through berth-dmz (src/dmz/dmz.c): argv "berth-dmz CONN EXE ARGS...". The
+ * connection to `start` stays open across this one exec so that the helper can report a
+ * failed execve; the helper makes it close-on-exec again. */
+static int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct berth_spec_process *p,
+                        char *const *envp, berth_error_t *err)
+{
+  cleanup_free char **argv = xcalloc(p->n_args + 4, sizeof *argv);
+  char fd_text[16];
+  snprintf(fd_text, sizeof fd_text, "%d", conn);
+  argv[0] = (char *) "berth-dmz";
+  argv[1] = fd_text;
+  argv[2] = (char *) exe;
+  for (size_t i = 0; i < p->n_args; i++)
+    argv[3 + i] = (char *) p->args[i];
+  if (fcntl(conn, F_SETFD, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "pass the start connection to berth-dmz");
+  syscall(SYS_execveat, dmz_fd, "", argv, envp, AT_EMPTY_PATH);
+  int e = errno;
+  (void) fcntl(conn, F_SETFD, FD_CLOEXEC);
+  return berth_error_make(err, e, "exec `%s` through berth-dmz", exe);
+}
+
 int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, const char *exe, berth_error_t *err)
 {
   const struct berth_spec_process *p = &ctx->spec->process;
@@ -184,6 +208,9 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
   if (berth_lsm_set_exec_labels(p, err) < 0)
     return -1;
   const char *empty_env[] = { NULL };
-  execve(exe, (char *const *) p->args, (char *const *) (p->env ? p->env : empty_env));
+  char *const *envp = (char *const *) (p->env ? p->env : empty_env);
+  if (ctx->opts->use_dmz)
+    return exec_via_dmz(ctx->opts->dmz_fd, conn, exe, p, envp, err);
+  execve(exe, (char *const *) p->args, envp);
   return BERTH_ERR_ERRNO(err, "exec `%s`", exe);
 }

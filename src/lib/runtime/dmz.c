@@ -1,0 +1,47 @@
+/* berth-dmz eligibility (docs/design/runtime.md, "create, step by step", 2). */
+#include "runtime/dmz.h"
+
+#include <seccomp.h>
+#include <string.h>
+
+static bool action_allows(uint32_t action)
+{
+  return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
+}
+
+/* What the filter does with NAME, conservatively: every rule naming it must allow it without
+ * argument conditions; with no rule, the default action decides. */
+static bool seccomp_allows(const struct berth_spec_seccomp *sc, const char *name)
+{
+  bool named = false;
+  for (size_t i = 0; i < sc->n_syscalls; i++) {
+    const struct berth_spec_seccomp_rule *r = &sc->syscalls[i];
+    for (size_t k = 0; k < r->n_names; k++) {
+      if (strcmp(r->names[k], name) != 0)
+        continue;
+      if (!action_allows(r->action) || r->n_args > 0)
+        return false;
+      named = true;
+    }
+  }
+  return named || action_allows(sc->default_action);
+}
+
+bool berth_dmz_fits(const berth_spec_t *spec, const char **why)
+{
+  const char *no = NULL;
+  const struct berth_spec_linux *l = &spec->linux_;
+  if (!spec->has_process)
+    no = "no process";
+  else if (!l->ns[BERTH_NS_PID].present || l->ns[BERTH_NS_PID].path != NULL)
+    no = "no new pid namespace: other processes could see the container process";
+  else if (spec->process.apparmor_profile != NULL || spec->process.selinux_label != NULL)
+    no = "an LSM exec label would apply to the helper";
+  else if (l->seccomp.present && (!seccomp_allows(&l->seccomp, "execveat") ||
+                                  !seccomp_allows(&l->seccomp, "execve") ||
+                                  !seccomp_allows(&l->seccomp, "fcntl")))
+    no = "the seccomp profile does not allow execveat, execve and fcntl unconditionally";
+  if (why)
+    *why = no;
+  return no == NULL;
+}

@@ -1,0 +1,16 @@
+/* When `run` may leave the protected re-exec out (CVE-2019-5736) and hand the container's last
+ * exec to berth-dmz (src/dmz/dmz.c) from a sealed memfd. Pure. */
+#ifndef BERTH_RUNTIME_DMZ_H
+#define BERTH_RUNTIME_DMZ_H
+
+#include <stdbool.h>
+
+#include "oci/spec.h"
+
+/* true when the container process is alone in a new pid namespace until it execs, no LSM
+ * exec label would land on the helper instead of the program, and the seccomp profile lets
+ * the helper's execveat, fcntl and execve through unconditionally. Otherwise *why says
+ * which (for the debug log). */
+bool berth_dmz_fits(const berth_spec_t *spec, const char **why);
+
+#endif

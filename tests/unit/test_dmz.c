@@ -1,0 +1,99 @@
+/* runtime/dmz.h: when `run` may leave out the protected re-exec and exec through berth-dmz. */
+#include "unit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/xalloc.h"
+#include "oci/spec.h"
+#include "runtime/dmz.h"
+
+/* a minimal config: PROCESS_EXTRA spliced into "process", NAMESPACES listed, LINUX_EXTRA into "linux" */
+static berth_spec_t *spec_with(const char *process_extra, const char *namespaces, const char *linux_extra)
+{
+  cleanup_free char *text = xasprintf(
+    "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
+    " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"%s},"
+    " \"linux\": {\"namespaces\": [%s]%s}}",
+    process_extra, namespaces, linux_extra);
+  berth_error_t err = NULL;
+  berth_spec_t *spec = NULL;
+  assert_int_equal(berth_spec_parse(text, strlen(text), "config.json", &spec, &err), 0);
+  unit_assert_no_error(&err);
+  return spec;
+}
+
+static const char *const all_new = "{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"network\"}";
+
+static void fits_with_new_pid_namespace(void **state)
+{
+  cleanup_spec berth_spec_t *s = spec_with("", all_new, "");
+  const char *why = "unset";
+  assert_true(berth_dmz_fits(s, &why));
+  assert_null(why);
+}
+
+static void needs_a_new_pid_namespace(void **state)
+{
+  const char *why = NULL;
+  cleanup_spec berth_spec_t *none = spec_with("", "{\"type\": \"mount\"}", "");
+  assert_false(berth_dmz_fits(none, &why));
+  assert_non_null(strstr(why, "pid namespace"));
+  cleanup_spec berth_spec_t *joined = spec_with("", "{\"type\": \"pid\", \"path\": \"/proc/1/ns/pid\"}", "");
+  assert_false(berth_dmz_fits(joined, &why));
+  assert_non_null(strstr(why, "pid namespace"));
+}
+
+static void refuses_lsm_exec_labels(void **state)
+{
+  const char *why = NULL;
+  cleanup_spec berth_spec_t *aa = spec_with(", \"apparmorProfile\": \"p\"", all_new, "");
+  assert_false(berth_dmz_fits(aa, &why));
+  assert_non_null(strstr(why, "LSM"));
+  cleanup_spec berth_spec_t *se = spec_with(", \"selinuxLabel\": \"system_u:system_r:t:s0\"", all_new, "");
+  assert_false(berth_dmz_fits(se, NULL));
+}
+
+static void follows_the_seccomp_profile(void **state)
+{
+  const char *why = NULL;
+  /* Docker's shape: deny by default, the helper's three syscalls allowed */
+  cleanup_spec berth_spec_t *allowlist = spec_with("", all_new,
+    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+    "{\"names\": [\"read\", \"execve\", \"execveat\", \"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+  assert_true(berth_dmz_fits(allowlist, &why));
+  /* one of them missing from an allow-list */
+  cleanup_spec berth_spec_t *no_execveat = spec_with("", all_new,
+    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+    "{\"names\": [\"execve\", \"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+  assert_false(berth_dmz_fits(no_execveat, &why));
+  assert_non_null(strstr(why, "seccomp"));
+  /* allowed by default, denied by a rule */
+  cleanup_spec berth_spec_t *denied = spec_with("", all_new,
+    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+    "{\"names\": [\"fcntl\"], \"action\": \"SCMP_ACT_ERRNO\"}]}");
+  assert_false(berth_dmz_fits(denied, NULL));
+  /* allowed only for some arguments: not unconditionally */
+  cleanup_spec berth_spec_t *conditional = spec_with("", all_new,
+    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+    "{\"names\": [\"execve\", \"execveat\"], \"action\": \"SCMP_ACT_ALLOW\"},"
+    "{\"names\": [\"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\","
+    " \"args\": [{\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}");
+  assert_false(berth_dmz_fits(conditional, NULL));
+  /* logging counts as allowing */
+  cleanup_spec berth_spec_t *logged = spec_with("", all_new,
+    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_LOG\"}");
+  assert_true(berth_dmz_fits(logged, NULL));
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(fits_with_new_pid_namespace),
+    cmocka_unit_test(needs_a_new_pid_namespace),
+    cmocka_unit_test(refuses_lsm_exec_labels),
+    cmocka_unit_test(follows_the_seccomp_profile),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
