@@ -6,9 +6,11 @@ DESTDIR ?=
 BUILD   ?= build
 ASAN    ?= build-asan
 CLANG   ?= build-clang
+MUSL    ?= build-musl
+MUSLDEPS ?= build-musl-deps
 MESON   ?= meson
 
-.PHONY: all deps build demo check unit integration fuzz lint clang install clean bench
+.PHONY: all deps build musl demo check unit integration fuzz lint clang install clean bench
 
 all: build
 
@@ -24,6 +26,15 @@ $(ASAN)/build.ninja:
 $(CLANG)/build.ninja:
 	CC=clang $(MESON) setup $(CLANG) --buildtype=debug
 
+# The release berth-runtime: static with musl (glibc's startup costs ~0.4 ms of cpuid on a
+# VM: docs/design/runtime.md, "Startup cost"), against jansson, libseccomp and libcap built
+# from Debian's sources by scripts/musl-deps. Runtime side only (-Dengine=false).
+MUSL_ENV = CC=musl-gcc CFLAGS="-isystem $(CURDIR)/$(MUSLDEPS)/include"
+$(MUSL)/build.ninja:
+	scripts/musl-deps $(MUSLDEPS)
+	$(MUSL_ENV) $(MESON) setup $(MUSL) --buildtype=release -Dstatic=true -Dengine=false -Dtests=false \
+	  -Dpkg_config_path=$(CURDIR)/$(MUSLDEPS)/lib/pkgconfig --prefix=$(PREFIX)
+
 # meson.build files glob their directory's .c files when meson configures: when the set of
 # source files changed since, reconfigure first (a new file would otherwise not be built)
 SOURCES_ID := $(shell find src tests -name '*.c' 2>/dev/null | sort | cksum | cut -d' ' -f1)
@@ -33,6 +44,12 @@ reconf = @if [ "$$(cat $(1)/.berth-sources 2>/dev/null)" != "$(SOURCES_ID)" ]; t
 build: $(BUILD)/build.ninja
 	$(call reconf,$(BUILD))
 	ninja -C $(BUILD)
+	@$(MAKE) --no-print-directory musl || \
+	  echo "make: no musl berth-runtime (see above): $(BUILD)'s glibc one is the release runtime" >&2
+
+musl: $(MUSL)/build.ninja
+	$(call reconf,$(MUSL))
+	ninja -C $(MUSL)
 
 asan: $(ASAN)/build.ninja
 	$(call reconf,$(ASAN))
@@ -55,17 +72,23 @@ integration: asan
 	BERTH_BUILD=$(ASAN) bats tests/integration
 
 check: deps build asan clang
-	@scripts/check $(BUILD) $(ASAN)
+	@scripts/check $(BUILD) $(ASAN) $(MUSL)
 
+# the release runtime ($(MUSL) when built) replaces the glibc one
 install: build
 	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
+	@if [ -x $(MUSL)/src/runtime/berth-runtime ]; then \
+	  install -m 0755 $(MUSL)/src/runtime/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime; fi
+
+# the build whose berth-runtime is the release one
+REL = $$([ -x $(MUSL)/src/runtime/berth-runtime ] && echo $(MUSL) || echo $(BUILD))
 
 # every benchmark, each writing its section of docs/benchmarks.md
 bench: deps build
-	@bench/run $(BUILD)
-	@bench/exec $(BUILD)
+	@bench/run $(REL)
+	@bench/exec $(REL)
 	@bench/berth-run $(BUILD)
 	@bench/layer-extract $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(CLANG)
+	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS)

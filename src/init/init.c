@@ -17,11 +17,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -171,8 +173,21 @@ static int parse_args(int argc, char **argv, struct init *in)
 
 static const char *signame(int sig)
 {
+#ifdef __GLIBC__
   const char *d = sigabbrev_np(sig);
   return d ? d : "?";
+#else
+  static const char *const names[] = {
+    [SIGHUP] = "HUP", [SIGINT] = "INT", [SIGQUIT] = "QUIT", [SIGILL] = "ILL", [SIGTRAP] = "TRAP",
+    [SIGABRT] = "ABRT", [SIGBUS] = "BUS", [SIGFPE] = "FPE", [SIGKILL] = "KILL", [SIGUSR1] = "USR1",
+    [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2", [SIGPIPE] = "PIPE", [SIGALRM] = "ALRM", [SIGTERM] = "TERM",
+    [SIGSTKFLT] = "STKFLT", [SIGCHLD] = "CHLD", [SIGCONT] = "CONT", [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP",
+    [SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU", [SIGURG] = "URG", [SIGXCPU] = "XCPU", [SIGXFSZ] = "XFSZ",
+    [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH", [SIGIO] = "IO", [SIGPWR] = "PWR",
+    [SIGSYS] = "SYS",
+  };
+  return sig > 0 && sig < (int) (sizeof names / sizeof names[0]) && names[sig] ? names[sig] : "?";
+#endif
 }
 
 /* In the child, between fork and exec: its own process group (the terminal's foreground
@@ -347,9 +362,18 @@ static pid_t read_ppid(int procfd, const char *name)
   return (pid_t) strtol(p + 4, NULL, 10);
 }
 
+/* the kernel's getdents64 record (the C libraries disagree on a wrapper) */
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
 static int scan_proc(struct proc_scan *s)
 {
-  char dents[4096];
+  _Alignas(8) char dents[4096];
   ssize_t len, off;
   int procfd;
 
@@ -358,9 +382,9 @@ static int scan_proc(struct proc_scan *s)
     return -1;
   s->n = 0;
   s->sorted = true;
-  while ((len = getdents64(procfd, dents, sizeof dents)) > 0) {
+  while ((len = syscall(SYS_getdents64, procfd, dents, sizeof dents)) > 0) {
     for (off = 0; off < len;) {
-      struct dirent64 *d = (struct dirent64 *) (dents + off);
+      struct linux_dirent64 *d = (struct linux_dirent64 *) (dents + off);
       off += d->d_reclen;
       if (d->d_name[0] < '1' || d->d_name[0] > '9' || s->n == PROC_SCAN_MAX)
         continue;

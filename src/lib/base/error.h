@@ -15,6 +15,8 @@ typedef struct berth_error_s *berth_error_t;
 #define BERTH_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Make an error with an errno value (0: none). Returns -1 (always < 0). */
+/* strerror with glibc's wording whatever the C library */
+const char *berth_strerror(int errnum);
 int berth_error_make(berth_error_t *err, int errnum, const char *fmt, ...) BERTH_PRINTF(3, 4);
 int berth_error_makev(berth_error_t *err, int errnum, const char *fmt, va_list ap) BERTH_PRINTF(3, 0);
 /* Prefix context to an existing error: "<context>: <old message>". Returns -1. */

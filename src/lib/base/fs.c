@@ -24,7 +24,7 @@
 int berth_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
   struct open_how how = { .flags = (uint64_t) flags, .resolve = resolve };
-  if (flags & (O_CREAT | __O_TMPFILE))
+  if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
     how.mode = mode;
   for (int tries = 0;; tries++) {
     long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
@@ -108,7 +108,8 @@ restart:;
         if (++links > 40)
           return berth_error_make(err, ELOOP, "mkdir `%s` in container root", path);
         buf[i] = saved;
-        char *next = expand_dangling_link(rootfd, strndupa(buf, i), i, buf + i, err);
+        cleanup_free char *prefix = xstrndup(buf, i);
+        char *next = expand_dangling_link(rootfd, prefix, i, buf + i, err);
         if (next == NULL)
           return -1;
         free(buf);

@@ -49,7 +49,7 @@ static int write_one(const char *dir, const struct berth_cgroup_write *w, bool f
   if (e == EINVAL && first_try && (w->flags & BERTH_CGROUP_W_RETRY))
     return 1;
   if (w->flags & BERTH_CGROUP_W_BEST_EFFORT) {
-    cg_warn(warn, "%s: write %s = %s: %s; ignored", w->field, file, w->value, strerror(e));
+    cg_warn(warn, "%s: write %s = %s: %s; ignored", w->field, file, w->value, berth_strerror(e));
     return 0;
   }
   errno = e;

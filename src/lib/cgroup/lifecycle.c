@@ -157,7 +157,7 @@ int cg_fs_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
     if (rmdir_retry(d->path) < 0) {
       if (first_errno == 0)
         first_errno = errno;
-      berth_strbuf_printf(&msg, "%s`%s` stays: %s", msg.len ? "; " : "", d->path, strerror(errno));
+      berth_strbuf_printf(&msg, "%s`%s` stays: %s", msg.len ? "; " : "", d->path, berth_strerror(errno));
       continue;
     }
     rmdir_parents(d);

@@ -188,7 +188,7 @@ static int plan_v2_rest(const struct berth_spec_resources *r, struct berth_cgrou
                  F "network: cgroup v2 has no net_cls/net_prio (classID, priorities); ignored");
   cg_plan_rdma(r, p);
   for (size_t i = 0; i < r->n_unified; i++) {
-    enum berth_cgroup_ctl ctl;
+    enum berth_cgroup_ctl ctl = (enum berth_cgroup_ctl) 0; /* set by unified_ctl on success */
     if (unified_ctl(r->unified_keys[i], &ctl, err) < 0)
       return -1;
     snprintf(field, sizeof field, F "unified.%s", r->unified_keys[i]);

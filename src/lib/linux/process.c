@@ -37,7 +37,7 @@ static int rlimit_error(const struct berth_spec_rlimit *r, berth_error_t *err)
   char buf[32];
   const char *name = rlimit_label(r->resource, buf, sizeof buf);
   struct rlimit cur;
-  if (saved == EPERM && getrlimit((__rlimit_resource_t) r->resource, &cur) == 0 && r->hard > cur.rlim_max)
+  if (saved == EPERM && getrlimit(r->resource, &cur) == 0 && r->hard > cur.rlim_max)
     return berth_error_make(err, saved,
                             "set `%s` to soft %llu, hard %llu: raising the hard limit above %llu needs "
                             "CAP_SYS_RESOURCE",
@@ -55,7 +55,7 @@ int berth_rlimits_apply(const struct berth_spec_process *p, berth_error_t *err)
   for (size_t i = 0; i < p->n_rlimits; i++) {
     const struct berth_spec_rlimit *r = &p->rlimits[i];
     struct rlimit lim = { .rlim_cur = r->soft, .rlim_max = r->hard };
-    if (setrlimit((__rlimit_resource_t) r->resource, &lim) < 0)
+    if (setrlimit(r->resource, &lim) < 0)
       return rlimit_error(r, err);
   }
   return 0;
