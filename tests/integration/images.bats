@@ -295,3 +295,26 @@ PY
   run berth system check
   [ "$output" = "store and catalogue are consistent" ]
 }
+
+# libarchive is loaded when first needed (image/archive_dl.h): without it, the commands that
+# need it fail with an error naming it, the others still work, and the store is unchanged.
+@test "images: without a loadable libarchive, import is a clear error and the store is unchanged" {
+  berth import "$ROOTFS_TAR" test/bb:1 >/dev/null
+  local lib empty=$BATS_TEST_TMPDIR/empty.so before after
+  lib=$(readlink -f /usr/lib/"$(gcc -print-multiarch)"/libarchive.so.13)
+  [ -f "$lib" ]
+  : >"$empty"
+  before=$(store_snapshot)
+  run unshare --mount --propagation private -- sh -c \
+    'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$empty" "$lib" \
+    "$BERTH" --root "$BROOT" --runroot "$BRUN" import "$ROOTFS_TAR" test/bb:2
+  [ "$status" -ne 0 ]
+  [[ $output == *"cannot load libarchive (libarchive.so.13"* ]]
+  run unshare --mount --propagation private -- sh -c \
+    'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$empty" "$lib" \
+    "$BERTH" --root "$BROOT" --runroot "$BRUN" images --format json
+  [ "$status" -eq 0 ]
+  [ "$(jq -s length <<<"$output")" = 1 ]
+  after=$(store_snapshot)
+  [ "$before" = "$after" ]
+}

@@ -2,7 +2,6 @@
  * mount namespace mounts the layer chain read-only (overlay, whiteouts applied by the kernel)
  * and writes the merged tree with berth_layer_diff; the mount dies with the child, so nothing
  * is left mounted whatever happens to berth. */
-#include <archive.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/fs.h"
@@ -19,6 +19,8 @@
 
 static int empty_tar(int out_fd, berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   struct archive *a = archive_write_new();
   int r = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
               archive_write_open_fd(a, out_fd) == ARCHIVE_OK && archive_write_close(a) == ARCHIVE_OK

@@ -1,6 +1,5 @@
 /* Ingesting an image whose blobs are in the store: layers extracted once by chain id (or reused),
  * then blobs, layers, image and tags recorded in one transaction. */
-#include <archive.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -62,6 +62,8 @@ int ingest_files_cleanup(struct berth_engine *e, struct ingest_files *f, berth_e
 static int blob_tar_info(struct berth_engine *e, const char *blob, berth_digest_t diff_id, uint64_t *tar_size,
                          berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   cleanup_close int fd = berth_store_open_blob(e->store, blob, err);
   if (fd < 0)
     return -1;

@@ -1,13 +1,12 @@
 /* `berth save`: docker-archive (manifest.json, repositories, uncompressed layer tars and the
  * legacy per-layer directories, as docker and podman write it) or an OCI image layout (as an
  * archive or a directory) with the layer blobs as stored. Shared layers are written once. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/strutil.h"
@@ -112,6 +111,8 @@ static int put_blob(struct berth_engine *e, struct save_sink *s, const char *nam
 static int put_layer_tar(struct berth_engine *e, struct save_sink *s, const char *name,
                          const struct berth_db_layer *l, berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   cleanup_close int fd = berth_store_open_blob(e->store, l->blob_digest, err);
   if (fd < 0 || save_sink_begin(s, name, l->tar_size, err) < 0)
     return -1;

@@ -1,8 +1,7 @@
 /* The input of `berth load`: archive members spooled into the store, or an OCI layout dir. */
+#include "image/archive_dl.h"
 #include "engine/load_src.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -207,6 +206,8 @@ static int read_entry(struct load_src *s, struct reader *r, struct archive_entry
 
 int load_src_read_archive(struct load_src *s, int fd, berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   struct reader r = { .a = archive_read_new(), .display = s->display };
   r.max = s->e->limits.max_bytes ? s->e->limits.max_bytes : (64ULL << 30);
   archive_read_support_filter_all(r.a);

@@ -1,9 +1,8 @@
 /* `berth save` output: tar with fixed owners, modes and times (the same images give the same
  * bytes), or a directory. */
+#include "image/archive_dl.h"
 #include "engine/save_sink.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,8 @@ struct save_sink {
 
 int save_sink_tar(int out_fd, struct save_sink **out, berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   struct save_sink *s = xmalloc0(sizeof *s);
   s->dirfd = s->cur_fd = -1;
   s->written = xcalloc(1, sizeof(char *));

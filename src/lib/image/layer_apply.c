@@ -224,6 +224,8 @@ static int open_archive_decoder(struct pipe *p, berth_error_t *err)
 
 static int open_decoder(struct pipe *p, berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   ssize_t n = read_input(p);
   if (n < 0) {
     *err = steal_ptr(p->perr);

@@ -9,8 +9,6 @@
  * without a timestamp or file name. Whiteouts (0:0 char devices) become empty ".wh.<name>"
  * files and opaque directories (trusted.overlay.opaque=y) get a "<dir>/.wh..wh..opq" entry
  * right after the directory itself; overlay's own trusted.overlay.* xattrs are not copied. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +22,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/archive_dl.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -96,6 +95,8 @@ static int write_fail(struct diff *d, struct archive *a, berth_error_t *err, con
 
 static int open_writers(struct diff *d, berth_error_t *err)
 {
+  if (berth_archive_load(err) < 0)
+    return -1;
   if (d->comp != BERTH_COMPRESSION_NONE) {
     d->zip = archive_write_new();
     archive_write_set_format_raw(d->zip);

@@ -3,12 +3,11 @@
 #ifndef BERTH_IMAGE_LAYER_PRIV_H
 #define BERTH_IMAGE_LAYER_PRIV_H
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "image/archive_dl.h"
 #include "base/error.h"
 #include "image/layer.h"
 
