@@ -180,7 +180,7 @@ void *realloc(void *p, size_t n)
   if (p == NULL)
     return malloc(n);
   size_t have = malloc_usable_size(p);
-  if (n <= have && (n >= LARGE_MIN || have < LARGE_MIN))
+  if (n <= have && (n >= LARGE_MIN || have <= LARGE_MIN))
     return p;
   void *q = malloc(n);
   if (q == NULL)

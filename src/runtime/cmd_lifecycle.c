@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -127,6 +128,17 @@ static void use_dmz(struct berth_create_opts *o, int dmz_fd)
   o->dmz_fd = dmz_fd;
 }
 
+/* Without the re-exec, `run` itself stays the host's binary while the container lives: once
+ * the container process exists (it was cloned dumpable, so that a rootless parent could still
+ * write its uid map), nothing without CAP_SYS_PTRACE over the host may open our
+ * /proc/PID/exe, mem or map_files. */
+static int harden_run(int dmz_fd, berth_error_t *err)
+{
+  if (dmz_fd >= 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "make `run` non-dumpable");
+  return 0;
+}
+
 static int run_attached(struct globals *g, const struct create_flags *f, const char *id, int dmz_fd,
                         berth_error_t *err)
 {
@@ -144,7 +156,7 @@ static int run_attached(struct globals *g, const struct create_flags *f, const c
     return -1;
   }
   int status = -1;
-  if (berth_container_start_handle(&h, err) == 0)
+  if (harden_run(dmz_fd, err) == 0 && berth_container_start_handle(&h, err) == 0)
     status = berth_wait_container(&w, &res, err);
   berth_wait_release(&w);
   if (res.console_master >= 0)
@@ -200,7 +212,7 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
     return -1;
   if (res.pidfd >= 0)
     close(res.pidfd);
-  int r = berth_container_start_handle(&h, err);
+  int r = harden_run(dmz_fd, err) < 0 ? -1 : berth_container_start_handle(&h, err);
   if (r < 0) {
     berth_error_t derr = NULL;
     if (berth_container_delete_handle(&h, true, &derr) < 0)

@@ -49,7 +49,7 @@ monitor_of() {
   [ "$st" -eq 3 ]
   [ "$(cat "$CTR_DIR/out")" = out ]
   grep -q 'berth-monitor' "$CTR_DIR/trace"          # the trace saw the monitor (strace -f follows it)
-  ! grep -q -- '--internal-exited' "$CTR_DIR/trace" # and no handler process
+  ! grep -q -- '--internal-exited' "$CTR_DIR/trace" || false # and no handler process
   [ -z "$(ctr_ids)" ]
   # without --rm: the exit is recorded with its code, and the process exits with it
   run berth run --name keep bb sh -c 'exit 5'
@@ -87,7 +87,7 @@ monitor_of() {
   touch "$CTR_DIR/flag/go"
   # the monitor asks the stopped client, waits BERTH_ATTACH_RECORD_MS (5 s), then records itself
   for _ in $(seq 150); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
-  ! kill -0 "$mon" 2>/dev/null
+  ! kill -0 "$mon" 2>/dev/null || false
   [ "$(berth inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' stopped)" = "exited 6 0" ]
   local finished
   finished=$(berth inspect -f '{{.State.FinishedAt}}' stopped)
@@ -133,6 +133,6 @@ monitor_of() {
     fi
     wait "$spid" || true
     grep -q 'exited with' "$CTR_DIR/$name.trace" # the trace followed the monitor to its end
-    ! grep -q -- '--internal-exited' "$CTR_DIR/$name.trace"
+    ! grep -q -- '--internal-exited' "$CTR_DIR/$name.trace" || false
   done
 }

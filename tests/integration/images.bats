@@ -164,8 +164,8 @@ setup() {
   tar -tf "$WORK/fs.tar" >"$WORK/list"
   grep -qx 'bin/busybox' "$WORK/list"
   grep -qx 'test/' "$WORK/list"
-  ! grep -q 'test/a' "$WORK/list"
-  ! grep -q '\.wh\.' "$WORK/list"
+  ! grep -q 'test/a' "$WORK/list" || false
+  ! grep -q '\.wh\.' "$WORK/list" || false
   [ -z "$(awk -v d="$BATS_TEST_TMPDIR" 'index($5, d) == 1' /proc/self/mountinfo)" ]
 }
 

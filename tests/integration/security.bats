@@ -188,6 +188,26 @@ masked_path_is_null() {
   assert_nothing_left
 }
 
+# A startContainer hook is a program of the container's filesystem, started by the container
+# process before it execs, with the runtime's capabilities: it must not find the host's runtime
+# binary behind /proc/1/exe (berth's `run` re-executes protected when there are such hooks).
+@test "security: a startContainer hook cannot reach the runtime binary through /proc/1/exe (CVE-2019-5736)" {
+  local host_bin
+  host_bin=$(readlink -f "$OCI_RUNTIME")
+  update_config '.hooks.startContainer = [{"path": "/bin/sh",
+    "args": ["sh", "-c", ("/probe exe-attack 1 " + $h + " >/hook.out 2>&1")]}]' --arg h "$host_bin"
+  update_config '.root.readonly = false'
+  set_args /bin/true
+  run runtime run --bundle "$BUNDLE" "$ID"
+  echo "status $status: $output"
+  local out
+  out=$(cat "$ROOTFS/hook.out")
+  echo "$out"
+  [[ $out == *exe=* ]]
+  [[ $out != *"exe=$host_bin"* ]]
+  [[ $out != *same_as_host=1* ]]
+}
+
 @test "security: a profile that blocks execveat makes run re-execute protected instead of using the helper" {
   update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
     {"names": ["execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'

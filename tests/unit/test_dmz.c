@@ -45,6 +45,43 @@ static void needs_a_new_pid_namespace(void **state)
   assert_non_null(strstr(why, "pid namespace"));
 }
 
+static void needs_a_mount_namespace(void **state)
+{
+  const char *why = NULL;
+  cleanup_spec berth_spec_t *s = spec_with("", "{\"type\": \"pid\"}", "");
+  assert_false(berth_dmz_fits(s, &why));
+  assert_non_null(strstr(why, "mount namespace"));
+}
+
+/* hooks that run programs of the container's filesystem from the container process */
+static void refuses_container_side_hooks(void **state)
+{
+  const char *why = NULL;
+  static const char *const kinds[] = { "createContainer", "startContainer" };
+  for (size_t i = 0; i < 2; i++) {
+    cleanup_free char *hooks = xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
+                                         " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"},"
+                                         " \"hooks\": {\"%s\": [{\"path\": \"/bin/hook\"}]},"
+                                         " \"linux\": {\"namespaces\": [%s]}}",
+                                         kinds[i], all_new);
+    berth_error_t err = NULL;
+    cleanup_spec berth_spec_t *s = NULL;
+    assert_int_equal(berth_spec_parse(hooks, strlen(hooks), "config.json", &s, &err), 0);
+    assert_false(berth_dmz_fits(s, &why));
+    assert_non_null(strstr(why, "hooks"));
+  }
+  /* prestart and poststart hooks run on the host side: they do not matter */
+  cleanup_free char *host = xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
+                                      " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"},"
+                                      " \"hooks\": {\"poststart\": [{\"path\": \"/bin/hook\"}]},"
+                                      " \"linux\": {\"namespaces\": [%s]}}",
+                                      all_new);
+  berth_error_t err = NULL;
+  cleanup_spec berth_spec_t *s = NULL;
+  assert_int_equal(berth_spec_parse(host, strlen(host), "config.json", &s, &err), 0);
+  assert_true(berth_dmz_fits(s, NULL));
+}
+
 static void refuses_lsm_exec_labels(void **state)
 {
   const char *why = NULL;
@@ -61,8 +98,15 @@ static void follows_the_seccomp_profile(void **state)
   /* Docker's shape: deny by default, the helper's three syscalls allowed */
   cleanup_spec berth_spec_t *allowlist = spec_with("", all_new,
     ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
-    "{\"names\": [\"read\", \"execve\", \"execveat\", \"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+    "{\"names\": [\"read\", \"execve\", \"execveat\", \"fcntl\", \"close\", \"sendto\","
+    " \"exit_group\", \"prctl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
   assert_true(berth_dmz_fits(allowlist, &why));
+  /* the helper's error report needs sendto: a profile without it does not fit */
+  cleanup_spec berth_spec_t *no_sendto = spec_with("", all_new,
+    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+    "{\"names\": [\"execve\", \"execveat\", \"fcntl\", \"close\", \"exit_group\", \"prctl\"],"
+    " \"action\": \"SCMP_ACT_ALLOW\"}]}");
+  assert_false(berth_dmz_fits(no_sendto, NULL));
   /* one of them missing from an allow-list */
   cleanup_spec berth_spec_t *no_execveat = spec_with("", all_new,
     ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
@@ -92,6 +136,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(fits_with_new_pid_namespace),
     cmocka_unit_test(needs_a_new_pid_namespace),
+    cmocka_unit_test(needs_a_mount_namespace),
+    cmocka_unit_test(refuses_container_side_hooks),
     cmocka_unit_test(refuses_lsm_exec_labels),
     cmocka_unit_test(follows_the_seccomp_profile),
   };

@@ -61,12 +61,12 @@ static inline int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigne
 #ifndef STATX_ATTR_MOUNT_ROOT
 #define STATX_ATTR_MOUNT_ROOT 0x00002000
 #endif
-#ifndef STATX_MNT_ID
+/* musl 1.2.5 declares statx (meson then defines BERTH_LIBC_HAS_STATX); 1.2.3 does not */
+#ifndef BERTH_LIBC_HAS_STATX
 #define STATX_TYPE 0x00000001U
 #define STATX_MODE 0x00000002U
 #define STATX_INO 0x00000100U
 #define STATX_BASIC_STATS 0x000007ffU
-#define STATX_MNT_ID 0x00001000U
 struct statx_timestamp {
   int64_t tv_sec;
   uint32_t tv_nsec;
@@ -87,6 +87,9 @@ static inline int statx(int dirfd, const char *path, int flags, unsigned int mas
 {
   return (int) syscall(SYS_statx, dirfd, path, flags, mask, buf);
 }
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
 #endif
 
 #endif

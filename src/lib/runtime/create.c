@@ -26,6 +26,7 @@
 #include "linux/process.h"
 #include "oci/spec.h"
 #include "runtime/cgroups.h"
+#include "runtime/dmz.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/internal.h"
@@ -107,6 +108,10 @@ static int resolve_paths(struct create_state *s, berth_error_t *err)
   s->bundle = xstrdup(buf);
   if (berth_spec_load(s->bundle, &s->spec, err) < 0)
     return -1;
+  /* `run` chose berth-dmz from its own read of config.json: this one must fit too */
+  const char *why = NULL;
+  if (s->o->use_dmz && !berth_dmz_fits(s->spec, &why))
+    return BERTH_ERR(err, "%s/config.json changed while `run` read it (now: %s)", s->bundle, why);
   const char *root = s->spec->root_path;
   cleanup_free char *joined = root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", s->bundle, root);
   if (realpath(joined, buf) == NULL)

@@ -27,6 +27,16 @@ static bool seccomp_allows(const struct berth_spec_seccomp *sc, const char *name
   return named || action_allows(sc->default_action);
 }
 
+/* what the container process calls after its filter is loaded, on the helper's path */
+static bool seccomp_allows_all(const struct berth_spec_seccomp *sc)
+{
+  static const char *const needed[] = { "execveat", "execve", "fcntl", "close", "sendto", "exit_group", "prctl" };
+  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+    if (!seccomp_allows(sc, needed[i]))
+      return false;
+  return true;
+}
+
 bool berth_dmz_fits(const berth_spec_t *spec, const char **why)
 {
   const char *no = NULL;
@@ -35,12 +45,16 @@ bool berth_dmz_fits(const berth_spec_t *spec, const char **why)
     no = "no process";
   else if (!l->ns[BERTH_NS_PID].present || l->ns[BERTH_NS_PID].path != NULL)
     no = "no new pid namespace: other processes could see the container process";
+  else if (!l->ns[BERTH_NS_MOUNT].present)
+    no = "no mount namespace: the container would see the host's /proc";
+  else if (spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] > 0 || spec->hooks.n[BERTH_HOOK_START_CONTAINER] > 0)
+    no = "createContainer or startContainer hooks: programs of the container's filesystem would be "
+         "forked from the runtime's own text";
   else if (spec->process.apparmor_profile != NULL || spec->process.selinux_label != NULL)
     no = "an LSM exec label would apply to the helper";
-  else if (l->seccomp.present && (!seccomp_allows(&l->seccomp, "execveat") ||
-                                  !seccomp_allows(&l->seccomp, "execve") ||
-                                  !seccomp_allows(&l->seccomp, "fcntl")))
-    no = "the seccomp profile does not allow execveat, execve and fcntl unconditionally";
+  else if (l->seccomp.present && !seccomp_allows_all(&l->seccomp))
+    no = "the seccomp profile does not allow what the helper calls (execveat, execve, fcntl, close, "
+         "sendto, exit_group, prctl) unconditionally";
   if (why)
     *why = no;
   return no == NULL;

@@ -7,10 +7,11 @@
 
 #include "oci/spec.h"
 
-/* true when the container process is alone in a new pid namespace until it execs, no LSM
- * exec label would land on the helper instead of the program, and the seccomp profile lets
- * the helper's execveat, fcntl and execve through unconditionally. Otherwise *why says
- * which (for the debug log). */
+/* true when the container process is alone in new pid and mount namespaces until it execs,
+ * no createContainer/startContainer hook would run a program of the container's filesystem
+ * from the runtime's text, no LSM exec label would land on the helper instead of the program,
+ * and the seccomp profile lets every syscall of the helper's path through unconditionally.
+ * Otherwise *why says which (for the debug log). */
 bool berth_dmz_fits(const berth_spec_t *spec, const char **why);
 
 #endif

@@ -169,6 +169,9 @@ static int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct bert
   argv[2] = (char *) exe;
   for (size_t i = 0; i < p->n_args; i++)
     argv[3 + i] = (char *) p->args[i];
+  /* changing uids made us dumpable again if fs.suid_dumpable says so: not with our own text */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "make the container process non-dumpable");
   if (fcntl(conn, F_SETFD, 0) < 0)
     return BERTH_ERR_ERRNO(err, "pass the start connection to berth-dmz");
   syscall(SYS_execveat, dmz_fd, "", argv, envp, AT_EMPTY_PATH);
