@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -121,43 +122,47 @@ static int copy_all(int to, int from, berth_error_t *err)
   }
 }
 
+/* an empty memfd that may be executed (MFD_EXEC matters where vm.memfd_noexec is set;
+ * kernels before 6.3 refuse the flag) and sealed */
+static int exec_memfd(const char *name, berth_error_t *err)
+{
+  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL)
+    fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "memfd_create `%s`", name);
+  return fd;
+}
+
+static int seal(int fd, const char *name, berth_error_t *err)
+{
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    return BERTH_ERR_ERRNO(err, "seal the memfd `%s`", name);
+  return 0;
+}
+
 /* a sealed memfd copy of our binary */
 int berth_selfexe_memfd(berth_error_t *err)
 {
   cleanup_close int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0)
     return BERTH_ERR_ERRNO(err, "open `/proc/self/exe`");
-  /* MFD_EXEC matters where vm.memfd_noexec is set; kernels before 6.3 refuse the flag */
-  cleanup_close int fd = memfd_create("berth-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (fd < 0 && errno == EINVAL)
-    fd = memfd_create("berth-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "memfd_create");
-  if (copy_all(fd, src, err) < 0)
+  cleanup_close int fd = exec_memfd("berth-runtime", err);
+  if (fd < 0 || copy_all(fd, src, err) < 0 || seal(fd, "berth-runtime", err) < 0)
     return -1;
-  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    return BERTH_ERR_ERRNO(err, "seal the memfd copy");
   return steal_fd(fd);
 }
 
 /* a sealed, executable memfd holding BLOB (a helper program shipped inside our binary) */
 int berth_selfexe_blob_memfd(const char *name, const unsigned char *blob, size_t len, berth_error_t *err)
 {
-  cleanup_close int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (fd < 0 && errno == EINVAL)
-    fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  cleanup_close int fd = exec_memfd(name, err);
   if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "memfd_create `%s`", name);
-  for (size_t off = 0; off < len;) {
-    ssize_t n = write(fd, blob + off, len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return BERTH_ERR_ERRNO(err, "write `%s` into a memfd", name);
-    off += (size_t) n;
-  }
-  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    return BERTH_ERR_ERRNO(err, "seal the memfd `%s`", name);
+    return -1;
+  if (berth_write_all(fd, blob, len) < 0)
+    return BERTH_ERR_ERRNO(err, "write `%s` into a memfd", name);
+  if (seal(fd, name, err) < 0)
+    return -1;
   return steal_fd(fd);
 }
 
