@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "dmz_blob.h"
 #include "linux/selfexe.h"
-#include "runtime/dmz.h"
 #include "runtime/create.h"
 #include "runtime/wait.h"
 
@@ -92,71 +91,57 @@ int cmd_start(struct globals *g, int argc, char **argv, berth_error_t *err)
   return berth_container_start(g->root, argv[idx], err) < 0 ? -1 : 0;
 }
 
-/* CVE-2019-5736 for `run`: re-exec from a protected copy, as create and exec do, unless the
- * container fits berth-dmz (runtime/dmz.h): then the runtime never re-executes itself and the
- * container's last exec goes through the helper. Returns the helper's memfd, -1 when none is
- * needed (already protected), or re-executes (and returns -2 only if that fails). */
-static int run_protection(struct globals *g, const struct create_flags *f, berth_error_t *err)
+/* CVE-2019-5736 for `run`: unless already running from a protected copy, offer berth-dmz to
+ * create (runtime/create.h); when the config does not fit it, or this architecture has no
+ * helper, re-execute from a protected copy as create and exec do (returns only on error).
+ * On failure W (run attached: signals blocked) is released, also before the exec: blocked
+ * signals would outlive it. */
+static int run_create(struct globals *g, struct berth_wait_ctx *w, struct berth_create_opts *o,
+                      struct berth_create_result *res, struct berth_container_handle *h, berth_error_t *err)
 {
-  if (berth_selfexe_is_protected())
-    return -1;
-  const char *why = "berth-dmz is not built for this architecture";
-  if (berth_dmz_len > 0) {
-    cleanup_spec berth_spec_t *spec = NULL;
-    berth_error_t e = NULL;
-    if (berth_spec_load(f->bundle ? f->bundle : ".", &spec, &e) < 0) {
-      why = "config.json does not load (create reports why)";
-      berth_error_release(&e);
-    } else if (berth_dmz_fits(spec, &why)) {
-      int fd = berth_selfexe_blob_memfd("berth-dmz", berth_dmz_blob, berth_dmz_len, &e);
-      if (fd >= 0)
-        return fd;
-      berth_log_debug("berth-dmz: %s", e->msg);
-      berth_error_release(&e);
-      why = "no executable memfd for berth-dmz";
+  if (!berth_selfexe_is_protected()) {
+    if (berth_dmz_len == 0) {
+      if (w)
+        berth_wait_release(w);
+      berth_log_debug("run: re-executing from a protected copy: no berth-dmz for this architecture");
+      return berth_selfexe_reexec(g->argv, g->envp, err);
     }
+    o->dmz = berth_dmz_blob;
+    o->dmz_len = berth_dmz_len;
   }
-  berth_log_debug("run: re-executing from a protected copy: %s", why);
-  if (berth_selfexe_reexec(g->argv, g->envp, err) < 0)
-    return -2;
-  return -2; /* not reached */
+  int r = berth_container_create(o, res, h, err);
+  if (r >= 0)
+    return r;
+  if (w)
+    berth_wait_release(w);
+  return r == BERTH_CREATE_REEXEC ? berth_selfexe_reexec(g->argv, g->envp, err) : -1;
 }
 
-static void use_dmz(struct berth_create_opts *o, int dmz_fd)
-{
-  o->use_dmz = dmz_fd >= 0;
-  o->dmz_fd = dmz_fd;
-}
-
-/* Without the re-exec, `run` itself stays the host's binary while the container lives: once
- * the container process exists (it was cloned dumpable, so that a rootless parent could still
+/* With berth-dmz, `run` itself stays the host's binary while the container lives: once the
+ * container process exists (it was cloned dumpable, so that a rootless parent could still
  * write its uid map), nothing without CAP_SYS_PTRACE over the host may open our
  * /proc/PID/exe, mem or map_files. */
-static int harden_run(int dmz_fd, berth_error_t *err)
+static int harden_run(const struct berth_create_result *res, berth_error_t *err)
 {
-  if (dmz_fd >= 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+  if (res->dmz && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return BERTH_ERR_ERRNO(err, "make `run` non-dumpable");
   return 0;
 }
 
-static int run_attached(struct globals *g, const struct create_flags *f, const char *id, int dmz_fd,
-                        berth_error_t *err)
+static int run_attached(struct globals *g, const struct create_flags *f, const char *id, berth_error_t *err)
 {
   struct berth_create_opts o;
   fill_opts(g, f, id, &o);
-  use_dmz(&o, dmz_fd);
   o.keep_console = f->console_socket == NULL;
   struct berth_wait_ctx w;
   if (berth_wait_prepare(&w, err) < 0)
     return -1;
   struct berth_create_result res;
   struct berth_container_handle h = { 0 };
-  if (berth_container_create(&o, &res, &h, err) < 0) {
-    berth_wait_release(&w);
-    return -1;
-  }
+  if (run_create(g, &w, &o, &res, &h, err) < 0)
+    return -1; /* run_create released w */
   int status = -1;
-  if (harden_run(dmz_fd, err) == 0 && berth_container_start_handle(&h, err) == 0)
+  if (harden_run(&res, err) == 0 && berth_container_start_handle(&h, err) == 0)
     status = berth_wait_container(&w, &res, err);
   berth_wait_release(&w);
   if (res.console_master >= 0)
@@ -198,21 +183,17 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_want_args("run", argc, idx, 1, "a container id", err) < 0 || check_preserve(f.preserve_fds, err) < 0)
     return -1;
   const char *id = argv[idx];
-  cleanup_close int dmz_fd = run_protection(g, &f, err);
-  if (dmz_fd == -2)
-    return -1;
   if (!f.detach)
-    return run_attached(g, &f, id, dmz_fd, err);
+    return run_attached(g, &f, id, err);
   struct berth_create_opts o;
   fill_opts(g, &f, id, &o);
-  use_dmz(&o, dmz_fd);
   struct berth_create_result res;
   struct berth_container_handle h = { 0 };
-  if (berth_container_create(&o, &res, &h, err) < 0)
+  if (run_create(g, NULL, &o, &res, &h, err) < 0)
     return -1;
   if (res.pidfd >= 0)
     close(res.pidfd);
-  int r = harden_run(dmz_fd, err) < 0 ? -1 : berth_container_start_handle(&h, err);
+  int r = harden_run(&res, err) < 0 ? -1 : berth_container_start_handle(&h, err);
   if (r < 0) {
     berth_error_t derr = NULL;
     if (berth_container_delete_handle(&h, true, &derr) < 0)

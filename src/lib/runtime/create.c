@@ -24,6 +24,7 @@
 #include "linux/lsm.h"
 #include "linux/namespaces.h"
 #include "linux/process.h"
+#include "linux/selfexe.h"
 #include "oci/spec.h"
 #include "runtime/cgroups.h"
 #include "runtime/dmz.h"
@@ -49,12 +50,15 @@ struct create_state {
   pid_t intermediate;
   int console_master;
   struct berth_seccomp_prog *seccomp;
+  int dmz_fd;             /* berth-dmz's sealed memfd, or -1 */
   struct berth_container *c;
   berth_cgroup_manager_t *cgroup;
 };
 
 static void create_state_release(struct create_state *s, bool failed)
 {
+  if (s->dmz_fd >= 0)
+    close(s->dmz_fd);
   if (failed && s->pidfd >= 0)
     syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
   else if (failed && s->pid > 0)
@@ -108,10 +112,6 @@ static int resolve_paths(struct create_state *s, berth_error_t *err)
   s->bundle = xstrdup(buf);
   if (berth_spec_load(s->bundle, &s->spec, err) < 0)
     return -1;
-  /* `run` chose berth-dmz from its own read of config.json: this one must fit too */
-  const char *why = NULL;
-  if (s->o->use_dmz && !berth_dmz_fits(s->spec, &why))
-    return BERTH_ERR(err, "%s/config.json changed while `run` read it (now: %s)", s->bundle, why);
   const char *root = s->spec->root_path;
   cleanup_free char *joined = root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", s->bundle, root);
   if (realpath(joined, buf) == NULL)
@@ -466,6 +466,24 @@ static int save_config_copy(struct create_state *s, berth_error_t *err)
   return berth_write_file_atomic(path, text, len, 0600, err);
 }
 
+/* `run` without the protected re-exec: berth-dmz when the config fits, else ask for the
+ * re-exec (nothing is made yet) */
+static int choose_dmz(struct create_state *s)
+{
+  const char *why = NULL;
+  if (berth_dmz_fits(s->spec, &why)) {
+    berth_error_t e = NULL;
+    s->dmz_fd = berth_selfexe_blob_memfd("berth-dmz", s->o->dmz, s->o->dmz_len, &e);
+    if (s->dmz_fd >= 0)
+      return 0;
+    berth_log_debug("berth-dmz: %s", e->msg);
+    berth_error_release(&e);
+    why = "no executable memfd for berth-dmz";
+  }
+  berth_log_debug("run: re-executing from a protected copy: %s", why);
+  return BERTH_CREATE_REEXEC;
+}
+
 static int create_steps(struct create_state *s, struct berth_create_result *res, struct berth_container_handle *keep,
                         berth_error_t *err)
 {
@@ -474,6 +492,8 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
     return BERTH_ERR(err, "invalid container id `%s`", o->id);
   if (resolve_paths(s, err) < 0 || check_spec(s, err) < 0)
     return -1;
+  if (o->dmz && choose_dmz(s) == BERTH_CREATE_REEXEC)
+    return BERTH_CREATE_REEXEC;
   if (s->spec->linux_.seccomp.present) {
     cleanup_free char *cache = xasprintf("%s/.seccomp", o->root);
     if (berth_seccomp_compile(&s->spec->linux_.seccomp, cache, &s->seccomp, err) < 0)
@@ -494,6 +514,7 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
 
   struct berth_init_ctx ctx = {
     .spec = s->spec, .opts = o, .rootfs = s->rootfs, .start_fd = s->start_fd, .seccomp = s->seccomp,
+    .dmz_fd = s->dmz_fd,
     .has_prestart_hooks = s->spec->hooks.n[BERTH_HOOK_PRESTART] + s->spec->hooks.n[BERTH_HOOK_CREATE_RUNTIME] +
                           s->spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] > 0,
   };
@@ -523,6 +544,7 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
   res->pid = s->pid;
   res->pidfd = steal_fd(s->pidfd);
   res->console_master = steal_fd(s->console_master);
+  res->dmz = s->dmz_fd >= 0;
   if (keep) {
     keep->c = steal_ptr(s->c);
     keep->spec = steal_ptr(s->spec);
@@ -535,14 +557,15 @@ int berth_container_create(const struct berth_create_opts *o, struct berth_creat
                            struct berth_container_handle *keep, berth_error_t *err)
 {
   struct create_state s = { .o = o, .console_sock = -1, .start_fd = -1, .sync = { -1, -1 }, .pidfd = -1,
-                            .console_master = -1 };
+                            .console_master = -1, .dmz_fd = -1 };
   for (int t = 0; t < BERTH_NS__COUNT; t++)
     s.ns_fds[t] = -1;
   res->pid = 0;
   res->pidfd = -1;
   res->console_master = -1;
+  res->dmz = false;
   int r = create_steps(&s, res, keep, err);
-  if (r < 0)
+  if (r == -1)
     berth_error_wrap(err, "create container `%s`", o->id);
   create_state_release(&s, r < 0);
   return r;

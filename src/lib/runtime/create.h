@@ -23,14 +23,21 @@ struct berth_create_opts {
   bool keep_console;           /* `run` without --console-socket: return the pty master */
   int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
   bool rootless;               /* --rootless (auto: not root): cgroups are best effort */
-  bool use_dmz;                /* the container process execs through berth-dmz ... */
-  int dmz_fd;                  /* ... this sealed memfd (runtime/dmz.h) */
+  /* `run` not running from a protected copy (CVE-2019-5736): when the config fits
+   * (runtime/dmz.h), the container process execs through this helper program (berth-dmz);
+   * when it does not, create makes nothing and returns BERTH_CREATE_REEXEC, and the caller
+   * re-executes itself from a protected copy. NULL when the caller is protected already. */
+  const unsigned char *dmz;
+  size_t dmz_len;
 };
+
+#define BERTH_CREATE_REEXEC (-2)
 
 struct berth_create_result {
   pid_t pid;
   int pidfd;                   /* pidfd of the container process (-1 if none) */
   int console_master;          /* keep_console only, else -1 */
+  bool dmz;                    /* the helper is used: the caller stays the host's binary */
 };
 
 /* What one process knows about a container it just made: `run` starts, waits and deletes
@@ -42,7 +49,8 @@ struct berth_container_handle {
 };
 void berth_container_handle_release(struct berth_container_handle *h);
 
-/* keep: when non-NULL, receives the container, its config and cgroup */
+/* keep: when non-NULL, receives the container, its config and cgroup. Returns 0, -1 with *err,
+ * or BERTH_CREATE_REEXEC (only with o->dmz, nothing made, *err untouched). */
 int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
                            struct berth_container_handle *keep, berth_error_t *err) BERTH_WUR;
 int berth_container_start_handle(struct berth_container_handle *h, berth_error_t *err) BERTH_WUR;

@@ -136,7 +136,7 @@ __attribute__((noreturn)) static void exec_child(struct exec_state *s, int sync_
   berth_reset_signals();
   int slave = -1;
   cleanup_free char *exe = NULL;
-  struct berth_init_ctx ctx = { .spec = &s->xspec, .opts = &s->copts, .sync_fd = sync_fd, .start_fd = -1,
+  struct berth_init_ctx ctx = { .spec = &s->xspec, .opts = &s->copts, .sync_fd = sync_fd, .start_fd = -1, .dmz_fd = -1,
                                 .seccomp = s->seccomp, .in_userns = s->spec->linux_.ns[BERTH_NS_USER].present };
   for (int t = 0; t < BERTH_NS__COUNT; t++)
     ctx.ns_fds[t] = -1;

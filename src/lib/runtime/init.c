@@ -235,7 +235,7 @@ void berth_init_main(struct berth_init_ctx *ctx)
   prctl(PR_SET_PDEATHSIG, 0);
   /* running the runtime's own text from here until exec, while `exec` could join: nothing
    * in the container may open /proc/<pid>/exe, mem or map_files of ours (runtime/dmz.h) */
-  if (ctx->opts->use_dmz && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+  if (ctx->dmz_fd >= 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
     BERTH_ERR_ERRNO(&err, "make the container process non-dumpable");
     berth_sync_send_error(ctx->sync_fd, &err);
     _exit(1);

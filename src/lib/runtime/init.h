@@ -20,6 +20,7 @@ struct berth_init_ctx {
   uint64_t clone_flags;             /* CLONE_NEW* the clone already made (fast path) */
   uint64_t unshare_flags;           /* CLONE_NEW* still to make (two-stage path) */
   const struct berth_seccomp_prog *seccomp;
+  int dmz_fd;                       /* exec through berth-dmz from this memfd (-1: directly) */
   bool userns_new;                  /* a new user namespace (maps by the parent) */
   bool in_userns;                   /* new or joined user namespace */
   bool setgroups_allowed;

@@ -212,8 +212,8 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
     return -1;
   const char *empty_env[] = { NULL };
   char *const *envp = (char *const *) (p->env ? p->env : empty_env);
-  if (ctx->opts->use_dmz)
-    return exec_via_dmz(ctx->opts->dmz_fd, conn, exe, p, envp, err);
+  if (ctx->dmz_fd >= 0)
+    return exec_via_dmz(ctx->dmz_fd, conn, exe, p, envp, err);
   execve(exe, (char *const *) p->args, envp);
   return BERTH_ERR_ERRNO(err, "exec `%s`", exe);
 }
