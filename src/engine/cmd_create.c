@@ -15,6 +15,21 @@ void cli_report(berth_error_t *err)
   berth_error_release(err);
 }
 
+int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, void *data)
+{
+  int status = 0;
+  for (int i = 0; i < ctx->argc; i++) {
+    berth_error_t one = NULL;
+    if (fn(e, ctx->argv[i], data, &one) < 0) {
+      cli_report(&one);
+      status = 1;
+    } else {
+      puts(ctx->argv[i]);
+    }
+  }
+  return status;
+}
+
 static const char *host_env(void *data, const char *name) { return getenv(name); }
 
 static void print_run_help(const char *usage, const char *summary)

@@ -4,6 +4,11 @@
 
 #include "cmd_containers.h"
 
+static int kill_one(struct berth_engine *e, const char *name, void *sig, berth_error_t *err)
+{
+  return berth_containers_kill(e, name, *(int *) sig, err);
+}
+
 int cmd_kill(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *signal_s = NULL;
@@ -23,16 +28,7 @@ int cmd_kill(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  int status = 0;
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    if (berth_containers_kill(e, ctx->argv[i], sig, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
+  int status = cli_each_name(ctx, e, kill_one, &sig);
   berth_engine_close(e);
   return status;
 }

@@ -5,6 +5,11 @@
 
 typedef int (*state_fn)(struct berth_engine *e, const char *what, berth_error_t *err);
 
+static int state_one(struct berth_engine *e, const char *name, void *fn, berth_error_t *err)
+{
+  return (*(state_fn *) fn)(e, name, err);
+}
+
 static int each(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
                 state_fn fn, berth_error_t *err)
 {
@@ -15,16 +20,7 @@ static int each(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, c
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  int status = 0;
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    if (fn(e, ctx->argv[i], &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
+  int status = cli_each_name(ctx, e, state_one, &fn);
   berth_engine_close(e);
   return status;
 }

@@ -3,6 +3,16 @@
 
 #include "cmd_containers.h"
 
+struct rm_flags {
+  bool force, volumes;
+};
+
+static int remove_one(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
+{
+  const struct rm_flags *f = data;
+  return berth_containers_remove(e, name, f->force, f->volumes, err);
+}
+
 int cmd_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool force = false, volumes = false;
@@ -15,19 +25,11 @@ int cmd_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
                     "Remove one or more containers", err);
   if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0)
     return r > 0 ? 0 : -1;
+  struct rm_flags flags = { force, volumes };
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  int status = 0;
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    if (berth_containers_remove(e, ctx->argv[i], force, volumes, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
+  int status = cli_each_name(ctx, e, remove_one, &flags);
   berth_engine_close(e);
   return status;
 }

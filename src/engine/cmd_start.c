@@ -26,6 +26,12 @@ static int start_attached(struct cmd_ctx *ctx, struct berth_engine *e, const cha
   return r < 0 ? -1 : code;
 }
 
+static int start_one(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
+{
+  struct berth_attach none;
+  return berth_containers_start(e, name, 0, &none, NULL, err);
+}
+
 int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool attach = false, interactive = false;
@@ -51,16 +57,7 @@ int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     berth_engine_close(e);
     return status;
   }
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    struct berth_attach none;
-    if (berth_containers_start(e, ctx->argv[i], 0, &none, NULL, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
+  status = cli_each_name(ctx, e, start_one, NULL);
   berth_engine_close(e);
   return status;
 }

@@ -20,6 +20,17 @@ int cli_parse_timeout(struct cmd_ctx *ctx, const char *s, int **out, int *storag
   return 0;
 }
 
+struct stop_call {
+  int (*op)(struct berth_engine *, const char *, const int *, berth_error_t *);
+  const int *timeout;
+};
+
+static int stop_one(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
+{
+  const struct stop_call *c = data;
+  return c->op(e, name, c->timeout, err);
+}
+
 /* stop and restart: the same flags, one container after another */
 static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
                      int (*op)(struct berth_engine *, const char *, const int *, berth_error_t *),
@@ -35,19 +46,11 @@ static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usa
   if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0 ||
       cli_parse_timeout(ctx, time_s, &timeout, &storage, err) < 0)
     return r > 0 ? 0 : -1;
+  struct stop_call call = { op, timeout };
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  int status = 0;
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    if (op(e, ctx->argv[i], timeout, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
+  int status = cli_each_name(ctx, e, stop_one, &call);
   berth_engine_close(e);
   return status;
 }

@@ -164,6 +164,11 @@ int cmd_volume_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t
   return status;
 }
 
+static int remove_volume(struct berth_engine *e, const char *name, void *force, berth_error_t *err)
+{
+  return berth_volume_remove(e, name, *(bool *) force, err);
+}
+
 int cmd_volume_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool force = false;
@@ -179,16 +184,7 @@ int cmd_volume_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  int status = 0;
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    if (berth_volume_remove(e, ctx->argv[i], force, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
+  int status = cli_each_name(ctx, e, remove_volume, &force);
   berth_engine_close(e);
   return status;
 }
