@@ -14,32 +14,38 @@
 #include "linux/selfexe.h"
 #include "runtime/container.h"
 
+/* Commands that enter a container re-execute from a protected copy first (CVE-2019-5736,
+ * linux/selfexe.h); `run` decides for itself. create's container process outlives it and
+ * would pay an overlay's teardown at its exec, before the user's program runs: a memfd
+ * copy costs create less than that. */
+enum reexec { NO_REEXEC, REEXEC_OVERLAY_FIRST, REEXEC_MEMFD_FIRST };
+
 struct command {
   const char *name;
   cmd_fn fn;
-  bool enters_container;  /* re-exec protected first (CVE-2019-5736); `run` decides itself */
+  enum reexec reexec;
   bool uses_cgroups;
   const char *summary;
 };
 
 static const struct command commands[] = {
-  { "create", cmd_create, true, true, "create a container (its process waits for `start`)" },
-  { "start", cmd_start, false, false, "start the user process of a created container" },
-  { "run", cmd_run, false, true, "create and start a container, wait for it, delete it" },
-  { "exec", cmd_exec, true, true, "run a process inside a running container" },
-  { "state", cmd_state, false, false, "print the state of a container as JSON" },
-  { "kill", cmd_kill, false, false, "send a signal to a container's init (or every process)" },
-  { "delete", cmd_delete, false, false, "delete a stopped container (or any, with --force)" },
-  { "pause", cmd_pause, false, false, "freeze every process of a container" },
-  { "resume", cmd_resume, false, false, "thaw a paused container" },
-  { "ps", cmd_ps, false, false, "list the processes of a container" },
-  { "update", cmd_update, false, false, "update the resources of a running container" },
-  { "events", cmd_events, false, false, "print stats and OOM events of a container" },
-  { "checkpoint", cmd_checkpoint, false, false, "not supported (no CRIU integration)" },
-  { "restore", cmd_checkpoint, false, false, "not supported (no CRIU integration)" },
-  { "list", cmd_list, false, false, "list containers" },
-  { "spec", cmd_spec, false, false, "write a default config.json" },
-  { "features", cmd_features, false, false, "print what this runtime supports as JSON" },
+  { "create", cmd_create, REEXEC_MEMFD_FIRST, true, "create a container (its process waits for `start`)" },
+  { "start", cmd_start, NO_REEXEC, false, "start the user process of a created container" },
+  { "run", cmd_run, NO_REEXEC, true, "create and start a container, wait for it, delete it" },
+  { "exec", cmd_exec, REEXEC_OVERLAY_FIRST, true, "run a process inside a running container" },
+  { "state", cmd_state, NO_REEXEC, false, "print the state of a container as JSON" },
+  { "kill", cmd_kill, NO_REEXEC, false, "send a signal to a container's init (or every process)" },
+  { "delete", cmd_delete, NO_REEXEC, false, "delete a stopped container (or any, with --force)" },
+  { "pause", cmd_pause, NO_REEXEC, false, "freeze every process of a container" },
+  { "resume", cmd_resume, NO_REEXEC, false, "thaw a paused container" },
+  { "ps", cmd_ps, NO_REEXEC, false, "list the processes of a container" },
+  { "update", cmd_update, NO_REEXEC, false, "update the resources of a running container" },
+  { "events", cmd_events, NO_REEXEC, false, "print stats and OOM events of a container" },
+  { "checkpoint", cmd_checkpoint, NO_REEXEC, false, "not supported (no CRIU integration)" },
+  { "restore", cmd_checkpoint, NO_REEXEC, false, "not supported (no CRIU integration)" },
+  { "list", cmd_list, NO_REEXEC, false, "list containers" },
+  { "spec", cmd_spec, NO_REEXEC, false, "write a default config.json" },
+  { "features", cmd_features, NO_REEXEC, false, "print what this runtime supports as JSON" },
 };
 
 static void print_version(void)
@@ -112,7 +118,9 @@ static int dispatch(struct globals *g, int argc, char **argv, int idx, berth_err
       continue;
     if (check_globals(g, c, err) < 0)
       return -1;
-    if (c->enters_container && !berth_selfexe_is_protected() && berth_selfexe_reexec(g->argv, g->envp, err) < 0)
+    enum berth_selfexe_method how = c->reexec == REEXEC_MEMFD_FIRST ? BERTH_SELFEXE_MEMFD_FIRST : BERTH_SELFEXE_AUTO;
+    if (c->reexec != NO_REEXEC && !berth_selfexe_is_protected() &&
+        berth_selfexe_reexec_with(how, g->argv, g->envp, err) < 0)
       return -1;
     return c->fn(g, argc - idx, argv + idx, err);
   }

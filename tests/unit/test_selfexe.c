@@ -43,13 +43,23 @@ static int child_checks(void)
   return 0;
 }
 
-static int run_reexec(enum berth_selfexe_method method)
+/* 0 when /proc/self/exe is a sealed memfd */
+static int child_is_memfd(void)
+{
+  int r = child_checks();
+  if (r != 0)
+    return r;
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && fcntl(fd, F_GET_SEALS) >= 0 ? 0 : 20;
+}
+
+static int run_reexec_as(enum berth_selfexe_method method, const char *role)
 {
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
     berth_error_t err = NULL;
-    char *argv[] = { (char *) self_path, (char *) "--selfexe-child", NULL };
+    char *argv[] = { (char *) self_path, (char *) role, NULL };
     if (berth_selfexe_reexec_with(method, argv, environ, &err) < 0)
       fprintf(stderr, "reexec: %s\n", err->msg);
     _exit(99);
@@ -58,6 +68,11 @@ static int run_reexec(enum berth_selfexe_method method)
   assert_int_equal(waitpid(pid, &st, 0), pid);
   assert_true(WIFEXITED(st));
   return WEXITSTATUS(st);
+}
+
+static int run_reexec(enum berth_selfexe_method method)
+{
+  return run_reexec_as(method, "--selfexe-child");
 }
 
 static void test_not_protected_before(void **state)
@@ -91,10 +106,18 @@ static void test_reexec_auto(void **state)
   assert_int_equal(run_reexec(BERTH_SELFEXE_AUTO), 0);
 }
 
+/* create's choice: the memfd even where the overlay works */
+static void test_reexec_memfd_first(void **state)
+{
+  assert_int_equal(run_reexec_as(BERTH_SELFEXE_MEMFD_FIRST, "--selfexe-memfd-child"), 0);
+}
+
 int main(int argc, char **argv)
 {
   if (argc > 1 && strcmp(argv[1], "--selfexe-child") == 0)
     return child_checks();
+  if (argc > 1 && strcmp(argv[1], "--selfexe-memfd-child") == 0)
+    return child_is_memfd();
   static char path[4096];
   ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
   if (n > 0)
@@ -105,6 +128,7 @@ int main(int argc, char **argv)
     cmocka_unit_test(test_reexec_overlay),
     cmocka_unit_test(test_reexec_memfd),
     cmocka_unit_test(test_reexec_auto),
+    cmocka_unit_test(test_reexec_memfd_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
