@@ -2,6 +2,7 @@
  * (engine/containers_cp.h has the rules and how paths stay inside the container). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
@@ -43,14 +44,22 @@ int cmd_cp(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     return BERTH_ERR(err, "%s: copying between containers is not supported", ctx->path);
   if (!sc && !dc)
     return BERTH_ERR(err, "%s: must specify at least one container source", ctx->path);
-  if (strcmp(sc ? dst : src, "-") == 0)
-    return BERTH_ERR(err, "%s: tar streams on stdin/stdout (`-`) are not supported", ctx->path);
   if (*src == '\0' || *dst == '\0')
     return BERTH_ERR(err, "%s: empty path", ctx->path);
+  /* `-`: a tar stream of the container's SRC_PATH on stdout, or one from stdin extracted
+   * into the container's directory DEST_PATH */
+  bool stream = strcmp(sc ? dst : src, "-") == 0;
+  if (stream && !sc && isatty(STDIN_FILENO))
+    return BERTH_ERR(err, "%s: stdin is a terminal: pipe a tar stream into `berth cp -`", ctx->path);
+  if (stream && sc && isatty(STDOUT_FILENO))
+    return BERTH_ERR(err, "%s: stdout is a terminal: redirect the tar stream of `berth cp ... -`", ctx->path);
   ctx->usage_error = false;
-  struct berth_cp_request req = {
-    .container = sc ? sc : dc, .to_container = dc != NULL, .src = src, .dst = dst, .follow_link = follow
-  };
+  struct berth_cp_request req = { .container = sc ? sc : dc,
+                                  .to_container = dc != NULL,
+                                  .src = src,
+                                  .dst = dst,
+                                  .follow_link = follow,
+                                  .stream_fd = !stream ? -1 : sc ? STDOUT_FILENO : STDIN_FILENO };
   struct berth_cp_stats stats = { 0 };
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
@@ -59,7 +68,7 @@ int cmd_cp(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   berth_engine_close(e);
   if (r < 0)
     return -1;
-  if (!quiet) {
+  if (!quiet && !stream) {
     cleanup_free char *size = berth_fmt_size(stats.bytes);
     fprintf(stderr, "Successfully copied %s to %s\n", size, ctx->argv[1]);
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The rest of the container commands with real containers: exec (stdio, exit codes, -u/-w/-e,
 # -i, -t with a resize, -d, --privileged, runc), top, stats, cp both ways (running and stopped,
-# docker cp's path rules, owners and modes, symlinks that try to leave the container), rename,
+# tar streams with `-`, docker cp's path rules, owners and modes, symlinks that try to leave the container), rename,
 # pause/unpause, container prune. Every test's teardown fails it when a monitor, mount, cgroup,
 # run dir or row is left.
 
@@ -284,6 +284,63 @@ EOF
   berth cp st1:/added "$d/back"
   [ "$(cat "$d/back")" = added ]
   [ -f "$BROOT/containers/$(berth inspect -f '{{.Id}}' st1)/upper/added" ]
+}
+
+@test "cp -: tar streams on stdout and stdin, running and stopped; nothing leaves the container's root" {
+  run_sleeper t1
+  d=$BATS_TEST_TMPDIR
+  berth exec t1 sh -c 'mkdir -p /made/x && echo made >/made/x/f && ln -s /etc/shadow /made/evil &&
+    ln -s /made/x/f /made/lnk && chown -R 7:8 /made && chmod 640 /made/x/f'
+  # out: the item under its own name, owners and modes as in the container, links as links
+  berth cp t1:/made - >"$d/made.tar"
+  [ "$(tar -tf "$d/made.tar" | sort | tr '\n' ' ')" = "made/ made/evil made/lnk made/x/ made/x/f " ]
+  [[ $(tar --numeric-owner -tvf "$d/made.tar" made/x/f) == "-rw-r----- 7/8 "* ]]
+  [ "$(tar -xOf "$d/made.tar" made/x/f)" = made ]
+  [[ $(tar -tvf "$d/made.tar" made/evil) == *"made/evil -> /etc/shadow" ]]
+  # "/." names the entries; -L follows a link, inside the container
+  [ "$(berth cp t1:/made/. - | tar -tf - | sort | tr '\n' ' ')" = "evil lnk x/ x/f " ]
+  [ "$(berth cp -L t1:/made/lnk - | tar -xOf - lnk)" = made ]
+  [ "$(berth cp t1:/made/x/f - | tar -xOf - f)" = made ]
+  # a missing source is an error
+  run -1 berth cp t1:/nope -
+  [[ $output == *"No such file or directory"* ]]
+  # in: extracted into a directory; its own owner and mode stay; ".wh." names are plain files
+  mkdir -p "$d/src/sub" && echo in >"$d/src/sub/g" && touch "$d/src/.wh.keep" && chown -R 11:12 "$d/src"
+  tar -C "$d/src" -cf - . | berth cp - t1:/tmp
+  [ "$(berth exec t1 stat -c '%u:%g %n' /tmp/sub/g /tmp/.wh.keep)" = "$(printf '11:12 /tmp/sub/g\n11:12 /tmp/.wh.keep')" ]
+  [ "$(berth exec t1 stat -c '%u:%g %a' /tmp)" = "0:0 1777" ]
+  # errors: not a directory, missing, a directory replaced by a file; nothing half-written
+  run -1 berth cp - t1:/made/x/f <"$d/made.tar"
+  [[ $output == *"destination \`/made/x/f\` must be a directory"* ]]
+  run -1 berth cp - t1:/nope <"$d/made.tar"
+  [[ $output == *"No such file or directory"* ]]
+  mkdir "$d/flat" && echo file >"$d/flat/sub"
+  run -1 sh -c "tar -C '$d/flat' -cf - sub | '$BERTH' --root '$BROOT' --runroot '$BRUN' cp - t1:/tmp"
+  [[ $output == *"cannot overwrite a directory with a non-directory"* ]]
+  [ "$(berth exec t1 cat /tmp/sub/g)" = in ]
+  # hostile archives: a ".." name; a link to "/" and a write through it
+  python3 - "$d" <<'EOF'
+import io, sys, tarfile
+def entry(t, name, data=b"bad"):
+    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+with tarfile.open(sys.argv[1] + "/dotdot.tar", "w") as t:
+    entry(t, "../../../../berth-cp-escape")
+with tarfile.open(sys.argv[1] + "/link.tar", "w") as t:
+    l = tarfile.TarInfo("root"); l.type = tarfile.SYMTYPE; l.linkname = "/"; t.addfile(l)
+    entry(t, "root/etc/berth-cp-through-link")
+EOF
+  run -1 berth cp - t1:/tmp <"$d/dotdot.tar"
+  [[ $output == *"berth-cp-escape"* ]]
+  run -1 berth cp - t1:/tmp <"$d/link.tar"
+  [ ! -e /berth-cp-escape ] && [ ! -e /etc/berth-cp-through-link ]
+  run -1 berth exec t1 sh -c 'ls /berth-cp-escape /etc/berth-cp-through-link /tmp/etc/berth-cp-through-link'
+  # a stopped container: both ways through its mounted root, the change kept in its layer
+  berth stop t1 >/dev/null
+  [ "$(berth cp t1:/tmp/sub/g - | tar -xOf - g)" = in ]
+  mkdir "$d/later" && echo later >"$d/later/l"
+  tar -C "$d/later" -cf - l | berth cp - t1:/made
+  [ -f "$BROOT/containers/$(berth inspect -f '{{.Id}}' t1)/upper/made/l" ]
+  run ! grep -q "$BROOT/containers" /proc/self/mountinfo
 }
 
 @test "rename: running or not, names stay unique" {

@@ -665,6 +665,102 @@ static void test_diff_upper(void **state)
   unit_assert_error_contains(&err, "unknown compression");
 }
 
+/* docker cp's `-` into a directory: the archive's root entry leaves the directory alone,
+ * ".wh." names are files, and a directory is never replaced by a non-directory */
+static void test_tar_extract_plain(void **state)
+{
+  struct fx *f = *state;
+  const char *r = f->root;
+  cleanup_free char *d = xasprintf("%s/d", r), *keep = xasprintf("%s/d/keep", r);
+  assert_int_equal(mkdir(d, 0755), 0);
+  berth_error_t err = NULL;
+  assert_int_equal(berth_write_file_atomic(keep, "k", 1, 0644, &err), 0);
+  const struct tb_entry es[] = {
+    { .name = "./", .type = AE_IFDIR, .perm = 0700, .uid = 5 },
+    { .name = ".wh.x", .data = "plain" },
+    { .name = "e/", .type = AE_IFDIR, .uid = 7 },
+    { .name = "e/.wh..wh..opq" },
+  };
+  struct tarb *t = tb_new(TB_NONE);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(es); i++)
+    tb_add(t, &es[i]);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  cleanup_close int in = mem_fd(buf, len);
+  if (berth_tar_extract(in, f->rootfd, &err) < 0) {
+    print_error("%s\n", err->msg);
+    fail();
+  }
+  assert_int_equal(lstat_at(r, "").st_mode, S_IFDIR | 0755);
+  assert_int_equal(lstat_at(r, "").st_uid, 0);
+  cleanup_free char *wh = read_at(r, ".wh.x");
+  assert_string_equal(wh, "plain");
+  assert_true(S_ISREG(lstat_at(r, "e/.wh..wh..opq").st_mode));
+  cleanup_free char *opq = xattr_at(r, "e", "trusted.overlay.opaque");
+  assert_null(opq);
+  assert_int_equal(lstat_at(r, "e").st_uid, 7);
+  /* a file where a directory is: refused, the directory and its contents kept */
+  const struct tb_entry over = { .name = "d", .data = "file" };
+  t = tb_new(TB_NONE);
+  tb_add(t, &over);
+  free(steal_ptr(buf));
+  tb_finish(t, &buf, &len);
+  cleanup_close int in2 = mem_fd(buf, len);
+  assert_int_equal(berth_tar_extract(in2, f->rootfd, &err), -1);
+  unit_assert_error_contains(&err, "cannot overwrite a directory with a non-directory");
+  cleanup_free char *k = read_at(r, "d/keep");
+  assert_string_equal(k, "k");
+}
+
+/* docker cp's `-` out of a container: one item under the name asked for, or a directory's
+ * entries; the tree as it is (a 0:0 device stays a device, an opaque mark is not a marker) */
+static void test_tar_write_item(void **state)
+{
+  struct fx *f = *state;
+  const char *r = f->root;
+  cleanup_free char *top = xasprintf("%s/top", r), *w = xasprintf("%s/top/w", r), *g = xasprintf("%s/top/g", r);
+  assert_int_equal(mkdir(top, 0750), 0);
+  assert_int_equal(setxattr(top, "trusted.overlay.opaque", "y", 1, 0), 0);
+  assert_int_equal(mknod(w, S_IFCHR | 0600, makedev(0, 0)), 0);
+  berth_error_t err = NULL;
+  assert_int_equal(berth_write_file_atomic(g, "gg", 2, 0640, &err), 0);
+  const char *want_item[] = { "renamed/", "renamed/g", "renamed/w" };
+  const char *want_entries[] = { "top/", "top/g", "top/w" };
+  for (int round = 0; round < 2; round++) {
+    cleanup_close int out = memfd_create("tar", MFD_CLOEXEC);
+    int rc = round == 0 ? berth_tar_write(f->rootfd, "top", "renamed", out, &err)
+                        : berth_tar_write(f->rootfd, NULL, NULL, out, &err);
+    if (rc < 0) {
+      print_error("%s\n", err->msg);
+      fail();
+    }
+    assert_int_equal(lseek(out, 0, SEEK_SET), 0);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    assert_int_equal(archive_read_open_fd(a, out, 65536), ARCHIVE_OK);
+    struct archive_entry *e;
+    size_t i = 0;
+    const char **want = round == 0 ? want_item : want_entries;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      assert_true(i < 3);
+      assert_string_equal(archive_entry_pathname(e), want[i]);
+      if (i == 0)
+        assert_int_equal(archive_entry_perm(e), 0750);
+      if (i == 2) {
+        assert_int_equal(archive_entry_filetype(e), AE_IFCHR);
+        assert_int_equal(archive_entry_rdev(e), 0);
+      }
+      i++;
+    }
+    assert_int_equal(i, 3);
+    archive_read_free(a);
+  }
+  cleanup_close int out = memfd_create("tar", MFD_CLOEXEC);
+  assert_int_equal(berth_tar_write(f->rootfd, "missing", "missing", out, &err), -1);
+  unit_assert_error_contains(&err, "missing");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -678,6 +774,8 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_reproducible, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_upper, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tar_extract_plain, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tar_write_item, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -262,6 +262,7 @@ struct berth_cp_request {
   bool to_container; /* host src -> container dst; else container src -> host dst */
   const char *src, *dst;
   bool follow_link; /* -L */
+  int stream_fd;    /* >= 0: the host side is a tar stream on this fd (`-`: stdin or stdout) */
 };
 struct berth_cp_stats;
 int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *req, struct berth_cp_stats *stats,

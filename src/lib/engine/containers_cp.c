@@ -246,7 +246,10 @@ int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *r
   struct berth_cp_opts o = { .follow_link = req->follow_link };
   int ret = open_root(e, &c, &r, err);
   ctr.root = r.root;
-  if (ret == 0)
+  if (ret == 0 && req->stream_fd >= 0)
+    ret = req->to_container ? berth_cp_stream_in(req->stream_fd, r.root, req->dst, err)
+                            : berth_cp_stream_out(r.root, req->src, req->follow_link, req->stream_fd, err);
+  else if (ret == 0)
     ret = req->to_container ? berth_cp_copy(&host, req->src, &ctr, req->dst, &o, stats, err)
                             : berth_cp_copy(&ctr, req->src, &host, req->dst, &o, stats, err);
   cp_root_release(&r);

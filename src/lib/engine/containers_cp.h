@@ -52,6 +52,13 @@ int berth_cp_copy(const struct berth_cp_side *src, const char *src_path, const s
 int berth_cp_tree_into(int src_dirfd, int dst_dirfd, struct berth_cp_stats *stats,
                        berth_error_t *err) BERTH_WUR;
 
+/* docker cp's `-` (containers_cp_stream.c): src inside root (resolved there; a trailing "/."
+ * or "/" means the directory's entries, else the item under its own name; follow: a symlink
+ * named by src is followed inside root) as a tar to out_fd; a tar from in_fd extracted into
+ * the existing directory dst inside root (berth_tar_extract). */
+int berth_cp_stream_out(int root, const char *src, bool follow, int out_fd, berth_error_t *err) BERTH_WUR;
+int berth_cp_stream_in(int in_fd, int root, const char *dst, berth_error_t *err) BERTH_WUR;
+
 /* ---- roots (containers_cp_root.c) ---- */
 
 /* A child process in a private mount namespace holding an overlay mounted at target (and bind

@@ -61,6 +61,18 @@ enum berth_compression {
 int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, struct berth_layer_info *info,
                      berth_error_t *err) BERTH_WUR;
 
+/* docker cp's tar streams. berth_tar_write: the entry `name` of dirfd (a directory
+ * recursively; never following a symlink) as a pax tar named `as` at the top, or with name
+ * NULL the entries of dirfd itself at the top; like berth_layer_diff (sorted, owners, modes,
+ * mtimes, xattrs, hardlinks within the stream, sockets skipped) but the tree as it is: no
+ * whiteout or opaque conversion.
+ * berth_tar_extract: a tar stream (plain, gzip or zstd) into the existing directory dirfd,
+ * with berth_layer_apply's safety and limits, except that ".wh." names are ordinary files,
+ * the archive's own root entry is skipped (dirfd keeps its owner, mode and times), and an
+ * existing directory is never replaced by a non-directory (an error naming the entry). */
+int berth_tar_write(int dirfd, const char *name, const char *as, int out_fd, berth_error_t *err) BERTH_WUR;
+int berth_tar_extract(int in_fd, int dirfd, berth_error_t *err) BERTH_WUR;
+
 /* Mount overlay at target with lowerdirs (top first). Long lower lists (the option string is
  * limited to a page), and paths with ',' ':' or a backslash, are mounted with the new mount API
  * (fsconfig lowerdir+ one at a time, Linux >= 6.8). upper/work NULL: read-only overlay (one

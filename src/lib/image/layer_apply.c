@@ -328,11 +328,12 @@ static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_
   return 0;
 }
 
-int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
-                      berth_error_t *err)
+static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, bool plain, struct berth_layer_info *info,
+                 berth_error_t *err)
 {
   struct layer_apply_ctx c;
   layer_ctx_init(&c, dirfd);
+  c.plain = plain;
   c.max_bytes = lim && lim->max_bytes ? lim->max_bytes : DEFAULT_MAX_BYTES;
   c.max_ratio = lim && lim->max_ratio ? lim->max_ratio : DEFAULT_MAX_RATIO;
   c.max_entries = lim && lim->max_entries ? lim->max_entries : DEFAULT_MAX_ENTRIES;
@@ -354,7 +355,16 @@ int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim
   }
   pipe_release(&p);
   layer_ctx_release(&c);
-  if (r < 0)
-    return berth_error_wrap(err, "apply layer");
-  return 0;
+  return r;
+}
+
+int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
+                      berth_error_t *err)
+{
+  return apply(in_fd, dirfd, lim, false, info, err) < 0 ? berth_error_wrap(err, "apply layer") : 0;
+}
+
+int berth_tar_extract(int in_fd, int dirfd, berth_error_t *err)
+{
+  return apply(in_fd, dirfd, NULL, true, NULL, err) < 0 ? berth_error_wrap(err, "extract tar") : 0;
 }

@@ -50,6 +50,7 @@ struct diff {
   size_t n_inos;
   char *buf;
   berth_error_t werr;      /* an error met inside a libarchive callback */
+  bool plain;              /* berth_tar_write: the tree as it is, no whiteout or opaque marks */
 };
 
 static la_ssize_t out_write(struct archive *a, void *cd, const void *buf, size_t n)
@@ -199,7 +200,7 @@ static int add_xattrs(struct diff *d, int dirfd, const char *name, struct archiv
   if (k > 0)
     qsort(names, k, sizeof *names, cmp_names);
   for (size_t i = 0; i < k; i++) {
-    bool is_opaque = strcmp(names[i], "trusted.overlay.opaque") == 0;
+    bool is_opaque = !d->plain && strcmp(names[i], "trusted.overlay.opaque") == 0;
     if (!is_opaque && !xattr_exported(names[i]))
       continue;
     ssize_t vn = lgetxattr(path, names[i], d->buf, COPY_BUF);
@@ -322,20 +323,20 @@ static int emit_other(struct diff *d, int dirfd, const char *name, struct archiv
   return emit(d, e, -1, err);
 }
 
-static int add_node(struct diff *d, int dirfd, const char *name, const char *prefix, berth_error_t *err)
+static int add_node_as(struct diff *d, int dirfd, const char *name, const char *prefix, const char *path,
+                       berth_error_t *err)
 {
-  cleanup_free char *path = prefix[0] ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return BERTH_ERR_ERRNO(err, "stat `%s`", path);
-  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+  if (!d->plain && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
     cleanup_free char *wh = prefix[0] ? xasprintf("%s/.wh.%s", prefix, name) : xasprintf(".wh.%s", name);
     if (emit_marker(d, wh, &st, err) < 0)
       return berth_error_wrap(err, "`%s`", wh);
     return 0;
   }
   if (S_ISSOCK(st.st_mode)) {
-    berth_log_warn("diff layer: socket `%s` skipped", path);
+    berth_log_warn("%s: socket `%s` skipped", d->plain ? "tar" : "diff layer", path);
     return 0;
   }
   struct archive_entry *e = archive_entry_new();
@@ -355,6 +356,12 @@ static int add_node(struct diff *d, int dirfd, const char *name, const char *pre
   if (r < 0)
     return berth_error_wrap(err, "`%s`", path);
   return 0;
+}
+
+static int add_node(struct diff *d, int dirfd, const char *name, const char *prefix, berth_error_t *err)
+{
+  cleanup_free char *path = prefix[0] ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
+  return add_node_as(d, dirfd, name, prefix, path, err);
 }
 
 static int walk(struct diff *d, int dirfd, const char *prefix, berth_error_t *err)
@@ -391,6 +398,54 @@ static int diff_stream(struct diff *d, int upper_dirfd, struct berth_layer_info 
   return 0;
 }
 
+static void diff_release(struct diff *d)
+{
+  if (d->tar)
+    archive_write_free(d->tar);
+  if (d->zip)
+    archive_write_free(d->zip);
+  for (size_t i = 0; i < d->n_inos; i++)
+    free(d->inos[i].path);
+  free(d->inos);
+  free(d->buf);
+  berth_digester_free(d->zdg);
+  berth_digester_free(d->tdg);
+  berth_error_release(&d->werr);
+}
+
+static int tar_item(struct diff *d, int dirfd, const char *name, const char *as, berth_error_t *err)
+{
+  int r = open_writers(d, err);
+  if (r == 0 && name == NULL)
+    r = walk(d, dirfd, "", err);
+  else if (r == 0)
+    r = add_node_as(d, dirfd, name, "", as, err);
+  if (r == 0 && archive_write_close(d->tar) != ARCHIVE_OK)
+    r = write_fail(d, d->tar, err, "finish tar");
+  return r;
+}
+
+int berth_tar_write(int dirfd, const char *name, const char *as, int out_fd, berth_error_t *err)
+{
+  struct diff d = {
+    .out_fd = out_fd,
+    .comp = BERTH_COMPRESSION_NONE,
+    .zdg = berth_digester_new(),
+    .tdg = berth_digester_new(),
+    .buf = xmalloc(COPY_BUF),
+    .plain = true,
+  };
+  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+  locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
+  int r = tar_item(&d, dirfd, name, as, err);
+  if (utf8 != (locale_t) 0) {
+    uselocale(old);
+    freelocale(utf8);
+  }
+  diff_release(&d);
+  return r < 0 ? berth_error_wrap(err, "write tar") : 0;
+}
+
 int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, struct berth_layer_info *info,
                      berth_error_t *err)
 {
@@ -407,21 +462,11 @@ int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, stru
   locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
   locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
   int r = diff_stream(&d, upper_dirfd, info, err);
-  if (d.tar)
-    archive_write_free(d.tar);
-  if (d.zip)
-    archive_write_free(d.zip);
   if (utf8 != (locale_t) 0) {
     uselocale(old);
     freelocale(utf8);
   }
-  for (size_t i = 0; i < d.n_inos; i++)
-    free(d.inos[i].path);
-  free(d.inos);
-  free(d.buf);
-  berth_digester_free(d.zdg);
-  berth_digester_free(d.tdg);
-  berth_error_release(&d.werr);
+  diff_release(&d);
   if (r < 0)
     return berth_error_wrap(err, "diff layer");
   return 0;

@@ -443,6 +443,8 @@ static int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base
     *exists = true;
     return 0;
   }
+  if (c->plain && S_ISDIR(st.st_mode))
+    return BERTH_ERR(err, "cannot overwrite a directory with a non-directory");
   c->removed = true;
   return layer_remove_at(parentfd, base, err);
 }
@@ -496,6 +498,8 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
   if (fstatat(parentfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (st.st_dev == tst.st_dev && st.st_ino == tst.st_ino)
       return 0;
+    if (c->plain && S_ISDIR(st.st_mode))
+      return BERTH_ERR(err, "cannot overwrite a directory with a non-directory");
     c->removed = true;
     if (layer_remove_at(parentfd, base, err) < 0)
       return -1;
@@ -545,7 +549,7 @@ int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archi
   if (layer_normalize_name(layer_entry_name(e), &path, err) < 0)
     return -1;
   if (path[0] == '\0')
-    return apply_root(c, e, err);
+    return c->plain ? 0 : apply_root(c, e, err);
   char *slash = strrchr(path, '/');
   cleanup_free char *parent = slash ? xstrndup(path, (size_t) (slash - path)) : xstrdup("");
   const char *base = slash ? slash + 1 : path;
@@ -554,7 +558,7 @@ int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archi
     return -1;
   int r;
   const char *link = layer_entry_hardlink(e);
-  if (berth_str_has_prefix(base, WHITEOUT_PREFIX))
+  if (!c->plain && berth_str_has_prefix(base, WHITEOUT_PREFIX))
     r = make_whiteout(c, parentfd, base, path, e, err);
   else if (link != NULL)
     r = make_hardlink(c, a, e, parentfd, path, base, link, err);

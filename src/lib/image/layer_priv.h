@@ -25,6 +25,7 @@ struct layer_apply_ctx {
   char *parent_path;
   int parent_fd;
   bool removed;             /* this entry removed something: forget the parent after it */
+  bool plain;               /* berth_tar_extract: no whiteouts, root entry skipped, dirs kept */
   /* directories whose times are set after everything else was written */
   struct layer_dirtime *dirs;
   size_t n_dirs, cap_dirs;

@@ -1,0 +1,106 @@
+/* `berth cp` with `-`: a tar stream on stdout (container -> host) or stdin (host -> container),
+ * as docker cp. Paths resolve inside the container's root like every other copy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "engine/containers_cp.h"
+#include "image/layer.h"
+
+#define MAX_LINKS 40
+
+/* "a/b//" -> "a/b" (the root stays "/"); *dir when a slash was stripped */
+static char *strip_slashes(const char *path, bool *dir)
+{
+  char *p = xstrdup(path);
+  size_t n = strlen(p);
+  *dir = false;
+  while (n > 1 && p[n - 1] == '/') {
+    p[--n] = '\0';
+    *dir = true;
+  }
+  return p;
+}
+
+/* docker cp's "SRC/." and "/": the directory's entries, not the directory */
+static bool names_contents(const char *path)
+{
+  size_t n = strlen(path);
+  return strcmp(path, "/") == 0 || strcmp(path, ".") == 0 || (n >= 2 && strcmp(path + n - 2, "/.") == 0);
+}
+
+/* the directory holding path's last component (opened inside root) and that component; with
+ * follow, a symlink there is followed (inside root, as often as the kernel would) */
+static int split_in_root(int root, const char *path, bool follow, int *parent, char **base, berth_error_t *err)
+{
+  cleanup_free char *cur = xstrdup(path);
+  for (int links = 0;; links++) {
+    char *slash = strrchr(cur, '/');
+    cleanup_free char *dir = slash == NULL ? xstrdup(".") : slash == cur ? xstrdup("/") : xstrndup(cur, (size_t) (slash - cur));
+    const char *name = slash ? slash + 1 : cur;
+    cleanup_close int fd = berth_open_in_root(root, dir, O_RDONLY | O_DIRECTORY, 0, err);
+    if (fd < 0)
+      return -1;
+    struct stat st;
+    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      return BERTH_ERR_ERRNO(err, "`%s`", path);
+    if (!follow || !S_ISLNK(st.st_mode)) {
+      *parent = steal_fd(fd);
+      *base = xstrdup(name);
+      return 0;
+    }
+    if (links == MAX_LINKS)
+      return BERTH_ERR(err, "`%s`: too many levels of symbolic links", path);
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(fd, name, target, sizeof target - 1);
+    if (n <= 0)
+      return BERTH_ERR_ERRNO(err, "read the symlink `%s`", cur);
+    target[n] = '\0';
+    char *next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+    free(cur);
+    bool ignored;
+    cur = strip_slashes(next, &ignored);
+    free(next);
+  }
+}
+
+int berth_cp_stream_out(int root, const char *src, bool follow, int out_fd, berth_error_t *err)
+{
+  if (names_contents(src)) {
+    cleanup_close int dir = berth_open_in_root(root, src, O_RDONLY | O_DIRECTORY, 0, err);
+    return dir < 0 ? -1 : berth_tar_write(dir, NULL, NULL, out_fd, err);
+  }
+  bool must_be_dir;
+  cleanup_free char *path = strip_slashes(src, &must_be_dir);
+  const char *as = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  cleanup_close int parent = -1;
+  cleanup_free char *base = NULL;
+  if (split_in_root(root, path, follow || must_be_dir, &parent, &base, err) < 0)
+    return -1;
+  struct stat st;
+  if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return BERTH_ERR_ERRNO(err, "`%s`", src);
+  if (must_be_dir && !S_ISDIR(st.st_mode))
+    return BERTH_ERR(err, "`%s` is not a directory", src);
+  return berth_tar_write(parent, base, as, out_fd, err);
+}
+
+int berth_cp_stream_in(int in_fd, int root, const char *dst, berth_error_t *err)
+{
+  cleanup_close int dir = berth_open_in_root(root, dst, O_RDONLY | O_DIRECTORY, 0, err);
+  if (dir < 0) {
+    if ((*err)->errnum == ENOTDIR) {
+      berth_error_release(err);
+      return BERTH_ERR(err, "destination `%s` must be a directory", dst);
+    }
+    return -1;
+  }
+  return berth_tar_extract(in_fd, dir, err);
+}
