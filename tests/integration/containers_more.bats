@@ -360,6 +360,14 @@ EOF
   berth rename other /slashed
   [ "$(berth inspect -f '{{.Name}}' slashed)" = /slashed ]
   run -125 berth rename new
+  # the OCI annotation follows: on disk at once, in the runtime's state from the next start
+  id=$(berth inspect -f '{{.Id}}' new)
+  [ "$(jq -r '.annotations["berth.container.name"]' "$BROOT/containers/$id/bundle/config.json")" = new ]
+  [ "$(jq -r '.annotations["berth.container.name"]' \
+    "$BROOT/containers/$(berth inspect -f '{{.Id}}' slashed)/bundle/config.json")" = slashed ]
+  berth stop new >/dev/null && berth start new >/dev/null
+  wait_for new '{{.State.Status}}' running
+  [ "$(jq -r '.annotations["berth.container.name"]' "$BRUN/runtime/$id/config.json")" = new ]
 }
 
 @test "pause and unpause: frozen processes, state paused, stop and rm -f of a paused container" {

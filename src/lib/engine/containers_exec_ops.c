@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
+#include "engine/ctrspec.h"
+#include "json/json.h"
 
 struct pause_change {
   enum berth_container_state from, to;
@@ -67,6 +70,29 @@ struct rename {
   const char *name;
 };
 
+/* the name annotation of the bundle's config.json, which the next start runs with (a running
+ * container keeps the config it was started with, as with Docker) */
+static int rename_in_bundle(struct berth_engine *e, const char *id, const char *name, berth_error_t *err)
+{
+  cleanup_free char *dir = berth_container_dir(e, id);
+  cleanup_free char *path = xasprintf("%s/bundle/config.json", dir);
+  if (access(path, F_OK) < 0)
+    return 0; /* a create still writing its files */
+  json_t *config = berth_json_load_file(path, path, err);
+  if (config == NULL)
+    return -1;
+  json_t *ann = json_object_get(config, "annotations");
+  int r = 0;
+  if (json_is_object(ann) && json_object_get(ann, "berth.container.name")) {
+    json_object_set_new(ann, "berth.container.name", json_string(name));
+    size_t len = 0;
+    cleanup_free char *text = berth_ctrspec_dumps(config, &len);
+    r = berth_write_file_atomic(path, text, len, 0600, err);
+  }
+  json_decref(config);
+  return r;
+}
+
 static int set_name(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   const struct rename *rn = data;
@@ -87,6 +113,8 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
   }
   if (row->state == BERTH_CONTAINER_REMOVING)
     return BERTH_ERR(err, "container %.12s is being removed", row->id);
+  if (rename_in_bundle(rn->e, row->id, rn->name, err) < 0)
+    return -1;
   free(row->name);
   row->name = xstrdup(rn->name);
   return 1;
