@@ -172,10 +172,14 @@ static int attend(struct berth_exec *x, const struct exec_flags *f)
   sigset_t old;
   int sigfd = block_signals(&old), master = -1, code = 125;
   berth_error_t err = NULL;
-  if (x->console && (master = berth_exec_console(x, &err)) >= 0)
+  if (x->console && x->hold_path) { /* -dt: the monitor keeps the terminal */
+    if (berth_exec_hand_console(x, &err) == 0)
+      wait_runtime(x, sigfd);
+  } else if (x->console && (master = berth_exec_console(x, &err)) >= 0) {
     proxy(x, master, f->interactive, sigfd);
-  else if (err == NULL)
+  } else if (err == NULL) {
     wait_runtime(x, sigfd);
+  }
   if (master >= 0)
     close(master);
   if (err == NULL && berth_exec_wait(x, &code, &err) < 0 && x->stderr_shared)

@@ -231,12 +231,75 @@ static void client_message(struct mon *m, size_t i, const char *msg, size_t len)
   }
 }
 
+static void compact_held(struct mon *m)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < m->nheld; i++)
+    if (m->held[i] >= 0)
+      m->held[k++] = m->held[i];
+  m->nheld = k;
+}
+
+void mon_close_held(struct mon *m)
+{
+  for (size_t i = 0; i < m->nheld; i++)
+    if (m->held[i] >= 0)
+      close(m->held[i]);
+  m->nheld = 0;
+}
+
+/* HOLD: a pty master to keep open (a detached exec's terminal would hang up without it) */
+static void hold(struct mon *m, int fd)
+{
+  compact_held(m);
+  if (m->nheld == MON_MAX_HELD || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+    mon_log_msg("cannot keep the terminal of a detached exec (%zu held)", m->nheld);
+    close(fd);
+    return;
+  }
+  m->held[m->nheld++] = fd;
+}
+
+/* read what a held terminal has (discarded); closed when its process side is all closed */
+static void drain_held(struct mon *m, size_t i)
+{
+  char buf[4096];
+  ssize_t n = read(m->held[i], buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) {
+    close(m->held[i]);
+    m->held[i] = -1;
+  }
+}
+
+static int steal_fd_int(int *fd)
+{
+  int r = *fd;
+  *fd = -1;
+  return r;
+}
+
 static void client_read(struct mon *m, size_t i)
 {
   char msg[BERTH_ATTACH_MSG_MAX];
-  ssize_t n = recv(m->clients[i].fd, msg, sizeof msg, MSG_DONTWAIT);
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } cm;
+  struct iovec iov = { msg, sizeof msg };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+  ssize_t n = recvmsg(m->clients[i].fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
+  int fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  if (fd >= 0 && n > 0 && msg[0] == BERTH_ATTACH_HOLD)
+    hold(m, steal_fd_int(&fd));
+  if (fd >= 0)
+    close(fd);
   if (n <= 0) {
     drop_client(m, i);
     return;
@@ -299,7 +362,17 @@ static size_t fill_poll(struct mon *m, struct pollfd *pf)
   pf[P_IN] = (struct pollfd){ .fd = m->n_stdin_pending ? m->in_fd : -1, .events = POLLOUT };
   for (size_t i = 0; i < m->nclients; i++) /* while stdin is backed up, clients wait */
     pf[P_CLIENTS + i] = (struct pollfd){ .fd = m->n_stdin_pending ? -1 : m->clients[i].fd, .events = POLLIN };
-  return P_CLIENTS + m->nclients;
+  compact_held(m);
+  for (size_t i = 0; i < m->nheld; i++)
+    pf[P_CLIENTS + m->nclients + i] = (struct pollfd){ .fd = m->held[i], .events = POLLIN };
+  return P_CLIENTS + m->nclients + m->nheld;
+}
+
+static void handle_held(struct mon *m, const struct pollfd *pf, size_t nclients, size_t nheld)
+{
+  for (size_t i = 0; i < nheld; i++)
+    if (m->held[i] >= 0 && (pf[P_CLIENTS + nclients + i].revents & (POLLIN | POLLHUP | POLLERR)))
+      drain_held(m, i);
 }
 
 static void handle_clients(struct mon *m, const struct pollfd *pf, size_t nclients)
@@ -318,7 +391,7 @@ static void close_fd(int *fd)
 
 void mon_serve(struct mon *m)
 {
-  struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS];
+  struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS + MON_MAX_HELD];
   int64_t deadline = 0;
   mon_reap(m); /* the init may be gone already: its SIGCHLD may have been read while the runtime ran */
   while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
@@ -328,7 +401,7 @@ void mon_serve(struct mon *m)
     if (m->exited && timeout <= 0)
       break;
     size_t n = fill_poll(m, pf);
-    size_t nclients = m->nclients;
+    size_t nclients = m->nclients, nheld = m->nheld;
     if (poll(pf, n, timeout) < 0)
       continue;
     if (pf[P_SIG].revents & POLLIN)
@@ -342,10 +415,12 @@ void mon_serve(struct mon *m)
       close_fd(&m->err_fd);
     if (pf[P_IN].revents & (POLLOUT | POLLERR | POLLHUP))
       stdin_flush(m);
-    handle_clients(m, pf, nclients);
+    handle_clients(m, pf, nclients); /* a HOLD appends to held: polled from the next round */
+    handle_held(m, pf, nclients, nheld);
     if (pf[P_LISTEN].revents & POLLIN)
       mon_accept(m);
   }
+  mon_close_held(m); /* the init is gone: a detached exec's terminal goes with it */
   berth_logw_flush(&mon_log, BERTH_LOG_STDOUT, mon_now());
   berth_logw_flush(&mon_log, BERTH_LOG_STDERR, mon_now());
   m->n_stdin_pending = 0;
@@ -402,7 +477,7 @@ bool mon_client_record(struct mon *m, int code, char *decision, size_t len)
 bool mon_sleep(struct mon *m, int64_t ms)
 {
   int64_t until = mono_ms() + ms;
-  struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS];
+  struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS + MON_MAX_HELD];
   while (!m->cancel) {
     int64_t left = until - mono_ms();
     if (left <= 0)

@@ -21,6 +21,7 @@
 
 #define MON_MAX_ARGS    64
 #define MON_MAX_CLIENTS 64
+#define MON_MAX_HELD    64 /* pty masters of detached `exec -t` processes */
 
 struct mon_client {
   int fd;
@@ -46,6 +47,8 @@ struct mon {
   ino_t listen_ino; /* the attach socket's inode (removed at exit only while it is still ours) */
   struct mon_client clients[MON_MAX_CLIENTS];
   size_t nclients;
+  int held[MON_MAX_HELD]; /* HOLD: read and discarded until EOF/EIO (-1: closed, compacted later) */
+  size_t nheld;
   int out_fd, err_fd; /* container stdout/stderr (read ends), or the pty master as out_fd */
   int in_fd;          /* container stdin (write end), or the pty master; -1 when closed */
   char stdin_pending[BERTH_ATTACH_MSG_MAX];
@@ -68,6 +71,8 @@ void mon_accept(struct mon *m);
  * so that a client that connected before GO sees every byte */
 void mon_read_hellos(struct mon *m);
 void mon_close_clients(struct mon *m);
+/* close the pty masters held for detached `exec -t` processes */
+void mon_close_held(struct mon *m);
 void mon_broadcast(struct mon *m, char type, const char *data, size_t len, unsigned char want);
 /* what the container wrote: into the log and to the clients that want that stream */
 void mon_deliver(struct mon *m, enum berth_log_stream s, const char *data, size_t len);

@@ -202,6 +202,21 @@ EOF
   [[ $output == *"no such container"* ]]
 }
 
+@test "exec -dt: a terminal in the background, kept open by the monitor, its output drained" {
+  run_sleeper e3
+  run berth exec -dt e3 sh -c 'tty >/tmp/tty; echo $TERM >/tmp/term; yes | head -c 1000000; echo done >/tmp/done; exec sleep 30'
+  [ "$status" -eq 0 ] && [ -z "$output" ]
+  # a megabyte into a terminal nobody attached to: done only when something reads it
+  for _ in $(seq 100); do [ "$(berth exec e3 cat /tmp/done 2>/dev/null)" = done ] && break; sleep 0.1; done
+  [ "$(berth exec e3 cat /tmp/done)" = done ]
+  [[ $(berth exec e3 cat /tmp/tty) == /dev/pts/* ]]
+  [[ $(berth exec e3 cat /tmp/term) == xterm* ]]
+  # not hung up when berth exited: the process lives on with its terminal
+  [[ $(berth top e3) == *"sleep 30"* ]]
+  berth exec e3 sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = sleep ] && readlink $p/fd/0; done' |
+    grep -q '^/dev/pts/'
+}
+
 @test "cp: both directions on a running container — docker cp's rules, owners and modes kept" {
   run_sleeper c1
   d=$BATS_TEST_TMPDIR

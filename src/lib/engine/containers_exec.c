@@ -166,8 +166,8 @@ static void set_env(json_t *proc, const struct berth_container *c, const struct 
     env = berth_strv_append(env, in->env[i]);
   cleanup_free char *old_home = home ? NULL : env_value(json_object_get(proc, "env"), "HOME");
   const char *hostname = json_string_value(json_object_get(c->config, "Hostname"));
-  cleanup_strv char **all = berth_ctrspec_process_env(env, hostname ? hostname : c->row.id,
-                                                      in->tty && !in->detach, home ? home : old_home);
+  cleanup_strv char **all = berth_ctrspec_process_env(env, hostname ? hostname : c->row.id, in->tty,
+                                                      home ? home : old_home);
   json_t *arr = json_array();
   for (i = 0; all && all[i]; i++)
     json_array_append_new(arr, json_string(all[i]));
@@ -184,7 +184,7 @@ static int build_process(const struct berth_container *c, int root, const struct
   for (size_t i = 0; in->args[i]; i++)
     json_array_append_new(args, json_string(in->args[i]));
   json_object_set_new(proc, "args", args);
-  bool tty = in->tty && !in->detach;
+  bool tty = in->tty;
   json_object_set_new(proc, "terminal", json_boolean(tty));
   json_object_del(proc, "consoleSize");
   if (tty && in->rows && in->cols)
@@ -309,8 +309,10 @@ static int exec_loaded(struct berth_engine *e, const struct berth_container *c,
   cleanup_free char *text = berth_ctrspec_dumps(proc, NULL), *sock = NULL;
   json_decref(proc);
   const char *base = strrchr(c->row.runtime, '/');
-  x->console =
-    in->tty && !in->detach && berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime");
+  /* runc and crun take a console socket only with --detach */
+  x->console = in->tty && (in->detach || berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime"));
+  if (in->tty && in->detach)
+    x->hold_path = xasprintf("%s/%s", c->rundir, BERTH_MON_ATTACH_SOCK);
   x->process = memfd_with("berth-exec-process", text, err);
   if (x->process < 0 || (x->log = memfd_with("berth-exec-log", NULL, err)) < 0)
     return -1;
@@ -372,6 +374,25 @@ int berth_exec_console(struct berth_exec *x, berth_error_t *err)
   return master;
 }
 
+int berth_exec_hand_console(struct berth_exec *x, berth_error_t *err)
+{
+  cleanup_close int master = berth_exec_console(x, err);
+  if (master < 0)
+    return -1;
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (x->hold_path == NULL || strlen(x->hold_path) >= sizeof sa.sun_path)
+    return BERTH_ERR(err, "no attach socket for the container's monitor");
+  memcpy(sa.sun_path, x->hold_path, strlen(x->hold_path) + 1);
+  cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return BERTH_ERR_ERRNO(err, "socket");
+  while (connect(sock, (struct sockaddr *) &sa, sizeof sa) < 0)
+    if (errno != EINTR)
+      return BERTH_ERR_ERRNO(err, "connect to the container's monitor at `%s`", x->hold_path);
+  const char hold[2] = { BERTH_ATTACH_HOLD, 0 };
+  return berth_send_fd(sock, master, hold, err);
+}
+
 /* the last error the runtime logged (its --log-format json lines), NULL when none */
 static char *logged_error(int fd)
 {
@@ -426,5 +447,6 @@ void berth_exec_release(struct berth_exec *x)
     close(x->log);
   if (x->process >= 0)
     close(x->process);
+  free(x->hold_path);
   *x = (struct berth_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
 }

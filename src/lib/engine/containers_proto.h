@@ -14,7 +14,9 @@
  *   HELLO <flags byte>                      BERTH_ATTACH_* streams it wants
  * then, client -> monitor:
  *   STDIN <bytes>, STDIN_CLOSE, RESIZE "<rows> <cols>", CANCEL (no further automatic restart:
- *   `stop` of a restarting container)
+ *   `stop` of a restarting container), HOLD with a descriptor (SCM_RIGHTS): the pty master of
+ *   a detached `exec -t`, which the monitor keeps open and reads (discarding the output, as
+ *   Docker does) until its process side is closed or the container's init exits
  * and monitor -> client:
  *   STDOUT <bytes>, STDERR <bytes>          what the container writes (a terminal: STDOUT)
  *   EXIT "<code>"                           the container exited and berth has recorded it
@@ -50,6 +52,7 @@
 #define BERTH_ATTACH_EXIT        'X'
 #define BERTH_ATTACH_EXITED      'T'
 #define BERTH_ATTACH_RECORDED    'D'
+#define BERTH_ATTACH_HOLD        'P'
 
 /* HELLO flags */
 #define BERTH_ATTACH_WANT_STDOUT 0x1
