@@ -352,6 +352,9 @@ EOF
   # a stopped container: both ways through its mounted root, the change kept in its layer
   berth stop t1 >/dev/null
   [ "$(berth cp t1:/tmp/sub/g - | tar -xOf - g)" = in ]
+  # ".." at the top stays at the container's root (here an overlay mounted in the host's tree)
+  names=$(berth cp t1:/made/../.. - | tar -tf - | tr '\n' ' ')
+  [[ $names == *" made/ "* && $names != *config.json* && $names != *bundle* ]]
   mkdir "$d/later" && echo later >"$d/later/l"
   tar -C "$d/later" -cf - l | berth cp - t1:/made
   [ -f "$BROOT/containers/$(berth inspect -f '{{.Id}}' t1)/upper/made/l" ]

@@ -16,17 +16,42 @@
 
 #define MAX_LINKS 40
 
-/* "a/b//" -> "a/b" (the root stays "/"); *dir when a slash was stripped */
-static char *strip_slashes(const char *path, bool *dir)
+/* path cleaned lexically, as Docker's filepath.Clean on the container side: absolute, no "."
+ * or ".." components (".." above the root stays at the root), no repeated or trailing
+ * slashes; *dir when the path ended with a slash. The last component is then a real name, so
+ * that what is opened relative to its parent directory is always below that directory. */
+static char *clean_path(const char *path, bool *dir)
 {
-  char *p = xstrdup(path);
-  size_t n = strlen(p);
-  *dir = false;
-  while (n > 1 && p[n - 1] == '/') {
-    p[--n] = '\0';
-    *dir = true;
+  size_t n = strlen(path);
+  *dir = n > 0 && path[n - 1] == '/';
+  char *out = xmalloc(n + 2);
+  size_t len = 0;
+  const char *p = path;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    size_t k = strcspn(p, "/");
+    if (k == 0 || (k == 1 && p[0] == '.')) {
+      p += k;
+      continue;
+    }
+    if (k == 2 && p[0] == '.' && p[1] == '.') {
+      while (len > 0 && out[len - 1] != '/')
+        len--;
+      if (len > 0)
+        len--; /* the slash before the dropped component */
+      p += k;
+      continue;
+    }
+    out[len++] = '/';
+    memcpy(out + len, p, k);
+    len += k;
+    p += k;
   }
-  return p;
+  if (len == 0)
+    out[len++] = '/';
+  out[len] = '\0';
+  return out;
 }
 
 /* docker cp's "SRC/." and "/": the directory's entries, not the directory */
@@ -66,8 +91,10 @@ static int split_in_root(int root, const char *path, bool follow, int *parent, c
     char *next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
     free(cur);
     bool ignored;
-    cur = strip_slashes(next, &ignored);
+    cur = clean_path(next, &ignored);
     free(next);
+    if (strcmp(cur, "/") == 0)
+      return BERTH_ERR(err, "`%s` leads to the container's root: name a path below it", path);
   }
 }
 
@@ -78,8 +105,12 @@ int berth_cp_stream_out(int root, const char *src, bool follow, int out_fd, bert
     return dir < 0 ? -1 : berth_tar_write(dir, NULL, NULL, out_fd, err);
   }
   bool must_be_dir;
-  cleanup_free char *path = strip_slashes(src, &must_be_dir);
-  const char *as = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  cleanup_free char *path = clean_path(src, &must_be_dir);
+  if (strcmp(path, "/") == 0) {
+    cleanup_close int dir = berth_open_in_root(root, "/", O_RDONLY | O_DIRECTORY, 0, err);
+    return dir < 0 ? -1 : berth_tar_write(dir, NULL, NULL, out_fd, err);
+  }
+  const char *as = strrchr(path, '/') + 1;
   cleanup_close int parent = -1;
   cleanup_free char *base = NULL;
   if (split_in_root(root, path, follow || must_be_dir, &parent, &base, err) < 0)
