@@ -157,6 +157,11 @@ EOF
   echo in >"$BATS_TEST_TMPDIR/f"
   berth cp "$BATS_TEST_TMPDIR/f" r1:/f
   [ "$(berth exec r1 cat /f)" = in ]
+  # -dt: runc takes the console socket when detached; the monitor keeps the terminal
+  berth exec -dt r1 sh -c 'tty >/tmp/tty; exec sleep 30'
+  for _ in $(seq 50); do [ -n "$(berth exec r1 cat /tmp/tty 2>/dev/null)" ] && break; sleep 0.1; done
+  [[ $(berth exec r1 cat /tmp/tty) == /dev/pts/* ]]
+  [[ $(berth top r1) == *"sleep 30"* ]]
 }
 
 @test "top: ps -ef's columns for the container's processes, host pids" {
