@@ -345,14 +345,9 @@ static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, boo
     .max_bytes = c.max_bytes,
     .max_ratio = c.max_ratio,
   };
-  /* names in pax headers are UTF-8: decode them in a UTF-8 locale (this thread only) */
-  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-  locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
+  struct layer_locale loc = layer_utf8_begin();
   int r = apply_stream(&p, &c, info, err);
-  if (utf8 != (locale_t) 0) {
-    uselocale(old);
-    freelocale(utf8);
-  }
+  layer_utf8_end(loc);
   pipe_release(&p);
   layer_ctx_release(&c);
   return r;

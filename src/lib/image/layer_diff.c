@@ -29,6 +29,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "image/layer.h"
+#include "image/layer_priv.h"
 
 #define COPY_BUF (1 << 20)
 #define XATTR_LIST_MAX_LEN 65536 /* the kernel's limit for a list */
@@ -435,13 +436,9 @@ int berth_tar_write(int dirfd, const char *name, const char *as, int out_fd, ber
     .buf = xmalloc(COPY_BUF),
     .plain = true,
   };
-  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-  locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
+  struct layer_locale loc = layer_utf8_begin();
   int r = tar_item(&d, dirfd, name, as, err);
-  if (utf8 != (locale_t) 0) {
-    uselocale(old);
-    freelocale(utf8);
-  }
+  layer_utf8_end(loc);
   diff_release(&d);
   return r < 0 ? berth_error_wrap(err, "write tar") : 0;
 }
@@ -458,14 +455,9 @@ int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, stru
     .tdg = berth_digester_new(),
     .buf = xmalloc(COPY_BUF),
   };
-  /* names are written as UTF-8 pax records: convert in a UTF-8 locale (this thread only) */
-  locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-  locale_t old = utf8 != (locale_t) 0 ? uselocale(utf8) : (locale_t) 0;
+  struct layer_locale loc = layer_utf8_begin();
   int r = diff_stream(&d, upper_dirfd, info, err);
-  if (utf8 != (locale_t) 0) {
-    uselocale(old);
-    freelocale(utf8);
-  }
+  layer_utf8_end(loc);
   diff_release(&d);
   if (r < 0)
     return berth_error_wrap(err, "diff layer");

@@ -3,6 +3,7 @@
 #ifndef BERTH_IMAGE_LAYER_PRIV_H
 #define BERTH_IMAGE_LAYER_PRIV_H
 
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -52,5 +53,25 @@ const char *layer_entry_hardlink(struct archive_entry *e);
 
 /* remove name (recursively for a directory) in parent, never following a symlink */
 int layer_remove_at(int parent, const char *name, berth_error_t *err) BERTH_WUR;
+
+/* names in pax records are UTF-8: archives are read and written in a UTF-8 locale (this
+ * thread only). layer_utf8_begin returns what layer_utf8_end restores. */
+struct layer_locale {
+  locale_t utf8, old;
+};
+static inline struct layer_locale layer_utf8_begin(void)
+{
+  struct layer_locale l = { newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0), (locale_t) 0 };
+  if (l.utf8 != (locale_t) 0)
+    l.old = uselocale(l.utf8);
+  return l;
+}
+static inline void layer_utf8_end(struct layer_locale l)
+{
+  if (l.utf8 != (locale_t) 0) {
+    uselocale(l.old);
+    freelocale(l.utf8);
+  }
+}
 
 #endif
