@@ -334,6 +334,8 @@ EOF
   [[ $output == *"destination \`/made/x/f\` must be a directory"* ]]
   run -1 berth cp - t1:/nope <"$d/made.tar"
   [[ $output == *"No such file or directory"* ]]
+  run -1 berth cp - t1:/tmp <<<"not a tar stream"
+  [[ $output == *"copy to container \`t1\`"*"extract tar"* ]]
   mkdir "$d/flat" && echo file >"$d/flat/sub"
   run -1 sh -c "tar -C '$d/flat' -cf - sub | '$BERTH' --root '$BROOT' --runroot '$BRUN' cp - t1:/tmp"
   [[ $output == *"cannot overwrite a directory with a non-directory"* ]]
