@@ -54,11 +54,11 @@ static char *clean_path(const char *path, bool *dir)
   return out;
 }
 
-/* docker cp's "SRC/." and "/": the directory's entries, not the directory */
+/* docker cp's "SRC/.": the directory's entries, not the directory */
 static bool names_contents(const char *path)
 {
   size_t n = strlen(path);
-  return strcmp(path, "/") == 0 || strcmp(path, ".") == 0 || (n >= 2 && strcmp(path + n - 2, "/.") == 0);
+  return strcmp(path, ".") == 0 || (n >= 2 && strcmp(path + n - 2, "/.") == 0);
 }
 
 /* the directory holding path's last component (opened inside root) and that component; with
@@ -67,9 +67,9 @@ static int split_in_root(int root, const char *path, bool follow, int *parent, c
 {
   cleanup_free char *cur = xstrdup(path);
   for (int links = 0;; links++) {
-    char *slash = strrchr(cur, '/');
-    cleanup_free char *dir = slash == NULL ? xstrdup(".") : slash == cur ? xstrdup("/") : xstrndup(cur, (size_t) (slash - cur));
-    const char *name = slash ? slash + 1 : cur;
+    char *slash = strrchr(cur, '/'); /* cur is clean: absolute, a real last component */
+    cleanup_free char *dir = slash == cur ? xstrdup("/") : xstrndup(cur, (size_t) (slash - cur));
+    const char *name = slash + 1;
     cleanup_close int fd = berth_open_in_root(root, dir, O_RDONLY | O_DIRECTORY, 0, err);
     if (fd < 0)
       return -1;
@@ -100,14 +100,10 @@ static int split_in_root(int root, const char *path, bool follow, int *parent, c
 
 int berth_cp_stream_out(int root, const char *src, bool follow, int out_fd, berth_error_t *err)
 {
-  if (names_contents(src)) {
-    cleanup_close int dir = berth_open_in_root(root, src, O_RDONLY | O_DIRECTORY, 0, err);
-    return dir < 0 ? -1 : berth_tar_write(dir, NULL, NULL, out_fd, err);
-  }
   bool must_be_dir;
   cleanup_free char *path = clean_path(src, &must_be_dir);
-  if (strcmp(path, "/") == 0) {
-    cleanup_close int dir = berth_open_in_root(root, "/", O_RDONLY | O_DIRECTORY, 0, err);
+  if (names_contents(src) || strcmp(path, "/") == 0) {
+    cleanup_close int dir = berth_open_in_root(root, path, O_RDONLY | O_DIRECTORY, 0, err);
     return dir < 0 ? -1 : berth_tar_write(dir, NULL, NULL, out_fd, err);
   }
   const char *as = strrchr(path, '/') + 1;
