@@ -74,11 +74,12 @@ integration: asan
 check: deps build asan clang
 	@scripts/check $(BUILD) $(ASAN) $(MUSL)
 
-# the release runtime ($(MUSL) when built) replaces the glibc one
+# the release runtime, monitor and init ($(MUSL) when built) replace the glibc ones
 install: build
 	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
-	@if [ -x $(MUSL)/src/runtime/berth-runtime ]; then \
-	  install -m 0755 $(MUSL)/src/runtime/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime; fi
+	@for p in runtime/berth-runtime monitor/berth-monitor init/berth-init; do \
+	  if [ -x $(MUSL)/src/$$p ]; then \
+	    install -m 0755 $(MUSL)/src/$$p $(DESTDIR)$(PREFIX)/bin/$${p#*/}; fi; done
 
 # the build whose berth-runtime is the release one
 REL = $$([ -x $(MUSL)/src/runtime/berth-runtime ] && echo $(MUSL) || echo $(BUILD))
