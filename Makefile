@@ -88,7 +88,7 @@ REL = $$([ -x $(MUSL)/src/runtime/berth-runtime ] && echo $(MUSL) || echo $(BUIL
 bench: deps build
 	@bench/run $(REL)
 	@bench/exec $(REL)
-	@bench/berth-run $(BUILD)
+	@bench/berth-run $(BUILD) $(MUSL)
 	@bench/layer-extract $(BUILD)
 
 clean:
