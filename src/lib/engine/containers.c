@@ -1,6 +1,7 @@
 /* Containers: loading rows, paths, the monitor's liveness. */
 #include "engine/containers.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
+#include "engine/images.h"
+#include "image/layer.h"
 
 char *berth_container_dir(const struct berth_engine *e, const char *id)
 {
@@ -171,4 +174,39 @@ int ctr_update(struct berth_engine *e, const char *id, ctr_update_fn fn, void *d
     return -1;
   }
   return berth_db_commit(e->db, err);
+}
+
+char **ctr_layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err)
+{
+  struct berth_db_image img;
+  int r = berth_db_image_get(e->db, image_id, &img, err);
+  if (r <= 0) {
+    if (r == 0)
+      BERTH_ERR(err, "image `%s` of the container is gone", image_id);
+    return NULL;
+  }
+  char **v = berth_image_lowers(e, &img, xcalloc(1, sizeof(char *)));
+  berth_db_image_release(&img);
+  if (v[0] == NULL) {
+    free(v);
+    BERTH_ERR(err, "image `%s` has no layers", image_id);
+    return NULL;
+  }
+  return v;
+}
+
+int ctr_mount_overlay(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
+                      unsigned flags, berth_error_t *err)
+{
+  for (int attempt = 0;; attempt++) {
+    berth_error_t e = NULL;
+    if (berth_overlay_mount_flags(lowers, n, upper, work, target, flags, &e) == 0)
+      return 0;
+    if (e->errnum != EBUSY || attempt == 50) {
+      *err = e;
+      return -1;
+    }
+    berth_error_release(&e);
+    usleep(20000);
+  }
 }

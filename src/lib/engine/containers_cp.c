@@ -23,23 +23,6 @@
 
 #define MSG_ROOT 0xC0917u
 
-/* overlayfs refuses an upper dir another overlay still uses (EBUSY) while a previous monitor's
- * namespace is torn down: retried for a second, as start does */
-static int mount_overlay(const struct berth_cp_mount_in *in, berth_error_t *err)
-{
-  for (int attempt = 0;; attempt++) {
-    berth_error_t e = NULL;
-    if (berth_overlay_mount(in->lowers, in->nlowers, in->upper, in->work, in->target, &e) == 0)
-      return 0;
-    if (e->errnum != EBUSY || attempt == 50) {
-      *err = e;
-      return -1;
-    }
-    berth_error_release(&e);
-    usleep(20000);
-  }
-}
-
 /* a bind or volume mount at its destination inside the root (skipped when the destination is
  * missing: a container that never ran has no mount point yet) */
 static int bind_inside(int root, const struct berth_db_mount *m, berth_error_t *err)
@@ -73,7 +56,8 @@ static __attribute__((noreturn)) void mounter_child(const struct berth_cp_mount_
     BERTH_ERR_ERRNO(&err, "unshare the mount namespace");
   else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     BERTH_ERR_ERRNO(&err, "make `/` private");
-  else if (mount_overlay(in, &err) == 0 && (root = open(in->target, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+  else if (ctr_mount_overlay(in->lowers, in->nlowers, in->upper, in->work, in->target, 0, &err) == 0 &&
+           (root = open(in->target, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
     BERTH_ERR_ERRNO(&err, "open `%s`", in->target);
   for (size_t i = 0; err == NULL && i < in->nbinds; i++)
     (void) !bind_inside(root, &in->binds[i], &err);
@@ -161,39 +145,15 @@ static int running_root(const struct berth_container *c, struct cp_root *r, bert
   return 0;
 }
 
-/* the image's layer dirs, top first */
-static char **layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err)
-{
-  struct berth_db_image img;
-  int r = berth_db_image_get(e->db, image_id, &img, err);
-  if (r <= 0) {
-    if (r == 0)
-      BERTH_ERR(err, "image `%s` of the container is gone", image_id);
-    return NULL;
-  }
-  char **v = xcalloc(1, sizeof *v);
-  for (size_t i = img.nlayers; i-- > 0;) {
-    cleanup_free char *dir = berth_store_layer_dir(e->store, img.chain_ids[i]);
-    cleanup_free char *diff = xasprintf("%s/diff", dir ? dir : "?");
-    v = berth_strv_append(v, diff);
-  }
-  berth_db_image_release(&img);
-  return v;
-}
-
 /* a stopped container: its overlay and its bind and volume mounts, in a mounter */
 static int stopped_root(struct berth_engine *e, const struct berth_container *c, struct cp_root *r,
                         berth_error_t *err)
 {
-  cleanup_strv char **lowers = layer_dirs(e, c->row.image_id, err);
+  cleanup_strv char **lowers = ctr_layer_dirs(e, c->row.image_id, err);
   struct berth_db_mount *mounts = NULL;
   size_t n = 0;
   if (lowers == NULL || berth_db_container_mounts(e->db, c->row.id, &mounts, &n, err) < 0)
     return -1;
-  if (lowers[0] == NULL) {
-    berth_db_mounts_free(mounts, n);
-    return BERTH_ERR(err, "the image of container %.12s has no layers", c->row.id);
-  }
   cleanup_free char *upper = xasprintf("%s/upper", c->dir), *work = xasprintf("%s/work", c->dir);
   cleanup_free char *target = xasprintf("%s/bundle/rootfs", c->dir);
   struct berth_cp_mount_in in = { .lowers = (const char *const *) lowers,

@@ -77,55 +77,12 @@ static char **monitor_argv(struct berth_engine *e, const struct berth_container 
   return v;
 }
 
-/* the chain's layer dirs, top first */
-static char **lower_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err)
-{
-  struct berth_db_image img;
-  int r = berth_db_image_get(e->db, image_id, &img, err);
-  if (r <= 0) {
-    if (r == 0)
-      BERTH_ERR(err, "image `%s` of the container is gone", image_id);
-    return NULL;
-  }
-  char **v = xcalloc(1, sizeof *v);
-  for (size_t i = img.nlayers; i-- > 0;) {
-    cleanup_free char *dir = berth_store_layer_dir(e->store, img.chain_ids[i]);
-    cleanup_free char *diff = xasprintf("%s/diff", dir ? dir : "?");
-    v = berth_strv_append(v, diff);
-  }
-  berth_db_image_release(&img);
-  if (v[0] == NULL) {
-    free(v);
-    BERTH_ERR(err, "image `%s` has no layers", image_id);
-    return NULL;
-  }
-  return v;
-}
-
 struct spawn {
   char **argv;
   char **lowers;
   char *upper, *work, *rootfs, *monlog;
   unsigned overlay_flags;
 };
-
-/* overlayfs refuses an upper dir another overlay still uses (EBUSY): right after a stop, the
- * previous monitor's namespace may not be torn down yet */
-static int mount_rootfs(const struct spawn *s, berth_error_t *err)
-{
-  for (int attempt = 0;; attempt++) {
-    berth_error_t e = NULL;
-    if (berth_overlay_mount_flags((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper,
-                                  s->work, s->rootfs, s->overlay_flags, &e) == 0)
-      return 0;
-    if (e->errnum != EBUSY || attempt == 50) {
-      *err = e;
-      return -1;
-    }
-    berth_error_release(&e);
-    usleep(20000);
-  }
-}
 
 /* The first child: a new session and mount namespace (slave of the host's, so host unmounts
  * reach it and it pins nothing), the overlay, then the monitor as a grandchild. */
@@ -135,7 +92,7 @@ static __attribute__((noreturn)) void first_child(const struct spawn *s, int syn
   char msg[4200];
   if (setsid() < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
     BERTH_ERR_ERRNO(&err, "monitor: new mount namespace");
-  } else if (mount_rootfs(s, &err) == 0) {
+  } else if (ctr_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work, s->rootfs, s->overlay_flags, &err) == 0) {
     pid_t pid = fork();
     if (pid == 0) {
       int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -191,7 +148,7 @@ static int spawn_monitor(struct berth_engine *e, const struct berth_container *c
     return monitor ? BERTH_ERR_ERRNO(err, "readlink `/proc/self/exe`") : -1;
   self[n] = '\0';
   struct spawn s = { .argv = monitor_argv(e, c, monitor, self),
-                     .lowers = lower_dirs(e, c->row.image_id, err),
+                     .lowers = ctr_layer_dirs(e, c->row.image_id, err),
                      .upper = xasprintf("%s/upper", c->dir),
                      .work = xasprintf("%s/work", c->dir),
                      .rootfs = xasprintf("%s/bundle/rootfs", c->dir),
