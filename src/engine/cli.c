@@ -7,6 +7,7 @@
 
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "engine/format.h"
 
 static const struct cli_opt *find_long(const struct cli_opt *opts, const char *name, size_t len)
 {
@@ -211,4 +212,27 @@ void cli_print_json(json_t *v)
     berth_oom();
   puts(s);
   free(s);
+}
+
+bool cli_confirm(const char *warning)
+{
+  char line[64];
+  printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+  fflush(stdout);
+  if (fgets(line, sizeof line, stdin) == NULL)
+    return false;
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
+void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclaimed)
+{
+  if (removed[0])
+    puts(heading);
+  for (size_t i = 0; removed[i]; i++)
+    puts(removed[i]);
+  if (removed[0])
+    puts("");
+  char *size = berth_fmt_size(reclaimed);
+  printf("Total reclaimed space: %s\n", size);
+  free(size);
 }

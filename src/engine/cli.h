@@ -51,6 +51,12 @@ int cli_want_args(struct cmd_ctx *ctx, int min, int max, const char *what, berth
 int cli_parse_size(const char *s, uint64_t *out);
 /* open the engine with the global options */
 int cli_open_engine(struct cmd_ctx *ctx, struct berth_engine **e, berth_error_t *err);
+/* the prune commands' prompt, as Docker's: "<warning>\nAre you sure you want to continue?
+ * [y/N] "; true when the answer starts with y */
+bool cli_confirm(const char *warning);
+/* what a prune removed: "<heading>" and one line each (nothing when none), then
+ * "Total reclaimed space: <size>" */
+void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclaimed);
 /* print JSON indented like Docker (4 spaces) */
 void cli_print_json(json_t *v);
 /* Go-template subset of --format: "{{.Id}} {{json .Config.Env}}" (cmd_inspect.c) */

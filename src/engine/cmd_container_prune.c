@@ -62,16 +62,6 @@ static int parse_filters(const char **filters, char ***labels, int64_t *until, b
 }
 
 /* Docker's confirmation; true to go on */
-static bool confirm(const char *what)
-{
-  char line[64];
-  fprintf(stdout, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
-  fflush(stdout);
-  if (fgets(line, sizeof line, stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool force = false;
@@ -91,7 +81,7 @@ int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
     ctx->usage_error = true;
     return berth_error_wrap(err, "%s", ctx->path);
   }
-  if (!force && !confirm("all stopped containers"))
+  if (!force && !cli_confirm("WARNING! This will remove all stopped containers."))
     return 0;
   struct berth_engine *e = NULL;
   uint64_t reclaimed = 0;
@@ -101,13 +91,6 @@ int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
   berth_engine_close(e);
   if (r < 0)
     return -1;
-  if (removed[0])
-    puts("Deleted Containers:");
-  for (size_t i = 0; removed[i]; i++)
-    puts(removed[i]);
-  if (removed[0])
-    puts("");
-  cleanup_free char *size = berth_fmt_size(reclaimed);
-  printf("Total reclaimed space: %s\n", size);
+  cli_print_pruned("Deleted Containers:", removed, reclaimed);
   return 0;
 }

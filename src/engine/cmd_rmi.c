@@ -55,16 +55,6 @@ int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   return status;
 }
 
-static bool confirm(const char *warning)
-{
-  printf("%s\nAre you sure you want to continue? [y/N] ", warning);
-  fflush(stdout);
-  char line[64];
-  if (fgets(line, sizeof line, stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool all = false, force = false;
@@ -79,7 +69,7 @@ int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *e
   const char *warn =
     all ? "WARNING! This will remove all images without at least one container associated to them."
         : "WARNING! This will remove all dangling images.";
-  if (!force && !confirm(warn))
+  if (!force && !cli_confirm(warn))
     return 0;
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
@@ -90,13 +80,6 @@ int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *e
   berth_engine_close(e);
   if (r < 0)
     return -1;
-  if (events[0])
-    printf("Deleted Images:\n");
-  for (char **ev = events; *ev; ev++)
-    puts(*ev);
-  if (events[0])
-    putchar('\n');
-  cleanup_free char *size = berth_fmt_size(reclaimed);
-  printf("Total reclaimed space: %s\n", size);
+  cli_print_pruned("Deleted Images:", events, reclaimed);
   return 0;
 }

@@ -213,15 +213,10 @@ int cmd_volume_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
     cleanup_free char *l = neg ? xasprintf("!%s", filters[i] + 7) : xstrdup(filters[i] + 6);
     labels = berth_strv_append(labels, l);
   }
-  if (!force) {
-    char line[64];
-    printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ",
-           all ? "all local volumes not used by at least one container"
-               : "anonymous local volumes not used by at least one container");
-    fflush(stdout);
-    if (fgets(line, sizeof line, stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
-      return 0;
-  }
+  if (!force && !cli_confirm(all ? "WARNING! This will remove all local volumes not used by at least one container."
+                                 : "WARNING! This will remove anonymous local volumes not used by at least one "
+                                   "container."))
+    return 0;
   struct berth_engine *e = NULL;
   uint64_t reclaimed = 0;
   if (cli_open_engine(ctx, &e, err) < 0)
@@ -230,13 +225,6 @@ int cmd_volume_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
   berth_engine_close(e);
   if (r < 0)
     return -1;
-  if (removed[0])
-    puts("Deleted Volumes:");
-  for (size_t i = 0; removed[i]; i++)
-    puts(removed[i]);
-  if (removed[0])
-    puts("");
-  cleanup_free char *size = berth_fmt_size(reclaimed);
-  printf("Total reclaimed space: %s\n", size);
+  cli_print_pruned("Deleted Volumes:", removed, reclaimed);
   return 0;
 }
