@@ -2,6 +2,8 @@
  * the layer reference counts a container holds on its image's chain. */
 #include "unit.h"
 
+#include "fixtures.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -9,43 +11,6 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/db.h"
-
-struct fx {
-  char *dir;
-  struct berth_db *db;
-};
-
-static int setup(void **state)
-{
-  struct fx *f = xmalloc0(sizeof *f);
-  f->dir = unit_mkdtemp();
-  cleanup_free char *path = xasprintf("%s/berth.db", f->dir);
-  berth_error_t err = NULL;
-  assert_int_equal(berth_db_open(path, 0, &f->db, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *f = *state;
-  berth_db_close(f->db);
-  unit_rm_rf(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
-
-static const char *dg(char c)
-{
-  static char bufs[8][BERTH_DIGEST_LEN + 1];
-  static int n;
-  char *b = bufs[n++ % 8];
-  memcpy(b, "sha256:", 7);
-  memset(b + 7, c, 64);
-  b[71] = '\0';
-  return b;
-}
 
 static const char *cid(char c)
 {
@@ -121,7 +86,7 @@ static int64_t refcount(struct berth_db *db, char chain)
 
 static void test_rows_and_refcounts(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   add_image(f->db, 'i');
   assert_int_equal(refcount(f->db, 'a'), 1);
@@ -181,7 +146,7 @@ static void test_rows_and_refcounts(void **state)
 
 static void test_names_unique(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   add_image(f->db, 'i');
   assert_int_equal(put(f->db, '1', "web", 'i', &err), 0);
@@ -205,7 +170,7 @@ static void test_names_unique(void **state)
 
 static void test_find(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   add_image(f->db, 'i');
   /* ids aaaa..., abab..., and a container named like the other's prefix */
@@ -237,7 +202,7 @@ static void test_find(void **state)
 
 static void test_mounts_and_volumes(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   add_image(f->db, 'i');
   assert_int_equal(berth_db_begin(f->db, &err), 0);
@@ -296,10 +261,10 @@ static void test_states(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_rows_and_refcounts, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_names_unique, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_find, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_mounts_and_volumes, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_rows_and_refcounts, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_names_unique, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_find, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_mounts_and_volumes, db_fx_setup, db_fx_teardown),
     cmocka_unit_test(test_states),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /* The catalogue: schema, transactions, rows, reference counts, concurrency. */
 #include "unit.h"
 
+#include "fixtures.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,46 +15,6 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/db.h"
-
-struct fx {
-  char *dir;
-  char *path;
-  struct berth_db *db;
-};
-
-static int setup(void **state)
-{
-  struct fx *f = xmalloc0(sizeof *f);
-  f->dir = unit_mkdtemp();
-  f->path = xasprintf("%s/berth.db", f->dir);
-  berth_error_t err = NULL;
-  assert_int_equal(berth_db_open(f->path, 0, &f->db, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *f = *state;
-  berth_db_close(f->db);
-  unit_rm_rf(f->dir);
-  free(f->dir);
-  free(f->path);
-  free(f);
-  return 0;
-}
-
-/* "sha256:" + 64 times c */
-static const char *dg(char c)
-{
-  static char bufs[8][BERTH_DIGEST_LEN + 1];
-  static int n;
-  char *b = bufs[n++ % 8];
-  memcpy(b, "sha256:", 7);
-  memset(b + 7, c, 64);
-  b[71] = '\0';
-  return b;
-}
 
 static void add_layer(struct berth_db *db, char chain, char parent, char blob, uint64_t size)
 {
@@ -98,7 +60,7 @@ static int64_t refcount(struct berth_db *db, char chain)
 
 static void test_open_schema(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   assert_int_equal(berth_db_schema_version(f->db, &err), BERTH_DB_SCHEMA_VERSION);
   struct stat st;
@@ -131,7 +93,7 @@ int fdatasync(int fd)
  * layers, volumes), whose files go after the commit; closing keeps the WAL (no checkpoint) */
 static void test_durability(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   n_syncs = 0;
   assert_int_equal(berth_db_begin(f->db, &err), 0);
@@ -171,7 +133,7 @@ static void test_durability(void **state)
 
 static void test_newer_schema_refused(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   sqlite3 *h = NULL;
   assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
   assert_int_equal(sqlite3_exec(h, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
@@ -186,7 +148,7 @@ static void test_newer_schema_refused(void **state)
 
 static void test_changes_need_transaction(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   assert_true(berth_db_blob_put(f->db, dg('a'), 1, "", &err) < 0);
   unit_assert_error_contains(&err, "add blob outside a transaction");
@@ -199,7 +161,7 @@ static void test_changes_need_transaction(void **state)
 
 static void test_image_refcounts_and_delete(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   struct berth_db *db = f->db;
   berth_error_t err = NULL;
   assert_int_equal(berth_db_begin(db, &err), 0);
@@ -263,7 +225,7 @@ static void test_image_refcounts_and_delete(void **state)
 
 static void test_missing_layer_rolls_back(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   assert_int_equal(berth_db_begin(f->db, &err), 0);
   assert_true(add_image(f->db, 'a', "9", &err) < 0); /* layer 9 has no row: foreign key */
@@ -278,7 +240,7 @@ static void test_missing_layer_rolls_back(void **state)
 
 static void test_tags(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   struct berth_db *db = f->db;
   berth_error_t err = NULL;
   assert_int_equal(berth_db_begin(db, &err), 0);
@@ -332,7 +294,7 @@ static void test_tags(void **state)
  * it fails with a clear message */
 static void test_concurrent_writers(void **state)
 {
-  struct fx *f = *state;
+  struct db_fx *f = *state;
   berth_error_t err = NULL;
   int p[2];
   assert_int_equal(pipe(p), 0);
@@ -374,14 +336,14 @@ static void test_concurrent_writers(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_open_schema, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_changes_need_transaction, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_image_refcounts_and_delete, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_missing_layer_rolls_back, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_open_schema, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_durability, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_newer_schema_refused, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_changes_need_transaction, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_image_refcounts_and_delete, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_missing_layer_rolls_back, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_tags, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_concurrent_writers, db_fx_setup, db_fx_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,8 @@
  * bad input leaves the store exactly as it was (files and rows). */
 #include "unit.h"
 
+#include "fixtures.h"
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -11,33 +13,6 @@
 #include "engine/db.h"
 #include "engine/engine.h"
 #include "engine/images.h"
-
-struct fx {
-  char *dir;
-  struct berth_engine *e;
-};
-
-static int setup(void **state)
-{
-  struct fx *f = xmalloc0(sizeof *f);
-  f->dir = unit_mkdtemp();
-  cleanup_free char *root = xasprintf("%s/root", f->dir), *run = xasprintf("%s/run", f->dir);
-  struct berth_engine_opts o = { .root = root, .runroot = run };
-  berth_error_t err = NULL;
-  assert_int_equal(berth_engine_open(&o, &f->e, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *f = *state;
-  berth_engine_close(f->e);
-  unit_rm_rf(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
 
 /* a rootfs tar: bin/sh (file), etc/hello (6 bytes), etc/gone */
 static void rootfs_tar(enum tb_filter filter, char **buf, size_t *len)
@@ -52,7 +27,7 @@ static void rootfs_tar(enum tb_filter filter, char **buf, size_t *len)
 }
 
 /* everything that says what exists: the files of blobs/, layers/, tmp/ and every row */
-static char *store_state(struct fx *f)
+static char *store_state(struct engine_fx *f)
 {
   struct berth_strbuf b = BERTH_STRBUF_INIT;
   static const char *const dirs[] = { "blobs", "layers", "tmp" };
@@ -85,7 +60,7 @@ static char *store_state(struct fx *f)
   return berth_strbuf_detach(&b);
 }
 
-static int import_buf(struct fx *f, const char *data, size_t len, const char *ref, char *const *changes,
+static int import_buf(struct engine_fx *f, const char *data, size_t len, const char *ref, char *const *changes,
                       berth_digest_t id, berth_error_t *err)
 {
   cleanup_close int fd = mem_fd(data, len);
@@ -95,7 +70,7 @@ static int import_buf(struct fx *f, const char *data, size_t len, const char *re
 
 static void test_import(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL;
   size_t len;
   rootfs_tar(TB_GZIP, &tar, &len);
@@ -146,7 +121,7 @@ static void test_import(void **state)
 /* the same layer imported twice: extracted once, shared, refcount 2 */
 static void test_layer_extracted_once(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL;
   size_t len;
   rootfs_tar(TB_NONE, &tar, &len);
@@ -173,7 +148,7 @@ static void test_layer_extracted_once(void **state)
   free(layers);
 }
 
-static void expect_import_fails(struct fx *f, const char *data, size_t len, const char *needle)
+static void expect_import_fails(struct engine_fx *f, const char *data, size_t len, const char *needle)
 {
   cleanup_free char *before = store_state(f);
   berth_error_t err = NULL;
@@ -186,7 +161,7 @@ static void expect_import_fails(struct fx *f, const char *data, size_t len, cons
 
 static void test_import_bad_input(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL;
   size_t len;
   rootfs_tar(TB_NONE, &tar, &len);
@@ -275,14 +250,14 @@ static void docker_archive(struct layer_buf l[2], const char *config, const char
   tb_finish(t, buf, len);
 }
 
-static int load_buf(struct fx *f, const char *data, size_t len, struct berth_load_result *res,
+static int load_buf(struct engine_fx *f, const char *data, size_t len, struct berth_load_result *res,
                     berth_error_t *err)
 {
   cleanup_close int fd = mem_fd(data, len);
   return berth_images_load(f->e, NULL, fd, res, err);
 }
 
-static int saved(struct fx *f, const char *name, enum berth_save_format fmt, char **buf, size_t *len)
+static int saved(struct engine_fx *f, const char *name, enum berth_save_format fmt, char **buf, size_t *len)
 {
   int fd = memfd_create("saved", MFD_CLOEXEC);
   berth_error_t err = NULL;
@@ -297,7 +272,7 @@ static int saved(struct fx *f, const char *name, enum berth_save_format fmt, cha
   return r;
 }
 
-static void remove_all(struct fx *f, const char *name)
+static void remove_all(struct engine_fx *f, const char *name)
 {
   berth_error_t err = NULL;
   struct berth_rmi_opts o = { .force = true };
@@ -308,7 +283,7 @@ static void remove_all(struct fx *f, const char *name)
 
 static void test_load_history_save_roundtrip(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   struct layer_buf l[2];
   cleanup_free char *config = NULL, *arch = NULL;
   size_t alen;
@@ -358,7 +333,7 @@ static void test_load_history_save_roundtrip(void **state)
   free(l[1].data);
 }
 
-static void expect_load_fails(struct fx *f, const char *data, size_t len, const char *needle)
+static void expect_load_fails(struct engine_fx *f, const char *data, size_t len, const char *needle)
 {
   cleanup_free char *before = store_state(f);
   berth_error_t err = NULL;
@@ -371,7 +346,7 @@ static void expect_load_fails(struct fx *f, const char *data, size_t len, const 
 
 static void test_load_bad_input(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL;
   size_t len;
   rootfs_tar(TB_NONE, &tar, &len);
@@ -430,7 +405,7 @@ static void test_load_bad_input(void **state)
 /* a decompression bomb: a small gzip layer expanding beyond the configured limit */
 static void test_load_bomb(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   struct tarb *t = tb_new(TB_GZIP);
   tb_add_zeros(t, "zeros", 8u << 20);
   cleanup_free char *layer = NULL;
@@ -462,7 +437,7 @@ static char *joined(char **v)
 
 static void test_rmi_rules(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL, *empty = store_state(f);
   size_t len;
   rootfs_tar(TB_NONE, &tar, &len);
@@ -494,7 +469,7 @@ static void test_rmi_rules(void **state)
 
 static void test_prune(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL;
   size_t len;
   rootfs_tar(TB_NONE, &tar, &len);
@@ -523,7 +498,7 @@ static void test_prune(void **state)
   free(rows);
 }
 
-static size_t check(struct fx *f, bool repair, size_t *left)
+static size_t check(struct engine_fx *f, bool repair, size_t *left)
 {
   struct berth_check_problem *p = NULL;
   size_t n = 0;
@@ -538,7 +513,7 @@ static size_t check(struct fx *f, bool repair, size_t *left)
 
 static void test_check_repair(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   cleanup_free char *tar = NULL;
   size_t len, left;
   rootfs_tar(TB_NONE, &tar, &len);
@@ -573,7 +548,7 @@ static void test_check_repair(void **state)
 
 static void test_export(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   if (geteuid() != 0)
     skip();
   struct layer_buf l[2];
@@ -613,16 +588,16 @@ int main(void)
 
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_import, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_layer_extracted_once, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_import_bad_input, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_load_history_save_roundtrip, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_load_bad_input, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_load_bomb, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_rmi_rules, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_check_repair, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_export, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_import, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_layer_extracted_once, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_import_bad_input, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_load_history_save_roundtrip, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_load_bad_input, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_load_bomb, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_rmi_rules, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_prune, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_check_repair, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_export, engine_fx_setup, engine_fx_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

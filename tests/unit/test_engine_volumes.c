@@ -4,6 +4,8 @@
  * staying inside it, nothing copied into a volume that already has content. */
 #include "unit.h"
 
+#include "fixtures.h"
+
 #include <sys/stat.h>
 
 #include "test_image_tar.h"
@@ -15,34 +17,7 @@
 #include "engine/images.h"
 #include "engine/volumes.h"
 
-struct fx {
-  char *dir;
-  struct berth_engine *e;
-};
-
-static int setup(void **state)
-{
-  struct fx *f = xmalloc0(sizeof *f);
-  f->dir = unit_mkdtemp();
-  cleanup_free char *root = xasprintf("%s/root", f->dir), *run = xasprintf("%s/run", f->dir);
-  struct berth_engine_opts o = { .root = root, .runroot = run };
-  berth_error_t err = NULL;
-  assert_int_equal(berth_engine_open(&o, &f->e, &err), 0);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *f = *state;
-  berth_engine_close(f->e);
-  unit_rm_rf(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
-
-static char *create(struct fx *f, const char *name, char *const *labels)
+static char *create(struct engine_fx *f, const char *name, char *const *labels)
 {
   struct berth_volume_create_in in = { .name = name, .labels = labels };
   berth_error_t err = NULL;
@@ -54,7 +29,7 @@ static char *create(struct fx *f, const char *name, char *const *labels)
 
 static void test_create_inspect(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   berth_error_t err = NULL;
   char *const labels[] = { "a=b", "c", "a=z", NULL };
   cleanup_free char *v1 = create(f, "v1", labels), *again = create(f, "v1", NULL),
@@ -129,7 +104,7 @@ static void test_filters(void **state)
 }
 
 /* an image whose /data holds files (owner 7:8, mode 0750), a link to /etc and one out by ".." */
-static void import_image(struct fx *f, struct berth_db_image *img)
+static void import_image(struct engine_fx *f, struct berth_db_image *img)
 {
   struct tarb *t = tb_new(TB_NONE);
   tb_add(t, &(struct tb_entry){ .name = "data", .type = AE_IFDIR, .perm = 0750, .uid = 7, .gid = 8 });
@@ -164,7 +139,7 @@ static char *read_text(const char *dir, const char *name)
 
 static void test_prepare(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   struct berth_db_image img;
   import_image(f, &img);
   berth_error_t err = NULL;
@@ -226,7 +201,7 @@ static void test_prepare(void **state)
 }
 
 /* a container row whose mount uses the volume */
-static void use_volume(struct fx *f, const struct berth_db_image *img, const char *volume,
+static void use_volume(struct engine_fx *f, const struct berth_db_image *img, const char *volume,
                        berth_container_id_t id)
 {
   berth_container_new_id(id);
@@ -250,7 +225,7 @@ static void use_volume(struct fx *f, const struct berth_db_image *img, const cha
 
 static void test_remove_prune(void **state)
 {
-  struct fx *f = *state;
+  struct engine_fx *f = *state;
   struct berth_db_image img;
   import_image(f, &img);
   berth_error_t err = NULL;
@@ -299,10 +274,10 @@ static void test_remove_prune(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_create_inspect, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_create_inspect, engine_fx_setup, engine_fx_teardown),
     cmocka_unit_test(test_filters),
-    cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_remove_prune, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_prepare, engine_fx_setup, engine_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_remove_prune, engine_fx_setup, engine_fx_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
