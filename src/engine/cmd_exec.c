@@ -172,7 +172,7 @@ static int attend(struct berth_exec *x, const struct exec_flags *f)
   sigset_t old;
   int sigfd = block_signals(&old), master = -1, code = 125;
   berth_error_t err = NULL;
-  if (x->console && x->hold_path) { /* -dt: the monitor keeps the terminal */
+  if (x->console && x->hold_rundir) { /* -dt: the monitor keeps the terminal */
     if (berth_exec_hand_console(x, &err) == 0)
       wait_runtime(x, sigfd);
   } else if (x->console && (master = berth_exec_console(x, &err)) >= 0) {

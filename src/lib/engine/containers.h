@@ -238,7 +238,7 @@ struct berth_exec {
   bool console;       /* tty: the caller proxies the pty (berth_exec_console); false: the runtime
                          proxies it through the caller's stdio itself (runc and crun refuse a
                          console socket without --detach) */
-  char *hold_path;    /* detached with a tty: the monitor's attach socket, which keeps the pty */
+  char *hold_rundir;  /* detached with a tty: the container's run dir, whose monitor keeps the pty */
 };
 /* Start `<runtime> exec` in a running container (the runtime it was created with): the process
  * is the container's own (config.json's) with in's changes; stdio: its stdin, stdout and
@@ -249,7 +249,7 @@ int berth_containers_exec_start(struct berth_engine *e, const char *what, const 
 /* tty: the pty master the runtime passes on the console socket; -1 when the runtime ended
  * without passing one (berth_exec_wait then says why) */
 int berth_exec_console(struct berth_exec *x, berth_error_t *err) BERTH_WUR;
-/* detached with a tty (x->hold_path): the pty master goes to the container's monitor, which
+/* detached with a tty (x->hold_rundir): the pty master goes to the container's monitor, which
  * keeps it open and discards the output (Docker's `exec -dt`) while the process lives */
 int berth_exec_hand_console(struct berth_exec *x, berth_error_t *err) BERTH_WUR;
 /* Wait for the runtime. 0: *code is the process's exit status (128+N when killed by signal

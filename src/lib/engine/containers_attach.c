@@ -14,22 +14,30 @@
 #include "engine/containers_internal.h"
 #include "engine/containers_proto.h"
 
-int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
-                         berth_error_t *err)
+int ctr_attach_open(const char *rundir, berth_error_t *err)
 {
-  out->fd = -1;
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", c->rundir, BERTH_MON_ATTACH_SOCK);
+  int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", rundir, BERTH_MON_ATTACH_SOCK);
   if (n < 0 || (size_t) n >= sizeof sa.sun_path)
     return BERTH_ERR(err,
                      "attach socket path `%s/%s` is too long for a unix socket (use a shorter --runroot)",
-                     c->rundir, BERTH_MON_ATTACH_SOCK);
+                     rundir, BERTH_MON_ATTACH_SOCK);
   cleanup_close int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "socket");
   while (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
     if (errno != EINTR)
-      return BERTH_ERR_ERRNO(err, "attach to container %.12s: connect `%s`", c->row.id, sa.sun_path);
+      return BERTH_ERR_ERRNO(err, "connect `%s`", sa.sun_path);
+  return steal_fd(fd);
+}
+
+int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
+                         berth_error_t *err)
+{
+  out->fd = -1;
+  cleanup_close int fd = ctr_attach_open(c->rundir, err);
+  if (fd < 0)
+    return berth_error_wrap(err, "attach to container %.12s", c->row.id);
   struct berth_attach a = { .fd = fd };
   char flags = (char) want;
   if (berth_attach_send(&a, BERTH_ATTACH_HELLO, &flags, 1, err) < 0)

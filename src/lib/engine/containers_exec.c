@@ -312,7 +312,7 @@ static int exec_loaded(struct berth_engine *e, const struct berth_container *c,
   /* runc and crun take a console socket only with --detach */
   x->console = in->tty && (in->detach || berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime"));
   if (in->tty && in->detach)
-    x->hold_path = xasprintf("%s/%s", c->rundir, BERTH_MON_ATTACH_SOCK);
+    x->hold_rundir = xstrdup(c->rundir);
   x->process = memfd_with("berth-exec-process", text, err);
   if (x->process < 0 || (x->log = memfd_with("berth-exec-log", NULL, err)) < 0)
     return -1;
@@ -379,18 +379,13 @@ int berth_exec_hand_console(struct berth_exec *x, berth_error_t *err)
   cleanup_close int master = berth_exec_console(x, err);
   if (master < 0)
     return -1;
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (x->hold_path == NULL || strlen(x->hold_path) >= sizeof sa.sun_path)
-    return BERTH_ERR(err, "no attach socket for the container's monitor");
-  memcpy(sa.sun_path, x->hold_path, strlen(x->hold_path) + 1);
-  cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (sock < 0)
-    return BERTH_ERR_ERRNO(err, "socket");
-  while (connect(sock, (struct sockaddr *) &sa, sizeof sa) < 0)
-    if (errno != EINTR)
-      return BERTH_ERR_ERRNO(err, "connect to the container's monitor at `%s`", x->hold_path);
+  if (x->hold_rundir == NULL)
+    return BERTH_ERR(err, "no monitor to keep the terminal");
+  cleanup_close int sock = ctr_attach_open(x->hold_rundir, err);
   const char hold[2] = { BERTH_ATTACH_HOLD, 0 };
-  return berth_send_fd(sock, master, hold, err);
+  if (sock < 0 || berth_send_fd(sock, master, hold, err) < 0)
+    return berth_error_wrap(err, "hand the terminal to the container's monitor");
+  return 0;
 }
 
 /* the last error the runtime logged (its --log-format json lines), NULL when none */
@@ -447,6 +442,6 @@ void berth_exec_release(struct berth_exec *x)
     close(x->log);
   if (x->process >= 0)
     close(x->process);
-  free(x->hold_path);
+  free(x->hold_rundir);
   *x = (struct berth_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
 }

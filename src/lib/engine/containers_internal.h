@@ -91,6 +91,8 @@ void ctr_cb_release(struct ctr_cb *cb);
 void ctr_cb_undo_volumes(struct ctr_cb *cb);
 /* a file of an image (top layer first, whiteouts respected), NULL when absent */
 char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, const char *path);
+/* a connection to the monitor's attach socket in rundir (no HELLO sent) */
+int ctr_attach_open(const char *rundir, berth_error_t *err) BERTH_WUR;
 /* the layer dirs of a container's image, top first: an error when the image is gone or has no
  * layers */
 char **ctr_layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err) BERTH_WUR;
