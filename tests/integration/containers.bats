@@ -106,7 +106,8 @@ teardown() {
   run berth stop -t 1 stubborn
   [ "$status" -eq 0 ]
   elapsed=$((($(date +%s%N) - start) / 1000000))
-  [ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 15000 ]
+  [ "$elapsed" -ge 900 ]
+  [ "$elapsed" -lt 15000 ]
   [ "$(berth inspect -f '{{.State.ExitCode}}' stubborn)" = 137 ]
   run berth stop stubborn # stopped already: fine
   [ "$status" -eq 0 ]
@@ -295,7 +296,9 @@ teardown() {
   # rotation: 3 files of at most 1 KiB
   berth run --name l2 --log-opt max-size=1k --log-opt max-file=3 bb sh -c 'i=0; while [ $i -lt 200 ]; do echo "line $i"; i=$((i+1)); done'
   log=$(berth inspect -f '{{.LogPath}}' l2)
-  [ -f "$log.1" ] && [ -f "$log.2" ] && [ ! -e "$log.3" ]
+  [ -f "$log.1" ]
+  [ -f "$log.2" ]
+  [ ! -e "$log.3" ]
   for f in "$log" "$log.1" "$log.2"; do [ "$(stat -c %s "$f")" -le 1024 ]; done
   [ "$(berth logs l2 | tail -n 1)" = "line 199" ]
   run berth logs l2
@@ -374,7 +377,9 @@ teardown() {
     [[ $output == *"Usage:  berth "* ]]
   done
   run berth container --help
-  [ "$status" -eq 0 ] && [[ $output == *"Commands:"* ]] && [[ $output != *internal* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"Commands:"* ]]
+  [[ $output != *internal* ]]
   run berth run
   [ "$status" -eq 125 ]
   run berth stop
@@ -386,5 +391,6 @@ teardown() {
   run berth logs --tail many x
   [ "$status" -eq 125 ]
   run berth start nosuch
-  [ "$status" -eq 1 ] && [ "$output" = "berth: no such container: \`nosuch\`" ]
+  [ "$status" -eq 1 ]
+  [ "$output" = "berth: no such container: \`nosuch\`" ]
 }

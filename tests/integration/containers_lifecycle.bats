@@ -54,7 +54,8 @@ teardown() {
   # 100 + 200 + 400 + 800 + 1600 ms: after ~2 s, at most 5 or 6 restarts, never dozens
   sleep 2.5
   n=$(berth inspect -f '{{.RestartCount}}' bo)
-  [ "$n" -ge 3 ] && [ "$n" -le 7 ]
+  [ "$n" -ge 3 ]
+  [ "$n" -le 7 ]
   run berth ps --filter name=bo --format '{{.Status}}'
   [[ $output =~ ^(Restarting\ \(1\)|Up) ]]
   run berth stop -t 1 bo

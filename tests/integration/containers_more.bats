@@ -88,7 +88,8 @@ berth_cmd() { # the berth command line as one string, for script(1)
 @test "exec: -d runs in the background, -t gives a terminal (resized on SIGWINCH), --privileged" {
   run_sleeper e2
   run berth exec -d e2 sh -c 'sleep 0.3; echo bg > /tmp/bg; sleep 30'
-  [ "$status" -eq 0 ] && [ -z "$output" ]
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
   for _ in $(seq 50); do [ "$(berth exec e2 cat /tmp/bg 2>/dev/null)" = bg ] && break; sleep 0.1; done
   [ "$(berth exec e2 cat /tmp/bg)" = bg ]
   run -127 berth exec -d e2 nosuchprogram
@@ -140,12 +141,14 @@ EOF
   command -v runc >/dev/null || skip "runc is not installed"
   run_sleeper r1 --runtime runc
   run berth exec r1 sh -c 'echo via-runc; exit 4'
-  [ "$status" -eq 4 ] && [ "$output" = via-runc ]
+  [ "$status" -eq 4 ]
+  [ "$output" = via-runc ]
   run -127 berth exec r1 nosuchprogram
   [ "$(berth exec -u user r1 id -u)" = 1000 ]
   command -v script >/dev/null && {
     run script -qec "$(berth_cmd) exec -t r1 sh -c 'tty; exit 7'" /dev/null
-    [ "$status" -eq 7 ] && [[ ${lines[0]} == /dev/pts/* ]]
+    [ "$status" -eq 7 ]
+    [[ ${lines[0]} == /dev/pts/* ]]
   }
   run berth top r1
   [[ ${lines[1]} == *"sh -c trap"* ]]
@@ -210,7 +213,8 @@ EOF
 @test "exec -dt: a terminal in the background, kept open by the monitor, its output drained" {
   run_sleeper e3
   run berth exec -dt e3 sh -c 'tty >/tmp/tty; echo $TERM >/tmp/term; yes | head -c 1000000; echo done >/tmp/done; exec sleep 30'
-  [ "$status" -eq 0 ] && [ -z "$output" ]
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
   # a megabyte into a terminal nobody attached to: done only when something reads it
   for _ in $(seq 100); do [ "$(berth exec e3 cat /tmp/done 2>/dev/null)" = done ] && break; sleep 0.1; done
   [ "$(berth exec e3 cat /tmp/done)" = done ]
@@ -228,7 +232,8 @@ EOF
   mkdir -p "$d/tree/sub" && echo a >"$d/tree/a" && echo b >"$d/tree/sub/b"
   chown -R 1234:2345 "$d/tree" && chmod 4751 "$d/tree/a" && chmod 700 "$d/tree/sub"
   run berth cp "$d/tree" c1:/tmp
-  [ "$status" -eq 0 ] && [[ $output == "Successfully copied 4B to c1:/tmp" ]]
+  [ "$status" -eq 0 ]
+  [[ $output == "Successfully copied 4B to c1:/tmp" ]]
   [ "$(berth exec c1 stat -c '%u:%g %a' /tmp/tree/a /tmp/tree/sub)" = "$(printf '1234:2345 4751\n1234:2345 700')" ]
   run -1 berth cp "$d/tree/." c1:/tmp/flat/
   [[ $output == *"destination directory \`/tmp/flat\` does not exist"* ]]
@@ -280,7 +285,9 @@ EOF
   [ "$(berth exec s1 cat /etc/x)" = payload ]
   berth cp "$d/payload" s1:/etcdir/y
   [ "$(berth exec s1 cat /etc/y)" = payload ]
-  [ ! -e /etc/x ] && [ ! -e /etc/y ] && [ ! -e /evil ]
+  [ ! -e /etc/x ]
+  [ ! -e /etc/y ]
+  [ ! -e /evil ]
   [ "$(stat -c '%Y %s' /etc/shadow /etc/passwd; md5sum /etc/shadow /etc/passwd)" = "$before" ]
 }
 
@@ -354,7 +361,8 @@ EOF
   run -1 berth cp - t1:/tmp <"$d/dotdot.tar"
   [[ $output == *"berth-cp-escape"* ]]
   run -1 berth cp - t1:/tmp <"$d/link.tar"
-  [ ! -e /berth-cp-escape ] && [ ! -e /etc/berth-cp-through-link ]
+  [ ! -e /berth-cp-escape ]
+  [ ! -e /etc/berth-cp-through-link ]
   run -1 berth exec t1 sh -c 'ls /berth-cp-escape /etc/berth-cp-through-link /tmp/etc/berth-cp-through-link'
   # a stopped container: both ways through its mounted root, the change kept in its layer
   berth stop t1 >/dev/null
@@ -400,7 +408,8 @@ EOF
   wait_for pz '{{.State.Status}}' running
   sleep 0.3
   run berth pause pz
-  [ "$status" -eq 0 ] && [ "$output" = pz ]
+  [ "$status" -eq 0 ]
+  [ "$output" = pz ]
   [ "$(berth inspect -f '{{.State.Status}} {{.State.Paused}} {{.State.Running}}' pz)" = "paused true true" ]
   [[ $(berth ps --format '{{.Status}}') == *"(Paused)" ]]
   pid=$(berth inspect -f '{{.State.Pid}}' pz)
@@ -458,7 +467,8 @@ EOF
     [[ $output == *"Usage:  berth "* ]]
   done
   run berth volume --help
-  [ "$status" -eq 0 ] && [[ $output == *"Commands:"* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"Commands:"* ]]
   run -125 berth exec
   run -125 berth exec --nosuchflag x true
   run -125 berth top

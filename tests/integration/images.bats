@@ -47,9 +47,12 @@ setup() {
   [[ ${lines[1]} =~ ^localhost:5000/other\ +v2\ +[0-9a-f]{12}\ +.*ago\ +$(human_size "$(tree_size "$BUSYBOX_ROOTFS")")$ ]]
   [[ ${lines[2]} =~ ^test/bb\ +1\ + ]]
   run berth images -q
-  [ "${#lines[@]}" -eq 2 ] && [ "${lines[0]}" = "${lines[1]}" ] && [[ ${lines[0]} =~ ^[0-9a-f]{12}$ ]]
+  [ "${#lines[@]}" -eq 2 ]
+  [ "${lines[0]}" = "${lines[1]}" ]
+  [[ ${lines[0]} =~ ^[0-9a-f]{12}$ ]]
   run berth images --no-trunc -q test/bb
-  [ "${#lines[@]}" -eq 1 ] && [[ ${lines[0]} =~ ^sha256:[0-9a-f]{64}$ ]]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ ${lines[0]} =~ ^sha256:[0-9a-f]{64}$ ]]
   run berth images --digests
   [[ ${lines[0]} =~ ^REPOSITORY\ +TAG\ +DIGEST\ +IMAGE\ ID ]]
   [[ ${lines[1]} =~ \<none\> ]]
@@ -103,27 +106,32 @@ setup() {
   [ "$status" -eq 1 ]
   [[ $output == *"must be forced) - image is referenced in multiple repositories"* ]]
   run berth rmi c/d:1
-  [ "$status" -eq 0 ] && [ "$output" = "Untagged: c/d:1" ]
+  [ "$status" -eq 0 ]
+  [ "$output" = "Untagged: c/d:1" ]
   run berth image rm a/b:1
   [ "$status" -eq 0 ]
-  [ "${lines[0]}" = "Untagged: a/b:1" ] && [ "${lines[1]}" = "Deleted: $id" ]
+  [ "${lines[0]}" = "Untagged: a/b:1" ]
+  [ "${lines[1]}" = "Deleted: $id" ]
   [ -z "$(find "$BROOT/layers" "$BROOT/blobs/sha256" -mindepth 1)" ]
   run berth rmi a/b:1
-  [ "$status" -eq 1 ] && [[ $output == "berth: no such image: \`a/b:1\`" ]]
+  [ "$status" -eq 1 ]
+  [[ $output == "berth: no such image: \`a/b:1\`" ]]
   berth import "$ROOTFS_TAR" x:1 >/dev/null
   berth import "$ROOTFS_TAR" x:1 >/dev/null # the first is dangling now
   run berth images -f dangling=true -q
   [ "${#lines[@]}" -eq 1 ]
   run berth image prune -f
   [ "$status" -eq 0 ]
-  [ "${lines[0]}" = "Deleted Images:" ] && [[ ${lines[1]} == deleted:\ sha256:* ]]
+  [ "${lines[0]}" = "Deleted Images:" ]
+  [[ ${lines[1]} == deleted:\ sha256:* ]]
   [[ ${lines[-1]} == "Total reclaimed space: "* ]]
   run berth images -q
   [ "${#lines[@]}" -eq 1 ]
   run berth image prune -a -f
   [ "$(berth images -q)" = "" ]
   run berth system check
-  [ "$status" -eq 0 ] && [ "$output" = "store and catalogue are consistent" ]
+  [ "$status" -eq 0 ]
+  [ "$output" = "store and catalogue are consistent" ]
 }
 
 @test "images: save and load round trip in every format, several images in one archive" {
@@ -138,7 +146,8 @@ setup() {
     [ -z "$(berth images -q)" ]
     run berth load -i "$WORK/out-$fmt"
     [ "$status" -eq 0 ]
-    [[ $output == *"Loaded image: one:1"* ]] && [[ $output == *"Loaded image: two:1"* ]]
+    [[ $output == *"Loaded image: one:1"* ]]
+    [[ $output == *"Loaded image: two:1"* ]]
     [ "$(berth images -q --no-trunc one:1)" = "$a" ]
     [ "$(berth images -q --no-trunc two:1)" = "$b" ]
   done
@@ -197,7 +206,8 @@ setup() {
   [ "$(ls "$BROOT/layers" | wc -l)" -eq 3 ] # base once + two tops
   # disk usage of the extracted layers: the 20 MB base once, not three times
   used=$(du -sb "$BROOT/layers" | cut -f1)
-  [ "$used" -gt 20000000 ] && [ "$used" -lt 21000000 ]
+  [ "$used" -gt 20000000 ]
+  [ "$used" -lt 21000000 ]
   # system df counts it once too; images lists it per image (like docker)
   run berth system df --format json
   size=$(jq -r 'select(.Type == "Images") | .Size' <<<"$output")
@@ -245,7 +255,8 @@ PY
     esac
     [ "$(store_snapshot)" = "$before" ]
   done
-  [ ! -e "$BROOT/../escaped" ] && [ ! -e "$BATS_TEST_TMPDIR/../escaped" ]
+  [ ! -e "$BROOT/../escaped" ]
+  [ ! -e "$BATS_TEST_TMPDIR/../escaped" ]
   run berth system check
   [ "$output" = "store and catalogue are consistent" ]
 }
@@ -260,12 +271,15 @@ PY
   done
   for g in image system; do
     run berth "$g" --help
-    [ "$status" -eq 0 ] && [[ $output == *"Commands:"* ]]
+    [ "$status" -eq 0 ]
+    [[ $output == *"Commands:"* ]]
   done
   run berth --help
-  [ "$status" -eq 0 ] && [[ $output == *"Global Options:"* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"Global Options:"* ]]
   run berth images --bogus
-  [ "$status" -eq 125 ] && [ "$output" = "berth: berth images: unknown flag: --bogus" ]
+  [ "$status" -eq 125 ]
+  [ "$output" = "berth: berth images: unknown flag: --bogus" ]
   run berth frobnicate
   [ "$status" -eq 125 ]
   run berth image frobnicate
@@ -273,7 +287,8 @@ PY
   run berth tag onlyone
   [ "$status" -eq 125 ]
   run berth history nope:1
-  [ "$status" -eq 1 ] && [ "$output" = "berth: no such image: \`nope:1\`" ]
+  [ "$status" -eq 1 ]
+  [ "$output" = "berth: no such image: \`nope:1\`" ]
   run berth --root "$BROOT" images
   [ "$status" -eq 0 ]
   BERTH_ROOT=$BROOT run "$BERTH" --runroot "$BRUN" images

@@ -81,7 +81,8 @@ kill_at() {
     fi
   done
   run berth load -i "$WORK/big.tar"
-  [ "$status" -eq 0 ] && [ "$output" = "Loaded image: big:1" ]
+  [ "$status" -eq 0 ]
+  [ "$output" = "Loaded image: big:1" ]
   run berth system check
   [ "$output" = "store and catalogue are consistent" ]
 }

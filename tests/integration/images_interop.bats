@@ -37,7 +37,8 @@ berth_layers() { berth image inspect "$1" | jq -c '.[0].RootFS.Layers'; }
   [ "$(jq -c .rootfs.diff_ids <<<"$output")" = "$(berth_layers localhost/bi/two:2)" ]
   run podman_cmd load -i "$WORK/d.tar"
   [ "$status" -eq 0 ]
-  [[ $output == *"Loaded image: localhost/bi/one:1"* ]] && [[ $output == *"localhost/bi/two:2"* ]]
+  [[ $output == *"Loaded image: localhost/bi/one:1"* ]]
+  [[ $output == *"localhost/bi/two:2"* ]]
   [ "sha256:$(podman_cmd image inspect --format '{{.Id}}' localhost/bi/one:1)" = "$id" ]
   [ "$(podman_cmd image inspect --format '{{json .RootFS.Layers}}' localhost/bi/two:2 | jq -c .)" = \
     "$(berth_layers localhost/bi/two:2)" ]

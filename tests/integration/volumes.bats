@@ -89,7 +89,8 @@ volumes() { # the volume rows, by name
   berth rm a1 >/dev/null # without -v: its volume stays, unused
   anon=$(sqlite3 "$BROOT/berth.db" "SELECT name FROM volumes WHERE name != 'keepme'")
   run bash -c "echo n | '$BERTH' --root '$BROOT' --runroot '$BRUN' volume prune"
-  [[ $output == *"[y/N]"* ]] && [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 2 ]
+  [[ $output == *"[y/N]"* ]]
+  [ "$(sqlite3 "$BROOT/berth.db" 'SELECT count(*) FROM volumes')" = 2 ]
   run berth volume prune -f
   [ "$output" = "$(printf 'Deleted Volumes:\n%s\n\nTotal reclaimed space: 3kB' "$anon")" ]
   [ "$(volumes)" = "keepme " ] # a named volume goes with -a only
