@@ -273,13 +273,6 @@ static void drain_held(struct mon *m, size_t i)
   }
 }
 
-static int steal_fd_int(int *fd)
-{
-  int r = *fd;
-  *fd = -1;
-  return r;
-}
-
 static void client_read(struct mon *m, size_t i)
 {
   char msg[BERTH_ATTACH_MSG_MAX];
@@ -297,8 +290,8 @@ static void client_read(struct mon *m, size_t i)
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
       memcpy(&fd, CMSG_DATA(c), sizeof fd);
   if (fd >= 0 && n > 0 && msg[0] == BERTH_ATTACH_HOLD)
-    hold(m, steal_fd_int(&fd));
-  if (fd >= 0)
+    hold(m, fd); /* keeps or closes it */
+  else if (fd >= 0)
     close(fd);
   if (n <= 0) {
     drop_client(m, i);
