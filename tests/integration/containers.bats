@@ -366,6 +366,31 @@ teardown() {
   [[ ${lines[2]} =~ ^\ *2\ ps ]]
 }
 
+@test "containers: Docker's seccomp profile by default, seccomp=unconfined, a custom profile" {
+  # the default profile: filter on; a user namespace needs CAP_SYS_ADMIN under it (no
+  # capability is needed without it), personality only with Docker's four values
+  [ "$(berth run --rm bb sh -c 'grep ^Seccomp: /proc/self/status | cut -f2')" = 2 ]
+  [ "$(berth run --rm bb /probe syscall unshare 0x10000000)" = syscall=EPERM ]
+  [ "$(berth run --rm bb /probe syscall keyctl)" = syscall=EPERM ]
+  [ "$(berth run --rm bb /probe syscall personality 0xffffffff)" = syscall=ok ]
+  [ "$(berth run --rm bb /probe syscall personality 0x4)" = syscall=EPERM ]
+  [ "$(berth run --rm bb /probe syscall getppid)" = syscall=ok ]
+  # CAP_SYS_ADMIN opens the profile's admin group
+  [ "$(berth run --rm --cap-add SYS_ADMIN bb /probe syscall unshare 0x10000000)" = syscall=ok ]
+  # unconfined: no filter at all
+  [ "$(berth run --rm --security-opt seccomp=unconfined bb sh -c 'grep ^Seccomp: /proc/self/status | cut -f2')" = 0 ]
+  [ "$(berth run --rm --security-opt seccomp=unconfined bb /probe syscall unshare 0x10000000)" = syscall=ok ]
+  [ "$(berth run --rm --security-opt seccomp=unconfined bb /probe syscall personality 0x4)" = syscall=ok ]
+  # a profile of one's own, in Docker's format
+  cat >"$BATS_TEST_TMPDIR/profile.json" <<'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]}
+EOF
+  [ "$(berth run --rm --security-opt "seccomp=$BATS_TEST_TMPDIR/profile.json" bb /probe syscall mkdir)" = syscall=EXDEV ]
+  [ "$(berth run --rm --security-opt "seccomp=$BATS_TEST_TMPDIR/profile.json" bb /probe syscall keyctl)" != syscall=EPERM ]
+}
+
 @test "containers: --help on every container command, usage errors exit 125" {
   for c in run create start stop kill restart rm wait logs attach ps inspect "container run" "container create" \
     "container start" "container stop" "container kill" "container restart" "container rm" "container remove" \

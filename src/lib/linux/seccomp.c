@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/xalloc.h"
+#include "linux/seccomp_opt.h"
 
 #define ARGS_MAX 6
 #define ACTION_BASE_MASK 0xffff0000U
@@ -176,20 +177,50 @@ static int export_bpf(scmp_filter_ctx ctx, void **insns, size_t *n, berth_error_
   return 0;
 }
 
+/* The architectures whose syscalls the kernel may show the filter: the native one and
+ * those the profile adds. x32 is left out: the kernel reports its calls as x86_64 ones
+ * with the x32 bit in the number, which the rewrite leaves to the original program. */
+static size_t dispatch_arches(const struct berth_spec_seccomp *sc, uint32_t *out, size_t cap)
+{
+  size_t n = 0;
+  out[n++] = seccomp_arch_native();
+  for (size_t i = 0; i < sc->n_architectures && n < cap; i++) {
+    uint32_t a = sc->architectures[i];
+    bool seen = a == SCMP_ARCH_X32;
+    for (size_t j = 0; j < n && !seen; j++)
+      seen = out[j] == a;
+    if (!seen)
+      out[n++] = a;
+  }
+  return n;
+}
+
 static int compile_fresh(const struct berth_spec_seccomp *sc, struct berth_seccomp_prog *p, berth_error_t *err)
 {
   __attribute__((cleanup(cleanup_scmp))) scmp_filter_ctx ctx = NULL;
   if (build_filter(sc, &ctx, err) < 0)
     return -1;
-  return export_bpf(ctx, &p->insns, &p->n_insns, err);
+  if (export_bpf(ctx, &p->insns, &p->n_insns, err) < 0)
+    return -1;
+  uint32_t arches[16];
+  size_t n_arches = dispatch_arches(sc, arches, BERTH_N_ELEMENTS(arches));
+  struct sock_filter *fast;
+  size_t n_fast;
+  if (berth_seccomp_optimize(p->insns, p->n_insns, arches, n_arches, 0, &fast, &n_fast) == 0) {
+    berth_log_debug("seccomp: %zu instructions, %zu with the syscall search in front", p->n_insns, n_fast);
+    free(p->insns);
+    p->insns = fast;
+    p->n_insns = n_fast;
+  }
+  return 0;
 }
 
-/* <cache_dir>/<sha256 of berth version, libseccomp version, native arch, sorted JSON>.bpf */
+/* <cache_dir>/<sha256 of berth version, libseccomp version, native arch, rewrite span, sorted JSON>.bpf */
 static char *cache_path(const struct berth_spec_seccomp *sc, const char *cache_dir)
 {
   const struct scmp_version *v = seccomp_version();
-  cleanup_free char *hdr = xasprintf("berth %s\nlibseccomp %u.%u.%u\narch 0x%x\n", BERTH_VERSION, v->major,
-                                     v->minor, v->micro, seccomp_arch_native());
+  cleanup_free char *hdr = xasprintf("berth %s\nlibseccomp %u.%u.%u\narch 0x%x\nsearch %d\n", BERTH_VERSION, v->major,
+                                     v->minor, v->micro, seccomp_arch_native(), BERTH_SECCOMP_OPT_SPAN);
   cleanup_free char *body = json_dumps(sc->json, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
   if (body == NULL)
     return NULL;

@@ -1,4 +1,5 @@
-/* Seccomp: a linux.seccomp config compiled to a BPF program with libseccomp, cached by
+/* Seccomp: a linux.seccomp config compiled to a BPF program with libseccomp (its syscall
+ * dispatch rewritten as a balanced search, seccomp_opt.h), cached by
  * the content hash of the config so later containers skip compilation, and loaded with
  * seccomp(2). */
 #ifndef BERTH_LINUX_SECCOMP_H
