@@ -13,105 +13,83 @@
 struct command {
   const char *name;
   cmd_fn fn;
-  const char *summary;
+  const char *summary;       /* NULL: an alias, left out of the help */
   const struct command *sub; /* a group: its commands, NULL-name terminated */
+  const char *top;           /* in a group: also a top-level command by this name (Docker's) */
 };
 
 static const struct command image_cmds[] = {
-  { "history", cmd_history, "Show the history of an image", NULL },
-  { "import", cmd_import, "Import the contents from a tarball to create a filesystem image", NULL },
-  { "inspect", cmd_image_inspect, "Display detailed information on one or more images", NULL },
-  { "load", cmd_load, "Load an image from a tar archive or STDIN", NULL },
-  { "ls", cmd_images, "List images", NULL },
-  { "list", cmd_images, NULL, NULL },
-  { "prune", cmd_image_prune, "Remove unused images", NULL },
-  { "rm", cmd_rmi, "Remove one or more images", NULL },
-  { "remove", cmd_rmi, NULL, NULL },
-  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL },
-  { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL },
-  { "export", cmd_export, "Export an image's filesystem as a tar archive", NULL },
-  { NULL, NULL, NULL, NULL },
+  { "export", cmd_export, "Export an image's filesystem as a tar archive", NULL, "export" },
+  { "history", cmd_history, "Show the history of an image", NULL, "history" },
+  { "import", cmd_import, "Import the contents from a tarball to create a filesystem image", NULL, "import" },
+  { "inspect", cmd_image_inspect, "Display detailed information on one or more images", NULL, NULL },
+  { "load", cmd_load, "Load an image from a tar archive or STDIN", NULL, "load" },
+  { "ls", cmd_images, "List images", NULL, "images" },
+  { "list", cmd_images, NULL, NULL, NULL },
+  { "prune", cmd_image_prune, "Remove unused images", NULL, NULL },
+  { "rm", cmd_rmi, "Remove one or more images", NULL, "rmi" },
+  { "remove", cmd_rmi, NULL, NULL, NULL },
+  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL, "save" },
+  { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL, "tag" },
+  { NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct command system_cmds[] = {
-  { "df", cmd_system_df, "Show berth disk usage", NULL },
-  { "check", cmd_system_check, "Check the store against the catalogue (--repair fixes what it can)", NULL },
-  { NULL, NULL, NULL, NULL },
+  { "df", cmd_system_df, "Show berth disk usage", NULL, NULL },
+  { "check", cmd_system_check, "Check the store against the catalogue (--repair fixes what it can)", NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct command container_cmds[] = {
-  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container", NULL },
-  { "create", cmd_create, "Create a new container", NULL },
-  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem", NULL },
-  { "exec", cmd_exec, "Execute a command in a running container", NULL },
-  { "inspect", cmd_container_inspect, "Display detailed information on one or more containers", NULL },
-  { "kill", cmd_kill, "Kill one or more running containers", NULL },
-  { "logs", cmd_logs, "Fetch the logs of a container", NULL },
-  { "ls", cmd_ps, "List containers", NULL },
-  { "pause", cmd_pause, "Pause all processes within one or more containers", NULL },
-  { "prune", cmd_container_prune, "Remove all stopped containers", NULL },
-  { "list", cmd_ps, NULL, NULL },
-  { "ps", cmd_ps, NULL, NULL },
-  { "restart", cmd_restart, "Restart one or more containers", NULL },
-  { "rm", cmd_rm, "Remove one or more containers", NULL },
-  { "remove", cmd_rm, NULL, NULL },
-  { "rename", cmd_rename, "Rename a container", NULL },
-  { "run", cmd_run, "Create and run a new container from an image", NULL },
-  { "start", cmd_start, "Start one or more stopped containers", NULL },
-  { "stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", NULL },
-  { "stop", cmd_stop, "Stop one or more running containers", NULL },
-  { "top", cmd_top, "Display the running processes of a container", NULL },
-  { "unpause", cmd_unpause, "Unpause all processes within one or more containers", NULL },
-  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL },
-  { "--internal-exited", cmd_internal_exited, NULL, NULL }, /* the monitor's (src/monitor) */
-  { "--internal-started", cmd_internal_started, NULL, NULL },
-  { NULL, NULL, NULL, NULL },
+  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container", NULL,
+    "attach" },
+  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem", NULL, "cp" },
+  { "create", cmd_create, "Create a new container", NULL, "create" },
+  { "exec", cmd_exec, "Execute a command in a running container", NULL, "exec" },
+  { "inspect", cmd_container_inspect, "Display detailed information on one or more containers", NULL, NULL },
+  { "kill", cmd_kill, "Kill one or more running containers", NULL, "kill" },
+  { "logs", cmd_logs, "Fetch the logs of a container", NULL, "logs" },
+  { "ls", cmd_ps, "List containers", NULL, "ps" },
+  { "list", cmd_ps, NULL, NULL, NULL },
+  { "ps", cmd_ps, NULL, NULL, NULL },
+  { "pause", cmd_pause, "Pause all processes within one or more containers", NULL, "pause" },
+  { "prune", cmd_container_prune, "Remove all stopped containers", NULL, NULL },
+  { "rename", cmd_rename, "Rename a container", NULL, "rename" },
+  { "restart", cmd_restart, "Restart one or more containers", NULL, "restart" },
+  { "rm", cmd_rm, "Remove one or more containers", NULL, "rm" },
+  { "remove", cmd_rm, NULL, NULL, NULL },
+  { "run", cmd_run, "Create and run a new container from an image", NULL, "run" },
+  { "start", cmd_start, "Start one or more stopped containers", NULL, "start" },
+  { "stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", NULL, "stats" },
+  { "stop", cmd_stop, "Stop one or more running containers", NULL, "stop" },
+  { "top", cmd_top, "Display the running processes of a container", NULL, "top" },
+  { "unpause", cmd_unpause, "Unpause all processes within one or more containers", NULL, "unpause" },
+  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL, "wait" },
+  { "--internal-exited", cmd_internal_exited, NULL, NULL, NULL }, /* the monitor's (src/monitor) */
+  { "--internal-started", cmd_internal_started, NULL, NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct command volume_cmds[] = {
-  { "create", cmd_volume_create, "Create a volume", NULL },
-  { "inspect", cmd_volume_inspect, "Display detailed information on one or more volumes", NULL },
-  { "ls", cmd_volume_ls, "List volumes", NULL },
-  { "list", cmd_volume_ls, NULL, NULL },
-  { "prune", cmd_volume_prune, "Remove unused local volumes", NULL },
-  { "rm", cmd_volume_rm, "Remove one or more volumes", NULL },
-  { "remove", cmd_volume_rm, NULL, NULL },
-  { NULL, NULL, NULL, NULL },
+  { "create", cmd_volume_create, "Create a volume", NULL, NULL },
+  { "inspect", cmd_volume_inspect, "Display detailed information on one or more volumes", NULL, NULL },
+  { "ls", cmd_volume_ls, "List volumes", NULL, NULL },
+  { "list", cmd_volume_ls, NULL, NULL, NULL },
+  { "prune", cmd_volume_prune, "Remove unused local volumes", NULL, NULL },
+  { "rm", cmd_volume_rm, "Remove one or more volumes", NULL, NULL },
+  { "remove", cmd_volume_rm, NULL, NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
 };
 
+/* the groups, and the top-level commands that are in no group; every group command with a
+ * `top` name is a top-level command too */
 static const struct command commands[] = {
-  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container", NULL },
-  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem", NULL },
-  { "create", cmd_create, "Create a new container", NULL },
-  { "exec", cmd_exec, "Execute a command in a running container", NULL },
-  { "kill", cmd_kill, "Kill one or more running containers", NULL },
-  { "logs", cmd_logs, "Fetch the logs of a container", NULL },
-  { "pause", cmd_pause, "Pause all processes within one or more containers", NULL },
-  { "ps", cmd_ps, "List containers", NULL },
-  { "rename", cmd_rename, "Rename a container", NULL },
-  { "restart", cmd_restart, "Restart one or more containers", NULL },
-  { "rm", cmd_rm, "Remove one or more containers", NULL },
-  { "run", cmd_run, "Create and run a new container from an image", NULL },
-  { "start", cmd_start, "Start one or more stopped containers", NULL },
-  { "stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", NULL },
-  { "stop", cmd_stop, "Stop one or more running containers", NULL },
-  { "top", cmd_top, "Display the running processes of a container", NULL },
-  { "unpause", cmd_unpause, "Unpause all processes within one or more containers", NULL },
-  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL },
-  { "container", NULL, "Manage containers", container_cmds },
-  { "export", cmd_export, "Export an image's filesystem as a tar archive", NULL },
-  { "history", cmd_history, "Show the history of an image", NULL },
-  { "images", cmd_images, "List images", NULL },
-  { "import", cmd_import, "Import the contents from a tarball to create a filesystem image", NULL },
-  { "inspect", cmd_inspect, "Return low-level information on containers and images", NULL },
-  { "load", cmd_load, "Load an image from a tar archive or STDIN", NULL },
-  { "rmi", cmd_rmi, "Remove one or more images", NULL },
-  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL },
-  { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL },
-  { "image", NULL, "Manage images", image_cmds },
-  { "system", NULL, "Manage berth", system_cmds },
-  { "volume", NULL, "Manage volumes", volume_cmds },
-  { NULL, NULL, NULL, NULL },
+  { "container", NULL, "Manage containers", container_cmds, NULL },
+  { "image", NULL, "Manage images", image_cmds, NULL },
+  { "inspect", cmd_inspect, "Return low-level information on containers and images", NULL, NULL },
+  { "system", NULL, "Manage berth", system_cmds, NULL },
+  { "volume", NULL, "Manage volumes", volume_cmds, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
 };
 
 static void print_commands(const struct command *cmds)
@@ -121,11 +99,31 @@ static void print_commands(const struct command *cmds)
       printf("  %-10s %s\n", c->name, c->summary);
 }
 
+static int by_name(const void *a, const void *b)
+{
+  return strcmp(((const struct command *) a)->name, ((const struct command *) b)->name);
+}
+
 static void print_usage(void)
 {
   printf("\nUsage:  berth [OPTIONS] COMMAND\n\nA daemonless container engine with Docker's command line\n\n"
          "Commands:\n");
-  print_commands(commands);
+  struct command top[64];
+  size_t n = 0;
+  for (const struct command *c = commands; c->name; c++) {
+    for (const struct command *s = c->sub; s && s->name; s++)
+      if (s->top && n < BERTH_N_ELEMENTS(top) - 1)
+        top[n++] = (struct command) { s->top, s->fn, s->summary, NULL, NULL };
+    if (c->sub == NULL && n < BERTH_N_ELEMENTS(top) - 1)
+      top[n++] = *c;
+  }
+  qsort(top, n, sizeof top[0], by_name);
+  top[n] = (struct command) { 0 };
+  print_commands(top);
+  printf("\nManagement Commands:\n");
+  for (const struct command *c = commands; c->name; c++)
+    if (c->sub)
+      printf("  %-10s %s\n", c->name, c->summary);
   printf("\nGlobal Options:\n"
          "      --root DIR          store and catalogue (default %s; env BERTH_ROOT)\n"
          "      --runroot DIR       run-time state (default %s; env BERTH_RUNROOT)\n"
@@ -149,6 +147,18 @@ static const struct command *lookup(const struct command *cmds, const char *name
     if (strcmp(c->name, name) == 0)
       return c;
   return NULL;
+}
+
+/* a top-level name: a group, a command in no group, or a group command's `top` name */
+static const struct command *lookup_top(const char *name, const char **shown)
+{
+  const struct command *c = lookup(commands, name);
+  *shown = name;
+  for (const struct command *g = commands; c == NULL && g->name; g++)
+    for (const struct command *s = g->sub; s && s->name && c == NULL; s++)
+      if (s->top && strcmp(s->top, name) == 0)
+        c = s;
+  return c;
 }
 
 static int set_log_level(const char *l, berth_error_t *err)
@@ -206,7 +216,8 @@ static int parse_globals(struct globals *g, int argc, char **argv, berth_error_t
 
 static int run(struct globals *g, int argc, char **argv, int idx, bool *usage, berth_error_t *err)
 {
-  const struct command *c = idx < argc ? lookup(commands, argv[idx]) : NULL;
+  const char *shown = NULL;
+  const struct command *c = idx < argc ? lookup_top(argv[idx], &shown) : NULL;
   if (idx >= argc) {
     print_usage();
     return 0;
@@ -231,7 +242,7 @@ static int run(struct globals *g, int argc, char **argv, int idx, bool *usage, b
     *usage = true;
     return BERTH_ERR(err, "'%s' is not a berth command; see 'berth --help'", argv[idx]);
   } else {
-    path = xasprintf("berth %s", c->name);
+    path = xasprintf("berth %s", shown);
   }
   struct cmd_ctx ctx = { .g = g, .path = path };
   int r = c->fn(&ctx, argc - idx, argv + idx, err);

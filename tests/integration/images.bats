@@ -277,6 +277,15 @@ PY
   run berth --help
   [ "$status" -eq 0 ]
   [[ $output == *"Global Options:"* ]]
+  # each top-level command once (group commands under their Docker names), then the groups;
+  # no alias, no internal command
+  [ "$(grep -c '^  images  ' <<<"$output")" -eq 1 ]
+  [ "$(grep -c '^  rmi  ' <<<"$output")" -eq 1 ]
+  [ "$(grep -c '^  inspect  ' <<<"$output")" -eq 1 ]
+  [[ $output == *"Management Commands:"*"  image "*"  volume "* ]]
+  [[ $output != *"  list "* && $output != *internal* ]]
+  run berth rmi --help
+  [[ $output == *"Usage:  berth rmi "* ]]
   run berth images --bogus
   [ "$status" -eq 125 ]
   [ "$output" = "berth: berth images: unknown flag: --bogus" ]
