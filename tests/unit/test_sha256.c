@@ -1,5 +1,6 @@
 #include "unit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/sha256.h"
@@ -64,12 +65,51 @@ static void test_incremental_splits(void **state)
   check_hex(got, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
 }
 
+/* the SHA extensions and the portable code agree on every length around the block size
+ * and on large inputs hashed in odd pieces */
+static void test_accelerated_matches_portable(void **state)
+{
+  if (!berth_sha256_accelerated(false))
+    skip(); /* no SHA-NI on this CPU: only the portable code runs */
+  size_t big = 3 * 1024 * 1024 + 17;
+  uint8_t *msg = malloc(big);
+  assert_non_null(msg);
+  uint32_t x = 2463534242U;
+  for (size_t i = 0; i < big; i++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    msg[i] = (uint8_t) x;
+  }
+  uint8_t fast[BERTH_SHA256_LEN], slow[BERTH_SHA256_LEN];
+  for (size_t len = 0; len <= 1100; len++) {
+    berth_sha256_accelerated(false);
+    berth_sha256(msg, len, fast);
+    berth_sha256_accelerated(true);
+    berth_sha256(msg + 1, len, slow); /* unaligned, a different message... */
+    berth_sha256(msg, len, slow);     /* ...then the same one */
+    assert_memory_equal(fast, slow, sizeof fast);
+  }
+  for (size_t step = 1; step < 200000; step = step * 7 + 3) {
+    struct berth_sha256_ctx c;
+    berth_sha256_accelerated(false);
+    berth_sha256_init(&c);
+    for (size_t off = 0; off < big; off += step)
+      berth_sha256_update(&c, msg + off, big - off < step ? big - off : step);
+    berth_sha256_final(&c, fast);
+    berth_sha256_accelerated(true);
+    berth_sha256(msg, big, slow);
+    assert_memory_equal(fast, slow, sizeof fast);
+  }
+  berth_sha256_accelerated(false);
+  free(msg);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fips_vectors),
     cmocka_unit_test(test_million_a),
     cmocka_unit_test(test_incremental_splits),
+    cmocka_unit_test(test_accelerated_matches_portable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,66 +1,51 @@
 #include "image/digest.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sha256.h"
 #include "base/xalloc.h"
 
 struct berth_digester {
-  EVP_MD_CTX *ctx;
+  struct berth_sha256_ctx ctx;
 };
 
-static void hex_encode(const unsigned char *md, size_t n, char *out)
+static void format(const uint8_t md[BERTH_SHA256_LEN], char out[BERTH_DIGEST_LEN + 1])
 {
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = hex[md[i] >> 4];
-    out[2 * i + 1] = hex[md[i] & 0xf];
-  }
-  out[2 * n] = '\0';
+  char hex[BERTH_SHA256_HEX_LEN + 1];
+  memcpy(out, "sha256:", 7);
+  memcpy(out + 7, berth_sha256_hex(md, hex), BERTH_SHA256_HEX_LEN + 1);
 }
 
 berth_digester_t *berth_digester_new(void)
 {
   berth_digester_t *d = xmalloc0(sizeof *d);
-  d->ctx = EVP_MD_CTX_new();
-  if (d->ctx == NULL || EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1)
-    berth_oom();
+  berth_sha256_init(&d->ctx);
   return d;
 }
 
 void berth_digester_update(berth_digester_t *d, const void *data, size_t len)
 {
-  if (len > 0 && EVP_DigestUpdate(d->ctx, data, len) != 1)
-    berth_oom();
+  berth_sha256_update(&d->ctx, data, len);
 }
 
 void berth_digester_final(berth_digester_t *d, char out[BERTH_DIGEST_LEN + 1])
 {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(d->ctx, md, &n) != 1 || n != 32)
-    berth_oom();
-  memcpy(out, "sha256:", 7);
-  hex_encode(md, n, out + 7);
+  uint8_t md[BERTH_SHA256_LEN];
+  berth_sha256_final(&d->ctx, md);
+  format(md, out);
 }
 
 void berth_digester_free(berth_digester_t *d)
 {
-  if (d == NULL)
-    return;
-  EVP_MD_CTX_free(d->ctx);
   free(d);
 }
 
 void berth_digest_bytes(const void *data, size_t len, char out[BERTH_DIGEST_LEN + 1])
 {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-    berth_oom();
-  memcpy(out, "sha256:", 7);
-  hex_encode(md, n, out + 7);
+  uint8_t md[BERTH_SHA256_LEN];
+  berth_sha256(data, len, md);
+  format(md, out);
 }
 
 int berth_digest_validate(const char *digest, berth_error_t *err)

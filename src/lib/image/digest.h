@@ -1,4 +1,4 @@
-/* SHA-256 digests ("sha256:<64 hex>") with OpenSSL (hardware-accelerated where the CPU has it). */
+/* SHA-256 digests ("sha256:<64 hex>"), base/sha256 (the CPU's SHA extensions where it has them). */
 #ifndef BERTH_IMAGE_DIGEST_H
 #define BERTH_IMAGE_DIGEST_H
 
