@@ -364,6 +364,23 @@ EOF
   [ ! -e /berth-cp-escape ]
   [ ! -e /etc/berth-cp-through-link ]
   run -1 berth exec t1 sh -c 'ls /berth-cp-escape /etc/berth-cp-through-link /tmp/etc/berth-cp-through-link'
+  # all or nothing: an archive cut in a file's data, or refused at its third entry, leaves
+  # the directory as it was (the file being replaced intact, nothing new, the same times)
+  berth exec t1 sh -c 'mkdir /dst && echo keep >/dst/big2 && chmod 640 /dst/big2 && touch -d @1000000 /dst'
+  mkdir "$d/two" && head -c 100000 /dev/urandom >"$d/two/big1" && head -c 100000 /dev/urandom >"$d/two/big2"
+  tar -C "$d/two" -cf "$d/two.tar" big1 big2
+  python3 - "$d" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1] + "/two.tar", "a") as t:
+    t.add(sys.argv[1] + "/two/big1", arcname="../evil")
+EOF
+  snap() { berth exec t1 sh -c 'find /dst | sort; stat -c "%n %s %a %u %Y" /dst /dst/big2; cat /dst/big2'; }
+  before=$(snap)
+  run -1 sh -c "head -c 150000 '$d/two.tar' | '$BERTH' --root '$BROOT' --runroot '$BRUN' cp - t1:/dst"
+  [ "$(snap)" = "$before" ]
+  run -1 berth cp - t1:/dst <"$d/two.tar"
+  [[ $output == *"../evil"* ]]
+  [ "$(snap)" = "$before" ]
   # a stopped container: both ways through its mounted root, the change kept in its layer
   berth stop t1 >/dev/null
   [ "$(berth cp t1:/tmp/sub/g - | tar -xOf - g)" = in ]

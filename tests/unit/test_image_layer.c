@@ -713,6 +713,86 @@ static void test_tar_extract_plain(void **state)
   assert_string_equal(k, "k");
 }
 
+/* berth_tar_extract is all or nothing: an archive that fails at any entry, or is cut in the
+ * middle of a file's data, leaves the directory exactly as it was (what it replaced is back,
+ * what it created is gone, an existing directory has its owner, mode and times again); one
+ * that succeeds leaves nothing set aside */
+static void build_tar(const struct tb_entry *es, size_t n, size_t cut, char **buf, size_t *len)
+{
+  struct tarb *t = tb_new(TB_NONE);
+  for (size_t i = 0; i < n; i++)
+    tb_add(t, &es[i]);
+  tb_finish(t, buf, len);
+  if (cut > 0 && cut < *len)
+    *len = cut;
+}
+
+static void test_tar_extract_rolls_back(void **state)
+{
+  struct fx *f = *state;
+  const char *r = f->root;
+  berth_error_t err = NULL;
+  cleanup_free char *d = xasprintf("%s/d", r), *keep = xasprintf("%s/keep", r), *lnk = xasprintf("%s/lnk", r);
+  assert_int_equal(mkdir(d, 0700), 0);
+  assert_int_equal(berth_write_file_atomic(keep, "old contents", 12, 0640, &err), 0);
+  assert_int_equal(symlink("keep", lnk), 0);
+  struct timespec ts[2] = { { 1234567, 0 }, { 1234567, 0 } };
+  assert_int_equal(utimensat(AT_FDCWD, d, ts, 0), 0);
+  assert_int_equal(utimensat(AT_FDCWD, r, ts, 0), 0); /* the times a rollback must give back */
+  cleanup_free char *before = tree_listing(r, true);
+
+  static char big[100000];
+  memset(big, 'n', sizeof big);
+  const struct tb_entry es[] = {
+    { .name = "new1", .data = "created" },
+    { .name = "d/", .type = AE_IFDIR, .perm = 0755, .uid = 7 },
+    { .name = "d/inside", .data = "x" },
+    { .name = "sub/deeper/x", .data = "implicit parents" },
+    { .name = "lnk", .data = "a file over the symlink" },
+    { .name = "hl", .hardlink = "new1" },
+    { .name = "keep", .data = big, .len = sizeof big },
+    { .name = "last", .data = "never reached when cut" },
+  };
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  /* cut inside keep's data: the old keep must not be lost */
+  build_tar(es, BERTH_N_ELEMENTS(es), 8 * 512 + 50000, &buf, &len);
+  cleanup_close int in = mem_fd(buf, len);
+  assert_int_equal(berth_tar_extract(in, f->rootfd, &err), -1);
+  berth_error_release(&err);
+  cleanup_free char *after = tree_listing(r, true);
+  assert_string_equal(after, before);
+
+  /* an entry refused after others were written: `d` over... a file where a directory is */
+  const struct tb_entry bad[] = {
+    { .name = "new1", .data = "created" },
+    { .name = "keep", .data = "replaced" },
+    { .name = "d/", .type = AE_IFDIR, .perm = 0755 },
+    { .name = "d", .data = "a file over a directory" },
+  };
+  free(steal_ptr(buf));
+  build_tar(bad, BERTH_N_ELEMENTS(bad), 0, &buf, &len);
+  cleanup_close int in2 = mem_fd(buf, len);
+  assert_int_equal(berth_tar_extract(in2, f->rootfd, &err), -1);
+  unit_assert_error_contains(&err, "cannot overwrite a directory with a non-directory");
+  free(steal_ptr(after));
+  after = tree_listing(r, true);
+  assert_string_equal(after, before);
+
+  /* the whole archive: applied, nothing set aside */
+  free(steal_ptr(buf));
+  build_tar(es, BERTH_N_ELEMENTS(es), 0, &buf, &len);
+  cleanup_close int in3 = mem_fd(buf, len);
+  assert_int_equal(berth_tar_extract(in3, f->rootfd, &err), 0);
+  assert_int_equal(lstat_at(r, "keep").st_size, sizeof big);
+  assert_true(S_ISREG(lstat_at(r, "lnk").st_mode));
+  assert_int_equal(lstat_at(r, "d").st_uid, 7);
+  assert_int_equal(lstat_at(r, "hl").st_ino, lstat_at(r, "new1").st_ino);
+  free(steal_ptr(after));
+  after = tree_listing(r, false);
+  assert_null(strstr(after, ".berth-replaced-"));
+}
+
 /* docker cp's `-` out of a container: one item under the name asked for, or a directory's
  * entries; the tree as it is (a 0:0 device stays a device, an opaque mark is not a marker) */
 static void test_tar_write_item(void **state)
@@ -774,6 +854,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_reproducible, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_upper, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_tar_extract_rolls_back, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tar_extract_plain, setup, teardown),
     cmocka_unit_test_setup_teardown(test_tar_write_item, setup, teardown),
   };

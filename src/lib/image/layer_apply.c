@@ -348,6 +348,7 @@ static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, boo
   struct layer_locale loc = layer_utf8_begin();
   int r = apply_stream(&p, &c, info, err);
   layer_utf8_end(loc);
+  layer_journal_finish(&c, r == 0);
   pipe_release(&p);
   layer_ctx_release(&c);
   return r;

@@ -63,6 +63,8 @@ static void forget_parent(struct layer_apply_ctx *c)
 void layer_ctx_release(struct layer_apply_ctx *c)
 {
   forget_parent(c);
+  free(c->journaled_parent);
+  c->journaled_parent = NULL;
   for (size_t i = 0; i < c->n_dirs; i++)
     free(c->dirs[i].path);
   free(c->dirs);
@@ -165,6 +167,8 @@ static int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, 
     return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", prefix, *link);
   if (mkdirat(prev, comp, 0755) < 0)
     return BERTH_ERR_ERRNO(err, "create parent `%s`", prefix);
+  cleanup_free char *above = comp > prefix ? xstrndup(prefix, (size_t) (comp - prefix - 1)) : xstrdup("");
+  layer_journal_created(c, above, comp);
   int fd = openat(prev, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open parent `%s`", prefix);
@@ -355,12 +359,13 @@ static int write_data(struct archive *a, int fd, int64_t size, berth_error_t *er
   return 0;
 }
 
-static int make_regular(int parentfd, const char *base, const char *entry, struct archive *a,
-                        struct archive_entry *e, const struct meta *m, berth_error_t *err)
+static int make_regular(struct layer_apply_ctx *c, int parentfd, const char *base, const char *entry,
+                        struct archive *a, struct archive_entry *e, const struct meta *m, berth_error_t *err)
 {
   cleanup_close int fd = openat(parentfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "create file");
+  layer_journal_created(c, c->entry_parent, base);
   int r = write_data(a, fd, archive_entry_size(e), err);
   if (r < 0)
     return r;
@@ -380,9 +385,13 @@ static int make_dir(struct layer_apply_ctx *c, int parentfd, const char *base, c
 {
   if (!exists && mkdirat(parentfd, base, 0700) < 0)
     return BERTH_ERR_ERRNO(err, "create directory");
+  if (!exists)
+    layer_journal_created(c, c->entry_parent, base);
   cleanup_close int fd = openat(parentfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open directory");
+  if (exists && layer_journal_dir_meta(c, fd, path, err) < 0)
+    return -1;
   return dir_meta(c, fd, path, e, m, err);
 }
 
@@ -407,8 +416,8 @@ static int node_meta(int parentfd, const char *base, const char *entry, bool is_
   return 0;
 }
 
-static int make_special(int parentfd, const char *base, const char *entry, mode_t type, struct archive_entry *e,
-                        const struct meta *m, berth_error_t *err)
+static int make_special(struct layer_apply_ctx *c, int parentfd, const char *base, const char *entry, mode_t type,
+                        struct archive_entry *e, const struct meta *m, berth_error_t *err)
 {
   if (type == AE_IFLNK) {
     const char *target = archive_entry_symlink(e);
@@ -418,6 +427,7 @@ static int make_special(int parentfd, const char *base, const char *entry, mode_
       return BERTH_ERR(err, "symlink without a target");
     if (symlinkat(target, parentfd, base) < 0)
       return BERTH_ERR_ERRNO(err, "create symlink");
+    layer_journal_created(c, c->entry_parent, base);
     return node_meta(parentfd, base, entry, true, e, m, err);
   }
   dev_t dev = 0;
@@ -425,6 +435,7 @@ static int make_special(int parentfd, const char *base, const char *entry, mode_
     dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
   if (mknodat(parentfd, base, type | 0600, dev) < 0)
     return BERTH_ERR_ERRNO(err, "create %s", type == AE_IFIFO ? "fifo" : "device node");
+  layer_journal_created(c, c->entry_parent, base);
   return node_meta(parentfd, base, entry, false, e, m, err);
 }
 
@@ -446,7 +457,7 @@ static int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base
   if (c->plain && S_ISDIR(st.st_mode))
     return BERTH_ERR(err, "cannot overwrite a directory with a non-directory");
   c->removed = true;
-  return layer_remove_at(parentfd, base, err);
+  return layer_journal_set_aside(c, parentfd, c->entry_parent, base, err);
 }
 
 static int make_entry(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e, int parentfd,
@@ -466,10 +477,10 @@ static int make_entry(struct layer_apply_ctx *c, struct archive *a, struct archi
   if (clear_place(c, parentfd, base, type == AE_IFDIR, &exists, err) < 0)
     return -1;
   if (type == AE_IFREG)
-    return make_regular(parentfd, base, path, a, e, &m, err);
+    return make_regular(c, parentfd, base, path, a, e, &m, err);
   if (type == AE_IFDIR)
     return make_dir(c, parentfd, base, path, exists, e, &m, err);
-  return make_special(parentfd, base, path, type, e, &m, err);
+  return make_special(c, parentfd, base, path, type, e, &m, err);
 }
 
 static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e, int parentfd,
@@ -501,11 +512,12 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
     if (c->plain && S_ISDIR(st.st_mode))
       return BERTH_ERR(err, "cannot overwrite a directory with a non-directory");
     c->removed = true;
-    if (layer_remove_at(parentfd, base, err) < 0)
+    if (layer_journal_set_aside(c, parentfd, c->entry_parent, base, err) < 0)
       return -1;
   }
   if (linkat(tfd, tbase, parentfd, base, 0) < 0)
     return BERTH_ERR_ERRNO(err, "hardlink to `%s`", target);
+  layer_journal_created(c, c->entry_parent, base);
   if (archive_entry_size(e) > 0 && S_ISREG(tst.st_mode)) { /* pax hardlinks may carry data */
     cleanup_close int fd = openat(parentfd, base, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -556,6 +568,15 @@ int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archi
   int parentfd = get_parent(c, parent, err);
   if (parentfd < 0)
     return -1;
+  c->entry_parent = parent;
+  if (c->plain && (c->journaled_parent == NULL || strcmp(c->journaled_parent, parent) != 0)) {
+    /* its times are about to change; entries come grouped by directory, so this is one
+     * record per directory and not per entry (a repeat only repeats the same state) */
+    if (layer_journal_dir_meta(c, parentfd, parent, err) < 0)
+      return -1;
+    free(c->journaled_parent);
+    c->journaled_parent = xstrdup(parent);
+  }
   int r;
   const char *link = layer_entry_hardlink(e);
   if (!c->plain && berth_str_has_prefix(base, WHITEOUT_PREFIX))

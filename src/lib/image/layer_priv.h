@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "image/archive_dl.h"
@@ -15,6 +16,21 @@
 struct layer_dirtime {
   char *path;               /* normalized, "" for the root */
   struct timespec ts[2];    /* atime, mtime */
+};
+
+/* berth_tar_extract's undo journal (layer_journal.c) */
+enum layer_undo_kind {
+  LAYER_UNDO_CREATED,   /* parent/name was created: remove it */
+  LAYER_UNDO_SET_ASIDE, /* parent/name was renamed to parent/aside: rename it back */
+  LAYER_UNDO_META,      /* the directory `parent` (name ".") had st's owner, mode and times */
+};
+
+struct layer_undo {
+  enum layer_undo_kind kind;
+  char *parent; /* relative to the root, "" for the root itself */
+  char *name;
+  char *aside;
+  struct stat st;
 };
 
 struct layer_apply_ctx {
@@ -30,6 +46,12 @@ struct layer_apply_ctx {
   /* directories whose times are set after everything else was written */
   struct layer_dirtime *dirs;
   size_t n_dirs, cap_dirs;
+  /* plain only: what to undo if the extraction fails */
+  struct layer_undo *undo;
+  size_t n_undo, cap_undo;
+  unsigned long n_aside;
+  const char *entry_parent; /* the current entry's parent, relative to the root */
+  char *journaled_parent;   /* the last parent whose owner, mode and times were saved */
 };
 
 void layer_ctx_init(struct layer_apply_ctx *c, int rootfd);
@@ -53,6 +75,17 @@ const char *layer_entry_hardlink(struct archive_entry *e);
 
 /* remove name (recursively for a directory) in parent, never following a symlink */
 int layer_remove_at(int parent, const char *name, berth_error_t *err) BERTH_WUR;
+
+/* The journal (plain mode; otherwise nothing is recorded and set_aside removes): record a
+ * node this extraction created; move what an entry replaces aside (renamed within its
+ * directory); save a directory's owner, mode and times (`dir` relative to the root) before
+ * they change.
+ * finish(ok) removes what was set aside, or (!ok) undoes everything in reverse order. */
+void layer_journal_created(struct layer_apply_ctx *c, const char *parent, const char *name);
+int layer_journal_set_aside(struct layer_apply_ctx *c, int parentfd, const char *parent, const char *name,
+                            berth_error_t *err) BERTH_WUR;
+int layer_journal_dir_meta(struct layer_apply_ctx *c, int fd, const char *dir, berth_error_t *err) BERTH_WUR;
+void layer_journal_finish(struct layer_apply_ctx *c, bool ok);
 
 /* names in pax records are UTF-8: archives are read and written in a UTF-8 locale (this
  * thread only). layer_utf8_begin returns what layer_utf8_end restores. */
