@@ -137,6 +137,15 @@ static char *read_text(const char *dir, const char *name)
   return text;
 }
 
+/* what a create does in its transaction: the row of a volume prepare made */
+static void add_row(struct engine_fx *f, const char *name, bool anonymous)
+{
+  berth_error_t err = NULL;
+  assert_int_equal(berth_db_begin(f->e->db, &err), 0);
+  assert_int_equal(berth_volume_put_row(f->e, name, anonymous, &err), 1);
+  assert_int_equal(berth_db_commit(f->e->db, &err), 0);
+}
+
 static void test_prepare(void **state)
 {
   struct engine_fx *f = *state;
@@ -148,6 +157,11 @@ static void test_prepare(void **state)
   assert_int_equal(berth_volume_prepare(f->e, "pv", &img, "/data", false, &name, &mp, &created, &err), 0);
   unit_assert_no_error(&err);
   assert_true(created);
+  /* no row until the caller's transaction adds it */
+  struct berth_db_volume v;
+  assert_int_equal(berth_volume_get(f->e, "pv", &v, &err), -1);
+  unit_assert_error_contains(&err, "no such volume");
+  add_row(f, "pv", false);
   cleanup_free char *seed = read_text(mp, "seed"), *x = read_text(mp, "sub/x");
   assert_string_equal(seed, "seeded\n");
   assert_string_equal(x, "x");
@@ -186,7 +200,8 @@ static void test_prepare(void **state)
   }
   /* anonymous: a random name and the label */
   assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &name, &mp, &created, &err), 0);
-  struct berth_db_volume v;
+  assert_true(created);
+  add_row(f, name, true);
   assert_int_equal(berth_volume_get(f->e, name, &v, &err), 0);
   assert_non_null(strstr(v.labels, BERTH_VOLUME_ANONYMOUS_LABEL));
   berth_db_volume_release(&v);
@@ -234,6 +249,7 @@ static void test_remove_prune(void **state)
   char *anon = NULL, *mp = NULL;
   bool created;
   assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &anon, &mp, &created, &err), 0);
+  add_row(f, anon, true);
   berth_container_id_t id;
   use_volume(f, &img, "used", id);
   assert_int_equal(berth_volume_remove(f->e, "used", true, &err), -1);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -14,6 +15,9 @@
 #include "base/xalloc.h"
 #include "engine/containers.h"
 #include "engine/images_internal.h"
+#include "engine/volumes.h"
+
+#define VOLUME_DIR_GRACE_S 60 /* younger: perhaps a command in flight */
 
 struct check {
   struct berth_engine *e;
@@ -209,6 +213,53 @@ static int check_tmp(struct check *c, berth_error_t *err)
   return 0;
 }
 
+/* volume directories without a row: a create killed before the transaction that adds its
+ * container and volumes (a directory younger than a minute may be a create in flight) */
+static int check_volume_dirs(struct check *c, berth_error_t *err)
+{
+  cleanup_free char *dir = xasprintf("%s/volumes", c->e->root);
+  cleanup_strv char **names = list_dir(dir);
+  time_t now = time(NULL);
+  for (char **n = names; *n; n++) {
+    struct berth_db_volume v;
+    int found = berth_db_volume_find(c->e->db, *n, &v, err);
+    if (found < 0)
+      return -1;
+    if (found) {
+      berth_db_volume_release(&v);
+      continue;
+    }
+    cleanup_free char *path = xasprintf("%s/%s", dir, *n);
+    struct stat st;
+    if (lstat(path, &st) < 0 || now - st.st_mtime < VOLUME_DIR_GRACE_S)
+      continue;
+    problem(c, true, "volume directory `volumes/%s` without a volume (its create was interrupted)", *n);
+    if (c->repair && berth_rm_rf(path, err) < 0)
+      return -1;
+    c->v[c->n - 1].repaired = c->repair;
+  }
+  return 0;
+}
+
+/* mount points of the private-namespace copies (volume copy-up, cp, export) left by a
+ * command killed before it removed its own; the mounts were only ever in the child's
+ * namespace, so an empty directory is all there is (rmdir: never more than that) */
+static void check_mount_points(struct check *c)
+{
+  cleanup_free char *dir = xasprintf("%s/mounts", c->e->runroot);
+  cleanup_strv char **names = list_dir(dir);
+  time_t now = time(NULL);
+  for (char **n = names; *n; n++) {
+    cleanup_free char *path = xasprintf("%s/%s", dir, *n);
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < VOLUME_DIR_GRACE_S)
+      continue;
+    bool done = c->repair && rmdir(path) == 0;
+    problem(c, true, "mount point `%s` of an interrupted command", path);
+    c->v[c->n - 1].repaired = done;
+  }
+}
+
 static int check_rows(struct check *c, berth_error_t *err)
 {
   cleanup_strv char **bad = NULL;
@@ -242,6 +293,10 @@ int berth_engine_check(struct berth_engine *e, bool repair, struct berth_check_p
     r = berth_engine_remove_unreferenced(e, c.rm_layers, c.rm_blobs, NULL, err);
   if (r == 0)
     r = check_tmp(&c, err);
+  if (r == 0)
+    r = check_volume_dirs(&c, err);
+  if (r == 0)
+    check_mount_points(&c);
   if (r == 0)
     r = berth_containers_check(e, repair, &c.v, &c.n, err);
   berth_strv_free(c.rm_layers);

@@ -228,9 +228,13 @@ static int add_row(struct create_ctx *cx, berth_error_t *err)
   memcpy(row.image_id, cx->img.id, sizeof row.image_id);
   if (berth_db_begin(cx->e->db, err) < 0)
     return -1;
-  if (berth_db_container_put(cx->e->db, &row, cx->cb.mounts, cx->cb.nmounts, err) < 0 ||
+  /* the volumes it made get their rows with the container's: one commit, both or neither */
+  if (ctr_cb_add_volume_rows(&cx->cb, err) < 0 ||
+      berth_db_container_put(cx->e->db, &row, cx->cb.mounts, cx->cb.nmounts, err) < 0 ||
       berth_db_commit(cx->e->db, err) < 0) {
     berth_db_rollback(cx->e->db);
+    for (size_t i = 0; i < cx->cb.n_new_volumes; i++)
+      cx->cb.new_volumes[i].row_added = false;
     return -1;
   }
   cx->row_added = true;

@@ -168,8 +168,11 @@ int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **sour
     bool created = false;
     if (berth_volume_prepare(cb->e, m->source, cb->img, m->target, m->nocopy, &name, source, &created, err) < 0)
       return berth_error_wrap(err, "volume for `%s`", m->target);
-    if (created)
-      cb->new_volumes = berth_strv_append(cb->new_volumes, name);
+    if (created) {
+      cb->new_volumes = xreallocarray(cb->new_volumes, cb->n_new_volumes + 1, sizeof *cb->new_volumes);
+      cb->new_volumes[cb->n_new_volumes++] =
+        (struct ctr_new_volume) { .name = xstrdup(name), .anonymous = m->source == NULL };
+    }
     record_mount(cb, m, *source, name);
     return 0;
   }
@@ -189,19 +192,37 @@ int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **sour
 void ctr_cb_release(struct ctr_cb *cb)
 {
   berth_db_mounts_free(cb->mounts, cb->nmounts);
-  berth_strv_free(cb->new_volumes);
+  for (size_t i = 0; i < cb->n_new_volumes; i++)
+    free(cb->new_volumes[i].name);
+  free(cb->new_volumes);
   berth_strv_free(cb->strings);
   memset(cb, 0, sizeof *cb);
+}
+
+int ctr_cb_add_volume_rows(struct ctr_cb *cb, berth_error_t *err)
+{
+  for (size_t i = 0; i < cb->n_new_volumes; i++) {
+    int r = berth_volume_put_row(cb->e, cb->new_volumes[i].name, cb->new_volumes[i].anonymous, err);
+    if (r < 0)
+      return -1;
+    cb->new_volumes[i].row_added = r == 1;
+  }
+  return 0;
 }
 
 /* remove the volumes this create made (on failure: nothing may be left) */
 void ctr_cb_undo_volumes(struct ctr_cb *cb)
 {
-  for (size_t i = 0; cb->new_volumes && cb->new_volumes[i]; i++) {
+  for (size_t i = 0; i < cb->n_new_volumes; i++) {
+    const struct ctr_new_volume *v = &cb->new_volumes[i];
+    if (!v->row_added) {
+      berth_volume_drop_dir(cb->e, v->name);
+      continue;
+    }
     berth_error_t e = NULL;
-    cleanup_free char *dir = xasprintf("%s/volumes/%s", cb->e->root, cb->new_volumes[i]);
-    if (berth_db_begin(cb->e->db, &e) == 0 &&
-        berth_db_volume_delete(cb->e->db, cb->new_volumes[i], &e) >= 0 && berth_db_commit(cb->e->db, &e) == 0)
+    cleanup_free char *dir = xasprintf("%s/volumes/%s", cb->e->root, v->name);
+    if (berth_db_begin(cb->e->db, &e) == 0 && berth_db_volume_delete(cb->e->db, v->name, &e) >= 0 &&
+        berth_db_commit(cb->e->db, &e) == 0)
       (void) !berth_rm_rf(dir, &e);
     berth_db_rollback(cb->e->db);
     berth_error_release(&e);

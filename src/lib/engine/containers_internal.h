@@ -81,13 +81,20 @@ struct ctr_cb {
   const struct berth_db_image *img; /* the container's image: new volumes are filled from it */
   struct berth_db_mount *mounts; /* bind and volume mounts as resolved, in order */
   size_t nmounts;
-  char **new_volumes; /* volumes this create made */
+  struct ctr_new_volume {
+    char *name;
+    bool anonymous;
+    bool row_added; /* by this create's transaction */
+  } *new_volumes;   /* volumes this create made */
+  size_t n_new_volumes;
   char **strings;     /* kept alive for the builder */
 };
 int ctr_cb_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err);
 int ctr_cb_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err);
 int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err);
 void ctr_cb_release(struct ctr_cb *cb);
+/* in the caller's transaction: the rows of the volumes this create made */
+int ctr_cb_add_volume_rows(struct ctr_cb *cb, berth_error_t *err) BERTH_WUR;
 void ctr_cb_undo_volumes(struct ctr_cb *cb);
 /* a file of an image (top layer first, whiteouts respected), NULL when absent */
 char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, const char *path);

@@ -26,26 +26,61 @@ static json_t *labels_json(char *const *labels)
   return o;
 }
 
-/* the row of a new volume (its directory made first); 1 made, 0 it existed */
-static int add_volume(struct berth_engine *e, const char *name, const char *labels, char **mountpoint,
-                      berth_error_t *err)
+int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mountpoint, bool *made,
+                          berth_error_t *err)
 {
   cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, name);
+  *made = access(dir, F_OK) != 0;
   *mountpoint = xasprintf("%s/_data", dir);
-  bool made_dir = access(dir, F_OK) != 0;
-  if (berth_mkdir_p(*mountpoint, 0755, err) < 0 || berth_db_begin(e->db, err) < 0)
+  if (berth_mkdir_p(*mountpoint, 0755, err) < 0) {
+    free(steal_ptr(*mountpoint));
     return -1;
+  }
+  return 0;
+}
+
+static int put_row(struct berth_engine *e, const char *name, const char *labels, berth_error_t *err)
+{
+  cleanup_free char *mountpoint = xasprintf("%s/volumes/%s/_data", e->root, name);
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  int r = berth_db_volume_put(e->db, name, now.tv_sec, labels, *mountpoint, err);
+  return berth_db_volume_put(e->db, name, now.tv_sec, labels, mountpoint, err);
+}
+
+int berth_volume_put_row(struct berth_engine *e, const char *name, bool anonymous, berth_error_t *err)
+{
+  char *const anon[] = { BERTH_VOLUME_ANONYMOUS_LABEL, NULL };
+  json_t *labels = labels_json(anonymous ? anon : NULL);
+  cleanup_free char *text = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(labels);
+  return put_row(e, name, text, err);
+}
+
+/* the row of a new volume (its directory made first); 1 made, 0 it existed */
+static int add_volume(struct berth_engine *e, const char *name, const char *labels, berth_error_t *err)
+{
+  cleanup_free char *mountpoint = NULL;
+  bool made_dir;
+  if (berth_volume_make_dir(e, name, &mountpoint, &made_dir, err) < 0 || berth_db_begin(e->db, err) < 0)
+    return -1;
+  int r = put_row(e, name, labels, err);
   if (r < 0 || berth_db_commit(e->db, err) < 0) {
     berth_db_rollback(e->db);
+    cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, name);
     berth_error_t none = NULL;
     if (made_dir && berth_rm_rf(dir, &none) < 0)
       berth_error_release(&none);
     return -1;
   }
   return r;
+}
+
+int berth_volume_name_check(const char *name, berth_error_t *err)
+{
+  if (!berth_container_name_valid(name) || name[0] == '/')
+    return BERTH_ERR(
+      err, "volume name `%s` includes invalid characters; only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+  return 0;
 }
 
 int berth_volume_create(struct berth_engine *e, const struct berth_volume_create_in *in, char **name_out,
@@ -60,14 +95,13 @@ int berth_volume_create(struct berth_engine *e, const struct berth_volume_create
   if (name == NULL) {
     berth_container_new_id(random);
     name = random;
-  } else if (!berth_container_name_valid(name) || name[0] == '/') {
-    return BERTH_ERR(
-      err, "volume name `%s` includes invalid characters; only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+  } else if (berth_volume_name_check(name, err) < 0) {
+    return -1;
   }
   json_t *labels = labels_json(in->labels);
-  cleanup_free char *text = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS), *mountpoint = NULL;
+  cleanup_free char *text = json_dumps(labels, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(labels);
-  if (add_volume(e, name, text, &mountpoint, err) < 0)
+  if (add_volume(e, name, text, err) < 0)
     return berth_error_wrap(err, "create volume `%s`", name);
   *name_out = xstrdup(name);
   return 0;
@@ -135,6 +169,18 @@ static void remove_dir(struct berth_engine *e, const char *name)
   berth_error_t none = NULL;
   if (berth_rm_rf(dir, &none) < 0)
     berth_error_release(&none);
+}
+
+void berth_volume_drop_dir(struct berth_engine *e, const char *name)
+{
+  struct berth_db_volume v;
+  berth_error_t none = NULL;
+  int found = berth_db_volume_find(e->db, name, &v, &none);
+  if (found > 0)
+    berth_db_volume_release(&v);
+  else if (found == 0)
+    remove_dir(e, name);
+  berth_error_release(&none);
 }
 
 int berth_volume_remove(struct berth_engine *e, const char *name, bool force, berth_error_t *err)

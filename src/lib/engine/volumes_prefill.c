@@ -92,19 +92,23 @@ int berth_volume_prepare(struct berth_engine *e, const char *name, const struct 
     *name_out = xstrdup(v.name);
     berth_db_volume_release(&v);
   } else {
-    char *const anon[] = { BERTH_VOLUME_ANONYMOUS_LABEL, NULL };
-    struct berth_volume_create_in in = { .name = name, .labels = name ? NULL : anon };
-    if (berth_volume_create(e, &in, name_out, err) < 0)
+    berth_container_id_t random;
+    if (name == NULL) {
+      berth_container_new_id(random);
+      name = random;
+    } else if (berth_volume_name_check(name, err) < 0) {
       return -1;
+    }
+    bool made;
+    if (berth_volume_make_dir(e, name, mountpoint, &made, err) < 0)
+      return berth_error_wrap(err, "create volume `%s`", name);
+    *name_out = xstrdup(name);
     *created = true;
-    *mountpoint = xasprintf("%s/volumes/%s/_data", e->root, *name_out);
   }
   if (nocopy || img == NULL || path == NULL || prefill(e, img, path, *mountpoint, err) == 0)
     return 0;
   if (*created) { /* nothing of a failed prepare stays */
-    berth_error_t none = NULL;
-    if (berth_volume_remove(e, *name_out, true, &none) < 0)
-      berth_error_release(&none);
+    berth_volume_drop_dir(e, *name_out);
     *created = false;
   }
   free(steal_ptr(*name_out));
