@@ -381,6 +381,14 @@ EOF
   run -1 berth cp - t1:/dst <"$d/two.tar"
   [[ $output == *"../evil"* ]]
   [ "$(snap)" = "$before" ]
+  # a name the container swaps with a fifo while berth reads it: never read through, never
+  # blocking (it is opened only once it is known to be the regular file that was listed)
+  berth exec t1 sh -c 'mkdir /race && echo data >/race/f && mkfifo /race/p'
+  berth exec -d t1 /probe swap /race/f /race/p
+  for _ in $(seq 40); do
+    run timeout 10 "$BERTH" --root "$BROOT" --runroot "$BRUN" cp t1:/race -
+    [ "$status" -ne 124 ]
+  done
   # a stopped container: both ways through its mounted root, the change kept in its layer
   berth stop t1 >/dev/null
   [ "$(berth cp t1:/tmp/sub/g - | tar -xOf - g)" = in ]

@@ -467,6 +467,17 @@ static long arg_or(int argc, char **argv, int i, long dflt)
   return i < argc ? strtol(argv[i], NULL, 0) : dflt;
 }
 
+/* swap A B: exchange the two names (renameat2 RENAME_EXCHANGE) until killed — a racer for
+ * code that must not act on a name that changed after it looked at it */
+static int cmd_swap(char **argv)
+{
+  for (;;)
+    if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 2 /* RENAME_EXCHANGE */) < 0) {
+      out("swap=%s", errno_name(errno));
+      return 1;
+    }
+}
+
 /* syscall <name> [arg] → syscall=ok|ERRNO; calls are harmless or fail on bad arguments */
 static int cmd_syscall(int argc, char **argv)
 {
@@ -669,7 +680,7 @@ static int cmd_sleep(const char *arg)
 static int usage(void)
 {
   fprintf(stderr, "usage: probe all|fds|mounts|ns|net|tty|env|args ARG...|caps|ids\n"
-                  "       probe syscall NAME [ARG] | open PATH FLAGS | stat PATH\n"
+                  "       probe syscall NAME [ARG] | open PATH FLAGS | stat PATH | swap A B\n"
                   "       probe exe-attack PID [HOST-BINARY] | sleep N|inf | exit N\n"
                   "       probe write-file PATH CONTENT | signal-wait\n");
   return 64;
@@ -716,6 +727,8 @@ int main(int argc, char **argv)
     return cmd_signal_wait();
   if (!strcmp(c, "syscall") && argc >= 3)
     return cmd_syscall(argc, argv);
+  if (!strcmp(c, "swap") && argc >= 4)
+    return cmd_swap(argv);
   if (!strcmp(c, "open") && argc == 4)
     return cmd_open(argv[2], argv[3]);
   if (!strcmp(c, "stat") && argc == 3)

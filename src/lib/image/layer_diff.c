@@ -295,7 +295,17 @@ static int emit_file(struct diff *d, int dirfd, const char *name, const char *pa
     d->inos = xreallocarray(d->inos, d->n_inos + 1, sizeof *d->inos);
     d->inos[d->n_inos++] = (struct seen_ino){ st->st_dev, st->st_ino, xstrdup(path) };
   }
-  cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* The name may have been swapped since it was listed: in a running container (`cp -`), a
+   * device node or a fifo the container made. Open the name as O_PATH, check that it is still
+   * the regular file listed, and only then open that inode for reading. */
+  cleanup_close int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat now;
+  if (pfd < 0 || fstat(pfd, &now) < 0)
+    return BERTH_ERR_ERRNO(err, "open");
+  if (!S_ISREG(now.st_mode) || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+    return BERTH_ERR(err, "changed while it was read: no longer the regular file listed");
+  char buf[32];
+  cleanup_close int fd = open(berth_fd_path(pfd, buf, sizeof buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open");
   archive_entry_set_size(e, st->st_size);
