@@ -1,7 +1,10 @@
 /* berth exec / container exec: a process in a running container through its runtime's `exec`.
- * Without -t the process has berth's own stdout and stderr (and stdin with -i); with -t berth
- * receives the pty master on a console socket and proxies it — the terminal raw, SIGWINCH
- * resizing the pty. Signals sent to berth go to the runtime, which forwards them. */
+ * Without -t the process writes to pipes that berth copies to its own stdout and stderr (and
+ * reads a pipe berth fills from its stdin with -i): never the caller's descriptors themselves,
+ * which would let a process in the container change the file behind them through
+ * /proc/self/fd or keep the caller's terminal after exec returned. With -t berth receives the
+ * pty master on a console socket and proxies it — the terminal raw, SIGWINCH resizing the
+ * pty. Signals sent to berth go to the runtime, which forwards them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -152,6 +155,68 @@ static void proxy(struct berth_exec *x, int master, bool in_on, int sigfd)
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
 
+/* what the pipes of a process without a terminal carry; -1: not used */
+struct relay {
+  int in_w, out_r, err_r;
+};
+
+/* Without -t: the process's stdout and stderr pipes to berth's, berth's stdin to the
+ * process's pipe (buffered: a process that does not read never blocks its own output),
+ * until both output pipes end, or the runtime has ended and they stay idle (a process left
+ * in the background may hold them open for ever). */
+static void relay(struct berth_exec *x, struct relay *r, int sigfd)
+{
+  struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+  sigaction(SIGPIPE, &ign, &old_pipe); /* a closed reader on either side is EPIPE */
+  char buf[16384];
+  size_t len = 0, off = 0;
+  bool runtime = true, stdin_open = r->in_w >= 0;
+  fcntl(r->out_r, F_SETFL, fcntl(r->out_r, F_GETFL) | O_NONBLOCK);
+  fcntl(r->err_r, F_SETFL, fcntl(r->err_r, F_GETFL) | O_NONBLOCK);
+  if (r->in_w >= 0)
+    fcntl(r->in_w, F_SETFL, fcntl(r->in_w, F_GETFL) | O_NONBLOCK);
+  while (r->out_r >= 0 || r->err_r >= 0) {
+    struct pollfd pf[6] = { { .fd = r->out_r, .events = POLLIN },
+                            { .fd = r->err_r, .events = POLLIN },
+                            { .fd = stdin_open && len == 0 ? STDIN_FILENO : -1, .events = POLLIN },
+                            { .fd = len > 0 ? r->in_w : -1, .events = POLLOUT },
+                            { .fd = sigfd, .events = POLLIN },
+                            { .fd = runtime ? x->pidfd : -1, .events = POLLIN } };
+    int n = poll(pf, 6, runtime ? -1 : 100);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; /* the runtime ended and nothing more came */
+    if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(r->out_r, STDOUT_FILENO))
+      close(steal_fd(r->out_r));
+    if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(r->err_r, STDERR_FILENO))
+      close(steal_fd(r->err_r));
+    if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t got = read(STDIN_FILENO, buf, sizeof buf);
+      if (got > 0) {
+        len = (size_t) got;
+        off = 0;
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        stdin_open = false; /* the process sees the end of its input */
+      }
+    }
+    if (pf[3].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      ssize_t w = write(r->in_w, buf + off, len - off);
+      if (w > 0 && (off += (size_t) w) == len)
+        len = 0;
+      else if (w < 0 && errno != EAGAIN && errno != EINTR)
+        stdin_open = false, len = 0;
+    }
+    if (!stdin_open && len == 0 && r->in_w >= 0)
+      close(steal_fd(r->in_w));
+    if (pf[4].revents & POLLIN)
+      forward(x, sigfd, -1);
+    if (pf[5].revents & POLLIN)
+      runtime = false;
+  }
+  sigaction(SIGPIPE, &old_pipe, NULL);
+}
+
 static void wait_runtime(struct berth_exec *x, int sigfd)
 {
   for (;;) {
@@ -167,7 +232,7 @@ static void wait_runtime(struct berth_exec *x, int sigfd)
 
 /* the runtime started: stream, wait, the exit code (or the runtime's failure, printed here
  * unless the runtime printed it on our stderr itself) */
-static int attend(struct berth_exec *x, const struct exec_flags *f)
+static int attend(struct berth_exec *x, const struct exec_flags *f, struct relay *r)
 {
   sigset_t old;
   int sigfd = block_signals(&old), master = -1, code = 125;
@@ -177,6 +242,8 @@ static int attend(struct berth_exec *x, const struct exec_flags *f)
       wait_runtime(x, sigfd);
   } else if (x->console && (master = berth_exec_console(x, &err)) >= 0) {
     proxy(x, master, f->interactive, sigfd);
+  } else if (err == NULL && r->out_r >= 0) {
+    relay(x, r, sigfd);
   } else if (err == NULL) {
     wait_runtime(x, sigfd);
   }
@@ -216,16 +283,42 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   struct berth_engine *e = NULL;
   struct berth_exec x;
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  const int stdio[3] = { f->interactive ? STDIN_FILENO : devnull, STDOUT_FILENO, STDERR_FILENO };
-  if (cli_open_engine(ctx, &e, err) < 0)
-    return -1;
-  int r = berth_containers_exec_start(e, what, &in, stdio, &x, err);
-  berth_engine_close(e);
-  if (r < 0)
-    return -1;
-  ctx->usage_error = false;
-  int code = attend(&x, f);
-  berth_exec_release(&x);
+  /* the process's ends of the pipes (without -t, in the foreground), and berth's */
+  cleanup_close int in_r = -1, out_w = -1, err_w = -1;
+  struct relay rl = { -1, -1, -1 };
+  int stdio[3] = { f->interactive ? STDIN_FILENO : devnull, STDOUT_FILENO, STDERR_FILENO };
+  if (!f->tty && !f->detach) {
+    int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+    if ((f->interactive && pipe2(p[0], O_CLOEXEC) < 0) || pipe2(p[1], O_CLOEXEC) < 0 || pipe2(p[2], O_CLOEXEC) < 0) {
+      for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 2; k++)
+          if (p[i][k] >= 0)
+            close(p[i][k]);
+      return BERTH_ERR_ERRNO(err, "%s: pipe", ctx->path);
+    }
+    in_r = p[0][0], rl.in_w = p[0][1], rl.out_r = p[1][0], out_w = p[1][1], rl.err_r = p[2][0], err_w = p[2][1];
+    stdio[0] = f->interactive ? in_r : devnull;
+    stdio[1] = out_w;
+    stdio[2] = err_w;
+  }
+  int r = cli_open_engine(ctx, &e, err) < 0 ? -1 : 0;
+  if (r == 0) {
+    r = berth_containers_exec_start(e, what, &in, stdio, &x, err);
+    berth_engine_close(e);
+  }
+  /* only the runtime (and the process) hold the process's ends now */
+  close(steal_fd(in_r));
+  close(steal_fd(out_w));
+  close(steal_fd(err_w));
+  int code = -1;
+  if (r == 0) {
+    ctx->usage_error = false;
+    code = attend(&x, f, &rl);
+    berth_exec_release(&x);
+  }
+  close(rl.in_w); /* -1 when closed already or never used: EBADF, nothing else */
+  close(rl.out_r);
+  close(rl.err_r);
   return code;
 }
 

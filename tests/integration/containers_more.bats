@@ -67,6 +67,31 @@ berth_cmd() { # the berth command line as one string, for script(1)
   [[ $output == *"nobodyhere"* ]]
 }
 
+@test "exec: without -t the process gets pipes, never berth's own descriptors" {
+  run_sleeper e5
+  t=$BATS_TEST_TMPDIR
+  berth exec e5 sh -c 'for i in 0 1 2; do readlink /proc/self/fd/$i; done' >"$t/out" 2>&1 </dev/null
+  [ "$(grep -c '^pipe:' "$t/out")" -eq 2 ] # stdin is /dev/null without -i
+  [ "$(berth exec -i e5 readlink /proc/self/fd/0 </dev/null)" != /dev/null ]
+  # so it cannot reach the file behind berth's stdout (a setuid bit, an owner)
+  touch "$t/hostlog" && chmod 600 "$t/hostlog"
+  berth exec e5 sh -c 'chmod 4777 /proc/self/fd/1; chown 65534 /proc/self/fd/1; echo line' >>"$t/hostlog" 2>/dev/null
+  [ "$(stat -c '%a %u' "$t/hostlog")" = "600 0" ]
+  [ "$(cat "$t/hostlog")" = line ]
+  # -i: a large input arrives whole; output the process writes before it reads its input
+  # flows meanwhile (berth never blocks on a pipe the process does not read)
+  head -c 1000000 /dev/urandom >"$t/big"
+  [ "$(berth exec -i e5 md5sum <"$t/big" | cut -d' ' -f1)" = "$(md5sum <"$t/big" | cut -d' ' -f1)" ]
+  [ "$(berth exec -i e5 sh -c 'head -c 300000 /dev/zero; cat >/dev/null' <"$t/big" | wc -c)" -eq 300000 ]
+  # stdout and stderr stay apart; the exit code is the process's
+  run -3 "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'echo out; echo err >&2; exit 3'
+  [ "$(berth exec e5 sh -c 'echo out; echo err >&2' 2>/dev/null)" = out ]
+  # a process left in the background with the pipes does not keep exec waiting
+  run timeout 20 "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'sleep 60 & echo started'
+  [ "$status" -eq 0 ]
+  [ "$output" = started ]
+}
+
 @test "exec: a stopped, paused or unknown container is a clear error, exit 125" {
   berth create --name made bb true >/dev/null
   run -125 berth exec made true
