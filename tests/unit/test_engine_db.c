@@ -146,6 +146,32 @@ static void test_newer_schema_refused(void **state)
   unit_assert_error_contains(&err, want);
 }
 
+/* the catalogue (every container's environment) is root's alone, -wal and -shm included;
+ * files a store made before that rule are tightened when it is opened */
+static void test_files_private(void **state)
+{
+  struct db_fx *f = *state;
+  static const char *const suffixes[] = { "", "-wal", "-shm" };
+  struct stat st;
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(suffixes); i++) {
+    cleanup_free char *p = xasprintf("%s%s", f->path, suffixes[i]);
+    if (stat(p, &st) == 0) /* the fixture's open made it */
+      assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(chmod(p, 0644) == 0 || errno == ENOENT, true);
+  }
+  berth_error_t err = NULL;
+  struct berth_db *db2 = NULL;
+  assert_int_equal(berth_db_open(f->path, 0, &db2, &err), 0);
+  berth_db_close(db2);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(suffixes); i++) {
+    cleanup_free char *p = xasprintf("%s%s", f->path, suffixes[i]);
+    if (stat(p, &st) == 0)
+      assert_int_equal(st.st_mode & 0777, 0600);
+    else
+      assert_int_not_equal(i, 0);
+  }
+}
+
 static void test_changes_need_transaction(void **state)
 {
   struct db_fx *f = *state;
@@ -339,6 +365,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_open_schema, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_durability, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_newer_schema_refused, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_files_private, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_changes_need_transaction, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_image_refcounts_and_delete, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_missing_layer_rolls_back, db_fx_setup, db_fx_teardown),

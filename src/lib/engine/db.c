@@ -1,7 +1,11 @@
 /* The catalogue handle: open, pragmas, transactions and the statement helpers of db_internal.h. */
 #include "engine/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/strutil.h"
@@ -178,8 +182,31 @@ static int apply_pragmas(struct berth_db *db, berth_error_t *err)
   return 0;
 }
 
+/* The catalogue holds every container's environment (passwords, tokens): root's alone. SQLite
+ * makes the -wal and -shm files with the database file's mode; a store made before this had
+ * them 0644, so all three are tightened. */
+static int private_files(const char *path, berth_error_t *err)
+{
+  static const char *const suffixes[] = { "", "-wal", "-shm" };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(suffixes); i++) {
+    cleanup_free char *p = xasprintf("%s%s", path, suffixes[i]);
+    int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | (i == 0 ? O_CREAT : 0);
+    cleanup_close int fd = open(p, flags, 0600);
+    struct stat st;
+    if (fd < 0 && i > 0 && errno == ENOENT)
+      continue;
+    if (fd < 0 || fstat(fd, &st) < 0)
+      return BERTH_ERR_ERRNO(err, "open `%s`", p);
+    if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0)
+      return BERTH_ERR_ERRNO(err, "make `%s` private", p);
+  }
+  return 0;
+}
+
 int berth_db_open(const char *path, int busy_timeout_ms, struct berth_db **out, berth_error_t *err)
 {
+  if (private_files(path, err) < 0)
+    return -1;
   struct berth_db *db = xmalloc0(sizeof *db);
   db->path = xstrdup(path);
   db->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 60000;
