@@ -391,6 +391,34 @@ EOF
   [ "$(berth run --rm --security-opt "seccomp=$BATS_TEST_TMPDIR/profile.json" bb /probe syscall keyctl)" != syscall=EPERM ]
 }
 
+@test "containers: the image's /etc/passwd and /etc/group are opened only when regular files" {
+  # an image whose /etc/passwd is a fifo: opening it for reading would let the writer below
+  # through (a device node there could act on being opened: host root must never open it)
+  python3 - "$BATS_TEST_TMPDIR/fifo.tar" "$CTR_TAR" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[2]) as src, tarfile.open(sys.argv[1], "w") as t:
+    for m in src.getmembers():
+        if m.name.lstrip("./") not in ("etc/passwd", "etc/group"):
+            t.addfile(m, src.extractfile(m) if m.isfile() else None)
+    for n in ("etc/passwd", "etc/group"):
+        f = tarfile.TarInfo(n); f.type = tarfile.FIFOTYPE; f.mode = 0o644; t.addfile(f)
+EOF
+  berth import -c 'CMD ["sh"]' "$BATS_TEST_TMPDIR/fifo.tar" fifoimg >/dev/null
+  fifo=$(find "$BROOT" -path '*/diff/etc/passwd' -type p | head -1)
+  [ -p "$fifo" ]
+  timeout 15 sh -c "echo x >'$fifo'" &
+  writer=$!
+  # the writer blocks in open(2) until a reader comes
+  for _ in $(seq 50); do grep -qs fifo_open "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan" && break; sleep 0.1; done
+  sleep 0.2
+  berth create --name fi fifoimg true >/dev/null
+  berth rm fi >/dev/null
+  kill "$writer" 2>/dev/null || true
+  rc=0
+  wait "$writer" || rc=$?
+  [ "$rc" -ne 0 ] # still blocked (killed): nobody opened the fifo for reading
+}
+
 @test "containers: --help on every container command, usage errors exit 125" {
   for c in run create start stop kill restart rm wait logs attach ps inspect "container run" "container create" \
     "container start" "container stop" "container kill" "container restart" "container rm" "container remove" \

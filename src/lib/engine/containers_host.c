@@ -240,7 +240,8 @@ char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, c
     if (root < 0)
       continue;
     berth_error_t ignore = NULL;
-    cleanup_close int fd = berth_open_in_root(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, &ignore);
+    /* O_PATH first: the image's file may be a device node, which must never be opened */
+    cleanup_close int fd = berth_open_in_root(root, path, O_PATH, 0, &ignore);
     berth_error_release(&ignore);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0)
