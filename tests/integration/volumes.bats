@@ -148,4 +148,10 @@ data_images() {
   # an image's VOLUME: an anonymous volume, filled, gone with --rm
   [ "$(berth run --rm bbvol cat /data/seed)" = seeded ]
   [ "$(volumes)" = "nc pre " ]
+  # an image declaring VOLUME / is refused (Docker: "destination can't be '/'"), nothing made
+  berth import -c 'CMD ["sh"]' -c 'VOLUME /' "$BATS_TEST_TMPDIR/img.tar" bbroot >/dev/null
+  run -125 berth run --rm bbroot true
+  [[ $output == *"Volumes: \`/\`: a volume cannot be mounted over the container's root"* ]]
+  [ "$(volumes)" = "nc pre " ]
+  [ -z "$(berth ps -aq)" ]
 }
