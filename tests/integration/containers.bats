@@ -64,7 +64,8 @@ teardown() {
   for args in "--memory 10q bb true" "--cpus -1 bb true" "nosuchimage true" "--name taken bb true" \
     "--name bad/name bb true" \
     "--mount type=bind,source=/no/such/berth/dir,target=/y bb true" "--restart sometimes bb true" "-p garbage bb true" \
-    "--rm --restart always bb true" "--user nobodyhere bb true" "--nosuchflag bb true"; do
+    "--rm --restart always bb true" "--user nobodyhere bb true" "--nosuchflag bb true" \
+    "--device /dev/berth-no-such-device bb true" "--device /etc/hostname bb true"; do
     # shellcheck disable=SC2086
     run berth run $args
     [ "$status" -eq 125 ] || { echo "run $args: $status $output"; false; }
@@ -75,6 +76,12 @@ teardown() {
   done
   run berth run --name taken bb true
   [[ $output == *"already in use"* ]]
+  # the flag and the path said once
+  run -125 berth run --device /dev/berth-no-such-device bb true
+  [[ $output == *"--device \`/dev/berth-no-such-device\`: the host's device: No such file or directory" ]]
+  [ "$(grep -o -- --device <<<"$output" | wc -l)" -eq 1 ]
+  run -125 berth run --device /etc/hostname bb true
+  [[ $output == *"--device \`/etc/hostname\`: not a device node" ]]
   run berth create nosuchimage
   [ "$status" -eq 125 ]
   [[ $output == *"no such image"* ]]

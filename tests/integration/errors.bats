@@ -130,6 +130,22 @@ expect_config_error() {
   expect_config_error process.oomScoreAdj
 }
 
+@test "errors: linux.intelRdt (not implemented) is refused, naming the bundle's config.json" {
+  update_config '.linux.intelRdt = {"closID": "clos1", "l3CacheSchema": "L3:0=ff"}'
+  expect_config_error linux.intelRdt
+  if is_berth; then
+    assert_contains "$output" "$(realpath "$BUNDLE")/config.json: linux.intelRdt"
+  fi
+}
+
+@test "errors: a non-namespaced sysctl names the bundle's config.json and the key" {
+  update_config '.linux.sysctl = {"kernel.panic": "1"}'
+  expect_config_error linux.sysctl.kernel.panic
+  if is_berth; then
+    assert_contains "$output" "$(realpath "$BUNDLE")/config.json: linux.sysctl.kernel.panic"
+  fi
+}
+
 @test "errors: a failure inside container setup names the step" {
   update_config '.mounts += [{"destination": "/data", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]'
   run runtime run --bundle "$BUNDLE" "$ID"

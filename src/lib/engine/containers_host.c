@@ -112,10 +112,11 @@ int ctr_cb_device(void *data, const char *host_path, struct berth_host_device *o
 {
   struct ctr_cb *cb = data;
   struct stat st;
+  /* the caller names the flag and the path */
   if (stat(host_path, &st) < 0)
-    return BERTH_ERR_ERRNO(err, "--device `%s`", host_path);
+    return BERTH_ERR_ERRNO(err, "the host's device");
   if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-    return BERTH_ERR(err, "--device `%s`: not a device node", host_path);
+    return BERTH_ERR(err, "not a device node");
   cb->strings = berth_strv_append(cb->strings, host_path);
   *out = (struct berth_host_device){ .path = cb->strings[berth_strv_len(cb->strings) - 1],
                                      .type = S_ISBLK(st.st_mode) ? 'b' : 'c',

@@ -371,7 +371,7 @@ static int parent_loop(struct create_state *s, berth_error_t *err)
 
 /* runc's rule: a sysctl must belong to a namespace the container has its own of, so that
  * writing it cannot change the host. */
-static int check_sysctl(const berth_spec_t *spec, berth_error_t *err)
+static int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_t *err)
 {
   const struct berth_spec_linux *l = &spec->linux_;
   static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
@@ -390,9 +390,9 @@ static int check_sysctl(const berth_spec_t *spec, berth_error_t *err)
       if (strcmp(k, ipc_keys[j]) == 0)
         need = BERTH_NS_IPC;
     if (need == BERTH_NS__COUNT)
-      return BERTH_ERR(err, "config.json: linux.sysctl.%s: not a namespaced sysctl; it would change the host", k);
+      return BERTH_ERR(err, "%s: linux.sysctl.%s: not a namespaced sysctl; it would change the host", file, k);
     if (!l->ns[need].present)
-      return BERTH_ERR(err, "config.json: linux.sysctl.%s: needs a %s namespace of the container's own", k,
+      return BERTH_ERR(err, "%s: linux.sysctl.%s: needs a %s namespace of the container's own", file, k,
                        berth_ns_type_name(need));
   }
   return 0;
@@ -423,16 +423,20 @@ static int check_spec(struct create_state *s, berth_error_t *err)
 {
   const berth_spec_t *spec = s->spec;
   const struct berth_spec_linux *l = &spec->linux_;
+  cleanup_free char *file = xasprintf("%s/config.json", s->bundle);
   if ((spec->hostname || spec->domainname) && !l->ns[BERTH_NS_UTS].present)
-    return BERTH_ERR(err, "config.json: hostname: setting it needs a uts namespace (new or joined)");
+    return BERTH_ERR(err, "%s: hostname: setting it needs a uts namespace (new or joined)", file);
   if (spec->process.terminal && s->o->console_socket == NULL && !s->o->keep_console)
-    return BERTH_ERR(err, "process.terminal is true: --console-socket is required when detached");
-  if (check_sysctl(spec, err) < 0)
+    return BERTH_ERR(err, "%s: process.terminal is true: --console-socket is required when detached", file);
+  if (check_sysctl(spec, file, err) < 0)
     return -1;
   berth_lsm_warn_unsupported(spec->has_process ? &spec->process : NULL, NULL);
   if ((l->time_monotonic.present || l->time_boottime.present) &&
       !(l->ns[BERTH_NS_TIME].present && l->ns[BERTH_NS_TIME].path == NULL))
-    return BERTH_ERR(err, "config.json: linux.timeOffsets: needs a new time namespace");
+    return BERTH_ERR(err, "%s: linux.timeOffsets: needs a new time namespace", file);
+  /* runc refuses it where resctrl is missing; berth does not implement it (features says so) */
+  if (l->intel_rdt != NULL && !json_is_null(l->intel_rdt))
+    return BERTH_ERR(err, "%s: linux.intelRdt: Intel RDT (resctrl) is not supported by berth-runtime", file);
   return 0;
 }
 
