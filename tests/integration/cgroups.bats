@@ -138,6 +138,18 @@ assert_in_cgroup() {
   runtime delete "$ID"
 }
 
+@test "cgroups: a memory limit too small for the setup itself is an error naming the limit; nothing left" {
+  update_config '.linux.resources.memory = {"limit": 4096, "swap": 4096}'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_failure_out
+  if is_berth; then
+    assert_contains "$output" "config.json: linux.resources.memory.limit: 4096 bytes is too little"
+    assert_contains "$output" "OOM killer"
+  fi
+  assert_nothing_left
+  [ -z "$(cgroup_dirs "$CG")" ]
+}
+
 @test "cgroups: pids limit enforced — a fork storm stops at the limit" {
   update_config '.linux.resources.pids = {"limit": 12}'
   set_args /probe sleep inf

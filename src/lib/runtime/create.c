@@ -340,6 +340,27 @@ static int on_console(struct create_state *s, int fd, berth_error_t *err)
   return 0;
 }
 
+/* The container process died during its setup: when the memory cgroup's OOM killer did
+ * it, say so and name the limit, rather than only that the process went away. */
+static int explain_oom(struct create_state *s, berth_error_t *err)
+{
+  uint64_t kills = 0;
+  berth_error_t ignore = NULL;
+  if (s->cgroup == NULL || berth_cgroup_oom_kill_count(s->cgroup, &kills, &ignore) < 0 || kills == 0) {
+    berth_error_release(&ignore);
+    return -1;
+  }
+  const struct berth_opt_i64 *limit = &s->spec->linux_.resources.memory.limit;
+  berth_error_release(err);
+  if (limit->set)
+    return BERTH_ERR(err,
+                     "%s/config.json: linux.resources.memory.limit: %lld bytes is too little: the container "
+                     "process was killed by the OOM killer during its setup",
+                     s->bundle, (long long) limit->v);
+  return BERTH_ERR(err, "%s/config.json: linux.resources.memory: the container process was killed by the OOM "
+                        "killer during its setup", s->bundle);
+}
+
 /* Drive the container process through its setup until it waits for `start`. */
 static int parent_loop(struct create_state *s, berth_error_t *err)
 {
@@ -539,7 +560,7 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
   /* the container process sets up its filesystem while we make its cgroup */
   if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0 || setup_cgroup(s, err) < 0 ||
       parent_loop(s, err) < 0)
-    return -1;
+    return explain_oom(s, err);
   s->c->status = BERTH_STATUS_CREATED;
   if (berth_container_save(s->c, err) < 0)
     return -1;
