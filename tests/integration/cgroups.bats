@@ -75,6 +75,28 @@ assert_in_cgroup() {
   [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
 }
 
+@test "cgroups: a parent level two containers share goes with the last of them, whoever made it" {
+  requires_berth "runc 1.1.5 removes only the leaf of a nested cgroupsPath"
+  update_config '.linux.cgroupsPath = $p' --arg p "$CG/a"
+  set_args /probe sleep inf
+  start_ct
+  # a second container of the same bundle under the same parent
+  local id2=${ID}-2
+  jq --arg p "$CG/b" '.linux.cgroupsPath = $p' "$BUNDLE/config.json" >"$BATS_TEST_TMPDIR/c2.json"
+  cp "$BUNDLE/config.json" "$BATS_TEST_TMPDIR/c1.json"
+  cp "$BATS_TEST_TMPDIR/c2.json" "$BUNDLE/config.json"
+  runtime run --detach --bundle "$BUNDLE" "$id2" </dev/null >/dev/null 2>&1
+  cp "$BATS_TEST_TMPDIR/c1.json" "$BUNDLE/config.json"
+  [ -d "/sys/fs/cgroup/pids$CG/b" ]
+  # the maker first: the level stays for the other one, then goes with it
+  runtime delete --force "$ID"
+  [ -d "/sys/fs/cgroup/pids$CG" ]
+  [ ! -e "/sys/fs/cgroup/pids$CG/a" ]
+  runtime delete --force "$id2"
+  [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
+  [ -z "$(ls "$ROOT/.cgroup-parents" 2>/dev/null)" ]
+}
+
 @test "cgroups: a relative cgroupsPath goes under each hierarchy's root (as root)" {
   requires_berth "runc puts a relative path under its own cgroup (here the session's memory cgroup)"
   # not even with BERTH_ONLY=run: another runtime would write into the session's own cgroup

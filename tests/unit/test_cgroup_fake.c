@@ -2,6 +2,7 @@
  * hybrid layouts; every resource is read back from the files it lands in. */
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -498,6 +499,61 @@ static void test_create_destroy_levels(void **state)
   fake_free(&f);
 }
 
+static berth_cgroup_manager_t *open_noting(struct fake *f, const char *path, const char *parents)
+{
+  berth_error_t err = NULL;
+  struct berth_cgroup_layout l;
+  assert_int_equal(berth_cgroup_detect(f->root, f->mountinfo, f->self, &l, &err), 0);
+  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = path, .id = "x",
+                                     .relative_to_self = true, .parents_dir = parents };
+  berth_cgroup_manager_t *m = NULL;
+  assert_int_equal(berth_cgroup_manager_new(&l, &cfg, &m, &err), 0);
+  berth_cgroup_layout_free(&l);
+  return m;
+}
+
+/* Two containers under a level the first one made: whichever goes last removes the level,
+ * through the note in parents_dir (kept in the state record); a level berth did not make is
+ * never removed, even when empty. */
+static void test_shared_parent_levels(void **state)
+{
+  berth_error_t err = NULL;
+  struct fake f = fake_v1(false);
+  cleanup_free char *mi = xasprintf("1 0 0:1 / %s/memory rw - cgroup cgroup rw,memory\n", f.root);
+  put(f.tmp, "mountinfo", mi);
+  cleanup_free char *parents = xasprintf("%s/state/.cgroup-parents", f.tmp);
+  cleanup_free char *level = xasprintf("%s/memory/shared", f.root), *other = xasprintf("%s/memory/other", f.root);
+  cleanup_cgroup_manager berth_cgroup_manager_t *a = open_noting(&f, "/shared/a", parents);
+  cleanup_cgroup_manager berth_cgroup_manager_t *b = open_noting(&f, "/shared/b", parents);
+  assert_int_equal(berth_cgroup_create(a, 0, &err), 0);
+  assert_int_equal(berth_cgroup_create(b, 0, &err), 0);
+  /* a's record, reopened (as delete does) */
+  json_t *j = berth_cgroup_manager_to_json(a);
+  cleanup_free char *text = berth_json_dumps(j);
+  assert_non_null(strstr(text, "\"parents\""));
+  cleanup_cgroup_manager berth_cgroup_manager_t *a2 = NULL;
+  assert_int_equal(berth_cgroup_manager_from_json(j, &a2, &err), 0);
+  json_decref(j);
+  /* the maker goes first: the level stays for b */
+  assert_int_equal(berth_cgroup_destroy(a2, &err), 0);
+  assert_int_equal(access(level, F_OK), 0);
+  /* b, which did not make it, goes last and removes it, and the note */
+  assert_int_equal(berth_cgroup_destroy(b, &err), 0);
+  unit_assert_no_error(&err);
+  assert_int_equal(access(level, F_OK), -1);
+  cleanup_dir DIR *d = opendir(parents);
+  for (struct dirent *de; d && (de = readdir(d));)
+    if (de->d_name[0] != '.')
+      fail_msg("note `%s` left", de->d_name);
+  /* a level that was there before: neither noted nor removed */
+  assert_int_equal(mkdir(other, 0755), 0);
+  cleanup_cgroup_manager berth_cgroup_manager_t *c = open_noting(&f, "/other/c", parents);
+  assert_int_equal(berth_cgroup_create(c, 0, &err), 0);
+  assert_int_equal(berth_cgroup_destroy(c, &err), 0);
+  assert_int_equal(access(other, F_OK), 0);
+  fake_free(&f);
+}
+
 static void test_state_json_errors(void **state)
 {
   berth_error_t err = NULL;
@@ -577,6 +633,7 @@ int main(void)
     cmocka_unit_test(test_v1_apply_reads_back),   cmocka_unit_test(test_v1_errors_name_field_and_file),
     cmocka_unit_test(test_v1_freezer_pids_stats), cmocka_unit_test(test_paths_relative_default_errors),
     cmocka_unit_test(test_disabled_manager),      cmocka_unit_test(test_create_destroy_levels),
+    cmocka_unit_test(test_shared_parent_levels),
     cmocka_unit_test(test_state_json_errors),     cmocka_unit_test(test_hybrid_routes_by_controller),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,7 @@ void berth_cgroup_manager_free(berth_cgroup_manager_t *m)
   }
   free(m->dirs);
   free(m->path);
+  free(m->parents_dir);
   free(m);
 }
 
@@ -125,6 +126,7 @@ int berth_cgroup_manager_new(const struct berth_cgroup_layout *layout, const str
     berth_cgroup_manager_free(m);
     return -1;
   }
+  m->parents_dir = cfg->parents_dir ? xstrdup(cfg->parents_dir) : NULL;
   *out = m;
   return 0;
 }

@@ -105,6 +105,10 @@ struct berth_cgroup_config {
    * the runtime sets it only when not root (a rootless user can write only its delegated
    * subtree). false: relative paths start at each hierarchy's root. */
   bool relative_to_self;
+  /* where the levels above a container's cgroup that a manager made are noted (one empty file
+   * per level), so that whichever container under such a level goes last removes it, not only
+   * the one that made it; NULL: each manager removes only the levels it made itself */
+  const char *parents_dir;
 };
 
 enum berth_cgroup_freezer_state {

@@ -42,6 +42,7 @@ struct berth_cgroup_manager {
   char *path;          /* resolved inner path, for display and state */
   struct cg_dir *dirs; /* v1 hierarchies first, the unified dir last */
   size_t n_dirs;
+  char *parents_dir;   /* berth_cgroup_config's, or NULL */
 };
 
 extern const struct cg_ops cg_ops_v1, cg_ops_v2, cg_ops_hybrid;

@@ -1,7 +1,9 @@
 /* Making and removing the container's cgroup directories: mkdir -p that remembers which levels
- * it made, and a teardown that removes exactly those (and whatever the container nested). */
+ * it made (and notes the ones above the leaf in parents_dir), and a teardown that removes the
+ * leaf, whatever the container nested, and the empty levels above it that berth made. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "cgroup/internal.h"
@@ -43,11 +46,54 @@ static int enable_all(const char *dir, berth_error_t *err)
   return 0;
 }
 
-static int mkdir_levels(struct cg_dir *d, bool v2_enable, berth_error_t *err)
+/* The note of a level in m->parents_dir: the level's absolute path with '%' and '/'
+ * percent-encoded, one file name. NULL without a parents_dir or for a path too long to be one
+ * name (that level is then only the maker's to remove, as without notes). */
+static char *note_path(const berth_cgroup_manager_t *m, const char *level)
+{
+  if (m->parents_dir == NULL)
+    return NULL;
+  cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
+  for (const char *c = level; *c; c++)
+    if (*c == '/' || *c == '%')
+      berth_strbuf_printf(&b, "%%%02X", (unsigned) *c);
+    else
+      berth_strbuf_putc(&b, *c);
+  if (b.len > 255)
+    return NULL;
+  return xasprintf("%s/%s", m->parents_dir, b.buf);
+}
+
+static void note_level(const berth_cgroup_manager_t *m, const char *level)
+{
+  cleanup_free char *note = note_path(m, level);
+  berth_error_t e = NULL;
+  if (note == NULL || berth_mkdir_p(m->parents_dir, 0700, &e) < 0) {
+    berth_error_release(&e);
+    return;
+  }
+  int fd = open(note, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0)
+    close(fd);
+}
+
+static bool level_noted(const berth_cgroup_manager_t *m, const char *level)
+{
+  cleanup_free char *note = note_path(m, level);
+  return note && access(note, F_OK) == 0;
+}
+
+static void unnote_level(const berth_cgroup_manager_t *m, const char *level)
+{
+  cleanup_free char *note = note_path(m, level);
+  if (note)
+    unlink(note);
+}
+
+/* mkdir -p of d->path below its hierarchy; d->created: the trailing levels made here */
+static int mkdir_once(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2_enable, berth_error_t *err)
 {
   size_t base = strlen(d->mountpoint), len = strlen(d->path);
-  if (strncmp(d->path, d->mountpoint, base) != 0 || len <= base)
-    return BERTH_ERR(err, "cgroup `%s` is not below its hierarchy `%s`", d->path, d->mountpoint);
   cleanup_free char *p = xstrdup(d->path);
   bool cpuset = !d->unified && (d->controllers & BERTH_CGROUP_CTL_BIT(BERTH_CGROUP_CTL_CPUSET));
   d->created = 0;
@@ -58,6 +104,8 @@ static int mkdir_levels(struct cg_dir *d, bool v2_enable, berth_error_t *err)
     p[i] = '\0';
     if (mkdir(p, 0755) == 0) {
       d->created++;
+      if (c != '\0')
+        note_level(m, p);
       if ((cpuset && (copy_cpuset(p, "cpuset.cpus", err) < 0 || copy_cpuset(p, "cpuset.mems", err) < 0)) ||
           (v2_enable && c != '\0' && enable_all(p, err) < 0))
         return berth_error_wrap(err, "create cgroup `%s`", p);
@@ -69,17 +117,37 @@ static int mkdir_levels(struct cg_dir *d, bool v2_enable, berth_error_t *err)
   return 0;
 }
 
-/* rmdir the levels above path that this manager made, while they are empty */
-static void rmdir_parents(const struct cg_dir *d)
+static int mkdir_levels(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2_enable, berth_error_t *err)
+{
+  size_t base = strlen(d->mountpoint), len = strlen(d->path);
+  if (strncmp(d->path, d->mountpoint, base) != 0 || len <= base)
+    return BERTH_ERR(err, "cgroup `%s` is not below its hierarchy `%s`", d->path, d->mountpoint);
+  /* a level that existed when we looked may be removed before we make the next one below it,
+   * by the last container under it going away: make the path again from the top */
+  for (int tries = 0;; tries++) {
+    int r = mkdir_once(m, d, v2_enable, err);
+    if (r == 0 || tries == 20 || (*err)->errnum != ENOENT)
+      return r;
+    berth_error_release(err);
+  }
+}
+
+/* rmdir the levels above path while they are empty: those this manager made, and those any
+ * manager noted in parents_dir (another container made them); never a level nobody noted */
+static void rmdir_parents(const berth_cgroup_manager_t *m, const struct cg_dir *d)
 {
   cleanup_free char *p = xstrdup(d->path);
-  for (unsigned i = 1; i < d->created; i++) {
+  size_t base = strlen(d->mountpoint);
+  for (unsigned i = 1;; i++) {
     char *slash = strrchr(p, '/');
-    if (slash == NULL || (size_t) (slash - p) <= strlen(d->mountpoint))
+    if (slash == NULL || (size_t) (slash - p) <= base)
       return;
     *slash = '\0';
-    if (rmdir(p) < 0)
-      return; /* shared with another container, or gone: not ours to force */
+    if (i >= d->created && !level_noted(m, p))
+      return; /* not made by berth: not ours to remove */
+    if (rmdir(p) < 0 && errno != ENOENT)
+      return; /* another container is still under it */
+    unnote_level(m, p);
   }
 }
 
@@ -116,7 +184,7 @@ static void remove_created(berth_cgroup_manager_t *m, size_t upto)
   for (size_t i = 0; i < upto; i++) {
     struct cg_dir *d = &m->dirs[i];
     if (d->created > 0 && rmdir_retry(d->path) == 0)
-      rmdir_parents(d);
+      rmdir_parents(m, d);
     d->created = 0;
   }
 }
@@ -125,7 +193,7 @@ int cg_fs_create(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err)
 {
   bool v2 = m->mode == BERTH_CGROUP_MODE_V2;
   for (size_t i = 0; i < m->n_dirs; i++) {
-    if (mkdir_levels(&m->dirs[i], v2 && m->dirs[i].unified, err) < 0) {
+    if (mkdir_levels(m, &m->dirs[i], v2 && m->dirs[i].unified, err) < 0) {
       remove_created(m, i + 1);
       return -1;
     }
@@ -160,7 +228,7 @@ int cg_fs_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
       berth_strbuf_printf(&msg, "%s`%s` stays: %s", msg.len ? "; " : "", d->path, berth_strerror(errno));
       continue;
     }
-    rmdir_parents(d);
+    rmdir_parents(m, d);
     d->created = 0;
   }
   if (first_errno) {

@@ -35,6 +35,8 @@ json_t *berth_cgroup_manager_to_json(const berth_cgroup_manager_t *m)
     json_array_append_new(dirs, e);
   }
   json_object_set_new(o, "dirs", dirs);
+  if (m->parents_dir)
+    json_object_set_new(o, "parents", json_string(m->parents_dir));
   return o;
 }
 
@@ -98,6 +100,8 @@ int berth_cgroup_manager_from_json(json_t *obj, berth_cgroup_manager_t **out, be
     }
     m->mode = (enum berth_cgroup_mode) md;
     m->path = xstrdup(path);
+    const char *parents = json_string_value(json_object_get(obj, "parents"));
+    m->parents_dir = parents && parents[0] == '/' ? xstrdup(parents) : NULL;
     m->dirs = xcalloc(json_array_size(dirs) + 1, sizeof *m->dirs);
     for (size_t i = 0; i < json_array_size(dirs); i++, m->n_dirs++)
       if (dir_from_json(json_array_get(dirs, i), i, &m->dirs[i], err) < 0) {

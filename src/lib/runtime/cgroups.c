@@ -6,6 +6,7 @@
 
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "base/xalloc.h"
 
 int berth_cgroup_apply_spec(berth_cgroup_manager_t *m, const berth_spec_t *spec, berth_error_t *err)
 {
@@ -40,8 +41,9 @@ static int rootless_fallback(const berth_spec_t *spec, berth_cgroup_manager_t **
   return berth_cgroup_manager_new(NULL, &cfg, out, err);
 }
 
-int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *id,
-                                 bool rootless, pid_t pid, berth_cgroup_manager_t **out, berth_error_t *err)
+int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *root,
+                                 const char *id, bool rootless, pid_t pid, berth_cgroup_manager_t **out,
+                                 berth_error_t *err)
 {
   struct berth_cgroup_layout layout = { 0 };
   bool have_layout = false;
@@ -50,8 +52,9 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
       return berth_error_wrap(err, "cgroups");
     have_layout = true;
   }
+  cleanup_free char *parents = root ? xasprintf("%s/.cgroup-parents", root) : NULL;
   struct berth_cgroup_config cfg = { .kind = kind, .cgroups_path = spec->linux_.cgroups_path, .id = id,
-                                     .relative_to_self = geteuid() != 0 };
+                                     .relative_to_self = geteuid() != 0, .parents_dir = parents };
   berth_cgroup_manager_t *m = NULL;
   int r = berth_cgroup_manager_new(have_layout ? &layout : NULL, &cfg, &m, err);
   if (have_layout)

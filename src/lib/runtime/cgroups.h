@@ -11,9 +11,12 @@
 #include "runtime/container.h"
 
 /* Create the container's cgroup for pid, apply linux.resources (with runc's default device
- * rules) and log every warning. kind: BERTH_CGROUP_CGROUPFS / SYSTEMD / DISABLED. */
-int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *id,
-                                 bool rootless, pid_t pid, berth_cgroup_manager_t **out, berth_error_t *err) BERTH_WUR;
+ * rules) and log every warning. kind: BERTH_CGROUP_CGROUPFS / SYSTEMD / DISABLED. The levels
+ * above the container's cgroup that it makes are noted under <root>/.cgroup-parents, so that
+ * the last container under one removes it (berth_cgroup_config.parents_dir). */
+int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *root,
+                                 const char *id, bool rootless, pid_t pid, berth_cgroup_manager_t **out,
+                                 berth_error_t *err) BERTH_WUR;
 /* Reopen the cgroup recorded in state.json; *out is NULL for a container without one. */
 int berth_container_cgroup_open(const struct berth_container *c, berth_cgroup_manager_t **out,
                                 berth_error_t *err) BERTH_WUR;

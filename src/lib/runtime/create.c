@@ -421,8 +421,8 @@ static int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_
 
 static int setup_cgroup(struct create_state *s, berth_error_t *err)
 {
-  if (berth_container_cgroup_setup(s->spec, (enum berth_cgroup_kind) s->o->cgroup_kind, s->o->id, s->o->rootless,
-                                   s->pid, &s->cgroup, err) < 0)
+  if (berth_container_cgroup_setup(s->spec, (enum berth_cgroup_kind) s->o->cgroup_kind, s->o->root, s->o->id,
+                                   s->o->rootless, s->pid, &s->cgroup, err) < 0)
     return -1;
   s->c->cgroup = berth_cgroup_manager_to_json(s->cgroup);
   if (berth_sync_send(s->sync[0], BERTH_MSG_CGROUP_DONE, 0, NULL, 0, -1, err) == 0)
