@@ -65,7 +65,7 @@ teardown() {
     "--name bad/name bb true" \
     "--mount type=bind,source=/no/such/berth/dir,target=/y bb true" "--restart sometimes bb true" "-p garbage bb true" \
     "--rm --restart always bb true" "--user nobodyhere bb true" "--nosuchflag bb true" \
-    "--device /dev/berth-no-such-device bb true" "--device /etc/hostname bb true"; do
+    "--device /dev/berth-no-such-device bb true" "--device /etc/hostname bb true" "--cpus 4096 bb true"; do
     # shellcheck disable=SC2086
     run berth run $args
     [ "$status" -eq 125 ] || { echo "run $args: $status $output"; false; }
@@ -82,6 +82,10 @@ teardown() {
   [ "$(grep -o -- --device <<<"$output" | wc -l)" -eq 1 ]
   run -125 berth run --device /etc/hostname bb true
   [[ $output == *"--device \`/etc/hostname\`: not a device node" ]]
+  run -125 berth run --cpus 4096 bb true
+  [[ $output == *"--cpus: range of CPUs is from 0.01 to $(nproc).00, as there are only $(nproc) CPUs available" ]]
+  run -125 berth run --user nobodyhere bb true
+  [[ $output == *"unable to find user \`nobodyhere\`: no matching entries in passwd file (the image's /etc/passwd)" ]]
   run berth create nosuchimage
   [ "$status" -eq 125 ]
   [[ $output == *"no such image"* ]]

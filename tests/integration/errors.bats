@@ -146,6 +146,30 @@ expect_config_error() {
   fi
 }
 
+@test "errors: a mount option the filesystem refuses is named, with the kernel's reason" {
+  update_config '.mounts += [{"destination": "/tmpx", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755", "size=bogus"]}]'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_failure_out
+  assert_nothing_left
+  if is_berth; then
+    assert_contains "$output" "on \`/tmpx\`"
+    assert_contains "$output" "option \`size=bogus\`: tmpfs: Bad value for 'size'"
+  fi
+}
+
+@test "errors: a file bound onto a directory says so" {
+  echo data >"$BATS_TEST_TMPDIR/file"
+  mkdir -p "$BUNDLE/rootfs/target-dir"
+  update_config '.mounts += [{"destination": "/target-dir", "type": "bind", "source": $s, "options": ["bind"]}]' \
+    --arg s "$BATS_TEST_TMPDIR/file"
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_failure_out
+  assert_nothing_left
+  if is_berth; then
+    assert_contains "$output" "the source is a file, the destination a directory"
+  fi
+}
+
 @test "errors: a failure inside container setup names the step" {
   update_config '.mounts += [{"destination": "/data", "type": "bind", "source": "/no/such/source", "options": ["bind"]}]'
   run runtime run --bundle "$BUNDLE" "$ID"

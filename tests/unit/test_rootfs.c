@@ -634,7 +634,7 @@ static void test_refusals(void **state)
   assert_int_equal(mkdir(fakedev, 0755), 0);
   put_file(fakenull, "", 0, 0666);
   expect_failure(f, E_FAKE_NULL, "`/dev/null` in the container is not the null device (1:3)");
-  expect_failure(f, E_BAD_OPTION, "mount `tmpfs` on `/dev/shm` (mounts[0]): Invalid argument");
+  expect_failure(f, E_BAD_OPTION, "mount `tmpfs` on `/dev/shm` (mounts[0]): option `size=bogus`: tmpfs: Bad value for 'size'");
   expect_failure(f, E_NO_TYPE, "mount `none` on `/x` (mounts[0]): no type given and not a bind mount");
 }
 

@@ -1,6 +1,7 @@
 /* Containers: what the config builder (ctrspec.h) needs from the host — facts, device nodes,
  * other containers' pids, mount sources and volumes — and files read from an image's layers. */
 #include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,9 @@ int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err)
     sscanf(u.release, "%u.%u", &h->facts.kernel_major, &h->facts.kernel_minor);
   h->facts.cap_last = -1;
   h->facts.bounding = own_bounding_set();
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0)
+    h->facts.ncpus = (unsigned int) CPU_COUNT(&cpus);
   if (privileged)
     scan_devices(h, "/dev", 1);
   (void) err;

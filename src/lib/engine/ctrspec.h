@@ -51,6 +51,7 @@ struct berth_host_facts {
   unsigned int kernel_major, kernel_minor; /* seccomp minKernel conditions (0.0: assume new) */
   int cap_last; /* /proc/sys/kernel/cap_last_cap; < 0: every capability berth knows */
   uint64_t bounding; /* berth's own bounding set (what it can hand out); 0: unknown, no limit */
+  unsigned int ncpus; /* CPUs berth may run on: --cpus above it is refused (Docker); 0: unknown */
   const struct berth_host_device *devices; /* every host device, for --privileged */
   size_t n_devices;
 };

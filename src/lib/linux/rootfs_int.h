@@ -36,6 +36,10 @@ int rootfs_reopen_mounted(int rootfd, const char *path, int oldfd, berth_error_t
 /* Returns the attached mount's fd (or -1 with errno set; `step` names what failed). */
 int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char **step);
 /* mount(2) onto an fd through /proc/self/fd (-1 and errno on failure). */
+/* After a mount with fs-specific options (data) failed: which option the filesystem refuses
+ * and why, from its fs_context log ("option `size=bogus`: tmpfs: Bad value for 'size'"); NULL
+ * when every option passes alone or nothing can be said. */
+char *rootfs_explain_data(const char *type, const char *data);
 int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned long flags,
                        const char *data);
 /* mount_setattr(2) on an fd's mount (recursive or not); no-op when nothing changes. */

@@ -213,6 +213,11 @@ static int mount_by_type(struct rootfs_job *j, berth_error_t *err)
       return bind_host_fallback(j, "/sys", err);
     if (denied && j->ctx->in_userns && strcmp(type, "mqueue") == 0)
       return bind_host_fallback(j, "/dev/mqueue", err);
+    int e = errno;
+    cleanup_free char *why = e == EINVAL ? rootfs_explain_data(type, j->o.data) : NULL;
+    if (why)
+      return BERTH_ERR(err, "%s: %s", j->what, why);
+    errno = e;
     return BERTH_ERR_ERRNO(err, "%s", j->what);
   }
   /* a remount changes the mount the destination fd already points at */

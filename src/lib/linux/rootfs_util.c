@@ -161,7 +161,13 @@ int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char
     return -1;
   }
   if (move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    int e = errno;
+    struct stat s, d;
     *step = "attach";
+    if (fstat(srcfd, &s) == 0 && fstat(dstfd, &d) == 0 && S_ISDIR(s.st_mode) != S_ISDIR(d.st_mode))
+      *step = S_ISDIR(d.st_mode) ? "attach (the source is a file, the destination a directory)"
+                                 : "attach (the source is a directory, the destination is not)";
+    errno = e;
     return -1;
   }
   return steal_fd(tree);
@@ -171,6 +177,36 @@ int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned lo
 {
   char buf[40];
   return mount(src, berth_fd_path(dstfd, buf, sizeof buf), type, flags, data);
+}
+
+char *rootfs_explain_data(const char *type, const char *data)
+{
+  if (data == NULL || data[0] == '\0')
+    return NULL;
+  cleanup_close int fs = fsopen(type, FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return NULL;
+  cleanup_free char *copy = xstrdup(data);
+  for (char *save = NULL, *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+    cleanup_free char *key = xstrdup(opt);
+    char *eq = strchr(key, '=');
+    if (eq)
+      *eq++ = '\0';
+    int e = 0;
+    if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, eq, 0) < 0)
+      e = errno;
+    char log[512];
+    ssize_t n = e ? read(fs, log, sizeof log - 1) : -1; /* "e tmpfs: Bad value for 'size'\n" */
+    if (e == 0)
+      continue;
+    if (n > 2) {
+      log[n] = '\0';
+      log[strcspn(log, "\n")] = '\0';
+      return xasprintf("option `%s`: %s", opt, log + 2);
+    }
+    return xasprintf("option `%s`: %s", opt, berth_strerror(e));
+  }
+  return NULL;
 }
 
 char *rootfs_fd_path_in_root(const struct berth_rootfs_ctx *ctx, int fd)
