@@ -448,6 +448,10 @@ EOF
   [ "$(jq -r '.annotations["berth.container.name"]' "$BROOT/containers/$id/bundle/config.json")" = new ]
   [ "$(jq -r '.annotations["berth.container.name"]' \
     "$BROOT/containers/$(berth inspect -f '{{.Id}}' slashed)/bundle/config.json")" = slashed ]
+  # a refused rename changes neither: the name and the file stay, nothing is left beside it
+  run -1 berth rename new slashed
+  [ "$(jq -r '.annotations["berth.container.name"]' "$BROOT/containers/$id/bundle/config.json")" = new ]
+  [ "$(ls "$BROOT/containers/$id/bundle" | tr '\n' ' ')" = "config.json rootfs " ]
   berth stop new >/dev/null && berth start new >/dev/null
   wait_for new '{{.State.Status}}' running
   [ "$(jq -r '.annotations["berth.container.name"]' "$BRUN/runtime/$id/config.json")" = new ]

@@ -68,13 +68,17 @@ int berth_containers_unpause(struct berth_engine *e, const char *what, berth_err
 struct rename {
   struct berth_engine *e;
   const char *name;
+  char *config;  /* the bundle's config.json */
+  char *pending; /* its new text, written beside it; renamed over it once the row is committed */
 };
 
-/* the name annotation of the bundle's config.json, which the next start runs with (a running
- * container keeps the config it was started with, as with Docker) */
-static int rename_in_bundle(struct berth_engine *e, const char *id, const char *name, berth_error_t *err)
+/* The bundle's config.json with the new name annotation (the next start runs with it; a
+ * running container keeps the config it was started with, as with Docker), written beside
+ * the file: only a committed rename puts it in place, so the row and the file never say two
+ * different names. */
+static int rename_in_bundle(struct rename *rn, const char *id, berth_error_t *err)
 {
-  cleanup_free char *dir = berth_container_dir(e, id);
+  cleanup_free char *dir = berth_container_dir(rn->e, id);
   cleanup_free char *path = xasprintf("%s/bundle/config.json", dir);
   if (access(path, F_OK) < 0)
     return 0; /* a create still writing its files */
@@ -84,10 +88,15 @@ static int rename_in_bundle(struct berth_engine *e, const char *id, const char *
   json_t *ann = json_object_get(config, "annotations");
   int r = 0;
   if (json_is_object(ann) && json_object_get(ann, "berth.container.name")) {
-    json_object_set_new(ann, "berth.container.name", json_string(name));
+    json_object_set_new(ann, "berth.container.name", json_string(rn->name));
     size_t len = 0;
     cleanup_free char *text = berth_ctrspec_dumps(config, &len);
-    r = berth_write_file_atomic(path, text, len, 0600, err);
+    cleanup_free char *pending = xasprintf("%s.rename-%d", path, (int) getpid());
+    r = berth_write_file_atomic(pending, text, len, 0600, err);
+    if (r == 0) {
+      rn->config = steal_ptr(path);
+      rn->pending = steal_ptr(pending);
+    }
   }
   json_decref(config);
   return r;
@@ -95,7 +104,7 @@ static int rename_in_bundle(struct berth_engine *e, const char *id, const char *
 
 static int set_name(struct berth_db_container *row, void *data, berth_error_t *err)
 {
-  const struct rename *rn = data;
+  struct rename *rn = data;
   if (strcmp(row->name, rn->name) == 0)
     return BERTH_ERR(err, "renaming a container with the same name as its current name");
   int used = berth_db_container_name_used(rn->e->db, rn->name, err);
@@ -113,7 +122,7 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
   }
   if (row->state == BERTH_CONTAINER_REMOVING)
     return BERTH_ERR(err, "container %.12s is being removed", row->id);
-  if (rename_in_bundle(rn->e, row->id, rn->name, err) < 0)
+  if (rename_in_bundle(rn, row->id, err) < 0)
     return -1;
   free(row->name);
   row->name = xstrdup(rn->name);
@@ -122,14 +131,25 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
 
 int berth_containers_rename(struct berth_engine *e, const char *what, const char *name, berth_error_t *err)
 {
-  berth_container_id_t id;
   if (!berth_container_name_valid(name))
     return BERTH_ERR(err, "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                      name ? name : "");
   struct rename rn = { .e = e, .name = name[0] == '/' ? name + 1 : name };
-  if (ctr_resolve(e, what, id, err) < 0 || ctr_update(e, id, set_name, &rn, err) < 0)
+  struct berth_container c;
+  if (berth_container_get(e, what, &c, err) < 0)
     return berth_error_wrap(err, "rename container `%s`", what);
-  return 0;
+  /* the container's lock: start reads the bundle under it, and two renames put their files
+   * in place in the order of their commits */
+  cleanup_close int lock = access(c.dir, F_OK) == 0 ? ctr_lock(&c, err) : -2;
+  int r = lock == -1 ? -1 : ctr_update(e, c.row.id, set_name, &rn, err);
+  berth_container_release(&c);
+  if (r == 0 && rn.pending && rename(rn.pending, rn.config) < 0)
+    r = BERTH_ERR_ERRNO(err, "put `%s` in place (the catalogue has the new name already)", rn.config);
+  if (rn.pending)
+    unlink(rn.pending); /* after a failure: the old config.json stays */
+  free(rn.config);
+  free(rn.pending);
+  return r < 0 ? berth_error_wrap(err, "rename container `%s`", what) : 0;
 }
 
 /* label=k, label=k=v, and the negations "!k", "!k=v" */
