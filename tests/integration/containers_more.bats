@@ -458,7 +458,8 @@ EOF
 }
 
 @test "pause and unpause: frozen processes, state paused, stop and rm -f of a paused container" {
-  berth run -d --name pz bb sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.05; done' >/dev/null
+  # the counter is replaced whole (a reader of a file being rewritten in place can see it empty)
+  berth run -d --name pz bb sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n.t; mv /tmp/n.t /tmp/n; sleep 0.05; done' >/dev/null
   wait_for pz '{{.State.Status}}' running
   sleep 0.3
   run berth pause pz
