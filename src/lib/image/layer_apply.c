@@ -315,7 +315,10 @@ static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_
   uint64_t entries = 0;
   if (open_decoder(p, err) < 0 || read_entries(p, c, &entries, err) < 0)
     return -1;
-  if (layer_set_dir_times(c, err) < 0 || drain(p, err) < 0)
+  if (drain(p, err) < 0)
+    return -1;
+  layer_journal_finish(c, true); /* what was set aside goes before the directories get their times */
+  if (layer_set_dir_times(c, err) < 0)
     return -1;
   if (info != NULL) {
     memset(info, 0, sizeof *info);

@@ -165,9 +165,11 @@ static int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, 
     return BERTH_ERR_ERRNO(err, "open parent `%s`", prefix);
   if (*link != NULL)
     return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", prefix, *link);
+  cleanup_free char *above = comp > prefix ? xstrndup(prefix, (size_t) (comp - prefix - 1)) : xstrdup("");
+  if (layer_journal_dir_meta(c, prev, above, err) < 0) /* its times change */
+    return -1;
   if (mkdirat(prev, comp, 0755) < 0)
     return BERTH_ERR_ERRNO(err, "create parent `%s`", prefix);
-  cleanup_free char *above = comp > prefix ? xstrndup(prefix, (size_t) (comp - prefix - 1)) : xstrdup("");
   layer_journal_created(c, above, comp);
   int fd = openat(prev, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -515,10 +517,15 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
     if (layer_journal_set_aside(c, parentfd, c->entry_parent, base, err) < 0)
       return -1;
   }
+  /* pax hardlinks may carry data, written through the link into the target: in a directory
+   * that had files before (cp -), only into a file this archive created, never one it did not */
+  bool with_data = archive_entry_size(e) > 0 && S_ISREG(tst.st_mode);
+  if (with_data && c->plain && !layer_journal_created_here(c, slash ? tparent : "", tbase))
+    return BERTH_ERR(err, "hardlink with data to `%s`, which the archive did not create: refused", target);
   if (linkat(tfd, tbase, parentfd, base, 0) < 0)
     return BERTH_ERR_ERRNO(err, "hardlink to `%s`", target);
   layer_journal_created(c, c->entry_parent, base);
-  if (archive_entry_size(e) > 0 && S_ISREG(tst.st_mode)) { /* pax hardlinks may carry data */
+  if (with_data) {
     cleanup_close int fd = openat(parentfd, base, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
       return BERTH_ERR_ERRNO(err, "open hardlink to write its data");

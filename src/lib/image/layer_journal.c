@@ -52,13 +52,28 @@ int layer_journal_set_aside(struct layer_apply_ctx *c, int parentfd, const char 
   for (int tries = 0;; tries++) {
     char aside[64];
     snprintf(aside, sizeof aside, ".berth-replaced-%d-%lu", (int) getpid(), c->n_aside++);
-    if (renameat2(parentfd, name, parentfd, aside, RENAME_NOREPLACE) == 0) {
+    int r = renameat2(parentfd, name, parentfd, aside, RENAME_NOREPLACE);
+    if (r < 0 && errno == EINVAL) { /* NFS, 9p, some FUSE: no RENAME_NOREPLACE; the name is ours */
+      struct stat st;
+      r = fstatat(parentfd, aside, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (errno = EEXIST, -1)
+                                                                    : renameat(parentfd, name, parentfd, aside);
+    }
+    if (r == 0) {
       push(c, LAYER_UNDO_SET_ASIDE, parent, name)->aside = xstrdup(aside);
       return 0;
     }
     if (errno != EEXIST || tries == 16)
       return BERTH_ERR_ERRNO(err, "set `%s` aside", name);
   }
+}
+
+bool layer_journal_created_here(const struct layer_apply_ctx *c, const char *parent, const char *name)
+{
+  for (size_t i = 0; i < c->n_undo; i++)
+    if (c->undo[i].kind == LAYER_UNDO_CREATED && strcmp(c->undo[i].parent, parent) == 0 &&
+        strcmp(c->undo[i].name, name) == 0)
+      return true;
+  return false;
 }
 
 int layer_journal_dir_meta(struct layer_apply_ctx *c, int fd, const char *dir, berth_error_t *err)
@@ -95,13 +110,19 @@ static void undo_one(struct layer_apply_ctx *c, const struct layer_undo *u, bool
     break;
   case LAYER_UNDO_SET_ASIDE:
     /* whatever replaced it was created later, so it is already gone */
-    if (renameat2(pfd, u->aside, pfd, u->name, RENAME_NOREPLACE) < 0)
+    if (renameat2(pfd, u->aside, pfd, u->name, RENAME_NOREPLACE) < 0 &&
+        (errno != EINVAL || renameat(pfd, u->aside, pfd, u->name) < 0))
       berth_log_warn("roll back: restore `%s/%s` from `%s`: %s", u->parent, u->name, u->aside, strerror(errno));
     break;
   case LAYER_UNDO_META: {
+    /* only the directory that was saved: once a symlink set aside is back, the same path may
+     * lead to another directory, or a directory created meanwhile is gone */
     cleanup_close int fd = openat(pfd, u->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat now;
+    if (fd < 0 || fstat(fd, &now) < 0 || now.st_dev != u->st.st_dev || now.st_ino != u->st.st_ino)
+      break;
     struct timespec ts[2] = { u->st.st_atim, u->st.st_mtim };
-    if (fd < 0 || fchown(fd, u->st.st_uid, u->st.st_gid) < 0 || fchmod(fd, u->st.st_mode & 07777) < 0 ||
+    if (fchown(fd, u->st.st_uid, u->st.st_gid) < 0 || fchmod(fd, u->st.st_mode & 07777) < 0 ||
         futimens(fd, ts) < 0)
       berth_log_warn("roll back: owner, mode and times of `%s/%s`: %s", u->parent, u->name, strerror(errno));
     break;

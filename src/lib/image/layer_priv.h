@@ -86,6 +86,8 @@ int layer_journal_set_aside(struct layer_apply_ctx *c, int parentfd, const char 
                             berth_error_t *err) BERTH_WUR;
 int layer_journal_dir_meta(struct layer_apply_ctx *c, int fd, const char *dir, berth_error_t *err) BERTH_WUR;
 void layer_journal_finish(struct layer_apply_ctx *c, bool ok);
+/* parent/name was created by this extraction (plain mode) */
+bool layer_journal_created_here(const struct layer_apply_ctx *c, const char *parent, const char *name);
 
 /* names in pax records are UTF-8: archives are read and written in a UTF-8 locale (this
  * thread only). layer_utf8_begin returns what layer_utf8_end restores. */
