@@ -161,9 +161,10 @@ struct relay {
 };
 
 /* Without -t: the process's stdout and stderr pipes to berth's, berth's stdin to the
- * process's pipe (buffered: a process that does not read never blocks its own output),
- * until both output pipes end, or the runtime has ended and they stay idle (a process left
- * in the background may hold them open for ever). */
+ * process's pipe (buffered: a process that does not read never blocks its own output), and
+ * signals forwarded, until the runtime has ended and both output pipes have ended or stay idle
+ * (a process left in the background may hold them open for ever). A process that closes its
+ * output early still gets its input and berth's signals until it exits. */
 static void relay(struct berth_exec *x, struct relay *r, int sigfd)
 {
   struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
@@ -175,7 +176,7 @@ static void relay(struct berth_exec *x, struct relay *r, int sigfd)
   fcntl(r->err_r, F_SETFL, fcntl(r->err_r, F_GETFL) | O_NONBLOCK);
   if (r->in_w >= 0)
     fcntl(r->in_w, F_SETFL, fcntl(r->in_w, F_GETFL) | O_NONBLOCK);
-  while (r->out_r >= 0 || r->err_r >= 0) {
+  while (runtime || r->out_r >= 0 || r->err_r >= 0) {
     struct pollfd pf[6] = { { .fd = r->out_r, .events = POLLIN },
                             { .fd = r->err_r, .events = POLLIN },
                             { .fd = stdin_open && len == 0 ? STDIN_FILENO : -1, .events = POLLIN },
@@ -211,8 +212,13 @@ static void relay(struct berth_exec *x, struct relay *r, int sigfd)
       close(steal_fd(r->in_w));
     if (pf[4].revents & POLLIN)
       forward(x, sigfd, -1);
-    if (pf[5].revents & POLLIN)
-      runtime = false;
+    if (pf[5].revents & POLLIN) {
+      runtime = false; /* the process is gone: its input with it */
+      stdin_open = false;
+      len = 0;
+      if (r->in_w >= 0)
+        close(steal_fd(r->in_w));
+    }
   }
   sigaction(SIGPIPE, &old_pipe, NULL);
 }

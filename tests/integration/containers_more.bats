@@ -86,6 +86,19 @@ berth_cmd() { # the berth command line as one string, for script(1)
   # stdout and stderr stay apart; the exit code is the process's
   run -3 "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'echo out; echo err >&2; exit 3'
   [ "$(berth exec e5 sh -c 'echo out; echo err >&2' 2>/dev/null)" = out ]
+  # a process that closes its output early still gets its input (and its end) and berth's
+  # signals until it exits
+  run timeout 20 sh -c "echo in | '$BERTH' --root '$BROOT' --runroot '$BRUN' exec -i e5 sh -c 'exec >/dev/null 2>&1; cat >/tmp/got'"
+  [ "$status" -eq 0 ]
+  [ "$(berth exec e5 cat /tmp/got)" = in ]
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'exec >/dev/null 2>&1; trap "echo term >/tmp/sig; exit 7" TERM; while :; do sleep 0.1; done' &
+  ex=$!
+  for _ in $(seq 50); do berth exec e5 sh -c 'ps -o args | grep -q "[t]rap"' && break; sleep 0.1; done
+  kill -TERM "$ex"
+  rc=0
+  wait "$ex" || rc=$?
+  [ "$rc" -eq 7 ]
+  [ "$(berth exec e5 cat /tmp/sig)" = term ]
   # a process left in the background with the pipes does not keep exec waiting
   run timeout 20 "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'sleep 60 & echo started'
   [ "$status" -eq 0 ]
