@@ -6,6 +6,8 @@
 
 #include "fixtures.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "test_image_tar.h"
@@ -153,10 +155,19 @@ static void test_prepare(void **state)
   import_image(f, &img);
   berth_error_t err = NULL;
   char *name = NULL, *mp = NULL;
-  bool created = false;
-  assert_int_equal(berth_volume_prepare(f->e, "pv", &img, "/data", false, &name, &mp, &created, &err), 0);
+  struct berth_volume_new nv;
+  assert_int_equal(berth_volume_prepare(f->e, "pv", &img, "/data", false, &name, &mp, &nv, &err), 0);
   unit_assert_no_error(&err);
-  assert_true(created);
+  assert_true(nv.created);
+  assert_true(nv.made_dir);
+  /* held while the create is in flight: system check must see it busy */
+  assert_true(nv.lock >= 0);
+  cleanup_free char *vdir = xasprintf("%s/volumes/pv", f->e->root);
+  {
+    cleanup_close int other = open(vdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
+  }
+  close(nv.lock);
   /* no row until the caller's transaction adds it */
   struct berth_db_volume v;
   assert_int_equal(berth_volume_get(f->e, "pv", &v, &err), -1);
@@ -179,8 +190,9 @@ static void test_prepare(void **state)
   assert_int_equal(unlink(seedp), 0);
   free(name);
   free(mp);
-  assert_int_equal(berth_volume_prepare(f->e, "pv", &img, "/data", false, &name, &mp, &created, &err), 0);
-  assert_false(created);
+  assert_int_equal(berth_volume_prepare(f->e, "pv", &img, "/data", false, &name, &mp, &nv, &err), 0);
+  assert_false(nv.created);
+  assert_int_equal(nv.lock, -1);
   cleanup_free char *gone = read_text(mp, "seed");
   assert_string_equal(gone, "(missing)");
   free(name);
@@ -189,9 +201,10 @@ static void test_prepare(void **state)
   const char *empty_paths[] = { "/data", "/nowhere", "/file", "/up", "/data/etc" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(empty_paths); i++) {
     cleanup_free char *vn = xasprintf("e%zu", i);
-    assert_int_equal(berth_volume_prepare(f->e, vn, &img, empty_paths[i], i == 0, &name, &mp, &created, &err),
+    assert_int_equal(berth_volume_prepare(f->e, vn, &img, empty_paths[i], i == 0, &name, &mp, &nv, &err),
                      0);
     unit_assert_no_error(&err);
+    close(nv.lock);
     cleanup_free char *passwd = read_text(mp, "passwd"), *s2 = read_text(mp, "seed");
     assert_string_equal(passwd, "(missing)");
     assert_string_equal(s2, "(missing)");
@@ -199,8 +212,9 @@ static void test_prepare(void **state)
     free(mp);
   }
   /* anonymous: a random name and the label */
-  assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &name, &mp, &created, &err), 0);
-  assert_true(created);
+  assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &name, &mp, &nv, &err), 0);
+  assert_true(nv.created);
+  close(nv.lock);
   add_row(f, name, true);
   assert_int_equal(berth_volume_get(f->e, name, &v, &err), 0);
   assert_non_null(strstr(v.labels, BERTH_VOLUME_ANONYMOUS_LABEL));
@@ -247,8 +261,9 @@ static void test_remove_prune(void **state)
   char *const keep[] = { "keep=yes", NULL };
   cleanup_free char *a = create(f, "named", NULL), *b = create(f, "kept", keep), *c = create(f, "used", NULL);
   char *anon = NULL, *mp = NULL;
-  bool created;
-  assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &anon, &mp, &created, &err), 0);
+  struct berth_volume_new nv;
+  assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &anon, &mp, &nv, &err), 0);
+  close(nv.lock);
   add_row(f, anon, true);
   berth_container_id_t id;
   use_volume(f, &img, "used", id);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -328,4 +329,14 @@ int berth_cloexec_fds_from(int first)
       fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
   }
   return 0;
+}
+
+int berth_dir_flock_shared(const char *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }

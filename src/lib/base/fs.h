@@ -49,6 +49,9 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
 /* write(2)/read(2) loops that retry EINTR and short transfers. */
 int berth_write_all(int fd, const void *data, size_t len);
 ssize_t berth_read_all(int fd, void *data, size_t len);
+/* A shared flock on a directory (a mark that a command is using it: `system check` leaves such a
+ * directory alone); the descriptor to close when done, or -1. */
+int berth_dir_flock_shared(const char *dir);
 
 /* rm -rf that never crosses a mount point; returns 0 if path did not exist. */
 int berth_rm_rf(const char *path, berth_error_t *err) BERTH_WUR;

@@ -3,6 +3,9 @@
  * leftovers removed, reference counts recomputed, rows nothing refers to dropped (with their
  * files). A row whose file is gone cannot be repaired: it is reported. */
 #include <dirent.h>
+#include <sys/file.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +216,14 @@ static int check_tmp(struct check *c, berth_error_t *err)
   return 0;
 }
 
+/* a directory a command in flight holds a flock on (a create's new volume, a copy's mount
+ * point): never an interrupted command's leftover, however old */
+static bool in_use(const char *path)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 /* volume directories without a row: a create killed before the transaction that adds its
  * container and volumes (a directory younger than a minute may be a create in flight) */
 static int check_volume_dirs(struct check *c, berth_error_t *err)
@@ -231,7 +242,7 @@ static int check_volume_dirs(struct check *c, berth_error_t *err)
     }
     cleanup_free char *path = xasprintf("%s/%s", dir, *n);
     struct stat st;
-    if (lstat(path, &st) < 0 || now - st.st_mtime < VOLUME_DIR_GRACE_S)
+    if (lstat(path, &st) < 0 || now - st.st_mtime < VOLUME_DIR_GRACE_S || in_use(path))
       continue;
     problem(c, true, "volume directory `volumes/%s` without a volume (its create was interrupted)", *n);
     if (c->repair && berth_rm_rf(path, err) < 0)
@@ -252,7 +263,8 @@ static void check_mount_points(struct check *c)
   for (char **n = names; *n; n++) {
     cleanup_free char *path = xasprintf("%s/%s", dir, *n);
     struct stat st;
-    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < VOLUME_DIR_GRACE_S)
+    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || now - st.st_mtime < VOLUME_DIR_GRACE_S ||
+        in_use(path))
       continue;
     bool done = c->repair && rmdir(path) == 0;
     problem(c, true, "mount point `%s` of an interrupted command", path);

@@ -170,13 +170,13 @@ int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **sour
   if (m->type == BERTH_MOUNT_VOLUME) {
     /* get or make the volume; a new, empty one is filled from the image at the target (Docker) */
     cleanup_free char *name = NULL;
-    bool created = false;
-    if (berth_volume_prepare(cb->e, m->source, cb->img, m->target, m->nocopy, &name, source, &created, err) < 0)
+    struct berth_volume_new nv;
+    if (berth_volume_prepare(cb->e, m->source, cb->img, m->target, m->nocopy, &name, source, &nv, err) < 0)
       return berth_error_wrap(err, "volume for `%s`", m->target);
-    if (created) {
+    if (nv.created) {
       cb->new_volumes = xreallocarray(cb->new_volumes, cb->n_new_volumes + 1, sizeof *cb->new_volumes);
       cb->new_volumes[cb->n_new_volumes++] =
-        (struct ctr_new_volume) { .name = xstrdup(name), .anonymous = m->source == NULL };
+        (struct ctr_new_volume) { .name = xstrdup(name), .anonymous = m->source == NULL, .nv = nv };
     }
     record_mount(cb, m, *source, name);
     return 0;
@@ -197,8 +197,11 @@ int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **sour
 void ctr_cb_release(struct ctr_cb *cb)
 {
   berth_db_mounts_free(cb->mounts, cb->nmounts);
-  for (size_t i = 0; i < cb->n_new_volumes; i++)
+  for (size_t i = 0; i < cb->n_new_volumes; i++) {
     free(cb->new_volumes[i].name);
+    if (cb->new_volumes[i].nv.lock >= 0)
+      close(cb->new_volumes[i].nv.lock);
+  }
   free(cb->new_volumes);
   berth_strv_free(cb->strings);
   memset(cb, 0, sizeof *cb);
@@ -219,9 +222,9 @@ int ctr_cb_add_volume_rows(struct ctr_cb *cb, berth_error_t *err)
 void ctr_cb_undo_volumes(struct ctr_cb *cb)
 {
   for (size_t i = 0; i < cb->n_new_volumes; i++) {
-    const struct ctr_new_volume *v = &cb->new_volumes[i];
+    struct ctr_new_volume *v = &cb->new_volumes[i];
     if (!v->row_added) {
-      berth_volume_drop_dir(cb->e, v->name);
+      berth_volume_drop_new(cb->e, v->name, &v->nv);
       continue;
     }
     berth_error_t e = NULL;

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "engine/containers.h"
+#include "engine/volumes.h"
 #include "engine/ctrspec.h"
 
 /* /proc/<pid>/stat starttime; -1 when the process is gone or a zombie */
@@ -85,7 +86,8 @@ struct ctr_cb {
     char *name;
     bool anonymous;
     bool row_added; /* by this create's transaction */
-  } *new_volumes;   /* volumes this create made */
+    struct berth_volume_new nv;
+  } *new_volumes;   /* volumes without a row this create prepared */
   size_t n_new_volumes;
   char **strings;     /* kept alive for the builder */
 };

@@ -92,6 +92,8 @@ int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, i
     return -1;
   if (mkdtemp(target) == NULL)
     return BERTH_ERR_ERRNO(err, "create `%s`", target);
+  cleanup_close int busy = berth_dir_flock_shared(target); /* system check leaves it alone */
+  (void) busy;
   int r = run_export((char **) lowers, n, target, out_fd, err);
   rmdir(target);
   return r;

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -26,14 +29,25 @@ static json_t *labels_json(char *const *labels)
   return o;
 }
 
-int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mountpoint, bool *made,
+int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mountpoint, bool *made, int *lock,
                           berth_error_t *err)
 {
   cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, name);
-  *made = access(dir, F_OK) != 0;
+  cleanup_free char *parent = xasprintf("%s/volumes", e->root);
+  if (lock)
+    *lock = -1;
+  if (berth_mkdir_p(parent, 0755, err) < 0)
+    return -1;
+  *made = mkdir(dir, 0755) == 0;
+  if (!*made && errno != EEXIST)
+    return BERTH_ERR_ERRNO(err, "create `%s`", dir);
+  if (lock)
+    *lock = berth_dir_flock_shared(dir);
   *mountpoint = xasprintf("%s/_data", dir);
   if (berth_mkdir_p(*mountpoint, 0755, err) < 0) {
     free(steal_ptr(*mountpoint));
+    if (lock && *lock >= 0)
+      close(steal_fd(*lock));
     return -1;
   }
   return 0;
@@ -61,7 +75,7 @@ static int add_volume(struct berth_engine *e, const char *name, const char *labe
 {
   cleanup_free char *mountpoint = NULL;
   bool made_dir;
-  if (berth_volume_make_dir(e, name, &mountpoint, &made_dir, err) < 0 || berth_db_begin(e->db, err) < 0)
+  if (berth_volume_make_dir(e, name, &mountpoint, &made_dir, NULL, err) < 0 || berth_db_begin(e->db, err) < 0)
     return -1;
   int r = put_row(e, name, labels, err);
   if (r < 0 || berth_db_commit(e->db, err) < 0) {
@@ -171,16 +185,21 @@ static void remove_dir(struct berth_engine *e, const char *name)
     berth_error_release(&none);
 }
 
-void berth_volume_drop_dir(struct berth_engine *e, const char *name)
+void berth_volume_drop_new(struct berth_engine *e, const char *name, struct berth_volume_new *nv)
 {
-  struct berth_db_volume v;
-  berth_error_t none = NULL;
-  int found = berth_db_volume_find(e->db, name, &v, &none);
-  if (found > 0)
-    berth_db_volume_release(&v);
-  else if (found == 0)
-    remove_dir(e, name);
-  berth_error_release(&none);
+  if (nv->made_dir) {
+    struct berth_db_volume v;
+    berth_error_t none = NULL;
+    int found = berth_db_volume_find(e->db, name, &v, &none);
+    if (found > 0)
+      berth_db_volume_release(&v);
+    else if (found == 0)
+      remove_dir(e, name);
+    berth_error_release(&none);
+  }
+  if (nv->lock >= 0)
+    close(steal_fd(nv->lock));
+  nv->created = nv->made_dir = false;
 }
 
 int berth_volume_remove(struct berth_engine *e, const char *name, bool force, berth_error_t *err)

@@ -48,27 +48,36 @@ int berth_volumes_prune(struct berth_engine *e, bool all, char *const *labels, c
 int berth_volume_filter_check(char *const *filters, berth_error_t *err) BERTH_WUR;
 bool berth_volume_filter_match(const struct berth_db_volume *v, char *const *filters);
 
+/* What berth_volume_prepare made for a volume that had no row. */
+struct berth_volume_new {
+  bool created;  /* it had no row: the caller adds it in the transaction that adds the container's
+                    (berth_volume_put_row), or drops the directory (berth_volume_drop_new) */
+  bool made_dir; /* its directory was made here (else another create in flight may own it) */
+  int lock;      /* a shared flock on <root>/volumes/<name> while the create is in flight, which
+                    `system check` respects; -1 when none */
+};
+
 /* For a container's volume mount (run -v name:/path, --mount type=volume, the image's VOLUME):
  * the volume's mountpoint, making the volume's directory when it has no row (name NULL: an
  * anonymous one, a random name). Unless nocopy, an empty volume is filled with what img has at
  * path (read from its layers, inside their root), owners, modes and times kept, the volume's
  * directory taking the image directory's owner and mode — Docker's copy-up. img NULL: no copy.
- * *created: the volume had no row; the caller adds it in the transaction that adds the
- * container's (berth_volume_put_row), or removes the directory if its create fails. A create
- * killed in between leaves a directory without a row, which `system check` removes. */
+ * A create killed before its transaction leaves a directory without a row, which `system
+ * check` removes once it is unlocked and a minute old. */
+int berth_volume_prepare(struct berth_engine *e, const char *name, const struct berth_db_image *img,
+                         const char *path, bool nocopy, char **name_out, char **mountpoint,
+                         struct berth_volume_new *nv, berth_error_t *err) BERTH_WUR;
+/* A failed create's new volume: its directory removed if it made it and no row names it
+ * (another create may have added the row since); the lock released. */
+void berth_volume_drop_new(struct berth_engine *e, const char *name, struct berth_volume_new *nv);
 /* The row of a volume whose directory is made, in the caller's transaction (labels: Docker's
  * anonymous label or none): 1 added, 0 it existed (another create added it first). */
 int berth_volume_put_row(struct berth_engine *e, const char *name, bool anonymous, berth_error_t *err) BERTH_WUR;
-/* <root>/volumes/<name>/_data made (with its parents); *made: <name> was not there before */
-int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mountpoint, bool *made,
+/* <root>/volumes/<name>/_data made (with its parents); *made: <name> was not there before;
+ * *lock (when not NULL): a shared flock on <root>/volumes/<name>, or -1 */
+int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mountpoint, bool *made, int *lock,
                           berth_error_t *err) BERTH_WUR;
-/* remove <root>/volumes/<name> unless a row names it (a concurrent create may have added one) */
-void berth_volume_drop_dir(struct berth_engine *e, const char *name);
 /* a volume name Docker accepts */
 int berth_volume_name_check(const char *name, berth_error_t *err) BERTH_WUR;
-
-int berth_volume_prepare(struct berth_engine *e, const char *name, const struct berth_db_image *img,
-                         const char *path, bool nocopy, char **name_out, char **mountpoint, bool *created,
-                         berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -63,6 +63,9 @@ static int prefill(struct berth_engine *e, const struct berth_db_image *img, con
   else if (mkdtemp(target) == NULL)
     r = BERTH_ERR_ERRNO(err, "create `%s`", target);
   else {
+    cleanup_close int busy = berth_dir_flock_shared(target); /* system check leaves it alone */
+    (void) busy;
+  (void) busy;
     struct berth_cp_mount_in in = { .lowers = (const char *const *) lowers,
                                     .nlowers = img->nlayers,
                                     .target = target };
@@ -78,11 +81,11 @@ static int prefill(struct berth_engine *e, const struct berth_db_image *img, con
 }
 
 int berth_volume_prepare(struct berth_engine *e, const char *name, const struct berth_db_image *img,
-                         const char *path, bool nocopy, char **name_out, char **mountpoint, bool *created,
-                         berth_error_t *err)
+                         const char *path, bool nocopy, char **name_out, char **mountpoint,
+                         struct berth_volume_new *nv, berth_error_t *err)
 {
   struct berth_db_volume v;
-  *created = false;
+  *nv = (struct berth_volume_new) { .lock = -1 };
   *name_out = *mountpoint = NULL;
   int found = name ? berth_db_volume_find(e->db, name, &v, err) : 0;
   if (found < 0)
@@ -99,18 +102,15 @@ int berth_volume_prepare(struct berth_engine *e, const char *name, const struct 
     } else if (berth_volume_name_check(name, err) < 0) {
       return -1;
     }
-    bool made;
-    if (berth_volume_make_dir(e, name, mountpoint, &made, err) < 0)
+    if (berth_volume_make_dir(e, name, mountpoint, &nv->made_dir, &nv->lock, err) < 0)
       return berth_error_wrap(err, "create volume `%s`", name);
     *name_out = xstrdup(name);
-    *created = true;
+    nv->created = true;
   }
   if (nocopy || img == NULL || path == NULL || prefill(e, img, path, *mountpoint, err) == 0)
     return 0;
-  if (*created) { /* nothing of a failed prepare stays */
-    berth_volume_drop_dir(e, *name_out);
-    *created = false;
-  }
+  if (nv->created) /* nothing of a failed prepare stays */
+    berth_volume_drop_new(e, *name_out, nv);
   free(steal_ptr(*name_out));
   free(steal_ptr(*mountpoint));
   return -1;
