@@ -94,7 +94,7 @@ assert_in_cgroup() {
   [ ! -e "/sys/fs/cgroup/pids$CG/a" ]
   runtime delete --force "$id2"
   [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
-  [ -z "$(ls "$ROOT/.cgroup-parents" 2>/dev/null)" ]
+  [ ! -e "$ROOT/.cgroup-parents" ]
 }
 
 @test "cgroups: a relative cgroupsPath goes under each hierarchy's root (as root)" {

@@ -107,7 +107,8 @@ struct berth_cgroup_config {
   bool relative_to_self;
   /* where the levels above a container's cgroup that a manager made are noted (one empty file
    * per level), so that whichever container under such a level goes last removes it, not only
-   * the one that made it; NULL: each manager removes only the levels it made itself */
+   * the one that made it; NULL: each manager removes only the levels it made itself. Its own
+   * parent directory must exist: it is flock'ed while levels are made or removed. */
   const char *parents_dir;
 };
 

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,8 +87,31 @@ static bool level_noted(const berth_cgroup_manager_t *m, const char *level)
 static void unnote_level(const berth_cgroup_manager_t *m, const char *level)
 {
   cleanup_free char *note = note_path(m, level);
-  if (note)
-    unlink(note);
+  if (note && unlink(note) == 0)
+    rmdir(m->parents_dir); /* when that was the last note */
+}
+
+/* Making levels and noting them, or removing levels and their notes, one runtime at a time:
+ * else a destroy's rmdir and unnote could straddle a create that remakes and notes the same
+ * level. The lock is a flock on the directory that holds parents_dir (the runtime's state
+ * root, which exists and is never removed), so that nothing is made for it and parents_dir
+ * can go when its last note does; -1 (no lock) without notes. */
+static int lock_notes(const berth_cgroup_manager_t *m)
+{
+  if (m->parents_dir == NULL)
+    return -1;
+  cleanup_free char *holder = xstrdup(m->parents_dir);
+  char *slash = strrchr(holder, '/');
+  if (slash == NULL || slash == holder)
+    return -1;
+  *slash = '\0';
+  int fd = open(holder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (fd >= 0 && flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) {
+      close(fd);
+      return -1;
+    }
+  return fd;
 }
 
 /* mkdir -p of d->path below its hierarchy; d->created: the trailing levels made here */
@@ -192,13 +216,17 @@ static void remove_created(berth_cgroup_manager_t *m, size_t upto)
 int cg_fs_create(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err)
 {
   bool v2 = m->mode == BERTH_CGROUP_MODE_V2;
+  cleanup_close int lock = lock_notes(m);
   for (size_t i = 0; i < m->n_dirs; i++) {
     if (mkdir_levels(m, &m->dirs[i], v2 && m->dirs[i].unified, err) < 0) {
       remove_created(m, i + 1);
       return -1;
     }
   }
+  close(steal_fd(lock)); /* the levels exist and hold the leaf: a destroy will not remove them */
   if (pid > 0 && cg_fs_join(m, pid, err) < 0) {
+    cleanup_close int again = lock_notes(m);
+    (void) again;
     remove_created(m, m->n_dirs);
     return -1;
   }
@@ -228,7 +256,10 @@ int cg_fs_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
       berth_strbuf_printf(&msg, "%s`%s` stays: %s", msg.len ? "; " : "", d->path, berth_strerror(errno));
       continue;
     }
+    int lock = lock_notes(m);
     rmdir_parents(m, d);
+    if (lock >= 0)
+      close(lock);
     d->created = 0;
   }
   if (first_errno) {
