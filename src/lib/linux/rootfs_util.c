@@ -192,19 +192,20 @@ char *rootfs_explain_data(const char *type, const char *data)
     char *eq = strchr(key, '=');
     if (eq)
       *eq++ = '\0';
-    int e = 0;
-    if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, eq, 0) < 0)
-      e = errno;
-    char log[512];
-    ssize_t n = e ? read(fs, log, sizeof log - 1) : -1; /* "e tmpfs: Bad value for 'size'\n" */
-    if (e == 0)
+    if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, eq, 0) == 0)
       continue;
-    if (n > 2) {
+    int e = errno;
+    /* the context's log, one message per read ("e tmpfs: Bad value for 'size'"; earlier
+     * options may have left warnings): the last error is this option's */
+    char log[512], last[512] = "";
+    ssize_t n;
+    while ((n = read(fs, log, sizeof log - 1)) > 0) {
       log[n] = '\0';
       log[strcspn(log, "\n")] = '\0';
-      return xasprintf("option `%s`: %s", opt, log + 2);
+      if (log[0] == 'e' && log[1] == ' ')
+        snprintf(last, sizeof last, "%s", log + 2);
     }
-    return xasprintf("option `%s`: %s", opt, berth_strerror(e));
+    return xasprintf("option `%s`: %s", opt, last[0] ? last : berth_strerror(e));
   }
   return NULL;
 }

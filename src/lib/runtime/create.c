@@ -53,6 +53,7 @@ struct create_state {
   int dmz_fd;             /* berth-dmz's sealed memfd, or -1 */
   struct berth_container *c;
   berth_cgroup_manager_t *cgroup;
+  uint64_t oom_base; /* the cgroup's OOM kills when it was set up (an old leaf may have some) */
 };
 
 static void create_state_release(struct create_state *s, bool failed)
@@ -350,6 +351,23 @@ static int explain_oom(struct create_state *s, berth_error_t *err)
     berth_error_release(&ignore);
     return -1;
   }
+  /* the container process must be the one killed: SIGKILL when it is our child to look at
+   * (nothing else kills it during setup), else kills since the cgroup was set up (a leaf that
+   * existed before may carry old ones) */
+  siginfo_t si = { 0 };
+  int w = -1;
+  for (int tries = 0; tries < 100; tries++) { /* its end of the socket closes just before it is a zombie */
+    w = waitid(P_PID, (id_t) s->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+    if (w < 0 || si.si_pid != 0)
+      break;
+    usleep(1000);
+  }
+  if (w == 0) {
+    if (!(si.si_pid == s->pid && si.si_code == CLD_KILLED && si.si_status == SIGKILL))
+      return -1;
+  } else if (kills <= s->oom_base) {
+    return -1;
+  }
   const struct berth_opt_i64 *limit = &s->spec->linux_.resources.memory.limit;
   berth_error_release(err);
   if (limit->set)
@@ -425,6 +443,9 @@ static int setup_cgroup(struct create_state *s, berth_error_t *err)
                                    s->o->rootless, s->pid, &s->cgroup, err) < 0)
     return -1;
   s->c->cgroup = berth_cgroup_manager_to_json(s->cgroup);
+  berth_error_t none = NULL;
+  if (berth_cgroup_oom_kill_count(s->cgroup, &s->oom_base, &none) < 0)
+    berth_error_release(&none);
   if (berth_sync_send(s->sync[0], BERTH_MSG_CGROUP_DONE, 0, NULL, 0, -1, err) == 0)
     return 0;
   /* the container process died meanwhile: its own error says why */
