@@ -221,7 +221,10 @@ teardown() {
   # containers by id prefix, images too, and a clear error for neither
   id=$(jq -r '.[0].Id' <<<"$j")
   [ "$(berth container inspect -f '{{.Name}}' "${id:0:5}")" = /insp ]
-  [ "$(berth inspect -f '{{.RepoTags}}' bb)" = "[bb:latest]" ]
+  # (by a name that cannot be a container id prefix: "bb" is hex, and a container whose id
+  # starts with it would be found first, as with Docker)
+  berth tag bb imagetag
+  [ "$(berth inspect -f '{{.RepoTags}}' imagetag)" = "[bb:latest imagetag:latest]" ]
   run berth inspect nosuchthing
   [ "$status" -eq 1 ]
   [[ $output == *"no such object"* ]]
