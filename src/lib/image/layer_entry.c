@@ -392,7 +392,7 @@ static int make_dir(struct layer_apply_ctx *c, int parentfd, const char *base, c
   cleanup_close int fd = openat(parentfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open directory");
-  if (exists && layer_journal_dir_meta(c, fd, path, err) < 0)
+  if (exists && layer_journal_dir_xattrs(c, fd, path, e, err) < 0)
     return -1;
   return dir_meta(c, fd, path, e, m, err);
 }

@@ -1,15 +1,17 @@
 /* The undo journal of a plain extraction (berth_tar_extract): into an existing directory,
- * all or nothing. What an entry replaces is renamed aside in its own directory (so the
- * rename never crosses a mount), what it creates is recorded, and an existing directory's
- * owner, mode and times are saved before the archive's are applied, and so are those of
- * every directory an entry is written in (its times change). A failed extraction
- * is rolled back in reverse order; a successful one removes what was set aside. */
+ * all or nothing. What an entry replaces is renamed aside in its own directory (so the rename
+ * never crosses a mount), what it creates is recorded, and an existing directory's owner,
+ * mode, times and the xattrs an entry sets on it are saved before the archive's are applied,
+ * as are the owner, mode and times of every directory an entry is written in (its times
+ * change). A failed extraction is rolled back in reverse order; a successful one removes what
+ * was set aside. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -87,6 +89,42 @@ int layer_journal_dir_meta(struct layer_apply_ctx *c, int fd, const char *dir, b
   return 0;
 }
 
+int layer_journal_dir_xattrs(struct layer_apply_ctx *c, int fd, const char *dir, struct archive_entry *e,
+                             berth_error_t *err)
+{
+  if (!c->plain)
+    return 0;
+  if (layer_journal_dir_meta(c, fd, dir, err) < 0)
+    return -1;
+  if (archive_entry_xattr_reset(e) == 0)
+    return 0;
+  struct layer_undo *u = &c->undo[c->n_undo - 1];
+  const char *name;
+  const void *value;
+  size_t size;
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+    struct layer_undo_xattr x = { .name = xstrdup(name) };
+    ssize_t n = fgetxattr(fd, name, NULL, 0);
+    if (n >= 0) {
+      x.value = xmalloc((size_t) n + 1);
+      n = fgetxattr(fd, name, x.value, (size_t) n);
+    }
+    if (n < 0 && errno != ENODATA && errno != ENOTSUP) {
+      free(x.name);
+      free(x.value);
+      return BERTH_ERR_ERRNO(err, "read xattr `%s` of directory `%s`", name, dir[0] ? dir : ".");
+    }
+    if (n < 0) {
+      free(steal_ptr(x.value));
+    } else {
+      x.len = (size_t) n;
+    }
+    u->xattrs = xreallocarray(u->xattrs, u->n_xattrs + 1, sizeof *u->xattrs);
+    u->xattrs[u->n_xattrs++] = x;
+  }
+  return 0;
+}
+
 static int open_parent(struct layer_apply_ctx *c, const struct layer_undo *u)
 {
   return berth_openat2(c->rootfd, u->parent[0] ? u->parent : ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
@@ -121,6 +159,12 @@ static void undo_one(struct layer_apply_ctx *c, const struct layer_undo *u, bool
     struct stat now;
     if (fd < 0 || fstat(fd, &now) < 0 || now.st_dev != u->st.st_dev || now.st_ino != u->st.st_ino)
       break;
+    for (size_t i = 0; i < u->n_xattrs; i++) {
+      const struct layer_undo_xattr *x = &u->xattrs[i];
+      int r = x->value ? fsetxattr(fd, x->name, x->value, x->len, 0) : fremovexattr(fd, x->name);
+      if (r < 0 && !(x->value == NULL && (errno == ENODATA || errno == ENOTSUP)))
+        berth_log_warn("roll back: xattr `%s` of `%s`: %s", x->name, u->parent, strerror(errno));
+    }
     struct timespec ts[2] = { u->st.st_atim, u->st.st_mtim };
     if (fchown(fd, u->st.st_uid, u->st.st_gid) < 0 || fchmod(fd, u->st.st_mode & 07777) < 0 ||
         futimens(fd, ts) < 0)
@@ -155,6 +199,11 @@ void layer_journal_finish(struct layer_apply_ctx *c, bool ok)
     free(c->undo[i].parent);
     free(c->undo[i].name);
     free(c->undo[i].aside);
+    for (size_t k = 0; k < c->undo[i].n_xattrs; k++) {
+      free(c->undo[i].xattrs[k].name);
+      free(c->undo[i].xattrs[k].value);
+    }
+    free(c->undo[i].xattrs);
   }
   free(c->undo);
   c->undo = NULL;

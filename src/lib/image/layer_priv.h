@@ -25,12 +25,20 @@ enum layer_undo_kind {
   LAYER_UNDO_META,      /* the directory `parent` (name ".") had st's owner, mode and times */
 };
 
+struct layer_undo_xattr {
+  char *name;
+  void *value; /* NULL: the directory did not have it */
+  size_t len;
+};
+
 struct layer_undo {
   enum layer_undo_kind kind;
   char *parent; /* relative to the root, "" for the root itself */
   char *name;
   char *aside;
   struct stat st;
+  struct layer_undo_xattr *xattrs; /* META: the values an entry's xattrs replace */
+  size_t n_xattrs;
 };
 
 struct layer_apply_ctx {
@@ -85,6 +93,10 @@ void layer_journal_created(struct layer_apply_ctx *c, const char *parent, const 
 int layer_journal_set_aside(struct layer_apply_ctx *c, int parentfd, const char *parent, const char *name,
                             berth_error_t *err) BERTH_WUR;
 int layer_journal_dir_meta(struct layer_apply_ctx *c, int fd, const char *dir, berth_error_t *err) BERTH_WUR;
+/* layer_journal_dir_meta, and the directory's values (or absence) of the xattrs entry e is
+ * about to set on it */
+int layer_journal_dir_xattrs(struct layer_apply_ctx *c, int fd, const char *dir, struct archive_entry *e,
+                             berth_error_t *err) BERTH_WUR;
 void layer_journal_finish(struct layer_apply_ctx *c, bool ok);
 /* parent/name was created by this extraction (plain mode) */
 bool layer_journal_created_here(const struct layer_apply_ctx *c, const char *parent, const char *name);
