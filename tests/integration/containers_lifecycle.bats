@@ -177,6 +177,24 @@ teardown() {
   [ "$(berth logs once)" = started ]
 }
 
+@test "lifecycle: the shared /berth cgroup goes with the last container of any store" {
+  # two stores (their runtimes have different state roots) under the one /berth level
+  # an empty /berth is what runc leaves (it never removes a parent level): not a container's
+  for d in /sys/fs/cgroup/*/berth; do
+    [ ! -d "$d" ] || rmdir "$d" 2>/dev/null || skip "other berth containers are running under $d"
+  done
+  local r2=$CTR_DIR/r2 s2=$CTR_DIR/s2
+  "$BERTH" --root "$r2" --runroot "$s2" import -c 'CMD ["sh"]' "$CTR_TAR" bb >/dev/null
+  berth run -d --name first bb sleep 1000 >/dev/null
+  "$BERTH" --root "$r2" --runroot "$s2" run -d --name second bb sleep 1000 >/dev/null
+  [ -d /sys/fs/cgroup/pids/berth ]
+  # the store that made /berth goes first: the level stays for the other one, then goes with it
+  berth rm -f first >/dev/null
+  [ -d /sys/fs/cgroup/pids/berth ]
+  "$BERTH" --root "$r2" --runroot "$s2" rm -f second >/dev/null
+  [ -z "$(ls -d /sys/fs/cgroup/*/berth 2>/dev/null)" ]
+}
+
 @test "lifecycle: system check finds and repairs what interrupted container commands leave" {
   run berth system check
   [ "$status" -eq 0 ]

@@ -93,9 +93,9 @@ static void unnote_level(const berth_cgroup_manager_t *m, const char *level)
 
 /* Making levels and noting them, or removing levels and their notes, one runtime at a time:
  * else a destroy's rmdir and unnote could straddle a create that remakes and notes the same
- * level. The lock is a flock on the directory that holds parents_dir (the runtime's state
- * root, which exists and is never removed), so that nothing is made for it and parents_dir
- * can go when its last note does; -1 (no lock) without notes. */
+ * level. The lock is a flock on the directory that holds parents_dir (made when missing,
+ * never removed), so that parents_dir can go when its last note does; -1 (no lock) without
+ * notes. */
 static int lock_notes(const berth_cgroup_manager_t *m)
 {
   if (m->parents_dir == NULL)
@@ -105,6 +105,11 @@ static int lock_notes(const berth_cgroup_manager_t *m)
   if (slash == NULL || slash == holder)
     return -1;
   *slash = '\0';
+  berth_error_t e = NULL;
+  if (berth_mkdir_p(holder, 0700, &e) < 0) {
+    berth_error_release(&e);
+    return -1;
+  }
   int fd = open(holder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   while (fd >= 0 && flock(fd, LOCK_EX) < 0)
     if (errno != EINTR) {

@@ -52,7 +52,11 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
       return berth_error_wrap(err, "cgroups");
     have_layout = true;
   }
-  cleanup_free char *parents = root ? xasprintf("%s/.cgroup-parents", root) : NULL;
+  /* as root, one place for every runtime root: containers of different roots (engines,
+   * podman, containerd) share parent levels such as the engine's /berth */
+  cleanup_free char *parents = geteuid() == 0 ? xstrdup(BERTH_CGROUP_NOTES_DIR)
+                               : root         ? xasprintf("%s/.cgroup-parents", root)
+                                              : NULL;
   struct berth_cgroup_config cfg = { .kind = kind, .cgroups_path = spec->linux_.cgroups_path, .id = id,
                                      .relative_to_self = geteuid() != 0, .parents_dir = parents };
   berth_cgroup_manager_t *m = NULL;

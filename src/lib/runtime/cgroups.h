@@ -10,10 +10,14 @@
 #include "oci/spec.h"
 #include "runtime/container.h"
 
+/* where root notes the parent cgroup levels it makes, for every runtime root */
+#define BERTH_CGROUP_NOTES_DIR "/run/berth/.cgroup-parents" /* beside the default state root's containers */
+
 /* Create the container's cgroup for pid, apply linux.resources (with runc's default device
  * rules) and log every warning. kind: BERTH_CGROUP_CGROUPFS / SYSTEMD / DISABLED. The levels
- * above the container's cgroup that it makes are noted under <root>/.cgroup-parents, so that
- * the last container under one removes it (berth_cgroup_config.parents_dir). */
+ * above the container's cgroup that it makes are noted (BERTH_CGROUP_NOTES_DIR as root, else
+ * <root>/.cgroup-parents), so that the last container under one removes it, whichever runtime
+ * root it belongs to (berth_cgroup_config.parents_dir). */
 int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kind kind, const char *root,
                                  const char *id, bool rootless, pid_t pid, berth_cgroup_manager_t **out,
                                  berth_error_t *err) BERTH_WUR;
