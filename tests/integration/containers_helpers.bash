@@ -58,6 +58,13 @@ ctr_teardown() {
     [ -e "$BRUN/$id" ] && left+=("run dir $BRUN/$id")
     [ -e "$BRUN/runtime/$id" ] && left+=("runtime state $BRUN/runtime/$id")
   done
+  # runc never removes the parent levels it makes: a test that ran it (CTR_RUNC=1) removes the
+  # engine's /berth level once it is empty (what berth-runtime does itself)
+  if [ -n "${CTR_RUNC:-}" ]; then
+    for m in /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth; do
+      [ -d "$m" ] && rmdir "$m" 2>/dev/null
+    done
+  fi
   for m in $(awk -v d="$CTR_DIR" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
     left+=("mount $m")
     umount -l "$m"

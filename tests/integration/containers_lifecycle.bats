@@ -130,6 +130,7 @@ teardown() {
 
 @test "lifecycle: --runtime runc runs the same containers" {
   command -v runc >/dev/null || skip "runc is not installed"
+  CTR_RUNC=1
   run berth run --rm --runtime runc bb /probe all
   [ "$status" -eq 0 ]
   [ "$(probe_val pid)" = 1 ]

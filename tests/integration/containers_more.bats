@@ -176,6 +176,7 @@ EOF
 }
 
 @test "exec, top, stats, pause and cp through --runtime runc" {
+  CTR_RUNC=1
   command -v runc >/dev/null || skip "runc is not installed"
   run_sleeper r1 --runtime runc
   run berth exec r1 sh -c 'echo via-runc; exit 4'
