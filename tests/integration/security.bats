@@ -240,3 +240,10 @@ masked_path_is_null() {
   [ "${lines[1]}" = syscall=EPERM ]
   [ "${lines[2]}" = syscall=EPERM ]
 }
+
+@test "security: the runtime makes its state root root's alone (0700), as runc does" {
+  ROOT=$BATS_TEST_TMPDIR/fresh-state
+  set_args /probe exit 0
+  runtime run --bundle "$BUNDLE" "$ID" </dev/null >/dev/null
+  [ "$(stat -c %a "$ROOT")" = 700 ]
+}

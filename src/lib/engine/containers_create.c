@@ -8,6 +8,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/privdir.h"
 #include "base/sha256.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -251,9 +252,9 @@ static int write_files(struct create_ctx *cx, berth_error_t *err)
 {
   cleanup_free char *parent = xasprintf("%s/containers", cx->e->root);
   const char *const dirs[] = { "bundle", "bundle/rootfs", "upper", "work" };
-  if (berth_mkdir_p(parent, 0711, err) < 0)
+  if (berth_privdir_ensure(parent, 0700, err) < 0)
     return -1;
-  if (mkdir(cx->dir, 0711) < 0)
+  if (mkdir(cx->dir, 0700) < 0)
     return BERTH_ERR_ERRNO(err, "create `%s`", cx->dir);
   for (size_t i = 0; i < BERTH_N_ELEMENTS(dirs); i++) {
     cleanup_free char *d = xasprintf("%s/%s", cx->dir, dirs[i]);

@@ -11,6 +11,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/privdir.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "image/reference.h"
@@ -23,6 +24,19 @@ static const char *pick(const char *given, const char *env, const char *def)
   return v && *v ? v : def;
 }
 
+/* the store's own top directories, tightened where an older berth made them 0711/0755 */
+static int ensure_top_dirs(const char *root, berth_error_t *err)
+{
+  static const char *const top[] = { "containers", "volumes" };
+  cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "open `%s`", root);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(top); i++)
+    if (berth_privdir_ensure_at(fd, top[i], 0700, NULL, err) < 0)
+      return -1;
+  return 0;
+}
+
 int berth_engine_open(const struct berth_engine_opts *o, struct berth_engine **out, berth_error_t *err)
 {
   struct berth_engine *e = xmalloc0(sizeof *e);
@@ -32,7 +46,8 @@ int berth_engine_open(const struct berth_engine_opts *o, struct berth_engine **o
   e->limits = o->limits;
   cleanup_free char *dbpath = xasprintf("%s/berth.db", e->root);
   cleanup_free char *lockpath = xasprintf("%s/engine.lock", e->root);
-  if (berth_mkdir_p(e->root, 0711, err) < 0 || berth_mkdir_p(e->runroot, 0700, err) < 0)
+  if (berth_privdir_ensure(e->root, 0700, err) < 0 || berth_privdir_ensure(e->runroot, 0700, err) < 0 ||
+      ensure_top_dirs(e->root, err) < 0)
     goto fail;
   e->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (e->lockfd < 0) {

@@ -12,6 +12,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/privdir.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -36,9 +37,9 @@ int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mount
   cleanup_free char *parent = xasprintf("%s/volumes", e->root);
   if (lock)
     *lock = -1;
-  if (berth_mkdir_p(parent, 0755, err) < 0)
+  if (berth_privdir_ensure(parent, 0700, err) < 0)
     return -1;
-  *made = mkdir(dir, 0755) == 0;
+  *made = mkdir(dir, 0700) == 0;
   if (!*made && errno != EEXIST)
     return BERTH_ERR_ERRNO(err, "create `%s`", dir);
   if (lock)

@@ -1,9 +1,11 @@
 /* The content store on disk.
  *
- * Layout and modes: <root> 0711, blobs/ and blobs/sha256/ 0700 (nothing but berth reads
- * them), layers/ 0711 and each layers/<hex>/ 0711 (traversable, so that a mounter with
- * other credentials can reach the diff dirs), layers/<hex>/diff 0755 until the layer's
- * own "./" entry sets it, tmp/ 0700.
+ * Layout and modes: <root>, blobs/, blobs/sha256/, layers/, each layers/<hex>/ and tmp/ are
+ * 0700, root's alone: a layer's files (setuid binaries, device nodes) are reachable by other
+ * users through no path (CVE-2021-41091; docs/security.md). Overlay reaches the diff dirs
+ * with the mounter's credentials, and a container sees them only through its mount, so nobody
+ * else needs to traverse. Existing directories with looser modes are tightened on open.
+ * layers/<hex>/diff is 0755 until the layer's own "./" entry sets it.
  *
  * Blobs are written to an O_TMPFILE in tmp/ (a named temporary file where the filesystem
  * has no O_TMPFILE), hashed while written, fsync'd, and linked (renamed) into
@@ -30,6 +32,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/privdir.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
@@ -49,21 +52,21 @@ static const struct {
   const char *path;
   mode_t mode;
 } store_dirs[] = {
-  { "blobs", 0700 }, { "blobs/sha256", 0700 }, { "layers", 0711 }, { "tmp", 0700 },
+  { "blobs", 0700 }, { "blobs/sha256", 0700 }, { "layers", 0700 }, { "tmp", 0700 },
 };
 
 int berth_store_open(const char *root, struct berth_store **out, berth_error_t *err)
 {
   if (root == NULL || root[0] == '\0')
     return BERTH_ERR(err, "open store: empty root path");
-  if (mkdir(root, 0711) < 0 && errno != EEXIST && berth_mkdir_p(root, 0711, err) < 0)
+  if (berth_privdir_ensure(root, 0700, err) < 0)
     return berth_error_wrap(err, "open store `%s`", root);
   cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open store `%s`", root);
   for (size_t i = 0; i < BERTH_N_ELEMENTS(store_dirs); i++)
-    if (mkdirat(fd, store_dirs[i].path, store_dirs[i].mode) < 0 && errno != EEXIST)
-      return BERTH_ERR_ERRNO(err, "open store `%s`: mkdir `%s`", root, store_dirs[i].path);
+    if (berth_privdir_ensure_at(fd, store_dirs[i].path, store_dirs[i].mode, NULL, err) < 0)
+      return berth_error_wrap(err, "open store `%s`", root);
   struct berth_store *s = xmalloc0(sizeof *s);
   s->root = xstrdup(root);
   s->rootfd = steal_fd(fd);
@@ -338,7 +341,7 @@ char *berth_store_mkstage(struct berth_store *s, berth_error_t *err)
     char rnd[13];
     random_suffix(rnd);
     cleanup_free char *name = xasprintf("layer-%s", rnd);
-    if (mkdirat(tmpfd, name, 0711) < 0) {
+    if (mkdirat(tmpfd, name, 0700) < 0) {
       if (errno == EEXIST)
         continue;
       BERTH_ERR_ERRNO(err, "store `%s`: mkdir `tmp/%s`", s->root, name);

@@ -20,7 +20,7 @@ struct berth_store {
                         power-loss safety for layer files costs their whole write-out) */
 };
 
-/* creates <root> (0711) and blobs/sha256 (0700), layers (0711), tmp (0700) when missing */
+/* creates <root>, blobs/sha256, layers and tmp (all 0700) when missing, tightens them when looser */
 int berth_store_open(const char *root, struct berth_store **out, berth_error_t *err) BERTH_WUR;
 void berth_store_close(struct berth_store *s);
 
@@ -52,7 +52,7 @@ int berth_store_remove_blob(struct berth_store *s, const char *digest, berth_err
 /* <root>/layers/<hex>: the layer directory (its contents are in <dir>/diff); NULL for an invalid id */
 char *berth_store_layer_dir(struct berth_store *s, const char *chain_id);
 bool berth_store_has_layer(struct berth_store *s, const char *chain_id);
-/* a fresh staging directory <root>/tmp/layer-<random> (0711) holding an empty diff/ (0755) to
+/* a fresh staging directory <root>/tmp/layer-<random> (0700) holding an empty diff/ (0755) to
  * apply the layer into (path returned; remove it with berth_rm_rf on failure) */
 char *berth_store_mkstage(struct berth_store *s, berth_error_t *err) BERTH_WUR;
 /* rename a staged layer dir into place (fails with EEXIST if present: the caller keeps the

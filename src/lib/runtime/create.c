@@ -545,7 +545,7 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
     if (berth_seccomp_compile(&s->spec->linux_.seccomp, cache, &s->seccomp, err) < 0)
       return berth_error_wrap(err, "linux.seccomp");
   }
-  if (berth_mkdir_p(o->root, 0711, err) < 0)
+  if (berth_mkdir_p(o->root, 0700, err) < 0)
     return -1;
   s->dir = berth_state_dir(o->root, o->id);
   if (mkdir(s->dir, 0711) < 0) {
