@@ -245,46 +245,6 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
   return 0;
 }
 
-static int rm_rf_at(int parentfd, const char *name, dev_t dev, berth_error_t *err)
-{
-  struct stat st;
-  if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT ? 0 : BERTH_ERR_ERRNO(err, "stat `%s`", name);
-  if (!S_ISDIR(st.st_mode)) {
-    if (unlinkat(parentfd, name, 0) < 0 && errno != ENOENT)
-      return BERTH_ERR_ERRNO(err, "unlink `%s`", name);
-    return 0;
-  }
-  if (st.st_dev != dev)
-    return BERTH_ERR(err, "remove `%s`: a mount point is in the way", name);
-  int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "open `%s`", name);
-  cleanup_dir DIR *d = fdopendir(fd);
-  if (d == NULL) {
-    close(fd);
-    return BERTH_ERR_ERRNO(err, "opendir `%s`", name);
-  }
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    if (rm_rf_at(dirfd(d), de->d_name, dev, err) < 0)
-      return berth_error_wrap(err, "in `%s`", name);
-  }
-  if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return BERTH_ERR_ERRNO(err, "rmdir `%s`", name);
-  return 0;
-}
-
-int berth_rm_rf(const char *path, berth_error_t *err)
-{
-  struct stat st;
-  if (lstat(path, &st) < 0)
-    return errno == ENOENT ? 0 : BERTH_ERR_ERRNO(err, "stat `%s`", path);
-  return rm_rf_at(AT_FDCWD, path, st.st_dev, err);
-}
-
 const char *berth_fd_path(int fd, char *buf, size_t len)
 {
   snprintf(buf, len, "/proc/self/fd/%d", fd);

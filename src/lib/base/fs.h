@@ -53,7 +53,9 @@ ssize_t berth_read_all(int fd, void *data, size_t len);
  * directory alone); the descriptor to close when done, or -1. */
 int berth_dir_flock_shared(const char *dir);
 
-/* rm -rf that never crosses a mount point; returns 0 if path did not exist. */
+/* rm -rf of a tree a container may have made: never follows a symlink nor enters a mount point,
+ * holds at most a fixed number of descriptors whatever the depth (fs_rmrf.c); returns 0 if path
+ * did not exist. */
 int berth_rm_rf(const char *path, berth_error_t *err) BERTH_WUR;
 
 /* Path of an fd as /proc/self/fd/N (buffer of at least 32 bytes). */
