@@ -9,6 +9,7 @@
 
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "base/output.h"
 #include "base/xalloc.h"
 #include "cli.h"
 #include "linux/selfexe.h"
@@ -83,9 +84,9 @@ static int setup_logging(struct globals *g, berth_error_t *err)
     return BERTH_ERR(err, "--log-format: expected text or json, got `%s`", g->log_format);
   int fd = -1;
   if (g->log && *g->log) {
-    fd = open(g->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    fd = berth_output_open_append(g->log, 0644, err); /* not through another user's symlink */
     if (fd < 0)
-      return BERTH_ERR_ERRNO(err, "open log file `%s`", g->log);
+      return berth_error_wrap(err, "log file");
   }
   berth_log_configure(fd, fmt, g->debug ? BERTH_LOG_DEBUG : BERTH_LOG_WARN);
   return 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/output.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
@@ -228,21 +229,12 @@ int berth_write_file_at(int dirfd, const char *path, const void *data, size_t le
 
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, berth_error_t *err)
 {
-  cleanup_free char *tmp = xasprintf("%s.tmp.%d", path, (int) getpid());
-  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "create `%s`", tmp);
-  if (berth_write_all(fd, data, len) < 0) {
-    int e = errno;
-    unlink(tmp);
-    return berth_error_make(err, e, "write `%s`", tmp);
-  }
-  if (rename(tmp, path) < 0) {
-    int e = errno;
-    unlink(tmp);
-    return berth_error_make(err, e, "rename `%s` to `%s`", tmp, path);
-  }
-  return 0;
+  cleanup_output struct berth_output o = BERTH_OUTPUT_INIT;
+  if (berth_output_open(path, mode, &o, err) < 0)
+    return -1;
+  if (berth_write_all(o.fd, data, len) < 0)
+    return BERTH_ERR_ERRNO(err, "write `%s`", path);
+  return berth_output_commit(&o, err);
 }
 
 const char *berth_fd_path(int fd, char *buf, size_t len)

@@ -42,7 +42,8 @@ static inline int berth_read_file(const char *path, size_t max, char **out, size
 
 /* Write data to an existing file (O_WRONLY|O_TRUNC unless append). */
 int berth_write_file_at(int dirfd, const char *path, const void *data, size_t len, berth_error_t *err) BERTH_WUR;
-/* Write data to tmp file in the same dir, fsync-less rename into place. */
+/* Write data to a new file in the same dir, fsync-less rename into place (base/output.h: never
+ * through a symlink or into an existing file; a symlink at path is replaced). */
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                             berth_error_t *err) BERTH_WUR;
 

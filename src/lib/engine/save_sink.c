@@ -11,6 +11,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/output.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
@@ -18,7 +19,8 @@ struct save_sink {
   struct archive *a; /* tar, or NULL */
   int dirfd;         /* directory sink */
   char *dir;
-  int cur_fd; /* file being written (directory sink) */
+  bool made_dir; /* the sink made dir (removed again when the save fails) */
+  int cur_fd;    /* file being written (directory sink) */
   char *cur_name;
   uint64_t cur_left;
   char **written;
@@ -42,13 +44,15 @@ int save_sink_tar(int out_fd, struct save_sink **out, berth_error_t *err)
   return 0;
 }
 
+/* Everything in a directory sink is made relative to its descriptor: a symlink that another
+ * user plants at dir, at a level under it (blobs, blobs/sha256) or at a file's name is refused
+ * (RESOLVE_NO_SYMLINKS, O_NOFOLLOW, O_EXCL), never followed. */
 int save_sink_dir(const char *dir, struct save_sink **out, berth_error_t *err)
 {
-  if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-    return BERTH_ERR_ERRNO(err, "create `%s`", dir);
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  bool made = false;
+  int fd = berth_output_mkdir(dir, 0755, &made, err);
   if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "open `%s`", dir);
+    return -1;
   int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   cleanup_dir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
   for (struct dirent *de; d && (de = readdir(d)) != NULL;)
@@ -60,15 +64,31 @@ int save_sink_dir(const char *dir, struct save_sink **out, berth_error_t *err)
   s->dirfd = fd;
   s->cur_fd = -1;
   s->dir = xstrdup(dir);
+  s->made_dir = made;
   s->written = xcalloc(1, sizeof(char *));
   *out = s;
   return 0;
 }
 
-void save_sink_abort(struct save_sink *s)
+/* the directory holding name (a path in the sink), reached without following any symlink;
+ * *base is name's last component */
+static int parent_of(struct save_sink *s, const char *name, const char **base, berth_error_t *err)
 {
-  if (s == NULL)
-    return;
+  const char *slash = strrchr(name, '/');
+  *base = slash ? slash + 1 : name;
+  cleanup_free char *dir = slash ? xstrndup(name, (size_t) (slash - name)) : xstrdup(".");
+  int fd = berth_openat2(s->dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 && errno == ELOOP)
+    return berth_error_make(err, ELOOP, "`%s/%s` is a symlink or has one in its path: not followed", s->dir,
+                            dir);
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "open `%s/%s`", s->dir, dir);
+  return fd;
+}
+
+static void save_sink_free(struct save_sink *s)
+{
   if (s->a)
     archive_write_free(s->a);
   if (s->dirfd >= 0)
@@ -81,12 +101,39 @@ void save_sink_abort(struct save_sink *s)
   free(s);
 }
 
+/* a failed save leaves no part of its output in a directory sink: what it made, last first */
+static void remove_written(struct save_sink *s)
+{
+  for (size_t i = berth_strv_len(s->written); i-- > 0;) {
+    const char *base;
+    berth_error_t ignored = NULL;
+    cleanup_close int pfd = parent_of(s, s->written[i], &base, &ignored);
+    berth_error_release(&ignored);
+    if (pfd >= 0 && unlinkat(pfd, base, 0) < 0 && errno == EISDIR)
+      (void) unlinkat(pfd, base, AT_REMOVEDIR);
+  }
+  if (s->made_dir)
+    (void) rmdir(s->dir);
+}
+
+void save_sink_abort(struct save_sink *s)
+{
+  if (s == NULL)
+    return;
+  if (s->dirfd >= 0 && s->written)
+    remove_written(s);
+  save_sink_free(s);
+}
+
 int save_sink_close(struct save_sink *s, berth_error_t *err)
 {
   int r = 0;
   if (s->a && archive_write_close(s->a) != ARCHIVE_OK)
     r = BERTH_ERR(err, "write archive: %s", archive_error_string(s->a));
-  save_sink_abort(s);
+  if (r < 0)
+    save_sink_abort(s);
+  else
+    save_sink_free(s);
   return r;
 }
 
@@ -125,25 +172,39 @@ int save_sink_mkdir(struct save_sink *s, const char *name, berth_error_t *err)
 {
   if (save_sink_has(s, name))
     return 0;
+  if (s->a) {
+    if (write_header(s, entry(name, AE_IFDIR, 0755, 0), err) < 0)
+      return -1;
+  } else {
+    const char *base;
+    cleanup_close int pfd = parent_of(s, name, &base, err);
+    if (pfd < 0)
+      return -1;
+    if (mkdirat(pfd, base, 0755) < 0) /* the sink's dir was empty: nothing may be there */
+      return BERTH_ERR_ERRNO(err, "create `%s/%s`", s->dir, name);
+  }
   s->written = berth_strv_append(s->written, name);
-  if (s->a)
-    return write_header(s, entry(name, AE_IFDIR, 0755, 0), err);
-  if (mkdirat(s->dirfd, name, 0755) < 0 && errno != EEXIST)
-    return BERTH_ERR_ERRNO(err, "create `%s/%s`", s->dir, name);
   return 0;
 }
 
 int save_sink_begin(struct save_sink *s, const char *name, uint64_t size, berth_error_t *err)
 {
-  s->written = berth_strv_append(s->written, name);
   s->cur_left = size;
   free(s->cur_name);
   s->cur_name = xstrdup(name);
-  if (s->a)
-    return write_header(s, entry(name, AE_IFREG, 0444, (int64_t) size), err);
-  s->cur_fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (s->cur_fd < 0)
-    return BERTH_ERR_ERRNO(err, "create `%s/%s`", s->dir, name);
+  if (s->a) {
+    if (write_header(s, entry(name, AE_IFREG, 0444, (int64_t) size), err) < 0)
+      return -1;
+  } else {
+    const char *base;
+    cleanup_close int pfd = parent_of(s, name, &base, err);
+    if (pfd < 0)
+      return -1;
+    s->cur_fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (s->cur_fd < 0)
+      return BERTH_ERR_ERRNO(err, "create `%s/%s`", s->dir, name);
+  }
+  s->written = berth_strv_append(s->written, name);
   return 0;
 }
 
@@ -186,13 +247,22 @@ int save_sink_bytes(struct save_sink *s, const char *name, const void *data, siz
 int save_sink_symlink(struct save_sink *s, const char *name, const char *target, const char *target_name,
                       berth_error_t *err)
 {
-  s->written = berth_strv_append(s->written, name);
   if (s->a) {
     struct archive_entry *e = entry(name, AE_IFLNK, 0777, 0);
     archive_entry_set_symlink(e, target);
-    return write_header(s, e, err);
+    if (write_header(s, e, err) < 0)
+      return -1;
+  } else {
+    const char *from, *to;
+    cleanup_close int fromfd = parent_of(s, target_name, &from, err);
+    if (fromfd < 0)
+      return -1;
+    cleanup_close int tofd = parent_of(s, name, &to, err);
+    if (tofd < 0)
+      return -1;
+    if (linkat(fromfd, from, tofd, to, 0) < 0)
+      return BERTH_ERR_ERRNO(err, "link `%s/%s`", s->dir, name);
   }
-  if (linkat(s->dirfd, target_name, s->dirfd, name, 0) < 0)
-    return BERTH_ERR_ERRNO(err, "link `%s/%s`", s->dir, name);
+  s->written = berth_strv_append(s->written, name);
   return 0;
 }

@@ -11,11 +11,11 @@
 struct save_sink;
 
 int save_sink_tar(int out_fd, struct save_sink **out, berth_error_t *err) BERTH_WUR;
-/* dir is created (it may exist when empty) */
+/* dir is created (it may exist when empty; a symlink there is refused, never followed) */
 int save_sink_dir(const char *dir, struct save_sink **out, berth_error_t *err) BERTH_WUR;
 /* finish the archive (trailer) and free; returns the first error of close */
 int save_sink_close(struct save_sink *s, berth_error_t *err) BERTH_WUR;
-/* free without finishing (after an error) */
+/* free without finishing (after an error); a directory sink removes what it made */
 void save_sink_abort(struct save_sink *s);
 
 int save_sink_mkdir(struct save_sink *s, const char *name, berth_error_t *err) BERTH_WUR;
