@@ -68,13 +68,13 @@ static int blob_tar_info(struct berth_engine *e, const char *blob, berth_digest_
   if (fd < 0)
     return -1;
   struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
   archive_read_support_format_raw(a);
   struct archive_entry *ent;
   uint64_t max = e->limits.max_bytes ? e->limits.max_bytes : (64ULL << 30), total = 0;
   berth_digester_t *d = berth_digester_new();
-  int r = 0;
-  if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &ent) != ARCHIVE_OK)
+  int r = berth_archive_read_filters(a, BERTH_ARCHIVE_DECODERS, 0, err);
+  if (r == 0 && (berth_archive_read_open_fd(a, fd, BERTH_ARCHIVE_DECODERS) != ARCHIVE_OK ||
+                 archive_read_next_header(a, &ent) != ARCHIVE_OK))
     r = BERTH_ERR(err, "blob %s: %s", blob, archive_error_string(a));
   cleanup_free char *buf = xmalloc(1 << 16);
   for (la_ssize_t n; r == 0 && (n = archive_read_data(a, buf, 1 << 16)) != 0;) {

@@ -117,13 +117,13 @@ static int put_layer_tar(struct berth_engine *e, struct save_sink *s, const char
   if (fd < 0 || save_sink_begin(s, name, l->tar_size, err) < 0)
     return -1;
   struct archive *a = archive_read_new();
-  archive_read_support_filter_all(a);
   archive_read_support_format_raw(a);
   struct archive_entry *ent;
   berth_digester_t *d = berth_digester_new();
   cleanup_free char *buf = xmalloc(CHUNK);
-  int r = 0;
-  if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &ent) != ARCHIVE_OK)
+  int r = berth_archive_read_filters(a, BERTH_ARCHIVE_DECODERS, 0, err);
+  if (r == 0 && (berth_archive_read_open_fd(a, fd, BERTH_ARCHIVE_DECODERS) != ARCHIVE_OK ||
+                 archive_read_next_header(a, &ent) != ARCHIVE_OK))
     r = BERTH_ERR(err, "layer %s: %s", l->chain_id, archive_error_string(a));
   for (la_ssize_t n; r == 0 && (n = archive_read_data(a, buf, CHUNK)) != 0;) {
     if (n < 0)

@@ -210,10 +210,9 @@ int load_src_read_archive(struct load_src *s, int fd, berth_error_t *err)
     return -1;
   struct reader r = { .a = archive_read_new(), .display = s->display };
   r.max = s->e->limits.max_bytes ? s->e->limits.max_bytes : (64ULL << 30);
-  archive_read_support_filter_all(r.a);
   archive_read_support_format_tar(r.a);
-  int ret = 0;
-  if (archive_read_open_fd(r.a, fd, 1 << 16) != ARCHIVE_OK)
+  int ret = berth_archive_read_filters(r.a, BERTH_ARCHIVE_DECODERS, 0, err);
+  if (ret == 0 && berth_archive_read_open_fd(r.a, fd, BERTH_ARCHIVE_DECODERS) != ARCHIVE_OK)
     ret = BERTH_ERR(err, "`%s`: %s", s->display, archive_error_string(r.a));
   while (ret == 0) {
     struct archive_entry *ent;

@@ -23,6 +23,26 @@ struct archive_entry *berth_archive_entry_new(void);
 /* the symbol NAME of the loaded library (aborts, naming it, if the library lacks it) */
 void *berth_archive_sym(const char *name);
 
+/* Decoders for untrusted input (image/archive_filters.c): never archive_read_support_filter_all,
+ * which lets libarchive run external programs (lrzip, grzip, lzop) on it. */
+enum {
+  BERTH_ARCHIVE_GZIP = 1u << 0,
+  BERTH_ARCHIVE_BZIP2 = 1u << 1,
+  BERTH_ARCHIVE_XZ = 1u << 2,
+  BERTH_ARCHIVE_LZMA = 1u << 3,
+  BERTH_ARCHIVE_ZSTD = 1u << 4,
+  BERTH_ARCHIVE_LZ4 = 1u << 5,
+  BERTH_ARCHIVE_DECODERS = (1u << 6) - 1, /* all of the above */
+};
+/* which of them the loaded libarchive has built in (not as an external program) */
+unsigned berth_archive_builtin_filters(void);
+/* register on a the decoders of `want` that are built in; an error when one of `need` is not */
+int berth_archive_read_filters(struct archive *a, unsigned want, unsigned need, berth_error_t *err) BERTH_WUR;
+/* archive_read_open on fd (an ARCHIVE_* code); a stream compressed in a way that is not one of
+ * `usable` and built in (lzop, lrzip, grzip, lzip, compress, ...) fails there, its archive error
+ * naming the compression */
+int berth_archive_read_open_fd(struct archive *a, int fd, unsigned usable) BERTH_WUR;
+
 #define BERTH_ARCHIVE_FN(name)                                                                     \
   (*({                                                                                             \
     static __typeof__(&name) berth_fn_;                                                            \
@@ -77,7 +97,10 @@ void *berth_archive_sym(const char *name);
 #define archive_read_next_header BERTH_ARCHIVE_FN(archive_read_next_header)
 #define archive_read_open BERTH_ARCHIVE_FN(archive_read_open)
 #define archive_read_open_fd BERTH_ARCHIVE_FN(archive_read_open_fd)
-#define archive_read_support_filter_all BERTH_ARCHIVE_FN(archive_read_support_filter_all)
+#define archive_read_support_filter_bzip2 BERTH_ARCHIVE_FN(archive_read_support_filter_bzip2)
+#define archive_read_support_filter_gzip BERTH_ARCHIVE_FN(archive_read_support_filter_gzip)
+#define archive_read_support_filter_lz4 BERTH_ARCHIVE_FN(archive_read_support_filter_lz4)
+#define archive_read_support_filter_lzma BERTH_ARCHIVE_FN(archive_read_support_filter_lzma)
 #define archive_read_support_filter_xz BERTH_ARCHIVE_FN(archive_read_support_filter_xz)
 #define archive_read_support_filter_zstd BERTH_ARCHIVE_FN(archive_read_support_filter_zstd)
 #define archive_read_support_format_raw BERTH_ARCHIVE_FN(archive_read_support_format_raw)

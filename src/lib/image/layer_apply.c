@@ -210,8 +210,9 @@ static int open_archive_decoder(struct pipe *p, berth_error_t *err)
   p->dec = archive_read_new();
   if (p->dec == NULL)
     berth_oom();
-  if (archive_read_support_filter_zstd(p->dec) != ARCHIVE_OK || archive_read_support_filter_xz(p->dec) != ARCHIVE_OK)
-    return BERTH_ERR(err, "libarchive lacks a built-in zstd or xz decoder (external programs are not used)");
+  const unsigned layer_decoders = BERTH_ARCHIVE_ZSTD | BERTH_ARCHIVE_XZ; /* gzip: zlib, above */
+  if (berth_archive_read_filters(p->dec, layer_decoders, layer_decoders, err) < 0)
+    return -1;
   archive_read_support_format_raw(p->dec);
   if (archive_read_open(p->dec, p, NULL, in_read, NULL) != ARCHIVE_OK)
     return archive_fail(p, p->dec, err, "open layer stream");
