@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/xalloc.h"
+#include "base/output.h"
 #include "cli.h"
 #include "engine/containers.h"
 #include "engine/images.h"
@@ -39,23 +39,17 @@ int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     return r > 0 ? 0 : -1;
   if (output == NULL && isatty(STDOUT_FILENO))
     return BERTH_ERR(err, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
-  cleanup_close int fd = -1;
-  cleanup_free char *tmp = NULL;
-  if (output) {
-    tmp = xasprintf("%s.tmp-%d", output, (int) getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-      return BERTH_ERR_ERRNO(err, "create `%s`", tmp);
-  }
+  /* written aside, renamed into place when complete (base/output.h) */
+  cleanup_output struct berth_output out = BERTH_OUTPUT_INIT;
+  if (output && berth_output_open(output, 0644, &out, err) < 0)
+    return -1;
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     r = -1;
   else
-    r = export_one(e, ctx->argv[0], fd >= 0 ? fd : STDOUT_FILENO, err);
+    r = export_one(e, ctx->argv[0], out.fd >= 0 ? out.fd : STDOUT_FILENO, err);
   berth_engine_close(e);
-  if (tmp && r == 0 && rename(tmp, output) < 0)
-    r = BERTH_ERR_ERRNO(err, "rename `%s` to `%s`", tmp, output);
-  if (tmp && r < 0)
-    unlink(tmp);
+  if (r == 0 && out.fd >= 0)
+    r = berth_output_commit(&out, err);
   return r < 0 ? -1 : 0;
 }
