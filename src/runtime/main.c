@@ -84,7 +84,8 @@ static int setup_logging(struct globals *g, berth_error_t *err)
     return BERTH_ERR(err, "--log-format: expected text or json, got `%s`", g->log_format);
   int fd = -1;
   if (g->log && *g->log) {
-    fd = berth_output_open_append(g->log, 0644, err); /* not through another user's symlink */
+    /* never through another user's symlink */
+    fd = berth_output_open_trusted(g->log, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0644, err);
     if (fd < 0)
       return berth_error_wrap(err, "log file");
   }

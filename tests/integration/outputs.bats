@@ -107,6 +107,26 @@ is_tar_file() {
   [ ! -e "$SHARED/failed" ]
 }
 
+@test "outputs: cp to the host does not follow another user's symlink at the destination" {
+  berth create --name cpc t:1 /bin/true >/dev/null
+  mkdir -m 0700 "$BATS_TEST_TMPDIR/private"
+  echo secret >"$BATS_TEST_TMPDIR/private/busybox"
+  # 65534 points the destination at a directory of root's
+  as_nobody ln -s "$BATS_TEST_TMPDIR/private" "$SHARED/dest"
+  run berth cp cpc:/bin/busybox "$SHARED/dest"
+  [ "$status" -ne 0 ]
+  [[ $output == *"\`$SHARED/dest\` is a symlink of uid 65534: not followed"* ]]
+  echo secret | cmp -s - "$BATS_TEST_TMPDIR/private/busybox"
+  [ "$(ls -A "$BATS_TEST_TMPDIR/private")" = busybox ]
+  # root's own link is followed, as docker cp does; a new name in a shared directory is fine
+  ln -s "$BATS_TEST_TMPDIR/private" "$SHARED/mine"
+  berth cp cpc:/bin/busybox "$SHARED/mine"
+  cmp "$BATS_TEST_TMPDIR/private/busybox" "$BUSYBOX_ROOTFS/bin/busybox"
+  berth cp cpc:/bin/busybox "$SHARED/new"
+  cmp "$SHARED/new" "$BUSYBOX_ROOTFS/bin/busybox"
+  berth rm cpc >/dev/null
+}
+
 # a file in lzop's format: its magic number, then anything
 lzop_file() {
   printf '\x89LZO\x00\r\n\x1a\n' >"$1"

@@ -147,15 +147,17 @@ static void test_mkdir(void **state)
   unit_assert_error_contains(&err, "is a symlink: not followed");
 }
 
-static void test_open_append(void **state)
+#define APPEND (O_WRONLY | O_APPEND | O_CREAT)
+
+static void test_open_trusted(void **state)
 {
   berth_error_t err = NULL;
   cleanup_free char *log = at("log"), *victim = at("victim"), *theirs = at("theirs"), *mine = at("mine");
-  int fd = berth_output_open_append(log, 0644, &err);
+  int fd = berth_output_open_trusted(log, APPEND, 0644, &err);
   assert_true(fd >= 0);
   assert_int_equal(berth_write_all(fd, "a", 1), 0);
   close(fd);
-  fd = berth_output_open_append(log, 0644, &err);
+  fd = berth_output_open_trusted(log, APPEND, 0644, &err);
   assert_int_equal(berth_write_all(fd, "b", 1), 0);
   close(fd);
   assert_file(log, "ab");
@@ -164,17 +166,31 @@ static void test_open_append(void **state)
   assert_int_equal(symlink(victim, theirs), 0);
   if (geteuid() == 0) {
     assert_int_equal(fchownat(AT_FDCWD, theirs, 65534, 65534, AT_SYMLINK_NOFOLLOW), 0);
-    assert_int_equal(berth_output_open_append(theirs, 0644, &err), -1);
+    assert_int_equal(berth_output_open_trusted(theirs, APPEND, 0644, &err), -1);
+    unit_assert_error_contains(&err, "is a symlink of uid 65534: not followed");
+    assert_int_equal(berth_output_open_trusted(theirs, O_PATH, 0, &err), -1);
     unit_assert_error_contains(&err, "is a symlink of uid 65534: not followed");
     assert_file(victim, "secret");
   }
   /* our own, relative to its directory: followed */
   assert_int_equal(symlink("log", mine), 0);
-  fd = berth_output_open_append(mine, 0644, &err);
+  fd = berth_output_open_trusted(mine, APPEND, 0644, &err);
   assert_true(fd >= 0);
   assert_int_equal(berth_write_all(fd, "c", 1), 0);
   close(fd);
   assert_file(log, "abc");
+  /* O_PATH: the file itself, or the target of our own link */
+  struct stat a, b;
+  cleanup_close int p1 = berth_output_open_trusted(log, O_PATH, 0, &err);
+  cleanup_close int p2 = berth_output_open_trusted(mine, O_PATH, 0, &err);
+  assert_true(p1 >= 0 && p2 >= 0);
+  assert_int_equal(fstat(p1, &a), 0);
+  assert_int_equal(fstat(p2, &b), 0);
+  assert_int_equal(a.st_ino, b.st_ino);
+  cleanup_free char *missing = at("missing");
+  assert_int_equal(berth_output_open_trusted(missing, O_PATH, 0, &err), -1);
+  assert_int_equal(err->errnum, ENOENT);
+  berth_error_release(&err);
 }
 
 /* A symlink planted under an oci-dir output once it was found empty (a user who can write
@@ -208,7 +224,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_planted_temporary_name_untouched, setup, teardown),
     cmocka_unit_test_setup_teardown(test_refused_names, setup, teardown),
     cmocka_unit_test_setup_teardown(test_mkdir, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_open_append, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_open_trusted, setup, teardown),
     cmocka_unit_test_setup_teardown(test_save_sink_dir_refuses_planted_links, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,21 +155,25 @@ static char *trusted_link(int dirfd, const char *name, const char *path, berth_e
   return xstrdup(target);
 }
 
-int berth_output_open_append(const char *path, mode_t mode, berth_error_t *err)
+int berth_output_open_trusted(const char *path, int flags, mode_t mode, berth_error_t *err)
 {
-  const int flags = O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC;
   cleanup_free char *name = NULL;
   cleanup_close int pfd = open_parent(path, &name, err);
   if (pfd < 0)
     return -1;
-  int fd = openat(pfd, name, flags | O_NOFOLLOW, mode);
-  if (fd >= 0 || errno != ELOOP)
-    return fd >= 0 ? fd : BERTH_ERR_ERRNO(err, "open `%s`", path);
+  int fd = openat(pfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  struct stat st;
+  if (fd >= 0 && (!(flags & O_PATH) || (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode))))
+    return fd;
+  if (fd >= 0) /* O_PATH|O_NOFOLLOW opened the link itself */
+    close(fd);
+  else if (errno != ELOOP)
+    return BERTH_ERR_ERRNO(err, "open `%s`", path);
   cleanup_free char *target = trusted_link(pfd, name, path, err);
   if (target == NULL)
     return -1;
   /* the target as its owner wrote it (relative to the link's directory), as open(2) would */
-  fd = openat(pfd, target, flags, mode);
+  fd = openat(pfd, target, flags | O_CLOEXEC, mode);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open `%s` (the target of `%s`)", target, path);
   return fd;

@@ -43,10 +43,11 @@ void berth_output_abort(struct berth_output *o);
  * symlink there is refused, never followed. Returns the descriptor. */
 int berth_output_mkdir(const char *path, mode_t mode, bool *made, berth_error_t *err) BERTH_WUR;
 
-/* A log file opened for appending (created with mode when absent). A symlink at path is
- * followed only when it belongs to the caller's effective uid or to root (so `/dev/stderr`
- * works), and then to the target it names when checked: another user's planted link is
- * refused, not written through. Returns the descriptor. */
-int berth_output_open_append(const char *path, mode_t mode, berth_error_t *err) BERTH_WUR;
+/* Open path with flags (mode for O_CREAT) where it already exists or is to be made, as a log
+ * file (`--log`) or a destination (`cp` to the host): a symlink at its last component is followed
+ * only when it belongs to the caller's effective uid or to root (so `/dev/stderr` works), and
+ * then to the target read from the link that was checked. Another user's planted link is
+ * refused (EPERM), never followed. Returns the descriptor. */
+int berth_output_open_trusted(const char *path, int flags, mode_t mode, berth_error_t *err) BERTH_WUR;
 
 #endif

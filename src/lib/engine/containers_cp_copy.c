@@ -16,6 +16,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/output.h"
 #include "base/xalloc.h"
 #include "engine/containers_cp.h"
 
@@ -373,7 +374,10 @@ static int copy_to(struct cp *c, int sfd, const struct stat *st, const struct cp
 {
   berth_error_t none = NULL;
   struct stat dst_st;
-  cleanup_close int dfd = side_open(dst, dp->full, O_PATH, &none);
+  /* on the host, a symlink at the destination's name is followed only when it is root's or the
+   * caller's own: never one that another user planted where they can write (base/output.h) */
+  cleanup_close int dfd = dst->root < 0 && *dp->name ? berth_output_open_trusted(dp->full, O_PATH, 0, &none)
+                                                     : side_open(dst, dp->full, O_PATH, &none);
   if (dfd < 0 && none->errnum != ENOENT) {
     *err = none;
     return berth_error_wrap(err, "destination");
