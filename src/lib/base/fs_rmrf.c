@@ -76,7 +76,8 @@ static int fail(struct rmrf *r, const char *what, const char *name, berth_error_
 
 static int identify(int fd, struct statx *stx)
 {
-  return statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, stx);
+  return statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+               STATX_TYPE | STATX_MODE | STATX_INO | STATX_MNT_ID, stx);
 }
 
 static bool on_root_mount(const struct rmrf *r, const struct statx *stx)
@@ -131,6 +132,8 @@ static int next_entry(struct rmrf *r, struct level *l, struct dent64 **out, bert
   for (;;) {
     if (l->pos >= l->len) {
       long n = syscall(SYS_getdents64, l->fd, l->buf, DENTS_SIZE);
+      if (n < 0 && errno == ENOENT) /* removed meanwhile: its rmdir finds it gone */
+        return 0;
       if (n < 0)
         return BERTH_ERR_ERRNO(err, "remove `%s`: read a directory at depth %zu", r->path, r->top);
       if (n == 0)
@@ -166,21 +169,22 @@ static bool unpin_fd(int fd)
 /* What still stops an unlink, rmdir or open that root may do: the immutable and append-only flags
  * (a container with CAP_LINUX_IMMUTABLE sets them) and, without CAP_DAC_OVERRIDE, a directory's
  * mode. Cleared on the directory and on the entry; the entry is opened O_PATH and reopened only
- * when it is a regular file or a directory (never a device a container made). True when anything
- * changed: the caller tries once more. */
-static bool unpin(int dirfd, const char *name)
+ * when it is a regular file or a directory (never a device a container made) on the root's mount
+ * (never what is mounted on it). True when anything changed: the caller tries once more. */
+static bool unpin(struct rmrf *r, int dirfd, const char *name)
 {
   bool changed = unpin_fd(dirfd);
   cleanup_close int pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (pfd < 0 || fstat(pfd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+  struct statx stx;
+  if (pfd < 0 || identify(pfd, &stx) < 0 || !on_root_mount(r, &stx) ||
+      !(S_ISREG(stx.stx_mode) || S_ISDIR(stx.stx_mode)))
     return changed;
   char p[32];
   berth_fd_path(pfd, p, sizeof p);
   cleanup_close int fd = open(p, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd >= 0)
     return unpin_fd(fd) || changed;
-  return (S_ISDIR(st.st_mode) && chmod(p, (st.st_mode | 0700) & 07777) == 0) || changed;
+  return (S_ISDIR(stx.stx_mode) && chmod(p, (stx.stx_mode | 0700) & 07777) == 0) || changed;
 }
 
 /* unlinkat: 0 done (or gone), 1 a directory (unlink's EISDIR), 2 not empty (rmdir's), -1 error */
@@ -193,7 +197,7 @@ static int remove_name(struct rmrf *r, int dirfd, const char *name, int flags, b
       return 1;
     if (flags != 0 && (errno == ENOTEMPTY || errno == EEXIST))
       return 2;
-    if (unpinned || (errno != EPERM && errno != EACCES) || !unpin(dirfd, name))
+    if (unpinned || (errno != EPERM && errno != EACCES) || !unpin(r, dirfd, name))
       return fail(r, flags ? "rmdir" : "unlink", name, err);
   }
 }
@@ -213,7 +217,7 @@ static int open_dir(struct rmrf *r, const char *name, int *fd, berth_error_t *er
       return 2;
     else if (errno == ENOTDIR || errno == ELOOP)
       return 1;
-    else if (errno == EACCES && !unpinned && unpin(dirfd, name))
+    else if (errno == EACCES && !unpinned && unpin(r, dirfd, name))
       unpinned = true;
     else
       return fail(r, "open", name, err);
