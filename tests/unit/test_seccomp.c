@@ -223,6 +223,26 @@ static void test_cache(void **state)
   assert_int_equal(p3->n_insns, 1);
   berth_seccomp_prog_free(p3);
 
+  /* ... but never one that another user could have written: a file or a directory that is not
+   * ours alone is recompiled from the profile (issue 11: a --root in a shared place) */
+  assert_int_equal(chmod(file, 0666), 0);
+  assert_int_equal(berth_seccomp_compile(&sc, dir, &p3, &err), 0);
+  assert_int_equal(p3->n_insns, p1->n_insns);
+  berth_seccomp_prog_free(p3);
+  assert_int_equal(berth_write_file_atomic(file, &allow, sizeof allow, 0600, &err), 0);
+  assert_int_equal(chmod(dir, 0777), 0);
+  assert_int_equal(berth_seccomp_compile(&sc, dir, &p3, &err), 0);
+  assert_int_equal(p3->n_insns, p1->n_insns);
+  berth_seccomp_prog_free(p3);
+  assert_int_equal(chmod(dir, 0700), 0);
+  if (geteuid() == 0) {
+    assert_int_equal(berth_write_file_atomic(file, &allow, sizeof allow, 0600, &err), 0);
+    assert_int_equal(chown(file, 65534, 65534), 0);
+    assert_int_equal(berth_seccomp_compile(&sc, dir, &p3, &err), 0);
+    assert_int_equal(p3->n_insns, p1->n_insns);
+    berth_seccomp_prog_free(p3);
+  }
+
   /* a corrupt cache entry (not a multiple of an instruction) is recompiled and replaced */
   assert_int_equal(berth_write_file_atomic(file, "12345", 5, 0600, &err), 0);
   assert_int_equal(berth_seccomp_compile(&sc, dir, &p3, &err), 0);

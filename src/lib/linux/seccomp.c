@@ -234,14 +234,27 @@ static char *cache_path(const struct berth_spec_seccomp *sc, const char *cache_d
   return xasprintf("%s/%s.bpf", cache_dir, berth_sha256_hex(digest, hex));
 }
 
-/* 1 when a valid cached program was read, 0 when absent or invalid (recompile) */
-static int cache_read(const char *path, struct berth_seccomp_prog *p)
+/* owned by us and writable by nobody else */
+static bool ours_alone(int fd, struct stat *st)
 {
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  return fstat(fd, st) == 0 && st->st_uid == geteuid() && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* 1 when a valid cached program was read, 0 when absent or invalid (recompile). A cache that
+ * another user could have written (a --root in a shared place, a rootless /tmp/berth-UID that
+ * someone else made first) is never read: its program would be the container's filter. */
+static int cache_read(const char *cache_dir, const char *path, struct berth_seccomp_prog *p)
+{
+  struct stat st;
+  cleanup_close int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0 || !ours_alone(dfd, &st)) {
+    berth_log_debug("seccomp: cache `%s` is not this user's alone, not used", cache_dir);
+    return 0;
+  }
+  cleanup_close int fd = openat(dfd, strrchr(path, '/') + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return 0;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+  if (!ours_alone(fd, &st) || !S_ISREG(st.st_mode))
     return 0;
   size_t size = (size_t) st.st_size;
   if (size == 0 || size % sizeof(struct sock_filter) != 0 || size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
@@ -275,7 +288,7 @@ static int compile_into(const struct berth_spec_seccomp *sc, const char *cache_d
   if (cache_dir == NULL || sc->json == NULL)
     return compile_fresh(sc, p, err);
   cleanup_free char *path = cache_path(sc, cache_dir);
-  if (path && cache_read(path, p) == 1)
+  if (path && cache_read(cache_dir, path, p) == 1)
     return 0;
   if (compile_fresh(sc, p, err) < 0)
     return -1;
