@@ -1,11 +1,14 @@
 /* Containers' part of `berth system check`: directories without rows, rows whose create was
- * interrupted, rows whose monitor vanished, run-time state without a monitor, and container
- * rootfs mounts visible in this mount namespace (berth mounts them only in the monitors' own). */
+ * interrupted, rows whose removal failed or was interrupted, rows whose monitor vanished,
+ * run-time state without a monitor, and container rootfs mounts visible in this mount namespace
+ * (berth mounts them only in the monitors' own). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -70,6 +73,24 @@ static int orphan_dirs(struct cc *c, const char *dir, const char *what, berth_er
   return 0;
 }
 
+/* A removal that failed (dead: the row says why) or was interrupted (removing) and that nobody
+ * is doing now (the container's lock is free): removed again. A failure is reported, not fatal. */
+static void check_half_removed(struct cc *c, struct berth_container *ct)
+{
+  cleanup_close int lock = open(ct->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+    return; /* a removal under way, or no directory: the check of the bundle sees to it */
+  const char *why = ct->row.state == BERTH_CONTAINER_DEAD && *ct->row.error ? ct->row.error : "interrupted";
+  berth_error_t e = NULL;
+  if (!c->repair || ctr_remove(c->e, ct, true, &e) == 0) {
+    problem(c, c->repair, "container %.12s was left half removed (%s)%s", ct->row.id, why,
+            c->repair ? ": removed" : "");
+    return;
+  }
+  problem(c, false, "container %.12s was left half removed: %s", ct->row.id, e->msg);
+  berth_error_release(&e);
+}
+
 static int check_one(struct cc *c, struct berth_container *ct, int64_t now, berth_error_t *err)
 {
   cleanup_free char *config = xasprintf("%s/bundle/config.json", ct->dir);
@@ -77,6 +98,10 @@ static int check_one(struct cc *c, struct berth_container *ct, int64_t now, bert
     problem(c, c->repair, "container %.12s has no bundle (its create was interrupted)%s", ct->row.id,
             c->repair ? ": removed" : "");
     return c->repair ? ctr_remove(c->e, ct, true, err) : 0;
+  }
+  if (ct->row.state == BERTH_CONTAINER_REMOVING || ct->row.state == BERTH_CONTAINER_DEAD) {
+    check_half_removed(c, ct);
+    return 0;
   }
   if (ct->state == BERTH_CONTAINER_DEAD) {
     problem(c, c->repair, "container %.12s is %s but its monitor is gone%s", ct->row.id,

@@ -39,6 +39,20 @@ static int mark_removing(struct berth_db_container *row, void *data, berth_error
   return 1;
 }
 
+/* A removal that failed leaves the row dead with the reason (Docker's "removal failed" state),
+ * never "Removal In Progress": rm, rm -f, container prune and system check --repair try again;
+ * start refuses it. */
+static int mark_failed(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  if (row->state != BERTH_CONTAINER_REMOVING)
+    return 0;
+  row->state = BERTH_CONTAINER_DEAD;
+  row->pid = 0;
+  free(row->error);
+  row->error = xstrdup(data);
+  return 1;
+}
+
 static bool anonymous(struct berth_engine *e, const char *volume)
 {
   cleanup_free char *labels = NULL;
@@ -109,8 +123,12 @@ int ctr_remove_during_delete(struct berth_engine *e, struct berth_container *c, 
     return -1;
   }
   if ((del ? remove_files_during(e, c, del, err) : ctr_remove_files(e, c, err)) < 0 ||
-      delete_row(e, c->row.id, volumes, &gone, err) < 0)
+      delete_row(e, c->row.id, volumes, &gone, err) < 0) {
+    berth_error_t ignore = NULL;
+    if (ctr_update(e, c->row.id, mark_failed, (*err)->msg, &ignore) < 0)
+      berth_error_release(&ignore); /* the row stays removing: rm tries again */
     return -1;
+  }
   for (size_t i = 0; gone && gone[i]; i++) {
     cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, gone[i]);
     berth_error_t ignore = NULL;

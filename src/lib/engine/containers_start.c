@@ -302,6 +302,9 @@ int berth_containers_start(struct berth_engine *e, const char *what, unsigned at
     r = attach_want ? berth_attach_connect(&c, attach_want, attach, err) : 0; /* Docker: nothing to do */
   } else if (r == 0 && c.state == BERTH_CONTAINER_REMOVING) {
     r = BERTH_ERR(err, "container %.12s is being removed", c.row.id);
+  } else if (r == 0 && c.row.state == BERTH_CONTAINER_DEAD) { /* a removal failed: remove it again */
+    r = BERTH_ERR(err, "container %.12s is marked for removal and cannot be started: %s", c.row.id,
+                  c.row.error);
   } else if (r == 0 && c.state == BERTH_CONTAINER_RESTARTING) {
     r = BERTH_ERR(err, "container %.12s is restarting: stop it first", c.row.id);
   } else if (r == 0) {
