@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -459,6 +460,36 @@ static void test_apply_deep(void **state)
   free(path);
 }
 
+/* a whiteout of a directory deeper than the descriptor limit (issue 11, finding 4) */
+static void test_apply_whiteout_of_a_deep_tree(void **state)
+{
+  struct fx *f = *state;
+  enum { DEPTH = 1000 };
+  struct tarb *t = tb_new(TB_NONE);
+  cleanup_free char *path = xcalloc(1, 2 * DEPTH + 8);
+  for (int i = 0; i < DEPTH; i++)
+    memcpy(path + 2 * i, "d/", 3);
+  cleanup_free char *name = xasprintf("%sf", path);
+  tb_add(t, &(struct tb_entry){ .name = name, .data = "x" });
+  tb_add(t, &(struct tb_entry){ .name = ".wh.d" });
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  tb_finish(t, &buf, &len);
+  struct rlimit old, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = 64;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  struct berth_layer_info info;
+  berth_error_t err = NULL;
+  int r = apply_buf(f->rootfd, buf, len, NULL, &info, &err);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  unit_assert_no_error(&err);
+  assert_int_equal(r, 0);
+  struct stat st = lstat_at(f->root, "d");
+  assert_true(S_ISCHR(st.st_mode)); /* the whiteout, the tree gone */
+}
+
 /* a tree with everything a diff must carry, applied from an archive (no root entry: the
  * roots of both trees are made by the test with the same mode) */
 static void build_rich(struct tarb *t)
@@ -855,6 +886,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_apply_root_entries, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_sparse_and_big, setup, teardown),
     cmocka_unit_test_setup_teardown(test_apply_deep, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_apply_whiteout_of_a_deep_tree, setup, teardown),
     cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_reproducible, setup, teardown),
     cmocka_unit_test_setup_teardown(test_diff_upper, setup, teardown),

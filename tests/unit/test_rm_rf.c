@@ -90,6 +90,34 @@ static void test_deep_tree_under_a_low_fd_limit(void **state)
   unit_rm_rf(dir);
 }
 
+/* berth_rm_rf_at (a layer's whiteout of a directory): the name in a directory, its siblings kept */
+static void test_rm_rf_at_a_name(void **state)
+{
+  cleanup_free char *dir = unit_mkdtemp();
+  cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal(mkdirat(dfd, "tree", 0755), 0);
+  assert_int_equal(mkdirat(dfd, "sibling", 0755), 0);
+  touch_at(dfd, "file");
+  cleanup_free char *tree = xasprintf("%s/tree", dir);
+  close(make_chain(tree, 5000, 100));
+  struct rlimit old, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = 32;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  berth_error_t err = NULL;
+  int r = berth_rm_rf_at(dfd, "tree", &err);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  unit_assert_no_error(&err);
+  assert_int_equal(r, 0);
+  assert_int_equal(berth_rm_rf_at(dfd, "file", &err), 0);
+  struct stat st;
+  assert_int_equal(fstatat(dfd, "tree", &st, AT_SYMLINK_NOFOLLOW), -1);
+  assert_int_equal(fstatat(dfd, "file", &st, AT_SYMLINK_NOFOLLOW), -1);
+  assert_int_equal(fstatat(dfd, "sibling", &st, AT_SYMLINK_NOFOLLOW), 0);
+  unit_rm_rf(dir);
+}
+
 /* a chain deeper than the window, climbed back through `..`, with branches at every level */
 static void test_deep_tree_with_branches(void **state)
 {
@@ -319,6 +347,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_deep_tree_under_a_low_fd_limit),
+    cmocka_unit_test(test_rm_rf_at_a_name),
     cmocka_unit_test(test_deep_tree_with_branches),
     cmocka_unit_test(test_wide_directory),
     cmocka_unit_test(test_symlinks_are_removed_never_followed),

@@ -58,6 +58,8 @@ int berth_dir_flock_shared(const char *dir);
  * holds at most a fixed number of descriptors whatever the depth (fs_rmrf.c); returns 0 if path
  * did not exist. */
 int berth_rm_rf(const char *path, berth_error_t *err) BERTH_WUR;
+/* The same for the entry name (a path) in the directory dirfd. */
+int berth_rm_rf_at(int dirfd, const char *name, berth_error_t *err) BERTH_WUR;
 
 /* Path of an fd as /proc/self/fd/N (buffer of at least 32 bytes). */
 const char *berth_fd_path(int fd, char *buf, size_t len);

@@ -55,6 +55,7 @@ struct level {
 };
 
 struct rmrf {
+  int dirfd;                   /* path is the root's name in dirfd */
   const char *path;            /* for messages */
   dev_t dev;                   /* the root's */
   uint64_t ino, mnt_id;        /* mnt_id 0: unknown */
@@ -344,7 +345,7 @@ static int rm_tree(struct rmrf *r, berth_error_t *err)
   for (;;) {
     if (empty_root(r, err) < 0)
       return -1;
-    if (rmdir(r->path) == 0 || errno == ENOENT)
+    if (unlinkat(r->dirfd, r->path, AT_REMOVEDIR) == 0 || errno == ENOENT)
       return 0;
     if ((errno != ENOTEMPTY && errno != EEXIST) || r->rescans++ >= MAX_RESCANS)
       return BERTH_ERR_ERRNO(err, "remove `%s`", r->path);
@@ -352,19 +353,19 @@ static int rm_tree(struct rmrf *r, berth_error_t *err)
   }
 }
 
-int berth_rm_rf(const char *path, berth_error_t *err)
+int berth_rm_rf_at(int dirfd, const char *path, berth_error_t *err)
 {
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT)
     return 0;
   if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
-    if (unlink(path) < 0 && errno != ENOENT)
+    if (unlinkat(dirfd, path, 0) < 0 && errno != ENOENT)
       return BERTH_ERR_ERRNO(err, "remove `%s`", path);
     return 0;
   }
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "remove `%s`: open", path);
-  struct rmrf r = { .path = path, .bottom = 1 };
+  struct rmrf r = { .dirfd = dirfd, .path = path, .bottom = 1 };
   for (size_t i = 0; i <= WINDOW; i++)
     r.lv[i].fd = -1;
   level_open(&r.lv[0], fd, NULL);
@@ -375,3 +376,5 @@ int berth_rm_rf(const char *path, berth_error_t *err)
   }
   return rc;
 }
+
+int berth_rm_rf(const char *path, berth_error_t *err) { return berth_rm_rf_at(AT_FDCWD, path, err); }

@@ -119,24 +119,7 @@ int layer_remove_at(int parent, const char *name, berth_error_t *err)
     return 0;
   if (errno != EISDIR)
     return BERTH_ERR_ERRNO(err, "remove `%s`", name);
-  int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "remove `%s`", name);
-  cleanup_dir DIR *d = fdopendir(fd);
-  if (d == NULL) {
-    close(fd);
-    return BERTH_ERR_ERRNO(err, "remove `%s`", name);
-  }
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    if (layer_remove_at(dirfd(d), de->d_name, err) < 0)
-      return berth_error_wrap(err, "remove `%s`", name);
-  }
-  if (unlinkat(parent, name, AT_REMOVEDIR) < 0)
-    return BERTH_ERR_ERRNO(err, "remove `%s`", name);
-  return 0;
+  return berth_rm_rf_at(parent, name, err); /* any depth with a bounded number of descriptors */
 }
 
 /* The next component below prev: a directory is opened directly (no symlink on the way); a
