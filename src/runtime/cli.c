@@ -1,10 +1,13 @@
 #include "cli.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fds.h"
+#include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cgroup/cgroup.h"
@@ -138,4 +141,15 @@ bool cli_rootless(const struct globals *g)
   if (g->rootless && strcmp(g->rootless, "false") == 0)
     return false;
   return geteuid() != 0;
+}
+
+int cli_close_unasked_fds(int passed, berth_error_t *err)
+{
+  long first = 3L + (passed > 0 ? passed : 0);
+  if (first > INT_MAX)
+    return 0;
+  int log = berth_log_get_fd();
+  if (berth_fds_close_from((int) first, &log, log >= 0 ? 1 : 0) < 0)
+    return BERTH_ERR_ERRNO(err, "close the descriptors inherited beyond fd %ld", first - 1);
+  return 0;
 }

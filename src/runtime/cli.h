@@ -63,6 +63,12 @@ int cli_cgroup_kind(const struct globals *g);
 bool cli_rootless(const struct globals *g);
 /* exactly n positional arguments remain, else a usage error */
 int cli_want_args(const char *cmd, int argc, int idx, int n, const char *what, berth_error_t *err);
+/* CVE-2016-9962, for the commands that enter a container: close every descriptor inherited
+ * from the caller but 0-2 and the `passed` ones after them (socket activation's, then
+ * --preserve-fds), before any process of ours joins or makes the container's namespaces: a
+ * process in the container that reaches ours through /proc must find nothing of the caller's.
+ * (Ours are all close-on-exec; the log file is the only one open yet.) */
+int cli_close_unasked_fds(int passed, berth_error_t *err);
 /* print JSON to stdout (indented like runc) */
 void cli_print_json(json_t *v);
 

@@ -135,6 +135,8 @@ static int run_exec(struct globals *g, const struct exec_flags *f, int argc, cha
     return BERTH_ERR(err, "exec: expected a container id (see --help)");
   if (f->preserve_fds < 0)
     return BERTH_ERR(err, "exec: --preserve-fds: must not be negative");
+  if (cli_close_unasked_fds(f->preserve_fds, err) < 0)
+    return -1;
   const char *id = argv[idx++];
   json_t *process = NULL;
   if (f->process) {

@@ -1,5 +1,6 @@
 /* create, start, run: the commands that make and release containers. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/log.h"
 #include "cli.h"
 #include "dmz_blob.h"
@@ -39,16 +41,19 @@ static void fill_opts(struct globals *g, const struct create_flags *f, const cha
   o->console_socket = f->console_socket;
   o->no_pivot = f->no_pivot;
   o->no_new_keyring = f->no_new_keyring;
+  o->listen_fds = berth_fds_listen_count();
   o->preserve_fds = f->preserve_fds;
   o->cgroup_kind = cli_cgroup_kind(g);
   o->rootless = cli_rootless(g);
 }
 
-static int check_preserve(int n, berth_error_t *err)
+/* --preserve-fds, then what the container process must not get (cli.h) */
+static int inherited_fds(int n, berth_error_t *err)
 {
   if (n < 0)
     return BERTH_ERR(err, "--preserve-fds: must not be negative");
-  return 0;
+  int listen = berth_fds_listen_count();
+  return cli_close_unasked_fds(n > INT_MAX - listen ? INT_MAX : listen + n, err);
 }
 
 int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err)
@@ -63,7 +68,7 @@ int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err)
     cli_print_help("berth-runtime create [options] <container-id>", "Create a container from a bundle.", opts);
     return 0;
   }
-  if (cli_want_args("create", argc, idx, 1, "a container id", err) < 0 || check_preserve(f.preserve_fds, err) < 0)
+  if (cli_want_args("create", argc, idx, 1, "a container id", err) < 0 || inherited_fds(f.preserve_fds, err) < 0)
     return -1;
   struct berth_create_opts o;
   fill_opts(g, &f, argv[idx], &o);
@@ -180,7 +185,7 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
                    "Create and start a container; wait for it and return its exit status.", opts);
     return 0;
   }
-  if (cli_want_args("run", argc, idx, 1, "a container id", err) < 0 || check_preserve(f.preserve_fds, err) < 0)
+  if (cli_want_args("run", argc, idx, 1, "a container id", err) < 0 || inherited_fds(f.preserve_fds, err) < 0)
     return -1;
   const char *id = argv[idx];
   if (!f.detach)

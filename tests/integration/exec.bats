@@ -258,6 +258,28 @@ EOF
   assert_kv fds 0,1,2
 }
 
+# CVE-2016-9962: the exec process joins the container as the runtime's code; until its execve
+# nothing in the container may reach it, with or without no_new_privs (the filter after or
+# before the credentials), and it holds no descriptor its caller did not pass
+@test "exec: until it execs, the process is beyond the container's reach and holds none of the caller's descriptors" {
+  local secret=$BATS_TEST_TMPDIR/secret nnp n=0 p ex
+  echo secret >"$secret"
+  hold_execve 2,4 # 1: the container's own, 3 and 5: assert_unreachable's probes
+  start_ct
+  for nnp in true false; do
+    jq --argjson n "$nnp" '.args = ["/probe", "exit", "0"] | .noNewPrivileges = $n' \
+      <<<"$(jq .process "$BUNDLE/config.json")" >"$BATS_TEST_TMPDIR/p.json"
+    background runtime exec --process "$BATS_TEST_TMPDIR/p.json" "$ID" 7<"$secret" 8<"$secret"
+    ex=${BG_PIDS[-1]}
+    n=$((n + 1))
+    p=$(held_pid "$n")
+    [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$INIT/ns/pid")" ]
+    assert_unreachable "$p" "$secret"
+    release_execve
+    wait "$ex" # and then it runs
+  done
+}
+
 @test "exec: -t with --console-socket hands over a pty and the process sees a tty" {
   start_ct
   local sock=$BATS_TEST_TMPDIR/console.sock

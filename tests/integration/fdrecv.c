@@ -8,16 +8,26 @@
  *                                  seccomp listener and the state JSON (printed as state=...),
  *                                  answer every notification with -ERRNO and print
  *                                  notify=<syscall nr>, until every filtered process is gone.
+ *   fdrecv seccomp-hold SOCKET K,..  listen on SOCKET for any number of listeners (conn=N for
+ *                                  the Nth); let every notified call through (CONTINUE), but
+ *                                  hold the first call of the Kth listener (each K listed, < 64)
+ *                                  — its process stays in that syscall — print held=<pid> (in
+ *                                  our pid namespace) and let it through on SIGUSR1
+ *                                  (released=<pid>). Until killed.
  *
  * Built for the host by the integration harness (`cc -O2`). Exits 0 on success, 1 on error. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -155,12 +165,115 @@ static int seccomp_agent(const char *path, int err)
   return 0;
 }
 
+/* answer a notification: let the call run (or fail with EPERM when CONTINUE is refused) */
+static void let_through(int listener, uint64_t id, struct seccomp_notif_resp *resp, size_t size)
+{
+  memset(resp, 0, size);
+  resp->id = id;
+  resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+    fprintf(stderr, "fdrecv: notif send: %s\n", strerror(errno));
+}
+
+struct hold {
+  struct pollfd p[64];  /* [0] the socket, [1] the signalfd, then listeners */
+  int conn_of[64];      /* listener index (1-based) of each p[] entry */
+  int n, conns;
+  uint64_t want;        /* bit K: hold the first call of the Kth listener */
+  int held_fd;          /* listener of the held call, -1 when none */
+  uint64_t held_id;
+  unsigned held_pid;
+};
+
+static void hold_notify(struct hold *h, int i, struct seccomp_notif *req, struct seccomp_notif_resp *resp,
+                        const struct seccomp_notif_sizes *sz)
+{
+  memset(req, 0, sz->seccomp_notif);
+  if (ioctl(h->p[i].fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
+    return;
+  printf("notify=%d:%d:%u\n", h->conn_of[i], req->data.nr, req->pid);
+  uint64_t bit = UINT64_C(1) << h->conn_of[i];
+  if (h->held_fd == h->p[i].fd && req->pid == h->held_pid) {
+    /* the held call again: a signal interrupted it (Go's runtime sends SIGURG), and the
+     * kernel restarts it as a new notification */
+    h->held_id = req->id;
+  } else if ((h->want & bit) && h->held_fd < 0) {
+    h->want &= ~bit;
+    h->held_fd = h->p[i].fd;
+    h->held_id = req->id;
+    h->held_pid = req->pid;
+    printf("held=%u\n", req->pid);
+  } else {
+    let_through(h->p[i].fd, req->id, resp, sz->seccomp_notif_resp);
+  }
+  fflush(stdout);
+}
+
+static int seccomp_hold(const char *path, const char *list)
+{
+  struct hold h = { .n = 2, .held_fd = -1 };
+  for (char *end; *list; list = *end ? end + 1 : end) {
+    long k = strtol(list, &end, 10);
+    if (k > 0 && k < 64)
+      h.want |= UINT64_C(1) << k;
+  }
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, NULL);
+  h.p[0] = (struct pollfd){ .fd = listen_on(path), .events = POLLIN };
+  h.p[1] = (struct pollfd){ .fd = signalfd(-1, &usr1, SFD_CLOEXEC), .events = POLLIN };
+  if (h.p[0].fd < 0 || h.p[1].fd < 0)
+    return die("listen");
+  struct seccomp_notif_sizes sz;
+  if (syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+    return die("notif sizes");
+  struct seccomp_notif *req = calloc(1, sz.seccomp_notif);
+  struct seccomp_notif_resp *resp = calloc(1, sz.seccomp_notif_resp);
+  static char state[1 << 16];
+  for (;;) {
+    if (poll(h.p, (nfds_t) h.n, -1) < 0 && errno != EINTR)
+      return die("poll");
+    if ((h.p[0].revents & POLLIN) && h.n < 64) {
+      int fd = recv_fd(h.p[0].fd, state, sizeof state);
+      if (fd >= 0) {
+        h.conn_of[h.n] = ++h.conns;
+        h.p[h.n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+        printf("conn=%d\n", h.conns);
+        fflush(stdout);
+      }
+    }
+    if (h.p[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (read(h.p[1].fd, &si, sizeof si) > 0 && h.held_fd >= 0) {
+        let_through(h.held_fd, h.held_id, resp, sz.seccomp_notif_resp);
+        printf("released=%u\n", h.held_pid);
+        fflush(stdout);
+        h.held_fd = -1;
+      }
+    }
+    for (int i = 2; i < h.n; i++) {
+      if (h.p[i].revents & POLLIN)
+        hold_notify(&h, i, req, resp, &sz);
+      else if (h.p[i].revents & (POLLHUP | POLLERR)) { /* every process of that filter is gone */
+        if (h.held_fd == h.p[i].fd)
+          h.held_fd = -1;
+        close(h.p[i].fd);
+        h.p[i].fd = -1;
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "console"))
     return console(argv[2], argc > 3 ? argv[3] : NULL);
   if (argc == 4 && !strcmp(argv[1], "seccomp"))
     return seccomp_agent(argv[2], atoi(argv[3]));
-  fprintf(stderr, "usage: fdrecv console SOCKET [INPUT] | fdrecv seccomp SOCKET ERRNO\n");
+  if (argc == 4 && !strcmp(argv[1], "seccomp-hold"))
+    return seccomp_hold(argv[2], argv[3]);
+  fprintf(stderr, "usage: fdrecv console SOCKET [INPUT] | fdrecv seccomp SOCKET ERRNO\n"
+                  "       fdrecv seccomp-hold SOCKET K[,K...]\n");
   return 2;
 }

@@ -299,6 +299,53 @@ teardown_bundle() {
   return $rc
 }
 
+# CVE-2016-9962: a process of the runtime that enters the container must be beyond the
+# container's reach until it execs the container's program. hold_execve K[,K...] makes that
+# moment last: the config's seccomp filter sends execve to an agent (fdrecv seccomp-hold) that
+# lets every call through but holds the first one of the Kth filter loaded (1: the container's
+# own, then one per exec), whose process then stays in execve — still the runtime's code, with
+# the container's credentials. held_pid N waits for the Nth held process and prints its host
+# pid; release_execve lets it go on.
+hold_execve() {
+  AGENT_SOCK=$BATS_TEST_TMPDIR/agent.sock
+  AGENT_OUT=$BATS_TEST_TMPDIR/agent.out
+  background "$FDRECV" seccomp-hold "$AGENT_SOCK" "$1" >"$AGENT_OUT" 2>&1
+  AGENT_PID=${BG_PIDS[-1]}
+  wait_until 5 test -S "$AGENT_SOCK"
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "listenerPath": $s,
+    "syscalls": [{"names": ["execve"], "action": "SCMP_ACT_NOTIFY"}]}' --arg s "$AGENT_SOCK"
+}
+held_pid() {
+  wait_until 30 sh -c "[ \$(grep -c '^held=' '$AGENT_OUT') -ge $1 ]" || { cat "$AGENT_OUT" >&2; return 1; }
+  grep '^held=' "$AGENT_OUT" | sed -n "${1}p" | cut -d= -f2
+}
+release_execve() { kill -USR1 "$AGENT_PID"; }
+
+# assert_unreachable PID SECRET [fds]: the held process PID holds no descriptor of SECRET (seen
+# from the host), and (unless "fds") a process exec'd into the container with the container's
+# own credentials can neither read PID's /proc links nor ptrace it (it is not dumpable).
+# Reports every failure.
+assert_unreachable() {
+  local p=$1 secret=$2 f inner bad=0
+  for f in "/proc/$p/fd/"*; do
+    if [ "$(readlink "$f")" = "$secret" ]; then
+      echo "pid $p, in the container, holds the caller's $secret as fd ${f##*/}" >&2
+      bad=1
+    fi
+  done
+  [ "${3:-}" != fds ] || return $bad
+  inner=$(awk '/^NSpid:/ {print $NF}' "/proc/$p/status")
+  run runtime exec "$ID" /probe reach "$inner"
+  assert_success_out
+  if [[ $(probe_get exe) != E* || $(probe_get ptrace) != EPERM ]] || grep -q -- "$secret" <<<"$output"; then
+    echo "the container reaches pid $p (in the container: $inner) through /proc or ptrace:" >&2
+    echo "$output" >&2
+    bad=1
+  fi
+  return $bad
+}
+
 setup_file() { setup_file_common; }
 setup() { setup_bundle; }
 teardown() { teardown_bundle; }

@@ -229,3 +229,36 @@ load helpers
   runtime delete "$ID"
   assert_nothing_left
 }
+
+# CVE-2016-9962: between start and its execve the container process is the runtime's code with
+# the container's credentials: nothing in the container (an exec'd process) may reach it, and it
+# holds no descriptor of create's (or run's) caller. runc (1.1.5 as today's) makes its init
+# non-dumpable only when it joins a namespace by path: with another runtime only the
+# descriptors are checked.
+reach_checks() { is_berth && echo all || echo fds; }
+
+@test "lifecycle: until it execs, the container process is beyond the container's reach and holds none of the caller's descriptors" {
+  local secret=$BATS_TEST_TMPDIR/secret p
+  echo secret >"$secret"
+  hold_execve 1
+  set_args /probe sleep inf
+  ct_create 7<"$secret" 8<"$secret"
+  background runtime start "$ID"
+  p=$(held_pid 1)
+  [ "$p" = "$(ct_pid)" ]
+  assert_unreachable "$p" "$secret" "$(reach_checks)"
+  release_execve
+  wait_until 10 grep -q probe "/proc/$p/cmdline"
+}
+
+@test "lifecycle: under run too, the container process is beyond the container's reach until it execs" {
+  local secret=$BATS_TEST_TMPDIR/secret p
+  echo secret >"$secret"
+  hold_execve 1
+  set_args /probe exit 0
+  background runtime run --bundle "$BUNDLE" "$ID" 7<"$secret" </dev/null >"$CT_OUT" 2>"$CT_ERR"
+  p=$(held_pid 1)
+  assert_unreachable "$p" "$secret" "$(reach_checks)"
+  release_execve
+  wait "${BG_PIDS[-1]}"
+}

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -677,12 +678,63 @@ static int cmd_sleep(const char *arg)
   return 0;
 }
 
+/* readlink PATH as key=<target>|ERRNO */
+static void print_link(const char *key, const char *path)
+{
+  char target[PATH_MAX];
+  ssize_t len = readlink(path, target, sizeof target - 1);
+  if (len < 0) {
+    out("%s=%s", key, errno_name(errno));
+    return;
+  }
+  target[len] = '\0';
+  out("%s=%s", key, target);
+}
+
+/* reach PID: what this process gets of another one through /proc and ptrace (CVE-2016-9962):
+ * exe=, fds= (the list), fd.N= for each (a target or an errno name), ptrace=ok|ERRNO */
+static int cmd_reach(const char *pid)
+{
+  char path[64], key[32];
+  snprintf(path, sizeof path, "/proc/%s/exe", pid);
+  print_link("exe", path);
+  snprintf(path, sizeof path, "/proc/%s/fd", pid);
+  DIR *d = opendir(path);
+  if (!d) {
+    out("fds=%s", errno_name(errno));
+  } else {
+    char list[4096] = "";
+    int fds[512], n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 512;)
+      if (e->d_name[0] != '.')
+        fds[n++] = atoi(e->d_name);
+    closedir(d);
+    for (int i = 0; i < n; i++) {
+      char num[16];
+      snprintf(num, sizeof num, "%s%d", i ? "," : "", fds[i]);
+      strncat(list, num, sizeof list - strlen(list) - 1);
+    }
+    out("fds=%s", list);
+    for (int i = 0; i < n; i++) {
+      snprintf(path, sizeof path, "/proc/%s/fd/%d", pid, fds[i]);
+      snprintf(key, sizeof key, "fd.%d", fds[i]);
+      print_link(key, path);
+    }
+  }
+  /* seized without a stop; our exit detaches */
+  if (ptrace(PTRACE_SEIZE, (pid_t) atoi(pid), NULL, NULL) < 0)
+    out("ptrace=%s", errno_name(errno));
+  else
+    out("ptrace=ok");
+  return 0;
+}
+
 static int usage(void)
 {
   fprintf(stderr, "usage: probe all|fds|mounts|ns|net|tty|env|args ARG...|caps|ids\n"
                   "       probe syscall NAME [ARG] | open PATH FLAGS | stat PATH | swap A B\n"
                   "       probe exe-attack PID [HOST-BINARY] | sleep N|inf | exit N\n"
-                  "       probe write-file PATH CONTENT | signal-wait\n");
+                  "       probe write-file PATH CONTENT | signal-wait | reach PID\n");
   return 64;
 }
 
@@ -735,6 +787,8 @@ int main(int argc, char **argv)
     return cmd_stat(argv[2]);
   if (!strcmp(c, "exe-attack") && argc >= 3)
     return cmd_exe_attack(argc, argv);
+  if (!strcmp(c, "reach") && argc == 3)
+    return cmd_reach(argv[2]);
   if (!strcmp(c, "write-file") && argc == 4)
     return cmd_write_file(argv[2], argv[3]);
   if (!strcmp(c, "sleep") && argc == 3)

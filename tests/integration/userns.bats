@@ -101,3 +101,14 @@ run_ok() {
   assert_failure_out
   assert_nothing_left
 }
+
+# the intermediate writes the offsets while it still may: once it is the new user namespace's
+# root (and non-dumpable, CVE-2016-9962), /proc/self/timens_offsets is the host root's
+@test "userns: a new time namespace's offsets apply with a new user namespace too" {
+  requires_feature .linux.namespaces time
+  update_config '.linux.namespaces += [{"type": "time"}]
+    | .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}, "monotonic": {"secs": 86400, "nanosecs": 0}}'
+  set_args cat /proc/uptime
+  run_ok
+  [ "${output%%.*}" -ge 864000 ]
+}

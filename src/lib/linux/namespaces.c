@@ -157,7 +157,12 @@ int berth_userns_write_maps(pid_t pid, const struct berth_id_map *uids, size_t n
   return write_map(pid, "gid_map", "newgidmap", gids, n_gids, err);
 }
 
-int berth_timens_write_offsets(const berth_spec_t *spec, berth_error_t *err)
+bool berth_timens_has_offsets(const berth_spec_t *spec)
+{
+  return spec->linux_.time_monotonic.present || spec->linux_.time_boottime.present;
+}
+
+int berth_timens_write_offsets(int fd, const berth_spec_t *spec, berth_error_t *err)
 {
   struct berth_strbuf b = BERTH_STRBUF_INIT;
   const struct berth_spec_time_offset *mono = &spec->linux_.time_monotonic;
@@ -168,14 +173,13 @@ int berth_timens_write_offsets(const berth_spec_t *spec, berth_error_t *err)
     berth_strbuf_printf(&b, "boottime %lld %u\n", (long long) boot->secs, boot->nanosecs);
   if (b.len == 0)
     return 0;
-  /* one write per line: the kernel parses a single offset per write on older kernels */
+  /* one write per line (the kernel parses a single offset per write on older kernels), each
+   * at offset 0: the file takes writes only there (and refuses pwrite) */
   int r = 0;
   char *save = NULL;
-  for (char *line = strtok_r(b.buf, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save)) {
-    cleanup_close int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, line, strlen(line)) < 0)
+  for (char *line = strtok_r(b.buf, "\n", &save); line && r == 0; line = strtok_r(NULL, "\n", &save))
+    if (lseek(fd, 0, SEEK_SET) < 0 || write(fd, line, strlen(line)) < 0)
       r = BERTH_ERR_ERRNO(err, "write time namespace offset `%s`", line);
-  }
   berth_strbuf_release(&b);
   return r;
 }

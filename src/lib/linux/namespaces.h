@@ -28,8 +28,11 @@ int berth_ns_join(int fd, enum berth_ns_type type, berth_error_t *err) BERTH_WUR
 int berth_userns_write_maps(pid_t pid, const struct berth_id_map *uids, size_t n_uids,
                             const struct berth_id_map *gids, size_t n_gids, bool deny_setgroups,
                             berth_error_t *err) BERTH_WUR;
-/* Write /proc/self/timens_offsets for a time namespace not yet entered by any process. */
-int berth_timens_write_offsets(const berth_spec_t *spec, berth_error_t *err) BERTH_WUR;
+/* Does the config give offsets for a new time namespace? */
+bool berth_timens_has_offsets(const berth_spec_t *spec);
+/* Write the offsets for a time namespace not yet entered by any process into fd, our
+ * /proc/self/timens_offsets: opened while we could (dumpable, in our own user namespace). */
+int berth_timens_write_offsets(int fd, const berth_spec_t *spec, berth_error_t *err) BERTH_WUR;
 
 /* Does a host uid/gid appear in a mapping (container id for host id)? */
 bool berth_id_map_to_container(const struct berth_id_map *m, size_t n, uint32_t host, uint32_t *out);

@@ -8,6 +8,7 @@
 #include <linux/ioprio.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -150,9 +151,14 @@ int berth_oom_score_adj_apply(pid_t pid, int value, berth_error_t *err)
 {
   if (value < -1000 || value > 1000)
     return BERTH_ERR(err, "set oom_score_adj to %d: out of range [-1000, 1000]", value);
-  char path[64], text[16];
+  char path[64], text[16], now[16] = "";
   snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int) pid);
   int n = snprintf(text, sizeof text, "%d", value);
+  /* already set (by the process itself, before it made its /proc files root's): done */
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t got = fd >= 0 ? berth_read_all(fd, now, sizeof now - 1) : -1;
+  if (got > 0 && strtol(now, NULL, 10) == value)
+    return 0;
   if (berth_write_file_at(AT_FDCWD, path, text, (size_t) n, err) < 0) {
     if ((*err)->errnum == EACCES || (*err)->errnum == EPERM)
       return berth_error_wrap(err, "set oom_score_adj of pid %d to %d (lowering it needs CAP_SYS_RESOURCE)",

@@ -7,10 +7,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -35,10 +37,16 @@ static int write_map(pid_t pid, const char *file, const struct berth_id_map *map
   return 0;
 }
 
-/* the child: unshare, say so, wait for the parent to close the pipe */
+/* the child: unshare, say so, wait for the parent to close the pipe. We may be non-dumpable
+ * (CVE-2016-9962), which makes the child's /proc files root's: a parent that is a user
+ * namespace's root could not write its maps. The child holds nothing but its two pipes, so it
+ * may be dumpable. */
 __attribute__((noreturn)) static void userns_child(int ready_w, int wait_r)
 {
   char c = 0;
+  const int keep[] = { ready_w, wait_r };
+  if (berth_fds_close_from(3, keep, 2) < 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+    _exit(1);
   if (unshare(CLONE_NEWUSER) < 0)
     _exit(1);
   if (write(ready_w, &c, 1) != 1)

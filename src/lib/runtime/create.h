@@ -19,7 +19,9 @@ struct berth_create_opts {
   const char *console_socket;  /* may be NULL */
   bool no_pivot;
   bool no_new_keyring;
-  int preserve_fds;            /* fds 3 .. 3+N-1 pass into the container */
+  int listen_fds;              /* socket activation (LISTEN_FDS for us): fds 3 .. 3+N-1 pass into
+                                * the container, whose process gets LISTEN_FDS=N, LISTEN_PID=1 */
+  int preserve_fds;            /* the next N fds (after the listen ones) pass into the container */
   bool keep_console;           /* `run` without --console-socket: return the pty master */
   int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
   bool rootless;               /* --rootless (auto: not root): cgroups are best effort */

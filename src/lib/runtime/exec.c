@@ -215,6 +215,11 @@ static int spawn(struct exec_state *s, berth_error_t *err)
    * intermediate exits — to wait for it, or to reap it when setting it up fails */
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
     return BERTH_ERR_ERRNO(err, "become child subreaper");
+  /* CVE-2016-9962: the intermediate and the exec process inherit this, so they are
+   * non-dumpable before they join anything; until its execve, nothing in the container may
+   * ptrace the exec process or open its /proc/<pid>/fd, exe or mem (docs/design/runtime.md) */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "make `exec` non-dumpable");
   pid_t mid = berth_clone3(0, NULL, SIGCHLD);
   if (mid < 0)
     return BERTH_ERR_ERRNO(err, "fork");

@@ -233,9 +233,10 @@ void berth_init_main(struct berth_init_ctx *ctx)
   }
   /* from here on we outlive `create` */
   prctl(PR_SET_PDEATHSIG, 0);
-  /* running the runtime's own text from here until exec, while `exec` could join: nothing
-   * in the container may open /proc/<pid>/exe, mem or map_files of ours (runtime/dmz.h) */
-  if (ctx->dmz_fd >= 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+  /* CVE-2016-9962: from READY on `exec` may join us, and until execve we are the runtime's
+   * text with its descriptors: nothing in the container may ptrace us or open our
+   * /proc/<pid>/fd, exe, mem or map_files (the two-stage path is non-dumpable already) */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
     BERTH_ERR_ERRNO(&err, "make the container process non-dumpable");
     berth_sync_send_error(ctx->sync_fd, &err);
     _exit(1);
@@ -274,11 +275,39 @@ static int intermediate_userns(struct berth_init_ctx *ctx, berth_error_t *err)
   return become_userns_root(err);
 }
 
+static int nondumpable(berth_error_t *err)
+{
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "make the container process non-dumpable");
+  return 0;
+}
+
+/* Files of /proc/self that we (or a rootless parent) must write once we are non-dumpable
+ * (they are then root's): the offsets file opened now, oom_score_adj set now (inherited). */
+static int before_nondumpable(struct berth_init_ctx *ctx, int *offsets, berth_error_t *err)
+{
+  const berth_spec_t *spec = ctx->spec;
+  if ((ctx->unshare_flags & CLONE_NEWTIME_FLAG) && berth_timens_has_offsets(spec) &&
+      (*offsets = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
+    return BERTH_ERR_ERRNO(err, "open `/proc/self/timens_offsets`");
+  if (spec->process.has_oom_score_adj && berth_oom_score_adj_apply(getpid(), spec->process.oom_score_adj, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* CVE-2016-9962: non-dumpable before joining any namespace, so that nothing in one we join can
+ * reach us through /proc or ptrace. A new user namespace comes first: the parent writes its
+ * maps, which it could not open on a non-dumpable (rootless) process. */
 static int intermediate_setup(struct berth_init_ctx *ctx, berth_error_t *err)
 {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     return BERTH_ERR_ERRNO(err, "set parent death signal");
-  if (intermediate_userns(ctx, err) < 0)
+  cleanup_close int offsets = -1;
+  bool new_userns = ctx->ns_fds[BERTH_NS_USER] < 0 && (ctx->unshare_flags & CLONE_NEWUSER);
+  if (before_nondumpable(ctx, &offsets, err) < 0 || (!new_userns && nondumpable(err) < 0))
+    return -1;
+  /* (again: becoming root of a user namespace set it to fs.suid_dumpable) */
+  if (intermediate_userns(ctx, err) < 0 || nondumpable(err) < 0)
     return -1;
   /* the mount namespace last: joining it changes our root */
   static const enum berth_ns_type order[] = { BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NETWORK, BERTH_NS_PID,
@@ -291,7 +320,7 @@ static int intermediate_setup(struct berth_init_ctx *ctx, berth_error_t *err)
   if (ctx->unshare_flags & CLONE_NEWTIME_FLAG) {
     if (unshare(CLONE_NEWTIME_FLAG) < 0)
       return BERTH_ERR_ERRNO(err, "unshare time namespace");
-    if (berth_timens_write_offsets(ctx->spec, err) < 0)
+    if (offsets >= 0 && berth_timens_write_offsets(offsets, ctx->spec, err) < 0)
       return -1;
   }
   uint64_t rest = ctx->unshare_flags & ~(uint64_t) (CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME_FLAG);

@@ -150,6 +150,10 @@ static int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
     return -1;
   if (berth_user_apply(&p->user, ctx->setgroups_allowed, err) < 0)
     return -1;
+  /* a change of uid or gid set dumpability to fs.suid_dumpable (1 makes us attachable): from
+   * here on our credentials are the container's, so take it back at once */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "make the container process non-dumpable");
   if (p->caps.present && berth_caps_apply(&p->caps, err) < 0)
     return -1;
   return 0;
@@ -169,9 +173,6 @@ static int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct bert
   argv[2] = (char *) exe;
   for (size_t i = 0; i < p->n_args; i++)
     argv[3 + i] = (char *) p->args[i];
-  /* changing uids made us dumpable again if fs.suid_dumpable says so: not with our own text */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-    return BERTH_ERR_ERRNO(err, "make the container process non-dumpable");
   if (fcntl(conn, F_SETFD, 0) < 0)
     return BERTH_ERR_ERRNO(err, "pass the start connection to berth-dmz");
   syscall(SYS_execveat, dmz_fd, "", argv, envp, AT_EMPTY_PATH);
@@ -180,6 +181,27 @@ static int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct bert
   return berth_error_make(err, e, "exec `%s` through berth-dmz", exe);
 }
 
+/* the process's environment; with socket activation, LISTEN_FDS and LISTEN_PID as runc sets
+ * them (the container process is pid 1) in place of any it had */
+static char **exec_env(const struct berth_spec_process *p, int listen_fds, char *listen_buf, size_t len)
+{
+  char **envp = xcalloc(p->n_env + 3, sizeof *envp);
+  size_t n = 0;
+  for (size_t i = 0; i < p->n_env; i++)
+    if (listen_fds == 0 || (!berth_str_has_prefix(p->env[i], "LISTEN_FDS=") &&
+                            !berth_str_has_prefix(p->env[i], "LISTEN_PID=")))
+      envp[n++] = (char *) p->env[i];
+  if (listen_fds > 0) {
+    snprintf(listen_buf, len, "LISTEN_FDS=%d", listen_fds);
+    envp[n++] = listen_buf;
+    envp[n++] = (char *) "LISTEN_PID=1";
+  }
+  return envp;
+}
+
+/* The order is docs/design/runtime.md's "Entering a container safely": we are non-dumpable
+ * already (exec: before joining; create: from READY), descriptors nobody asked for were
+ * closed when the command began, and the filter comes last, right before execve. */
 int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, const char *exe, berth_error_t *err)
 {
   const struct berth_spec_process *p = &ctx->spec->process;
@@ -195,7 +217,7 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
   cleanup_close int cwd = open_cwd(p->cwd, err);
   if (cwd < 0 || enter_cwd(cwd, p->cwd, err) < 0)
     return -1;
-  if (berth_cloexec_fds_from(3 + ctx->opts->preserve_fds) < 0)
+  if (berth_cloexec_fds_from(3 + ctx->opts->listen_fds + ctx->opts->preserve_fds) < 0)
     return BERTH_ERR_ERRNO(err, "mark descriptors close-on-exec");
   /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it while we have it */
   if (!p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
@@ -204,14 +226,14 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
     return -1;
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return BERTH_ERR_ERRNO(err, "set no_new_privs");
-  if (p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
-    return -1;
   if (p->exec_cpu_affinity_final && berth_cpu_affinity_apply(0, p->exec_cpu_affinity_final, err) < 0)
     return -1;
   if (berth_lsm_set_exec_labels(p, err) < 0)
     return -1;
-  const char *empty_env[] = { NULL };
-  char *const *envp = (char *const *) (p->env ? p->env : empty_env);
+  if (p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
+    return -1;
+  char listen_buf[32];
+  cleanup_free char **envp = exec_env(p, ctx->opts->listen_fds, listen_buf, sizeof listen_buf);
   if (ctx->dmz_fd >= 0)
     return exec_via_dmz(ctx->dmz_fd, conn, exe, p, envp, err);
   execve(exe, (char *const *) p->args, envp);
