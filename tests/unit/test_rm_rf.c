@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -207,6 +209,88 @@ static void test_symlinks_are_removed_never_followed(void **state)
   unit_rm_rf(dir);
 }
 
+/* A hostile container moving directories up and down its tree while it is removed: the walk
+ * climbs back through `..` into places it did not come from. Whatever it meets is inside the
+ * tree; nothing beside the tree is touched, and a second removal after the mover stops ends it. */
+static void mover(const char *tree, unsigned seed, int ready, volatile unsigned *moves)
+{
+  char deep[1024], up[1024], down[1024];
+  snprintf(up, sizeof up, "%s/up", tree);
+  int n = snprintf(down, sizeof down, "%s/s", tree);
+  for (int k = 0; k < 30; k++)
+    n += snprintf(down + n, sizeof down - (size_t) n, "/s");
+  snprintf(down + n, sizeof down - (size_t) n, "/x");
+  for (unsigned i = 0;; i++) {
+    if (i == 64)
+      close(ready); /* moving: the removal may start */
+    seed = seed * 1103515245 + 12345;
+    int depth = 1 + (int) ((seed >> 8) % 40);
+    int m = snprintf(deep, sizeof deep, "%s", tree);
+    for (int k = 0; k < depth; k++)
+      m += snprintf(deep + m, sizeof deep - (size_t) m, "/d");
+    /* up to the top or down a side chain, and back: a walk below it climbs into the root sooner
+     * than it counted, or is still deep when it counted one level left */
+    const char *to = i % 2 ? up : down;
+    if (rename(deep, to) == 0) {
+      *moves += 1;
+      sched_yield();
+      (void) !rename(to, deep);
+    }
+  }
+}
+
+static void test_tree_moving_while_removed(void **state)
+{
+  cleanup_free char *dir = unit_mkdtemp();
+  cleanup_free char *tree = xasprintf("%s/tree", dir), *beside = xasprintf("%s/beside", dir);
+  cleanup_free char *keep = xasprintf("%s/keep", beside);
+  assert_int_equal(mkdir(beside, 0755), 0);
+  cleanup_close int bfd = open(beside, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  touch_at(bfd, "keep");
+  volatile unsigned *moves = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  assert_true(moves != MAP_FAILED);
+  for (unsigned round = 0; round < 5; round++) {
+    assert_int_equal(mkdir(tree, 0755), 0);
+    close(make_chain(tree, 2000, 7));
+    cleanup_free char *side = xasprintf("%s/s", tree);
+    assert_int_equal(mkdir(side, 0755), 0);
+    int sfd = open(side, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (int k = 0; k < 30; k++) {
+      assert_int_equal(mkdirat(sfd, "s", 0755), 0);
+      int next = openat(sfd, "s", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      close(sfd);
+      sfd = next;
+    }
+    close(sfd);
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    *moves = 0;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      close(p[0]);
+      mover(tree, round, p[1], moves);
+      _exit(0);
+    }
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 0);
+    close(p[0]);
+    berth_error_t err = NULL;
+    if (berth_rm_rf(tree, &err) < 0)
+      berth_error_release(&err); /* it may give up on a tree that keeps changing */
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    assert_true(*moves > 0);
+    assert_int_equal(berth_rm_rf(tree, &err), 0);
+    unit_assert_no_error(&err);
+    assert_false(exists(tree));
+    assert_true(exists(keep));
+  }
+  munmap((void *) moves, 4096);
+  unit_rm_rf(dir);
+}
+
 /* in a private mount namespace: 0 as expected, 77 when mounts cannot be made, else a failure */
 static int mount_child(const char *dir)
 {
@@ -351,6 +435,7 @@ int main(void)
     cmocka_unit_test(test_deep_tree_with_branches),
     cmocka_unit_test(test_wide_directory),
     cmocka_unit_test(test_symlinks_are_removed_never_followed),
+    cmocka_unit_test(test_tree_moving_while_removed),
     cmocka_unit_test(test_mount_points_are_refused),
     cmocka_unit_test(test_modes_and_flags_do_not_stop_root),
     cmocka_unit_test(test_modes_of_a_users_own_tree),
