@@ -74,16 +74,29 @@ static mode_t mode_of(const char *root, const char *sub)
 static void test_layout(void **state)
 {
   struct fixture *f = *state;
-  assert_int_equal(mode_of(f->root, "."), 0711);
-  assert_int_equal(mode_of(f->root, "blobs"), 0700);
-  assert_int_equal(mode_of(f->root, "blobs/sha256"), 0700);
-  assert_int_equal(mode_of(f->root, "layers"), 0711);
-  assert_int_equal(mode_of(f->root, "tmp"), 0700);
-  /* opening again is fine */
+  const char *const dirs[] = { ".", "blobs", "blobs/sha256", "layers", "tmp" };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(dirs); i++)
+    assert_int_equal(mode_of(f->root, dirs[i]), 0700);
+  /* opening again is fine, and tightens what an older berth made looser (CVE-2021-41091) */
+  cleanup_free char *layers = xasprintf("%s/layers", f->root);
+  assert_int_equal(chmod(f->root, 0711), 0);
+  assert_int_equal(chmod(layers, 0755), 0);
   struct berth_store *s2 = NULL;
   berth_error_t err = NULL;
   assert_int_equal(berth_store_open(f->root, &s2, &err), 0);
   berth_store_close(s2);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(dirs); i++)
+    assert_int_equal(mode_of(f->root, dirs[i]), 0700);
+  /* a layers/ that is a symlink is refused, never chmod'ed through */
+  cleanup_free char *aside = xasprintf("%s/aside", f->root);
+  assert_int_equal(rename(layers, aside), 0);
+  assert_int_equal(symlink("aside", layers), 0);
+  assert_int_equal(chmod(aside, 0755), 0);
+  assert_int_equal(berth_store_open(f->root, &s2, &err), -1);
+  unit_assert_error_contains(&err, "open `layers`");
+  assert_int_equal(mode_of(f->root, "aside"), 0755);
+  assert_int_equal(unlink(layers), 0);
+  assert_int_equal(rename(aside, layers), 0);
   berth_store_close(NULL);
   assert_int_equal(berth_store_open("", &s2, &err), -1);
   unit_assert_error_contains(&err, "empty root");
