@@ -63,3 +63,17 @@ victim_untouched() {
   run timeout 20 "$OCI_RUNTIME" --root "$ROOT" --log /dev/stderr state no-such-container
   assert_failure_out
 }
+
+@test "outputs: a state root that another user made is refused" {
+  requires_berth "runc uses whatever --root it finds"
+  as_nobody mkdir "$SHARED/root"
+  local rc=0
+  timeout 20 "$OCI_RUNTIME" --root "$SHARED/root" create --bundle "$BUNDLE" "$ID" \
+    </dev/null >"$CT_OUT" 2>"$CT_ERR" || rc=$?
+  if [ "$rc" -eq 0 ]; then # created in 65534's directory: remove it, fail
+    "$OCI_RUNTIME" --root "$SHARED/root" delete --force "$ID"
+    false
+  fi
+  assert_contains "$(cat "$CT_ERR")" "\`$SHARED/root\` belongs to uid 65534"
+  [ -z "$(ls -A "$SHARED/root")" ]
+}

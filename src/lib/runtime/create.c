@@ -16,6 +16,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/privdir.h"
 #include "base/log.h"
 #include "base/strutil.h"
 #include "base/sync.h"
@@ -545,8 +546,9 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
     if (berth_seccomp_compile(&s->spec->linux_.seccomp, cache, &s->seccomp, err) < 0)
       return berth_error_wrap(err, "linux.seccomp");
   }
-  if (berth_mkdir_p(o->root, 0700, err) < 0)
-    return -1;
+  /* the caller's alone: never a root another user made first (a rootless /tmp/berth-UID) */
+  if (berth_privdir_ensure(o->root, 0700, err) < 0)
+    return berth_error_wrap(err, "state root");
   s->dir = berth_state_dir(o->root, o->id);
   if (mkdir(s->dir, 0711) < 0) {
     if (errno == EEXIST)
