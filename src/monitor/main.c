@@ -8,6 +8,7 @@
  * could not start, 2 on bad arguments. Its stderr (diagnostics) goes to the container's
  * monitor.log. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,8 @@ int main(int argc, char **argv)
   };
   if (parse_args(&m, argc, argv) < 0)
     return 2;
+  /* berth's end of the start channel: never in the runtime or a handler we run */
+  (void) fcntl(m.sync_fd, F_SETFD, FD_CLOEXEC);
   if (setup(&m) < 0) {
     char text[512];
     snprintf(text, sizeof text, "125 monitor: set up in `%s`: %s", m.rundir, strerror(errno));

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/fs.h"
 #include "base/signals.h"
 #include "base/strbuf.h"
@@ -58,16 +59,12 @@ static json_t *bundle_process(const struct berth_container *c, berth_error_t *er
   return proc;
 }
 
-/* a file of the running container, read inside its root (NULL when absent) */
+/* a file of the running container, read inside its root (NULL when absent or not a regular
+ * file: a device node or fifo the container made there is never opened) */
 static char *container_file(int root, const char *path)
 {
-  berth_error_t none = NULL;
-  cleanup_close int fd = berth_open_in_root(root, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, &none);
-  char *text = NULL, buf[32];
-  struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    (void) !berth_read_file(berth_fd_path(fd, buf, sizeof buf), 1u << 20, &text, NULL, &none);
-  berth_error_release(&none);
+  char *text = NULL;
+  (void) ctr_root_file(root, path, &text);
   return text;
 }
 
@@ -272,6 +269,10 @@ static int spawn(char *const *argv, const int stdio[3], struct berth_exec *x, be
     for (int i = 0; i < 3; i++)
       if (fds[i] < 0 || dup2(fds[i], i) < 0)
         _exit(125);
+    /* CVE-2016-9962: what our caller left open must not reach the runtime, which joins the
+     * container (docs/design/runtime.md) */
+    if (berth_fds_close_from(3, NULL, 0) < 0)
+      _exit(125);
     berth_signals_reset();
     execv(argv[0], argv);
     dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));

@@ -239,29 +239,35 @@ void ctr_cb_undo_volumes(struct ctr_cb *cb)
 
 /* A file of the image as the container will see it: the top layer that has it wins; an overlay
  * whiteout (0:0 char device) hides the lower ones. NULL when absent. */
+int ctr_root_file(int root, const char *path, char **text)
+{
+  berth_error_t ignore = NULL;
+  cleanup_close int fd = berth_open_in_root(root, path, O_PATH, 0, &ignore);
+  berth_error_release(&ignore);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    return -1;
+  if (!S_ISREG(st.st_mode))
+    return 0;
+  /* the inode just checked, opened again for reading: its type cannot have changed */
+  char buf[32];
+  if (berth_read_file(berth_fd_path(fd, buf, sizeof buf), 1u << 20, text, NULL, &ignore) < 0) {
+    berth_error_release(&ignore);
+    return 0;
+  }
+  return 1;
+}
+
 char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, const char *path)
 {
   for (size_t i = img->nlayers; i-- > 0;) {
     cleanup_free char *dir = berth_store_layer_dir(e->store, img->chain_ids[i]);
     cleanup_free char *diff = dir ? xasprintf("%s/diff", dir) : NULL;
     cleanup_close int root = diff ? open(diff, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (root < 0)
-      continue;
-    berth_error_t ignore = NULL;
-    /* O_PATH first: the image's file may be a device node, which must never be opened */
-    cleanup_close int fd = berth_open_in_root(root, path, O_PATH, 0, &ignore);
-    berth_error_release(&ignore);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0)
-      continue;
-    if (!S_ISREG(st.st_mode))
-      return NULL; /* a whiteout or something that is not a file */
-    char *text = NULL, buf[32];
-    if (berth_read_file(berth_fd_path(fd, buf, sizeof buf), 1u << 20, &text, NULL, &ignore) < 0) {
-      berth_error_release(&ignore);
-      return NULL;
-    }
-    return text;
+    char *text = NULL;
+    int r = root < 0 ? -1 : ctr_root_file(root, path, &text);
+    if (r >= 0)
+      return text; /* NULL for a whiteout or something that is not a file */
   }
   return NULL;
 }

@@ -100,6 +100,10 @@ int ctr_cb_add_volume_rows(struct ctr_cb *cb, berth_error_t *err) BERTH_WUR;
 void ctr_cb_undo_volumes(struct ctr_cb *cb);
 /* a file of an image (top layer first, whiteouts respected), NULL when absent */
 char *ctr_image_file(struct berth_engine *e, const struct berth_db_image *img, const char *path);
+/* A regular file under root (a container's or an image's): opened O_PATH and checked before it
+ * is opened for reading, so that a device node or fifo there is never opened by us. 1 with
+ * *text (at most 1 MiB), 0 when it is no regular file or unreadable, -1 when absent. */
+int ctr_root_file(int root, const char *path, char **text);
 /* a connection to the monitor's attach socket in rundir (no HELLO sent) */
 int ctr_attach_open(const char *rundir, berth_error_t *err) BERTH_WUR;
 /* the layer dirs of a container's image, top first: an error when the image is gone or has no

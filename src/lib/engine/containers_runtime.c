@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/fs.h"
 #include "base/signals.h"
 #include "base/strbuf.h"
@@ -143,6 +144,7 @@ int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_container
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
   posix_spawn_file_actions_adddup2(&fa, 0, 1);
   posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* nothing of our caller's (CVE-2016-9962) */
   posix_spawnattr_init(&attr);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
@@ -218,7 +220,8 @@ static json_t *runtime_features(const char *runtime)
   pid_t pid = fork();
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(devnull, 2) < 0)
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(devnull, 2) < 0 ||
+        berth_fds_close_from(3, NULL, 0) < 0)
       _exit(125);
     berth_signals_reset();
     execl(runtime, runtime, "features", (char *) NULL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/fs.h"
 #include "base/signals.h"
 #include "base/strutil.h"
@@ -98,7 +99,7 @@ static __attribute__((noreturn)) void first_child(const struct spawn *s, int syn
       int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
       int null = open("/dev/null", O_RDWR | O_CLOEXEC);
       if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 ||
-          dup2(sync_fd, 3) < 0 || berth_close_fds_from(4, NULL, 0) < 0)
+          dup2(sync_fd, 3) < 0 || berth_fds_close_from(4, NULL, 0) < 0)
         _exit(125);
       berth_signals_reset();
       execv(s->argv[0], s->argv);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/fs.h"
 #include "base/signals.h"
 #include "base/strbuf.h"
@@ -31,7 +32,8 @@ static char *last_line(const char *text)
 static void runtime_child(char *const *argv, int out, int errfd)
 {
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
+      berth_fds_close_from(3, NULL, 0) < 0)
     _exit(125);
   berth_signals_reset();
   execv(argv[0], argv);
