@@ -105,6 +105,53 @@ berth_cmd() { # the berth command line as one string, for script(1)
   [ "$output" = started ]
 }
 
+# CVE-2016-9962: the runtime joins the container, so berth gives it nothing of its caller's; the
+# monitor gives the runtime nothing of its own (its start channel to berth)
+@test "exec, run: no descriptor of berth's caller or of the monitor reaches the runtime" {
+  t=$BATS_TEST_TMPDIR
+  echo secret >"$t/secret"
+  # the runtime through a wrapper that notes every descriptor it was given
+  cat >"$t/rt" <<EOF
+#!/bin/sh
+for f in /proc/\$\$/fd/*; do echo "\$* :: \${f##*/} \$(readlink "\$f")"; done >>'$t/fds'
+exec '$OCI_RUNTIME' "\$@"
+EOF
+  chmod 755 "$t/rt"
+  run_sleeper w1 --runtime "$t/rt" 7<"$t/secret"     # the monitor runs `run`
+  run berth exec w1 /probe fds 7<"$t/secret" 8<"$t/secret" 9<"$t/secret"
+  [ "$status" -eq 0 ]
+  [ "$(probe_val fds)" = 0,1,2 ]
+  berth top w1 >/dev/null 7<"$t/secret"  # `ps`, and `kill` (posix_spawn) for stop
+  berth stop -t 5 w1 >/dev/null 7<"$t/secret"
+  for verb in exec run ps kill; do grep -q " $verb " "$t/fds"; done # the wrapper ran for each
+  if grep -e "$t/secret" -e 'socket:' "$t/fds"; then false; fi
+}
+
+# a device node the container made there would be opened as host root, outside the container's
+# device cgroup; a fifo would let a writer through (or block berth without O_NONBLOCK)
+@test "exec -u: a fifo the container put at /etc/passwd or /etc/group is never opened" {
+  run_sleeper u1
+  pid=$(berth inspect -f '{{.State.Pid}}' u1)
+  for f in passwd group; do
+    berth exec u1 sh -c "cp /etc/$f /tmp/$f.keep && rm /etc/$f && mkfifo /etc/$f"
+    # a writer that stays blocked in open(2) until a reader comes: berth must never be that reader
+    timeout 30 sh -c "echo root:x:0:0::/:/bin/sh >'/proc/$pid/root/etc/$f'" &
+    writer=$!
+    blocked() { grep -qsE 'fifo_open|wait_for_partner' "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan"; }
+    for _ in $(seq 50); do blocked && break; sleep 0.1; done
+    blocked
+    run timeout 20 "$BERTH" --root "$BROOT" --runroot "$BRUN" exec -u daemon u1 id -u
+    [ "$status" -ne 124 ]
+    [ "$f" = group ] || { [ "$status" -eq 125 ] && [[ $output == *daemon* ]]; }
+    sleep 0.2
+    blocked # still waiting for a reader
+    kill "$writer"
+    wait "$writer" || true
+    berth exec u1 sh -c "rm /etc/$f && mv /tmp/$f.keep /etc/$f"
+  done
+  [ "$(berth exec -u daemon u1 id -u)" = 1 ]
+}
+
 @test "exec: a stopped, paused or unknown container is a clear error, exit 125" {
   berth create --name made bb true >/dev/null
   run -125 berth exec made true
