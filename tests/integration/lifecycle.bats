@@ -262,3 +262,27 @@ reach_checks() { is_berth && echo all || echo fds; }
   release_execve
   wait "${BG_PIDS[-1]}"
 }
+
+# socket activation as runc does it: with LISTEN_FDS=N for the runtime's own pid, fds 3..3+N-1
+# pass first (the process gets LISTEN_FDS=N, LISTEN_PID=1), then --preserve-fds; without the
+# right LISTEN_PID nothing but --preserve-fds passes
+@test "lifecycle: LISTEN_FDS for the runtime pass to the process, before --preserve-fds" {
+  local t=$BATS_TEST_TMPDIR
+  echo one >"$t/one"
+  echo two >"$t/two"
+  set_args /bin/sh -c '/probe fds; /probe env'
+  # shellcheck disable=SC2016
+  run timeout 60 sh -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --root "$1" run --preserve-fds 1 --bundle "$2" "$3"' \
+    "$OCI_RUNTIME" "$ROOT" "$BUNDLE" "$ID" 3<"$t/one" 4<"$t/two" 5</etc/hostname
+  assert_success_out
+  assert_kv fds 0,1,2,3,4
+  assert_kv fd.3 "$t/one"
+  assert_kv fd.4 "$t/two"
+  grep -qx env=LISTEN_FDS=1 <<<"$output"
+  grep -qx env=LISTEN_PID=1 <<<"$output"
+  run timeout 60 env LISTEN_PID=1 LISTEN_FDS=1 "$OCI_RUNTIME" --root "$ROOT" run --preserve-fds 1 --bundle "$BUNDLE" "$ID" \
+    3<"$t/one" 4<"$t/two"
+  assert_success_out
+  assert_kv fds 0,1,2,3
+  ! grep -q '^env=LISTEN_' <<<"$output"
+}
