@@ -41,7 +41,7 @@ int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     return BERTH_ERR(err, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
   /* written aside, renamed into place when complete (base/output.h) */
   cleanup_output struct berth_output out = BERTH_OUTPUT_INIT;
-  if (output && berth_output_open(output, 0644, &out, err) < 0)
+  if (output && berth_output_open(output, 0600, &out, err) < 0)
     return -1;
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)

@@ -72,6 +72,9 @@ is_tar_file() {
   victim_untouched
   is_tar_file "$SHARED/out.tar"
   is_tar_file "$SHARED/fs.tar"
+  # an image or a filesystem may hold secrets: root's alone, as Docker's CopyToFile makes them
+  [ "$(stat -c '%a %u' "$SHARED/out.tar")" = "600 0" ]
+  [ "$(stat -c '%a %u' "$SHARED/fs.tar")" = "600 0" ]
 }
 
 @test "outputs: save -o onto a directory fails before any work and leaves the directory alone" {

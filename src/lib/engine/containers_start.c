@@ -96,7 +96,7 @@ static __attribute__((noreturn)) void first_child(const struct spawn *s, int syn
   } else if (ctr_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work, s->rootfs, s->overlay_flags, &err) == 0) {
     pid_t pid = fork();
     if (pid == 0) {
-      int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
       int null = open("/dev/null", O_RDWR | O_CLOEXEC);
       if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 ||
           dup2(sync_fd, 3) < 0 || berth_fds_close_from(4, NULL, 0) < 0)
