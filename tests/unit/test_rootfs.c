@@ -573,8 +573,8 @@ static void test_userns(void **state)
 /* ---------------- refusals and error messages ---------------- */
 
 enum err_case {
-  E_PROC_SYMLINK, E_INSIDE_PROC, E_PROC_ALLOWED, E_ONTO_PROC, E_CONSOLE_SYMLINK, E_FAKE_NULL, E_BAD_OPTION,
-  E_NO_TYPE,
+  E_PROC_SYMLINK, E_INSIDE_PROC, E_INSIDE_PROC_LINK, E_PROC_ALLOWED, E_ONTO_PROC, E_CONSOLE_SYMLINK, E_FAKE_NULL,
+  E_BAD_OPTION, E_NO_TYPE,
 };
 
 static const char *const fake_null_masked[] = { "/etc/hostname" };
@@ -587,9 +587,14 @@ static void child_error(struct fx *f, int which)
   switch ((enum err_case) which) {
   case E_PROC_SYMLINK: add_mount(s, "/proc", "proc", "proc", NULL); break;
   case E_INSIDE_PROC:
+  case E_INSIDE_PROC_LINK:
   case E_PROC_ALLOWED:
     add_mount(s, "/proc", "proc", "proc", NULL);
-    add_mount(s, which == E_INSIDE_PROC ? "/proc/version" : "/proc/uptime", "bind", xstrdup(hello), "bind");
+    add_mount(s,
+              which == E_INSIDE_PROC        ? "/proc/version"
+              : which == E_INSIDE_PROC_LINK ? "/to-proc/version"
+                                            : "/proc/uptime",
+              "bind", xstrdup(hello), "bind");
     break;
   case E_ONTO_PROC: add_mount(s, "/proc", "bind", f->vol, "rbind"); break;
   case E_CONSOLE_SYMLINK: ctx.console_fd = open_pty_slave(); break;
@@ -624,7 +629,12 @@ static void test_refusals(void **state)
   expect_failure(f, E_PROC_SYMLINK, "mount `proc` on `/proc` (mounts[0]): mount destination is a symlink");
   assert_int_equal(unlink(proc), 0);
   assert_int_equal(mkdir(proc, 0755), 0);
-  expect_failure(f, E_INSIDE_PROC, "(mounts[1]): `/proc/version` is inside /proc, which is not allowed");
+  /* the plan refuses what the config shows; the executor what the destination resolves to */
+  expect_failure(f, E_INSIDE_PROC, "(mounts[1].destination): `/proc/version` is inside /proc, which is not allowed");
+  cleanup_free char *to_proc = pathf("%s/to-proc", f->rootfs);
+  assert_int_equal(symlink("proc", to_proc), 0);
+  expect_failure(f, E_INSIDE_PROC_LINK, "(mounts[1]): `/proc/version` is inside /proc, which is not allowed");
+  assert_int_equal(unlink(to_proc), 0);
   run_child(f, child_error, E_PROC_ALLOWED, CLONE_NEWNS);
   expect_clean();
   expect_failure(f, E_ONTO_PROC, "(mounts[0]): only procfs may be mounted on `/proc`");
@@ -635,7 +645,7 @@ static void test_refusals(void **state)
   put_file(fakenull, "", 0, 0666);
   expect_failure(f, E_FAKE_NULL, "`/dev/null` in the container is not the null device (1:3)");
   expect_failure(f, E_BAD_OPTION, "mount `tmpfs` on `/dev/shm` (mounts[0]): option `size=bogus`: tmpfs: Bad value for 'size'");
-  expect_failure(f, E_NO_TYPE, "mount `none` on `/x` (mounts[0]): no type given and not a bind mount");
+  expect_failure(f, E_NO_TYPE, "mount `none` on `/x` (mounts[0].type): no type given and not a bind mount");
 }
 
 int main(void)

@@ -1,6 +1,6 @@
-/* /dev in the container: runtime-spec's default devices and linux.devices (mknod, or a
- * bind of the host's node in a user namespace or when mknod is refused), the standard
- * links, and the console bind on /dev/console. */
+/* The executor of the mount plan's /dev ops: devices (mknod, or a bind of the host's node
+ * in a user namespace or when mknod is refused), links, and the console bind on
+ * /dev/console. Which devices and links: mount_plan_dev.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,21 +14,6 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "linux/rootfs_int.h"
-
-#define DEFAULT_DEV(p, maj, min) \
-  { .type = 'c', .path = (p), .major = (maj), .minor = (min), .has_file_mode = true, .file_mode = 0666 }
-
-static const struct berth_spec_device default_devices[] = {
-  DEFAULT_DEV("/dev/null", 1, 3),   DEFAULT_DEV("/dev/zero", 1, 5),    DEFAULT_DEV("/dev/full", 1, 7),
-  DEFAULT_DEV("/dev/random", 1, 8), DEFAULT_DEV("/dev/urandom", 1, 9), DEFAULT_DEV("/dev/tty", 5, 0),
-};
-
-static const char *const dev_links[][2] = {
-  { "/proc/self/fd", "fd" },
-  { "/proc/self/fd/0", "stdin" },
-  { "/proc/self/fd/1", "stdout" },
-  { "/proc/self/fd/2", "stderr" },
-};
 
 static const char *file_kind(mode_t m)
 {
@@ -97,25 +82,21 @@ static int bind_device(int pfd, const char *name, const struct berth_spec_device
   return 0;
 }
 
-static int create_device(struct berth_rootfs_ctx *ctx, const struct berth_spec_device *d, berth_error_t *err)
+int rootfs_device_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, berth_error_t *err)
 {
+  const struct berth_spec_device *d = op->device;
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-  if (d->path == NULL || (d->type != 'b' && d->type != 'p' && d->type != 'c' && d->type != 'u'))
-    return BERTH_ERR(err, "device `%s`: bad type `%c`", d->path ? d->path : "", d->type ? d->type : '?');
   dev_t dev = type == S_IFIFO ? 0 : makedev((unsigned) d->major, (unsigned) d->minor);
   mode_t perm = d->has_file_mode ? d->file_mode & 07777 : 0666;
+  /* the plan checked that the path is absolute and ends in a file name */
   cleanup_free char *parent = xstrdup(d->path);
   char *slash = strrchr(parent, '/');
-  const char *name = d->path + (slash ? slash - parent + 1 : 0);
-  if (slash)
-    *slash = '\0';
-  if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-    return BERTH_ERR(err, "device `%s`: not a file name", d->path);
+  const char *name = d->path + (slash - parent + 1);
+  *slash = '\0';
   cleanup_close int pfd = berth_mkdir_p_in_root(ctx->rootfs_fd, *parent ? parent : "/", 0755, err);
   if (pfd < 0)
     return berth_error_wrap(err, "device `%s`", d->path);
-  /* fifos need no privilege, so even a user namespace makes them */
-  if (!ctx->in_userns || type == S_IFIFO) {
+  if (op->kind == BERTH_MOUNT_OP_MKNOD_DEVICE) {
     if (mknod_exact(pfd, name, type, perm, dev) == 0) {
       uid_t uid = d->has_uid ? d->uid : (uid_t) -1;
       gid_t gid = d->has_gid ? d->gid : (gid_t) -1;
@@ -129,43 +110,33 @@ static int create_device(struct berth_rootfs_ctx *ctx, const struct berth_spec_d
   return bind_device(pfd, name, d, type, dev, err);
 }
 
-static bool spec_has_device(const berth_spec_t *spec, const char *path)
+int rootfs_symlink_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd, berth_error_t *err)
 {
-  for (size_t i = 0; i < spec->linux_.n_devices; i++)
-    if (berth_str_eq(spec->linux_.devices[i].path, path))
-      return true;
-  return false;
-}
-
-static int setup_links(const berth_spec_t *spec, int devfd, berth_error_t *err)
-{
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(dev_links); i++)
-    if (symlinkat(dev_links[i][0], devfd, dev_links[i][1]) < 0 && errno != EEXIST)
-      return BERTH_ERR_ERRNO(err, "symlink `/dev/%s`", dev_links[i][1]);
-  if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", devfd, "core") < 0 && errno != EEXIST)
-    return BERTH_ERR_ERRNO(err, "symlink `/dev/core`");
-  if (spec_has_device(spec, "/dev/ptmx"))
+  if ((op->flags & BERTH_MOUNT_F_IF_HOST) && access(op->host, F_OK) != 0)
     return 0;
-  if (unlinkat(devfd, "ptmx", 0) < 0 && errno != ENOENT)
-    return BERTH_ERR_ERRNO(err, "remove `/dev/ptmx`");
-  if (symlinkat("pts/ptmx", devfd, "ptmx") < 0)
-    return BERTH_ERR_ERRNO(err, "symlink `/dev/ptmx`");
+  const char *slash = strrchr(op->path, '/');
+  cleanup_free char *parent = slash > op->path ? xstrndup(op->path, (size_t) (slash - op->path)) : xstrdup("/");
+  const char *name = slash + 1;
+  cleanup_close int own = -1;
+  bool dev = strcmp(parent, "/dev") == 0;
+  if (!dev || *devfd < 0) {
+    own = berth_mkdir_p_in_root(ctx->rootfs_fd, parent, 0755, err);
+    if (own < 0)
+      return -1;
+    if (dev)
+      *devfd = steal_fd(own);
+  }
+  int pfd = dev ? *devfd : own;
+  if (op->flags & BERTH_MOUNT_F_REPLACE) {
+    if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT)
+      return BERTH_ERR_ERRNO(err, "remove `%s`", op->path);
+    if (symlinkat(op->source, pfd, name) < 0)
+      return BERTH_ERR_ERRNO(err, "symlink `%s`", op->path);
+    return 0;
+  }
+  if (symlinkat(op->source, pfd, name) < 0 && errno != EEXIST)
+    return BERTH_ERR_ERRNO(err, "symlink `%s`", op->path);
   return 0;
-}
-
-int rootfs_setup_dev(struct berth_rootfs_ctx *ctx, berth_error_t *err)
-{
-  const berth_spec_t *spec = ctx->spec;
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(default_devices); i++)
-    if (!spec_has_device(spec, default_devices[i].path) && create_device(ctx, &default_devices[i], err) < 0)
-      return -1;
-  for (size_t i = 0; i < spec->linux_.n_devices; i++)
-    if (create_device(ctx, &spec->linux_.devices[i], err) < 0)
-      return -1;
-  cleanup_close int devfd = berth_mkdir_p_in_root(ctx->rootfs_fd, "/dev", 0755, err);
-  if (devfd < 0)
-    return -1;
-  return setup_links(spec, devfd, err);
 }
 
 /* CVE-2025-31133 class: never mount the console through a symlink or over anything but

@@ -1,6 +1,7 @@
-/* After pivot: read-only paths (a recursive read-only clone of each path on itself)
- * and masked paths (the verified /dev/null over files, an empty read-only tmpfs over
- * directories). Everything is fd-based (open_tree, fsmount, move_mount), so it works
+/* The executor of the mount plan's READONLY_PATH and MASK_PATH ops, after pivot: read-only
+ * paths (a recursive read-only clone of each path on itself) and masked paths (the verified
+ * /dev/null over files, an empty read-only tmpfs over directories; which of the two only the
+ * filesystem can say). Everything is fd-based (open_tree, fsmount, move_mount), so it works
  * whether or not the container has /proc. */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +50,7 @@ static int open_target(int rootfd, const char *path, const char *what, berth_err
   return BERTH_ERR_ERRNO(err, "%s `%s`: open", what, path);
 }
 
-static int readonly_path(int rootfd, const char *path, berth_error_t *err)
+int rootfs_readonly_path(int rootfd, const char *path, berth_error_t *err)
 {
   cleanup_close int fd = open_target(rootfd, path, "readonly path", err);
   if (fd < 0)
@@ -59,14 +60,6 @@ static int readonly_path(int rootfd, const char *path, berth_error_t *err)
   cleanup_close int mnt = rootfs_bind_fd(fd, fd, &b, &step);
   if (mnt < 0)
     return BERTH_ERR_ERRNO(err, "readonly path `%s`: %s", path, step);
-  return 0;
-}
-
-int rootfs_readonly_paths(const berth_spec_t *spec, int rootfd, berth_error_t *err)
-{
-  for (size_t i = 0; i < spec->linux_.n_readonly_paths; i++)
-    if (readonly_path(rootfd, spec->linux_.readonly_paths[i], err) < 0)
-      return -1;
   return 0;
 }
 
@@ -80,7 +73,7 @@ static int empty_ro_tmpfs(void)
   return fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 }
 
-static int masked_path(int rootfd, int *nullfd, const char *path, berth_error_t *err)
+int rootfs_masked_path(int rootfd, int *nullfd, const char *path, berth_error_t *err)
 {
   cleanup_close int fd = open_target(rootfd, path, "masked path", err);
   if (fd < 0)
@@ -107,14 +100,5 @@ static int masked_path(int rootfd, int *nullfd, const char *path, berth_error_t 
   mnt = rootfs_bind_fd(*nullfd, fd, &b, &step);
   if (mnt < 0)
     return BERTH_ERR_ERRNO(err, "masked path `%s`: bind `/dev/null`: %s", path, step);
-  return 0;
-}
-
-int rootfs_masked_paths(const berth_spec_t *spec, int rootfd, berth_error_t *err)
-{
-  cleanup_close int nullfd = -1;
-  for (size_t i = 0; i < spec->linux_.n_masked_paths; i++)
-    if (masked_path(rootfd, &nullfd, spec->linux_.masked_paths[i], err) < 0)
-      return -1;
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "linux/mount_plan.h"
 #include "oci/spec.h"
 
 struct berth_mount_opts {
@@ -34,7 +35,13 @@ struct berth_mount_opts {
 
 int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
                            berth_error_t *err) BERTH_WUR;
+/* The same; on failure *failed is the index of the option at fault (n: the array itself). */
+int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out, size_t *failed,
+                              berth_error_t *err) BERTH_WUR;
 void berth_mount_opts_release(struct berth_mount_opts *o);
+/* MS_* set and cleared → MOUNT_ATTR_* set and cleared (per-mount flags only; atime as
+ * mount_setattr expects it), added to *set and *clr. */
+void berth_mount_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr);
 
 /* Everything the container's filesystem setup needs. Runs in the container process,
  * inside its new mount namespace, before and after pivot_root. */
@@ -45,22 +52,24 @@ struct berth_rootfs_ctx {
   bool no_pivot;              /* --no-pivot: MS_MOVE + chroot */
   int console_fd;             /* pty slave to bind on /dev/console, or -1 */
   int rootfs_fd;              /* filled by prepare: O_PATH fd of the rootfs mount */
-  bool dev_ro;                /* filled by prepare: /dev is remounted read-only in finalize */
+  struct berth_mount_plan plan; /* made by prepare (zero before), run by prepare and finalize */
   /* called before a cgroup/cgroup2 mount (may be NULL): waits until the process is in its
    * own cgroup, which the runtime creates while the filesystem is being set up */
   int (*wait_cgroup)(void *data, berth_error_t *err);
   void *wait_cgroup_data;
 };
 
-/* Before pivot: propagation of /, bind rootfs, spec mounts in order, /dev devices and
+/* Makes the mount plan (every check of the config before the first mount), then runs its
+ * part before pivot: propagation of /, bind rootfs, spec mounts in order, /dev devices and
  * links, /dev/console. */
 int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
 /* pivot_root into the rootfs (or move+chroot) and detach the old root. */
 int berth_rootfs_pivot(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
-/* After pivot: masked and read-only paths, readonly root, rootfsPropagation. */
+/* After pivot, the rest of the plan: read-only and masked paths, read-only /dev and root,
+ * rootfsPropagation. */
 int berth_rootfs_finalize(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
-/* Closes rootfs_fd (prepare sets it to -1 first, so release is safe after a failed
- * prepare; before prepare, set rootfs_fd = -1 yourself). */
+/* Closes rootfs_fd and frees the plan (prepare sets rootfs_fd to -1 first, so release is
+ * safe after a failed prepare; before prepare, set rootfs_fd = -1 yourself). */
 void berth_rootfs_ctx_release(struct berth_rootfs_ctx *ctx);
 
 /* Is the fd on a procfs? (CVE-2019-16884: check before writing through /proc)

@@ -1,5 +1,5 @@
 /* runtime-spec mount options → mount(2) flags, propagation, mount_setattr(2) attributes
- * and fs data. Pure: no system calls. */
+ * and fs data; MS_* → MOUNT_ATTR_*. Pure: no system calls. */
 #include "linux/mount.h"
 
 #include <stdlib.h>
@@ -172,14 +172,16 @@ static int check_option(const char *opt, size_t i, berth_error_t *err)
   return 0;
 }
 
-int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
-                           berth_error_t *err)
+int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out, size_t *failed,
+                              berth_error_t *err)
 {
   struct berth_mount_opts o = { 0 };
   cleanup_strbuf struct berth_strbuf data = BERTH_STRBUF_INIT;
+  *failed = n;
   if (options == NULL && n > 0)
     return BERTH_ERR(err, "mount options: %zu options but no array", n);
   for (size_t i = 0; i < n; i++) {
+    *failed = i;
     if (check_option(options[i], i, err) < 0)
       return -1;
     const struct opt_def *d = find_opt(options[i]);
@@ -197,6 +199,42 @@ int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mo
     o.data = berth_strbuf_detach(&data);
   *out = o;
   return 0;
+}
+
+int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
+                           berth_error_t *err)
+{
+  size_t failed;
+  return berth_mount_opts_parse_at(options, n, out, &failed, err);
+}
+
+void berth_mount_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr)
+{
+  static const struct {
+    unsigned long ms;
+    uint64_t attr;
+  } map[] = {
+    { MS_RDONLY, MOUNT_ATTR_RDONLY },         { MS_NOSUID, MOUNT_ATTR_NOSUID },
+    { MS_NODEV, MOUNT_ATTR_NODEV },           { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+    { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
+  };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(map); i++) {
+    if (set_ms & map[i].ms)
+      *set |= map[i].attr;
+    if (clr_ms & map[i].ms)
+      *clr |= map[i].attr;
+  }
+  uint64_t mode;
+  if (set_ms & MS_NOATIME)
+    mode = MOUNT_ATTR_NOATIME;
+  else if (set_ms & MS_STRICTATIME)
+    mode = MOUNT_ATTR_STRICTATIME;
+  else if ((set_ms & MS_RELATIME) || (clr_ms & ATIME_FLAGS))
+    mode = MOUNT_ATTR_RELATIME;
+  else
+    return;
+  *clr |= MOUNT_ATTR__ATIME;
+  *set = (*set & ~(uint64_t) MOUNT_ATTR__ATIME) | mode;
 }
 
 void berth_mount_opts_release(struct berth_mount_opts *o)

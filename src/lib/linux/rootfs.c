@@ -1,7 +1,7 @@
-/* The container's filesystem, in runc's order: propagation of /, the rootfs bound on
- * itself, the spec mounts in config order, /dev, the console (prepare); pivot_root
- * (pivot); read-only and masked paths, read-only /dev and /, rootfsPropagation
- * (finalize). */
+/* The container's filesystem: the mount plan (mount_plan.h) made, then run in runc's order:
+ * propagation of /, the rootfs bound on itself, the spec mounts in config order, /dev, the
+ * console (prepare); pivot_root (pivot); read-only and masked paths, read-only /dev and /,
+ * rootfsPropagation (finalize). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -51,19 +51,18 @@ static int make_parent_private(const char *rootfs, berth_error_t *err)
   return r;
 }
 
-int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err)
+/* the plan, made once: every check of the config before the first mount */
+static int ensure_plan(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 {
-  const berth_spec_t *spec = ctx->spec;
-  ctx->rootfs_fd = -1;
-  ctx->dev_ro = false;
-  berth_lsm_warn_unsupported(NULL, spec->linux_.mount_label);
-  /* The host's "/" becomes a slave in our namespace (nothing we mount leaks out) unless the
-   * config wants shared propagation, which needs the peer group kept. rootfsPropagation
-   * itself is for the container's root and is applied after pivot_root (finalize): an
-   * unbindable or private host "/" would make the rootfs bind below fail. */
-  unsigned long prop = (spec->linux_.rootfs_propagation & MS_SHARED) ? MS_SHARED | MS_REC : MS_SLAVE | MS_REC;
-  if (mount(NULL, "/", NULL, prop, NULL) < 0)
-    return BERTH_ERR_ERRNO(err, "set the propagation of `/`");
+  if (ctx->plan.ops != NULL)
+    return 0;
+  struct berth_mount_plan_input in = { .spec = ctx->spec, .in_userns = ctx->in_userns,
+                                       .console = ctx->console_fd >= 0 };
+  return berth_mount_plan_build(&in, &ctx->plan, err);
+}
+
+static int bind_rootfs(struct berth_rootfs_ctx *ctx, berth_error_t *err)
+{
   if (make_parent_private(ctx->rootfs, err) < 0)
     return berth_error_wrap(err, "prepare rootfs `%s`", ctx->rootfs);
   if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -71,12 +70,47 @@ int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   ctx->rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (ctx->rootfs_fd < 0)
     return BERTH_ERR_ERRNO(err, "open rootfs `%s`", ctx->rootfs);
-  for (size_t i = 0; i < spec->n_mounts; i++)
-    if (rootfs_mount_spec(ctx, i, err) < 0)
+  return 0;
+}
+
+static int wrong_phase(const struct berth_mount_op *op, const char *phase, berth_error_t *err)
+{
+  return BERTH_ERR(err, "mount plan: %s `%s` cannot run %s", berth_mount_op_kind_name(op->kind), op->path, phase);
+}
+
+static int prepare_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd, berth_error_t *err)
+{
+  switch (op->kind) {
+  case BERTH_MOUNT_OP_PROPAGATION:
+    if (mount(NULL, "/", NULL, op->ms, NULL) < 0)
+      return BERTH_ERR_ERRNO(err, "%s", op->what);
+    return 0;
+  case BERTH_MOUNT_OP_BIND_ROOTFS: return bind_rootfs(ctx, err);
+  case BERTH_MOUNT_OP_BIND:
+  case BERTH_MOUNT_OP_REMOUNT_BIND:
+  case BERTH_MOUNT_OP_MOUNT_TYPED:
+  case BERTH_MOUNT_OP_MOUNT_CGROUP: return rootfs_mount_op(ctx, op, err);
+  case BERTH_MOUNT_OP_MKNOD_DEVICE:
+  case BERTH_MOUNT_OP_BIND_DEVICE:
+    return rootfs_device_op(ctx, op, err) < 0 ? berth_error_wrap(err, "create devices") : 0;
+  case BERTH_MOUNT_OP_SYMLINK:
+    return rootfs_symlink_op(ctx, op, devfd, err) < 0 ? berth_error_wrap(err, "create devices") : 0;
+  case BERTH_MOUNT_OP_BIND_CONSOLE: return rootfs_setup_console(ctx, err);
+  default: return wrong_phase(op, "before pivot", err);
+  }
+}
+
+int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err)
+{
+  ctx->rootfs_fd = -1;
+  if (ensure_plan(ctx, err) < 0)
+    return -1;
+  berth_lsm_warn_unsupported(NULL, ctx->spec->linux_.mount_label);
+  cleanup_close int devfd = -1;
+  for (size_t i = 0; i < ctx->plan.n && ctx->plan.ops[i].kind != BERTH_MOUNT_OP_PIVOT; i++)
+    if (prepare_op(ctx, &ctx->plan.ops[i], &devfd, err) < 0)
       return -1;
-  if (!berth_rootfs_binds_dev(spec) && rootfs_setup_dev(ctx, err) < 0)
-    return berth_error_wrap(err, "create devices");
-  return rootfs_setup_console(ctx, err);
+  return 0;
 }
 
 /* --no-pivot (runc's msMoveRoot): detach what lies outside the rootfs, move the rootfs
@@ -143,20 +177,34 @@ static int remount_ro(int rootfd, const char *path, berth_error_t *err)
   return 0;
 }
 
+static int finalize_op(int rootfd, const struct berth_mount_op *op, int *nullfd, berth_error_t *err)
+{
+  switch (op->kind) {
+  case BERTH_MOUNT_OP_READONLY_PATH: return rootfs_readonly_path(rootfd, op->path, err);
+  case BERTH_MOUNT_OP_MASK_PATH: return rootfs_masked_path(rootfd, nullfd, op->path, err);
+  case BERTH_MOUNT_OP_REMOUNT_RO: return remount_ro(rootfd, op->path, err);
+  case BERTH_MOUNT_OP_PROPAGATION:
+    if (mount(NULL, "/", NULL, op->ms, NULL) < 0)
+      return BERTH_ERR_ERRNO(err, "%s", op->what);
+    return 0;
+  default: return wrong_phase(op, "after pivot", err);
+  }
+}
+
 int berth_rootfs_finalize(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 {
-  const berth_spec_t *spec = ctx->spec;
+  if (ensure_plan(ctx, err) < 0)
+    return -1;
   cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return BERTH_ERR_ERRNO(err, "open `/`");
-  if (rootfs_readonly_paths(spec, rootfd, err) < 0 || rootfs_masked_paths(spec, rootfd, err) < 0)
-    return -1;
-  if (ctx->dev_ro && remount_ro(rootfd, "/dev", err) < 0)
-    return -1;
-  if (spec->root_readonly && remount_ro(rootfd, "/", err) < 0)
-    return -1;
-  if (spec->linux_.rootfs_propagation && mount(NULL, "/", NULL, spec->linux_.rootfs_propagation, NULL) < 0)
-    return BERTH_ERR_ERRNO(err, "set rootfsPropagation on `/`");
+  cleanup_close int nullfd = -1;
+  size_t i = 0;
+  while (i < ctx->plan.n && ctx->plan.ops[i].kind != BERTH_MOUNT_OP_PIVOT)
+    i++;
+  for (i++; i < ctx->plan.n; i++)
+    if (finalize_op(rootfd, &ctx->plan.ops[i], &nullfd, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -167,4 +215,5 @@ void berth_rootfs_ctx_release(struct berth_rootfs_ctx *ctx)
   if (ctx->rootfs_fd >= 0)
     close(ctx->rootfs_fd);
   ctx->rootfs_fd = -1;
+  berth_mount_plan_free(&ctx->plan);
 }

@@ -79,13 +79,13 @@ static int bind_host_dir(struct rootfs_job *j, const char *host, int dstfd, bert
 {
   cleanup_close int src = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (src < 0)
-    return BERTH_ERR_ERRNO(err, "%s: open `%s`", j->what, host);
+    return BERTH_ERR_ERRNO(err, "%s: open `%s`", j->op->what, host);
   struct rootfs_bind b = { .userns_fd = -1 };
-  rootfs_ms_to_attr(j->o.flags & PER_MOUNT_MS, 0, &b.set, &b.clr);
+  berth_mount_ms_to_attr(j->op->ms & PER_MOUNT_MS, 0, &b.set, &b.clr);
   const char *step = "";
   int mnt = rootfs_bind_fd(src, dstfd, &b, &step);
   if (mnt < 0)
-    return BERTH_ERR_ERRNO(err, "%s: bind `%s`: %s", j->what, host, step);
+    return BERTH_ERR_ERRNO(err, "%s: bind `%s`: %s", j->op->what, host, step);
   return mnt;
 }
 
@@ -95,10 +95,10 @@ static int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_
 {
   const char *name = mi->mountpoint + strlen(CGROUP_ROOT "/");
   if (mkdirat(topfd, name, 0755) < 0 && errno != EEXIST)
-    return BERTH_ERR_ERRNO(err, "%s: mkdir `%s`", j->what, name);
+    return BERTH_ERR_ERRNO(err, "%s: mkdir `%s`", j->op->what, name);
   cleanup_close int sub = openat(topfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (sub < 0)
-    return BERTH_ERR_ERRNO(err, "%s: open `%s`", j->what, name);
+    return BERTH_ERR_ERRNO(err, "%s: open `%s`", j->op->what, name);
   if (cgroupns) {
     cleanup_strbuf struct berth_strbuf data = BERTH_STRBUF_INIT;
     cleanup_free char *opts = xstrdup(mi->superopts);
@@ -109,10 +109,10 @@ static int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_
       berth_strbuf_printf(&data, "%s%s", data.len ? "," : "", t);
     }
     bool v2 = strcmp(mi->fstype, "cgroup2") == 0;
-    if (rootfs_mount_on_fd(mi->fstype, sub, mi->fstype, j->o.flags & PER_MOUNT_MS, v2 ? NULL : data.buf) == 0)
+    if (rootfs_mount_on_fd(mi->fstype, sub, mi->fstype, j->op->ms & PER_MOUNT_MS, v2 ? NULL : data.buf) == 0)
       return 0;
     if (errno != EPERM && errno != EBUSY)
-      return BERTH_ERR_ERRNO(err, "%s: mount `%s` hierarchy `%s`", j->what, mi->fstype, name);
+      return BERTH_ERR_ERRNO(err, "%s: mount `%s` hierarchy `%s`", j->op->what, mi->fstype, name);
   }
   char pathbuf[PATH_MAX];
   const char *own = own_cgroup_path(cgroup_text, mi, pathbuf, sizeof pathbuf);
@@ -130,7 +130,7 @@ static int copy_symlinks(struct rootfs_job *j, int topfd, berth_error_t *err)
 {
   cleanup_dir DIR *d = opendir(CGROUP_ROOT);
   if (d == NULL)
-    return BERTH_ERR_ERRNO(err, "%s: open `%s`", j->what, CGROUP_ROOT);
+    return BERTH_ERR_ERRNO(err, "%s: open `%s`", j->op->what, CGROUP_ROOT);
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     if (de->d_type != DT_LNK)
@@ -141,26 +141,26 @@ static int copy_symlinks(struct rootfs_job *j, int topfd, berth_error_t *err)
       continue;
     target[n] = '\0';
     if (symlinkat(target, topfd, de->d_name) < 0 && errno != EEXIST)
-      return BERTH_ERR_ERRNO(err, "%s: symlink `%s`", j->what, de->d_name);
+      return BERTH_ERR_ERRNO(err, "%s: symlink `%s`", j->op->what, de->d_name);
   }
   return 0;
 }
 
 static int mount_hybrid(struct rootfs_job *j, bool cgroupns, berth_error_t *err)
 {
-  unsigned long flags = j->o.flags & PER_MOUNT_MS & ~(unsigned long) MS_RDONLY;
+  unsigned long flags = j->op->ms & PER_MOUNT_MS & ~(unsigned long) MS_RDONLY;
   if (rootfs_mount_on_fd("tmpfs", j->dstfd, "tmpfs", flags, "mode=755") < 0)
-    return BERTH_ERR_ERRNO(err, "%s: mount tmpfs", j->what);
-  cleanup_close int top = rootfs_reopen_mounted(j->ctx->rootfs_fd, j->m->destination, j->dstfd, err);
+    return BERTH_ERR_ERRNO(err, "%s: mount tmpfs", j->op->what);
+  cleanup_close int top = rootfs_reopen_mounted(j->ctx->rootfs_fd, j->op->path, j->dstfd, err);
   if (top < 0)
-    return berth_error_wrap(err, "%s", j->what);
+    return berth_error_wrap(err, "%s", j->op->what);
   cleanup_free char *cgroup_text = NULL;
   if (berth_read_file("/proc/self/cgroup", 0, &cgroup_text, NULL, err) < 0)
-    return berth_error_wrap(err, "%s", j->what);
+    return berth_error_wrap(err, "%s", j->op->what);
   struct rootfs_mountinfo *mi = NULL;
   size_t n = 0;
   if (rootfs_mountinfo_read(&mi, &n, err) < 0)
-    return berth_error_wrap(err, "%s", j->what);
+    return berth_error_wrap(err, "%s", j->op->what);
   int r = 0;
   for (size_t i = 0; i < n && r == 0; i++) {
     const char *mp = mi[i].mountpoint;
@@ -173,20 +173,20 @@ static int mount_hybrid(struct rootfs_job *j, bool cgroupns, berth_error_t *err)
   rootfs_mountinfo_free(mi, n);
   if (r < 0 || copy_symlinks(j, top, err) < 0)
     return -1;
-  if ((j->o.flags & MS_RDONLY) && rootfs_setattr_fd(top, false, MOUNT_ATTR_RDONLY, 0, 0) < 0)
-    return BERTH_ERR_ERRNO(err, "%s: make read-only", j->what);
+  if ((j->op->ms & MS_RDONLY) && rootfs_setattr_fd(top, false, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+    return BERTH_ERR_ERRNO(err, "%s: make read-only", j->op->what);
   return steal_fd(top);
 }
 
 static int mount_unified(struct rootfs_job *j, bool cgroupns, const char *host, berth_error_t *err)
 {
   if (cgroupns) {
-    if (rootfs_mount_on_fd("cgroup2", j->dstfd, "cgroup2", j->o.flags & PER_MOUNT_MS, j->o.data) == 0) {
-      int fd = rootfs_reopen_mounted(j->ctx->rootfs_fd, j->m->destination, j->dstfd, err);
-      return fd < 0 ? berth_error_wrap(err, "%s", j->what) : fd;
+    if (rootfs_mount_on_fd("cgroup2", j->dstfd, "cgroup2", j->op->ms & PER_MOUNT_MS, j->op->data) == 0) {
+      int fd = rootfs_reopen_mounted(j->ctx->rootfs_fd, j->op->path, j->dstfd, err);
+      return fd < 0 ? berth_error_wrap(err, "%s", j->op->what) : fd;
     }
     if (errno != EPERM && errno != EBUSY)
-      return BERTH_ERR_ERRNO(err, "%s", j->what);
+      return BERTH_ERR_ERRNO(err, "%s", j->op->what);
   }
   return bind_host_dir(j, host, j->dstfd, err);
 }
@@ -195,12 +195,12 @@ int rootfs_mount_cgroup(struct rootfs_job *j, berth_error_t *err)
 {
   struct statfs sfs;
   if (statfs(CGROUP_ROOT, &sfs) < 0)
-    return BERTH_ERR_ERRNO(err, "%s: statfs `%s`", j->what, CGROUP_ROOT);
-  bool cgroupns = j->ctx->spec->linux_.ns[BERTH_NS_CGROUP].present;
+    return BERTH_ERR_ERRNO(err, "%s: statfs `%s`", j->op->what, CGROUP_ROOT);
+  bool cgroupns = (j->op->flags & BERTH_MOUNT_F_CGROUPNS) != 0;
   if (sfs.f_type == CGROUP2_SUPER_MAGIC)
     return mount_unified(j, cgroupns, CGROUP_ROOT, err);
   /* an explicit cgroup2 mount on a hybrid host gets the unified hierarchy alone */
-  if (strcmp(j->m->type, "cgroup2") == 0)
+  if (strcmp(j->op->fstype, "cgroup2") == 0)
     return mount_unified(j, cgroupns, CGROUP_ROOT "/unified", err);
   return mount_hybrid(j, cgroupns, err);
 }

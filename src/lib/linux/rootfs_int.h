@@ -1,4 +1,4 @@
-/* Private to the rootfs setup (rootfs*.c, devices.c, masked.c). */
+/* Private to the rootfs setup, the mount plan's executor (rootfs*.c, devices.c, masked.c). */
 #ifndef BERTH_LINUX_ROOTFS_INT_H
 #define BERTH_LINUX_ROOTFS_INT_H
 
@@ -7,13 +7,11 @@
 
 #include "linux/mount.h"
 
-/* One spec mount being executed. `what` names it in every error:
+/* One planned config mount being executed. op->what names it in every error:
  * "mount `tmpfs` on `/dev/shm` (mounts[3])". */
 struct rootfs_job {
   struct berth_rootfs_ctx *ctx;
-  const struct berth_spec_mount *m;
-  struct berth_mount_opts o;
-  char *what;
+  const struct berth_mount_op *op;
   int dstfd;   /* destination resolved in the rootfs (O_PATH, or a regular file) */
 };
 
@@ -44,8 +42,6 @@ int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned lo
                        const char *data);
 /* mount_setattr(2) on an fd's mount (recursive or not); no-op when nothing changes. */
 int rootfs_setattr_fd(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation);
-/* MS_* → MOUNT_ATTR_* (per-mount flags only; atime as the kernel expects it). */
-void rootfs_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr);
 /* Set propagation (MS_SHARED... with optional MS_REC) on an attached mount fd. */
 int rootfs_propagate_fd(int fd, unsigned long propagation);
 /* The path of fd relative to the rootfs ("/proc/cpuinfo"); NULL when outside it. */
@@ -62,8 +58,8 @@ struct rootfs_mountinfo {
 int rootfs_mountinfo_read(struct rootfs_mountinfo **out, size_t *n, berth_error_t *err) BERTH_WUR;
 void rootfs_mountinfo_free(struct rootfs_mountinfo *v, size_t n);
 
-/* rootfs_mounts.c */
-int rootfs_mount_spec(struct berth_rootfs_ctx *ctx, size_t index, berth_error_t *err) BERTH_WUR;
+/* rootfs_mounts.c: BIND, REMOUNT_BIND, MOUNT_TYPED and MOUNT_CGROUP ops */
+int rootfs_mount_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, berth_error_t *err) BERTH_WUR;
 
 /* rootfs_cgroup.c: mount a cgroup filesystem for the container on job->dstfd; returns
  * the fd of the top mount (for propagation and recursive attributes). */
@@ -77,13 +73,17 @@ int rootfs_copy_tree(int srcfd, int dstfd, berth_error_t *err) BERTH_WUR;
  * short-lived child). */
 int rootfs_userns_for_mappings(const struct berth_spec_mount *m, berth_error_t *err) BERTH_WUR;
 
-/* devices.c */
-int rootfs_setup_dev(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+/* devices.c: MKNOD_DEVICE and BIND_DEVICE ops; SYMLINK ops (*devfd: /dev in the rootfs,
+ * opened by the first link and kept for the next); BIND_CONSOLE */
+int rootfs_device_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, berth_error_t *err) BERTH_WUR;
+int rootfs_symlink_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd,
+                      berth_error_t *err) BERTH_WUR;
 int rootfs_setup_console(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
 
-/* masked.c */
-int rootfs_readonly_paths(const berth_spec_t *spec, int rootfd, berth_error_t *err) BERTH_WUR;
-int rootfs_masked_paths(const berth_spec_t *spec, int rootfd, berth_error_t *err) BERTH_WUR;
+/* masked.c, after pivot (rootfd: "/"): READONLY_PATH and MASK_PATH ops (*nullfd: the
+ * verified /dev/null, opened by the first masked file and kept for the next) */
+int rootfs_readonly_path(int rootfd, const char *path, berth_error_t *err) BERTH_WUR;
+int rootfs_masked_path(int rootfd, int *nullfd, const char *path, berth_error_t *err) BERTH_WUR;
 /* O_PATH fd of /dev/null in the root, verified to be the 1:3 character device. */
 int rootfs_open_dev_null(int rootfd, berth_error_t *err) BERTH_WUR;
 

@@ -108,33 +108,6 @@ int rootfs_propagate_fd(int fd, unsigned long propagation)
   return rootfs_setattr_fd(fd, (propagation & MS_REC) != 0, 0, 0, propagation & ~(unsigned long) MS_REC);
 }
 
-void rootfs_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr)
-{
-  static const struct { unsigned long ms; uint64_t attr; } map[] = {
-    { MS_RDONLY, MOUNT_ATTR_RDONLY },         { MS_NOSUID, MOUNT_ATTR_NOSUID },
-    { MS_NODEV, MOUNT_ATTR_NODEV },           { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
-    { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
-  };
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(map); i++) {
-    if (set_ms & map[i].ms)
-      *set |= map[i].attr;
-    if (clr_ms & map[i].ms)
-      *clr |= map[i].attr;
-  }
-  const unsigned long atime = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
-  uint64_t mode;
-  if (set_ms & MS_NOATIME)
-    mode = MOUNT_ATTR_NOATIME;
-  else if (set_ms & MS_STRICTATIME)
-    mode = MOUNT_ATTR_STRICTATIME;
-  else if ((set_ms & MS_RELATIME) || (clr_ms & atime))
-    mode = MOUNT_ATTR_RELATIME;
-  else
-    return;
-  *clr |= MOUNT_ATTR__ATIME;
-  *set = (*set & ~(uint64_t) MOUNT_ATTR__ATIME) | mode;
-}
-
 int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char **step)
 {
   unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
