@@ -261,6 +261,39 @@ PY
   [ "$output" = "store and catalogue are consistent" ]
 }
 
+# the files of a layout dir are the image maker's: a fifo there would block berth, a device node
+# would be read as root into the store; they are opened only once known to be regular files
+@test "images: load -i DIR never opens a fifo or device node of the layout" {
+  umoci_layout "$WORK/layout" art
+  berth import "$ROOTFS_TAR" keep:1 >/dev/null
+  before=$(store_snapshot)
+  manifest=$(jq -r '.manifests[0].digest | sub(":"; "/")' "$WORK/layout/index.json")
+  for f in index.json "blobs/$manifest"; do
+    cp -a "$WORK/layout" "$WORK/bad"
+    rm "$WORK/bad/$f" && mkfifo "$WORK/bad/$f"
+    timeout 30 sh -c "echo '{}' >'$WORK/bad/$f'" &
+    writer=$!
+    blocked() { grep -qsE 'fifo_open|wait_for_partner' "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan"; }
+    for _ in $(seq 50); do blocked && break; sleep 0.1; done
+    blocked
+    run timeout 20 "$BERTH" --root "$BROOT" --runroot "$BRUN" load -i "$WORK/bad"
+    [ "$status" -eq 1 ]
+    [[ $output == *"not a regular file"* || $output == *"(no index.json)"* ]]
+    blocked # nobody opened it
+    kill "$writer"
+    wait "$writer" || true
+    rm -rf "$WORK/bad"
+    [ "$(store_snapshot)" = "$before" ]
+  done
+  # a character device as a blob: refused the same way (never read)
+  cp -a "$WORK/layout" "$WORK/bad"
+  rm "$WORK/bad/blobs/$manifest" && mknod "$WORK/bad/blobs/$manifest" c 1 5
+  run berth load -i "$WORK/bad"
+  [ "$status" -eq 1 ]
+  [[ $output == *"not a regular file"* ]]
+  [ "$(store_snapshot)" = "$before" ]
+}
+
 @test "images: --help on every command and group, usage errors exit 125" {
   for c in images import export load save tag rmi history inspect "image ls" "image rm" "image history" \
     "image import" "image load" "image save" "image tag" "image prune" "image inspect" "system df" "system check"; do

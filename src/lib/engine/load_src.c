@@ -232,6 +232,24 @@ int load_src_read_archive(struct load_src *s, int fd, berth_error_t *err)
   return ret;
 }
 
+/* A file of the layout dir, which an image's maker controls: opened O_PATH and checked first,
+ * so that a fifo (which would block us) or a device node (which we would read as root into the
+ * store) is never opened; then that inode is opened for reading. */
+static int open_regular(struct load_src *s, const char *name, berth_error_t *err)
+{
+  cleanup_close int fd = berth_open_in_root(s->dirfd, name, O_PATH, 0, err);
+  struct stat st;
+  if (fd < 0)
+    return -1;
+  if (fstat(fd, &st) < 0)
+    return BERTH_ERR_ERRNO(err, "`%s`", name);
+  if (!S_ISREG(st.st_mode))
+    return BERTH_ERR(err, "`%s`: not a regular file", name);
+  char proc[32];
+  int r = open(berth_fd_path(fd, proc, sizeof proc), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  return r < 0 ? BERTH_ERR_ERRNO(err, "open `%s`", name) : r;
+}
+
 bool load_src_has(struct load_src *s, const char *name)
 {
   if (s->dirfd >= 0) {
@@ -250,7 +268,7 @@ bool load_src_has(struct load_src *s, const char *name)
 int load_src_read(struct load_src *s, const char *name, char **data, size_t *len, berth_error_t *err)
 {
   if (s->dirfd >= 0) {
-    cleanup_close int fd = berth_open_in_root(s->dirfd, name, O_RDONLY, 0, err);
+    cleanup_close int fd = open_regular(s, name, err);
     if (fd < 0)
       return berth_error_wrap(err, "`%s`", s->display);
     char proc[32];
@@ -276,7 +294,7 @@ int load_src_read(struct load_src *s, const char *name, char **data, size_t *len
 static int copy_file(struct load_src *s, const char *name, const char *expected, berth_digest_t out,
                      uint64_t *size, berth_error_t *err)
 {
-  cleanup_close int fd = berth_open_in_root(s->dirfd, name, O_RDONLY, 0, err);
+  cleanup_close int fd = open_regular(s, name, err);
   if (fd < 0)
     return -1;
   berth_blob_writer_t *w = NULL;
