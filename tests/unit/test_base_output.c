@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,6 +194,28 @@ static void test_open_trusted(void **state)
   berth_error_release(&err);
 }
 
+/* /proc/self/fd/N of a memfd (how berth hands berth-runtime its --log): the open file itself,
+ * never a path made of the link's text `/memfd:… (deleted)` */
+static void test_open_trusted_magic_link(void **state)
+{
+  (void) state;
+  berth_error_t err = NULL;
+  cleanup_close int mfd = memfd_create("berth-output-test", MFD_CLOEXEC);
+  assert_true(mfd >= 0);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", (int) getpid(), mfd);
+  cleanup_close int fd = berth_output_open_trusted(path, APPEND, 0644, &err);
+  assert_true(fd >= 0);
+  assert_int_equal(berth_write_all(fd, "logged", 6), 0);
+  struct stat a, b;
+  assert_int_equal(fstat(fd, &a), 0);
+  assert_int_equal(fstat(mfd, &b), 0);
+  assert_int_equal(a.st_ino, b.st_ino);
+  assert_int_equal(b.st_size, 6);
+  struct stat none;
+  assert_int_equal(stat("/memfd:berth-output-test (deleted)", &none), -1);
+}
+
 /* A symlink planted under an oci-dir output once it was found empty (a user who can write
  * it, racing the save): nothing is written through it, and the failed save takes back what it
  * made. */
@@ -225,6 +248,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_refused_names, setup, teardown),
     cmocka_unit_test_setup_teardown(test_mkdir, setup, teardown),
     cmocka_unit_test_setup_teardown(test_open_trusted, setup, teardown),
+    cmocka_unit_test(test_open_trusted_magic_link),
     cmocka_unit_test_setup_teardown(test_save_sink_dir_refuses_planted_links, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +174,15 @@ int berth_output_open_trusted(const char *path, int flags, mode_t mode, berth_er
   cleanup_free char *target = trusted_link(pfd, name, path, err);
   if (target == NULL)
     return -1;
+  /* a procfs magic link (/proc/PID/fd/N, what /dev/stderr leads to): its text names no path
+   * (`/memfd:x (deleted)`, `pipe:[…]`), the kernel resolves it to the open file itself */
+  struct statfs sf;
+  if (fstatfs(pfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
+    fd = openat(pfd, name, flags | O_CLOEXEC, mode);
+    if (fd < 0)
+      return BERTH_ERR_ERRNO(err, "open `%s`", path);
+    return fd;
+  }
   /* the target as its owner wrote it (relative to the link's directory), as open(2) would */
   fd = openat(pfd, target, flags | O_CLOEXEC, mode);
   if (fd < 0)
