@@ -423,8 +423,9 @@ EOF
   timeout 15 sh -c "echo x >'$fifo'" &
   writer=$!
   # the writer blocks in open(2) until a reader comes
-  for _ in $(seq 50); do grep -qs fifo_open "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan" && break; sleep 0.1; done
-  sleep 0.2
+  blocked() { grep -qsE 'fifo_open|wait_for_partner' "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan"; }
+  for _ in $(seq 50); do blocked && break; sleep 0.1; done
+  blocked
   berth create --name fi fifoimg true >/dev/null
   berth rm fi >/dev/null
   kill "$writer" 2>/dev/null || true
