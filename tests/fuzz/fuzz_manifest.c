@@ -77,7 +77,9 @@ static bool fuzz_index(const char *data, size_t size)
   }
   char *b2 = berth_index_build(ix2, &n2);
   check_same("index", b1, n1, b2, n2);
-  static const char *const plats[][3] = { { "linux", "amd64", NULL }, { "linux", "arm64", "v8" }, { "", "", "" } };
+  static const char *const plats[][3] = { { "linux", "amd64", NULL },
+                                          { "linux", "arm64", "v8" },
+                                          { "", "", "" } };
   for (size_t i = 0; i < sizeof plats / sizeof plats[0]; i++) {
     const struct berth_descriptor *d = berth_index_find(ix, plats[i][0], plats[i][1], plats[i][2]);
     const struct berth_descriptor *d2 = berth_index_find(ix2, plats[i][0], plats[i][1], plats[i][2]);
@@ -129,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_error(&err, "manifest x");
     return 0;
   }
-  if ((kind == BERTH_DOC_MANIFEST && is_index && !is_manifest) || (kind == BERTH_DOC_INDEX && is_manifest && !is_index)) {
+  if ((kind == BERTH_DOC_MANIFEST && is_index && !is_manifest) ||
+      (kind == BERTH_DOC_INDEX && is_manifest && !is_index)) {
     fprintf(stderr, "berth_doc_kind says %s\n", kind == BERTH_DOC_MANIFEST ? "manifest" : "index");
     abort();
   }

@@ -32,7 +32,8 @@ static void check_reparse(const char *s, const struct berth_ref *r, const char *
   }
   char *full2 = berth_ref_string(&again);
   if (strcmp(full, full2) != 0 || !str_eq(r->registry, again.registry) ||
-      !str_eq(r->repository, again.repository) || !str_eq(r->tag, again.tag) || !str_eq(r->digest, again.digest)) {
+      !str_eq(r->repository, again.repository) || !str_eq(r->tag, again.tag) ||
+      !str_eq(r->digest, again.digest)) {
     fprintf(stderr, "`%s` parses to `%s`, not `%s`\n", s, full2, full);
     abort();
   }
@@ -63,9 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char *familiar = berth_ref_familiar(&r);
   check_reparse(full, &r, full);
   size_t first = strcspn(r.repository, "/");
-  bool hub_looks_like_registry = strcmp(r.registry, "docker.io") == 0 && r.repository[first] == '/' &&
-                                 (strcspn(r.repository, ".:") < first ||
-                                  (first == 9 && strncmp(r.repository, "localhost", 9) == 0));
+  bool hub_looks_like_registry =
+    strcmp(r.registry, "docker.io") == 0 && r.repository[first] == '/' &&
+    (strcspn(r.repository, ".:") < first || (first == 9 && strncmp(r.repository, "localhost", 9) == 0));
   if (!hub_looks_like_registry)
     check_reparse(familiar, &r, full);
   free(familiar);
