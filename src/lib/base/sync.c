@@ -1,6 +1,7 @@
 #include "base/sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,7 +59,8 @@ int berth_sync_send(int sock, uint32_t type, int32_t value, const void *data, si
   return 0;
 }
 
-static int recv_with_fd(int sock, struct iovec *iov, int niov, int *fd)
+/* *msg_flags (when non-NULL) gets recvmsg's flags: MSG_TRUNC for a datagram longer than iov */
+static int recv_with_fd(int sock, struct iovec *iov, int niov, int *fd, int *msg_flags)
 {
   union {
     char buf[CMSG_SPACE(sizeof(int))];
@@ -74,11 +76,18 @@ static int recv_with_fd(int sock, struct iovec *iov, int niov, int *fd)
     *fd = -1;
   if (r < 0)
     return -1;
+  if (msg_flags)
+    *msg_flags = mh.msg_flags;
+  /* the kernel installs as many descriptors as the buffer holds (two of them fit in it):
+   * the first is the caller's, every other one is closed */
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
       int got;
-      memcpy(&got, CMSG_DATA(c), sizeof(int));
-      if (fd)
+      memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (fd && *fd < 0)
         *fd = got;
       else
         close(got);
@@ -99,12 +108,20 @@ int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_
 {
   struct wire_hdr h;
   struct iovec iov[2] = { { &h, sizeof h }, { msg->data, BERTH_SYNC_MAX_DATA } };
-  int r = recv_with_fd(sock, iov, 2, fd);
+  int flags = 0;
+  int r = recv_with_fd(sock, iov, 2, fd, &flags);
   if (r < 0)
     return BERTH_ERR_ERRNO(err, "receive sync message");
+  /* a descriptor that came with anything but a message is not the caller's to close */
+  bool ok = r > 0 && !(flags & MSG_TRUNC) && (size_t) r >= sizeof h && h.len <= BERTH_SYNC_MAX_DATA &&
+            (size_t) r == sizeof h + h.len;
+  if (!ok && fd && *fd >= 0) {
+    close(*fd);
+    *fd = -1;
+  }
   if (r == 0)
     return 1;
-  if ((size_t) r < sizeof h || h.len > BERTH_SYNC_MAX_DATA || (size_t) r != sizeof h + h.len)
+  if (!ok)
     return BERTH_ERR(err, "malformed sync message");
   msg->type = h.type;
   msg->value = h.value;
@@ -160,7 +177,7 @@ int berth_recv_fd(int sock, berth_error_t *err)
   char buf[256];
   struct iovec iov = { buf, sizeof buf };
   int fd = -1;
-  int r = recv_with_fd(sock, &iov, 1, &fd);
+  int r = recv_with_fd(sock, &iov, 1, &fd, NULL);
   if (r < 0)
     return BERTH_ERR_ERRNO(err, "receive fd");
   if (fd < 0)
