@@ -270,7 +270,9 @@ static size_t cost(size_t span_steps, size_t len)
 int berth_seccomp_optimize(const struct sock_filter *in, size_t n, const uint32_t *arches, size_t n_arches,
                            unsigned int flags, struct sock_filter **out, size_t *n_out)
 {
-  if (n_arches == 0 || n_arches > 16 || !program_ok(in, n))
+  /* the search leaves the number or the architecture in A where the kernel starts a
+   * program with A = 0: only a program that loads before anything reads A keeps its meaning */
+  if (n_arches == 0 || n_arches > 16 || !program_ok(in, n) || in[0].code != (BPF_LD | BPF_W | BPF_ABS))
     return 1;
   for (size_t i = 0; i < n_arches; i++)
     for (size_t j = 0; j < i; j++)

@@ -33,9 +33,10 @@
  * malloc'd program in *out and its length in *n_out, or 1 when the program is kept as it
  * is: an instruction outside what the rewrite can reason about (anything but absolute
  * word loads, ALU with a constant, jumps with a constant and returns of a constant), a
- * malformed program, no architecture to dispatch, a result over BPF_MAXINSNS, or (unless
- * FORCE) no saving: the kernel's walks plus its per-instruction JIT cost would not fall,
- * as with small programs and with libseccomp's binary trees. */
+ * malformed program, one that does not begin with a load (the kernel starts it with A = 0,
+ * the search in front leaves a number in A), no architecture to dispatch, a result over
+ * BPF_MAXINSNS, or (unless FORCE) no saving: the kernel's walks plus its per-instruction
+ * JIT cost would not fall, as with small programs and with libseccomp's binary trees. */
 int berth_seccomp_optimize(const struct sock_filter *in, size_t n, const uint32_t *arches, size_t n_arches,
                            unsigned int flags, struct sock_filter **out, size_t *n_out);
 
