@@ -256,6 +256,31 @@ static int parse_archmap(struct berth_jctx *c, json_t *doc, struct owned *o, str
   return 0;
 }
 
+/* SCMP_ACT_NOTIFY as the runtime takes it (oci/spec_seccomp.c): refused here, when the profile
+ * is read, rather than by the runtime when the container starts */
+static int check_notify(struct berth_jctx *c, const struct berth_seccomp_profile *p, berth_error_t *err)
+{
+  bool notify = false;
+  if (strcmp(p->default_action, "SCMP_ACT_NOTIFY") == 0)
+    return berth_jctx_error(c, "defaultAction", err, "SCMP_ACT_NOTIFY cannot be the default action");
+  for (size_t i = 0; i < p->n_groups; i++) {
+    if (strcmp(p->groups[i].action, "SCMP_ACT_NOTIFY") != 0)
+      continue;
+    notify = true;
+    for (size_t k = 0; p->groups[i].names[k]; k++)
+      if (strcmp(p->groups[i].names[k], "write") == 0) { /* the agent could never be told: deadlock */
+        size_t m = berth_jctx_push_key(c, "syscalls");
+        berth_jctx_push_index(c, i);
+        berth_jctx_error(c, "action", err, "SCMP_ACT_NOTIFY cannot be used for the `write` syscall");
+        berth_jctx_pop(c, m);
+        return -1;
+      }
+  }
+  if (notify && p->listener_path == NULL)
+    return berth_jctx_error(c, "listenerPath", err, "is required when SCMP_ACT_NOTIFY is used");
+  return 0;
+}
+
 static int parse_top(struct berth_jctx *c, json_t *doc, struct owned *o, struct berth_seccomp_profile *p,
                      berth_error_t *err)
 {
@@ -273,7 +298,9 @@ static int parse_top(struct berth_jctx *c, json_t *doc, struct owned *o, struct 
     return -1;
   if (p->listener_path && p->listener_path[0] != '/')
     return berth_jctx_error(c, "listenerPath", err, "must be an absolute path");
-  return parse_archmap(c, doc, o, p, err) < 0 ? -1 : parse_groups(c, doc, o, p, err);
+  if (parse_archmap(c, doc, o, p, err) < 0 || parse_groups(c, doc, o, p, err) < 0)
+    return -1;
+  return check_notify(c, p, err);
 }
 
 int berth_seccomp_profile_parse(const char *text, size_t len, const char *file,
