@@ -86,7 +86,8 @@ bool berth_rootfs_binds_dev(const berth_spec_t *spec)
   return false;
 }
 
-struct berth_mount_op *plan_add(struct berth_mount_plan *p, enum berth_mount_op_kind kind, const char *path)
+struct berth_mount_op *mount_plan_add(struct berth_mount_plan *p, enum berth_mount_op_kind kind,
+                                      const char *path)
 {
   p->ops = xreallocarray(p->ops, p->n + 1, sizeof *p->ops);
   struct berth_mount_op *op = &p->ops[p->n++];
@@ -136,7 +137,7 @@ static char *option_field(const struct berth_spec_mount *m, const char *a, const
  * nothing inside /proc but a few entries, once a procfs this plan mounts is on /proc (until
  * then /proc is whatever the image has, maybe a symlink). The executor checks again where
  * each destination really resolved. */
-static int check_proc(const struct plan_state *st, const struct mount_in *mi, berth_error_t *err)
+static int check_proc(const struct mount_plan_state *st, const struct mount_in *mi, berth_error_t *err)
 {
   if (!st->proc_known || mi->dotdot)
     return 0;
@@ -150,7 +151,7 @@ static int check_proc(const struct plan_state *st, const struct mount_in *mi, be
   return mount_error(err, mi, ".destination", "`%s` is inside /proc, which is not allowed", mi->clean);
 }
 
-static void note_proc(struct plan_state *st, const struct mount_in *mi)
+static void note_proc(struct mount_plan_state *st, const struct mount_in *mi)
 {
   bool on_proc = strcmp(mi->clean, "/proc") == 0;
   if (!mi->bind && !mi->dotdot && on_proc && berth_str_eq(mi->m->type, "proc"))
@@ -159,10 +160,10 @@ static void note_proc(struct plan_state *st, const struct mount_in *mi)
     st->proc_known = false;
 }
 
-static struct berth_mount_op *add_mount_op(struct plan_state *st, const struct mount_in *mi,
+static struct berth_mount_op *add_mount_op(struct mount_plan_state *st, const struct mount_in *mi,
                                            enum berth_mount_op_kind kind)
 {
-  struct berth_mount_op *op = plan_add(st->p, kind, mi->m->destination);
+  struct berth_mount_op *op = mount_plan_add(st->p, kind, mi->m->destination);
   op->what = xasprintf("mount `%s` on `%s` (mounts[%zu])", mi->name, mi->m->destination, mi->index);
   op->rset = mi->o.attr_set;
   op->rclr = mi->o.attr_clr;
@@ -170,7 +171,7 @@ static struct berth_mount_op *add_mount_op(struct plan_state *st, const struct m
   return op;
 }
 
-static int plan_bind(struct plan_state *st, struct mount_in *mi, berth_error_t *err)
+static int plan_bind(struct mount_plan_state *st, struct mount_in *mi, berth_error_t *err)
 {
   const struct berth_spec_mount *m = mi->m;
   if (m->source == NULL)
@@ -215,7 +216,7 @@ static unsigned typed_flags(const struct mount_in *mi)
   return f;
 }
 
-static int plan_typed(struct plan_state *st, struct mount_in *mi, berth_error_t *err)
+static int plan_typed(struct mount_plan_state *st, struct mount_in *mi, berth_error_t *err)
 {
   const struct berth_spec_mount *m = mi->m;
   const char *type = m->type;
@@ -254,7 +255,7 @@ static int plan_typed(struct plan_state *st, struct mount_in *mi, berth_error_t 
   return 0;
 }
 
-int plan_mount(struct plan_state *st, size_t index, berth_error_t *err)
+static int plan_mount(struct mount_plan_state *st, size_t index, berth_error_t *err)
 {
   const struct berth_spec_mount *m = &st->in->spec->mounts[index];
   if (m->destination == NULL)
@@ -284,19 +285,19 @@ int plan_mount(struct plan_state *st, size_t index, berth_error_t *err)
 }
 
 /* readonlyPaths and maskedPaths: absolute, applied after pivot in config order */
-static int plan_paths(struct plan_state *st, const char *field, const char **paths, size_t n,
+static int plan_paths(struct mount_plan_state *st, const char *field, const char **paths, size_t n,
                       enum berth_mount_op_kind kind, berth_error_t *err)
 {
   for (size_t i = 0; i < n; i++) {
     if (paths[i] == NULL || paths[i][0] != '/')
       return BERTH_ERR(err, "linux.%s[%zu]: `%s` is not an absolute path", field, i,
                        paths[i] ? paths[i] : "");
-    plan_add(st->p, kind, paths[i]);
+    mount_plan_add(st->p, kind, paths[i]);
   }
   return 0;
 }
 
-static int plan_all(struct plan_state *st, berth_error_t *err)
+static int plan_all(struct mount_plan_state *st, berth_error_t *err)
 {
   const berth_spec_t *spec = st->in->spec;
   unsigned long rprop = spec->linux_.rootfs_propagation;
@@ -304,29 +305,29 @@ static int plan_all(struct plan_state *st, berth_error_t *err)
    * config wants shared propagation, which needs the peer group kept. rootfsPropagation
    * itself is for the container's root and comes after pivot_root: an unbindable or private
    * host "/" would make the rootfs bind fail. */
-  struct berth_mount_op *op = plan_add(st->p, BERTH_MOUNT_OP_PROPAGATION, "/");
+  struct berth_mount_op *op = mount_plan_add(st->p, BERTH_MOUNT_OP_PROPAGATION, "/");
   op->ms = (rprop & MS_SHARED) ? MS_SHARED | MS_REC : MS_SLAVE | MS_REC;
   op->what = xstrdup("set the propagation of `/`");
-  plan_add(st->p, BERTH_MOUNT_OP_BIND_ROOTFS, "/");
+  mount_plan_add(st->p, BERTH_MOUNT_OP_BIND_ROOTFS, "/");
   for (size_t i = 0; i < spec->n_mounts; i++)
     if (plan_mount(st, i, err) < 0)
       return -1;
-  if (!berth_rootfs_binds_dev(spec) && plan_devices(st, err) < 0)
+  if (!berth_rootfs_binds_dev(spec) && mount_plan_devices(st, err) < 0)
     return -1;
   if (st->in->console)
-    plan_add(st->p, BERTH_MOUNT_OP_BIND_CONSOLE, "/dev/console");
-  plan_add(st->p, BERTH_MOUNT_OP_PIVOT, "/");
+    mount_plan_add(st->p, BERTH_MOUNT_OP_BIND_CONSOLE, "/dev/console");
+  mount_plan_add(st->p, BERTH_MOUNT_OP_PIVOT, "/");
   const struct berth_spec_linux *l = &spec->linux_;
   if (plan_paths(st, "readonlyPaths", l->readonly_paths, l->n_readonly_paths, BERTH_MOUNT_OP_READONLY_PATH,
                  err) < 0 ||
       plan_paths(st, "maskedPaths", l->masked_paths, l->n_masked_paths, BERTH_MOUNT_OP_MASK_PATH, err) < 0)
     return -1;
   if (st->dev_ro)
-    plan_add(st->p, BERTH_MOUNT_OP_REMOUNT_RO, "/dev");
+    mount_plan_add(st->p, BERTH_MOUNT_OP_REMOUNT_RO, "/dev");
   if (spec->root_readonly)
-    plan_add(st->p, BERTH_MOUNT_OP_REMOUNT_RO, "/");
+    mount_plan_add(st->p, BERTH_MOUNT_OP_REMOUNT_RO, "/");
   if (rprop) {
-    op = plan_add(st->p, BERTH_MOUNT_OP_PROPAGATION, "/");
+    op = mount_plan_add(st->p, BERTH_MOUNT_OP_PROPAGATION, "/");
     op->ms = rprop;
     op->what = xstrdup("set rootfsPropagation on `/`");
   }
@@ -337,7 +338,7 @@ int berth_mount_plan_build(const struct berth_mount_plan_input *in, struct berth
                            berth_error_t *err)
 {
   struct berth_mount_plan p = { 0 };
-  struct plan_state st = { .in = in, .p = &p };
+  struct mount_plan_state st = { .in = in, .p = &p };
   if (plan_all(&st, err) < 0) {
     berth_mount_plan_free(&p);
     return -1;

@@ -43,7 +43,7 @@ static int device_error(berth_error_t *err, const char *path, const char *field,
 }
 
 /* `field` is "linux.devices[i]", or NULL for a default device */
-static int plan_device(struct plan_state *st, const struct berth_spec_device *d, const char *field,
+static int plan_device(struct mount_plan_state *st, const struct berth_spec_device *d, const char *field,
                        berth_error_t *err)
 {
   const char *path = d->path ? d->path : "";
@@ -60,27 +60,27 @@ static int plan_device(struct plan_state *st, const struct berth_spec_device *d,
   /* fifos need no privilege, so even a user namespace makes them */
   bool bind = st->in->in_userns && d->type != 'p';
   struct berth_mount_op *op =
-    plan_add(st->p, bind ? BERTH_MOUNT_OP_BIND_DEVICE : BERTH_MOUNT_OP_MKNOD_DEVICE, path);
+    mount_plan_add(st->p, bind ? BERTH_MOUNT_OP_BIND_DEVICE : BERTH_MOUNT_OP_MKNOD_DEVICE, path);
   op->device = d;
   return 0;
 }
 
-static void plan_links(struct plan_state *st)
+static void plan_links(struct mount_plan_state *st)
 {
   for (size_t i = 0; i < BERTH_N_ELEMENTS(dev_links); i++)
-    plan_add(st->p, BERTH_MOUNT_OP_SYMLINK, dev_links[i][0])->source = dev_links[i][1];
-  struct berth_mount_op *op = plan_add(st->p, BERTH_MOUNT_OP_SYMLINK, "/dev/core");
+    mount_plan_add(st->p, BERTH_MOUNT_OP_SYMLINK, dev_links[i][0])->source = dev_links[i][1];
+  struct berth_mount_op *op = mount_plan_add(st->p, BERTH_MOUNT_OP_SYMLINK, "/dev/core");
   op->source = "/proc/kcore";
   op->host = "/proc/kcore";
   op->flags = BERTH_MOUNT_F_IF_HOST;
   if (spec_has_device(st->in->spec, "/dev/ptmx"))
     return;
-  op = plan_add(st->p, BERTH_MOUNT_OP_SYMLINK, "/dev/ptmx");
+  op = mount_plan_add(st->p, BERTH_MOUNT_OP_SYMLINK, "/dev/ptmx");
   op->source = "pts/ptmx";
   op->flags = BERTH_MOUNT_F_REPLACE;
 }
 
-int plan_devices(struct plan_state *st, berth_error_t *err)
+int mount_plan_devices(struct mount_plan_state *st, berth_error_t *err)
 {
   const struct berth_spec_linux *l = &st->in->spec->linux_;
   for (size_t i = 0; i < BERTH_N_ELEMENTS(default_devices); i++)

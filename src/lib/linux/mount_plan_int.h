@@ -5,20 +5,18 @@
 #include "linux/mount_plan.h"
 
 /* what the planner carries from one config entry to the next */
-struct plan_state {
+struct mount_plan_state {
   const struct berth_mount_plan_input *in;
   struct berth_mount_plan *p;
   bool proc_known; /* a planned proc mount is on /proc and nothing planned since can replace it */
   bool dev_ro;     /* a read-only tmpfs on /dev: made read-only after pivot, once filled */
 };
 
-/* a new zeroed op at the end of the plan */
-struct berth_mount_op *plan_add(struct berth_mount_plan *p, enum berth_mount_op_kind kind, const char *path);
-
-/* mount_plan.c: one entry of `mounts` */
-int plan_mount(struct plan_state *st, size_t index, berth_error_t *err) BERTH_WUR;
+/* mount_plan.c: a new zeroed op at the end of the plan */
+struct berth_mount_op *mount_plan_add(struct berth_mount_plan *p, enum berth_mount_op_kind kind,
+                                      const char *path);
 
 /* mount_plan_dev.c: /dev's devices and links (when the config does not bind /dev) */
-int plan_devices(struct plan_state *st, berth_error_t *err) BERTH_WUR;
+int mount_plan_devices(struct mount_plan_state *st, berth_error_t *err) BERTH_WUR;
 
 #endif
