@@ -117,11 +117,18 @@ static bool split_line(char *line, struct mount_line *m)
   return true;
 }
 
-static bool under(const char *path, const char *root)
+/* the length of root without its trailing slashes ("/" stays 1) */
+static size_t root_len(const char *root)
 {
   size_t n = strlen(root);
   while (n > 1 && root[n - 1] == '/')
     n--;
+  return n;
+}
+
+static bool under(const char *path, const char *root)
+{
+  size_t n = root_len(root);
   return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/' || n == 1);
 }
 
@@ -184,8 +191,9 @@ static int parse_mountinfo(const char *root, const char *path, struct berth_cgro
 static void set_self(struct berth_cgroup_hierarchy *h, const char *path)
 {
   const char *rel = path;
-  if (strcmp(h->mount_root, "/") != 0) {
-    rel = under(path, h->mount_root) ? path + strlen(h->mount_root) : "/";
+  size_t n = root_len(h->mount_root); /* "//" is the root too: never skip more than matched */
+  if (n > 1) {
+    rel = under(path, h->mount_root) ? path + n : "/";
     if (*rel == '\0')
       rel = "/";
   }
