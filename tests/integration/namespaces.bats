@@ -79,9 +79,26 @@ nsholder() {
   [ -n "$(probe_get net.lo)" ]
 }
 
-@test "namespaces: berth leaves lo down, as unshare(1) does" {
-  requires_berth "runc and crun bring lo up; the spec leaves it to the runtime"
+@test "namespaces: lo is up in a new network namespace, as runc and crun make it" {
   set_args /probe net
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv net.lo up
+}
+
+@test "namespaces: a server on 127.0.0.1 answers inside the container" {
+  set_args sh -c 'nc -l -p 8123 -e echo pong >/dev/null 2>&1 & sleep 0.2; i=0; while [ $i -lt 50 ]; do r=$(echo ping | nc 127.0.0.1 8123 2>/dev/null) && [ -n "$r" ] && { echo "$r"; exit 0; }; i=$((i + 1)); sleep 0.1; done; exit 1'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  [ "$output" = pong ]
+}
+
+@test "namespaces: lo of a network namespace joined by path is left as it is" {
+  local holder
+  nsholder --net
+  set_args /probe net
+  update_config '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' \
+    --arg p "/proc/$holder/ns/net"
   run runtime run --bundle "$BUNDLE" "$ID"
   assert_success_out
   assert_kv net.lo down

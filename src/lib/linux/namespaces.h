@@ -34,6 +34,10 @@ bool berth_timens_has_offsets(const berth_spec_t *spec);
  * /proc/self/timens_offsets: opened while we could (dumpable, in our own user namespace). */
 int berth_timens_write_offsets(int fd, const berth_spec_t *spec, berth_error_t *err) BERTH_WUR;
 
+/* Bring `lo` up in the network namespace we are in (runc and crun do it in every new one:
+ * without it 127.0.0.1 is unreachable inside the container). */
+int berth_netns_loopback_up(berth_error_t *err) BERTH_WUR;
+
 /* Does a host uid/gid appear in a mapping (container id for host id)? */
 bool berth_id_map_to_container(const struct berth_id_map *m, size_t n, uint32_t host, uint32_t *out);
 

@@ -178,6 +178,9 @@ static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error
     return BERTH_ERR_ERRNO(err, "unshare cgroup namespace");
   if (set_names(spec, err) < 0 || join_session_keyring(ctx, err) < 0)
     return -1;
+  /* a network namespace of our own (not one joined by path): lo up, as runc and crun do */
+  if ((berth_ns_new_flags(spec) & CLONE_NEWNET) && berth_netns_loopback_up(err) < 0)
+    return -1;
 
   if (!spec->linux_.ns[BERTH_NS_MOUNT].present) {
     if (chroot_only(ctx, slave, err) < 0)
