@@ -106,7 +106,7 @@ static void render_tty(struct berth_strbuf *b, struct berth_progress_view *v, st
 char *berth_progress_render(struct berth_progress_view *v, struct berth_progress_item *items, size_t n)
 {
   struct berth_strbuf b = BERTH_STRBUF_INIT;
-  berth_strbuf_grow(&b, 1);
+  berth_strbuf_append(&b, "", 0);
   if (v->tty) {
     render_tty(&b, v, items, n);
     return berth_strbuf_detach(&b);
