@@ -8,7 +8,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "unit.h"
 

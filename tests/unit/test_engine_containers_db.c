@@ -10,7 +10,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 
 static const char *cid(char c)
 {

@@ -14,7 +14,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 
 static void add_layer(struct berth_db *db, char chain, char parent, char blob, uint64_t size)
 {

@@ -10,7 +10,7 @@
 #include "test_image_tar.h"
 
 #include "base/strutil.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images.h"
 

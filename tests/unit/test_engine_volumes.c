@@ -14,7 +14,7 @@
 
 #include "base/strutil.h"
 #include "engine/containers.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images.h"
 #include "engine/volumes.h"

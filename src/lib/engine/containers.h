@@ -2,7 +2,7 @@
  * kill restart rm wait logs attach ps inspect` here, `exec top stats cp rename pause unpause
  * container prune` and volumes later. docs/design/containers.md is the long form.
  *
- * A container is a row of the catalogue (engine/db.h: struct berth_db_container; the run
+ * A container is a row of the catalogue (engine/catalogue/catalogue.h: struct berth_db_container; the run
  * options as Docker's Config and HostConfig JSON) and files:
  *
  *   <root>/containers/<id>/            berth_container_dir
@@ -36,7 +36,7 @@
 
 #include "base/error.h"
 #include "engine/containers_log.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images.h"
 #include "engine/runopts.h"

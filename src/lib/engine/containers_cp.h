@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 
 /* One side of a copy: root >= 0 is a directory (a container's root) that paths resolve inside;
  * root < 0 is the host (paths as given, relative ones from the current directory). */

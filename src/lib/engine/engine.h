@@ -1,4 +1,4 @@
-/* The engine handle: the content store (image/store.h), the catalogue (engine/db.h) and the
+/* The engine handle: the content store (image/store.h), the catalogue (engine/catalogue/catalogue.h) and the
  * store lock, opened once per `berth` command.
  *
  * The store lock (<root>/engine.lock, flock): commands that add files (import, load) hold it
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "image/layer.h"
 #include "image/store.h"
 

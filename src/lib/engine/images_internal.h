@@ -2,7 +2,7 @@
 #ifndef BERTH_ENGINE_IMAGES_INTERNAL_H
 #define BERTH_ENGINE_IMAGES_INTERNAL_H
 
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/imgconfig.h"
 #include "engine/images.h"

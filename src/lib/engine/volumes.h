@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 
 /* the label that marks a volume made for one container (`rm -v` and `volume prune` take it) */

@@ -2,7 +2,7 @@
  * name, verified, renamed into place (a crash leaves either no blob or the whole blob; a blob
  * file is never partial). Extracted layers under <root>/layers/<chain-id hex>/diff, made
  * in <root>/tmp and renamed into place the same way. The catalogue of what exists (rows,
- * reference counts, tags) is the SQLite database of engine/db.h. */
+ * reference counts, tags) is the SQLite database of engine/catalogue/catalogue.h. */
 #ifndef BERTH_IMAGE_STORE_H
 #define BERTH_IMAGE_STORE_H
 

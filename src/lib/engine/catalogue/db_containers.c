@@ -5,7 +5,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/db_internal.h"
+#include "engine/catalogue/db_internal.h"
 
 static const char *const state_names[] = {
   [BERTH_CONTAINER_CREATED] = "created",   [BERTH_CONTAINER_RUNNING] = "running",

@@ -1,13 +1,13 @@
-/* Shared by engine/db*.c only: the handle and small statement helpers. */
-#ifndef BERTH_ENGINE_DB_INTERNAL_H
-#define BERTH_ENGINE_DB_INTERNAL_H
+/* Shared by engine/catalogue/ only: the handle and small statement helpers. */
+#ifndef BERTH_ENGINE_CATALOGUE_DB_INTERNAL_H
+#define BERTH_ENGINE_CATALOGUE_DB_INTERNAL_H
 
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
 #include "base/error.h"
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 
 struct berth_db {
   sqlite3 *h;

@@ -4,7 +4,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/db_internal.h"
+#include "engine/catalogue/db_internal.h"
 
 #define VOLUME_COLUMNS                                                                                       \
   "SELECT v.name, v.driver, v.created, v.labels, v.options, v.mountpoint,"                                   \

@@ -2,12 +2,12 @@
  * counts, images, tags, repo digests), in SQLite (WAL, foreign keys on, busy timeout so that
  * concurrent `berth` commands queue instead of failing). Every state change is one
  * `BEGIN IMMEDIATE` transaction opened by the caller with berth_db_begin (the functions that
- * change rows require one). No SQL outside engine/db*.c.
+ * change rows require one). No SQL outside engine/catalogue/.
  *
  * Order rule (docs/design/catalogue.md): files first (the store renames them into place), row
  * second; deletion: row first, files after the commit. */
-#ifndef BERTH_ENGINE_DB_H
-#define BERTH_ENGINE_DB_H
+#ifndef BERTH_ENGINE_CATALOGUE_H
+#define BERTH_ENGINE_CATALOGUE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* The catalogue handle: open, pragmas, transactions and the statement helpers of db_internal.h. */
-#include "engine/db.h"
+#include "engine/catalogue/catalogue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/db_internal.h"
+#include "engine/catalogue/db_internal.h"
 
 int db_error(struct berth_db *db, berth_error_t *err, const char *what)
 {

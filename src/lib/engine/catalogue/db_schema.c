@@ -5,7 +5,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/db_internal.h"
+#include "engine/catalogue/db_internal.h"
 
 static const char *const migrations[] = {
   /* 0 -> 1 */
