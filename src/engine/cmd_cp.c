@@ -1,5 +1,5 @@
 /* berth cp / container cp: files between a container and the host, both directions
- * (engine/containers_cp.h has the rules and how paths stay inside the container). */
+ * (engine/cp/cp.h has the rules and how paths stay inside the container). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include "base/cleanup.h"
 #include "base/xalloc.h"
 #include "cmd_containers.h"
-#include "engine/containers_cp.h"
+#include "engine/cp/cp.h"
 #include "engine/format.h"
 
 /* Docker's splitCpArg: "CONTAINER:PATH", unless the argument is an absolute path or starts with

@@ -1,4 +1,4 @@
-/* berth volume create / ls / inspect / rm / prune (engine/volumes.h) */
+/* berth volume create / ls / inspect / rm / prune (engine/volumes/volumes.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include "base/xalloc.h"
 #include "cmd_containers.h"
 #include "engine/format.h"
-#include "engine/volumes.h"
+#include "engine/volumes/volumes.h"
 
 int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {

@@ -31,27 +31,27 @@ static void test_names(void **state)
   for (int i = 0; i < 200; i++) {
     cleanup_free char *n = berth_container_random_name(0);
     assert_true(matches("^[a-z]+_[a-z]+$", n));
-    assert_true(berth_container_name_valid(n));
+    assert_true(berth_engine_name_valid(n));
     assert_string_not_equal(n, "boring_wozniak");
     cleanup_free char *r = berth_container_random_name(1);
     assert_true(matches("^[a-z]+_[a-z]+[0-9]$", r));
   }
-  assert_true(berth_container_name_valid("web-1.a_b"));
-  assert_true(berth_container_name_valid("/web"));
-  assert_false(berth_container_name_valid("a"));    /* at least two characters */
-  assert_false(berth_container_name_valid("-web")); /* first: letter or digit */
-  assert_false(berth_container_name_valid("we b"));
-  assert_false(berth_container_name_valid("we/b"));
-  assert_false(berth_container_name_valid(""));
-  assert_false(berth_container_name_valid(NULL));
+  assert_true(berth_engine_name_valid("web-1.a_b"));
+  assert_true(berth_engine_name_valid("/web"));
+  assert_false(berth_engine_name_valid("a"));    /* at least two characters */
+  assert_false(berth_engine_name_valid("-web")); /* first: letter or digit */
+  assert_false(berth_engine_name_valid("we b"));
+  assert_false(berth_engine_name_valid("we/b"));
+  assert_false(berth_engine_name_valid(""));
+  assert_false(berth_engine_name_valid(NULL));
 }
 
 static void test_ids(void **state)
 {
   for (int i = 0; i < 200; i++) {
     berth_container_id_t id, other;
-    berth_container_new_id(id);
-    berth_container_new_id(other);
+    berth_engine_new_id(id);
+    berth_engine_new_id(other);
     assert_int_equal(strlen(id), 64);
     assert_true(matches("^[0-9a-f]{64}$", id));
     assert_true(strspn(id, "0123456789") < 12); /* the short id is never all digits */

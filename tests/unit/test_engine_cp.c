@@ -1,4 +1,4 @@
-/* The copy engine of `berth cp` (engine/containers_cp.h) on real directories: docker cp's path
+/* The copy engine of `berth cp` (engine/cp/cp.h) on real directories: docker cp's path
  * rules, what is preserved (owners, modes, times, hard links, special files, xattrs), and that
  * nothing in a "container" root — symlinks to /etc/shadow or ../../.., ".." in paths — makes it
  * read or write outside that root. The mounter: an image's layers mounted read-only for a copy. */
@@ -17,7 +17,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
-#include "engine/containers_cp.h"
+#include "engine/cp/cp.h"
 
 struct fixture {
   char *top;  /* the test's directory */

@@ -1,4 +1,4 @@
-/* Volumes on a private store (engine/volumes.h): create, inspect, ls filters, rm (a volume in use
+/* Volumes on a private store (engine/volumes/volumes.h): create, inspect, ls filters, rm (a volume in use
  * is refused), prune (anonymous only unless all), and berth_volume_prepare's copy-up of an
  * image's directory into a new, empty volume — owners and modes kept, links inside the image
  * staying inside it, nothing copied into a volume that already has content. */
@@ -17,7 +17,7 @@
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images.h"
-#include "engine/volumes.h"
+#include "engine/volumes/volumes.h"
 
 static char *create(struct engine_fx *f, const char *name, char *const *labels)
 {
@@ -233,7 +233,7 @@ static void test_prepare(void **state)
 static void use_volume(struct engine_fx *f, const struct berth_db_image *img, const char *volume,
                        berth_container_id_t id)
 {
-  berth_container_new_id(id);
+  berth_engine_new_id(id);
   struct berth_db_container row = {
     .name = "user", .image = "t", .created = 1, .runtime = "x", .config = "{}", .host_config = "{}"
   };

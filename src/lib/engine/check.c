@@ -18,7 +18,7 @@
 #include "base/xalloc.h"
 #include "engine/containers.h"
 #include "engine/images_internal.h"
-#include "engine/volumes.h"
+#include "engine/volumes/volumes.h"
 
 #define VOLUME_DIR_GRACE_S 60 /* younger: perhaps a command in flight */
 

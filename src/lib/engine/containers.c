@@ -194,19 +194,3 @@ char **ctr_layer_dirs(struct berth_engine *e, const char *image_id, berth_error_
   }
   return v;
 }
-
-int ctr_mount_overlay(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
-                      unsigned flags, berth_error_t *err)
-{
-  for (int attempt = 0;; attempt++) {
-    berth_error_t e = NULL;
-    if (berth_overlay_mount_flags(lowers, n, upper, work, target, flags, &e) == 0)
-      return 0;
-    if (e->errnum != EBUSY || attempt == 50) {
-      *err = e;
-      return -1;
-    }
-    berth_error_release(&e);
-    usleep(20000);
-  }
-}

@@ -174,10 +174,6 @@ int berth_containers_started(struct berth_engine *e, const char *id, pid_t pid, 
 /* ---- pure parts (unit tested) ---- */
 /* Docker's random names: "<adjective>_<surname>"; retry > 0 appends a digit (Docker's rule) */
 char *berth_container_random_name(unsigned retry);
-/* [a-zA-Z0-9][a-zA-Z0-9_.-]+ with an optional leading "/" */
-bool berth_container_name_valid(const char *name);
-/* 64 random lower-case hex digits, never all digits (so a prefix cannot be read as a number) */
-void berth_container_new_id(berth_container_id_t id);
 
 struct berth_restart_state {
   enum berth_restart_policy policy;
@@ -213,7 +209,7 @@ const char *const *berth_ps_filter_ancestors(const struct berth_ps_filter *f);
 bool berth_ps_filter_match(const struct berth_ps_filter *f, const struct berth_container *c,
                            char *const *image_chain, char *const *ancestor_ids);
 
-/* ---- exec, cp, pause, rename, prune, top, stats (containers_exec*.c, containers_cp*.c,
+/* ---- exec, cp, pause, rename, prune, top, stats (containers_exec*.c, containers_cp.c, cp/,
  * containers_stats*.c) ---- */
 struct berth_exec_in {
   char *const *args;   /* the command (not empty) */
@@ -258,7 +254,7 @@ int berth_exec_hand_console(struct berth_exec *x, berth_error_t *err) BERTH_WUR;
 int berth_exec_wait(struct berth_exec *x, int *code, berth_error_t *err) BERTH_WUR;
 void berth_exec_release(struct berth_exec *x);
 
-/* `berth cp` (engine/containers_cp.h has the rules): one side the container, the other the
+/* `berth cp` (engine/cp/cp.h has the rules): one side the container, the other the
  * host. Running or paused: the container's own root (its init's, volumes included); stopped:
  * its rootfs and volumes mounted for the copy in a private mount namespace (start waits). */
 struct berth_cp_request {

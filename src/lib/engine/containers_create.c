@@ -55,7 +55,7 @@ static int pick_name(struct create_ctx *cx, berth_error_t *err)
 {
   const char *given = cx->in->opts->name;
   if (given) {
-    if (!berth_container_name_valid(given))
+    if (!berth_engine_name_valid(given))
       return BERTH_ERR(err, "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", given);
     cx->name = xstrdup(given[0] == '/' ? given + 1 : given);
     return 0;
@@ -288,7 +288,7 @@ int berth_containers_create(struct berth_engine *e, const struct berth_container
                             berth_container_id_t id, berth_error_t *err)
 {
   struct create_ctx cx = { .e = e, .in = in };
-  berth_container_new_id(cx.id);
+  berth_engine_new_id(cx.id);
   cx.dir = berth_container_dir(e, cx.id);
   int r = pick_name(&cx, err) < 0 || load_image(&cx, err) < 0 ? -1 : 0;
   if (r == 0 && (cx.runtime = berth_container_find_runtime(in->opts->runtime, err)) == NULL)

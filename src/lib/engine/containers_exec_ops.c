@@ -131,7 +131,7 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
 
 int berth_containers_rename(struct berth_engine *e, const char *what, const char *name, berth_error_t *err)
 {
-  if (!berth_container_name_valid(name))
+  if (!berth_engine_name_valid(name))
     return BERTH_ERR(err, "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                      name ? name : "");
   struct rename rn = { .e = e, .name = name[0] == '/' ? name + 1 : name };

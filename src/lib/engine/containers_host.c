@@ -17,7 +17,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
-#include "engine/volumes.h"
+#include "engine/volumes/volumes.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270

@@ -5,7 +5,7 @@
 #include <sys/types.h>
 
 #include "engine/containers.h"
-#include "engine/volumes.h"
+#include "engine/volumes/volumes.h"
 #include "engine/ctrspec.h"
 
 /* /proc/<pid>/stat starttime; -1 when the process is gone or a zombie */
@@ -109,11 +109,7 @@ int ctr_attach_open(const char *rundir, berth_error_t *err) BERTH_WUR;
 /* the layer dirs of a container's image, top first: an error when the image is gone or has no
  * layers */
 char **ctr_layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err) BERTH_WUR;
-/* mount a container's overlay (n lowers, top first; berth_overlay_mount_flags),
- * retried for a second on EBUSY: overlayfs refuses an upper dir another overlay still uses, as
- * the previous monitor's namespace may while it is torn down right after a stop */
-int ctr_mount_overlay(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
-                      unsigned flags, berth_error_t *err) BERTH_WUR;
+
 
 /* containers_start.c / containers_stop.c / containers_attach.c */
 /* flock the container's directory (the fd, to close) */

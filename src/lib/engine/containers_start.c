@@ -21,6 +21,7 @@
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
 #include "engine/containers_proto.h"
+#include "engine/cp/cp.h"
 #include "image/layer.h"
 
 int ctr_lock(const struct berth_container *c, berth_error_t *err)
@@ -93,7 +94,7 @@ static __attribute__((noreturn)) void first_child(const struct spawn *s, int syn
   char msg[4200];
   if (setsid() < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
     BERTH_ERR_ERRNO(&err, "monitor: new mount namespace");
-  } else if (ctr_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work, s->rootfs, s->overlay_flags, &err) == 0) {
+  } else if (berth_cp_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work, s->rootfs, s->overlay_flags, &err) == 0) {
     pid_t pid = fork();
     if (pid == 0) {
       int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -61,4 +61,11 @@ int berth_engine_remove_unreferenced(struct berth_engine *e, char *const *layers
  * hard links once; never crosses a mount point. */
 int berth_engine_dir_size(const char *path, uint64_t *size, berth_error_t *err) BERTH_WUR;
 
+/* Docker's rule for container and volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ with an optional
+ * leading "/" */
+bool berth_engine_name_valid(const char *name);
+/* 64 random lower-case hex digits, never all digits (so a prefix cannot be read as a number):
+ * container ids, anonymous volumes' names */
+void berth_engine_new_id(berth_container_id_t id);
+
 #endif

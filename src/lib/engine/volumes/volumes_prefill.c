@@ -13,9 +13,8 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers.h"
-#include "engine/containers_cp.h"
-#include "engine/volumes.h"
+#include "engine/cp/cp.h"
+#include "engine/volumes/volumes.h"
 
 /* 1 empty, 0 not, -1 error */
 static int dir_empty(const char *path, berth_error_t *err)
@@ -97,7 +96,7 @@ int berth_volume_prepare(struct berth_engine *e, const char *name, const struct 
   } else {
     berth_container_id_t random;
     if (name == NULL) {
-      berth_container_new_id(random);
+      berth_engine_new_id(random);
       name = random;
     } else if (berth_volume_name_check(name, err) < 0) {
       return -1;

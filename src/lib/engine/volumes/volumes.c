@@ -1,5 +1,5 @@
 /* Volumes: create, inspect, rm, prune and ls's filters (volumes.h). */
-#include "engine/volumes.h"
+#include "engine/volumes/volumes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +16,6 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers.h"
 #include "engine/format.h"
 
 static json_t *labels_json(char *const *labels)
@@ -92,7 +91,7 @@ static int add_volume(struct berth_engine *e, const char *name, const char *labe
 
 int berth_volume_name_check(const char *name, berth_error_t *err)
 {
-  if (!berth_container_name_valid(name) || name[0] == '/')
+  if (!berth_engine_name_valid(name) || name[0] == '/')
     return BERTH_ERR(
       err, "volume name `%s` includes invalid characters; only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
   return 0;
@@ -108,7 +107,7 @@ int berth_volume_create(struct berth_engine *e, const struct berth_volume_create
   if (in->opts && in->opts[0])
     return BERTH_ERR(err, "the local driver takes no options here: `%s`", in->opts[0]);
   if (name == NULL) {
-    berth_container_new_id(random);
+    berth_engine_new_id(random);
     name = random;
   } else if (berth_volume_name_check(name, err) < 0) {
     return -1;

@@ -6,8 +6,8 @@
  * below the copied item is opened by name relative to its directory's descriptor without
  * following symlinks. Whatever a container holds (a symlink to /etc/shadow, to ../../..), berth
  * neither reads nor writes a host file through it. Symlinks are copied as symlinks. */
-#ifndef BERTH_ENGINE_CONTAINERS_CP_H
-#define BERTH_ENGINE_CONTAINERS_CP_H
+#ifndef BERTH_ENGINE_CP_H
+#define BERTH_ENGINE_CP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,14 +52,14 @@ int berth_cp_copy(const struct berth_cp_side *src, const char *src_path, const s
 int berth_cp_tree_into(int src_dirfd, int dst_dirfd, struct berth_cp_stats *stats,
                        berth_error_t *err) BERTH_WUR;
 
-/* docker cp's `-` (containers_cp_stream.c): src inside root (resolved there; a trailing "/."
+/* docker cp's `-` (stream.c): src inside root (resolved there; a trailing "/."
  * or "/" means the directory's entries, else the item under its own name; follow: a symlink
  * named by src is followed inside root) as a tar to out_fd; a tar from in_fd extracted into
  * the existing directory dst inside root (berth_tar_extract). */
 int berth_cp_stream_out(int root, const char *src, bool follow, int out_fd, berth_error_t *err) BERTH_WUR;
 int berth_cp_stream_in(int in_fd, int root, const char *dst, berth_error_t *err) BERTH_WUR;
 
-/* ---- roots (containers_cp_root.c) ---- */
+/* ---- roots (mounter.c) ---- */
 
 /* A child process in a private mount namespace holding an overlay mounted at target (and bind
  * mounts inside it), alive while the parent works through root (an O_PATH descriptor of the
@@ -81,5 +81,12 @@ int berth_cp_mounter_start(const struct berth_cp_mount_in *in, struct berth_cp_m
                            berth_error_t *err) BERTH_WUR;
 /* closes root, ends the child and waits for it */
 void berth_cp_mounter_stop(struct berth_cp_mounter *m);
+
+/* Mount a container's overlay (n lowers, top first; berth_overlay_mount_flags), retried for a
+ * second on EBUSY: overlayfs refuses an upper dir another overlay still uses, as the previous
+ * monitor's namespace may while it is torn down right after a stop. The mounter's, and a
+ * container's start. */
+int berth_cp_mount_overlay(const char *const *lowers, size_t n, const char *upper, const char *work,
+                           const char *target, unsigned flags, berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -1,4 +1,4 @@
-/* The copy engine of containers_cp.h: docker cp's path rules, and a tree copy that opens every
+/* The copy engine of cp.h: docker cp's path rules, and a tree copy that opens every
  * entry by name relative to its directory's descriptor without following symlinks, creates with
  * O_EXCL|O_NOFOLLOW, and sets owners, modes and times through descriptors. */
 #include <dirent.h>
@@ -18,7 +18,7 @@
 #include "base/fs.h"
 #include "base/output.h"
 #include "base/xalloc.h"
-#include "engine/containers_cp.h"
+#include "engine/cp/cp.h"
 
 #define MAX_DEPTH 256  /* directories below the copied one */
 #define MAX_LINKS 4096 /* hard-linked files remembered */

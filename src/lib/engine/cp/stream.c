@@ -11,7 +11,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_cp.h"
+#include "engine/cp/cp.h"
 #include "image/layer.h"
 
 #define MAX_LINKS 40

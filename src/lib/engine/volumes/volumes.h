@@ -6,8 +6,8 @@
  *
  * Order (docs/design/catalogue.md): creating, the directory first and the row second; removing,
  * the row first (in the transaction that checks nobody uses it) and the directory after. */
-#ifndef BERTH_ENGINE_VOLUMES_H
-#define BERTH_ENGINE_VOLUMES_H
+#ifndef BERTH_ENGINE_VOLUMES_VOLUMES_H
+#define BERTH_ENGINE_VOLUMES_VOLUMES_H
 
 #include <jansson.h>
 #include <stdbool.h>
