@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "engine/containers.h"
-#include "engine/runopts.h"
+#include "engine/runspec/runspec.h"
 
 int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);

@@ -1,5 +1,5 @@
 /* berth create / container create, and the option parsing run shares: Docker's flags
- * (engine/runopts.h), which end at the image name. */
+ * (engine/runspec/runspec.h), which end at the image name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

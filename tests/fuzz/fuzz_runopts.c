@@ -12,9 +12,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/runopts.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
 #include "oci/spec.h"
 
 static void check_error(berth_error_t *err)

@@ -1,5 +1,5 @@
 /* Fuzz seccomp profiles end to end, from the engine's parser to the runtime's filter:
- * a Docker-format profile (`--security-opt seccomp=<file>`, engine/seccomp_default.h) is
+ * a Docker-format profile (`--security-opt seccomp=<file>`, engine/runspec/runspec.h) is
  * parsed, rendered for a few containers (architectures, capability sets, kernels), and each
  * rendered linux.seccomp must be accepted by the runtime's parser (oci) and compile with
  * libseccomp into a program the kernel would take (linux/seccomp.h, no cache: nothing
@@ -18,7 +18,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
 #include "json/json.h"
 #include "linux/seccomp.h"
 #include "oci/spec_internal.h"

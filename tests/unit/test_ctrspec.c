@@ -11,8 +11,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/runopts.h"
+#include "engine/runspec/runspec.h"
 #include "oci/spec.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -9,8 +9,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/runopts.h"
+#include "engine/runspec/runspec.h"
 
 static void set(struct berth_run_opts *o, const char *flag, const char *value)
 {

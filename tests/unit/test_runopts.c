@@ -11,7 +11,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/runopts.h"
+#include "engine/runspec/runspec.h"
 
 /* apply flag/value pairs (NULL-terminated list); returns the first failure */
 static int apply(struct berth_run_opts *o, berth_error_t *err, ...)

@@ -13,8 +13,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
 #include "json/json.h"
 #include "linux/seccomp.h"
 #include "oci/spec.h"

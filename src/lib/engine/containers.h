@@ -6,7 +6,7 @@
  * options as Docker's Config and HostConfig JSON) and files:
  *
  *   <root>/containers/<id>/            berth_container_dir
- *     bundle/config.json               the OCI config (engine/ctrspec.h)
+ *     bundle/config.json               the OCI config (engine/runspec/runspec.h)
  *     bundle/rootfs/                   mount point of the overlay (image layers + upper/)
  *     upper/ work/                     the container's own layer
  *     hostname hosts resolv.conf       bound at /etc/...
@@ -39,7 +39,7 @@
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images.h"
-#include "engine/runopts.h"
+#include "engine/runspec/runspec.h"
 
 #define BERTH_CONTAINER_LOG_FILE     "container.log"
 #define BERTH_CONTAINER_STOP_TIMEOUT 10 /* seconds, Docker's default */

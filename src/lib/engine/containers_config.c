@@ -9,7 +9,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
-#include "engine/ctrspec.h"
+#include "engine/runspec/runspec.h"
 #include "engine/imgconfig.h"
 
 static json_t *strv_json(char *const *v)

@@ -28,7 +28,7 @@
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
 #include "engine/containers_proto.h"
-#include "engine/ctrspec.h"
+#include "engine/runspec/runspec.h"
 #include "oci/names.h"
 
 #define UNLIMITED "18446744073709551615"

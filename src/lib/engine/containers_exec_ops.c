@@ -11,7 +11,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
-#include "engine/ctrspec.h"
+#include "engine/runspec/runspec.h"
 #include "json/json.h"
 
 struct pause_change {

@@ -1,4 +1,4 @@
-/* Containers: what the config builder (ctrspec.h) needs from the host — facts, device nodes,
+/* Containers: what the config builder (runspec.h) needs from the host — facts, device nodes,
  * other containers' pids, mount sources and volumes — and files read from an image's layers. */
 #include <dirent.h>
 #include <sched.h>

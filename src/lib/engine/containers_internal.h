@@ -6,7 +6,7 @@
 
 #include "engine/containers.h"
 #include "engine/volumes/volumes.h"
-#include "engine/ctrspec.h"
+#include "engine/runspec/runspec.h"
 
 /* /proc/<pid>/stat starttime; -1 when the process is gone or a zombie */
 int ctr_proc_start_time(pid_t pid, int64_t *start);

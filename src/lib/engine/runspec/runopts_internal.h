@@ -1,13 +1,13 @@
-/* Shared by engine/runopts*.c (and ctrspec.c for signal names) only. */
-#ifndef BERTH_ENGINE_RUNOPTS_INTERNAL_H
-#define BERTH_ENGINE_RUNOPTS_INTERNAL_H
+/* Shared by runspec/runopts*.c (and ctrspec.c for signal names) only. */
+#ifndef BERTH_ENGINE_RUNSPEC_RUNOPTS_INTERNAL_H
+#define BERTH_ENGINE_RUNSPEC_RUNOPTS_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/error.h"
-#include "engine/runopts.h"
+#include "engine/runspec/runspec.h"
 
 /* --cpus "1.5" -> 1500000000 nano CPUs */
 int runopts_parse_cpus(const char *flag, const char *value, int64_t *nano, berth_error_t *err) BERTH_WUR;

@@ -9,9 +9,9 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/ctrspec_internal.h"
-#include "engine/runopts_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/ctrspec_internal.h"
+#include "engine/runspec/runopts_internal.h"
 #include "oci/names.h"
 
 json_t *ctrspec_unlimited(void)

@@ -7,9 +7,8 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/ctrspec_internal.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/ctrspec_internal.h"
 
 static const char *const masked_paths[] = {
   "/proc/asound",

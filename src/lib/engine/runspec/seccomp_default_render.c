@@ -6,7 +6,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
 #include "oci/names.h"
 
 /* how far above the profile's newest syscall libseccomp's table is searched */

@@ -9,7 +9,7 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
+#include "engine/runspec/runspec.h"
 
 char *berth_ctrspec_render_hostname(const char *hostname)
 {

@@ -1,12 +1,12 @@
-/* Shared by engine/ctrspec*.c only. */
-#ifndef BERTH_ENGINE_CTRSPEC_INTERNAL_H
-#define BERTH_ENGINE_CTRSPEC_INTERNAL_H
+/* Shared by runspec/ctrspec*.c only. */
+#ifndef BERTH_ENGINE_RUNSPEC_CTRSPEC_INTERNAL_H
+#define BERTH_ENGINE_RUNSPEC_CTRSPEC_INTERNAL_H
 
 #include <jansson.h>
 #include <stdint.h>
 
 #include "base/error.h"
-#include "engine/ctrspec.h"
+#include "engine/runspec/runspec.h"
 
 /* what the parts of one build share */
 struct ctrspec_build {

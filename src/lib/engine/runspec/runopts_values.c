@@ -12,8 +12,8 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/runopts.h"
-#include "engine/runopts_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/runopts_internal.h"
 
 /* ---------------- sizes ---------------- */
 

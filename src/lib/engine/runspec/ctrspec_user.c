@@ -6,8 +6,8 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/runopts_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/runopts_internal.h"
 
 #define ID_MAX 2147483647u /* runc: uids and gids must be in range 0-2147483647 */
 

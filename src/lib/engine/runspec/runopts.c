@@ -10,8 +10,8 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/runopts.h"
-#include "engine/runopts_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/runopts_internal.h"
 #include "oci/names.h"
 
 typedef int setter_fn(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err);

@@ -8,8 +8,8 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/ctrspec_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/ctrspec_internal.h"
 #include "oci/names.h"
 
 const char *ctrspec_image_string(json_t *image_config, const char *key)

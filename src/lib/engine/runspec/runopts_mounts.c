@@ -8,8 +8,8 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/runopts.h"
-#include "engine/runopts_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/runopts_internal.h"
 
 static const char *const propagations[] = { "rprivate", "private", "rshared", "shared",
                                             "rslave",   "slave",   NULL };

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "base/cleanup.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
 
 #define NAMES(...)  ((const char *const[]){ __VA_ARGS__, NULL })
 #define ARCHES(...) ((const char *const[]){ __VA_ARGS__, NULL })

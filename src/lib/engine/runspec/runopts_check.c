@@ -7,9 +7,8 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/runopts.h"
-#include "engine/runopts_internal.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/runopts_internal.h"
 
 void berth_runopts_init(struct berth_run_opts *o)
 {

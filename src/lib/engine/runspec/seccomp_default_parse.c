@@ -1,5 +1,5 @@
 /* A seccomp profile in Docker's format (`--security-opt seccomp=<file>`) parsed into the
- * representation of seccomp_default.h. Strings are borrowed from the parsed document, which
+ * representation of runspec.h. Strings are borrowed from the parsed document, which
  * the profile owns with every array made here. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/seccomp_default.h"
+#include "engine/runspec/runspec.h"
 #include "json/json.h"
 #include "oci/names.h"
 

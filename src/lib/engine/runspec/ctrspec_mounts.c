@@ -8,9 +8,9 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/ctrspec.h"
-#include "engine/ctrspec_internal.h"
-#include "engine/runopts_internal.h"
+#include "engine/runspec/runspec.h"
+#include "engine/runspec/ctrspec_internal.h"
+#include "engine/runspec/runopts_internal.h"
 
 struct mount_list {
   json_t **v;
