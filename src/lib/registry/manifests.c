@@ -1,5 +1,6 @@
 /* Manifests and indexes: content negotiation, digest and media-type checks, platform selection
  * through an index, the config blob, and the tag list. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,15 +176,20 @@ int berth_registry_resolve(struct berth_registry *r, const char *repo, const cha
   if (rc == 0 && !berth_manifest_is_image(out->m))
     rc = BERTH_ERR(err, "%s/%s@%s: not an image (config media type `%s`)", r->name, repo, out->manifest.digest,
                    out->m->config.media_type);
-  if (rc == 0)
-    rc = berth_registry_get_blob(r, repo, &out->m->config, 16u << 20, &out->config.data, &out->config.len, err);
-  if (rc == 0) {
-    out->config.media_type = xstrdup(out->m->config.media_type);
-    snprintf(out->config.digest, sizeof out->config.digest, "%s", out->m->config.digest);
-  }
   if (rc < 0)
     berth_registry_image_release(out);
   return rc;
+}
+
+int berth_registry_get_config(struct berth_registry *r, const char *repo, struct berth_registry_image *im,
+                              berth_error_t *err)
+{
+  if (berth_registry_get_blob(r, repo, &im->m->config, 16u << 20, &im->config.data, &im->config.len, err) < 0)
+    return -1;
+  free(im->config.media_type);
+  im->config.media_type = xstrdup(im->m->config.media_type);
+  snprintf(im->config.digest, sizeof im->config.digest, "%s", im->m->config.digest);
+  return 0;
 }
 
 int berth_registry_get_blob(struct berth_registry *r, const char *repo, const struct berth_descriptor *d,

@@ -196,17 +196,20 @@ int berth_registry_get_manifest(struct berth_registry *r, const char *repo, cons
                                 struct berth_registry_doc *out, berth_error_t *err) BERTH_WUR;
 
 /* What a pull needs, resolved: the image manifest for the platform (through an index when the
- * reference names one), parsed, and its config blob. */
+ * reference names one), parsed; its config blob once berth_registry_get_config has run. */
 struct berth_registry_image {
   struct berth_registry_doc index;   /* data NULL when the reference names a manifest */
   struct berth_registry_doc manifest;
   struct berth_manifest *m;
-  struct berth_registry_doc config;  /* media_type from the manifest's descriptor */
+  struct berth_registry_doc config;  /* media_type from the manifest's descriptor; data NULL until fetched */
 };
 void berth_registry_image_release(struct berth_registry_image *im);
 int berth_registry_resolve(struct berth_registry *r, const char *repo, const char *tag_or_digest,
                            const struct berth_platform_want *want, struct berth_registry_image *out,
                            berth_error_t *err) BERTH_WUR;
+/* the config blob of a resolved image into im->config (verified) */
+int berth_registry_get_config(struct berth_registry *r, const char *repo, struct berth_registry_image *im,
+                              berth_error_t *err) BERTH_WUR;
 /* GET a small blob (config) whole, verified */
 int berth_registry_get_blob(struct berth_registry *r, const char *repo, const struct berth_descriptor *d,
                             size_t max, char **data, size_t *len, berth_error_t *err) BERTH_WUR;
