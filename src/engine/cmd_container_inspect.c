@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "cmd_containers.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 enum kind { ANY, CONTAINER, IMAGE };
 

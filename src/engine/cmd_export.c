@@ -8,7 +8,7 @@
 #include "base/output.h"
 #include "cli.h"
 #include "engine/containers.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 /* a container by that name or id first (Docker's export), else an image */
 static int export_one(struct berth_engine *e, const char *what, int fd, berth_error_t *err)

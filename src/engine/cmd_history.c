@@ -9,7 +9,7 @@
 #include "base/xalloc.h"
 #include "cli.h"
 #include "engine/format.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 /* RFC 3339 in the local zone, as Go's time.Format(time.RFC3339) */
 static char *local_rfc3339(int64_t secs)

@@ -9,7 +9,7 @@
 #include "base/xalloc.h"
 #include "cli.h"
 #include "engine/format.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 /* Go's time.Time.String() in the local zone: "2006-01-02 15:04:05 -0700 MST" */
 static char *go_time(int64_t secs)

@@ -7,7 +7,7 @@
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "cli.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 static json_t *lookup(json_t *v, const char *path)
 {

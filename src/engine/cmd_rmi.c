@@ -7,7 +7,7 @@
 #include "base/cleanup.h"
 #include "cli.h"
 #include "engine/format.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 int cmd_tag(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {

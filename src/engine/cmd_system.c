@@ -7,7 +7,8 @@
 #include "base/xalloc.h"
 #include "cli.h"
 #include "engine/format.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
+#include "engine/system/system.h"
 
 int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
@@ -24,7 +25,7 @@ int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
   struct berth_df_row rows[4];
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_engine_df(e, rows, err);
+  r = berth_system_df(e, rows, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;
@@ -82,7 +83,7 @@ int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
   size_t n = 0;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_engine_check(e, repair, &p, &n, err);
+  r = berth_system_check(e, repair, &p, &n, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;

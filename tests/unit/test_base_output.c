@@ -13,7 +13,7 @@
 #include "base/fs.h"
 #include "base/output.h"
 #include "base/xalloc.h"
-#include "engine/save_sink.h"
+#include "engine/images/save_sink_internal.h"
 
 static char *dir;
 

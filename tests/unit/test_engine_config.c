@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
-#include "engine/imgconfig.h"
+#include "engine/images/images.h"
 
 static const char *good =
   "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2019-03-30T17:05:24.5Z\","

@@ -12,7 +12,8 @@
 #include "base/strutil.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
+#include "engine/system/system.h"
 
 /* a rootfs tar: bin/sh (file), etc/hello (6 bytes), etc/gone */
 static void rootfs_tar(enum tb_filter filter, char **buf, size_t *len)
@@ -503,7 +504,7 @@ static size_t check(struct engine_fx *f, bool repair, size_t *left)
   struct berth_check_problem *p = NULL;
   size_t n = 0;
   berth_error_t err = NULL;
-  assert_int_equal(berth_engine_check(f->e, repair, &p, &n, &err), 0);
+  assert_int_equal(berth_system_check(f->e, repair, &p, &n, &err), 0);
   *left = 0;
   for (size_t i = 0; i < n; i++)
     *left += !p[i].repaired;

@@ -16,7 +16,7 @@
 #include "engine/containers.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 #include "engine/volumes/volumes.h"
 
 static char *create(struct engine_fx *f, const char *name, char *const *labels)

@@ -13,7 +13,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 #include "image/layer.h"
 
 char *berth_container_dir(const struct berth_engine *e, const char *id)

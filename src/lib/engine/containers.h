@@ -38,7 +38,7 @@
 #include "engine/containers_log.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 #include "engine/runspec/runspec.h"
 
 #define BERTH_CONTAINER_LOG_FILE     "container.log"

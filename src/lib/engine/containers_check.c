@@ -17,7 +17,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 /* a create this much older than now is not one in progress */
 #define INCOMPLETE_AGE_NS (60LL * 1000000000)

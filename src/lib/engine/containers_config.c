@@ -10,7 +10,7 @@
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
 #include "engine/runspec/runspec.h"
-#include "engine/imgconfig.h"
+#include "engine/images/images.h"
 
 static json_t *strv_json(char *const *v)
 {

@@ -14,7 +14,7 @@
 #include "base/xalloc.h"
 #include "engine/containers_internal.h"
 #include "engine/runspec/runspec.h"
-#include "engine/imgconfig.h"
+#include "engine/images/images.h"
 
 struct create_ctx {
   struct berth_engine *e;

@@ -7,7 +7,7 @@
 #include "base/xalloc.h"
 #include "engine/containers.h"
 #include "engine/catalogue/catalogue.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 
 int berth_containers_export(struct berth_engine *e, const char *what, int out_fd, berth_error_t *err)
 {

@@ -169,3 +169,10 @@ int berth_engine_resolve(struct berth_engine *e, const char *what, berth_digest_
     return BERTH_ERR(err, "no such image: `%s`", what);
   return 0;
 }
+
+void berth_check_problems_free(struct berth_check_problem *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(p[i].what);
+  free(p);
+}

@@ -61,6 +61,14 @@ int berth_engine_remove_unreferenced(struct berth_engine *e, char *const *layers
  * hard links once; never crosses a mount point. */
 int berth_engine_dir_size(const char *path, uint64_t *size, berth_error_t *err) BERTH_WUR;
 
+/* a problem `system check` found; every room's check appends its own (engine/system/system.h) */
+struct berth_check_problem {
+  char *what; /* "orphan blob `sha256:...`: file without catalogue row" */
+  bool repairable;
+  bool repaired;
+};
+void berth_check_problems_free(struct berth_check_problem *p, size_t n);
+
 /* Docker's rule for container and volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ with an optional
  * leading "/" */
 bool berth_engine_name_valid(const char *name);

@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 #include "image/reference.h"
 
 static const char *short_id(const char *id) { return berth_str_has_prefix(id, "sha256:") ? id + 7 : id; }

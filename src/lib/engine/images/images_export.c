@@ -15,7 +15,7 @@
 #include "base/strutil.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 
 static int empty_tar(int out_fd, berth_error_t *err)
 {

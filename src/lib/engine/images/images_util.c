@@ -7,7 +7,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 #include "image/reference.h"
 
 void images_host_platform(const char **os, const char **arch, const char **variant)

@@ -5,7 +5,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 #include "image/reference.h"
 
 void berth_image_rows_free(struct berth_image_row *rows, size_t n)

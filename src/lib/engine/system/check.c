@@ -17,7 +17,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers.h"
-#include "engine/images_internal.h"
+#include "engine/system/system.h"
 #include "engine/volumes/volumes.h"
 
 #define VOLUME_DIR_GRACE_S 60 /* younger: perhaps a command in flight */
@@ -30,13 +30,6 @@ struct check {
   char **rm_layers; /* files to remove after the commit */
   char **rm_blobs;
 };
-
-void berth_check_problems_free(struct berth_check_problem *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free(p[i].what);
-  free(p);
-}
 
 static void problem(struct check *c, bool repairable, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
@@ -284,7 +277,7 @@ static int check_rows(struct check *c, berth_error_t *err)
   return 0;
 }
 
-int berth_engine_check(struct berth_engine *e, bool repair, struct berth_check_problem **problems, size_t *n,
+int berth_system_check(struct berth_engine *e, bool repair, struct berth_check_problem **problems, size_t *n,
                        berth_error_t *err)
 {
   struct check c = { .e = e, .repair = repair };

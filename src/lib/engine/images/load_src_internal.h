@@ -1,13 +1,13 @@
 /* Where `berth load` reads from: an archive stream (members spooled into the store as blobs
  * or, for small JSON documents, kept in memory) or an OCI layout directory. Internal to
- * engine/images_load*.c. */
-#ifndef BERTH_ENGINE_LOAD_SRC_H
-#define BERTH_ENGINE_LOAD_SRC_H
+ * engine/images/images_load*.c. */
+#ifndef BERTH_ENGINE_IMAGES_LOAD_SRC_INTERNAL_H
+#define BERTH_ENGINE_IMAGES_LOAD_SRC_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 
 struct load_member {
   char *name; /* normalized: no "./", no trailing '/' */

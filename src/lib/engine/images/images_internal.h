@@ -1,11 +1,10 @@
-/* Shared by the image operations (engine/images*.c) only. */
-#ifndef BERTH_ENGINE_IMAGES_INTERNAL_H
-#define BERTH_ENGINE_IMAGES_INTERNAL_H
+/* Shared by the image operations (engine/images/) only. */
+#ifndef BERTH_ENGINE_IMAGES_IMAGES_INTERNAL_H
+#define BERTH_ENGINE_IMAGES_IMAGES_INTERNAL_H
 
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
-#include "engine/imgconfig.h"
-#include "engine/images.h"
+#include "engine/images/images.h"
 #include "image/manifest.h"
 
 /* largest JSON document (manifest, index, config) the engine reads */

@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/system/system.h"
 
 /* space of the layers and blobs of the given images, each counted once */
 static int space_of(struct berth_engine *e, struct berth_db_image *imgs, size_t n, const bool *pick,
@@ -55,7 +55,7 @@ static int space_of(struct berth_engine *e, struct berth_db_image *imgs, size_t 
   return 0;
 }
 
-int berth_engine_df(struct berth_engine *e, struct berth_df_row rows[4], berth_error_t *err)
+int berth_system_df(struct berth_engine *e, struct berth_df_row rows[4], berth_error_t *err)
 {
   memset(rows, 0, 4 * sizeof *rows);
   rows[0].type = "Images";

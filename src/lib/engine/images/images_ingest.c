@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 #include "image/reference.h"
 
 void ingest_files_add_blob(struct ingest_files *f, const char *digest)

@@ -9,8 +9,8 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
-#include "engine/load_src.h"
+#include "engine/images/images_internal.h"
+#include "engine/images/load_src_internal.h"
 #include "json/json.h"
 
 void berth_load_result_release(struct berth_load_result *r)

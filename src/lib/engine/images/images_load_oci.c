@@ -7,7 +7,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/load_src.h"
+#include "engine/images/load_src_internal.h"
 #include "image/manifest.h"
 #include "json/json.h"
 

@@ -1,7 +1,7 @@
 /* Where `berth save` writes: a tar stream (libarchive, reproducible headers) or a directory.
- * Internal to engine/images_save*.c. */
-#ifndef BERTH_ENGINE_SAVE_SINK_H
-#define BERTH_ENGINE_SAVE_SINK_H
+ * Internal to engine/images/images_save.c (and its unit test). */
+#ifndef BERTH_ENGINE_IMAGES_SAVE_SINK_INTERNAL_H
+#define BERTH_ENGINE_IMAGES_SAVE_SINK_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Image configs: parse and check, and Docker's view of the "config" object for inspect. */
-#include "engine/imgconfig.h"
+#include "engine/images/images.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/format.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 
 /* the input stream as a blob (at most max bytes) */
 static int store_stream(struct berth_engine *e, int fd, const char *source, berth_digest_t digest,

@@ -11,8 +11,8 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
-#include "engine/save_sink.h"
+#include "engine/images/images_internal.h"
+#include "engine/images/save_sink_internal.h"
 #include "image/reference.h"
 
 #define CHUNK (1u << 20)

@@ -1,7 +1,7 @@
 /* `berth save` output: tar with fixed owners, modes and times (the same images give the same
  * bytes), or a directory. */
 #include "image/archive_dl.h"
-#include "engine/save_sink.h"
+#include "engine/images/save_sink_internal.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

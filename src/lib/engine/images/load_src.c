@@ -1,6 +1,6 @@
 /* The input of `berth load`: archive members spooled into the store, or an OCI layout dir. */
 #include "image/archive_dl.h"
-#include "engine/load_src.h"
+#include "engine/images/load_src_internal.h"
 
 #include <fcntl.h>
 #include <libgen.h>

@@ -3,8 +3,8 @@
  * catalogue's order rule: files first (renamed into place), rows second in one transaction;
  * on failure every file the operation added and no row refers to is removed again, so the
  * store is exactly as it was. */
-#ifndef BERTH_ENGINE_IMAGES_H
-#define BERTH_ENGINE_IMAGES_H
+#ifndef BERTH_ENGINE_IMAGES_IMAGES_H
+#define BERTH_ENGINE_IMAGES_IMAGES_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -12,13 +12,14 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 
 /* ---- import: a rootfs tarball (plain, gzip, zstd...) -> a one-layer image ---- */
 struct berth_import_opts {
   const char *source;    /* for the history comment "Imported from <source>" ("-": stdin) */
   const char *message;   /* -m: the history comment (and the config's comment) instead */
-  char *const *changes;  /* --change instructions (imgconfig.h) */
+  char *const *changes;  /* --change instructions (berth_imgconfig_apply_changes) */
   const char *reference; /* REPOSITORY[:TAG] to tag the image with, or NULL */
   const char *platform;  /* "os/arch[/variant]" or NULL for the host's */
   int64_t created_ns;    /* 0: now */
@@ -102,26 +103,6 @@ int berth_images_history(struct berth_engine *e, const char *what, struct berth_
                          berth_error_t *err) BERTH_WUR;
 void berth_history_rows_free(struct berth_history_row *rows, size_t n);
 
-/* ---- system df / system check ---- */
-struct berth_df_row {
-  const char *type; /* "Images", "Containers", "Local Volumes", "Build Cache" */
-  uint64_t total, active, size, reclaimable;
-};
-/* four rows in Docker's order; image space is counted once per layer and blob */
-int berth_engine_df(struct berth_engine *e, struct berth_df_row rows[4], berth_error_t *err) BERTH_WUR;
-
-struct berth_check_problem {
-  char *what; /* "orphan blob `sha256:...`: file without catalogue row" */
-  bool repairable;
-  bool repaired;
-};
-/* Compare files and rows (under the exclusive store lock): blobs and layer dirs without rows,
- * rows without files, wrong sizes, refcounts, unreferenced rows, leftovers in tmp/. With repair,
- * fix what can be fixed (orphans removed, refcounts recomputed, unreferenced rows dropped). */
-int berth_engine_check(struct berth_engine *e, bool repair, struct berth_check_problem **problems, size_t *n,
-                       berth_error_t *err) BERTH_WUR;
-void berth_check_problems_free(struct berth_check_problem *p, size_t n);
-
 /* Mount the lower dirs (top first) read-only in a private mount namespace of a child process
  * and write their merged tree as a tar to out_fd: nothing stays mounted. */
 int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, int out_fd,
@@ -129,5 +110,46 @@ int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, i
 /* the layer dirs of an image, top first, appended to the NULL-terminated vector v */
 struct berth_db_image;
 char **berth_image_lowers(struct berth_engine *e, const struct berth_db_image *img, char **v);
+
+/* ---- image configs ---- */
+/* Image configs as the engine reads them (OCI image-spec config, Docker's v1 image JSON is the
+ * same shape) and the `--change` instructions of `berth import` (Docker's `import -c`). */
+
+struct berth_history_entry {
+  const char *created;    /* as written (NULL when absent) */
+  int64_t created_ns;     /* 0 when absent */
+  const char *created_by; /* "" when absent */
+  const char *comment;    /* "" when absent */
+  const char *author;     /* "" when absent */
+  bool empty_layer;
+};
+
+struct berth_imgconfig {
+  json_t *root;                                       /* the whole config (owned) */
+  json_t *config;                                     /* its "config" object (borrowed; NULL when absent) */
+  const char *created;                                /* as written (NULL when absent) */
+  int64_t created_ns;                                 /* 0 when absent */
+  const char *os, *arch, *variant, *author, *comment; /* "" when absent */
+  size_t ndiff;
+  const char **diff_ids; /* rootfs.diff_ids (strings borrowed from root) */
+  size_t nhistory;
+  struct berth_history_entry *history;
+};
+
+/* Parse and check a config: JSON object, rootfs.type "layers", rootfs.diff_ids valid sha256
+ * digests, created RFC 3339, typed fields; errors name file and JSON path. */
+int berth_imgconfig_parse(const char *data, size_t len, const char *file, struct berth_imgconfig *out,
+                          berth_error_t *err) BERTH_WUR;
+void berth_imgconfig_release(struct berth_imgconfig *c);
+
+/* Apply Dockerfile-style instructions to a config's "config" object, as `docker import -c`:
+ * CMD, ENTRYPOINT (exec form ["a","b"] or shell form), ENV, LABEL (k=v ..., or ENV's legacy
+ * "k v"), WORKDIR (relative joins the previous), USER, EXPOSE (80, 80/udp, 8000-8002),
+ * VOLUME (["/a"] or /a /b), STOPSIGNAL, ONBUILD. Others: "<X> is not a valid change command". */
+int berth_imgconfig_apply_changes(json_t *config, char *const *changes, berth_error_t *err) BERTH_WUR;
+
+/* Docker's container.Config (every key, as `docker image inspect` shows it) from an OCI "config"
+ * object (NULL: an empty one). New reference. */
+json_t *berth_imgconfig_docker_config(json_t *config);
 
 #endif

@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 
 static uint64_t blob_size(struct berth_engine *e, const char *digest)
 {

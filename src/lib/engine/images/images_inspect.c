@@ -7,7 +7,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/format.h"
-#include "engine/images_internal.h"
+#include "engine/images/images_internal.h"
 
 static json_t *string_array_familiar(char **v)
 {

@@ -8,7 +8,7 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/imgconfig.h"
+#include "engine/images/images.h"
 
 struct change_state {
   bool cmd_set; /* CMD given by an earlier change: ENTRYPOINT keeps it */
