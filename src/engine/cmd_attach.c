@@ -14,7 +14,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "cmd_containers.h"
-#include "engine/containers_proto.h"
+#include "engine/monitor/monitor.h"
 
 static const int proxied[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 #include "engine/runspec/runspec.h"
 
 int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);

@@ -7,7 +7,7 @@
 #include "base/cleanup.h"
 #include "base/output.h"
 #include "cli.h"
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 #include "engine/images/images.h"
 
 /* a container by that name or id first (Docker's export), else an image */

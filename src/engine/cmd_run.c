@@ -7,7 +7,7 @@
 
 #include "base/cleanup.h"
 #include "cmd_containers.h"
-#include "engine/containers_proto.h"
+#include "engine/monitor/monitor.h"
 
 /* a failed start: the error printed, the container removed with --rm; returns the exit status */
 static int start_failed(struct berth_engine *e, const struct run_args *ra, const char *id, int code,

@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cmd_containers.h"
-#include "engine/containers_proto.h"
+#include "engine/monitor/monitor.h"
 
 static int start_attached(struct cmd_ctx *ctx, struct berth_engine *e, const char *what, bool interactive,
                           berth_error_t *err)

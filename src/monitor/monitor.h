@@ -16,8 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "engine/containers_log.h"
-#include "engine/containers_proto.h"
+#include "engine/monitor/monitor.h"
 
 #define MON_MAX_ARGS    64
 #define MON_MAX_CLIENTS 64

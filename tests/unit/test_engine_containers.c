@@ -13,9 +13,8 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
-#include "engine/containers.h"
-#include "engine/containers_log.h"
-#include "engine/containers_proto.h"
+#include "engine/containers/containers.h"
+#include "engine/monitor/monitor.h"
 
 static bool matches(const char *re, const char *s)
 {

@@ -1,4 +1,4 @@
-/* top's and stats' arithmetic (engine/containers.h): ps -ef's STIME, TIME and TTY columns, Docker's
+/* top's and stats' arithmetic (engine/containers/containers.h): ps -ef's STIME, TIME and TTY columns, Docker's
  * CPU % between two samples and memory %. */
 #include "unit.h"
 
@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "base/cleanup.h"
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 
 static void test_top_columns(void **state)
 {

@@ -13,7 +13,7 @@
 #include "test_image_tar.h"
 
 #include "base/strutil.h"
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images/images.h"

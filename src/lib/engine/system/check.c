@@ -16,7 +16,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 #include "engine/system/system.h"
 #include "engine/volumes/volumes.h"
 

@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/format.h"
 
 /* Go's zero time for "never" */

@@ -5,7 +5,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/images/images.h"
 

@@ -15,8 +15,7 @@
 #include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_stats.h"
+#include "engine/containers/containers_internal.h"
 
 static char *last_line(const char *text)
 {

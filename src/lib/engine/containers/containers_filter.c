@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 
 struct berth_ps_filter {
   char **status;

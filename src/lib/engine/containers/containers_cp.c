@@ -12,7 +12,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/cp/cp.h"
 
 /* ---- the container's root ---- */

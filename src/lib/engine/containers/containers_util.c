@@ -9,7 +9,7 @@
 #include "base/cleanup.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/format.h"
 
 /* Docker's names generator (moby pkg/namesgenerator), a selection */

@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/runspec/runspec.h"
 #include "json/json.h"
 

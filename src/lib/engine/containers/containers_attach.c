@@ -11,8 +11,8 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_proto.h"
+#include "engine/containers/containers_internal.h"
+#include "engine/monitor/monitor.h"
 
 int ctr_attach_open(const char *rundir, berth_error_t *err)
 {

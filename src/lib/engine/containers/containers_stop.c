@@ -9,8 +9,8 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_proto.h"
+#include "engine/containers/containers_internal.h"
+#include "engine/monitor/monitor.h"
 
 #define KILL_WAIT_MS 30000 /* after SIGKILL, the monitor has this long to record the exit */
 

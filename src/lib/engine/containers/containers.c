@@ -1,5 +1,5 @@
 /* Containers: loading rows, paths, the monitor's liveness. */
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/images/images.h"
 #include "image/layer.h"
 

@@ -16,7 +16,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/images/images.h"
 
 /* a create this much older than now is not one in progress */

@@ -16,7 +16,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/volumes/volumes.h"
 
 #ifndef CGROUP2_SUPER_MAGIC

@@ -1,5 +1,5 @@
-/* The container log's records and the rotating writer (see containers_log.h). libc only. */
-#include "engine/containers_log.h"
+/* The container log's records and the rotating writer (see monitor.h). libc only. */
+#include "engine/monitor/monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>

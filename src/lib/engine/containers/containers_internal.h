@@ -1,10 +1,10 @@
-/* Shared by engine/containers*.c only. */
-#ifndef BERTH_ENGINE_CONTAINERS_INTERNAL_H
-#define BERTH_ENGINE_CONTAINERS_INTERNAL_H
+/* Shared by engine/containers/ only. */
+#ifndef BERTH_ENGINE_CONTAINERS_CONTAINERS_INTERNAL_H
+#define BERTH_ENGINE_CONTAINERS_CONTAINERS_INTERNAL_H
 
 #include <sys/types.h>
 
-#include "engine/containers.h"
+#include "engine/containers/containers.h"
 #include "engine/volumes/volumes.h"
 #include "engine/runspec/runspec.h"
 
@@ -126,5 +126,10 @@ int ctr_wait_monitor_recording(struct berth_engine *e, const struct berth_db_con
                                struct berth_attach *a, int64_t timeout_ms);
 /* the code of the next EXIT message, -1 when the connection ends without one */
 int ctr_wait_exit_message(struct berth_attach *a);
+
+/* containers_stats.c / containers_stats_top.c: run the container's runtime with tail (stdin
+ * /dev/null) and collect its stdout; on failure the error is its last stderr line */
+int stats_runtime_output(struct berth_engine *e, const struct berth_container *c, const char *const *tail,
+                         char **out, berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -10,7 +10,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 
 int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
 {

@@ -10,10 +10,10 @@
  *     bundle/rootfs/                   mount point of the overlay (image layers + upper/)
  *     upper/ work/                     the container's own layer
  *     hostname hosts resolv.conf       bound at /etc/...
- *     container.log[.N]                the log (engine/containers_log.h)
+ *     container.log[.N]                the log (engine/monitor/monitor.h)
  *     monitor.log                      the monitor's diagnostics
  *   <runroot>/<id>/                    berth_container_rundir, while a monitor runs: attach
- *                                      socket, console socket, pid file (containers_proto.h)
+ *                                      socket, console socket, pid file (engine/monitor/monitor.h)
  *   <runroot>/runtime/                 the OCI runtime's --root
  *
  * While it runs, a monitor process (berth-monitor, src/monitor/) keeps it: the rootfs is mounted
@@ -25,8 +25,8 @@
  * Order of state changes: the row first (so that `ps -a` shows and `rm -f` removes whatever an
  * interrupted command leaves), then the files; removal marks the row `removing`, removes the
  * files, then deletes the row. */
-#ifndef BERTH_ENGINE_CONTAINERS_H
-#define BERTH_ENGINE_CONTAINERS_H
+#ifndef BERTH_ENGINE_CONTAINERS_CONTAINERS_H
+#define BERTH_ENGINE_CONTAINERS_CONTAINERS_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -35,7 +35,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
-#include "engine/containers_log.h"
+#include "engine/monitor/monitor.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images/images.h"
@@ -99,7 +99,7 @@ struct berth_container_create {
 int berth_containers_create(struct berth_engine *e, const struct berth_container_create *in,
                             berth_container_id_t id, berth_error_t *err) BERTH_WUR;
 
-/* a connection to the monitor's attach socket (engine/containers_proto.h) */
+/* a connection to the monitor's attach socket (engine/monitor/monitor.h) */
 struct berth_attach {
   int fd;
 };
@@ -143,7 +143,7 @@ int berth_containers_logs(struct berth_engine *e, const char *what, const struct
 int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
                          berth_error_t *err) BERTH_WUR;
 void berth_attach_close(struct berth_attach *a);
-/* one message: type (containers_proto.h) and payload */
+/* one message: type (engine/monitor/monitor.h) and payload */
 int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len,
                       berth_error_t *err) BERTH_WUR;
 /* An EXITED message (payload "<code> <pid>", NUL-terminated) to a client that connected with

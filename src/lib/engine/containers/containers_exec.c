@@ -26,8 +26,8 @@
 #include "base/strutil.h"
 #include "base/sync.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_proto.h"
+#include "engine/containers/containers_internal.h"
+#include "engine/monitor/monitor.h"
 #include "engine/runspec/runspec.h"
 #include "oci/names.h"
 

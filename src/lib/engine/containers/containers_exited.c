@@ -9,8 +9,8 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_proto.h"
+#include "engine/containers/containers_internal.h"
+#include "engine/monitor/monitor.h"
 #include "json/json.h"
 
 /* oom_kill of the container's memory cgroup (v2 memory.events, v1 memory.oom_control), read

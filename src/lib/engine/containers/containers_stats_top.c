@@ -11,8 +11,7 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_stats.h"
+#include "engine/containers/containers_internal.h"
 
 char *berth_top_stime(int64_t start, int64_t now)
 {

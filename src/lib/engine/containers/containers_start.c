@@ -19,8 +19,8 @@
 #include "base/signals.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
-#include "engine/containers_proto.h"
+#include "engine/containers/containers_internal.h"
+#include "engine/monitor/monitor.h"
 #include "engine/cp/cp.h"
 #include "image/layer.h"
 

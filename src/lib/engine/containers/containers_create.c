@@ -12,7 +12,7 @@
 #include "base/sha256.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "engine/containers_internal.h"
+#include "engine/containers/containers_internal.h"
 #include "engine/runspec/runspec.h"
 #include "engine/images/images.h"
 
