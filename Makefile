@@ -7,10 +7,11 @@ BUILD   ?= build
 ASAN    ?= build-asan
 CLANG   ?= build-clang
 MUSL    ?= build-musl
+FUZZ    ?= build-fuzz
 MUSLDEPS ?= build-musl-deps
 MESON   ?= meson
 
-.PHONY: all deps build musl demo check unit integration fuzz lint clang install clean bench
+.PHONY: all deps build musl demo check unit integration fuzz fuzz-build fuzz-ninja fuzz-merge lint clang install clean bench
 
 all: build
 
@@ -25,6 +26,10 @@ $(ASAN)/build.ninja:
 
 $(CLANG)/build.ninja:
 	CC=clang $(MESON) setup $(CLANG) --buildtype=debug
+
+# libFuzzer programs of tests/fuzz (docs/testing.md, "Fuzzing")
+$(FUZZ)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 
 # The release berth-runtime: static with musl (glibc's startup costs ~0.4 ms of cpuid on a
 # VM: docs/design/runtime.md, "Startup cost"), against jansson, libseccomp and libcap built
@@ -59,6 +64,25 @@ clang: $(CLANG)/build.ninja
 	$(call reconf,$(CLANG))
 	ninja -C $(CLANG)
 
+# built only when clang links a libFuzzer program; otherwise says why (make check skips the part)
+fuzz-build:
+	@if why=$$(tests/fuzz/run --probe); then $(MAKE) --no-print-directory fuzz-ninja; \
+	  else echo "make: $(FUZZ) not built: $$why" >&2; fi
+
+fuzz-ninja: $(FUZZ)/build.ninja
+	$(call reconf,$(FUZZ))
+	ninja -C $(FUZZ) fuzzers
+
+# each target FUZZ_SECONDS (60), FUZZ_JOBS (2) at a time; FUZZ_TARGETS="sync manifest" for some
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+fuzz: fuzz-build
+	@tests/fuzz/run --probe >/dev/null && tests/fuzz/run -t $(FUZZ_SECONDS) -j $(FUZZ_JOBS) $(FUZZ) $(FUZZ_TARGETS)
+
+# inputs a `make fuzz` found that still add coverage join tests/fuzz/corpus (then commit them)
+fuzz-merge:
+	@tests/fuzz/run --merge $(FUZZ) $(FUZZ_TARGETS)
+
 demo: deps build
 	@scripts/demo $(BUILD)
 
@@ -71,8 +95,8 @@ unit: asan
 integration: asan
 	BERTH_BUILD=$(ASAN) bats tests/integration
 
-check: deps build asan clang
-	@scripts/check $(BUILD) $(ASAN) $(MUSL)
+check: deps build asan clang fuzz-build
+	@scripts/check $(BUILD) $(ASAN) $(MUSL) $(FUZZ)
 
 # the release runtime, monitor and init ($(MUSL) when built) replace the glibc ones
 install: build
@@ -92,4 +116,4 @@ bench: deps build
 	@bench/layer-extract $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS)
+	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS) $(FUZZ)

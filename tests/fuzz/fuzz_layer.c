@@ -1,7 +1,8 @@
 /* Fuzz tar entry handling: the bytes are a layer stream (any compression) applied into a
  * fresh directory. Whatever happens, nothing may appear beside the extraction root, a
  * success must report the digest and size of exactly the bytes given, and the directory is
- * removed afterwards. Runs as root (device nodes, ownership), as the tests do. */
+ * removed afterwards. Runs as root (device nodes, ownership), as the tests do. The directory
+ * is made in $TMPDIR (tests/fuzz/run gives each run its own), else in /tmp. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -37,7 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     berth_log_configure(-1, BERTH_LOG_FORMAT_TEXT, BERTH_LOG_ERROR);
   if (size > 1 << 20)
     return 0;
-  char dir[] = "/tmp/berth-fuzz-layer-XXXXXX";
+  static char tmpl[4096];
+  if (!tmpl[0]) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmpl, sizeof tmpl, "%s/berth-fuzz-layer-XXXXXX", tmp && tmp[0] == '/' ? tmp : "/tmp");
+  }
+  char dir[sizeof tmpl];
+  memcpy(dir, tmpl, sizeof dir);
   if (mkdtemp(dir) == NULL)
     abort();
   char root[sizeof dir + 8];
