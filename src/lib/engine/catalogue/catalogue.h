@@ -16,7 +16,7 @@
 #include "base/error.h"
 #include "image/digest.h"
 
-#define BERTH_DB_SCHEMA_VERSION 2
+#define BERTH_DB_SCHEMA_VERSION 3
 
 typedef char berth_digest_t[BERTH_DIGEST_LEN + 1];
 
@@ -260,5 +260,93 @@ int berth_db_volume_list(struct berth_db *db, struct berth_db_volume **out, size
 void berth_db_volume_list_free(struct berth_db_volume *v, size_t n);
 /* ids of the containers using the volume, sorted */
 int berth_db_volume_user_ids(struct berth_db *db, const char *name, char ***ids, berth_error_t *err) BERTH_WUR;
+
+/* ---- networks (db_networks.c; docs/design/networking.md) ---- */
+#define BERTH_NETWORK_ID_LEN 64
+typedef char berth_network_id_t[BERTH_NETWORK_ID_LEN + 1];
+
+struct berth_db_network {
+  berth_network_id_t id;
+  char *name;
+  char *driver; /* "bridge" */
+  char *bridge; /* the link's name, unique */
+  char *subnet, *gateway, *ip_range;    /* IPv4, "" when none */
+  char *subnet6, *gateway6, *ip_range6; /* IPv6, "" when none */
+  bool internal;
+  bool dns;            /* names resolved by a resolver on the gateway (user networks) */
+  int64_t mtu;         /* 0: the kernel's default */
+  char *dns_servers;   /* upstreams of its resolver, space-separated ("" : the host's) */
+  int64_t created;     /* unix nanoseconds */
+  char *labels;        /* JSON object */
+  char *options;       /* JSON object (-o) */
+};
+void berth_db_network_release(struct berth_db_network *n);
+void berth_db_network_list_free(struct berth_db_network *v, size_t n);
+/* Insert; a name or bridge in use: "network with name `x` already exists". */
+int berth_db_network_put(struct berth_db *db, const struct berth_db_network *n, berth_error_t *err) BERTH_WUR;
+/* 1 found, 0 absent */
+int berth_db_network_get(struct berth_db *db, const char *id, struct berth_db_network *out,
+                         berth_error_t *err) BERTH_WUR;
+/* exact id, exact name, then id prefix (as containers) */
+int berth_db_network_find(struct berth_db *db, const char *what, char ***ids, berth_error_t *err) BERTH_WUR;
+/* every network, by name */
+int berth_db_network_list(struct berth_db *db, struct berth_db_network **out, size_t *n,
+                          berth_error_t *err) BERTH_WUR;
+/* 1 deleted, 0 absent */
+int berth_db_network_delete(struct berth_db *db, const char *id, berth_error_t *err) BERTH_WUR;
+/* ids of the containers attached to the network, sorted */
+int berth_db_network_users(struct berth_db *db, const char *id, char ***ids, berth_error_t *err) BERTH_WUR;
+
+/* a container's membership of a network, with what was asked for it */
+struct berth_db_attachment {
+  berth_container_id_t container_id;
+  berth_network_id_t network_id;
+  int64_t idx;   /* order: the container's eth<idx>... (connect appends) */
+  char *aliases; /* --network-alias, space-separated */
+  char *ip, *ip6, *mac; /* --ip, --ip6, --mac-address ("" when not asked) */
+};
+void berth_db_attachments_free(struct berth_db_attachment *v, size_t n);
+/* Insert; the container attached already: "container `x` is already connected to network `y`". */
+int berth_db_attachment_put(struct berth_db *db, const struct berth_db_attachment *a, berth_error_t *err) BERTH_WUR;
+/* 1 deleted, 0 absent */
+int berth_db_attachment_delete(struct berth_db *db, const char *container_id, const char *network_id,
+                               berth_error_t *err) BERTH_WUR;
+/* the container's, by idx */
+int berth_db_attachments_of(struct berth_db *db, const char *container_id, struct berth_db_attachment **out,
+                            size_t *n, berth_error_t *err) BERTH_WUR;
+
+/* an address in use, while the container's networking is set up */
+struct berth_db_lease {
+  berth_network_id_t network_id;
+  char *address;
+  berth_container_id_t container_id;
+  char *ifname;  /* in the container: "eth0" */
+  char *host_if; /* the veth's end on the bridge */
+  char *mac;
+  int64_t created;
+};
+void berth_db_leases_free(struct berth_db_lease *v, size_t n);
+/* Insert; the address leased already: "address `a` is already in use on network `id`". */
+int berth_db_lease_put(struct berth_db *db, const struct berth_db_lease *l, berth_error_t *err) BERTH_WUR;
+/* by network, container or every lease (both NULL), ordered by container, interface, address */
+int berth_db_leases(struct berth_db *db, const char *network_id, const char *container_id,
+                    struct berth_db_lease **out, size_t *n, berth_error_t *err) BERTH_WUR;
+/* the container's leases (of one network, or all with network_id NULL); the number deleted */
+int berth_db_leases_delete(struct berth_db *db, const char *container_id, const char *network_id,
+                           berth_error_t *err) BERTH_WUR;
+
+/* a published port, its host port resolved */
+struct berth_db_port {
+  berth_container_id_t container_id;
+  char *host_ip; /* "" every address */
+  int64_t host_port, container_port;
+  char *proto;   /* tcp, udp, sctp */
+};
+void berth_db_ports_free(struct berth_db_port *v, size_t n);
+int berth_db_port_put(struct berth_db *db, const struct berth_db_port *p, berth_error_t *err) BERTH_WUR;
+/* the container's (container_id) or every one (NULL), by host port */
+int berth_db_ports(struct berth_db *db, const char *container_id, struct berth_db_port **out, size_t *n,
+                   berth_error_t *err) BERTH_WUR;
+int berth_db_ports_delete(struct berth_db *db, const char *container_id, berth_error_t *err) BERTH_WUR;
 
 #endif

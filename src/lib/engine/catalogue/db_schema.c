@@ -97,6 +97,57 @@ static const char *const migrations[] = {
   "  propagation TEXT NOT NULL DEFAULT '',"
   "  PRIMARY KEY (container_id, idx));"
   "CREATE INDEX container_mounts_volume ON container_mounts(volume);",
+  /* 2 -> 3: networks (issue 14, docs/design/networking.md). A container's membership of a network
+   * (network_attachments) lasts from create (or connect) to rm (or disconnect); its addresses
+   * (network_leases: unique per network, so no address is ever given twice) and published ports
+   * (port_mappings) while its networking is set up. A network cannot go while a container is
+   * attached to it (no cascade). */
+  "CREATE TABLE networks ("
+  "  id TEXT PRIMARY KEY CHECK (length(id) = 64),"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  driver TEXT NOT NULL DEFAULT 'bridge',"
+  "  bridge TEXT NOT NULL UNIQUE,"
+  "  subnet TEXT NOT NULL DEFAULT '',"
+  "  gateway TEXT NOT NULL DEFAULT '',"
+  "  ip_range TEXT NOT NULL DEFAULT '',"
+  "  subnet6 TEXT NOT NULL DEFAULT '',"
+  "  gateway6 TEXT NOT NULL DEFAULT '',"
+  "  ip_range6 TEXT NOT NULL DEFAULT '',"
+  "  internal INTEGER NOT NULL DEFAULT 0,"
+  "  dns INTEGER NOT NULL DEFAULT 1,"
+  "  mtu INTEGER NOT NULL DEFAULT 0,"
+  "  dns_servers TEXT NOT NULL DEFAULT '',"
+  "  created INTEGER NOT NULL,"
+  "  labels TEXT NOT NULL DEFAULT '{}',"
+  "  options TEXT NOT NULL DEFAULT '{}');"
+  "CREATE TABLE network_attachments ("
+  "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+  "  network_id TEXT NOT NULL REFERENCES networks(id),"
+  "  idx INTEGER NOT NULL,"
+  "  aliases TEXT NOT NULL DEFAULT '',"
+  "  ip TEXT NOT NULL DEFAULT '',"
+  "  ip6 TEXT NOT NULL DEFAULT '',"
+  "  mac TEXT NOT NULL DEFAULT '',"
+  "  PRIMARY KEY (container_id, network_id));"
+  "CREATE INDEX network_attachments_network ON network_attachments(network_id);"
+  "CREATE TABLE network_leases ("
+  "  network_id TEXT NOT NULL REFERENCES networks(id),"
+  "  address TEXT NOT NULL,"
+  "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+  "  ifname TEXT NOT NULL,"
+  "  host_if TEXT NOT NULL,"
+  "  mac TEXT NOT NULL DEFAULT '',"
+  "  created INTEGER NOT NULL,"
+  "  PRIMARY KEY (network_id, address));"
+  "CREATE INDEX network_leases_container ON network_leases(container_id);"
+  "CREATE TABLE port_mappings ("
+  "  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+  "  host_ip TEXT NOT NULL DEFAULT '',"
+  "  host_port INTEGER NOT NULL CHECK (host_port > 0 AND host_port < 65536),"
+  "  container_port INTEGER NOT NULL CHECK (container_port > 0 AND container_port < 65536),"
+  "  proto TEXT NOT NULL CHECK (proto IN ('tcp', 'udp', 'sctp')),"
+  "  PRIMARY KEY (host_ip, host_port, proto));"
+  "CREATE INDEX port_mappings_container ON port_mappings(container_id);",
 };
 
 static int run_migration(struct berth_db *db, int from, berth_error_t *err)
