@@ -24,31 +24,6 @@ static int usage(void)
   return 2;
 }
 
-/* "1.2.3.4", "1.2.3.4:5353", "fd00::1", "[fd00::1]:5353" */
-static int parse_upstream(const char *s, struct berth_net_addr *a, uint16_t *port, berth_error_t *err)
-{
-  char host[BERTH_NET_ADDRSTRLEN];
-  const char *p = NULL;
-  *port = 53;
-  if (s[0] == '[') {
-    const char *close = strchr(s, ']');
-    if (close == NULL || (size_t) (close - s - 1) >= sizeof host)
-      return BERTH_ERR(err, "invalid upstream \"%s\"", s);
-    snprintf(host, sizeof host, "%.*s", (int) (close - s - 1), s + 1);
-    p = close[1] == ':' ? close + 2 : NULL;
-  } else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
-    snprintf(host, sizeof host, "%.*s", (int) (strchr(s, ':') - s), s);
-    p = strchr(s, ':') + 1;
-  } else {
-    snprintf(host, sizeof host, "%s", s);
-  }
-  int v = 53;
-  if ((p && (berth_parse_int(p, &v) < 0 || v < 1 || v > 65535)))
-    return BERTH_ERR(err, "invalid upstream port in \"%s\"", s);
-  *port = (uint16_t) v;
-  return berth_net_addr_parse(host, a, err);
-}
-
 static bool is_listen(const struct berth_dns_server_opts *o, const struct berth_net_addr *a)
 {
   for (size_t i = 0; i < o->n_listen; i++)
@@ -90,7 +65,8 @@ static int parse_args(int argc, char **argv, struct berth_dns_server_opts *o, co
     } else if (strcmp(a, "--upstream") == 0) {
       if (o->n_upstream == 3)
         return BERTH_ERR(err, "--upstream: at most three");
-      if (parse_upstream(v, &o->upstream[o->n_upstream], &o->upstream_port[o->n_upstream], err) < 0)
+      if (berth_net_addr_port_parse(v, 53, &o->upstream[o->n_upstream], &o->upstream_port[o->n_upstream],
+                                    err) < 0)
         return -1;
       o->n_upstream++;
     } else if (strcmp(a, "--port") == 0 && berth_parse_int(v, &n) == 0 && n > 0 && n < 65536) {

@@ -171,3 +171,30 @@ void berth_net_prefix_of(const struct berth_net_addr *a, unsigned len, struct be
   out->len = (uint8_t) len;
   mask_host_bits(&out->addr, len, NULL);
 }
+
+int berth_net_addr_port_parse(const char *s, uint16_t defport, struct berth_net_addr *a, uint16_t *port,
+                              berth_error_t *err)
+{
+  char host[BERTH_NET_ADDRSTRLEN];
+  const char *p = NULL;
+  *port = defport;
+  if (s[0] == '[') {
+    const char *close = strchr(s, ']');
+    if (close == NULL || (size_t) (close - s - 1) >= sizeof host || (close[1] != '\0' && close[1] != ':'))
+      return BERTH_ERR(err, "invalid address \"%s\"", s);
+    snprintf(host, sizeof host, "%.*s", (int) (close - s - 1), s + 1);
+    p = close[1] == ':' ? close + 2 : NULL;
+  } else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
+    snprintf(host, sizeof host, "%.*s", (int) (strchr(s, ':') - s), s);
+    p = strchr(s, ':') + 1;
+  } else if (strlen(s) < sizeof host) {
+    snprintf(host, sizeof host, "%s", s);
+  } else {
+    return BERTH_ERR(err, "invalid address \"%s\"", s);
+  }
+  int v = defport;
+  if (p && (berth_parse_int(p, &v) < 0 || v < 1 || v > 65535))
+    return BERTH_ERR(err, "invalid port in \"%s\"", s);
+  *port = (uint16_t) v;
+  return berth_net_addr_parse(host, a, err);
+}

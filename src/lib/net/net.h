@@ -40,6 +40,9 @@ bool berth_net_prefix_overlaps(const struct berth_net_prefix *p, const struct be
 int berth_net_prefix_nth(const struct berth_net_prefix *p, uint64_t n, struct berth_net_addr *out);
 /* the last address of the prefix (IPv4: its broadcast address) */
 void berth_net_prefix_last(const struct berth_net_prefix *p, struct berth_net_addr *out);
+/* "1.2.3.4", "1.2.3.4:53", "fd00::1", "[fd00::1]:53" (port defport when not given) */
+int berth_net_addr_port_parse(const char *s, uint16_t defport, struct berth_net_addr *a, uint16_t *port,
+                              berth_error_t *err) BERTH_WUR;
 /* the prefix of length len that holds a */
 void berth_net_prefix_of(const struct berth_net_addr *a, unsigned len, struct berth_net_prefix *out);
 /* family 0, 0.0.0.0 or :: */
