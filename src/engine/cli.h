@@ -1,6 +1,7 @@
-/* The `berth` command line: Docker's (cobra's) conventions — flags anywhere among the arguments
- * until "--", "--name value", "--name=value", "-n value", combined short booleans ("-qa"),
- * repeatable string flags; usage errors exit 125 like Docker's CLI. */
+/* The `berth` command line: Docker's (cobra's) conventions, parsed by base/cli.h's
+ * BERTH_CLI_DOCKER dialect — flags anywhere among the arguments until "--", "--name value",
+ * "--name=value", "-n value", combined short booleans ("-qa"), repeatable string flags; usage
+ * errors exit 125 like Docker's CLI. The globals and the helpers every command shares. */
 #ifndef BERTH_ENGINE_CLI_H
 #define BERTH_ENGINE_CLI_H
 
@@ -9,21 +10,11 @@
 
 #include <jansson.h>
 
+#include "base/cli.h"
 #include "base/error.h"
 #include "engine/engine.h"
 
 #define EXIT_USAGE 125
-
-enum cli_type { CLI_BOOL, CLI_STRING, CLI_STRINGS, CLI_SIZE };
-
-struct cli_opt {
-  const char *name; /* long name without dashes */
-  char short_name;  /* 0 if none */
-  enum cli_type type;
-  void *target;        /* bool*, const char**, const char*** (NULL-terminated, malloc'd), uint64_t* */
-  const char *metavar; /* for help; NULL for bools */
-  const char *help;
-};
 
 struct globals {
   const char *root;
@@ -42,13 +33,14 @@ struct cmd_ctx {
 
 /* Parse options out of argv[1..argc) (argv[0] is the command name); positionals land in ctx.
  * Returns 1 when --help was given (help printed), 0 to go on, -1 on a usage error. */
-int cli_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct cli_opt *opts, const char *usage,
+int cli_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli_opt *opts, const char *usage,
               const char *summary, berth_error_t *err);
-void cli_print_help(const char *usage, const char *summary, const struct cli_opt *opts);
+/* The same for the options before the first positional only (exec: what follows the container is
+ * the command's); *at: the first positional (after a "--" that ended the options). */
+int cli_parse_head(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli_opt *opts, const char *usage,
+                   const char *summary, int *at, berth_error_t *err);
 /* between min and max (-1: any) positional arguments, else a usage error */
 int cli_want_args(struct cmd_ctx *ctx, int min, int max, const char *what, berth_error_t *err);
-/* "1g", "500m", "4096" (binary units, like Docker's RAMInBytes) */
-int cli_parse_size(const char *s, uint64_t *out);
 /* open the engine with the global options */
 int cli_open_engine(struct cmd_ctx *ctx, struct berth_engine **e, berth_error_t *err);
 /* the prune commands' prompt, as Docker's: "<warning>\nAre you sure you want to continue?
@@ -61,6 +53,14 @@ void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclai
 void cli_print_json(json_t *v);
 /* Go-template subset of --format: "{{.Id}} {{json .Config.Env}}" (cmd_inspect.c) */
 int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t *err);
+
+/* print "berth: <msg>" and release the error */
+void cli_report(berth_error_t *err);
+/* fn on each argument in turn (docker's "one or more containers" commands): the name printed
+ * when it succeeds, its error reported when it fails, the next one tried either way; returns
+ * 1 when any failed, else 0 */
+typedef int (*cli_name_fn)(struct berth_engine *e, const char *name, void *data, berth_error_t *err);
+int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, void *data);
 
 typedef int (*cmd_fn)(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 

@@ -170,9 +170,9 @@ int cli_stream(struct berth_engine *e, const char *id, struct berth_attach *a, c
 int cmd_attach(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool no_stdin = false, sig_proxy = true;
-  const struct cli_opt opts[] = {
-    { "no-stdin", 0, CLI_BOOL, &no_stdin, NULL, "Do not attach STDIN" },
-    { "sig-proxy", 0, CLI_BOOL, &sig_proxy, NULL,
+  const struct berth_cli_opt opts[] = {
+    { "no-stdin", 0, BERTH_CLI_BOOL, &no_stdin, NULL, "Do not attach STDIN" },
+    { "sig-proxy", 0, BERTH_CLI_BOOL, &sig_proxy, NULL,
       "Proxy all received signals to the process (default true)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };

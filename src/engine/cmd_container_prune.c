@@ -66,9 +66,9 @@ int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
 {
   bool force = false;
   cleanup_free const char **filters = NULL;
-  const struct cli_opt opts[] = {
-    { "filter", 0, CLI_STRINGS, &filters, "filter", "Provide filter values (e.g. \"until=<timestamp>\")" },
-    { "force", 'f', CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
+  const struct berth_cli_opt opts[] = {
+    { "filter", 0, BERTH_CLI_STRINGS, &filters, "filter", "Provide filter values (e.g. \"until=<timestamp>\")" },
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =

@@ -68,12 +68,4 @@ int cli_stream(struct berth_engine *e, const char *id, struct berth_attach *a, c
 /* stop/restart -t: *out NULL when s is NULL, else storage holding the seconds (-1: no limit) */
 int cli_parse_timeout(struct cmd_ctx *ctx, const char *s, int **out, int *storage, berth_error_t *err);
 
-/* print "berth: <msg>" and release the error */
-void cli_report(berth_error_t *err);
-/* fn on each argument in turn (docker's "one or more containers" commands): the name printed
- * when it succeeds, its error reported when it fails, the next one tried either way; returns
- * 1 when any failed, else 0 */
-typedef int (*cli_name_fn)(struct berth_engine *e, const char *name, void *data, berth_error_t *err);
-int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, void *data);
-
 #endif

@@ -25,10 +25,10 @@ static const char *split_arg(const char *arg, char **container)
 int cmd_cp(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool archive = false, follow = false, quiet = false;
-  const struct cli_opt opts[] = {
-    { "archive", 'a', CLI_BOOL, &archive, NULL, "Archive mode (owners are always kept)" },
-    { "follow-link", 'L', CLI_BOOL, &follow, NULL, "Always follow symbol link in SRC_PATH" },
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Suppress progress output during copy" },
+  const struct berth_cli_opt opts[] = {
+    { "archive", 'a', BERTH_CLI_BOOL, &archive, NULL, "Archive mode (owners are always kept)" },
+    { "follow-link", 'L', BERTH_CLI_BOOL, &follow, NULL, "Always follow symbol link in SRC_PATH" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Suppress progress output during copy" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts,

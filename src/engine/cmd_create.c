@@ -9,48 +9,11 @@
 #include "base/xalloc.h"
 #include "cmd_containers.h"
 
-void cli_report(berth_error_t *err)
-{
-  fprintf(stderr, "berth: %s\n", (*err)->msg);
-  berth_error_release(err);
-}
-
-int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, void *data)
-{
-  int status = 0;
-  for (int i = 0; i < ctx->argc; i++) {
-    berth_error_t one = NULL;
-    if (fn(e, ctx->argv[i], data, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else {
-      puts(ctx->argv[i]);
-    }
-  }
-  return status;
-}
-
 static const char *host_env(void *data, const char *name) { return getenv(name); }
 
-static void print_run_help(const char *usage, const char *summary)
+static int set_flag(void *data, const char *flag, const char *value, berth_error_t *err)
 {
-  size_t n = 0;
-  const struct berth_runopts_flag *f = berth_runopts_flags(&n);
-  printf("\nUsage:  %s\n\n%s\n\nOptions:\n", usage, summary);
-  for (size_t i = 0; i < n; i++) {
-    char left[64];
-    if (f[i].short_name)
-      snprintf(left, sizeof left, "-%c, %s%s", f[i].short_name, f[i].name, f[i].takes_value ? " value" : "");
-    else
-      snprintf(left, sizeof left, "    %s%s", f[i].name, f[i].takes_value ? " value" : "");
-    printf("  %-28s %s\n", left, f[i].help);
-  }
-  printf("  %-28s %s\n", "    --runtime-flag flag", "Pass --flag to the OCI runtime (podman's option)");
-  printf("  %-28s %s\n", "    --help", "print this help");
-}
-
-static int set_flag(struct run_args *ra, const char *flag, const char *value, berth_error_t *err)
-{
+  struct run_args *ra = data;
   if (strcmp(flag, "--runtime-flag") == 0) {
     cleanup_free char *f = xasprintf("--%s", value);
     ra->runtime_flags = berth_strv_append(ra->runtime_flags, f);
@@ -59,72 +22,30 @@ static int set_flag(struct run_args *ra, const char *flag, const char *value, be
   return berth_runopts_set(&ra->opts, flag, value, err);
 }
 
-/* "--name=x", "--name x", "--rm", "--rm=false" */
-static int parse_long(struct run_args *ra, int argc, char **argv, int *i, berth_error_t *err)
+/* Docker's run/create flags (runspec's table, each handed to berth_runopts_set as typed),
+ * podman's --runtime-flag, and --network's alias --net (hidden) */
+static struct berth_cli_opt *run_flags(void)
 {
-  const char *a = argv[*i], *eq = strchr(a, '=');
-  cleanup_free char *flag = eq ? xstrndup(a, (size_t) (eq - a)) : xstrdup(a);
-  bool takes = strcmp(flag, "--runtime-flag") == 0;
-  if (!takes) {
-    const struct berth_runopts_flag *f = berth_runopts_flag_find(flag);
-    if (f == NULL)
-      return BERTH_ERR(err, "unknown flag: %s", flag);
-    takes = f->takes_value;
-  }
-  const char *value = eq ? eq + 1 : NULL;
-  if (value == NULL && takes) {
-    if (*i + 1 >= argc)
-      return BERTH_ERR(err, "flag needs an argument: %s", flag);
-    value = argv[++*i];
-  }
-  return set_flag(ra, flag, value, err);
+  size_t n = 0;
+  const struct berth_runopts_flag *f = berth_runopts_flags(&n);
+  struct berth_cli_opt *v = xcalloc(n + 3, sizeof *v);
+  for (size_t i = 0; i < n; i++)
+    v[i] = (struct berth_cli_opt){ f[i].name + 2, f[i].short_name, BERTH_CLI_CALL, NULL,
+                                   f[i].takes_value ? "value" : NULL, f[i].help };
+  v[n] = (struct berth_cli_opt){ "runtime-flag", 0, BERTH_CLI_CALL, NULL, "flag",
+                                 "Pass --flag to the OCI runtime (podman's option)" };
+  v[n + 1] = (struct berth_cli_opt){ "net", 0, BERTH_CLI_CALL, NULL, "value", NULL };
+  return v;
 }
 
-/* "-it", "-m512m", "-m 512m", "-e=X" */
-static int parse_short(struct run_args *ra, int argc, char **argv, int *i, berth_error_t *err)
+/* options, then IMAGE [COMMAND] [ARG...] */
+static int parse_argv(struct run_args *ra, int argc, char **argv, const struct berth_cli_opt *opts, bool *help,
+                      berth_error_t *err)
 {
-  const char *a = argv[*i];
-  for (const char *p = a + 1; *p; p++) {
-    char flag[3] = { '-', *p, '\0' };
-    const struct berth_runopts_flag *f = berth_runopts_flag_find(flag);
-    if (f == NULL)
-      return BERTH_ERR(err, "unknown shorthand flag: '%c' in %s", *p, a);
-    if (!f->takes_value) {
-      if (set_flag(ra, flag, p[1] == '=' ? p + 2 : NULL, err) < 0)
-        return -1;
-      if (p[1] == '=')
-        return 0;
-      continue;
-    }
-    const char *value = p[1] ? p + 1 + (p[1] == '=') : NULL;
-    if (value == NULL && *i + 1 >= argc)
-      return BERTH_ERR(err, "flag needs an argument: '%c' in -%c", *p, *p);
-    return set_flag(ra, flag, value ? value : argv[++*i], err);
-  }
-  return 0;
-}
-
-static int parse_argv(struct run_args *ra, int argc, char **argv, bool *help, berth_error_t *err)
-{
+  const struct berth_cli p = { .dialect = BERTH_CLI_DOCKER, .opts = opts, .call = set_flag, .call_data = ra };
   int i = 1;
-  for (; i < argc; i++) {
-    const char *a = argv[i];
-    int r = 0;
-    if (strcmp(a, "--") == 0) {
-      i++;
-      break;
-    }
-    if (a[0] != '-' || a[1] == '\0')
-      break;
-    if (strcmp(a, "--help") == 0)
-      *help = true;
-    else if (a[1] == '-')
-      r = parse_long(ra, argc, argv, &i, err);
-    else
-      r = parse_short(ra, argc, argv, &i, err);
-    if (r < 0)
-      return -1;
-  }
+  if (berth_cli_parse(&p, argc, argv, &i, NULL, NULL, help, err) < 0)
+    return -1;
   if (*help)
     return 0;
   if (i >= argc)
@@ -143,14 +64,15 @@ int run_args_parse(struct cmd_ctx *ctx, int argc, char **argv, const char *usage
   berth_runopts_init(&ra->opts);
   ra->opts.lookup_env = host_env;
   bool help = false;
-  if (parse_argv(ra, argc, argv, &help, err) < 0 ||
+  cleanup_free struct berth_cli_opt *opts = run_flags();
+  if (parse_argv(ra, argc, argv, opts, &help, err) < 0 ||
       (!help &&
        (berth_runopts_validate(&ra->opts, err) < 0 || berth_runopts_load_files(&ra->opts, err) < 0))) {
     ctx->usage_error = true;
     return berth_error_wrap(err, "%s", ctx->path);
   }
   if (help) {
-    print_run_help(usage, summary);
+    berth_cli_print_help(BERTH_CLI_DOCKER, usage, summary, opts);
     return 1;
   }
   return 0;

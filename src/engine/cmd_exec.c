@@ -37,35 +37,6 @@ static const char *host_env(void *data, const char *name)
   return getenv(name);
 }
 
-/* the index of CONTAINER: options stop at the first positional argument (Docker's exec) */
-static int container_index(int argc, char **argv, const struct cli_opt *opts)
-{
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--") == 0 || a[0] != '-' || a[1] == '\0')
-      return i;
-    if (a[1] == '-') {
-      const char *eq = strchr(a, '=');
-      size_t len = eq ? (size_t) (eq - a - 2) : strlen(a + 2);
-      for (const struct cli_opt *o = opts; o->name; o++)
-        if (!eq && strlen(o->name) == len && strncmp(o->name, a + 2, len) == 0 && o->type != CLI_BOOL)
-          i++;
-      continue;
-    }
-    for (const char *p = a + 1; *p; p++) {
-      const struct cli_opt *o = opts;
-      while (o->name && o->short_name != *p)
-        o++;
-      if (o->name && o->type != CLI_BOOL) { /* -uVALUE or -u VALUE */
-        if (p[1] == '\0')
-          i++;
-        break;
-      }
-    }
-  }
-  return argc;
-}
-
 static int load_env(const struct exec_flags *f, char ***env, berth_error_t *err)
 {
   for (size_t i = 0; f->env_files && f->env_files[i]; i++) {
@@ -331,22 +302,20 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
 int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   struct exec_flags f = { 0 };
-  const struct cli_opt opts[] = {
-    { "detach", 'd', CLI_BOOL, &f.detach, NULL, "Detached mode: run command in the background" },
-    { "env", 'e', CLI_STRINGS, &f.env, "list", "Set environment variables" },
-    { "env-file", 0, CLI_STRINGS, &f.env_files, "list", "Read in a file of environment variables" },
-    { "interactive", 'i', CLI_BOOL, &f.interactive, NULL, "Keep STDIN open even if not attached" },
-    { "privileged", 0, CLI_BOOL, &f.privileged, NULL, "Give extended privileges to the command" },
-    { "tty", 't', CLI_BOOL, &f.tty, NULL, "Allocate a pseudo-TTY" },
-    { "user", 'u', CLI_STRING, &f.user, "string", "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
-    { "workdir", 'w', CLI_STRING, &f.workdir, "string", "Working directory inside the container" },
+  const struct berth_cli_opt opts[] = {
+    { "detach", 'd', BERTH_CLI_BOOL, &f.detach, NULL, "Detached mode: run command in the background" },
+    { "env", 'e', BERTH_CLI_STRINGS, &f.env, "list", "Set environment variables" },
+    { "env-file", 0, BERTH_CLI_STRINGS, &f.env_files, "list", "Read in a file of environment variables" },
+    { "interactive", 'i', BERTH_CLI_BOOL, &f.interactive, NULL, "Keep STDIN open even if not attached" },
+    { "privileged", 0, BERTH_CLI_BOOL, &f.privileged, NULL, "Give extended privileges to the command" },
+    { "tty", 't', BERTH_CLI_BOOL, &f.tty, NULL, "Allocate a pseudo-TTY" },
+    { "user", 'u', BERTH_CLI_STRING, &f.user, "string", "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
+    { "workdir", 'w', BERTH_CLI_STRING, &f.workdir, "string", "Working directory inside the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int at = container_index(argc, argv, opts);
-  int r = cli_parse(ctx, at, argv, opts, "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]",
-                    "Execute a command in a running container", err);
-  if (r == 0 && at < argc && strcmp(argv[at], "--") == 0)
-    at++;
+  int at = 1;
+  int r = cli_parse_head(ctx, argc, argv, opts, "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+                         "Execute a command in a running container", &at, err);
   if (r == 0 && argc - at < 2) {
     ctx->usage_error = true;
     r = BERTH_ERR(err, "%s: requires at least 2 arguments (CONTAINER COMMAND); see '%s --help'", ctx->path,

@@ -26,8 +26,8 @@ static int export_one(struct berth_engine *e, const char *what, int fd, berth_er
 int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *output = NULL;
-  const struct cli_opt opts[] = {
-    { "output", 'o', CLI_STRING, &output, "string", "Write to a file, instead of STDOUT" },
+  const struct berth_cli_opt opts[] = {
+    { "output", 'o', BERTH_CLI_STRING, &output, "string", "Write to a file, instead of STDOUT" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =

@@ -89,12 +89,12 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool human = true, no_trunc = false, quiet = false;
   const char *format = NULL;
-  const struct cli_opt opts[] = {
-    { "format", 0, CLI_STRING, &format, "string",
+  const struct berth_cli_opt opts[] = {
+    { "format", 0, BERTH_CLI_STRING, &format, "string",
       "Format output: table (default) or json (one object per line)" },
-    { "human", 'H', CLI_BOOL, &human, NULL, "Print sizes and dates in human readable format (default true)" },
-    { "no-trunc", 0, CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only show image IDs" },
+    { "human", 'H', BERTH_CLI_BOOL, &human, NULL, "Print sizes and dates in human readable format (default true)" },
+    { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =

@@ -85,14 +85,14 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   bool all = false, quiet = false, digests = false, no_trunc = false;
   const char *format = NULL;
   cleanup_free const char **filters = NULL;
-  const struct cli_opt opts[] = {
-    { "all", 'a', CLI_BOOL, &all, NULL, "Show all images (default hides intermediate images)" },
-    { "digests", 0, CLI_BOOL, &digests, NULL, "Show digests" },
-    { "filter", 'f', CLI_STRINGS, &filters, "filter", "Filter output (dangling=true|false)" },
-    { "format", 0, CLI_STRING, &format, "string",
+  const struct berth_cli_opt opts[] = {
+    { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "Show all images (default hides intermediate images)" },
+    { "digests", 0, BERTH_CLI_BOOL, &digests, NULL, "Show digests" },
+    { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter", "Filter output (dangling=true|false)" },
+    { "format", 0, BERTH_CLI_STRING, &format, "string",
       "Format output: table (default) or json (one object per line)" },
-    { "no-trunc", 0, CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only show image IDs" },
+    { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth images [OPTIONS] [REPOSITORY[:TAG]]", "List images", err);

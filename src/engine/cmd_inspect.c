@@ -77,8 +77,8 @@ int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t
 int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *format = NULL;
-  const struct cli_opt opts[] = {
-    { "format", 'f', CLI_STRING, &format, "string",
+  const struct berth_cli_opt opts[] = {
+    { "format", 'f', BERTH_CLI_STRING, &format, "string",
       "Format output using a template ({{.Id}}, {{json .Config}})" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };

@@ -14,13 +14,13 @@ int cmd_load(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const char *input = NULL;
   bool quiet = false;
   uint64_t max_size = 0, max_ratio = 0;
-  const struct cli_opt opts[] = {
-    { "input", 'i', CLI_STRING, &input, "string",
+  const struct berth_cli_opt opts[] = {
+    { "input", 'i', BERTH_CLI_STRING, &input, "string",
       "Read from tar archive file or OCI layout directory, instead of STDIN" },
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Suppress the load output" },
-    { "max-layer-size", 0, CLI_SIZE, &max_size, "size",
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Suppress the load output" },
+    { "max-layer-size", 0, BERTH_CLI_SIZE, &max_size, "size",
       "Refuse a layer expanding beyond this (default 64g)" },
-    { "max-layer-ratio", 0, CLI_SIZE, &max_ratio, "n",
+    { "max-layer-ratio", 0, BERTH_CLI_SIZE, &max_ratio, "n",
       "Refuse a layer expanding more than n times (default 1000)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };

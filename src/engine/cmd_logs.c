@@ -65,14 +65,14 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool follow = false, timestamps = false;
   const char *tail = NULL, *since = NULL, *until = NULL;
-  const struct cli_opt opts[] = {
-    { "follow", 'f', CLI_BOOL, &follow, NULL, "Follow log output" },
-    { "since", 0, CLI_STRING, &since, "string",
+  const struct berth_cli_opt opts[] = {
+    { "follow", 'f', BERTH_CLI_BOOL, &follow, NULL, "Follow log output" },
+    { "since", 0, BERTH_CLI_STRING, &since, "string",
       "Show logs since timestamp (2013-01-02T13:23:37Z) or relative (42m)" },
-    { "tail", 'n', CLI_STRING, &tail, "string",
+    { "tail", 'n', BERTH_CLI_STRING, &tail, "string",
       "Number of lines to show from the end of the logs (default all)" },
-    { "timestamps", 't', CLI_BOOL, &timestamps, NULL, "Show timestamps" },
-    { "until", 0, CLI_STRING, &until, "string", "Show logs before a timestamp or relative (42m)" },
+    { "timestamps", 't', BERTH_CLI_BOOL, &timestamps, NULL, "Show timestamps" },
+    { "until", 0, BERTH_CLI_STRING, &until, "string", "Show logs before a timestamp or relative (42m)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =

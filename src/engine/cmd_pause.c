@@ -13,7 +13,7 @@ static int state_one(struct berth_engine *e, const char *name, void *fn, berth_e
 static int each(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
                 state_fn fn, berth_error_t *err)
 {
-  const struct cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+  const struct berth_cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
   int r = cli_parse(ctx, argc, argv, opts, usage, summary, err);
   if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0)
     return r > 0 ? 0 : -1;

@@ -166,15 +166,15 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct ps_opts po = { 0 };
   const char *last = NULL;
   cleanup_free const char **filters = NULL;
-  const struct cli_opt opts[] = {
-    { "all", 'a', CLI_BOOL, &po.all, NULL, "Show all containers (default shows just running)" },
-    { "filter", 'f', CLI_STRINGS, &filters, "filter",
+  const struct berth_cli_opt opts[] = {
+    { "all", 'a', BERTH_CLI_BOOL, &po.all, NULL, "Show all containers (default shows just running)" },
+    { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter",
       "Filter output (status=, name=, label=, ancestor=, id=, exited=)" },
-    { "format", 0, CLI_STRING, &po.format, "string", "table (default), json, or a template ({{.Names}})" },
-    { "last", 'n', CLI_STRING, &last, "int", "Show n last created containers (includes all states)" },
-    { "latest", 'l', CLI_BOOL, &po.latest, NULL, "Show the latest created container (includes all states)" },
-    { "no-trunc", 0, CLI_BOOL, &po.no_trunc, NULL, "Don't truncate output" },
-    { "quiet", 'q', CLI_BOOL, &po.quiet, NULL, "Only display container IDs" },
+    { "format", 0, BERTH_CLI_STRING, &po.format, "string", "table (default), json, or a template ({{.Names}})" },
+    { "last", 'n', BERTH_CLI_STRING, &last, "int", "Show n last created containers (includes all states)" },
+    { "latest", 'l', BERTH_CLI_BOOL, &po.latest, NULL, "Show the latest created container (includes all states)" },
+    { "no-trunc", 0, BERTH_CLI_BOOL, &po.no_trunc, NULL, "Don't truncate output" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &po.quiet, NULL, "Only display container IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth ps [OPTIONS]", "List containers", err);

@@ -3,7 +3,7 @@
 
 int cmd_rename(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
-  const struct cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+  const struct berth_cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
   int r = cli_parse(ctx, argc, argv, opts, "berth rename CONTAINER NEW_NAME", "Rename a container", err);
   if (r != 0 || cli_want_args(ctx, 2, 2, "CONTAINER NEW_NAME", err) < 0)
     return r > 0 ? 0 : -1;

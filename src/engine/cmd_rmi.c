@@ -26,9 +26,9 @@ int cmd_tag(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   struct berth_rmi_opts o = { 0 };
-  const struct cli_opt opts[] = {
-    { "force", 'f', CLI_BOOL, &o.force, NULL, "Force removal of the image" },
-    { "no-prune", 0, CLI_BOOL, &o.no_prune, NULL, "Do not delete untagged parents" },
+  const struct berth_cli_opt opts[] = {
+    { "force", 'f', BERTH_CLI_BOOL, &o.force, NULL, "Force removal of the image" },
+    { "no-prune", 0, BERTH_CLI_BOOL, &o.no_prune, NULL, "Do not delete untagged parents" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth rmi [OPTIONS] IMAGE [IMAGE...]",
@@ -58,9 +58,9 @@ int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool all = false, force = false;
-  const struct cli_opt opts[] = {
-    { "all", 'a', CLI_BOOL, &all, NULL, "Remove all unused images, not just dangling ones" },
-    { "force", 'f', CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
+  const struct berth_cli_opt opts[] = {
+    { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "Remove all unused images, not just dangling ones" },
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth image prune [OPTIONS]", "Remove unused images", err);

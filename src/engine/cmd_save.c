@@ -13,10 +13,10 @@
 int cmd_save(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *output = NULL, *format = NULL;
-  const struct cli_opt opts[] = {
-    { "output", 'o', CLI_STRING, &output, "string",
+  const struct berth_cli_opt opts[] = {
+    { "output", 'o', BERTH_CLI_STRING, &output, "string",
       "Write to a file (a directory for oci-dir), instead of STDOUT" },
-    { "format", 0, CLI_STRING, &format, "string", "docker-archive (default), oci-archive or oci-dir" },
+    { "format", 0, BERTH_CLI_STRING, &format, "string", "docker-archive (default), oci-archive or oci-dir" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth save [OPTIONS] IMAGE [IMAGE...]",

@@ -35,9 +35,9 @@ static int start_one(struct berth_engine *e, const char *name, void *data, berth
 int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool attach = false, interactive = false;
-  const struct cli_opt opts[] = {
-    { "attach", 'a', CLI_BOOL, &attach, NULL, "Attach STDOUT/STDERR and forward signals" },
-    { "interactive", 'i', CLI_BOOL, &interactive, NULL, "Attach container's STDIN" },
+  const struct berth_cli_opt opts[] = {
+    { "attach", 'a', BERTH_CLI_BOOL, &attach, NULL, "Attach STDOUT/STDERR and forward signals" },
+    { "interactive", 'i', BERTH_CLI_BOOL, &interactive, NULL, "Attach container's STDIN" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth start [OPTIONS] CONTAINER [CONTAINER...]",

@@ -37,8 +37,8 @@ static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usa
                      berth_error_t *err)
 {
   const char *time_s = NULL;
-  const struct cli_opt opts[] = {
-    { "time", 't', CLI_STRING, &time_s, "int", "Seconds to wait before killing the container" },
+  const struct berth_cli_opt opts[] = {
+    { "time", 't', BERTH_CLI_STRING, &time_s, "int", "Seconds to wait before killing the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, usage, summary, err);

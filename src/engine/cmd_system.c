@@ -13,8 +13,8 @@
 int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *format = NULL;
-  const struct cli_opt opts[] = {
-    { "format", 0, CLI_STRING, &format, "string",
+  const struct berth_cli_opt opts[] = {
+    { "format", 0, BERTH_CLI_STRING, &format, "string",
       "Format output: table (default) or json (one object per line)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
@@ -66,9 +66,9 @@ int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
 int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool repair = false, quiet = false;
-  const struct cli_opt opts[] = {
-    { "repair", 'r', CLI_BOOL, &repair, NULL, "Remove orphans and leftovers, recompute reference counts" },
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only the exit status: 0 consistent (or repaired), 1 not" },
+  const struct berth_cli_opt opts[] = {
+    { "repair", 'r', BERTH_CLI_BOOL, &repair, NULL, "Remove orphans and leftovers, recompute reference counts" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only the exit status: 0 consistent (or repaired), 1 not" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =

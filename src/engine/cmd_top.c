@@ -7,7 +7,7 @@
 
 int cmd_top(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
-  const struct cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+  const struct berth_cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
   int at = argc > 1 && argv[1][0] != '-' ? 2 : argc; /* what follows CONTAINER is ps's */
   int r = cli_parse(ctx, at, argv, opts, "berth top CONTAINER [ps OPTIONS]",
                     "Display the running processes of a container", err);

@@ -15,10 +15,10 @@ int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
 {
   const char *driver = NULL;
   cleanup_free const char **labels = NULL, **opts_v = NULL;
-  const struct cli_opt opts[] = {
-    { "driver", 'd', CLI_STRING, &driver, "string", "Specify volume driver name (default \"local\")" },
-    { "label", 0, CLI_STRINGS, &labels, "list", "Set metadata for a volume" },
-    { "opt", 'o', CLI_STRINGS, &opts_v, "map",
+  const struct berth_cli_opt opts[] = {
+    { "driver", 'd', BERTH_CLI_STRING, &driver, "string", "Specify volume driver name (default \"local\")" },
+    { "label", 0, BERTH_CLI_STRINGS, &labels, "list", "Set metadata for a volume" },
+    { "opt", 'o', BERTH_CLI_STRINGS, &opts_v, "map",
       "Set driver specific options (none for the local driver here)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
@@ -95,11 +95,11 @@ int cmd_volume_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
   bool quiet = false;
   const char *format = NULL;
   cleanup_free const char **filters = NULL;
-  const struct cli_opt opts[] = {
-    { "filter", 'f', CLI_STRINGS, &filters, "filter",
+  const struct berth_cli_opt opts[] = {
+    { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter",
       "Provide filter values (dangling=, name=, label=, driver=)" },
-    { "format", 0, CLI_STRING, &format, "string", "table (default), json, or a template ({{.Name}})" },
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "Only display volume names" },
+    { "format", 0, BERTH_CLI_STRING, &format, "string", "table (default), json, or a template ({{.Name}})" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only display volume names" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth volume ls [OPTIONS]", "List volumes", err);
@@ -125,8 +125,8 @@ int cmd_volume_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
 int cmd_volume_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *format = NULL;
-  const struct cli_opt opts[] = {
-    { "format", 'f', CLI_STRING, &format, "string", "Format the output using the given Go template" },
+  const struct berth_cli_opt opts[] = {
+    { "format", 'f', BERTH_CLI_STRING, &format, "string", "Format the output using the given Go template" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth volume inspect [OPTIONS] VOLUME [VOLUME...]",
@@ -172,8 +172,8 @@ static int remove_volume(struct berth_engine *e, const char *name, void *force, 
 int cmd_volume_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool force = false;
-  const struct cli_opt opts[] = {
-    { "force", 'f', CLI_BOOL, &force, NULL, "Do not error when a volume does not exist (one in use stays)" },
+  const struct berth_cli_opt opts[] = {
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not error when a volume does not exist (one in use stays)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =
@@ -193,10 +193,10 @@ int cmd_volume_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
 {
   bool all = false, force = false;
   cleanup_free const char **filters = NULL;
-  const struct cli_opt opts[] = {
-    { "all", 'a', CLI_BOOL, &all, NULL, "Remove all unused volumes, not just anonymous ones" },
-    { "filter", 0, CLI_STRINGS, &filters, "filter", "Provide filter values (label=, label!=)" },
-    { "force", 'f', CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
+  const struct berth_cli_opt opts[] = {
+    { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "Remove all unused volumes, not just anonymous ones" },
+    { "filter", 0, BERTH_CLI_STRINGS, &filters, "filter", "Provide filter values (label=, label!=)" },
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =

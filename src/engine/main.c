@@ -175,7 +175,7 @@ static int set_log_level(const char *l, berth_error_t *err)
 static int env_limits(struct globals *g, berth_error_t *err)
 {
   const char *s = getenv("BERTH_MAX_LAYER_SIZE");
-  if (s && *s && cli_parse_size(s, &g->limits.max_bytes) < 0)
+  if (s && *s && berth_cli_parse_size(s, &g->limits.max_bytes) < 0)
     return BERTH_ERR(err, "BERTH_MAX_LAYER_SIZE: expected a size (512m, 2g), got `%s`", s);
   s = getenv("BERTH_MAX_LAYER_RATIO");
   if (s && *s && (berth_parse_u64(s, &g->limits.max_ratio) < 0 || g->limits.max_ratio == 0))
@@ -186,32 +186,27 @@ static int env_limits(struct globals *g, berth_error_t *err)
 /* global options before the command; returns the index of the command, -1 on error, 0 done */
 static int parse_globals(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
+  bool help = false, version = false;
+  const struct berth_cli_opt opts[] = {
+    { "root", 0, BERTH_CLI_STRING, &g->root, "DIR", "" },
+    { "runroot", 0, BERTH_CLI_STRING, &g->runroot, "DIR", "" },
+    { "log-level", 0, BERTH_CLI_STRING, &g->log_level, "LEVEL", "" },
+    { "version", 'v', BERTH_CLI_BOOL, &version, NULL, "" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
+  const struct berth_cli p = { .dialect = BERTH_CLI_DOCKER, .opts = opts };
   int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    const char *a = argv[i], *eq = strchr(a, '=');
-    size_t len = eq ? (size_t) (eq - a) : strlen(a);
-    const char **target = NULL;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      print_usage();
-      return 0;
-    }
-    if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-      printf("berth version %s\n", BERTH_VERSION);
-      return 0;
-    }
-    if (len == 6 && strncmp(a, "--root", 6) == 0)
-      target = &g->root;
-    else if (len == 9 && strncmp(a, "--runroot", 9) == 0)
-      target = &g->runroot;
-    else if (len == 11 && strncmp(a, "--log-level", 11) == 0)
-      target = &g->log_level;
-    else
-      return BERTH_ERR(err, "unknown flag: %.*s; see 'berth --help'", (int) len, a);
-    if (eq == NULL && i + 1 >= argc)
-      return BERTH_ERR(err, "flag needs an argument: %s", a);
-    *target = eq ? eq + 1 : argv[++i];
+  if (berth_cli_parse(&p, argc, argv, &i, NULL, NULL, &help, err) < 0) {
+    if (strncmp((*err)->msg, "unknown ", 8) != 0)
+      return -1;
+    cleanup_free char *msg = berth_error_steal_msg(err);
+    return BERTH_ERR(err, "%s; see 'berth --help'", msg);
   }
-  return i;
+  if (help)
+    print_usage();
+  else if (version)
+    printf("berth version %s\n", BERTH_VERSION);
+  return help || version ? 0 : i;
 }
 
 static int run(struct globals *g, int argc, char **argv, int idx, bool *usage, berth_error_t *err)

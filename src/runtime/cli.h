@@ -1,5 +1,5 @@
-/* A small command-line parser with urfave/cli's (runc's) conventions: "--name value",
- * "--name=value", "-name value", short "-d"; options end at the first positional. */
+/* berth-runtime's command line: runc's (urfave/cli's) conventions, parsed by base/cli.h's
+ * BERTH_CLI_RUNC dialect; the globals and the helpers every command shares. */
 #ifndef BERTH_RUNTIME_CLI_H
 #define BERTH_RUNTIME_CLI_H
 
@@ -7,23 +7,13 @@
 
 #include <jansson.h>
 
+#include "base/cli.h"
 #include "base/error.h"
 
-enum cli_type { CLI_BOOL, CLI_STRING, CLI_INT, CLI_STRINGS };
-
-struct cli_opt {
-  const char *name;     /* long name without dashes */
-  char short_name;      /* 0 if none */
-  enum cli_type type;
-  void *target;         /* bool*, const char**, int*, const char*** (NULL-terminated, malloc'd) */
-  const char *metavar;  /* for help; NULL for bools */
-  const char *help;
-};
-
-/* Parse options from argv[*idx]; on return *idx is the first positional. */
-int cli_parse(const char *cmd, int argc, char **argv, int *idx, const struct cli_opt *opts, bool *help,
+/* Parse options from argv[*idx] (errors begin with cmd); on return *idx is the first positional. */
+int cli_parse(const char *cmd, int argc, char **argv, int *idx, const struct berth_cli_opt *opts, bool *help,
               berth_error_t *err);
-void cli_print_help(const char *usage, const char *summary, const struct cli_opt *opts);
+void cli_print_help(const char *usage, const char *summary, const struct berth_cli_opt *opts);
 
 struct globals {
   const char *root;

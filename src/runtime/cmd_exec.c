@@ -168,23 +168,23 @@ int cmd_exec(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   struct exec_flags f = { 0 };
   bool help = false;
-  const struct cli_opt opts[] = {
-    { "process", 'p', CLI_STRING, &f.process, "FILE", "process.json with the whole process (runtime-spec)" },
-    { "console-socket", 0, CLI_STRING, &f.console_socket, "SOCKET", "unix socket that receives the pty master" },
-    { "pid-file", 0, CLI_STRING, &f.pid_file, "FILE", "write the process's pid to FILE" },
-    { "tty", 't', CLI_BOOL, &f.tty, NULL, "allocate a pty" },
-    { "detach", 'd', CLI_BOOL, &f.detach, NULL, "do not wait for the process" },
-    { "env", 'e', CLI_STRINGS, &f.env, "NAME=VALUE", "set an environment variable (repeatable)" },
-    { "cwd", 0, CLI_STRING, &f.cwd, "DIR", "working directory in the container" },
-    { "user", 'u', CLI_STRING, &f.user, "UID[:GID]", "run as this user" },
-    { "additional-gids", 'g', CLI_STRINGS, &f.gids, "GID", "additional group (repeatable)" },
-    { "cap", 'c', CLI_STRINGS, &f.caps, "CAP", "add a capability (repeatable)" },
-    { "no-new-privs", 0, CLI_BOOL, &f.nnp, NULL, "set no_new_privs" },
-    { "apparmor", 0, CLI_STRING, &f.apparmor, "PROFILE", "AppArmor profile" },
-    { "process-label", 0, CLI_STRING, &f.label, "LABEL", "SELinux process label" },
-    { "preserve-fds", 0, CLI_INT, &f.preserve_fds, "N", "pass N extra descriptors (3..3+N-1)" },
-    { "ignore-paused", 0, CLI_BOOL, &f.ignore_paused, NULL, "exec even into a paused container" },
-    { "cgroup", 0, CLI_STRING, &f.cgroup, "PATH", "sub-cgroup to put the process in" },
+  const struct berth_cli_opt opts[] = {
+    { "process", 'p', BERTH_CLI_STRING, &f.process, "FILE", "process.json with the whole process (runtime-spec)" },
+    { "console-socket", 0, BERTH_CLI_STRING, &f.console_socket, "SOCKET", "unix socket that receives the pty master" },
+    { "pid-file", 0, BERTH_CLI_STRING, &f.pid_file, "FILE", "write the process's pid to FILE" },
+    { "tty", 't', BERTH_CLI_BOOL, &f.tty, NULL, "allocate a pty" },
+    { "detach", 'd', BERTH_CLI_BOOL, &f.detach, NULL, "do not wait for the process" },
+    { "env", 'e', BERTH_CLI_STRINGS, &f.env, "NAME=VALUE", "set an environment variable (repeatable)" },
+    { "cwd", 0, BERTH_CLI_STRING, &f.cwd, "DIR", "working directory in the container" },
+    { "user", 'u', BERTH_CLI_STRING, &f.user, "UID[:GID]", "run as this user" },
+    { "additional-gids", 'g', BERTH_CLI_STRINGS, &f.gids, "GID", "additional group (repeatable)" },
+    { "cap", 'c', BERTH_CLI_STRINGS, &f.caps, "CAP", "add a capability (repeatable)" },
+    { "no-new-privs", 0, BERTH_CLI_BOOL, &f.nnp, NULL, "set no_new_privs" },
+    { "apparmor", 0, BERTH_CLI_STRING, &f.apparmor, "PROFILE", "AppArmor profile" },
+    { "process-label", 0, BERTH_CLI_STRING, &f.label, "LABEL", "SELinux process label" },
+    { "preserve-fds", 0, BERTH_CLI_INT, &f.preserve_fds, "N", "pass N extra descriptors (3..3+N-1)" },
+    { "ignore-paused", 0, BERTH_CLI_BOOL, &f.ignore_paused, NULL, "exec even into a paused container" },
+    { "cgroup", 0, BERTH_CLI_STRING, &f.cgroup, "PATH", "sub-cgroup to put the process in" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;

@@ -23,13 +23,13 @@ struct create_flags {
 };
 
 #define CREATE_OPTS(f)                                                                              \
-  { "bundle", 'b', CLI_STRING, &(f).bundle, "DIR", "bundle directory (default: current directory)" }, \
-  { "pid-file", 0, CLI_STRING, &(f).pid_file, "FILE", "write the container's pid to FILE" },          \
-  { "console-socket", 0, CLI_STRING, &(f).console_socket, "SOCKET",                                    \
+  { "bundle", 'b', BERTH_CLI_STRING, &(f).bundle, "DIR", "bundle directory (default: current directory)" }, \
+  { "pid-file", 0, BERTH_CLI_STRING, &(f).pid_file, "FILE", "write the container's pid to FILE" },          \
+  { "console-socket", 0, BERTH_CLI_STRING, &(f).console_socket, "SOCKET",                                    \
     "unix socket that receives the pty master (process.terminal)" },                                   \
-  { "no-pivot", 0, CLI_BOOL, &(f).no_pivot, NULL, "use MS_MOVE + chroot instead of pivot_root" },      \
-  { "no-new-keyring", 0, CLI_BOOL, &(f).no_new_keyring, NULL, "keep the caller's session keyring" },   \
-  { "preserve-fds", 0, CLI_INT, &(f).preserve_fds, "N", "pass N extra descriptors (3..3+N-1)" }
+  { "no-pivot", 0, BERTH_CLI_BOOL, &(f).no_pivot, NULL, "use MS_MOVE + chroot instead of pivot_root" },      \
+  { "no-new-keyring", 0, BERTH_CLI_BOOL, &(f).no_new_keyring, NULL, "keep the caller's session keyring" },   \
+  { "preserve-fds", 0, BERTH_CLI_INT, &(f).preserve_fds, "N", "pass N extra descriptors (3..3+N-1)" }
 
 static void fill_opts(struct globals *g, const struct create_flags *f, const char *id, struct berth_create_opts *o)
 {
@@ -60,7 +60,7 @@ int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   struct create_flags f = { 0 };
   bool help = false;
-  const struct cli_opt opts[] = { CREATE_OPTS(f), { NULL, 0, 0, NULL, NULL, NULL } };
+  const struct berth_cli_opt opts[] = { CREATE_OPTS(f), { NULL, 0, 0, NULL, NULL, NULL } };
   int idx = 1;
   if (cli_parse("create", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
@@ -83,7 +83,7 @@ int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err)
 int cmd_start(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false;
-  const struct cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+  const struct berth_cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
   int idx = 1;
   if (cli_parse("start", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
@@ -171,10 +171,10 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   struct create_flags f = { 0 };
   bool help = false;
-  const struct cli_opt opts[] = {
+  const struct berth_cli_opt opts[] = {
     CREATE_OPTS(f),
-    { "detach", 'd', CLI_BOOL, &f.detach, NULL, "return after starting; do not wait" },
-    { "keep", 0, CLI_BOOL, &f.keep, NULL, "do not delete the container when it exits" },
+    { "detach", 'd', BERTH_CLI_BOOL, &f.detach, NULL, "return after starting; do not wait" },
+    { "keep", 0, BERTH_CLI_BOOL, &f.keep, NULL, "do not delete the container when it exits" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;

@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "runtime/manage.h"
 
-static const struct cli_opt no_opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+static const struct berth_cli_opt no_opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
 
 /* a command whose only argument is the container id */
 static int simple(const char *name, const char *summary, int (*fn)(const char *, const char *, berth_error_t *),
@@ -85,8 +85,8 @@ int cmd_ps(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false;
   const char *format = "table";
-  const struct cli_opt opts[] = {
-    { "format", 'f', CLI_STRING, &format, "FORMAT", "table or json (an array of pids)" },
+  const struct berth_cli_opt opts[] = {
+    { "format", 'f', BERTH_CLI_STRING, &format, "FORMAT", "table or json (an array of pids)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;
@@ -143,9 +143,9 @@ int cmd_events(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false, stats = false;
   const char *interval = "5s";
-  const struct cli_opt opts[] = {
-    { "stats", 0, CLI_BOOL, &stats, NULL, "print one stats event and exit" },
-    { "interval", 0, CLI_STRING, &interval, "DURATION", "stats interval (default 5s)" },
+  const struct berth_cli_opt opts[] = {
+    { "stats", 0, BERTH_CLI_BOOL, &stats, NULL, "print one stats event and exit" },
+    { "interval", 0, BERTH_CLI_STRING, &interval, "DURATION", "stats interval (default 5s)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;

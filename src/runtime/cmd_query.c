@@ -17,7 +17,7 @@
 #include "oci/spec.h"
 #include "runtime/container.h"
 
-static const struct cli_opt no_opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+static const struct berth_cli_opt no_opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
 
 int cmd_state(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
@@ -69,9 +69,9 @@ int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false, quiet = false;
   const char *format = "table";
-  const struct cli_opt opts[] = {
-    { "quiet", 'q', CLI_BOOL, &quiet, NULL, "print only the container ids" },
-    { "format", 'f', CLI_STRING, &format, "FORMAT", "table or json" },
+  const struct berth_cli_opt opts[] = {
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "print only the container ids" },
+    { "format", 'f', BERTH_CLI_STRING, &format, "FORMAT", "table or json" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;
@@ -121,9 +121,9 @@ int cmd_spec(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false, rootless = false;
   const char *bundle = ".";
-  const struct cli_opt opts[] = {
-    { "bundle", 'b', CLI_STRING, &bundle, "DIR", "where to write config.json" },
-    { "rootless", 0, CLI_BOOL, &rootless, NULL, "a config for a rootless container" },
+  const struct berth_cli_opt opts[] = {
+    { "bundle", 'b', BERTH_CLI_STRING, &bundle, "DIR", "where to write config.json" },
+    { "rootless", 0, BERTH_CLI_BOOL, &rootless, NULL, "a config for a rootless container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;

@@ -8,8 +8,8 @@
 int cmd_kill(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false, all = false;
-  const struct cli_opt opts[] = {
-    { "all", 'a', CLI_BOOL, &all, NULL, "signal every process of the container" },
+  const struct berth_cli_opt opts[] = {
+    { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "signal every process of the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;
@@ -31,8 +31,8 @@ int cmd_kill(struct globals *g, int argc, char **argv, berth_error_t *err)
 int cmd_delete(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false, force = false;
-  const struct cli_opt opts[] = {
-    { "force", 'f', CLI_BOOL, &force, NULL, "kill a running container first" },
+  const struct berth_cli_opt opts[] = {
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "kill a running container first" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int idx = 1;

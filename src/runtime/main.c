@@ -142,16 +142,16 @@ int main(int argc, char **argv, char **envp)
   struct globals g = { .argv = argv, .envp = envp };
   bool help = false, version = false;
   const char *criu = NULL; /* accepted for runc compatibility; checkpoint needs CRIU */
-  const struct cli_opt opts[] = {
-    { "root", 0, CLI_STRING, &g.root, "DIR", "" },
-    { "log", 0, CLI_STRING, &g.log, "FILE", "" },
-    { "log-format", 0, CLI_STRING, &g.log_format, "FORMAT", "" },
-    { "debug", 0, CLI_BOOL, &g.debug, NULL, "" },
-    { "systemd-cgroup", 0, CLI_BOOL, &g.systemd_cgroup, NULL, "" },
-    { "cgroup-manager", 0, CLI_STRING, &g.cgroup_manager, "MANAGER", "" },
-    { "rootless", 0, CLI_STRING, &g.rootless, "MODE", "" },
-    { "criu", 0, CLI_STRING, &criu, "PATH", "" },
-    { "version", 'v', CLI_BOOL, &version, NULL, "" },
+  const struct berth_cli_opt opts[] = {
+    { "root", 0, BERTH_CLI_STRING, &g.root, "DIR", "" },
+    { "log", 0, BERTH_CLI_STRING, &g.log, "FILE", "" },
+    { "log-format", 0, BERTH_CLI_STRING, &g.log_format, "FORMAT", "" },
+    { "debug", 0, BERTH_CLI_BOOL, &g.debug, NULL, "" },
+    { "systemd-cgroup", 0, BERTH_CLI_BOOL, &g.systemd_cgroup, NULL, "" },
+    { "cgroup-manager", 0, BERTH_CLI_STRING, &g.cgroup_manager, "MANAGER", "" },
+    { "rootless", 0, BERTH_CLI_STRING, &g.rootless, "MODE", "" },
+    { "criu", 0, BERTH_CLI_STRING, &criu, "PATH", "" },
+    { "version", 'v', BERTH_CLI_BOOL, &version, NULL, "" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   berth_log_set_prefix("berth-runtime");
