@@ -48,6 +48,9 @@ static int parse_line(char *line, size_t lineno, struct berth_dns_entry *e, bert
       e->names = NULL;
       return BERTH_ERR(err, "names file, line %zu: \"%s\" is neither an address nor a name", lineno, tok);
     }
+    size_t len = strlen(tok);
+    if (tok[len - 1] == '.') /* "web." is "web": kept as lookups compare (name_eq) */
+      tok[len - 1] = '\0';
     e->names = berth_strv_append(e->names, tok);
   }
   if (e->n_addrs > 0 && e->names == NULL)
