@@ -51,7 +51,7 @@ bool cli_confirm(const char *warning);
 void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclaimed);
 /* print JSON indented like Docker (4 spaces) */
 void cli_print_json(json_t *v);
-/* Go-template subset of --format: "{{.Id}} {{json .Config.Env}}" (cmd_inspect.c) */
+/* Go-template subset of --format: "{{.Id}} {{json .Config.Env}}" */
 int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t *err);
 
 /* print "berth: <msg>" and release the error */
@@ -63,18 +63,5 @@ typedef int (*cli_name_fn)(struct berth_engine *e, const char *name, void *data,
 int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, void *data);
 
 typedef int (*cmd_fn)(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-
-int cmd_import(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_load(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_save(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_export(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_tag(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
-int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 #endif

@@ -8,7 +8,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
-#include "cmd_containers.h"
+#include "commands.h"
 
 struct command {
   const char *name;

@@ -1,0 +1,112 @@
+/* berth create / container create, and the option parsing run shares: Docker's flags
+ * (engine/runspec/runspec.h), which end at the image name. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "container_cmd.h"
+
+static const char *host_env(void *data, const char *name) { return getenv(name); }
+
+static int set_flag(void *data, const char *flag, const char *value, berth_error_t *err)
+{
+  struct run_args *ra = data;
+  if (strcmp(flag, "--runtime-flag") == 0) {
+    cleanup_free char *f = xasprintf("--%s", value);
+    ra->runtime_flags = berth_strv_append(ra->runtime_flags, f);
+    return 0;
+  }
+  return berth_runopts_set(&ra->opts, flag, value, err);
+}
+
+/* Docker's run/create flags (runspec's table, each handed to berth_runopts_set as typed),
+ * podman's --runtime-flag, and --network's alias --net (hidden) */
+static struct berth_cli_opt *run_flags(void)
+{
+  size_t n = 0;
+  const struct berth_runopts_flag *f = berth_runopts_flags(&n);
+  struct berth_cli_opt *v = xcalloc(n + 3, sizeof *v);
+  for (size_t i = 0; i < n; i++)
+    v[i] = (struct berth_cli_opt){ f[i].name + 2, f[i].short_name, BERTH_CLI_CALL, NULL,
+                                   f[i].takes_value ? "value" : NULL, f[i].help };
+  v[n] = (struct berth_cli_opt){ "runtime-flag", 0, BERTH_CLI_CALL, NULL, "flag",
+                                 "Pass --flag to the OCI runtime (podman's option)" };
+  v[n + 1] = (struct berth_cli_opt){ "net", 0, BERTH_CLI_CALL, NULL, "value", NULL };
+  return v;
+}
+
+/* options, then IMAGE [COMMAND] [ARG...] */
+static int parse_argv(struct run_args *ra, int argc, char **argv, const struct berth_cli_opt *opts, bool *help,
+                      berth_error_t *err)
+{
+  const struct berth_cli p = { .dialect = BERTH_CLI_DOCKER, .opts = opts, .call = set_flag, .call_data = ra };
+  int i = 1;
+  if (berth_cli_parse(&p, argc, argv, &i, NULL, NULL, help, err) < 0)
+    return -1;
+  if (*help)
+    return 0;
+  if (i >= argc)
+    return BERTH_ERR(err, "requires at least 1 argument (IMAGE [COMMAND] [ARG...])");
+  ra->image = argv[i++];
+  ra->args = xcalloc((size_t) (argc - i) + 1, sizeof *ra->args);
+  for (int k = 0; i < argc; i++, k++)
+    ra->args[k] = argv[i];
+  return 0;
+}
+
+int run_args_parse(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
+                   struct run_args *ra, berth_error_t *err)
+{
+  memset(ra, 0, sizeof *ra);
+  berth_runopts_init(&ra->opts);
+  ra->opts.lookup_env = host_env;
+  bool help = false;
+  cleanup_free struct berth_cli_opt *opts = run_flags();
+  if (parse_argv(ra, argc, argv, opts, &help, err) < 0 ||
+      (!help &&
+       (berth_runopts_validate(&ra->opts, err) < 0 || berth_runopts_load_files(&ra->opts, err) < 0))) {
+    ctx->usage_error = true;
+    return berth_error_wrap(err, "%s", ctx->path);
+  }
+  if (help) {
+    berth_cli_print_help(BERTH_CLI_DOCKER, usage, summary, opts);
+    return 1;
+  }
+  return 0;
+}
+
+void run_args_release(struct run_args *ra)
+{
+  berth_runopts_release(&ra->opts);
+  free(ra->args);
+  berth_strv_free(ra->runtime_flags);
+  ra->args = ra->runtime_flags = NULL;
+}
+
+int cmd_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  struct run_args ra;
+  int r = run_args_parse(ctx, argc, argv, "berth create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+                         "Create a new container", &ra, err);
+  if (r != 0) {
+    run_args_release(&ra);
+    return r > 0 ? 0 : -1;
+  }
+  struct berth_engine *e = NULL;
+  struct berth_container_create in = {
+    .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
+  };
+  berth_container_id_t id;
+  r = cli_open_engine(ctx, &e, err) < 0 || berth_containers_create(e, &in, id, err) < 0 ? -1 : 0;
+  berth_engine_close(e);
+  run_args_release(&ra);
+  if (r < 0) {
+    ctx->usage_error = true; /* Docker: every create failure is 125 */
+    return -1;
+  }
+  puts(id);
+  return 0;
+}

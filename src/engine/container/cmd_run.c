@@ -1,0 +1,75 @@
+/* berth run / container run: create, start, and (without -d) attach until the container exits.
+ * Exit status as Docker's: 125 berth failed, 126 the command cannot be executed, 127 it was not
+ * found, otherwise the container's own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "container_cmd.h"
+#include "engine/monitor/monitor.h"
+
+/* a failed start: the error printed, the container removed with --rm; returns the exit status */
+static int start_failed(struct berth_engine *e, const struct run_args *ra, const char *id, int code,
+                        berth_error_t *err)
+{
+  cli_report(err);
+  if (ra->opts.auto_remove) {
+    berth_error_t ignore = NULL;
+    if (berth_containers_remove(e, id, true, true, &ignore) < 0)
+      cli_report(&ignore);
+  }
+  return code ? code : 125;
+}
+
+static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct run_args *ra, const char *id,
+                       berth_error_t *err)
+{
+  const struct berth_run_opts *o = &ra->opts;
+  struct berth_attach a = { .fd = -1 };
+  int code = 125;
+  if (o->detach) {
+    if (berth_containers_start(e, id, 0, &a, &code, err) < 0)
+      return start_failed(e, ra, id, code, err);
+    puts(id);
+    return 0;
+  }
+  /* this process records the exit (and with --rm removes the container): the catalogue is open */
+  unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | BERTH_ATTACH_WANT_RECORD |
+                  (o->interactive ? BERTH_ATTACH_WANT_STDIN : 0);
+  if (berth_containers_start(e, id, want, &a, &code, err) < 0)
+    return start_failed(e, ra, id, code, err);
+  struct stream_opts so = { .tty = o->tty, .stdin_on = o->interactive, .sig_proxy = !o->tty };
+  int r = cli_stream(e, id, &a, &so, &code, err);
+  berth_attach_close(&a);
+  if (r < 0) {
+    ctx->usage_error = true;
+    return -1;
+  }
+  return code;
+}
+
+int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  struct run_args ra;
+  int r = run_args_parse(ctx, argc, argv, "berth run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+                         "Create and run a new container from an image", &ra, err);
+  if (r != 0) {
+    run_args_release(&ra);
+    return r > 0 ? 0 : -1;
+  }
+  struct berth_engine *e = NULL;
+  struct berth_container_create in = {
+    .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
+  };
+  berth_container_id_t id;
+  if (cli_open_engine(ctx, &e, err) < 0 || berth_containers_create(e, &in, id, err) < 0) {
+    ctx->usage_error = true; /* 125 */
+    r = -1;
+  } else {
+    r = run_created(ctx, e, &ra, id, err);
+  }
+  berth_engine_close(e);
+  run_args_release(&ra);
+  return r;
+}

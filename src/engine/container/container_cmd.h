@@ -1,0 +1,38 @@
+/* What the container commands of `berth` (container/) share. */
+#ifndef BERTH_ENGINE_CONTAINER_CMD_H
+#define BERTH_ENGINE_CONTAINER_CMD_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "engine/containers/containers.h"
+#include "engine/runspec/runspec.h"
+
+/* run and create: [OPTIONS] IMAGE [COMMAND] [ARG...] (options end at the image) */
+struct run_args {
+  struct berth_run_opts opts;
+  const char *image;
+  char **args;          /* borrowed from argv (the vector is malloc'd) */
+  char **runtime_flags; /* --runtime-flag X as "--X" */
+};
+/* 1: --help printed, 0: parsed and validated, -1: error (ctx->usage_error set) */
+int run_args_parse(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
+                   struct run_args *ra, berth_error_t *err);
+void run_args_release(struct run_args *ra);
+
+/* The attached side of run, start -a and attach: container output to stdout/stderr, stdin to
+ * the container (stdin_on), the terminal raw with resizes forwarded (tty), signals sent to the
+ * container (sig_proxy). *exit_code: the container's (from the monitor, else recorded). */
+struct stream_opts {
+  bool tty;
+  bool stdin_on;
+  bool sig_proxy;
+};
+int cli_stream(struct berth_engine *e, const char *id, struct berth_attach *a, const struct stream_opts *o,
+               int *exit_code, berth_error_t *err);
+
+/* stop/restart -t: *out NULL when s is NULL, else storage holding the seconds (-1: no limit) */
+int cli_parse_timeout(struct cmd_ctx *ctx, const char *s, int **out, int *storage, berth_error_t *err);
+
+#endif

@@ -1,0 +1,136 @@
+/* berth images / berth image ls */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/cleanup.h"
+#include "base/strutil.h"
+#include "base/xalloc.h"
+#include "cli.h"
+#include "commands.h"
+#include "engine/format.h"
+#include "engine/images/images.h"
+
+/* Go's time.Time.String() in the local zone: "2006-01-02 15:04:05 -0700 MST" */
+static char *go_time(int64_t secs)
+{
+  time_t t = (time_t) secs;
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+  return xstrdup(buf);
+}
+
+static const char *short_hex(const char *id, bool no_trunc, char buf[16])
+{
+  if (no_trunc)
+    return id;
+  snprintf(buf, 16, "%.12s", berth_str_has_prefix(id, "sha256:") ? id + 7 : id);
+  return buf;
+}
+
+static void print_json_row(const struct berth_image_row *r, int64_t now, bool no_trunc)
+{
+  char idbuf[16];
+  cleanup_free char *created = go_time(r->created), *since = berth_fmt_since(r->created, now);
+  cleanup_free char *size = berth_fmt_size(r->size);
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+                        "CreatedAt", created, "CreatedSince", since, "Digest", r->digest, "ID",
+                        short_hex(r->id, no_trunc, idbuf), "Repository", r->repository, "SharedSize", "N/A",
+                        "Size", size, "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", size);
+  char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+  puts(s);
+  free(s);
+  json_decref(o);
+}
+
+static void print_table(const struct berth_image_row *rows, size_t n, bool digests, bool no_trunc,
+                        int64_t now)
+{
+  struct berth_table t;
+  berth_table_init(&t, digests ? 6 : 5);
+  const char *head[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
+  const char *head5[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+  berth_table_add(&t, digests ? head : head5);
+  for (size_t i = 0; i < n; i++) {
+    char idbuf[16];
+    cleanup_free char *since = berth_fmt_since(rows[i].created, now), *size = berth_fmt_size(rows[i].size);
+    const char *id = short_hex(rows[i].id, no_trunc, idbuf);
+    const char *c6[] = { rows[i].repository, rows[i].tag, rows[i].digest, id, since, size };
+    const char *c5[] = { rows[i].repository, rows[i].tag, id, since, size };
+    berth_table_add(&t, digests ? c6 : c5);
+  }
+  berth_table_print(&t, stdout);
+  berth_table_release(&t);
+}
+
+/* -f dangling=true|false (Docker's filter; others are refused) */
+static int parse_filters(const char **filters, int *dangling, berth_error_t *err)
+{
+  *dangling = -1;
+  for (const char **f = filters; f && *f; f++) {
+    if (strcmp(*f, "dangling=true") == 0 || strcmp(*f, "dangling=1") == 0)
+      *dangling = 1;
+    else if (strcmp(*f, "dangling=false") == 0 || strcmp(*f, "dangling=0") == 0)
+      *dangling = 0;
+    else
+      return BERTH_ERR(err, "invalid filter `%s` (supported: dangling=true|false)", *f);
+  }
+  return 0;
+}
+
+int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  bool all = false, quiet = false, digests = false, no_trunc = false;
+  const char *format = NULL;
+  cleanup_free const char **filters = NULL;
+  const struct berth_cli_opt opts[] = {
+    { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "Show all images (default hides intermediate images)" },
+    { "digests", 0, BERTH_CLI_BOOL, &digests, NULL, "Show digests" },
+    { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter", "Filter output (dangling=true|false)" },
+    { "format", 0, BERTH_CLI_STRING, &format, "string",
+      "Format output: table (default) or json (one object per line)" },
+    { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
+    { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only show image IDs" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
+  int r = cli_parse(ctx, argc, argv, opts, "berth images [OPTIONS] [REPOSITORY[:TAG]]", "List images", err);
+  int dangling;
+  if (r != 0 || cli_want_args(ctx, 0, 1, "[REPOSITORY[:TAG]]", err) < 0)
+    return r > 0 ? 0 : -1;
+  if (parse_filters(filters, &dangling, err) < 0 ||
+      (format && strcmp(format, "json") && strcmp(format, "table"))) {
+    ctx->usage_error = true;
+    return *err ? -1 : BERTH_ERR(err, "--format: expected table or json, got `%s`", format);
+  }
+  struct berth_engine *e = NULL;
+  struct berth_image_row *rows = NULL;
+  size_t n = 0;
+  if (cli_open_engine(ctx, &e, err) < 0)
+    return -1;
+  r = berth_images_list(e, all, ctx->argc ? ctx->argv[0] : NULL, &rows, &n, err);
+  berth_engine_close(e);
+  if (r < 0)
+    return -1;
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) /* filter in place (rows keep their own strings) */
+    if (dangling < 0 || rows[i].dangling == (dangling == 1)) {
+      struct berth_image_row tmp = rows[kept];
+      rows[kept++] = rows[i];
+      rows[i] = tmp;
+    }
+  int64_t now = (int64_t) time(NULL);
+  for (size_t i = 0; i < kept && (quiet || (format && strcmp(format, "json") == 0)); i++) {
+    char idbuf[16];
+    if (quiet)
+      puts(short_hex(rows[i].id, no_trunc, idbuf));
+    else
+      print_json_row(&rows[i], now, no_trunc);
+  }
+  if (!quiet && !(format && strcmp(format, "json") == 0))
+    print_table(rows, kept, digests, no_trunc, now);
+  berth_image_rows_free(rows, n);
+  return 0;
+}
