@@ -680,9 +680,17 @@ static int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v
   X("--ulimit", 0, true, true, set_ulimit, "Ulimit options")                                                 \
   X("--device", 0, true, true, set_device, "Add a host device to the container")                             \
   X("--sysctl", 0, true, true, set_sysctl, "Sysctl options")                                                 \
-  X("--network", 0, true, false, set_ns,                                                                     \
-    "Connect a container to a network (none, host, container:<name>, "                                       \
+  X("--network", 0, true, true, runopts_set_network,                                                         \
+    "Connect a container to a network (a network's name, bridge, none, host, container:<name>, "            \
     "ns:<path>)")                                                                                            \
+  X("--network-alias", 0, true, true, runopts_set_alias, "Add network-scoped alias for the container")        \
+  X("--ip", 0, true, false, runopts_set_ip, "IPv4 address (e.g., 172.30.100.104)")                           \
+  X("--ip6", 0, true, false, runopts_set_ip6, "IPv6 address (e.g., 2001:db8::33)")                           \
+  X("--mac-address", 0, true, false, runopts_set_mac, "Container MAC address (e.g., 92:d0:c6:0a:29:33)")     \
+  X("--publish", 'p', true, true, runopts_set_publish, "Publish a container's port(s) to the host")          \
+  X("--publish-all", 'P', false, false, runopts_set_publish_all,                                             \
+    "Publish all exposed ports to random ports")                                                             \
+  X("--expose", 0, true, true, runopts_set_expose, "Expose a port or a range of ports")                      \
   X("--pid", 0, true, false, set_ns, "PID namespace to use")                                                 \
   X("--ipc", 0, true, false, set_ns, "IPC mode to use")                                                      \
   X("--uts", 0, true, false, set_ns, "UTS namespace to use")                                                 \
@@ -708,6 +716,8 @@ static ssize_t flag_index(const char *flag)
     return -1;
   if (strcmp(flag, "--net") == 0)
     flag = "--network";
+  if (strcmp(flag, "--alias") == 0)
+    flag = "--network-alias";
   for (size_t i = 0; i < BERTH_N_ELEMENTS(flags); i++) {
     bool short_match = flag[0] == '-' && flag[1] != '\0' && flag[1] == flags[i].short_name && flag[2] == '\0';
     if (short_match || strcmp(flags[i].name, flag) == 0)

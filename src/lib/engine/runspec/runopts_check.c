@@ -61,6 +61,7 @@ void berth_runopts_release(struct berth_run_opts *o)
   free(o->devices);
   runopts_kv_free(o->sysctls, o->n_sysctls);
   ns_release(&o->network);
+  runopts_net_release(o);
   ns_release(&o->pid);
   ns_release(&o->ipc);
   ns_release(&o->uts);
@@ -118,7 +119,7 @@ int berth_runopts_validate(const struct berth_run_opts *o, berth_error_t *err)
 {
   if (o->auto_remove && o->restart != BERTH_RESTART_NO)
     return BERTH_ERR(err, "conflicting options: --restart and --rm");
-  if (validate_resources(o, err) < 0 || validate_network(o, err) < 0)
+  if (validate_resources(o, err) < 0 || validate_network(o, err) < 0 || runopts_net_validate(o, err) < 0)
     return -1;
   for (size_t i = 0; i < o->n_mounts; i++)
     for (size_t j = 0; j < i; j++)

@@ -447,13 +447,19 @@ static int ns_network(const char *flag, const char *v, struct berth_ns_opt *out,
     out->mode = BERTH_NSMODE_HOST;
   else if (strcmp(v, "bridge") == 0 || strcmp(v, "default") == 0)
     out->mode = BERTH_NSMODE_BRIDGE;
+  else if (berth_runopts_network_name_valid(v)) {
+    out->mode = BERTH_NSMODE_BRIDGE; /* a berth network by name (checked to exist at create) */
+    out->value = xstrdup(v);
+  }
   else if (berth_str_has_prefix(v, "container:"))
     return ns_container(flag, v, out, err);
   else if (berth_str_has_prefix(v, "ns:") && v[3] == '/') {
     out->mode = BERTH_NSMODE_PATH;
     out->value = berth_runopts_clean_path(v + 3);
   } else
-    return BERTH_ERR(err, "%s: unknown network mode \"%s\" (none, host, bridge, container:<name>, ns:<path>)",
+    return BERTH_ERR(err,
+                     "%s: unknown network mode \"%s\" (none, host, bridge, container:<name>, ns:<path>, or a "
+                     "network's name)",
                      flag, v);
   return 0;
 }

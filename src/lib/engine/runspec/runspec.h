@@ -48,7 +48,8 @@ enum berth_ns_mode {
   BERTH_NSMODE_PRIVATE,   /* a new namespace: --ipc private, --cgroupns private */
   BERTH_NSMODE_SHAREABLE, /* --ipc shareable (a new namespace others may join) */
   BERTH_NSMODE_NONE,      /* --network none (new netns, loopback only), --ipc none (no /dev/shm) */
-  BERTH_NSMODE_BRIDGE,    /* --network bridge / default (accepted; the bridge is the networking issue's) */
+  BERTH_NSMODE_BRIDGE,    /* --network <a berth network>: value its name (NULL: the default network,
+                             "bridge"/"default"); every one given is in berth_run_opts.networks */
   BERTH_NSMODE_HOST,      /* the host's namespace: omitted from linux.namespaces */
   BERTH_NSMODE_CONTAINER, /* container:<name|id>; value holds the name */
   BERTH_NSMODE_PATH,      /* --network ns:<path>; value holds the absolute path */
@@ -185,6 +186,16 @@ struct berth_run_opts {
   /* namespaces */
   struct berth_ns_opt network, pid, ipc, uts, cgroupns;
 
+  /* networks (issue 14): each --network <name> in order (mode BRIDGE; a NULL list is the default
+   * network), what is asked of the first one, published ports */
+  char **networks;
+  char **network_aliases; /* --network-alias (--alias): resolvable names on user networks */
+  char *ip, *ip6;         /* --ip, --ip6 */
+  char *mac_address;      /* --mac-address */
+  char **publish;         /* -p as given, each checked (net/net.h's berth_net_ports_parse) */
+  bool publish_all;       /* -P: every exposed port on a free host port */
+  char **expose;          /* --expose "80", "53/udp", "8000-8010/tcp", checked */
+
   /* lifecycle and logs */
   enum berth_restart_policy restart;
   int restart_max_retries;   /* on-failure:N (0: unlimited) */
@@ -267,6 +278,8 @@ int berth_runopts_parse_ns(const char *flag, const char *value, struct berth_ns_
 
 /* Normalized path: absolute, "." and ".." resolved lexically, duplicate and trailing '/' removed. */
 char *berth_runopts_clean_path(const char *path);
+/* Docker's network names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool berth_runopts_network_name_valid(const char *name);
 
 /* ==== seccomp profiles (seccomp_default*.c) ==== */
 
@@ -439,6 +452,8 @@ struct berth_ctrspec_in {
   const char *hostname_path; /* files of the container's directory bound at /etc/hostname, /etc/hosts, */
   const char *hosts_path;    /* /etc/resolv.conf (read-only when --read-only); NULL: not bound */
   const char *resolv_path;
+  const char *netns_path; /* --network <a berth network>: the namespace the monitor pins there and the
+                             engine sets up (<runroot>/<id>/netns); the runtime joins it */
   json_t *image_config;              /* the image config's "config" object (borrowed; NULL: none) */
   const struct berth_run_opts *opts; /* validated (berth_runopts_validate) and loaded */
   char *const *args;                 /* words after the image name (NULL or empty: none): replace Cmd */
