@@ -45,6 +45,12 @@ int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+/* image/: registries (the options they share: ../registry_opts.h) */
+int cmd_pull(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_push(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_login(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_logout(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_manifest_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 /* volume/ */
 int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);

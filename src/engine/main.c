@@ -27,10 +27,17 @@ static const struct command image_cmds[] = {
   { "ls", cmd_images, "List images", NULL, "images" },
   { "list", cmd_images, NULL, NULL, NULL },
   { "prune", cmd_image_prune, "Remove unused images", NULL, NULL },
+  { "pull", cmd_pull, "Download an image from a registry", NULL, "pull" },
+  { "push", cmd_push, "Upload an image to a registry", NULL, "push" },
   { "rm", cmd_rmi, "Remove one or more images", NULL, "rmi" },
   { "remove", cmd_rmi, NULL, NULL, NULL },
   { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL, "save" },
   { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL, "tag" },
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct command manifest_cmds[] = {
+  { "inspect", cmd_manifest_inspect, "Display an image manifest or manifest list", NULL, NULL },
   { NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -86,6 +93,9 @@ static const struct command volume_cmds[] = {
 static const struct command commands[] = {
   { "container", NULL, "Manage containers", container_cmds, NULL },
   { "image", NULL, "Manage images", image_cmds, NULL },
+  { "login", cmd_login, "Log in to a registry", NULL, NULL },
+  { "logout", cmd_logout, "Log out from a registry", NULL, NULL },
+  { "manifest", NULL, "Inspect image manifests in registries", manifest_cmds, NULL },
   { "inspect", cmd_inspect, "Return low-level information on containers and images", NULL, NULL },
   { "system", NULL, "Manage berth", system_cmds, NULL },
   { "volume", NULL, "Manage volumes", volume_cmds, NULL },

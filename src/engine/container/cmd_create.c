@@ -8,12 +8,21 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "container_cmd.h"
+#include "registry_opts.h"
 
 static const char *host_env(void *data, const char *name) { return getenv(name); }
 
 static int set_flag(void *data, const char *flag, const char *value, berth_error_t *err)
 {
   struct run_args *ra = data;
+  if (strcmp(flag, "--pull") == 0 || strcmp(flag, "--platform") == 0) {
+    *(flag[2] == 'p' && flag[3] == 'u' ? &ra->pull : &ra->platform) = value;
+    return 0;
+  }
+  if (strcmp(flag, "--quiet") == 0 || strcmp(flag, "-q") == 0) {
+    ra->quiet = value == NULL || strcmp(value, "true") == 0;
+    return 0;
+  }
   if (strcmp(flag, "--runtime-flag") == 0) {
     cleanup_free char *f = xasprintf("--%s", value);
     ra->runtime_flags = berth_strv_append(ra->runtime_flags, f);
@@ -28,13 +37,18 @@ static struct berth_cli_opt *run_flags(void)
 {
   size_t n = 0;
   const struct berth_runopts_flag *f = berth_runopts_flags(&n);
-  struct berth_cli_opt *v = xcalloc(n + 3, sizeof *v);
+  struct berth_cli_opt *v = xcalloc(n + 6, sizeof *v);
   for (size_t i = 0; i < n; i++)
     v[i] = (struct berth_cli_opt){ f[i].name + 2, f[i].short_name, BERTH_CLI_CALL, NULL,
                                    f[i].takes_value ? "value" : NULL, f[i].help };
   v[n] = (struct berth_cli_opt){ "runtime-flag", 0, BERTH_CLI_CALL, NULL, "flag",
                                  "Pass --flag to the OCI runtime (podman's option)" };
   v[n + 1] = (struct berth_cli_opt){ "net", 0, BERTH_CLI_CALL, NULL, "value", NULL };
+  v[n + 2] = (struct berth_cli_opt){ "pull", 0, BERTH_CLI_CALL, NULL, "string",
+                                     "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")" };
+  v[n + 3] = (struct berth_cli_opt){ "platform", 0, BERTH_CLI_CALL, NULL, "string",
+                                     "Set platform if server is multi-platform capable" };
+  v[n + 4] = (struct berth_cli_opt){ "quiet", 'q', BERTH_CLI_CALL, NULL, NULL, "Suppress the pull output" };
   return v;
 }
 
@@ -100,7 +114,10 @@ int cmd_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
   };
   berth_container_id_t id;
-  r = cli_open_engine(ctx, &e, err) < 0 || berth_containers_create(e, &in, id, err) < 0 ? -1 : 0;
+  r = cli_open_engine(ctx, &e, err) < 0 || cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
+          berth_containers_create(e, &in, id, err) < 0
+        ? -1
+        : 0;
   berth_engine_close(e);
   run_args_release(&ra);
   if (r < 0) {

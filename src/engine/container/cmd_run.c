@@ -7,6 +7,7 @@
 
 #include "base/cleanup.h"
 #include "container_cmd.h"
+#include "registry_opts.h"
 #include "engine/monitor/monitor.h"
 
 /* a failed start: the error printed, the container removed with --rm; returns the exit status */
@@ -63,7 +64,8 @@ int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
   };
   berth_container_id_t id;
-  if (cli_open_engine(ctx, &e, err) < 0 || berth_containers_create(e, &in, id, err) < 0) {
+  if (cli_open_engine(ctx, &e, err) < 0 || cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
+      berth_containers_create(e, &in, id, err) < 0) {
     ctx->usage_error = true; /* 125 */
     r = -1;
   } else {

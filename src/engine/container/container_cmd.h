@@ -15,6 +15,9 @@ struct run_args {
   const char *image;
   char **args;          /* borrowed from argv (the vector is malloc'd) */
   char **runtime_flags; /* --runtime-flag X as "--X" */
+  const char *pull;     /* --pull missing|always|never */
+  const char *platform; /* --platform os/arch[/variant] (of the image to pull) */
+  bool quiet;           /* -q, --quiet: no pull output */
 };
 /* 1: --help printed, 0: parsed and validated, -1: error (ctx->usage_error set) */
 int run_args_parse(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,

@@ -86,6 +86,9 @@ int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *
                             berth_error_t *err) BERTH_WUR;
 int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount,
                                 berth_error_t *err) BERTH_WUR;
+/* the blob that stands for the layer from now on (its compressed form, made by a push) */
+int berth_db_layer_set_blob(struct berth_db *db, const char *chain_id, const char *blob_digest,
+                            berth_error_t *err) BERTH_WUR;
 
 /* ---- images ---- */
 struct berth_db_image {

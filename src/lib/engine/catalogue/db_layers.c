@@ -184,3 +184,12 @@ int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64
     return berth_error_wrap(err, "set refcount of layer `%s`", chain_id);
   return 0;
 }
+
+int berth_db_layer_set_blob(struct berth_db *db, const char *chain_id, const char *blob_digest, berth_error_t *err)
+{
+  if (db_require_tx(db, "set layer blob", err) < 0)
+    return -1;
+  if (db_exec(db, err, "UPDATE layers SET blob_digest = ? WHERE chain_id = ?", "ss", blob_digest, chain_id) < 0)
+    return berth_error_wrap(err, "set the blob of layer `%s`", chain_id);
+  return 0;
+}

@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
+#include "registry/registry.h"
 
 /* ---- import: a rootfs tarball (plain, gzip, zstd...) -> a one-layer image ---- */
 struct berth_import_opts {
@@ -151,5 +152,34 @@ int berth_imgconfig_apply_changes(json_t *config, char *const *changes, berth_er
 /* Docker's container.Config (every key, as `docker image inspect` shows it) from an OCI "config"
  * object (NULL: an empty one). New reference. */
 json_t *berth_imgconfig_docker_config(json_t *config);
+
+/* ---- registries: pull and push (images/pull*.c, push.c; docs/design/registry.md) ---- */
+struct berth_transfer_opts {
+  struct berth_registry_opts reg; /* conf, auth files, TLS, parallelism */
+  const char *platform;           /* pull: "os/arch[/variant]" or NULL for the host's */
+  bool all_tags;                  /* pull: every tag of the repository */
+  int progress_fd;                /* where progress goes, -1: nowhere (--quiet) */
+  bool tty;                       /* progress_fd is a terminal: bars redrawn in place */
+  int width;
+};
+struct berth_pull_result {
+  berth_digest_t id;              /* the image */
+  berth_digest_t digest;          /* the manifest's digest (the repo digest) */
+  char *name;                     /* "docker.io/library/alpine:latest" (or name@digest) */
+  bool up_to_date;                /* nothing was downloaded */
+};
+void berth_pull_result_release(struct berth_pull_result *r);
+/* Pull ref (a mirror first when one is configured): manifest (through an index for the
+ * platform), config and the layers not yet extracted, streamed into extraction while they are
+ * hashed; then blobs, layers, image, tag and repo digest recorded in one transaction. On
+ * failure nothing of it is left in the store or the catalogue. all_tags: *res is the last one. */
+int berth_images_pull(struct berth_engine *e, const char *ref, const struct berth_transfer_opts *o,
+                      struct berth_pull_result *res, berth_error_t *err) BERTH_WUR;
+/* Push a local image to the registry its reference names (berth tag it first): layers not there
+ * yet (HEAD, a cross-repository mount, or an upload of the stored compressed blob; uncompressed
+ * layers are compressed once, and that blob is kept for the next push), the config, the
+ * manifest by tag. digest: the manifest's digest, also recorded as a repo digest. */
+int berth_images_push(struct berth_engine *e, const char *ref, const struct berth_transfer_opts *o,
+                      berth_digest_t digest, berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -205,3 +205,29 @@ int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_ch
     return berth_error_wrap(err, "%s", what);
   return 0;
 }
+
+int ingest_layer_staged(struct berth_engine *e, const char *stage, const struct berth_layer_info *info,
+                        const char *blob, const char *parent_chain, const char *expected_diff_id,
+                        struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err)
+{
+  memset(out, 0, sizeof *out);
+  snprintf(out->parent, sizeof out->parent, "%s", parent_chain ? parent_chain : "");
+  snprintf(out->blob_digest, sizeof out->blob_digest, "%s", blob);
+  snprintf(out->diff_id, sizeof out->diff_id, "%s", expected_diff_id);
+  berth_chain_id(out->parent, expected_diff_id, out->chain_id);
+  out->tar_size = info->tar_size;
+  cleanup_free char *diffdir = xasprintf("%s/diff", stage);
+  int r = 0;
+  if (strcmp(info->diff_id, expected_diff_id) != 0)
+    r = BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected_diff_id,
+                  info->diff_id);
+  else if (berth_engine_dir_size(diffdir, &out->size, err) < 0)
+    r = -1;
+  if (r < 0) {
+    berth_error_t ignored = NULL;
+    if (berth_rm_rf(stage, &ignored) < 0)
+      berth_error_release(&ignored);
+    return berth_error_wrap(err, "layer %s", blob);
+  }
+  return commit_stage(e, stage, out->chain_id, added, err);
+}

@@ -27,6 +27,13 @@ int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_ch
                  const char *expected_diff_id, const char *what, struct berth_db_layer *out,
                  struct ingest_files *added, berth_error_t *err) BERTH_WUR;
 
+/* A layer applied into stage (berth_store_mkstage) while it was downloaded: check its diff id
+ * against the config's, measure it and rename it into place as the layer of chain
+ * (parent_chain, expected_diff_id); the stage is gone afterwards either way. */
+int ingest_layer_staged(struct berth_engine *e, const char *stage, const struct berth_layer_info *info,
+                        const char *blob, const char *parent_chain, const char *expected_diff_id,
+                        struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err) BERTH_WUR;
+
 struct ingest_image {
   const char *config; /* stored config blob */
   const char *config_media_type;
@@ -36,6 +43,7 @@ struct ingest_image {
   char *const *layer_blobs;              /* stored layer blobs, bottom first */
   const struct berth_db_layer *prepared; /* NULL, or the rows of ingest_layer for every layer */
   char *const *tags;                     /* full names to point at the image */
+  char *const *repo_digests;             /* "registry/repo@sha256:..." to record, or NULL */
   const char *what;                      /* for errors: "image 1 of `x.tar`" */
 };
 /* Extract (or reuse) the layers, then record blobs, layers, image and tags in one transaction. */

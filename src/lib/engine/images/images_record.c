@@ -40,6 +40,7 @@ struct ingest_prepared {
   const char *config_media_type, *manifest_media_type; /* static strings */
   char **layer_blobs;
   char **tags;
+  char **repo_digests;
   char *what;
   size_t nlayers;
   struct berth_db_layer *layers;
@@ -103,6 +104,8 @@ static int record(struct berth_engine *e, const struct ingest_prepared *p, berth
   free(img.chain_ids);
   for (char **t = p->tags; r == 0 && *t; t++)
     r = berth_db_tag_set(e->db, *t, p->config, NULL, err);
+  for (char **d = p->repo_digests; r == 0 && *d; d++)
+    r = berth_db_repo_digest_add(e->db, *d, p->config, err);
   if (r < 0)
     berth_error_wrap(err, "%s: record", p->what);
   return r;
@@ -114,6 +117,7 @@ void ingest_prepared_free(struct ingest_prepared *p)
     return;
   berth_strv_free(p->layer_blobs);
   berth_strv_free(p->tags);
+  berth_strv_free(p->repo_digests);
   free(p->what);
   free(p->layers);
   berth_imgconfig_release(&p->cfg);
@@ -134,6 +138,7 @@ static struct ingest_prepared *prepared_new(const struct ingest_image *im)
   for (size_t i = 0; i < im->nlayers; i++)
     p->layer_blobs[i] = xstrdup(im->layer_blobs[i]);
   p->tags = berth_strv_dup(im->tags ? im->tags : (char *const[]){ NULL });
+  p->repo_digests = berth_strv_dup(im->repo_digests ? im->repo_digests : (char *const[]){ NULL });
   p->what = xstrdup(im->what);
   p->nlayers = im->nlayers;
   p->layers = xcalloc(im->nlayers ? im->nlayers : 1, sizeof *p->layers);
