@@ -40,28 +40,19 @@ $(MUSL)/build.ninja:
 	$(MUSL_ENV) $(MESON) setup $(MUSL) --buildtype=release -Dstatic=true -Dengine=false -Dtests=false \
 	  -Dpkg_config_path=$(CURDIR)/$(MUSLDEPS)/lib/pkgconfig --prefix=$(PREFIX)
 
-# meson.build files glob their directory's .c files when meson configures: when the set of
-# source files changed since, reconfigure first (a new file would otherwise not be built)
-SOURCES_ID := $(shell find src tests -name '*.c' 2>/dev/null | sort | cksum | cut -d' ' -f1)
-reconf = @if [ "$$(cat $(1)/.berth-sources 2>/dev/null)" != "$(SOURCES_ID)" ]; then \
-	  $(MESON) setup --reconfigure $(1) >/dev/null && echo "$(SOURCES_ID)" >$(1)/.berth-sources; fi
-
+# every meson.build lists its sources: ninja reconfigures by itself when one changes
 build: $(BUILD)/build.ninja
-	$(call reconf,$(BUILD))
 	ninja -C $(BUILD)
 	@$(MAKE) --no-print-directory musl || \
 	  echo "make: no musl berth-runtime (see above): $(BUILD)'s glibc one is the release runtime" >&2
 
 musl: $(MUSL)/build.ninja
-	$(call reconf,$(MUSL))
 	ninja -C $(MUSL)
 
 asan: $(ASAN)/build.ninja
-	$(call reconf,$(ASAN))
 	ninja -C $(ASAN)
 
 clang: $(CLANG)/build.ninja
-	$(call reconf,$(CLANG))
 	ninja -C $(CLANG)
 
 # built only when clang links a libFuzzer program; otherwise says why (make check skips the part)
@@ -70,7 +61,6 @@ fuzz-build:
 	  else echo "make: $(FUZZ) not built: $$why" >&2; fi
 
 fuzz-ninja: $(FUZZ)/build.ninja
-	$(call reconf,$(FUZZ))
 	ninja -C $(FUZZ) fuzzers
 
 # each target FUZZ_SECONDS (60), FUZZ_JOBS (2) at a time; FUZZ_TARGETS="sync manifest" for some
