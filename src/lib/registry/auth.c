@@ -220,3 +220,17 @@ int reg_auth_handle(struct berth_registry *r, struct reg_req *q, berth_error_t *
   pthread_mutex_unlock(&r->lock);
   return fetch_token(r, q->scope, err);
 }
+
+int reg_auth_refused(struct berth_registry *r, const struct reg_req *q, berth_error_t *err)
+{
+  bool had_auth = false;
+  for (struct curl_slist *p = q->sent; p; p = p->next)
+    if (strncasecmp(p->data, "Authorization:", 14) == 0)
+      had_auth = true;
+  if (!r->have_creds || !had_auth)
+    return BERTH_ERR(err, "registry %s: authentication required (berth login)", r->name);
+  if (r->chal_scheme != NULL && strcmp(r->chal_scheme, "basic") == 0)
+    return BERTH_ERR(err, "registry %s: authentication failed: bad username or password", r->name);
+  return BERTH_ERR(err, "registry %s: access to `%s` denied to user `%s`", r->name, q->scope ? q->scope : "",
+                   r->creds.username);
+}

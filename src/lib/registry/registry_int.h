@@ -99,6 +99,8 @@ char *reg_auth_header(struct berth_registry *r, const char *scope);
 /* after a 401: learn the challenge, fetch a token; 0: try again, -1: give up (bad credentials) */
 int reg_auth_handle(struct berth_registry *r, struct reg_req *q, berth_error_t *err) BERTH_WUR;
 void reg_auth_release(struct berth_registry *r);
+/* a 401 after authenticating as the challenge asked: the error to give */
+int reg_auth_refused(struct berth_registry *r, const struct reg_req *q, berth_error_t *err) BERTH_WUR;
 /* credentials looked up once (files, helpers) */
 int reg_creds(struct berth_registry *r, berth_error_t *err) BERTH_WUR;
 

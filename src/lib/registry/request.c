@@ -46,9 +46,10 @@ int reg_request(struct berth_registry *r, struct reg_req *q, berth_error_t *err)
   for (int attempt = 1;; attempt++) {
     berth_error_t terr = NULL;
     int pr = reg_perform(r, q, &terr);
-    if (pr == 0 && q->status == 401 && !auth_tried) {
+    if (pr == 0 && q->status == 401) {
+      if (auth_tried) /* refused with what the challenge asked for: final, no storm */
+        return reg_auth_refused(r, q, err);
       auth_tried = true;
-      berth_error_release(&terr);
       if (reg_auth_handle(r, q, err) < 0)
         return -1;
       attempt--;
