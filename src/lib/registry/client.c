@@ -8,16 +8,11 @@
 #include "base/xalloc.h"
 #include "registry/registry_int.h"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int berth_registry_new(const char *registry, const char *base_url, const struct berth_registry_opts *o,
                        struct berth_registry **out, berth_error_t *err)
 {
-  pthread_once(&curl_once, curl_init_once);
+  if (berth_curl_load(err) < 0)
+    return -1;
   struct berth_registry *r = xmalloc0(sizeof *r);
   pthread_mutex_init(&r->lock, NULL);
   r->o = *o;

@@ -54,7 +54,7 @@ void berth_platform_want_host(struct berth_platform_want *out)
   const char *variant = "";
   const char *arch = uname(&u) == 0 ? arch_alias(u.machine, &variant) : "amd64";
   snprintf(out->os, sizeof out->os, "linux");
-  snprintf(out->arch, sizeof out->arch, "%s", arch);
+  snprintf(out->arch, sizeof out->arch, "%.31s", arch);
   snprintf(out->variant, sizeof out->variant, "%s", variant);
 }
 
@@ -86,7 +86,7 @@ int berth_platform_want_parse(const char *s, struct berth_platform_want *out, be
   snprintf(out->os, sizeof out->os, "%.*s", (int) lens[0], parts[0]);
   snprintf(arch, sizeof arch, "%.*s", (int) lens[1], parts[1]);
   const char *variant = "";
-  snprintf(out->arch, sizeof out->arch, "%s", arch_alias(arch, &variant));
+  snprintf(out->arch, sizeof out->arch, "%.31s", arch_alias(arch, &variant));
   if (np == 3)
     snprintf(out->variant, sizeof out->variant, "%.*s", (int) lens[2], parts[2]);
   else

@@ -2,10 +2,10 @@
 #ifndef BERTH_REGISTRY_INT_H
 #define BERTH_REGISTRY_INT_H
 
-#include <curl/curl.h>
 #include <pthread.h>
 
 #include "base/strbuf.h"
+#include "registry/curl_dl.h"
 #include "registry/registry.h"
 
 #define REG_MAX_MANIFEST (4u << 20) /* the distribution spec's limit for manifests */
