@@ -26,6 +26,11 @@ mkdir -p "$ASAN_LOG_DIR"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-log_path=$ASAN_LOG_DIR/asan}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:log_path=$ASAN_LOG_DIR/ubsan}
 
+# The engine suites run berth on this machine itself: a container without --network gets none
+# (the default network would put a bridge and nftables rules on the host). The network suites
+# (network*.bats) run berth inside a namespace of their own and unset it.
+export BERTH_DEFAULT_NETWORK=${BERTH_DEFAULT_NETWORK-none}
+
 # berth ARGS...: the engine on the test's private store
 berth() {
   timeout -k 5 300 "$BERTH" --root "$BROOT" --runroot "$BRUN" "$@" 3>&-

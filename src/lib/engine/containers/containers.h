@@ -39,6 +39,7 @@
 #include "engine/catalogue/catalogue.h"
 #include "engine/engine.h"
 #include "engine/images/images.h"
+#include "engine/networks/networks.h"
 #include "engine/runspec/runspec.h"
 
 #define BERTH_CONTAINER_LOG_FILE     "container.log"
@@ -313,5 +314,15 @@ char *berth_top_tty(int64_t tty_nr);
 /* `berth export CONTAINER`: the container's filesystem now (image layers + its own changes,
  * volumes excluded) as a tar archive */
 int berth_containers_export(struct berth_engine *e, const char *what, int out_fd, berth_error_t *err) BERTH_WUR;
+
+/* ---- networks (containers_networks.c; engine/networks/networks.h) ---- */
+/* network connect / disconnect: the row always, the interface too when it runs */
+int berth_containers_network_connect(struct berth_engine *e, const char *what, const struct berth_network_request *req,
+                                     berth_error_t *err) BERTH_WUR;
+int berth_containers_network_disconnect(struct berth_engine *e, const char *what, const char *network,
+                                        berth_error_t *err) BERTH_WUR;
+/* `berth port`: "80/tcp -> 0.0.0.0:8080" lines, or "0.0.0.0:8080" of one port (filter "80[/tcp]") */
+int berth_containers_port(struct berth_engine *e, const char *what, const char *filter, char ***lines,
+                          berth_error_t *err) BERTH_WUR;
 
 #endif

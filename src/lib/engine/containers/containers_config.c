@@ -83,6 +83,7 @@ int ctr_build_config(const struct ctr_config_in *in, json_t **out, berth_error_t
   json_object_set_new(c, "Labels", labels_json(in->image_config, o));
   cleanup_free char *signame = ctr_signal_name(sig);
   json_object_set_new(c, "StopSignal", json_string(signame));
+  ctr_exposed_ports(c, o);
   if (o->has_stop_timeout)
     json_object_set_new(c, "StopTimeout", json_integer(o->stop_timeout));
   *out = c;
@@ -106,7 +107,7 @@ static json_t *ns_json(const struct berth_ns_opt *ns, const char *dflt)
   case BERTH_NSMODE_PRIVATE: return json_string("private");
   case BERTH_NSMODE_SHAREABLE: return json_string("shareable");
   case BERTH_NSMODE_NONE: return json_string("none");
-  case BERTH_NSMODE_BRIDGE: return json_string("bridge");
+  case BERTH_NSMODE_BRIDGE: return json_string(ns->value ? ns->value : "bridge");
   case BERTH_NSMODE_HOST: return json_string("host");
   case BERTH_NSMODE_CONTAINER: return json_pack("s+", "container:", ns->value ? ns->value : "");
   case BERTH_NSMODE_PATH: return json_pack("s+", "ns:", ns->value ? ns->value : "");
@@ -198,7 +199,9 @@ json_t *ctr_build_host_config(const struct berth_run_opts *o, char *const *runti
 {
   json_t *h = json_object();
   add_lists(h, o);
-  json_object_set_new(h, "NetworkMode", ns_json(&o->network, "none"));
+  json_object_set_new(h, "NetworkMode", ns_json(&o->network, ctr_default_network_is_bridge() ? "bridge" : "none"));
+  json_object_set_new(h, "PortBindings", ctr_port_bindings(o));
+  json_object_set_new(h, "PublishAllPorts", json_boolean(o->publish_all));
   json_object_set_new(
     h, "RestartPolicy",
     json_pack("{s:s, s:i}", "Name", restart_name(o->restart), "MaximumRetryCount", o->restart_max_retries));

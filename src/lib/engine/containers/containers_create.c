@@ -32,6 +32,8 @@ struct create_ctx {
   char *hostname; /* the three files' contents */
   char *hosts;
   char *resolv;
+  struct berth_db_attachment *att; /* the networks it joins (rows added with the container's) */
+  size_t n_att;
   bool row_added;
 };
 
@@ -49,6 +51,7 @@ static void ctx_release(struct create_ctx *cx)
   free(cx->hostname);
   free(cx->hosts);
   free(cx->resolv);
+  berth_db_attachments_free(cx->att, cx->n_att);
 }
 
 static int pick_name(struct create_ctx *cx, berth_error_t *err)
@@ -142,6 +145,7 @@ static int build_spec(struct create_ctx *cx, berth_error_t *err)
   cleanup_free char *cgroup = xasprintf("/berth/%s", cx->id);
   cleanup_free char *hn = xasprintf("%s/hostname", cx->dir), *hs = xasprintf("%s/hosts", cx->dir);
   cleanup_free char *rs = xasprintf("%s/resolv.conf", cx->dir);
+  cleanup_free char *netns = ctr_opts_use_networks(o) ? ctr_netns_path(cx->e, cx->id) : NULL;
   cleanup_free char *passwd = ctr_image_file(cx->e, &cx->img, "/etc/passwd");
   cleanup_free char *group = ctr_image_file(cx->e, &cx->img, "/etc/group");
   if (ctr_host_facts(&cx->host, o->privileged, err) < 0 || render_files(cx, err) < 0)
@@ -160,6 +164,7 @@ static int build_spec(struct create_ctx *cx, berth_error_t *err)
     .hostname_path = hn,
     .hosts_path = hs,
     .resolv_path = rs,
+    .netns_path = netns,
     .image_config = cx->cfg.config,
     .opts = o,
     .args = cx->in->args,
@@ -210,6 +215,15 @@ static char *dump(json_t *v)
   return s;
 }
 
+/* in the container's transaction: its networks */
+static int put_attachments(struct create_ctx *cx, berth_error_t *err)
+{
+  for (size_t i = 0; i < cx->n_att; i++)
+    if (berth_db_attachment_put(cx->e->db, &cx->att[i], err) < 0)
+      return -1;
+  return 0;
+}
+
 static int add_row(struct create_ctx *cx, berth_error_t *err)
 {
   json_t *hc = ctr_build_host_config(cx->in->opts, cx->in->runtime_flags);
@@ -231,7 +245,7 @@ static int add_row(struct create_ctx *cx, berth_error_t *err)
     return -1;
   /* the volumes it made get their rows with the container's: one commit, both or neither */
   if (ctr_cb_add_volume_rows(&cx->cb, err) < 0 ||
-      berth_db_container_put(cx->e->db, &row, cx->cb.mounts, cx->cb.nmounts, err) < 0 ||
+      berth_db_container_put(cx->e->db, &row, cx->cb.mounts, cx->cb.nmounts, err) < 0 || put_attachments(cx, err) < 0 ||
       berth_db_commit(cx->e->db, err) < 0) {
     berth_db_rollback(cx->e->db);
     for (size_t i = 0; i < cx->cb.n_new_volumes; i++)
@@ -299,6 +313,8 @@ int berth_containers_create(struct berth_engine *e, const struct berth_container
                          "conflict: the container name `/%s` is already in use; remove (or rename) "
                          "that container to be able to reuse that name",
                          cx.name);
+  if (r == 0 && ctr_networks_resolve(e, cx.id, in->opts, &cx.att, &cx.n_att, err) < 0)
+    r = -1;
   if (r == 0 && (build_spec(&cx, err) < 0 || add_row(&cx, err) < 0 || write_files(&cx, err) < 0))
     r = -1;
   if (r < 0) {

@@ -152,6 +152,8 @@ int berth_containers_exited(struct berth_engine *e, const char *id, int code, pi
   bool deleting = ctr_runtime_spawn(e, &c, del, &dp, &ignore) == 0;
   berth_error_release(&ignore); /* start deletes it again if it is still there */
   r = ctr_update(e, c.row.id, record_exit, &x, err) < 0 ? -1 : 0;
+  if (r == 0 && !x.restart) /* stopped for good: its addresses, ports, veths go (a restart keeps them) */
+    ctr_networks_teardown(e, c.row.id);
   if (r == 0 && !x.restart && json_is_true(json_object_get(c.host_config, "AutoRemove"))) {
     r = ctr_remove_during_delete(e, &c, true, deleting ? &dp : NULL, err);
     deleting = false;

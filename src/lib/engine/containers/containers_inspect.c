@@ -94,14 +94,20 @@ static json_t *mounts_json(struct berth_engine *e, const char *id)
   return a;
 }
 
-static json_t *network_settings(void)
+/* Docker's NetworkSettings (engine/networks); SandboxKey: the namespace while a monitor holds it */
+static json_t *network_settings(struct berth_engine *e, const struct berth_container *c)
 {
-  return json_pack(
-    "{s:s, s:s, s:b, s:s, s:i, s:{}, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:{}}", "Bridge",
-    "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen", 0, "Ports",
-    "SandboxKey", "", "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "",
-    "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
-    "MacAddress", "", "Networks");
+  berth_error_t ignore = NULL;
+  json_t *s = berth_networks_settings(e, c->row.id, c->host_config, &ignore);
+  berth_error_release(&ignore);
+  if (s == NULL)
+    s = json_object();
+  if (berth_container_state_kept(c->state) && ctr_uses_networks(e, c)) {
+    cleanup_free char *netns = ctr_netns_path(e, c->row.id);
+    cleanup_free char *key = xasprintf("/proc/%lld/root%s", (long long) c->row.monitor_pid, netns);
+    json_object_set_new(s, "SandboxKey", json_string(key));
+  }
+  return s;
 }
 
 static json_t *inspect_loaded(struct berth_engine *e, const struct berth_container *c)
@@ -132,7 +138,7 @@ static json_t *inspect_loaded(struct berth_engine *e, const struct berth_contain
   json_object_set_new(o, "GraphDriver", graph_driver(e, c));
   json_object_set_new(o, "Mounts", mounts_json(e, c->row.id));
   json_object_set(o, "Config", c->config);
-  json_object_set_new(o, "NetworkSettings", network_settings());
+  json_object_set_new(o, "NetworkSettings", network_settings(e, c));
   return o;
 }
 

@@ -111,6 +111,26 @@ int ctr_attach_open(const char *rundir, berth_error_t *err) BERTH_WUR;
 char **ctr_layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err) BERTH_WUR;
 
 
+/* containers_networks.c (engine/networks/networks.h does the work) */
+/* BERTH_DEFAULT_NETWORK=none: no network without --network (the test suites on a real host) */
+bool ctr_default_network_is_bridge(void);
+/* --network <name>, bridge, or the default network when that is the bridge */
+bool ctr_opts_use_networks(const struct berth_run_opts *o);
+/* the attachment rows the options ask for (none without networks); the default network is made
+ * here when it is first needed */
+int ctr_networks_resolve(struct berth_engine *e, const char *id, const struct berth_run_opts *o,
+                         struct berth_db_attachment **out, size_t *n, berth_error_t *err) BERTH_WUR;
+/* <runroot>/<id>/netns: where the monitor pins the container's network namespace */
+char *ctr_netns_path(const struct berth_engine *e, const char *id);
+json_t *ctr_port_bindings(const struct berth_run_opts *o);
+void ctr_exposed_ports(json_t *config, const struct berth_run_opts *o);
+bool ctr_uses_networks(struct berth_engine *e, const struct berth_container *c);
+/* before the monitor's GO (monitor: its pid, whose mount namespace holds the netns mount) */
+int ctr_networks_setup(struct berth_engine *e, const struct berth_container *c, pid_t monitor,
+                       berth_error_t *err) BERTH_WUR;
+/* when the container stops for good: a failure is a warning (system check --repair finishes it) */
+void ctr_networks_teardown(struct berth_engine *e, const char *id);
+
 /* containers_start.c / containers_stop.c / containers_attach.c */
 /* flock the container's directory (the fd, to close) */
 int ctr_lock(const struct berth_container *c, berth_error_t *err) BERTH_WUR;

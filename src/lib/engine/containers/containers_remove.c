@@ -122,6 +122,7 @@ int ctr_remove_during_delete(struct berth_engine *e, struct berth_container *c, 
       berth_error_release(&ignore);
     return -1;
   }
+  ctr_networks_teardown(e, c->row.id); /* nothing left in the common case: its exit took it */
   if ((del ? remove_files_during(e, c, del, err) : ctr_remove_files(e, c, err)) < 0 ||
       delete_row(e, c->row.id, volumes, &gone, err) < 0) {
     berth_error_t ignore = NULL;

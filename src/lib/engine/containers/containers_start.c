@@ -83,6 +83,7 @@ struct spawn {
   char **argv;
   char **lowers;
   char *upper, *work, *rootfs, *monlog;
+  char *netns; /* the container's network namespace is made and pinned here (NULL: none) */
   unsigned overlay_flags;
 };
 
@@ -94,6 +95,8 @@ static __attribute__((noreturn)) void first_child(const struct spawn *s, int syn
   char msg[4200];
   if (setsid() < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
     BERTH_ERR_ERRNO(&err, "monitor: new mount namespace");
+  } else if (s->netns && berth_net_netns_pin(s->netns, &err) < 0) {
+    /* (pinned in the monitor's mount namespace only: it goes with the monitor, whatever kills it) */
   } else if (berth_cp_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work, s->rootfs, s->overlay_flags, &err) == 0) {
     pid_t pid = fork();
     if (pid == 0) {
@@ -125,6 +128,7 @@ static void spawn_release(struct spawn *s)
   free(s->work);
   free(s->rootfs);
   free(s->monlog);
+  free(s->netns);
 }
 
 /* A container removed when it exits (--rm) gets a volatile upper dir: never synced, so that the
@@ -154,7 +158,8 @@ static int spawn_monitor(struct berth_engine *e, const struct berth_container *c
                      .upper = xasprintf("%s/upper", c->dir),
                      .work = xasprintf("%s/work", c->dir),
                      .rootfs = xasprintf("%s/bundle/rootfs", c->dir),
-                     .monlog = xasprintf("%s/" BERTH_MON_LOG, c->dir) };
+                     .monlog = xasprintf("%s/" BERTH_MON_LOG, c->dir),
+                     .netns = ctr_uses_networks(e, c) ? ctr_netns_path(e, c->row.id) : NULL };
   if (json_is_true(json_object_get(c->host_config, "AutoRemove")))
     volatile_upper(&s);
   int sv[2] = { -1, -1 };
@@ -241,6 +246,7 @@ static int handshake(struct berth_engine *e, const struct berth_container *c, in
   if (type == BERTH_MON_READY) {
     int64_t v[2] = { strtoll(msg + 1, NULL, 10), 0 };
     if (ctr_proc_start_time((pid_t) v[0], &v[1]) < 0 || ctr_update(e, c->row.id, set_monitor, v, err) < 0 ||
+        (ctr_uses_networks(e, c) && ctr_networks_setup(e, c, (pid_t) v[0], err) < 0) ||
         (want && berth_attach_connect(c, want, attach, err) < 0) || sync_send(fd, BERTH_MON_GO, err) < 0)
       return *err ? -1 : BERTH_ERR(err, "the container's monitor went away");
     type = sync_recv(fd, msg, sizeof msg);
@@ -270,6 +276,13 @@ static int prepare(struct berth_engine *e, const struct berth_container *c, bert
                      c->row.id);
   if (berth_mkdir_p(c->rundir, 0700, err) < 0)
     return -1;
+  if (ctr_uses_networks(e, c)) { /* the mount point of the namespace the monitor pins */
+    cleanup_free char *netns = ctr_netns_path(e, c->row.id);
+    int fd = open(netns, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+      return BERTH_ERR_ERRNO(err, "create `%s`", netns);
+    close(fd);
+  }
   cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->runroot, c->row.id);
   if (access(rtstate, F_OK) == 0) { /* left by a monitor that died: the runtime's container goes first */
     const char *del[] = { "delete", "--force", c->row.id, NULL };

@@ -55,6 +55,7 @@ int ctr_settle_dead(struct berth_engine *e, struct berth_container *c, berth_err
     berth_error_release(&ignore);
   if (ctr_update(e, c->row.id, settle, (void *) "the container's monitor exited unexpectedly", err) < 0)
     return -1;
+  ctr_networks_teardown(e, c->row.id);
   c->state = BERTH_CONTAINER_EXITED;
   return 0;
 }

@@ -58,7 +58,8 @@ static int add_ns(struct ctrspec_build *b, json_t *arr, const char *type, const 
     json_object_set_new(o, "path", json_string(path));
   } else if (ns->mode == BERTH_NSMODE_PATH) {
     json_object_set_new(o, "path", json_string(ns->value));
-  } else if (ns->mode == BERTH_NSMODE_BRIDGE && b->in->netns_path && strcmp(type, "network") == 0) {
+  } else if ((ns->mode == BERTH_NSMODE_BRIDGE || ns->mode == BERTH_NSMODE_DEFAULT) && b->in->netns_path &&
+             strcmp(type, "network") == 0) {
     json_object_set_new(o, "path", json_string(b->in->netns_path));
   }
   json_array_append_new(arr, o);
