@@ -1,5 +1,5 @@
 /* Every command of `berth`, one folder per group as Docker's CLI groups them (main.c's table
- * says which name runs which); network/ and builder/ come with their issues. */
+ * says which name runs which); builder/ comes with its issue. */
 #ifndef BERTH_ENGINE_COMMANDS_H
 #define BERTH_ENGINE_COMMANDS_H
 
@@ -58,6 +58,17 @@ int cmd_volume_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
 int cmd_volume_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_volume_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_volume_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+
+/* network/ */
+int cmd_network_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_network_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_network_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_network_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_network_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_network_connect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_network_disconnect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+/* `berth port` (a container command, Docker's `container port`) */
+int cmd_port(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 /* system/ */
 int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);

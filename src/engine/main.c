@@ -60,6 +60,7 @@ static const struct command container_cmds[] = {
   { "list", cmd_ps, NULL, NULL, NULL },
   { "ps", cmd_ps, NULL, NULL, NULL },
   { "pause", cmd_pause, "Pause all processes within one or more containers", NULL, "pause" },
+  { "port", cmd_port, "List port mappings or a specific mapping for the container", NULL, "port" },
   { "prune", cmd_container_prune, "Remove all stopped containers", NULL, NULL },
   { "rename", cmd_rename, "Rename a container", NULL, "rename" },
   { "restart", cmd_restart, "Restart one or more containers", NULL, "restart" },
@@ -74,6 +75,19 @@ static const struct command container_cmds[] = {
   { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL, "wait" },
   { "--internal-exited", cmd_internal_exited, NULL, NULL, NULL }, /* the monitor's (src/monitor) */
   { "--internal-started", cmd_internal_started, NULL, NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct command network_cmds[] = {
+  { "connect", cmd_network_connect, "Connect a container to a network", NULL, NULL },
+  { "create", cmd_network_create, "Create a network", NULL, NULL },
+  { "disconnect", cmd_network_disconnect, "Disconnect a container from a network", NULL, NULL },
+  { "inspect", cmd_network_inspect, "Display detailed information on one or more networks", NULL, NULL },
+  { "ls", cmd_network_ls, "List networks", NULL, NULL },
+  { "list", cmd_network_ls, NULL, NULL, NULL },
+  { "prune", cmd_network_prune, "Remove all unused networks", NULL, NULL },
+  { "rm", cmd_network_rm, "Remove one or more networks", NULL, NULL },
+  { "remove", cmd_network_rm, NULL, NULL, NULL },
   { NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -97,6 +111,7 @@ static const struct command commands[] = {
   { "logout", cmd_logout, "Log out from a registry", NULL, NULL },
   { "manifest", NULL, "Inspect image manifests in registries", manifest_cmds, NULL },
   { "inspect", cmd_inspect, "Return low-level information on containers and images", NULL, NULL },
+  { "network", NULL, "Manage networks", network_cmds, NULL },
   { "system", NULL, "Manage berth", system_cmds, NULL },
   { "volume", NULL, "Manage volumes", volume_cmds, NULL },
   { NULL, NULL, NULL, NULL, NULL },
