@@ -292,7 +292,7 @@ static int fail(int *code, char *msg, size_t msglen, int c, const char *text)
 {
   if (text != msg)
     snprintf(msg, msglen, "%s", text);
-  *code = c ? c : berth_container_start_error_code(text);
+  *code = c ? c : berth_ctr_start_error_code(text);
   return -1;
 }
 

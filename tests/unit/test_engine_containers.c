@@ -28,11 +28,11 @@ static bool matches(const char *re, const char *s)
 static void test_names(void **state)
 {
   for (int i = 0; i < 200; i++) {
-    cleanup_free char *n = berth_container_random_name(0);
+    cleanup_free char *n = berth_ctr_random_name(0);
     assert_true(matches("^[a-z]+_[a-z]+$", n));
     assert_true(berth_engine_name_valid(n));
     assert_string_not_equal(n, "boring_wozniak");
-    cleanup_free char *r = berth_container_random_name(1);
+    cleanup_free char *r = berth_ctr_random_name(1);
     assert_true(matches("^[a-z]+_[a-z]+[0-9]$", r));
   }
   assert_true(berth_engine_name_valid("web-1.a_b"));
@@ -48,7 +48,7 @@ static void test_names(void **state)
 static void test_ids(void **state)
 {
   for (int i = 0; i < 200; i++) {
-    berth_container_id_t id, other;
+    berth_ctr_id_t id, other;
     berth_engine_new_id(id);
     berth_engine_new_id(other);
     assert_int_equal(strlen(id), 64);
@@ -60,70 +60,70 @@ static void test_ids(void **state)
 
 static void test_restart_policy(void **state)
 {
-  struct berth_restart_state s = { .policy = BERTH_RESTART_NO };
+  struct berth_ctr_restart_state s = { .policy = BERTH_RESTART_NO };
   int64_t d = -1;
-  assert_false(berth_restart_decide(&s, 1, 0, &d));
+  assert_false(berth_ctr_restart_decide(&s, 1, 0, &d));
   s.policy = BERTH_RESTART_ALWAYS;
-  assert_true(berth_restart_decide(&s, 0, 0, &d));
+  assert_true(berth_ctr_restart_decide(&s, 0, 0, &d));
   assert_int_equal(d, 100); /* the first back-off */
   s.delay_ms = 100;
-  assert_true(berth_restart_decide(&s, 0, 500, &d));
+  assert_true(berth_ctr_restart_decide(&s, 0, 500, &d));
   assert_int_equal(d, 200); /* doubled */
   s.delay_ms = 40000;
-  assert_true(berth_restart_decide(&s, 0, 500, &d));
+  assert_true(berth_ctr_restart_decide(&s, 0, 500, &d));
   assert_int_equal(d, 60000); /* capped at a minute */
   s.delay_ms = 60000;
-  assert_true(berth_restart_decide(&s, 0, 500, &d));
+  assert_true(berth_ctr_restart_decide(&s, 0, 500, &d));
   assert_int_equal(d, 60000);
-  assert_true(berth_restart_decide(&s, 0, 10000, &d));
+  assert_true(berth_ctr_restart_decide(&s, 0, 10000, &d));
   assert_int_equal(d, 100); /* a run of 10 s resets it */
   s.manual_stop = true;
-  assert_false(berth_restart_decide(&s, 0, 0, &d)); /* stopped by hand: never */
-  s = (struct berth_restart_state){ .policy = BERTH_RESTART_UNLESS_STOPPED };
-  assert_true(berth_restart_decide(&s, 3, 0, &d));
+  assert_false(berth_ctr_restart_decide(&s, 0, 0, &d)); /* stopped by hand: never */
+  s = (struct berth_ctr_restart_state){ .policy = BERTH_RESTART_UNLESS_STOPPED };
+  assert_true(berth_ctr_restart_decide(&s, 3, 0, &d));
   s.manual_stop = true;
-  assert_false(berth_restart_decide(&s, 3, 0, &d));
-  s = (struct berth_restart_state){ .policy = BERTH_RESTART_ON_FAILURE, .max_retries = 2 };
-  assert_false(berth_restart_decide(&s, 0, 0, &d)); /* success: no */
-  assert_true(berth_restart_decide(&s, 1, 0, &d));
+  assert_false(berth_ctr_restart_decide(&s, 3, 0, &d));
+  s = (struct berth_ctr_restart_state){ .policy = BERTH_RESTART_ON_FAILURE, .max_retries = 2 };
+  assert_false(berth_ctr_restart_decide(&s, 0, 0, &d)); /* success: no */
+  assert_true(berth_ctr_restart_decide(&s, 1, 0, &d));
   s.restart_count = 1;
-  assert_true(berth_restart_decide(&s, 137, 0, &d));
+  assert_true(berth_ctr_restart_decide(&s, 137, 0, &d));
   s.restart_count = 2;
-  assert_false(berth_restart_decide(&s, 1, 0, &d)); /* on-failure:2 used up */
+  assert_false(berth_ctr_restart_decide(&s, 1, 0, &d)); /* on-failure:2 used up */
   s.max_retries = 0;
   s.restart_count = 1000;
-  assert_true(berth_restart_decide(&s, 1, 0, &d)); /* unlimited */
+  assert_true(berth_ctr_restart_decide(&s, 1, 0, &d)); /* unlimited */
 }
 
-static void check_status(enum berth_container_state st, int64_t code, int64_t started, int64_t finished,
+static void check_status(enum berth_ctr_state st, int64_t code, int64_t started, int64_t finished,
                          const char *want)
 {
   const int64_t s = 1000000000;
   int64_t now = 1700000000 * s;
-  cleanup_free char *t = berth_container_status_text(st, code, started ? now - started * s : 0,
-                                                     finished ? now - finished * s : 0, now);
+  cleanup_free char *t =
+    berth_ctr_status_text(st, code, started ? now - started * s : 0, finished ? now - finished * s : 0, now);
   assert_string_equal(t, want);
 }
 
 static void test_status_text(void **state)
 {
-  check_status(BERTH_CONTAINER_CREATED, 0, 0, 0, "Created");
-  check_status(BERTH_CONTAINER_CREATED, 127, 0, 0, "Created"); /* a failed start */
-  check_status(BERTH_CONTAINER_RUNNING, 0, 300, 0, "Up 5 minutes");
-  check_status(BERTH_CONTAINER_RUNNING, 0, 7200, 0, "Up 2 hours");
-  check_status(BERTH_CONTAINER_PAUSED, 0, 3, 0, "Up 3 seconds (Paused)");
-  check_status(BERTH_CONTAINER_EXITED, 3, 100, 42, "Exited (3) 42 seconds ago");
-  check_status(BERTH_CONTAINER_EXITED, 0, 100, 90000, "Exited (0) 25 hours ago");
-  check_status(BERTH_CONTAINER_RESTARTING, 1, 100, 2, "Restarting (1) 2 seconds ago");
-  check_status(BERTH_CONTAINER_DEAD, 0, 100, 2, "Dead");
-  check_status(BERTH_CONTAINER_REMOVING, 0, 100, 2, "Removal In Progress");
+  check_status(BERTH_CTR_CREATED, 0, 0, 0, "Created");
+  check_status(BERTH_CTR_CREATED, 127, 0, 0, "Created"); /* a failed start */
+  check_status(BERTH_CTR_RUNNING, 0, 300, 0, "Up 5 minutes");
+  check_status(BERTH_CTR_RUNNING, 0, 7200, 0, "Up 2 hours");
+  check_status(BERTH_CTR_PAUSED, 0, 3, 0, "Up 3 seconds (Paused)");
+  check_status(BERTH_CTR_EXITED, 3, 100, 42, "Exited (3) 42 seconds ago");
+  check_status(BERTH_CTR_EXITED, 0, 100, 90000, "Exited (0) 25 hours ago");
+  check_status(BERTH_CTR_RESTARTING, 1, 100, 2, "Restarting (1) 2 seconds ago");
+  check_status(BERTH_CTR_DEAD, 0, 100, 2, "Dead");
+  check_status(BERTH_CTR_REMOVING, 0, 100, 2, "Removal In Progress");
 }
 
 static void check_command(const char *config, bool no_trunc, const char *want)
 {
   json_t *c = json_loads(config, 0, NULL);
   assert_non_null(c);
-  cleanup_free char *t = berth_container_command_text(c, no_trunc);
+  cleanup_free char *t = berth_ctr_command_text(c, no_trunc);
   assert_string_equal(t, want);
   json_decref(c);
 }
@@ -147,9 +147,9 @@ static json_t *config_with(const char *labels)
 
 static void test_ps_filters(void **state)
 {
-  struct berth_ps_filter *f = NULL;
+  struct berth_ctr_filter *f = NULL;
   berth_error_t err = NULL;
-  struct berth_container c = { .state = BERTH_CONTAINER_EXITED };
+  struct berth_ctr c = { .state = BERTH_CTR_EXITED };
   snprintf(c.row.id, sizeof c.row.id, "%s",
            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
   c.row.name = (char *) "web_1";
@@ -159,65 +159,64 @@ static void test_ps_filters(void **state)
   char *anc_base[] = { (char *) "sha256:base", NULL }, *anc_other[] = { (char *) "sha256:other", NULL };
 
   char *f1[] = { (char *) "status=exited", (char *) "name=^web", (char *) "label=tier=front", NULL };
-  assert_int_equal(berth_ps_filter_parse(f1, &f, &err), 0);
-  assert_true(berth_ps_filter_match(f, &c, chain, NULL));
-  assert_true(berth_ps_filter_implies_all(f));
-  c.state = BERTH_CONTAINER_RUNNING;
-  assert_false(berth_ps_filter_match(f, &c, chain, NULL));
-  berth_ps_filter_free(f);
+  assert_int_equal(berth_ctr_filter_parse(f1, &f, &err), 0);
+  assert_true(berth_ctr_filter_match(f, &c, chain, NULL));
+  assert_true(berth_ctr_filter_implies_all(f));
+  c.state = BERTH_CTR_RUNNING;
+  assert_false(berth_ctr_filter_match(f, &c, chain, NULL));
+  berth_ctr_filter_free(f);
 
   char *f2[] = { (char *) "status=running", (char *) "status=exited", (char *) "label=x",
                  (char *) "id=abcdef", NULL };
-  assert_int_equal(berth_ps_filter_parse(f2, &f, &err), 0);
-  assert_true(berth_ps_filter_match(f, &c, chain, NULL)); /* one status of several */
-  berth_ps_filter_free(f);
+  assert_int_equal(berth_ctr_filter_parse(f2, &f, &err), 0);
+  assert_true(berth_ctr_filter_match(f, &c, chain, NULL)); /* one status of several */
+  berth_ctr_filter_free(f);
 
   char *f3[] = { (char *) "label=tier=back", NULL };
-  assert_int_equal(berth_ps_filter_parse(f3, &f, &err), 0);
-  assert_false(berth_ps_filter_match(f, &c, chain, NULL));
-  assert_false(berth_ps_filter_implies_all(f));
-  berth_ps_filter_free(f);
+  assert_int_equal(berth_ctr_filter_parse(f3, &f, &err), 0);
+  assert_false(berth_ctr_filter_match(f, &c, chain, NULL));
+  assert_false(berth_ctr_filter_implies_all(f));
+  berth_ctr_filter_free(f);
 
   char *f4[] = { (char *) "ancestor=busybox", NULL };
-  assert_int_equal(berth_ps_filter_parse(f4, &f, &err), 0);
-  assert_string_equal(berth_ps_filter_ancestors(f)[0], "busybox");
-  assert_true(berth_ps_filter_match(f, &c, chain, anc_base)); /* an image's parent counts */
-  assert_false(berth_ps_filter_match(f, &c, chain, anc_other));
-  assert_false(berth_ps_filter_match(f, &c, chain, NULL)); /* unknown image: nothing */
-  berth_ps_filter_free(f);
+  assert_int_equal(berth_ctr_filter_parse(f4, &f, &err), 0);
+  assert_string_equal(berth_ctr_filter_ancestors(f)[0], "busybox");
+  assert_true(berth_ctr_filter_match(f, &c, chain, anc_base)); /* an image's parent counts */
+  assert_false(berth_ctr_filter_match(f, &c, chain, anc_other));
+  assert_false(berth_ctr_filter_match(f, &c, chain, NULL)); /* unknown image: nothing */
+  berth_ctr_filter_free(f);
 
   char *f5[] = { (char *) "exited=3", (char *) "name=/web_1", NULL };
-  c.state = BERTH_CONTAINER_EXITED;
-  assert_int_equal(berth_ps_filter_parse(f5, &f, &err), 0);
-  assert_true(berth_ps_filter_match(f, &c, chain, NULL));
+  c.state = BERTH_CTR_EXITED;
+  assert_int_equal(berth_ctr_filter_parse(f5, &f, &err), 0);
+  assert_true(berth_ctr_filter_match(f, &c, chain, NULL));
   c.row.exit_code = 0;
-  assert_false(berth_ps_filter_match(f, &c, chain, NULL));
-  berth_ps_filter_free(f);
+  assert_false(berth_ctr_filter_match(f, &c, chain, NULL));
+  berth_ctr_filter_free(f);
 
   char *bad1[] = { (char *) "status=sleeping", NULL }, *bad2[] = { (char *) "color=red", NULL };
   char *bad3[] = { (char *) "name", NULL }, *bad4[] = { (char *) "name=(", NULL };
-  assert_int_equal(berth_ps_filter_parse(bad1, &f, &err), -1);
+  assert_int_equal(berth_ctr_filter_parse(bad1, &f, &err), -1);
   unit_assert_error_contains(&err, "invalid filter `status=sleeping`");
-  assert_int_equal(berth_ps_filter_parse(bad2, &f, &err), -1);
+  assert_int_equal(berth_ctr_filter_parse(bad2, &f, &err), -1);
   unit_assert_error_contains(&err, "invalid filter `color`");
-  assert_int_equal(berth_ps_filter_parse(bad3, &f, &err), -1);
+  assert_int_equal(berth_ctr_filter_parse(bad3, &f, &err), -1);
   unit_assert_error_contains(&err, "expected name=value");
-  assert_int_equal(berth_ps_filter_parse(bad4, &f, &err), -1);
+  assert_int_equal(berth_ctr_filter_parse(bad4, &f, &err), -1);
   unit_assert_error_contains(&err, "invalid filter `name=(`");
   json_decref(c.config);
 }
 
 static void test_start_error_codes(void **state)
 {
-  assert_int_equal(berth_container_start_error_code("exec: \"nope\": executable file not found in $PATH"),
-                   127);
-  assert_int_equal(berth_container_start_error_code("create: exec: `/x/y`: No such file or directory"), 127);
-  assert_int_equal(berth_container_start_error_code("exec: `/etc`: not an executable file"), 126);
-  assert_int_equal(berth_container_start_error_code("exec: \"/etc\": permission denied"), 126);
-  assert_int_equal(berth_container_start_error_code("exec format error while exec"), 126);
-  assert_int_equal(berth_container_start_error_code("mount proc: permission denied"), 125);
-  assert_int_equal(berth_container_start_error_code(""), 125);
-  assert_int_equal(berth_container_start_error_code(NULL), 125);
+  assert_int_equal(berth_ctr_start_error_code("exec: \"nope\": executable file not found in $PATH"), 127);
+  assert_int_equal(berth_ctr_start_error_code("create: exec: `/x/y`: No such file or directory"), 127);
+  assert_int_equal(berth_ctr_start_error_code("exec: `/etc`: not an executable file"), 126);
+  assert_int_equal(berth_ctr_start_error_code("exec: \"/etc\": permission denied"), 126);
+  assert_int_equal(berth_ctr_start_error_code("exec format error while exec"), 126);
+  assert_int_equal(berth_ctr_start_error_code("mount proc: permission denied"), 125);
+  assert_int_equal(berth_ctr_start_error_code(""), 125);
+  assert_int_equal(berth_ctr_start_error_code(NULL), 125);
 }
 
 static void test_log_timestamps(void **state)

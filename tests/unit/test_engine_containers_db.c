@@ -102,11 +102,11 @@ static void test_rows_and_refcounts(void **state)
   struct berth_db_container c;
   assert_int_equal(berth_db_container_get(f->db, cid('1'), &c, &err), 1);
   assert_string_equal(c.name, "web");
-  assert_int_equal(c.state, BERTH_CONTAINER_CREATED);
+  assert_int_equal(c.state, BERTH_CTR_CREATED);
   assert_string_equal(c.config, "{\"Cmd\":[\"sh\"]}");
   assert_string_equal(c.host_config, "{}");
   /* an update of the mutable columns */
-  c.state = BERTH_CONTAINER_RUNNING;
+  c.state = BERTH_CTR_RUNNING;
   c.pid = 42;
   c.restart_count = 2;
   c.manual_stop = true;
@@ -117,7 +117,7 @@ static void test_rows_and_refcounts(void **state)
   assert_int_equal(berth_db_commit(f->db, &err), 0);
   berth_db_container_release(&c);
   assert_int_equal(berth_db_container_get(f->db, cid('1'), &c, &err), 1);
-  assert_int_equal(c.state, BERTH_CONTAINER_RUNNING);
+  assert_int_equal(c.state, BERTH_CTR_RUNNING);
   assert_int_equal(c.pid, 42);
   assert_int_equal(c.restart_count, 2);
   assert_true(c.manual_stop);
@@ -251,11 +251,11 @@ static void test_states(void **state)
 {
   const char *names[] = { "created", "running", "paused", "restarting", "exited", "dead", "removing" };
   for (size_t i = 0; i < 7; i++) {
-    assert_string_equal(berth_container_state_name((enum berth_container_state) i), names[i]);
-    assert_int_equal(berth_container_state_parse(names[i]), (int) i);
+    assert_string_equal(berth_ctr_state_name((enum berth_ctr_state) i), names[i]);
+    assert_int_equal(berth_ctr_state_parse(names[i]), (int) i);
   }
-  assert_int_equal(berth_container_state_parse("up"), -1);
-  assert_int_equal(berth_container_state_parse(NULL), -1);
+  assert_int_equal(berth_ctr_state_parse("up"), -1);
+  assert_int_equal(berth_ctr_state_parse(NULL), -1);
 }
 
 int main(void)

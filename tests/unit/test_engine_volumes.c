@@ -231,7 +231,7 @@ static void test_prepare(void **state)
 
 /* a container row whose mount uses the volume */
 static void use_volume(struct engine_fx *f, const struct berth_db_image *img, const char *volume,
-                       berth_container_id_t id)
+                       berth_ctr_id_t id)
 {
   berth_engine_new_id(id);
   struct berth_db_container row = {
@@ -265,7 +265,7 @@ static void test_remove_prune(void **state)
   assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &anon, &mp, &nv, &err), 0);
   close(nv.lock);
   add_row(f, anon, true);
-  berth_container_id_t id;
+  berth_ctr_id_t id;
   use_volume(f, &img, "used", id);
   assert_int_equal(berth_volume_remove(f->e, "used", true, &err), -1);
   unit_assert_error_contains(&err, id); /* "volume is in use - [<id>]", even with force */

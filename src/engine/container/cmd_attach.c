@@ -21,7 +21,7 @@ static const int proxied[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR
 struct stream {
   struct berth_engine *e;
   const char *id;
-  struct berth_attach *a;
+  struct berth_ctr_attach *a;
   const struct stream_opts *o;
   int sigfd;
   bool stdin_open;
@@ -38,7 +38,7 @@ static void send_size(struct stream *s)
   char text[32];
   int n = snprintf(text, sizeof text, "%u %u", ws.ws_row, ws.ws_col);
   berth_error_t ignore = NULL;
-  if (berth_attach_send(s->a, BERTH_ATTACH_RESIZE, text, (size_t) n, &ignore) < 0)
+  if (berth_ctr_attach_send(s->a, BERTH_ATTACH_RESIZE, text, (size_t) n, &ignore) < 0)
     berth_error_release(&ignore);
 }
 
@@ -85,7 +85,7 @@ static void on_signal(struct stream *s)
       continue;
     }
     berth_error_t ignore = NULL;
-    if (berth_containers_kill(s->e, s->id, (int) si.ssi_signo, &ignore) < 0)
+    if (berth_ctr_kill(s->e, s->id, (int) si.ssi_signo, &ignore) < 0)
       berth_error_release(&ignore);
   }
 }
@@ -97,8 +97,8 @@ static void on_stdin(struct stream *s)
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return;
   berth_error_t ignore = NULL;
-  int r = n > 0 ? berth_attach_send(s->a, BERTH_ATTACH_STDIN, buf, (size_t) n, &ignore)
-                : berth_attach_send(s->a, BERTH_ATTACH_STDIN_CLOSE, NULL, 0, &ignore);
+  int r = n > 0 ? berth_ctr_attach_send(s->a, BERTH_ATTACH_STDIN, buf, (size_t) n, &ignore)
+                : berth_ctr_attach_send(s->a, BERTH_ATTACH_STDIN_CLOSE, NULL, 0, &ignore);
   if (r < 0)
     berth_error_release(&ignore);
   if (n <= 0)
@@ -123,7 +123,7 @@ static bool on_socket(struct stream *s)
   case BERTH_ATTACH_EXIT: s->exit_code = atoi(msg + 1); return false;
   case BERTH_ATTACH_EXITED: {    /* we asked to record exits (BERTH_ATTACH_WANT_RECORD) */
     berth_error_t ignore = NULL; /* the monitor's handler tries again and reports */
-    if (berth_attach_record(s->e, s->a, s->id, msg + 1, &ignore) < 0)
+    if (berth_ctr_attach_record(s->e, s->a, s->id, msg + 1, &ignore) < 0)
       berth_error_release(&ignore);
     break;
   }
@@ -132,8 +132,8 @@ static bool on_socket(struct stream *s)
   return true;
 }
 
-int cli_stream(struct berth_engine *e, const char *id, struct berth_attach *a, const struct stream_opts *o,
-               int *exit_code, berth_error_t *err)
+int cli_stream(struct berth_engine *e, const char *id, struct berth_ctr_attach *a,
+               const struct stream_opts *o, int *exit_code, berth_error_t *err)
 {
   struct stream s = {
     .e = e, .id = id, .a = a, .o = o, .sigfd = -1, .stdin_open = o->stdin_on, .exit_code = -1
@@ -161,7 +161,7 @@ int cli_stream(struct berth_engine *e, const char *id, struct berth_attach *a, c
     return 0;
   }
   int64_t code = 0; /* the monitor went away without telling: what was recorded */
-  if (berth_containers_wait(e, id, &code, err) < 0)
+  if (berth_ctr_wait(e, id, &code, err) < 0)
     return -1;
   *exit_code = (int) code;
   return 0;
@@ -181,10 +181,10 @@ int cmd_attach(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   if (r != 0 || cli_want_args(ctx, 1, 1, "CONTAINER", err) < 0)
     return r > 0 ? 0 : -1;
   struct berth_engine *e = NULL;
-  struct berth_container c = { 0 };
-  struct berth_attach a = { .fd = -1 };
+  struct berth_ctr c = { 0 };
+  struct berth_ctr_attach a = { .fd = -1 };
   int code = 0;
-  if (cli_open_engine(ctx, &e, err) < 0 || berth_container_get(e, ctx->argv[0], &c, err) < 0) {
+  if (cli_open_engine(ctx, &e, err) < 0 || berth_ctr_get(e, ctx->argv[0], &c, err) < 0) {
     berth_engine_close(e);
     return -1;
   }
@@ -192,13 +192,14 @@ int cmd_attach(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   bool in = !no_stdin && json_is_true(json_object_get(c.config, "OpenStdin"));
   struct stream_opts so = { .tty = tty, .stdin_on = in, .sig_proxy = sig_proxy && !tty };
   unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | (in ? BERTH_ATTACH_WANT_STDIN : 0);
-  if (c.state != BERTH_CONTAINER_RUNNING && c.state != BERTH_CONTAINER_PAUSED)
+  if (c.state != BERTH_CTR_RUNNING && c.state != BERTH_CTR_PAUSED)
     r = BERTH_ERR(err, "you cannot attach to a stopped container, start it first");
   else
-    r = berth_attach_connect(&c, want, &a, err) < 0 || cli_stream(e, c.row.id, &a, &so, &code, err) < 0 ? -1
-                                                                                                        : 0;
-  berth_attach_close(&a);
-  berth_container_release(&c);
+    r = berth_ctr_attach_connect(&c, want, &a, err) < 0 || cli_stream(e, c.row.id, &a, &so, &code, err) < 0
+          ? -1
+          : 0;
+  berth_ctr_attach_close(&a);
+  berth_ctr_release(&c);
   berth_engine_close(e);
   return r < 0 ? -1 : code;
 }

@@ -13,7 +13,7 @@ enum kind { ANY, CONTAINER, IMAGE };
 static json_t *inspect_one(struct berth_engine *e, const char *what, enum kind k, berth_error_t *err)
 {
   berth_error_t cerr = NULL;
-  json_t *o = k == IMAGE ? NULL : berth_containers_inspect(e, what, &cerr);
+  json_t *o = k == IMAGE ? NULL : berth_ctr_inspect(e, what, &cerr);
   if (o || k == CONTAINER) {
     if (cerr)
       *err = steal_ptr(cerr);

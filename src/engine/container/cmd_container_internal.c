@@ -18,11 +18,11 @@ int cmd_internal_exited(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
   }
   struct berth_engine *e = NULL;
   int64_t restart_ms = -1;
-  int r = cli_open_engine(ctx, &e, err) < 0 ||
-              berth_containers_exited(e, argv[1], code, (pid_t) pid, argc == 5 ? argv[4] : NULL, &restart_ms,
-                                      err) < 0
-            ? -1
-            : 0;
+  int r =
+    cli_open_engine(ctx, &e, err) < 0 ||
+        berth_ctr_exited(e, argv[1], code, (pid_t) pid, argc == 5 ? argv[4] : NULL, &restart_ms, err) < 0
+      ? -1
+      : 0;
   berth_engine_close(e);
   if (restart_ms >= 0)
     printf("restart %lld\n", (long long) restart_ms);
@@ -39,7 +39,7 @@ int cmd_internal_started(struct cmd_ctx *ctx, int argc, char **argv, berth_error
     return BERTH_ERR(err, "usage: berth container --internal-started ID PID");
   }
   struct berth_engine *e = NULL;
-  int r = cli_open_engine(ctx, &e, err) < 0 || berth_containers_started(e, argv[1], pid, err) < 0 ? -1 : 0;
+  int r = cli_open_engine(ctx, &e, err) < 0 || berth_ctr_started(e, argv[1], pid, err) < 0 ? -1 : 0;
   berth_engine_close(e);
   return r;
 }

@@ -87,7 +87,7 @@ int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
   uint64_t reclaimed = 0;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_containers_prune(e, labels, until, &removed, &reclaimed, err);
+  r = berth_ctr_prune(e, labels, until, &removed, &reclaimed, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;

@@ -54,17 +54,19 @@ int cmd_cp(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   if (stream && sc && isatty(STDOUT_FILENO))
     return BERTH_ERR(err, "%s: stdout is a terminal: redirect the tar stream of `berth cp ... -`", ctx->path);
   ctx->usage_error = false;
-  struct berth_cp_request req = { .container = sc ? sc : dc,
-                                  .to_container = dc != NULL,
-                                  .src = src,
-                                  .dst = dst,
-                                  .follow_link = follow,
-                                  .stream_fd = !stream ? -1 : sc ? STDOUT_FILENO : STDIN_FILENO };
+  struct berth_ctr_cp_request req = { .container = sc ? sc : dc,
+                                      .to_container = dc != NULL,
+                                      .src = src,
+                                      .dst = dst,
+                                      .follow_link = follow,
+                                      .stream_fd = !stream ? -1
+                                                   : sc    ? STDOUT_FILENO
+                                                           : STDIN_FILENO };
   struct berth_cp_stats stats = { 0 };
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_containers_cp(e, &req, &stats, err);
+  r = berth_ctr_cp(e, &req, &stats, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;

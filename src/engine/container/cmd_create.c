@@ -110,12 +110,13 @@ int cmd_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     return r > 0 ? 0 : -1;
   }
   struct berth_engine *e = NULL;
-  struct berth_container_create in = {
+  struct berth_ctr_create_in in = {
     .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
   };
-  berth_container_id_t id;
-  r = cli_open_engine(ctx, &e, err) < 0 || cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
-          berth_containers_create(e, &in, id, err) < 0
+  berth_ctr_id_t id;
+  r = cli_open_engine(ctx, &e, err) < 0 ||
+          cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
+          berth_ctr_create(e, &in, id, err) < 0
         ? -1
         : 0;
   berth_engine_close(e);

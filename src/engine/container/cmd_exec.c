@@ -55,7 +55,7 @@ static int load_env(const struct exec_flags *f, char ***env, berth_error_t *err)
 
 /* a signal for the runtime (which forwards it to the process): not one the terminal sent, the
  * runtime is in berth's process group and has it already */
-static void forward(struct berth_exec *x, int sigfd, int master)
+static void forward(struct berth_ctr_exec *x, int sigfd, int master)
 {
   struct signalfd_siginfo si;
   while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
@@ -94,7 +94,7 @@ static bool pump(int in, int out)
 }
 
 /* -t: terminal <-> pty master until the runtime ends (and the master has nothing more) */
-static void proxy(struct berth_exec *x, int master, bool in_on, int sigfd)
+static void proxy(struct berth_ctr_exec *x, int master, bool in_on, int sigfd)
 {
   struct termios saved;
   bool raw = false;
@@ -136,7 +136,7 @@ struct relay {
  * signals forwarded, until the runtime has ended and both output pipes have ended or stay idle
  * (a process left in the background may hold them open for ever). A process that closes its
  * output early still gets its input and berth's signals until it exits. */
-static void relay(struct berth_exec *x, struct relay *r, int sigfd)
+static void relay(struct berth_ctr_exec *x, struct relay *r, int sigfd)
 {
   struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
   sigaction(SIGPIPE, &ign, &old_pipe); /* a closed reader on either side is EPIPE */
@@ -194,7 +194,7 @@ static void relay(struct berth_exec *x, struct relay *r, int sigfd)
   sigaction(SIGPIPE, &old_pipe, NULL);
 }
 
-static void wait_runtime(struct berth_exec *x, int sigfd)
+static void wait_runtime(struct berth_ctr_exec *x, int sigfd)
 {
   for (;;) {
     struct pollfd pf[2] = { { .fd = x->pidfd, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
@@ -209,15 +209,15 @@ static void wait_runtime(struct berth_exec *x, int sigfd)
 
 /* the runtime started: stream, wait, the exit code (or the runtime's failure, printed here
  * unless the runtime printed it on our stderr itself) */
-static int attend(struct berth_exec *x, const struct exec_flags *f, struct relay *r)
+static int attend(struct berth_ctr_exec *x, const struct exec_flags *f, struct relay *r)
 {
   sigset_t old;
   int sigfd = block_signals(&old), master = -1, code = 125;
   berth_error_t err = NULL;
   if (x->console && x->hold_rundir) { /* -dt: the monitor keeps the terminal */
-    if (berth_exec_hand_console(x, &err) == 0)
+    if (berth_ctr_exec_hand_console(x, &err) == 0)
       wait_runtime(x, sigfd);
-  } else if (x->console && (master = berth_exec_console(x, &err)) >= 0) {
+  } else if (x->console && (master = berth_ctr_exec_console(x, &err)) >= 0) {
     proxy(x, master, f->interactive, sigfd);
   } else if (err == NULL && r->out_r >= 0) {
     relay(x, r, sigfd);
@@ -226,7 +226,7 @@ static int attend(struct berth_exec *x, const struct exec_flags *f, struct relay
   }
   if (master >= 0)
     close(master);
-  if (err == NULL && berth_exec_wait(x, &code, &err) < 0 && x->stderr_shared)
+  if (err == NULL && berth_ctr_exec_wait(x, &code, &err) < 0 && x->stderr_shared)
     berth_error_release(&err);
   if (err)
     cli_report(&err);
@@ -248,17 +248,17 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   struct winsize ws = { 0 };
   if (f->tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
     ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
-  struct berth_exec_in in = { .args = args,
-                              .env = env,
-                              .user = f->user,
-                              .workdir = f->workdir,
-                              .tty = f->tty,
-                              .detach = f->detach,
-                              .privileged = f->privileged,
-                              .rows = ws.ws_row,
-                              .cols = ws.ws_col };
+  struct berth_ctr_exec_in in = { .args = args,
+                                  .env = env,
+                                  .user = f->user,
+                                  .workdir = f->workdir,
+                                  .tty = f->tty,
+                                  .detach = f->detach,
+                                  .privileged = f->privileged,
+                                  .rows = ws.ws_row,
+                                  .cols = ws.ws_col };
   struct berth_engine *e = NULL;
-  struct berth_exec x;
+  struct berth_ctr_exec x;
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   /* the process's ends of the pipes (without -t, in the foreground), and berth's */
   cleanup_close int in_r = -1, out_w = -1, err_w = -1;
@@ -280,7 +280,7 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   }
   int r = cli_open_engine(ctx, &e, err) < 0 ? -1 : 0;
   if (r == 0) {
-    r = berth_containers_exec_start(e, what, &in, stdio, &x, err);
+    r = berth_ctr_exec_start(e, what, &in, stdio, &x, err);
     berth_engine_close(e);
   }
   /* only the runtime (and the process) hold the process's ends now */
@@ -291,7 +291,7 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   if (r == 0) {
     ctx->usage_error = false;
     code = attend(&x, f, &rl);
-    berth_exec_release(&x);
+    berth_ctr_exec_release(&x);
   }
   close(rl.in_w); /* -1 when closed already or never used: EBADF, nothing else */
   close(rl.out_r);

@@ -14,11 +14,11 @@
 /* a container by that name or id first (Docker's export), else an image */
 static int export_one(struct berth_engine *e, const char *what, int fd, berth_error_t *err)
 {
-  struct berth_container c;
+  struct berth_ctr c;
   berth_error_t nf = NULL;
-  if (berth_container_get(e, what, &c, &nf) == 0) {
-    berth_container_release(&c);
-    return berth_containers_export(e, what, fd, err);
+  if (berth_ctr_get(e, what, &c, &nf) == 0) {
+    berth_ctr_release(&c);
+    return berth_ctr_export(e, what, fd, err);
   }
   berth_error_release(&nf);
   return berth_images_export(e, what, fd, err);

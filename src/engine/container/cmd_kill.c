@@ -6,7 +6,7 @@
 
 static int kill_one(struct berth_engine *e, const char *name, void *sig, berth_error_t *err)
 {
-  return berth_containers_kill(e, name, *(int *) sig, err);
+  return berth_ctr_kill(e, name, *(int *) sig, err);
 }
 
 int cmd_kill(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)

@@ -82,7 +82,7 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t now = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-  struct berth_logs_opts lo = { .follow = follow, .tail = -1 };
+  struct berth_ctr_logs_opts lo = { .follow = follow, .tail = -1 };
   if ((tail && strcmp(tail, "all") != 0 && berth_parse_i64(tail, &lo.tail) < 0) ||
       (since && parse_time(since, now, &lo.since) < 0) || (until && parse_time(until, now, &lo.until) < 0)) {
     ctx->usage_error = true;
@@ -92,7 +92,7 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct out o = { .timestamps = timestamps };
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_containers_logs(e, ctx->argv[0], &lo, print_record, &o, err);
+  r = berth_ctr_logs(e, ctx->argv[0], &lo, print_record, &o, err);
   berth_engine_close(e);
   return r < 0 ? -1 : 0;
 }

@@ -28,11 +28,11 @@ static int each(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, c
 int cmd_pause(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   return each(ctx, argc, argv, "berth pause CONTAINER [CONTAINER...]",
-              "Pause all processes within one or more containers", berth_containers_pause, err);
+              "Pause all processes within one or more containers", berth_ctr_pause, err);
 }
 
 int cmd_unpause(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   return each(ctx, argc, argv, "berth unpause CONTAINER [CONTAINER...]",
-              "Unpause all processes within one or more containers", berth_containers_unpause, err);
+              "Unpause all processes within one or more containers", berth_ctr_unpause, err);
 }

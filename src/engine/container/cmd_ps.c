@@ -33,21 +33,21 @@ static char *labels_text(json_t *labels)
 }
 
 /* the row as Docker's `ps --format json` object (also what --format templates see) */
-static json_t *row_json(const struct berth_container *c, bool no_trunc, int64_t now)
+static json_t *row_json(const struct berth_ctr *c, bool no_trunc, int64_t now)
 {
-  cleanup_free char *cmd = berth_container_command_text(c->config, no_trunc);
+  cleanup_free char *cmd = berth_ctr_command_text(c->config, no_trunc);
   cleanup_free char *created = go_time(c->row.created),
                     *since = berth_fmt_since(c->row.created / 1000000000, now / 1000000000);
   cleanup_free char *status =
-    berth_container_status_text(c->state, c->row.exit_code, c->row.started_at, c->row.finished_at, now);
+    berth_ctr_status_text(c->state, c->row.exit_code, c->row.started_at, c->row.finished_at, now);
   cleanup_free char *labels = labels_text(json_object_get(c->config, "Labels"));
   char id[16];
   snprintf(id, sizeof id, "%.12s", c->row.id);
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", cmd,
                    "CreatedAt", created, "ID", no_trunc ? c->row.id : id, "Image", c->row.image, "Labels",
                    labels, "LocalVolumes", "0", "Mounts", "", "Names", c->row.name, "Networks", "", "Ports",
-                   "", "RunningFor", since, "Size", "0B", "State", berth_container_state_name(c->state),
-                   "Status", status);
+                   "", "RunningFor", since, "Size", "0B", "State", berth_ctr_state_name(c->state), "Status",
+                   status);
 }
 
 static void print_table(json_t *rows)
@@ -91,10 +91,10 @@ static char **image_chain(struct berth_engine *e, const char *id)
   return v;
 }
 
-static int resolve_ancestors(struct berth_engine *e, const struct berth_ps_filter *f, char ***out,
+static int resolve_ancestors(struct berth_engine *e, const struct berth_ctr_filter *f, char ***out,
                              berth_error_t *err)
 {
-  const char *const *names = berth_ps_filter_ancestors(f);
+  const char *const *names = berth_ctr_filter_ancestors(f);
   char **v = xcalloc(1, sizeof *v);
   for (size_t i = 0; names && names[i]; i++) {
     berth_digest_t id;
@@ -113,27 +113,27 @@ struct ps_opts {
   int64_t last;
 };
 
-static json_t *select_rows(struct berth_engine *e, const struct ps_opts *po, const struct berth_ps_filter *f,
+static json_t *select_rows(struct berth_engine *e, const struct ps_opts *po, const struct berth_ctr_filter *f,
                            berth_error_t *err)
 {
-  struct berth_container *v = NULL;
+  struct berth_ctr *v = NULL;
   size_t n = 0;
   cleanup_strv char **ancestors = NULL;
-  if (resolve_ancestors(e, f, &ancestors, err) < 0 || berth_containers_list(e, &v, &n, err) < 0)
+  if (resolve_ancestors(e, f, &ancestors, err) < 0 || berth_ctr_list(e, &v, &n, err) < 0)
     return NULL;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t now = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
   int64_t limit = po->latest ? 1 : po->last;
-  bool all = po->all || limit > 0 || berth_ps_filter_implies_all(f);
+  bool all = po->all || limit > 0 || berth_ctr_filter_implies_all(f);
   json_t *rows = json_array();
   for (size_t i = 0; i < n && (limit <= 0 || (int64_t) json_array_size(rows) < limit); i++) {
-    bool shown = all || berth_container_state_kept(v[i].state);
+    bool shown = all || berth_ctr_state_kept(v[i].state);
     cleanup_strv char **chain = shown ? image_chain(e, v[i].row.image_id) : NULL;
-    if (shown && berth_ps_filter_match(f, &v[i], chain, ancestors))
+    if (shown && berth_ctr_filter_match(f, &v[i], chain, ancestors))
       json_array_append_new(rows, row_json(&v[i], po->no_trunc, now));
   }
-  berth_containers_list_free(v, n);
+  berth_ctr_list_free(v, n);
   return rows;
 }
 
@@ -180,9 +180,9 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   int r = cli_parse(ctx, argc, argv, opts, "berth ps [OPTIONS]", "List containers", err);
   if (r != 0 || cli_want_args(ctx, 0, 0, "none", err) < 0)
     return r > 0 ? 0 : -1;
-  struct berth_ps_filter *f = NULL;
+  struct berth_ctr_filter *f = NULL;
   if ((last && berth_parse_i64(last, &po.last) < 0) ||
-      berth_ps_filter_parse((char *const *) filters, &f, err) < 0) {
+      berth_ctr_filter_parse((char *const *) filters, &f, err) < 0) {
     ctx->usage_error = true;
     return *err ? berth_error_wrap(err, "%s", ctx->path)
                 : BERTH_ERR(err, "%s: --last: expected a number", ctx->path);
@@ -192,7 +192,7 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   if (cli_open_engine(ctx, &e, err) == 0)
     rows = select_rows(e, &po, f, err);
   berth_engine_close(e);
-  berth_ps_filter_free(f);
+  berth_ctr_filter_free(f);
   r = rows ? print_rows(rows, &po, err) : -1;
   json_decref(rows);
   return r;

@@ -10,7 +10,7 @@ int cmd_rename(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_containers_rename(e, ctx->argv[0], ctx->argv[1], err);
+  r = berth_ctr_rename(e, ctx->argv[0], ctx->argv[1], err);
   berth_engine_close(e);
   return r < 0 ? -1 : 0;
 }

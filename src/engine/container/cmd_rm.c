@@ -10,7 +10,7 @@ struct rm_flags {
 static int remove_one(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
 {
   const struct rm_flags *f = data;
-  return berth_containers_remove(e, name, f->force, f->volumes, err);
+  return berth_ctr_remove(e, name, f->force, f->volumes, err);
 }
 
 int cmd_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)

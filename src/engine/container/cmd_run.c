@@ -17,7 +17,7 @@ static int start_failed(struct berth_engine *e, const struct run_args *ra, const
   cli_report(err);
   if (ra->opts.auto_remove) {
     berth_error_t ignore = NULL;
-    if (berth_containers_remove(e, id, true, true, &ignore) < 0)
+    if (berth_ctr_remove(e, id, true, true, &ignore) < 0)
       cli_report(&ignore);
   }
   return code ? code : 125;
@@ -27,10 +27,10 @@ static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct
                        berth_error_t *err)
 {
   const struct berth_run_opts *o = &ra->opts;
-  struct berth_attach a = { .fd = -1 };
+  struct berth_ctr_attach a = { .fd = -1 };
   int code = 125;
   if (o->detach) {
-    if (berth_containers_start(e, id, 0, &a, &code, err) < 0)
+    if (berth_ctr_start(e, id, 0, &a, &code, err) < 0)
       return start_failed(e, ra, id, code, err);
     puts(id);
     return 0;
@@ -38,11 +38,11 @@ static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct
   /* this process records the exit (and with --rm removes the container): the catalogue is open */
   unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | BERTH_ATTACH_WANT_RECORD |
                   (o->interactive ? BERTH_ATTACH_WANT_STDIN : 0);
-  if (berth_containers_start(e, id, want, &a, &code, err) < 0)
+  if (berth_ctr_start(e, id, want, &a, &code, err) < 0)
     return start_failed(e, ra, id, code, err);
   struct stream_opts so = { .tty = o->tty, .stdin_on = o->interactive, .sig_proxy = !o->tty };
   int r = cli_stream(e, id, &a, &so, &code, err);
-  berth_attach_close(&a);
+  berth_ctr_attach_close(&a);
   if (r < 0) {
     ctx->usage_error = true;
     return -1;
@@ -60,12 +60,13 @@ int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     return r > 0 ? 0 : -1;
   }
   struct berth_engine *e = NULL;
-  struct berth_container_create in = {
+  struct berth_ctr_create_in in = {
     .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
   };
-  berth_container_id_t id;
-  if (cli_open_engine(ctx, &e, err) < 0 || cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
-      berth_containers_create(e, &in, id, err) < 0) {
+  berth_ctr_id_t id;
+  if (cli_open_engine(ctx, &e, err) < 0 ||
+      cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
+      berth_ctr_create(e, &in, id, err) < 0) {
     ctx->usage_error = true; /* 125 */
     r = -1;
   } else {

@@ -7,29 +7,29 @@
 static int start_attached(struct cmd_ctx *ctx, struct berth_engine *e, const char *what, bool interactive,
                           berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   bool tty = json_is_true(json_object_get(c.config, "Tty"));
   bool in = interactive && json_is_true(json_object_get(c.config, "OpenStdin"));
-  berth_container_id_t id;
+  berth_ctr_id_t id;
   snprintf(id, sizeof id, "%s", c.row.id);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | (in ? BERTH_ATTACH_WANT_STDIN : 0);
-  struct berth_attach a = { .fd = -1 };
+  struct berth_ctr_attach a = { .fd = -1 };
   int code = 0;
-  if (berth_containers_start(e, id, want, &a, &code, err) < 0)
+  if (berth_ctr_start(e, id, want, &a, &code, err) < 0)
     return -1;
   struct stream_opts so = { .tty = tty, .stdin_on = in, .sig_proxy = !tty };
   int r = cli_stream(e, id, &a, &so, &code, err);
-  berth_attach_close(&a);
+  berth_ctr_attach_close(&a);
   return r < 0 ? -1 : code;
 }
 
 static int start_one(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
 {
-  struct berth_attach none;
-  return berth_containers_start(e, name, 0, &none, NULL, err);
+  struct berth_ctr_attach none;
+  return berth_ctr_start(e, name, 0, &none, NULL, err);
 }
 
 int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)

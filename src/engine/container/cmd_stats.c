@@ -22,7 +22,7 @@ struct stats_opts {
 
 struct entry {
   char *id, *name;
-  struct berth_stats_sample prev, now;
+  struct berth_ctr_stats_sample prev, now;
 };
 
 /* go-units BytesSize: binary units, 4 significant digits ("1.523MiB") */
@@ -40,8 +40,8 @@ static char *bytes_size(uint64_t v)
 
 static json_t *entry_json(const struct entry *en, bool no_trunc)
 {
-  cleanup_free char *cpu = xasprintf("%.2f%%", berth_stats_cpu_percent(&en->prev, &en->now));
-  cleanup_free char *mp = xasprintf("%.2f%%", berth_stats_mem_percent(&en->now));
+  cleanup_free char *cpu = xasprintf("%.2f%%", berth_ctr_stats_cpu_percent(&en->prev, &en->now));
+  cleanup_free char *mp = xasprintf("%.2f%%", berth_ctr_stats_mem_percent(&en->now));
   cleanup_free char *u = bytes_size(en->now.mem_usage), *l = bytes_size(en->now.mem_limit);
   cleanup_free char *mem = xasprintf("%s / %s", u, l),
                     *pids = xasprintf("%llu", (unsigned long long) en->now.pids);
@@ -102,29 +102,29 @@ static void entries_free(struct entry *v, size_t n)
 static int select_entries(struct berth_engine *e, struct cmd_ctx *ctx, const struct stats_opts *o,
                           struct entry **v, size_t *n, berth_error_t *err)
 {
-  struct berth_container *all = NULL;
+  struct berth_ctr *all = NULL;
   size_t k = 0;
   struct entry *out = NULL;
   size_t m = 0;
-  if (berth_containers_list(e, &all, &k, err) < 0)
+  if (berth_ctr_list(e, &all, &k, err) < 0)
     return -1;
   for (int i = 0; i < ctx->argc; i++) { /* named: each must exist */
-    struct berth_container c;
-    if (berth_container_get(e, ctx->argv[i], &c, err) < 0) {
-      berth_containers_list_free(all, k);
+    struct berth_ctr c;
+    if (berth_ctr_get(e, ctx->argv[i], &c, err) < 0) {
+      berth_ctr_list_free(all, k);
       entries_free(out, m);
       return -1;
     }
     out = xreallocarray(out, m + 1, sizeof *out);
     out[m++] = (struct entry){ .id = xstrdup(c.row.id), .name = xstrdup(c.row.name) };
-    berth_container_release(&c);
+    berth_ctr_release(&c);
   }
   for (size_t i = 0; ctx->argc == 0 && i < k; i++)
-    if (o->all || berth_container_state_kept(all[i].state)) {
+    if (o->all || berth_ctr_state_kept(all[i].state)) {
       out = xreallocarray(out, m + 1, sizeof *out);
       out[m++] = (struct entry){ .id = xstrdup(all[i].row.id), .name = xstrdup(all[i].row.name) };
     }
-  berth_containers_list_free(all, k);
+  berth_ctr_list_free(all, k);
   for (size_t i = 0; i < m; i++) /* carry the samples over */
     for (size_t j = 0; j < *n; j++)
       if (strcmp(out[i].id, (*v)[j].id) == 0) {
@@ -140,13 +140,13 @@ static int select_entries(struct berth_engine *e, struct cmd_ctx *ctx, const str
 static void sample(struct berth_engine *e, struct entry *v, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
-    struct berth_container c;
+    struct berth_ctr c;
     berth_error_t none = NULL;
     v[i].prev = v[i].now;
-    if (berth_container_get(e, v[i].id, &c, &none) == 0) {
-      if (berth_containers_stats(e, &c, &v[i].now, &none) < 0)
+    if (berth_ctr_get(e, v[i].id, &c, &none) == 0) {
+      if (berth_ctr_stats(e, &c, &v[i].now, &none) < 0)
         memset(&v[i].now, 0, sizeof v[i].now);
-      berth_container_release(&c);
+      berth_ctr_release(&c);
     }
     berth_error_release(&none);
   }

@@ -58,11 +58,11 @@ static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usa
 int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   return stop_like(ctx, argc, argv, "berth stop [OPTIONS] CONTAINER [CONTAINER...]",
-                   "Stop one or more running containers", berth_containers_stop, err);
+                   "Stop one or more running containers", berth_ctr_stop, err);
 }
 
 int cmd_restart(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   return stop_like(ctx, argc, argv, "berth restart [OPTIONS] CONTAINER [CONTAINER...]",
-                   "Restart one or more containers", berth_containers_restart, err);
+                   "Restart one or more containers", berth_ctr_restart, err);
 }

@@ -19,10 +19,10 @@ int cmd_top(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
                      argv[at]);
   }
   struct berth_engine *e = NULL;
-  struct berth_top t;
+  struct berth_ctr_top t;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_containers_top(e, ctx->argv[0], &t, err);
+  r = berth_ctr_top(e, ctx->argv[0], &t, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;
@@ -33,6 +33,6 @@ int cmd_top(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     berth_table_add(&tab, (const char *const *) t.rows[i]);
   berth_table_print(&tab, stdout);
   berth_table_release(&tab);
-  berth_top_release(&t);
+  berth_ctr_top_release(&t);
   return 0;
 }

@@ -16,7 +16,7 @@ int cmd_wait(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   for (int i = 0; i < ctx->argc; i++) {
     berth_error_t one = NULL;
     int64_t code = 0;
-    if (berth_containers_wait(e, ctx->argv[i], &code, &one) < 0) {
+    if (berth_ctr_wait(e, ctx->argv[i], &code, &one) < 0) {
       cli_report(&one);
       status = 1;
     } else {

@@ -32,8 +32,8 @@ struct stream_opts {
   bool stdin_on;
   bool sig_proxy;
 };
-int cli_stream(struct berth_engine *e, const char *id, struct berth_attach *a, const struct stream_opts *o,
-               int *exit_code, berth_error_t *err);
+int cli_stream(struct berth_engine *e, const char *id, struct berth_ctr_attach *a,
+               const struct stream_opts *o, int *exit_code, berth_error_t *err);
 
 /* stop/restart -t: *out NULL when s is NULL, else storage holding the seconds (-1: no limit) */
 int cli_parse_timeout(struct cmd_ctx *ctx, const char *s, int **out, int *storage, berth_error_t *err);

@@ -74,6 +74,6 @@ void berth_check_problems_free(struct berth_check_problem *p, size_t n);
 bool berth_engine_name_valid(const char *name);
 /* 64 random lower-case hex digits, never all digits (so a prefix cannot be read as a number):
  * container ids, anonymous volumes' names */
-void berth_engine_new_id(berth_container_id_t id);
+void berth_engine_new_id(berth_ctr_id_t id);
 
 #endif

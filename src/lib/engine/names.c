@@ -24,7 +24,7 @@ bool berth_engine_name_valid(const char *name)
   return true;
 }
 
-void berth_engine_new_id(berth_container_id_t id)
+void berth_engine_new_id(berth_ctr_id_t id)
 {
   static const char hex[] = "0123456789abcdef";
   for (;;) {

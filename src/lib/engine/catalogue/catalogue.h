@@ -153,30 +153,30 @@ int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***
                              berth_error_t *err) BERTH_WUR;
 
 /* ---- containers (issue 5; docs/design/containers.md) ---- */
-#define BERTH_CONTAINER_ID_LEN 64
-typedef char berth_container_id_t[BERTH_CONTAINER_ID_LEN + 1];
+#define BERTH_CTR_ID_LEN 64
+typedef char berth_ctr_id_t[BERTH_CTR_ID_LEN + 1];
 
-enum berth_container_state {
-  BERTH_CONTAINER_CREATED,
-  BERTH_CONTAINER_RUNNING,
-  BERTH_CONTAINER_PAUSED,
-  BERTH_CONTAINER_RESTARTING,
-  BERTH_CONTAINER_EXITED,
-  BERTH_CONTAINER_DEAD,
-  BERTH_CONTAINER_REMOVING,
+enum berth_ctr_state {
+  BERTH_CTR_CREATED,
+  BERTH_CTR_RUNNING,
+  BERTH_CTR_PAUSED,
+  BERTH_CTR_RESTARTING,
+  BERTH_CTR_EXITED,
+  BERTH_CTR_DEAD,
+  BERTH_CTR_REMOVING,
 };
 /* "created", "running", ... (Docker's State.Status words) */
-const char *berth_container_state_name(enum berth_container_state s);
+const char *berth_ctr_state_name(enum berth_ctr_state s);
 /* -1 when unknown */
-int berth_container_state_parse(const char *s);
+int berth_ctr_state_parse(const char *s);
 
 struct berth_db_container {
-  berth_container_id_t id; /* 64 hex */
+  berth_ctr_id_t id;       /* 64 hex */
   char *name;              /* unique, without Docker's leading "/" */
   berth_digest_t image_id;
   char *image;             /* the image as the user named it (ps's IMAGE column) */
   int64_t created;         /* unix nanoseconds */
-  enum berth_container_state state;
+  enum berth_ctr_state state;
   int64_t pid;             /* host pid of the container's init while running, else 0 */
   int64_t exit_code;
   bool oom_killed;
@@ -302,7 +302,7 @@ int berth_db_network_users(struct berth_db *db, const char *id, char ***ids, ber
 
 /* a container's membership of a network, with what was asked for it */
 struct berth_db_attachment {
-  berth_container_id_t container_id;
+  berth_ctr_id_t container_id;
   berth_network_id_t network_id;
   int64_t idx;   /* order: the container's eth<idx>... (connect appends) */
   char *aliases; /* --network-alias, space-separated */
@@ -322,7 +322,7 @@ int berth_db_attachments_of(struct berth_db *db, const char *container_id, struc
 struct berth_db_lease {
   berth_network_id_t network_id;
   char *address;
-  berth_container_id_t container_id;
+  berth_ctr_id_t container_id;
   char *ifname;  /* in the container: "eth0" */
   char *host_if; /* the veth's end on the bridge */
   char *mac;
@@ -340,7 +340,7 @@ int berth_db_leases_delete(struct berth_db *db, const char *container_id, const 
 
 /* a published port, its host port resolved */
 struct berth_db_port {
-  berth_container_id_t container_id;
+  berth_ctr_id_t container_id;
   char *host_ip; /* "" every address */
   int64_t host_port, container_port;
   char *proto;   /* tcp, udp, sctp */

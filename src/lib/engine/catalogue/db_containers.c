@@ -8,18 +8,17 @@
 #include "engine/catalogue/db_internal.h"
 
 static const char *const state_names[] = {
-  [BERTH_CONTAINER_CREATED] = "created",   [BERTH_CONTAINER_RUNNING] = "running",
-  [BERTH_CONTAINER_PAUSED] = "paused",     [BERTH_CONTAINER_RESTARTING] = "restarting",
-  [BERTH_CONTAINER_EXITED] = "exited",     [BERTH_CONTAINER_DEAD] = "dead",
-  [BERTH_CONTAINER_REMOVING] = "removing",
+  [BERTH_CTR_CREATED] = "created",       [BERTH_CTR_RUNNING] = "running", [BERTH_CTR_PAUSED] = "paused",
+  [BERTH_CTR_RESTARTING] = "restarting", [BERTH_CTR_EXITED] = "exited",   [BERTH_CTR_DEAD] = "dead",
+  [BERTH_CTR_REMOVING] = "removing",
 };
 
-const char *berth_container_state_name(enum berth_container_state s)
+const char *berth_ctr_state_name(enum berth_ctr_state s)
 {
   return (size_t) s < BERTH_N_ELEMENTS(state_names) ? state_names[s] : "unknown";
 }
 
-int berth_container_state_parse(const char *s)
+int berth_ctr_state_parse(const char *s)
 {
   for (size_t i = 0; s && i < BERTH_N_ELEMENTS(state_names); i++)
     if (strcmp(s, state_names[i]) == 0)
@@ -113,9 +112,8 @@ int berth_db_container_put(struct berth_db *db, const struct berth_db_container 
         db, err,
         "INSERT INTO containers(id, name, image_id, image, created, state, runtime, config, host_config)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        "ssssissss", c->id, c->name, c->image_id, nz(c->image), c->created,
-        berth_container_state_name(c->state), nz(c->runtime), c->config ? c->config : "{}",
-        c->host_config ? c->host_config : "{}") < 0 ||
+        "ssssissss", c->id, c->name, c->image_id, nz(c->image), c->created, berth_ctr_state_name(c->state),
+        nz(c->runtime), c->config ? c->config : "{}", c->host_config ? c->host_config : "{}") < 0 ||
       put_mounts(db, c->id, mounts, nmounts, err) < 0 || adjust_layers(db, c->image_id, 1, err) < 0)
     return berth_error_wrap(err, "add container `%s`", c->id);
   return 0;
@@ -135,8 +133,8 @@ static void read_container(sqlite3_stmt *st, struct berth_db_container *c)
   c->image = db_col_strdup(st, 3);
   c->created = sqlite3_column_int64(st, 4);
   const unsigned char *state = sqlite3_column_text(st, 5);
-  int s = berth_container_state_parse((const char *) state);
-  c->state = s < 0 ? BERTH_CONTAINER_DEAD : (enum berth_container_state) s;
+  int s = berth_ctr_state_parse((const char *) state);
+  c->state = s < 0 ? BERTH_CTR_DEAD : (enum berth_ctr_state) s;
   c->pid = sqlite3_column_int64(st, 6);
   c->exit_code = sqlite3_column_int64(st, 7);
   c->oom_killed = sqlite3_column_int64(st, 8) != 0;
@@ -242,7 +240,7 @@ int berth_db_container_update(struct berth_db *db, const struct berth_db_contain
             "UPDATE containers SET name = ?, state = ?, pid = ?, exit_code = ?, oom_killed = ?, error = ?,"
             " started_at = ?, finished_at = ?, restart_count = ?, restart_delay_ms = ?, manual_stop = ?,"
             " monitor_pid = ?, monitor_start = ? WHERE id = ?",
-            "ssiiisiiiiiiis", c->name, berth_container_state_name(c->state), c->pid, c->exit_code,
+            "ssiiisiiiiiiis", c->name, berth_ctr_state_name(c->state), c->pid, c->exit_code,
             (int64_t) c->oom_killed, nz(c->error), c->started_at, c->finished_at, c->restart_count,
             c->restart_delay_ms, (int64_t) c->manual_stop, c->monitor_pid, c->monitor_start, c->id);
   if (r < 0)

@@ -16,19 +16,19 @@
 #include "engine/images/images.h"
 #include "image/layer.h"
 
-char *berth_container_dir(const struct berth_engine *e, const char *id)
+char *berth_ctr_dir(const struct berth_engine *e, const char *id)
 {
   return xasprintf("%s/containers/%s", e->root, id);
 }
 
-char *berth_container_rundir(const struct berth_engine *e, const char *id)
+char *berth_ctr_rundir(const struct berth_engine *e, const char *id)
 {
   return xasprintf("%s/%s", e->runroot, id);
 }
 
-char *berth_container_log_path(const struct berth_engine *e, const char *id)
+char *berth_ctr_log_path(const struct berth_engine *e, const char *id)
 {
-  return xasprintf("%s/containers/%s/" BERTH_CONTAINER_LOG_FILE, e->root, id);
+  return xasprintf("%s/containers/%s/" BERTH_CTR_LOG_FILE, e->root, id);
 }
 
 int ctr_proc_start_time(pid_t pid, int64_t *start)
@@ -55,14 +55,14 @@ int ctr_proc_start_time(pid_t pid, int64_t *start)
   return 0;
 }
 
-bool berth_container_monitor_alive(const struct berth_db_container *row)
+bool berth_ctr_monitor_alive(const struct berth_db_container *row)
 {
   int64_t start = 0;
   return row->monitor_pid > 0 && ctr_proc_start_time((pid_t) row->monitor_pid, &start) == 0 &&
          start == row->monitor_start;
 }
 
-void berth_container_release(struct berth_container *c)
+void berth_ctr_release(struct berth_ctr *c)
 {
   if (c == NULL)
     return;
@@ -86,21 +86,21 @@ static json_t *parse_or_empty(const char *text)
 }
 
 /* take the row (moved) and derive the rest */
-void ctr_from_row(struct berth_engine *e, struct berth_db_container *row, struct berth_container *out)
+void ctr_from_row(struct berth_engine *e, struct berth_db_container *row, struct berth_ctr *out)
 {
   memset(out, 0, sizeof *out);
   out->row = *row;
   memset(row, 0, sizeof *row);
   out->config = parse_or_empty(out->row.config);
   out->host_config = parse_or_empty(out->row.host_config);
-  out->dir = berth_container_dir(e, out->row.id);
-  out->rundir = berth_container_rundir(e, out->row.id);
+  out->dir = berth_ctr_dir(e, out->row.id);
+  out->rundir = berth_ctr_rundir(e, out->row.id);
   out->state = out->row.state;
-  if (berth_container_state_kept(out->state) && !berth_container_monitor_alive(&out->row))
-    out->state = BERTH_CONTAINER_DEAD;
+  if (berth_ctr_state_kept(out->state) && !berth_ctr_monitor_alive(&out->row))
+    out->state = BERTH_CTR_DEAD;
 }
 
-int ctr_resolve(struct berth_engine *e, const char *what, berth_container_id_t id, berth_error_t *err)
+int ctr_resolve(struct berth_engine *e, const char *what, berth_ctr_id_t id, berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   if (*what == '\0')
@@ -111,14 +111,13 @@ int ctr_resolve(struct berth_engine *e, const char *what, berth_container_id_t i
     return BERTH_ERR(err, "no such container: `%s`", what);
   if (ids[1] != NULL)
     return BERTH_ERR(err, "multiple containers found with provided prefix: `%s`", what);
-  snprintf(id, sizeof(berth_container_id_t), "%s", ids[0]);
+  snprintf(id, sizeof(berth_ctr_id_t), "%s", ids[0]);
   return 0;
 }
 
-int berth_container_get(struct berth_engine *e, const char *what, struct berth_container *out,
-                        berth_error_t *err)
+int berth_ctr_get(struct berth_engine *e, const char *what, struct berth_ctr *out, berth_error_t *err)
 {
-  berth_container_id_t id;
+  berth_ctr_id_t id;
   struct berth_db_container row;
   if (ctr_resolve(e, what, id, err) < 0)
     return -1;
@@ -131,20 +130,20 @@ int berth_container_get(struct berth_engine *e, const char *what, struct berth_c
   return 0;
 }
 
-void berth_containers_list_free(struct berth_container *v, size_t n)
+void berth_ctr_list_free(struct berth_ctr *v, size_t n)
 {
   for (size_t i = 0; v && i < n; i++)
-    berth_container_release(&v[i]);
+    berth_ctr_release(&v[i]);
   free(v);
 }
 
-int berth_containers_list(struct berth_engine *e, struct berth_container **out, size_t *n, berth_error_t *err)
+int berth_ctr_list(struct berth_engine *e, struct berth_ctr **out, size_t *n, berth_error_t *err)
 {
   struct berth_db_container *rows = NULL;
   size_t k = 0;
   if (berth_db_container_list(e->db, &rows, &k, err) < 0)
     return -1;
-  struct berth_container *v = xcalloc(k ? k : 1, sizeof *v);
+  struct berth_ctr *v = xcalloc(k ? k : 1, sizeof *v);
   for (size_t i = 0; i < k; i++)
     ctr_from_row(e, &rows[i], &v[i]);
   free(rows);

@@ -31,22 +31,22 @@ int ctr_attach_open(const char *rundir, berth_error_t *err)
   return steal_fd(fd);
 }
 
-int berth_attach_connect(const struct berth_container *c, unsigned want, struct berth_attach *out,
-                         berth_error_t *err)
+int berth_ctr_attach_connect(const struct berth_ctr *c, unsigned want, struct berth_ctr_attach *out,
+                             berth_error_t *err)
 {
   out->fd = -1;
   cleanup_close int fd = ctr_attach_open(c->rundir, err);
   if (fd < 0)
     return berth_error_wrap(err, "attach to container %.12s", c->row.id);
-  struct berth_attach a = { .fd = fd };
+  struct berth_ctr_attach a = { .fd = fd };
   char flags = (char) want;
-  if (berth_attach_send(&a, BERTH_ATTACH_HELLO, &flags, 1, err) < 0)
+  if (berth_ctr_attach_send(&a, BERTH_ATTACH_HELLO, &flags, 1, err) < 0)
     return -1;
   out->fd = steal_fd(fd);
   return 0;
 }
 
-void berth_attach_close(struct berth_attach *a)
+void berth_ctr_attach_close(struct berth_ctr_attach *a)
 {
   if (a && a->fd >= 0)
     close(a->fd);
@@ -54,7 +54,8 @@ void berth_attach_close(struct berth_attach *a)
     a->fd = -1;
 }
 
-int berth_attach_send(struct berth_attach *a, char type, const void *data, size_t len, berth_error_t *err)
+int berth_ctr_attach_send(struct berth_ctr_attach *a, char type, const void *data, size_t len,
+                          berth_error_t *err)
 {
   char msg[BERTH_ATTACH_MSG_MAX];
   if (len > sizeof msg - 1)
@@ -77,7 +78,7 @@ static int64_t mono_ms(void)
 
 /* a message on a recording connection: an EXITED is recorded here; false when it ended */
 static bool recording_message(struct berth_engine *e, const struct berth_db_container *row,
-                              struct berth_attach *a)
+                              struct berth_ctr_attach *a)
 {
   char msg[BERTH_ATTACH_MSG_MAX + 1];
   ssize_t n = recv(a->fd, msg, sizeof msg - 1, MSG_DONTWAIT);
@@ -87,16 +88,16 @@ static bool recording_message(struct berth_engine *e, const struct berth_db_cont
     return false;
   msg[n] = '\0';
   berth_error_t ignore = NULL; /* the monitor's handler tries again and reports */
-  if (msg[0] == BERTH_ATTACH_EXITED && berth_attach_record(e, a, row->id, msg + 1, &ignore) < 0)
+  if (msg[0] == BERTH_ATTACH_EXITED && berth_ctr_attach_record(e, a, row->id, msg + 1, &ignore) < 0)
     berth_error_release(&ignore);
   return msg[0] != BERTH_ATTACH_EXIT;
 }
 
 int ctr_wait_monitor_recording(struct berth_engine *e, const struct berth_db_container *row,
-                               struct berth_attach *a, int64_t timeout_ms)
+                               struct berth_ctr_attach *a, int64_t timeout_ms)
 {
   cleanup_close int pfd = row->monitor_pid > 0 ? pidfd_open((pid_t) row->monitor_pid, 0) : -1;
-  if (pfd < 0 || !berth_container_monitor_alive(row)) /* checked after pidfd_open: not a reused pid */
+  if (pfd < 0 || !berth_ctr_monitor_alive(row)) /* checked after pidfd_open: not a reused pid */
     return 1;
   int64_t until = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
   for (;;) {
@@ -110,7 +111,7 @@ int ctr_wait_monitor_recording(struct berth_engine *e, const struct berth_db_con
     if (r > 0 && p[0].revents)
       return 1;
     if (r > 0 && p[1].revents && !recording_message(e, row, a))
-      berth_attach_close(a); /* the monitor closed it: its end follows */
+      berth_ctr_attach_close(a); /* the monitor closed it: its end follows */
   }
 }
 
@@ -122,7 +123,7 @@ int ctr_wait_monitor(const struct berth_db_container *row, int64_t timeout_ms)
 
 /* Wait for the next EXIT of a running container: its code (>= 0), or -1 when the monitor closed
  * without one (it had already recorded the exit, or it died). */
-int ctr_wait_exit_message(struct berth_attach *a)
+int ctr_wait_exit_message(struct berth_ctr_attach *a)
 {
   char msg[BERTH_ATTACH_MSG_MAX + 1];
   for (;;) {

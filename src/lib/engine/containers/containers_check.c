@@ -22,15 +22,17 @@
 /* a create this much older than now is not one in progress */
 #define INCOMPLETE_AGE_NS (60LL * 1000000000)
 
-struct cc {
+/* what containers' part of `system check` carries from step to step */
+struct ctr_check {
   struct berth_engine *e;
   bool repair;
   struct berth_check_problem **v;
   size_t *n;
 };
 
-static void problem(struct cc *c, bool repaired, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void problem(struct cc *c, bool repaired, const char *fmt, ...)
+static void problem(struct ctr_check *c, bool repaired, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+static void problem(struct ctr_check *c, bool repaired, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -42,7 +44,7 @@ static void problem(struct cc *c, bool repaired, const char *fmt, ...)
   (*c->v)[(*c->n)++] = (struct berth_check_problem){ .what = s, .repairable = true, .repaired = repaired };
 }
 
-static bool has_row(struct cc *c, const char *id)
+static bool has_row(struct ctr_check *c, const char *id)
 {
   struct berth_db_container row;
   berth_error_t ignore = NULL;
@@ -55,11 +57,11 @@ static bool has_row(struct cc *c, const char *id)
 
 static bool container_id(const char *s)
 {
-  return strlen(s) == BERTH_CONTAINER_ID_LEN && strspn(s, "0123456789abcdef") == BERTH_CONTAINER_ID_LEN;
+  return strlen(s) == BERTH_CTR_ID_LEN && strspn(s, "0123456789abcdef") == BERTH_CTR_ID_LEN;
 }
 
 /* entries of dir named like a container id whose container has no row */
-static int orphan_dirs(struct cc *c, const char *dir, const char *what, berth_error_t *err)
+static int orphan_dirs(struct ctr_check *c, const char *dir, const char *what, berth_error_t *err)
 {
   cleanup_dir DIR *d = opendir(dir);
   for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
@@ -75,12 +77,12 @@ static int orphan_dirs(struct cc *c, const char *dir, const char *what, berth_er
 
 /* A removal that failed (dead: the row says why) or was interrupted (removing) and that nobody
  * is doing now (the container's lock is free): removed again. A failure is reported, not fatal. */
-static void check_half_removed(struct cc *c, struct berth_container *ct)
+static void check_half_removed(struct ctr_check *c, struct berth_ctr *ct)
 {
   cleanup_close int lock = open(ct->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
     return; /* a removal under way, or no directory: the check of the bundle sees to it */
-  const char *why = ct->row.state == BERTH_CONTAINER_DEAD && *ct->row.error ? ct->row.error : "interrupted";
+  const char *why = ct->row.state == BERTH_CTR_DEAD && *ct->row.error ? ct->row.error : "interrupted";
   berth_error_t e = NULL;
   if (!c->repair || ctr_remove(c->e, ct, true, &e) == 0) {
     problem(c, c->repair, "container %.12s was left half removed (%s)%s", ct->row.id, why,
@@ -91,7 +93,7 @@ static void check_half_removed(struct cc *c, struct berth_container *ct)
   berth_error_release(&e);
 }
 
-static int check_one(struct cc *c, struct berth_container *ct, int64_t now, berth_error_t *err)
+static int check_one(struct ctr_check *c, struct berth_ctr *ct, int64_t now, berth_error_t *err)
 {
   cleanup_free char *config = xasprintf("%s/bundle/config.json", ct->dir);
   if (access(config, F_OK) < 0 && now - ct->row.created > INCOMPLETE_AGE_NS) {
@@ -99,24 +101,24 @@ static int check_one(struct cc *c, struct berth_container *ct, int64_t now, bert
             c->repair ? ": removed" : "");
     return c->repair ? ctr_remove(c->e, ct, true, err) : 0;
   }
-  if (ct->row.state == BERTH_CONTAINER_REMOVING || ct->row.state == BERTH_CONTAINER_DEAD) {
+  if (ct->row.state == BERTH_CTR_REMOVING || ct->row.state == BERTH_CTR_DEAD) {
     check_half_removed(c, ct);
     return 0;
   }
-  if (ct->state == BERTH_CONTAINER_DEAD) {
+  if (ct->state == BERTH_CTR_DEAD) {
     problem(c, c->repair, "container %.12s is %s but its monitor is gone%s", ct->row.id,
-            berth_container_state_name(ct->row.state), c->repair ? ": recorded as exited" : "");
+            berth_ctr_state_name(ct->row.state), c->repair ? ": recorded as exited" : "");
     if (c->repair && ctr_settle_dead(c->e, ct, err) < 0)
       return -1;
   }
   cleanup_free char *rt = xasprintf("%s/runtime/%s", c->e->runroot, ct->row.id);
-  if (!berth_container_monitor_alive(&ct->row) && access(rt, F_OK) == 0) {
+  if (!berth_ctr_monitor_alive(&ct->row) && access(rt, F_OK) == 0) {
     problem(c, c->repair, "runtime state `%s` of a container that is not running", rt);
     const char *del[] = { "delete", "--force", ct->row.id, NULL };
-    if (c->repair && berth_container_runtime_run(c->e, ct, del, err) < 0)
+    if (c->repair && berth_ctr_runtime_run(c->e, ct, del, err) < 0)
       return -1;
   }
-  if (!berth_container_monitor_alive(&ct->row) && access(ct->rundir, F_OK) == 0) {
+  if (!berth_ctr_monitor_alive(&ct->row) && access(ct->rundir, F_OK) == 0) {
     problem(c, c->repair, "run dir `%s` without a monitor", ct->rundir);
     if (c->repair && berth_rm_rf(ct->rundir, err) < 0)
       return -1;
@@ -125,7 +127,7 @@ static int check_one(struct cc *c, struct berth_container *ct, int64_t now, bert
 }
 
 /* container rootfs mounts in this namespace (mountinfo field 5, octal escapes aside) */
-static void stray_mounts(struct cc *c)
+static void stray_mounts(struct ctr_check *c)
 {
   cleanup_free char *prefix = xasprintf("%s/containers/", c->e->root);
   cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -141,21 +143,21 @@ static void stray_mounts(struct cc *c)
   }
 }
 
-int berth_containers_check(struct berth_engine *e, bool repair, struct berth_check_problem **v, size_t *n,
-                           berth_error_t *err)
+int berth_ctr_check(struct berth_engine *e, bool repair, struct berth_check_problem **v, size_t *n,
+                    berth_error_t *err)
 {
-  struct cc c = { .e = e, .repair = repair, .v = v, .n = n };
-  struct berth_container *all = NULL;
+  struct ctr_check c = { .e = e, .repair = repair, .v = v, .n = n };
+  struct berth_ctr *all = NULL;
   size_t k = 0;
   cleanup_free char *dir = xasprintf("%s/containers", e->root);
   stray_mounts(&c);
-  if (berth_containers_list(e, &all, &k, err) < 0)
+  if (berth_ctr_list(e, &all, &k, err) < 0)
     return -1;
   int r = 0;
   int64_t now = ctr_now();
   for (size_t i = 0; r == 0 && i < k; i++)
     r = check_one(&c, &all[i], now, err);
-  berth_containers_list_free(all, k);
+  berth_ctr_list_free(all, k);
   if (r == 0)
     r = orphan_dirs(&c, dir, "directory", err);
   if (r == 0)

@@ -34,7 +34,7 @@ static void cp_root_release(struct cp_root *r)
 }
 
 /* a running (or paused) container: its init's root, volumes and all */
-static int running_root(const struct berth_container *c, struct cp_root *r, berth_error_t *err)
+static int running_root(const struct berth_ctr *c, struct cp_root *r, berth_error_t *err)
 {
   cleanup_close int pidfd = c->row.pid > 0 ? pidfd_open((pid_t) c->row.pid, 0) : -1;
   if (pidfd < 0)
@@ -50,7 +50,7 @@ static int running_root(const struct berth_container *c, struct cp_root *r, bert
 }
 
 /* a stopped container: its overlay and its bind and volume mounts, in a mounter */
-static int stopped_root(struct berth_engine *e, const struct berth_container *c, struct cp_root *r,
+static int stopped_root(struct berth_engine *e, const struct berth_ctr *c, struct cp_root *r,
                         berth_error_t *err)
 {
   cleanup_strv char **lowers = ctr_layer_dirs(e, c->row.image_id, err);
@@ -75,23 +75,23 @@ static int stopped_root(struct berth_engine *e, const struct berth_container *c,
   return r->root < 0 ? BERTH_ERR_ERRNO(err, "dup") : 0;
 }
 
-static int open_root(struct berth_engine *e, struct berth_container *c, struct cp_root *r, berth_error_t *err)
+static int open_root(struct berth_engine *e, struct berth_ctr *c, struct cp_root *r, berth_error_t *err)
 {
-  if (c->state == BERTH_CONTAINER_RUNNING || c->state == BERTH_CONTAINER_PAUSED)
+  if (c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED)
     return running_root(c, r, err);
-  if (c->state == BERTH_CONTAINER_RESTARTING)
+  if (c->state == BERTH_CTR_RESTARTING)
     return BERTH_ERR(err, "container %.12s is restarting, wait until it runs", c->row.id);
   r->lock = ctr_lock(c, err);
   if (r->lock < 0)
     return -1;
-  berth_container_id_t id;
+  berth_ctr_id_t id;
   memcpy(id, c->row.id, sizeof id);
-  berth_container_release(c);
-  if (berth_container_get(e, id, c, err) < 0) /* again under the lock: started meanwhile? */
+  berth_ctr_release(c);
+  if (berth_ctr_get(e, id, c, err) < 0) /* again under the lock: started meanwhile? */
     return -1;
-  if (c->state == BERTH_CONTAINER_REMOVING)
+  if (c->state == BERTH_CTR_REMOVING)
     return BERTH_ERR(err, "container %.12s is being removed", c->row.id);
-  if (berth_container_state_kept(c->state)) {
+  if (berth_ctr_state_kept(c->state)) {
     close(steal_fd(r->lock));
     return open_root(e, c, r, err);
   }
@@ -99,12 +99,12 @@ static int open_root(struct berth_engine *e, struct berth_container *c, struct c
   return stopped_root(e, c, r, err);
 }
 
-int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *req,
-                        struct berth_cp_stats *stats, berth_error_t *err)
+int berth_ctr_cp(struct berth_engine *e, const struct berth_ctr_cp_request *req, struct berth_cp_stats *stats,
+                 berth_error_t *err)
 {
-  struct berth_container c;
+  struct berth_ctr c;
   struct cp_root r = { .root = -1, .lock = -1, .m = { .pid = -1, .sock = -1, .root = -1 } };
-  if (berth_container_get(e, req->container, &c, err) < 0)
+  if (berth_ctr_get(e, req->container, &c, err) < 0)
     return -1;
   struct berth_cp_side host = { .root = -1 }, ctr = { .root = -1 };
   struct berth_cp_opts o = { .follow_link = req->follow_link };
@@ -117,7 +117,7 @@ int berth_containers_cp(struct berth_engine *e, const struct berth_cp_request *r
     ret = req->to_container ? berth_cp_copy(&host, req->src, &ctr, req->dst, &o, stats, err)
                             : berth_cp_copy(&ctr, req->src, &host, req->dst, &o, stats, err);
   cp_root_release(&r);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   if (ret < 0)
     return berth_error_wrap(err, "copy %s container `%s`", req->to_container ? "to" : "from", req->container);
   return 0;

@@ -18,15 +18,15 @@
 
 struct create_ctx {
   struct berth_engine *e;
-  const struct berth_container_create *in;
-  berth_container_id_t id;
+  const struct berth_ctr_create_in *in;
+  berth_ctr_id_t id;
   char *name;
   struct berth_db_image img;
   struct berth_imgconfig cfg;
   char *runtime;
   char *dir;
   struct ctr_host host;
-  struct ctr_cb cb;
+  struct ctr_resolver res;
   char *oci;      /* config.json text */
   json_t *config; /* Docker's Config */
   char *hostname; /* the three files' contents */
@@ -45,7 +45,7 @@ static void ctx_release(struct create_ctx *cx)
   free(cx->runtime);
   free(cx->dir);
   ctr_host_release(&cx->host);
-  ctr_cb_release(&cx->cb);
+  ctr_resolver_release(&cx->res);
   free(cx->oci);
   json_decref(cx->config);
   free(cx->hostname);
@@ -64,7 +64,7 @@ static int pick_name(struct create_ctx *cx, berth_error_t *err)
     return 0;
   }
   for (unsigned retry = 0; retry < 32; retry++) {
-    cx->name = berth_container_random_name(retry / 4);
+    cx->name = berth_ctr_random_name(retry / 4);
     int used = berth_db_container_name_used(cx->e->db, cx->name, err);
     if (used <= 0)
       return used;
@@ -150,12 +150,12 @@ static int build_spec(struct create_ctx *cx, berth_error_t *err)
   cleanup_free char *group = ctr_image_file(cx->e, &cx->img, "/etc/group");
   if (ctr_host_facts(&cx->host, o->privileged, err) < 0 || render_files(cx, err) < 0)
     return -1;
-  cx->cb.e = cx->e;
-  cx->cb.img = &cx->img;
-  struct berth_ctrspec_callbacks cbs = { .device = ctr_cb_device,
-                                         .container_pid = ctr_cb_container_pid,
-                                         .mount_source = ctr_cb_mount_source,
-                                         .data = &cx->cb };
+  cx->res.e = cx->e;
+  cx->res.img = &cx->img;
+  struct berth_ctrspec_callbacks cbs = { .device = ctr_resolver_device,
+                                         .container_pid = ctr_resolver_container_pid,
+                                         .mount_source = ctr_resolver_mount_source,
+                                         .data = &cx->res };
   struct berth_ctrspec_in in = {
     .id = cx->id,
     .name = cx->name,
@@ -194,8 +194,8 @@ static void tmpfs_mounts(struct create_ctx *cx)
     const struct berth_run_mount *m = &o->mounts[i];
     if (m->type != BERTH_MOUNT_TMPFS)
       continue;
-    cx->cb.mounts = xreallocarray(cx->cb.mounts, cx->cb.nmounts + 1, sizeof *cx->cb.mounts);
-    cx->cb.mounts[cx->cb.nmounts++] = (struct berth_db_mount){
+    cx->res.mounts = xreallocarray(cx->res.mounts, cx->res.nmounts + 1, sizeof *cx->res.mounts);
+    cx->res.mounts[cx->res.nmounts++] = (struct berth_db_mount){
       .type = xstrdup("tmpfs"),
       .source = xstrdup(""),
       .destination = xstrdup(m->target),
@@ -234,7 +234,7 @@ static int add_row(struct create_ctx *cx, berth_error_t *err)
     .name = cx->name,
     .image = (char *) cx->in->image,
     .created = ctr_now(),
-    .state = BERTH_CONTAINER_CREATED,
+    .state = BERTH_CTR_CREATED,
     .runtime = cx->runtime,
     .config = config,
     .host_config = host_config,
@@ -244,12 +244,12 @@ static int add_row(struct create_ctx *cx, berth_error_t *err)
   if (berth_db_begin(cx->e->db, err) < 0)
     return -1;
   /* the volumes it made get their rows with the container's: one commit, both or neither */
-  if (ctr_cb_add_volume_rows(&cx->cb, err) < 0 ||
-      berth_db_container_put(cx->e->db, &row, cx->cb.mounts, cx->cb.nmounts, err) < 0 || put_attachments(cx, err) < 0 ||
-      berth_db_commit(cx->e->db, err) < 0) {
+  if (ctr_resolver_add_volume_rows(&cx->res, err) < 0 ||
+      berth_db_container_put(cx->e->db, &row, cx->res.mounts, cx->res.nmounts, err) < 0 ||
+      put_attachments(cx, err) < 0 || berth_db_commit(cx->e->db, err) < 0) {
     berth_db_rollback(cx->e->db);
-    for (size_t i = 0; i < cx->cb.n_new_volumes; i++)
-      cx->cb.new_volumes[i].row_added = false;
+    for (size_t i = 0; i < cx->res.n_new_volumes; i++)
+      cx->res.new_volumes[i].row_added = false;
     return -1;
   }
   cx->row_added = true;
@@ -295,17 +295,17 @@ static void undo(struct create_ctx *cx)
   berth_error_release(&e);
   if (cx->dir && berth_rm_rf(cx->dir, &e) < 0)
     berth_error_release(&e);
-  ctr_cb_undo_volumes(&cx->cb);
+  ctr_resolver_undo_volumes(&cx->res);
 }
 
-int berth_containers_create(struct berth_engine *e, const struct berth_container_create *in,
-                            berth_container_id_t id, berth_error_t *err)
+int berth_ctr_create(struct berth_engine *e, const struct berth_ctr_create_in *in, berth_ctr_id_t id,
+                     berth_error_t *err)
 {
   struct create_ctx cx = { .e = e, .in = in };
   berth_engine_new_id(cx.id);
-  cx.dir = berth_container_dir(e, cx.id);
+  cx.dir = berth_ctr_dir(e, cx.id);
   int r = pick_name(&cx, err) < 0 || load_image(&cx, err) < 0 ? -1 : 0;
-  if (r == 0 && (cx.runtime = berth_container_find_runtime(in->opts->runtime, err)) == NULL)
+  if (r == 0 && (cx.runtime = berth_ctr_find_runtime(in->opts->runtime, err)) == NULL)
     r = -1;
   if (r == 0 && cx.in->opts->name && berth_db_container_name_used(e->db, cx.name, err) != 0)
     r = *err ? -1

@@ -35,7 +35,7 @@
 
 /* config.json's process object; ctrspec's unlimited rlimits (2^64-1, more than jansson holds)
  * become its marker string on the way in and the number again on the way out */
-static json_t *bundle_process(const struct berth_container *c, berth_error_t *err)
+static json_t *bundle_process(const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("%s/bundle/config.json", c->dir), *text = NULL;
   if (berth_read_file(path, 0, &text, NULL, err) < 0)
@@ -151,7 +151,7 @@ static char *env_value(json_t *env, const char *name)
 }
 
 /* Config.Env + exec's variables, through ctrspec's rules (PATH, HOSTNAME, TERM with a tty, HOME) */
-static void set_env(json_t *proc, const struct berth_container *c, const struct berth_exec_in *in,
+static void set_env(json_t *proc, const struct berth_ctr *c, const struct berth_ctr_exec_in *in,
                     const char *home)
 {
   cleanup_strv char **env = NULL;
@@ -171,7 +171,7 @@ static void set_env(json_t *proc, const struct berth_container *c, const struct 
   json_object_set_new(proc, "env", arr);
 }
 
-static int build_process(const struct berth_container *c, int root, const struct berth_exec_in *in,
+static int build_process(const struct berth_ctr *c, int root, const struct berth_ctr_exec_in *in,
                          json_t **out, berth_error_t *err)
 {
   json_t *proc = bundle_process(c, err);
@@ -217,7 +217,7 @@ static int memfd_with(const char *name, const char *text, berth_error_t *err)
 }
 
 /* tty: a console socket in <runroot>/exec-XXXXXX (removed once the master arrived) */
-static int console_socket(struct berth_engine *e, struct berth_exec *x, char **path, berth_error_t *err)
+static int console_socket(struct berth_engine *e, struct berth_ctr_exec *x, char **path, berth_error_t *err)
 {
   x->sock_dir = xasprintf("%s/exec-XXXXXX", e->runroot);
   if (berth_mkdir_p(e->runroot, 0700, err) < 0)
@@ -238,7 +238,7 @@ static int console_socket(struct berth_engine *e, struct berth_exec *x, char **p
   return 0;
 }
 
-static char **exec_argv(struct berth_engine *e, const struct berth_container *c, const struct berth_exec *x,
+static char **exec_argv(struct berth_engine *e, const struct berth_ctr *c, const struct berth_ctr_exec *x,
                         const char *sock, bool detach)
 {
   char logp[64], procp[64];
@@ -254,10 +254,10 @@ static char **exec_argv(struct berth_engine *e, const struct berth_container *c,
     tail[n++] = "--detach";
   tail[n++] = c->row.id;
   tail[n] = NULL;
-  return berth_container_runtime_argv(e, c, tail);
+  return berth_ctr_runtime_argv(e, c, tail);
 }
 
-static int spawn(char *const *argv, const int stdio[3], struct berth_exec *x, berth_error_t *err)
+static int spawn(char *const *argv, const int stdio[3], struct berth_ctr_exec *x, berth_error_t *err)
 {
   x->pid = fork();
   if (x->pid < 0)
@@ -282,7 +282,7 @@ static int spawn(char *const *argv, const int stdio[3], struct berth_exec *x, be
   return x->pidfd < 0 ? BERTH_ERR_ERRNO(err, "pidfd_open") : 0;
 }
 
-static int running_root(const struct berth_container *c, berth_error_t *err)
+static int running_root(const struct berth_ctr *c, berth_error_t *err)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/root", (int) c->row.pid);
@@ -290,13 +290,12 @@ static int running_root(const struct berth_container *c, berth_error_t *err)
   return fd < 0 ? BERTH_ERR(err, "container %.12s is not running", c->row.id) : fd;
 }
 
-static int exec_loaded(struct berth_engine *e, const struct berth_container *c,
-                       const struct berth_exec_in *in, const int stdio[3], struct berth_exec *x,
-                       berth_error_t *err)
+static int exec_loaded(struct berth_engine *e, const struct berth_ctr *c, const struct berth_ctr_exec_in *in,
+                       const int stdio[3], struct berth_ctr_exec *x, berth_error_t *err)
 {
-  if (c->state == BERTH_CONTAINER_PAUSED)
+  if (c->state == BERTH_CTR_PAUSED)
     return BERTH_ERR(err, "container %.12s is paused, unpause the container before exec", c->row.id);
-  if (c->state != BERTH_CONTAINER_RUNNING || c->row.pid <= 0)
+  if (c->state != BERTH_CTR_RUNNING || c->row.pid <= 0)
     return BERTH_ERR(err, "container %.12s is not running", c->row.id);
   if (in->args == NULL || in->args[0] == NULL)
     return BERTH_ERR(err, "no command specified");
@@ -328,23 +327,23 @@ static int exec_loaded(struct berth_engine *e, const struct berth_container *c,
   return spawn(argv, in->detach ? quiet : x->console ? console : stdio, x, err);
 }
 
-int berth_containers_exec_start(struct berth_engine *e, const char *what, const struct berth_exec_in *in,
-                                const int stdio[3], struct berth_exec *x, berth_error_t *err)
+int berth_ctr_exec_start(struct berth_engine *e, const char *what, const struct berth_ctr_exec_in *in,
+                         const int stdio[3], struct berth_ctr_exec *x, berth_error_t *err)
 {
-  *x = (struct berth_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  *x = (struct berth_ctr_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = exec_loaded(e, &c, in, stdio, x, err);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   if (r < 0) {
-    berth_exec_release(x);
+    berth_ctr_exec_release(x);
     return berth_error_wrap(err, "exec in container `%s`", what);
   }
   return 0;
 }
 
-static void remove_socket(struct berth_exec *x)
+static void remove_socket(struct berth_ctr_exec *x)
 {
   if (x->listen >= 0)
     close(steal_fd(x->listen));
@@ -356,7 +355,7 @@ static void remove_socket(struct berth_exec *x)
   }
 }
 
-int berth_exec_console(struct berth_exec *x, berth_error_t *err)
+int berth_ctr_exec_console(struct berth_ctr_exec *x, berth_error_t *err)
 {
   struct pollfd pf[2] = { { .fd = x->listen, .events = POLLIN }, { .fd = x->pidfd, .events = POLLIN } };
   for (;;) {
@@ -375,9 +374,9 @@ int berth_exec_console(struct berth_exec *x, berth_error_t *err)
   return master;
 }
 
-int berth_exec_hand_console(struct berth_exec *x, berth_error_t *err)
+int berth_ctr_exec_hand_console(struct berth_ctr_exec *x, berth_error_t *err)
 {
-  cleanup_close int master = berth_exec_console(x, err);
+  cleanup_close int master = berth_ctr_exec_console(x, err);
   if (master < 0)
     return -1;
   if (x->hold_rundir == NULL)
@@ -412,7 +411,7 @@ static char *logged_error(int fd)
   return found;
 }
 
-int berth_exec_wait(struct berth_exec *x, int *code, berth_error_t *err)
+int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err)
 {
   int st = 0;
   while (waitpid(x->pid, &st, 0) < 0)
@@ -425,11 +424,11 @@ int berth_exec_wait(struct berth_exec *x, int *code, berth_error_t *err)
   cleanup_free char *msg = logged_error(x->log);
   if (msg == NULL && x->stderr_shared)
     return 0; /* the process ran and this is its status (detached, the runtime's failed) */
-  *code = msg ? berth_container_start_error_code(msg) : 125;
+  *code = msg ? berth_ctr_start_error_code(msg) : 125;
   return BERTH_ERR(err, "OCI runtime exec failed: %s", msg ? msg : "the runtime failed without a message");
 }
 
-void berth_exec_release(struct berth_exec *x)
+void berth_ctr_exec_release(struct berth_ctr_exec *x)
 {
   remove_socket(x);
   if (x->pid > 0) { /* not waited for: the caller gave up */
@@ -444,5 +443,5 @@ void berth_exec_release(struct berth_exec *x)
   if (x->process >= 0)
     close(x->process);
   free(x->hold_rundir);
-  *x = (struct berth_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
+  *x = (struct berth_ctr_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
 }

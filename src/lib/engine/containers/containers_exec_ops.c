@@ -15,7 +15,7 @@
 #include "json/json.h"
 
 struct pause_change {
-  enum berth_container_state from, to;
+  enum berth_ctr_state from, to;
 };
 
 /* only a container still in `from` changes (one that exited meanwhile keeps its exit) */
@@ -29,39 +29,37 @@ static int change_state(struct berth_db_container *row, void *data, berth_error_
   return 1;
 }
 
-int berth_containers_pause(struct berth_engine *e, const char *what, berth_error_t *err)
+int berth_ctr_pause(struct berth_engine *e, const char *what, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = 0;
-  struct pause_change pc = { BERTH_CONTAINER_RUNNING, BERTH_CONTAINER_PAUSED };
+  struct pause_change pc = { BERTH_CTR_RUNNING, BERTH_CTR_PAUSED };
   const char *tail[] = { "pause", c.row.id, NULL };
-  if (c.state == BERTH_CONTAINER_PAUSED)
+  if (c.state == BERTH_CTR_PAUSED)
     r = BERTH_ERR(err, "container %.12s is already paused", c.row.id);
-  else if (c.state != BERTH_CONTAINER_RUNNING)
+  else if (c.state != BERTH_CTR_RUNNING)
     r = BERTH_ERR(err, "container %.12s is not running", c.row.id);
-  else if (berth_container_runtime_run(e, &c, tail, err) < 0 ||
-           ctr_update(e, c.row.id, change_state, &pc, err) < 0)
+  else if (berth_ctr_runtime_run(e, &c, tail, err) < 0 || ctr_update(e, c.row.id, change_state, &pc, err) < 0)
     r = -1;
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "pause container `%s`", what) : 0;
 }
 
-int berth_containers_unpause(struct berth_engine *e, const char *what, berth_error_t *err)
+int berth_ctr_unpause(struct berth_engine *e, const char *what, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = 0;
-  struct pause_change pc = { BERTH_CONTAINER_PAUSED, BERTH_CONTAINER_RUNNING };
+  struct pause_change pc = { BERTH_CTR_PAUSED, BERTH_CTR_RUNNING };
   const char *tail[] = { "resume", c.row.id, NULL };
-  if (c.state != BERTH_CONTAINER_PAUSED)
+  if (c.state != BERTH_CTR_PAUSED)
     r = BERTH_ERR(err, "container %.12s is not paused", c.row.id);
-  else if (berth_container_runtime_run(e, &c, tail, err) < 0 ||
-           ctr_update(e, c.row.id, change_state, &pc, err) < 0)
+  else if (berth_ctr_runtime_run(e, &c, tail, err) < 0 || ctr_update(e, c.row.id, change_state, &pc, err) < 0)
     r = -1;
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "unpause container `%s`", what) : 0;
 }
 
@@ -78,7 +76,7 @@ struct rename {
  * different names. */
 static int rename_in_bundle(struct rename *rn, const char *id, berth_error_t *err)
 {
-  cleanup_free char *dir = berth_container_dir(rn->e, id);
+  cleanup_free char *dir = berth_ctr_dir(rn->e, id);
   cleanup_free char *path = xasprintf("%s/bundle/config.json", dir);
   if (access(path, F_OK) < 0)
     return 0; /* a create still writing its files */
@@ -120,7 +118,7 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
                      "rename) that container to be able to reuse that name",
                      rn->name, ids && ids[0] ? ids[0] : "?");
   }
-  if (row->state == BERTH_CONTAINER_REMOVING)
+  if (row->state == BERTH_CTR_REMOVING)
     return BERTH_ERR(err, "container %.12s is being removed", row->id);
   if (rename_in_bundle(rn, row->id, err) < 0)
     return -1;
@@ -129,20 +127,20 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
   return 1;
 }
 
-int berth_containers_rename(struct berth_engine *e, const char *what, const char *name, berth_error_t *err)
+int berth_ctr_rename(struct berth_engine *e, const char *what, const char *name, berth_error_t *err)
 {
   if (!berth_engine_name_valid(name))
     return BERTH_ERR(err, "invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                      name ? name : "");
   struct rename rn = { .e = e, .name = name[0] == '/' ? name + 1 : name };
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return berth_error_wrap(err, "rename container `%s`", what);
   /* the container's lock: start reads the bundle under it, and two renames put their files
    * in place in the order of their commits */
   cleanup_close int lock = access(c.dir, F_OK) == 0 ? ctr_lock(&c, err) : -2;
   int r = lock == -1 ? -1 : ctr_update(e, c.row.id, set_name, &rn, err);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   if (r == 0 && rn.pending && rename(rn.pending, rn.config) < 0)
     r = BERTH_ERR_ERRNO(err, "put `%s` in place (the catalogue has the new name already)", rn.config);
   if (rn.pending)
@@ -170,29 +168,28 @@ static bool labels_match(json_t *labels, char *const *filters)
 }
 
 /* stopped, and not a create still writing its files (config.json comes last) */
-static bool prunable(const struct berth_container *c, int64_t now)
+static bool prunable(const struct berth_ctr *c, int64_t now)
 {
-  if (c->state != BERTH_CONTAINER_CREATED && c->state != BERTH_CONTAINER_EXITED &&
-      c->state != BERTH_CONTAINER_DEAD)
+  if (c->state != BERTH_CTR_CREATED && c->state != BERTH_CTR_EXITED && c->state != BERTH_CTR_DEAD)
     return false;
-  if (c->state != BERTH_CONTAINER_CREATED || now - c->row.created > 60 * 1000000000LL)
+  if (c->state != BERTH_CTR_CREATED || now - c->row.created > 60 * 1000000000LL)
     return true;
   cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
   return access(config, F_OK) == 0;
 }
 
-int berth_containers_prune(struct berth_engine *e, char *const *labels, int64_t until, char ***removed,
-                           uint64_t *reclaimed, berth_error_t *err)
+int berth_ctr_prune(struct berth_engine *e, char *const *labels, int64_t until, char ***removed,
+                    uint64_t *reclaimed, berth_error_t *err)
 {
-  struct berth_container *v = NULL;
+  struct berth_ctr *v = NULL;
   size_t n = 0;
   *removed = xcalloc(1, sizeof **removed);
   *reclaimed = 0;
-  if (berth_containers_list(e, &v, &n, err) < 0)
+  if (berth_ctr_list(e, &v, &n, err) < 0)
     return -1;
   int64_t now = ctr_now();
   for (size_t i = 0; i < n; i++) {
-    const struct berth_container *c = &v[i];
+    const struct berth_ctr *c = &v[i];
     if (!prunable(c, now) || (until > 0 && c->row.created >= until) ||
         !labels_match(json_object_get(c->config, "Labels"), labels))
       continue;
@@ -200,7 +197,7 @@ int berth_containers_prune(struct berth_engine *e, char *const *labels, int64_t 
     berth_error_t one = NULL;
     if (berth_engine_dir_size(c->dir, &size, &one) < 0)
       berth_error_release(&one);
-    if (berth_containers_remove(e, c->row.id, false, false, &one) < 0) {
+    if (berth_ctr_remove(e, c->row.id, false, false, &one) < 0) {
       berth_log_warn("prune: %s", one->msg); /* started meanwhile: it stays */
       berth_error_release(&one);
       continue;
@@ -208,6 +205,6 @@ int berth_containers_prune(struct berth_engine *e, char *const *labels, int64_t 
     *removed = berth_strv_append(*removed, c->row.id);
     *reclaimed += size;
   }
-  berth_containers_list_free(v, n);
+  berth_ctr_list_free(v, n);
   return 0;
 }

@@ -15,7 +15,7 @@
 
 /* oom_kill of the container's memory cgroup (v2 memory.events, v1 memory.oom_control), read
  * before the runtime deletes the cgroup */
-static bool oom_killed(const struct berth_container *c)
+static bool oom_killed(const struct berth_ctr *c)
 {
   cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
   berth_error_t ignore = NULL;
@@ -54,7 +54,7 @@ static enum berth_restart_policy policy_of(json_t *host_config, int *max)
 }
 
 struct exit_rec {
-  const struct berth_container *c;
+  const struct berth_ctr *c;
   int code;
   const char *msg;
   bool oom;
@@ -66,29 +66,29 @@ static int record_exit(struct berth_db_container *row, void *data, berth_error_t
 {
   struct exit_rec *x = data;
   int64_t now = ctr_now();
-  struct berth_restart_state rs = { .restart_count = row->restart_count,
-                                    .delay_ms = row->restart_delay_ms,
-                                    .manual_stop = row->manual_stop };
+  struct berth_ctr_restart_state rs = { .restart_count = row->restart_count,
+                                        .delay_ms = row->restart_delay_ms,
+                                        .manual_stop = row->manual_stop };
   rs.policy = policy_of(x->c->host_config, &rs.max_retries);
   int64_t ran_ms = x->msg || row->started_at == 0 ? 0 : (now - row->started_at) / 1000000;
   x->restart =
-    row->state != BERTH_CONTAINER_REMOVING && berth_restart_decide(&rs, x->code, ran_ms, &x->delay_ms);
+    row->state != BERTH_CTR_REMOVING && berth_ctr_restart_decide(&rs, x->code, ran_ms, &x->delay_ms);
   row->pid = 0;
   row->exit_code = x->code;
   row->oom_killed = x->oom;
   row->finished_at = now;
   free(row->error);
   row->error = xstrdup(x->msg ? x->msg : "");
-  if (row->state == BERTH_CONTAINER_REMOVING)
+  if (row->state == BERTH_CTR_REMOVING)
     return 1;
-  row->state = x->restart ? BERTH_CONTAINER_RESTARTING : BERTH_CONTAINER_EXITED;
+  row->state = x->restart ? BERTH_CTR_RESTARTING : BERTH_CTR_EXITED;
   row->restart_count += x->restart;
   row->restart_delay_ms = x->restart ? x->delay_ms : 0;
   return 1;
 }
 
 /* the row of what (1), or 0 when it is gone */
-static int load(struct berth_engine *e, const char *what, struct berth_container *c, berth_error_t *err)
+static int load(struct berth_engine *e, const char *what, struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   struct berth_db_container row;
@@ -107,37 +107,37 @@ static int load(struct berth_engine *e, const char *what, struct berth_container
 /* Load and lock the container whose exit is to be recorded: 1, or 0 when a guarded call (pid > 0)
  * finds it gone (recorded and removed with --rm by the other of the monitor's handler and a
  * recording client) or its row past that process (recorded: *restart_ms is what was decided). */
-static int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_container *c,
-                       int *lock, int64_t *restart_ms, berth_error_t *err)
+static int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_ctr *c, int *lock,
+                       int64_t *restart_ms, berth_error_t *err)
 {
   int r = load(e, id, c, err);
   if (r > 0) {
     *lock = ctr_lock(c, err);
-    berth_container_release(c);
+    berth_ctr_release(c);
     if (*lock < 0 && pid <= 0)
       return -1;
     if (*lock < 0) /* its directory went: removed meanwhile? */
       berth_error_release(err);
     r = load(e, id, c, err); /* again under the lock */
     if (r > 0 && *lock < 0) {
-      berth_container_release(c);
+      berth_ctr_release(c);
       return BERTH_ERR(err, "lock container `%s`: its directory is gone", id);
     }
   }
   if (r == 0 && pid <= 0)
     return BERTH_ERR(err, "no such container: `%s`", id);
   if (r > 0 && pid > 0 && c->row.pid != pid) {
-    *restart_ms = c->row.state == BERTH_CONTAINER_RESTARTING ? c->row.restart_delay_ms : -1;
-    berth_container_release(c);
+    *restart_ms = c->row.state == BERTH_CTR_RESTARTING ? c->row.restart_delay_ms : -1;
+    berth_ctr_release(c);
     return 0;
   }
   return r;
 }
 
-int berth_containers_exited(struct berth_engine *e, const char *id, int code, pid_t pid, const char *msg,
-                            int64_t *restart_ms, berth_error_t *err)
+int berth_ctr_exited(struct berth_engine *e, const char *id, int code, pid_t pid, const char *msg,
+                     int64_t *restart_ms, berth_error_t *err)
 {
-  struct berth_container c;
+  struct berth_ctr c;
   cleanup_close int lock = -1;
   *restart_ms = -1;
   int r = load_locked(e, id, pid, &c, &lock, restart_ms, err);
@@ -162,12 +162,12 @@ int berth_containers_exited(struct berth_engine *e, const char *id, int code, pi
     berth_error_release(&ignore);
   if (r == 0 && x.restart)
     *restart_ms = x.delay_ms;
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "record the exit of container `%s`", id) : 0;
 }
 
-int berth_attach_record(struct berth_engine *e, struct berth_attach *a, const char *id, const char *payload,
-                        berth_error_t *err)
+int berth_ctr_attach_record(struct berth_engine *e, struct berth_ctr_attach *a, const char *id,
+                            const char *payload, berth_error_t *err)
 {
   int code = 0;
   long pid = 0;
@@ -176,10 +176,10 @@ int berth_attach_record(struct berth_engine *e, struct berth_attach *a, const ch
   berth_error_t rerr = NULL;
   if (sscanf(payload, "%d %ld", &code, &pid) != 2 || pid <= 0)
     BERTH_ERR(&rerr, "exit report `%s` from the monitor of `%s` is not \"<code> <pid>\"", payload, id);
-  else if (berth_containers_exited(e, id, code, (pid_t) pid, NULL, &ms, &rerr) == 0)
+  else if (berth_ctr_exited(e, id, code, (pid_t) pid, NULL, &ms, &rerr) == 0)
     snprintf(decision, sizeof decision, ms >= 0 ? "restart %lld" : "stop", (long long) ms);
   /* an empty answer: not recorded, the monitor runs its handler (and a failure is reported there) */
-  int r = berth_attach_send(a, BERTH_ATTACH_RECORDED, decision, strlen(decision), err);
+  int r = berth_ctr_attach_send(a, BERTH_ATTACH_RECORDED, decision, strlen(decision), err);
   if (rerr && r == 0) {
     *err = rerr;
     return -1;
@@ -195,11 +195,11 @@ struct start_rec {
 static int record_start(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   const struct start_rec *s = data;
-  if (row->state == BERTH_CONTAINER_REMOVING)
+  if (row->state == BERTH_CTR_REMOVING)
     return 0;
-  if (row->state == BERTH_CONTAINER_RUNNING && row->pid == s->pid)
+  if (row->state == BERTH_CTR_RUNNING && row->pid == s->pid)
     return 0; /* berth start recorded it already */
-  row->state = BERTH_CONTAINER_RUNNING;
+  row->state = BERTH_CTR_RUNNING;
   row->pid = s->pid;
   row->exit_code = 0;
   row->oom_killed = false;
@@ -209,7 +209,7 @@ static int record_start(struct berth_db_container *row, void *data, berth_error_
   return 1;
 }
 
-int berth_containers_started(struct berth_engine *e, const char *id, pid_t pid, berth_error_t *err)
+int berth_ctr_started(struct berth_engine *e, const char *id, pid_t pid, berth_error_t *err)
 {
   struct start_rec s = { .pid = pid };
   if (ctr_update(e, id, record_start, &s, err) < 0)

@@ -9,10 +9,10 @@
 #include "engine/catalogue/catalogue.h"
 #include "engine/images/images.h"
 
-int berth_containers_export(struct berth_engine *e, const char *what, int out_fd, berth_error_t *err)
+int berth_ctr_export(struct berth_engine *e, const char *what, int out_fd, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   struct berth_db_image img;
   int r = berth_db_image_get(e->db, c.row.image_id, &img, err);
@@ -27,6 +27,6 @@ int berth_containers_export(struct berth_engine *e, const char *what, int out_fd
     r = berth_export_lowers(e, lowers, berth_strv_len(lowers), out_fd, err);
     berth_db_image_release(&img);
   }
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "export container `%s`", what) : 0;
 }

@@ -8,7 +8,7 @@
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
 
-struct berth_ps_filter {
+struct berth_ctr_filter {
   char **status;
   regex_t *names;
   size_t nnames;
@@ -19,7 +19,7 @@ struct berth_ps_filter {
   size_t nexited;
 };
 
-void berth_ps_filter_free(struct berth_ps_filter *f)
+void berth_ctr_filter_free(struct berth_ctr_filter *f)
 {
   if (f == NULL)
     return;
@@ -34,7 +34,7 @@ void berth_ps_filter_free(struct berth_ps_filter *f)
   free(f);
 }
 
-static int add_name(struct berth_ps_filter *f, const char *re, berth_error_t *err)
+static int add_name(struct berth_ctr_filter *f, const char *re, berth_error_t *err)
 {
   f->names = xreallocarray(f->names, f->nnames + 1, sizeof *f->names);
   int rc = regcomp(&f->names[f->nnames], re, REG_EXTENDED | REG_NOSUB);
@@ -47,10 +47,10 @@ static int add_name(struct berth_ps_filter *f, const char *re, berth_error_t *er
   return 0;
 }
 
-static int add_one(struct berth_ps_filter *f, const char *key, const char *value, berth_error_t *err)
+static int add_one(struct berth_ctr_filter *f, const char *key, const char *value, berth_error_t *err)
 {
   if (strcmp(key, "status") == 0) {
-    if (berth_container_state_parse(value) < 0)
+    if (berth_ctr_state_parse(value) < 0)
       return BERTH_ERR(err,
                        "invalid filter `status=%s`: expected created, restarting, running, removing, "
                        "paused, exited or dead",
@@ -76,18 +76,18 @@ static int add_one(struct berth_ps_filter *f, const char *key, const char *value
   return 0;
 }
 
-int berth_ps_filter_parse(char *const *filters, struct berth_ps_filter **out, berth_error_t *err)
+int berth_ctr_filter_parse(char *const *filters, struct berth_ctr_filter **out, berth_error_t *err)
 {
-  struct berth_ps_filter *f = xmalloc0(sizeof *f);
+  struct berth_ctr_filter *f = xmalloc0(sizeof *f);
   for (size_t i = 0; filters && filters[i]; i++) {
     const char *eq = strchr(filters[i], '=');
     if (eq == NULL || eq == filters[i]) {
-      berth_ps_filter_free(f);
+      berth_ctr_filter_free(f);
       return BERTH_ERR(err, "bad format of filter `%s` (expected name=value)", filters[i]);
     }
     cleanup_free char *key = xstrndup(filters[i], (size_t) (eq - filters[i]));
     if (add_one(f, key, eq + 1, err) < 0) {
-      berth_ps_filter_free(f);
+      berth_ctr_filter_free(f);
       return -1;
     }
   }
@@ -95,7 +95,7 @@ int berth_ps_filter_parse(char *const *filters, struct berth_ps_filter **out, be
   return 0;
 }
 
-const char *const *berth_ps_filter_ancestors(const struct berth_ps_filter *f)
+const char *const *berth_ctr_filter_ancestors(const struct berth_ctr_filter *f)
 {
   return (const char *const *) f->ancestors;
 }
@@ -118,7 +118,7 @@ static bool label_match(json_t *labels, const char *want)
   return eq == NULL || strcmp(json_string_value(v), eq + 1) == 0;
 }
 
-static bool names_match(const struct berth_ps_filter *f, const char *name)
+static bool names_match(const struct berth_ctr_filter *f, const char *name)
 {
   if (f->nnames == 0)
     return true;
@@ -129,7 +129,7 @@ static bool names_match(const struct berth_ps_filter *f, const char *name)
   return false;
 }
 
-static bool ids_match(const struct berth_ps_filter *f, const char *id)
+static bool ids_match(const struct berth_ctr_filter *f, const char *id)
 {
   if (f->ids == NULL)
     return true;
@@ -139,17 +139,17 @@ static bool ids_match(const struct berth_ps_filter *f, const char *id)
   return false;
 }
 
-static bool exited_match(const struct berth_ps_filter *f, const struct berth_container *c)
+static bool exited_match(const struct berth_ctr_filter *f, const struct berth_ctr *c)
 {
   if (f->nexited == 0)
     return true;
   for (size_t i = 0; i < f->nexited; i++)
-    if (c->state == BERTH_CONTAINER_EXITED && c->row.exit_code == f->exited[i])
+    if (c->state == BERTH_CTR_EXITED && c->row.exit_code == f->exited[i])
       return true;
   return false;
 }
 
-static bool ancestors_match(const struct berth_ps_filter *f, char *const *chain, char *const *ancestor_ids)
+static bool ancestors_match(const struct berth_ctr_filter *f, char *const *chain, char *const *ancestor_ids)
 {
   if (f->ancestors == NULL)
     return true;
@@ -159,10 +159,10 @@ static bool ancestors_match(const struct berth_ps_filter *f, char *const *chain,
   return false;
 }
 
-bool berth_ps_filter_match(const struct berth_ps_filter *f, const struct berth_container *c,
-                           char *const *image_chain, char *const *ancestor_ids)
+bool berth_ctr_filter_match(const struct berth_ctr_filter *f, const struct berth_ctr *c,
+                            char *const *image_chain, char *const *ancestor_ids)
 {
-  if (f->status && !in(f->status, berth_container_state_name(c->state)))
+  if (f->status && !in(f->status, berth_ctr_state_name(c->state)))
     return false;
   json_t *labels = json_object_get(c->config, "Labels");
   for (size_t i = 0; f->labels && f->labels[i]; i++) /* labels: every one must match (Docker) */
@@ -172,7 +172,7 @@ bool berth_ps_filter_match(const struct berth_ps_filter *f, const struct berth_c
          ancestors_match(f, image_chain, ancestor_ids);
 }
 
-bool berth_ps_filter_implies_all(const struct berth_ps_filter *f)
+bool berth_ctr_filter_implies_all(const struct berth_ctr_filter *f)
 {
   return f->status != NULL || f->nexited > 0;
 }

@@ -112,17 +112,17 @@ void ctr_host_release(struct ctr_host *h)
   memset(h, 0, sizeof *h);
 }
 
-int ctr_cb_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err)
+int ctr_resolver_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err)
 {
-  struct ctr_cb *cb = data;
+  struct ctr_resolver *res = data;
   struct stat st;
   /* the caller names the flag and the path */
   if (stat(host_path, &st) < 0)
     return BERTH_ERR_ERRNO(err, "the host's device");
   if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
     return BERTH_ERR(err, "not a device node");
-  cb->strings = berth_strv_append(cb->strings, host_path);
-  *out = (struct berth_host_device){ .path = cb->strings[berth_strv_len(cb->strings) - 1],
+  res->strings = berth_strv_append(res->strings, host_path);
+  *out = (struct berth_host_device){ .path = res->strings[berth_strv_len(res->strings) - 1],
                                      .type = S_ISBLK(st.st_mode) ? 'b' : 'c',
                                      .major = major(st.st_rdev),
                                      .minor = minor(st.st_rdev),
@@ -132,26 +132,26 @@ int ctr_cb_device(void *data, const char *host_path, struct berth_host_device *o
   return 0;
 }
 
-int ctr_cb_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err)
+int ctr_resolver_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err)
 {
-  struct ctr_cb *cb = data;
-  struct berth_container c;
-  if (berth_container_get(cb->e, name, &c, err) < 0)
+  struct ctr_resolver *res = data;
+  struct berth_ctr c;
+  if (berth_ctr_get(res->e, name, &c, err) < 0)
     return -1;
   int r = 0;
-  if (c.state != BERTH_CONTAINER_RUNNING || c.row.pid <= 0)
+  if (c.state != BERTH_CTR_RUNNING || c.row.pid <= 0)
     r = BERTH_ERR(err, "cannot join container %.12s: it is not running", c.row.id);
   else
     *pid = (pid_t) c.row.pid;
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r;
 }
 
-static void record_mount(struct ctr_cb *cb, const struct berth_run_mount *m, const char *source,
+static void record_mount(struct ctr_resolver *res, const struct berth_run_mount *m, const char *source,
                          const char *volume)
 {
-  cb->mounts = xreallocarray(cb->mounts, cb->nmounts + 1, sizeof *cb->mounts);
-  cb->mounts[cb->nmounts++] = (struct berth_db_mount){
+  res->mounts = xreallocarray(res->mounts, res->nmounts + 1, sizeof *res->mounts);
+  res->mounts[res->nmounts++] = (struct berth_db_mount){
     .type = xstrdup(m->type == BERTH_MOUNT_BIND     ? "bind"
                     : m->type == BERTH_MOUNT_VOLUME ? "volume"
                                                     : "tmpfs"),
@@ -164,21 +164,21 @@ static void record_mount(struct ctr_cb *cb, const struct berth_run_mount *m, con
   };
 }
 
-int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err)
+int ctr_resolver_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err)
 {
-  struct ctr_cb *cb = data;
+  struct ctr_resolver *res = data;
   if (m->type == BERTH_MOUNT_VOLUME) {
     /* get or make the volume; a new, empty one is filled from the image at the target (Docker) */
     cleanup_free char *name = NULL;
     struct berth_volume_new nv;
-    if (berth_volume_prepare(cb->e, m->source, cb->img, m->target, m->nocopy, &name, source, &nv, err) < 0)
+    if (berth_volume_prepare(res->e, m->source, res->img, m->target, m->nocopy, &name, source, &nv, err) < 0)
       return berth_error_wrap(err, "volume for `%s`", m->target);
     if (nv.created) {
-      cb->new_volumes = xreallocarray(cb->new_volumes, cb->n_new_volumes + 1, sizeof *cb->new_volumes);
-      cb->new_volumes[cb->n_new_volumes++] =
+      res->new_volumes = xreallocarray(res->new_volumes, res->n_new_volumes + 1, sizeof *res->new_volumes);
+      res->new_volumes[res->n_new_volumes++] =
         (struct ctr_new_volume) { .name = xstrdup(name), .anonymous = m->source == NULL, .nv = nv };
     }
-    record_mount(cb, m, *source, name);
+    record_mount(res, m, *source, name);
     return 0;
   }
   struct stat st;
@@ -190,49 +190,49 @@ int ctr_cb_mount_source(void *data, const struct berth_run_mount *m, char **sour
       return -1;
   }
   *source = xstrdup(m->source);
-  record_mount(cb, m, *source, NULL);
+  record_mount(res, m, *source, NULL);
   return 0;
 }
 
-void ctr_cb_release(struct ctr_cb *cb)
+void ctr_resolver_release(struct ctr_resolver *res)
 {
-  berth_db_mounts_free(cb->mounts, cb->nmounts);
-  for (size_t i = 0; i < cb->n_new_volumes; i++) {
-    free(cb->new_volumes[i].name);
-    if (cb->new_volumes[i].nv.lock >= 0)
-      close(cb->new_volumes[i].nv.lock);
+  berth_db_mounts_free(res->mounts, res->nmounts);
+  for (size_t i = 0; i < res->n_new_volumes; i++) {
+    free(res->new_volumes[i].name);
+    if (res->new_volumes[i].nv.lock >= 0)
+      close(res->new_volumes[i].nv.lock);
   }
-  free(cb->new_volumes);
-  berth_strv_free(cb->strings);
-  memset(cb, 0, sizeof *cb);
+  free(res->new_volumes);
+  berth_strv_free(res->strings);
+  memset(res, 0, sizeof *res);
 }
 
-int ctr_cb_add_volume_rows(struct ctr_cb *cb, berth_error_t *err)
+int ctr_resolver_add_volume_rows(struct ctr_resolver *res, berth_error_t *err)
 {
-  for (size_t i = 0; i < cb->n_new_volumes; i++) {
-    int r = berth_volume_put_row(cb->e, cb->new_volumes[i].name, cb->new_volumes[i].anonymous, err);
+  for (size_t i = 0; i < res->n_new_volumes; i++) {
+    int r = berth_volume_put_row(res->e, res->new_volumes[i].name, res->new_volumes[i].anonymous, err);
     if (r < 0)
       return -1;
-    cb->new_volumes[i].row_added = r == 1;
+    res->new_volumes[i].row_added = r == 1;
   }
   return 0;
 }
 
 /* remove the volumes this create made (on failure: nothing may be left) */
-void ctr_cb_undo_volumes(struct ctr_cb *cb)
+void ctr_resolver_undo_volumes(struct ctr_resolver *res)
 {
-  for (size_t i = 0; i < cb->n_new_volumes; i++) {
-    struct ctr_new_volume *v = &cb->new_volumes[i];
+  for (size_t i = 0; i < res->n_new_volumes; i++) {
+    struct ctr_new_volume *v = &res->new_volumes[i];
     if (!v->row_added) {
-      berth_volume_drop_new(cb->e, v->name, &v->nv);
+      berth_volume_drop_new(res->e, v->name, &v->nv);
       continue;
     }
     berth_error_t e = NULL;
-    cleanup_free char *dir = xasprintf("%s/volumes/%s", cb->e->root, v->name);
-    if (berth_db_begin(cb->e->db, &e) == 0 && berth_db_volume_delete(cb->e->db, v->name, &e) >= 0 &&
-        berth_db_commit(cb->e->db, &e) == 0)
+    cleanup_free char *dir = xasprintf("%s/volumes/%s", res->e->root, v->name);
+    if (berth_db_begin(res->e->db, &e) == 0 && berth_db_volume_delete(res->e->db, v->name, &e) >= 0 &&
+        berth_db_commit(res->e->db, &e) == 0)
       (void) !berth_rm_rf(dir, &e);
-    berth_db_rollback(cb->e->db);
+    berth_db_rollback(res->e->db);
     berth_error_release(&e);
   }
 }

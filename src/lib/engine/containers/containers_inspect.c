@@ -18,17 +18,16 @@ static json_t *time_json(int64_t ns)
   return json_string(s);
 }
 
-static json_t *state_json(const struct berth_container *c)
+static json_t *state_json(const struct berth_ctr *c)
 {
-  enum berth_container_state s = c->state;
-  bool running = berth_container_state_kept(s);
-  return json_pack(
-    "{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:s, s:o, s:o}", "Status", berth_container_state_name(s),
-    "Running", running, "Paused", s == BERTH_CONTAINER_PAUSED, "Restarting", s == BERTH_CONTAINER_RESTARTING,
-    "OOMKilled", c->row.oom_killed, "Dead", s == BERTH_CONTAINER_DEAD, "Pid",
-    (json_int_t) (s == BERTH_CONTAINER_RUNNING || s == BERTH_CONTAINER_PAUSED ? c->row.pid : 0), "ExitCode",
-    (json_int_t) c->row.exit_code, "Error", c->row.error, "StartedAt", time_json(c->row.started_at),
-    "FinishedAt", time_json(c->row.finished_at));
+  enum berth_ctr_state s = c->state;
+  bool running = berth_ctr_state_kept(s);
+  return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:s, s:o, s:o}", "Status",
+                   berth_ctr_state_name(s), "Running", running, "Paused", s == BERTH_CTR_PAUSED, "Restarting",
+                   s == BERTH_CTR_RESTARTING, "OOMKilled", c->row.oom_killed, "Dead", s == BERTH_CTR_DEAD,
+                   "Pid", (json_int_t) (s == BERTH_CTR_RUNNING || s == BERTH_CTR_PAUSED ? c->row.pid : 0),
+                   "ExitCode", (json_int_t) c->row.exit_code, "Error", c->row.error, "StartedAt",
+                   time_json(c->row.started_at), "FinishedAt", time_json(c->row.finished_at));
 }
 
 /* Path and Args: the command, Entrypoint + Cmd */
@@ -48,7 +47,7 @@ static void command_json(json_t *o, json_t *config)
   json_object_set_new(o, "Args", args);
 }
 
-static json_t *graph_driver(struct berth_engine *e, const struct berth_container *c)
+static json_t *graph_driver(struct berth_engine *e, const struct berth_ctr *c)
 {
   struct berth_db_image img;
   cleanup_strbuf struct berth_strbuf lower = BERTH_STRBUF_INIT;
@@ -95,14 +94,14 @@ static json_t *mounts_json(struct berth_engine *e, const char *id)
 }
 
 /* Docker's NetworkSettings (engine/networks); SandboxKey: the namespace while a monitor holds it */
-static json_t *network_settings(struct berth_engine *e, const struct berth_container *c)
+static json_t *network_settings(struct berth_engine *e, const struct berth_ctr *c)
 {
   berth_error_t ignore = NULL;
   json_t *s = berth_networks_settings(e, c->row.id, c->host_config, &ignore);
   berth_error_release(&ignore);
   if (s == NULL)
     s = json_object();
-  if (berth_container_state_kept(c->state) && ctr_uses_networks(e, c)) {
+  if (berth_ctr_state_kept(c->state) && ctr_uses_networks(e, c)) {
     cleanup_free char *netns = ctr_netns_path(e, c->row.id);
     cleanup_free char *key = xasprintf("/proc/%lld/root%s", (long long) c->row.monitor_pid, netns);
     json_object_set_new(s, "SandboxKey", json_string(key));
@@ -110,10 +109,10 @@ static json_t *network_settings(struct berth_engine *e, const struct berth_conta
   return s;
 }
 
-static json_t *inspect_loaded(struct berth_engine *e, const struct berth_container *c)
+static json_t *inspect_loaded(struct berth_engine *e, const struct berth_ctr *c)
 {
   json_t *o = json_object();
-  cleanup_free char *log = berth_container_log_path(e, c->row.id);
+  cleanup_free char *log = berth_ctr_log_path(e, c->row.id);
   cleanup_free char *resolv = xasprintf("%s/resolv.conf", c->dir),
                     *hostname = xasprintf("%s/hostname", c->dir);
   cleanup_free char *hosts = xasprintf("%s/hosts", c->dir), *name = xasprintf("/%s", c->row.name);
@@ -142,12 +141,12 @@ static json_t *inspect_loaded(struct berth_engine *e, const struct berth_contain
   return o;
 }
 
-json_t *berth_containers_inspect(struct berth_engine *e, const char *what, berth_error_t *err)
+json_t *berth_ctr_inspect(struct berth_engine *e, const char *what, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return NULL;
   json_t *o = inspect_loaded(e, &c);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return o;
 }

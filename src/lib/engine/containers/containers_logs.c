@@ -15,8 +15,8 @@
 #define FOLLOW_POLL_MS 100
 
 struct reader {
-  const struct berth_logs_opts *o;
-  berth_log_sink sink;
+  const struct berth_ctr_logs_opts *o;
+  berth_ctr_log_sink sink;
   void *data;
   bool initial; /* reading what was there when logs started (--tail applies) */
   char **ring;  /* --tail: the last o->tail lines */
@@ -90,7 +90,7 @@ static bool same_file(FILE *f, const char *path)
 static void follow(struct reader *r, FILE **f, const char *path, const struct berth_db_container *row)
 {
   cleanup_close int pfd = pidfd_open((pid_t) row->monitor_pid, 0);
-  bool alive = pfd >= 0 && berth_container_monitor_alive(row);
+  bool alive = pfd >= 0 && berth_ctr_monitor_alive(row);
   while (r->sink_status == 0) {
     read_lines(r, *f, true);
     if (!same_file(*f, path)) { /* rotated: the rest of the old file, then the new one */
@@ -110,13 +110,13 @@ static void follow(struct reader *r, FILE **f, const char *path, const struct be
   }
 }
 
-int berth_containers_logs(struct berth_engine *e, const char *what, const struct berth_logs_opts *o,
-                          berth_log_sink sink, void *data, berth_error_t *err)
+int berth_ctr_logs(struct berth_engine *e, const char *what, const struct berth_ctr_logs_opts *o,
+                   berth_ctr_log_sink sink, void *data, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
-  cleanup_free char *path = berth_container_log_path(e, c.row.id);
+  cleanup_free char *path = berth_ctr_log_path(e, c.row.id);
   json_int_t files =
     json_integer_value(json_object_get(json_object_get(c.host_config, "BerthLog"), "MaxFile"));
   struct reader r = { .o = o, .sink = sink, .data = data, .initial = true };
@@ -137,13 +137,13 @@ int berth_containers_logs(struct berth_engine *e, const char *what, const struct
   }
   flush_ring(&r);
   r.initial = false;
-  bool running = berth_container_state_kept(c.state);
+  bool running = berth_ctr_state_kept(c.state);
   if (o->follow && running && cur == NULL)
     cur = fopen(path, "re");
   if (o->follow && running && cur)
     follow(&r, &cur, path, &c.row);
   if (cur)
     fclose(cur);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r.sink_status < 0 ? BERTH_ERR_ERRNO(err, "write logs") : 0;
 }

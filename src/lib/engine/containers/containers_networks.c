@@ -55,7 +55,7 @@ int ctr_networks_resolve(struct berth_engine *e, const char *id, const struct be
 
 char *ctr_netns_path(const struct berth_engine *e, const char *id)
 {
-  cleanup_free char *rundir = berth_container_rundir(e, id);
+  cleanup_free char *rundir = berth_ctr_rundir(e, id);
   return xasprintf("%s/netns", rundir);
 }
 
@@ -119,7 +119,7 @@ void ctr_exposed_ports(json_t *config, const struct berth_run_opts *o)
 }
 
 /* the networks room's view of c; its namespace through the monitor when one runs */
-static void fill_ctr(struct berth_engine *e, const struct berth_container *c, pid_t monitor, char **netns,
+static void fill_ctr(struct berth_engine *e, const struct berth_ctr *c, pid_t monitor, char **netns,
                      char **helper, struct berth_networks_ctr *out)
 {
   cleanup_free char *path = ctr_netns_path(e, c->row.id);
@@ -137,7 +137,7 @@ static void fill_ctr(struct berth_engine *e, const struct berth_container *c, pi
                                       .dns_helper = *helper };
 }
 
-bool ctr_uses_networks(struct berth_engine *e, const struct berth_container *c)
+bool ctr_uses_networks(struct berth_engine *e, const struct berth_ctr *c)
 {
   struct berth_db_attachment *a = NULL;
   size_t n = 0;
@@ -148,8 +148,7 @@ bool ctr_uses_networks(struct berth_engine *e, const struct berth_container *c)
   return n > 0;
 }
 
-int ctr_networks_setup(struct berth_engine *e, const struct berth_container *c, pid_t monitor,
-                       berth_error_t *err)
+int ctr_networks_setup(struct berth_engine *e, const struct berth_ctr *c, pid_t monitor, berth_error_t *err)
 {
   cleanup_free char *netns = NULL, *helper = NULL;
   struct berth_networks_ctr nc;
@@ -166,21 +165,20 @@ void ctr_networks_teardown(struct berth_engine *e, const char *id)
   }
 }
 
-static int loaded_running(struct berth_engine *e, const char *what, struct berth_container *c, pid_t *monitor,
+static int loaded_running(struct berth_engine *e, const char *what, struct berth_ctr *c, pid_t *monitor,
                           berth_error_t *err)
 {
-  if (berth_container_get(e, what, c, err) < 0)
+  if (berth_ctr_get(e, what, c, err) < 0)
     return -1;
-  *monitor = berth_container_state_kept(c->state) && berth_container_monitor_alive(&c->row)
-               ? (pid_t) c->row.monitor_pid
-               : 0;
+  *monitor =
+    berth_ctr_state_kept(c->state) && berth_ctr_monitor_alive(&c->row) ? (pid_t) c->row.monitor_pid : 0;
   return 0;
 }
 
-int berth_containers_network_connect(struct berth_engine *e, const char *what,
-                                     const struct berth_network_request *req, berth_error_t *err)
+int berth_ctr_network_connect(struct berth_engine *e, const char *what,
+                              const struct berth_network_request *req, berth_error_t *err)
 {
-  struct berth_container c;
+  struct berth_ctr c;
   pid_t monitor = 0;
   if (loaded_running(e, what, &c, &monitor, err) < 0)
     return -1;
@@ -192,14 +190,14 @@ int berth_containers_network_connect(struct berth_engine *e, const char *what,
     fill_ctr(e, &c, monitor, &netns, &helper, &nc);
     r = berth_networks_connect(e, &nc, req, err);
   }
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r;
 }
 
-int berth_containers_network_disconnect(struct berth_engine *e, const char *what, const char *network,
-                                        berth_error_t *err)
+int berth_ctr_network_disconnect(struct berth_engine *e, const char *what, const char *network,
+                                 berth_error_t *err)
 {
-  struct berth_container c;
+  struct berth_ctr c;
   pid_t monitor = 0;
   if (loaded_running(e, what, &c, &monitor, err) < 0)
     return -1;
@@ -211,19 +209,19 @@ int berth_containers_network_disconnect(struct berth_engine *e, const char *what
     fill_ctr(e, &c, monitor, &netns, &helper, &nc);
     r = berth_networks_disconnect(e, &nc, network, err);
   }
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r;
 }
 
-int berth_containers_port(struct berth_engine *e, const char *what, const char *filter, char ***lines,
-                          berth_error_t *err)
+int berth_ctr_port(struct berth_engine *e, const char *what, const char *filter, char ***lines,
+                   berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = berth_networks_ports(e, c.row.id, filter, lines, err);
   if (r == 0 && filter && (*lines)[0] == NULL)
     r = BERTH_ERR(err, "no public port `%s` published for %.12s", filter, c.row.id);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r;
 }

@@ -12,7 +12,7 @@
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
 
-int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
+int ctr_remove_files(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
   cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->runroot, c->row.id);
@@ -21,7 +21,7 @@ int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, be
     return BERTH_ERR_ERRNO(err, "unmount `%s`", rootfs);
   if (access(rtstate, F_OK) == 0) {
     const char *del[] = { "delete", "--force", c->row.id, NULL };
-    if (berth_container_runtime_run(e, c, del, err) < 0)
+    if (berth_ctr_runtime_run(e, c, del, err) < 0)
       return -1;
   }
   if (berth_rm_rf(c->dir, err) < 0 || berth_rm_rf(c->rundir, err) < 0)
@@ -31,11 +31,11 @@ int ctr_remove_files(struct berth_engine *e, const struct berth_container *c, be
 
 static int mark_removing(struct berth_db_container *row, void *data, berth_error_t *err)
 {
-  if (berth_container_state_kept(row->state)) {
-    if (berth_container_monitor_alive(row))
+  if (berth_ctr_state_kept(row->state)) {
+    if (berth_ctr_monitor_alive(row))
       return BERTH_ERR(err, "container %.12s was started again meanwhile", row->id);
   }
-  row->state = BERTH_CONTAINER_REMOVING;
+  row->state = BERTH_CTR_REMOVING;
   return 1;
 }
 
@@ -44,9 +44,9 @@ static int mark_removing(struct berth_db_container *row, void *data, berth_error
  * start refuses it. */
 static int mark_failed(struct berth_db_container *row, void *data, berth_error_t *err)
 {
-  if (row->state != BERTH_CONTAINER_REMOVING)
+  if (row->state != BERTH_CTR_REMOVING)
     return 0;
-  row->state = BERTH_CONTAINER_DEAD;
+  row->state = BERTH_CTR_DEAD;
   row->pid = 0;
   free(row->error);
   row->error = xstrdup(data);
@@ -93,7 +93,7 @@ static int delete_row(struct berth_engine *e, const char *id, bool volumes, char
 }
 
 /* the files, while the runtime's delete runs: the container's directory first, then its end */
-static int remove_files_during(struct berth_engine *e, const struct berth_container *c,
+static int remove_files_during(struct berth_engine *e, const struct berth_ctr *c,
                                struct ctr_runtime_proc *del, berth_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
@@ -112,7 +112,7 @@ static int remove_files_during(struct berth_engine *e, const struct berth_contai
   return 0;
 }
 
-int ctr_remove_during_delete(struct berth_engine *e, struct berth_container *c, bool volumes,
+int ctr_remove_during_delete(struct berth_engine *e, struct berth_ctr *c, bool volumes,
                              struct ctr_runtime_proc *del, berth_error_t *err)
 {
   cleanup_strv char **gone = NULL;
@@ -139,29 +139,29 @@ int ctr_remove_during_delete(struct berth_engine *e, struct berth_container *c, 
   return 0;
 }
 
-int ctr_remove(struct berth_engine *e, struct berth_container *c, bool volumes, berth_error_t *err)
+int ctr_remove(struct berth_engine *e, struct berth_ctr *c, bool volumes, berth_error_t *err)
 {
   return ctr_remove_during_delete(e, c, volumes, NULL, err);
 }
 
 /* what: the full id */
-static int remove_loaded(struct berth_engine *e, const char *what, struct berth_container *c, bool force,
+static int remove_loaded(struct berth_engine *e, const char *what, struct berth_ctr *c, bool force,
                          bool volumes, berth_error_t *err)
 {
-  if (berth_container_state_kept(c->state) && !force)
+  if (berth_ctr_state_kept(c->state) && !force)
     return BERTH_ERR(err,
                      "cannot remove container %.12s: container is %s: stop the container before removing or "
                      "force remove",
-                     c->row.id, berth_container_state_name(c->state));
-  if (berth_container_state_kept(c->state) && ctr_kill_now(e, c, err) < 0)
+                     c->row.id, berth_ctr_state_name(c->state));
+  if (berth_ctr_state_kept(c->state) && ctr_kill_now(e, c, err) < 0)
     return -1;
   berth_error_t gone = NULL;
-  berth_container_release(c);
-  if (berth_container_get(e, what, c, &gone) < 0) { /* --rm took it meanwhile */
+  berth_ctr_release(c);
+  if (berth_ctr_get(e, what, c, &gone) < 0) { /* --rm took it meanwhile */
     berth_error_release(&gone);
     return 0;
   }
-  if (c->state == BERTH_CONTAINER_DEAD && ctr_settle_dead(e, c, err) < 0)
+  if (c->state == BERTH_CTR_DEAD && ctr_settle_dead(e, c, err) < 0)
     return -1;
   cleanup_close int lock = access(c->dir, F_OK) == 0 ? ctr_lock(c, err) : -2;
   if (lock == -1)
@@ -169,15 +169,14 @@ static int remove_loaded(struct berth_engine *e, const char *what, struct berth_
   return ctr_remove(e, c, volumes, err);
 }
 
-int berth_containers_remove(struct berth_engine *e, const char *what, bool force, bool volumes,
-                            berth_error_t *err)
+int berth_ctr_remove(struct berth_engine *e, const char *what, bool force, bool volumes, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
-  berth_container_id_t id;
+  berth_ctr_id_t id;
   memcpy(id, c.row.id, sizeof id);
   int r = remove_loaded(e, id, &c, force, volumes, err);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "remove container `%s`", what) : 0;
 }

@@ -75,7 +75,7 @@ char *ctr_find_helper(const char *name, const char *build_subdir, berth_error_t 
   return p;
 }
 
-char *berth_container_find_runtime(const char *name, berth_error_t *err)
+char *berth_ctr_find_runtime(const char *name, berth_error_t *err)
 {
   if (name == NULL || *name == '\0' || strcmp(name, "berth-runtime") == 0)
     return ctr_find_helper("berth-runtime", "runtime", err);
@@ -96,8 +96,8 @@ char *berth_container_find_runtime(const char *name, berth_error_t *err)
   return p;
 }
 
-char **berth_container_runtime_argv(const struct berth_engine *e, const struct berth_container *c,
-                                    const char *const *tail)
+char **berth_ctr_runtime_argv(const struct berth_engine *e, const struct berth_ctr *c,
+                              const char *const *tail)
 {
   char **v = berth_strv_append(NULL, c->row.runtime);
   cleanup_free char *root = xasprintf("%s/runtime", e->runroot);
@@ -127,10 +127,10 @@ static char *last_line(const char *text, const char *fallback)
 /* posix_spawn: glibc's clone(CLONE_VM | CLONE_VFORK), not a copy of berth's address space (a
  * fork of this dynamically linked process, and the copy-on-write faults after it, cost more
  * than the runtime's own `delete`) */
-int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_container *c, const char *const *tail,
+int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_ctr *c, const char *const *tail,
                       struct ctr_runtime_proc *proc, berth_error_t *err)
 {
-  cleanup_strv char **argv = berth_container_runtime_argv(e, c, tail);
+  cleanup_strv char **argv = berth_ctr_runtime_argv(e, c, tail);
   *proc = (struct ctr_runtime_proc){ .pid = -1, .errfd = -1 };
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
@@ -193,8 +193,8 @@ int ctr_runtime_wait(struct ctr_runtime_proc *proc, berth_error_t *err)
   return BERTH_ERR(err, "OCI runtime `%s` %s: %s", runtime, verb, msg);
 }
 
-int berth_container_runtime_run(const struct berth_engine *e, const struct berth_container *c,
-                                const char *const *tail, berth_error_t *err)
+int berth_ctr_runtime_run(const struct berth_engine *e, const struct berth_ctr *c, const char *const *tail,
+                          berth_error_t *err)
 {
   struct ctr_runtime_proc p;
   if (ctr_runtime_spawn(e, c, tail, &p, err) < 0)

@@ -24,7 +24,7 @@
 #include "engine/cp/cp.h"
 #include "image/layer.h"
 
-int ctr_lock(const struct berth_container *c, berth_error_t *err)
+int ctr_lock(const struct berth_ctr *c, berth_error_t *err)
 {
   int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -37,10 +37,10 @@ int ctr_lock(const struct berth_container *c, berth_error_t *err)
   return fd;
 }
 
-static char **monitor_argv(struct berth_engine *e, const struct berth_container *c, const char *monitor,
+static char **monitor_argv(struct berth_engine *e, const struct berth_ctr *c, const char *monitor,
                            const char *self)
 {
-  cleanup_free char *bundle = xasprintf("%s/bundle", c->dir), *log = berth_container_log_path(e, c->row.id);
+  cleanup_free char *bundle = xasprintf("%s/bundle", c->dir), *log = berth_ctr_log_path(e, c->row.id);
   cleanup_free char *rtroot = xasprintf("%s/runtime", e->runroot);
   char **v = NULL;
   const char *fixed[] = { monitor,   "--id",          c->row.id,      "--bundle",      bundle, "--rundir",
@@ -145,7 +145,7 @@ static void volatile_upper(struct spawn *s)
 }
 
 /* fork the monitor; returns berth's end of the start channel */
-static int spawn_monitor(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
+static int spawn_monitor(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *monitor = ctr_find_helper("berth-monitor", "monitor", err);
   char self[PATH_MAX];
@@ -229,7 +229,7 @@ static int set_started(struct berth_db_container *row, void *data, berth_error_t
     row->exit_code = s->code;
     return 1;
   }
-  row->state = BERTH_CONTAINER_RUNNING;
+  row->state = BERTH_CTR_RUNNING;
   row->pid = s->pid;
   row->exit_code = 0;
   row->oom_killed = false;
@@ -238,8 +238,8 @@ static int set_started(struct berth_db_container *row, void *data, berth_error_t
 }
 
 /* READY: record the monitor, attach when asked, GO, then STARTED or FAILED */
-static int handshake(struct berth_engine *e, const struct berth_container *c, int fd, unsigned want,
-                     struct berth_attach *attach, int *code, berth_error_t *err)
+static int handshake(struct berth_engine *e, const struct berth_ctr *c, int fd, unsigned want,
+                     struct berth_ctr_attach *attach, int *code, berth_error_t *err)
 {
   char msg[4200];
   int type = sync_recv(fd, msg, sizeof msg);
@@ -247,7 +247,7 @@ static int handshake(struct berth_engine *e, const struct berth_container *c, in
     int64_t v[2] = { strtoll(msg + 1, NULL, 10), 0 };
     if (ctr_proc_start_time((pid_t) v[0], &v[1]) < 0 || ctr_update(e, c->row.id, set_monitor, v, err) < 0 ||
         (ctr_uses_networks(e, c) && ctr_networks_setup(e, c, (pid_t) v[0], err) < 0) ||
-        (want && berth_attach_connect(c, want, attach, err) < 0) || sync_send(fd, BERTH_MON_GO, err) < 0)
+        (want && berth_ctr_attach_connect(c, want, attach, err) < 0) || sync_send(fd, BERTH_MON_GO, err) < 0)
       return *err ? -1 : BERTH_ERR(err, "the container's monitor went away");
     type = sync_recv(fd, msg, sizeof msg);
   }
@@ -268,7 +268,7 @@ static int handshake(struct berth_engine *e, const struct berth_container *c, in
   return BERTH_ERR(err, "%s", s.error);
 }
 
-static int prepare(struct berth_engine *e, const struct berth_container *c, berth_error_t *err)
+static int prepare(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
   if (access(config, F_OK) < 0)
@@ -287,44 +287,44 @@ static int prepare(struct berth_engine *e, const struct berth_container *c, bert
   if (access(rtstate, F_OK) == 0) { /* left by a monitor that died: the runtime's container goes first */
     const char *del[] = { "delete", "--force", c->row.id, NULL };
     berth_error_t ignore = NULL;
-    if (berth_container_runtime_run(e, c, del, &ignore) < 0)
+    if (berth_ctr_runtime_run(e, c, del, &ignore) < 0)
       berth_error_release(&ignore);
   }
   return 0;
 }
 
-int berth_containers_start(struct berth_engine *e, const char *what, unsigned attach_want,
-                           struct berth_attach *attach, int *code, berth_error_t *err)
+int berth_ctr_start(struct berth_engine *e, const char *what, unsigned attach_want,
+                    struct berth_ctr_attach *attach, int *code, berth_error_t *err)
 {
-  struct berth_container c;
+  struct berth_ctr c;
   int dummy = 0;
   if (code == NULL)
     code = &dummy;
   *code = 125;
   attach->fd = -1;
-  if (berth_container_get(e, what, &c, err) < 0)
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   cleanup_close int lock = ctr_lock(&c, err);
   int r = lock < 0 ? -1 : 0;
   if (r == 0) { /* again under the lock: another start may have won */
-    berth_container_release(&c);
-    r = berth_container_get(e, what, &c, err);
+    berth_ctr_release(&c);
+    r = berth_ctr_get(e, what, &c, err);
   }
-  if (r == 0 && c.state != BERTH_CONTAINER_RUNNING && c.state != BERTH_CONTAINER_PAUSED &&
-      c.state != BERTH_CONTAINER_RESTARTING)
+  if (r == 0 && c.state != BERTH_CTR_RUNNING && c.state != BERTH_CTR_PAUSED &&
+      c.state != BERTH_CTR_RESTARTING)
     ctr_wait_monitor(&c.row, 10000); /* a previous monitor finishing after its exit was recorded */
-  if (r == 0 && (c.state == BERTH_CONTAINER_RUNNING || c.state == BERTH_CONTAINER_PAUSED)) {
-    r = attach_want ? berth_attach_connect(&c, attach_want, attach, err) : 0; /* Docker: nothing to do */
-  } else if (r == 0 && c.state == BERTH_CONTAINER_REMOVING) {
+  if (r == 0 && (c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED)) {
+    r = attach_want ? berth_ctr_attach_connect(&c, attach_want, attach, err) : 0; /* Docker: nothing to do */
+  } else if (r == 0 && c.state == BERTH_CTR_REMOVING) {
     r = BERTH_ERR(err, "container %.12s is being removed", c.row.id);
-  } else if (r == 0 && c.row.state == BERTH_CONTAINER_DEAD) { /* a removal failed: remove it again */
+  } else if (r == 0 && c.row.state == BERTH_CTR_DEAD) { /* a removal failed: remove it again */
     r = BERTH_ERR(err, "container %.12s is marked for removal and cannot be started: %s", c.row.id,
                   c.row.error);
-  } else if (r == 0 && c.state == BERTH_CONTAINER_RESTARTING) {
+  } else if (r == 0 && c.state == BERTH_CTR_RESTARTING) {
     r = BERTH_ERR(err, "container %.12s is restarting: stop it first", c.row.id);
   } else if (r == 0) {
     int fd = -1;
-    if (c.state == BERTH_CONTAINER_DEAD)
+    if (c.state == BERTH_CTR_DEAD)
       r = ctr_settle_dead(e, &c, err);
     if (r == 0 && (prepare(e, &c, err) < 0 || (fd = spawn_monitor(e, &c, err)) < 0))
       r = -1;
@@ -333,8 +333,8 @@ int berth_containers_start(struct berth_engine *e, const char *what, unsigned at
     if (fd >= 0)
       close(fd);
     if (r < 0)
-      berth_attach_close(attach);
+      berth_ctr_attach_close(attach);
   }
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "start container `%s`", what) : 0;
 }

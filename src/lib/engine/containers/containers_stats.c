@@ -55,10 +55,10 @@ static void drain(int fd, struct berth_strbuf *b)
   }
 }
 
-int stats_runtime_output(struct berth_engine *e, const struct berth_container *c, const char *const *tail,
+int stats_runtime_output(struct berth_engine *e, const struct berth_ctr *c, const char *const *tail,
                          char **out, berth_error_t *err)
 {
-  cleanup_strv char **argv = berth_container_runtime_argv(e, c, tail);
+  cleanup_strv char **argv = berth_ctr_runtime_argv(e, c, tail);
   int po[2], pe[2];
   if (pipe2(po, O_CLOEXEC) < 0)
     return BERTH_ERR_ERRNO(err, "pipe");
@@ -118,7 +118,7 @@ static uint64_t num(json_t *v)
   return d > 0 ? (uint64_t) d : 0;
 }
 
-static void parse_sample(json_t *data, struct berth_stats_sample *s)
+static void parse_sample(json_t *data, struct berth_ctr_stats_sample *s)
 {
   json_t *cpu = json_object_get(json_object_get(data, "cpu"), "usage");
   json_t *mem = json_object_get(data, "memory");
@@ -141,11 +141,11 @@ static void parse_sample(json_t *data, struct berth_stats_sample *s)
   s->pids = num(json_object_get(json_object_get(data, "pids"), "current"));
 }
 
-int berth_containers_stats(struct berth_engine *e, const struct berth_container *c,
-                           struct berth_stats_sample *out, berth_error_t *err)
+int berth_ctr_stats(struct berth_engine *e, const struct berth_ctr *c, struct berth_ctr_stats_sample *out,
+                    berth_error_t *err)
 {
   memset(out, 0, sizeof *out);
-  if (c->state != BERTH_CONTAINER_RUNNING && c->state != BERTH_CONTAINER_PAUSED)
+  if (c->state != BERTH_CTR_RUNNING && c->state != BERTH_CTR_PAUSED)
     return 0;
   const char *tail[] = { "events", "--stats", c->row.id, NULL };
   cleanup_free char *text = NULL;
@@ -167,7 +167,8 @@ int berth_containers_stats(struct berth_engine *e, const struct berth_container 
   return 0;
 }
 
-double berth_stats_cpu_percent(const struct berth_stats_sample *prev, const struct berth_stats_sample *now)
+double berth_ctr_stats_cpu_percent(const struct berth_ctr_stats_sample *prev,
+                                   const struct berth_ctr_stats_sample *now)
 {
   if (!prev->running || !now->running || now->system <= prev->system || now->cpu_total < prev->cpu_total)
     return 0.0;
@@ -175,7 +176,7 @@ double berth_stats_cpu_percent(const struct berth_stats_sample *prev, const stru
   return cpu / sys * (double) (now->online_cpus ? now->online_cpus : 1) * 100.0;
 }
 
-double berth_stats_mem_percent(const struct berth_stats_sample *s)
+double berth_ctr_stats_mem_percent(const struct berth_ctr_stats_sample *s)
 {
   return s->mem_limit ? (double) s->mem_usage / (double) s->mem_limit * 100.0 : 0.0;
 }

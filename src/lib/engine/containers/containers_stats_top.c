@@ -13,7 +13,7 @@
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
 
-char *berth_top_stime(int64_t start, int64_t now)
+char *berth_ctr_top_stime(int64_t start, int64_t now)
 {
   time_t t = (time_t) start;
   struct tm tm;
@@ -28,7 +28,7 @@ char *berth_top_stime(int64_t start, int64_t now)
   return xstrdup(buf);
 }
 
-char *berth_top_time(uint64_t s)
+char *berth_ctr_top_time(uint64_t s)
 {
   uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
   if (d)
@@ -38,7 +38,7 @@ char *berth_top_time(uint64_t s)
                    (unsigned long long) (s % 60));
 }
 
-char *berth_top_tty(int64_t tty_nr)
+char *berth_ctr_top_tty(int64_t tty_nr)
 {
   unsigned major = (unsigned) ((tty_nr >> 8) & 0xfff);
   unsigned minor = (unsigned) ((tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00));
@@ -117,7 +117,8 @@ static int proc_facts(long long pid, const char *passwd, struct proc_facts *f)
   return 0;
 }
 
-static void add_row(struct berth_top *t, const struct proc_facts *f, int64_t boot, double uptime, int64_t now)
+static void add_row(struct berth_ctr_top *t, const struct proc_facts *f, int64_t boot, double uptime,
+                    int64_t now)
 {
   long hz = sysconf(_SC_CLK_TCK);
   hz = hz > 0 ? hz : 100;
@@ -129,9 +130,9 @@ static void add_row(struct berth_top *t, const struct proc_facts *f, int64_t boo
   row[1] = xasprintf("%lld", f->pid);
   row[2] = xasprintf("%lld", f->ppid);
   row[3] = xasprintf("%lld", c);
-  row[4] = berth_top_stime(boot + f->start / hz, now);
-  row[5] = berth_top_tty(f->tty_nr);
-  row[6] = berth_top_time((uint64_t) (cpu_ticks / hz));
+  row[4] = berth_ctr_top_stime(boot + f->start / hz, now);
+  row[5] = berth_ctr_top_tty(f->tty_nr);
+  row[6] = berth_ctr_top_time((uint64_t) (cpu_ticks / hz));
   row[7] = xstrdup(f->cmd);
   t->rows = xreallocarray(t->rows, t->nrows + 1, sizeof *t->rows);
   t->rows[t->nrows++] = row;
@@ -153,7 +154,7 @@ static void host_times(int64_t *boot, double *uptime)
   berth_error_release(&none);
 }
 
-static int fill(struct berth_engine *e, const struct berth_container *c, struct berth_top *t,
+static int fill(struct berth_engine *e, const struct berth_ctr *c, struct berth_ctr_top *t,
                 berth_error_t *err)
 {
   const char *tail[] = { "ps", "--format", "json", c->row.id, NULL };
@@ -186,29 +187,29 @@ static int fill(struct berth_engine *e, const struct berth_container *c, struct 
   return 0;
 }
 
-int berth_containers_top(struct berth_engine *e, const char *what, struct berth_top *out, berth_error_t *err)
+int berth_ctr_top(struct berth_engine *e, const char *what, struct berth_ctr_top *out, berth_error_t *err)
 {
   static const char *const titles[] = { "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD", NULL };
-  struct berth_container c;
+  struct berth_ctr c;
   memset(out, 0, sizeof *out);
-  if (berth_container_get(e, what, &c, err) < 0)
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   out->ncols = 8;
   out->titles = berth_strv_dup((char *const *) titles);
   int r = 0;
-  if (c.state != BERTH_CONTAINER_RUNNING && c.state != BERTH_CONTAINER_PAUSED)
+  if (c.state != BERTH_CTR_RUNNING && c.state != BERTH_CTR_PAUSED)
     r = BERTH_ERR(err, "container %.12s is not running", c.row.id);
   else
     r = fill(e, &c, out, err);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   if (r < 0) {
-    berth_top_release(out);
+    berth_ctr_top_release(out);
     return berth_error_wrap(err, "top of container `%s`", what);
   }
   return 0;
 }
 
-void berth_top_release(struct berth_top *t)
+void berth_ctr_top_release(struct berth_ctr_top *t)
 {
   berth_strv_free(t->titles);
   for (size_t i = 0; i < t->nrows; i++)

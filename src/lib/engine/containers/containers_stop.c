@@ -14,13 +14,12 @@
 
 #define KILL_WAIT_MS 30000 /* after SIGKILL, the monitor has this long to record the exit */
 
-static int signal_runtime(struct berth_engine *e, const struct berth_container *c, int sig,
-                          berth_error_t *err)
+static int signal_runtime(struct berth_engine *e, const struct berth_ctr *c, int sig, berth_error_t *err)
 {
   char num[16];
   snprintf(num, sizeof num, "%d", sig);
   const char *kill_args[] = { "kill", c->row.id, num, NULL };
-  return berth_container_runtime_run(e, c, kill_args, err);
+  return berth_ctr_runtime_run(e, c, kill_args, err);
 }
 
 static int mark_manual(struct berth_db_container *row, void *data, berth_error_t *err)
@@ -33,52 +32,52 @@ static int mark_manual(struct berth_db_container *row, void *data, berth_error_t
  * record, or NULL for a restart cancelled by stop) becomes exited */
 static int settle(struct berth_db_container *row, void *data, berth_error_t *err)
 {
-  if (!berth_container_state_kept(row->state))
+  if (!berth_ctr_state_kept(row->state))
     return 0;
   const char *why = data;
-  if (why && row->state != BERTH_CONTAINER_RESTARTING) {
+  if (why && row->state != BERTH_CTR_RESTARTING) {
     row->exit_code = 137;
     row->finished_at = ctr_now();
     free(row->error);
     row->error = xstrdup(why);
   }
-  row->state = BERTH_CONTAINER_EXITED;
+  row->state = BERTH_CTR_EXITED;
   row->pid = 0;
   return 1;
 }
 
-int ctr_settle_dead(struct berth_engine *e, struct berth_container *c, berth_error_t *err)
+int ctr_settle_dead(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err)
 {
   const char *del[] = { "delete", "--force", c->row.id, NULL };
   berth_error_t ignore = NULL;
-  if (berth_container_runtime_run(e, c, del, &ignore) < 0)
+  if (berth_ctr_runtime_run(e, c, del, &ignore) < 0)
     berth_error_release(&ignore);
   if (ctr_update(e, c->row.id, settle, (void *) "the container's monitor exited unexpectedly", err) < 0)
     return -1;
   ctr_networks_teardown(e, c->row.id);
-  c->state = BERTH_CONTAINER_EXITED;
+  c->state = BERTH_CTR_EXITED;
   return 0;
 }
 
 /* No automatic restart any more: the monitor ends after the next exit, or now when it waits to
  * restart. The connection stays, asking to record that exit (no `berth` process started by the
  * monitor for it). */
-static void cancel_restarts(const struct berth_container *c, struct berth_attach *a)
+static void cancel_restarts(const struct berth_ctr *c, struct berth_ctr_attach *a)
 {
   berth_error_t ignore = NULL;
-  if (berth_attach_connect(c, BERTH_ATTACH_WANT_RECORD, a, &ignore) < 0 ||
-      berth_attach_send(a, BERTH_ATTACH_CANCEL, NULL, 0, &ignore) < 0) {
+  if (berth_ctr_attach_connect(c, BERTH_ATTACH_WANT_RECORD, a, &ignore) < 0 ||
+      berth_ctr_attach_send(a, BERTH_ATTACH_CANCEL, NULL, 0, &ignore) < 0) {
     berth_error_release(&ignore);
-    berth_attach_close(a);
+    berth_ctr_attach_close(a);
   }
 }
 
 /* signal, wait up to timeout_ms for the monitor to end, then SIGKILL and wait again */
-static int stop_running(struct berth_engine *e, struct berth_container *c, int sig, int64_t timeout_ms,
+static int stop_running(struct berth_engine *e, struct berth_ctr *c, int sig, int64_t timeout_ms,
                         berth_error_t *err)
 {
   berth_error_t ignore = NULL, kerr = NULL;
-  struct berth_attach a = { .fd = -1 };
+  struct berth_ctr_attach a = { .fd = -1 };
   cancel_restarts(c, &a);
   int r = -1;
   if (signal_runtime(e, c, sig, &ignore) < 0) /* not running (any more, or waiting to restart) */
@@ -89,7 +88,7 @@ static int stop_running(struct berth_engine *e, struct berth_container *c, int s
     r = 0;
   else if (ctr_wait_monitor_recording(e, &c->row, &a, KILL_WAIT_MS) == 1)
     r = 0;
-  berth_attach_close(&a);
+  berth_ctr_attach_close(&a);
   if (r == 0) {
     berth_error_release(&kerr);
     return 0;
@@ -101,7 +100,7 @@ static int stop_running(struct berth_engine *e, struct berth_container *c, int s
   return BERTH_ERR(err, "container %.12s did not stop after SIGKILL", c->row.id);
 }
 
-int ctr_kill_now(struct berth_engine *e, struct berth_container *c, berth_error_t *err)
+int ctr_kill_now(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err)
 {
   bool manual = true;
   if (ctr_update(e, c->row.id, mark_manual, &manual, err) < 0)
@@ -110,7 +109,7 @@ int ctr_kill_now(struct berth_engine *e, struct berth_container *c, berth_error_
 }
 
 /* the stop signal and timeout of a container (Config.StopSignal / StopTimeout) */
-static void stop_params(const struct berth_container *c, const int *timeout, int *sig, int64_t *timeout_ms)
+static void stop_params(const struct berth_ctr *c, const int *timeout, int *sig, int64_t *timeout_ms)
 {
   berth_error_t ignore = NULL;
   const char *name = json_string_value(json_object_get(c->config, "StopSignal"));
@@ -118,57 +117,54 @@ static void stop_params(const struct berth_container *c, const int *timeout, int
     *sig = SIGTERM;
   berth_error_release(&ignore);
   json_t *t = json_object_get(c->config, "StopTimeout");
-  int secs = timeout              ? *timeout
-             : json_is_integer(t) ? (int) json_integer_value(t)
-                                  : BERTH_CONTAINER_STOP_TIMEOUT;
+  int secs = timeout ? *timeout : json_is_integer(t) ? (int) json_integer_value(t) : BERTH_CTR_STOP_TIMEOUT;
   *timeout_ms = secs < 0 ? -1 : (int64_t) secs * 1000;
 }
 
-static int stop_loaded(struct berth_engine *e, struct berth_container *c, const int *timeout,
-                       berth_error_t *err)
+static int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout, berth_error_t *err)
 {
   bool manual = true;
-  if (c->state == BERTH_CONTAINER_DEAD)
+  if (c->state == BERTH_CTR_DEAD)
     return ctr_settle_dead(e, c, err);
-  if (!berth_container_state_kept(c->state))
+  if (!berth_ctr_state_kept(c->state))
     return 0;
   int sig;
   int64_t timeout_ms;
   stop_params(c, timeout, &sig, &timeout_ms);
   if (ctr_update(e, c->row.id, mark_manual, &manual, err) < 0 || stop_running(e, c, sig, timeout_ms, err) < 0)
     return -1;
-  struct berth_container now;
+  struct berth_ctr now;
   berth_error_t gone = NULL;
-  if (berth_container_get(e, c->row.id, &now, &gone) < 0) { /* removed with --rm: stopped for good */
+  if (berth_ctr_get(e, c->row.id, &now, &gone) < 0) { /* removed with --rm: stopped for good */
     berth_error_release(&gone);
     return 0;
   }
   int r = 0;
-  if (now.row.state == BERTH_CONTAINER_RESTARTING) /* its monitor ended while waiting to restart */
+  if (now.row.state == BERTH_CTR_RESTARTING) /* its monitor ended while waiting to restart */
     r = ctr_update(e, now.row.id, settle, NULL, err);
-  else if (now.state == BERTH_CONTAINER_DEAD)
+  else if (now.state == BERTH_CTR_DEAD)
     r = ctr_settle_dead(e, &now, err);
-  berth_container_release(&now);
+  berth_ctr_release(&now);
   return r;
 }
 
-int berth_containers_stop(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
+int berth_ctr_stop(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = stop_loaded(e, &c, timeout, err);
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "stop container `%s`", what) : 0;
 }
 
-int berth_containers_kill(struct berth_engine *e, const char *what, int sig, berth_error_t *err)
+int berth_ctr_kill(struct berth_engine *e, const char *what, int sig, berth_error_t *err)
 {
-  struct berth_container c;
-  if (berth_container_get(e, what, &c, err) < 0)
+  struct berth_ctr c;
+  if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = 0;
-  if (c.state != BERTH_CONTAINER_RUNNING && c.state != BERTH_CONTAINER_PAUSED) {
+  if (c.state != BERTH_CTR_RUNNING && c.state != BERTH_CTR_PAUSED) {
     r = BERTH_ERR(err, "container %.12s is not running", c.row.id);
   } else {
     int stop_sig;
@@ -180,39 +176,38 @@ int berth_containers_kill(struct berth_engine *e, const char *what, int sig, ber
     if (r == 0)
       r = signal_runtime(e, &c, sig, err);
   }
-  berth_container_release(&c);
+  berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "kill container `%s`", what) : 0;
 }
 
-int berth_containers_restart(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
+int berth_ctr_restart(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
 {
-  struct berth_attach none;
-  if (berth_containers_stop(e, what, timeout, err) < 0 ||
-      berth_containers_start(e, what, 0, &none, NULL, err) < 0)
+  struct berth_ctr_attach none;
+  if (berth_ctr_stop(e, what, timeout, err) < 0 || berth_ctr_start(e, what, 0, &none, NULL, err) < 0)
     return -1;
   return 0;
 }
 
-int berth_containers_wait(struct berth_engine *e, const char *what, int64_t *code, berth_error_t *err)
+int berth_ctr_wait(struct berth_engine *e, const char *what, int64_t *code, berth_error_t *err)
 {
   for (;;) {
-    struct berth_container c;
-    if (berth_container_get(e, what, &c, err) < 0)
+    struct berth_ctr c;
+    if (berth_ctr_get(e, what, &c, err) < 0)
       return -1;
-    if (!berth_container_state_kept(c.state)) {
+    if (!berth_ctr_state_kept(c.state)) {
       *code = c.row.exit_code;
-      berth_container_release(&c);
+      berth_ctr_release(&c);
       return 0;
     }
-    struct berth_attach a;
+    struct berth_ctr_attach a;
     berth_error_t ignore = NULL;
-    int r = berth_attach_connect(&c, 0, &a, &ignore);
+    int r = berth_ctr_attach_connect(&c, 0, &a, &ignore);
     berth_error_release(&ignore);
     int got = r == 0 ? ctr_wait_exit_message(&a) : -1;
-    berth_attach_close(&a);
+    berth_ctr_attach_close(&a);
     if (r < 0)
       ctr_wait_monitor(&c.row, 100); /* between exit and record: look again shortly */
-    berth_container_release(&c);
+    berth_ctr_release(&c);
     if (got >= 0) {
       *code = got;
       return 0;

@@ -62,7 +62,7 @@ static uint32_t random_u32(void)
   return v;
 }
 
-char *berth_container_random_name(unsigned retry)
+char *berth_ctr_random_name(unsigned retry)
 {
   for (;;) {
     const char *a = adjectives[random_u32() % BERTH_N_ELEMENTS(adjectives)];
@@ -75,7 +75,8 @@ char *berth_container_random_name(unsigned retry)
   }
 }
 
-bool berth_restart_decide(const struct berth_restart_state *s, int code, int64_t ran_ms, int64_t *delay_ms)
+bool berth_ctr_restart_decide(const struct berth_ctr_restart_state *s, int code, int64_t ran_ms,
+                              int64_t *delay_ms)
 {
   int64_t d = ran_ms >= 10000 ? 0 : s->delay_ms;
   d = d == 0 ? 100 : d < 60000 ? d * 2 : d;
@@ -100,18 +101,18 @@ static char *ago(int64_t then_ns, int64_t now_ns)
   return berth_fmt_duration(secs < 0 ? 0 : secs);
 }
 
-char *berth_container_status_text(enum berth_container_state s, int64_t exit_code, int64_t started_at,
-                                  int64_t finished_at, int64_t now)
+char *berth_ctr_status_text(enum berth_ctr_state s, int64_t exit_code, int64_t started_at,
+                            int64_t finished_at, int64_t now)
 {
   cleanup_free char *up = ago(started_at, now), *down = ago(finished_at, now);
   switch (s) {
-  case BERTH_CONTAINER_RUNNING: return xasprintf("Up %s", up);
-  case BERTH_CONTAINER_PAUSED: return xasprintf("Up %s (Paused)", up);
-  case BERTH_CONTAINER_RESTARTING: return xasprintf("Restarting (%lld) %s ago", (long long) exit_code, down);
-  case BERTH_CONTAINER_REMOVING: return xstrdup("Removal In Progress");
-  case BERTH_CONTAINER_DEAD: return xstrdup("Dead");
-  case BERTH_CONTAINER_CREATED:
-  case BERTH_CONTAINER_EXITED: break;
+  case BERTH_CTR_RUNNING: return xasprintf("Up %s", up);
+  case BERTH_CTR_PAUSED: return xasprintf("Up %s (Paused)", up);
+  case BERTH_CTR_RESTARTING: return xasprintf("Restarting (%lld) %s ago", (long long) exit_code, down);
+  case BERTH_CTR_REMOVING: return xstrdup("Removal In Progress");
+  case BERTH_CTR_DEAD: return xstrdup("Dead");
+  case BERTH_CTR_CREATED:
+  case BERTH_CTR_EXITED: break;
   }
   if (started_at == 0)
     return xstrdup("Created");
@@ -139,7 +140,7 @@ static void quote(struct berth_strbuf *b, const char *s)
   berth_strbuf_putc(b, '"');
 }
 
-char *berth_container_command_text(json_t *config, bool no_trunc)
+char *berth_ctr_command_text(json_t *config, bool no_trunc)
 {
   cleanup_strbuf struct berth_strbuf words = BERTH_STRBUF_INIT;
   const char *keys[] = { "Entrypoint", "Cmd" };

@@ -85,7 +85,7 @@
 
 /* A runtime's error text classified as Docker does for `run`/`start`: 127 the command was not
  * found, 126 it cannot be executed, 125 any other failure. */
-static inline int berth_container_start_error_code(const char *msg)
+static inline int berth_ctr_start_error_code(const char *msg)
 {
   static const char *const not_found[] = { "executable file not found", "no such file or directory" };
   static const char *const cannot[] = { "permission denied", "not an executable", "exec format error",

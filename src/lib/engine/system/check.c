@@ -304,7 +304,7 @@ int berth_system_check(struct berth_engine *e, bool repair, struct berth_check_p
   if (r == 0)
     check_mount_points(&c);
   if (r == 0)
-    r = berth_containers_check(e, repair, &c.v, &c.n, err);
+    r = berth_ctr_check(e, repair, &c.v, &c.n, err);
   if (r == 0) /* after the containers': dead ones are settled (and their networking torn down) there */
     r = berth_networks_check(e, repair, &c.v, &c.n, err);
   berth_strv_free(c.rm_layers);

@@ -20,7 +20,7 @@ int berth_system_df(struct berth_engine *e, struct berth_df_row rows[4], berth_e
 
 /* Compare files and rows (under the exclusive store lock): blobs and layer dirs without rows,
  * rows without files, wrong sizes, refcounts, unreferenced rows, leftovers in tmp/, and the
- * containers' part (berth_containers_check). With repair, fix what can be fixed (orphans
+ * containers' part (berth_ctr_check). With repair, fix what can be fixed (orphans
  * removed, refcounts recomputed, unreferenced rows dropped). */
 int berth_system_check(struct berth_engine *e, bool repair, struct berth_check_problem **problems, size_t *n,
                        berth_error_t *err) BERTH_WUR;

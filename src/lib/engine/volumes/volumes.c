@@ -100,7 +100,7 @@ int berth_volume_name_check(const char *name, berth_error_t *err)
 int berth_volume_create(struct berth_engine *e, const struct berth_volume_create_in *in, char **name_out,
                         berth_error_t *err)
 {
-  berth_container_id_t random;
+  berth_ctr_id_t random;
   const char *name = in->name;
   if (in->driver && *in->driver && strcmp(in->driver, "local") != 0)
     return BERTH_ERR(err, "volume driver `%s` is not supported (only `local`)", in->driver);

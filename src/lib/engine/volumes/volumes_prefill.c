@@ -94,7 +94,7 @@ int berth_volume_prepare(struct berth_engine *e, const char *name, const struct 
     *name_out = xstrdup(v.name);
     berth_db_volume_release(&v);
   } else {
-    berth_container_id_t random;
+    berth_ctr_id_t random;
     if (name == NULL) {
       berth_engine_new_id(random);
       name = random;
