@@ -42,10 +42,7 @@ int reg_cli_transfer(struct reg_cli *rc, bool quiet, struct berth_transfer_opts 
   return 0;
 }
 
-void reg_cli_release(struct reg_cli *rc)
-{
-  berth_registry_conf_release(&rc->conf);
-}
+void reg_cli_release(struct reg_cli *rc) { berth_registry_conf_release(&rc->conf); }
 
 int cli_pull_policy(struct cmd_ctx *ctx, struct berth_engine *e, const char *image, const char *policy,
                     const char *platform, bool quiet, berth_error_t *err)

@@ -1,4 +1,5 @@
-/* The options pull, push, login, logout and manifest share (registry_opts.c; the commands themselves are in image/). */
+/* The options pull, push, login, logout and manifest share (registry_opts.c; the commands themselves are in
+ * image/). */
 #ifndef BERTH_ENGINE_REGISTRY_OPTS_H
 #define BERTH_ENGINE_REGISTRY_OPTS_H
 
@@ -16,15 +17,22 @@ struct reg_cli {
   struct berth_registry_conf conf;
 };
 
-#define REG_CLI_OPTS(rc)                                                                                        \
-  { "authfile", 0, BERTH_CLI_STRING, &(rc)->authfile, "path",                                                      \
-    "Path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json)" },                   \
-    { "cert-dir", 0, BERTH_CLI_STRING, &(rc)->cert_dir, "path",                                                    \
-      "Use certificates at path (*.crt, *.cert, *.key) instead of certs.d/<registry>" },                     \
-    { "tls-verify", 0, BERTH_CLI_BOOL, &(rc)->tls_verify, NULL,                                                    \
-      "Require HTTPS and verify certificates (default: unless the registry is insecure or on loopback)" },   \
-    { "registries-conf", 0, BERTH_CLI_STRING, &(rc)->registries_conf, "path",                                      \
-      "Registries configuration: aliases, mirrors, insecure registries (default /etc/berth/registries.json)" }
+#define REG_CLI_OPTS(rc)                                                                                          \
+  { "authfile",       0,                                                                                          \
+    BERTH_CLI_STRING, &(rc)->authfile,                                                                            \
+    "path",           "Path of the authentication file (default ${XDG_RUNTIME_DIR}/containers/auth.json)" },      \
+    { "cert-dir",      0,      BERTH_CLI_STRING,                                                                  \
+      &(rc)->cert_dir, "path", "Use certificates at path (*.crt, *.cert, *.key) instead of certs.d/<registry>" }, \
+    { "tls-verify",                                                                                               \
+      0,                                                                                                          \
+      BERTH_CLI_BOOL,                                                                                             \
+      &(rc)->tls_verify,                                                                                          \
+      NULL,                                                                                                       \
+      "Require HTTPS and verify certificates (default: unless the registry is insecure or on loopback)" },        \
+  {                                                                                                               \
+    "registries-conf", 0, BERTH_CLI_STRING, &(rc)->registries_conf, "path",                                       \
+      "Registries configuration: aliases, mirrors, insecure registries (default /etc/berth/registries.json)"      \
+  }
 
 /* before cli_parse: notes whether --tls-verify is given */
 void reg_cli_init(struct reg_cli *rc, int argc, char **argv);

@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(it, 0, sizeof *it);
     memcpy(it->id, p, 12);
     p += 12, left -= 12;
-    it->state = (enum berth_progress_state) (*p % (BERTH_PROGRESS_FAILED + 1));
+    it->state = (enum berth_progress_state)(*p % (BERTH_PROGRESS_FAILED + 1));
     it->changed = *p & 0x80;
     changed += it->changed;
     p++, left--;

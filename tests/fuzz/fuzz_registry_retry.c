@@ -13,11 +13,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 12 || size > 512)
     return 0;
-  struct berth_retry_policy p = { data[0] % 16, (int64_t) data[1] * 10, (int64_t) (data[2] | data[3] << 8) * 10 };
+  struct berth_retry_policy p = { data[0] % 16, (int64_t) data[1] * 10,
+                                  (int64_t) (data[2] | data[3] << 8) * 10 };
   struct berth_retry_input in = { data[4] % 32, (long) (data[5] | data[6] << 8) % 700, data[7] & 1, NULL,
                                   (int64_t) data[8] << 24 | data[9] << 16 | data[10] << 8 | data[11] };
-  char *ra = size > 12 && memchr(data + 12, '\0', size - 12) == NULL ? xstrndup((const char *) data + 12, size - 12)
-                                                                      : NULL;
+  char *ra = size > 12 && memchr(data + 12, '\0', size - 12) == NULL
+               ? xstrndup((const char *) data + 12, size - 12)
+               : NULL;
   in.retry_after = ra;
   int64_t d = berth_retry_plan(&p, &in);
   int64_t cap = p.max_delay_ms > 0 ? p.max_delay_ms : 10000;

@@ -322,3 +322,26 @@ pull_fails() {
   grep -q 'GET /v2/rp/bb/manifests/1' "$PROXY_LOG"
   berth rm -f "$output" >/dev/null
 }
+
+@test "registry: registries.json — a short-name alias, a mirror tried first, the origin when the mirror fails" {
+  push_image "$REG_PLAIN" mir/bb 1
+  berth rmi "$REG_PLAIN/mir/bb:1" >/dev/null
+  proxy_start pass 0 "$REG_PLAIN" # the mirror: serves what the origin has
+  printf '{"aliases":{"short":"%s/mir/bb"},"mirrors":{"%s":["http://%s"]}}\n' "$REG_PLAIN" "$REG_PLAIN" "$PROXY" \
+    >"$WORK/registries.json"
+  export BERTH_REGISTRIES_CONF=$WORK/registries.json
+  run berth pull -q short:1
+  [ "$status" -eq 0 ]
+  [ "$output" = "$REG_PLAIN/mir/bb:1" ]
+  [ "$(berth images -q --no-trunc "$REG_PLAIN/mir/bb:1")" = "$PUSHED_ID" ]
+  grep -q 'GET /v2/mir/bb/manifests/1' "$PROXY_LOG"
+  grep -q 'GET /v2/mir/bb/blobs/sha256:' "$PROXY_LOG"
+  # a mirror that fails: the origin serves the pull
+  berth rmi "$REG_PLAIN/mir/bb:1" >/dev/null
+  proxy_start fivexx 0 "$REG_PLAIN"
+  printf '{"mirrors":{"%s":["http://%s"]}}\n' "$REG_PLAIN" "$PROXY" >"$WORK/registries.json"
+  run berth pull -q "$REG_PLAIN/mir/bb:1"
+  [ "$status" -eq 0 ]
+  [ "$(berth images -q --no-trunc "$REG_PLAIN/mir/bb:1")" = "$PUSHED_ID" ]
+  grep -q -- '-> 500' "$PROXY_LOG"
+}

@@ -14,10 +14,11 @@ static void test_challenge_bearer(void **state)
   struct berth_auth_challenge *c = NULL;
   size_t n = 0;
   berth_error_t err = NULL;
-  assert_int_equal(berth_auth_challenges_parse("Bearer realm=\"https://auth.example/token\",service=\"registry.example\","
-                                               "scope=\"repository:a/b:pull\"",
-                                               &c, &n, &err),
-                   0);
+  assert_int_equal(
+    berth_auth_challenges_parse("Bearer realm=\"https://auth.example/token\",service=\"registry.example\","
+                                "scope=\"repository:a/b:pull\"",
+                                &c, &n, &err),
+    0);
   assert_int_equal(n, 1);
   assert_string_equal(c[0].scheme, "bearer");
   assert_string_equal(c[0].realm, "https://auth.example/token");
@@ -96,16 +97,42 @@ static struct berth_index *index_of(const char *json)
   return ix;
 }
 
-#define ENTRY(d, plat) \
-  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" d "\",\"size\":1," plat "}"
-#define D64(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define ENTRY(d, plat)                                                                                       \
+  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" d                     \
+  "\",\"size\":1," plat "}"
+#define D64(c)                                                                                               \
+  c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+    c c c c c c c c c c c
 
 static void test_platform_select(void **state)
 {
-  struct berth_index *ix = index_of(
-    "{\"schemaVersion\":2,\"manifests\":[" ENTRY(D64("1"), "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}") "," ENTRY(
-      D64("2"), "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v6\"}") "," ENTRY(D64("3"),
-                                                                                                           "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}") "," ENTRY(D64("4"), "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}") "," ENTRY(D64("5"), "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}") "," ENTRY(D64("6"), "\"platform\":{\"os\":\"windows\",\"architecture\":\"amd64\",\"os.version\":\"10.0.17763.1\"}") "," ENTRY(D64("7"), "\"platform\":{\"os\":\"windows\",\"architecture\":\"amd64\",\"os.version\":\"10.0.20348.1\"}") "]}");
+  struct berth_index *ix =
+    index_of(
+      "{\"schemaVersion\":2,\"manifests\":[" ENTRY(D64("1"), "\"platform\":{\"os\":\"linux\","
+                                                             "\"architecture\":\"amd64\"}") "," ENTRY(D64("2"), "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v6\"}") "," ENTRY(D64("3"), "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}") "," ENTRY(
+        D64("4"),
+        "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}") "," ENTRY(D64("5"),
+                                                                                "\"platform\":{\"os\":"
+                                                                                "\"linux\",\"architecture\":"
+                                                                                "\"arm64\",\"variant\":"
+                                                                                "\"v8\"}") "," ENTRY(D64("6"),
+                                                                                                     "\"platf"
+                                                                                                     "orm\":{"
+                                                                                                     "\"os\":"
+                                                                                                     "\"windo"
+                                                                                                     "ws\","
+                                                                                                     "\"archi"
+                                                                                                     "tecture"
+                                                                                                     "\":"
+                                                                                                     "\"amd64"
+                                                                                                     "\","
+                                                                                                     "\"os."
+                                                                                                     "version"
+                                                                                                     "\":"
+                                                                                                     "\"10.0."
+                                                                                                     "17763."
+                                                                                                     "1\"}") "," ENTRY(D64("7"),
+                                                                                                                       "\"platform\":{\"os\":\"windows\",\"architecture\":\"amd64\",\"os.version\":\"10.0.20348.1\"}") "]}");
   struct berth_platform_want w;
   berth_error_t err = NULL;
   assert_int_equal(berth_platform_want_parse("linux/amd64", &w, &err), 0);
@@ -166,8 +193,9 @@ static void test_progress(void **state)
 
 static void test_conf_and_normalize(void **state)
 {
-  const char *doc = "{\"aliases\":{\"mine\":\"127.0.0.1:5000/team/mine\"},\"registry-mirrors\":[\"127.0.0.1:5001\"],"
-                    "\"mirrors\":{\"quay.io\":[\"http://127.0.0.1:5002\"]},\"insecure-registries\":[\"reg.lan:5000\"]}";
+  const char *doc =
+    "{\"aliases\":{\"mine\":\"127.0.0.1:5000/team/mine\"},\"registry-mirrors\":[\"127.0.0.1:5001\"],"
+    "\"mirrors\":{\"quay.io\":[\"http://127.0.0.1:5002\"]},\"insecure-registries\":[\"reg.lan:5000\"]}";
   struct berth_registry_conf c;
   berth_error_t err = NULL;
   assert_int_equal(berth_registry_conf_parse(doc, strlen(doc), "registries.json", &c, &err), 0);
@@ -182,7 +210,8 @@ static void test_conf_and_normalize(void **state)
   assert_string_equal(r.repository, "library/alpine");
   assert_string_equal(r.tag, "latest");
   berth_ref_release(&r);
-  assert_int_equal(berth_registry_normalize(&c, "localhost:5000/mine", &r, &err), 0); /* a registry: no alias */
+  assert_int_equal(berth_registry_normalize(&c, "localhost:5000/mine", &r, &err),
+                   0); /* a registry: no alias */
   assert_string_equal(r.repository, "mine");
   berth_ref_release(&r);
   assert_int_equal(berth_registry_normalize(&c, "a/B", &r, &err), -1);
@@ -237,9 +266,9 @@ static void test_auth_keys_and_base64(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_challenge_bearer), cmocka_unit_test(test_challenge_several),
-    cmocka_unit_test(test_challenge_bad),    cmocka_unit_test(test_retry_plan),
-    cmocka_unit_test(test_platform_select),  cmocka_unit_test(test_progress),
+    cmocka_unit_test(test_challenge_bearer),   cmocka_unit_test(test_challenge_several),
+    cmocka_unit_test(test_challenge_bad),      cmocka_unit_test(test_retry_plan),
+    cmocka_unit_test(test_platform_select),    cmocka_unit_test(test_progress),
     cmocka_unit_test(test_conf_and_normalize), cmocka_unit_test(test_auth_keys_and_base64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,8 +70,8 @@ static char *prompt(const char *what, bool secret)
   return s;
 }
 
-static int get_credentials(const char *user, const char *password, bool from_stdin, struct berth_credentials *c,
-                           berth_error_t *err)
+static int get_credentials(const char *user, const char *password, bool from_stdin,
+                           struct berth_credentials *c, berth_error_t *err)
 {
   if (from_stdin && password != NULL)
     return BERTH_ERR(err, "--password and --password-stdin are mutually exclusive");

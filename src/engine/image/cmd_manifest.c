@@ -35,8 +35,9 @@ int cmd_manifest_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error
     r = berth_registry_new(ref.registry, NULL, &o.reg, &reg, err);
   if (r == 0)
     r = berth_registry_get_manifest(reg, ref.repository, ref.digest ? ref.digest : ref.tag, &doc, err);
-  if (r == 0 && (berth_write_all(STDOUT_FILENO, doc.data, doc.len) < 0 ||
-                 (doc.len > 0 && doc.data[doc.len - 1] != '\n' && berth_write_all(STDOUT_FILENO, "\n", 1) < 0)))
+  if (r == 0 &&
+      (berth_write_all(STDOUT_FILENO, doc.data, doc.len) < 0 ||
+       (doc.len > 0 && doc.data[doc.len - 1] != '\n' && berth_write_all(STDOUT_FILENO, "\n", 1) < 0)))
     r = BERTH_ERR_ERRNO(err, "write");
   berth_registry_doc_release(&doc);
   berth_registry_free(reg);

@@ -13,9 +13,11 @@ int cmd_pull(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const char *platform = NULL;
   const struct berth_cli_opt opts[] = {
     { "all-tags", 'a', BERTH_CLI_BOOL, &all_tags, NULL, "Download all tagged images in the repository" },
-    { "platform", 0, BERTH_CLI_STRING, &platform, "os/arch[/variant]", "Pull the image of this platform (default: the host's)" },
+    { "platform", 0, BERTH_CLI_STRING, &platform, "os/arch[/variant]",
+      "Pull the image of this platform (default: the host's)" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Suppress verbose output" },
-    { "max-concurrent-downloads", 0, BERTH_CLI_SIZE, &rc.parallel, "n", "Download at most n layers at a time (default 6)" },
+    { "max-concurrent-downloads", 0, BERTH_CLI_SIZE, &rc.parallel, "n",
+      "Download at most n layers at a time (default 6)" },
     REG_CLI_OPTS(&rc),
     { NULL, 0, 0, NULL, NULL, NULL },
   };

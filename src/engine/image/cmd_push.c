@@ -15,15 +15,18 @@ int cmd_push(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const char *digestfile = NULL;
   uint64_t chunk = 0;
   const struct berth_cli_opt opts[] = {
-    { "digestfile", 0, BERTH_CLI_STRING, &digestfile, "path", "Write the digest of the pushed manifest to the file" },
+    { "digestfile", 0, BERTH_CLI_STRING, &digestfile, "path",
+      "Write the digest of the pushed manifest to the file" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Suppress verbose output" },
-    { "max-concurrent-uploads", 0, BERTH_CLI_SIZE, &rc.parallel, "n", "Upload at most n layers at a time (default 6)" },
-    { "chunk-size", 0, BERTH_CLI_SIZE, &chunk, "size", "Upload blobs larger than this in chunks (default 64m)" },
+    { "max-concurrent-uploads", 0, BERTH_CLI_SIZE, &rc.parallel, "n",
+      "Upload at most n layers at a time (default 6)" },
+    { "chunk-size", 0, BERTH_CLI_SIZE, &chunk, "size",
+      "Upload blobs larger than this in chunks (default 64m)" },
     REG_CLI_OPTS(&rc),
     { NULL, 0, 0, NULL, NULL, NULL },
   };
-  int r = cli_parse(ctx, argc, argv, opts, "berth push [OPTIONS] NAME[:TAG]",
-                    "Upload an image to a registry", err);
+  int r =
+    cli_parse(ctx, argc, argv, opts, "berth push [OPTIONS] NAME[:TAG]", "Upload an image to a registry", err);
   if (r != 0 || cli_want_args(ctx, 1, 1, "NAME[:TAG]", err) < 0)
     return r > 0 ? 0 : -1;
   struct berth_transfer_opts o;

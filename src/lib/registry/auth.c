@@ -189,7 +189,8 @@ static int fetch_token(struct berth_registry *r, const char *scope, berth_error_
     return rc;
   pthread_mutex_lock(&r->lock);
   r->tokens = xreallocarray(r->tokens, r->ntokens + 1, sizeof *r->tokens);
-  r->tokens[r->ntokens++] = (struct reg_token){ xstrdup(scope ? scope : ""), token, reg_now_ms() + ttl - 10000 };
+  r->tokens[r->ntokens++] =
+    (struct reg_token){ xstrdup(scope ? scope : ""), token, reg_now_ms() + ttl - 10000 };
   pthread_mutex_unlock(&r->lock);
   return 0;
 }

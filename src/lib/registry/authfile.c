@@ -63,16 +63,16 @@ static int drop_entries(json_t *auths, const char *registry)
   const char *key;
   json_t *val;
   void *tmp;
-  json_object_foreach_safe (auths, tmp, key, val)
-    if (berth_registry_auth_key_matches(key, registry)) {
-      json_object_del(auths, key);
-      n++;
-    }
+  json_object_foreach_safe(auths, tmp, key, val) if (berth_registry_auth_key_matches(key, registry))
+  {
+    json_object_del(auths, key);
+    n++;
+  }
   return n;
 }
 
-int berth_authfile_store(const struct berth_auth_files *f, const char *registry, const struct berth_credentials *c,
-                         berth_error_t *err)
+int berth_authfile_store(const struct berth_auth_files *f, const char *registry,
+                         const struct berth_credentials *c, berth_error_t *err)
 {
   cleanup_free char *path = berth_authfile_path(f);
   json_t *root = NULL;

@@ -58,12 +58,14 @@ static int foreign_error(const struct blob_job *j, berth_error_t *err)
 }
 
 /* a failed attempt: again later, or the end */
-static int job_retry(struct loop *L, struct blob_job *j, bool transport, berth_error_t *cause, berth_error_t *err)
+static int job_retry(struct loop *L, struct blob_job *j, bool transport, berth_error_t *cause,
+                     berth_error_t *err)
 {
   if (j->got > j->got_at_start)
     j->attempt = 0; /* progress was made: count again from here */
   j->attempt++;
-  struct berth_retry_input in = { j->attempt, j->q.status, transport, j->q.retry_after, (int64_t) time(NULL) };
+  struct berth_retry_input in = { j->attempt, j->q.status, transport, j->q.retry_after,
+                                  (int64_t) time(NULL) };
   int64_t delay = berth_retry_plan(&L->r->o.retry, &in);
   if (delay < 0) {
     if (*cause != NULL) {
@@ -93,7 +95,8 @@ static int job_ended(struct loop *L, struct blob_job *j, CURLcode rc, berth_erro
   if (rc != CURLE_OK) {
     berth_error_t cause = NULL;
     (void) reg_transport_error(&j->q, j->t->desc->digest, &cause);
-    if (rc == CURLE_TOO_MANY_REDIRECTS || rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION) {
+    if (rc == CURLE_TOO_MANY_REDIRECTS || rc == CURLE_SSL_CONNECT_ERROR ||
+        rc == CURLE_PEER_FAILED_VERIFICATION) {
       *err = cause;
       return -1;
     }
@@ -145,29 +148,32 @@ static int64_t start_due(struct loop *L)
   return wait;
 }
 
-/* paused jobs whose pipe drained go on; the others' pipes are polled */
-static size_t unpause(struct loop *L, struct curl_waitfd *fds, size_t max)
+/* paused jobs whose pipe drained go on */
+static void resume_drained(struct loop *L)
 {
-  size_t nfds = 0;
   for (size_t i = 0; i < L->n; i++) {
     struct blob_job *j = &L->jobs[i];
-    if (j->st != JOB_RUN || !j->paused)
-      continue;
-    if (job_flush(j) || atomic_load(&j->th_failed)) {
+    if (j->st == JOB_RUN && j->paused && (job_flush(j) || atomic_load(&j->th_failed))) {
       j->paused = false;
-      curl_easy_pause(j->h, CURLPAUSE_CONT);
-    } else if (nfds < max) {
-      fds[nfds++] = (struct curl_waitfd){ j->pipe_w, CURL_WAIT_POLLOUT, 0 };
+      curl_easy_pause(j->h, CURLPAUSE_CONT); /* may deliver (and pause) at once */
     }
   }
+}
+
+/* the pipes of the jobs still paused, to wake the loop when they can take more */
+static size_t paused_fds(struct loop *L, struct curl_waitfd *fds, size_t max)
+{
+  size_t nfds = 0;
+  for (size_t i = 0; i < L->n && nfds < max; i++)
+    if (L->jobs[i].st == JOB_RUN && L->jobs[i].paused)
+      fds[nfds++] = (struct curl_waitfd){ L->jobs[i].pipe_w, CURL_WAIT_POLLOUT, 0 };
   return nfds;
 }
 
 static int loop_step(struct loop *L, berth_error_t *err)
 {
   int64_t wait = start_due(L);
-  struct curl_waitfd fds[64];
-  size_t nfds = unpause(L, fds, 64);
+  resume_drained(L);
   int still = 0;
   curl_multi_perform(L->m, &still);
   CURLMsg *msg;
@@ -182,8 +188,12 @@ static int loop_step(struct loop *L, berth_error_t *err)
       return -1;
   }
   berth_progress_flush(L->progress, false);
-  if (L->done < L->n)
-    curl_multi_poll(L->m, fds, (unsigned) nfds, (int) (nfds > 0 && wait > 20 ? 20 : wait), NULL);
+  if (L->done < L->n) {
+    /* after perform: a transfer it paused has its pipe polled now */
+    struct curl_waitfd fds[64];
+    size_t nfds = paused_fds(L, fds, 64);
+    curl_multi_poll(L->m, fds, (unsigned) nfds, (int) wait, NULL);
+  }
   return 0;
 }
 
@@ -215,8 +225,14 @@ int berth_registry_fetch_blobs(struct berth_registry *r, const char *repo, struc
     return 0;
   if (reg_ensure_base(r, err) < 0)
     return -1;
-  struct loop L = { r, curl_multi_init(), xcalloc(n, sizeof(struct blob_job)), n, 0, 0,
-                    r->o.max_parallel > 0 ? r->o.max_parallel : 6, progress };
+  struct loop L = { r,
+                    curl_multi_init(),
+                    xcalloc(n, sizeof(struct blob_job)),
+                    n,
+                    0,
+                    0,
+                    r->o.max_parallel > 0 ? r->o.max_parallel : 6,
+                    progress };
   jobs_init(&L, repo, store, lim, tasks);
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++)

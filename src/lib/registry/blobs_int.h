@@ -19,12 +19,12 @@ struct blob_job {
   struct reg_req q;
   CURL *h;
   enum job_state st;
-  int attempt;          /* attempts without progress */
+  int attempt; /* attempts without progress */
   bool auth_tried;
-  int64_t not_before;   /* monotonic ms */
-  uint64_t got;         /* bytes taken into the sinks */
+  int64_t not_before; /* monotonic ms */
+  uint64_t got;       /* bytes taken into the sinks */
   uint64_t got_at_start;
-  uint64_t skip;        /* bytes to drop: a 200 answer to a Range request */
+  uint64_t skip; /* bytes to drop: a 200 answer to a Range request */
   bool response_checked;
   berth_blob_writer_t *bw;
   /* extraction: a thread applies the layer from a pipe */
@@ -33,10 +33,10 @@ struct blob_job {
   bool th_started;
   atomic_bool th_failed;
   berth_error_t th_err;
-  char *pend;           /* bytes not yet in the pipe */
+  char *pend; /* bytes not yet in the pipe */
   size_t pend_len, pend_cap;
   bool paused;
-  berth_error_t err;    /* the sink's error (aborts the transfer) */
+  berth_error_t err; /* the sink's error (aborts the transfer) */
 };
 
 int job_open(struct blob_job *j, berth_error_t *err) BERTH_WUR;

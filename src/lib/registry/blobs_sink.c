@@ -98,7 +98,8 @@ static int check_response(struct blob_job *j)
   j->response_checked = true;
   if (j->q.status == 206) {
     unsigned long long start = 0;
-    if (j->q.content_range == NULL || sscanf(j->q.content_range, "bytes %llu-", &start) != 1 || start != j->got)
+    if (j->q.content_range == NULL || sscanf(j->q.content_range, "bytes %llu-", &start) != 1 ||
+        start != j->got)
       return BERTH_ERR(&j->err, "blob %s: the registry answered the range request from %llu with `%s`",
                        j->t->desc->digest, (unsigned long long) j->got,
                        j->q.content_range ? j->q.content_range : "no Content-Range");
@@ -149,7 +150,8 @@ static int join_extraction(struct blob_job *j, berth_error_t *err)
   if (j->pipe_w >= 0) {
     int fl = fcntl(j->pipe_w, F_GETFL);
     (void) fcntl(j->pipe_w, F_SETFL, fl & ~O_NONBLOCK);
-    if (j->pend_len > 0 && berth_write_all(j->pipe_w, j->pend, j->pend_len) < 0 && !atomic_load(&j->th_failed))
+    if (j->pend_len > 0 && berth_write_all(j->pipe_w, j->pend, j->pend_len) < 0 &&
+        !atomic_load(&j->th_failed))
       BERTH_ERR_ERRNO(&j->err, "blob %s: feed the extraction", j->t->desc->digest);
     j->pend_len = 0;
     close(j->pipe_w);

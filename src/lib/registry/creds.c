@@ -92,7 +92,8 @@ static int from_auths(json_t *root, const char *file, const char *registry, stru
   json_t *auths = json_object_get(root, "auths");
   const char *key;
   json_t *val;
-  json_object_foreach (auths, key, val) {
+  json_object_foreach(auths, key, val)
+  {
     if (!berth_registry_auth_key_matches(key, registry))
       continue;
     json_t *a = json_object_get(val, "auth");
@@ -160,7 +161,8 @@ static int run_helper(const char *name, const char *input, char **out, int *stat
 }
 
 /* 1 found, 0 the helper has none */
-static int from_helper(const char *name, const char *registry, struct berth_credentials *out, berth_error_t *err)
+static int from_helper(const char *name, const char *registry, struct berth_credentials *out,
+                       berth_error_t *err)
 {
   if (!helper_name_ok(name))
     return BERTH_ERR(err, "credential helper `%s`: invalid name", name);
@@ -187,21 +189,22 @@ static int from_helper(const char *name, const char *registry, struct berth_cred
     out->password = xstrdup(json_string_value(s));
     r = 1;
   } else {
-    r = BERTH_ERR(err, "credential helper `docker-credential-%s`: no Username and Secret in its output", name);
+    r =
+      BERTH_ERR(err, "credential helper `docker-credential-%s`: no Username and Secret in its output", name);
   }
   json_decref(j);
   return r;
 }
 
-static int from_docker_config(json_t *root, const char *file, const char *registry, struct berth_credentials *out,
-                              berth_error_t *err)
+static int from_docker_config(json_t *root, const char *file, const char *registry,
+                              struct berth_credentials *out, berth_error_t *err)
 {
   json_t *helpers = json_object_get(root, "credHelpers");
   const char *key;
   json_t *val;
-  json_object_foreach (helpers, key, val)
-    if (berth_registry_auth_key_matches(key, registry) && json_is_string(val))
-      return from_helper(json_string_value(val), registry, out, err);
+  json_object_foreach(helpers, key, val) if (berth_registry_auth_key_matches(key, registry) &&
+                                             json_is_string(val)) return from_helper(json_string_value(val),
+                                                                                     registry, out, err);
   int r = from_auths(root, file, registry, out, err);
   if (r != 0)
     return r;
@@ -211,8 +214,8 @@ static int from_docker_config(json_t *root, const char *file, const char *regist
   return 0;
 }
 
-int berth_credentials_lookup(const struct berth_auth_files *f, const char *registry, struct berth_credentials *out,
-                             berth_error_t *err)
+int berth_credentials_lookup(const struct berth_auth_files *f, const char *registry,
+                             struct berth_credentials *out, berth_error_t *err)
 {
   memset(out, 0, sizeof *out);
   cleanup_free char *authfile = berth_authfile_path(f);

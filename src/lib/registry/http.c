@@ -170,12 +170,15 @@ static void set_method(CURL *h, struct reg_req *q)
   bool upload = q->send != NULL || q->body_fd >= 0;
   if (strcmp(q->method, "HEAD") == 0) {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "PATCH") == 0 || strcmp(q->method, "POST") == 0) {
+  } else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "PATCH") == 0 ||
+             strcmp(q->method, "POST") == 0) {
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(h, CURLOPT_READDATA, q);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-                     (curl_off_t) (!upload ? 0 : q->body_fd >= 0 ? q->body_size : q->send_len));
+                     (curl_off_t) (!upload           ? 0
+                                   : q->body_fd >= 0 ? q->body_size
+                                                     : q->send_len));
     if (strcmp(q->method, "PUT") != 0)
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
   } else if (strcmp(q->method, "GET") != 0) {

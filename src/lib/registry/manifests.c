@@ -10,7 +10,7 @@
 #include "json/json.h"
 #include "registry/registry_int.h"
 
-#define MT_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
+#define MT_SCHEMA1        "application/vnd.docker.distribution.manifest.v1+json"
 #define MT_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
 void berth_registry_doc_release(struct berth_registry_doc *d)
@@ -56,19 +56,25 @@ static int check_media_type(const char *what, const char *ct, const char *data, 
   }
   if (is_schema1(ct, j)) {
     json_decref(j);
-    return BERTH_ERR(err, "%s: a Docker schema 1 manifest: not supported (deprecated since 2017; push the image "
-                     "again with a current client to get schema 2)", what);
+    return BERTH_ERR(err,
+                     "%s: a Docker schema 1 manifest: not supported (deprecated since 2017; push the image "
+                     "again with a current client to get schema 2)",
+                     what);
   }
   const char *mt = json_string_value(json_object_get(j, "mediaType"));
-  const char *shape = json_object_get(j, "manifests") ? "index" : json_object_get(j, "config") ? "manifest" : NULL;
+  const char *shape = json_object_get(j, "manifests") ? "index"
+                      : json_object_get(j, "config")  ? "manifest"
+                                                      : NULL;
   cleanup_free char *doc = xstrdup(mt ? mt : "");
   json_decref(j);
   bool ct_index = strcmp(ct, BERTH_MT_OCI_INDEX) == 0 || strcmp(ct, BERTH_MT_DOCKER_LIST) == 0;
   bool ct_manifest = strcmp(ct, BERTH_MT_OCI_MANIFEST) == 0 || strcmp(ct, BERTH_MT_DOCKER_MANIFEST) == 0;
   if (doc[0] != '\0' && (ct_index || ct_manifest) && strcmp(doc, ct) != 0)
     return BERTH_ERR(err, "%s: the registry serves it as `%s` but the document says `%s`", what, ct, doc);
-  if (shape != NULL && ((ct_index && strcmp(shape, "index") != 0) || (ct_manifest && strcmp(shape, "manifest") != 0)))
-    return BERTH_ERR(err, "%s: the registry serves it as `%s` but the document is an image %s", what, ct, shape);
+  if (shape != NULL &&
+      ((ct_index && strcmp(shape, "index") != 0) || (ct_manifest && strcmp(shape, "manifest") != 0)))
+    return BERTH_ERR(err, "%s: the registry serves it as `%s` but the document is an image %s", what, ct,
+                     shape);
   if (doc[0] == '\0' && !ct_index && !ct_manifest) {
     if (shape == NULL)
       return BERTH_ERR(err, "%s: neither a manifest nor an index (media type `%s`)", what, ct);
@@ -86,8 +92,8 @@ static int check_digest(const char *what, const char *ref, const struct reg_req 
     return BERTH_ERR(err, "%s: digest mismatch: asked for %s, got %s", what, ref, computed);
   if (q->docker_digest != NULL && berth_str_has_prefix(q->docker_digest, "sha256:") &&
       strcmp(q->docker_digest, computed) != 0)
-    return BERTH_ERR(err, "%s: digest mismatch: the registry says %s, the content is %s", what, q->docker_digest,
-                     computed);
+    return BERTH_ERR(err, "%s: digest mismatch: the registry says %s, the content is %s", what,
+                     q->docker_digest, computed);
   return 0;
 }
 
@@ -95,15 +101,16 @@ int berth_registry_get_manifest(struct berth_registry *r, const char *repo, cons
                                 struct berth_registry_doc *out, berth_error_t *err)
 {
   memset(out, 0, sizeof *out);
-  cleanup_free char *what = xasprintf("manifest %s/%s%s%s", r->name, repo, ref[0] == 's' && strchr(ref, ':') ? "@" : ":", ref);
+  cleanup_free char *what =
+    xasprintf("manifest %s/%s%s%s", r->name, repo, ref[0] == 's' && strchr(ref, ':') ? "@" : ":", ref);
   if (reg_ensure_base(r, err) < 0)
     return -1;
   struct reg_req q;
   reg_req_init(&q, "GET", reg_url(r, "%s/manifests/%s", repo, ref));
   q.scope = reg_scope(repo, false);
   q.max_body = REG_MAX_MANIFEST;
-  reg_req_header(&q, "Accept: %s, %s, %s, %s, %s;q=0.1", BERTH_MT_OCI_INDEX, BERTH_MT_OCI_MANIFEST, BERTH_MT_DOCKER_LIST,
-                 BERTH_MT_DOCKER_MANIFEST, MT_SCHEMA1_SIGNED);
+  reg_req_header(&q, "Accept: %s, %s, %s, %s, %s;q=0.1", BERTH_MT_OCI_INDEX, BERTH_MT_OCI_MANIFEST,
+                 BERTH_MT_DOCKER_LIST, BERTH_MT_DOCKER_MANIFEST, MT_SCHEMA1_SIGNED);
   int rc = reg_request(r, &q, err);
   if (rc == 0 && q.status != 200)
     rc = reg_status_error(&q, what, err);
@@ -174,8 +181,8 @@ int berth_registry_resolve(struct berth_registry *r, const char *repo, const cha
   if (rc == 0)
     rc = berth_manifest_parse(out->manifest.data, out->manifest.len, out->manifest.digest, &out->m, err);
   if (rc == 0 && !berth_manifest_is_image(out->m))
-    rc = BERTH_ERR(err, "%s/%s@%s: not an image (config media type `%s`)", r->name, repo, out->manifest.digest,
-                   out->m->config.media_type);
+    rc = BERTH_ERR(err, "%s/%s@%s: not an image (config media type `%s`)", r->name, repo,
+                   out->manifest.digest, out->m->config.media_type);
   if (rc < 0)
     berth_registry_image_release(out);
   return rc;
@@ -257,9 +264,8 @@ int berth_registry_list_tags(struct berth_registry *r, const char *repo, char **
       rc = BERTH_ERR(err, "list tags of %s: not JSON: %s", repo, je.text);
     size_t i;
     json_t *t;
-    json_array_foreach (json_object_get(j, "tags"), i, t)
-      if (json_is_string(t))
-        v = berth_strv_append(v, json_string_value(t));
+    json_array_foreach(json_object_get(j, "tags"), i, t) if (json_is_string(t)) v =
+      berth_strv_append(v, json_string_value(t));
     json_decref(j);
     url = rc == 0 ? next_link(r, q.link) : NULL;
     reg_req_release(&q);

@@ -13,9 +13,10 @@ static const char *arch_alias(const char *a, const char **variant)
   static const struct {
     const char *from, *to, *variant;
   } map[] = {
-    { "x86_64", "amd64", "" }, { "x86-64", "amd64", "" }, { "aarch64", "arm64", "" }, { "armhf", "arm", "v7" },
-    { "armel", "arm", "v6" },  { "armv7l", "arm", "v7" }, { "armv6l", "arm", "v6" },  { "i386", "386", "" },
-    { "i686", "386", "" },     { "loongarch64", "loong64", "" },
+    { "x86_64", "amd64", "" },        { "x86-64", "amd64", "" }, { "aarch64", "arm64", "" },
+    { "armhf", "arm", "v7" },         { "armel", "arm", "v6" },  { "armv7l", "arm", "v7" },
+    { "armv6l", "arm", "v6" },        { "i386", "386", "" },     { "i686", "386", "" },
+    { "loongarch64", "loong64", "" },
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(a, map[i].from) == 0) {

@@ -28,24 +28,15 @@ void berth_progress_size(uint64_t n, char out[16])
 static const char *state_word(const struct berth_progress_item *it, bool push)
 {
   switch (it->state) {
-  case BERTH_PROGRESS_WAITING:
-    return push ? "Preparing" : "Pulling fs layer";
-  case BERTH_PROGRESS_ACTIVE:
-    return push ? "Pushing" : "Downloading";
-  case BERTH_PROGRESS_VERIFYING:
-    return "Verifying Checksum";
-  case BERTH_PROGRESS_EXTRACTING:
-    return "Extracting";
-  case BERTH_PROGRESS_DONE:
-    return push ? "Pushed" : "Pull complete";
-  case BERTH_PROGRESS_EXISTS:
-    return push ? "Layer already exists" : "Already exists";
-  case BERTH_PROGRESS_MOUNTED:
-    return "Mounted from";
-  case BERTH_PROGRESS_RETRYING:
-    return "Retrying";
-  case BERTH_PROGRESS_FAILED:
-    return "Failed";
+  case BERTH_PROGRESS_WAITING: return push ? "Preparing" : "Pulling fs layer";
+  case BERTH_PROGRESS_ACTIVE: return push ? "Pushing" : "Downloading";
+  case BERTH_PROGRESS_VERIFYING: return "Verifying Checksum";
+  case BERTH_PROGRESS_EXTRACTING: return "Extracting";
+  case BERTH_PROGRESS_DONE: return push ? "Pushed" : "Pull complete";
+  case BERTH_PROGRESS_EXISTS: return push ? "Layer already exists" : "Already exists";
+  case BERTH_PROGRESS_MOUNTED: return "Mounted from";
+  case BERTH_PROGRESS_RETRYING: return "Retrying";
+  case BERTH_PROGRESS_FAILED: return "Failed";
   }
   return "?";
 }
@@ -84,8 +75,8 @@ static void put_line(struct berth_strbuf *b, const struct berth_progress_item *i
     put_bar(b, it->done, it->total);
 }
 
-static void render_tty(struct berth_strbuf *b, struct berth_progress_view *v, struct berth_progress_item *items,
-                       size_t n)
+static void render_tty(struct berth_strbuf *b, struct berth_progress_view *v,
+                       struct berth_progress_item *items, size_t n)
 {
   if (v->drawn > 0)
     berth_strbuf_printf(b, "\033[%zuA", v->drawn);

@@ -53,7 +53,8 @@ static int start_upload(struct berth_registry *r, const char *repo, const char *
     reg_req_init(&q, "POST", reg_url(r, "%s/blobs/uploads/?mount=%s&from=%s", repo, digest, from));
   else
     reg_req_init(&q, "POST", reg_url(r, "%s/blobs/uploads/", repo));
-  q.scope = from ? xasprintf("repository:%s:pull,push repository:%s:pull", repo, from) : reg_scope(repo, true);
+  q.scope =
+    from ? xasprintf("repository:%s:pull,push repository:%s:pull", repo, from) : reg_scope(repo, true);
   q.send = "";
   int rc = reg_request(r, &q, err);
   if (rc == 0 && from != NULL && q.status == 201)
@@ -72,8 +73,8 @@ static char *with_digest(const char *location, const char *digest)
 }
 
 /* PATCH chunks; *location follows the registry's answers */
-static int upload_chunks(struct berth_registry *r, const char *repo, struct berth_push_blob *b, char **location,
-                         uint64_t *progress, berth_error_t *err)
+static int upload_chunks(struct berth_registry *r, const char *repo, struct berth_push_blob *b,
+                         char **location, uint64_t *progress, berth_error_t *err)
 {
   uint64_t chunk = r->o.chunk_size ? r->o.chunk_size : 64u << 20;
   for (uint64_t off = 0; off < b->size; off += chunk) {
@@ -86,7 +87,8 @@ static int upload_chunks(struct berth_registry *r, const char *repo, struct bert
     q.body_size = len;
     q.upload_progress = progress;
     reg_req_header(&q, "Content-Type: application/octet-stream");
-    reg_req_header(&q, "Content-Range: %llu-%llu", (unsigned long long) off, (unsigned long long) (off + len - 1));
+    reg_req_header(&q, "Content-Range: %llu-%llu", (unsigned long long) off,
+                   (unsigned long long) (off + len - 1));
     int rc = reg_request(r, &q, err);
     if (rc == 0 && q.status == 202 && q.location != NULL) {
       free(*location);
@@ -196,14 +198,15 @@ static void join_workers(pthread_t *th, size_t nth, struct push_ctx *c, struct b
   berth_progress_flush(progress, true);
 }
 
-int berth_registry_push_blobs(struct berth_registry *r, const char *repo, struct berth_push_blob *blobs, size_t n,
-                              struct berth_progress *progress, berth_error_t *err)
+int berth_registry_push_blobs(struct berth_registry *r, const char *repo, struct berth_push_blob *blobs,
+                              size_t n, struct berth_progress *progress, berth_error_t *err)
 {
   if (n == 0)
     return 0;
   if (reg_ensure_base(r, err) < 0 || reg_creds(r, err) < 0)
     return -1;
-  struct push_ctx c = { r, repo, blobs, progress ? progress->items : NULL, n, 0, 0, xcalloc(n, sizeof(berth_error_t)) };
+  struct push_ctx c = { r, repo, blobs, progress ? progress->items : NULL,
+                        n, 0,    0,     xcalloc(n, sizeof(berth_error_t)) };
   size_t nth = (size_t) (r->o.max_parallel > 0 ? r->o.max_parallel : 6);
   if (nth > n)
     nth = n;
@@ -227,9 +230,9 @@ int berth_registry_push_blobs(struct berth_registry *r, const char *repo, struct
   return rc;
 }
 
-int berth_registry_put_manifest(struct berth_registry *r, const char *repo, const char *ref, const char *media_type,
-                                const char *data, size_t len, char digest_out[BERTH_DIGEST_LEN + 1],
-                                berth_error_t *err)
+int berth_registry_put_manifest(struct berth_registry *r, const char *repo, const char *ref,
+                                const char *media_type, const char *data, size_t len,
+                                char digest_out[BERTH_DIGEST_LEN + 1], berth_error_t *err)
 {
   if (reg_ensure_base(r, err) < 0)
     return -1;

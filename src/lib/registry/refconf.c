@@ -24,7 +24,8 @@ static void add_mirrors(struct berth_registry_conf *c, const char *registry, con
     m->mirrors[i] = xstrdup(v[i]);
 }
 
-static int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_registry_conf *c, berth_error_t *err)
+static int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_registry_conf *c,
+                            berth_error_t *err)
 {
   json_t *map = NULL;
   int r = berth_json_get_object(jc, root, "mirrors", &map, err);
@@ -33,7 +34,8 @@ static int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_re
   size_t mark = berth_jctx_push_key(jc, "mirrors");
   const char *key;
   json_t *val;
-  json_object_foreach (map, key, val) {
+  json_object_foreach(map, key, val)
+  {
     cleanup_free const char **v = NULL;
     size_t n = 0;
     if (berth_json_get_strv(jc, map, key, &v, &n, err) < 0)
@@ -222,7 +224,8 @@ char *berth_base64_encode(const void *data, size_t len)
   const unsigned char *p = data;
   char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
   for (size_t i = 0; i < len; i += 3) {
-    uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < len ? (uint32_t) p[i + 1] << 8 : 0) | (i + 2 < len ? p[i + 2] : 0);
+    uint32_t v =
+      (uint32_t) p[i] << 16 | (i + 1 < len ? (uint32_t) p[i + 1] << 8 : 0) | (i + 2 < len ? p[i + 2] : 0);
     *o++ = b64[v >> 18 & 63];
     *o++ = b64[v >> 12 & 63];
     *o++ = i + 1 < len ? b64[v >> 6 & 63] : '=';

@@ -23,7 +23,7 @@
 
 /* ---- WWW-Authenticate (RFC 7235): one or more challenges ---- */
 struct berth_auth_challenge {
-  char *scheme; /* lower-case: "basic", "bearer" */
+  char *scheme;                          /* lower-case: "basic", "bearer" */
   char *realm, *service, *scope, *error; /* NULL when absent */
 };
 /* Every challenge in the header, in order. A header that is not a challenge list is an error
@@ -34,9 +34,9 @@ void berth_auth_challenges_free(struct berth_auth_challenge *c, size_t n);
 
 /* ---- retries: what to do after a failed attempt ---- */
 struct berth_retry_policy {
-  int max_attempts;      /* total attempts (0: 5) */
-  int64_t base_ms;       /* first backoff (0: 200) */
-  int64_t max_delay_ms;  /* cap for backoff and Retry-After (0: 10000) */
+  int max_attempts;     /* total attempts (0: 5) */
+  int64_t base_ms;      /* first backoff (0: 200) */
+  int64_t max_delay_ms; /* cap for backoff and Retry-After (0: 10000) */
 };
 struct berth_retry_input {
   int attempt;             /* attempts made so far (>= 1) */
@@ -67,28 +67,28 @@ char *berth_platform_want_string(const struct berth_platform_want *w);
 
 /* ---- progress, in Docker's style ---- */
 enum berth_progress_state {
-  BERTH_PROGRESS_WAITING,     /* "Waiting" / "Pulling fs layer" */
-  BERTH_PROGRESS_ACTIVE,      /* "Downloading" / "Pushing" */
-  BERTH_PROGRESS_VERIFYING,   /* "Verifying Checksum" */
-  BERTH_PROGRESS_EXTRACTING,  /* "Extracting" (still streaming) */
-  BERTH_PROGRESS_DONE,        /* "Pull complete" / "Pushed" */
-  BERTH_PROGRESS_EXISTS,      /* "Already exists" / "Layer already exists" */
-  BERTH_PROGRESS_MOUNTED,     /* "Mounted from <repo>" */
-  BERTH_PROGRESS_RETRYING,    /* "Retrying in N seconds" */
+  BERTH_PROGRESS_WAITING,    /* "Waiting" / "Pulling fs layer" */
+  BERTH_PROGRESS_ACTIVE,     /* "Downloading" / "Pushing" */
+  BERTH_PROGRESS_VERIFYING,  /* "Verifying Checksum" */
+  BERTH_PROGRESS_EXTRACTING, /* "Extracting" (still streaming) */
+  BERTH_PROGRESS_DONE,       /* "Pull complete" / "Pushed" */
+  BERTH_PROGRESS_EXISTS,     /* "Already exists" / "Layer already exists" */
+  BERTH_PROGRESS_MOUNTED,    /* "Mounted from <repo>" */
+  BERTH_PROGRESS_RETRYING,   /* "Retrying in N seconds" */
   BERTH_PROGRESS_FAILED,
 };
 struct berth_progress_item {
-  char id[16];      /* short digest: 12 hex */
+  char id[16]; /* short digest: 12 hex */
   enum berth_progress_state state;
   uint64_t done, total; /* bytes */
-  const char *note; /* "Mounted from library/a", the retry reason... or NULL */
-  bool changed;     /* set by the owner when state changed; cleared by plain rendering */
+  const char *note;     /* "Mounted from library/a", the retry reason... or NULL */
+  bool changed;         /* set by the owner when state changed; cleared by plain rendering */
 };
 struct berth_progress_view {
-  bool push;     /* wording of pushes */
-  bool tty;      /* bars redrawn in place; else one plain line per change */
-  int width;     /* terminal columns (tty) */
-  size_t drawn;  /* lines drawn by the previous tty rendering (to move the cursor up) */
+  bool push;    /* wording of pushes */
+  bool tty;     /* bars redrawn in place; else one plain line per change */
+  int width;    /* terminal columns (tty) */
+  size_t drawn; /* lines drawn by the previous tty rendering (to move the cursor up) */
 };
 /* The text to write for the items' current state: on a terminal, the cursor moves up over what
  * was drawn before and every line is redrawn; otherwise one line per item whose state changed
@@ -99,14 +99,14 @@ void berth_progress_size(uint64_t n, char out[16]);
 
 /* ---- registries configuration and references ---- */
 struct berth_registry_mirror_set {
-  char *registry;  /* "docker.io" */
-  char **mirrors;  /* "127.0.0.1:5001", "https://mirror.example/path"... NULL-terminated */
+  char *registry; /* "docker.io" */
+  char **mirrors; /* "127.0.0.1:5001", "https://mirror.example/path"... NULL-terminated */
 };
 struct berth_registry_conf {
-  struct berth_strmap aliases;          /* short name -> full name ("alpine" -> "docker.io/library/alpine") */
+  struct berth_strmap aliases; /* short name -> full name ("alpine" -> "docker.io/library/alpine") */
   struct berth_registry_mirror_set *mirrors;
   size_t n_mirrors;
-  char **insecure;                      /* host[:port], NULL-terminated */
+  char **insecure; /* host[:port], NULL-terminated */
 };
 /* Parse a registries.json document: {"aliases": {...}, "registry-mirrors": [...] (docker.io's),
  * "mirrors": {"host": [...]}, "insecure-registries": [...]}. */
@@ -140,34 +140,35 @@ struct berth_credentials {
 };
 void berth_credentials_release(struct berth_credentials *c);
 struct berth_auth_files {
-  const char *authfile;      /* NULL: $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR:-/run}/containers/auth.json */
+  const char *authfile; /* NULL: $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR:-/run}/containers/auth.json */
   const char *docker_config; /* NULL: $DOCKER_CONFIG/config.json, else ~/.docker/config.json */
 };
 /* The credentials for a registry: auth.json "auths", then Docker's config.json "credHelpers",
  * "auths", "credsStore" (helpers run as docker-credential-<name> get, the server on stdin).
  * 1 found, 0 none. */
-int berth_credentials_lookup(const struct berth_auth_files *f, const char *registry, struct berth_credentials *out,
-                             berth_error_t *err) BERTH_WUR;
+int berth_credentials_lookup(const struct berth_auth_files *f, const char *registry,
+                             struct berth_credentials *out, berth_error_t *err) BERTH_WUR;
 /* the auth.json path in use (malloc'd) */
 char *berth_authfile_path(const struct berth_auth_files *f);
 /* store (replace) or remove a registry's entry of auth.json (written whole, 0600, renamed into
  * place). remove: 1 removed, 0 there was none. */
-int berth_authfile_store(const struct berth_auth_files *f, const char *registry, const struct berth_credentials *c,
-                         berth_error_t *err) BERTH_WUR;
-int berth_authfile_remove(const struct berth_auth_files *f, const char *registry, berth_error_t *err) BERTH_WUR;
+int berth_authfile_store(const struct berth_auth_files *f, const char *registry,
+                         const struct berth_credentials *c, berth_error_t *err) BERTH_WUR;
+int berth_authfile_remove(const struct berth_auth_files *f, const char *registry,
+                          berth_error_t *err) BERTH_WUR;
 
 /* ======================= the client ======================= */
 struct berth_registry_opts {
   const struct berth_registry_conf *conf; /* NULL: none */
   struct berth_auth_files auth;
-  const struct berth_credentials *creds;  /* explicit (--creds, login): instead of the files */
-  int tls_verify;            /* -1 default (verify unless insecure), 0 off, 1 on */
-  const char *cert_dir;      /* --cert-dir: instead of certs.d/<host> */
-  const char *certs_d;       /* colon list of certs.d roots; NULL: $BERTH_CERTS_D, else
-                                /etc/containers/certs.d:/etc/docker/certs.d */
+  const struct berth_credentials *creds; /* explicit (--creds, login): instead of the files */
+  int tls_verify;                        /* -1 default (verify unless insecure), 0 off, 1 on */
+  const char *cert_dir;                  /* --cert-dir: instead of certs.d/<host> */
+  const char *certs_d;                   /* colon list of certs.d roots; NULL: $BERTH_CERTS_D, else
+                                            /etc/containers/certs.d:/etc/docker/certs.d */
   struct berth_retry_policy retry;
-  int max_parallel;          /* parallel blob transfers (0: 6) */
-  uint64_t chunk_size;       /* push: blobs larger than this go in chunks (0: 64 MiB) */
+  int max_parallel;    /* parallel blob transfers (0: 6) */
+  uint64_t chunk_size; /* push: blobs larger than this go in chunks (0: 64 MiB) */
   const char *user_agent;
 };
 struct berth_registry;
@@ -184,9 +185,9 @@ int berth_registry_check_login(struct berth_registry *r, berth_error_t *err) BER
 
 /* ---- manifests ---- */
 struct berth_registry_doc {
-  char *data;          /* as served, NUL-terminated */
+  char *data; /* as served, NUL-terminated */
   size_t len;
-  char *media_type;    /* of the document (Content-Type, checked against its content) */
+  char *media_type; /* of the document (Content-Type, checked against its content) */
   char digest[BERTH_DIGEST_LEN + 1];
 };
 void berth_registry_doc_release(struct berth_registry_doc *d);
@@ -198,10 +199,10 @@ int berth_registry_get_manifest(struct berth_registry *r, const char *repo, cons
 /* What a pull needs, resolved: the image manifest for the platform (through an index when the
  * reference names one), parsed; its config blob once berth_registry_get_config has run. */
 struct berth_registry_image {
-  struct berth_registry_doc index;   /* data NULL when the reference names a manifest */
+  struct berth_registry_doc index; /* data NULL when the reference names a manifest */
   struct berth_registry_doc manifest;
   struct berth_manifest *m;
-  struct berth_registry_doc config;  /* media_type from the manifest's descriptor; data NULL until fetched */
+  struct berth_registry_doc config; /* media_type from the manifest's descriptor; data NULL until fetched */
 };
 void berth_registry_image_release(struct berth_registry_image *im);
 int berth_registry_resolve(struct berth_registry *r, const char *repo, const char *tag_or_digest,
@@ -214,12 +215,13 @@ int berth_registry_get_config(struct berth_registry *r, const char *repo, struct
 int berth_registry_get_blob(struct berth_registry *r, const char *repo, const struct berth_descriptor *d,
                             size_t max, char **data, size_t *len, berth_error_t *err) BERTH_WUR;
 /* every tag (following Link: rel="next"), NULL-terminated */
-int berth_registry_list_tags(struct berth_registry *r, const char *repo, char ***tags, berth_error_t *err) BERTH_WUR;
+int berth_registry_list_tags(struct berth_registry *r, const char *repo, char ***tags,
+                             berth_error_t *err) BERTH_WUR;
 
 /* ---- progress sink ---- */
 struct berth_progress {
   struct berth_progress_view view;
-  int fd;       /* where to write; -1: no progress at all (--quiet) */
+  int fd; /* where to write; -1: no progress at all (--quiet) */
   struct berth_progress_item *items;
   size_t n;
   int64_t last_ms;
@@ -230,8 +232,8 @@ void berth_progress_flush(struct berth_progress *p, bool force);
 /* ---- blob downloads ---- */
 struct berth_blob_task {
   const struct berth_descriptor *desc;
-  bool store_blob;          /* write it into the store (verified, renamed into place) */
-  int extract_dirfd;        /* >= 0: apply it as a layer into this directory while it arrives */
+  bool store_blob;   /* write it into the store (verified, renamed into place) */
+  int extract_dirfd; /* >= 0: apply it as a layer into this directory while it arrives */
   /* results */
   struct berth_layer_info info; /* extract_dirfd >= 0 */
   bool done;
@@ -249,15 +251,15 @@ int berth_registry_fetch_blobs(struct berth_registry *r, const char *repo, struc
 struct berth_push_blob {
   char digest[BERTH_DIGEST_LEN + 1];
   uint64_t size;
-  int fd;                 /* the blob's content, read from offset 0 (pread: shared fds are fine) */
-  char **mount_from;      /* repositories of this registry that have it (cross-repo mount), or NULL */
+  int fd;            /* the blob's content, read from offset 0 (pread: shared fds are fine) */
+  char **mount_from; /* repositories of this registry that have it (cross-repo mount), or NULL */
   /* results */
   enum berth_progress_state outcome; /* DONE (uploaded), EXISTS or MOUNTED */
 };
 /* HEAD each blob, mount it from another repository when one has it, else upload it (one PUT up
  * to chunk_size, PATCH chunks above); in parallel. progress: items in blob order or NULL. */
-int berth_registry_push_blobs(struct berth_registry *r, const char *repo, struct berth_push_blob *blobs, size_t n,
-                              struct berth_progress *progress, berth_error_t *err) BERTH_WUR;
+int berth_registry_push_blobs(struct berth_registry *r, const char *repo, struct berth_push_blob *blobs,
+                              size_t n, struct berth_progress *progress, berth_error_t *err) BERTH_WUR;
 /* PUT a manifest by tag or digest; digest_out: the registry's Docker-Content-Digest (checked
  * against the content), may be NULL */
 int berth_registry_put_manifest(struct berth_registry *r, const char *repo, const char *tag_or_digest,

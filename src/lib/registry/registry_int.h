@@ -17,11 +17,11 @@ struct reg_token {
 };
 
 struct berth_registry {
-  char *name;     /* "127.0.0.1:5000", "docker.io" */
-  char *base;     /* "https://host:port" (no trailing slash) */
+  char *name;      /* "127.0.0.1:5000", "docker.io" */
+  char *base;      /* "https://host:port" (no trailing slash) */
   bool base_fixed; /* decided: no more https -> http fallback */
   bool insecure;
-  bool verify;    /* verify the peer's certificate */
+  bool verify; /* verify the peer's certificate */
   struct berth_registry_opts o;
   struct berth_credentials creds;
   bool creds_known; /* looked up (or given) */
@@ -40,17 +40,17 @@ struct berth_registry {
 
 /* one HTTP request and its response */
 struct reg_req {
-  const char *method;  /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
-  char *url;           /* absolute */
-  char *scope;         /* "repository:a/b:pull" or NULL */
+  const char *method; /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
+  char *url;          /* absolute */
+  char *scope;        /* "repository:a/b:pull" or NULL */
   struct curl_slist *headers;
   struct curl_slist *sent; /* what the last easy handle sends (headers + Authorization) */
-  const char *send;    /* upload from memory */
+  const char *send;        /* upload from memory */
   size_t send_len;
-  int body_fd;         /* upload from a file (pread), -1: none */
+  int body_fd; /* upload from a file (pread), -1: none */
   uint64_t body_off, body_size, body_pos;
   uint64_t *upload_progress; /* receives body_off + bytes sent so far, or NULL */
-  size_t max_body;     /* keep at most this much of the response body (beyond: body_too_big) */
+  size_t max_body;           /* keep at most this much of the response body (beyond: body_too_big) */
   /* stream a 2xx body here instead (returns n, CURL_WRITEFUNC_PAUSE, or anything else to abort) */
   size_t (*sink)(void *ctx, const char *data, size_t n);
   void *sink_ctx;
@@ -62,7 +62,7 @@ struct reg_req {
   bool body_too_big;
   CURLcode rc;
   char errbuf[CURL_ERROR_SIZE];
-  bool no_auth;        /* send no Authorization of the registry's (token requests) */
+  bool no_auth; /* send no Authorization of the registry's (token requests) */
 };
 
 void reg_req_init(struct reg_req *q, const char *method, char *url);

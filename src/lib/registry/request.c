@@ -24,10 +24,8 @@ static bool transport_retriable(CURLcode rc)
   case CURLE_OPERATION_TIMEDOUT:
   case CURLE_HTTP2:
   case CURLE_HTTP2_STREAM:
-  case CURLE_WEIRD_SERVER_REPLY:
-    return true;
-  default:
-    return false;
+  case CURLE_WEIRD_SERVER_REPLY: return true;
+  default: return false;
   }
 }
 
@@ -59,7 +57,8 @@ int reg_request(struct berth_registry *r, struct reg_req *q, berth_error_t *err)
       *err = steal_ptr(terr);
       return -1;
     }
-    struct berth_retry_input in = { attempt, pr < 0 ? 0 : q->status, pr < 0, q->retry_after, (int64_t) time(NULL) };
+    struct berth_retry_input in = { attempt, pr < 0 ? 0 : q->status, pr < 0, q->retry_after,
+                                    (int64_t) time(NULL) };
     int64_t delay = berth_retry_plan(&r->o.retry, &in);
     if (delay < 0) {
       if (pr < 0) {

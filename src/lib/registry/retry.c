@@ -41,8 +41,8 @@ static int64_t parse_http_date(const char *s)
   char wd[4], mon[4], zone[4];
   int d, y, hh, mm, ss, used = 0;
   if (strlen(s) > 64 ||
-      sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wd, &d, mon, &y, &hh, &mm, &ss, zone, &used) !=
-        8 ||
+      sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wd, &d, mon, &y, &hh, &mm, &ss, zone,
+             &used) != 8 ||
       s[used] != '\0' || strcmp(zone, "GMT") != 0)
     return -1;
   int m = month_of(mon);

@@ -19,7 +19,8 @@ void berth_pull_result_release(struct berth_pull_result *r)
   r->name = NULL;
 }
 
-static void say(const struct berth_transfer_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct berth_transfer_opts *o, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
 static void say(const struct berth_transfer_opts *o, const char *fmt, ...)
 {
   if (o->progress_fd < 0)
@@ -124,7 +125,8 @@ static int fetch_and_record(struct pull_job *j, berth_digest_t id, berth_error_t
       berth_store_put_bytes(e->store, im->config.data, im->config.len, im->config.digest, NULL, err) < 0)
     return -1;
   ingest_files_add_blob(&j->added, im->config.digest);
-  if (berth_store_put_bytes(e->store, im->manifest.data, im->manifest.len, im->manifest.digest, NULL, err) < 0)
+  if (berth_store_put_bytes(e->store, im->manifest.data, im->manifest.len, im->manifest.digest, NULL, err) <
+      0)
     return -1;
   ingest_files_add_blob(&j->added, im->manifest.digest);
   cleanup_free char *cname = xasprintf("config %s", im->config.digest);
@@ -146,10 +148,16 @@ static int fetch_and_record(struct pull_job *j, berth_digest_t id, berth_error_t
   for (size_t i = 0; i < pl.n; i++)
     blobs[i] = im->m->layers[i].digest;
   char *tags[] = { j->tag_name, NULL }, *digests[] = { j->repo_digest, NULL };
-  struct ingest_image in = { .config = im->config.digest, .config_media_type = im->config.media_type,
-                             .manifest = im->manifest.digest, .manifest_media_type = im->manifest.media_type,
-                             .nlayers = pl.n, .layer_blobs = blobs, .prepared = rows, .tags = tags,
-                             .repo_digests = digests, .what = j->repo_digest };
+  struct ingest_image in = { .config = im->config.digest,
+                             .config_media_type = im->config.media_type,
+                             .manifest = im->manifest.digest,
+                             .manifest_media_type = im->manifest.media_type,
+                             .nlayers = pl.n,
+                             .layer_blobs = blobs,
+                             .prepared = rows,
+                             .tags = tags,
+                             .repo_digests = digests,
+                             .what = j->repo_digest };
   if (rc == 0)
     rc = ingest_image(e, &in, &j->added, id, err);
   free(blobs);
@@ -197,7 +205,8 @@ static int pull_one(struct berth_engine *e, const struct berth_ref *ref, const s
 }
 
 static int pull_all_tags(struct berth_engine *e, struct berth_ref *ref, const struct berth_transfer_opts *o,
-                         const struct berth_platform_want *want, struct berth_pull_result *res, berth_error_t *err)
+                         const struct berth_platform_want *want, struct berth_pull_result *res,
+                         berth_error_t *err)
 {
   if (ref->digest != NULL || (ref->tag != NULL && strcmp(ref->tag, "latest") != 0))
     return BERTH_ERR(err, "tag can't be used with --all-tags/-a");
@@ -225,7 +234,8 @@ int berth_images_pull(struct berth_engine *e, const char *input, const struct be
   memset(res, 0, sizeof *res);
   struct berth_platform_want want;
   struct berth_ref ref;
-  if (berth_platform_want_parse(o->platform, &want, err) < 0 || berth_registry_normalize(o->reg.conf, input, &ref, err) < 0)
+  if (berth_platform_want_parse(o->platform, &want, err) < 0 ||
+      berth_registry_normalize(o->reg.conf, input, &ref, err) < 0)
     return -1;
   if (berth_engine_lock(e, false, err) < 0) {
     berth_ref_release(&ref);

@@ -51,7 +51,8 @@ static int plan_download(struct berth_engine *e, struct pull_layer *l, bool extr
   return 0;
 }
 
-static int plan_one(struct berth_engine *e, struct pull_layers *pl, size_t i, const char *diff_id, berth_error_t *err)
+static int plan_one(struct berth_engine *e, struct pull_layers *pl, size_t i, const char *diff_id,
+                    berth_error_t *err)
 {
   struct pull_layer *l = &pl->v[i];
   const struct berth_descriptor *d = &pl->m->layers[i];
@@ -79,8 +80,8 @@ static int plan_one(struct berth_engine *e, struct pull_layers *pl, size_t i, co
   return plan_download(e, l, !berth_store_has_layer(e->store, l->chain), err);
 }
 
-int pull_layers_plan(struct berth_engine *e, const struct berth_manifest *m, const struct berth_imgconfig *cfg,
-                     struct pull_layers *pl, berth_error_t *err)
+int pull_layers_plan(struct berth_engine *e, const struct berth_manifest *m,
+                     const struct berth_imgconfig *cfg, struct pull_layers *pl, berth_error_t *err)
 {
   memset(pl, 0, sizeof *pl);
   if (cfg->ndiff != m->n_layers)
@@ -98,15 +99,17 @@ int pull_layers_plan(struct berth_engine *e, const struct berth_manifest *m, con
   return 0;
 }
 
-int pull_layers_fetch(struct berth_engine *e, struct berth_registry *r, const char *repo, struct pull_layers *pl,
-                      struct berth_progress *progress, struct ingest_files *added, berth_error_t *err)
+int pull_layers_fetch(struct berth_engine *e, struct berth_registry *r, const char *repo,
+                      struct pull_layers *pl, struct berth_progress *progress, struct ingest_files *added,
+                      berth_error_t *err)
 {
   /* the downloads only (progress items in their order) */
   size_t nt = 0;
   size_t *which = xcalloc(pl->n ? pl->n : 1, sizeof *which);
   for (size_t i = 0; i < pl->n; i++)
     if (pl->v[i].download) {
-      pl->tasks[nt] = (struct berth_blob_task){ .desc = &pl->m->layers[i], .store_blob = true,
+      pl->tasks[nt] = (struct berth_blob_task){ .desc = &pl->m->layers[i],
+                                                .store_blob = true,
                                                 .extract_dirfd = pl->v[i].dirfd };
       which[nt++] = i;
     }

@@ -71,10 +71,11 @@ static int compress_layer(struct berth_engine *e, struct push_layer *l, berth_er
   int64_t users = 0;
   cleanup_strv char **gone = xcalloc(2, sizeof(char *));
   int rc = berth_db_begin(e->db, err);
-  if (rc == 0 && (berth_db_blob_put(e->db, gz, size, BERTH_MT_OCI_LAYER_GZIP, err) < 0 ||
-                  berth_db_layer_set_blob(e->db, l->chain, gz, err) < 0 ||
-                  berth_db_blob_users(e->db, l->blob, &users, err) < 0 ||
-                  (users == 0 && berth_db_blob_delete(e->db, l->blob, err) < 0) || berth_db_commit(e->db, err) < 0))
+  if (rc == 0 &&
+      (berth_db_blob_put(e->db, gz, size, BERTH_MT_OCI_LAYER_GZIP, err) < 0 ||
+       berth_db_layer_set_blob(e->db, l->chain, gz, err) < 0 ||
+       berth_db_blob_users(e->db, l->blob, &users, err) < 0 ||
+       (users == 0 && berth_db_blob_delete(e->db, l->blob, err) < 0) || berth_db_commit(e->db, err) < 0))
     rc = -1;
   if (rc < 0) {
     berth_db_rollback(e->db);
@@ -124,8 +125,8 @@ static int prepare_layer(struct berth_engine *e, const char *chain, struct push_
 }
 
 /* the stored manifest, when its layers are exactly ours; else NULL */
-static char *stored_manifest(struct berth_engine *e, const struct berth_db_image *img, const struct push_layer *ls,
-                             size_t *len, const char **media_type)
+static char *stored_manifest(struct berth_engine *e, const struct berth_db_image *img,
+                             const struct push_layer *ls, size_t *len, const char **media_type)
 {
   if (img->manifest_digest[0] == '\0')
     return NULL;
@@ -141,8 +142,9 @@ static char *stored_manifest(struct berth_engine *e, const struct berth_db_image
   bool same = m->n_layers == img->nlayers && strcmp(m->config.digest, img->id) == 0;
   for (size_t i = 0; same && i < m->n_layers; i++)
     same = strcmp(m->layers[i].digest, ls[i].blob) == 0;
-  *media_type = m->media_type && strcmp(m->media_type, BERTH_MT_DOCKER_MANIFEST) == 0 ? BERTH_MT_DOCKER_MANIFEST
-                                                                                       : BERTH_MT_OCI_MANIFEST;
+  *media_type = m->media_type && strcmp(m->media_type, BERTH_MT_DOCKER_MANIFEST) == 0
+                  ? BERTH_MT_DOCKER_MANIFEST
+                  : BERTH_MT_OCI_MANIFEST;
   berth_manifest_free(m);
   if (!same) {
     free(data);
@@ -151,8 +153,8 @@ static char *stored_manifest(struct berth_engine *e, const struct berth_db_image
   return data;
 }
 
-static char *build_manifest(struct berth_engine *e, const struct berth_db_image *img, const struct push_layer *ls,
-                            size_t *len, berth_error_t *err)
+static char *build_manifest(struct berth_engine *e, const struct berth_db_image *img,
+                            const struct push_layer *ls, size_t *len, berth_error_t *err)
 {
   struct berth_db_blob cb = { 0 };
   if (berth_db_blob_get(e->db, img->id, &cb, err) <= 0) {
@@ -196,7 +198,8 @@ static char **mount_sources(struct berth_engine *e, const char *id, const char *
   return out;
 }
 
-static void say(const struct berth_transfer_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct berth_transfer_opts *o, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
 static void say(const struct berth_transfer_opts *o, const char *fmt, ...)
 {
   if (o->progress_fd < 0)
@@ -256,7 +259,8 @@ static int open_blobs(struct push_job *j, berth_error_t *err)
 
 static int send_all(struct push_job *j, struct berth_registry *r, berth_digest_t digest, berth_error_t *err)
 {
-  struct berth_progress p = { .fd = j->o->progress_fd, .view = { .push = true, .tty = j->o->tty, .width = j->o->width } };
+  struct berth_progress p = { .fd = j->o->progress_fd,
+                              .view = { .push = true, .tty = j->o->tty, .width = j->o->width } };
   p.items = xcalloc(j->nblobs, sizeof *p.items);
   p.n = j->nblobs - 1; /* the config is not shown, as Docker does */
   for (size_t i = 0; i < j->nblobs; i++) {
@@ -279,7 +283,8 @@ static int send_all(struct push_job *j, struct berth_registry *r, berth_digest_t
   j->manifest_len = len;
   if (j->ref->digest != NULL && strcmp(j->ref->digest, computed) != 0)
     return BERTH_ERR(err, "the image's manifest is %s, not %s", computed, j->ref->digest);
-  return berth_registry_put_manifest(r, j->ref->repository, where ? where : computed, mt, m, len, digest, err);
+  return berth_registry_put_manifest(r, j->ref->repository, where ? where : computed, mt, m, len, digest,
+                                     err);
 }
 
 static int record_repo_digest(struct berth_engine *e, const struct berth_ref *ref, const char *id,
