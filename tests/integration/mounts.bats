@@ -129,6 +129,25 @@ run_ok() {
   [ "${lines[1]}" = in-submount ]
 }
 
+@test "mounts: a later bind does not take back an earlier rbind (runc's and crun's rule)" {
+  # both OR the flags of the options: rbind anywhere is recursive. /sys's submounts (cgroups)
+  # went missing with "rbind,bind"
+  mkdir -p "$BATS_TEST_TMPDIR/src/sub"
+  host_tmpfs "$BATS_TEST_TMPDIR/src/sub"
+  echo in-submount >"$BATS_TEST_TMPDIR/src/sub/file"
+  add_mount /rb bind "$BATS_TEST_TMPDIR/src" '["rbind", "bind"]'
+  add_mount /br bind "$BATS_TEST_TMPDIR/src" '["bind", "rbind", "ro"]'
+  add_mount /hostsys bind /sys '["rbind", "bind", "ro"]'
+  local sub
+  sub=$(awk '$5 ~ "^/sys/." {print substr($5, 5); exit}' /proc/self/mountinfo)
+  [ -n "$sub" ] || skip "the host's /sys has no submount"
+  set_args /bin/sh -c "cat /rb/sub/file /br/sub/file; grep -c ' /hostsys$sub ' /proc/self/mountinfo"
+  run_ok
+  [ "${lines[0]}" = in-submount ]
+  [ "${lines[1]}" = in-submount ]
+  [ "${lines[2]}" = 1 ]
+}
+
 @test "mounts: rro makes submounts read-only too" {
   requires_feature .mountOptions rro
   mkdir -p "$BATS_TEST_TMPDIR/src/sub"

@@ -225,7 +225,7 @@ static void test_option_order(void **state)
   plan_ok(s, false, false, &p);
   /* clang-format off */
   EXPECT_OPS(&p, 2,
-    "BIND /a src=/srv",
+    "BIND /a src=/srv f=rec",
     "BIND /b src=/srv f=rec",
     "BIND /c src=/srv set=noexec clr=ro,nosuid",
     "BIND /d src=/srv rset=nodev rclr=ro prop=shared",

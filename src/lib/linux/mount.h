@@ -25,7 +25,8 @@ struct berth_mount_opts {
   char *data;                 /* remaining options joined by ',' (may be NULL) */
 };
 /* Option semantics: options apply left to right and a later one overrides an earlier one
- * ("ro,rw" is rw; "rbind,bind" is a non-recursive bind; the last propagation option wins).
+ * ("ro,rw" is rw; the last propagation option wins), except that recursion only adds up:
+ * "rbind" anywhere makes the bind recursive ("rbind,bind" too, as runc and crun OR the flags).
  * `flags` and `clear` never share a bit. Of noatime/relatime/strictatime at most one is in
  * `flags`. "ridmap" sets both idmap and ridmap. The recursive atime options set the
  * MOUNT_ATTR__ATIME bits in attr_clr and the chosen mode in attr_set; their negations

@@ -19,7 +19,7 @@ enum opt_kind {
   K_NONE,       /* accepted, no effect ("defaults") */
   K_SET,        /* MS_* set */
   K_CLR,        /* MS_* cleared */
-  K_BIND,       /* MS_BIND, drops MS_REC */
+  K_BIND,       /* MS_BIND (an earlier rbind stays recursive, as in runc and crun) */
   K_RBIND,      /* MS_BIND|MS_REC */
   K_PROP,       /* propagation */
   K_ATTR_SET,   /* MOUNT_ATTR_* set recursively */
@@ -131,7 +131,7 @@ static void apply_def(struct berth_mount_opts *o, const struct opt_def *d)
   case K_NONE: break;
   case K_SET: apply_set(o, d->value); break;
   case K_CLR: apply_clr(o, d->value); break;
-  case K_BIND: o->flags = (o->flags | MS_BIND) & ~MS_REC; break;
+  case K_BIND: o->flags |= MS_BIND; break;
   case K_RBIND: o->flags |= MS_BIND | MS_REC; break;
   case K_PROP: o->propagation = d->value; break;
   case K_ATTR_SET:
