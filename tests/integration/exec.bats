@@ -185,6 +185,24 @@ EOF
   assert_kv gid 0
 }
 
+@test "exec: without HOME in env, HOME is the exec user's home in the container's /etc/passwd, else / (runc)" {
+  update_config '.process.env = ["PATH=/bin"]'
+  start_ct
+  run runtime exec "$ID" /bin/sh -c 'echo "home=$HOME"'
+  assert_success_out
+  assert_kv home /root
+  run runtime exec --user 1000 "$ID" /bin/sh -c 'echo "home=$HOME"'
+  assert_success_out
+  assert_kv home /tmp
+  run runtime exec --user 1000 --env HOME=/elsewhere "$ID" /bin/sh -c 'echo "home=$HOME"'
+  assert_success_out
+  assert_kv home /elsewhere
+  is_crun && skip "crun 1.8 leaves HOME unset for a uid /etc/passwd does not list"
+  run runtime exec --user 4242:4242 "$ID" /bin/sh -c 'echo "home=$HOME"'
+  assert_success_out
+  assert_kv home /
+}
+
 @test "exec: --cap adds a capability to the effective set" {
   start_ct
   run runtime exec "$ID" /probe caps

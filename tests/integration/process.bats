@@ -26,6 +26,45 @@ run_probe() { # ARG...: run the container with /probe ARG... as its process
   run grep '^env=' <<<"$output"
   # runc and crun add HOME from /etc/passwd when the config has none
   [ "$(grep -v '^env=HOME=' <<<"$output" | paste -sd'|')" = "env=PATH=/bin|env=A=1|env=SPACED=a b|env=EMPTY=" ]
+  [ "$(grep -c '^env=HOME=' <<<"$output")" -eq 1 ]
+}
+
+@test "process: without HOME in env, HOME is the user's home in the container's /etc/passwd" {
+  # runc's rule (crun's too): a program that reads HOME must find one
+  update_config '.process.env = ["PATH=/bin"]'
+  set_args /bin/sh -c 'echo "home=$HOME"'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv home /root
+  update_config '.process.user = {"uid": 1000, "gid": 1000}'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv home /tmp
+}
+
+@test "process: without HOME in env and without a passwd entry, HOME is / (runc's rule)" {
+  is_crun && skip "crun 1.8 leaves HOME unset for a uid /etc/passwd does not list"
+  update_config '.process.env = ["PATH=/bin"] | .process.user = {"uid": 4242, "gid": 4242}'
+  set_args /bin/sh -c 'echo "home=$HOME"'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv home /
+  rm "$ROOTFS/etc/passwd"
+  update_config '.process.user = {"uid": 0, "gid": 0}'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv home /
+}
+
+@test "process: HOME from a passwd that is a fifo does not hang the runtime" {
+  requires_berth "runc 1.1.5 opens /etc/passwd blocking: it waits for a writer of the fifo"
+  update_config '.process.env = ["PATH=/bin"]'
+  rm "$ROOTFS/etc/passwd"
+  mkfifo "$ROOTFS/etc/passwd"
+  set_args /bin/sh -c 'echo "home=$HOME"'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv home /
 }
 
 @test "process: a configured HOME is kept" {

@@ -351,6 +351,42 @@ static void test_oom_score_adj(void **state)
   waitpid(pid, NULL, 0);
 }
 
+static void expect_home(const char *text, uint32_t uid, const char *want)
+{
+  cleanup_free char *got = berth_passwd_home(text, strlen(text), uid);
+  if (want == NULL)
+    assert_null(got);
+  else
+    assert_string_equal(got, want);
+}
+
+static void test_passwd_home(void **state)
+{
+  (void) state;
+  const char *pw = "root:x:0:0:root:/root:/bin/sh\n"
+                   "# user:x:1000:1000::/commented:/bin/sh\n"
+                   "+nis:x:1001:1001::/nis:/bin/sh\n"
+                   "bad:x:12a:0::/bad:/bin/sh\n"
+                   "user:x:1000:1000:Some User,,,:/home/user:/bin/sh\n"
+                   "again:x:1000:1000::/second:/bin/sh\n"
+                   "nohome:x:7:7::::\n"
+                   "short:x:8:8\n"
+                   "big:x:4294967295:0::/max\n"
+                   "over:x:4294967296:0::/over\n"
+                   "last:x:9:9::/nonl";
+  expect_home(pw, 0, "/root");
+  /* the first line with the uid wins */
+  expect_home(pw, 1000, "/home/user");
+  expect_home(pw, 1001, NULL);
+  expect_home(pw, 7, NULL);
+  expect_home(pw, 8, NULL);
+  expect_home(pw, 4294967295u, "/max");
+  expect_home(pw, 9, "/nonl");
+  expect_home(pw, 4242, NULL);
+  expect_home("", 0, NULL);
+  expect_home("\n\n:::\n", 0, NULL);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -363,6 +399,7 @@ int main(void)
     cmocka_unit_test(test_user_setgroups_denied),
     cmocka_unit_test(test_attrs),
     cmocka_unit_test(test_oom_score_adj),
+    cmocka_unit_test(test_passwd_home),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -29,6 +30,13 @@ int berth_ioprio_apply(const struct berth_spec_io_priority *p, berth_error_t *er
 int berth_scheduler_apply(const struct berth_spec_scheduler *s, berth_error_t *err) BERTH_WUR;
 /* write /proc/<pid>/oom_score_adj (from the runtime, host /proc) */
 int berth_oom_score_adj_apply(pid_t pid, int value, berth_error_t *err) BERTH_WUR;
+/* passwd.c: the home directory of `uid` in passwd(5) text (its first line with that uid;
+ * comment and NIS lines skipped), malloc'd; NULL when no line has it or it is empty (the
+ * caller then uses "/", as runc does). Pure. */
+char *berth_passwd_home(const char *text, size_t len, uint32_t uid);
+/* The same from /etc/passwd of the current root (a regular file, never a fifo; NULL when
+ * missing or unreadable). */
+char *berth_passwd_home_lookup(uint32_t uid);
 #define BERTH_CPU_MAX 65536
 /* Parse a cpu list ("0-3,7") into a CPU_ALLOC'd set (*size bytes; free with CPU_FREE). */
 int berth_cpu_list_parse(const char *list, cpu_set_t **out, size_t *size, berth_error_t *err) BERTH_WUR;

@@ -181,16 +181,37 @@ static int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct bert
   return berth_error_make(err, e, "exec `%s` through berth-dmz", exe);
 }
 
-/* the process's environment; with socket activation, LISTEN_FDS and LISTEN_PID as runc sets
- * them (the container process is pid 1) in place of any it had */
-static char **exec_env(const struct berth_spec_process *p, int listen_fds, char *listen_buf, size_t len)
+static bool env_has(const struct berth_spec_process *p, const char *prefix)
 {
-  char **envp = xcalloc(p->n_env + 3, sizeof *envp);
+  for (size_t i = 0; i < p->n_env; i++)
+    if (berth_str_has_prefix(p->env[i], prefix))
+      return true;
+  return false;
+}
+
+/* HOME=<dir> when the config sets no HOME: the user's home in the container's /etc/passwd,
+ * else "/" (runc's rule; crun's too). Read as root, before the filter and the user switch. */
+static char *home_env(const struct berth_spec_process *p)
+{
+  if (env_has(p, "HOME="))
+    return NULL;
+  cleanup_free char *home = berth_passwd_home_lookup(p->user.uid);
+  return xasprintf("HOME=%s", home ? home : "/");
+}
+
+/* the process's environment, plus `home` when not NULL; with socket activation, LISTEN_FDS
+ * and LISTEN_PID as runc sets them (the container process is pid 1) in place of any it had */
+static char **exec_env(const struct berth_spec_process *p, char *home, int listen_fds, char *listen_buf,
+                       size_t len)
+{
+  char **envp = xcalloc(p->n_env + 4, sizeof *envp);
   size_t n = 0;
   for (size_t i = 0; i < p->n_env; i++)
     if (listen_fds == 0 || (!berth_str_has_prefix(p->env[i], "LISTEN_FDS=") &&
                             !berth_str_has_prefix(p->env[i], "LISTEN_PID=")))
       envp[n++] = (char *) p->env[i];
+  if (home)
+    envp[n++] = home;
   if (listen_fds > 0) {
     snprintf(listen_buf, len, "LISTEN_FDS=%d", listen_fds);
     envp[n++] = listen_buf;
@@ -217,6 +238,7 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
   cleanup_close int cwd = open_cwd(p->cwd, err);
   if (cwd < 0 || enter_cwd(cwd, p->cwd, err) < 0)
     return -1;
+  cleanup_free char *home = home_env(p);
   if (berth_cloexec_fds_from(3 + ctx->opts->listen_fds + ctx->opts->preserve_fds) < 0)
     return BERTH_ERR_ERRNO(err, "mark descriptors close-on-exec");
   /* without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it while we have it */
@@ -233,7 +255,7 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
   if (p->no_new_privileges && load_seccomp(ctx, conn, err) < 0)
     return -1;
   char listen_buf[32];
-  cleanup_free char **envp = exec_env(p, ctx->opts->listen_fds, listen_buf, sizeof listen_buf);
+  cleanup_free char **envp = exec_env(p, home, ctx->opts->listen_fds, listen_buf, sizeof listen_buf);
   if (ctx->dmz_fd >= 0)
     return exec_via_dmz(ctx->dmz_fd, conn, exe, p, envp, err);
   execve(exe, (char *const *) p->args, envp);
