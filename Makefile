@@ -104,6 +104,7 @@ bench: deps build
 	@bench/exec $(REL)
 	@bench/berth-run $(BUILD) $(MUSL)
 	@bench/layer-extract $(BUILD)
+	@bench/registry $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS) $(FUZZ)

@@ -102,7 +102,9 @@ static int job_ended(struct loop *L, struct blob_job *j, CURLcode rc, berth_erro
     }
     return job_retry(L, j, true, &cause, err);
   }
-  if (j->q.status == 401 && !j->auth_tried) {
+  if (j->q.status == 401 && j->auth_tried)
+    return reg_auth_refused(L->r, &j->q, err);
+  if (j->q.status == 401) {
     j->auth_tried = true;
     if (reg_auth_handle(L->r, &j->q, err) < 0)
       return -1;
