@@ -345,3 +345,43 @@ pull_fails() {
   [ "$(berth images -q --no-trunc "$REG_PLAIN/mir/bb:1")" = "$PUSHED_ID" ]
   grep -q -- '-> 500' "$PROXY_LOG"
 }
+
+# upload_blob REG REPO FILE: a blob by a monolithic upload (curl)
+upload_blob() {
+  local loc d
+  d=sha256:$(sha256sum <"$3" | cut -d' ' -f1)
+  loc=$(curl -sf -X POST -D - -o /dev/null "http://$1/v2/$2/blobs/uploads/" | awk 'tolower($1) == "location:" {print $2}' | tr -d '\r')
+  [[ $loc == http* ]] || loc=http://$1$loc
+  curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$3" "$loc&digest=$d" >/dev/null
+  echo "$d"
+}
+
+@test "registry: a foreign layer the registry does not serve gets a clear message; push by digest" {
+  registry_start foreign foreign
+  id=$(berth import "$ROOTFS_TAR" "$REG_FOREIGN/fl/bb:base")
+  berth push -q "$REG_FOREIGN/fl/bb:base" >/dev/null
+  m=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REG_FOREIGN/v2/fl/bb/manifests/base")
+  gone=sha256:$(printf 'not here' | sha256sum | cut -d' ' -f1)
+  curl -sf "http://$REG_FOREIGN/v2/fl/bb/blobs/$id" | jq -c --arg g "$gone" '.rootfs.diff_ids += [$g]' | tr -d '\n' >"$WORK/config.json"
+  cfg=$(upload_blob "$REG_FOREIGN" fl/bb "$WORK/config.json")
+  jq -c --arg c "$cfg" --arg g "$gone" --argjson s "$(stat -c %s "$WORK/config.json")" \
+    '.mediaType = "application/vnd.docker.distribution.manifest.v2+json"
+     | .config = {mediaType: "application/vnd.docker.container.image.v1+json", digest: $c, size: $s}
+     | .layers[0].mediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+     | .layers += [{mediaType: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", digest: $g, size: 8,
+                    urls: ["http://127.0.0.1:9/layer.tar.gz"]}]' <<<"$m" | tr -d '\n' >"$WORK/manifest.json"
+  curl -sf -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
+    --data-binary "@$WORK/manifest.json" "http://$REG_FOREIGN/v2/fl/bb/manifests/foreign"
+  run berth pull "$REG_FOREIGN/fl/bb:foreign"
+  [ "$status" -ne 0 ]
+  [[ $output == *"a foreign (non-distributable) layer"*"that the registry does not serve"*"http://127.0.0.1:9/layer.tar.gz"* ]]
+  [ "$(berth images -q --no-trunc)" = "$id" ] # nothing of the foreign image recorded
+  # push by digest: the manifest goes to its digest, no tag made
+  digest=$(curl -sf -o /dev/null -D - -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REG_FOREIGN/v2/fl/bb/manifests/base" | awk 'tolower($1) == "docker-content-digest:" {print $2}' | tr -d '\r')
+  berth tag "$id" "$REG_FOREIGN/fl/other:x"
+  berth push -q "$REG_FOREIGN/fl/other:x" >/dev/null
+  run berth push -q "$REG_FOREIGN/fl/other@$digest"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$digest" ]
+}

@@ -19,6 +19,7 @@ setup_file() {
   make_ca "$CA_DIR"
   htpasswd -Bbn "$USER_NAME" "$PASSWORD" >"$BATS_FILE_TMPDIR/htpasswd"
   registry_start tls tls
+  registry_start mtls tls clientca
   registry_start basic htpasswd "$BATS_FILE_TMPDIR/htpasswd"
   TOKEN_LOG=$BATS_FILE_TMPDIR/token.log
   export TOKEN_LOG
@@ -70,6 +71,26 @@ no_secret_in() { # TEXT: neither the password nor the Basic value shows
   # a loopback registry is insecure as Docker treats it: its certificate is not required to verify
   run berth manifest inspect "$REG_TLS/t/bb:1"
   [ "$status" -eq 0 ]
+}
+
+@test "registry tls: --tls-verify=false; a client certificate from certs.d (client.cert, client.key)" {
+  id=$(berth import "$ROOTFS_TAR" "$REG_TLS/v/bb:1")
+  run berth push --tls-verify=false "$REG_TLS/v/bb:1"
+  [ "$status" -eq 0 ]
+  berth tag "$id" "$REG_MTLS/m/bb:1"
+  mkdir -p "$BERTH_CERTS_D/$REG_MTLS"
+  cp "$CA_DIR/ca.crt" "$BERTH_CERTS_D/$REG_MTLS/ca.crt"
+  run berth push --tls-verify=true "$REG_MTLS/m/bb:1"
+  [ "$status" -ne 0 ] # the registry wants a client certificate
+  cp "$CA_DIR/client.cert" "$CA_DIR/client.key" "$BERTH_CERTS_D/$REG_MTLS/"
+  run berth push --tls-verify=true "$REG_MTLS/m/bb:1"
+  [ "$status" -eq 0 ]
+  curl -sf --cacert "$CA_DIR/ca.crt" --cert "$CA_DIR/client.cert" --key "$CA_DIR/client.key" \
+    "https://$REG_MTLS/v2/m/bb/tags/list" | jq -e '.tags == ["1"]'
+  rm "$BERTH_CERTS_D/$REG_MTLS/client.key"
+  run berth push --tls-verify=true "$REG_MTLS/m/bb:1"
+  [ "$status" -ne 0 ]
+  [[ $output == *"client certificate"*"without its key"* ]]
 }
 
 @test "registry basic auth: login --password-stdin writes auth.json 0600; pull and push with it; logout" {

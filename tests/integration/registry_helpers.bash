@@ -25,19 +25,18 @@ wait_port_file() {
   return 1
 }
 
-free_port() {
-  "$REG_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_http URL [curl options]: until the server answers at all (bounded)
-wait_http() {
-  local url=$1 i
-  shift
+# wait_tcp PORT: until 127.0.0.1:PORT accepts connections (bounded)
+wait_tcp() {
+  local i
   for i in $(seq 100); do
-    curl -s -o /dev/null "$@" "$url" && return 0
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
+}
+
+free_port() {
+  "$REG_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # make_ca DIR: a CA, a server certificate for 127.0.0.1 signed by it, and a token-signing pair
@@ -51,12 +50,19 @@ make_ca() {
     -extfile "$d/ext" -out "$d/server.crt" 2>/dev/null
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-test-token -keyout "$d/token.key" \
     -out "$d/token.crt" 2>/dev/null
+  # a client certificate for registries that require one (mutual TLS)
+  openssl req -newkey rsa:2048 -nodes -subj /CN=berth-test-client -keyout "$d/client.key" -out "$d/client.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$d/client-ext"
+  openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/client-ext" -out "$d/client.cert" 2>/dev/null
 }
 
-# registry_start NAME [tls] [htpasswd FILE] [token REALM ROOTCERT]: a registry on a free port;
+# registry_start NAME [tls [clientca]] [htpasswd FILE] [token REALM ROOTCERT] [foreign]: a registry
+# on a free port (clientca: it requires a client certificate signed by the suite's CA; foreign:
+# it accepts manifests whose layers have URLs on 127.0.0.1);
 # sets REG_<NAME> (127.0.0.1:port) and records its pid in $BATS_FILE_TMPDIR/NAME.pid
 registry_start() {
-  local name=$1 dir=$BATS_FILE_TMPDIR/reg-$1 port scheme=http
+  local name=$1 dir=$BATS_FILE_TMPDIR/reg-$1 port
   shift
   port=$(free_port)
   mkdir -p "$dir/data"
@@ -67,7 +73,9 @@ registry_start() {
     while [ $# -gt 0 ]; do
       case $1 in
         tls) printf '  tls:\n    certificate: %s\n    key: %s\n' "$CA_DIR/server.crt" "$CA_DIR/server.key"
-          scheme=https; shift ;;
+          shift ;;
+        clientca) printf '    clientcas:\n      - %s\n' "$CA_DIR/ca.crt"; shift ;;
+        foreign) printf 'validation:\n  manifests:\n    urls:\n      allow:\n        - ^http://127\\.0\\.0\\.1\n'; shift ;;
         htpasswd) printf 'auth:\n  htpasswd:\n    realm: berth-test\n    path: %s\n' "$2"; shift 2 ;;
         token) printf 'auth:\n  token:\n    realm: %s\n    service: berth-test\n    issuer: berth-test-issuer\n    rootcertbundle: %s\n' "$2" "$3"
           shift 3 ;;
@@ -77,7 +85,7 @@ registry_start() {
   # (docker-registry reads REGISTRY_* variables as configuration: REGISTRY_AUTH_FILE is not its)
   env -u REGISTRY_AUTH_FILE docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   echo $! >"$BATS_FILE_TMPDIR/$name.pid"
-  wait_http "$scheme://127.0.0.1:$port/v2/" -k || { cat "$dir/log" >&2; return 1; }
+  wait_tcp "$port" || { cat "$dir/log" >&2; return 1; }
   printf -v "REG_${name^^}" '%s' "127.0.0.1:$port"
   export "REG_${name^^}"
 }
