@@ -17,10 +17,10 @@
  */
 #include <asm/unistd.h>
 
-#define DMZ_F_SETFD 2
-#define DMZ_FD_CLOEXEC 1
+#define DMZ_F_SETFD      2
+#define DMZ_FD_CLOEXEC   1
 #define DMZ_MSG_NOSIGNAL 0x4000
-#define DMZ_SYNC_ERROR 0xE7707u
+#define DMZ_SYNC_ERROR   0xE7707u
 
 void dmz_main(long *sp) __attribute__((used, noreturn));
 

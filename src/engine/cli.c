@@ -38,8 +38,8 @@ int cli_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli
   return parsed(ctx, r, help, opts, usage, summary, err);
 }
 
-int cli_parse_head(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli_opt *opts, const char *usage,
-                   const char *summary, int *at, berth_error_t *err)
+int cli_parse_head(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli_opt *opts,
+                   const char *usage, const char *summary, int *at, berth_error_t *err)
 {
   const struct berth_cli p = { .dialect = BERTH_CLI_DOCKER, .opts = opts };
   bool help = false;

@@ -37,8 +37,8 @@ int cli_parse(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli
               const char *summary, berth_error_t *err);
 /* The same for the options before the first positional only (exec: what follows the container is
  * the command's); *at: the first positional (after a "--" that ended the options). */
-int cli_parse_head(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli_opt *opts, const char *usage,
-                   const char *summary, int *at, berth_error_t *err);
+int cli_parse_head(struct cmd_ctx *ctx, int argc, char **argv, const struct berth_cli_opt *opts,
+                   const char *usage, const char *summary, int *at, berth_error_t *err);
 /* between min and max (-1: any) positional arguments, else a usage error */
 int cli_want_args(struct cmd_ctx *ctx, int min, int max, const char *what, berth_error_t *err);
 /* open the engine with the global options */

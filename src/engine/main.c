@@ -31,7 +31,8 @@ static const struct command image_cmds[] = {
   { "push", cmd_push, "Upload an image to a registry", NULL, "push" },
   { "rm", cmd_rmi, "Remove one or more images", NULL, "rmi" },
   { "remove", cmd_rmi, NULL, NULL, NULL },
-  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL, "save" },
+  { "save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)", NULL,
+    "save" },
   { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL, "tag" },
   { NULL, NULL, NULL, NULL, NULL },
 };
@@ -43,13 +44,14 @@ static const struct command manifest_cmds[] = {
 
 static const struct command system_cmds[] = {
   { "df", cmd_system_df, "Show berth disk usage", NULL, NULL },
-  { "check", cmd_system_check, "Check the store against the catalogue (--repair fixes what it can)", NULL, NULL },
+  { "check", cmd_system_check, "Check the store against the catalogue (--repair fixes what it can)", NULL,
+    NULL },
   { NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct command container_cmds[] = {
-  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container", NULL,
-    "attach" },
+  { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container",
+    NULL, "attach" },
   { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem", NULL, "cp" },
   { "create", cmd_create, "Create a new container", NULL, "create" },
   { "exec", cmd_exec, "Execute a command in a running container", NULL, "exec" },
@@ -138,12 +140,12 @@ static void print_usage(void)
   for (const struct command *c = commands; c->name; c++) {
     for (const struct command *s = c->sub; s && s->name; s++)
       if (s->top && n < BERTH_N_ELEMENTS(top) - 1)
-        top[n++] = (struct command) { s->top, s->fn, s->summary, NULL, NULL };
+        top[n++] = (struct command){ s->top, s->fn, s->summary, NULL, NULL };
     if (c->sub == NULL && n < BERTH_N_ELEMENTS(top) - 1)
       top[n++] = *c;
   }
   qsort(top, n, sizeof top[0], by_name);
-  top[n] = (struct command) { 0 };
+  top[n] = (struct command){ 0 };
   print_commands(top);
   printf("\nManagement Commands:\n");
   for (const struct command *c = commands; c->name; c++)

@@ -281,7 +281,9 @@ static void client_read(struct mon *m, size_t i)
     char buf[CMSG_SPACE(sizeof(int))];
   } cm;
   struct iovec iov = { msg, sizeof msg };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf
+  };
   ssize_t n = recvmsg(m->clients[i].fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;

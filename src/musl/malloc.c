@@ -19,17 +19,17 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define ARENA_SIZE (256u << 10)
-#define LARGE_MIN (64u << 10)
-#define ALIGN 16u
+#define ARENA_SIZE  (256u << 10)
+#define LARGE_MIN   (64u << 10)
+#define ALIGN       16u
 #define MAGIC_SMALL 0x5a11b10cu
 #define MAGIC_LARGE 0x1a46eb10u
 
 /* every block starts 16 bytes after its header */
 struct hdr {
   uint32_t magic;
-  uint32_t cls;  /* small: class index */
-  size_t size;   /* small: class size; large: usable size (mapping length in map_len) */
+  uint32_t cls; /* small: class index */
+  size_t size;  /* small: class size; large: usable size (mapping length in map_len) */
 };
 struct large_hdr { /* precedes struct hdr for large blocks */
   void *map;
@@ -37,8 +37,8 @@ struct large_hdr { /* precedes struct hdr for large blocks */
 };
 
 static const uint32_t class_size[] = {
-  16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024,
-  1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 32768, 65536,
+  16,  32,  48,   64,   80,   96,   128,  160,  192,  256,   320,   384,   512,
+  640, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 32768, 65536,
 };
 #define NCLASS (sizeof class_size / sizeof class_size[0])
 
@@ -57,10 +57,7 @@ static void lock(void)
       ;
 }
 
-static void unlock(void)
-{
-  __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
-}
+static void unlock(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE); }
 
 static int class_of(size_t n)
 {
@@ -170,10 +167,7 @@ void *calloc(size_t a, size_t b)
   return p;
 }
 
-size_t malloc_usable_size(void *p)
-{
-  return p ? ((struct hdr *) p - 1)->size : 0;
-}
+size_t malloc_usable_size(void *p) { return p ? ((struct hdr *) p - 1)->size : 0; }
 
 void *realloc(void *p, size_t n)
 {
@@ -210,7 +204,4 @@ int posix_memalign(void **out, size_t align, size_t n)
   return 0;
 }
 
-void *memalign(size_t align, size_t n)
-{
-  return aligned_alloc(align, n);
-}
+void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }

@@ -23,7 +23,7 @@ struct globals {
   bool systemd_cgroup;
   const char *cgroup_manager;
   const char *rootless;
-  char **argv;          /* the whole original argv (for re-exec) */
+  char **argv; /* the whole original argv (for re-exec) */
   char **envp;
 };
 

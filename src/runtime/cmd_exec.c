@@ -29,7 +29,7 @@ static void set_env(json_t *p, const char *kv)
   size_t klen = eq ? (size_t) (eq - kv) : strlen(kv);
   size_t i;
   json_t *v;
-  json_array_foreach(env, i, v) {
+  json_array_foreach (env, i, v) {
     const char *s = json_string_value(v);
     if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=') {
       json_array_set_new(env, i, json_string(kv));
@@ -51,7 +51,8 @@ static int set_user(json_t *p, const char *spec, berth_error_t *err)
   if (colon)
     *colon = '\0';
   uint64_t uid, gid;
-  if (berth_parse_u64(copy, &uid) < 0 || uid > UINT32_MAX || (colon && (berth_parse_u64(colon + 1, &gid) < 0 || gid > UINT32_MAX)))
+  if (berth_parse_u64(copy, &uid) < 0 || uid > UINT32_MAX ||
+      (colon && (berth_parse_u64(colon + 1, &gid) < 0 || gid > UINT32_MAX)))
     return BERTH_ERR(err, "exec: --user: expected uid[:gid] as numbers, got `%s`", spec);
   json_object_set_new(user, "uid", json_integer((json_int_t) uid));
   if (colon)
@@ -89,7 +90,8 @@ static int add_caps(json_t *p, const char **caps, berth_error_t *err)
   return 0;
 }
 
-static int apply_flags(json_t *p, const struct exec_flags *f, int argc, char **argv, int idx, berth_error_t *err)
+static int apply_flags(json_t *p, const struct exec_flags *f, int argc, char **argv, int idx,
+                       berth_error_t *err)
 {
   json_t *args = json_array();
   for (int i = idx; i < argc; i++)
@@ -154,10 +156,14 @@ static int run_exec(struct globals *g, const struct exec_flags *f, int argc, cha
   }
   if (process == NULL)
     return -1;
-  struct berth_exec_opts o = { .root = g->root, .id = id, .process = process,
+  struct berth_exec_opts o = { .root = g->root,
+                               .id = id,
+                               .process = process,
                                .process_file = f->process ? f->process : "exec process",
-                               .console_socket = f->console_socket, .pid_file = f->pid_file,
-                               .preserve_fds = f->preserve_fds, .detach = f->detach,
+                               .console_socket = f->console_socket,
+                               .pid_file = f->pid_file,
+                               .preserve_fds = f->preserve_fds,
+                               .detach = f->detach,
                                .ignore_paused = f->ignore_paused };
   int r = berth_container_exec(&o, err);
   json_decref(process);
@@ -169,8 +175,10 @@ int cmd_exec(struct globals *g, int argc, char **argv, berth_error_t *err)
   struct exec_flags f = { 0 };
   bool help = false;
   const struct berth_cli_opt opts[] = {
-    { "process", 'p', BERTH_CLI_STRING, &f.process, "FILE", "process.json with the whole process (runtime-spec)" },
-    { "console-socket", 0, BERTH_CLI_STRING, &f.console_socket, "SOCKET", "unix socket that receives the pty master" },
+    { "process", 'p', BERTH_CLI_STRING, &f.process, "FILE",
+      "process.json with the whole process (runtime-spec)" },
+    { "console-socket", 0, BERTH_CLI_STRING, &f.console_socket, "SOCKET",
+      "unix socket that receives the pty master" },
     { "pid-file", 0, BERTH_CLI_STRING, &f.pid_file, "FILE", "write the process's pid to FILE" },
     { "tty", 't', BERTH_CLI_BOOL, &f.tty, NULL, "allocate a pty" },
     { "detach", 'd', BERTH_CLI_BOOL, &f.detach, NULL, "do not wait for the process" },

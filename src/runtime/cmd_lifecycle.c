@@ -22,16 +22,19 @@ struct create_flags {
   int preserve_fds;
 };
 
-#define CREATE_OPTS(f)                                                                              \
-  { "bundle", 'b', BERTH_CLI_STRING, &(f).bundle, "DIR", "bundle directory (default: current directory)" }, \
-  { "pid-file", 0, BERTH_CLI_STRING, &(f).pid_file, "FILE", "write the container's pid to FILE" },          \
-  { "console-socket", 0, BERTH_CLI_STRING, &(f).console_socket, "SOCKET",                                    \
-    "unix socket that receives the pty master (process.terminal)" },                                   \
-  { "no-pivot", 0, BERTH_CLI_BOOL, &(f).no_pivot, NULL, "use MS_MOVE + chroot instead of pivot_root" },      \
-  { "no-new-keyring", 0, BERTH_CLI_BOOL, &(f).no_new_keyring, NULL, "keep the caller's session keyring" },   \
-  { "preserve-fds", 0, BERTH_CLI_INT, &(f).preserve_fds, "N", "pass N extra descriptors (3..3+N-1)" }
+#define CREATE_OPTS(f)                                                                                       \
+  { "bundle", 'b', BERTH_CLI_STRING, &(f).bundle, "DIR", "bundle directory (default: current directory)" },  \
+    { "pid-file", 0, BERTH_CLI_STRING, &(f).pid_file, "FILE", "write the container's pid to FILE" },         \
+    { "console-socket",    0,        BERTH_CLI_STRING,                                                       \
+      &(f).console_socket, "SOCKET", "unix socket that receives the pty master (process.terminal)" },        \
+    { "no-pivot", 0, BERTH_CLI_BOOL, &(f).no_pivot, NULL, "use MS_MOVE + chroot instead of pivot_root" },    \
+    { "no-new-keyring", 0, BERTH_CLI_BOOL, &(f).no_new_keyring, NULL, "keep the caller's session keyring" }, \
+  {                                                                                                          \
+    "preserve-fds", 0, BERTH_CLI_INT, &(f).preserve_fds, "N", "pass N extra descriptors (3..3+N-1)"          \
+  }
 
-static void fill_opts(struct globals *g, const struct create_flags *f, const char *id, struct berth_create_opts *o)
+static void fill_opts(struct globals *g, const struct create_flags *f, const char *id,
+                      struct berth_create_opts *o)
 {
   memset(o, 0, sizeof *o);
   o->root = g->root;
@@ -65,10 +68,12 @@ int cmd_create(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_parse("create", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
   if (help) {
-    cli_print_help("berth-runtime create [options] <container-id>", "Create a container from a bundle.", opts);
+    cli_print_help("berth-runtime create [options] <container-id>", "Create a container from a bundle.",
+                   opts);
     return 0;
   }
-  if (cli_want_args("create", argc, idx, 1, "a container id", err) < 0 || inherited_fds(f.preserve_fds, err) < 0)
+  if (cli_want_args("create", argc, idx, 1, "a container id", err) < 0 ||
+      inherited_fds(f.preserve_fds, err) < 0)
     return -1;
   struct berth_create_opts o;
   fill_opts(g, &f, argv[idx], &o);
@@ -88,7 +93,8 @@ int cmd_start(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_parse("start", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
   if (help) {
-    cli_print_help("berth-runtime start <container-id>", "Start the user process of a created container.", opts);
+    cli_print_help("berth-runtime start <container-id>", "Start the user process of a created container.",
+                   opts);
     return 0;
   }
   if (cli_want_args("start", argc, idx, 1, "a container id", err) < 0)

@@ -16,8 +16,9 @@
 static const struct berth_cli_opt no_opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
 
 /* a command whose only argument is the container id */
-static int simple(const char *name, const char *summary, int (*fn)(const char *, const char *, berth_error_t *),
-                  struct globals *g, int argc, char **argv, berth_error_t *err)
+static int simple(const char *name, const char *summary,
+                  int (*fn)(const char *, const char *, berth_error_t *), struct globals *g, int argc,
+                  char **argv, berth_error_t *err)
 {
   bool help = false;
   int idx = 1;
@@ -36,8 +37,8 @@ static int simple(const char *name, const char *summary, int (*fn)(const char *,
 
 int cmd_pause(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
-  return simple("pause", "Freeze every process of the container (cgroup freezer).", berth_container_pause, g, argc,
-                argv, err);
+  return simple("pause", "Freeze every process of the container (cgroup freezer).", berth_container_pause, g,
+                argc, argv, err);
 }
 
 int cmd_resume(struct globals *g, int argc, char **argv, berth_error_t *err)
@@ -160,7 +161,8 @@ int cmd_events(struct globals *g, int argc, char **argv, berth_error_t *err)
     return -1;
   int ms = 0;
   if (parse_interval(interval, &ms) < 0 || ms == 0)
-    return BERTH_ERR(err, "events: --interval: expected a positive duration like 5s or 500ms, got `%s`", interval);
+    return BERTH_ERR(err, "events: --interval: expected a positive duration like 5s or 500ms, got `%s`",
+                     interval);
   if (stats) {
     json_t *e = berth_container_stats_event(g->root, argv[idx], err);
     if (e == NULL)

@@ -40,10 +40,7 @@ int cmd_state(struct globals *g, int argc, char **argv, berth_error_t *err)
   return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *) a, *(char *const *) b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
 
 /* ids under root, sorted; NULL-terminated */
 static char **list_ids(const char *root, berth_error_t *err)
@@ -104,13 +101,15 @@ int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (strcmp(format, "json") == 0) {
     cli_print_json(arr);
   } else if (quiet) {
-    json_array_foreach(arr, i, st) puts(json_string_value(json_object_get(st, "id")));
+    json_array_foreach (arr, i, st)
+      puts(json_string_value(json_object_get(st, "id")));
   } else {
     printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
-    json_array_foreach(arr, i, st)
+    json_array_foreach (arr, i, st)
       printf("%-20s %-8lld %-10s %-40s %-30s %s\n", json_string_value(json_object_get(st, "id")),
              (long long) json_integer_value(json_object_get(st, "pid")),
-             json_string_value(json_object_get(st, "status")), json_string_value(json_object_get(st, "bundle")),
+             json_string_value(json_object_get(st, "status")),
+             json_string_value(json_object_get(st, "bundle")),
              json_string_value(json_object_get(st, "created")), geteuid() == 0 ? "root" : "");
   }
   json_decref(arr);
@@ -130,7 +129,8 @@ int cmd_spec(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_parse("spec", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
   if (help) {
-    cli_print_help("berth-runtime spec [options]", "Write a default config.json into the bundle directory.", opts);
+    cli_print_help("berth-runtime spec [options]", "Write a default config.json into the bundle directory.",
+                   opts);
     return 0;
   }
   if (cli_want_args("spec", argc, idx, 0, "no arguments", err) < 0)
@@ -156,7 +156,8 @@ int cmd_features(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_parse("features", argc, argv, &idx, no_opts, &help, err) < 0)
     return -1;
   if (help) {
-    cli_print_help("berth-runtime features", "Print the runtime-spec features document of this runtime.", no_opts);
+    cli_print_help("berth-runtime features", "Print the runtime-spec features document of this runtime.",
+                   no_opts);
     return 0;
   }
   json_t *f = berth_features_json();

@@ -39,7 +39,8 @@ int cmd_delete(struct globals *g, int argc, char **argv, berth_error_t *err)
   if (cli_parse("delete", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
   if (help) {
-    cli_print_help("berth-runtime delete [options] <container-id>", "Delete a container and its state.", opts);
+    cli_print_help("berth-runtime delete [options] <container-id>", "Delete a container and its state.",
+                   opts);
     return 0;
   }
   if (cli_want_args("delete", argc, idx, 1, "a container id", err) < 0)

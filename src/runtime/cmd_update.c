@@ -91,11 +91,13 @@ int cmd_update(struct globals *g, int argc, char **argv, berth_error_t *err)
     { "blkio-weight", "blockIO", "weight", NULL, false },
   };
   struct berth_cli_opt opts[BERTH_N_ELEMENTS(flags) + 2];
-  opts[0] = (struct berth_cli_opt) { "resources", 'r', BERTH_CLI_STRING, &resources, "FILE",
-                               "linux.resources JSON to apply ('-': standard input)" };
+  opts[0] =
+    (struct berth_cli_opt){ "resources", 'r',    BERTH_CLI_STRING,
+                            &resources,  "FILE", "linux.resources JSON to apply ('-': standard input)" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(flags); i++)
-    opts[i + 1] = (struct berth_cli_opt) { flags[i].flag, 0, BERTH_CLI_STRING, &flags[i].value, "VALUE", flags[i].key };
-  opts[BERTH_N_ELEMENTS(flags) + 1] = (struct berth_cli_opt) { NULL, 0, 0, NULL, NULL, NULL };
+    opts[i + 1] =
+      (struct berth_cli_opt){ flags[i].flag, 0, BERTH_CLI_STRING, &flags[i].value, "VALUE", flags[i].key };
+  opts[BERTH_N_ELEMENTS(flags) + 1] = (struct berth_cli_opt){ NULL, 0, 0, NULL, NULL, NULL };
   int idx = 1;
   if (cli_parse("update", argc, argv, &idx, opts, &help, err) < 0)
     return -1;

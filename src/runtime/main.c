@@ -95,7 +95,8 @@ static int setup_logging(struct globals *g, berth_error_t *err)
 
 static int check_globals(struct globals *g, const struct command *c, berth_error_t *err)
 {
-  if (g->rootless && strcmp(g->rootless, "auto") && strcmp(g->rootless, "true") && strcmp(g->rootless, "false"))
+  if (g->rootless && strcmp(g->rootless, "auto") && strcmp(g->rootless, "true") &&
+      strcmp(g->rootless, "false"))
     return BERTH_ERR(err, "--rootless: expected auto, true or false, got `%s`", g->rootless);
   const char *mgr = g->cgroup_manager;
   if (mgr && strcmp(mgr, "cgroupfs") && strcmp(mgr, "systemd") && strcmp(mgr, "disabled"))
@@ -120,7 +121,8 @@ static int dispatch(struct globals *g, int argc, char **argv, int idx, berth_err
       continue;
     if (check_globals(g, c, err) < 0)
       return -1;
-    enum berth_selfexe_method how = c->reexec == REEXEC_MEMFD_FIRST ? BERTH_SELFEXE_MEMFD_FIRST : BERTH_SELFEXE_AUTO;
+    enum berth_selfexe_method how =
+      c->reexec == REEXEC_MEMFD_FIRST ? BERTH_SELFEXE_MEMFD_FIRST : BERTH_SELFEXE_AUTO;
     if (c->reexec != NO_REEXEC && !berth_selfexe_is_protected() &&
         berth_selfexe_reexec_with(how, g->argv, g->envp, err) < 0)
       return -1;

@@ -21,7 +21,8 @@ static void check_process(const struct berth_spec_process *p)
 
 static void check_spec(const berth_spec_t *s)
 {
-  if (s->oci_version == NULL || strncmp(s->oci_version, "1.", 2) != 0 || s->root_path == NULL || !s->root_path[0])
+  if (s->oci_version == NULL || strncmp(s->oci_version, "1.", 2) != 0 || s->root_path == NULL ||
+      !s->root_path[0])
     abort();
   for (size_t i = 0; i < s->n_mounts; i++)
     if (s->mounts[i].destination[0] != '/')
@@ -30,7 +31,8 @@ static void check_spec(const berth_spec_t *s)
     check_process(&s->process);
   for (int k = 0; k < BERTH_HOOK__COUNT; k++)
     for (size_t i = 0; i < s->hooks.n[k]; i++)
-      if (s->hooks.list[k][i].path[0] != '/' || (s->hooks.list[k][i].has_timeout && s->hooks.list[k][i].timeout <= 0))
+      if (s->hooks.list[k][i].path[0] != '/' ||
+          (s->hooks.list[k][i].has_timeout && s->hooks.list[k][i].timeout <= 0))
         abort();
   const struct berth_spec_linux *l = &s->linux_;
   for (int t = 0; t < BERTH_NS__COUNT; t++)

@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   berth_error_t err = NULL;
   if (berth_mount_opts_parse(opts, n, &o, &err) == 0) {
     /* invariants: flags and clear are disjoint, at most one atime mode, data fits a page */
-    if ((o.flags & o.clear) != 0 || __builtin_popcountl(o.flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) > 1 ||
+    if ((o.flags & o.clear) != 0 ||
+        __builtin_popcountl(o.flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) > 1 ||
         (o.data != NULL && (strlen(o.data) == 0 || strlen(o.data) > 4095)) || (o.ridmap && !o.idmap))
       abort();
     berth_mount_opts_release(&o);

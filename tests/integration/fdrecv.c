@@ -58,8 +58,10 @@ static int listen_on(const char *path)
   return s;
 }
 
-/* accept one connection and receive one descriptor (and the payload, NUL-terminated) */
-static int recv_fd(int lsock, char *payload, size_t cap)
+/* accept one connection and receive one descriptor (and the payload, NUL-terminated); with
+ * `whole`, the payload is everything until the peer closes (the seccomp state: the spec has
+ * the runtime close the connection after it; crun sends it in several writes, indented) */
+static int recv_fd(int lsock, char *payload, size_t cap, bool whole)
 {
   int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
   if (c < 0)
@@ -76,6 +78,11 @@ static int recv_fd(int lsock, char *payload, size_t cap)
   do
     n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
+  for (ssize_t more = n; whole && more > 0 && (size_t) n < cap - 1; n += more > 0 ? more : 0) {
+    do
+      more = read(c, payload + n, cap - 1 - (size_t) n);
+    while (more < 0 && errno == EINTR);
+  }
   close(c);
   if (n < 0)
     return -1;
@@ -97,7 +104,7 @@ static int console(const char *path, const char *input)
   if (l < 0)
     return die("listen");
   char name[4096];
-  int master = recv_fd(l, name, sizeof name);
+  int master = recv_fd(l, name, sizeof name, false);
   close(l);
   if (master < 0)
     return die("receive console");
@@ -124,11 +131,13 @@ static int seccomp_agent(const char *path, int err)
   if (l < 0)
     return die("listen");
   static char state[1 << 16];
-  int listener = recv_fd(l, state, sizeof state);
+  int listener = recv_fd(l, state, sizeof state, true);
   close(l);
   if (listener < 0)
     return die("receive listener");
-  state[strcspn(state, "\n")] = '\0';
+  for (char *c = state; *c; c++) /* one line of output, for jq */
+    if (*c == '\n')
+      *c = ' ';
   printf("state=%s\n", state);
   fflush(stdout);
   struct seccomp_notif_sizes sizes;
@@ -176,11 +185,11 @@ static void let_through(int listener, uint64_t id, struct seccomp_notif_resp *re
 }
 
 struct hold {
-  struct pollfd p[64];  /* [0] the socket, [1] the signalfd, then listeners */
-  int conn_of[64];      /* listener index (1-based) of each p[] entry */
+  struct pollfd p[64]; /* [0] the socket, [1] the signalfd, then listeners */
+  int conn_of[64];     /* listener index (1-based) of each p[] entry */
   int n, conns;
-  uint64_t want;        /* bit K: hold the first call of the Kth listener */
-  int held_fd;          /* listener of the held call, -1 when none */
+  uint64_t want; /* bit K: hold the first call of the Kth listener */
+  int held_fd;   /* listener of the held call, -1 when none */
   uint64_t held_id;
   unsigned held_pid;
 };
@@ -235,7 +244,7 @@ static int seccomp_hold(const char *path, const char *list)
     if (poll(h.p, (nfds_t) h.n, -1) < 0 && errno != EINTR)
       return die("poll");
     if ((h.p[0].revents & POLLIN) && h.n < 64) {
-      int fd = recv_fd(h.p[0].fd, state, sizeof state);
+      int fd = recv_fd(h.p[0].fd, state, sizeof state, true);
       if (fd >= 0) {
         h.conn_of[h.n] = ++h.conns;
         h.p[h.n++] = (struct pollfd){ .fd = fd, .events = POLLIN };

@@ -106,12 +106,9 @@ static void test_mkdir_in_root_stays_inside(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_error_wrap),
-    cmocka_unit_test(test_parse_numbers),
-    cmocka_unit_test(test_container_id),
-    cmocka_unit_test(test_strbuf_json),
-    cmocka_unit_test(test_json_paths),
-    cmocka_unit_test(test_mkdir_in_root_stays_inside),
+    cmocka_unit_test(test_error_wrap),   cmocka_unit_test(test_parse_numbers),
+    cmocka_unit_test(test_container_id), cmocka_unit_test(test_strbuf_json),
+    cmocka_unit_test(test_json_paths),   cmocka_unit_test(test_mkdir_in_root_stays_inside),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,15 +17,14 @@ struct flags {
   char calls[256];
 };
 
-#define OPTS(f)                                                                   \
-  {                                                                               \
-    { "all", 'a', BERTH_CLI_BOOL, &(f)->all, NULL, "all" },                       \
-    { "quiet", 'q', BERTH_CLI_BOOL, &(f)->quiet, NULL, "quiet" },                 \
-    { "name", 'n', BERTH_CLI_STRING, &(f)->name, "string", "name" },              \
-    { "env", 'e', BERTH_CLI_STRINGS, &(f)->env, "list", "env" },                  \
-    { "count", 'c', BERTH_CLI_INT, &(f)->count, "int", "count" },                 \
-    { "size", 0, BERTH_CLI_SIZE, &(f)->size, "bytes", "size" },                   \
-    { NULL, 0, 0, NULL, NULL, NULL },                                             \
+#define OPTS(f)                                                                                              \
+  {                                                                                                          \
+    { "all", 'a', BERTH_CLI_BOOL, &(f)->all, NULL, "all" },                                                  \
+      { "quiet", 'q', BERTH_CLI_BOOL, &(f)->quiet, NULL, "quiet" },                                          \
+      { "name", 'n', BERTH_CLI_STRING, &(f)->name, "string", "name" },                                       \
+      { "env", 'e', BERTH_CLI_STRINGS, &(f)->env, "list", "env" },                                           \
+      { "count", 'c', BERTH_CLI_INT, &(f)->count, "int", "count" },                                          \
+      { "size", 0, BERTH_CLI_SIZE, &(f)->size, "bytes", "size" }, { NULL, 0, 0, NULL, NULL, NULL },          \
   }
 
 static int docker(struct flags *f, int argc, char **argv, bool interspersed, int *idx, char **pos, int *npos,
@@ -40,7 +39,9 @@ static int docker(struct flags *f, int argc, char **argv, bool interspersed, int
 static void test_docker_interspersed(void **state)
 {
   struct flags f = { 0 };
-  char *argv[] = { "ps", "x", "-qa", "--name=web", "-e", "A=1", "y", "-eB=2", "--size", "2k", "--", "-z", NULL };
+  char *argv[] = {
+    "ps", "x", "-qa", "--name=web", "-e", "A=1", "y", "-eB=2", "--size", "2k", "--", "-z", NULL
+  };
   char *pos[16] = { 0 };
   int idx, npos = 0;
   bool help = false;

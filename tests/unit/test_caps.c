@@ -45,7 +45,8 @@ static int read_status_caps(struct status_caps *c)
 }
 
 /* the child sends back either "OK <caps>" or "ERR <message>" */
-static void run_child(const struct berth_spec_caps *caps, const struct berth_spec_user *user, char *out, size_t len)
+static void run_child(const struct berth_spec_caps *caps, const struct berth_spec_user *user, char *out,
+                      size_t len)
 {
   int p[2];
   assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -61,8 +62,9 @@ static void run_child(const struct berth_spec_caps *caps, const struct berth_spe
     else if (read_status_caps(&c) < 0)
       snprintf(msg, sizeof msg, "ERR cannot read /proc/self/status");
     else
-      snprintf(msg, sizeof msg, "OK bnd=%" PRIx64 " prm=%" PRIx64 " eff=%" PRIx64 " inh=%" PRIx64 " amb=%" PRIx64
-               " uid=%d", c.bnd, c.prm, c.eff, c.inh, c.amb, (int) getuid());
+      snprintf(msg, sizeof msg,
+               "OK bnd=%" PRIx64 " prm=%" PRIx64 " eff=%" PRIx64 " inh=%" PRIx64 " amb=%" PRIx64 " uid=%d",
+               c.bnd, c.prm, c.eff, c.inh, c.amb, (int) getuid());
     berth_write_all(p[1], msg, strlen(msg));
     _exit(0);
   }
@@ -90,7 +92,8 @@ static void test_sets_as_root(void **state)
   };
   char out[1024], want[1024];
   run_child(&caps, NULL, out, sizeof out);
-  snprintf(want, sizeof want, "OK bnd=%" PRIx64 " prm=%" PRIx64 " eff=%" PRIx64 " inh=%" PRIx64 " amb=%" PRIx64 " uid=0",
+  snprintf(want, sizeof want,
+           "OK bnd=%" PRIx64 " prm=%" PRIx64 " eff=%" PRIx64 " inh=%" PRIx64 " amb=%" PRIx64 " uid=0",
            caps.bounding, caps.permitted, caps.effective, caps.inheritable, caps.ambient);
   assert_string_equal(out, want);
 }
@@ -109,8 +112,9 @@ static void test_sets_after_user_switch(void **state)
   struct berth_spec_user user = { .uid = 1000, .gid = 1000 };
   char out[1024], want[1024];
   run_child(&caps, &user, out, sizeof out);
-  snprintf(want, sizeof want, "OK bnd=%" PRIx64 " prm=%" PRIx64 " eff=%" PRIx64 " inh=%" PRIx64 " amb=%" PRIx64
-           " uid=1000", caps.bounding, caps.permitted, caps.effective, caps.inheritable, caps.ambient);
+  snprintf(want, sizeof want,
+           "OK bnd=%" PRIx64 " prm=%" PRIx64 " eff=%" PRIx64 " inh=%" PRIx64 " amb=%" PRIx64 " uid=1000",
+           caps.bounding, caps.permitted, caps.effective, caps.inheritable, caps.ambient);
   assert_string_equal(out, want);
 }
 
@@ -122,11 +126,13 @@ static void test_errors(void **state)
   assert_true(last >= CAP_AUDIT_READ && last < 63);
 
   /* a capability above cap_last_cap is an error (nothing is dropped first) */
-  struct berth_spec_caps unknown = { .present = true, .bounding = BIT(CAP_CHOWN), .effective = BIT(last + 1) };
+  struct berth_spec_caps unknown = { .present = true,
+                                     .bounding = BIT(CAP_CHOWN),
+                                     .effective = BIT(last + 1) };
   assert_int_equal(berth_caps_apply_bounding(&unknown, &err), -1);
   char needle[128];
-  snprintf(needle, sizeof needle, "(%d) in the effective set is not known to the kernel (last is %d)", last + 1,
-           last);
+  snprintf(needle, sizeof needle, "(%d) in the effective set is not known to the kernel (last is %d)",
+           last + 1, last);
   unit_assert_error_contains(&err, needle);
   assert_int_equal(berth_caps_apply(&unknown, &err), -1);
   unit_assert_error_contains(&err, needle);
@@ -134,8 +140,11 @@ static void test_errors(void **state)
   /* ambient needs permitted and inheritable: like runc, a refused one is only a warning
    * (runc's own default spec lists ambient caps without inheritable ones) */
   char out[1024];
-  struct berth_spec_caps amb = { .present = true, .bounding = BOUNDING, .permitted = BIT(CAP_KILL),
-                                 .effective = BIT(CAP_KILL), .ambient = BIT(CAP_KILL) };
+  struct berth_spec_caps amb = { .present = true,
+                                 .bounding = BOUNDING,
+                                 .permitted = BIT(CAP_KILL),
+                                 .effective = BIT(CAP_KILL),
+                                 .ambient = BIT(CAP_KILL) };
   run_child(&amb, NULL, out, sizeof out);
   assert_non_null(strstr(out, "OK "));
   assert_non_null(strstr(out, " amb=0 "));
@@ -160,7 +169,9 @@ static void test_permitted_cannot_grow(void **state)
     if (berth_caps_apply(&again, &err) == 0)
       _exit(2);
     _exit(strstr(err->msg, "set capabilities (effective 0x0, permitted 0x200001, inheritable 0x0): "
-                           "Operation not permitted") ? 0 : 3);
+                           "Operation not permitted")
+            ? 0
+            : 3);
   }
   int st;
   assert_int_equal(waitpid(pid, &st, 0), pid);

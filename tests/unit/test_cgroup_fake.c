@@ -162,8 +162,9 @@ static berth_cgroup_manager_t *open_mgr(struct fake *f, const char *path, const 
   struct berth_cgroup_layout l;
   assert_int_equal(berth_cgroup_detect(f->root, f->mountinfo, f->self, &l, &err), 0);
   /* runc's rule (what a rootless runtime uses): relative paths under our own cgroup */
-  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = path, .id = id,
-                                     .relative_to_self = true };
+  struct berth_cgroup_config cfg = {
+    .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = path, .id = id, .relative_to_self = true
+  };
   berth_cgroup_manager_t *m = NULL;
   assert_int_equal(berth_cgroup_manager_new(&l, &cfg, &m, &err), 0);
   unit_assert_no_error(&err);
@@ -403,8 +404,9 @@ static void test_paths_relative_default_errors(void **state)
                                         { "/a/../..", "refusing to use the root cgroup" } };
   berth_cgroup_manager_t *m = NULL;
   for (size_t i = 0; i < BERTH_N_ELEMENTS(bad); i++) {
-    struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = bad[i][0], .id = "x",
-                                       .relative_to_self = true };
+    struct berth_cgroup_config cfg = {
+      .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = bad[i][0], .id = "x", .relative_to_self = true
+    };
     assert_int_equal(berth_cgroup_manager_new(&l, &cfg, &m, &err), -1);
     unit_assert_error_contains(&err, bad[i][1]);
   }
@@ -504,8 +506,11 @@ static berth_cgroup_manager_t *open_noting(struct fake *f, const char *path, con
   berth_error_t err = NULL;
   struct berth_cgroup_layout l;
   assert_int_equal(berth_cgroup_detect(f->root, f->mountinfo, f->self, &l, &err), 0);
-  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS, .cgroups_path = path, .id = "x",
-                                     .relative_to_self = true, .parents_dir = parents };
+  struct berth_cgroup_config cfg = { .kind = BERTH_CGROUP_CGROUPFS,
+                                     .cgroups_path = path,
+                                     .id = "x",
+                                     .relative_to_self = true,
+                                     .parents_dir = parents };
   berth_cgroup_manager_t *m = NULL;
   assert_int_equal(berth_cgroup_manager_new(&l, &cfg, &m, &err), 0);
   berth_cgroup_layout_free(&l);
@@ -522,7 +527,8 @@ static void test_shared_parent_levels(void **state)
   cleanup_free char *mi = xasprintf("1 0 0:1 / %s/memory rw - cgroup cgroup rw,memory\n", f.root);
   put(f.tmp, "mountinfo", mi);
   cleanup_free char *parents = xasprintf("%s/state/.cgroup-parents", f.tmp);
-  cleanup_free char *level = xasprintf("%s/memory/shared", f.root), *other = xasprintf("%s/memory/other", f.root);
+  cleanup_free char *level = xasprintf("%s/memory/shared", f.root),
+                    *other = xasprintf("%s/memory/other", f.root);
   cleanup_cgroup_manager berth_cgroup_manager_t *a = open_noting(&f, "/shared/a", parents);
   cleanup_cgroup_manager berth_cgroup_manager_t *b = open_noting(&f, "/shared/b", parents);
   assert_int_equal(berth_cgroup_create(a, 0, &err), 0);
@@ -627,11 +633,15 @@ static void test_hybrid_routes_by_controller(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_v1_apply_reads_back),   cmocka_unit_test(test_v1_errors_name_field_and_file),
-    cmocka_unit_test(test_v1_freezer_pids_stats), cmocka_unit_test(test_paths_relative_default_errors),
-    cmocka_unit_test(test_disabled_manager),      cmocka_unit_test(test_create_destroy_levels),
+    cmocka_unit_test(test_v1_apply_reads_back),
+    cmocka_unit_test(test_v1_errors_name_field_and_file),
+    cmocka_unit_test(test_v1_freezer_pids_stats),
+    cmocka_unit_test(test_paths_relative_default_errors),
+    cmocka_unit_test(test_disabled_manager),
+    cmocka_unit_test(test_create_destroy_levels),
     cmocka_unit_test(test_shared_parent_levels),
-    cmocka_unit_test(test_state_json_errors),     cmocka_unit_test(test_hybrid_routes_by_controller),
+    cmocka_unit_test(test_state_json_errors),
+    cmocka_unit_test(test_hybrid_routes_by_controller),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

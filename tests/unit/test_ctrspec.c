@@ -199,8 +199,7 @@ static char *joined(json_t *arr)
   char *out = xstrdup("");
   size_t i;
   json_t *e;
-  json_array_foreach(arr, i, e)
-  {
+  json_array_foreach (arr, i, e) {
     char *n = json_is_integer(e)
                 ? xasprintf("%s%s%lld", out, i ? " " : "", (long long) json_integer_value(e))
                 : xasprintf("%s%s%s", out, i ? " " : "", json_is_string(e) ? json_string_value(e) : "?");
@@ -228,8 +227,9 @@ static json_t *mount_at(json_t *c, const char *dest)
 {
   size_t i;
   json_t *m;
-  json_array_foreach(json_object_get(c, "mounts"), i,
-                     m) if (strcmp(str(m, "destination"), dest) == 0) return m;
+  json_array_foreach (json_object_get(c, "mounts"), i, m)
+    if (strcmp(str(m, "destination"), dest) == 0)
+      return m;
   return NULL;
 }
 
@@ -237,7 +237,9 @@ static json_t *ns_of(json_t *c, const char *type)
 {
   size_t i;
   json_t *n;
-  json_array_foreach(at(c, "linux.namespaces"), i, n) if (strcmp(str(n, "type"), type) == 0) return n;
+  json_array_foreach (at(c, "linux.namespaces"), i, n)
+    if (strcmp(str(n, "type"), type) == 0)
+      return n;
   return NULL;
 }
 
@@ -275,8 +277,7 @@ static void test_docker_defaults(void **state)
   size_t i;
   json_t *m;
   cleanup_free char *dests = xstrdup("");
-  json_array_foreach(json_object_get(c, "mounts"), i, m)
-  {
+  json_array_foreach (json_object_get(c, "mounts"), i, m) {
     char *n = xasprintf("%s%s%s", dests, i ? " " : "", str(m, "destination"));
     free(dests);
     dests = n;
@@ -320,12 +321,12 @@ static bool seccomp_names(json_t *c, const char *name)
 {
   size_t i, k;
   json_t *r, *n;
-  json_array_foreach(at(c, "linux.seccomp.syscalls"), i, r)
-  {
+  json_array_foreach (at(c, "linux.seccomp.syscalls"), i, r) {
     if (strcmp(str(r, "action"), "SCMP_ACT_ALLOW") != 0)
       continue;
-    json_array_foreach(json_object_get(r, "names"), k,
-                       n) if (strcmp(json_string_value(n), name) == 0) return true;
+    json_array_foreach (json_object_get(r, "names"), k, n)
+      if (strcmp(json_string_value(n), name) == 0)
+        return true;
   }
   return false;
 }
@@ -446,8 +447,7 @@ static void test_volumes(void **state)
   /* parent first, whatever the command-line order */
   size_t i, pos_data = 0, pos_sub = 0;
   json_t *m;
-  json_array_foreach(json_object_get(c, "mounts"), i, m)
-  {
+  json_array_foreach (json_object_get(c, "mounts"), i, m) {
     if (strcmp(str(m, "destination"), "/data") == 0)
       pos_data = i;
     if (strcmp(str(m, "destination"), "/data/sub") == 0)
@@ -743,12 +743,19 @@ static void test_commands(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_docker_defaults),   cmocka_unit_test(test_caps),
-    cmocka_unit_test(test_privileged),        cmocka_unit_test(test_caps_limited_by_own_bounding_set),        cmocka_unit_test(test_read_only_tmpfs),
-    cmocka_unit_test(test_volumes),           cmocka_unit_test(test_users),
-    cmocka_unit_test(test_resources),         cmocka_unit_test(test_ulimits_and_sysctls),
-    cmocka_unit_test(test_devices),           cmocka_unit_test(test_namespaces),
-    cmocka_unit_test(test_init_and_security), cmocka_unit_test(test_commands),
+    cmocka_unit_test(test_docker_defaults),
+    cmocka_unit_test(test_caps),
+    cmocka_unit_test(test_privileged),
+    cmocka_unit_test(test_caps_limited_by_own_bounding_set),
+    cmocka_unit_test(test_read_only_tmpfs),
+    cmocka_unit_test(test_volumes),
+    cmocka_unit_test(test_users),
+    cmocka_unit_test(test_resources),
+    cmocka_unit_test(test_ulimits_and_sysctls),
+    cmocka_unit_test(test_devices),
+    cmocka_unit_test(test_namespaces),
+    cmocka_unit_test(test_init_and_security),
+    cmocka_unit_test(test_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

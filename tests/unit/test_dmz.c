@@ -12,11 +12,10 @@
 /* a minimal config: PROCESS_EXTRA spliced into "process", NAMESPACES listed, LINUX_EXTRA into "linux" */
 static berth_spec_t *spec_with(const char *process_extra, const char *namespaces, const char *linux_extra)
 {
-  cleanup_free char *text = xasprintf(
-    "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
-    " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"%s},"
-    " \"linux\": {\"namespaces\": [%s]%s}}",
-    process_extra, namespaces, linux_extra);
+  cleanup_free char *text = xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
+                                      " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"%s},"
+                                      " \"linux\": {\"namespaces\": [%s]%s}}",
+                                      process_extra, namespaces, linux_extra);
   berth_error_t err = NULL;
   berth_spec_t *spec = NULL;
   assert_int_equal(berth_spec_parse(text, strlen(text), "config.json", &spec, &err), 0);
@@ -96,50 +95,52 @@ static void follows_the_seccomp_profile(void **state)
 {
   const char *why = NULL;
   /* Docker's shape: deny by default, the helper's three syscalls allowed */
-  cleanup_spec berth_spec_t *allowlist = spec_with("", all_new,
-    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
-    "{\"names\": [\"read\", \"execve\", \"execveat\", \"fcntl\", \"close\", \"sendto\","
-    " \"exit_group\", \"prctl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+  cleanup_spec berth_spec_t *allowlist =
+    spec_with("", all_new,
+              ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+              "{\"names\": [\"read\", \"execve\", \"execveat\", \"fcntl\", \"close\", \"sendto\","
+              " \"exit_group\", \"prctl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
   assert_true(berth_dmz_fits(allowlist, &why));
   /* the helper's error report needs sendto: a profile without it does not fit */
-  cleanup_spec berth_spec_t *no_sendto = spec_with("", all_new,
-    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
-    "{\"names\": [\"execve\", \"execveat\", \"fcntl\", \"close\", \"exit_group\", \"prctl\"],"
-    " \"action\": \"SCMP_ACT_ALLOW\"}]}");
+  cleanup_spec berth_spec_t *no_sendto =
+    spec_with("", all_new,
+              ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+              "{\"names\": [\"execve\", \"execveat\", \"fcntl\", \"close\", \"exit_group\", \"prctl\"],"
+              " \"action\": \"SCMP_ACT_ALLOW\"}]}");
   assert_false(berth_dmz_fits(no_sendto, NULL));
   /* one of them missing from an allow-list */
-  cleanup_spec berth_spec_t *no_execveat = spec_with("", all_new,
-    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
-    "{\"names\": [\"execve\", \"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+  cleanup_spec berth_spec_t *no_execveat =
+    spec_with("", all_new,
+              ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+              "{\"names\": [\"execve\", \"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
   assert_false(berth_dmz_fits(no_execveat, &why));
   assert_non_null(strstr(why, "seccomp"));
   /* allowed by default, denied by a rule */
-  cleanup_spec berth_spec_t *denied = spec_with("", all_new,
-    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
-    "{\"names\": [\"fcntl\"], \"action\": \"SCMP_ACT_ERRNO\"}]}");
+  cleanup_spec berth_spec_t *denied =
+    spec_with("", all_new,
+              ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+              "{\"names\": [\"fcntl\"], \"action\": \"SCMP_ACT_ERRNO\"}]}");
   assert_false(berth_dmz_fits(denied, NULL));
   /* allowed only for some arguments: not unconditionally */
-  cleanup_spec berth_spec_t *conditional = spec_with("", all_new,
-    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
-    "{\"names\": [\"execve\", \"execveat\"], \"action\": \"SCMP_ACT_ALLOW\"},"
-    "{\"names\": [\"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\","
-    " \"args\": [{\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}");
+  cleanup_spec berth_spec_t *conditional =
+    spec_with("", all_new,
+              ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+              "{\"names\": [\"execve\", \"execveat\"], \"action\": \"SCMP_ACT_ALLOW\"},"
+              "{\"names\": [\"fcntl\"], \"action\": \"SCMP_ACT_ALLOW\","
+              " \"args\": [{\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}");
   assert_false(berth_dmz_fits(conditional, NULL));
   /* logging counts as allowing */
-  cleanup_spec berth_spec_t *logged = spec_with("", all_new,
-    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_LOG\"}");
+  cleanup_spec berth_spec_t *logged =
+    spec_with("", all_new, ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_LOG\"}");
   assert_true(berth_dmz_fits(logged, NULL));
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(fits_with_new_pid_namespace),
-    cmocka_unit_test(needs_a_new_pid_namespace),
-    cmocka_unit_test(needs_a_mount_namespace),
-    cmocka_unit_test(refuses_container_side_hooks),
-    cmocka_unit_test(refuses_lsm_exec_labels),
-    cmocka_unit_test(follows_the_seccomp_profile),
+    cmocka_unit_test(fits_with_new_pid_namespace), cmocka_unit_test(needs_a_new_pid_namespace),
+    cmocka_unit_test(needs_a_mount_namespace),     cmocka_unit_test(refuses_container_side_hooks),
+    cmocka_unit_test(refuses_lsm_exec_labels),     cmocka_unit_test(follows_the_seccomp_profile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,7 +142,8 @@ static void test_newer_schema_refused(void **state)
   struct berth_db *db2 = NULL;
   assert_true(berth_db_open(f->path, 0, &db2, &err) < 0);
   assert_null(db2);
-  cleanup_free char *want = xasprintf("schema version 99 is newer than this berth knows (%d)", BERTH_DB_SCHEMA_VERSION);
+  cleanup_free char *want =
+    xasprintf("schema version 99 is newer than this berth knows (%d)", BERTH_DB_SCHEMA_VERSION);
   unit_assert_error_contains(&err, want);
 }
 

@@ -61,8 +61,8 @@ static char *store_state(struct engine_fx *f)
   return berth_strbuf_detach(&b);
 }
 
-static int import_buf(struct engine_fx *f, const char *data, size_t len, const char *ref, char *const *changes,
-                      berth_digest_t id, berth_error_t *err)
+static int import_buf(struct engine_fx *f, const char *data, size_t len, const char *ref,
+                      char *const *changes, berth_digest_t id, berth_error_t *err)
 {
   cleanup_close int fd = mem_fd(data, len);
   struct berth_import_opts o = { .source = "rootfs.tar", .reference = ref, .changes = changes };

@@ -1,5 +1,5 @@
-/* top's and stats' arithmetic (engine/containers/containers.h): ps -ef's STIME, TIME and TTY columns, Docker's
- * CPU % between two samples and memory %. */
+/* top's and stats' arithmetic (engine/containers/containers.h): ps -ef's STIME, TIME and TTY columns,
+ * Docker's CPU % between two samples and memory %. */
 #include "unit.h"
 
 #include <stdlib.h>

@@ -201,8 +201,7 @@ static void test_prepare(void **state)
   const char *empty_paths[] = { "/data", "/nowhere", "/file", "/up", "/data/etc" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(empty_paths); i++) {
     cleanup_free char *vn = xasprintf("e%zu", i);
-    assert_int_equal(berth_volume_prepare(f->e, vn, &img, empty_paths[i], i == 0, &name, &mp, &nv, &err),
-                     0);
+    assert_int_equal(berth_volume_prepare(f->e, vn, &img, empty_paths[i], i == 0, &name, &mp, &nv, &err), 0);
     unit_assert_no_error(&err);
     close(nv.lock);
     cleanup_free char *passwd = read_text(mp, "passwd"), *s2 = read_text(mp, "seed");

@@ -59,7 +59,8 @@ static berth_spec_t spec_with(enum berth_hook_kind kind, struct berth_spec_hook 
   return spec;
 }
 
-static const char *STATE = "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":7,\"bundle\":\"/b\"}";
+static const char *STATE =
+  "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":7,\"bundle\":\"/b\"}";
 
 static void test_state_env_args(void **state)
 {
@@ -68,7 +69,8 @@ static void test_state_env_args(void **state)
   cleanup_free char *body = xasprintf("cat > %s.stdin\n"
                                       "echo \"$1|$2|$#\" > %s.args\n"
                                       "env > %s.env\n"
-                                      "ls /proc/self/fd > %s.fds", out, out, out, out);
+                                      "ls /proc/self/fd > %s.fds",
+                                      out, out, out, out);
   cleanup_free char *path = script("h1", body);
   const char *args[] = { "my-hook", "a b", "c", NULL };
   const char *env[] = { "FOO=bar", NULL };
@@ -136,7 +138,8 @@ static void test_failure_status_and_stderr(void **state)
   struct berth_spec_hook hooks[] = { { .path = ok }, { .path = bad }, { .path = third } };
   berth_spec_t spec = spec_with(BERTH_HOOK_CREATE_RUNTIME, hooks, 3);
   assert_int_equal(berth_hooks_run(&spec, BERTH_HOOK_CREATE_RUNTIME, STATE, &err), -1);
-  cleanup_free char *want = xasprintf("run createRuntime hook 1 (`%s`): exited with status 3: first; the reason", bad);
+  cleanup_free char *want =
+    xasprintf("run createRuntime hook 1 (`%s`): exited with status 3: first; the reason", bad);
   assert_string_equal(err->msg, want);
   berth_error_release(&err);
   /* stops at the first failure */
@@ -162,7 +165,8 @@ static void test_failure_status_and_stderr(void **state)
   struct berth_spec_hook m = { .path = "/nonexistent/hook" };
   spec = spec_with(BERTH_HOOK_START_CONTAINER, &m, 1);
   assert_int_equal(berth_hooks_run(&spec, BERTH_HOOK_START_CONTAINER, STATE, &err), -1);
-  unit_assert_error_contains(&err, "run startContainer hook 0 (`/nonexistent/hook`): exec: No such file or directory");
+  unit_assert_error_contains(
+    &err, "run startContainer hook 0 (`/nonexistent/hook`): exec: No such file or directory");
 }
 
 /* poststart/poststop: a failing hook is a warning and the following hooks still run */
@@ -247,14 +251,10 @@ static void test_signals_reset(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_state_env_args),
-    cmocka_unit_test(test_argv0),
-    cmocka_unit_test(test_default_args_empty_env),
-    cmocka_unit_test(test_failure_status_and_stderr),
-    cmocka_unit_test(test_run_warn_continues),
-    cmocka_unit_test(test_timeout_kills),
-    cmocka_unit_test(test_unread_stdin_no_sigpipe),
-    cmocka_unit_test(test_signals_reset),
+    cmocka_unit_test(test_state_env_args),          cmocka_unit_test(test_argv0),
+    cmocka_unit_test(test_default_args_empty_env),  cmocka_unit_test(test_failure_status_and_stderr),
+    cmocka_unit_test(test_run_warn_continues),      cmocka_unit_test(test_timeout_kills),
+    cmocka_unit_test(test_unread_stdin_no_sigpipe), cmocka_unit_test(test_signals_reset),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,8 +20,9 @@
 #include "test_image_tar.h"
 #include "unit.h"
 
-#define LONG_DIR                                                                                                \
-  "a-directory-name-long-enough-to-need-a-pax-or-gnu-long-name-record/and-another-component-to-pass-the-100-" \
+#define LONG_DIR                                                                                             \
+  "a-directory-name-long-enough-to-need-a-pax-or-gnu-long-name-record/"                                      \
+  "and-another-component-to-pass-the-100-"                                                                   \
   "character-ustar-name-field"
 
 struct fx {
@@ -117,11 +118,26 @@ static void build_every_type(struct tarb *t)
     { .name = "bin/su", .perm = 04755, .data = "#!su\n", .uid = 0, .gid = 0 },
     { .name = "bin/sg", .perm = 02711, .data = "#!sg\n", .uid = 1000, .gid = 50 },
     { .name = "bin/su2", .hardlink = "bin/su" },
-    { .name = "bin/ping", .perm = 0755, .data = "ping", .xname = "security.capability", .xval = caps,
+    { .name = "bin/ping",
+      .perm = 0755,
+      .data = "ping",
+      .xname = "security.capability",
+      .xval = caps,
       .xlen = sizeof caps },
     { .name = "tmp", .type = AE_IFDIR, .perm = 01777 },
-    { .name = "srv", .type = AE_IFDIR, .perm = 02775, .uid = 0, .gid = 50, .xname = "trusted.berth", .xval = "t" },
-    { .name = "home/u/f", .perm = 0600, .uid = 1000, .gid = 1000, .data = "secret", .xname = "user.note",
+    { .name = "srv",
+      .type = AE_IFDIR,
+      .perm = 02775,
+      .uid = 0,
+      .gid = 50,
+      .xname = "trusted.berth",
+      .xval = "t" },
+    { .name = "home/u/f",
+      .perm = 0600,
+      .uid = 1000,
+      .gid = 1000,
+      .data = "secret",
+      .xname = "user.note",
       .xval = "hello" },
     { .name = "lib", .type = AE_IFLNK, .link = "usr/lib", .uid = 7, .gid = 8 },
     { .name = "abs", .type = AE_IFLNK, .link = "/etc/hosts" },
@@ -266,17 +282,17 @@ static void test_apply_whiteouts(void **state)
   struct fx *f = *state;
   const struct tb_entry es[] = {
     { .name = "a/", .type = AE_IFDIR },
-    { .name = "a/.wh.b" },                 /* hides a/b of lower layers */
+    { .name = "a/.wh.b" }, /* hides a/b of lower layers */
     { .name = "c/", .type = AE_IFDIR, .perm = 0700 },
-    { .name = "c/.wh..wh..opq" },          /* c is opaque */
+    { .name = "c/.wh..wh..opq" }, /* c is opaque */
     { .name = "c/kept", .data = "k" },
     { .name = "x", .data = "replaced by the whiteout below" },
     { .name = ".wh.x" },
-    { .name = "d/.wh.gone" },              /* parent created */
-    { .name = ".wh..wh.plnk" },            /* aufs metadata: ignored */
+    { .name = "d/.wh.gone" },   /* parent created */
+    { .name = ".wh..wh.plnk" }, /* aufs metadata: ignored */
     { .name = "y", .type = AE_IFDIR },
     { .name = "y/inner", .data = "i" },
-    { .name = ".wh.y" },                   /* a whole directory replaced by a whiteout */
+    { .name = ".wh.y" }, /* a whole directory replaced by a whiteout */
   };
   apply_entries(f, es, BERTH_N_ELEMENTS(es));
   const char *r = f->root;
@@ -316,11 +332,11 @@ static void test_apply_replace(void **state)
     { .name = "keep", .type = AE_IFDIR, .perm = 0700, .uid = 2, .mtime = 5555 },
     { .name = "h1", .data = "one" },
     { .name = "h2", .hardlink = "h1" },
-    { .name = "h2", .hardlink = "h1" },      /* already that inode: no-op */
+    { .name = "h2", .hardlink = "h1" }, /* already that inode: no-op */
     { .name = "h3", .hardlink = "./h1" },
     { .name = "h3", .data = "h3 is its own file now" },
     { .name = "same", .data = "s" },
-    { .name = "same", .hardlink = "same" },  /* a link to itself: no-op */
+    { .name = "same", .hardlink = "same" }, /* a link to itself: no-op */
     { .name = "dup", .data = "first" },
     { .name = "dup", .data = "second" },
   };
@@ -354,7 +370,7 @@ static void test_apply_through_symlinks(void **state)
   struct fx *f = *state;
   const struct tb_entry es[] = {
     { .name = "usr/lib", .type = AE_IFDIR },
-    { .name = "lib", .type = AE_IFLNK, .link = "/usr/lib" },   /* absolute: the layer root */
+    { .name = "lib", .type = AE_IFLNK, .link = "/usr/lib" }, /* absolute: the layer root */
     { .name = "lib/libx.so", .data = "x" },
     { .name = "up", .type = AE_IFLNK, .link = "../../../.." }, /* clamps at the root */
     { .name = "up/usr/lib/liby.so", .data = "y" },
@@ -559,7 +575,8 @@ static void test_roundtrip(void **state)
   }
   assert_int_equal(chmod(t1, 0755), 0); /* the archive's "./" entry changed it */
   cleanup_free char *want = tree_listing(t1, true);
-  const enum berth_compression cs[] = { BERTH_COMPRESSION_NONE, BERTH_COMPRESSION_GZIP, BERTH_COMPRESSION_ZSTD };
+  const enum berth_compression cs[] = { BERTH_COMPRESSION_NONE, BERTH_COMPRESSION_GZIP,
+                                        BERTH_COMPRESSION_ZSTD };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(cs); i++) {
     struct berth_layer_info di, ai;
     cleanup_close int out = diff_to_fd(fd1, cs[i], &di);
@@ -601,7 +618,8 @@ static void test_diff_reproducible(void **state)
   tb_finish(t, &buf, &len);
   berth_error_t err = NULL;
   assert_int_equal(apply_buf(f->rootfd, buf, len, NULL, NULL, &err), 0);
-  const enum berth_compression cs[] = { BERTH_COMPRESSION_GZIP, BERTH_COMPRESSION_ZSTD, BERTH_COMPRESSION_NONE };
+  const enum berth_compression cs[] = { BERTH_COMPRESSION_GZIP, BERTH_COMPRESSION_ZSTD,
+                                        BERTH_COMPRESSION_NONE };
   struct berth_layer_info first[3], again[3];
   for (size_t i = 0; i < 3; i++) {
     int fd = diff_to_fd(f->rootfd, cs[i], &first[i]);
@@ -770,7 +788,7 @@ static void test_tar_extract_rolls_back(void **state)
   struct timespec ts[2] = { { 1234567, 0 }, { 1234567, 0 } };
   assert_int_equal(utimensat(AT_FDCWD, d, ts, 0), 0);
   bool xattrs = setxattr(d, "user.kept", "old", 3, 0) == 0; /* the directory's own; tmpfs < 6.6: none */
-  assert_int_equal(utimensat(AT_FDCWD, r, ts, 0), 0); /* the times a rollback must give back */
+  assert_int_equal(utimensat(AT_FDCWD, r, ts, 0), 0);       /* the times a rollback must give back */
   cleanup_free char *before = tree_listing(r, true);
 
   static char big[100000];
@@ -834,7 +852,8 @@ static void test_tar_write_item(void **state)
 {
   struct fx *f = *state;
   const char *r = f->root;
-  cleanup_free char *top = xasprintf("%s/top", r), *w = xasprintf("%s/top/w", r), *g = xasprintf("%s/top/g", r);
+  cleanup_free char *top = xasprintf("%s/top", r), *w = xasprintf("%s/top/w", r),
+                    *g = xasprintf("%s/top/g", r);
   assert_int_equal(mkdir(top, 0750), 0);
   assert_int_equal(setxattr(top, "trusted.overlay.opaque", "y", 1, 0), 0);
   assert_int_equal(mknod(w, S_IFCHR | 0600, makedev(0, 0)), 0);

@@ -92,7 +92,8 @@ static void snap(struct mfx *f, struct snapshot *s)
 static void compare(const struct snapshot *a, const struct snapshot *b, const char *label)
 {
   if (strcmp(a->outside, b->outside) != 0) {
-    print_error("%s: the outside directory changed:\nbefore:\n%s\nafter:\n%s\n", label, a->outside, b->outside);
+    print_error("%s: the outside directory changed:\nbefore:\n%s\nafter:\n%s\n", label, a->outside,
+                b->outside);
     fail();
   }
   if (strcmp(a->names, b->names) != 0) {
@@ -117,8 +118,8 @@ static void snap_free(struct snapshot *s)
 }
 
 /* apply fd into a fresh root; check the outcome and that nothing outside changed */
-static void run_case(struct mfx *f, int fd, const struct berth_layer_limits *lim, bool expect_ok, const char *msg,
-                     const char *label)
+static void run_case(struct mfx *f, int fd, const struct berth_layer_limits *lim, bool expect_ok,
+                     const char *msg, const char *label)
 {
   unit_rm_rf(f->root);
   assert_int_equal(mkdir(f->root, 0755), 0);
@@ -161,10 +162,10 @@ static void run_entries(struct mfx *f, const struct tb_entry *es, size_t n, bool
   run_case(f, fd, NULL, expect_ok, msg, label);
 }
 
-#define RUN(f, ok, msg, ...)                                                             \
-  do {                                                                                   \
-    const struct tb_entry es_[] = { __VA_ARGS__ };                                       \
-    run_entries(f, es_, BERTH_N_ELEMENTS(es_), ok, msg, #__VA_ARGS__);                  \
+#define RUN(f, ok, msg, ...)                                                                                 \
+  do {                                                                                                       \
+    const struct tb_entry es_[] = { __VA_ARGS__ };                                                           \
+    run_entries(f, es_, BERTH_N_ELEMENTS(es_), ok, msg, #__VA_ARGS__);                                       \
   } while (0)
 
 static void test_names(void **state)
@@ -192,8 +193,8 @@ static void test_symlinks(void **state)
       { .name = "a", .type = AE_IFLNK, .link = "../outside" }, { .name = "a/sub/pwned", .data = "p" });
   /* .. chains resolve at the root; nothing is created through them */
   RUN(f, false, "would be created through the symlink `c`", { .name = "a", .type = AE_IFLNK, .link = ".." },
-      { .name = "b", .type = AE_IFLNK, .link = "a/../../.." }, { .name = "c", .type = AE_IFLNK, .link = "b/.." },
-      { .name = "c/outside/pwned", .data = "p" });
+      { .name = "b", .type = AE_IFLNK, .link = "a/../../.." },
+      { .name = "c", .type = AE_IFLNK, .link = "b/.." }, { .name = "c/outside/pwned", .data = "p" });
   RUN(f, false, "symlink to a missing directory", { .name = "a", .type = AE_IFLNK, .link = f->outside },
       { .name = "a/.wh.sentinel" });
   RUN(f, false, "symlink to a missing directory", { .name = "a", .type = AE_IFLNK, .link = f->outside },
@@ -235,7 +236,8 @@ static void test_hardlinks(void **state)
       { .name = "h", .hardlink = "d" });
   RUN(f, false, "hardlink to the layer root refused", { .name = "h", .hardlink = "./" });
   /* a hardlink to a symlink pointing out links the symlink itself */
-  RUN(f, true, "", { .name = "s", .type = AE_IFLNK, .link = "/etc/passwd" }, { .name = "h", .hardlink = "s" });
+  RUN(f, true, "", { .name = "s", .type = AE_IFLNK, .link = "/etc/passwd" },
+      { .name = "h", .hardlink = "s" });
   cleanup_free char *h = xasprintf("%s/h", f->root);
   struct stat st;
   assert_int_equal(lstat(h, &st), 0);

@@ -10,7 +10,9 @@
 #include "image/manifest.h"
 #include "unit.h"
 
-#define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define D(c)                                                                                                 \
+  "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+    c c c c c c c c c c c c c c c c
 #define DA D("a")
 #define DB D("b")
 #define DC D("c")
@@ -37,8 +39,10 @@ static const char docker_manifest[] =
 
 static const char oci_manifest[] =
   "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA "\",\"size\":100},"
-  "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DB "\",\"size\":10,"
+  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA
+  "\",\"size\":100},"
+  "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DB
+  "\",\"size\":10,"
   "\"urls\":[\"https://example.com/l\"],\"annotations\":{\"z\":\"1\",\"a\":\"2\"}},"
   "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" DC "\",\"size\":20},"
   "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" DD "\",\"size\":0}],"
@@ -48,8 +52,10 @@ static const char oci_manifest[] =
 /* the canonical form of oci_manifest: Go struct order, annotations sorted, unknown fields dropped */
 static const char oci_canonical[] =
   "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA "\",\"size\":100},"
-  "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DB "\",\"size\":10,"
+  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA
+  "\",\"size\":100},"
+  "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DB
+  "\",\"size\":10,"
   "\"urls\":[\"https://example.com/l\"],\"annotations\":{\"a\":\"2\",\"z\":\"1\"}},"
   "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" DC "\",\"size\":20},"
   "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" DD "\",\"size\":0}],"
@@ -144,8 +150,10 @@ struct bad {
   const char *msg;
 };
 
-#define CFG "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA "\",\"size\":1}"
-#define LAYER(d) "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" d "\",\"size\":1}"
+#define CFG                                                                                                  \
+  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DA "\",\"size\":1}"
+#define LAYER(d)                                                                                             \
+  "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" d "\",\"size\":1}"
 
 static const struct bad bad_manifests[] = {
   { "not json", "manifest " DA ":1:3: invalid JSON" },
@@ -167,9 +175,11 @@ static const struct bad bad_manifests[] = {
   { "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
     "\"digest\":\"" DB "\"}]}",
     "layers[0].size: missing" },
-  { "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"text/plain\",\"digest\":\"" DB "\",\"size\":1}]}",
+  { "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"text/plain\",\"digest\":\"" DB
+    "\",\"size\":1}]}",
     "layers[0].mediaType: `text/plain` is not a layer media type" },
-  { "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"nonsense\",\"digest\":\"" DB "\",\"size\":1}]}",
+  { "{\"schemaVersion\":2," CFG ",\"layers\":[{\"mediaType\":\"nonsense\",\"digest\":\"" DB
+    "\",\"size\":1}]}",
     "layers[0].mediaType: `nonsense` is not a media type" },
   { "{\"schemaVersion\":2," CFG ",\"layers\":[1]}", "layers[0]: expected a descriptor object" },
   { "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"," CFG ",\"layers\":[]}",
@@ -204,11 +214,14 @@ static void test_manifest_errors(void **state)
 static const char manifest_list[] =
   "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\","
   "\"manifests\":["
-  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":528,\"digest\":\"" DA "\","
+  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":528,\"digest\":\"" DA
+  "\","
   "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
-  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":527,\"digest\":\"" DB "\","
+  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":527,\"digest\":\"" DB
+  "\","
   "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}},"
-  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":527,\"digest\":\"" DC "\","
+  "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"size\":527,\"digest\":\"" DC
+  "\","
   "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
   "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":527,\"digest\":\"" DD "\","
   "\"platform\":{\"architecture\":\"amd64\",\"os\":\"windows\",\"os.version\":\"10.0.17763.1879\","
@@ -288,10 +301,12 @@ static const char docker_config[] =
   "\"ExposedPorts\":{\"8080/tcp\":{},\"53/udp\":{},\"80\":{}},"
   "\"Env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"EMPTY=\"],"
   "\"Cmd\":[\"sh\"],\"Image\":\"sha256:1\",\"Volumes\":{\"/data\":{},\"/cache\":{}},\"WorkingDir\":\"/srv\","
-  "\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{\"maintainer\":\"me\",\"a\":\"b\"},\"StopSignal\":\"SIGQUIT\"},"
+  "\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{\"maintainer\":\"me\",\"a\":\"b\"},\"StopSignal\":"
+  "\"SIGQUIT\"},"
   "\"container\":\"abc\",\"container_config\":{\"Cmd\":[\"/bin/sh\",\"-c\",\"#(nop) CMD [\\\"sh\\\"]\"]},"
   "\"created\":\"2023-05-19T20:19:23.938000123Z\",\"docker_version\":\"20.10.23\","
-  "\"history\":[{\"created\":\"2023-05-19T20:19:23.62Z\",\"created_by\":\"/bin/sh -c #(nop) ADD file:1 in / \"},"
+  "\"history\":[{\"created\":\"2023-05-19T20:19:23.62Z\",\"created_by\":\"/bin/sh -c #(nop) ADD file:1 in / "
+  "\"},"
   "{\"created\":\"2023-05-19T20:19:23.938+02:00\",\"created_by\":\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\","
   "\"empty_layer\":true,\"comment\":\"c\",\"author\":\"a\"}],"
   "\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DA "\"]}}";
@@ -299,10 +314,13 @@ static const char docker_config[] =
 static const char config_canonical[] =
   "{\"created\":\"2023-05-19T20:19:23.938000123Z\",\"architecture\":\"amd64\",\"os\":\"linux\","
   "\"config\":{\"User\":\"nobody\",\"ExposedPorts\":{\"53/udp\":{},\"80\":{},\"8080/tcp\":{}},"
-  "\"Env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"EMPTY=\"],\"Cmd\":[\"sh\"],"
-  "\"Volumes\":{\"/cache\":{},\"/data\":{}},\"WorkingDir\":\"/srv\",\"Labels\":{\"a\":\"b\",\"maintainer\":\"me\"},"
+  "\"Env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/"
+  "bin\",\"EMPTY=\"],\"Cmd\":[\"sh\"],"
+  "\"Volumes\":{\"/cache\":{},\"/data\":{}},\"WorkingDir\":\"/"
+  "srv\",\"Labels\":{\"a\":\"b\",\"maintainer\":\"me\"},"
   "\"StopSignal\":\"SIGQUIT\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DA "\"]},"
-  "\"history\":[{\"created\":\"2023-05-19T20:19:23.62Z\",\"created_by\":\"/bin/sh -c #(nop) ADD file:1 in / \"},"
+  "\"history\":[{\"created\":\"2023-05-19T20:19:23.62Z\",\"created_by\":\"/bin/sh -c #(nop) ADD file:1 in / "
+  "\"},"
   "{\"created\":\"2023-05-19T20:19:23.938+02:00\",\"created_by\":\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\","
   "\"author\":\"a\",\"comment\":\"c\",\"empty_layer\":true}]}";
 
@@ -348,7 +366,8 @@ static void test_config(void **state)
   berth_manifest_free(m);
 
   /* the minimum */
-  const char *min = "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+  const char *min =
+    "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
   assert_int_equal(berth_image_config_parse(min, strlen(min), NULL, &c, &err), 0);
   cleanup_free char *mb = berth_image_config_build(c, NULL);
   assert_string_equal(mb, "{\"architecture\":\"arm64\",\"os\":\"linux\",\"config\":{},"
@@ -363,7 +382,8 @@ static const struct bad bad_configs[] = {
   { "{\"architecture\":\"amd64\",\"os\":\"linux\"}", "rootfs: missing" },
   { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"x\",\"diff_ids\":[]}}",
     "rootfs.type: expected `layers`, got `x`" },
-  { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\"}}", "rootfs.diff_ids: missing" },
+  { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\"}}",
+    "rootfs.diff_ids: missing" },
   { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DA
     "\",\"sha256:zz\"]}}",
     "image config " DA ": rootfs.diff_ids[1]: not a sha256 digest" },
@@ -373,7 +393,8 @@ static const struct bad bad_configs[] = {
     "is not an RFC 3339 date-time" },
   { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"ExposedPorts\":{\"http\":{}}}," ROOTFS "}",
     "config.ExposedPorts: `http` is not <port>" },
-  { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"ExposedPorts\":{\"70000/tcp\":{}}}," ROOTFS "}",
+  { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"ExposedPorts\":{\"70000/tcp\":{}}}," ROOTFS
+    "}",
     "`70000/tcp` is not <port>" },
   { "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"ExposedPorts\":{\"80/tcp\":1}}," ROOTFS "}",
     "config.ExposedPorts.80/tcp: expected an empty object" },
@@ -412,9 +433,9 @@ static void test_config_errors(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_manifest_parse), cmocka_unit_test(test_manifest_build),
+    cmocka_unit_test(test_manifest_parse),  cmocka_unit_test(test_manifest_build),
     cmocka_unit_test(test_manifest_errors), cmocka_unit_test(test_index),
-    cmocka_unit_test(test_doc_kind),       cmocka_unit_test(test_config),
+    cmocka_unit_test(test_doc_kind),        cmocka_unit_test(test_config),
     cmocka_unit_test(test_config_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
 #include "unit.h"
 
 #define HEX64 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-#define DBCC "dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
+#define DBCC  "dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c"
 
 struct ok_case {
   const char *in;
@@ -29,11 +29,14 @@ static const struct ok_case ok_cases[] = {
   { "docker.io/debian", "docker.io/library/debian:latest", "debian:latest", "docker.io", "library/debian" },
   { "index.docker.io/docker/docker", "docker.io/docker/docker:latest", "docker/docker:latest", "docker.io",
     "docker/docker" },
-  { "index.docker.io/debian", "docker.io/library/debian:latest", "debian:latest", "docker.io", "library/debian" },
-  { "127.0.0.1:5000/docker/docker", "127.0.0.1:5000/docker/docker:latest", "127.0.0.1:5000/docker/docker:latest",
-    "127.0.0.1:5000", "docker/docker" },
-  { "192.168.0.1", "docker.io/library/192.168.0.1:latest", "192.168.0.1:latest", "docker.io", "library/192.168.0.1" },
-  { "192.168.0.1:80", "docker.io/library/192.168.0.1:80", "192.168.0.1:80", "docker.io", "library/192.168.0.1" },
+  { "index.docker.io/debian", "docker.io/library/debian:latest", "debian:latest", "docker.io",
+    "library/debian" },
+  { "127.0.0.1:5000/docker/docker", "127.0.0.1:5000/docker/docker:latest",
+    "127.0.0.1:5000/docker/docker:latest", "127.0.0.1:5000", "docker/docker" },
+  { "192.168.0.1", "docker.io/library/192.168.0.1:latest", "192.168.0.1:latest", "docker.io",
+    "library/192.168.0.1" },
+  { "192.168.0.1:80", "docker.io/library/192.168.0.1:80", "192.168.0.1:80", "docker.io",
+    "library/192.168.0.1" },
   { "192.168.0.1:8/debian", "192.168.0.1:8/debian:latest", "192.168.0.1:8/debian:latest", "192.168.0.1:8",
     "debian" },
   { "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
@@ -54,15 +57,15 @@ static const struct ok_case ok_cases[] = {
   { "FOO/bar", "FOO/bar:latest", "FOO/bar:latest", "FOO", "bar" },
   { "docker-rules/docker", "docker.io/docker-rules/docker:latest", "docker-rules/docker:latest", "docker.io",
     "docker-rules/docker" },
-  { "docker---rules/docker", "docker.io/docker---rules/docker:latest", "docker---rules/docker:latest", "docker.io",
-    "docker---rules/docker" },
+  { "docker---rules/docker", "docker.io/docker---rules/docker:latest", "docker---rules/docker:latest",
+    "docker.io", "docker---rules/docker" },
   { "d/docker", "docker.io/d/docker:latest", "d/docker:latest", "docker.io", "d/docker" },
   { "dock__er/docker", "docker.io/dock__er/docker:latest", "dock__er/docker:latest", "docker.io",
     "dock__er/docker" },
   { "test_com/foo", "docker.io/test_com/foo:latest", "test_com/foo:latest", "docker.io", "test_com/foo" },
   { "test-com:8080/foo", "test-com:8080/foo:latest", "test-com:8080/foo:latest", "test-com:8080", "foo" },
-  { "xn--n3h.com:18080/foo", "xn--n3h.com:18080/foo:latest", "xn--n3h.com:18080/foo:latest", "xn--n3h.com:18080",
-    "foo" },
+  { "xn--n3h.com:18080/foo", "xn--n3h.com:18080/foo:latest", "xn--n3h.com:18080/foo:latest",
+    "xn--n3h.com:18080", "foo" },
   { "localhost/foo", "localhost/foo:latest", "localhost/foo:latest", "localhost", "foo" },
   { "localhost:5000/a/b:v1", "localhost:5000/a/b:v1", "localhost:5000/a/b:v1", "localhost:5000", "a/b" },
   { "docker.io/library/foo/bar", "docker.io/library/foo/bar:latest", "library/foo/bar:latest", "docker.io",
@@ -80,8 +83,8 @@ static const struct ok_case ok_cases[] = {
     "docker.io", "dmcgowan/myapp" },
   { "busybox:latest@sha256:" HEX64, "docker.io/library/busybox:latest@sha256:" HEX64,
     "busybox:latest@sha256:" HEX64, "docker.io", "library/busybox" },
-  { "test:5000/repo:tag@sha256:" HEX64, "test:5000/repo:tag@sha256:" HEX64, "test:5000/repo:tag@sha256:" HEX64,
-    "test:5000", "repo" },
+  { "test:5000/repo:tag@sha256:" HEX64, "test:5000/repo:tag@sha256:" HEX64,
+    "test:5000/repo:tag@sha256:" HEX64, "test:5000", "repo" },
   { "[2001:db8::1]:5000/repo:tag", "[2001:db8::1]:5000/repo:tag", "[2001:db8::1]:5000/repo:tag",
     "[2001:db8::1]:5000", "repo" },
   { "dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9",
@@ -243,7 +246,8 @@ static void test_digest(void **state)
   assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   berth_digest_bytes("abc", 3, d);
   assert_string_equal(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  assert_string_equal(berth_digest_hex(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert_string_equal(berth_digest_hex(d),
+                      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 
   /* streaming in pieces equals one shot */
   char big[100000];
@@ -269,8 +273,11 @@ static void test_digest(void **state)
     { "sha256:abc", "expected 64 hex characters, got 3" },
     { "sha256:" HEX64 "0", "expected 64 hex characters, got 65" },
     { "sha256:" DBCC "\n", "not a hex character" },
-    { "sha256:Ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "upper-case hex at offset 7" },
-    { "sha256:g" "a7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "not a hex character" },
+    { "sha256:Ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+      "upper-case hex at offset 7" },
+    { "sha256:g"
+      "a7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+      "not a hex character" },
   };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(bad); i++) {
     assert_int_equal(berth_digest_validate(bad[i].in, &err), -1);

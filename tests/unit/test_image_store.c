@@ -17,9 +17,9 @@
 #include <ftw.h>
 
 #define HELLO_DIGEST "sha256:e997afd18e5f6be004fc193aed2c90291e68ab2c7599a62538c935b7fca6ab0f"
-#define D1 "sha256:77ea7eee3d80b1a38f83906dd3048e2689457eb90e18a7d12f839c5ae37106a2"
-#define D2 "sha256:95cf1a2e1698fe3ca1fcc3f653119146b271d0b62e487ec264441e886a11bd06"
-#define C2 "sha256:9c7a0b8937394482a0afcc4bef0ca0aba0d74084bd9f60198ec7fac434e5436d"
+#define D1           "sha256:77ea7eee3d80b1a38f83906dd3048e2689457eb90e18a7d12f839c5ae37106a2"
+#define D2           "sha256:95cf1a2e1698fe3ca1fcc3f653119146b271d0b62e487ec264441e886a11bd06"
+#define C2           "sha256:9c7a0b8937394482a0afcc4bef0ca0aba0d74084bd9f60198ec7fac434e5436d"
 
 struct fixture {
   char *dir;
@@ -293,7 +293,8 @@ static uint64_t disk_usage(const char *path)
 }
 
 /* pull-like: each layer of an image is extracted once, by chain ID, unless already there */
-static void add_image(struct berth_store *s, char *const *layers, const size_t *lens, size_t n, int *extracted)
+static void add_image(struct berth_store *s, char *const *layers, const size_t *lens, size_t n,
+                      int *extracted)
 {
   char parent[BERTH_DIGEST_LEN + 1] = "";
   for (size_t i = 0; i < n; i++) {

@@ -34,17 +34,17 @@ struct tarb {
 
 struct tb_entry {
   const char *name;
-  mode_t type;          /* AE_IFREG (default when 0), AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFBLK, AE_IFIFO */
-  mode_t perm;          /* 0644 / 0755 when 0 */
+  mode_t type; /* AE_IFREG (default when 0), AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFBLK, AE_IFIFO */
+  mode_t perm; /* 0644 / 0755 when 0 */
   uid_t uid;
   gid_t gid;
-  time_t mtime;         /* 1000000000 when 0 */
-  const char *data;     /* regular file contents (NUL-terminated unless len) */
+  time_t mtime;     /* 1000000000 when 0 */
+  const char *data; /* regular file contents (NUL-terminated unless len) */
   size_t len;
   const char *link;     /* symlink target */
   const char *hardlink; /* hardlink target */
   unsigned rmajor, rminor;
-  const char *xname;    /* one xattr */
+  const char *xname; /* one xattr */
   const char *xval;
   size_t xlen;
 };
@@ -80,10 +80,7 @@ static __attribute__((unused)) struct tarb *tb_new_level(enum tb_filter f, const
   return t;
 }
 
-static __attribute__((unused)) struct tarb *tb_new(enum tb_filter f)
-{
-  return tb_new_level(f, "1");
-}
+static __attribute__((unused)) struct tarb *tb_new(enum tb_filter f) { return tb_new_level(f, "1"); }
 
 static __attribute__((unused)) void tb_add(struct tarb *t, const struct tb_entry *te)
 {
@@ -197,10 +194,11 @@ static __attribute__((unused)) void tree_xattrs(struct tree_walk *w, const char 
   }
 }
 
-static __attribute__((unused)) void tree_entry(struct tree_walk *w, const char *path, const char *rel, const struct stat *st)
+static __attribute__((unused)) void tree_entry(struct tree_walk *w, const char *path, const char *rel,
+                                               const struct stat *st)
 {
-  berth_strbuf_printf(&w->out, "%s %06o %u:%u", rel[0] ? rel : ".", (unsigned) st->st_mode, (unsigned) st->st_uid,
-                      (unsigned) st->st_gid);
+  berth_strbuf_printf(&w->out, "%s %06o %u:%u", rel[0] ? rel : ".", (unsigned) st->st_mode,
+                      (unsigned) st->st_uid, (unsigned) st->st_gid);
   if (w->with_times && !S_ISLNK(st->st_mode))
     berth_strbuf_printf(&w->out, " t=%lld", (long long) st->st_mtime);
   if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {

@@ -16,10 +16,10 @@ static struct berth_mount_opts parse_ok(const char *const *opts, size_t n)
   return o;
 }
 
-#define PARSE(...)                                                     \
-  ({                                                                   \
-    static const char *const opts_[] = { __VA_ARGS__ };               \
-    parse_ok(opts_, BERTH_N_ELEMENTS(opts_));                          \
+#define PARSE(...)                                                                                           \
+  ({                                                                                                         \
+    static const char *const opts_[] = { __VA_ARGS__ };                                                      \
+    parse_ok(opts_, BERTH_N_ELEMENTS(opts_));                                                                \
   })
 
 static void test_empty(void **state)
@@ -37,14 +37,24 @@ static void test_empty(void **state)
 /* every set/clear pair of the table */
 static void test_flag_pairs(void **state)
 {
-  static const struct { const char *set, *clr; unsigned long flag; } pairs[] = {
-    { "ro", "rw", MS_RDONLY },          { "nosuid", "suid", MS_NOSUID },
-    { "nodev", "dev", MS_NODEV },       { "noexec", "exec", MS_NOEXEC },
-    { "sync", "async", MS_SYNCHRONOUS }, { "mand", "nomand", MS_MANDLOCK },
-    { "noatime", "atime", MS_NOATIME }, { "nodiratime", "diratime", MS_NODIRATIME },
-    { "relatime", "norelatime", MS_RELATIME }, { "strictatime", "nostrictatime", MS_STRICTATIME },
-    { "lazytime", "nolazytime", MS_LAZYTIME }, { "iversion", "noiversion", MS_I_VERSION },
-    { "acl", "noacl", MS_POSIXACL },     { "silent", "loud", MS_SILENT },
+  static const struct {
+    const char *set, *clr;
+    unsigned long flag;
+  } pairs[] = {
+    { "ro", "rw", MS_RDONLY },
+    { "nosuid", "suid", MS_NOSUID },
+    { "nodev", "dev", MS_NODEV },
+    { "noexec", "exec", MS_NOEXEC },
+    { "sync", "async", MS_SYNCHRONOUS },
+    { "mand", "nomand", MS_MANDLOCK },
+    { "noatime", "atime", MS_NOATIME },
+    { "nodiratime", "diratime", MS_NODIRATIME },
+    { "relatime", "norelatime", MS_RELATIME },
+    { "strictatime", "nostrictatime", MS_STRICTATIME },
+    { "lazytime", "nolazytime", MS_LAZYTIME },
+    { "iversion", "noiversion", MS_I_VERSION },
+    { "acl", "noacl", MS_POSIXACL },
+    { "silent", "loud", MS_SILENT },
     { "nosymfollow", "symfollow", MS_NOSYMFOLLOW },
   };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(pairs); i++) {
@@ -102,7 +112,10 @@ static void test_bind(void **state)
 
 static void test_propagation(void **state)
 {
-  static const struct { const char *name; unsigned long v; } p[] = {
+  static const struct {
+    const char *name;
+    unsigned long v;
+  } p[] = {
     { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
     { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
     { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
@@ -119,9 +132,14 @@ static void test_propagation(void **state)
 
 static void test_recursive_attrs(void **state)
 {
-  static const struct { const char *set, *clr; uint64_t attr; } p[] = {
-    { "rro", "rrw", MOUNT_ATTR_RDONLY },        { "rnosuid", "rsuid", MOUNT_ATTR_NOSUID },
-    { "rnodev", "rdev", MOUNT_ATTR_NODEV },     { "rnoexec", "rexec", MOUNT_ATTR_NOEXEC },
+  static const struct {
+    const char *set, *clr;
+    uint64_t attr;
+  } p[] = {
+    { "rro", "rrw", MOUNT_ATTR_RDONLY },
+    { "rnosuid", "rsuid", MOUNT_ATTR_NOSUID },
+    { "rnodev", "rdev", MOUNT_ATTR_NODEV },
+    { "rnoexec", "rexec", MOUNT_ATTR_NOEXEC },
     { "rnodiratime", "rdiratime", MOUNT_ATTR_NODIRATIME },
     { "rnosymfollow", "rsymfollow", MOUNT_ATTR_NOSYMFOLLOW },
   };
@@ -145,9 +163,12 @@ static void test_recursive_attrs(void **state)
 
 static void test_recursive_atime(void **state)
 {
-  static const struct { const char *name; uint64_t mode; } p[] = {
-    { "rnoatime", MOUNT_ATTR_NOATIME },   { "rstrictatime", MOUNT_ATTR_STRICTATIME },
-    { "rrelatime", MOUNT_ATTR_RELATIME }, { "ratime", MOUNT_ATTR_RELATIME },
+  static const struct {
+    const char *name;
+    uint64_t mode;
+  } p[] = {
+    { "rnoatime", MOUNT_ATTR_NOATIME },     { "rstrictatime", MOUNT_ATTR_STRICTATIME },
+    { "rrelatime", MOUNT_ATTR_RELATIME },   { "ratime", MOUNT_ATTR_RELATIME },
     { "rnorelatime", MOUNT_ATTR_RELATIME }, { "rnostrictatime", MOUNT_ATTR_RELATIME },
   };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(p); i++) {
@@ -238,11 +259,16 @@ static void test_errors(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_empty),           cmocka_unit_test(test_flag_pairs),
-    cmocka_unit_test(test_single_flags),    cmocka_unit_test(test_atime_exclusive),
-    cmocka_unit_test(test_bind),            cmocka_unit_test(test_propagation),
-    cmocka_unit_test(test_recursive_attrs), cmocka_unit_test(test_recursive_atime),
-    cmocka_unit_test(test_idmap_tmpcopyup), cmocka_unit_test(test_data),
+    cmocka_unit_test(test_empty),
+    cmocka_unit_test(test_flag_pairs),
+    cmocka_unit_test(test_single_flags),
+    cmocka_unit_test(test_atime_exclusive),
+    cmocka_unit_test(test_bind),
+    cmocka_unit_test(test_propagation),
+    cmocka_unit_test(test_recursive_attrs),
+    cmocka_unit_test(test_recursive_atime),
+    cmocka_unit_test(test_idmap_tmpcopyup),
+    cmocka_unit_test(test_data),
     cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

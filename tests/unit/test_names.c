@@ -37,9 +37,10 @@ static void test_caps(void **state)
 static void test_rlimits(void **state)
 {
   static const char *const names[] = {
-    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
-    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
-    "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+    "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+    "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     int r = berth_rlimit_from_name(names[i]);
@@ -97,7 +98,7 @@ static void test_seccomp_archs_ops_flags(void **state)
   assert_int_equal(berth_seccomp_arch_from_name("SCMP_ARCH_Z80", &arch), -1);
 
   int op;
-  static const int want_ops[] = { SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ,
+  static const int want_ops[] = { SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE,       SCMP_CMP_EQ,
                                   SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ };
   for (size_t i = 0; i < 7; i++) {
     assert_non_null(berth_seccomp_op_names[i]);
@@ -125,13 +126,21 @@ static void test_seccomp_archs_ops_flags(void **state)
 static void test_mount_options(void **state)
 {
   static const char *const must[] = {
-    "defaults", "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "sync", "async",
-    "dirsync", "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime", "bind",
-    "rbind", "unbindable", "runbindable", "private", "rprivate", "shared", "rshared", "slave",
-    "rslave", "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
-    "iversion", "noiversion", "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec",
-    "rexec", "rnoatime", "ratime", "rnodiratime", "rdiratime", "rrelatime", "rnorelatime",
-    "rstrictatime", "rnostrictatime", "idmap", "ridmap", "tmpcopyup", "nosymfollow", "rnosymfollow",
+    "defaults",       "ro",           "rw",          "suid",
+    "nosuid",         "dev",          "nodev",       "exec",
+    "noexec",         "sync",         "async",       "dirsync",
+    "remount",        "mand",         "nomand",      "atime",
+    "noatime",        "diratime",     "nodiratime",  "bind",
+    "rbind",          "unbindable",   "runbindable", "private",
+    "rprivate",       "shared",       "rshared",     "slave",
+    "rslave",         "relatime",     "norelatime",  "strictatime",
+    "nostrictatime",  "lazytime",     "nolazytime",  "iversion",
+    "noiversion",     "rro",          "rrw",         "rnosuid",
+    "rsuid",          "rnodev",       "rdev",        "rnoexec",
+    "rexec",          "rnoatime",     "ratime",      "rnodiratime",
+    "rdiratime",      "rrelatime",    "rnorelatime", "rstrictatime",
+    "rnostrictatime", "idmap",        "ridmap",      "tmpcopyup",
+    "nosymfollow",    "rnosymfollow",
   };
   size_t n = 0;
   while (berth_mount_option_names[n])
@@ -154,8 +163,9 @@ static void test_namespaces(void **state)
     const char *name, *proc;
     int flag;
   } want[BERTH_NS__COUNT] = {
-    { "pid", "pid", CLONE_NEWPID },     { "network", "net", CLONE_NEWNET }, { "mount", "mnt", CLONE_NEWNS },
-    { "ipc", "ipc", CLONE_NEWIPC },     { "uts", "uts", CLONE_NEWUTS },     { "user", "user", CLONE_NEWUSER },
+    { "pid", "pid", CLONE_NEWPID },          { "network", "net", CLONE_NEWNET },
+    { "mount", "mnt", CLONE_NEWNS },         { "ipc", "ipc", CLONE_NEWIPC },
+    { "uts", "uts", CLONE_NEWUTS },          { "user", "user", CLONE_NEWUSER },
     { "cgroup", "cgroup", CLONE_NEWCGROUP }, { "time", "time", 0x80 },
   };
   int flags = 0;
@@ -187,9 +197,12 @@ static void test_hook_kinds(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_caps),          cmocka_unit_test(test_rlimits),
-    cmocka_unit_test(test_seccomp_actions), cmocka_unit_test(test_seccomp_archs_ops_flags),
-    cmocka_unit_test(test_mount_options), cmocka_unit_test(test_namespaces),
+    cmocka_unit_test(test_caps),
+    cmocka_unit_test(test_rlimits),
+    cmocka_unit_test(test_seccomp_actions),
+    cmocka_unit_test(test_seccomp_archs_ops_flags),
+    cmocka_unit_test(test_mount_options),
+    cmocka_unit_test(test_namespaces),
     cmocka_unit_test(test_hook_kinds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

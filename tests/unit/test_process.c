@@ -23,7 +23,7 @@
 
 /* Run fn in a forked child; it returns NULL on success or a malloc'd failure message,
  * which reaches the parent through a pipe and fails the test there. */
-static void run_in_child(char *(*fn)(void))
+static void run_in_child(char *(*fn)(void) )
 {
   int p[2];
   assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -133,7 +133,7 @@ static void test_sysctl_keys(void **state)
   check_key("net.", NULL);
   check_key("..", NULL);
   check_key("net/..", NULL);
-  check_key("a.//.b", NULL);          /* swaps to a/../b */
+  check_key("a.//.b", NULL); /* swaps to a/../b */
   check_key("net.ipv4/../..", NULL);
 }
 
@@ -159,7 +159,8 @@ static char *child_sysctl(void)
   keys[0] = "net.ipv4.no_such_key";
   if (berth_sysctl_apply(&spec, &err) == 0)
     return xstrdup("unknown key accepted");
-  if (strstr(err->msg, "sysctl `net.ipv4.no_such_key`: open `/proc/sys/net/ipv4/no_such_key`: No such file") == NULL)
+  if (strstr(err->msg,
+             "sysctl `net.ipv4.no_such_key`: open `/proc/sys/net/ipv4/no_such_key`: No such file") == NULL)
     return take_error(&err);
   berth_error_release(&err);
   keys[0] = "net..ipv4";
@@ -236,8 +237,9 @@ static char *child_user(void)
 {
   berth_error_t err = NULL;
   uint32_t gids[] = { 1001, 1002 };
-  struct berth_spec_user u = { .uid = 1000, .gid = 1000, .has_umask = true, .umask = 027,
-                               .additional_gids = gids, .n_additional_gids = 2 };
+  struct berth_spec_user u = {
+    .uid = 1000, .gid = 1000, .has_umask = true, .umask = 027, .additional_gids = gids, .n_additional_gids = 2
+  };
   if (berth_user_apply(&u, false, &err) == 0)
     return xstrdup("additional gids accepted with setgroups denied");
   berth_error_release(&err);

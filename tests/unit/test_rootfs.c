@@ -35,7 +35,7 @@
 
 struct report {
   int failures;
-  bool error;        /* a berth call failed; msg holds its message */
+  bool error; /* a berth call failed; msg holds its message */
   char msg[8192];
 };
 static struct report *R; /* MAP_SHARED: written by the child (and grandchildren) */
@@ -50,13 +50,13 @@ static void note(const char *fmt, ...)
   va_end(ap);
 }
 
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    errno = 0;                                                                       \
-    if (!(cond)) {                                                                   \
-      R->failures++;                                                                 \
-      note("line %d: %s (errno: %s)\n", __LINE__, #cond, strerror(errno));           \
-    }                                                                                \
+#define CHECK(cond)                                                                                          \
+  do {                                                                                                       \
+    errno = 0;                                                                                               \
+    if (!(cond)) {                                                                                           \
+      R->failures++;                                                                                         \
+      note("line %d: %s (errno: %s)\n", __LINE__, #cond, strerror(errno));                                   \
+    }                                                                                                        \
   } while (0)
 
 /* a berth call in the child: on failure keep the message, count it */
@@ -103,8 +103,8 @@ static int fx_setup(void **state)
   f->rootfs = pathf("%s/rootfs", f->tmp);
   f->vol = pathf("%s/vol", f->tmp);
   f->esc = pathf("berth-escape-%d", (int) getpid());
-  static const char *const dirs[] = { "", "/bin", "/proc", "/sys", "/dev", "/etc", "/tmp", "/ro-dir",
-                                      "/ro-dir/sub", "/masked-dir" };
+  static const char *const dirs[] = { "",     "/bin", "/proc",   "/sys",        "/dev",
+                                      "/etc", "/tmp", "/ro-dir", "/ro-dir/sub", "/masked-dir" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(dirs); i++) {
     cleanup_free char *d = pathf("%s%s", f->rootfs, dirs[i]);
     assert_int_equal(mkdir(d, 0755), 0);
@@ -164,10 +164,7 @@ static void add_mount(berth_spec_t *s, const char *dest, const char *type, const
     m->options[m->n_options++] = t;
 }
 
-static berth_spec_t *new_spec(void)
-{
-  return xcalloc(1, sizeof(berth_spec_t));
-}
+static berth_spec_t *new_spec(void) { return xcalloc(1, sizeof(berth_spec_t)); }
 
 /* ---------------- running a child ---------------- */
 
@@ -215,7 +212,8 @@ static bool is_node(const char *p, mode_t type, unsigned maj, unsigned min, mode
 {
   struct stat st;
   return lstat(p, &st) == 0 && (st.st_mode & S_IFMT) == type &&
-         (type == S_IFIFO || st.st_rdev == makedev(maj, min)) && (perm == (mode_t) -1 || (st.st_mode & 07777) == perm);
+         (type == S_IFIFO || st.st_rdev == makedev(maj, min)) &&
+         (perm == (mode_t) -1 || (st.st_mode & 07777) == perm);
 }
 
 static bool link_is(const char *p, const char *target)
@@ -289,7 +287,6 @@ static int open_pty_slave(void)
   return open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC); /* master leaks with the child */
 }
 
-
 /* ---------------- the whole setup, real root ---------------- */
 
 static const char *const std_masked[] = { "/proc/kcore", "/proc/timer_list", "/masked-dir", "/does-not-exist",
@@ -327,9 +324,22 @@ static void build_full_spec(struct fx *f, berth_spec_t *s)
   m->gid_mappings = &gmap;
   m->n_gid_mappings = 1;
   static struct berth_spec_device devs[] = {
-    { .type = 'c', .path = "/dev/mydev", .major = 1, .minor = 3, .has_file_mode = true, .file_mode = 0640,
-      .has_uid = true, .uid = 1000, .has_gid = true, .gid = 1001 },
-    { .type = 'p', .path = "/dev/myfifo", .major = -1, .minor = -1, .has_file_mode = true, .file_mode = 0600 },
+    { .type = 'c',
+      .path = "/dev/mydev",
+      .major = 1,
+      .minor = 3,
+      .has_file_mode = true,
+      .file_mode = 0640,
+      .has_uid = true,
+      .uid = 1000,
+      .has_gid = true,
+      .gid = 1001 },
+    { .type = 'p',
+      .path = "/dev/myfifo",
+      .major = -1,
+      .minor = -1,
+      .has_file_mode = true,
+      .file_mode = 0600 },
     { .type = 'c', .path = "/dev/sub/null2", .major = 1, .minor = 3 },
   };
   s->linux_.devices = devs;
@@ -358,7 +368,8 @@ static void check_devices_and_links(dev_t console)
   CHECK(link_is("/dev/stdout", "/proc/self/fd/1") && link_is("/dev/stderr", "/proc/self/fd/2"));
   CHECK(link_is("/dev/ptmx", "pts/ptmx"));
   /* /dev/core only where the kernel has /proc/kcore */
-  CHECK(access("/proc/kcore", F_OK) == 0 ? link_is("/dev/core", "/proc/kcore") : access("/dev/core", F_OK) < 0);
+  CHECK(access("/proc/kcore", F_OK) == 0 ? link_is("/dev/core", "/proc/kcore")
+                                         : access("/dev/core", F_OK) < 0);
   CHECK(is_node("/dev/pts/ptmx", S_IFCHR, 5, 2, 0666));
   CHECK(stat("/dev/console", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == console);
 }
@@ -367,16 +378,18 @@ static void check_filesystems(void)
 {
   struct statfs sfs;
   struct stat st;
-  CHECK(statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC && sfs.f_blocks * sfs.f_bsize == 65536 * 1024);
+  CHECK(statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
+        sfs.f_blocks * sfs.f_bsize == 65536 * 1024);
   CHECK(stat("/dev/shm", &st) == 0 && (st.st_mode & 07777) == 01777);
   CHECK(has_vfs_flags("/dev/shm", ST_NOSUID | ST_NODEV | ST_NOEXEC));
   CHECK(is_fs("/dev/mqueue", MQUEUE_MAGIC));
   CHECK(is_fs("/sys", SYSFS_MAGIC) && has_vfs_flags("/sys", ST_RDONLY));
   bool unified = is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC);
-  CHECK(unified || (is_fs("/sys/fs/cgroup", TMPFS_MAGIC) && is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) &&
-                    access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0 &&
-                    has_vfs_flags("/sys/fs/cgroup/memory", ST_RDONLY) &&
-                    is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC)));
+  CHECK(unified ||
+        (is_fs("/sys/fs/cgroup", TMPFS_MAGIC) && is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) &&
+         access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0 &&
+         has_vfs_flags("/sys/fs/cgroup/memory", ST_RDONLY) &&
+         is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC)));
   CHECK(has_vfs_flags("/sys/fs/cgroup", ST_RDONLY | ST_NOSUID | ST_NOEXEC | ST_NODEV));
   /* tmpcopyup: a writable tmpfs holding the old /etc */
   CHECK(is_fs("/etc", TMPFS_MAGIC) && has_content("/etc/hostname", "berth\n"));
@@ -406,7 +419,8 @@ static void check_full(struct fx *f, dev_t console)
   /* the symlinked destinations stayed inside */
   cleanup_free char *in1 = pathf("/%s", f->esc), *in2 = pathf("/%s-2", f->esc);
   CHECK(is_fs(in1, TMPFS_MAGIC) && is_fs(in2, TMPFS_MAGIC));
-  CHECK(busybox_sh("test -c /dev/null && test -L /dev/fd && test -d /proc/self && ! touch /x 2>/dev/null") == 0);
+  CHECK(busybox_sh("test -c /dev/null && test -L /dev/fd && test -d /proc/self && ! touch /x 2>/dev/null") ==
+        0);
 }
 
 static void child_full(struct fx *f, int arg)
@@ -485,8 +499,10 @@ static void child_no_pivot(struct fx *f, int arg)
   CHECK(is_node("/dev/null", S_IFCHR, 1, 3, 0666) && link_is("/dev/ptmx", "pts/ptmx"));
   CHECK(erofs("/dev/newfile") && !erofs("/newfile"));
   CHECK(is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) ||
-        (is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) && is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC) &&
-         access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0 && is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC)));
+        (is_fs("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC) &&
+         is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC) &&
+         access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0 &&
+         is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC)));
   CHECK(busybox_sh("test -c /dev/zero && test \"$(cat /proc/self/comm)\" = cat") == 0);
   berth_rootfs_ctx_release(&ctx);
 }
@@ -515,7 +531,9 @@ static void userns_container(struct fx *f)
   add_std_mounts(s);
   add_mount(s, "/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro");
   add_mount(s, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,ro");
-  static struct berth_spec_device fifo = { .type = 'p', .path = "/dev/fifo", .has_file_mode = true, .file_mode = 0644 };
+  static struct berth_spec_device fifo = {
+    .type = 'p', .path = "/dev/fifo", .has_file_mode = true, .file_mode = 0644
+  };
   s->linux_.devices = &fifo;
   s->linux_.n_devices = 1;
   s->linux_.masked_paths = (const char **) std_masked;
@@ -573,8 +591,15 @@ static void test_userns(void **state)
 /* ---------------- refusals and error messages ---------------- */
 
 enum err_case {
-  E_PROC_SYMLINK, E_INSIDE_PROC, E_INSIDE_PROC_LINK, E_PROC_ALLOWED, E_ONTO_PROC, E_CONSOLE_SYMLINK, E_FAKE_NULL,
-  E_BAD_OPTION, E_NO_TYPE,
+  E_PROC_SYMLINK,
+  E_INSIDE_PROC,
+  E_INSIDE_PROC_LINK,
+  E_PROC_ALLOWED,
+  E_ONTO_PROC,
+  E_CONSOLE_SYMLINK,
+  E_FAKE_NULL,
+  E_BAD_OPTION,
+  E_NO_TYPE,
 };
 
 static const char *const fake_null_masked[] = { "/etc/hostname" };
@@ -630,7 +655,8 @@ static void test_refusals(void **state)
   assert_int_equal(unlink(proc), 0);
   assert_int_equal(mkdir(proc, 0755), 0);
   /* the plan refuses what the config shows; the executor what the destination resolves to */
-  expect_failure(f, E_INSIDE_PROC, "(mounts[1].destination): `/proc/version` is inside /proc, which is not allowed");
+  expect_failure(f, E_INSIDE_PROC,
+                 "(mounts[1].destination): `/proc/version` is inside /proc, which is not allowed");
   cleanup_free char *to_proc = pathf("%s/to-proc", f->rootfs);
   assert_int_equal(symlink("proc", to_proc), 0);
   expect_failure(f, E_INSIDE_PROC_LINK, "(mounts[1]): `/proc/version` is inside /proc, which is not allowed");
@@ -639,12 +665,14 @@ static void test_refusals(void **state)
   expect_clean();
   expect_failure(f, E_ONTO_PROC, "(mounts[0]): only procfs may be mounted on `/proc`");
   assert_int_equal(symlink("/etc/hostname", console), 0);
-  expect_failure(f, E_CONSOLE_SYMLINK, "console: `/dev/console` exists as a symlink, refusing to mount over it");
+  expect_failure(f, E_CONSOLE_SYMLINK,
+                 "console: `/dev/console` exists as a symlink, refusing to mount over it");
   cleanup_free char *fakedev = pathf("%s/fakedev", f->tmp), *fakenull = pathf("%s/fakedev/null", f->tmp);
   assert_int_equal(mkdir(fakedev, 0755), 0);
   put_file(fakenull, "", 0, 0666);
   expect_failure(f, E_FAKE_NULL, "`/dev/null` in the container is not the null device (1:3)");
-  expect_failure(f, E_BAD_OPTION, "mount `tmpfs` on `/dev/shm` (mounts[0]): option `size=bogus`: tmpfs: Bad value for 'size'");
+  expect_failure(f, E_BAD_OPTION,
+                 "mount `tmpfs` on `/dev/shm` (mounts[0]): option `size=bogus`: tmpfs: Bad value for 'size'");
   expect_failure(f, E_NO_TYPE, "mount `none` on `/x` (mounts[0].type): no type given and not a bind mount");
 }
 

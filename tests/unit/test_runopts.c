@@ -409,8 +409,8 @@ static void test_namespaces(void **state)
   assert_int_equal(o.cgroupns.mode, BERTH_NSMODE_PRIVATE);
   berth_runopts_release(&o); /* a second --network is for named networks only (test_runopts_net.c) */
   berth_runopts_init(&o);
-  assert_int_equal(apply(&o, &err, "--network", "ns:/run/netns//x", "--ipc", "container:db", "--uts", "host", NULL),
-                   0);
+  assert_int_equal(
+    apply(&o, &err, "--network", "ns:/run/netns//x", "--ipc", "container:db", "--uts", "host", NULL), 0);
   assert_int_equal(o.network.mode, BERTH_NSMODE_PATH);
   assert_string_equal(o.network.value, "/run/netns/x");
   assert_int_equal(o.ipc.mode, BERTH_NSMODE_CONTAINER);

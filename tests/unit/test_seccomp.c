@@ -26,9 +26,10 @@
 #define DEFAULT_ERRNO EADDRNOTAVAIL
 
 static const char *allow_names[] = {
-  "exit_group", "exit", "write", "read", "close", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
-  "mmap", "munmap", "mprotect", "madvise", "brk", "futex", "getpid", "gettid", "sigaltstack",
-  "clock_gettime", "sched_yield", "no_such_syscall_in_any_kernel",
+  "exit_group",   "exit",           "write",         "read",        "close",
+  "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",  "mmap",        "munmap",
+  "mprotect",     "madvise",        "brk",           "futex",       "getpid",
+  "gettid",       "sigaltstack",    "clock_gettime", "sched_yield", "no_such_syscall_in_any_kernel",
 };
 static const char *getuid_names[] = { "getuid" };
 static const char *personality_names[] = { "personality" };
@@ -38,9 +39,11 @@ static const char *socket_names[] = { "socket" };
 
 static struct berth_spec_seccomp_arg personality_args[] = { { 0, 0xffffffff, 0, SCMP_CMP_NE } };
 /* same index twice: ORed (two rules) */
-static struct berth_spec_seccomp_arg umask_args[] = { { 0, 022, 0, SCMP_CMP_EQ }, { 0, 077, 0, SCMP_CMP_EQ } };
+static struct berth_spec_seccomp_arg umask_args[] = { { 0, 022, 0, SCMP_CMP_EQ },
+                                                      { 0, 077, 0, SCMP_CMP_EQ } };
 /* distinct indexes: ANDed (one rule) */
-static struct berth_spec_seccomp_arg getprio_args[] = { { 0, PRIO_PROCESS, 0, SCMP_CMP_EQ }, { 1, 0, 0, SCMP_CMP_EQ } };
+static struct berth_spec_seccomp_arg getprio_args[] = { { 0, PRIO_PROCESS, 0, SCMP_CMP_EQ },
+                                                        { 1, 0, 0, SCMP_CMP_EQ } };
 /* type & 0xf == SOCK_DGRAM */
 static struct berth_spec_seccomp_arg socket_args[] = { { 1, 0xf, SOCK_DGRAM, SCMP_CMP_MASKED_EQ } };
 
@@ -56,7 +59,7 @@ static uint32_t profile_arches[] = { SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_
 
 static struct berth_spec_seccomp profile(void)
 {
-  return (struct berth_spec_seccomp) {
+  return (struct berth_spec_seccomp){
     .present = true,
     .default_action = SCMP_ACT_ERRNO(0),
     .has_default_errno_ret = true,
@@ -143,7 +146,9 @@ static void run_kill_action(uint32_t action)
 {
   berth_error_t err = NULL;
   struct berth_spec_seccomp_rule rule = { kill_names, 1, action, false, 0, NULL, 0 };
-  struct berth_spec_seccomp sc = { .present = true, .default_action = SCMP_ACT_ALLOW, .syscalls = &rule, .n_syscalls = 1 };
+  struct berth_spec_seccomp sc = {
+    .present = true, .default_action = SCMP_ACT_ALLOW, .syscalls = &rule, .n_syscalls = 1
+  };
   struct berth_seccomp_prog *p = NULL;
   assert_int_equal(berth_seccomp_compile(&sc, NULL, &p, &err), 0);
   pid_t pid = fork();
@@ -309,7 +314,8 @@ static void test_flags_and_errors(void **state)
 static void test_process_state(void **state)
 {
   berth_error_t err = NULL;
-  const char *st = "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,\"bundle\":\"/b\"}";
+  const char *st =
+    "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,\"bundle\":\"/b\"}";
   cleanup_free char *s = berth_seccomp_process_state(st, "a=b", &err);
   unit_assert_no_error(&err);
   json_t *j = json_loads(s, 0, NULL);
@@ -362,9 +368,14 @@ static void test_notify_listener(void **state)
   cleanup_free char *tmp = unit_mkdtemp();
   cleanup_free char *path = xasprintf("%s/agent.sock", tmp);
   struct berth_spec_seccomp_rule rule = { kill_names, 1, SCMP_ACT_NOTIFY, false, 0, NULL, 0 };
-  struct berth_spec_seccomp sc = { .present = true, .default_action = SCMP_ACT_ALLOW, .syscalls = &rule,
-                                   .n_syscalls = 1, .listener_path = path, .listener_metadata = "agent-meta",
-                                   .flags = SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV | SECCOMP_FILTER_FLAG_TSYNC };
+  struct berth_spec_seccomp sc = { .present = true,
+                                   .default_action = SCMP_ACT_ALLOW,
+                                   .syscalls = &rule,
+                                   .n_syscalls = 1,
+                                   .listener_path = path,
+                                   .listener_metadata = "agent-meta",
+                                   .flags =
+                                     SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV | SECCOMP_FILTER_FLAG_TSYNC };
   struct berth_seccomp_prog *p = NULL;
   assert_int_equal(berth_seccomp_compile(&sc, NULL, &p, &err), 0);
   assert_true(p->wants_listener);
@@ -383,7 +394,8 @@ static void test_notify_listener(void **state)
     if (berth_seccomp_load(p, &lfd, &err) < 0 || lfd < 0)
       _exit(100);
     char st[128];
-    snprintf(st, sizeof st, "{\"ociVersion\":\"1.2.0\",\"id\":\"x\",\"status\":\"created\",\"pid\":%d}", (int) getpid());
+    snprintf(st, sizeof st, "{\"ociVersion\":\"1.2.0\",\"id\":\"x\",\"status\":\"created\",\"pid\":%d}",
+             (int) getpid());
     if (berth_seccomp_send_listener(&sc, lfd, st, &err) < 0)
       _exit(101);
     close(lfd);

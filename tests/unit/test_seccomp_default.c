@@ -36,10 +36,8 @@ static size_t rules_with(json_t *sc, const char *name, size_t *first)
 {
   size_t n = 0, i, k;
   json_t *r, *v;
-  json_array_foreach(json_object_get(sc, "syscalls"), i, r)
-  {
-    json_array_foreach(json_object_get(r, "names"), k, v)
-    {
+  json_array_foreach (json_object_get(sc, "syscalls"), i, r) {
+    json_array_foreach (json_object_get(r, "names"), k, v) {
       if (strcmp(json_string_value(v), name) == 0) {
         if (n++ == 0 && first)
           *first = i;
@@ -121,8 +119,7 @@ static void test_enosys_rule(void **state)
   int horizon = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "set_mempolicy_home_node");
   size_t i;
   json_t *v;
-  json_array_foreach(names, i, v)
-  {
+  json_array_foreach (names, i, v) {
     const char *n = json_string_value(v);
     /* each is newer than the profile on one of its architectures, and named nowhere in it */
     int nr64 = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, n);

@@ -56,7 +56,8 @@ static struct prog libseccomp_prog(int optimize_level)
       continue;
     int s = seccomp_syscall_resolve_name(name);
     if (strcmp(name, "personality") != 0 && strcmp(name, "clone") != 0 && strcmp(name, "socket") != 0 &&
-        strcmp(name, "umask") != 0 && strcmp(name, "getpriority") != 0 && strcmp(name, "kill") != 0 && strcmp(name, "lseek") != 0 && strcmp(name, "getuid") != 0)
+        strcmp(name, "umask") != 0 && strcmp(name, "getpriority") != 0 && strcmp(name, "kill") != 0 &&
+        strcmp(name, "lseek") != 0 && strcmp(name, "getuid") != 0)
       assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s, 0), 0);
     free(name);
   }
@@ -67,15 +68,15 @@ static struct prog libseccomp_prog(int optimize_level)
   assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("clone"), 1,
                                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER | CLONE_NEWNS, 0)),
                    0);
-  assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), seccomp_syscall_resolve_name("socket"), 1,
-                                    SCMP_A0(SCMP_CMP_EQ, AF_VSOCK)),
+  assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), seccomp_syscall_resolve_name("socket"),
+                                    1, SCMP_A0(SCMP_CMP_EQ, AF_VSOCK)),
                    0);
   assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ESRCH), seccomp_syscall_resolve_name("kill"), 1,
                                     SCMP_A1(SCMP_CMP_EQ, 9)),
                    0);
-  assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("kill"), 1,
-                                    SCMP_A1(SCMP_CMP_EQ, 15)),
-                   0);
+  assert_int_equal(
+    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("kill"), 1, SCMP_A1(SCMP_CMP_EQ, 15)),
+    0);
   assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("getpriority"), 1,
                                     SCMP_A0(SCMP_CMP_NE, 1)),
                    0);
@@ -86,9 +87,11 @@ static struct prog libseccomp_prog(int optimize_level)
   assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("lseek"), 2,
                                     SCMP_A1(SCMP_CMP_GT, 0x100000000ULL), SCMP_A2(SCMP_CMP_LE, 2)),
                    0);
-  assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EXDEV), seccomp_syscall_resolve_name("getuid"), 0), 0);
+  assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EXDEV), seccomp_syscall_resolve_name("getuid"), 0),
+                   0);
   assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_TRAP, seccomp_syscall_resolve_name("reboot"), 0), 0);
-  assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, seccomp_syscall_resolve_name("kexec_load"), 0), 0);
+  assert_int_equal(
+    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, seccomp_syscall_resolve_name("kexec_load"), 0), 0);
   assert_int_equal(seccomp_rule_add(ctx, SCMP_ACT_LOG, seccomp_syscall_resolve_name("syslog"), 0), 0);
 
   int fd = memfd_create("prog", MFD_CLOEXEC);
@@ -97,7 +100,8 @@ static struct prog libseccomp_prog(int optimize_level)
   seccomp_release(ctx);
   struct stat st;
   assert_int_equal(fstat(fd, &st), 0);
-  struct prog p = { .v = xmalloc((size_t) st.st_size), .n = (size_t) st.st_size / sizeof(struct sock_filter) };
+  struct prog p = { .v = xmalloc((size_t) st.st_size),
+                    .n = (size_t) st.st_size / sizeof(struct sock_filter) };
   assert_int_equal(pread(fd, p.v, (size_t) st.st_size, 0), st.st_size);
   close(fd);
   return p;
@@ -107,9 +111,30 @@ static const uint32_t kernel_arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 };
 
 /* the values that sit on either side of every comparison in the profile, and others */
 static const uint64_t arg_values[] = {
-  0, 1, 2, 3, 0x3f, 0x40, 0x41, 0100 - 1, 0100, 0x20008, 0x20009, AF_VSOCK, AF_VSOCK + 1, 9, 15,
-  CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWUSER | CLONE_NEWNET, 0xffffffff, 0x100000000ULL, 0x100000001ULL,
-  0xffffffff00000000ULL, 0xffffffffffffffffULL, 0x8000000000000000ULL,
+  0,
+  1,
+  2,
+  3,
+  0x3f,
+  0x40,
+  0x41,
+  0100 - 1,
+  0100,
+  0x20008,
+  0x20009,
+  AF_VSOCK,
+  AF_VSOCK + 1,
+  9,
+  15,
+  CLONE_NEWUSER,
+  CLONE_NEWNS,
+  CLONE_NEWUSER | CLONE_NEWNET,
+  0xffffffff,
+  0x100000000ULL,
+  0x100000001ULL,
+  0xffffffff00000000ULL,
+  0xffffffffffffffffULL,
+  0x8000000000000000ULL,
 };
 
 static uint32_t rng_state = 12345;
@@ -135,7 +160,8 @@ static size_t compare_on(const struct prog *a, const struct prog *b, uint32_t ar
     uint32_t rb = berth_seccomp_run(b->v, b->n, arch, nr, ip, args, NULL);
     if (ra != rb)
       fail_msg("arch 0x%x nr %d args %#llx %#llx %#llx: 0x%x before, 0x%x after", arch, nr,
-               (unsigned long long) args[0], (unsigned long long) args[1], (unsigned long long) args[2], ra, rb);
+               (unsigned long long) args[0], (unsigned long long) args[1], (unsigned long long) args[2], ra,
+               rb);
     checked++;
   }
   return checked;
@@ -242,11 +268,11 @@ static void test_refuses(void **state)
   };
   struct sock_filter bad[BERTH_N_ELEMENTS(ok)];
 
-  assert_true(refused(ok, BERTH_N_ELEMENTS(ok), one, 0));        /* no architecture */
-  assert_true(refused(ok, BERTH_N_ELEMENTS(ok), twice, 2));      /* a repeated one */
-  assert_true(refused(ok, 0, one, 1));                           /* empty */
-  assert_true(refused(ok, BERTH_N_ELEMENTS(ok) - 1, one, 1));    /* no return at the end */
-  assert_true(refused(ok, BERTH_N_ELEMENTS(ok), one, 1));        /* nothing to gain: 4 instructions */
+  assert_true(refused(ok, BERTH_N_ELEMENTS(ok), one, 0));     /* no architecture */
+  assert_true(refused(ok, BERTH_N_ELEMENTS(ok), twice, 2));   /* a repeated one */
+  assert_true(refused(ok, 0, one, 1));                        /* empty */
+  assert_true(refused(ok, BERTH_N_ELEMENTS(ok) - 1, one, 1)); /* no return at the end */
+  assert_true(refused(ok, BERTH_N_ELEMENTS(ok), one, 1));     /* nothing to gain: 4 instructions */
 
   memcpy(bad, ok, sizeof ok);
   bad[1].jf = 2; /* past the end */
@@ -280,8 +306,9 @@ static void test_compile_rewrites(void **state)
 {
   (void) state;
   berth_error_t err = NULL;
-  struct berth_seccomp_target t = { .caps = berth_ctrspec_default_caps(), .arch = "amd64",
-                                    .kernel_major = 6, .kernel_minor = 1 };
+  struct berth_seccomp_target t = {
+    .caps = berth_ctrspec_default_caps(), .arch = "amd64", .kernel_major = 6, .kernel_minor = 1
+  };
   json_t *sc = berth_seccomp_profile_render(berth_seccomp_default_profile(), &t, &err);
   unit_assert_no_error(&err);
   json_t *doc = json_pack("{s:s, s:{s:s}, s:{s:o}}", "ociVersion", "1.0.2", "root", "path", "rootfs", "linux",
@@ -318,9 +345,9 @@ static void test_compile_rewrites(void **state)
                    SECCOMP_RET_ERRNO | EPERM);
   assert_int_equal(berth_seccomp_run(v, p->n_insns, AUDIT_ARCH_I386, 3 /* read */, 0, NULL, NULL),
                    SECCOMP_RET_ALLOW);
-  assert_int_equal(berth_seccomp_run(v, p->n_insns, AUDIT_ARCH_X86_64, (int32_t) (X32_BIT | SYS_read), 0, NULL,
-                                     NULL),
-                   SECCOMP_RET_ALLOW);
+  assert_int_equal(
+    berth_seccomp_run(v, p->n_insns, AUDIT_ARCH_X86_64, (int32_t) (X32_BIT | SYS_read), 0, NULL, NULL),
+    SECCOMP_RET_ALLOW);
 
   /* the kernel takes it, and a process under it sees the profile */
   pid_t pid = fork();

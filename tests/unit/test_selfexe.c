@@ -70,15 +70,9 @@ static int run_reexec_as(enum berth_selfexe_method method, const char *role)
   return WEXITSTATUS(st);
 }
 
-static int run_reexec(enum berth_selfexe_method method)
-{
-  return run_reexec_as(method, "--selfexe-child");
-}
+static int run_reexec(enum berth_selfexe_method method) { return run_reexec_as(method, "--selfexe-child"); }
 
-static void test_not_protected_before(void **state)
-{
-  assert_false(berth_selfexe_is_protected());
-}
+static void test_not_protected_before(void **state) { assert_false(berth_selfexe_is_protected()); }
 
 static void test_reexec_overlay(void **state)
 {
@@ -96,15 +90,9 @@ static void test_reexec_overlay(void **state)
   assert_int_equal(run_reexec(BERTH_SELFEXE_OVERLAY), 0);
 }
 
-static void test_reexec_memfd(void **state)
-{
-  assert_int_equal(run_reexec(BERTH_SELFEXE_MEMFD), 0);
-}
+static void test_reexec_memfd(void **state) { assert_int_equal(run_reexec(BERTH_SELFEXE_MEMFD), 0); }
 
-static void test_reexec_auto(void **state)
-{
-  assert_int_equal(run_reexec(BERTH_SELFEXE_AUTO), 0);
-}
+static void test_reexec_auto(void **state) { assert_int_equal(run_reexec(BERTH_SELFEXE_AUTO), 0); }
 
 /* create's choice: the memfd even where the overlay works */
 static void test_reexec_memfd_first(void **state)
@@ -124,10 +112,8 @@ int main(int argc, char **argv)
     path[n] = '\0';
   self_path = path;
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_not_protected_before),
-    cmocka_unit_test(test_reexec_overlay),
-    cmocka_unit_test(test_reexec_memfd),
-    cmocka_unit_test(test_reexec_auto),
+    cmocka_unit_test(test_not_protected_before), cmocka_unit_test(test_reexec_overlay),
+    cmocka_unit_test(test_reexec_memfd),         cmocka_unit_test(test_reexec_auto),
     cmocka_unit_test(test_reexec_memfd_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

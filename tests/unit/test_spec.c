@@ -33,7 +33,8 @@ static const char full_config[] =
   "   'gidMappings': [{'containerID': 0, 'hostID': 200000, 'size': 65536}]},"
   "  {'destination': 'relative/dir', 'type': 'tmpfs', 'source': 'tmpfs'}],"
   " 'process': {'terminal': true, 'consoleSize': {'height': 24, 'width': 80},"
-  "  'user': {'uid': 1000, 'gid': 1001, 'umask': 18, 'additionalGids': [5, 6, 4294967295], 'username': 'alice'},"
+  "  'user': {'uid': 1000, 'gid': 1001, 'umask': 18, 'additionalGids': [5, 6, 4294967295], 'username': "
+  "'alice'},"
   "  'args': ['/bin/sh', '-c', 'true'], 'env': ['PATH=/bin', 'EMPTY='], 'cwd': '/home/alice',"
   "  'capabilities': {'bounding': ['CAP_CHOWN', 'CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE'],"
   "   'effective': ['CAP_KILL'], 'inheritable': [], 'permitted': ['CAP_KILL', 'CAP_NET_RAW'],"
@@ -75,7 +76,8 @@ static const char full_config[] =
   "    'realtimePeriod': 1000000, 'cpus': '0-1', 'mems': '0', 'idle': 1},"
   "   'pids': {'limit': 100},"
   "   'blockIO': {'weight': 500, 'leafWeight': 300,"
-  "    'weightDevice': [{'major': 8, 'minor': 0, 'weight': 600, 'leafWeight': 200}, {'major': 8, 'minor': 16}],"
+  "    'weightDevice': [{'major': 8, 'minor': 0, 'weight': 600, 'leafWeight': 200}, {'major': 8, 'minor': "
+  "16}],"
   "    'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1048576}],"
   "    'throttleWriteBpsDevice': [{'major': 8, 'minor': 0, 'rate': 2097152}],"
   "    'throttleReadIOPSDevice': [{'major': 8, 'minor': 0, 'rate': 100}],"
@@ -385,12 +387,15 @@ static const char runc_default[] =
   "   'options': ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']},"
   "  {'destination': '/dev/shm', 'type': 'tmpfs', 'source': 'shm',"
   "   'options': ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']},"
-  "  {'destination': '/dev/mqueue', 'type': 'mqueue', 'source': 'mqueue', 'options': ['nosuid', 'noexec', 'nodev']},"
-  "  {'destination': '/sys', 'type': 'sysfs', 'source': 'sysfs', 'options': ['nosuid', 'noexec', 'nodev', 'ro']},"
+  "  {'destination': '/dev/mqueue', 'type': 'mqueue', 'source': 'mqueue', 'options': ['nosuid', 'noexec', "
+  "'nodev']},"
+  "  {'destination': '/sys', 'type': 'sysfs', 'source': 'sysfs', 'options': ['nosuid', 'noexec', 'nodev', "
+  "'ro']},"
   "  {'destination': '/sys/fs/cgroup', 'type': 'cgroup', 'source': 'cgroup',"
   "   'options': ['nosuid', 'noexec', 'nodev', 'relatime', 'ro']}],"
   " 'linux': {'resources': {'devices': [{'allow': false, 'access': 'rwm'}]},"
-  "  'namespaces': [{'type': 'pid'}, {'type': 'network'}, {'type': 'ipc'}, {'type': 'uts'}, {'type': 'mount'}],"
+  "  'namespaces': [{'type': 'pid'}, {'type': 'network'}, {'type': 'ipc'}, {'type': 'uts'}, {'type': "
+  "'mount'}],"
   "  'maskedPaths': ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats',"
   "   '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],"
   "  'readonlyPaths': ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']}}";
@@ -432,15 +437,17 @@ static void test_default_spec_rootless(void **state)
   json_object_del(linux_, "resources");
   json_array_remove(json_object_get(linux_, "namespaces"), 1);
   json_array_append_new(json_object_get(linux_, "namespaces"), json_pack("{s:s}", "type", "user"));
-  json_object_set_new(linux_, "uidMappings",
-                      json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID", (json_int_t) geteuid(), "size", 1));
-  json_object_set_new(linux_, "gidMappings",
-                      json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID", (json_int_t) getegid(), "size", 1));
+  json_object_set_new(
+    linux_, "uidMappings",
+    json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID", (json_int_t) geteuid(), "size", 1));
+  json_object_set_new(
+    linux_, "gidMappings",
+    json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID", (json_int_t) getegid(), "size", 1));
   json_t *mounts = json_object_get(want, "mounts");
   json_array_remove(json_object_get(json_array_get(mounts, 2), "options"), 5);
   json_array_set_new(mounts, 5,
-                     json_pack("{s:s, s:s, s:s, s:[sssss]}", "destination", "/sys", "type", "none", "source", "/sys",
-                               "options", "rbind", "nosuid", "noexec", "nodev", "ro"));
+                     json_pack("{s:s, s:s, s:s, s:[sssss]}", "destination", "/sys", "type", "none", "source",
+                               "/sys", "options", "rbind", "nosuid", "noexec", "nodev", "ro"));
   assert_true(json_equal(def, want));
   cleanup_free char *a = json_dumps(def, JSON_COMPACT);
   cleanup_spec berth_spec_t *spec = parse_ok(a);
@@ -489,14 +496,17 @@ static void test_big_integers(void **state)
 
   berth_error_t err = NULL;
   berth_spec_t *bad = NULL;
-  cleanup_free char *t1 = q("{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'process': {'args': ['x'], 'cwd': '/',"
-                            " 'user': {'uid': 18446744073709551615}}}");
+  cleanup_free char *t1 =
+    q("{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'process': {'args': ['x'], 'cwd': '/',"
+      " 'user': {'uid': 18446744073709551615}}}");
   assert_int_equal(berth_spec_parse(t1, strlen(t1), "config.json", &bad, &err), -1);
-  unit_assert_error_contains(&err, "config.json: process.user.uid: 18446744073709551615 is out of range [0, 4294967295]");
+  unit_assert_error_contains(
+    &err, "config.json: process.user.uid: 18446744073709551615 is out of range [0, 4294967295]");
   cleanup_free char *t2 = q("{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'linux': {'resources': {'memory':"
                             " {'limit': 9223372036854775808}}}}");
   assert_int_equal(berth_spec_parse(t2, strlen(t2), "config.json", &bad, &err), -1);
-  unit_assert_error_contains(&err, "config.json: linux.resources.memory.limit: 9223372036854775808 is out of range");
+  unit_assert_error_contains(
+    &err, "config.json: linux.resources.memory.limit: 9223372036854775808 is out of range");
   cleanup_free char *t3 = q("{'ociVersion': '1.2.0', 'root': {'path': 'r'}, 'x': 18446744073709551616}");
   assert_int_equal(berth_spec_parse(t3, strlen(t3), "config.json", &bad, &err), -1);
   unit_assert_error_contains(&err, "config.json:1:");
@@ -530,7 +540,9 @@ static bool array_has(json_t *arr, const char *s)
 {
   size_t i;
   json_t *v;
-  json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), s) == 0) return true;
+  json_array_foreach (arr, i, v)
+    if (strcmp(json_string_value(v), s) == 0)
+      return true;
   return false;
 }
 
@@ -556,14 +568,15 @@ static void test_features(void **state)
   assert_int_equal(json_array_size(known), 4);
   size_t i;
   json_t *v;
-  json_array_foreach(supported, i, v) assert_true(array_has(known, json_string_value(v)));
+  json_array_foreach (supported, i, v)
+    assert_true(array_has(known, json_string_value(v)));
   /* kernel 5.0+ knows SECCOMP_FILTER_FLAG_LOG; this host runs a far newer one */
   assert_true(array_has(supported, "SECCOMP_FILTER_FLAG_LOG"));
-  assert_true(json_is_true(json_object_get(json_object_get(json_object_get(l, "mountExtensions"), "idmap"),
-                                           "enabled")));
+  assert_true(json_is_true(
+    json_object_get(json_object_get(json_object_get(l, "mountExtensions"), "idmap"), "enabled")));
   assert_true(json_is_boolean(json_object_get(json_object_get(l, "cgroup"), "v2")));
-  const char *ver = json_string_value(json_object_get(json_object_get(f, "annotations"),
-                                                      "io.github.seccomp.libseccomp.version"));
+  const char *ver = json_string_value(
+    json_object_get(json_object_get(f, "annotations"), "io.github.seccomp.libseccomp.version"));
   assert_non_null(ver);
   assert_true(ver[0] >= '2');
   json_decref(f);

@@ -20,7 +20,8 @@ static const char base_config[] =
   " 'process': {'args': ['/bin/sh', '-c'], 'env': ['PATH=/bin'], 'cwd': '/', 'user': {'uid': 0, 'gid': 0},"
   "  'consoleSize': {'height': 1, 'width': 2},"
   "  'capabilities': {'bounding': ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_ADMIN']},"
-  "  'rlimits': [{'type': 'RLIMIT_NOFILE', 'soft': 1, 'hard': 2}, {'type': 'RLIMIT_CORE', 'soft': 0, 'hard': 0}],"
+  "  'rlimits': [{'type': 'RLIMIT_NOFILE', 'soft': 1, 'hard': 2}, {'type': 'RLIMIT_CORE', 'soft': 0, 'hard': "
+  "0}],"
   "  'ioPriority': {'class': 'IOPRIO_CLASS_RT', 'priority': 1},"
   "  'scheduler': {'policy': 'SCHED_FIFO', 'priority': 10, 'flags': ['SCHED_FLAG_RECLAIM']},"
   "  'execCPUAffinity': {'initial': '0', 'final': '0-1'}},"
@@ -35,13 +36,15 @@ static const char base_config[] =
   "  'sysctl': {'kernel.msgmax': '1'}, 'rootfsPropagation': 'private',"
   "  'maskedPaths': ['/proc/kcore', '/sys/firmware'], 'readonlyPaths': ['/proc/sys'],"
   "  'personality': {'domain': 'LINUX'},"
-  "  'resources': {'devices': [{'allow': false, 'access': 'rwm'}, {'allow': true, 'type': 'c', 'access': 'rw'}],"
+  "  'resources': {'devices': [{'allow': false, 'access': 'rwm'}, {'allow': true, 'type': 'c', 'access': "
+  "'rw'}],"
   "   'memory': {'limit': 1, 'swappiness': 100}, 'pids': {'limit': 5}, 'blockIO': {'weight': 10},"
   "   'rdma': {'mlx': {'hcaHandles': 1}}},"
   "  'seccomp': {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],"
   "   'flags': ['SECCOMP_FILTER_FLAG_LOG'], 'listenerPath': '/run/l.sock',"
   "   'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1},"
-  "    {'names': ['read'], 'action': 'SCMP_ACT_ALLOW', 'args': [{'index': 1, 'value': 2, 'op': 'SCMP_CMP_EQ'}]},"
+  "    {'names': ['read'], 'action': 'SCMP_ACT_ALLOW', 'args': [{'index': 1, 'value': 2, 'op': "
+  "'SCMP_CMP_EQ'}]},"
   "    {'names': ['rmdir'], 'action': 'SCMP_ACT_NOTIFY'}]}}}";
 
 struct rule {
@@ -54,11 +57,15 @@ struct rule {
 static const struct rule rules[] = {
   { "not JSON", NULL, "{'ociVersion': ", "config.json:1:15: invalid JSON" },
   { "not an object", NULL, "[]", "config.json: expected an object, got an array" },
-  { "wrong type", "process.terminal", "'yes'", "config.json: process.terminal: expected a boolean, got a string" },
-  { "out of range", "process.user.uid", "-1", "config.json: process.user.uid: -1 is out of range [0, 4294967295]" },
-  { "array element type", "process.args[1]", "5", "config.json: process.args[1]: expected a string, got an integer" },
+  { "wrong type", "process.terminal", "'yes'",
+    "config.json: process.terminal: expected a boolean, got a string" },
+  { "out of range", "process.user.uid", "-1",
+    "config.json: process.user.uid: -1 is out of range [0, 4294967295]" },
+  { "array element type", "process.args[1]", "5",
+    "config.json: process.args[1]: expected a string, got an integer" },
   { "ociVersion required", "ociVersion", NULL, "config.json: ociVersion: is required" },
-  { "ociVersion 1.x", "ociVersion", "'2.0.0'", "config.json: ociVersion: unsupported version `2.0.0` (expected 1.x)" },
+  { "ociVersion 1.x", "ociVersion", "'2.0.0'",
+    "config.json: ociVersion: unsupported version `2.0.0` (expected 1.x)" },
   { "ociVersion syntax", "ociVersion", "'1.x'", "config.json: ociVersion: unsupported version `1.x`" },
   { "root required", "root", NULL, "config.json: root: is required" },
   { "root.path required", "root.path", NULL, "config.json: root.path: is required" },
@@ -67,10 +74,14 @@ static const struct rule rules[] = {
   { "args non-empty", "process.args", "[]", "config.json: process.args: must not be empty" },
   { "cwd required", "process.cwd", NULL, "config.json: process.cwd: is required" },
   { "cwd absolute", "process.cwd", "'tmp'", "config.json: process.cwd: `tmp` is not an absolute path" },
-  { "env form", "process.env[0]", "'PATH'", "config.json: process.env[0]: `PATH` is not of the form NAME=VALUE" },
-  { "env empty name", "process.env[0]", "'=x'", "config.json: process.env[0]: `=x` is not of the form NAME=VALUE" },
-  { "consoleSize width", "process.consoleSize.width", NULL, "config.json: process.consoleSize.width: is required" },
-  { "umask", "process.user.umask", "512", "config.json: process.user.umask: 01000 is not a file mode creation mask" },
+  { "env form", "process.env[0]", "'PATH'",
+    "config.json: process.env[0]: `PATH` is not of the form NAME=VALUE" },
+  { "env empty name", "process.env[0]", "'=x'",
+    "config.json: process.env[0]: `=x` is not of the form NAME=VALUE" },
+  { "consoleSize width", "process.consoleSize.width", NULL,
+    "config.json: process.consoleSize.width: is required" },
+  { "umask", "process.user.umask", "512",
+    "config.json: process.user.umask: 01000 is not a file mode creation mask" },
   { "capability unknown", "process.capabilities.bounding[2]", "'CAP_FOO'",
     "config.json: process.capabilities.bounding[2]: unknown capability \"CAP_FOO\"" },
   { "capability lower case", "process.capabilities.bounding[0]", "'cap_chown'",
@@ -81,8 +92,10 @@ static const struct rule rules[] = {
     "config.json: process.rlimits[1].type: duplicate rlimit \"RLIMIT_NOFILE\" (also in rlimits[0])" },
   { "rlimit soft > hard", "process.rlimits[0].soft", "3",
     "config.json: process.rlimits[0].soft: 3 is greater than the hard limit 2" },
-  { "rlimit hard required", "process.rlimits[1].hard", NULL, "config.json: process.rlimits[1].hard: is required" },
-  { "oomScoreAdj", "process.oomScoreAdj", "1001", "config.json: process.oomScoreAdj: 1001 is out of range [-1000, 1000]" },
+  { "rlimit hard required", "process.rlimits[1].hard", NULL,
+    "config.json: process.rlimits[1].hard: is required" },
+  { "oomScoreAdj", "process.oomScoreAdj", "1001",
+    "config.json: process.oomScoreAdj: 1001 is out of range [-1000, 1000]" },
   { "ioPriority class", "process.ioPriority.class", "'IOPRIO_CLASS_NONE'",
     "config.json: process.ioPriority.class: unknown io priority class \"IOPRIO_CLASS_NONE\"" },
   { "ioPriority priority", "process.ioPriority.priority", "8",
@@ -91,7 +104,8 @@ static const struct rule rules[] = {
     "config.json: process.scheduler.policy: unknown scheduler policy \"SCHED_FOO\"" },
   { "scheduler flag", "process.scheduler.flags[0]", "'SCHED_FLAG_FOO'",
     "config.json: process.scheduler.flags[0]: unknown scheduler flag \"SCHED_FLAG_FOO\"" },
-  { "scheduler nice", "process.scheduler.nice", "20", "config.json: process.scheduler.nice: 20 is out of range [-20, 19]" },
+  { "scheduler nice", "process.scheduler.nice", "20",
+    "config.json: process.scheduler.nice: 20 is out of range [-20, 19]" },
   { "scheduler priority policy", "process.scheduler.policy", "'SCHED_OTHER'",
     "config.json: process.scheduler.priority: only SCHED_FIFO and SCHED_RR take a priority" },
   { "scheduler deadline fields", "process.scheduler.runtime", "5",
@@ -100,31 +114,41 @@ static const struct rule rules[] = {
     "config.json: process.execCPUAffinity.initial: `3-1` is not a CPU list" },
   { "cpu affinity syntax", "process.execCPUAffinity.final", "'0,,1'",
     "config.json: process.execCPUAffinity.final: `0,,1` is not a CPU list" },
-  { "mount destination required", "mounts[0].destination", NULL, "config.json: mounts[0].destination: is required" },
-  { "mount destination empty", "mounts[0].destination", "''", "config.json: mounts[0].destination: must not be empty" },
-  { "mount options type", "mounts[0].options", "'ro'", "config.json: mounts[0].options: expected an array, got a string" },
+  { "mount destination required", "mounts[0].destination", NULL,
+    "config.json: mounts[0].destination: is required" },
+  { "mount destination empty", "mounts[0].destination", "''",
+    "config.json: mounts[0].destination: must not be empty" },
+  { "mount options type", "mounts[0].options", "'ro'",
+    "config.json: mounts[0].options: expected an array, got a string" },
   { "mount idmap needs both", "mounts[1].gidMappings", NULL,
     "config.json: mounts[1].gidMappings: an idmapped mount needs both uidMappings and gidMappings" },
-  { "id map size", "mounts[1].uidMappings[0].size", "0", "config.json: mounts[1].uidMappings[0].size: must be greater than 0" },
+  { "id map size", "mounts[1].uidMappings[0].size", "0",
+    "config.json: mounts[1].uidMappings[0].size: must be greater than 0" },
   { "id map overflow", "mounts[1].uidMappings[0].hostID", "4294967295",
     "config.json: mounts[1].uidMappings[0].size: hostID 4294967295 + size 10 goes past 4294967295" },
-  { "id map field required", "linux.uidMappings[0].hostID", NULL, "config.json: linux.uidMappings[0].hostID: is required" },
+  { "id map field required", "linux.uidMappings[0].hostID", NULL,
+    "config.json: linux.uidMappings[0].hostID: is required" },
   { "hook path absolute", "hooks.prestart[0].path", "'hook'",
     "config.json: hooks.prestart[0].path: `hook` is not an absolute path" },
-  { "hook path required", "hooks.prestart[0].path", NULL, "config.json: hooks.prestart[0].path: is required" },
+  { "hook path required", "hooks.prestart[0].path", NULL,
+    "config.json: hooks.prestart[0].path: is required" },
   { "hook timeout", "hooks.poststop[0].timeout", "0",
     "config.json: hooks.poststop[0].timeout: 0 is out of range [1, 2147483647]" },
-  { "hook not object", "hooks.prestart[0]", "5", "config.json: hooks.prestart[0]: expected an object, got an integer" },
-  { "annotation value", "annotations.a", "1", "config.json: annotations.a: expected a string, got an integer" },
+  { "hook not object", "hooks.prestart[0]", "5",
+    "config.json: hooks.prestart[0]: expected an object, got an integer" },
+  { "annotation value", "annotations.a", "1",
+    "config.json: annotations.a: expected a string, got an integer" },
   { "annotation empty key", "annotations", "{'': 'x'}", "config.json: annotations: a key must not be empty" },
   { "hostname needs uts", "linux.namespaces[3].type", "'ipc'",
     "config.json: hostname: setting the hostname needs a `uts` namespace in linux.namespaces" },
-  { "namespaces type", "linux.namespaces", "{}", "config.json: linux.namespaces: expected an array, got an object" },
+  { "namespaces type", "linux.namespaces", "{}",
+    "config.json: linux.namespaces: expected an array, got an object" },
   { "namespace unknown", "linux.namespaces[0].type", "'foo'",
     "config.json: linux.namespaces[0].type: unknown namespace type \"foo\"" },
   { "namespace twice", "linux.namespaces[2].type", "'pid'",
     "config.json: linux.namespaces[2].type: namespace type \"pid\" is listed twice" },
-  { "namespace type required", "linux.namespaces[0].type", NULL, "config.json: linux.namespaces[0].type: is required" },
+  { "namespace type required", "linux.namespaces[0].type", NULL,
+    "config.json: linux.namespaces[0].type: is required" },
   { "namespace path absolute", "linux.namespaces[1].path", "'netns/x'",
     "config.json: linux.namespaces[1].path: `netns/x` is not an absolute path" },
   { "mappings need userns", "linux.namespaces[4].type", "'ipc'",
@@ -139,12 +163,16 @@ static const struct rule rules[] = {
     "config.json: linux.timeOffsets: time offsets need a `time` namespace in linux.namespaces" },
   { "device type", "linux.devices[0].type", "'x'",
     "config.json: linux.devices[0].type: unknown device type \"x\" (expected c, b, u or p)" },
-  { "device major required", "linux.devices[0].major", NULL, "config.json: linux.devices[0].major: is required" },
-  { "device minor required", "linux.devices[0].minor", NULL, "config.json: linux.devices[0].minor: is required" },
+  { "device major required", "linux.devices[0].major", NULL,
+    "config.json: linux.devices[0].major: is required" },
+  { "device minor required", "linux.devices[0].minor", NULL,
+    "config.json: linux.devices[0].minor: is required" },
   { "device path absolute", "linux.devices[0].path", "'dev/fuse'",
     "config.json: linux.devices[0].path: `dev/fuse` is not an absolute path" },
-  { "device path required", "linux.devices[0].path", NULL, "config.json: linux.devices[0].path: is required" },
-  { "sysctl value", "linux.sysctl", "{'kernel.x': 1}", "config.json: linux.sysctl.kernel.x: expected a string, got an integer" },
+  { "device path required", "linux.devices[0].path", NULL,
+    "config.json: linux.devices[0].path: is required" },
+  { "sysctl value", "linux.sysctl", "{'kernel.x': 1}",
+    "config.json: linux.sysctl.kernel.x: expected a string, got an integer" },
   { "propagation", "linux.rootfsPropagation", "'sideways'",
     "config.json: linux.rootfsPropagation: unknown propagation \"sideways\"" },
   { "masked path absolute", "linux.maskedPaths[1]", "'sys/firmware'",
@@ -152,7 +180,8 @@ static const struct rule rules[] = {
   { "readonly path absolute", "linux.readonlyPaths[0]", "'proc'",
     "config.json: linux.readonlyPaths[0]: `proc` is not an absolute path" },
   { "personality domain", "linux.personality.domain", "'LINUX64'",
-    "config.json: linux.personality.domain: unknown personality domain \"LINUX64\" (expected LINUX or LINUX32)" },
+    "config.json: linux.personality.domain: unknown personality domain \"LINUX64\" (expected LINUX or "
+    "LINUX32)" },
   { "personality flags", "linux.personality.flags", "['X']",
     "config.json: linux.personality.flags: unknown personality flag \"X\"" },
   { "seccomp defaultAction", "linux.seccomp.defaultAction", "'SCMP_ACT_FOO'",
@@ -193,7 +222,8 @@ static const struct rule rules[] = {
     "config.json: linux.resources.memory.swappiness: 101 is out of range [0, 100]" },
   { "resources memory type", "linux.resources.memory.limit", "1.5",
     "config.json: linux.resources.memory.limit: expected an integer, got a number" },
-  { "resources pids limit", "linux.resources.pids", "{}", "config.json: linux.resources.pids.limit: is required" },
+  { "resources pids limit", "linux.resources.pids", "{}",
+    "config.json: linux.resources.pids.limit: is required" },
   { "resources blkio weight", "linux.resources.blockIO.weight", "65536",
     "config.json: linux.resources.blockIO.weight: 65536 is out of range [0, 65535]" },
   { "resources throttle rate", "linux.resources.blockIO.throttleReadBpsDevice", "[{'major': 8, 'minor': 0}]",

@@ -35,7 +35,8 @@ static int inspect(struct cmd_ctx *ctx, int argc, char **argv, enum kind k, cons
   const struct berth_cli_opt opts_any[] = {
     { "format", 'f', BERTH_CLI_STRING, &format, "string",
       "Format output using a template ({{.Id}}, {{json .State}})" },
-    { "type", 0, BERTH_CLI_STRING, &type, "string", "Only inspect objects of the given type (container or image)" },
+    { "type", 0, BERTH_CLI_STRING, &type, "string",
+      "Only inspect objects of the given type (container or image)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts_any, usage, "Return low-level information on berth objects", err);

@@ -67,7 +67,8 @@ int cmd_container_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
   bool force = false;
   cleanup_free const char **filters = NULL;
   const struct berth_cli_opt opts[] = {
-    { "filter", 0, BERTH_CLI_STRINGS, &filters, "filter", "Provide filter values (e.g. \"until=<timestamp>\")" },
+    { "filter", 0, BERTH_CLI_STRINGS, &filters, "filter",
+      "Provide filter values (e.g. \"until=<timestamp>\")" },
     { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };

@@ -39,22 +39,26 @@ static struct berth_cli_opt *run_flags(void)
   const struct berth_runopts_flag *f = berth_runopts_flags(&n);
   struct berth_cli_opt *v = xcalloc(n + 6, sizeof *v);
   for (size_t i = 0; i < n; i++)
-    v[i] = (struct berth_cli_opt){ f[i].name + 2, f[i].short_name, BERTH_CLI_CALL, NULL,
-                                   f[i].takes_value ? "value" : NULL, f[i].help };
-  v[n] = (struct berth_cli_opt){ "runtime-flag", 0, BERTH_CLI_CALL, NULL, "flag",
-                                 "Pass --flag to the OCI runtime (podman's option)" };
+    v[i] = (struct berth_cli_opt){
+      f[i].name + 2, f[i].short_name, BERTH_CLI_CALL, NULL, f[i].takes_value ? "value" : NULL, f[i].help
+    };
+  v[n] = (struct berth_cli_opt){ "runtime-flag", 0,      BERTH_CLI_CALL,
+                                 NULL,           "flag", "Pass --flag to the OCI runtime (podman's option)" };
   v[n + 1] = (struct berth_cli_opt){ "net", 0, BERTH_CLI_CALL, NULL, "value", NULL };
-  v[n + 2] = (struct berth_cli_opt){ "pull", 0, BERTH_CLI_CALL, NULL, "string",
-                                     "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")" };
-  v[n + 3] = (struct berth_cli_opt){ "platform", 0, BERTH_CLI_CALL, NULL, "string",
-                                     "Set platform if server is multi-platform capable" };
+  v[n + 2] = (struct berth_cli_opt){
+    "pull", 0,        BERTH_CLI_CALL,
+    NULL,   "string", "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")"
+  };
+  v[n + 3] =
+    (struct berth_cli_opt){ "platform", 0,        BERTH_CLI_CALL,
+                            NULL,       "string", "Set platform if server is multi-platform capable" };
   v[n + 4] = (struct berth_cli_opt){ "quiet", 'q', BERTH_CLI_CALL, NULL, NULL, "Suppress the pull output" };
   return v;
 }
 
 /* options, then IMAGE [COMMAND] [ARG...] */
-static int parse_argv(struct run_args *ra, int argc, char **argv, const struct berth_cli_opt *opts, bool *help,
-                      berth_error_t *err)
+static int parse_argv(struct run_args *ra, int argc, char **argv, const struct berth_cli_opt *opts,
+                      bool *help, berth_error_t *err)
 {
   const struct berth_cli p = { .dialect = BERTH_CLI_DOCKER, .opts = opts, .call = set_flag, .call_data = ra };
   int i = 1;

@@ -266,14 +266,16 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   int stdio[3] = { f->interactive ? STDIN_FILENO : devnull, STDOUT_FILENO, STDERR_FILENO };
   if (!f->tty && !f->detach) {
     int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-    if ((f->interactive && pipe2(p[0], O_CLOEXEC) < 0) || pipe2(p[1], O_CLOEXEC) < 0 || pipe2(p[2], O_CLOEXEC) < 0) {
+    if ((f->interactive && pipe2(p[0], O_CLOEXEC) < 0) || pipe2(p[1], O_CLOEXEC) < 0 ||
+        pipe2(p[2], O_CLOEXEC) < 0) {
       for (int i = 0; i < 3; i++)
         for (int k = 0; k < 2; k++)
           if (p[i][k] >= 0)
             close(p[i][k]);
       return BERTH_ERR_ERRNO(err, "%s: pipe", ctx->path);
     }
-    in_r = p[0][0], rl.in_w = p[0][1], rl.out_r = p[1][0], out_w = p[1][1], rl.err_r = p[2][0], err_w = p[2][1];
+    in_r = p[0][0], rl.in_w = p[0][1], rl.out_r = p[1][0], out_w = p[1][1], rl.err_r = p[2][0],
+    err_w = p[2][1];
     stdio[0] = f->interactive ? in_r : devnull;
     stdio[1] = out_w;
     stdio[2] = err_w;
@@ -309,7 +311,8 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "interactive", 'i', BERTH_CLI_BOOL, &f.interactive, NULL, "Keep STDIN open even if not attached" },
     { "privileged", 0, BERTH_CLI_BOOL, &f.privileged, NULL, "Give extended privileges to the command" },
     { "tty", 't', BERTH_CLI_BOOL, &f.tty, NULL, "Allocate a pseudo-TTY" },
-    { "user", 'u', BERTH_CLI_STRING, &f.user, "string", "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
+    { "user", 'u', BERTH_CLI_STRING, &f.user, "string",
+      "Username or UID (format: \"<name|uid>[:<group|gid>]\")" },
     { "workdir", 'w', BERTH_CLI_STRING, &f.workdir, "string", "Working directory inside the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };

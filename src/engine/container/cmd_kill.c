@@ -13,7 +13,8 @@ int cmd_kill(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   const char *signal_s = NULL;
   const struct berth_cli_opt opts[] = {
-    { "signal", 's', BERTH_CLI_STRING, &signal_s, "string", "Signal to send to the container (default KILL)" },
+    { "signal", 's', BERTH_CLI_STRING, &signal_s, "string",
+      "Signal to send to the container (default KILL)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth kill [OPTIONS] CONTAINER [CONTAINER...]",

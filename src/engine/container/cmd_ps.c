@@ -27,7 +27,7 @@ static char *labels_text(json_t *labels)
   cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
   const char *k;
   json_t *v;
-  json_object_foreach(labels, k, v)
+  json_object_foreach (labels, k, v)
     berth_strbuf_printf(&b, "%s%s=%s", b.len ? "," : "", k, json_is_string(v) ? json_string_value(v) : "");
   return berth_strbuf_detach(&b);
 }
@@ -58,8 +58,7 @@ static void print_table(json_t *rows)
   berth_table_add(&t, head);
   size_t i;
   json_t *r;
-  json_array_foreach(rows, i, r)
-  {
+  json_array_foreach (rows, i, r) {
     const char *keys[] = { "ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names" };
     const char *cells[7];
     for (size_t k = 0; k < 7; k++)
@@ -147,8 +146,7 @@ static int print_rows(json_t *rows, const struct ps_opts *po, berth_error_t *err
     print_table(rows);
     return 0;
   }
-  json_array_foreach(rows, i, r)
-  {
+  json_array_foreach (rows, i, r) {
     cleanup_free char *line = NULL;
     if (po->quiet)
       line = xstrdup(json_string_value(json_object_get(r, "ID")));
@@ -170,9 +168,11 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "all", 'a', BERTH_CLI_BOOL, &po.all, NULL, "Show all containers (default shows just running)" },
     { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter",
       "Filter output (status=, name=, label=, ancestor=, id=, exited=)" },
-    { "format", 0, BERTH_CLI_STRING, &po.format, "string", "table (default), json, or a template ({{.Names}})" },
+    { "format", 0, BERTH_CLI_STRING, &po.format, "string",
+      "table (default), json, or a template ({{.Names}})" },
     { "last", 'n', BERTH_CLI_STRING, &last, "int", "Show n last created containers (includes all states)" },
-    { "latest", 'l', BERTH_CLI_BOOL, &po.latest, NULL, "Show the latest created container (includes all states)" },
+    { "latest", 'l', BERTH_CLI_BOOL, &po.latest, NULL,
+      "Show the latest created container (includes all states)" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &po.no_trunc, NULL, "Don't truncate output" },
     { "quiet", 'q', BERTH_CLI_BOOL, &po.quiet, NULL, "Only display container IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },

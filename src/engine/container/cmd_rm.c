@@ -18,7 +18,8 @@ int cmd_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   bool force = false, volumes = false;
   const struct berth_cli_opt opts[] = {
     { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Force the removal of a running container (uses SIGKILL)" },
-    { "volumes", 'v', BERTH_CLI_BOOL, &volumes, NULL, "Remove anonymous volumes associated with the container" },
+    { "volumes", 'v', BERTH_CLI_BOOL, &volumes, NULL,
+      "Remove anonymous volumes associated with the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth rm [OPTIONS] CONTAINER [CONTAINER...]",

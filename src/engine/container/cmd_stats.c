@@ -164,7 +164,8 @@ int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct stats_opts o = { 0 };
   const struct berth_cli_opt opts[] = {
     { "all", 'a', BERTH_CLI_BOOL, &o.all, NULL, "Show all containers (default shows just running)" },
-    { "format", 0, BERTH_CLI_STRING, &o.format, "string", "table (default), json, or a template ({{.CPUPerc}})" },
+    { "format", 0, BERTH_CLI_STRING, &o.format, "string",
+      "table (default), json, or a template ({{.CPUPerc}})" },
     { "no-stream", 0, BERTH_CLI_BOOL, &o.no_stream, NULL,
       "Disable streaming stats and only pull the first result" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &o.no_trunc, NULL, "Do not truncate output" },

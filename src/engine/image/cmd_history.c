@@ -93,7 +93,8 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const struct berth_cli_opt opts[] = {
     { "format", 0, BERTH_CLI_STRING, &format, "string",
       "Format output: table (default) or json (one object per line)" },
-    { "human", 'H', BERTH_CLI_BOOL, &human, NULL, "Print sizes and dates in human readable format (default true)" },
+    { "human", 'H', BERTH_CLI_BOOL, &human, NULL,
+      "Print sizes and dates in human readable format (default true)" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },

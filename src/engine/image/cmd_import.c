@@ -17,7 +17,8 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   uint64_t max_size = 0, max_ratio_dummy = 0;
   (void) max_ratio_dummy;
   const struct berth_cli_opt opts[] = {
-    { "change", 'c', BERTH_CLI_STRINGS, &changes, "list", "Apply Dockerfile instruction to the created image" },
+    { "change", 'c', BERTH_CLI_STRINGS, &changes, "list",
+      "Apply Dockerfile instruction to the created image" },
     { "message", 'm', BERTH_CLI_STRING, &message, "string", "Set commit message for imported image" },
     { "platform", 0, BERTH_CLI_STRING, &platform, "string", "Set platform (os/arch[/variant]) of the image" },
     { "max-layer-size", 0, BERTH_CLI_SIZE, &max_size, "size",

@@ -68,7 +68,8 @@ int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
 {
   bool repair = false, quiet = false;
   const struct berth_cli_opt opts[] = {
-    { "repair", 'r', BERTH_CLI_BOOL, &repair, NULL, "Remove orphans and leftovers, recompute reference counts" },
+    { "repair", 'r', BERTH_CLI_BOOL, &repair, NULL,
+      "Remove orphans and leftovers, recompute reference counts" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only the exit status: 0 consistent (or repaired), 1 not" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };

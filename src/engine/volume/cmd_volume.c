@@ -49,8 +49,9 @@ static json_t *ls_json(const struct berth_db_volume *v)
   cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
   const char *k;
   json_t *val;
-  json_object_foreach(labels, k, val) berth_strbuf_printf(&b, "%s%s=%s", b.len ? "," : "", k,
-                                                          json_is_string(val) ? json_string_value(val) : "");
+  json_object_foreach (labels, k, val)
+    berth_strbuf_printf(&b, "%s%s=%s", b.len ? "," : "", k,
+                        json_is_string(val) ? json_string_value(val) : "");
   json_decref(labels);
   cleanup_free char *links = xasprintf("%lld", (long long) v->users);
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Driver", v->driver, "Labels", b.buf ? b.buf : "",
@@ -174,7 +175,8 @@ int cmd_volume_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
 {
   bool force = false;
   const struct berth_cli_opt opts[] = {
-    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not error when a volume does not exist (one in use stays)" },
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL,
+      "Do not error when a volume does not exist (one in use stays)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =
@@ -214,9 +216,10 @@ int cmd_volume_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
     cleanup_free char *l = neg ? xasprintf("!%s", filters[i] + 7) : xstrdup(filters[i] + 6);
     labels = berth_strv_append(labels, l);
   }
-  if (!force && !cli_confirm(all ? "WARNING! This will remove all local volumes not used by at least one container."
-                                 : "WARNING! This will remove anonymous local volumes not used by at least one "
-                                   "container."))
+  if (!force &&
+      !cli_confirm(all ? "WARNING! This will remove all local volumes not used by at least one container."
+                       : "WARNING! This will remove anonymous local volumes not used by at least one "
+                         "container."))
     return 0;
   struct berth_engine *e = NULL;
   uint64_t reclaimed = 0;

@@ -62,14 +62,24 @@ static inline void berth_cleanup_strvp(char ***v)
   *v = NULL;
 }
 
-#define cleanup_free __attribute__((cleanup(berth_cleanup_freep)))
-#define cleanup_close __attribute__((cleanup(berth_cleanup_closep)))
+#define cleanup_free   __attribute__((cleanup(berth_cleanup_freep)))
+#define cleanup_close  __attribute__((cleanup(berth_cleanup_closep)))
 #define cleanup_fclose __attribute__((cleanup(berth_cleanup_fclosep)))
-#define cleanup_dir __attribute__((cleanup(berth_cleanup_dirp)))
-#define cleanup_strv __attribute__((cleanup(berth_cleanup_strvp)))
+#define cleanup_dir    __attribute__((cleanup(berth_cleanup_dirp)))
+#define cleanup_strv   __attribute__((cleanup(berth_cleanup_strvp)))
 
-#define steal_ptr(p) ({ __typeof__(p) berth_tmp_ = (p); (p) = NULL; berth_tmp_; })
-#define steal_fd(fd) ({ int berth_tmpfd_ = (fd); (fd) = -1; berth_tmpfd_; })
+#define steal_ptr(p)                                                                                         \
+  ({                                                                                                         \
+    __typeof__(p) berth_tmp_ = (p);                                                                          \
+    (p) = NULL;                                                                                              \
+    berth_tmp_;                                                                                              \
+  })
+#define steal_fd(fd)                                                                                         \
+  ({                                                                                                         \
+    int berth_tmpfd_ = (fd);                                                                                 \
+    (fd) = -1;                                                                                               \
+    berth_tmpfd_;                                                                                            \
+  })
 
 #define BERTH_N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -69,13 +69,14 @@ static int bad_value(const struct berth_cli *p, const struct berth_cli_opt *o, c
                      const char *expected, berth_error_t *err)
 {
   if (p->dialect == BERTH_CLI_RUNC)
-    return o->type == BERTH_CLI_BOOL ? BERTH_ERR(err, "--%s: expected true or false, got `%s`", o->name, value)
-                                     : BERTH_ERR(err, "--%s: invalid %s `%s`", o->name, expected, value);
+    return o->type == BERTH_CLI_BOOL
+             ? BERTH_ERR(err, "--%s: expected true or false, got `%s`", o->name, value)
+             : BERTH_ERR(err, "--%s: invalid %s `%s`", o->name, expected, value);
   return BERTH_ERR(err, "invalid argument `%s` for --%s: expected %s", value, o->name, expected);
 }
 
-static int set_value(const struct berth_cli *p, const struct berth_cli_opt *o, const char *flag, const char *value,
-                     berth_error_t *err)
+static int set_value(const struct berth_cli *p, const struct berth_cli_opt *o, const char *flag,
+                     const char *value, berth_error_t *err)
 {
   switch (o->type) {
   case BERTH_CLI_STRING: *(const char **) o->target = value; return 0;
@@ -196,7 +197,8 @@ static int parse_docker(const struct berth_cli *p, int argc, char **argv, int *i
 }
 
 /* runc (urfave/cli): options end at the first positional; -name and --name alike */
-static int parse_runc(const struct berth_cli *p, int argc, char **argv, int *idx, bool *help, berth_error_t *err)
+static int parse_runc(const struct berth_cli *p, int argc, char **argv, int *idx, bool *help,
+                      berth_error_t *err)
 {
   while (*idx < argc) {
     const char *a = argv[*idx];
@@ -232,8 +234,8 @@ static int parse_runc(const struct berth_cli *p, int argc, char **argv, int *idx
   return 0;
 }
 
-int berth_cli_parse(const struct berth_cli *p, int argc, char **argv, int *idx, char **pos, int *npos, bool *help,
-                    berth_error_t *err)
+int berth_cli_parse(const struct berth_cli *p, int argc, char **argv, int *idx, char **pos, int *npos,
+                    bool *help, berth_error_t *err)
 {
   if (p->dialect == BERTH_CLI_RUNC)
     return parse_runc(p, argc, argv, idx, help, err);

@@ -30,8 +30,8 @@ enum berth_cli_type {
 };
 
 struct berth_cli_opt {
-  const char *name;    /* long name without dashes; NULL ends a table */
-  char short_name;     /* 0 if none */
+  const char *name; /* long name without dashes; NULL ends a table */
+  char short_name;  /* 0 if none */
   enum berth_cli_type type;
   void *target;        /* see the types (unused for BERTH_CLI_CALL) */
   const char *metavar; /* the value's name in help; NULL for booleans */
@@ -51,8 +51,8 @@ struct berth_cli {
  * else the first positional, after a "--" that ended the options). Interspersed, every
  * positional is appended to pos (room for argc - *idx entries), *npos counting them; otherwise
  * pos and npos may be NULL. *help: help was asked for (parsing goes on). */
-int berth_cli_parse(const struct berth_cli *p, int argc, char **argv, int *idx, char **pos, int *npos, bool *help,
-                    berth_error_t *err) BERTH_WUR;
+int berth_cli_parse(const struct berth_cli *p, int argc, char **argv, int *idx, char **pos, int *npos,
+                    bool *help, berth_error_t *err) BERTH_WUR;
 
 /* Help in the dialect's layout: Docker's "Usage:  ..." with an "Options:" table and a last
  * "-h, --help" line; runc's "usage: ..." with "options:" */

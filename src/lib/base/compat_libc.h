@@ -16,10 +16,7 @@
  * its MS_* flags (the same values) stand */
 #include <linux/mount.h>
 
-static inline int fsopen(const char *fs, unsigned int flags)
-{
-  return (int) syscall(SYS_fsopen, fs, flags);
-}
+static inline int fsopen(const char *fs, unsigned int flags) { return (int) syscall(SYS_fsopen, fs, flags); }
 static inline int fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux)
 {
   return (int) syscall(SYS_fsconfig, fd, cmd, key, value, aux);
@@ -28,7 +25,8 @@ static inline int fsmount(int fd, unsigned int flags, unsigned int attr_flags)
 {
   return (int) syscall(SYS_fsmount, fd, flags, attr_flags);
 }
-static inline int move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to, unsigned int flags)
+static inline int move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to,
+                             unsigned int flags)
 {
   return (int) syscall(SYS_move_mount, from_dirfd, from, to_dirfd, to, flags);
 }
@@ -63,9 +61,9 @@ static inline int pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigne
 #endif
 /* musl 1.2.5 declares statx (meson then defines BERTH_LIBC_HAS_STATX); 1.2.3 does not */
 #ifndef BERTH_LIBC_HAS_STATX
-#define STATX_TYPE 0x00000001U
-#define STATX_MODE 0x00000002U
-#define STATX_INO 0x00000100U
+#define STATX_TYPE        0x00000001U
+#define STATX_MODE        0x00000002U
+#define STATX_INO         0x00000100U
 #define STATX_BASIC_STATS 0x000007ffU
 struct statx_timestamp {
   int64_t tv_sec;

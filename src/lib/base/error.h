@@ -6,12 +6,12 @@
 #include <stdarg.h>
 
 struct berth_error_s {
-  int errnum;   /* errno captured when the error was made, 0 if none */
-  char *msg;    /* full message, context first: "create container x: mount proc: ..." */
+  int errnum; /* errno captured when the error was made, 0 if none */
+  char *msg;  /* full message, context first: "create container x: mount proc: ..." */
 };
 typedef struct berth_error_s *berth_error_t;
 
-#define BERTH_WUR __attribute__((warn_unused_result))
+#define BERTH_WUR          __attribute__((warn_unused_result))
 #define BERTH_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Make an error with an errno value (0: none). Returns -1 (always < 0). */
@@ -26,8 +26,11 @@ void berth_error_release(berth_error_t *err);
 char *berth_error_steal_msg(berth_error_t *err);
 
 /* errno is captured before the arguments are evaluated */
-#define BERTH_ERR_ERRNO(err, ...) \
-  ({ int berth_saved_errno_ = errno; berth_error_make((err), berth_saved_errno_, __VA_ARGS__); })
+#define BERTH_ERR_ERRNO(err, ...)                                                                            \
+  ({                                                                                                         \
+    int berth_saved_errno_ = errno;                                                                          \
+    berth_error_make((err), berth_saved_errno_, __VA_ARGS__);                                                \
+  })
 #define BERTH_ERR(err, ...) berth_error_make((err), 0, __VA_ARGS__)
 
 static inline void berth_cleanup_error(berth_error_t *e) { berth_error_release(e); }

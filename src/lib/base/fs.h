@@ -11,12 +11,12 @@
 #include "base/error.h"
 
 #ifndef RESOLVE_NO_XDEV
-#define RESOLVE_NO_XDEV 0x01
+#define RESOLVE_NO_XDEV       0x01
 #define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_NO_SYMLINKS 0x04
-#define RESOLVE_BENEATH 0x08
-#define RESOLVE_IN_ROOT 0x10
-#define RESOLVE_CACHED 0x20
+#define RESOLVE_NO_SYMLINKS   0x04
+#define RESOLVE_BENEATH       0x08
+#define RESOLVE_IN_ROOT       0x10
+#define RESOLVE_CACHED        0x20
 #endif
 
 /* raw openat2(2); retries EINTR and the EAGAIN that RESOLVE_IN_ROOT gives on a racing rename */
@@ -41,7 +41,8 @@ static inline int berth_read_file(const char *path, size_t max, char **out, size
 }
 
 /* Write data to an existing file (O_WRONLY|O_TRUNC unless append). */
-int berth_write_file_at(int dirfd, const char *path, const void *data, size_t len, berth_error_t *err) BERTH_WUR;
+int berth_write_file_at(int dirfd, const char *path, const void *data, size_t len,
+                        berth_error_t *err) BERTH_WUR;
 /* Write data to a new file in the same dir, fsync-less rename into place (base/output.h: never
  * through a symlink or into an existing file; a symlink at path is replaced). */
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -57,7 +57,8 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
   if (logger.format == BERTH_LOG_FORMAT_JSON) {
     char ts[64];
     format_time(ts, sizeof ts);
-    berth_strbuf_printf(&b, "{\"level\":\"%s\",\"msg\":", level == BERTH_LOG_WARN ? "warning" : level_names[level]);
+    berth_strbuf_printf(
+      &b, "{\"level\":\"%s\",\"msg\":", level == BERTH_LOG_WARN ? "warning" : level_names[level]);
     berth_strbuf_append_json_string(&b, msg);
     berth_strbuf_printf(&b, ",\"time\":\"%s\"}\n", ts);
   } else if (logger.fd >= 0) {
@@ -66,7 +67,9 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
     berth_strbuf_printf(&b, "%s %s: %s\n", ts, level_names[level], msg);
   } else {
     berth_strbuf_printf(&b, "%s: %s%s\n", logger.prefix,
-                        level == BERTH_LOG_ERROR ? "" : level == BERTH_LOG_WARN ? "warning: " : "",
+                        level == BERTH_LOG_ERROR  ? ""
+                        : level == BERTH_LOG_WARN ? "warning: "
+                                                  : "",
                         msg);
   }
   int fd = logger.fd >= 0 ? logger.fd : STDERR_FILENO;

@@ -25,12 +25,12 @@ enum berth_log_format berth_log_get_format(void);
 void berth_log(enum berth_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define berth_log_error(...) berth_log(BERTH_LOG_ERROR, __VA_ARGS__)
-#define berth_log_warn(...) berth_log(BERTH_LOG_WARN, __VA_ARGS__)
-#define berth_log_info(...) berth_log(BERTH_LOG_INFO, __VA_ARGS__)
-#define berth_log_debug(...)                                    \
-  do {                                                          \
-    if (berth_log_get_level() >= BERTH_LOG_DEBUG)               \
-      berth_log(BERTH_LOG_DEBUG, __VA_ARGS__);                  \
+#define berth_log_warn(...)  berth_log(BERTH_LOG_WARN, __VA_ARGS__)
+#define berth_log_info(...)  berth_log(BERTH_LOG_INFO, __VA_ARGS__)
+#define berth_log_debug(...)                                                                                 \
+  do {                                                                                                       \
+    if (berth_log_get_level() >= BERTH_LOG_DEBUG)                                                            \
+      berth_log(BERTH_LOG_DEBUG, __VA_ARGS__);                                                               \
   } while (0)
 
 #endif

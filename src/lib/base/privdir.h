@@ -15,6 +15,7 @@ int berth_privdir_ensure(const char *path, mode_t mode, berth_error_t *err) BERT
 
 /* the same for `name` in the directory dirfd (one level, no symlink); returns an
  * O_RDONLY|O_DIRECTORY fd of it when out_fd is not NULL */
-int berth_privdir_ensure_at(int dirfd, const char *name, mode_t mode, int *out_fd, berth_error_t *err) BERTH_WUR;
+int berth_privdir_ensure_at(int dirfd, const char *name, mode_t mode, int *out_fd,
+                            berth_error_t *err) BERTH_WUR;
 
 #endif

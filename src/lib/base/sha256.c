@@ -58,7 +58,8 @@ static void compress_portable(uint32_t h[8], const uint8_t *p)
 /* The SHA extensions (SHA-NI): two rounds per sha256rnds2, the message schedule with
  * sha256msg1/msg2. The state lives as ABEF and CDGH in two registers. ~5x the portable
  * code; OpenSSL's speed without linking OpenSSL (0.5 ms of every `berth` start). */
-__attribute__((target("sha,sse4.1"))) static void compress_shani(uint32_t h[8], const uint8_t *p, size_t blocks)
+__attribute__((target("sha,sse4.1"))) static void compress_shani(uint32_t h[8], const uint8_t *p,
+                                                                 size_t blocks)
 {
   const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i dcba = _mm_loadu_si128((const __m128i *) &h[0]);

@@ -8,14 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BERTH_SHA256_LEN 32
+#define BERTH_SHA256_LEN     32
 #define BERTH_SHA256_HEX_LEN 64
 
 struct berth_sha256_ctx {
   uint32_t h[8];
-  uint64_t total;        /* bytes hashed so far */
+  uint64_t total; /* bytes hashed so far */
   uint8_t block[64];
-  size_t used;           /* bytes pending in block */
+  size_t used; /* bytes pending in block */
 };
 
 void berth_sha256_init(struct berth_sha256_ctx *c);

@@ -10,14 +10,18 @@ struct berth_strbuf {
   size_t len;
   size_t cap;
 };
-#define BERTH_STRBUF_INIT { NULL, 0, 0 }
+#define BERTH_STRBUF_INIT                                                                                    \
+  {                                                                                                          \
+    NULL, 0, 0                                                                                               \
+  }
 
 void berth_strbuf_grow(struct berth_strbuf *b, size_t extra);
 void berth_strbuf_append(struct berth_strbuf *b, const char *data, size_t len);
 void berth_strbuf_puts(struct berth_strbuf *b, const char *s);
 void berth_strbuf_putc(struct berth_strbuf *b, char c);
 void berth_strbuf_printf(struct berth_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void berth_strbuf_vprintf(struct berth_strbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void berth_strbuf_vprintf(struct berth_strbuf *b, const char *fmt, va_list ap)
+  __attribute__((format(printf, 2, 0)));
 /* append s as a JSON string literal (quotes and escapes included) */
 void berth_strbuf_append_json_string(struct berth_strbuf *b, const char *s);
 /* give up the buffer (never NULL) */

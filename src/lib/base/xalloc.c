@@ -22,10 +22,7 @@ void *xmalloc(size_t n)
   return p;
 }
 
-void *xmalloc0(size_t n)
-{
-  return xcalloc(1, n ? n : 1);
-}
+void *xmalloc0(size_t n) { return xcalloc(1, n ? n : 1); }
 
 void *xcalloc(size_t nmemb, size_t size)
 {

@@ -122,7 +122,8 @@ int berth_cgroup_manager_new(const struct berth_cgroup_layout *layout, const str
     berth_cgroup_manager_free(m);
     return BERTH_ERR(err, "cgroup manager: no cgroup layout detected");
   }
-  if (m->kind != BERTH_CGROUP_DISABLED && cg_resolve_dirs(layout, cfg->cgroups_path, cfg->id, cfg->relative_to_self, m, err) < 0) {
+  if (m->kind != BERTH_CGROUP_DISABLED &&
+      cg_resolve_dirs(layout, cfg->cgroups_path, cfg->id, cfg->relative_to_self, m, err) < 0) {
     berth_cgroup_manager_free(m);
     return -1;
   }

@@ -42,7 +42,7 @@ struct berth_cgroup_manager {
   char *path;          /* resolved inner path, for display and state */
   struct cg_dir *dirs; /* v1 hierarchies first, the unified dir last */
   size_t n_dirs;
-  char *parents_dir;   /* berth_cgroup_config's, or NULL */
+  char *parents_dir; /* berth_cgroup_config's, or NULL */
 };
 
 extern const struct cg_ops cg_ops_v1, cg_ops_v2, cg_ops_hybrid;
@@ -55,8 +55,8 @@ uint32_t cg_parse_controllers(const char *list, char sep);
 /* path.c: cgroupsPath resolution */
 /* runc's CleanPath: lexical clean; a relative path cannot climb above its start ("" for ".") */
 char *cg_clean_path(const char *path);
-int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id, bool relative_to_self,
-                    berth_cgroup_manager_t *m, berth_error_t *err) BERTH_WUR;
+int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id,
+                    bool relative_to_self, berth_cgroup_manager_t *m, berth_error_t *err) BERTH_WUR;
 
 /* fs.c: plain file access and the operations every cgroupfs backend shares */
 const struct cg_dir *cg_dir_ctl(const berth_cgroup_manager_t *m, enum berth_cgroup_ctl ctl); /* v1 only */

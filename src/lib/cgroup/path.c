@@ -67,8 +67,8 @@ static void add_dir(berth_cgroup_manager_t *m, const struct berth_cgroup_hierarc
     m->path = steal_ptr(in);
 }
 
-int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id, bool relative_to_self,
-                    berth_cgroup_manager_t *m, berth_error_t *err)
+int cg_resolve_dirs(const struct berth_cgroup_layout *l, const char *cgroups_path, const char *id,
+                    bool relative_to_self, berth_cgroup_manager_t *m, berth_error_t *err)
 {
   cleanup_free char *inner = NULL;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {

@@ -68,8 +68,7 @@ static int dir_from_json(json_t *e, size_t i, struct cg_dir *d, berth_error_t *e
                         .created = (unsigned) created };
   size_t k;
   json_t *c;
-  json_array_foreach(ctls, k, c)
-  {
+  json_array_foreach (ctls, k, c) {
     int id = json_is_string(c) ? berth_cgroup_ctl_from_name(json_string_value(c)) : -1;
     if (id < 0)
       return BERTH_ERR(err, "cgroup state: dirs[%zu].controllers[%zu]: unknown controller", i, k);

@@ -46,16 +46,16 @@ void *berth_archive_sym(const char *name)
   return p;
 }
 
-#define CONSTRUCTOR(type, ours, theirs)                                                            \
-  type *ours(void)                                                                                 \
-  {                                                                                                \
-    static type *(*fn)(void);                                                                      \
-    if (fn == NULL) {                                                                              \
-      if (load() < 0)                                                                              \
-        return NULL;                                                                               \
-      fn = (type * (*) (void)) berth_archive_sym(#theirs);                                         \
-    }                                                                                              \
-    return fn();                                                                                   \
+#define CONSTRUCTOR(type, ours, theirs)                                                                      \
+  type *ours(void)                                                                                           \
+  {                                                                                                          \
+    static type *(*fn)(void);                                                                                \
+    if (fn == NULL) {                                                                                        \
+      if (load() < 0)                                                                                        \
+        return NULL;                                                                                         \
+      fn = (type * (*) (void) ) berth_archive_sym(#theirs);                                                  \
+    }                                                                                                        \
+    return fn();                                                                                             \
   }
 
 CONSTRUCTOR(struct archive, berth_archive_read_new, archive_read_new)

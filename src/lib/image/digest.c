@@ -36,10 +36,7 @@ void berth_digester_final(berth_digester_t *d, char out[BERTH_DIGEST_LEN + 1])
   format(md, out);
 }
 
-void berth_digester_free(berth_digester_t *d)
-{
-  free(d);
-}
+void berth_digester_free(berth_digester_t *d) { free(d); }
 
 void berth_digest_bytes(const void *data, size_t len, char out[BERTH_DIGEST_LEN + 1])
 {

@@ -15,17 +15,17 @@
 #include "image/digest.h"
 
 struct berth_layer_limits {
-  uint64_t max_bytes;    /* expanded size cap (0: default 64 GiB); also caps one entry's size */
-  uint64_t max_ratio;    /* expanded / compressed cap (0: default 1000), judged against at least
-                            64 KiB of input so that a small layer of zeros is not a "bomb" */
-  uint64_t max_entries;  /* (0: default 10 million) */
+  uint64_t max_bytes;   /* expanded size cap (0: default 64 GiB); also caps one entry's size */
+  uint64_t max_ratio;   /* expanded / compressed cap (0: default 1000), judged against at least
+                           64 KiB of input so that a small layer of zeros is not a "bomb" */
+  uint64_t max_entries; /* (0: default 10 million) */
 };
 
 struct berth_layer_info {
-  char diff_id[BERTH_DIGEST_LEN + 1];  /* sha256 of the uncompressed tar */
-  char digest[BERTH_DIGEST_LEN + 1];   /* sha256 of the stream as read (compressed) */
-  uint64_t size;                       /* bytes of the stream as read */
-  uint64_t tar_size;                   /* bytes of the uncompressed tar */
+  char diff_id[BERTH_DIGEST_LEN + 1]; /* sha256 of the uncompressed tar */
+  char digest[BERTH_DIGEST_LEN + 1];  /* sha256 of the stream as read (compressed) */
+  uint64_t size;                      /* bytes of the stream as read */
+  uint64_t tar_size;                  /* bytes of the uncompressed tar */
   uint64_t entries;
 };
 
@@ -42,8 +42,8 @@ struct berth_layer_info {
  * user.*, trusted.* (not trusted.overlay.*), security.capability and POSIX ACLs; others, or
  * ones the filesystem refuses, are skipped with a warning. The stream is read to its end:
  * info's digests cover every byte. info may be NULL. */
-int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
-                      berth_error_t *err) BERTH_WUR;
+int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim,
+                      struct berth_layer_info *info, berth_error_t *err) BERTH_WUR;
 
 enum berth_compression {
   BERTH_COMPRESSION_NONE,
@@ -78,8 +78,8 @@ int berth_tar_extract(int in_fd, int dirfd, berth_error_t *err) BERTH_WUR;
  * (fsconfig lowerdir+ one at a time, Linux >= 6.8). upper/work NULL: read-only overlay (one
  * lower alone: a read-only bind mount, as overlayfs needs two). With an upper dir the mount
  * has redirect_dir=off,index=off, so that the upper dir is a plain diff. */
-int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
-                        berth_error_t *err) BERTH_WUR;
+int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work,
+                        const char *target, berth_error_t *err) BERTH_WUR;
 /* flags of berth_overlay_mount_flags */
 /* overlayfs "volatile" (Linux >= 5.10; with an upper dir only): the upper dir is never synced,
  * so unmounting does not sync the upper filesystem (1 to 3 ms here). For a throwaway layer (a

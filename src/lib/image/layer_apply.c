@@ -25,11 +25,11 @@
 #include "base/xalloc.h"
 #include "image/layer_priv.h"
 
-#define DEFAULT_MAX_BYTES (64ULL << 30)
-#define DEFAULT_MAX_RATIO 1000ULL
+#define DEFAULT_MAX_BYTES   (64ULL << 30)
+#define DEFAULT_MAX_RATIO   1000ULL
 #define DEFAULT_MAX_ENTRIES 10000000ULL
-#define RATIO_FLOOR (64ULL << 10) /* the ratio is judged against at least this many input bytes */
-#define READ_BUF (256 << 10)
+#define RATIO_FLOOR         (64ULL << 10) /* the ratio is judged against at least this many input bytes */
+#define READ_BUF            (256 << 10)
 
 struct pipe {
   int in_fd;
@@ -39,7 +39,7 @@ struct pipe {
   berth_digester_t *zdg, *tdg;
   uint64_t zsize, tsize;
   uint64_t max_bytes, max_ratio;
-  bool gzip;            /* zlib decodes; else libarchive (dec) */
+  bool gzip; /* zlib decodes; else libarchive (dec) */
   z_stream zs;
   bool zs_init, member_done;
   unsigned char *zout;
@@ -90,10 +90,9 @@ static int check_caps(struct pipe *p)
                      (unsigned long long) p->max_bytes);
   uint64_t base = p->zsize > RATIO_FLOOR ? p->zsize : RATIO_FLOOR;
   if (p->tsize / base >= p->max_ratio && p->tsize > base * p->max_ratio)
-    return BERTH_ERR(&p->perr,
-                     "decompression bomb: %llu bytes expanded from %llu exceed the ratio limit of %llu",
-                     (unsigned long long) p->tsize, (unsigned long long) p->zsize,
-                     (unsigned long long) p->max_ratio);
+    return BERTH_ERR(
+      &p->perr, "decompression bomb: %llu bytes expanded from %llu exceed the ratio limit of %llu",
+      (unsigned long long) p->tsize, (unsigned long long) p->zsize, (unsigned long long) p->max_ratio);
   return 0;
 }
 
@@ -268,7 +267,8 @@ static int read_entries(struct pipe *p, struct layer_apply_ctx *c, uint64_t *ent
     if (r == ARCHIVE_WARN)
       berth_log_debug("layer entry `%s`: %s", name, archive_error_string(p->tar));
     if (++*entries > c->max_entries)
-      return BERTH_ERR(err, "too many entries: more than the limit of %llu", (unsigned long long) c->max_entries);
+      return BERTH_ERR(err, "too many entries: more than the limit of %llu",
+                       (unsigned long long) c->max_entries);
     if (archive_entry_size(e) < 0 || (uint64_t) archive_entry_size(e) > c->max_bytes)
       return BERTH_ERR(err, "entry `%s`: size %lld exceeds the limit of %llu bytes", name,
                        (long long) archive_entry_size(e), (unsigned long long) c->max_bytes);
@@ -311,7 +311,8 @@ static void pipe_release(struct pipe *p)
   free(p->buf);
 }
 
-static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_layer_info *info, berth_error_t *err)
+static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_layer_info *info,
+                        berth_error_t *err)
 {
   uint64_t entries = 0;
   if (open_decoder(p, err) < 0 || read_entries(p, c, &entries, err) < 0)
@@ -332,8 +333,8 @@ static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_
   return 0;
 }
 
-static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, bool plain, struct berth_layer_info *info,
-                 berth_error_t *err)
+static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, bool plain,
+                 struct berth_layer_info *info, berth_error_t *err)
 {
   struct layer_apply_ctx c;
   layer_ctx_init(&c, dirfd);
@@ -358,8 +359,8 @@ static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, boo
   return r;
 }
 
-int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, struct berth_layer_info *info,
-                      berth_error_t *err)
+int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim,
+                      struct berth_layer_info *info, berth_error_t *err)
 {
   return apply(in_fd, dirfd, lim, false, info, err) < 0 ? berth_error_wrap(err, "apply layer") : 0;
 }

@@ -31,7 +31,7 @@
 #include "image/layer.h"
 #include "image/layer_priv.h"
 
-#define COPY_BUF (1 << 20)
+#define COPY_BUF           (1 << 20)
 #define XATTR_LIST_MAX_LEN 65536 /* the kernel's limit for a list */
 
 struct seen_ino {
@@ -43,15 +43,15 @@ struct seen_ino {
 struct diff {
   int out_fd;
   enum berth_compression comp;
-  struct archive *tar;     /* writes the layer tar */
-  struct archive *zip;     /* compresses it (NULL: none) */
+  struct archive *tar; /* writes the layer tar */
+  struct archive *zip; /* compresses it (NULL: none) */
   berth_digester_t *zdg, *tdg;
   uint64_t zsize, tsize, entries;
-  struct seen_ino *inos;   /* regular files with more than one link */
+  struct seen_ino *inos; /* regular files with more than one link */
   size_t n_inos;
   char *buf;
-  berth_error_t werr;      /* an error met inside a libarchive callback */
-  bool plain;              /* berth_tar_write: the tree as it is, no whiteout or opaque marks */
+  berth_error_t werr; /* an error met inside a libarchive callback */
+  bool plain;         /* berth_tar_write: the tree as it is, no whiteout or opaque marks */
 };
 
 static la_ssize_t out_write(struct archive *a, void *cd, const void *buf, size_t n)
@@ -108,7 +108,8 @@ static int open_writers(struct diff *d, berth_error_t *err)
       return BERTH_ERR(err, "libarchive lacks a built-in %s compressor",
                        d->comp == BERTH_COMPRESSION_GZIP ? "gzip" : "zstd");
     /* no timestamp in the gzip header: the same tree gives the same bytes */
-    if (d->comp == BERTH_COMPRESSION_GZIP && archive_write_set_filter_option(d->zip, "gzip", "timestamp", NULL) < 0)
+    if (d->comp == BERTH_COMPRESSION_GZIP &&
+        archive_write_set_filter_option(d->zip, "gzip", "timestamp", NULL) < 0)
       return write_fail(d, d->zip, err, "set up gzip");
     archive_write_set_bytes_in_last_block(d->zip, 1);
     if (archive_write_open(d->zip, d, NULL, out_write, NULL) != ARCHIVE_OK)
@@ -133,10 +134,7 @@ static int open_writers(struct diff *d, berth_error_t *err)
   return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-  return strcmp(*(char *const *) a, *(char *const *) b);
-}
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
 
 /* the sorted names of a directory */
 static char **list_dir(int dirfd, size_t *n, berth_error_t *err)
@@ -305,15 +303,16 @@ static int emit_file(struct diff *d, int dirfd, const char *name, const char *pa
   if (!S_ISREG(now.st_mode) || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
     return BERTH_ERR(err, "changed while it was read: no longer the regular file listed");
   char buf[32];
-  cleanup_close int fd = open(berth_fd_path(pfd, buf, sizeof buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int fd =
+    open(berth_fd_path(pfd, buf, sizeof buf), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open");
   archive_entry_set_size(e, st->st_size);
   return emit(d, e, fd, err);
 }
 
-static int emit_other(struct diff *d, int dirfd, const char *name, struct archive_entry *e, const struct stat *st,
-                      berth_error_t *err)
+static int emit_other(struct diff *d, int dirfd, const char *name, struct archive_entry *e,
+                      const struct stat *st, berth_error_t *err)
 {
   if (S_ISLNK(st->st_mode)) {
     char target[PATH_MAX + 1];

@@ -33,9 +33,9 @@
 #include "image/layer_priv.h"
 
 #define WHITEOUT_PREFIX ".wh."
-#define WHITEOUT_META ".wh..wh."
+#define WHITEOUT_META   ".wh..wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
-#define RESOLVE_FLAGS (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+#define RESOLVE_FLAGS   (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
 struct meta {
   uid_t uid;
@@ -147,7 +147,8 @@ static int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, 
   if (errno != ENOENT)
     return BERTH_ERR_ERRNO(err, "open parent `%s`", prefix);
   if (*link != NULL)
-    return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", prefix, *link);
+    return BERTH_ERR(err, "parent `%s` is missing and would be created through the symlink `%s`", prefix,
+                     *link);
   cleanup_free char *above = comp > prefix ? xstrndup(prefix, (size_t) (comp - prefix - 1)) : xstrdup("");
   if (layer_journal_dir_meta(c, prev, above, err) < 0) /* its times change */
     return -1;
@@ -401,8 +402,8 @@ static int node_meta(int parentfd, const char *base, const char *entry, bool is_
   return 0;
 }
 
-static int make_special(struct layer_apply_ctx *c, int parentfd, const char *base, const char *entry, mode_t type,
-                        struct archive_entry *e, const struct meta *m, berth_error_t *err)
+static int make_special(struct layer_apply_ctx *c, int parentfd, const char *base, const char *entry,
+                        mode_t type, struct archive_entry *e, const struct meta *m, berth_error_t *err)
 {
   if (type == AE_IFLNK) {
     const char *target = archive_entry_symlink(e);
@@ -425,8 +426,8 @@ static int make_special(struct layer_apply_ctx *c, int parentfd, const char *bas
 }
 
 /* a later entry replaces an earlier one: remove what is there unless dir over dir */
-static int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base, bool new_is_dir, bool *exists,
-                       berth_error_t *err)
+static int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base, bool new_is_dir,
+                       bool *exists, berth_error_t *err)
 {
   struct stat st;
   *exists = false;
@@ -482,7 +483,8 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
   cleanup_free char *tparent = slash ? xstrndup(target, (size_t) (slash - target)) : xstrdup(".");
   const char *tbase = slash ? slash + 1 : target;
   /* the target's directory resolves inside the root; its last component is never followed */
-  cleanup_close int tfd = berth_openat2(c->rootfd, tparent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
+  cleanup_close int tfd =
+    berth_openat2(c->rootfd, tparent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_FLAGS);
   struct stat tst, st;
   if (tfd < 0 || fstatat(tfd, tbase, &tst, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno == ENOENT || errno == ENOTDIR)
@@ -545,7 +547,8 @@ static int make_whiteout(struct layer_apply_ctx *c, int parentfd, const char *ba
   return node_meta(parentfd, name, path, false, NULL, &m, err);
 }
 
-int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e, berth_error_t *err)
+int layer_entry_apply(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e,
+                      berth_error_t *err)
 {
   cleanup_free char *path = NULL;
   if (layer_normalize_name(layer_entry_name(e), &path, err) < 0)

@@ -58,7 +58,7 @@ int layer_journal_set_aside(struct layer_apply_ctx *c, int parentfd, const char 
     if (r < 0 && errno == EINVAL) { /* NFS, 9p, some FUSE: no RENAME_NOREPLACE; the name is ours */
       struct stat st;
       r = fstatat(parentfd, aside, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (errno = EEXIST, -1)
-                                                                    : renameat(parentfd, name, parentfd, aside);
+                                                                  : renameat(parentfd, name, parentfd, aside);
     }
     if (r == 0) {
       push(c, LAYER_UNDO_SET_ASIDE, parent, name)->aside = xstrdup(aside);
@@ -150,7 +150,8 @@ static void undo_one(struct layer_apply_ctx *c, const struct layer_undo *u, bool
     /* whatever replaced it was created later, so it is already gone */
     if (renameat2(pfd, u->aside, pfd, u->name, RENAME_NOREPLACE) < 0 &&
         (errno != EINVAL || renameat(pfd, u->aside, pfd, u->name) < 0))
-      berth_log_warn("roll back: restore `%s/%s` from `%s`: %s", u->parent, u->name, u->aside, strerror(errno));
+      berth_log_warn("roll back: restore `%s/%s` from `%s`: %s", u->parent, u->name, u->aside,
+                     strerror(errno));
     break;
   case LAYER_UNDO_META: {
     /* only the directory that was saved: once a symlink set aside is back, the same path may

@@ -14,8 +14,8 @@
 #include "image/layer.h"
 
 struct layer_dirtime {
-  char *path;               /* normalized, "" for the root */
-  struct timespec ts[2];    /* atime, mtime */
+  char *path;            /* normalized, "" for the root */
+  struct timespec ts[2]; /* atime, mtime */
 };
 
 /* berth_tar_extract's undo journal (layer_journal.c) */
@@ -42,15 +42,15 @@ struct layer_undo {
 };
 
 struct layer_apply_ctx {
-  int rootfd;               /* the layer root, as given by the caller */
-  uint64_t max_bytes;       /* resolved limits */
+  int rootfd;         /* the layer root, as given by the caller */
+  uint64_t max_bytes; /* resolved limits */
   uint64_t max_ratio;
   uint64_t max_entries;
   /* the parent directory of the previous entry (entries come grouped by directory) */
   char *parent_path;
   int parent_fd;
-  bool removed;             /* this entry removed something: forget the parent after it */
-  bool plain;               /* berth_tar_extract: no whiteouts, root entry skipped, dirs kept */
+  bool removed; /* this entry removed something: forget the parent after it */
+  bool plain;   /* berth_tar_extract: no whiteouts, root entry skipped, dirs kept */
   /* directories whose times are set after everything else was written */
   struct layer_dirtime *dirs;
   size_t n_dirs, cap_dirs;

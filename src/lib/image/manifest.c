@@ -15,10 +15,14 @@ static const struct {
   const char *type;
   enum berth_compression comp;
 } layer_types[] = {
-  { BERTH_MT_OCI_LAYER, BERTH_COMPRESSION_NONE },         { BERTH_MT_OCI_LAYER_GZIP, BERTH_COMPRESSION_GZIP },
-  { BERTH_MT_OCI_LAYER_ZSTD, BERTH_COMPRESSION_ZSTD },    { BERTH_MT_OCI_LAYER_ND, BERTH_COMPRESSION_NONE },
-  { BERTH_MT_OCI_LAYER_ND_GZIP, BERTH_COMPRESSION_GZIP }, { BERTH_MT_OCI_LAYER_ND_ZSTD, BERTH_COMPRESSION_ZSTD },
-  { BERTH_MT_DOCKER_LAYER_GZIP, BERTH_COMPRESSION_GZIP }, { BERTH_MT_DOCKER_LAYER_FOREIGN, BERTH_COMPRESSION_GZIP },
+  { BERTH_MT_OCI_LAYER, BERTH_COMPRESSION_NONE },
+  { BERTH_MT_OCI_LAYER_GZIP, BERTH_COMPRESSION_GZIP },
+  { BERTH_MT_OCI_LAYER_ZSTD, BERTH_COMPRESSION_ZSTD },
+  { BERTH_MT_OCI_LAYER_ND, BERTH_COMPRESSION_NONE },
+  { BERTH_MT_OCI_LAYER_ND_GZIP, BERTH_COMPRESSION_GZIP },
+  { BERTH_MT_OCI_LAYER_ND_ZSTD, BERTH_COMPRESSION_ZSTD },
+  { BERTH_MT_DOCKER_LAYER_GZIP, BERTH_COMPRESSION_GZIP },
+  { BERTH_MT_DOCKER_LAYER_FOREIGN, BERTH_COMPRESSION_GZIP },
 };
 
 int berth_layer_media_type_compression(const char *media_type, enum berth_compression *c)
@@ -90,8 +94,8 @@ void berth_strmap_release(struct berth_strmap *m)
 
 /* ---- shared getters ---- */
 
-json_t *mf_load(const char *data, size_t len, const char *what, const char *name, struct berth_jctx *c, char **file,
-                berth_error_t *err)
+json_t *mf_load(const char *data, size_t len, const char *what, const char *name, struct berth_jctx *c,
+                char **file, berth_error_t *err)
 {
   *file = name ? xasprintf("%s %s", what, name) : xstrdup(what);
   berth_jctx_init(c, *file);
@@ -104,7 +108,8 @@ json_t *mf_load(const char *data, size_t len, const char *what, const char *name
   return root;
 }
 
-int mf_get_str(struct berth_jctx *c, json_t *o, const char *key, bool required, char **out, berth_error_t *err)
+int mf_get_str(struct berth_jctx *c, json_t *o, const char *key, bool required, char **out,
+               berth_error_t *err)
 {
   const char *s = NULL;
   int r = berth_json_get_string(c, o, key, &s, err);
@@ -133,7 +138,8 @@ int mf_get_strv(struct berth_jctx *c, json_t *o, const char *key, char ***out, s
   return 1;
 }
 
-int mf_get_strmap(struct berth_jctx *c, json_t *o, const char *key, struct berth_strmap *out, berth_error_t *err)
+int mf_get_strmap(struct berth_jctx *c, json_t *o, const char *key, struct berth_strmap *out,
+                  berth_error_t *err)
 {
   cleanup_free const char **k = NULL;
   cleanup_free const char **v = NULL;
@@ -146,10 +152,7 @@ int mf_get_strmap(struct berth_jctx *c, json_t *o, const char *key, struct berth
   return 1;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *) a, *(char *const *) b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
 
 int mf_get_keys(struct berth_jctx *c, json_t *o, const char *key, char ***out, berth_error_t *err)
 {
@@ -161,7 +164,7 @@ int mf_get_keys(struct berth_jctx *c, json_t *o, const char *key, char ***out, b
   char **v = xcalloc(n + 1, sizeof *v);
   const char *k;
   json_t *val;
-  json_object_foreach(obj, k, val) {
+  json_object_foreach (obj, k, val) {
     if (!json_is_object(val) && !json_is_null(val)) {
       size_t m = berth_jctx_push_key(c, key);
       berth_jctx_error(c, k, err, "expected an empty object");
@@ -246,7 +249,8 @@ static int parse_platform(struct berth_jctx *c, json_t *o, struct berth_descript
   d->platform = xmalloc0(sizeof *d->platform);
   struct berth_platform *pl = d->platform;
   if (mf_get_str(c, p, "architecture", true, &pl->architecture, err) < 0 ||
-      mf_get_str(c, p, "os", true, &pl->os, err) < 0 || mf_get_str(c, p, "os.version", false, &pl->os_version, err) < 0 ||
+      mf_get_str(c, p, "os", true, &pl->os, err) < 0 ||
+      mf_get_str(c, p, "os.version", false, &pl->os_version, err) < 0 ||
       mf_get_str(c, p, "variant", false, &pl->variant, err) < 0 ||
       mf_get_strv(c, p, "os.features", &pl->os_features, NULL, err) < 0)
     return -1;
@@ -273,7 +277,8 @@ static int parse_descriptor(struct berth_jctx *c, json_t *o, bool with_platform,
   if (r < 0)
     return -1;
   d->size = size;
-  if (mf_get_strv(c, o, "urls", &d->urls, NULL, err) < 0 || mf_get_strmap(c, o, "annotations", &d->annotations, err) < 0)
+  if (mf_get_strv(c, o, "urls", &d->urls, NULL, err) < 0 ||
+      mf_get_strmap(c, o, "annotations", &d->annotations, err) < 0)
     return -1;
   if (with_platform && parse_platform(c, o, d, err) < 0)
     return -1;
@@ -380,7 +385,8 @@ static int check_schema(struct berth_jctx *c, json_t *root, int *version, berth_
   return 0;
 }
 
-int berth_doc_kind(const char *data, size_t len, const char *name, enum berth_doc_kind *kind, berth_error_t *err)
+int berth_doc_kind(const char *data, size_t len, const char *name, enum berth_doc_kind *kind,
+                   berth_error_t *err)
 {
   struct berth_jctx c;
   cleanup_free char *file = NULL;
@@ -457,7 +463,8 @@ static int parse_manifest(struct berth_jctx *c, json_t *root, struct berth_manif
     return -1;
   bool docker = berth_str_eq(m->media_type, BERTH_MT_DOCKER_MANIFEST);
   if (docker && strcmp(m->config.media_type, BERTH_MT_DOCKER_CONFIG) != 0)
-    return berth_jctx_error(c, "mediaType", err, "`%s` in a Docker manifest (expected " BERTH_MT_DOCKER_CONFIG ")",
+    return berth_jctx_error(c, "mediaType", err,
+                            "`%s` in a Docker manifest (expected " BERTH_MT_DOCKER_CONFIG ")",
                             m->config.media_type);
   berth_jctx_pop(c, mark);
   if (parse_layers(c, root, m, err) < 0)
@@ -542,7 +549,8 @@ static int parse_index(struct berth_jctx *c, json_t *root, struct berth_index *i
   return mf_get_strmap(c, root, "annotations", &ix->annotations, err) < 0 ? -1 : 0;
 }
 
-int berth_index_parse(const char *data, size_t len, const char *name, struct berth_index **out, berth_error_t *err)
+int berth_index_parse(const char *data, size_t len, const char *name, struct berth_index **out,
+                      berth_error_t *err)
 {
   struct berth_jctx c;
   cleanup_free char *file = NULL;
@@ -585,8 +593,8 @@ void berth_index_free(struct berth_index *ix)
   free(ix);
 }
 
-const struct berth_descriptor *berth_index_find(const struct berth_index *ix, const char *os, const char *arch,
-                                                const char *variant)
+const struct berth_descriptor *berth_index_find(const struct berth_index *ix, const char *os,
+                                                const char *arch, const char *variant)
 {
   for (size_t i = 0; i < ix->n_manifests; i++) {
     const struct berth_platform *p = ix->manifests[i].platform;

@@ -14,19 +14,19 @@
 #include "image/digest.h"
 #include "image/layer.h"
 
-#define BERTH_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define BERTH_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define BERTH_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define BERTH_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define BERTH_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define BERTH_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define BERTH_MT_OCI_LAYER_ND "application/vnd.oci.image.layer.nondistributable.v1.tar"
-#define BERTH_MT_OCI_LAYER_ND_GZIP "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
-#define BERTH_MT_OCI_LAYER_ND_ZSTD "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
-#define BERTH_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define BERTH_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define BERTH_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define BERTH_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define BERTH_MT_OCI_MANIFEST         "application/vnd.oci.image.manifest.v1+json"
+#define BERTH_MT_OCI_INDEX            "application/vnd.oci.image.index.v1+json"
+#define BERTH_MT_OCI_CONFIG           "application/vnd.oci.image.config.v1+json"
+#define BERTH_MT_OCI_LAYER            "application/vnd.oci.image.layer.v1.tar"
+#define BERTH_MT_OCI_LAYER_GZIP       "application/vnd.oci.image.layer.v1.tar+gzip"
+#define BERTH_MT_OCI_LAYER_ZSTD       "application/vnd.oci.image.layer.v1.tar+zstd"
+#define BERTH_MT_OCI_LAYER_ND         "application/vnd.oci.image.layer.nondistributable.v1.tar"
+#define BERTH_MT_OCI_LAYER_ND_GZIP    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+#define BERTH_MT_OCI_LAYER_ND_ZSTD    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
+#define BERTH_MT_DOCKER_MANIFEST      "application/vnd.docker.distribution.manifest.v2+json"
+#define BERTH_MT_DOCKER_LIST          "application/vnd.docker.distribution.manifest.list.v2+json"
+#define BERTH_MT_DOCKER_CONFIG        "application/vnd.docker.container.image.v1+json"
+#define BERTH_MT_DOCKER_LAYER_GZIP    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define BERTH_MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
 /* string -> string, sorted by key (annotations, labels) */
@@ -37,25 +37,25 @@ struct berth_strmap {
 };
 
 struct berth_platform {
-  char *architecture;   /* "amd64" */
-  char *os;             /* "linux" */
-  char *os_version;     /* NULL when absent */
-  char *variant;        /* "v8", or NULL */
-  char **os_features;   /* NULL-terminated, NULL when absent */
+  char *architecture; /* "amd64" */
+  char *os;           /* "linux" */
+  char *os_version;   /* NULL when absent */
+  char *variant;      /* "v8", or NULL */
+  char **os_features; /* NULL-terminated, NULL when absent */
 };
 
 struct berth_descriptor {
   char *media_type;
   char digest[BERTH_DIGEST_LEN + 1];
   int64_t size;
-  char **urls;                       /* NULL-terminated, NULL when absent */
+  char **urls; /* NULL-terminated, NULL when absent */
   struct berth_strmap annotations;
-  struct berth_platform *platform;   /* index entries only; NULL when absent */
+  struct berth_platform *platform; /* index entries only; NULL when absent */
 };
 
 struct berth_manifest {
-  int schema_version;                /* 2 */
-  char *media_type;                  /* NULL when absent (allowed for OCI) */
+  int schema_version; /* 2 */
+  char *media_type;   /* NULL when absent (allowed for OCI) */
   struct berth_descriptor config;
   struct berth_descriptor *layers;
   size_t n_layers;
@@ -64,7 +64,7 @@ struct berth_manifest {
 
 struct berth_index {
   int schema_version;
-  char *media_type;                  /* NULL when absent (allowed for OCI) */
+  char *media_type; /* NULL when absent (allowed for OCI) */
   struct berth_descriptor *manifests;
   size_t n_manifests;
   struct berth_strmap annotations;
@@ -81,25 +81,25 @@ struct berth_history {
 /* the container defaults of an image ("config" inside the image config) */
 struct berth_container_config {
   char *user;
-  char **exposed_ports;              /* "80/tcp" … sorted, NULL-terminated */
-  char **env;                        /* "K=V" in order, NULL-terminated */
-  char **entrypoint;                 /* NULL when absent */
-  char **cmd;                        /* NULL when absent */
-  char **volumes;                    /* sorted, NULL-terminated */
+  char **exposed_ports; /* "80/tcp" … sorted, NULL-terminated */
+  char **env;           /* "K=V" in order, NULL-terminated */
+  char **entrypoint;    /* NULL when absent */
+  char **cmd;           /* NULL when absent */
+  char **volumes;       /* sorted, NULL-terminated */
   char *working_dir;
   struct berth_strmap labels;
   char *stop_signal;
 };
 
 struct berth_image_config {
-  char *created;                     /* RFC 3339, or NULL */
+  char *created; /* RFC 3339, or NULL */
   char *author;
   char *architecture;
   char *os;
   char *os_version;
   char *variant;
   struct berth_container_config config;
-  char **diff_ids;                   /* rootfs.diff_ids, NULL-terminated */
+  char **diff_ids; /* rootfs.diff_ids, NULL-terminated */
   size_t n_diff_ids;
   struct berth_history *history;
   size_t n_history;
@@ -129,8 +129,8 @@ char *berth_index_build(const struct berth_index *ix, size_t *len);
 void berth_index_free(struct berth_index *ix);
 /* The entry for a platform: os and architecture must match, variant too when both have one
  * (an entry without a variant matches any); the first match in document order. NULL when none. */
-const struct berth_descriptor *berth_index_find(const struct berth_index *ix, const char *os, const char *arch,
-                                                const char *variant);
+const struct berth_descriptor *berth_index_find(const struct berth_index *ix, const char *os,
+                                                const char *arch, const char *variant);
 
 int berth_image_config_parse(const char *data, size_t len, const char *name, struct berth_image_config **out,
                              berth_error_t *err) BERTH_WUR;

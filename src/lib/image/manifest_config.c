@@ -27,8 +27,8 @@ static bool rfc3339(const char *s)
   }
   if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
     return true;
-  return (*s == '+' || *s == '-') && isdigit((unsigned char) s[1]) && isdigit((unsigned char) s[2]) && s[3] == ':' &&
-         isdigit((unsigned char) s[4]) && isdigit((unsigned char) s[5]) && s[6] == '\0';
+  return (*s == '+' || *s == '-') && isdigit((unsigned char) s[1]) && isdigit((unsigned char) s[2]) &&
+         s[3] == ':' && isdigit((unsigned char) s[4]) && isdigit((unsigned char) s[5]) && s[6] == '\0';
 }
 
 /* "80", "80/tcp", "53/udp", "9/sctp" */
@@ -46,15 +46,18 @@ static int parse_container_config(struct berth_jctx *c, json_t *o, struct berth_
 {
   if (mf_get_str(c, o, "User", false, &cc->user, err) < 0 ||
       mf_get_keys(c, o, "ExposedPorts", &cc->exposed_ports, err) < 0 ||
-      mf_get_strv(c, o, "Env", &cc->env, NULL, err) < 0 || mf_get_strv(c, o, "Entrypoint", &cc->entrypoint, NULL, err) < 0 ||
-      mf_get_strv(c, o, "Cmd", &cc->cmd, NULL, err) < 0 || mf_get_keys(c, o, "Volumes", &cc->volumes, err) < 0 ||
+      mf_get_strv(c, o, "Env", &cc->env, NULL, err) < 0 ||
+      mf_get_strv(c, o, "Entrypoint", &cc->entrypoint, NULL, err) < 0 ||
+      mf_get_strv(c, o, "Cmd", &cc->cmd, NULL, err) < 0 ||
+      mf_get_keys(c, o, "Volumes", &cc->volumes, err) < 0 ||
       mf_get_str(c, o, "WorkingDir", false, &cc->working_dir, err) < 0 ||
       mf_get_strmap(c, o, "Labels", &cc->labels, err) < 0 ||
       mf_get_str(c, o, "StopSignal", false, &cc->stop_signal, err) < 0)
     return -1;
   for (size_t i = 0; cc->exposed_ports && cc->exposed_ports[i]; i++)
     if (!port_shaped(cc->exposed_ports[i]))
-      return berth_jctx_error(c, "ExposedPorts", err, "`%s` is not <port>[/tcp|/udp|/sctp]", cc->exposed_ports[i]);
+      return berth_jctx_error(c, "ExposedPorts", err, "`%s` is not <port>[/tcp|/udp|/sctp]",
+                              cc->exposed_ports[i]);
   for (size_t i = 0; cc->env && cc->env[i]; i++)
     if (cc->env[i][0] == '\0' || cc->env[i][0] == '=') {
       size_t m = berth_jctx_push_key(c, "Env");
@@ -96,7 +99,8 @@ static int parse_rootfs(struct berth_jctx *c, json_t *root, struct berth_image_c
   return 0;
 }
 
-static int parse_history(struct berth_jctx *c, json_t *root, struct berth_image_config *ic, berth_error_t *err)
+static int parse_history(struct berth_jctx *c, json_t *root, struct berth_image_config *ic,
+                         berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, root, "history", &arr, err);
@@ -174,7 +178,8 @@ static json_t *container_config_json(const struct berth_container_config *cc)
 {
   json_t *o = json_object();
   mf_set_str(o, "User", cc->user);
-  mf_set(o, "ExposedPorts", cc->exposed_ports && cc->exposed_ports[0] ? mf_keys_json(cc->exposed_ports) : NULL);
+  mf_set(o, "ExposedPorts",
+         cc->exposed_ports && cc->exposed_ports[0] ? mf_keys_json(cc->exposed_ports) : NULL);
   mf_set(o, "Env", cc->env && cc->env[0] ? mf_strv_json(cc->env) : NULL);
   mf_set(o, "Entrypoint", cc->entrypoint && cc->entrypoint[0] ? mf_strv_json(cc->entrypoint) : NULL);
   mf_set(o, "Cmd", cc->cmd && cc->cmd[0] ? mf_strv_json(cc->cmd) : NULL);
@@ -247,11 +252,11 @@ void berth_image_config_free(struct berth_image_config *ic)
   free(ic);
 }
 
-int berth_manifest_check_config(const struct berth_manifest *m, const struct berth_image_config *c, const char *name,
-                                berth_error_t *err)
+int berth_manifest_check_config(const struct berth_manifest *m, const struct berth_image_config *c,
+                                const char *name, berth_error_t *err)
 {
   if (m->n_layers != c->n_diff_ids)
-    return BERTH_ERR(err, "image%s%s: the manifest has %zu layers but the config %zu diff IDs", name ? " " : "",
-                     name ? name : "", m->n_layers, c->n_diff_ids);
+    return BERTH_ERR(err, "image%s%s: the manifest has %zu layers but the config %zu diff IDs",
+                     name ? " " : "", name ? name : "", m->n_layers, c->n_diff_ids);
   return 0;
 }

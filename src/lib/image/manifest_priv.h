@@ -9,13 +9,14 @@
 #include "json/json.h"
 
 /* parse data as a JSON object; *file is "<what> <name>" (freed by the caller) for the errors */
-json_t *mf_load(const char *data, size_t len, const char *what, const char *name, struct berth_jctx *c, char **file,
-                berth_error_t *err) BERTH_WUR;
+json_t *mf_load(const char *data, size_t len, const char *what, const char *name, struct berth_jctx *c,
+                char **file, berth_error_t *err) BERTH_WUR;
 
 /* these return 1 when present, 0 when absent (an error when required), -1 on error */
 int mf_get_str(struct berth_jctx *c, json_t *o, const char *key, bool required, char **out,
                berth_error_t *err) BERTH_WUR;
-int mf_get_strv(struct berth_jctx *c, json_t *o, const char *key, char ***out, size_t *n, berth_error_t *err) BERTH_WUR;
+int mf_get_strv(struct berth_jctx *c, json_t *o, const char *key, char ***out, size_t *n,
+                berth_error_t *err) BERTH_WUR;
 int mf_get_strmap(struct berth_jctx *c, json_t *o, const char *key, struct berth_strmap *out,
                   berth_error_t *err) BERTH_WUR;
 /* the keys of an object member, sorted (ExposedPorts, Volumes) */

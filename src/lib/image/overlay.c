@@ -23,10 +23,7 @@
 
 #define RW_OPTIONS "redirect_dir=off,index=off"
 
-static bool needs_escape(const char *p)
-{
-  return strpbrk(p, ",:\\") != NULL;
-}
+static bool needs_escape(const char *p) { return strpbrk(p, ",:\\") != NULL; }
 
 /* "lowerdir=a:b,upperdir=u,workdir=w,..." or NULL when a path cannot go in it */
 static char *legacy_options(const char *const *lowers, size_t n, const char *upper, const char *work,
@@ -88,10 +85,9 @@ static int mount_new_api(const char *const *lowers, size_t n, const char *upper,
   for (size_t i = 0; i < n; i++) /* before Linux 6.8 the kernel's log says "Unknown parameter 'lowerdir+'" */
     if (fs_set(fsfd, "lowerdir+", lowers[i], target, err) < 0)
       return -1;
-  if (upper != NULL && (fs_set(fsfd, "upperdir", upper, target, err) < 0 ||
-                        fs_set(fsfd, "workdir", work, target, err) < 0 ||
-                        fs_set(fsfd, "redirect_dir", "off", target, err) < 0 ||
-                        fs_set(fsfd, "index", "off", target, err) < 0))
+  if (upper != NULL &&
+      (fs_set(fsfd, "upperdir", upper, target, err) < 0 || fs_set(fsfd, "workdir", work, target, err) < 0 ||
+       fs_set(fsfd, "redirect_dir", "off", target, err) < 0 || fs_set(fsfd, "index", "off", target, err) < 0))
     return -1;
   if (upper != NULL && (flags & BERTH_OVERLAY_VOLATILE) &&
       fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
@@ -124,8 +120,8 @@ static int bind_read_only(const char *lower, const char *target, berth_error_t *
   return 0;
 }
 
-int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work, const char *target,
-                        berth_error_t *err)
+int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work,
+                        const char *target, berth_error_t *err)
 {
   return berth_overlay_mount_flags(lowers, n, upper, work, target, 0, err);
 }

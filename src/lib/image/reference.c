@@ -20,21 +20,15 @@
 #include "base/xalloc.h"
 #include "image/digest.h"
 
-#define DEFAULT_DOMAIN "docker.io"
-#define LEGACY_DOMAIN "index.docker.io"
+#define DEFAULT_DOMAIN  "docker.io"
+#define LEGACY_DOMAIN   "index.docker.io"
 #define OFFICIAL_PREFIX "library/"
-#define PATH_MAX_LEN 255
-#define TAG_MAX_LEN 128
+#define PATH_MAX_LEN    255
+#define TAG_MAX_LEN     128
 
-static bool is_lower_alnum(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+static bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-static bool is_word(char c)
-{
-  return isalnum((unsigned char) c) || c == '_';
-}
+static bool is_word(char c) { return isalnum((unsigned char) c) || c == '_'; }
 
 /* path-component, exactly [a-z0-9]+ (separator [a-z0-9]+)* over s[0..n) */
 static bool valid_path_component(const char *s, size_t n)
@@ -230,8 +224,8 @@ static int parse_rest(const char *input, char *rest, struct berth_ref *out, bert
     return BERTH_ERR(err, "invalid reference format `%s`", input);
   }
   if (strlen(rest) > PATH_MAX_LEN)
-    return BERTH_ERR(err, "invalid reference `%s`: repository name must not be more than %d characters", input,
-                     PATH_MAX_LEN);
+    return BERTH_ERR(err, "invalid reference `%s`: repository name must not be more than %d characters",
+                     input, PATH_MAX_LEN);
   out->repository = xstrdup(rest);
   if (out->tag == NULL && out->digest == NULL)
     out->tag = xstrdup("latest");
@@ -249,8 +243,8 @@ int berth_ref_parse(const char *s, struct berth_ref *out, berth_error_t *err)
   split_domain(s, &domain, &rest);
   size_t remote_len = strcspn(rest, ":");
   if (has_upper(rest, remote_len))
-    return BERTH_ERR(err, "invalid reference `%s`: repository name `%.*s` must be lowercase", s, (int) remote_len,
-                     rest);
+    return BERTH_ERR(err, "invalid reference `%s`: repository name `%.*s` must be lowercase", s,
+                     (int) remote_len, rest);
   if (!valid_domain(domain))
     return BERTH_ERR(err, "invalid reference format `%s`: bad registry `%s`", s, domain);
   struct berth_ref r = { 0 };
@@ -282,15 +276,9 @@ static char *with_suffix(const struct berth_ref *r, char *name)
   return s;
 }
 
-char *berth_ref_name(const struct berth_ref *r)
-{
-  return xasprintf("%s/%s", r->registry, r->repository);
-}
+char *berth_ref_name(const struct berth_ref *r) { return xasprintf("%s/%s", r->registry, r->repository); }
 
-char *berth_ref_string(const struct berth_ref *r)
-{
-  return with_suffix(r, berth_ref_name(r));
-}
+char *berth_ref_string(const struct berth_ref *r) { return with_suffix(r, berth_ref_name(r)); }
 
 char *berth_ref_familiar(const struct berth_ref *r)
 {

@@ -12,10 +12,10 @@
 #include "base/error.h"
 
 struct berth_ref {
-  char *registry;    /* "docker.io", "localhost:5000" */
-  char *repository;  /* "library/busybox" */
-  char *tag;         /* "latest" when neither tag nor digest given; NULL with a digest only */
-  char *digest;      /* "sha256:<hex>" or NULL */
+  char *registry;   /* "docker.io", "localhost:5000" */
+  char *repository; /* "library/busybox" */
+  char *tag;        /* "latest" when neither tag nor digest given; NULL with a digest only */
+  char *digest;     /* "sha256:<hex>" or NULL */
 };
 
 int berth_ref_parse(const char *s, struct berth_ref *out, berth_error_t *err) BERTH_WUR;

@@ -52,7 +52,10 @@ static const struct {
   const char *path;
   mode_t mode;
 } store_dirs[] = {
-  { "blobs", 0700 }, { "blobs/sha256", 0700 }, { "layers", 0700 }, { "tmp", 0700 },
+  { "blobs", 0700 },
+  { "blobs/sha256", 0700 },
+  { "layers", 0700 },
+  { "tmp", 0700 },
 };
 
 int berth_store_open(const char *root, struct berth_store **out, berth_error_t *err)
@@ -106,10 +109,7 @@ static void random_suffix(char out[13])
     snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-static char *blob_rel(const char *digest)
-{
-  return xasprintf("blobs/sha256/%s", berth_digest_hex(digest));
-}
+static char *blob_rel(const char *digest) { return xasprintf("blobs/sha256/%s", berth_digest_hex(digest)); }
 
 /* ---- blobs ---- */
 
@@ -193,8 +193,8 @@ static int link_blob(berth_blob_writer_t *w, int blobsfd, const char *hex, berth
   return 0;
 }
 
-int berth_blob_writer_commit(berth_blob_writer_t *w, const char *expected, char digest_out[BERTH_DIGEST_LEN + 1],
-                             uint64_t *size_out, berth_error_t *err)
+int berth_blob_writer_commit(berth_blob_writer_t *w, const char *expected,
+                             char digest_out[BERTH_DIGEST_LEN + 1], uint64_t *size_out, berth_error_t *err)
 {
   if (w->fd < 0)
     return BERTH_ERR(err, "commit blob: writer already finished");
@@ -280,8 +280,8 @@ int berth_store_read_blob(struct berth_store *s, const char *digest, size_t max,
   char got[BERTH_DIGEST_LEN + 1];
   berth_digest_bytes(buf, n, got);
   if (strcmp(got, digest) != 0)
-    return BERTH_ERR(err, "read blob %s: content does not match its digest (got %s): the store is corrupt", digest,
-                     got);
+    return BERTH_ERR(err, "read blob %s: content does not match its digest (got %s): the store is corrupt",
+                     digest, got);
   *data = steal_ptr(buf);
   if (len != NULL)
     *len = n;
@@ -371,13 +371,15 @@ static const char *stage_name(struct berth_store *s, const char *stage)
   return name;
 }
 
-int berth_store_commit_layer(struct berth_store *s, const char *stage, const char *chain_id, berth_error_t *err)
+int berth_store_commit_layer(struct berth_store *s, const char *stage, const char *chain_id,
+                             berth_error_t *err)
 {
   if (berth_digest_validate(chain_id, err) < 0)
     return berth_error_wrap(err, "commit layer");
   const char *name = stage_name(s, stage);
   if (name == NULL)
-    return BERTH_ERR(err, "commit layer %s: `%s` is not a staging directory of `%s/tmp`", chain_id, stage, s->root);
+    return BERTH_ERR(err, "commit layer %s: `%s` is not a staging directory of `%s/tmp`", chain_id, stage,
+                     s->root);
   cleanup_close int tmpfd = open_subdir(s, "tmp", err);
   if (tmpfd < 0)
     return -1;

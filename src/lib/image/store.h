@@ -14,10 +14,10 @@
 #include "image/digest.h"
 
 struct berth_store {
-  char *root;        /* /var/lib/berth */
-  int rootfd;        /* O_PATH|O_DIRECTORY */
-  bool sync_layers;  /* syncfs(2) a staged layer before renaming it into place (off by default:
-                        power-loss safety for layer files costs their whole write-out) */
+  char *root;       /* /var/lib/berth */
+  int rootfd;       /* O_PATH|O_DIRECTORY */
+  bool sync_layers; /* syncfs(2) a staged layer before renaming it into place (off by default:
+                       power-loss safety for layer files costs their whole write-out) */
 };
 
 /* creates <root>, blobs/sha256, layers and tmp (all 0700) when missing, tightens them when looser */
@@ -30,8 +30,9 @@ int berth_blob_writer_new(struct berth_store *s, berth_blob_writer_t **out, bert
 int berth_blob_write(berth_blob_writer_t *w, const void *data, size_t len, berth_error_t *err) BERTH_WUR;
 /* Finish: digest computed while writing; when expected != NULL it must match (else error
  * "digest mismatch: expected X, got Y" and nothing is left). digest_out may be NULL. */
-int berth_blob_writer_commit(berth_blob_writer_t *w, const char *expected, char digest_out[BERTH_DIGEST_LEN + 1],
-                             uint64_t *size_out, berth_error_t *err) BERTH_WUR;
+int berth_blob_writer_commit(berth_blob_writer_t *w, const char *expected,
+                             char digest_out[BERTH_DIGEST_LEN + 1], uint64_t *size_out,
+                             berth_error_t *err) BERTH_WUR;
 /* drop the temporary file; safe after commit (no-op) and on NULL */
 void berth_blob_writer_free(berth_blob_writer_t *w);
 
@@ -57,7 +58,8 @@ bool berth_store_has_layer(struct berth_store *s, const char *chain_id);
 char *berth_store_mkstage(struct berth_store *s, berth_error_t *err) BERTH_WUR;
 /* rename a staged layer dir into place (fails with EEXIST if present: the caller keeps the
  * existing one and removes the stage) */
-int berth_store_commit_layer(struct berth_store *s, const char *stage, const char *chain_id, berth_error_t *err) BERTH_WUR;
+int berth_store_commit_layer(struct berth_store *s, const char *stage, const char *chain_id,
+                             berth_error_t *err) BERTH_WUR;
 /* renamed out of layers/ at once, then removed; a missing layer is not an error */
 int berth_store_remove_layer(struct berth_store *s, const char *chain_id, berth_error_t *err) BERTH_WUR;
 

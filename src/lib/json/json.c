@@ -33,15 +33,9 @@ static size_t push(struct berth_jctx *c, const char *key, size_t index)
   return mark;
 }
 
-size_t berth_jctx_push_key(struct berth_jctx *c, const char *key)
-{
-  return push(c, key, 0);
-}
+size_t berth_jctx_push_key(struct berth_jctx *c, const char *key) { return push(c, key, 0); }
 
-size_t berth_jctx_push_index(struct berth_jctx *c, size_t index)
-{
-  return push(c, NULL, index);
-}
+size_t berth_jctx_push_index(struct berth_jctx *c, size_t index) { return push(c, NULL, index); }
 
 void berth_jctx_pop(struct berth_jctx *c, size_t mark)
 {
@@ -111,7 +105,8 @@ static json_t *member(json_t *obj, const char *key)
   return (v == NULL || json_is_null(v)) ? NULL : v;
 }
 
-int berth_json_get_string(struct berth_jctx *c, json_t *obj, const char *key, const char **out, berth_error_t *err)
+int berth_json_get_string(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
+                          berth_error_t *err)
 {
   json_t *v = member(obj, key);
   if (v == NULL)
@@ -135,8 +130,8 @@ int berth_json_get_bool(struct berth_jctx *c, json_t *obj, const char *key, bool
   return 1;
 }
 
-int berth_json_get_i64(struct berth_jctx *c, json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out,
-                       berth_error_t *err)
+int berth_json_get_i64(struct berth_jctx *c, json_t *obj, const char *key, int64_t min, int64_t max,
+                       int64_t *out, berth_error_t *err)
 {
   json_t *v = member(obj, key);
   if (v == NULL)
@@ -145,8 +140,8 @@ int berth_json_get_i64(struct berth_jctx *c, json_t *obj, const char *key, int64
     return berth_jctx_error(c, key, err, "expected an integer, got %s", berth_json_type_name(v));
   json_int_t i = json_integer_value(v);
   if (i < min || i > max)
-    return berth_jctx_error(c, key, err, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]", (int64_t) i,
-                            min, max);
+    return berth_jctx_error(c, key, err, "%" PRId64 " is out of range [%" PRId64 ", %" PRId64 "]",
+                            (int64_t) i, min, max);
   *out = i;
   return 1;
 }
@@ -175,7 +170,8 @@ int berth_json_get_u32(struct berth_jctx *c, json_t *obj, const char *key, uint3
   return r;
 }
 
-int berth_json_get_object(struct berth_jctx *c, json_t *obj, const char *key, json_t **out, berth_error_t *err)
+int berth_json_get_object(struct berth_jctx *c, json_t *obj, const char *key, json_t **out,
+                          berth_error_t *err)
 {
   json_t *v = member(obj, key);
   if (v == NULL)
@@ -211,7 +207,8 @@ int berth_json_get_strv(struct berth_jctx *c, json_t *obj, const char *key, cons
     if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
       size_t m = berth_jctx_push_key(c, key);
       berth_jctx_push_index(c, i);
-      berth_jctx_error(c, NULL, err, "expected a string, got %s", json_is_string(s) ? "a string with NUL" : berth_json_type_name(s));
+      berth_jctx_error(c, NULL, err, "expected a string, got %s",
+                       json_is_string(s) ? "a string with NUL" : berth_json_type_name(s));
       berth_jctx_pop(c, m);
       free(v);
       return -1;
@@ -236,7 +233,7 @@ int berth_json_get_string_map(struct berth_jctx *c, json_t *obj, const char *key
   const char **v = xcalloc(len + 1, sizeof *v);
   const char *mk;
   json_t *mv;
-  json_object_foreach(o, mk, mv) {
+  json_object_foreach (o, mk, mv) {
     if (!json_is_string(mv)) {
       size_t m = berth_jctx_push_key(c, key);
       berth_jctx_error(c, mk, err, "expected a string, got %s", berth_json_type_name(mv));

@@ -11,8 +11,8 @@
 #include "base/error.h"
 
 struct berth_jctx {
-  const char *file;   /* shown first in errors ("config.json"); may be NULL */
-  char path[1024];    /* current JSON path, "" at the root */
+  const char *file; /* shown first in errors ("config.json"); may be NULL */
+  char path[1024];  /* current JSON path, "" at the root */
   size_t len;
 };
 

@@ -36,7 +36,8 @@ static const char *cap_label(int cap)
 static int check_known(const struct berth_spec_caps *caps, int last, berth_error_t *err)
 {
   static const char *const set_names[] = { "bounding", "effective", "inheritable", "permitted", "ambient" };
-  const uint64_t sets[] = { caps->bounding, caps->effective, caps->inheritable, caps->permitted, caps->ambient };
+  const uint64_t sets[] = { caps->bounding, caps->effective, caps->inheritable, caps->permitted,
+                            caps->ambient };
   uint64_t known = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
   for (size_t i = 0; i < BERTH_N_ELEMENTS(sets); i++) {
     uint64_t unknown = sets[i] & ~known;
@@ -81,7 +82,7 @@ static int set_ambient(uint64_t ambient, int last, berth_error_t *err)
       if (errno != EPERM)
         return BERTH_ERR_ERRNO(err, "raise ambient capability `%s`", cap_label(cap));
       berth_log_debug("ambient capability `%s` not raised: it must be permitted and inheritable",
-                     cap_label(cap));
+                      cap_label(cap));
     }
   }
   return 0;

@@ -29,7 +29,8 @@ static int open_console_target(berth_error_t *err)
   struct stat st;
   if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
     close(fd);
-    return BERTH_ERR(err, "`/dev/console` is not a regular file or character device: refusing to mount over it");
+    return BERTH_ERR(err,
+                     "`/dev/console` is not a regular file or character device: refusing to mount over it");
   }
   return fd;
 }
@@ -39,7 +40,8 @@ int berth_console_bind(int slave, berth_error_t *err)
   cleanup_close int target = open_console_target(err);
   if (target < 0)
     return -1;
-  cleanup_close int tree = (int) syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  cleanup_close int tree =
+    (int) syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0)
     return BERTH_ERR_ERRNO(err, "clone the pty for `/dev/console`");
   if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)

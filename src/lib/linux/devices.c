@@ -110,12 +110,14 @@ int rootfs_device_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *
   return bind_device(pfd, name, d, type, dev, err);
 }
 
-int rootfs_symlink_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd, berth_error_t *err)
+int rootfs_symlink_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd,
+                      berth_error_t *err)
 {
   if ((op->flags & BERTH_MOUNT_F_IF_HOST) && access(op->host, F_OK) != 0)
     return 0;
   const char *slash = strrchr(op->path, '/');
-  cleanup_free char *parent = slash > op->path ? xstrndup(op->path, (size_t) (slash - op->path)) : xstrdup("/");
+  cleanup_free char *parent =
+    slash > op->path ? xstrndup(op->path, (size_t) (slash - op->path)) : xstrdup("/");
   const char *name = slash + 1;
   cleanup_close int own = -1;
   bool dev = strcmp(parent, "/dev") == 0;

@@ -15,18 +15,17 @@ bool berth_lsm_apparmor_enabled(void)
 {
   char buf[4] = "";
   cleanup_close int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
-  return fd >= 0 && read(fd, buf, 1) == 1 && buf[0] == 'Y' && access("/sys/kernel/security/apparmor", F_OK) == 0;
+  return fd >= 0 && read(fd, buf, 1) == 1 && buf[0] == 'Y' &&
+         access("/sys/kernel/security/apparmor", F_OK) == 0;
 }
 
-bool berth_lsm_selinux_enabled(void)
-{
-  return access("/sys/fs/selinux/enforce", F_OK) == 0;
-}
+bool berth_lsm_selinux_enabled(void) { return access("/sys/fs/selinux/enforce", F_OK) == 0; }
 
 void berth_lsm_warn_unsupported(const struct berth_spec_process *p, const char *mount_label)
 {
   if (p && p->apparmor_profile && !berth_lsm_apparmor_enabled())
-    berth_log_warn("AppArmor is not enabled on this host: ignoring apparmorProfile `%s`", p->apparmor_profile);
+    berth_log_warn("AppArmor is not enabled on this host: ignoring apparmorProfile `%s`",
+                   p->apparmor_profile);
   if (p && p->selinux_label && !berth_lsm_selinux_enabled())
     berth_log_warn("SELinux is not enabled on this host: ignoring selinuxLabel `%s`", p->selinux_label);
   if (mount_label && !berth_lsm_selinux_enabled())

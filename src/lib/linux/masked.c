@@ -68,9 +68,11 @@ static int empty_ro_tmpfs(void)
   cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0)
     return -1;
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+      fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return -1;
-  return fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  return fsmount(fs, FSMOUNT_CLOEXEC,
+                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 }
 
 int rootfs_masked_path(int rootfd, int *nullfd, const char *path, berth_error_t *err)

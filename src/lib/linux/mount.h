@@ -14,15 +14,15 @@
 #include "oci/spec.h"
 
 struct berth_mount_opts {
-  unsigned long flags;        /* MS_* to set (MS_BIND, MS_REC, MS_RDONLY, MS_NOSUID, ...) */
-  unsigned long clear;        /* MS_* explicitly cleared ("rw", "suid", "dev", "exec", ...) */
-  unsigned long propagation;  /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) or 0 */
-  uint64_t attr_set;          /* MOUNT_ATTR_* applied recursively (rro, rnosuid, ...) */
+  unsigned long flags;       /* MS_* to set (MS_BIND, MS_REC, MS_RDONLY, MS_NOSUID, ...) */
+  unsigned long clear;       /* MS_* explicitly cleared ("rw", "suid", "dev", "exec", ...) */
+  unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) or 0 */
+  uint64_t attr_set;         /* MOUNT_ATTR_* applied recursively (rro, rnosuid, ...) */
   uint64_t attr_clr;
-  bool recursive_attrs;       /* attr_set/attr_clr given: mount_setattr(AT_RECURSIVE) */
-  bool idmap, ridmap;         /* idmapped bind mount (recursive for ridmap) */
-  bool tmpcopyup;             /* copy the underlying dir into a new tmpfs */
-  char *data;                 /* remaining options joined by ',' (may be NULL) */
+  bool recursive_attrs; /* attr_set/attr_clr given: mount_setattr(AT_RECURSIVE) */
+  bool idmap, ridmap;   /* idmapped bind mount (recursive for ridmap) */
+  bool tmpcopyup;       /* copy the underlying dir into a new tmpfs */
+  char *data;           /* remaining options joined by ',' (may be NULL) */
 };
 /* Option semantics: options apply left to right and a later one overrides an earlier one
  * ("ro,rw" is rw; the last propagation option wins), except that recursion only adds up:
@@ -37,8 +37,8 @@ struct berth_mount_opts {
 int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
                            berth_error_t *err) BERTH_WUR;
 /* The same; on failure *failed is the index of the option at fault (n: the array itself). */
-int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out, size_t *failed,
-                              berth_error_t *err) BERTH_WUR;
+int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out,
+                              size_t *failed, berth_error_t *err) BERTH_WUR;
 void berth_mount_opts_release(struct berth_mount_opts *o);
 /* MS_* set and cleared → MOUNT_ATTR_* set and cleared (per-mount flags only; atime as
  * mount_setattr expects it), added to *set and *clr. */
@@ -48,11 +48,11 @@ void berth_mount_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t
  * inside its new mount namespace, before and after pivot_root. */
 struct berth_rootfs_ctx {
   const berth_spec_t *spec;
-  const char *rootfs;         /* absolute, symlinks resolved */
-  bool in_userns;             /* new user namespace: devices are bind-mounted, not mknod'ed */
-  bool no_pivot;              /* --no-pivot: MS_MOVE + chroot */
-  int console_fd;             /* pty slave to bind on /dev/console, or -1 */
-  int rootfs_fd;              /* filled by prepare: O_PATH fd of the rootfs mount */
+  const char *rootfs;           /* absolute, symlinks resolved */
+  bool in_userns;               /* new user namespace: devices are bind-mounted, not mknod'ed */
+  bool no_pivot;                /* --no-pivot: MS_MOVE + chroot */
+  int console_fd;               /* pty slave to bind on /dev/console, or -1 */
+  int rootfs_fd;                /* filled by prepare: O_PATH fd of the rootfs mount */
   struct berth_mount_plan plan; /* made by prepare (zero before), run by prepare and finalize */
   /* called before a cgroup/cgroup2 mount (may be NULL): waits until the process is in its
    * own cgroup, which the runtime creates while the filesystem is being set up */

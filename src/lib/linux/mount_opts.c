@@ -16,15 +16,15 @@
 #define MAX_DATA_LEN 4095
 
 enum opt_kind {
-  K_NONE,       /* accepted, no effect ("defaults") */
-  K_SET,        /* MS_* set */
-  K_CLR,        /* MS_* cleared */
-  K_BIND,       /* MS_BIND (an earlier rbind stays recursive, as in runc and crun) */
-  K_RBIND,      /* MS_BIND|MS_REC */
-  K_PROP,       /* propagation */
-  K_ATTR_SET,   /* MOUNT_ATTR_* set recursively */
-  K_ATTR_CLR,   /* MOUNT_ATTR_* cleared recursively */
-  K_ATIME,      /* recursive atime mode (value is the MOUNT_ATTR_ atime mode) */
+  K_NONE,     /* accepted, no effect ("defaults") */
+  K_SET,      /* MS_* set */
+  K_CLR,      /* MS_* cleared */
+  K_BIND,     /* MS_BIND (an earlier rbind stays recursive, as in runc and crun) */
+  K_RBIND,    /* MS_BIND|MS_REC */
+  K_PROP,     /* propagation */
+  K_ATTR_SET, /* MOUNT_ATTR_* set recursively */
+  K_ATTR_CLR, /* MOUNT_ATTR_* cleared recursively */
+  K_ATIME,    /* recursive atime mode (value is the MOUNT_ATTR_ atime mode) */
   K_IDMAP,
   K_RIDMAP,
   K_TMPCOPYUP,
@@ -149,8 +149,14 @@ static void apply_def(struct berth_mount_opts *o, const struct opt_def *d)
     o->attr_set = (o->attr_set & ~(uint64_t) MOUNT_ATTR__ATIME) | d->value;
     o->recursive_attrs = true;
     break;
-  case K_IDMAP: o->idmap = true; o->ridmap = false; break;
-  case K_RIDMAP: o->idmap = true; o->ridmap = true; break;
+  case K_IDMAP:
+    o->idmap = true;
+    o->ridmap = false;
+    break;
+  case K_RIDMAP:
+    o->idmap = true;
+    o->ridmap = true;
+    break;
   case K_TMPCOPYUP: o->tmpcopyup = true; break;
   }
 }
@@ -167,13 +173,15 @@ static int check_option(const char *opt, size_t i, berth_error_t *err)
   if (*opt == '=')
     return BERTH_ERR(err, "mount option %zu `%.64s`: empty name before `=`", i, opt);
   if (berth_str_has_prefix(opt, "idmap=") || berth_str_has_prefix(opt, "ridmap="))
-    return BERTH_ERR(err, "mount option `%.64s`: mappings in the option are not supported, "
-                     "use the mount's uidMappings and gidMappings", opt);
+    return BERTH_ERR(err,
+                     "mount option `%.64s`: mappings in the option are not supported, "
+                     "use the mount's uidMappings and gidMappings",
+                     opt);
   return 0;
 }
 
-int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out, size_t *failed,
-                              berth_error_t *err)
+int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out,
+                              size_t *failed, berth_error_t *err)
 {
   struct berth_mount_opts o = { 0 };
   cleanup_strbuf struct berth_strbuf data = BERTH_STRBUF_INIT;

@@ -67,8 +67,8 @@ char *berth_passwd_home(const char *text, size_t len, uint32_t uid)
 char *berth_passwd_home_lookup(uint32_t uid)
 {
   /* never blocks on a fifo or a device planted at /etc/passwd */
-  cleanup_close int fd = berth_openat2(AT_FDCWD, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0,
-                                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  cleanup_close int fd = berth_openat2(AT_FDCWD, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                                       0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > PASSWD_MAX)
     return NULL;

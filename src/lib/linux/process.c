@@ -191,8 +191,8 @@ int berth_cpu_list_parse(const char *list, cpu_set_t **out, size_t *size, berth_
   for (const char *p = list;;) {
     unsigned long lo, hi;
     if (parse_cpu(&p, &lo) < 0)
-      return BERTH_ERR(err, "cpu list `%s`: expected a cpu number (below %d) at offset %zu", list, BERTH_CPU_MAX,
-                       (size_t) (p - list));
+      return BERTH_ERR(err, "cpu list `%s`: expected a cpu number (below %d) at offset %zu", list,
+                       BERTH_CPU_MAX, (size_t) (p - list));
     hi = lo;
     if (*p == '-') {
       p++;
@@ -209,7 +209,8 @@ int berth_cpu_list_parse(const char *list, cpu_set_t **out, size_t *size, berth_
     if (*p == '\0')
       break;
     if (*p++ != ',')
-      return BERTH_ERR(err, "cpu list `%s`: unexpected character at offset %zu", list, (size_t) (p - 1 - list));
+      return BERTH_ERR(err, "cpu list `%s`: unexpected character at offset %zu", list,
+                       (size_t) (p - 1 - list));
   }
   cpu_set_t *set = CPU_ALLOC(max + 1);
   if (set == NULL)

@@ -56,7 +56,8 @@ static int ensure_plan(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 {
   if (ctx->plan.ops != NULL)
     return 0;
-  struct berth_mount_plan_input in = { .spec = ctx->spec, .in_userns = ctx->in_userns,
+  struct berth_mount_plan_input in = { .spec = ctx->spec,
+                                       .in_userns = ctx->in_userns,
                                        .console = ctx->console_fd >= 0 };
   return berth_mount_plan_build(&in, &ctx->plan, err);
 }
@@ -75,10 +76,12 @@ static int bind_rootfs(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 
 static int wrong_phase(const struct berth_mount_op *op, const char *phase, berth_error_t *err)
 {
-  return BERTH_ERR(err, "mount plan: %s `%s` cannot run %s", berth_mount_op_kind_name(op->kind), op->path, phase);
+  return BERTH_ERR(err, "mount plan: %s `%s` cannot run %s", berth_mount_op_kind_name(op->kind), op->path,
+                   phase);
 }
 
-static int prepare_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd, berth_error_t *err)
+static int prepare_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd,
+                      berth_error_t *err)
 {
   switch (op->kind) {
   case BERTH_MOUNT_OP_PROPAGATION:
@@ -168,8 +171,8 @@ int berth_rootfs_pivot(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 
 static int remount_ro(int rootfd, const char *path, berth_error_t *err)
 {
-  cleanup_close int fd = berth_openat2(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  cleanup_close int fd =
+    berth_openat2(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "open `%s`", path);
   if (rootfs_setattr_fd(fd, false, MOUNT_ATTR_RDONLY, 0, 0) < 0)

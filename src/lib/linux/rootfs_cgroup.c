@@ -27,8 +27,9 @@
 #include "linux/rootfs_int.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
-#define PER_MOUNT_MS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
-                      MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW)
+#define PER_MOUNT_MS                                                                                         \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |                 \
+   MS_STRICTATIME | MS_NOSYMFOLLOW)
 
 static bool has_token(const char *list, const char *tok)
 {
@@ -54,7 +55,8 @@ static bool controllers_match(const char *controllers, const char *superopts)
 }
 
 /* this process's cgroup path in the hierarchy mounted with `mi`, or NULL */
-static const char *own_cgroup_path(char *cgroup_text, const struct rootfs_mountinfo *mi, char *buf, size_t len)
+static const char *own_cgroup_path(char *cgroup_text, const struct rootfs_mountinfo *mi, char *buf,
+                                   size_t len)
 {
   bool v2 = strcmp(mi->fstype, "cgroup2") == 0;
   for (const char *line = cgroup_text; line && *line;) {
@@ -90,8 +92,8 @@ static int bind_host_dir(struct rootfs_job *j, const char *host, int dstfd, bert
 }
 
 /* one hierarchy under the container's cgroup tmpfs */
-static int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_mountinfo *mi, char *cgroup_text,
-                           bool cgroupns, berth_error_t *err)
+static int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_mountinfo *mi,
+                           char *cgroup_text, bool cgroupns, berth_error_t *err)
 {
   const char *name = mi->mountpoint + strlen(CGROUP_ROOT "/");
   if (mkdirat(topfd, name, 0755) < 0 && errno != EEXIST)

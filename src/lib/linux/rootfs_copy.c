@@ -21,7 +21,8 @@ static int copy_data(int srcdir, int dstdir, const char *name, const struct stat
   cleanup_close int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
   if (in < 0)
     return BERTH_ERR_ERRNO(err, "open `%s`", name);
-  cleanup_close int out = openat(dstdir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+  cleanup_close int out =
+    openat(dstdir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
   if (out < 0)
     return BERTH_ERR_ERRNO(err, "create `%s`", name);
   char buf[65536];
@@ -103,7 +104,4 @@ static int copy_dir(int srcfd, int dstfd, int depth, berth_error_t *err)
   return 0;
 }
 
-int rootfs_copy_tree(int srcfd, int dstfd, berth_error_t *err)
-{
-  return copy_dir(srcfd, dstfd, 0, err);
-}
+int rootfs_copy_tree(int srcfd, int dstfd, berth_error_t *err) { return copy_dir(srcfd, dstfd, 0, err); }

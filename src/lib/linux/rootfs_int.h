@@ -12,16 +12,16 @@
 struct rootfs_job {
   struct berth_rootfs_ctx *ctx;
   const struct berth_mount_op *op;
-  int dstfd;   /* destination resolved in the rootfs (O_PATH, or a regular file) */
+  int dstfd; /* destination resolved in the rootfs (O_PATH, or a regular file) */
 };
 
 /* A detached-tree bind: clone `srcfd` (recursively), set attributes, attach on `dstfd`. */
 struct rootfs_bind {
   bool recursive;
-  uint64_t set, clr;     /* MOUNT_ATTR_* on the top mount */
-  uint64_t rset, rclr;   /* MOUNT_ATTR_* on every mount of the tree */
-  int userns_fd;         /* >= 0: idmap with this user namespace */
-  bool ridmap;           /* idmap the whole tree, not only the top */
+  uint64_t set, clr;   /* MOUNT_ATTR_* on the top mount */
+  uint64_t rset, rclr; /* MOUNT_ATTR_* on every mount of the tree */
+  int userns_fd;       /* >= 0: idmap with this user namespace */
+  bool ridmap;         /* idmap the whole tree, not only the top */
 };
 
 /* rootfs_util.c */
@@ -38,8 +38,7 @@ int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char
  * and why, from its fs_context log ("option `size=bogus`: tmpfs: Bad value for 'size'"); NULL
  * when every option passes alone or nothing can be said. */
 char *rootfs_explain_data(const char *type, const char *data);
-int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned long flags,
-                       const char *data);
+int rootfs_mount_on_fd(const char *src, int dstfd, const char *type, unsigned long flags, const char *data);
 /* mount_setattr(2) on an fd's mount (recursive or not); no-op when nothing changes. */
 int rootfs_setattr_fd(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation);
 /* Set propagation (MS_SHARED... with optional MS_REC) on an attached mount fd. */
@@ -59,7 +58,8 @@ int rootfs_mountinfo_read(struct rootfs_mountinfo **out, size_t *n, berth_error_
 void rootfs_mountinfo_free(struct rootfs_mountinfo *v, size_t n);
 
 /* rootfs_mounts.c: BIND, REMOUNT_BIND, MOUNT_TYPED and MOUNT_CGROUP ops */
-int rootfs_mount_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, berth_error_t *err) BERTH_WUR;
+int rootfs_mount_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op,
+                    berth_error_t *err) BERTH_WUR;
 
 /* rootfs_cgroup.c: mount a cgroup filesystem for the container on job->dstfd; returns
  * the fd of the top mount (for propagation and recursive attributes). */
@@ -75,7 +75,8 @@ int rootfs_userns_for_mappings(const struct berth_spec_mount *m, berth_error_t *
 
 /* devices.c: MKNOD_DEVICE and BIND_DEVICE ops; SYMLINK ops (*devfd: /dev in the rootfs,
  * opened by the first link and kept for the next); BIND_CONSOLE */
-int rootfs_device_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, berth_error_t *err) BERTH_WUR;
+int rootfs_device_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op,
+                     berth_error_t *err) BERTH_WUR;
 int rootfs_symlink_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd,
                       berth_error_t *err) BERTH_WUR;
 int rootfs_setup_console(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;

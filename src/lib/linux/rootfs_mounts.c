@@ -69,7 +69,8 @@ static int remount_bind(struct rootfs_job *j, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
   if (rootfs_setattr_fd(j->dstfd, true, op->rset, op->rclr, 0) < 0 ||
-      rootfs_setattr_fd(j->dstfd, false, op->set, op->clr, 0) < 0 || rootfs_propagate_fd(j->dstfd, op->propagation) < 0)
+      rootfs_setattr_fd(j->dstfd, false, op->set, op->clr, 0) < 0 ||
+      rootfs_propagate_fd(j->dstfd, op->propagation) < 0)
     return BERTH_ERR_ERRNO(err, "%s: remount", op->what);
   return 0;
 }
@@ -88,8 +89,12 @@ static int do_bind(struct rootfs_job *j, berth_error_t *err)
     return -1;
   if (op->kind == BERTH_MOUNT_OP_REMOUNT_BIND)
     return remount_bind(j, err);
-  struct rootfs_bind b = { .recursive = (op->flags & BERTH_MOUNT_F_RECURSIVE) != 0, .set = op->set, .clr = op->clr,
-                           .rset = op->rset, .rclr = op->rclr, .userns_fd = -1,
+  struct rootfs_bind b = { .recursive = (op->flags & BERTH_MOUNT_F_RECURSIVE) != 0,
+                           .set = op->set,
+                           .clr = op->clr,
+                           .rset = op->rset,
+                           .rclr = op->rclr,
+                           .userns_fd = -1,
                            .ridmap = (op->flags & BERTH_MOUNT_F_RIDMAP) != 0 };
   cleanup_close int userns = -1;
   if (op->flags & BERTH_MOUNT_F_IDMAP) {
@@ -176,8 +181,9 @@ static int mount_by_type(struct rootfs_job *j, berth_error_t *err)
   if (rootfs_mount_on_fd(op->source, j->dstfd, op->fstype, flags, op->data) < 0)
     return mount_failed(j, err);
   /* a remount changes the mount the destination fd already points at */
-  cleanup_close int mnt = (flags & MS_REMOUNT) ? fcntl(j->dstfd, F_DUPFD_CLOEXEC, 3)
-                                               : rootfs_reopen_mounted(j->ctx->rootfs_fd, op->path, j->dstfd, err);
+  cleanup_close int mnt = (flags & MS_REMOUNT)
+                            ? fcntl(j->dstfd, F_DUPFD_CLOEXEC, 3)
+                            : rootfs_reopen_mounted(j->ctx->rootfs_fd, op->path, j->dstfd, err);
   if (mnt < 0)
     return *err ? berth_error_wrap(err, "%s", op->what) : BERTH_ERR_ERRNO(err, "%s: dup", op->what);
   if (op->flags & BERTH_MOUNT_F_PROCFS) {

@@ -84,10 +84,10 @@ int rootfs_reopen_mounted(int rootfd, const char *path, int oldfd, berth_error_t
   if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &now) < 0 ||
       statx(oldfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &before) < 0)
     return BERTH_ERR_ERRNO(err, "statx `%s`", path);
-  bool same = (now.stx_mask & STATX_MNT_ID) && (before.stx_mask & STATX_MNT_ID) &&
-              now.stx_mnt_id == before.stx_mnt_id;
-  bool not_root = (now.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-                  !(now.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+  bool same =
+    (now.stx_mask & STATX_MNT_ID) && (before.stx_mask & STATX_MNT_ID) && now.stx_mnt_id == before.stx_mnt_id;
+  bool not_root =
+    (now.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && !(now.stx_attributes & STATX_ATTR_MOUNT_ROOT);
   if (same || not_root)
     return BERTH_ERR(err, "`%s` is not the new mount: the destination changed while mounting", path);
   return steal_fd(fd);
@@ -203,7 +203,8 @@ static char *unescape_octal(const char *s)
 {
   char *out = xmalloc(strlen(s) + 1), *o = out;
   while (*s) {
-    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+        s[3] <= '7') {
       *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
       s += 4;
     } else {

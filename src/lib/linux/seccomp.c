@@ -19,13 +19,13 @@
 #include "base/xalloc.h"
 #include "linux/seccomp_opt.h"
 
-#define ARGS_MAX 6
+#define ARGS_MAX         6
 #define ACTION_BASE_MASK 0xffff0000U
 
 /* flags the spec may ask for; TSYNC is accepted and dropped: the container process is
  * single-threaded, and TSYNC together with NEW_LISTENER is EINVAL */
-#define KNOWN_FLAGS                                                                           \
-  (SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW |    \
+#define KNOWN_FLAGS                                                                                          \
+  (SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW |                    \
    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 
 static void cleanup_scmp(scmp_filter_ctx *ctx)
@@ -56,7 +56,8 @@ static bool uses_notify(const struct berth_spec_seccomp *sc)
   return false;
 }
 
-static int prog_flags(const struct berth_spec_seccomp *sc, bool listener, unsigned int *out, berth_error_t *err)
+static int prog_flags(const struct berth_spec_seccomp *sc, bool listener, unsigned int *out,
+                      berth_error_t *err)
 {
   if (sc->flags & ~(unsigned int) KNOWN_FLAGS)
     return BERTH_ERR(err, "seccomp: unsupported flags 0x%x", sc->flags & ~(unsigned int) KNOWN_FLAGS);
@@ -80,12 +81,14 @@ static int make_conditions(const struct berth_spec_seccomp_rule *r, const char *
   for (size_t i = 0; i < r->n_args; i++) {
     const struct berth_spec_seccomp_arg *a = &r->args[i];
     if (a->index >= ARGS_MAX)
-      return BERTH_ERR(err, "seccomp rule for `%s`: argument index %u is out of range [0, 5]", name, a->index);
+      return BERTH_ERR(err, "seccomp rule for `%s`: argument index %u is out of range [0, 5]", name,
+                       a->index);
     if (a->op <= _SCMP_CMP_MIN || a->op >= _SCMP_CMP_MAX)
       return BERTH_ERR(err, "seccomp rule for `%s`: invalid operator %d", name, a->op);
     /* for SCMP_CMP_MASKED_EQ, value is the mask and valueTwo the expected arg & mask */
-    conds[i] = (struct scmp_arg_cmp) { .arg = a->index, .op = (enum scmp_compare) a->op,
-                                       .datum_a = a->value, .datum_b = a->value_two };
+    conds[i] = (struct scmp_arg_cmp){
+      .arg = a->index, .op = (enum scmp_compare) a->op, .datum_a = a->value, .datum_b = a->value_two
+    };
     if (++count[a->index] > 1)
       *split = true;
   }
@@ -195,7 +198,8 @@ static size_t dispatch_arches(const struct berth_spec_seccomp *sc, uint32_t *out
   return n;
 }
 
-static int compile_fresh(const struct berth_spec_seccomp *sc, struct berth_seccomp_prog *p, berth_error_t *err)
+static int compile_fresh(const struct berth_spec_seccomp *sc, struct berth_seccomp_prog *p,
+                         berth_error_t *err)
 {
   __attribute__((cleanup(cleanup_scmp))) scmp_filter_ctx ctx = NULL;
   if (build_filter(sc, &ctx, err) < 0)
@@ -219,8 +223,9 @@ static int compile_fresh(const struct berth_spec_seccomp *sc, struct berth_secco
 static char *cache_path(const struct berth_spec_seccomp *sc, const char *cache_dir)
 {
   const struct scmp_version *v = seccomp_version();
-  cleanup_free char *hdr = xasprintf("berth %s\nlibseccomp %u.%u.%u\narch 0x%x\nsearch %d\n", BERTH_VERSION, v->major,
-                                     v->minor, v->micro, seccomp_arch_native(), BERTH_SECCOMP_OPT_SPAN);
+  cleanup_free char *hdr =
+    xasprintf("berth %s\nlibseccomp %u.%u.%u\narch 0x%x\nsearch %d\n", BERTH_VERSION, v->major, v->minor,
+              v->micro, seccomp_arch_native(), BERTH_SECCOMP_OPT_SPAN);
   cleanup_free char *body = json_dumps(sc->json, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
   if (body == NULL)
     return NULL;
@@ -257,7 +262,8 @@ static int cache_read(const char *cache_dir, const char *path, struct berth_secc
   if (!ours_alone(fd, &st) || !S_ISREG(st.st_mode))
     return 0;
   size_t size = (size_t) st.st_size;
-  if (size == 0 || size % sizeof(struct sock_filter) != 0 || size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+  if (size == 0 || size % sizeof(struct sock_filter) != 0 ||
+      size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
     berth_log_debug("seccomp: cached filter `%s` has an invalid size %zu, recompiling", path, size);
     return 0;
   }
@@ -279,8 +285,8 @@ static void cache_write(const char *cache_dir, const char *path, const struct be
   }
 }
 
-static int compile_into(const struct berth_spec_seccomp *sc, const char *cache_dir, struct berth_seccomp_prog *p,
-                        berth_error_t *err)
+static int compile_into(const struct berth_spec_seccomp *sc, const char *cache_dir,
+                        struct berth_seccomp_prog *p, berth_error_t *err)
 {
   p->wants_listener = uses_notify(sc);
   if (prog_flags(sc, p->wants_listener, &p->flags, err) < 0)

@@ -19,7 +19,8 @@ static void cleanup_json(json_t **j)
 
 char *berth_seccomp_process_state(const char *state_json, const char *metadata, berth_error_t *err)
 {
-  __attribute__((cleanup(cleanup_json))) json_t *state = berth_json_parse(state_json, strlen(state_json), "state", err);
+  __attribute__((cleanup(cleanup_json))) json_t *state =
+    berth_json_parse(state_json, strlen(state_json), "state", err);
   if (state == NULL)
     return NULL;
   json_t *pid = json_object_get(state, "pid");
@@ -29,7 +30,8 @@ char *berth_seccomp_process_state(const char *state_json, const char *metadata, 
   }
   json_t *ver = json_object_get(state, "ociVersion");
   __attribute__((cleanup(cleanup_json))) json_t *cps = json_object();
-  json_object_set_new(cps, "ociVersion", json_is_string(ver) ? json_incref(ver) : json_string(BERTH_OCI_SPEC_VERSION));
+  json_object_set_new(cps, "ociVersion",
+                      json_is_string(ver) ? json_incref(ver) : json_string(BERTH_OCI_SPEC_VERSION));
   json_object_set_new(cps, "fds", json_pack("[s]", "seccompFd"));
   json_object_set(cps, "pid", pid);
   if (metadata)
@@ -65,7 +67,9 @@ static int send_payload_with_fd(int sock, int fd, const char *data, size_t len)
   } u;
   memset(&u, 0, sizeof u);
   struct iovec iov = { (void *) data, len };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct msghdr mh = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf
+  };
   struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;

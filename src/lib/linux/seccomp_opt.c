@@ -10,9 +10,9 @@
 #include "base/xalloc.h"
 
 #define DATA_WORDS (sizeof(struct seccomp_data) / sizeof(uint32_t))
-#define WORD_NR (offsetof(struct seccomp_data, nr) / sizeof(uint32_t))
-#define WORD_ARCH (offsetof(struct seccomp_data, arch) / sizeof(uint32_t))
-#define JUMP_MAX 255 /* jt and jf are 8 bits */
+#define WORD_NR    (offsetof(struct seccomp_data, nr) / sizeof(uint32_t))
+#define WORD_ARCH  (offsetof(struct seccomp_data, arch) / sizeof(uint32_t))
+#define JUMP_MAX   255 /* jt and jf are 8 bits */
 
 /* ---------------------------------------------------------------- evaluation */
 
@@ -38,8 +38,16 @@ static bool alu_k(uint16_t code, uint32_t k, uint32_t *a)
   case BPF_AND: *a &= k; return true;
   case BPF_OR: *a |= k; return true;
   case BPF_XOR: *a ^= k; return true;
-  case BPF_LSH: if (k >= 32) return false; *a <<= k; return true;
-  case BPF_RSH: if (k >= 32) return false; *a >>= k; return true;
+  case BPF_LSH:
+    if (k >= 32)
+      return false;
+    *a <<= k;
+    return true;
+  case BPF_RSH:
+    if (k >= 32)
+      return false;
+    *a >>= k;
+    return true;
   default: return false;
   }
 }
@@ -103,7 +111,8 @@ static struct outcome eval(const struct sock_filter *p, size_t n, const uint32_t
   return o;
 }
 
-static void data_words(uint32_t arch, int32_t nr, uint64_t ip, const uint64_t args[6], uint32_t words[DATA_WORDS])
+static void data_words(uint32_t arch, int32_t nr, uint64_t ip, const uint64_t args[6],
+                       uint32_t words[DATA_WORDS])
 {
   struct seccomp_data d = { .nr = nr, .arch = arch, .instruction_pointer = ip };
   if (args)
@@ -190,7 +199,7 @@ static size_t arch_runs(const struct sock_filter *p, size_t n, uint32_t arch, st
     runs[count++] = r;
   }
   if (runs[count - 1].kind != RUN_FULL)
-    runs[count++] = (struct run) { .start = BERTH_SECCOMP_OPT_SPAN, .kind = RUN_FULL };
+    runs[count++] = (struct run){ .start = BERTH_SECCOMP_OPT_SPAN, .kind = RUN_FULL };
   return count;
 }
 
@@ -202,10 +211,7 @@ struct emit {
   size_t orig; /* where the original program starts */
 };
 
-static void put(struct emit *e, struct sock_filter insn)
-{
-  e->v[e->len++] = insn;
-}
+static void put(struct emit *e, struct sock_filter insn) { e->v[e->len++] = insn; }
 
 static size_t tree_size(const struct run *r, size_t lo, size_t hi)
 {
@@ -262,10 +268,7 @@ static size_t total_steps(const struct sock_filter *p, size_t n, const uint32_t 
  * of which the kernel does ~460 numbers per architecture, plus ~70 ns per instruction to
  * convert and JIT the program. Measured with 1000-instruction programs: a chain of
  * comparisons costs 0.74 ms to install, the same length returning at once 0.07 ms. */
-static size_t cost(size_t span_steps, size_t len)
-{
-  return span_steps + 60 * len;
-}
+static size_t cost(size_t span_steps, size_t len) { return span_steps + 60 * len; }
 
 int berth_seccomp_optimize(const struct sock_filter *in, size_t n, const uint32_t *arches, size_t n_arches,
                            unsigned int flags, struct sock_filter **out, size_t *n_out)

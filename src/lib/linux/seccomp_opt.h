@@ -43,7 +43,7 @@ int berth_seccomp_optimize(const struct sock_filter *in, size_t n, const uint32_
 /* Run a program of that same subset on one input, as the kernel would; the verdict, or
  * 0 (SECCOMP_RET_KILL_THREAD) for an instruction outside the subset or a malformed
  * program. `*steps` (optional) gets the number of instructions executed. */
-uint32_t berth_seccomp_run(const struct sock_filter *prog, size_t n, uint32_t arch, int32_t nr,
-                           uint64_t ip, const uint64_t args[6], size_t *steps);
+uint32_t berth_seccomp_run(const struct sock_filter *prog, size_t n, uint32_t arch, int32_t nr, uint64_t ip,
+                           const uint64_t args[6], size_t *steps);
 
 #endif

@@ -66,7 +66,8 @@ static int empty_tmpfs(berth_error_t *err)
     return BERTH_ERR_ERRNO(err, "fsopen `tmpfs`");
   if (fsconfig(fc, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return BERTH_ERR_ERRNO(err, "create tmpfs");
-  int m = fsmount(fc, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  int m = fsmount(fc, FSMOUNT_CLOEXEC,
+                  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
   if (m < 0)
     return BERTH_ERR_ERRNO(err, "fsmount tmpfs");
   return m;

@@ -10,9 +10,9 @@
 #include "base/error.h"
 
 enum berth_selfexe_method {
-  BERTH_SELFEXE_AUTO,     /* overlay, else memfd */
-  BERTH_SELFEXE_OVERLAY,  /* detached read-only overlayfs (needs CAP_SYS_ADMIN, Linux 6.13+) */
-  BERTH_SELFEXE_MEMFD,    /* sealed memfd copy */
+  BERTH_SELFEXE_AUTO,        /* overlay, else memfd */
+  BERTH_SELFEXE_OVERLAY,     /* detached read-only overlayfs (needs CAP_SYS_ADMIN, Linux 6.13+) */
+  BERTH_SELFEXE_MEMFD,       /* sealed memfd copy */
   BERTH_SELFEXE_MEMFD_FIRST, /* memfd, else overlay: for a process that outlives us and
                               * would pay the overlay's teardown when it execs (selfexe.c) */
 };

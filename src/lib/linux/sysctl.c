@@ -59,8 +59,9 @@ static int write_key(int sysfd, const char *key, const char *value, berth_error_
   cleanup_free char *path = berth_sysctl_key_to_path(key, err);
   if (path == NULL)
     return -1;
-  cleanup_close int fd = berth_openat2(sysfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC, 0,
-                                       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+  cleanup_close int fd =
+    berth_openat2(sysfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC, 0,
+                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
   if (fd < 0)
     return BERTH_ERR_ERRNO(err, "sysctl `%s`: open `/proc/sys/%s`", key, path);
   if (berth_write_all(fd, value, strlen(value)) < 0)

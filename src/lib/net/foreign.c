@@ -37,8 +37,7 @@ int berth_net_foreign_parse(int k, const char *text, struct berth_net_foreign *f
   }
   size_t i;
   json_t *it;
-  json_array_foreach(items, i, it)
-  {
+  json_array_foreach (items, i, it) {
     json_t *chain = json_object_get(it, "chain"), *rule = json_object_get(it, "rule");
     if (json_is_object(chain) && is_forward(chain, fam[k]) && json_object_get(chain, "hook")) {
       f->has_forward[k] = true;

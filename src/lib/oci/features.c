@@ -55,12 +55,10 @@ static json_t *seccomp_features(void)
     if (berth_seccomp_flag_from_name(berth_seccomp_flag_names[i], &flag) == 0 && kernel_knows_flag(flag))
       json_array_append_new(supported, checked(json_string(berth_seccomp_flag_names[i])));
   }
-  return checked(json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1,
-                           "actions", string_array(berth_seccomp_action_names),
-                           "operators", string_array(berth_seccomp_op_names),
-                           "archs", string_array(berth_seccomp_arch_names),
-                           "knownFlags", string_array(berth_seccomp_flag_names),
-                           "supportedFlags", supported));
+  return checked(json_pack(
+    "{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions", string_array(berth_seccomp_action_names),
+    "operators", string_array(berth_seccomp_op_names), "archs", string_array(berth_seccomp_arch_names),
+    "knownFlags", string_array(berth_seccomp_flag_names), "supportedFlags", supported));
 }
 
 static json_t *linux_features(void)
@@ -71,14 +69,10 @@ static json_t *linux_features(void)
   ns[BERTH_NS__COUNT] = NULL;
   return checked(json_pack("{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b},"
                            " s:{s:{s:b}}}",
-                           "namespaces", string_array(ns),
-                           "capabilities", string_array(berth_cap_names),
-                           "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 1,
-                           "seccomp", seccomp_features(),
-                           "apparmor", "enabled", 1,
-                           "selinux", "enabled", 1,
-                           "intelRdt", "enabled", 0,
-                           "mountExtensions", "idmap", "enabled", 1));
+                           "namespaces", string_array(ns), "capabilities", string_array(berth_cap_names),
+                           "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 1, "seccomp",
+                           seccomp_features(), "apparmor", "enabled", 1, "selinux", "enabled", 1, "intelRdt",
+                           "enabled", 0, "mountExtensions", "idmap", "enabled", 1));
 }
 
 json_t *berth_features_json(void)
@@ -90,13 +84,9 @@ json_t *berth_features_json(void)
   const struct scmp_version *v = seccomp_version();
   char libseccomp[64];
   snprintf(libseccomp, sizeof libseccomp, "%u.%u.%u", v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
-  return checked(json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s}}",
-                           "ociVersionMin", "1.0.0",
-                           "ociVersionMax", BERTH_OCI_SPEC_VERSION,
-                           "hooks", string_array(hooks),
-                           "mountOptions", string_array(berth_mount_option_names),
-                           "linux", linux_features(),
-                           "annotations",
-                           "io.github.seccomp.libseccomp.version", libseccomp,
+  return checked(json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s}}", "ociVersionMin", "1.0.0",
+                           "ociVersionMax", BERTH_OCI_SPEC_VERSION, "hooks", string_array(hooks),
+                           "mountOptions", string_array(berth_mount_option_names), "linux", linux_features(),
+                           "annotations", "io.github.seccomp.libseccomp.version", libseccomp,
                            "org.berth.version", BERTH_VERSION));
 }

@@ -8,10 +8,10 @@
 
 /* "CAP_SYS_ADMIN" (also accepted without the CAP_ prefix by the CLI helpers only) */
 int berth_cap_from_name(const char *name);
-const char *berth_cap_name(int cap);          /* NULL if unknown */
-int berth_cap_last(void);                      /* highest capability number known */
+const char *berth_cap_name(int cap); /* NULL if unknown */
+int berth_cap_last(void);            /* highest capability number known */
 
-int berth_rlimit_from_name(const char *name);  /* "RLIMIT_NOFILE" */
+int berth_rlimit_from_name(const char *name); /* "RLIMIT_NOFILE" */
 const char *berth_rlimit_name(int resource);
 
 /* seccomp: actions ("SCMP_ACT_ERRNO" -> SCMP_ACT_ERRNO(0) base value), architectures

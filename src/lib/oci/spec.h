@@ -24,10 +24,10 @@ struct berth_id_map {
 };
 
 struct berth_spec_mount {
-  const char *destination;  /* absolute inside the container (validated) */
-  const char *type;         /* may be NULL (bind when options say so) */
-  const char *source;       /* may be NULL */
-  const char **options;     /* NULL-terminated, may be NULL */
+  const char *destination; /* absolute inside the container (validated) */
+  const char *type;        /* may be NULL (bind when options say so) */
+  const char *source;      /* may be NULL */
+  const char **options;    /* NULL-terminated, may be NULL */
   size_t n_options;
   struct berth_id_map *uid_mappings; /* idmapped mounts */
   size_t n_uid_mappings;
@@ -48,18 +48,18 @@ enum berth_ns_type {
 };
 
 struct berth_spec_namespace {
-  bool present;      /* listed in linux.namespaces */
-  const char *path;  /* join this one (absolute) or NULL: create new */
+  bool present;     /* listed in linux.namespaces */
+  const char *path; /* join this one (absolute) or NULL: create new */
 };
 
 /* one capability set as a bitmask over CAP_* numbers (0..63) */
 struct berth_spec_caps {
-  bool present;      /* process.capabilities given at all */
+  bool present; /* process.capabilities given at all */
   uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
 struct berth_spec_rlimit {
-  int resource;      /* RLIMIT_* */
+  int resource; /* RLIMIT_* */
   uint64_t soft, hard;
 };
 
@@ -74,18 +74,18 @@ struct berth_spec_user {
 
 struct berth_spec_io_priority {
   bool present;
-  int class;         /* IOPRIO_CLASS_RT/BE/IDLE */
+  int class; /* IOPRIO_CLASS_RT/BE/IDLE */
   int priority;
 };
 
 struct berth_spec_scheduler {
   bool present;
-  int policy;        /* SCHED_* */
+  int policy; /* SCHED_* */
   bool has_nice;
   int nice;
   bool has_priority;
   int priority;
-  uint64_t flags;    /* SCHED_FLAG_* */
+  uint64_t flags; /* SCHED_FLAG_* */
   uint64_t runtime, deadline, period;
 };
 
@@ -94,11 +94,11 @@ struct berth_spec_process {
   bool has_console_size;
   uint32_t console_height, console_width;
   struct berth_spec_user user;
-  const char **args;  /* NULL-terminated, at least one element (validated) */
+  const char **args; /* NULL-terminated, at least one element (validated) */
   size_t n_args;
-  const char **env;   /* NULL-terminated, may be NULL */
+  const char **env; /* NULL-terminated, may be NULL */
   size_t n_env;
-  const char *cwd;    /* absolute (validated) */
+  const char *cwd; /* absolute (validated) */
   struct berth_spec_caps caps;
   struct berth_spec_rlimit *rlimits;
   size_t n_rlimits;
@@ -114,11 +114,11 @@ struct berth_spec_process {
 };
 
 struct berth_spec_hook {
-  const char *path;   /* absolute */
-  const char **args;  /* may be NULL */
-  const char **env;   /* may be NULL */
+  const char *path;  /* absolute */
+  const char **args; /* may be NULL */
+  const char **env;  /* may be NULL */
   bool has_timeout;
-  int timeout;        /* seconds, > 0 */
+  int timeout; /* seconds, > 0 */
 };
 
 enum berth_hook_kind {
@@ -137,9 +137,9 @@ struct berth_spec_hooks {
 };
 
 struct berth_spec_device {
-  char type;          /* 'c', 'b', 'u' (= 'c'), 'p' */
-  const char *path;   /* absolute */
-  int64_t major, minor;  /* -1 when absent (only allowed for 'p') */
+  char type;            /* 'c', 'b', 'u' (= 'c'), 'p' */
+  const char *path;     /* absolute */
+  int64_t major, minor; /* -1 when absent (only allowed for 'p') */
   bool has_file_mode;
   uint32_t file_mode; /* permission bits */
   bool has_uid, has_gid;
@@ -151,13 +151,13 @@ struct berth_spec_device {
 struct berth_spec_seccomp_arg {
   unsigned int index;
   uint64_t value, value_two;
-  int op;             /* enum scmp_compare */
+  int op; /* enum scmp_compare */
 };
 
 struct berth_spec_seccomp_rule {
   const char **names;
   size_t n_names;
-  uint32_t action;    /* SCMP_ACT_* without the errno/trace data */
+  uint32_t action; /* SCMP_ACT_* without the errno/trace data */
   bool has_errno_ret;
   uint32_t errno_ret;
   struct berth_spec_seccomp_arg *args;
@@ -169,26 +169,32 @@ struct berth_spec_seccomp {
   uint32_t default_action;
   bool has_default_errno_ret;
   uint32_t default_errno_ret;
-  uint32_t *architectures;  /* SCMP_ARCH_* tokens */
+  uint32_t *architectures; /* SCMP_ARCH_* tokens */
   size_t n_architectures;
-  unsigned int flags;       /* SECCOMP_FILTER_FLAG_* */
+  unsigned int flags; /* SECCOMP_FILTER_FLAG_* */
   const char *listener_path;
   const char *listener_metadata;
   struct berth_spec_seccomp_rule *syscalls;
   size_t n_syscalls;
-  json_t *json;             /* the linux.seccomp object, for hashing */
+  json_t *json; /* the linux.seccomp object, for hashing */
 };
 
 /* ---------------- cgroup resources (applied by cgroup/) ---------------- */
 
-struct berth_opt_i64 { bool set; int64_t v; };
-struct berth_opt_u64 { bool set; uint64_t v; };
+struct berth_opt_i64 {
+  bool set;
+  int64_t v;
+};
+struct berth_opt_u64 {
+  bool set;
+  uint64_t v;
+};
 
 struct berth_spec_device_rule {
   bool allow;
-  char type;          /* 'a', 'c', 'b' */
-  int64_t major, minor;  /* -1 = wildcard */
-  const char *access; /* subset of "rwm" */
+  char type;            /* 'a', 'c', 'b' */
+  int64_t major, minor; /* -1 = wildcard */
+  const char *access;   /* subset of "rwm" */
 };
 
 struct berth_spec_weight_device {
@@ -202,7 +208,7 @@ struct berth_spec_throttle_device {
 };
 
 struct berth_spec_hugepage_limit {
-  const char *page_size;  /* "2MB", "1GB" */
+  const char *page_size; /* "2MB", "1GB" */
   uint64_t limit;
 };
 
@@ -255,7 +261,7 @@ struct berth_spec_resources {
   size_t n_rdma;
   const char **unified_keys, **unified_values;
   size_t n_unified;
-  json_t *json;       /* linux.resources as given */
+  json_t *json; /* linux.resources as given */
 };
 
 struct berth_spec_time_offset {
@@ -266,7 +272,7 @@ struct berth_spec_time_offset {
 
 struct berth_spec_personality {
   bool present;
-  unsigned long domain;   /* PER_LINUX or PER_LINUX32 */
+  unsigned long domain; /* PER_LINUX or PER_LINUX32 */
   unsigned long flags;
 };
 
@@ -284,22 +290,22 @@ struct berth_spec_linux {
   const char **sysctl_keys, **sysctl_values;
   size_t n_sysctl;
   struct berth_spec_seccomp seccomp;
-  unsigned long rootfs_propagation;  /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, 0 = default */
+  unsigned long rootfs_propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, 0 = default */
   const char **masked_paths;
   size_t n_masked_paths;
   const char **readonly_paths;
   size_t n_readonly_paths;
   const char *mount_label;
   struct berth_spec_personality personality;
-  json_t *intel_rdt;  /* kept as JSON; not supported on this host class */
+  json_t *intel_rdt; /* kept as JSON; not supported on this host class */
 };
 
 struct berth_spec {
-  json_t *doc;               /* owns every borrowed string below */
-  char *text;                /* the file's bytes as read (berth_spec_load only), else NULL */
+  json_t *doc; /* owns every borrowed string below */
+  char *text;  /* the file's bytes as read (berth_spec_load only), else NULL */
   size_t text_len;
   const char *oci_version;
-  const char *root_path;     /* as given (relative to the bundle or absolute) */
+  const char *root_path; /* as given (relative to the bundle or absolute) */
   bool root_readonly;
   struct berth_spec_mount *mounts;
   size_t n_mounts;
@@ -339,11 +345,11 @@ static inline void berth_cleanup_spec(berth_spec_t **s)
 #define cleanup_spec __attribute__((cleanup(berth_cleanup_spec)))
 
 /* Name tables (also used by `features` and the CLI). */
-const char *berth_ns_type_name(enum berth_ns_type t);       /* "pid", "network", ... */
-int berth_ns_type_from_name(const char *name);              /* -1 if unknown */
-int berth_ns_clone_flag(enum berth_ns_type t);              /* CLONE_NEW* */
-const char *berth_ns_proc_name(enum berth_ns_type t);       /* /proc/PID/ns/<name> */
-const char *berth_hook_kind_name(enum berth_hook_kind k);   /* "prestart", ... */
+const char *berth_ns_type_name(enum berth_ns_type t);     /* "pid", "network", ... */
+int berth_ns_type_from_name(const char *name);            /* -1 if unknown */
+int berth_ns_clone_flag(enum berth_ns_type t);            /* CLONE_NEW* */
+const char *berth_ns_proc_name(enum berth_ns_type t);     /* /proc/PID/ns/<name> */
+const char *berth_hook_kind_name(enum berth_hook_kind k); /* "prestart", ... */
 
 /* The default config.json of `spec` (runc's), rootless variant when asked. */
 json_t *berth_spec_default(bool rootless);

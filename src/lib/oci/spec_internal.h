@@ -49,7 +49,8 @@ int oci_get_id_maps(struct berth_jctx *c, json_t *obj, const char *key, struct b
 int oci_parse_process(struct berth_jctx *c, json_t *obj, struct berth_spec_process *p, berth_error_t *err);
 int oci_parse_linux(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err);
 int oci_parse_seccomp(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc, berth_error_t *err);
-int oci_parse_resources(struct berth_jctx *c, json_t *obj, struct berth_spec_resources *r, berth_error_t *err);
+int oci_parse_resources(struct berth_jctx *c, json_t *obj, struct berth_spec_resources *r,
+                        berth_error_t *err);
 void oci_linux_free(struct berth_spec_linux *l);
 void oci_seccomp_free(struct berth_spec_seccomp *sc);
 void oci_resources_free(struct berth_spec_resources *r);

@@ -45,7 +45,8 @@ static int parse_namespaces(struct berth_jctx *c, json_t *obj, struct berth_spec
 }
 
 /* runc's rules: mappings need a user namespace; a new one (no path) needs mappings. */
-static int parse_id_mappings(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static int parse_id_mappings(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                             berth_error_t *err)
 {
   if (oci_get_id_maps(c, obj, "uidMappings", &l->uid_mappings, &l->n_uid_mappings, err) < 0 ||
       oci_get_id_maps(c, obj, "gidMappings", &l->gid_mappings, &l->n_gid_mappings, err) < 0)
@@ -60,9 +61,11 @@ static int parse_id_mappings(struct berth_jctx *c, json_t *obj, struct berth_spe
   return 0;
 }
 
-static int parse_time_offset(struct berth_jctx *c, json_t *o, struct berth_spec_time_offset *t, berth_error_t *err)
+static int parse_time_offset(struct berth_jctx *c, json_t *o, struct berth_spec_time_offset *t,
+                             berth_error_t *err)
 {
-  if (oci_expect_object(c, o, err) < 0 || oci_get_i64(c, o, "secs", INT64_MIN, INT64_MAX, false, &t->secs, err) < 0 ||
+  if (oci_expect_object(c, o, err) < 0 ||
+      oci_get_i64(c, o, "secs", INT64_MIN, INT64_MAX, false, &t->secs, err) < 0 ||
       oci_get_u32(c, o, "nanosecs", false, &t->nanosecs, err) < 0)
     return -1;
   if (t->nanosecs >= 1000000000)
@@ -71,7 +74,8 @@ static int parse_time_offset(struct berth_jctx *c, json_t *o, struct berth_spec_
   return 0;
 }
 
-static int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                              berth_error_t *err)
 {
   json_t *offsets = NULL, *v;
   const char *key;
@@ -79,7 +83,7 @@ static int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_sp
   if (r <= 0)
     return r;
   size_t m = berth_jctx_push_key(c, "timeOffsets");
-  json_object_foreach(offsets, key, v) {
+  json_object_foreach (offsets, key, v) {
     struct berth_spec_time_offset *t = strcmp(key, "monotonic") == 0  ? &l->time_monotonic
                                        : strcmp(key, "boottime") == 0 ? &l->time_boottime
                                                                       : NULL;
@@ -92,7 +96,8 @@ static int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_sp
   }
   berth_jctx_pop(c, m);
   if (!l->ns[BERTH_NS_TIME].present)
-    return berth_jctx_error(c, "timeOffsets", err, "time offsets need a `time` namespace in linux.namespaces");
+    return berth_jctx_error(c, "timeOffsets", err,
+                            "time offsets need a `time` namespace in linux.namespaces");
   return 0;
 }
 
@@ -146,13 +151,18 @@ static const struct {
   const char *name;
   unsigned long flags;
 } propagations[] = {
-  { "shared", MS_SHARED },           { "slave", MS_SLAVE },
-  { "private", MS_PRIVATE },         { "unbindable", MS_UNBINDABLE },
-  { "rshared", MS_SHARED | MS_REC }, { "rslave", MS_SLAVE | MS_REC },
-  { "rprivate", MS_PRIVATE | MS_REC }, { "runbindable", MS_UNBINDABLE | MS_REC },
+  { "shared", MS_SHARED },
+  { "slave", MS_SLAVE },
+  { "private", MS_PRIVATE },
+  { "unbindable", MS_UNBINDABLE },
+  { "rshared", MS_SHARED | MS_REC },
+  { "rslave", MS_SLAVE | MS_REC },
+  { "rprivate", MS_PRIVATE | MS_REC },
+  { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
-static int parse_propagation(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static int parse_propagation(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                             berth_error_t *err)
 {
   const char *s = NULL;
   int r = berth_json_get_string(c, obj, "rootfsPropagation", &s, err);
@@ -205,7 +215,8 @@ static int parse_paths(struct berth_jctx *c, json_t *obj, struct berth_spec_linu
   return 0;
 }
 
-static int parse_sub_objects(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static int parse_sub_objects(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                             berth_error_t *err)
 {
   json_t *sub = NULL;
   int r;
@@ -236,7 +247,8 @@ int oci_parse_linux(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *
   if (parse_namespaces(c, obj, l, err) < 0 || parse_id_mappings(c, obj, l, err) < 0 ||
       parse_time_offsets(c, obj, l, err) < 0 || parse_devices(c, obj, l, err) < 0 ||
       berth_json_get_string(c, obj, "cgroupsPath", &l->cgroups_path, err) < 0 ||
-      berth_json_get_string_map(c, obj, "sysctl", &l->sysctl_keys, &l->sysctl_values, &l->n_sysctl, err) < 0 ||
+      berth_json_get_string_map(c, obj, "sysctl", &l->sysctl_keys, &l->sysctl_values, &l->n_sysctl, err) <
+        0 ||
       parse_propagation(c, obj, l, err) < 0 || parse_paths(c, obj, l, err) < 0 ||
       berth_json_get_string(c, obj, "mountLabel", &l->mount_label, err) < 0 ||
       parse_personality(c, obj, &l->personality, err) < 0 || parse_sub_objects(c, obj, l, err) < 0)

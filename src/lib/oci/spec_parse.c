@@ -35,7 +35,8 @@ static int parse_version_root(struct berth_jctx *c, json_t *doc, berth_spec_t *s
   if (oci_get_string(c, doc, "ociVersion", true, &spec->oci_version, err) < 0)
     return -1;
   if (!version_is_1x(spec->oci_version))
-    return berth_jctx_error(c, "ociVersion", err, "unsupported version `%s` (expected 1.x)", spec->oci_version);
+    return berth_jctx_error(c, "ociVersion", err, "unsupported version `%s` (expected 1.x)",
+                            spec->oci_version);
   json_t *root = NULL;
   int r = berth_json_get_object(c, doc, "root", &root, err);
   if (r < 0)
@@ -54,7 +55,8 @@ static int parse_version_root(struct berth_jctx *c, json_t *doc, berth_spec_t *s
 
 /* runc 1.1 accepts a relative destination (with a warning) and mounts it relative to
  * "/"; do the same, rewriting the document so the borrowed string stays owned by it. */
-static int mount_destination(struct berth_jctx *c, json_t *o, struct berth_spec_mount *mnt, berth_error_t *err)
+static int mount_destination(struct berth_jctx *c, json_t *o, struct berth_spec_mount *mnt,
+                             berth_error_t *err)
 {
   const char *dest = NULL;
   if (oci_get_string(c, o, "destination", true, &dest, err) < 0)
@@ -62,8 +64,8 @@ static int mount_destination(struct berth_jctx *c, json_t *o, struct berth_spec_
   if (dest[0] == '\0')
     return berth_jctx_error(c, "destination", err, "must not be empty");
   if (dest[0] != '/') {
-    berth_log_warn("%s: %s.destination: `%s` is not absolute; mounting it on `/%s`", c->file ? c->file : "config",
-                   c->path, dest, dest);
+    berth_log_warn("%s: %s.destination: `%s` is not absolute; mounting it on `/%s`",
+                   c->file ? c->file : "config", c->path, dest, dest);
     cleanup_free char *abs = xasprintf("/%s", dest);
     json_t *s = json_string(abs);
     if (s == NULL)
@@ -197,7 +199,8 @@ static int check_cross(struct berth_jctx *c, const berth_spec_t *spec, berth_err
 {
   const struct berth_spec_linux *l = &spec->linux_;
   if (spec->hostname && spec->hostname[0] && !l->ns[BERTH_NS_UTS].present)
-    return berth_jctx_error(c, "hostname", err, "setting the hostname needs a `uts` namespace in linux.namespaces");
+    return berth_jctx_error(c, "hostname", err,
+                            "setting the hostname needs a `uts` namespace in linux.namespaces");
   if (spec->domainname && spec->domainname[0] && !l->ns[BERTH_NS_UTS].present)
     return berth_jctx_error(c, "domainname", err,
                             "setting the domainname needs a `uts` namespace in linux.namespaces");
@@ -238,7 +241,8 @@ int berth_spec_load(const char *bundle, berth_spec_t **out, berth_error_t *err)
   return 0;
 }
 
-int berth_spec_parse_process(json_t *obj, const char *file, struct berth_spec_process *out, berth_error_t *err)
+int berth_spec_parse_process(json_t *obj, const char *file, struct berth_spec_process *out,
+                             berth_error_t *err)
 {
   struct berth_jctx c;
   berth_jctx_init(&c, file);

@@ -24,22 +24,29 @@ struct name_int {
 };
 
 static const struct name_int sched_policies[] = {
-  { "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO }, { "SCHED_RR", SCHED_RR },
-  { "SCHED_BATCH", SCHED_BATCH }, { "SCHED_ISO", SCHED_ISO },   { "SCHED_IDLE", SCHED_IDLE },
-  { "SCHED_DEADLINE", SCHED_DEADLINE }, { NULL, 0 },
+  { "SCHED_OTHER", SCHED_OTHER },
+  { "SCHED_FIFO", SCHED_FIFO },
+  { "SCHED_RR", SCHED_RR },
+  { "SCHED_BATCH", SCHED_BATCH },
+  { "SCHED_ISO", SCHED_ISO },
+  { "SCHED_IDLE", SCHED_IDLE },
+  { "SCHED_DEADLINE", SCHED_DEADLINE },
+  { NULL, 0 },
 };
 
 /* SCHED_FLAG_* of linux/sched.h */
 static const struct name_int sched_flags[] = {
-  { "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
-  { "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
-  { "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+  { "SCHED_FLAG_RESET_ON_FORK", 0x01 },  { "SCHED_FLAG_RECLAIM", 0x02 },
+  { "SCHED_FLAG_DL_OVERRUN", 0x04 },     { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+  { "SCHED_FLAG_KEEP_PARAMS", 0x10 },    { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
   { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 }, { NULL, 0 },
 };
 
 static const struct name_int ioprio_classes[] = {
-  { "IOPRIO_CLASS_RT", IOPRIO_CLASS_RT }, { "IOPRIO_CLASS_BE", IOPRIO_CLASS_BE },
-  { "IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE }, { NULL, 0 },
+  { "IOPRIO_CLASS_RT", IOPRIO_CLASS_RT },
+  { "IOPRIO_CLASS_BE", IOPRIO_CLASS_BE },
+  { "IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE },
+  { NULL, 0 },
 };
 
 static int find_name(const struct name_int *t, const char *name, int *out)
@@ -53,8 +60,8 @@ static int find_name(const struct name_int *t, const char *name, int *out)
 }
 
 /* A string member that must be one of the table's names. */
-static int get_named(struct berth_jctx *c, json_t *obj, const char *key, bool required, const struct name_int *t,
-                     const char *what, int *out, berth_error_t *err)
+static int get_named(struct berth_jctx *c, json_t *obj, const char *key, bool required,
+                     const struct name_int *t, const char *what, int *out, berth_error_t *err)
 {
   const char *s = NULL;
   int r = oci_get_string(c, obj, key, required, &s, err);
@@ -72,7 +79,8 @@ static int parse_user(struct berth_jctx *c, json_t *proc, struct berth_spec_user
   if (r <= 0)
     return r;
   size_t m = berth_jctx_push_key(c, "user");
-  if (oci_get_u32(c, obj, "uid", false, &u->uid, err) < 0 || oci_get_u32(c, obj, "gid", false, &u->gid, err) < 0 ||
+  if (oci_get_u32(c, obj, "uid", false, &u->uid, err) < 0 ||
+      oci_get_u32(c, obj, "gid", false, &u->gid, err) < 0 ||
       (r = oci_get_u32(c, obj, "umask", false, &u->umask, err)) < 0 ||
       berth_json_get_string(c, obj, "username", &u->username, err) < 0)
     return -1;
@@ -101,7 +109,8 @@ static int parse_user(struct berth_jctx *c, json_t *proc, struct berth_spec_user
   return 0;
 }
 
-static int parse_cap_set(struct berth_jctx *c, json_t *obj, const char *key, uint64_t *mask, berth_error_t *err)
+static int parse_cap_set(struct berth_jctx *c, json_t *obj, const char *key, uint64_t *mask,
+                         berth_error_t *err)
 {
   cleanup_free const char **names = NULL;
   size_t n = 0;
@@ -217,7 +226,8 @@ static int parse_sched_flags(struct berth_jctx *c, json_t *obj, uint64_t *flags,
 
 /* Types and names, then runc's consistency rules: nice in [-20, 19], priority only for
  * SCHED_FIFO/SCHED_RR, runtime/deadline/period only for SCHED_DEADLINE. */
-static int parse_scheduler(struct berth_jctx *c, json_t *proc, struct berth_spec_scheduler *s, berth_error_t *err)
+static int parse_scheduler(struct berth_jctx *c, json_t *proc, struct berth_spec_scheduler *s,
+                           berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, proc, "scheduler", &obj, err);
@@ -268,7 +278,8 @@ static bool cpu_list_valid(const char *s)
   }
 }
 
-static int get_cpu_list(struct berth_jctx *c, json_t *obj, const char *key, const char **out, berth_error_t *err)
+static int get_cpu_list(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
+                        berth_error_t *err)
 {
   const char *s = NULL;
   int r = berth_json_get_string(c, obj, key, &s, err);
@@ -280,13 +291,15 @@ static int get_cpu_list(struct berth_jctx *c, json_t *obj, const char *key, cons
   return 1;
 }
 
-static int parse_sched_attrs(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p, berth_error_t *err)
+static int parse_sched_attrs(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
+                             berth_error_t *err)
 {
   int r = oci_get_int(c, proc, "oomScoreAdj", -1000, 1000, false, &p->oom_score_adj, err);
   if (r < 0)
     return -1;
   p->has_oom_score_adj = r == 1;
-  if (parse_io_priority(c, proc, &p->io_priority, err) < 0 || parse_scheduler(c, proc, &p->scheduler, err) < 0)
+  if (parse_io_priority(c, proc, &p->io_priority, err) < 0 ||
+      parse_scheduler(c, proc, &p->scheduler, err) < 0)
     return -1;
   json_t *aff = NULL;
   if ((r = berth_json_get_object(c, proc, "execCPUAffinity", &aff, err)) <= 0)
@@ -314,7 +327,8 @@ static int parse_console(struct berth_jctx *c, json_t *proc, struct berth_spec_p
   return 0;
 }
 
-static int parse_args_env(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p, berth_error_t *err)
+static int parse_args_env(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
+                          berth_error_t *err)
 {
   int r = berth_json_get_strv(c, proc, "args", &p->args, &p->n_args, err);
   if (r < 0)

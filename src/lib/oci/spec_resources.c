@@ -14,14 +14,16 @@ static int opt_u64(struct berth_jctx *c, json_t *o, const char *key, uint64_t ma
   return r;
 }
 
-static int opt_i64(struct berth_jctx *c, json_t *o, const char *key, struct berth_opt_i64 *out, berth_error_t *err)
+static int opt_i64(struct berth_jctx *c, json_t *o, const char *key, struct berth_opt_i64 *out,
+                   berth_error_t *err)
 {
   int r = oci_get_i64(c, o, key, INT64_MIN, INT64_MAX, false, &out->v, err);
   out->set = r == 1;
   return r;
 }
 
-static int opt_bool(struct berth_jctx *c, json_t *o, const char *key, bool *has, bool *out, berth_error_t *err)
+static int opt_bool(struct berth_jctx *c, json_t *o, const char *key, bool *has, bool *out,
+                    berth_error_t *err)
 {
   int r = berth_json_get_bool(c, o, key, out, err);
   *has = r == 1;
@@ -92,7 +94,8 @@ static int major_minor(struct berth_jctx *c, json_t *o, int64_t *major, int64_t 
 static int weight_device(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_weight_device *w = elem;
-  if (major_minor(c, o, &w->major, &w->minor, err) < 0 || opt_u64(c, o, "weight", UINT16_MAX, &w->weight, err) < 0 ||
+  if (major_minor(c, o, &w->major, &w->minor, err) < 0 ||
+      opt_u64(c, o, "weight", UINT16_MAX, &w->weight, err) < 0 ||
       opt_u64(c, o, "leafWeight", UINT16_MAX, &w->leaf_weight, err) < 0)
     return -1;
   return 0;
@@ -119,7 +122,8 @@ static int hugepage_limit(struct berth_jctx *c, json_t *o, void *elem, berth_err
 static int net_priority(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_net_priority *p = elem;
-  if (oci_get_string(c, o, "name", true, &p->name, err) < 0 || oci_get_u32(c, o, "priority", true, &p->priority, err) < 0)
+  if (oci_get_string(c, o, "name", true, &p->name, err) < 0 ||
+      oci_get_u32(c, o, "priority", true, &p->priority, err) < 0)
     return -1;
   return 0;
 }
@@ -131,11 +135,14 @@ static int parse_memory(struct berth_jctx *c, json_t *res, struct berth_spec_res
   if (got <= 0)
     return got;
   size_t m = berth_jctx_push_key(c, "memory");
-  if (opt_i64(c, o, "limit", &r->memory.limit, err) < 0 || opt_i64(c, o, "reservation", &r->memory.reservation, err) < 0 ||
-      opt_i64(c, o, "swap", &r->memory.swap, err) < 0 || opt_i64(c, o, "kernel", &r->memory.kernel, err) < 0 ||
+  if (opt_i64(c, o, "limit", &r->memory.limit, err) < 0 ||
+      opt_i64(c, o, "reservation", &r->memory.reservation, err) < 0 ||
+      opt_i64(c, o, "swap", &r->memory.swap, err) < 0 ||
+      opt_i64(c, o, "kernel", &r->memory.kernel, err) < 0 ||
       opt_i64(c, o, "kernelTCP", &r->memory.kernel_tcp, err) < 0 ||
       opt_u64(c, o, "swappiness", 100, &r->memory.swappiness, err) < 0 ||
-      opt_bool(c, o, "disableOOMKiller", &r->memory.has_disable_oom_killer, &r->memory.disable_oom_killer, err) < 0 ||
+      opt_bool(c, o, "disableOOMKiller", &r->memory.has_disable_oom_killer, &r->memory.disable_oom_killer,
+               err) < 0 ||
       opt_bool(c, o, "useHierarchy", &r->memory.has_use_hierarchy, &r->memory.use_hierarchy, err) < 0 ||
       opt_bool(c, o, "checkBeforeUpdate", &r->memory.has_check_before_update, &r->memory.check_before_update,
                err) < 0)
@@ -151,19 +158,22 @@ static int parse_cpu(struct berth_jctx *c, json_t *res, struct berth_spec_resour
   if (got <= 0)
     return got;
   size_t m = berth_jctx_push_key(c, "cpu");
-  if (opt_u64(c, o, "shares", UINT64_MAX, &r->cpu.shares, err) < 0 || opt_i64(c, o, "quota", &r->cpu.quota, err) < 0 ||
+  if (opt_u64(c, o, "shares", UINT64_MAX, &r->cpu.shares, err) < 0 ||
+      opt_i64(c, o, "quota", &r->cpu.quota, err) < 0 ||
       opt_u64(c, o, "burst", UINT64_MAX, &r->cpu.burst, err) < 0 ||
       opt_u64(c, o, "period", UINT64_MAX, &r->cpu.period, err) < 0 ||
       opt_i64(c, o, "realtimeRuntime", &r->cpu.realtime_runtime, err) < 0 ||
       opt_u64(c, o, "realtimePeriod", UINT64_MAX, &r->cpu.realtime_period, err) < 0 ||
       berth_json_get_string(c, o, "cpus", &r->cpu.cpus, err) < 0 ||
-      berth_json_get_string(c, o, "mems", &r->cpu.mems, err) < 0 || opt_i64(c, o, "idle", &r->cpu.idle, err) < 0)
+      berth_json_get_string(c, o, "mems", &r->cpu.mems, err) < 0 ||
+      opt_i64(c, o, "idle", &r->cpu.idle, err) < 0)
     return -1;
   berth_jctx_pop(c, m);
   return 0;
 }
 
-static int parse_block_io(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r, berth_error_t *err)
+static int parse_block_io(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                          berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "blockIO", &o, err);
@@ -189,7 +199,8 @@ static int parse_block_io(struct berth_jctx *c, json_t *res, struct berth_spec_r
   return 0;
 }
 
-static int parse_network(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r, berth_error_t *err)
+static int parse_network(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                         berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "network", &o, err);
@@ -204,7 +215,8 @@ static int parse_network(struct berth_jctx *c, json_t *res, struct berth_spec_re
   return 0;
 }
 
-static int parse_pids_rdma(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r, berth_error_t *err)
+static int parse_pids_rdma(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                           berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "pids", &o, err);
@@ -223,11 +235,12 @@ static int parse_pids_rdma(struct berth_jctx *c, json_t *res, struct berth_spec_
   r->rdma = xcalloc(json_object_size(o) + 1, sizeof *r->rdma);
   const char *dev;
   json_t *v;
-  json_object_foreach(o, dev, v) {
+  json_object_foreach (o, dev, v) {
     struct berth_spec_rdma *rd = &r->rdma[r->n_rdma++];
     rd->device = dev;
     size_t md = berth_jctx_push_key(c, dev);
-    if (oci_expect_object(c, v, err) < 0 || opt_u64(c, v, "hcaHandles", UINT32_MAX, &rd->hca_handles, err) < 0 ||
+    if (oci_expect_object(c, v, err) < 0 ||
+        opt_u64(c, v, "hcaHandles", UINT32_MAX, &rd->hca_handles, err) < 0 ||
         opt_u64(c, v, "hcaObjects", UINT32_MAX, &rd->hca_objects, err) < 0)
       return -1;
     berth_jctx_pop(c, md);
@@ -241,12 +254,13 @@ int oci_parse_resources(struct berth_jctx *c, json_t *obj, struct berth_spec_res
   r->present = true;
   r->json = obj;
   if (parse_array(c, obj, "devices", sizeof *r->devices, device_rule, &r->devices, &r->n_devices, err) < 0 ||
-      parse_memory(c, obj, r, err) < 0 || parse_cpu(c, obj, r, err) < 0 || parse_pids_rdma(c, obj, r, err) < 0 ||
-      parse_block_io(c, obj, r, err) < 0 ||
-      parse_array(c, obj, "hugepageLimits", sizeof *r->hugepage_limits, hugepage_limit,
-                  &r->hugepage_limits, &r->n_hugepage_limits, err) < 0 ||
+      parse_memory(c, obj, r, err) < 0 || parse_cpu(c, obj, r, err) < 0 ||
+      parse_pids_rdma(c, obj, r, err) < 0 || parse_block_io(c, obj, r, err) < 0 ||
+      parse_array(c, obj, "hugepageLimits", sizeof *r->hugepage_limits, hugepage_limit, &r->hugepage_limits,
+                  &r->n_hugepage_limits, err) < 0 ||
       parse_network(c, obj, r, err) < 0 ||
-      berth_json_get_string_map(c, obj, "unified", &r->unified_keys, &r->unified_values, &r->n_unified, err) < 0)
+      berth_json_get_string_map(c, obj, "unified", &r->unified_keys, &r->unified_values, &r->n_unified, err) <
+        0)
     return -1;
   return 0;
 }
@@ -266,7 +280,8 @@ void oci_resources_free(struct berth_spec_resources *r)
   free(r->unified_values);
 }
 
-int berth_spec_parse_resources(json_t *obj, const char *file, struct berth_spec_resources *out, berth_error_t *err)
+int berth_spec_parse_resources(json_t *obj, const char *file, struct berth_spec_resources *out,
+                               berth_error_t *err)
 {
   struct berth_jctx c;
   berth_jctx_init(&c, file);

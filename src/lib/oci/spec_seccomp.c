@@ -34,8 +34,8 @@ static int get_errno_ret(struct berth_jctx *c, json_t *obj, const char *key, boo
   return 0;
 }
 
-static int element_error(struct berth_jctx *c, const char *key, size_t i, berth_error_t *err, const char *what,
-                         const char *name)
+static int element_error(struct berth_jctx *c, const char *key, size_t i, berth_error_t *err,
+                         const char *what, const char *name)
 {
   size_t m = berth_jctx_push_key(c, key);
   berth_jctx_push_index(c, i);
@@ -44,7 +44,8 @@ static int element_error(struct berth_jctx *c, const char *key, size_t i, berth_
   return -1;
 }
 
-static int parse_archs_flags(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc, berth_error_t *err)
+static int parse_archs_flags(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc,
+                             berth_error_t *err)
 {
   cleanup_free const char **archs = NULL, **flags = NULL;
   size_t n_archs = 0, n_flags = 0;
@@ -80,7 +81,8 @@ static int parse_arg(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_
   return 0;
 }
 
-static int parse_args(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule, berth_error_t *err)
+static int parse_args(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule,
+                      berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, o, "args", &arr, err);
@@ -99,7 +101,8 @@ static int parse_args(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp
   return 0;
 }
 
-static int parse_rule(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule, berth_error_t *err)
+static int parse_rule(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule,
+                      berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0)
     return -1;

@@ -9,10 +9,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
-static bool is_digit(char ch)
-{
-  return ch >= '0' && ch <= '9';
-}
+static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
 static bool is_number_char(char ch)
 {
@@ -95,10 +92,7 @@ static bool big_value(json_t *v, uint64_t *out)
   return berth_parse_u64(s + 1, out) == 0;
 }
 
-const char *oci_type_name(const json_t *v)
-{
-  return berth_json_type_name(v);
-}
+const char *oci_type_name(const json_t *v) { return berth_json_type_name(v); }
 
 int oci_required(struct berth_jctx *c, const char *key, berth_error_t *err)
 {
@@ -117,8 +111,8 @@ static int absent(struct berth_jctx *c, const char *key, bool required, berth_er
   return required ? oci_required(c, key, err) : 0;
 }
 
-int oci_get_u64(struct berth_jctx *c, json_t *obj, const char *key, uint64_t max, bool required, uint64_t *out,
-                berth_error_t *err)
+int oci_get_u64(struct berth_jctx *c, json_t *obj, const char *key, uint64_t max, bool required,
+                uint64_t *out, berth_error_t *err)
 {
   uint64_t big;
   if (big_value(json_object_get(obj, key), &big)) {
@@ -146,7 +140,8 @@ int oci_get_i64(struct berth_jctx *c, json_t *obj, const char *key, int64_t min,
 {
   uint64_t big;
   if (big_value(json_object_get(obj, key), &big))
-    return berth_jctx_error(c, key, err, "%" PRIu64 " is out of range [%" PRId64 ", %" PRId64 "]", big, min, max);
+    return berth_jctx_error(c, key, err, "%" PRIu64 " is out of range [%" PRId64 ", %" PRId64 "]", big, min,
+                            max);
   int r = berth_json_get_i64(c, obj, key, min, max, out, err);
   return r == 0 ? absent(c, key, required, err) : r;
 }
@@ -181,7 +176,8 @@ int oci_get_abs_path(struct berth_jctx *c, json_t *obj, const char *key, bool re
   return 1;
 }
 
-int oci_check_abs_paths(struct berth_jctx *c, const char *key, const char *const *v, size_t n, berth_error_t *err)
+int oci_check_abs_paths(struct berth_jctx *c, const char *key, const char *const *v, size_t n,
+                        berth_error_t *err)
 {
   for (size_t i = 0; i < n; i++) {
     if (v[i][0] == '/')
@@ -198,7 +194,8 @@ int oci_check_abs_paths(struct berth_jctx *c, const char *key, const char *const
 static int parse_id_map(struct berth_jctx *c, json_t *o, struct berth_id_map *m, berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0 || oci_get_u32(c, o, "containerID", true, &m->container_id, err) < 0 ||
-      oci_get_u32(c, o, "hostID", true, &m->host_id, err) < 0 || oci_get_u32(c, o, "size", true, &m->size, err) < 0)
+      oci_get_u32(c, o, "hostID", true, &m->host_id, err) < 0 ||
+      oci_get_u32(c, o, "size", true, &m->size, err) < 0)
     return -1;
   if (m->size == 0)
     return berth_jctx_error(c, "size", err, "must be greater than 0");

@@ -63,11 +63,11 @@ static int drop_entries(json_t *auths, const char *registry)
   const char *key;
   json_t *val;
   void *tmp;
-  json_object_foreach_safe(auths, tmp, key, val) if (berth_registry_auth_key_matches(key, registry))
-  {
-    json_object_del(auths, key);
-    n++;
-  }
+  json_object_foreach_safe (auths, tmp, key, val)
+    if (berth_registry_auth_key_matches(key, registry)) {
+      json_object_del(auths, key);
+      n++;
+    }
   return n;
 }
 

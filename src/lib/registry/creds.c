@@ -92,8 +92,7 @@ static int from_auths(json_t *root, const char *file, const char *registry, stru
   json_t *auths = json_object_get(root, "auths");
   const char *key;
   json_t *val;
-  json_object_foreach(auths, key, val)
-  {
+  json_object_foreach (auths, key, val) {
     if (!berth_registry_auth_key_matches(key, registry))
       continue;
     json_t *a = json_object_get(val, "auth");
@@ -202,9 +201,9 @@ static int from_docker_config(json_t *root, const char *file, const char *regist
   json_t *helpers = json_object_get(root, "credHelpers");
   const char *key;
   json_t *val;
-  json_object_foreach(helpers, key, val) if (berth_registry_auth_key_matches(key, registry) &&
-                                             json_is_string(val)) return from_helper(json_string_value(val),
-                                                                                     registry, out, err);
+  json_object_foreach (helpers, key, val)
+    if (berth_registry_auth_key_matches(key, registry) && json_is_string(val))
+      return from_helper(json_string_value(val), registry, out, err);
   int r = from_auths(root, file, registry, out, err);
   if (r != 0)
     return r;

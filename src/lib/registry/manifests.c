@@ -264,8 +264,9 @@ int berth_registry_list_tags(struct berth_registry *r, const char *repo, char **
       rc = BERTH_ERR(err, "list tags of %s: not JSON: %s", repo, je.text);
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(j, "tags"), i, t) if (json_is_string(t)) v =
-      berth_strv_append(v, json_string_value(t));
+    json_array_foreach (json_object_get(j, "tags"), i, t)
+      if (json_is_string(t))
+        v = berth_strv_append(v, json_string_value(t));
     json_decref(j);
     url = rc == 0 ? next_link(r, q.link) : NULL;
     reg_req_release(&q);

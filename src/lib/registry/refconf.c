@@ -34,8 +34,7 @@ static int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_re
   size_t mark = berth_jctx_push_key(jc, "mirrors");
   const char *key;
   json_t *val;
-  json_object_foreach(map, key, val)
-  {
+  json_object_foreach (map, key, val) {
     cleanup_free const char **v = NULL;
     size_t n = 0;
     if (berth_json_get_strv(jc, map, key, &v, &n, err) < 0)

@@ -57,8 +57,11 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
   cleanup_free char *parents = geteuid() == 0 ? xstrdup(BERTH_CGROUP_NOTES_DIR)
                                : root         ? xasprintf("%s/.cgroup-parents", root)
                                               : NULL;
-  struct berth_cgroup_config cfg = { .kind = kind, .cgroups_path = spec->linux_.cgroups_path, .id = id,
-                                     .relative_to_self = geteuid() != 0, .parents_dir = parents };
+  struct berth_cgroup_config cfg = { .kind = kind,
+                                     .cgroups_path = spec->linux_.cgroups_path,
+                                     .id = id,
+                                     .relative_to_self = geteuid() != 0,
+                                     .parents_dir = parents };
   berth_cgroup_manager_t *m = NULL;
   int r = berth_cgroup_manager_new(have_layout ? &layout : NULL, &cfg, &m, err);
   if (have_layout)
@@ -83,7 +86,8 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
   return 0;
 }
 
-int berth_container_cgroup_open(const struct berth_container *c, berth_cgroup_manager_t **out, berth_error_t *err)
+int berth_container_cgroup_open(const struct berth_container *c, berth_cgroup_manager_t **out,
+                                berth_error_t *err)
 {
   *out = NULL;
   if (c->cgroup == NULL)

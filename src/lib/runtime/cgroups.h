@@ -25,6 +25,7 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
 int berth_container_cgroup_open(const struct berth_container *c, berth_cgroup_manager_t **out,
                                 berth_error_t *err) BERTH_WUR;
 /* linux.resources with the default device rules spliced in (what create applies) */
-int berth_cgroup_apply_spec(berth_cgroup_manager_t *m, const berth_spec_t *spec, berth_error_t *err) BERTH_WUR;
+int berth_cgroup_apply_spec(berth_cgroup_manager_t *m, const berth_spec_t *spec,
+                            berth_error_t *err) BERTH_WUR;
 
 #endif

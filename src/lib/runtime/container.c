@@ -115,8 +115,8 @@ static enum berth_status derive_status(const struct berth_container *c)
     berth_error_t e = NULL;
     berth_cgroup_manager_t *m = NULL;
     enum berth_cgroup_freezer_state fs = BERTH_CGROUP_THAWED;
-    if (berth_cgroup_manager_from_json(c->cgroup, &m, &e) == 0 && berth_cgroup_freezer_state(m, &fs, &e) == 0 &&
-        fs != BERTH_CGROUP_THAWED) {
+    if (berth_cgroup_manager_from_json(c->cgroup, &m, &e) == 0 &&
+        berth_cgroup_freezer_state(m, &fs, &e) == 0 && fs != BERTH_CGROUP_THAWED) {
       berth_cgroup_manager_free(m);
       return BERTH_STATUS_PAUSED;
     }

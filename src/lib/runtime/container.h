@@ -19,19 +19,19 @@ enum berth_status {
 };
 
 struct berth_container {
-  char *root;              /* state root (--root) */
+  char *root; /* state root (--root) */
   char *id;
-  char *dir;               /* <root>/<id> */
+  char *dir; /* <root>/<id> */
   char *bundle;
   char *rootfs;
   pid_t pid;
-  uint64_t pid_start;      /* starttime of pid (field 22 of /proc/pid/stat): guards pid reuse */
-  char *created;           /* RFC 3339 */
+  uint64_t pid_start; /* starttime of pid (field 22 of /proc/pid/stat): guards pid reuse */
+  char *created;      /* RFC 3339 */
   uid_t owner;
-  bool has_pidns;          /* the container has its own pid namespace */
-  json_t *cgroup;          /* the cgroup manager's record (berth_cgroup_manager_to_json), or NULL */
-  json_t *annotations;     /* object, may be NULL */
-  enum berth_status status;/* derived by berth_container_load */
+  bool has_pidns;           /* the container has its own pid namespace */
+  json_t *cgroup;           /* the cgroup manager's record (berth_cgroup_manager_to_json), or NULL */
+  json_t *annotations;      /* object, may be NULL */
+  enum berth_status status; /* derived by berth_container_load */
 };
 
 /* Load <root>/<id>/state.json and derive the status from the process. */

@@ -40,7 +40,7 @@ struct create_state {
   berth_spec_t *spec;
   char *bundle;
   char *rootfs;
-  char *dir;              /* state dir, removed on failure */
+  char *dir; /* state dir, removed on failure */
   bool dir_made;
   int ns_fds[BERTH_NS__COUNT];
   int console_sock;
@@ -51,7 +51,7 @@ struct create_state {
   pid_t intermediate;
   int console_master;
   struct berth_seccomp_prog *seccomp;
-  int dmz_fd;             /* berth-dmz's sealed memfd, or -1 */
+  int dmz_fd; /* berth-dmz's sealed memfd, or -1 */
   struct berth_container *c;
   berth_cgroup_manager_t *cgroup;
   uint64_t oom_base; /* the cgroup's OOM kills when it was set up (an old leaf may have some) */
@@ -209,7 +209,8 @@ static int write_userns_maps(struct create_state *s, pid_t pid, berth_error_t *e
   return 0;
 }
 
-static int spawn_fast(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags, berth_error_t *err)
+static int spawn_fast(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags,
+                      berth_error_t *err)
 {
   ctx->clone_flags = new_flags & ~(uint64_t) CLONE_NEWCGROUP;
   ctx->unshare_flags = new_flags & (uint64_t) CLONE_NEWCGROUP;
@@ -376,8 +377,10 @@ static int explain_oom(struct create_state *s, berth_error_t *err)
                      "%s/config.json: linux.resources.memory.limit: %lld bytes is too little: the container "
                      "process was killed by the OOM killer during its setup",
                      s->bundle, (long long) limit->v);
-  return BERTH_ERR(err, "%s/config.json: linux.resources.memory: the container process was killed by the OOM "
-                        "killer during its setup", s->bundle);
+  return BERTH_ERR(err,
+                   "%s/config.json: linux.resources.memory: the container process was killed by the OOM "
+                   "killer during its setup",
+                   s->bundle);
 }
 
 /* Drive the container process through its setup until it waits for `start`. */
@@ -399,8 +402,7 @@ static int parent_loop(struct create_state *s, berth_error_t *err)
       if (run_create_hooks(s, err) < 0)
         return -1;
       break;
-    case BERTH_MSG_READY:
-      return 0;
+    case BERTH_MSG_READY: return 0;
     default:
       if (fd >= 0)
         close(fd);
@@ -414,9 +416,9 @@ static int parent_loop(struct create_state *s, berth_error_t *err)
 static int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_t *err)
 {
   const struct berth_spec_linux *l = &spec->linux_;
-  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-                                          "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
-                                          "kernel.shm_rmid_forced" };
+  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                          "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                          "kernel.shmmni", "kernel.shm_rmid_forced" };
   for (size_t i = 0; i < l->n_sysctl; i++) {
     const char *k = l->sysctl_keys[i];
     enum berth_ns_type need = BERTH_NS__COUNT;
@@ -430,7 +432,8 @@ static int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_
       if (strcmp(k, ipc_keys[j]) == 0)
         need = BERTH_NS_IPC;
     if (need == BERTH_NS__COUNT)
-      return BERTH_ERR(err, "%s: linux.sysctl.%s: not a namespaced sysctl; it would change the host", file, k);
+      return BERTH_ERR(err, "%s: linux.sysctl.%s: not a namespaced sysctl; it would change the host", file,
+                       k);
     if (!l->ns[need].present)
       return BERTH_ERR(err, "%s: linux.sysctl.%s: needs a %s namespace of the container's own", file, k,
                        berth_ns_type_name(need));
@@ -531,8 +534,8 @@ static int choose_dmz(struct create_state *s)
   return BERTH_CREATE_REEXEC;
 }
 
-static int create_steps(struct create_state *s, struct berth_create_result *res, struct berth_container_handle *keep,
-                        berth_error_t *err)
+static int create_steps(struct create_state *s, struct berth_create_result *res,
+                        struct berth_container_handle *keep, berth_error_t *err)
 {
   const struct berth_create_opts *o = s->o;
   if (!berth_container_id_valid(o->id))
@@ -561,10 +564,16 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
     return -1;
 
   struct berth_init_ctx ctx = {
-    .spec = s->spec, .opts = o, .rootfs = s->rootfs, .start_fd = s->start_fd, .seccomp = s->seccomp,
+    .spec = s->spec,
+    .opts = o,
+    .rootfs = s->rootfs,
+    .start_fd = s->start_fd,
+    .seccomp = s->seccomp,
     .dmz_fd = s->dmz_fd,
-    .has_prestart_hooks = s->spec->hooks.n[BERTH_HOOK_PRESTART] + s->spec->hooks.n[BERTH_HOOK_CREATE_RUNTIME] +
-                          s->spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] > 0,
+    .has_prestart_hooks = s->spec->hooks.n[BERTH_HOOK_PRESTART] +
+                            s->spec->hooks.n[BERTH_HOOK_CREATE_RUNTIME] +
+                            s->spec->hooks.n[BERTH_HOOK_CREATE_CONTAINER] >
+                          0,
   };
   memcpy(ctx.ns_fds, s->ns_fds, sizeof ctx.ns_fds);
   /* always a subreaper: a container process whose intermediate has exited comes back to us
@@ -604,8 +613,13 @@ static int create_steps(struct create_state *s, struct berth_create_result *res,
 int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
                            struct berth_container_handle *keep, berth_error_t *err)
 {
-  struct create_state s = { .o = o, .console_sock = -1, .start_fd = -1, .sync = { -1, -1 }, .pidfd = -1,
-                            .console_master = -1, .dmz_fd = -1 };
+  struct create_state s = { .o = o,
+                            .console_sock = -1,
+                            .start_fd = -1,
+                            .sync = { -1, -1 },
+                            .pidfd = -1,
+                            .console_master = -1,
+                            .dmz_fd = -1 };
   for (int t = 0; t < BERTH_NS__COUNT; t++)
     s.ns_fds[t] = -1;
   res->pid = 0;

@@ -14,17 +14,17 @@ struct berth_cgroup_manager;
 struct berth_create_opts {
   const char *root;
   const char *id;
-  const char *bundle;          /* may be relative; NULL = cwd */
-  const char *pid_file;        /* may be NULL */
-  const char *console_socket;  /* may be NULL */
+  const char *bundle;         /* may be relative; NULL = cwd */
+  const char *pid_file;       /* may be NULL */
+  const char *console_socket; /* may be NULL */
   bool no_pivot;
   bool no_new_keyring;
-  int listen_fds;              /* socket activation (LISTEN_FDS for us): fds 3 .. 3+N-1 pass into
-                                * the container, whose process gets LISTEN_FDS=N, LISTEN_PID=1 */
-  int preserve_fds;            /* the next N fds (after the listen ones) pass into the container */
-  bool keep_console;           /* `run` without --console-socket: return the pty master */
-  int cgroup_kind;             /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
-  bool rootless;               /* --rootless (auto: not root): cgroups are best effort */
+  int listen_fds;    /* socket activation (LISTEN_FDS for us): fds 3 .. 3+N-1 pass into
+                      * the container, whose process gets LISTEN_FDS=N, LISTEN_PID=1 */
+  int preserve_fds;  /* the next N fds (after the listen ones) pass into the container */
+  bool keep_console; /* `run` without --console-socket: return the pty master */
+  int cgroup_kind;   /* enum berth_cgroup_kind: cgroupfs (0), systemd, disabled */
+  bool rootless;     /* --rootless (auto: not root): cgroups are best effort */
   /* `run` not running from a protected copy (CVE-2019-5736): when the config fits
    * (runtime/dmz.h), the container process execs through this helper program (berth-dmz);
    * when it does not, create makes nothing and returns BERTH_CREATE_REEXEC, and the caller
@@ -37,9 +37,9 @@ struct berth_create_opts {
 
 struct berth_create_result {
   pid_t pid;
-  int pidfd;                   /* pidfd of the container process (-1 if none) */
-  int console_master;          /* keep_console only, else -1 */
-  bool dmz;                    /* the helper is used: the caller stays the host's binary */
+  int pidfd;          /* pidfd of the container process (-1 if none) */
+  int console_master; /* keep_console only, else -1 */
+  bool dmz;           /* the helper is used: the caller stays the host's binary */
 };
 
 /* What one process knows about a container it just made: `run` starts, waits and deletes

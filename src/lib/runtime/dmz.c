@@ -4,10 +4,7 @@
 #include <seccomp.h>
 #include <string.h>
 
-static bool action_allows(uint32_t action)
-{
-  return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
-}
+static bool action_allows(uint32_t action) { return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG; }
 
 /* What the filter does with NAME, conservatively: every rule naming it must allow it without
  * argument conditions; with no rule, the default action decides. */
@@ -30,7 +27,8 @@ static bool seccomp_allows(const struct berth_spec_seccomp *sc, const char *name
 /* what the container process calls after its filter is loaded, on the helper's path */
 static bool seccomp_allows_all(const struct berth_spec_seccomp *sc)
 {
-  static const char *const needed[] = { "execveat", "execve", "fcntl", "close", "sendto", "exit_group", "prctl" };
+  static const char *const needed[] = { "execveat", "execve",     "fcntl", "close",
+                                        "sendto",   "exit_group", "prctl" };
   for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
     if (!seccomp_allows(sc, needed[i]))
       return false;

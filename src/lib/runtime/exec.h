@@ -11,10 +11,10 @@
 struct berth_exec_opts {
   const char *root;
   const char *id;
-  json_t *process;             /* the process object (runtime-spec), validated by exec */
-  const char *process_file;    /* named in errors ("process.json") */
-  const char *console_socket;  /* may be NULL */
-  const char *pid_file;        /* may be NULL */
+  json_t *process;            /* the process object (runtime-spec), validated by exec */
+  const char *process_file;   /* named in errors ("process.json") */
+  const char *console_socket; /* may be NULL */
+  const char *pid_file;       /* may be NULL */
   int preserve_fds;
   bool detach;
   bool ignore_paused;

@@ -35,7 +35,7 @@
 struct tail {
   char buf[TAIL_MAX + 1];
   size_t len;
-  int fd;  /* read end, -1 at EOF */
+  int fd; /* read end, -1 at EOF */
 };
 
 struct hook_run {
@@ -246,7 +246,8 @@ static int hook_result(const struct hook_run *r, berth_error_t *err)
   }
   if (r->info.si_code == CLD_EXITED)
     return BERTH_ERR(err, "exited with status %d%s", r->info.si_status, output);
-  return BERTH_ERR(err, "killed by signal %d (%s)%s", r->info.si_status, strsignal(r->info.si_status), output);
+  return BERTH_ERR(err, "killed by signal %d (%s)%s", r->info.si_status, strsignal(r->info.si_status),
+                   output);
 }
 
 static int run_hook(const struct berth_spec_hook *hook, const char *state_json, berth_error_t *err)
@@ -259,7 +260,7 @@ static int run_hook(const struct berth_spec_hook *hook, const char *state_json, 
   int rc = -1;
   if (capture_pipe(&r.out.fd, &out_w, err) < 0 || capture_pipe(&r.err.fd, &err_w, err) < 0)
     goto out;
-  if (spawn_hook(&r, (const int[3]) { in_fd, out_w, err_w }, err) < 0)
+  if (spawn_hook(&r, (const int[3]){ in_fd, out_w, err_w }, err) < 0)
     goto out;
   close(steal_fd(out_w));
   close(steal_fd(err_w));

@@ -29,7 +29,8 @@
 #endif
 
 /* Receive `type` from the parent; CGROUP_DONE may arrive ahead of it at any time. */
-static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg, berth_error_t *err)
+static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg,
+                        berth_error_t *err)
 {
   if (type == BERTH_MSG_CGROUP_DONE && ctx->cgroup_done)
     return 0;
@@ -124,9 +125,14 @@ static int wait_cgroup(void *data, berth_error_t *err)
 static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
 {
   const berth_spec_t *spec = ctx->spec;
-  struct berth_rootfs_ctx rc = { .spec = spec, .rootfs = ctx->rootfs, .in_userns = ctx->in_userns,
-                                 .no_pivot = ctx->opts->no_pivot, .console_fd = -1, .rootfs_fd = -1,
-                                 .wait_cgroup = wait_cgroup, .wait_cgroup_data = ctx };
+  struct berth_rootfs_ctx rc = { .spec = spec,
+                                 .rootfs = ctx->rootfs,
+                                 .in_userns = ctx->in_userns,
+                                 .no_pivot = ctx->opts->no_pivot,
+                                 .console_fd = -1,
+                                 .rootfs_fd = -1,
+                                 .wait_cgroup = wait_cgroup,
+                                 .wait_cgroup_data = ctx };
   int r = berth_rootfs_prepare(&rc, err);
   if (r == 0 && spec->has_process)
     r = create_cwd(rc.rootfs_fd, spec->process.cwd, err);
@@ -256,7 +262,7 @@ void berth_init_main(struct berth_init_ctx *ctx)
   if (!ctx->spec->has_process)
     BERTH_ERR(&err, "config.json has no process: nothing to start");
   else if (berth_hooks_run(ctx->spec, BERTH_HOOK_START_CONTAINER, state, &err) >= 0 &&
-      berth_init_exec(ctx, conn, slave, exe, &err) == 0)
+           berth_init_exec(ctx, conn, slave, exe, &err) == 0)
     _exit(1); /* not reached: exec returns only on failure */
   /* only failures come back here: tell `start` what went wrong */
   berth_sync_send_error(conn, &err);
@@ -293,7 +299,8 @@ static int before_nondumpable(struct berth_init_ctx *ctx, int *offsets, berth_er
   if ((ctx->unshare_flags & CLONE_NEWTIME_FLAG) && berth_timens_has_offsets(spec) &&
       (*offsets = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)) < 0)
     return BERTH_ERR_ERRNO(err, "open `/proc/self/timens_offsets`");
-  if (spec->process.has_oom_score_adj && berth_oom_score_adj_apply(getpid(), spec->process.oom_score_adj, err) < 0)
+  if (spec->process.has_oom_score_adj &&
+      berth_oom_score_adj_apply(getpid(), spec->process.oom_score_adj, err) < 0)
     return -1;
   return 0;
 }
@@ -313,7 +320,7 @@ static int intermediate_setup(struct berth_init_ctx *ctx, berth_error_t *err)
   if (intermediate_userns(ctx, err) < 0 || nondumpable(err) < 0)
     return -1;
   /* the mount namespace last: joining it changes our root */
-  static const enum berth_ns_type order[] = { BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NETWORK, BERTH_NS_PID,
+  static const enum berth_ns_type order[] = { BERTH_NS_IPC,    BERTH_NS_UTS,  BERTH_NS_NETWORK, BERTH_NS_PID,
                                               BERTH_NS_CGROUP, BERTH_NS_TIME, BERTH_NS_MOUNT };
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
     int fd = ctx->ns_fds[order[i]];

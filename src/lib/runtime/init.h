@@ -13,20 +13,21 @@
 struct berth_init_ctx {
   const berth_spec_t *spec;
   const struct berth_create_opts *opts;
-  const char *rootfs;               /* absolute, resolved */
-  int sync_fd;                      /* our end of the sync channel */
-  int start_fd;                     /* listening start socket */
-  int ns_fds[BERTH_NS__COUNT];      /* namespaces to join (-1: none) */
-  uint64_t clone_flags;             /* CLONE_NEW* the clone already made (fast path) */
-  uint64_t unshare_flags;           /* CLONE_NEW* still to make (two-stage path) */
+  const char *rootfs;          /* absolute, resolved */
+  int sync_fd;                 /* our end of the sync channel */
+  int start_fd;                /* listening start socket */
+  int ns_fds[BERTH_NS__COUNT]; /* namespaces to join (-1: none) */
+  uint64_t clone_flags;        /* CLONE_NEW* the clone already made (fast path) */
+  uint64_t unshare_flags;      /* CLONE_NEW* still to make (two-stage path) */
   const struct berth_seccomp_prog *seccomp;
-  int dmz_fd;                       /* exec through berth-dmz from this memfd (-1: directly) */
-  bool userns_new;                  /* a new user namespace (maps by the parent) */
-  bool in_userns;                   /* new or joined user namespace */
+  int dmz_fd;      /* exec through berth-dmz from this memfd (-1: directly) */
+  bool userns_new; /* a new user namespace (maps by the parent) */
+  bool in_userns;  /* new or joined user namespace */
   bool setgroups_allowed;
   bool has_prestart_hooks;
-  bool two_stage;                   /* forked by the intermediate process */
-  bool cgroup_done;                 /* the parent has placed us in our cgroup */          /* prestart or createRuntime hooks: ask the parent */
+  bool two_stage; /* forked by the intermediate process */
+  bool cgroup_done;
+    /* the parent has placed us in our cgroup */ /* prestart or createRuntime hooks: ask the parent */
 };
 
 /* Container process entry (fast path: right after clone3). Never returns. */

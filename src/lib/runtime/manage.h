@@ -13,7 +13,8 @@
 int berth_container_pause(const char *root, const char *id, berth_error_t *err) BERTH_WUR;
 int berth_container_resume(const char *root, const char *id, berth_error_t *err) BERTH_WUR;
 /* pids of every process of the container (malloc'd) */
-int berth_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, berth_error_t *err) BERTH_WUR;
+int berth_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
+                         berth_error_t *err) BERTH_WUR;
 /* apply new resources to a running (or paused, created) container */
 int berth_container_update(const char *root, const char *id, const struct berth_spec_resources *r,
                            berth_error_t *err) BERTH_WUR;

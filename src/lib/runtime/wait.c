@@ -21,10 +21,7 @@ static bool synchronous(int sig)
          sig == SIGTRAP || sig == SIGSYS || sig == SIGKILL || sig == SIGSTOP;
 }
 
-void berth_reset_signals(void)
-{
-  berth_signals_reset();
-}
+void berth_reset_signals(void) { berth_signals_reset(); }
 
 int berth_wait_prepare(struct berth_wait_ctx *w, berth_error_t *err)
 {

@@ -15,7 +15,8 @@ struct berth_wait_ctx {
 /* Block the forwarded signals (before the container exists, so none is lost). */
 int berth_wait_prepare(struct berth_wait_ctx *w, berth_error_t *err) BERTH_WUR;
 /* Wait for the container process; returns its exit status (128+N when killed by N). */
-int berth_wait_container(struct berth_wait_ctx *w, const struct berth_create_result *res, berth_error_t *err) BERTH_WUR;
+int berth_wait_container(struct berth_wait_ctx *w, const struct berth_create_result *res,
+                         berth_error_t *err) BERTH_WUR;
 void berth_wait_release(struct berth_wait_ctx *w);
 
 /* The signals a container process must start with: all unblocked, default dispositions. */

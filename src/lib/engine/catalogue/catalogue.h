@@ -171,18 +171,18 @@ const char *berth_ctr_state_name(enum berth_ctr_state s);
 int berth_ctr_state_parse(const char *s);
 
 struct berth_db_container {
-  berth_ctr_id_t id;       /* 64 hex */
-  char *name;              /* unique, without Docker's leading "/" */
+  berth_ctr_id_t id; /* 64 hex */
+  char *name;        /* unique, without Docker's leading "/" */
   berth_digest_t image_id;
-  char *image;             /* the image as the user named it (ps's IMAGE column) */
-  int64_t created;         /* unix nanoseconds */
+  char *image;     /* the image as the user named it (ps's IMAGE column) */
+  int64_t created; /* unix nanoseconds */
   enum berth_ctr_state state;
-  int64_t pid;             /* host pid of the container's init while running, else 0 */
+  int64_t pid; /* host pid of the container's init while running, else 0 */
   int64_t exit_code;
   bool oom_killed;
-  char *error;             /* the last start error ("" when none) */
-  int64_t started_at;      /* unix nanoseconds, 0: never */
-  int64_t finished_at;     /* unix nanoseconds, 0: never */
+  char *error;         /* the last start error ("" when none) */
+  int64_t started_at;  /* unix nanoseconds, 0: never */
+  int64_t finished_at; /* unix nanoseconds, 0: never */
   int64_t restart_count;
   int64_t restart_delay_ms; /* the restart policy's current back-off */
   bool manual_stop;         /* stopped by stop/rm/restart: no automatic restart */
@@ -252,17 +252,19 @@ struct berth_db_volume {
   char *labels;    /* JSON object */
   char *options;   /* JSON object */
   char *mountpoint;
-  int64_t users;   /* containers whose mounts use it */
+  int64_t users; /* containers whose mounts use it */
 };
 void berth_db_volume_release(struct berth_db_volume *v);
 /* 1 found, 0 absent */
 int berth_db_volume_find(struct berth_db *db, const char *name, struct berth_db_volume *out,
                          berth_error_t *err) BERTH_WUR;
 /* every volume, by name */
-int berth_db_volume_list(struct berth_db *db, struct berth_db_volume **out, size_t *n, berth_error_t *err) BERTH_WUR;
+int berth_db_volume_list(struct berth_db *db, struct berth_db_volume **out, size_t *n,
+                         berth_error_t *err) BERTH_WUR;
 void berth_db_volume_list_free(struct berth_db_volume *v, size_t n);
 /* ids of the containers using the volume, sorted */
-int berth_db_volume_user_ids(struct berth_db *db, const char *name, char ***ids, berth_error_t *err) BERTH_WUR;
+int berth_db_volume_user_ids(struct berth_db *db, const char *name, char ***ids,
+                             berth_error_t *err) BERTH_WUR;
 
 /* ---- networks (db_networks.c; docs/design/networking.md) ---- */
 #define BERTH_NETWORK_ID_LEN 64
@@ -271,17 +273,17 @@ typedef char berth_network_id_t[BERTH_NETWORK_ID_LEN + 1];
 struct berth_db_network {
   berth_network_id_t id;
   char *name;
-  char *driver; /* "bridge" */
-  char *bridge; /* the link's name, unique */
+  char *driver;                         /* "bridge" */
+  char *bridge;                         /* the link's name, unique */
   char *subnet, *gateway, *ip_range;    /* IPv4, "" when none */
   char *subnet6, *gateway6, *ip_range6; /* IPv6, "" when none */
   bool internal;
-  bool dns;            /* names resolved by a resolver on the gateway (user networks) */
-  int64_t mtu;         /* 0: the kernel's default */
-  char *dns_servers;   /* upstreams of its resolver, space-separated ("" : the host's) */
-  int64_t created;     /* unix nanoseconds */
-  char *labels;        /* JSON object */
-  char *options;       /* JSON object (-o) */
+  bool dns;          /* names resolved by a resolver on the gateway (user networks) */
+  int64_t mtu;       /* 0: the kernel's default */
+  char *dns_servers; /* upstreams of its resolver, space-separated ("" : the host's) */
+  int64_t created;   /* unix nanoseconds */
+  char *labels;      /* JSON object */
+  char *options;     /* JSON object (-o) */
 };
 void berth_db_network_release(struct berth_db_network *n);
 void berth_db_network_list_free(struct berth_db_network *v, size_t n);
@@ -304,13 +306,14 @@ int berth_db_network_users(struct berth_db *db, const char *id, char ***ids, ber
 struct berth_db_attachment {
   berth_ctr_id_t container_id;
   berth_network_id_t network_id;
-  int64_t idx;   /* order: the container's eth<idx>... (connect appends) */
-  char *aliases; /* --network-alias, space-separated */
+  int64_t idx;          /* order: the container's eth<idx>... (connect appends) */
+  char *aliases;        /* --network-alias, space-separated */
   char *ip, *ip6, *mac; /* --ip, --ip6, --mac-address ("" when not asked) */
 };
 void berth_db_attachments_free(struct berth_db_attachment *v, size_t n);
 /* Insert; the container attached already: "container `x` is already connected to network `y`". */
-int berth_db_attachment_put(struct berth_db *db, const struct berth_db_attachment *a, berth_error_t *err) BERTH_WUR;
+int berth_db_attachment_put(struct berth_db *db, const struct berth_db_attachment *a,
+                            berth_error_t *err) BERTH_WUR;
 /* 1 deleted, 0 absent */
 int berth_db_attachment_delete(struct berth_db *db, const char *container_id, const char *network_id,
                                berth_error_t *err) BERTH_WUR;
@@ -343,7 +346,7 @@ struct berth_db_port {
   berth_ctr_id_t container_id;
   char *host_ip; /* "" every address */
   int64_t host_port, container_port;
-  char *proto;   /* tcp, udp, sctp */
+  char *proto; /* tcp, udp, sctp */
 };
 void berth_db_ports_free(struct berth_db_port *v, size_t n);
 int berth_db_port_put(struct berth_db *db, const struct berth_db_port *p, berth_error_t *err) BERTH_WUR;

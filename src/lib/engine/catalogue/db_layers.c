@@ -164,10 +164,11 @@ int berth_db_layer_list(struct berth_db *db, struct berth_db_layer **out, size_t
 
 int berth_db_layer_count_users(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err)
 {
-  return db_query_i64(db, n, err,
-                      "SELECT (SELECT count(*) FROM image_layers WHERE chain_id = ?1) + (SELECT count(*) FROM"
-                      " containers c JOIN image_layers il ON il.image_id = c.image_id WHERE il.chain_id = ?1)",
-                      "s", chain_id);
+  return db_query_i64(
+    db, n, err,
+    "SELECT (SELECT count(*) FROM image_layers WHERE chain_id = ?1) + (SELECT count(*) FROM"
+    " containers c JOIN image_layers il ON il.image_id = c.image_id WHERE il.chain_id = ?1)",
+    "s", chain_id);
 }
 
 int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *n, berth_error_t *err)
@@ -185,11 +186,13 @@ int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64
   return 0;
 }
 
-int berth_db_layer_set_blob(struct berth_db *db, const char *chain_id, const char *blob_digest, berth_error_t *err)
+int berth_db_layer_set_blob(struct berth_db *db, const char *chain_id, const char *blob_digest,
+                            berth_error_t *err)
 {
   if (db_require_tx(db, "set layer blob", err) < 0)
     return -1;
-  if (db_exec(db, err, "UPDATE layers SET blob_digest = ? WHERE chain_id = ?", "ss", blob_digest, chain_id) < 0)
+  if (db_exec(db, err, "UPDATE layers SET blob_digest = ? WHERE chain_id = ?", "ss", blob_digest, chain_id) <
+      0)
     return berth_error_wrap(err, "set the blob of layer `%s`", chain_id);
   return 0;
 }

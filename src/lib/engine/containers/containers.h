@@ -212,23 +212,23 @@ bool berth_ctr_filter_match(const struct berth_ctr_filter *f, const struct berth
 /* ---- exec, cp, pause, rename, prune, top, stats (containers_exec*.c, containers_cp.c, cp/,
  * containers_stats*.c) ---- */
 struct berth_ctr_exec_in {
-  char *const *args;   /* the command (not empty) */
-  char *const *env;    /* "K=V" from --env-file then -e, in order (later wins; NULL: none) */
-  const char *user;    /* -u user[:group], resolved in the container's /etc/passwd and /etc/group
-                          (NULL: the container's user) */
-  const char *workdir; /* -w, absolute (NULL: the container's) */
-  bool tty;            /* a pty, passed to berth through a console socket (ignored with detach) */
-  bool detach;         /* the runtime returns once the process runs; its stdio is /dev/null */
-  bool privileged;     /* every capability */
+  char *const *args;         /* the command (not empty) */
+  char *const *env;          /* "K=V" from --env-file then -e, in order (later wins; NULL: none) */
+  const char *user;          /* -u user[:group], resolved in the container's /etc/passwd and /etc/group
+                                (NULL: the container's user) */
+  const char *workdir;       /* -w, absolute (NULL: the container's) */
+  bool tty;                  /* a pty, passed to berth through a console socket (ignored with detach) */
+  bool detach;               /* the runtime returns once the process runs; its stdio is /dev/null */
+  bool privileged;           /* every capability */
   unsigned short rows, cols; /* tty: the terminal's size (0: unknown) */
 };
 /* a `runtime exec` in progress */
 struct berth_ctr_exec {
-  pid_t pid;    /* the runtime process */
+  pid_t pid; /* the runtime process */
   int pidfd;
-  int listen;   /* tty: the console socket */
-  int log;      /* the runtime's --log (json), a memfd */
-  int process;  /* process.json, a memfd */
+  int listen;  /* tty: the console socket */
+  int log;     /* the runtime's --log (json), a memfd */
+  int process; /* process.json, a memfd */
   char *sock_dir;
   bool stderr_shared; /* the runtime's stderr is the caller's: it has printed its own error */
   bool console;       /* tty: the caller proxies the pty (berth_ctr_exec_console); false: the runtime
@@ -292,13 +292,13 @@ void berth_ctr_top_release(struct berth_ctr_top *t);
 
 /* stats: one sample of a container (the runtime's `events --stats`) */
 struct berth_ctr_stats_sample {
-  uint64_t cpu_total;  /* ns of CPU used by the container */
-  uint64_t system;     /* ns of CPU time of the host (every CPU), /proc/stat */
+  uint64_t cpu_total; /* ns of CPU used by the container */
+  uint64_t system;    /* ns of CPU time of the host (every CPU), /proc/stat */
   uint32_t online_cpus;
-  uint64_t mem_usage;  /* bytes, minus the inactive file cache (Docker's CLI) */
-  uint64_t mem_limit;  /* bytes (the host's memory when unlimited) */
+  uint64_t mem_usage; /* bytes, minus the inactive file cache (Docker's CLI) */
+  uint64_t mem_limit; /* bytes (the host's memory when unlimited) */
   uint64_t pids;
-  bool running;        /* false: a stopped container (zeros) */
+  bool running; /* false: a stopped container (zeros) */
 };
 int berth_ctr_stats(struct berth_engine *e, const struct berth_ctr *c, struct berth_ctr_stats_sample *out,
                     berth_error_t *err) BERTH_WUR;

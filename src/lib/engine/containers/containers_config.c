@@ -199,7 +199,8 @@ json_t *ctr_build_host_config(const struct berth_run_opts *o, char *const *runti
 {
   json_t *h = json_object();
   add_lists(h, o);
-  json_object_set_new(h, "NetworkMode", ns_json(&o->network, ctr_default_network_is_bridge() ? "bridge" : "none"));
+  json_object_set_new(h, "NetworkMode",
+                      ns_json(&o->network, ctr_default_network_is_bridge() ? "bridge" : "none"));
   json_object_set_new(h, "PortBindings", ctr_port_bindings(o));
   json_object_set_new(h, "PublishAllPorts", json_boolean(o->publish_all));
   json_object_set_new(

@@ -116,8 +116,9 @@ static int set_user(json_t *proc, int root, const char *spec, json_t *group_add,
   cleanup_strv char **extra = NULL;
   size_t i;
   json_t *g;
-  json_array_foreach(group_add, i, g) if (json_is_string(g)) extra =
-    berth_strv_append(extra, json_string_value(g));
+  json_array_foreach (group_add, i, g)
+    if (json_is_string(g))
+      extra = berth_strv_append(extra, json_string_value(g));
   struct berth_user u;
   if (berth_ctrspec_user(spec, passwd, group, extra, &u, err) < 0)
     return -1;
@@ -141,8 +142,7 @@ static char *env_value(json_t *env, const char *name)
 {
   size_t i, len = strlen(name);
   json_t *v;
-  json_array_foreach(env, i, v)
-  {
+  json_array_foreach (env, i, v) {
     const char *s = json_string_value(v);
     if (s && strncmp(s, name, len) == 0 && s[len] == '=')
       return xstrdup(s + len + 1);
@@ -157,14 +157,15 @@ static void set_env(json_t *proc, const struct berth_ctr *c, const struct berth_
   cleanup_strv char **env = NULL;
   size_t i;
   json_t *v;
-  json_array_foreach(json_object_get(c->config, "Env"), i, v) if (json_is_string(v)) env =
-    berth_strv_append(env, json_string_value(v));
+  json_array_foreach (json_object_get(c->config, "Env"), i, v)
+    if (json_is_string(v))
+      env = berth_strv_append(env, json_string_value(v));
   for (i = 0; in->env && in->env[i]; i++)
     env = berth_strv_append(env, in->env[i]);
   cleanup_free char *old_home = home ? NULL : env_value(json_object_get(proc, "env"), "HOME");
   const char *hostname = json_string_value(json_object_get(c->config, "Hostname"));
-  cleanup_strv char **all = berth_ctrspec_process_env(env, hostname ? hostname : c->row.id, in->tty,
-                                                      home ? home : old_home);
+  cleanup_strv char **all =
+    berth_ctrspec_process_env(env, hostname ? hostname : c->row.id, in->tty, home ? home : old_home);
   json_t *arr = json_array();
   for (i = 0; all && all[i]; i++)
     json_array_append_new(arr, json_string(all[i]));
@@ -310,7 +311,8 @@ static int exec_loaded(struct berth_engine *e, const struct berth_ctr *c, const 
   json_decref(proc);
   const char *base = strrchr(c->row.runtime, '/');
   /* runc and crun take a console socket only with --detach */
-  x->console = in->tty && (in->detach || berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime"));
+  x->console =
+    in->tty && (in->detach || berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime"));
   if (in->tty && in->detach)
     x->hold_rundir = xstrdup(c->rundir);
   x->process = memfd_with("berth-exec-process", text, err);

@@ -103,7 +103,6 @@ int ctr_host_facts(struct ctr_host *h, bool privileged, berth_error_t *err)
   return 0;
 }
 
-
 void ctr_host_release(struct ctr_host *h)
 {
   free(h->devices);
@@ -176,7 +175,7 @@ int ctr_resolver_mount_source(void *data, const struct berth_run_mount *m, char 
     if (nv.created) {
       res->new_volumes = xreallocarray(res->new_volumes, res->n_new_volumes + 1, sizeof *res->new_volumes);
       res->new_volumes[res->n_new_volumes++] =
-        (struct ctr_new_volume) { .name = xstrdup(name), .anonymous = m->source == NULL, .nv = nv };
+        (struct ctr_new_volume){ .name = xstrdup(name), .anonymous = m->source == NULL, .nv = nv };
     }
     record_mount(res, m, *source, name);
     return 0;

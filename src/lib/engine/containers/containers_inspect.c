@@ -38,7 +38,8 @@ static void command_json(json_t *o, json_t *config)
   for (size_t k = 0; k < 2; k++) {
     size_t i;
     json_t *w;
-    json_array_foreach(json_object_get(config, keys[k]), i, w) json_array_append(args, w);
+    json_array_foreach (json_object_get(config, keys[k]), i, w)
+      json_array_append(args, w);
   }
   json_t *path = json_array_size(args) ? json_incref(json_array_get(args, 0)) : json_string("");
   if (json_array_size(args))

@@ -81,16 +81,16 @@ void ctr_host_release(struct ctr_host *h);
 struct ctr_resolver {
   struct berth_engine *e;
   const struct berth_db_image *img; /* the container's image: new volumes are filled from it */
-  struct berth_db_mount *mounts; /* bind and volume mounts as resolved, in order */
+  struct berth_db_mount *mounts;    /* bind and volume mounts as resolved, in order */
   size_t nmounts;
   struct ctr_new_volume {
     char *name;
     bool anonymous;
     bool row_added; /* by this create's transaction */
     struct berth_volume_new nv;
-  } *new_volumes;   /* volumes without a row this create prepared */
+  } * new_volumes; /* volumes without a row this create prepared */
   size_t n_new_volumes;
-  char **strings;     /* kept alive for the builder */
+  char **strings; /* kept alive for the builder */
 };
 int ctr_resolver_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err);
 int ctr_resolver_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err);
@@ -110,7 +110,6 @@ int ctr_attach_open(const char *rundir, berth_error_t *err) BERTH_WUR;
 /* the layer dirs of a container's image, top first: an error when the image is gone or has no
  * layers */
 char **ctr_layer_dirs(struct berth_engine *e, const char *image_id, berth_error_t *err) BERTH_WUR;
-
 
 /* containers_networks.c (engine/networks/networks.h does the work) */
 /* BERTH_DEFAULT_NETWORK=none: no network without --network (the test suites on a real host) */

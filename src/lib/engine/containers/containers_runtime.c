@@ -106,7 +106,9 @@ char **berth_ctr_runtime_argv(const struct berth_engine *e, const struct berth_c
   json_t *flags = json_object_get(c->host_config, "BerthRuntimeFlags");
   size_t i;
   json_t *f;
-  json_array_foreach(flags, i, f) if (json_is_string(f)) v = berth_strv_append(v, json_string_value(f));
+  json_array_foreach (flags, i, f)
+    if (json_is_string(f))
+      v = berth_strv_append(v, json_string_value(f));
   for (i = 0; tail && tail[i]; i++)
     v = berth_strv_append(v, tail[i]);
   return v;

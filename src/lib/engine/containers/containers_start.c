@@ -50,8 +50,7 @@ static char **monitor_argv(struct berth_engine *e, const struct berth_ctr *c, co
     v = berth_strv_append(v, fixed[i]);
   size_t i;
   json_t *f;
-  json_array_foreach(json_object_get(c->host_config, "BerthRuntimeFlags"), i, f)
-  {
+  json_array_foreach (json_object_get(c->host_config, "BerthRuntimeFlags"), i, f) {
     v = berth_strv_append(v, "--runtime-arg");
     v = berth_strv_append(v, json_string_value(f));
   }
@@ -97,7 +96,8 @@ static __attribute__((noreturn)) void first_child(const struct spawn *s, int syn
     BERTH_ERR_ERRNO(&err, "monitor: new mount namespace");
   } else if (s->netns && berth_net_netns_pin(s->netns, &err) < 0) {
     /* (pinned in the monitor's mount namespace only: it goes with the monitor, whatever kills it) */
-  } else if (berth_cp_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work, s->rootfs, s->overlay_flags, &err) == 0) {
+  } else if (berth_cp_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper,
+                                    s->work, s->rootfs, s->overlay_flags, &err) == 0) {
     pid_t pid = fork();
     if (pid == 0) {
       int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -174,8 +174,7 @@ static int fill(struct berth_engine *e, const struct berth_ctr *c, struct berth_
   host_times(&boot, &uptime);
   size_t i;
   json_t *p;
-  json_array_foreach(pids, i, p)
-  {
+  json_array_foreach (pids, i, p) {
     struct proc_facts f;
     if (!json_is_integer(p) || proc_facts(json_integer_value(p), passwd, &f) < 0)
       continue; /* gone meanwhile */

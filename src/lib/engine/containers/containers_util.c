@@ -147,8 +147,7 @@ char *berth_ctr_command_text(json_t *config, bool no_trunc)
   for (size_t k = 0; k < 2; k++) {
     size_t i;
     json_t *w;
-    json_array_foreach(json_object_get(config, keys[k]), i, w)
-    {
+    json_array_foreach (json_object_get(config, keys[k]), i, w) {
       if (words.len)
         berth_strbuf_putc(&words, ' ');
       berth_strbuf_puts(&words, json_is_string(w) ? json_string_value(w) : "");

@@ -163,10 +163,10 @@ struct berth_transfer_opts {
   int width;
 };
 struct berth_pull_result {
-  berth_digest_t id;              /* the image */
-  berth_digest_t digest;          /* the manifest's digest (the repo digest) */
-  char *name;                     /* "docker.io/library/alpine:latest" (or name@digest) */
-  bool up_to_date;                /* nothing was downloaded */
+  berth_digest_t id;     /* the image */
+  berth_digest_t digest; /* the manifest's digest (the repo digest) */
+  char *name;            /* "docker.io/library/alpine:latest" (or name@digest) */
+  bool up_to_date;       /* nothing was downloaded */
 };
 void berth_pull_result_release(struct berth_pull_result *r);
 /* Pull ref (a mirror first when one is configured): manifest (through an index for the

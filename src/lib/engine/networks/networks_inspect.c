@@ -106,7 +106,7 @@ static json_t *ports_json(struct berth_engine *e, const char *id, json_t *host_c
   json_t *out = json_object();
   const char *key;
   json_t *val;
-  json_object_foreach(json_object_get(host_config, "PortBindings"), key, val)
+  json_object_foreach (json_object_get(host_config, "PortBindings"), key, val)
     json_object_set_new(out, key, json_null());
   struct berth_db_port *v = NULL;
   size_t k = 0;

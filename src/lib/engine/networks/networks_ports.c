@@ -40,15 +40,13 @@ int net_ports_wanted(json_t *config, json_t *host_config, struct berth_net_port 
   json_t *bindings = json_object_get(host_config, "PortBindings");
   const char *key;
   json_t *list;
-  json_object_foreach(bindings, key, list)
-  {
+  json_object_foreach (bindings, key, list) {
     struct berth_net_port base = { 0 };
     if (berth_net_port_key_parse(key, &base.ctr_port, &base.proto, err) < 0)
       goto fail;
     size_t i;
     json_t *b;
-    json_array_foreach(list, i, b)
-    {
+    json_array_foreach (list, i, b) {
       struct berth_net_port p = base;
       const char *ip = json_string_value(json_object_get(b, "HostIp"));
       if ((ip && *ip && berth_net_addr_parse(ip, &p.host_ip, err) < 0) ||
@@ -59,8 +57,7 @@ int net_ports_wanted(json_t *config, json_t *host_config, struct berth_net_port 
   }
   if (!json_is_true(json_object_get(host_config, "PublishAllPorts")))
     return 0;
-  json_object_foreach(json_object_get(config, "ExposedPorts"), key, list)
-  {
+  json_object_foreach (json_object_get(config, "ExposedPorts"), key, list) {
     struct berth_net_port p = { 0 };
     if (json_object_get(bindings, key) != NULL)
       continue;

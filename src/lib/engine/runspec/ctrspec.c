@@ -141,7 +141,9 @@ static int annotations(const struct ctrspec_build *b, json_t *config, berth_erro
   json_t *labels = b->in->image_config ? json_object_get(b->in->image_config, "Labels") : NULL;
   const char *k;
   json_t *v;
-  json_object_foreach(labels, k, v) if (json_is_string(v)) json_object_set(a, k, v);
+  json_object_foreach (labels, k, v)
+    if (json_is_string(v))
+      json_object_set(a, k, v);
   for (size_t i = 0; i < b->o->n_labels; i++)
     json_object_set_new(a, b->o->labels[i].key, json_string(b->o->labels[i].value));
   int sig = 0;

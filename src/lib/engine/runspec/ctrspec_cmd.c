@@ -26,7 +26,9 @@ char **ctrspec_image_strv(json_t *image_config, const char *key)
     return berth_strv_append(NULL, json_string_value(v));
   size_t i;
   json_t *e;
-  json_array_foreach(v, i, e) if (json_is_string(e)) out = berth_strv_append(out, json_string_value(e));
+  json_array_foreach (v, i, e)
+    if (json_is_string(e))
+      out = berth_strv_append(out, json_string_value(e));
   return out;
 }
 

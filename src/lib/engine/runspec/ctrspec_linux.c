@@ -253,8 +253,8 @@ int ctrspec_linux(struct ctrspec_build *b, json_t *config, berth_error_t *err)
   const struct berth_run_opts *o = b->o;
   unsigned int ncpus = b->in->host ? b->in->host->ncpus : 0;
   if (ncpus > 0 && o->nano_cpus > (int64_t) ncpus * 1000000000)
-    return BERTH_ERR(err, "--cpus: range of CPUs is from 0.01 to %u.00, as there are only %u CPUs available", ncpus,
-                     ncpus);
+    return BERTH_ERR(err, "--cpus: range of CPUs is from 0.01 to %u.00, as there are only %u CPUs available",
+                     ncpus, ncpus);
   json_t *lx = json_object();
   json_object_set_new(config, "linux", lx);
   json_t *res = resources(b);

@@ -211,14 +211,13 @@ static int image_volumes(struct ctrspec_build *b, struct mount_list *l, berth_er
   json_t *v;
   if (!json_is_object(vols))
     return 0;
-  json_object_foreach(vols, key, v)
-  {
+  json_object_foreach (vols, key, v) {
     if (key[0] != '/')
       continue; /* Docker refuses such an image at build; nothing to mount */
     cleanup_free char *target = berth_runopts_clean_path(key);
     if (strcmp(target, "/") == 0) /* Docker's "destination can't be '/'" */
-      return BERTH_ERR(err, "image config: Volumes: `%s`: a volume cannot be mounted over the container's root",
-                       key);
+      return BERTH_ERR(
+        err, "image config: Volumes: `%s`: a volume cannot be mounted over the container's root", key);
     if (user_target(b->o, target) || has_dest(l, target))
       continue;
     struct berth_run_mount m = { .type = BERTH_MOUNT_VOLUME, .target = target };

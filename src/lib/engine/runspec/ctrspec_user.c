@@ -149,7 +149,8 @@ static int lookup_group(const char *group_text, const char *g, uint32_t *gid, be
   }
   if (g[0] >= '0' && g[0] <= '9')
     return BERTH_ERR(err, "group id `%s` is out of range [0, %u]", g, ID_MAX);
-  return BERTH_ERR(err, "unable to find group `%s`: no matching entries in group file (the image's /etc/group)", g);
+  return BERTH_ERR(
+    err, "unable to find group `%s`: no matching entries in group file (the image's /etc/group)", g);
 }
 
 static int resolve_user(const char *user_arg, const char *passwd, struct berth_user *out, berth_error_t *err)
@@ -170,8 +171,8 @@ static int resolve_user(const char *user_arg, const char *passwd, struct berth_u
   }
   if (user_arg[0] >= '0' && user_arg[0] <= '9')
     return BERTH_ERR(err, "user id `%s` is out of range [0, %u]", user_arg, ID_MAX);
-  return BERTH_ERR(err, "unable to find user `%s`: no matching entries in passwd file (the image's /etc/passwd)",
-                   user_arg);
+  return BERTH_ERR(
+    err, "unable to find user `%s`: no matching entries in passwd file (the image's /etc/passwd)", user_arg);
 }
 
 int berth_ctrspec_user(const char *spec, const char *passwd, const char *group, char *const *group_add,

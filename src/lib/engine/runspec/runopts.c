@@ -156,8 +156,7 @@ static int entrypoint_json(const char *flag, const char *v, char ***out, berth_e
   bool ok = a != NULL && json_is_array(a);
   size_t i;
   json_t *e;
-  json_array_foreach(a, i, e)
-  {
+  json_array_foreach (a, i, e) {
     if (!ok || !json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e))
       ok = false;
     else
@@ -681,9 +680,9 @@ static int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v
   X("--device", 0, true, true, set_device, "Add a host device to the container")                             \
   X("--sysctl", 0, true, true, set_sysctl, "Sysctl options")                                                 \
   X("--network", 0, true, true, runopts_set_network,                                                         \
-    "Connect a container to a network (a network's name, bridge, none, host, container:<name>, "            \
+    "Connect a container to a network (a network's name, bridge, none, host, container:<name>, "             \
     "ns:<path>)")                                                                                            \
-  X("--network-alias", 0, true, true, runopts_set_alias, "Add network-scoped alias for the container")        \
+  X("--network-alias", 0, true, true, runopts_set_alias, "Add network-scoped alias for the container")       \
   X("--ip", 0, true, false, runopts_set_ip, "IPv4 address (e.g., 172.30.100.104)")                           \
   X("--ip6", 0, true, false, runopts_set_ip6, "IPv6 address (e.g., 2001:db8::33)")                           \
   X("--mac-address", 0, true, false, runopts_set_mac, "Container MAC address (e.g., 92:d0:c6:0a:29:33)")     \

@@ -25,14 +25,19 @@ bool runopts_utf8_valid(const char *s, size_t n);
 char *runopts_ip(const char *s);
 
 /* runopts_net.c: the networks' flags */
-int runopts_set_network(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
-int runopts_set_publish(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
-int runopts_set_publish_all(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
-int runopts_set_expose(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
+int runopts_set_network(struct berth_run_opts *o, const char *flag, const char *v,
+                        berth_error_t *err) BERTH_WUR;
+int runopts_set_publish(struct berth_run_opts *o, const char *flag, const char *v,
+                        berth_error_t *err) BERTH_WUR;
+int runopts_set_publish_all(struct berth_run_opts *o, const char *flag, const char *v,
+                            berth_error_t *err) BERTH_WUR;
+int runopts_set_expose(struct berth_run_opts *o, const char *flag, const char *v,
+                       berth_error_t *err) BERTH_WUR;
 int runopts_set_ip(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
 int runopts_set_ip6(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
 int runopts_set_mac(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
-int runopts_set_alias(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err) BERTH_WUR;
+int runopts_set_alias(struct berth_run_opts *o, const char *flag, const char *v,
+                      berth_error_t *err) BERTH_WUR;
 void runopts_net_release(struct berth_run_opts *o);
 /* -p with none or container:, --ip and friends without a network */
 int runopts_net_validate(const struct berth_run_opts *o, berth_error_t *err) BERTH_WUR;

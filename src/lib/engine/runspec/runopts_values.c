@@ -450,8 +450,7 @@ static int ns_network(const char *flag, const char *v, struct berth_ns_opt *out,
   else if (berth_runopts_network_name_valid(v)) {
     out->mode = BERTH_NSMODE_BRIDGE; /* a berth network by name (checked to exist at create) */
     out->value = xstrdup(v);
-  }
-  else if (berth_str_has_prefix(v, "container:"))
+  } else if (berth_str_has_prefix(v, "container:"))
     return ns_container(flag, v, out, err);
   else if (berth_str_has_prefix(v, "ns:") && v[3] == '/') {
     out->mode = BERTH_NSMODE_PATH;

@@ -422,8 +422,8 @@ struct berth_host_facts {
                             (NULL: --init is an error) */
   const char *arch;      /* Go architecture name for seccomp (NULL: native) */
   unsigned int kernel_major, kernel_minor; /* seccomp minKernel conditions (0.0: assume new) */
-  int cap_last; /* /proc/sys/kernel/cap_last_cap; < 0: every capability berth knows */
-  uint64_t bounding; /* berth's own bounding set (what it can hand out); 0: unknown, no limit */
+  int cap_last;       /* /proc/sys/kernel/cap_last_cap; < 0: every capability berth knows */
+  uint64_t bounding;  /* berth's own bounding set (what it can hand out); 0: unknown, no limit */
   unsigned int ncpus; /* CPUs berth may run on: --cpus above it is refused (Docker); 0: unknown */
   const struct berth_host_device *devices; /* every host device, for --privileged */
   size_t n_devices;
@@ -454,7 +454,7 @@ struct berth_ctrspec_in {
   const char *resolv_path;
   const char *netns_path; /* --network <a berth network>: the namespace the monitor pins there and the
                              engine sets up (<runroot>/<id>/netns); the runtime joins it */
-  json_t *image_config;              /* the image config's "config" object (borrowed; NULL: none) */
+  json_t *image_config;   /* the image config's "config" object (borrowed; NULL: none) */
   const struct berth_run_opts *opts; /* validated (berth_runopts_validate) and loaded */
   char *const *args;                 /* words after the image name (NULL or empty: none): replace Cmd */
   const char *passwd;                /* text of the image's /etc/passwd (NULL: absent) */

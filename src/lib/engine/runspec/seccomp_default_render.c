@@ -142,7 +142,9 @@ static bool json_has_string(json_t *a, const char *s)
 {
   size_t i;
   json_t *v;
-  json_array_foreach(a, i, v) if (strcmp(json_string_value(v), s) == 0) return true;
+  json_array_foreach (a, i, v)
+    if (strcmp(json_string_value(v), s) == 0)
+      return true;
   return false;
 }
 
@@ -174,8 +176,7 @@ static void add_enosys(const struct berth_seccomp_profile *p, json_t *archs, jso
   json_t *names = json_array();
   size_t i;
   json_t *v;
-  json_array_foreach(archs, i, v)
-  {
+  json_array_foreach (archs, i, v) {
     uint32_t arch = 0;
     if (berth_seccomp_arch_from_name(json_string_value(v), &arch) == 0)
       enosys_arch(p, arch, names);

@@ -72,7 +72,8 @@ int berth_volume_prepare(struct berth_engine *e, const char *name, const struct 
 void berth_volume_drop_new(struct berth_engine *e, const char *name, struct berth_volume_new *nv);
 /* The row of a volume whose directory is made, in the caller's transaction (labels: Docker's
  * anonymous label or none): 1 added, 0 it existed (another create added it first). */
-int berth_volume_put_row(struct berth_engine *e, const char *name, bool anonymous, berth_error_t *err) BERTH_WUR;
+int berth_volume_put_row(struct berth_engine *e, const char *name, bool anonymous,
+                         berth_error_t *err) BERTH_WUR;
 /* <root>/volumes/<name>/_data made (with its parents); *made: <name> was not there before;
  * *lock (when not NULL): a shared flock on <root>/volumes/<name>, or -1 */
 int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mountpoint, bool *made, int *lock,

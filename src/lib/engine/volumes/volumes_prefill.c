@@ -64,7 +64,7 @@ static int prefill(struct berth_engine *e, const struct berth_db_image *img, con
   else {
     cleanup_close int busy = berth_dir_flock_shared(target); /* system check leaves it alone */
     (void) busy;
-  (void) busy;
+    (void) busy;
     struct berth_cp_mount_in in = { .lowers = (const char *const *) lowers,
                                     .nlowers = img->nlayers,
                                     .target = target };
@@ -84,7 +84,7 @@ int berth_volume_prepare(struct berth_engine *e, const char *name, const struct 
                          struct berth_volume_new *nv, berth_error_t *err)
 {
   struct berth_db_volume v;
-  *nv = (struct berth_volume_new) { .lock = -1 };
+  *nv = (struct berth_volume_new){ .lock = -1 };
   *name_out = *mountpoint = NULL;
   int found = name ? berth_db_volume_find(e->db, name, &v, err) : 0;
   if (found < 0)
