@@ -201,8 +201,9 @@ pull_fails() {
   pull_fails redirect 0 "too many redirects"
 }
 
-@test "registry: a non-JSON manifest, a contradicting media type, an index served for its child" {
+@test "registry: a non-JSON manifest, a contradicting media type, schema 1" {
   pull_fails nonjson 0 "not a JSON document"
+  pull_fails schema1 0 "a Docker schema 1 manifest: not supported"
   pull_fails mediatype 0 "the registry serves it as \`application/vnd.oci.image.index.v1+json\` but the document"
 }
 

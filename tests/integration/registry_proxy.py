@@ -14,6 +14,7 @@ changed by MODE:
   bigger      blob bodies get 100 bytes more than the registry has (Content-Length too)
   nonjson     manifests are "not json" with the manifest's Content-Type
   mediatype   manifests are served with the index media type
+  schema1     manifests are a Docker schema 1 document
   selfindex   every manifest GET answers the index at the tag (children included)
   fivexx      every request gets 500
 Each request is logged as "<METHOD> <path> range=<Range or -> -> <status>"; the port goes to
@@ -106,6 +107,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status == 200 and mode == "nonjson":
             data = b"not json"
             hdrs = [(k, v) for k, v in hdrs if k.lower() != "docker-content-digest"]
+        if status == 200 and mode == "schema1":
+            data = b'{"schemaVersion":1,"name":"x","tag":"1","architecture":"amd64","fsLayers":[],"history":[]}'
+            hdrs = [(k, v) for k, v in hdrs if k.lower() not in ("content-type", "docker-content-digest")]
+            hdrs.append(("Content-Type", "application/vnd.docker.distribution.manifest.v1+prettyjws"))
         if status == 200 and mode == "mediatype":
             hdrs = [(k, v) for k, v in hdrs if k.lower() != "content-type"]
             hdrs.append(("Content-Type", "application/vnd.oci.image.index.v1+json"))
