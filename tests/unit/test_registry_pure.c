@@ -106,62 +106,59 @@ static struct berth_index *index_of(const char *json)
 
 static void test_platform_select(void **state)
 {
-  struct berth_index
-    *ix =
-      index_of(
-        "{\"schemaVersion\":2,\"manifests\":[" ENTRY(
-          D64("1"),
-          "\"platform\":{\"os\":\"linux\","
-          "\"architecture\":\"amd64\"}") "," ENTRY(D64("2"),
-                                                   "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\","
-                                                   "\"variant\":\"v6\"}") "," ENTRY(D64("3"),
-                                                                                    "\"platform\":{\"os\":"
-                                                                                    "\"linux\","
-                                                                                    "\"architecture\":"
-                                                                                    "\"arm\",\"variant\":"
-                                                                                    "\"v7\"}") "," ENTRY(D64("4"),
-                                                                                                         "\"p"
-                                                                                                         "lat"
-                                                                                                         "for"
-                                                                                                         "m\""
-                                                                                                         ":{"
-                                                                                                         "\"o"
-                                                                                                         "s\""
-                                                                                                         ":\""
-                                                                                                         "lin"
-                                                                                                         "ux"
-                                                                                                         "\","
-                                                                                                         "\"a"
-                                                                                                         "rch"
-                                                                                                         "ite"
-                                                                                                         "ctu"
-                                                                                                         "re"
-                                                                                                         "\":"
-                                                                                                         "\"a"
-                                                                                                         "rm6"
-                                                                                                         "4\""
-                                                                                                         "}") "," ENTRY(D64("5"),
-                                                                                                                        "\"platform\":{\"os\":"
-                                                                                                                        "\"linux\",\"architecture\":"
-                                                                                                                        "\"arm64\",\"variant\":"
-                                                                                                                        "\"v8\"}") "," ENTRY(D64("6"),
-                                                                                                                                             "\"platf"
-                                                                                                                                             "orm\":{"
-                                                                                                                                             "\"os\":"
-                                                                                                                                             "\"windo"
-                                                                                                                                             "ws\","
-                                                                                                                                             "\"archi"
-                                                                                                                                             "tecture"
-                                                                                                                                             "\":"
-                                                                                                                                             "\"amd64"
-                                                                                                                                             "\","
-                                                                                                                                             "\"os."
-                                                                                                                                             "version"
-                                                                                                                                             "\":"
-                                                                                                                                             "\"10.0."
-                                                                                                                                             "17763."
-                                                                                                                                             "1\"}") "," ENTRY(D64("7"),
-                                                                                                                                                               "\"platform\":{\"os\":\"windows\",\"architecture\":\"amd64\",\"os.version\":\"10.0.20348.1\"}") "]}");
+  struct berth_index *ix = index_of("{\"schemaVersion\":2,\"manifests\":[" ENTRY(
+    D64("1"),
+    "\"platform\":{\"os\":\"linux\","
+    "\"architecture\":\"amd64\"}") "," ENTRY(D64("2"),
+                                             "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\","
+                                             "\"variant\":\"v6\"}") "," ENTRY(D64("3"),
+                                                                              "\"platform\":{\"os\":"
+                                                                              "\"linux\","
+                                                                              "\"architecture\":"
+                                                                              "\"arm\",\"variant\":"
+                                                                              "\"v7\"}") "," ENTRY(D64("4"),
+                                                                                                   "\"p"
+                                                                                                   "lat"
+                                                                                                   "for"
+                                                                                                   "m\""
+                                                                                                   ":{"
+                                                                                                   "\"o"
+                                                                                                   "s\""
+                                                                                                   ":\""
+                                                                                                   "lin"
+                                                                                                   "ux"
+                                                                                                   "\","
+                                                                                                   "\"a"
+                                                                                                   "rch"
+                                                                                                   "ite"
+                                                                                                   "ctu"
+                                                                                                   "re"
+                                                                                                   "\":"
+                                                                                                   "\"a"
+                                                                                                   "rm6"
+                                                                                                   "4\""
+                                                                                                   "}") "," ENTRY(D64("5"),
+                                                                                                                  "\"platform\":{\"os\":"
+                                                                                                                  "\"linux\",\"architecture\":"
+                                                                                                                  "\"arm64\",\"variant\":"
+                                                                                                                  "\"v8\"}") "," ENTRY(D64("6"),
+                                                                                                                                       "\"platf"
+                                                                                                                                       "orm\":{"
+                                                                                                                                       "\"os\":"
+                                                                                                                                       "\"windo"
+                                                                                                                                       "ws\","
+                                                                                                                                       "\"archi"
+                                                                                                                                       "tecture"
+                                                                                                                                       "\":"
+                                                                                                                                       "\"amd64"
+                                                                                                                                       "\","
+                                                                                                                                       "\"os."
+                                                                                                                                       "version"
+                                                                                                                                       "\":"
+                                                                                                                                       "\"10.0."
+                                                                                                                                       "17763."
+                                                                                                                                       "1\"}") "," ENTRY(D64("7"),
+                                                                                                                                                         "\"platform\":{\"os\":\"windows\",\"architecture\":\"amd64\",\"os.version\":\"10.0.20348.1\"}") "]}");
   struct berth_platform_want w;
   berth_error_t err = NULL;
   assert_int_equal(berth_platform_want_parse("linux/amd64", &w, &err), 0);
