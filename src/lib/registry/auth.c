@@ -78,6 +78,11 @@ void reg_auth_release(struct berth_registry *r)
   r->chal_scheme = r->chal_realm = r->chal_service = NULL;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+  return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* learn the challenge of a 401 (bearer preferred) */
 static int learn_challenge(struct berth_registry *r, const struct reg_req *q, berth_error_t *err)
 {
@@ -99,10 +104,15 @@ static int learn_challenge(struct berth_registry *r, const struct reg_req *q, be
     rc = BERTH_ERR(err, "registry %s: unsupported authentication scheme `%s`", r->name, c[0].scheme);
   } else {
     pthread_mutex_lock(&r->lock);
-    free(r->chal_scheme), free(r->chal_realm), free(r->chal_service);
-    r->chal_scheme = xstrdup(pick->scheme);
-    r->chal_realm = pick->realm ? xstrdup(pick->realm) : NULL;
-    r->chal_service = pick->service ? xstrdup(pick->service) : NULL;
+    /* the same challenge again (the usual case, from parallel push workers too): kept as it is,
+     * so that no other thread ever reads freed strings */
+    if (!same_str(r->chal_scheme, pick->scheme) || !same_str(r->chal_realm, pick->realm) ||
+        !same_str(r->chal_service, pick->service)) {
+      free(r->chal_scheme), free(r->chal_realm), free(r->chal_service);
+      r->chal_scheme = xstrdup(pick->scheme);
+      r->chal_realm = pick->realm ? xstrdup(pick->realm) : NULL;
+      r->chal_service = pick->service ? xstrdup(pick->service) : NULL;
+    }
     pthread_mutex_unlock(&r->lock);
   }
   berth_auth_challenges_free(c, n);
@@ -121,11 +131,15 @@ static char *escape(CURL *h, const char *s)
 static char *token_url(struct berth_registry *r, const char *scope)
 {
   CURL *h = curl_easy_init();
+  pthread_mutex_lock(&r->lock); /* another push worker may learn the challenge meanwhile */
+  cleanup_free char *realm = xstrdup(r->chal_realm ? r->chal_realm : "");
+  cleanup_free char *service = r->chal_service ? xstrdup(r->chal_service) : NULL;
+  pthread_mutex_unlock(&r->lock);
   struct berth_strbuf b = BERTH_STRBUF_INIT;
-  berth_strbuf_puts(&b, r->chal_realm);
-  char sep = strchr(r->chal_realm, '?') ? '&' : '?';
-  if (r->chal_service != NULL) {
-    cleanup_free char *s = escape(h, r->chal_service);
+  berth_strbuf_puts(&b, realm);
+  char sep = strchr(realm, '?') ? '&' : '?';
+  if (service != NULL) {
+    cleanup_free char *s = escape(h, service);
     berth_strbuf_printf(&b, "%cservice=%s", sep, s);
     sep = '&';
   }
