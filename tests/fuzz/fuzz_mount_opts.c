@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 #include "base/xalloc.h"
-#include "linux/mount.h"
+#include "linux/mount_plan/mount_plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "linux/mount_plan.h"
+#include "linux/mount_plan/mount_plan.h"
 #include "oci/spec.h"
 
 static bool before_pivot(enum berth_mount_op_kind k)

@@ -4,7 +4,7 @@
 #include <sys/mount.h>
 
 #include "base/cleanup.h"
-#include "linux/mount.h"
+#include "linux/mount_plan/mount_plan.h"
 
 static struct berth_mount_opts parse_ok(const char *const *opts, size_t n)
 {

@@ -12,8 +12,7 @@
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "json/json.h"
-#include "linux/mount.h"
-#include "linux/mount_plan.h"
+#include "linux/mount_plan/mount_plan.h"
 #include "oci/spec.h"
 
 /* single quotes become double quotes */

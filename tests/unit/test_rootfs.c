@@ -26,7 +26,7 @@
 #include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "linux/mount.h"
+#include "linux/rootfs/rootfs.h"
 
 #define BUSYBOX "/bin/busybox"
 #ifndef MQUEUE_MAGIC

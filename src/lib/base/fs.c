@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,4 +292,12 @@ int berth_dir_flock_shared(const char *dir)
     return -1;
   }
   return fd;
+}
+
+int berth_fd_is_procfs(int fd, berth_error_t *err)
+{
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0)
+    return BERTH_ERR_ERRNO(err, "fstatfs");
+  return sfs.f_type == PROC_SUPER_MAGIC ? 1 : 0;
 }

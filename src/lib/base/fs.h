@@ -62,6 +62,10 @@ int berth_rm_rf(const char *path, berth_error_t *err) BERTH_WUR;
 /* The same for the entry name (a path) in the directory dirfd. */
 int berth_rm_rf_at(int dirfd, const char *name, berth_error_t *err) BERTH_WUR;
 
+/* Is the fd on a procfs? (CVE-2019-16884: check before writing through /proc)
+ * Returns 1 when it is, 0 when it is not, < 0 when fstatfs fails. */
+int berth_fd_is_procfs(int fd, berth_error_t *err) BERTH_WUR;
+
 /* Path of an fd as /proc/self/fd/N (buffer of at least 32 bytes). */
 const char *berth_fd_path(int fd, char *buf, size_t len);
 

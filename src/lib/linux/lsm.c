@@ -9,7 +9,6 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/xalloc.h"
-#include "linux/mount.h"
 
 bool berth_lsm_apparmor_enabled(void)
 {

@@ -17,7 +17,7 @@
 #include "base/log.h"
 #include "base/sync.h"
 #include "base/xalloc.h"
-#include "linux/mount.h"
+#include "linux/rootfs/rootfs.h"
 #include "linux/namespaces.h"
 #include "linux/process.h"
 #include "runtime/hooks.h"

@@ -1,7 +1,7 @@
 /* The mount plan (mount_plan.h): the config → the ordered operations, every check the
  * config alone can decide made before the executor's first system call. Pure. Devices and
  * /dev links: mount_plan_dev.c; the text of an op: mount_plan_str.c. */
-#include "linux/mount_plan.h"
+#include "linux/mount_plan/mount_plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,8 +12,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "linux/mount.h"
-#include "linux/mount_plan_int.h"
+#include "linux/mount_plan/mount_plan_internal.h"
 
 /* entries of /proc that may be bind-mounted over (lxcfs and friends), as runc allows */
 static const char *const proc_allowed[] = {

@@ -10,7 +10,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 #define MAX_DEPTH 128
 

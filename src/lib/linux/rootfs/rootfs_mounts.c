@@ -13,7 +13,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/strutil.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 /* runc's checkProcMount: nothing may be mounted over /proc/<x> except a few entries, and
  * only procfs on /proc itself. The plan refused what the config alone shows; this uses

@@ -13,7 +13,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 static const char *file_kind(mode_t m)
 {

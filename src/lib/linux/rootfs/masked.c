@@ -5,26 +5,16 @@
  * whether or not the container has /proc. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 #define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
-
-int berth_fd_is_procfs(int fd, berth_error_t *err)
-{
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) < 0)
-    return BERTH_ERR_ERRNO(err, "fstatfs");
-  return sfs.f_type == PROC_SUPER_MAGIC ? 1 : 0;
-}
 
 int rootfs_open_dev_null(int rootfd, berth_error_t *err)
 {

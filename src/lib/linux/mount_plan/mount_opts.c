@@ -1,6 +1,6 @@
 /* runtime-spec mount options → mount(2) flags, propagation, mount_setattr(2) attributes
  * and fs data; MS_* → MOUNT_ATTR_*. Pure: no system calls. */
-#include "linux/mount.h"
+#include "linux/mount_plan/mount_plan.h"
 
 #include <stdlib.h>
 #include <string.h>

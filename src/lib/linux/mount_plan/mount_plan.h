@@ -1,13 +1,14 @@
 /* The mount plan: the container's filesystem setup as a list of operations, made from the
  * config without a system call and validated as a whole before the first mount.
  *
- * The executor (rootfs.c, rootfs_mounts.c, rootfs_cgroup.c, devices.c, masked.c) runs the
- * list. What only the filesystem can say stays there: where a destination resolves inside
- * the rootfs (openat2 RESOLVE_IN_ROOT), whether it exists, file or directory, whether a
- * source is procfs, what the host's cgroup layout is, whether mknod is allowed.
+ * Mount options (berth_mount_opts_parse, mount_opts.c) turn runtime-spec mount options into
+ * mount(2) flags, propagation, mount_setattr(2) recursive attributes and the fs-specific
+ * data string. The executor (linux/rootfs/) runs the list. What only the filesystem can say stays there:
+ * where a destination resolves inside the rootfs (openat2 RESOLVE_IN_ROOT), whether it exists, file or
+ * directory, whether a source is procfs, what the host's cgroup layout is, whether mknod is allowed.
  * docs/design/runtime.md, "The mount plan". */
-#ifndef BERTH_LINUX_MOUNT_PLAN_H
-#define BERTH_LINUX_MOUNT_PLAN_H
+#ifndef BERTH_LINUX_MOUNT_PLAN_MOUNT_PLAN_H
+#define BERTH_LINUX_MOUNT_PLAN_MOUNT_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,40 @@
 
 #include "base/error.h"
 #include "oci/spec.h"
+
+struct berth_mount_opts {
+  unsigned long flags;       /* MS_* to set (MS_BIND, MS_REC, MS_RDONLY, MS_NOSUID, ...) */
+  unsigned long clear;       /* MS_* explicitly cleared ("rw", "suid", "dev", "exec", ...) */
+  unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE (+MS_REC) or 0 */
+  uint64_t attr_set;         /* MOUNT_ATTR_* applied recursively (rro, rnosuid, ...) */
+  uint64_t attr_clr;
+  bool recursive_attrs; /* attr_set/attr_clr given: mount_setattr(AT_RECURSIVE) */
+  bool idmap, ridmap;   /* idmapped bind mount (recursive for ridmap) */
+  bool tmpcopyup;       /* copy the underlying dir into a new tmpfs */
+  char *data;           /* remaining options joined by ',' (may be NULL) */
+};
+/* Option semantics: options apply left to right and a later one overrides an earlier one
+ * ("ro,rw" is rw; the last propagation option wins), except that recursion only adds up:
+ * "rbind" anywhere makes the bind recursive ("rbind,bind" too, as runc and crun OR the flags).
+ * `flags` and `clear` never share a bit. Of noatime/relatime/strictatime at most one is in
+ * `flags`. "ridmap" sets both idmap and ridmap. The recursive atime options set the
+ * MOUNT_ATTR__ATIME bits in attr_clr and the chosen mode in attr_set; their negations
+ * (ratime, rnorelatime, rnostrictatime) select relatime, the kernel default.
+ * Errors: a NULL or empty option, a control character, "idmap=<...>" (use the mount's
+ * uidMappings/gidMappings), fs data longer than a page allows. */
+
+int berth_mount_opts_parse(const char *const *options, size_t n, struct berth_mount_opts *out,
+                           berth_error_t *err) BERTH_WUR;
+/* The same; on failure *failed is the index of the option at fault (n: the array itself). */
+int berth_mount_opts_parse_at(const char *const *options, size_t n, struct berth_mount_opts *out,
+                              size_t *failed, berth_error_t *err) BERTH_WUR;
+void berth_mount_opts_release(struct berth_mount_opts *o);
+/* MS_* set and cleared → MOUNT_ATTR_* set and cleared (per-mount flags only; atime as
+ * mount_setattr expects it), added to *set and *clr. */
+void berth_mount_ms_to_attr(unsigned long set_ms, unsigned long clr_ms, uint64_t *set, uint64_t *clr);
+
+/* Does the config bind-mount /dev from the host (then no devices are created)? */
+bool berth_rootfs_binds_dev(const berth_spec_t *spec);
 
 enum berth_mount_op_kind {
   BERTH_MOUNT_OP_PROPAGATION,   /* mount(NULL, "/", NULL, ms): before pivot the host's "/", after it ours */

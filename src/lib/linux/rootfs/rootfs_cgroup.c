@@ -24,7 +24,7 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define PER_MOUNT_MS                                                                                         \

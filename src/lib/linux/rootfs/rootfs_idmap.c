@@ -16,7 +16,7 @@
 #include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 static int write_map(pid_t pid, const char *file, const struct berth_id_map *map, size_t n,
                      berth_error_t *err)

@@ -1,11 +1,11 @@
 /* Private to the rootfs setup, the mount plan's executor (rootfs*.c, devices.c, masked.c). */
-#ifndef BERTH_LINUX_ROOTFS_INT_H
-#define BERTH_LINUX_ROOTFS_INT_H
+#ifndef BERTH_LINUX_ROOTFS_ROOTFS_INTERNAL_H
+#define BERTH_LINUX_ROOTFS_ROOTFS_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "linux/mount.h"
+#include "linux/rootfs/rootfs.h"
 
 /* One planned config mount being executed. op->what names it in every error:
  * "mount `tmpfs` on `/dev/shm` (mounts[3])". */

@@ -15,7 +15,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "linux/lsm.h"
-#include "linux/rootfs_int.h"
+#include "linux/rootfs/rootfs_internal.h"
 
 /* is `path` equal to `dir` or below it */
 static bool path_within(const char *path, const char *dir)

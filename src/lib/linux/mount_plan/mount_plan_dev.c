@@ -6,7 +6,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
-#include "linux/mount_plan_int.h"
+#include "linux/mount_plan/mount_plan_internal.h"
 
 #define DEFAULT_DEV(p, maj, min)                                                                             \
   {                                                                                                          \

@@ -7,7 +7,7 @@
 #include "base/cleanup.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "linux/mount_plan.h"
+#include "linux/mount_plan/mount_plan.h"
 
 static const char *const kind_names[] = {
   [BERTH_MOUNT_OP_PROPAGATION] = "PROPAGATION",

@@ -1,8 +1,8 @@
 /* Private to the mount planner (mount_plan*.c). */
-#ifndef BERTH_LINUX_MOUNT_PLAN_INT_H
-#define BERTH_LINUX_MOUNT_PLAN_INT_H
+#ifndef BERTH_LINUX_MOUNT_PLAN_MOUNT_PLAN_INTERNAL_H
+#define BERTH_LINUX_MOUNT_PLAN_MOUNT_PLAN_INTERNAL_H
 
-#include "linux/mount_plan.h"
+#include "linux/mount_plan/mount_plan.h"
 
 /* what the planner carries from one config entry to the next */
 struct mount_plan_state {
