@@ -58,9 +58,35 @@ static int listen_on(const char *path)
   return s;
 }
 
+/* does text hold a whole JSON object (its top-level braces closed)? */
+static bool json_complete(const char *t, size_t n)
+{
+  int depth = 0;
+  bool str = false, esc = false, seen = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (str) {
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        str = false;
+    } else if (c == '"') {
+      str = true;
+    } else if (c == '{') {
+      depth++;
+      seen = true;
+    } else if (c == '}' && --depth == 0 && seen) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /* accept one connection and receive one descriptor (and the payload, NUL-terminated); with
- * `whole`, the payload is everything until the peer closes (the seccomp state: the spec has
- * the runtime close the connection after it; crun sends it in several writes, indented) */
+ * `whole`, the payload is read until it is a whole JSON object or the peer closes (the seccomp
+ * state: crun 1.8 sends it in several writes, indented, and keeps the connection open) */
 static int recv_fd(int lsock, char *payload, size_t cap, bool whole)
 {
   int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
@@ -78,7 +104,8 @@ static int recv_fd(int lsock, char *payload, size_t cap, bool whole)
   do
     n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  for (ssize_t more = n; whole && more > 0 && (size_t) n < cap - 1; n += more > 0 ? more : 0) {
+  for (ssize_t more = n; whole && more > 0 && (size_t) n < cap - 1 && !json_complete(payload, (size_t) n);
+       n += more > 0 ? more : 0) {
     do
       more = read(c, payload + n, cap - 1 - (size_t) n);
     while (more < 0 && errno == EINTR);

@@ -66,8 +66,9 @@ static int recv_with_fd(int sock, struct iovec *iov, int niov, int *fd, int *msg
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } u;
-  struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) niov, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf };
+  struct msghdr mh = {
+    .msg_iov = iov, .msg_iovlen = (size_t) niov, .msg_control = u.buf, .msg_controllen = sizeof u.buf
+  };
   ssize_t r;
   do
     r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -104,17 +105,13 @@ int berth_sync_recv(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t
   return r;
 }
 
-int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err)
+/* r bytes arrived: the header in h, the data already in msg->data */
+static int decode(const struct wire_hdr *h, int r, bool truncated, struct berth_sync_msg *msg, int *fd,
+                  berth_error_t *err)
 {
-  struct wire_hdr h;
-  struct iovec iov[2] = { { &h, sizeof h }, { msg->data, BERTH_SYNC_MAX_DATA } };
-  int flags = 0;
-  int r = recv_with_fd(sock, iov, 2, fd, &flags);
-  if (r < 0)
-    return BERTH_ERR_ERRNO(err, "receive sync message");
   /* a descriptor that came with anything but a message is not the caller's to close */
-  bool ok = r > 0 && !(flags & MSG_TRUNC) && (size_t) r >= sizeof h && h.len <= BERTH_SYNC_MAX_DATA &&
-            (size_t) r == sizeof h + h.len;
+  bool ok = r > 0 && !truncated && (size_t) r >= sizeof *h && h->len <= BERTH_SYNC_MAX_DATA &&
+            (size_t) r == sizeof *h + h->len;
   if (!ok && fd && *fd >= 0) {
     close(*fd);
     *fd = -1;
@@ -123,11 +120,11 @@ int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_
     return 1;
   if (!ok)
     return BERTH_ERR(err, "malformed sync message");
-  msg->type = h.type;
-  msg->value = h.value;
-  msg->len = h.len;
-  msg->data[h.len] = '\0';
-  if (h.type == BERTH_SYNC_ERROR) {
+  msg->type = h->type;
+  msg->value = h->value;
+  msg->len = h->len;
+  msg->data[h->len] = '\0';
+  if (h->type == BERTH_SYNC_ERROR) {
     if (fd && *fd >= 0) {
       close(*fd);
       *fd = -1;
@@ -136,6 +133,49 @@ int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_
     return berth_error_make(err, 0, "%s", msg->data);
   }
   return 0;
+}
+
+int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err)
+{
+  struct wire_hdr h;
+  struct iovec iov[2] = { { &h, sizeof h }, { msg->data, BERTH_SYNC_MAX_DATA } };
+  int flags = 0;
+  int r = recv_with_fd(sock, iov, 2, fd, &flags);
+  if (r < 0)
+    return BERTH_ERR_ERRNO(err, "receive sync message");
+  return decode(&h, r, (flags & MSG_TRUNC) != 0, msg, fd, err);
+}
+
+int berth_sync_write(int sock, uint32_t type, int32_t value, berth_error_t *err)
+{
+  struct wire_hdr h = { type, value, 0 };
+  ssize_t r;
+  do
+    r = write(sock, &h, sizeof h);
+  while (r < 0 && errno == EINTR);
+  if (r != (ssize_t) sizeof h)
+    return r < 0 ? BERTH_ERR_ERRNO(err, "write sync message")
+                 : BERTH_ERR(err, "write sync message: short write");
+  return 0;
+}
+
+int berth_sync_read(int sock, struct berth_sync_msg *msg, berth_error_t *err)
+{
+  char buf[sizeof(struct wire_hdr) + BERTH_SYNC_MAX_DATA + 1];
+  ssize_t r;
+  do
+    r = read(sock, buf, sizeof buf);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return BERTH_ERR_ERRNO(err, "read sync message");
+  struct wire_hdr h = { 0, 0, 0 };
+  if ((size_t) r >= sizeof h) {
+    memcpy(&h, buf, sizeof h);
+    memcpy(msg->data, buf + sizeof h,
+           (size_t) r - sizeof h > BERTH_SYNC_MAX_DATA ? BERTH_SYNC_MAX_DATA : (size_t) r - sizeof h);
+  }
+  int d = decode(&h, (int) r, (size_t) r > sizeof h + BERTH_SYNC_MAX_DATA, msg, NULL, err);
+  return d == 1 ? BERTH_ERR(err, "read sync message: the peer closed the channel") : d;
 }
 
 int berth_sync_expect(int sock, uint32_t type, struct berth_sync_msg *msg, int *fd, berth_error_t *err)

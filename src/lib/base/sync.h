@@ -13,7 +13,7 @@
 struct berth_sync_msg {
   uint32_t type;
   int32_t value;
-  uint32_t len;                       /* bytes used in data (data is NUL-terminated) */
+  uint32_t len; /* bytes used in data (data is NUL-terminated) */
   char data[BERTH_SYNC_MAX_DATA + 1];
 };
 
@@ -29,8 +29,15 @@ int berth_sync_send(int sock, uint32_t type, int32_t value, const void *data, si
 int berth_sync_recv(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err) BERTH_WUR;
 /* like berth_sync_recv, but the peer closing is not an error: returns 1 */
 int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t *err) BERTH_WUR;
+/* A message without data or descriptor sent with write(2), and one received with read(2)
+ * (none can carry a descriptor): for a process whose own seccomp filter may hand its
+ * sendmsg/recvmsg to an agent that does not know it yet (runc's rule: notify may not take
+ * write). A closed channel is an error. */
+int berth_sync_write(int sock, uint32_t type, int32_t value, berth_error_t *err) BERTH_WUR;
+int berth_sync_read(int sock, struct berth_sync_msg *msg, berth_error_t *err) BERTH_WUR;
 /* receive and require a given type */
-int berth_sync_expect(int sock, uint32_t type, struct berth_sync_msg *msg, int *fd, berth_error_t *err) BERTH_WUR;
+int berth_sync_expect(int sock, uint32_t type, struct berth_sync_msg *msg, int *fd,
+                      berth_error_t *err) BERTH_WUR;
 /* child side: report an error (consumes it); best effort */
 void berth_sync_send_error(int sock, berth_error_t *err);
 

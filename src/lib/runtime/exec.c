@@ -34,8 +34,8 @@
 struct exec_state {
   const struct berth_exec_opts *o;
   struct berth_container *c;
-  berth_spec_t *spec;             /* the container's config */
-  berth_spec_t xspec;             /* shallow copy whose process is the exec process */
+  berth_spec_t *spec; /* the container's config */
+  berth_spec_t xspec; /* shallow copy whose process is the exec process */
   struct berth_spec_process proc;
   bool proc_parsed;
   struct berth_seccomp_prog *seccomp;
@@ -136,12 +136,18 @@ __attribute__((noreturn)) static void exec_child(struct exec_state *s, int sync_
   berth_reset_signals();
   int slave = -1;
   cleanup_free char *exe = NULL;
-  struct berth_init_ctx ctx = { .spec = &s->xspec, .opts = &s->copts, .sync_fd = sync_fd, .start_fd = -1, .dmz_fd = -1,
-                                .seccomp = s->seccomp, .in_userns = s->spec->linux_.ns[BERTH_NS_USER].present };
+  struct berth_init_ctx ctx = { .spec = &s->xspec,
+                                .opts = &s->copts,
+                                .sync_fd = sync_fd,
+                                .start_fd = -1,
+                                .dmz_fd = -1,
+                                .seccomp = s->seccomp,
+                                .in_userns = s->spec->linux_.ns[BERTH_NS_USER].present };
   for (int t = 0; t < BERTH_NS__COUNT; t++)
     ctx.ns_fds[t] = -1;
   ctx.setgroups_allowed = setgroups_allowed();
-  if (exec_child_setup(s, &ctx, &slave, &exe, &err) == 0 && berth_init_exec(&ctx, sync_fd, slave, exe, &err) == 0)
+  if (exec_child_setup(s, &ctx, &slave, &exe, &err) == 0 &&
+      berth_init_exec(&ctx, sync_fd, slave, exe, &err) == 0)
     _exit(1); /* not reached: exec returns only on failure */
   berth_sync_send_error(sync_fd, &err);
   _exit(1);
@@ -282,10 +288,8 @@ static int converse(struct exec_state *s, berth_error_t *err)
       } else {
         s->master = fd;
       }
-    } else if (msg.type == BERTH_MSG_LISTENER && fd >= 0) {
-      r = berth_container_relay_listener(s->spec, s->c, fd, err);
-      close(fd);
-      if (r < 0 || berth_sync_send(s->sync[0], BERTH_MSG_LISTENER_DONE, 0, NULL, 0, -1, err) < 0)
+    } else if (msg.type == BERTH_MSG_LISTENER && fd < 0) {
+      if (berth_container_take_listener(s->sync[0], s->pidfd, &msg, s->spec, s->c, err) < 0)
         return -1;
     } else {
       if (fd >= 0)
@@ -309,8 +313,9 @@ static int exec_steps(struct exec_state *s, struct berth_wait_ctx *w, berth_erro
 
 int berth_container_exec(const struct berth_exec_opts *o, berth_error_t *err)
 {
-  struct exec_state s = { .o = o, .init_pidfd = -1, .sync = { -1, -1 }, .console_sock = -1, .pidfd = -1,
-                          .master = -1 };
+  struct exec_state s = {
+    .o = o, .init_pidfd = -1, .sync = { -1, -1 }, .console_sock = -1, .pidfd = -1, .master = -1
+  };
   struct berth_wait_ctx w = { .sigfd = -1 };
   if (!o->detach && berth_wait_prepare(&w, err) < 0)
     return berth_error_wrap(err, "exec in container `%s`", o->id);

@@ -134,13 +134,25 @@ static int load_seccomp(struct berth_init_ctx *ctx, int conn, berth_error_t *err
     return berth_error_wrap(err, "load seccomp filter");
   if (listener < 0)
     return 0;
-  /* `start` hands the listener to linux.seccomp.listenerPath on the host */
+  /* `start` hands the listener to linux.seccomp.listenerPath on the host. The filter is on
+   * already: a sendmsg of ours that it hands to the agent would wait forever, the agent not
+   * having the listener yet. So only write(2) (notify may not take it, runc's rule) says
+   * where the listener is, and `start` takes it with pidfd_getfd; from then on the agent
+   * answers whatever of ours the filter hands it (read, close). */
   struct berth_sync_msg msg;
-  int r = berth_sync_send(conn, BERTH_MSG_LISTENER, 0, NULL, 0, listener, err);
-  close(listener);
+  int r = berth_sync_write(conn, BERTH_MSG_LISTENER, listener, err);
+  if (r == 0)
+    r = berth_sync_read(conn, &msg, err);
+  if (r == 0 && msg.type == BERTH_MSG_LISTENER_SEND) /* refused: a rootless `start` */
+    r = berth_sync_send(conn, BERTH_MSG_LISTENER, 0, NULL, 0, listener, err) < 0
+          ? -1
+          : berth_sync_read(conn, &msg, err);
+  (void) close(listener);
   if (r < 0)
     return -1;
-  return berth_sync_expect(conn, BERTH_MSG_LISTENER_DONE, &msg, NULL, err);
+  if (msg.type != BERTH_MSG_LISTENER_DONE)
+    return BERTH_ERR(err, "unexpected sync message %#x (wanted %#x)", msg.type, BERTH_MSG_LISTENER_DONE);
+  return 0;
 }
 
 static int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
@@ -207,8 +219,8 @@ static char **exec_env(const struct berth_spec_process *p, char *home, int liste
   char **envp = xcalloc(p->n_env + 4, sizeof *envp);
   size_t n = 0;
   for (size_t i = 0; i < p->n_env; i++)
-    if (listen_fds == 0 || (!berth_str_has_prefix(p->env[i], "LISTEN_FDS=") &&
-                            !berth_str_has_prefix(p->env[i], "LISTEN_PID=")))
+    if (listen_fds == 0 ||
+        (!berth_str_has_prefix(p->env[i], "LISTEN_FDS=") && !berth_str_has_prefix(p->env[i], "LISTEN_PID=")))
       envp[n++] = (char *) p->env[i];
   if (home)
     envp[n++] = home;
@@ -223,7 +235,8 @@ static char **exec_env(const struct berth_spec_process *p, char *home, int liste
 /* The order is docs/design/runtime.md's "Entering a container safely": we are non-dumpable
  * already (exec: before joining; create: from READY), descriptors nobody asked for were
  * closed when the command began, and the filter comes last, right before execve. */
-int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, const char *exe, berth_error_t *err)
+int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, const char *exe,
+                    berth_error_t *err)
 {
   const struct berth_spec_process *p = &ctx->spec->process;
   setsid();

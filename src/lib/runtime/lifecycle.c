@@ -42,30 +42,54 @@ static char *state_text(struct berth_container *c)
   return t;
 }
 
-/* Relay the container's seccomp listener to linux.seccomp.listenerPath. */
-int berth_container_relay_listener(const berth_spec_t *spec, struct berth_container *c, int fd, berth_error_t *err)
+/* The listener of process `pidfd`, at descriptor `num` there; when pidfd_getfd is refused
+ * (a rootless parent may not reach a non-dumpable process), it is sent over `conn`. */
+static int fetch_listener(int conn, int pidfd, int num, berth_error_t *err)
 {
+  int fd = (int) syscall(SYS_pidfd_getfd, pidfd, num, 0);
+  if (fd >= 0)
+    return fd;
+  if (errno != EPERM && errno != EACCES && errno != ENOSYS)
+    return BERTH_ERR_ERRNO(err, "take the seccomp listener (descriptor %d of the process)", num);
+  struct berth_sync_msg msg;
+  if (berth_sync_send(conn, BERTH_MSG_LISTENER_SEND, 0, NULL, 0, -1, err) < 0 ||
+      berth_sync_expect(conn, BERTH_MSG_LISTENER, &msg, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return BERTH_ERR(err, "the seccomp listener message came without a descriptor");
+  return fd;
+}
+
+int berth_container_take_listener(int conn, int pidfd, const struct berth_sync_msg *msg,
+                                  const berth_spec_t *spec, struct berth_container *c, berth_error_t *err)
+{
+  cleanup_close int fd = fetch_listener(conn, pidfd, msg->value, err);
+  if (fd < 0)
+    return -1;
   cleanup_free char *state = state_text(c);
-  return berth_seccomp_send_listener(&spec->linux_.seccomp, fd, state, err);
+  if (berth_seccomp_send_listener(&spec->linux_.seccomp, fd, state, err) < 0)
+    return -1;
+  return berth_sync_send(conn, BERTH_MSG_LISTENER_DONE, 0, NULL, 0, -1, err);
 }
 
 /* Talk to the released container until it execs (the connection closes on exec). */
-static int start_conversation(int conn, const berth_spec_t *spec, struct berth_container *c, berth_error_t *err)
+static int start_conversation(int conn, const berth_spec_t *spec, struct berth_container *c,
+                              berth_error_t *err)
 {
+  cleanup_close int pidfd = -1;
   for (;;) {
     struct berth_sync_msg msg;
     int fd = -1;
     int r = berth_sync_recv_or_eof(conn, &msg, &fd, err);
     if (r != 0)
       return r < 0 ? -1 : 0;
-    if (msg.type != BERTH_MSG_LISTENER || fd < 0) {
-      if (fd >= 0)
-        close(fd);
+    if (fd >= 0)
+      close(fd);
+    if (msg.type != BERTH_MSG_LISTENER || fd >= 0)
       return BERTH_ERR(err, "unexpected message %u from container", msg.type);
-    }
-    r = berth_container_relay_listener(spec, c, fd, err);
-    close(fd);
-    if (r < 0 || berth_sync_send(conn, BERTH_MSG_LISTENER_DONE, 0, NULL, 0, -1, err) < 0)
+    if (pidfd < 0 && (pidfd = berth_container_pidfd(c, err)) < 0)
+      return -1;
+    if (berth_container_take_listener(conn, pidfd, &msg, spec, c, err) < 0)
       return -1;
   }
 }
@@ -119,14 +143,19 @@ void berth_container_handle_release(struct berth_container_handle *h)
 
 /* ---- kill ---- */
 
-static const struct { const char *name; int sig; } signals[] = {
-  { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP },
-  { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-  { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
-  { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-  { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
-  { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
-  { "POLL", SIGPOLL }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+static const struct {
+  const char *name;
+  int sig;
+} signals[] = {
+  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+  { "SYS", SIGSYS },
 };
 
 int berth_signal_parse(const char *s)
@@ -219,7 +248,6 @@ int berth_container_kill(const char *root, const char *id, int sig, bool all, be
 
 /* ---- delete ---- */
 
-
 static int kill_and_wait(struct berth_container *c, berth_error_t *err)
 {
   berth_error_t ignored = NULL;
@@ -244,8 +272,8 @@ static int kill_and_wait(struct berth_container *c, berth_error_t *err)
 }
 
 /* Delete with what the caller has loaded already (a NULL spec or cgroup is loaded here). */
-static int delete_steps(struct berth_container *c, const berth_spec_t *spec, berth_cgroup_manager_t *m, bool force,
-                        berth_error_t *err)
+static int delete_steps(struct berth_container *c, const berth_spec_t *spec, berth_cgroup_manager_t *m,
+                        bool force, berth_error_t *err)
 {
   if (c->status != BERTH_STATUS_STOPPED && !force)
     return BERTH_ERR(err, "cannot delete a %s container (use --force)", berth_status_name(c->status));
