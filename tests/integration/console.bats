@@ -109,3 +109,15 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   # if the container ran, /decoy is still the regular file, not the pty
   [ -z "$out" ] || assert_kv type file "$out"
 }
+
+@test "console: a non-root process owns its pty and can reopen it (runc, crun)" {
+  # the uid only: devpts gives the tty its group
+  update_config '.process.user = {"uid": 1000, "gid": 1000}'
+  start_receiver
+  set_args /bin/sh -c 'stat -Lc "owner=%u:%g" /proc/self/fd/0; echo again >/proc/self/fd/1 && echo reopen=ok'
+  ct_run_detached --console-socket "$SOCK"
+  wait_status stopped
+  wait_until 5 file_has "$CONSOLE_OUT" '^reopen='
+  assert_kv reopen ok "$(console_text)"
+  [[ $(probe_get owner "$(console_text)") == 1000:* ]]
+}

@@ -203,6 +203,13 @@ EOF
   assert_kv home /
 }
 
+@test "exec: a non-root process can reopen its std streams when they are pipes (runc, crun)" {
+  start_ct
+  run runtime exec --user 1000:1000 "$ID" /bin/sh -c 'echo out >/proc/self/fd/1 && echo err >/dev/stderr && echo reopen=ok'
+  assert_success_out
+  assert_kv reopen ok
+}
+
 @test "exec: --cap adds a capability to the effective set" {
   start_ct
   run runtime exec "$ID" /probe caps

@@ -112,6 +112,26 @@ run_probe() { # ARG...: run the container with /probe ARG... as its process
   assert_kv groups ""
 }
 
+@test "process: a non-root process can reopen its std streams when they are pipes (runc, crun)" {
+  # a program that opens /proc/self/fd/1 or /dev/stdout: the pipes get the process's uid
+  update_config '.process.user = {"uid": 1000, "gid": 1000}'
+  set_args /bin/sh -c 'echo out >/proc/self/fd/1 && echo err >/dev/stderr && echo reopen=ok'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv reopen ok
+}
+
+@test "process: a host file given as stdout stays the caller's" {
+  is_crun && skip "crun 1.8 gives the host's file to the container's user"
+  update_config '.process.user = {"uid": 1000, "gid": 1000}'
+  set_args /bin/sh -c 'echo hello'
+  local out=$BATS_TEST_TMPDIR/out.log
+  : >"$out"
+  runtime run --bundle "$BUNDLE" "$ID" </dev/null >"$out" 2>&1
+  [ "$(cat "$out")" = hello ]
+  [ "$(stat -c %u:%g "$out")" = 0:0 ]
+}
+
 @test "process: umask" {
   update_config '.process.user.umask = 63'
   run_probe all

@@ -7,6 +7,8 @@
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -92,6 +94,26 @@ int berth_console_setup(const struct berth_spec_process *p, bool bind_console, i
   *master = m;
   *slave = s;
   return 0;
+}
+
+/* The std streams a non-root process may reopen through /proc/self/fd, as under runc: the
+ * pty we made and anonymous pipes get its uid (the group stays: devpts gives ttys the tty
+ * group). Nothing else is touched: a file, a named fifo or a terminal of the host's passed as
+ * stdio stays the caller's. Refusals (EPERM, EINVAL: owner or group not mapped in our user
+ * namespace) leave the stream as it is, as runc does. */
+static void own_stdio(uid_t uid, int console_slave)
+{
+  if (uid == 0)
+    return;
+  struct stat st;
+  if (console_slave >= 0 && fstat(console_slave, &st) == 0)
+    (void) fchown(console_slave, uid, st.st_gid);
+  for (int fd = 0; fd < 3; fd++) {
+    struct statfs sfs;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid != uid && fstatfs(fd, &sfs) == 0 &&
+        sfs.f_type == PIPEFS_MAGIC)
+      (void) fchown(fd, uid, st.st_gid);
+  }
 }
 
 static int attach_console(int slave, berth_error_t *err)
@@ -240,6 +262,7 @@ int berth_init_exec(struct berth_init_ctx *ctx, int conn, int console_slave, con
 {
   const struct berth_spec_process *p = &ctx->spec->process;
   setsid();
+  own_stdio(p->user.uid, console_slave);
   if (console_slave >= 0 && attach_console(console_slave, err) < 0)
     return -1;
   if (berth_rlimits_apply(p, err) < 0 || berth_personality_apply(&ctx->spec->linux_.personality, err) < 0 ||
