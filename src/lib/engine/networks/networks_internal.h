@@ -61,6 +61,9 @@ bool net_monitor_alive(const struct berth_db_container *row);
 /* is pid still the process that started at start (field 22 of its stat); its start time (-1) */
 bool net_pid_alive(pid_t pid, int64_t start);
 int64_t net_pid_start(pid_t pid);
+/* tests only: BERTH_TEST_NET_STOP=<step> stops this process there (SIGSTOP), so that a kill -9
+ * in the middle of a setup or teardown is deterministic (tests/integration/network_errors.bats) */
+void net_test_stop(const char *step);
 /* the host veth of a container's attachment idx: "bv" + 9 hex of its id + "-" + idx */
 void net_host_if(const char *container_id, int64_t idx, char out[BERTH_NET_IFNAMSIZ]);
 

@@ -167,13 +167,19 @@ static int load(struct setup *s, berth_error_t *err)
 /* every step after the rows; under the lock */
 static int setup_locked(struct setup *s, berth_error_t *err)
 {
-  if (net_reclaim(s->e, s->c->id, err) < 0 || leases_tx(s, err) < 0 || links(s, err) < 0)
+  if (net_reclaim(s->e, s->c->id, err) < 0 || leases_tx(s, err) < 0)
     return -1;
+  net_test_stop("leases");
+  if (links(s, err) < 0)
+    return -1;
+  net_test_stop("links");
   for (size_t i = 0; i < s->n; i++)
     if (net_names_update(s->e, &s->nets[i], s->c->dns_helper, err) < 0)
       return -1;
+  net_test_stop("names");
   if (net_rules_apply(s->e, false, err) < 0)
     return -1;
+  net_test_stop("rules");
   return net_files_write(s->e, s->c, s->nets, s->links, s->n, err);
 }
 

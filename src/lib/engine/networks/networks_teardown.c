@@ -84,6 +84,7 @@ int net_detach_locked(struct berth_engine *e, const char *id, const char *networ
   berth_error_t first = NULL, er = NULL;
   cleanup_strv char **nets = drop_links(v, k, &first);
   berth_db_leases_free(v, k);
+  net_test_stop("teardown");
   if (delete_rows(e, id, network_id, &er) < 0) {
     keep(&first, &er);
   } else {

@@ -1,6 +1,7 @@
 /* Small shared pieces of engine/networks/: the lock, state paths, names. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,4 +74,11 @@ int64_t net_pid_start(pid_t pid) { return start_time(pid); }
 void net_host_if(const char *container_id, int64_t idx, char out[BERTH_NET_IFNAMSIZ])
 {
   snprintf(out, BERTH_NET_IFNAMSIZ, "bv%.9s-%lld", container_id, (long long) idx);
+}
+
+void net_test_stop(const char *step)
+{
+  const char *v = getenv("BERTH_TEST_NET_STOP");
+  if (v && strcmp(v, step) == 0)
+    raise(SIGSTOP);
 }
