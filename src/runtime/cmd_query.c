@@ -40,28 +40,6 @@ int cmd_state(struct globals *g, int argc, char **argv, berth_error_t *err)
   return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
-
-/* ids under root, sorted; NULL-terminated */
-static char **list_ids(const char *root, berth_error_t *err)
-{
-  cleanup_dir DIR *d = opendir(root);
-  char **ids = xcalloc(1, sizeof *ids);
-  if (d == NULL) {
-    if (errno == ENOENT)
-      return ids;
-    free(ids);
-    BERTH_ERR_ERRNO(err, "open state directory `%s`", root);
-    return NULL;
-  }
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL)
-    if (de->d_name[0] != '.' && berth_container_id_valid(de->d_name))
-      ids = berth_strv_append(ids, de->d_name);
-  qsort(ids, berth_strv_len(ids), sizeof *ids, cmp_str);
-  return ids;
-}
-
 int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err)
 {
   bool help = false, quiet = false;
@@ -82,7 +60,7 @@ int cmd_list(struct globals *g, int argc, char **argv, berth_error_t *err)
     return BERTH_ERR(err, "list: --format: expected table or json, got `%s`", format);
   if (cli_want_args("list", argc, idx, 0, "no arguments", err) < 0)
     return -1;
-  cleanup_strv char **ids = list_ids(g->root, err);
+  cleanup_strv char **ids = berth_container_ids(g->root, err);
   if (ids == NULL)
     return -1;
   json_t *arr = json_array();

@@ -80,6 +80,7 @@ int cmd_update(struct globals *g, int argc, char **argv, berth_error_t *err)
     { "memory-swap", "memory", "swap", NULL, true },
     { "kernel-memory", "memory", "kernel", NULL, true },
     { "kernel-memory-tcp", "memory", "kernelTCP", NULL, true },
+    { "cpu-share", "cpu", "shares", NULL, false }, /* runc's spelling */
     { "cpu-shares", "cpu", "shares", NULL, false },
     { "cpu-quota", "cpu", "quota", NULL, false },
     { "cpu-period", "cpu", "period", NULL, false },
@@ -90,14 +91,20 @@ int cmd_update(struct globals *g, int argc, char **argv, berth_error_t *err)
     { "pids-limit", "pids", "limit", NULL, false },
     { "blkio-weight", "blockIO", "weight", NULL, false },
   };
-  struct berth_cli_opt opts[BERTH_N_ELEMENTS(flags) + 2];
+  const char *l3 = NULL, *mem_bw = NULL;
+  struct berth_cli_opt opts[BERTH_N_ELEMENTS(flags) + 4];
   opts[0] =
     (struct berth_cli_opt){ "resources", 'r',    BERTH_CLI_STRING,
                             &resources,  "FILE", "linux.resources JSON to apply ('-': standard input)" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(flags); i++)
     opts[i + 1] =
       (struct berth_cli_opt){ flags[i].flag, 0, BERTH_CLI_STRING, &flags[i].value, "VALUE", flags[i].key };
-  opts[BERTH_N_ELEMENTS(flags) + 1] = (struct berth_cli_opt){ NULL, 0, 0, NULL, NULL, NULL };
+  size_t n = BERTH_N_ELEMENTS(flags) + 1;
+  opts[n++] =
+    (struct berth_cli_opt){ "l3-cache-schema", 0, BERTH_CLI_STRING, &l3, "SCHEMA", "Intel RDT (refused)" };
+  opts[n++] =
+    (struct berth_cli_opt){ "mem-bw-schema", 0, BERTH_CLI_STRING, &mem_bw, "SCHEMA", "Intel RDT (refused)" };
+  opts[n] = (struct berth_cli_opt){ NULL, 0, 0, NULL, NULL, NULL };
   int idx = 1;
   if (cli_parse("update", argc, argv, &idx, opts, &help, err) < 0)
     return -1;
@@ -108,6 +115,10 @@ int cmd_update(struct globals *g, int argc, char **argv, berth_error_t *err)
   }
   if (cli_want_args("update", argc, idx, 1, "a container id", err) < 0)
     return -1;
+  /* runc's flags, so that its callers get an answer; create refuses linux.intelRdt the same way */
+  if (l3 || mem_bw)
+    return BERTH_ERR(err, "update: --%s: Intel RDT (resctrl) is not supported by berth-runtime",
+                     l3 ? "l3-cache-schema" : "mem-bw-schema");
   const char *file = resources ? (strcmp(resources, "-") == 0 ? "/dev/stdin" : resources) : NULL;
   json_t *res = file ? berth_json_load_file(file, resources, err) : json_object();
   if (res == NULL)

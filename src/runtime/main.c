@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "linux/selfexe.h"
 #include "runtime/container.h"
+#include "version.h"
 
 /* Commands that enter a container re-execute from a protected copy first (CVE-2019-5736,
  * linux/selfexe.h); `run` decides for itself. create's container process outlives it and
@@ -52,8 +53,9 @@ static const struct command commands[] = {
 static void print_version(void)
 {
   const struct scmp_version *v = seccomp_version();
-  printf("berth-runtime version %s\nspec: %s\nlibseccomp: %u.%u.%u\n", BERTH_VERSION, BERTH_OCI_SPEC_VERSION,
-         v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
+  /* runc's form, which tools parse: the version, the spec, the commit (then what runc adds) */
+  printf("berth-runtime version %s\nspec: %s\ncommit: %s\nlibseccomp: %u.%u.%u\n", BERTH_VERSION,
+         BERTH_OCI_SPEC_VERSION, BERTH_RUNTIME_COMMIT, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
 }
 
 static void print_usage(void)

@@ -15,6 +15,25 @@ load helpers
   assert_contains "$output" "1.2.0"
 }
 
+@test "cli: --version is runc's form: the version, the spec, the commit" {
+  # tools read it line by line: "<name> version X", "spec: X", "commit: X"
+  run runtime --version
+  assert_success_out
+  [[ ${lines[0]} =~ ^[a-z-]+\ version\ [^\ ]+$ ]] || { echo "$output"; false; }
+  grep -Eq '^spec: [0-9]+\.[0-9]+\.[0-9]+' <<<"$output"
+  grep -Eq '^commit: [^ ]+$' <<<"$output"
+}
+
+@test "cli: berth-runtime --version says its version, spec 1.2.0 and the commit it was built from, in that order" {
+  requires_berth "the exact lines are berth's"
+  run runtime --version
+  assert_success_out
+  [[ ${lines[0]} =~ ^berth-runtime\ version\ [0-9]+\.[0-9]+\.[0-9]+ ]]
+  [ "${lines[1]}" = "spec: 1.2.0" ]
+  # a git checkout's sha, or "unknown" for a build from a tarball
+  [[ ${lines[2]} =~ ^commit:\ ([0-9a-f]{40}|unknown)$ ]] || { echo "$output"; false; }
+}
+
 @test "cli: --help lists the commands and exits 0" {
   run runtime --help
   assert_success_out

@@ -286,3 +286,39 @@ reach_checks() { is_berth && echo all || echo fds; }
   assert_kv fds 0,1,2,3
   ! grep -q '^env=LISTEN_' <<<"$output"
 }
+
+@test "delete --regex: every container the regex matches goes, running ones only with --force (crun's flag)" {
+  [ "$(runtime_name)" = runc ] && skip "runc 1.1.5 has no delete --regex"
+  set_args /probe exit 0
+  local c
+  for c in abc1 xabc zzz abd; do
+    runtime create --bundle "$BUNDLE" "$ID-$c" </dev/null >/dev/null 2>&1
+    runtime start "$ID-$c"
+  done
+  for c in abc1 xabc zzz abd; do wait_status stopped "$ID-$c"; done
+  set_args /probe signal-wait
+  ct_run_detached
+  # an extended regex, unanchored (crun's): abc1 and xabc
+  runtime delete --regex "^$ID-.*abc"
+  [ "$(runtime list -q | sort | paste -sd' ')" = "$ID $ID-abd $ID-zzz" ]
+  # a running container needs --force; the others matched still go
+  run runtime delete --regex "^$ID(-abd|-zzz)?$"
+  [ "$(runtime list -q)" = "$ID" ]
+  [ "$(ct_state)" = running ]
+  runtime delete --force --regex "^$ID"
+  [ -z "$(runtime list -q)" ]
+  assert_nothing_left
+}
+
+@test "delete --regex: a container that cannot be deleted makes the exit status 1; a bad regex is an error" {
+  requires_berth "crun 1.8 exits 0 whatever it could not delete"
+  set_args /probe signal-wait
+  ct_run_detached
+  run runtime delete --regex "^$ID\$"
+  assert_failure_out
+  assert_contains "$output" "$ID"
+  [ "$(ct_state)" = running ]
+  run runtime delete --regex '('
+  assert_failure_out
+  assert_contains "$output" "--regex"
+}

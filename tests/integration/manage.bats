@@ -132,6 +132,52 @@ dead() { ! alive "$1"; }
   [ "$(ct_state)" = running ]
 }
 
+# runc 1.1.5's `update` flags (its --help), each with a value this host takes (bytes: crun 1.8
+# takes no "300m")
+RUNC_UPDATE_FLAGS=(
+  "--blkio-weight 500" "--cpu-period 100000" "--cpu-quota 50000" "--cpu-share 512" "--cpu-rt-period 1000000"
+  "--cpu-rt-runtime 0" "--cpuset-cpus 0" "--cpuset-mems 0" "--memory 314572800" "--memory-reservation 104857600"
+  "--memory-swap 419430400" "--pids-limit 99" "--l3-cache-schema L3:0=f" "--mem-bw-schema MB:0=50"
+)
+
+@test "update: the list of runc's update flags here is runc's" {
+  command -v runc >/dev/null || skip "runc is not installed"
+  local want have
+  want=$(runc update --help | grep -o -- '^ *--[a-z0-9-]*' | tr -d ' ' | grep -v -- --resources | sort | paste -sd' ')
+  have=$(for f in "${RUNC_UPDATE_FLAGS[@]}"; do echo "${f%% *}"; done | sort | paste -sd' ')
+  [ "$want" = "$have" ] || { echo "runc: $want"; echo "here: $have"; false; }
+}
+
+@test "update: each of runc's update flags works (--cpu-share, runc's spelling, beside --cpu-shares)" {
+  set_args /probe sleep inf
+  start_ct
+  local f
+  for f in "${RUNC_UPDATE_FLAGS[@]}"; do
+    case $f in
+    --blkio-weight*) [ -e "/sys/fs/cgroup/blkio$CG/blkio.weight" ] || continue ;; # runc fails without it
+    --l3-cache-schema* | --mem-bw-schema*) continue ;;
+    esac
+    # shellcheck disable=SC2086
+    run runtime update $f "$ID"
+    assert_success_out
+  done
+  [ "$(cg_file cpu cpu.shares)" = 512 ]
+  [ "$(cg_file cpu cpu.cfs_quota_us)" = 50000 ]
+  [ "$(cg_file pids pids.max)" = 99 ]
+  [ "$(cg_file memory memory.limit_in_bytes)" = 314572800 ]
+  # --memory-swap alone: memory+swap against the limit already set (v1's memsw)
+  [ "$(cg_file memory memory.memsw.limit_in_bytes 2>/dev/null || echo 419430400)" = 419430400 ]
+  # Intel RDT: refused, as by runc on a host without resctrl
+  run runtime update --l3-cache-schema L3:0=f "$ID"
+  assert_failure_out
+  run runtime update --mem-bw-schema MB:0=50 "$ID"
+  assert_failure_out
+  requires_berth "runc 1.1.5 knows only --cpu-share"
+  run runtime update --cpu-shares 256 "$ID"
+  assert_success_out
+  [ "$(cg_file cpu cpu.shares)" = 256 ]
+}
+
 @test "update: -r resources.json and -r - from standard input" {
   set_args /probe sleep inf
   start_ct

@@ -93,10 +93,15 @@ static int hybrid_apply(berth_cgroup_manager_t *m, const struct berth_spec_resou
   const struct cg_dir *u = cg_dir_unified(m);
   struct berth_spec_resources r1 = *r;
   r1.n_unified = 0; /* unified keys are cgroup2's: planned on the v2 side only */
+  /* memory mounted by v1 serves every memory value: cgroup2's rules (swap needs a limit in the
+   * same update) must not refuse what v1 takes, as `update --memory-swap` alone */
+  struct berth_spec_resources r2 = *r;
+  if (cg_dir_ctl(m, BERTH_CGROUP_CTL_MEMORY))
+    memset(&r2.memory, 0, sizeof r2.memory);
   struct berth_cgroup_plan p1, p2;
   if (berth_cgroup_plan_v1(&r1, &p1, err) < 0)
     return -1;
-  if (berth_cgroup_plan_v2(r, &p2, err) < 0) {
+  if (berth_cgroup_plan_v2(&r2, &p2, err) < 0) {
     berth_cgroup_plan_free(&p1);
     return -1;
   }

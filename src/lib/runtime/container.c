@@ -1,5 +1,6 @@
 #include "runtime/container.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,6 +24,27 @@ static const char *const status_names[] = { "creating", "created", "running", "p
 const char *berth_status_name(enum berth_status s) { return status_names[s]; }
 
 char *berth_state_dir(const char *root, const char *id) { return xasprintf("%s/%s", root, id); }
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
+
+char **berth_container_ids(const char *root, berth_error_t *err)
+{
+  cleanup_dir DIR *d = opendir(root);
+  char **ids = xcalloc(1, sizeof *ids);
+  if (d == NULL) {
+    if (errno == ENOENT)
+      return ids;
+    free(ids);
+    BERTH_ERR_ERRNO(err, "open state directory `%s`", root);
+    return NULL;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.' && berth_container_id_valid(de->d_name))
+      ids = berth_strv_append(ids, de->d_name);
+  qsort(ids, berth_strv_len(ids), sizeof *ids, cmp_str);
+  return ids;
+}
 
 char *berth_container_path(const struct berth_container *c, const char *name)
 {

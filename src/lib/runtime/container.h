@@ -63,6 +63,10 @@ int berth_container_pidfd(const struct berth_container *c, berth_error_t *err) B
 /* Is pid in our own pid namespace? (true when it cannot be told) */
 bool berth_same_pidns_as_self(pid_t pid);
 
+/* The ids of the containers under root, sorted, NULL-terminated (none when root does not
+ * exist); entries that are not valid ids (notes, caches) are left out. */
+char **berth_container_ids(const char *root, berth_error_t *err) BERTH_WUR;
+
 /* paths inside the state dir */
 char *berth_container_path(const struct berth_container *c, const char *name);
 char *berth_state_dir(const char *root, const char *id);
