@@ -47,6 +47,14 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:log_pat
 
 RUNTIME_TIMEOUT=${RUNTIME_TIMEOUT:-60}
 
+# No test reaches a registry off this machine: berth's registries configuration blocks every
+# registry that is not on loopback (a suite that writes its own keeps the block).
+if [ -z "${BERTH_REGISTRIES_CONF:-}" ]; then
+  BERTH_REGISTRIES_CONF=${BATS_RUN_TMPDIR:-/tmp}/berth-registries.json
+  [ -f "$BERTH_REGISTRIES_CONF" ] || echo '{"blocked-registries": ["*"]}' >"$BERTH_REGISTRIES_CONF"
+  export BERTH_REGISTRIES_CONF
+fi
+
 is_berth() { [[ $(basename "$OCI_RUNTIME") == berth-runtime* ]]; }
 # crun 1.8 refuses ociVersion 1.2.0: bundles say 1.0.2 for it (run it through crun-oracle)
 is_crun() { [[ $(basename "$OCI_RUNTIME") == crun* ]]; }

@@ -328,7 +328,7 @@ pull_fails() {
   push_image "$REG_PLAIN" mir/bb 1
   berth rmi "$REG_PLAIN/mir/bb:1" >/dev/null
   proxy_start pass 0 "$REG_PLAIN" # the mirror: serves what the origin has
-  printf '{"aliases":{"short":"%s/mir/bb"},"mirrors":{"%s":["http://%s"]}}\n' "$REG_PLAIN" "$REG_PLAIN" "$PROXY" \
+  printf '{"blocked-registries":["*"],"aliases":{"short":"%s/mir/bb"},"mirrors":{"%s":["http://%s"]}}\n' "$REG_PLAIN" "$REG_PLAIN" "$PROXY" \
     >"$WORK/registries.json"
   export BERTH_REGISTRIES_CONF=$WORK/registries.json
   run berth pull -q short:1
@@ -340,7 +340,7 @@ pull_fails() {
   # a mirror that fails: the origin serves the pull
   berth rmi "$REG_PLAIN/mir/bb:1" >/dev/null
   proxy_start fivexx 0 "$REG_PLAIN"
-  printf '{"mirrors":{"%s":["http://%s"]}}\n' "$REG_PLAIN" "$PROXY" >"$WORK/registries.json"
+  printf '{"blocked-registries":["*"],"mirrors":{"%s":["http://%s"]}}\n' "$REG_PLAIN" "$PROXY" >"$WORK/registries.json"
   run berth pull -q "$REG_PLAIN/mir/bb:1"
   [ "$status" -eq 0 ]
   [ "$(berth images -q --no-trunc "$REG_PLAIN/mir/bb:1")" = "$PUSHED_ID" ]

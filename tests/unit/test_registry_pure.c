@@ -261,6 +261,35 @@ static void test_conf_and_normalize(void **state)
   bad = "{\"insecure-registries\":[1]}";
   assert_int_equal(berth_registry_conf_parse(bad, strlen(bad), "r.json", &c, &err), -1);
   unit_assert_error_contains(&err, "insecure-registries");
+  bad = "{\"blocked-registries\":\"*\"}";
+  assert_int_equal(berth_registry_conf_parse(bad, strlen(bad), "r.json", &c, &err), -1);
+  unit_assert_error_contains(&err, "blocked-registries");
+}
+
+/* blocked-registries: by name or wire host; "*" every registry off loopback */
+static void test_conf_blocked(void **state)
+{
+  const char *doc = "{\"blocked-registries\":[\"docker.io\",\"quay.io:443\"]}";
+  struct berth_registry_conf c;
+  berth_error_t err = NULL;
+  assert_int_equal(berth_registry_conf_parse(doc, strlen(doc), "registries.json", &c, &err), 0);
+  assert_true(berth_registry_is_blocked(&c, "docker.io"));
+  assert_true(berth_registry_is_blocked(&c, "registry-1.docker.io"));
+  assert_true(berth_registry_is_blocked(&c, "index.docker.io"));
+  assert_true(berth_registry_is_blocked(&c, "quay.io:443"));
+  assert_false(berth_registry_is_blocked(&c, "quay.io"));
+  assert_false(berth_registry_is_blocked(&c, "ghcr.io"));
+  assert_false(berth_registry_is_blocked(NULL, "docker.io"));
+  berth_registry_conf_release(&c);
+  doc = "{\"blocked-registries\":[\"*\"]}";
+  assert_int_equal(berth_registry_conf_parse(doc, strlen(doc), "registries.json", &c, &err), 0);
+  assert_true(berth_registry_is_blocked(&c, "docker.io"));
+  assert_true(berth_registry_is_blocked(&c, "10.0.0.1:5000"));
+  assert_true(berth_registry_is_blocked(&c, "localhost.example.com"));
+  assert_false(berth_registry_is_blocked(&c, "127.0.0.1:5000"));
+  assert_false(berth_registry_is_blocked(&c, "localhost:5000"));
+  assert_false(berth_registry_is_blocked(&c, "[::1]:5000"));
+  berth_registry_conf_release(&c);
 }
 
 static void test_auth_keys_and_base64(void **state)
@@ -292,10 +321,11 @@ static void test_auth_keys_and_base64(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_challenge_bearer),   cmocka_unit_test(test_challenge_several),
-    cmocka_unit_test(test_challenge_bad),      cmocka_unit_test(test_retry_plan),
-    cmocka_unit_test(test_platform_select),    cmocka_unit_test(test_progress),
-    cmocka_unit_test(test_conf_and_normalize), cmocka_unit_test(test_auth_keys_and_base64),
+    cmocka_unit_test(test_challenge_bearer),     cmocka_unit_test(test_challenge_several),
+    cmocka_unit_test(test_challenge_bad),        cmocka_unit_test(test_retry_plan),
+    cmocka_unit_test(test_platform_select),      cmocka_unit_test(test_progress),
+    cmocka_unit_test(test_conf_and_normalize),   cmocka_unit_test(test_conf_blocked),
+    cmocka_unit_test(test_auth_keys_and_base64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

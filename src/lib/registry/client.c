@@ -1,5 +1,6 @@
 /* The client of one registry: where it is (https, or http for an insecure registry whose https
  * does not answer), its TLS material and credentials. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,22 @@
 #include "base/xalloc.h"
 #include "registry/registry_int.h"
 
+/* the host[:port] a base URL ("https://mirror:5000/path") connects to (malloc'd) */
+static char *url_host(const char *url)
+{
+  const char *p = strstr(url, "://");
+  p = p ? p + 3 : url;
+  return xstrndup(p, strcspn(p, "/"));
+}
+
 int berth_registry_new(const char *registry, const char *base_url, const struct berth_registry_opts *o,
                        struct berth_registry **out, berth_error_t *err)
 {
+  cleanup_free char *contacted = base_url ? url_host(base_url) : xstrdup(registry);
+  if (berth_registry_is_blocked(o->conf, contacted))
+    return berth_error_make(err, EACCES,
+                            "registry `%s` is blocked (blocked-registries in the registries configuration)",
+                            contacted);
   if (berth_curl_load(err) < 0)
     return -1;
   struct berth_registry *r = xmalloc0(sizeof *r);

@@ -76,6 +76,13 @@ static int parse_doc(struct berth_jctx *jc, json_t *root, struct berth_registry_
   c->insecure = xcalloc(ni + 1, sizeof(char *));
   for (size_t i = 0; i < ni; i++)
     c->insecure[i] = xstrdup(ins[i]);
+  cleanup_free const char **blk = NULL;
+  size_t nb = 0;
+  if (berth_json_get_strv(jc, root, "blocked-registries", &blk, &nb, err) < 0)
+    return -1;
+  c->blocked = xcalloc(nb + 1, sizeof(char *));
+  for (size_t i = 0; i < nb; i++)
+    c->blocked[i] = xstrdup(blk[i]);
   return 0;
 }
 
@@ -125,6 +132,7 @@ void berth_registry_conf_release(struct berth_registry_conf *c)
   }
   free(c->mirrors);
   berth_strv_free(c->insecure);
+  berth_strv_free(c->blocked);
   memset(c, 0, sizeof *c);
 }
 
@@ -180,16 +188,34 @@ static char *host_of(const char *registry)
   return xstrndup(registry, strcspn(registry, ":"));
 }
 
-bool berth_registry_is_insecure(const struct berth_registry_conf *c, const char *registry)
+static bool on_loopback(const char *registry)
 {
-  for (char **p = c ? c->insecure : NULL; p && *p; p++)
-    if (strcmp(*p, registry) == 0)
-      return true;
   cleanup_free char *host = host_of(registry);
   if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
     return true;
   struct in_addr a;
   return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+bool berth_registry_is_insecure(const struct berth_registry_conf *c, const char *registry)
+{
+  for (char **p = c ? c->insecure : NULL; p && *p; p++)
+    if (strcmp(*p, registry) == 0)
+      return true;
+  return on_loopback(registry);
+}
+
+bool berth_registry_is_blocked(const struct berth_registry_conf *c, const char *registry)
+{
+  cleanup_free char *wire = berth_registry_wire_host(registry);
+  for (char **p = c ? c->blocked : NULL; p && *p; p++) {
+    if (strcmp(*p, "*") == 0 && !on_loopback(registry))
+      return true;
+    cleanup_free char *pw = berth_registry_wire_host(*p);
+    if (strcmp(*p, registry) == 0 || strcmp(pw, wire) == 0)
+      return true;
+  }
+  return false;
 }
 
 bool berth_registry_auth_key_matches(const char *key, const char *registry)

@@ -107,9 +107,10 @@ struct berth_registry_conf {
   struct berth_registry_mirror_set *mirrors;
   size_t n_mirrors;
   char **insecure; /* host[:port], NULL-terminated */
+  char **blocked;  /* registries never contacted; "*": all but loopback ones. NULL-terminated */
 };
 /* Parse a registries.json document: {"aliases": {...}, "registry-mirrors": [...] (docker.io's),
- * "mirrors": {"host": [...]}, "insecure-registries": [...]}. */
+ * "mirrors": {"host": [...]}, "insecure-registries": [...], "blocked-registries": [...]}. */
 int berth_registry_conf_parse(const char *data, size_t len, const char *name, struct berth_registry_conf *out,
                               berth_error_t *err) BERTH_WUR;
 /* path NULL: $BERTH_REGISTRIES_CONF, else /etc/berth/registries.json; a missing file is empty */
@@ -123,6 +124,9 @@ int berth_registry_normalize(const struct berth_registry_conf *c, const char *in
 char *berth_registry_wire_host(const char *registry);
 /* configured insecure, or loopback (localhost, 127.0.0.0/8, [::1]) as Docker treats it */
 bool berth_registry_is_insecure(const struct berth_registry_conf *c, const char *registry);
+/* configured in blocked-registries (by name, by wire host, or "*" for every registry that is not
+ * on loopback): berth never opens a connection to it */
+bool berth_registry_is_blocked(const struct berth_registry_conf *c, const char *registry);
 /* the key of a registry in auth files: "docker.io" also as "https://index.docker.io/v1/" */
 bool berth_registry_auth_key_matches(const char *key, const char *registry);
 /* the mirrors to try, in order, for a registry (NULL-terminated, borrowed; NULL when none) */
