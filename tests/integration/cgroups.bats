@@ -95,7 +95,45 @@ assert_in_cgroup() {
   runtime delete --force "$id2"
   [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
   # no note of the level is left (as root the notes of every runtime root live in one place)
-  [ -z "$(ls /run/berth/.cgroup-parents "$ROOT/.cgroup-parents" 2>/dev/null | grep -F "${CG#/}")" ]
+  [ -z "$(ls /run/berth-cgroup-parents "$ROOT/.cgroup-parents" 2>/dev/null | grep -F "${CG#/}")" ]
+}
+
+@test "cgroups: a container under another --root leaves nothing in /run/berth, nor a note once its levels are gone" {
+  # the notes of the parent levels create makes live outside every runtime root and go with
+  # the last of them; /run/berth (the default root) is not ours to write with --root elsewhere
+  local before=absent
+  [ -d /run/berth ] && before=$(ls -A /run/berth | grep -v '^\.cgroup-parents$' | sort | paste -sd' ')
+  update_config '.linux.cgroupsPath = $p' --arg p "$CG/a/b"
+  set_args /probe sleep inf
+  start_ct
+  runtime delete --force "$ID"
+  is_berth || remove_cgroups "$CG" # runc 1.1.5 leaves the parent levels
+  [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
+  if [ "$before" = absent ]; then
+    [ ! -e /run/berth ]
+  else
+    [ ! -e /run/berth/.cgroup-parents ] || [ -z "$(ls -A /run/berth/.cgroup-parents | grep -F "${CG#/}")" ]
+  fi
+  [ -z "$(ls /run/berth-cgroup-parents "$ROOT/.cgroup-parents" 2>/dev/null | grep -F "${CG#/}")" ]
+}
+
+@test "cgroups: the note of a level removed by someone else goes with the next container" {
+  requires_berth "runc 1.1.5 keeps no notes (it never removes a parent level)"
+  update_config '.linux.cgroupsPath = $p' --arg p "$CG/a/b"
+  set_args /probe sleep inf
+  start_ct
+  # a level of the parents that berth made and noted
+  ls /run/berth-cgroup-parents | grep -qF "${CG#/}%2Fa"
+  # the container leaves its cgroup behind (killed state dir), someone removes the levels
+  remove_cgroups "$CG"
+  rm -rf "${ROOT:?}/$ID"
+  [ -n "$(ls /run/berth-cgroup-parents 2>/dev/null | grep -F "${CG#/}")" ]
+  # the next container (any cgroup) drops the stale notes when it goes
+  update_config '.linux.cgroupsPath = $p' --arg p "$CG-next"
+  start_ct
+  runtime delete --force "$ID"
+  remove_cgroups "$CG-next"
+  [ -z "$(ls /run/berth-cgroup-parents 2>/dev/null | grep -F "${CG#/}")" ]
 }
 
 @test "cgroups: a relative cgroupsPath goes under each hierarchy's root (as root)" {

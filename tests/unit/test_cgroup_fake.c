@@ -527,6 +527,8 @@ static void test_shared_parent_levels(void **state)
   cleanup_free char *mi = xasprintf("1 0 0:1 / %s/memory rw - cgroup cgroup rw,memory\n", f.root);
   put(f.tmp, "mountinfo", mi);
   cleanup_free char *parents = xasprintf("%s/state/.cgroup-parents", f.tmp);
+  cleanup_free char *holder = xasprintf("%s/state", f.tmp);
+  assert_int_equal(mkdir(holder, 0700), 0); /* the runtime root: there before any create */
   cleanup_free char *level = xasprintf("%s/memory/shared", f.root),
                     *other = xasprintf("%s/memory/other", f.root);
   cleanup_cgroup_manager berth_cgroup_manager_t *a = open_noting(&f, "/shared/a", parents);
@@ -554,6 +556,33 @@ static void test_shared_parent_levels(void **state)
   assert_int_equal(berth_cgroup_create(c, 0, &err), 0);
   assert_int_equal(berth_cgroup_destroy(c, &err), 0);
   assert_int_equal(access(other, F_OK), 0);
+  /* a note whose level is gone (removed by another runtime, by hand) goes at the next destroy,
+   * and the directory with it */
+  assert_int_equal(mkdir(parents, 0700), 0);
+  cleanup_free char *gone = xasprintf("%s/memory/gone", f.root);
+  cleanup_strbuf struct berth_strbuf enc = BERTH_STRBUF_INIT;
+  for (const char *ch = gone; *ch; ch++)
+    if (*ch == '/')
+      berth_strbuf_puts(&enc, "%2F");
+    else
+      berth_strbuf_putc(&enc, *ch);
+  cleanup_free char *stale = xasprintf("%s/%s", parents, enc.buf);
+  put(parents, enc.buf, "");
+  assert_int_equal(access(stale, F_OK), 0);
+  cleanup_cgroup_manager berth_cgroup_manager_t *d = open_noting(&f, "/x/d", parents);
+  assert_int_equal(berth_cgroup_create(d, 0, &err), 0);
+  assert_int_equal(berth_cgroup_destroy(d, &err), 0);
+  assert_int_equal(access(stale, F_OK), -1);
+  assert_int_equal(access(parents, F_OK), -1);
+  /* without the directory that holds the notes, nothing is made there (a runtime root
+   * elsewhere leaves nothing behind) */
+  cleanup_free char *nowhere = xasprintf("%s/nowhere/.cgroup-parents", f.tmp);
+  cleanup_free char *nowhere_dir = xasprintf("%s/nowhere", f.tmp);
+  cleanup_cgroup_manager berth_cgroup_manager_t *e = open_noting(&f, "/y/e", nowhere);
+  assert_int_equal(berth_cgroup_create(e, 0, &err), 0);
+  assert_int_equal(access(nowhere_dir, F_OK), -1);
+  assert_int_equal(berth_cgroup_destroy(e, &err), 0);
+  assert_int_equal(access(nowhere_dir, F_OK), -1);
   fake_free(&f);
 }
 

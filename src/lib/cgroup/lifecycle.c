@@ -1,10 +1,12 @@
 /* Making and removing the container's cgroup directories: mkdir -p that remembers which levels
  * it made (and notes the ones above the leaf in parents_dir), and a teardown that removes the
  * leaf, whatever the container nested, and the empty levels above it that berth made. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -65,17 +67,54 @@ static char *note_path(const berth_cgroup_manager_t *m, const char *level)
   return xasprintf("%s/%s", m->parents_dir, b.buf);
 }
 
+/* The notes directory is made where its parent exists, never that parent: a runtime root
+ * elsewhere must leave nothing in a directory it did not make (the notes go with the last). */
 static void note_level(const berth_cgroup_manager_t *m, const char *level)
 {
   cleanup_free char *note = note_path(m, level);
-  berth_error_t e = NULL;
-  if (note == NULL || berth_mkdir_p(m->parents_dir, 0700, &e) < 0) {
-    berth_error_release(&e);
+  if (note == NULL || (mkdir(m->parents_dir, 0700) < 0 && errno != EEXIST))
     return;
-  }
   int fd = open(note, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd >= 0)
     close(fd);
+}
+
+/* a note's name back to the level's path ("%2Fsys%2F..." -> "/sys/..."); NULL when malformed */
+static char *note_level_path(const char *name)
+{
+  cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
+  for (const char *c = name; *c; c++) {
+    unsigned v;
+    if (*c != '%') {
+      berth_strbuf_putc(&b, *c);
+    } else if (sscanf(c + 1, "%2X", &v) == 1 && isxdigit((unsigned char) c[1]) &&
+               isxdigit((unsigned char) c[2]) && (v == '/' || v == '%')) {
+      berth_strbuf_putc(&b, (char) v);
+      c += 2;
+    } else {
+      return NULL;
+    }
+  }
+  return b.len > 0 && b.buf[0] == '/' ? berth_strbuf_detach(&b) : NULL;
+}
+
+/* Drop the notes of levels that are gone (removed by another runtime or by hand: nobody would
+ * unnote them), and the directory with the last note. Under the lock. */
+static void prune_notes(const berth_cgroup_manager_t *m)
+{
+  if (m->parents_dir == NULL)
+    return;
+  cleanup_dir DIR *d = opendir(m->parents_dir);
+  if (d == NULL)
+    return;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.')
+      continue;
+    cleanup_free char *level = note_level_path(e->d_name);
+    if (level && access(level, F_OK) < 0 && errno == ENOENT)
+      (void) unlinkat(dirfd(d), e->d_name, 0);
+  }
+  rmdir(m->parents_dir); /* when no note is left */
 }
 
 static bool level_noted(const berth_cgroup_manager_t *m, const char *level)
@@ -93,23 +132,18 @@ static void unnote_level(const berth_cgroup_manager_t *m, const char *level)
 
 /* Making levels and noting them, or removing levels and their notes, one runtime at a time:
  * else a destroy's rmdir and unnote could straddle a create that remakes and notes the same
- * level. The lock is a flock on the directory that holds parents_dir (made when missing,
- * never removed), so that parents_dir can go when its last note does; -1 (no lock) without
- * notes. */
+ * level. The lock is a flock on the directory that holds parents_dir (never made here: /run,
+ * or the runtime root), so that parents_dir can go when its last note does; -1 (no lock)
+ * without notes or without that directory. */
 static int lock_notes(const berth_cgroup_manager_t *m)
 {
   if (m->parents_dir == NULL)
     return -1;
   cleanup_free char *holder = xstrdup(m->parents_dir);
   char *slash = strrchr(holder, '/');
-  if (slash == NULL || slash == holder)
+  if (slash == NULL)
     return -1;
-  *slash = '\0';
-  berth_error_t e = NULL;
-  if (berth_mkdir_p(holder, 0700, &e) < 0) {
-    berth_error_release(&e);
-    return -1;
-  }
+  slash[slash == holder] = '\0'; /* "/x" is held by "/" */
   int fd = open(holder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   while (fd >= 0 && flock(fd, LOCK_EX) < 0)
     if (errno != EINTR) {
@@ -267,6 +301,10 @@ int cg_fs_destroy(berth_cgroup_manager_t *m, berth_error_t *err)
       close(lock);
     d->created = 0;
   }
+  int lock = lock_notes(m);
+  prune_notes(m);
+  if (lock >= 0)
+    close(lock);
   if (first_errno) {
     berth_error_make(err, 0, "destroy cgroup: %s", msg.buf);
     (*err)->errnum = first_errno;

@@ -10,8 +10,10 @@
 #include "oci/spec.h"
 #include "runtime/container.h"
 
-/* where root notes the parent cgroup levels it makes, for every runtime root */
-#define BERTH_CGROUP_NOTES_DIR "/run/berth/.cgroup-parents" /* beside the default state root's containers */
+/* where root notes the parent cgroup levels it makes, for every runtime root: outside all of
+ * them (a runtime root elsewhere leaves nothing in /run/berth), made in /run when needed and
+ * gone with its last note */
+#define BERTH_CGROUP_NOTES_DIR "/run/berth-cgroup-parents"
 
 /* Create the container's cgroup for pid, apply linux.resources (with runc's default device
  * rules) and log every warning. kind: BERTH_CGROUP_CGROUPFS / SYSTEMD / DISABLED. The levels
