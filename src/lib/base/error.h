@@ -36,4 +36,21 @@ char *berth_error_steal_msg(berth_error_t *err);
 static inline void berth_cleanup_error(berth_error_t *e) { berth_error_release(e); }
 #define cleanup_error __attribute__((cleanup(berth_cleanup_error)))
 
+/* The one way to ignore a failure (DESIGN.md §4): a call whose failure changes nothing, its
+ * value dropped and, when it is a berth function given BERTH_IGNORED as its err, its error
+ * released.
+ *   berth_ignore(berth_rm_rf(mark, BERTH_IGNORED));
+ *   berth_ignore(write(fd, buf, len));
+ * Only for calls that return an integer (one that returns a pointer would leak it: the
+ * compiler refuses it). An error that is looked at (its errno, its text) before it is dropped
+ * is not ignored: make it in a cleanup_error variable, or release it after looking. */
+static inline void berth_ignore_value_(long v) { (void) v; }
+#define berth_ignore(call)                                                                                   \
+  do {                                                                                                       \
+    berth_error_t berth_ignored_ = NULL;                                                                     \
+    berth_ignore_value_(call);                                                                               \
+    berth_error_release(&berth_ignored_);                                                                    \
+  } while (0)
+#define BERTH_IGNORED (&berth_ignored_)
+
 #endif

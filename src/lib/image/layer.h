@@ -73,20 +73,4 @@ int berth_layer_diff(int upper_dirfd, int out_fd, enum berth_compression c, stru
 int berth_tar_write(int dirfd, const char *name, const char *as, int out_fd, berth_error_t *err) BERTH_WUR;
 int berth_tar_extract(int in_fd, int dirfd, berth_error_t *err) BERTH_WUR;
 
-/* Mount overlay at target with lowerdirs (top first). Long lower lists (the option string is
- * limited to a page), and paths with ',' ':' or a backslash, are mounted with the new mount API
- * (fsconfig lowerdir+ one at a time, Linux >= 6.8). upper/work NULL: read-only overlay (one
- * lower alone: a read-only bind mount, as overlayfs needs two). With an upper dir the mount
- * has redirect_dir=off,index=off, so that the upper dir is a plain diff. */
-int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work,
-                        const char *target, berth_error_t *err) BERTH_WUR;
-/* flags of berth_overlay_mount_flags */
-/* overlayfs "volatile" (Linux >= 5.10; with an upper dir only): the upper dir is never synced,
- * so unmounting does not sync the upper filesystem (1 to 3 ms here). For a throwaway layer (a
- * container run with --rm): after a crash its contents are undefined, and overlayfs refuses to
- * mount the upper dir again while <work>/work/incompat/volatile exists. */
-#define BERTH_OVERLAY_VOLATILE 0x1u
-int berth_overlay_mount_flags(const char *const *lowers, size_t n, const char *upper, const char *work,
-                              const char *target, unsigned flags, berth_error_t *err) BERTH_WUR;
-
 #endif

@@ -4,20 +4,18 @@
  * stdin, {"Username","Secret"} on its stdout; nothing secret on a command line. */
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "json/json.h"
 #include "registry/registry.h"
-
-extern char **environ;
 
 void berth_credentials_release(struct berth_credentials *c)
 {
@@ -130,22 +128,20 @@ static int run_helper(const char *name, const char *input, char **out, int *stat
   }
   cleanup_free char *prog = xasprintf("docker-credential-%s", name);
   char *argv[] = { prog, (char *) "get", NULL };
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, o[1], 1);
-  pid_t pid;
-  int e = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
+  /* its stderr is ours (a helper's complaint reaches the user), nothing else of ours is its */
+  struct berth_child_exec x = {
+    .argv = argv, .fds = { in[0], o[1], 2 }, .nfds = 3, .flags = BERTH_CHILD_SEARCH
+  };
+  pid_t pid = -1;
+  int r = berth_child_exec(&x, &pid, err);
   close(in[0]);
   close(o[1]);
-  if (e != 0) {
+  if (r < 0) {
     close(in[1]);
     close(o[0]);
-    errno = e;
-    return BERTH_ERR_ERRNO(err, "credential helper `%s`", prog);
+    return berth_error_wrap(err, "credential helper `%s`", name);
   }
-  (void) !berth_write_all(in[1], input, strlen(input));
+  berth_ignore(berth_write_all(in[1], input, strlen(input)));
   close(in[1]);
   size_t cap = 1 << 16, len = 0;
   char *buf = xmalloc(cap + 1);

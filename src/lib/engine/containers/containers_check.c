@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -18,6 +17,7 @@
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
 #include "engine/images/images.h"
+#include "linux/mountns/mountns.h"
 
 /* a create this much older than now is not one in progress */
 #define INCOMPLETE_AGE_NS (60LL * 1000000000)
@@ -138,7 +138,8 @@ static void stray_mounts(struct ctr_check *c)
       field = strtok_r(NULL, " ", &save);
     if (field == NULL || !berth_str_has_prefix(field, prefix))
       continue;
-    bool done = c->repair && umount2(field, MNT_DETACH) == 0;
+    cleanup_error berth_error_t e = NULL;
+    bool done = c->repair && berth_mountns_detach(field, &e) == 0;
     problem(c, done, "mount `%s` outside a monitor's namespace%s", field, done ? ": unmounted" : "");
   }
 }

@@ -103,7 +103,7 @@ int berth_ctr_cp(struct berth_engine *e, const struct berth_ctr_cp_request *req,
                  berth_error_t *err)
 {
   struct berth_ctr c;
-  struct cp_root r = { .root = -1, .lock = -1, .m = { .pid = -1, .sock = -1, .root = -1 } };
+  struct cp_root r = { .root = -1, .lock = -1, .m = { .child = { .pid = -1, .sock = -1 }, .root = -1 } };
   if (berth_ctr_get(e, req->container, &c, err) < 0)
     return -1;
   struct berth_cp_side host = { .root = -1 }, ctr = { .root = -1 };

@@ -18,10 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
-#include "base/fds.h"
 #include "base/fs.h"
-#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/sync.h"
@@ -258,26 +257,14 @@ static char **exec_argv(struct berth_engine *e, const struct berth_ctr *c, const
   return berth_ctr_runtime_argv(e, c, tail);
 }
 
+/* the runtime's exec; what our caller left open must not reach it: it joins the container
+ * (CVE-2016-9962, docs/design/runtime.md), and berth_child_exec closes everything but stdio */
 static int spawn(char *const *argv, const int stdio[3], struct berth_ctr_exec *x, berth_error_t *err)
 {
-  x->pid = fork();
-  if (x->pid < 0)
-    return BERTH_ERR_ERRNO(err, "fork");
-  if (x->pid == 0) {
-    int fds[3];
-    for (int i = 0; i < 3; i++) /* above 2 first, so that dup2 never overwrites one still needed */
-      fds[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
-    for (int i = 0; i < 3; i++)
-      if (fds[i] < 0 || dup2(fds[i], i) < 0)
-        _exit(125);
-    /* CVE-2016-9962: what our caller left open must not reach the runtime, which joins the
-     * container (docs/design/runtime.md) */
-    if (berth_fds_close_from(3, NULL, 0) < 0)
-      _exit(125);
-    berth_signals_reset();
-    execv(argv[0], argv);
-    dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
-    _exit(127);
+  struct berth_child_exec cx = { .argv = argv, .fds = { stdio[0], stdio[1], stdio[2] }, .nfds = 3 };
+  if (berth_child_exec(&cx, &x->pid, err) < 0) {
+    x->pid = -1;
+    return -1;
   }
   x->pidfd = pidfd_open(x->pid, 0);
   return x->pidfd < 0 ? BERTH_ERR_ERRNO(err, "pidfd_open") : 0;

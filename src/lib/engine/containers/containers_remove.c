@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -11,14 +10,15 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
+#include "linux/mountns/mountns.h"
 
 int ctr_remove_files(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
   cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->runroot, c->row.id);
   /* mounted only in the monitor's namespace: the --rm handler runs there */
-  if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-    return BERTH_ERR_ERRNO(err, "unmount `%s`", rootfs);
+  if (berth_mountns_detach(rootfs, err) < 0)
+    return -1;
   if (access(rtstate, F_OK) == 0) {
     const char *del[] = { "delete", "--force", c->row.id, NULL };
     if (berth_ctr_runtime_run(e, c, del, err) < 0)
@@ -97,11 +97,9 @@ static int remove_files_during(struct berth_engine *e, const struct berth_ctr *c
                                struct ctr_runtime_proc *del, berth_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
-  if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
-    berth_error_t ignore = NULL;
-    if (ctr_runtime_wait(del, &ignore) < 0)
-      berth_error_release(&ignore);
-    return BERTH_ERR_ERRNO(err, "unmount `%s`", rootfs);
+  if (berth_mountns_detach(rootfs, err) < 0) {
+    berth_ignore(ctr_runtime_wait(del, BERTH_IGNORED));
+    return -1;
   }
   int r = berth_rm_rf(c->dir, err);
   berth_error_t derr = NULL;

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
-#include "base/fds.h"
 #include "base/fs.h"
-#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -126,9 +124,7 @@ static char *last_line(const char *text, const char *fallback)
   return end > start ? xstrndup(text + start, end - start) : xstrdup(fallback);
 }
 
-/* posix_spawn: glibc's clone(CLONE_VM | CLONE_VFORK), not a copy of berth's address space (a
- * fork of this dynamically linked process, and the copy-on-write faults after it, cost more
- * than the runtime's own `delete`) */
+/* the runtime with stdin and stdout on /dev/null and stderr on a pipe (its error message) */
 int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_ctr *c, const char *const *tail,
                       struct ctr_runtime_proc *proc, berth_error_t *err)
 {
@@ -137,30 +133,13 @@ int ctr_runtime_spawn(const struct berth_engine *e, const struct berth_ctr *c, c
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     return BERTH_ERR_ERRNO(err, "pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-  posix_spawn_file_actions_adddup2(&fa, 0, 1);
-  posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* nothing of our caller's (CVE-2016-9962) */
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid;
-  extern char **environ;
-  int r = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  struct berth_child_exec x = { .argv = argv, .fds = { -1, -1, p[1] }, .nfds = 3 };
+  pid_t pid = -1;
+  int r = berth_child_exec(&x, &pid, err);
   close(p[1]);
-  if (r != 0) {
+  if (r < 0) {
     close(p[0]);
-    errno = r;
-    return BERTH_ERR_ERRNO(err, "OCI runtime `%s` %s: run `%s`", c->row.runtime, tail[0], argv[0]);
+    return berth_error_wrap(err, "OCI runtime `%s` %s", c->row.runtime, tail[0]);
   }
   *proc = (struct ctr_runtime_proc){
     .pid = pid, .errfd = p[0], .runtime = xstrdup(c->row.runtime), .verb = xstrdup(tail[0])
@@ -219,21 +198,15 @@ static json_t *runtime_features(const char *runtime)
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     return NULL;
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(devnull, 2) < 0 ||
-        berth_fds_close_from(3, NULL, 0) < 0)
-      _exit(125);
-    berth_signals_reset();
-    execl(runtime, runtime, "features", (char *) NULL);
-    _exit(127);
-  }
+  char *argv[] = { (char *) runtime, (char *) "features", NULL };
+  struct berth_child_exec x = { .argv = argv, .fds = { -1, p[1], -1 }, .nfds = 3 };
+  pid_t pid = -1; /* none: the caller assumes an old runtime */
+  berth_ignore(berth_child_exec(&x, &pid, BERTH_IGNORED));
   close(p[1]);
   cleanup_strbuf struct berth_strbuf out = BERTH_STRBUF_INIT;
   char buf[4096];
   ssize_t n;
-  while ((n = read(p[0], buf, sizeof buf)) != 0 && out.len < (1u << 20)) {
+  while (pid > 0 && (n = read(p[0], buf, sizeof buf)) != 0 && out.len < (1u << 20)) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)

@@ -1,28 +1,26 @@
-/* Containers: start — spawn the monitor (setsid, double fork, a private mount namespace with the
- * rootfs overlay mounted), let it create and start the container, record the result. */
+/* Containers: start — spawn the monitor (base/child.h: a new session, a mount namespace of its own
+ * with the rootfs overlay mounted, detached), let it create and start the container, record the
+ * result. */
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
-#include "base/fds.h"
 #include "base/fs.h"
-#include "base/signals.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
 #include "engine/monitor/monitor.h"
 #include "engine/cp/cp.h"
-#include "image/layer.h"
+#include "linux/mountns/mountns.h"
 
 int ctr_lock(const struct berth_ctr *c, berth_error_t *err)
 {
@@ -86,38 +84,18 @@ struct spawn {
   unsigned overlay_flags;
 };
 
-/* The first child: a new session and mount namespace (slave of the host's, so host unmounts
- * reach it and it pins nothing), the overlay, then the monitor as a grandchild. */
-static __attribute__((noreturn)) void first_child(const struct spawn *s, int sync_fd)
+/* In the child, before the monitor runs (a new session already): a new mount namespace, a slave
+ * of the host's (host unmounts reach it and it pins nothing), the network namespace pinned
+ * there (it goes with the monitor, whatever kills it), the overlay. */
+static int monitor_prepare(void *data, int sock, berth_error_t *err)
 {
-  berth_error_t err = NULL;
-  char msg[4200];
-  if (setsid() < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
-    BERTH_ERR_ERRNO(&err, "monitor: new mount namespace");
-  } else if (s->netns && berth_net_netns_pin(s->netns, &err) < 0) {
-    /* (pinned in the monitor's mount namespace only: it goes with the monitor, whatever kills it) */
-  } else if (berth_cp_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper,
-                                    s->work, s->rootfs, s->overlay_flags, &err) == 0) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int log = open(s->monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-      if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 ||
-          dup2(sync_fd, 3) < 0 || berth_fds_close_from(4, NULL, 0) < 0)
-        _exit(125);
-      berth_signals_reset();
-      execv(s->argv[0], s->argv);
-      dprintf(2, "exec `%s`: %m\n", s->argv[0]);
-      _exit(127);
-    }
-    if (pid > 0)
-      _exit(0);
-    BERTH_ERR_ERRNO(&err, "monitor: fork");
-  }
-  int n = snprintf(msg, sizeof msg, "%c125 mount rootfs: %s", BERTH_MON_FAILED, err->msg);
-  if (send(sync_fd, msg, (size_t) (n < (int) sizeof msg ? n : (int) sizeof msg - 1), MSG_NOSIGNAL) < 0)
-    _exit(2);
-  _exit(1);
+  const struct spawn *s = data;
+  if (berth_mountns_enter(BERTH_MOUNTNS_SLAVE, err) < 0 ||
+      (s->netns && berth_net_netns_pin(s->netns, err) < 0) ||
+      berth_cp_mount_overlay((const char *const *) s->lowers, berth_strv_len(s->lowers), s->upper, s->work,
+                             s->rootfs, s->overlay_flags, err) < 0)
+    return berth_error_wrap(err, "mount rootfs");
+  return 0;
 }
 
 static void spawn_release(struct spawn *s)
@@ -141,7 +119,37 @@ static void volatile_upper(struct spawn *s)
   berth_error_t ignore = NULL;
   if (berth_rm_rf(mark, &ignore) < 0)
     berth_error_release(&ignore);
-  s->overlay_flags |= BERTH_OVERLAY_VOLATILE;
+  s->overlay_flags |= BERTH_MOUNTNS_OVERLAY_VOLATILE;
+}
+
+struct started {
+  int64_t pid;
+  int code;
+  const char *error;
+};
+
+static int set_started(struct berth_db_container *row, void *data, berth_error_t *err)
+{
+  const struct started *s = data;
+  free(row->error);
+  row->error = xstrdup(s->error ? s->error : "");
+  if (s->error) { /* Docker keeps the state and records the error and its exit code */
+    row->exit_code = s->code;
+    return 1;
+  }
+  row->state = BERTH_CTR_RUNNING;
+  row->pid = s->pid;
+  row->exit_code = 0;
+  row->oom_killed = false;
+  row->started_at = ctr_now();
+  return 1;
+}
+
+/* Docker keeps the state of a container that did not start and records the error and its code */
+static void record_failure(struct berth_engine *e, const struct berth_ctr *c, const char *error, int code)
+{
+  struct started s = { .code = code, .error = error };
+  berth_ignore(ctr_update(e, c->row.id, set_started, &s, BERTH_IGNORED));
 }
 
 /* fork the monitor; returns berth's end of the start channel */
@@ -163,25 +171,32 @@ static int spawn_monitor(struct berth_engine *e, const struct berth_ctr *c, bert
   if (json_is_true(json_object_get(c->host_config, "AutoRemove")))
     volatile_upper(&s);
   int sv[2] = { -1, -1 };
-  int r = s.lowers ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) : -1;
-  if (s.lowers && r < 0)
-    BERTH_ERR_ERRNO(err, "socketpair");
-  pid_t pid = r < 0 ? -1 : fork();
-  if (pid == 0) {
-    close(sv[0]);
-    first_child(&s, sv[1]);
+  cleanup_close int log = -1;
+  pid_t pid = -1;
+  int r = s.lowers ? 0 : -1;
+  if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    r = BERTH_ERR_ERRNO(err, "socketpair");
+  if (r == 0 && (log = open(s.monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+    r = BERTH_ERR_ERRNO(err, "open `%s`", s.monlog);
+  if (r == 0) { /* the monitor: stdin and stdout /dev/null, stderr its log, the start channel fd 3 */
+    struct berth_child_exec x = { .argv = s.argv,
+                                  .fds = { -1, -1, log, sv[1] },
+                                  .nfds = 4,
+                                  .flags = BERTH_CHILD_SETSID | BERTH_CHILD_DETACH,
+                                  .prepare = monitor_prepare,
+                                  .data = &s };
+    r = berth_child_exec(&x, &pid, err);
   }
   spawn_release(&s);
-  if (r < 0)
+  if (sv[1] >= 0)
+    close(sv[1]);
+  if (r < 0) {
+    if (sv[0] >= 0)
+      close(sv[0]);
+    if (*err)
+      record_failure(e, c, (*err)->msg, 125);
     return -1;
-  close(sv[1]);
-  if (pid < 0) {
-    close(sv[0]);
-    return BERTH_ERR_ERRNO(err, "fork");
   }
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-    ;
   return sv[0];
 }
 
@@ -214,29 +229,6 @@ static int set_monitor(struct berth_db_container *row, void *data, berth_error_t
   return 1;
 }
 
-struct started {
-  int64_t pid;
-  int code;
-  const char *error;
-};
-
-static int set_started(struct berth_db_container *row, void *data, berth_error_t *err)
-{
-  const struct started *s = data;
-  free(row->error);
-  row->error = xstrdup(s->error ? s->error : "");
-  if (s->error) { /* Docker keeps the state and records the error and its exit code */
-    row->exit_code = s->code;
-    return 1;
-  }
-  row->state = BERTH_CTR_RUNNING;
-  row->pid = s->pid;
-  row->exit_code = 0;
-  row->oom_killed = false;
-  row->started_at = ctr_now();
-  return 1;
-}
-
 /* READY: record the monitor, attach when asked, GO, then STARTED or FAILED */
 static int handshake(struct berth_engine *e, const struct berth_ctr *c, int fd, unsigned want,
                      struct berth_ctr_attach *attach, int *code, berth_error_t *err)
@@ -251,21 +243,18 @@ static int handshake(struct berth_engine *e, const struct berth_ctr *c, int fd, 
       return *err ? -1 : BERTH_ERR(err, "the container's monitor went away");
     type = sync_recv(fd, msg, sizeof msg);
   }
-  struct started s = { .code = 125 };
   if (type == BERTH_MON_STARTED) {
-    s.pid = strtoll(msg + 1, NULL, 10);
+    struct started s = { .pid = strtoll(msg + 1, NULL, 10) };
     if (ctr_update(e, c->row.id, set_started, &s, err) < 0)
       return -1;
     return sync_send(fd, BERTH_MON_ACK, err);
   }
   char *text = type == BERTH_MON_FAILED ? msg + 1 : NULL;
-  s.error = text ? text + strcspn(text, " ") + (text[strcspn(text, " ")] != '\0') : "the monitor exited";
-  s.code = text ? atoi(text) : 125;
-  *code = s.code ? s.code : 125;
-  berth_error_t ignore = NULL;
-  if (ctr_update(e, c->row.id, set_started, &s, &ignore) < 0)
-    berth_error_release(&ignore);
-  return BERTH_ERR(err, "%s", s.error);
+  const char *error =
+    text ? text + strcspn(text, " ") + (text[strcspn(text, " ")] != '\0') : "the monitor exited";
+  *code = text && atoi(text) ? atoi(text) : 125;
+  record_failure(e, c, error, text ? atoi(text) : 125);
+  return BERTH_ERR(err, "%s", error);
 }
 
 static int prepare(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)

@@ -9,10 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
-#include "base/fds.h"
 #include "base/fs.h"
-#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
@@ -26,18 +25,6 @@ static char *last_line(const char *text)
   while (start > 0 && text[start - 1] != '\n')
     start--;
   return end > start ? xstrndup(text + start, end - start) : xstrdup("failed without a message");
-}
-
-static void runtime_child(char *const *argv, int out, int errfd)
-{
-  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
-      berth_fds_close_from(3, NULL, 0) < 0)
-    _exit(125);
-  berth_signals_reset();
-  execv(argv[0], argv);
-  dprintf(2, "exec `%s`: %s\n", argv[0], strerror(errno));
-  _exit(127);
 }
 
 /* read fd to its end (at most 16 MiB kept) */
@@ -67,18 +54,20 @@ int stats_runtime_output(struct berth_engine *e, const struct berth_ctr *c, cons
     close(po[1]);
     return BERTH_ERR_ERRNO(err, "pipe");
   }
-  pid_t pid = fork();
-  if (pid == 0)
-    runtime_child(argv, po[1], pe[1]);
+  struct berth_child_exec x = { .argv = argv, .fds = { -1, po[1], pe[1] }, .nfds = 3 };
+  pid_t pid = -1;
+  int r = berth_child_exec(&x, &pid, err);
   close(po[1]);
   close(pe[1]);
   cleanup_strbuf struct berth_strbuf o = BERTH_STRBUF_INIT, ebuf = BERTH_STRBUF_INIT;
-  drain(po[0], &o); /* the runtime's stderr is small: the pipe's buffer holds it meanwhile */
-  drain(pe[0], &ebuf);
+  if (r == 0) {
+    drain(po[0], &o); /* the runtime's stderr is small: the pipe's buffer holds it meanwhile */
+    drain(pe[0], &ebuf);
+  }
   close(po[0]);
   close(pe[0]);
-  if (pid < 0)
-    return BERTH_ERR_ERRNO(err, "fork");
+  if (r < 0)
+    return berth_error_wrap(err, "OCI runtime `%s` %s", c->row.runtime, tail[0]);
   int st = 0;
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
     ;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/child.h"
 #include "base/error.h"
 #include "engine/catalogue/catalogue.h"
 
@@ -65,8 +66,7 @@ int berth_cp_stream_in(int in_fd, int root, const char *dst, berth_error_t *err)
  * mounts inside it), alive while the parent works through root (an O_PATH descriptor of the
  * merged tree). The mounts go when the child ends, whatever happens to berth. */
 struct berth_cp_mounter {
-  pid_t pid;
-  int sock; /* closing it ends the child */
+  struct berth_child child; /* closing its channel ends it */
   int root;
 };
 struct berth_cp_mount_in {
@@ -82,7 +82,7 @@ int berth_cp_mounter_start(const struct berth_cp_mount_in *in, struct berth_cp_m
 /* closes root, ends the child and waits for it */
 void berth_cp_mounter_stop(struct berth_cp_mounter *m);
 
-/* Mount a container's overlay (n lowers, top first; berth_overlay_mount_flags), retried for a
+/* Mount a container's overlay (n lowers, top first; berth_mountns_overlay), retried for a
  * second on EBUSY: overlayfs refuses an upper dir another overlay still uses, as the previous
  * monitor's namespace may while it is torn down right after a stop. The mounter's, and a
  * container's start. */

@@ -3,19 +3,18 @@
  * and writes the merged tree with berth_layer_diff; the mount dies with the child, so nothing
  * is left mounted whatever happens to berth. */
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image/archive_dl.h"
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
 #include "engine/images/images_internal.h"
+#include "linux/mountns/mountns.h"
 
 static int empty_tar(int out_fd, berth_error_t *err)
 {
@@ -30,56 +29,25 @@ static int empty_tar(int out_fd, berth_error_t *err)
   return r;
 }
 
-/* the child: never returns */
-static void export_child(char **lowers, size_t n, const char *target, int out_fd, int errfd)
-{
-  berth_error_t err = NULL;
-  if (unshare(CLONE_NEWNS) < 0)
-    BERTH_ERR_ERRNO(&err, "unshare the mount namespace");
-  else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    BERTH_ERR_ERRNO(&err, "make `/` private");
-  else if (berth_overlay_mount((const char *const *) lowers, n, NULL, NULL, target, &err) == 0) {
-    int dirfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct berth_layer_info info;
-    if (dirfd < 0)
-      BERTH_ERR_ERRNO(&err, "open `%s`", target);
-    else if (berth_layer_diff(dirfd, out_fd, BERTH_COMPRESSION_NONE, &info, &err) == 0)
-      _exit(0);
-  }
-  if (berth_write_all(errfd, err->msg, strlen(err->msg)) < 0)
-    _exit(2);
-  _exit(1);
-}
+struct export_in {
+  const char *const *lowers;
+  size_t n;
+  const char *target;
+  int out_fd;
+};
 
-static int run_export(char **lowers, size_t n, const char *target, int out_fd, berth_error_t *err)
+/* the export process: the chain mounted in a private mount namespace, the merged tree written */
+static int export_child(void *data, int sock, berth_error_t *err)
 {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return BERTH_ERR_ERRNO(err, "pipe");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(p[0]);
-    close(p[1]);
-    return BERTH_ERR_ERRNO(err, "fork");
-  }
-  if (pid == 0) {
-    close(p[0]);
-    export_child(lowers, n, target, out_fd, p[1]);
-  }
-  close(p[1]);
-  char msg[4096];
-  ssize_t len = berth_read_all(p[0], msg, sizeof msg - 1);
-  close(p[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (len > 0) {
-    msg[len] = '\0';
-    return BERTH_ERR(err, "%s", msg);
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return BERTH_ERR(err, "the export process failed (status %d)", status);
-  return 0;
+  const struct export_in *in = data;
+  if (berth_mountns_enter(BERTH_MOUNTNS_PRIVATE, err) < 0 ||
+      berth_mountns_overlay(in->lowers, in->n, NULL, NULL, in->target, 0, err) < 0)
+    return -1;
+  cleanup_close int dirfd = open(in->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return BERTH_ERR_ERRNO(err, "open `%s`", in->target);
+  struct berth_layer_info info;
+  return berth_layer_diff(dirfd, in->out_fd, BERTH_COMPRESSION_NONE, &info, err);
 }
 
 int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, int out_fd, berth_error_t *err)
@@ -94,7 +62,8 @@ int berth_export_lowers(struct berth_engine *e, char *const *lowers, size_t n, i
     return BERTH_ERR_ERRNO(err, "create `%s`", target);
   cleanup_close int busy = berth_dir_flock_shared(target); /* system check leaves it alone */
   (void) busy;
-  int r = run_export((char **) lowers, n, target, out_fd, err);
+  struct export_in in = { (const char *const *) lowers, n, target, out_fd };
+  int r = berth_child_run("the export process", export_child, &in, err);
   rmdir(target);
   return r;
 }

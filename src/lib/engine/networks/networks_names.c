@@ -9,13 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
-#include "base/fds.h"
 #include "base/fs.h"
-#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -99,28 +97,8 @@ static char **resolver_argv(const struct berth_network *n, const char *helper, c
   return berth_strv_append(berth_strv_append(v, "--ready-fd"), "3");
 }
 
-/* the resolver's own process: a new session, stdio to /dev/null and its log, the pipe as fd 3 */
-static __attribute__((noreturn)) void resolver_child(char **argv, const char *log, int ready)
-{
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (setsid() < 0 || null < 0 || lfd < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(lfd, 2) < 0 ||
-      dup2(ready, 3) < 0 || berth_fds_close_from(4, NULL, 0) < 0)
-    _exit(125);
-  berth_signals_reset();
-  pid_t pid = fork(); /* the resolver is not our child: nothing waits for it */
-  if (pid != 0) {
-    if (pid > 0)
-      dprintf(3, "pid %d\n", (int) pid);
-    _exit(pid > 0 ? 0 : 125);
-  }
-  execv(argv[0], argv);
-  dprintf(3, "exec `%s`: %s\n", argv[0], strerror(errno));
-  _exit(127);
-}
-
-/* "pid N" from the intermediate and the resolver's "ok" or its error, in either order */
-static int read_ready(int fd, const char *name, pid_t *pid, berth_error_t *err)
+/* the resolver's word on its ready descriptor: "ok", or why it could not listen */
+static int read_ready(int fd, const char *name, berth_error_t *err)
 {
   char buf[1024];
   size_t have = 0;
@@ -135,19 +113,14 @@ static int read_ready(int fd, const char *name, pid_t *pid, berth_error_t *err)
       break;
   }
   buf[have] = '\0';
-  int p = 0;
-  const char *status = NULL;
-  char *save = NULL;
-  for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-    if (sscanf(line, "pid %d", &p) != 1 && status == NULL)
-      status = line;
-  if (status && strcmp(status, "ok") == 0 && p > 0) {
-    *pid = p;
+  buf[strcspn(buf, "\n")] = '\0';
+  if (strcmp(buf, "ok") == 0)
     return 0;
-  }
-  return BERTH_ERR(err, "resolver of network `%s`: %s", name, status ? status : "ended before it listened");
+  return BERTH_ERR(err, "resolver of network `%s`: %s", name, *buf ? buf : "ended before it listened");
 }
 
+/* the resolver: a new session, not our child (nothing waits for it), stdio to /dev/null and its
+ * log, the ready pipe as fd 3 */
 static int start_resolver(struct berth_engine *e, const struct berth_network *n, const char *helper,
                           const char *dir, berth_error_t *err)
 {
@@ -155,25 +128,23 @@ static int start_resolver(struct berth_engine *e, const struct berth_network *n,
     return BERTH_ERR(err, "resolver of network `%s`: berth-dns not found", n->row.name);
   cleanup_strv char **argv = resolver_argv(n, helper, dir);
   cleanup_free char *log = xasprintf("%s/resolver.log", dir);
+  cleanup_close int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lfd < 0)
+    return BERTH_ERR_ERRNO(err, "resolver of network `%s`: open `%s`", n->row.name, log);
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     return BERTH_ERR_ERRNO(err, "pipe");
-  pid_t child = fork();
-  if (child == 0) {
-    close(p[0]);
-    resolver_child(argv, log, p[1]);
-  }
+  struct berth_child_exec x = {
+    .argv = argv, .fds = { -1, -1, lfd, p[1] }, .nfds = 4, .flags = BERTH_CHILD_SETSID | BERTH_CHILD_DETACH
+  };
+  pid_t pid = -1;
+  int r = berth_child_exec(&x, &pid, err);
   close(p[1]);
-  if (child < 0) {
-    close(p[0]);
-    return BERTH_ERR_ERRNO(err, "fork");
-  }
-  pid_t pid = 0;
-  int r = read_ready(p[0], n->row.name, &pid, err);
+  if (r < 0)
+    r = berth_error_wrap(err, "resolver of network `%s`", n->row.name);
+  else
+    r = read_ready(p[0], n->row.name, err);
   close(p[0]);
-  int st;
-  while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-    ;
   if (r < 0)
     return -1;
   cleanup_free char *path = pid_path(dir);

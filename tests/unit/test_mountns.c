@@ -1,7 +1,8 @@
-/* Overlay mounts of layer chains (as root, in a private mount namespace of this test
- * program): the merged view of layers applied by berth_layer_apply (whiteouts and opaque
- * dirs in overlay's format), writes landing in the upper dir and coming back out of
- * berth_layer_diff, 200 lowers past the one-page option limit, odd paths, errors. */
+/* linux/mountns (as root, in the private mount namespace berth_mountns_enter gives this test
+ * program): overlay mounts of layer chains — the merged view of layers applied by
+ * berth_layer_apply (whiteouts and opaque dirs in overlay's format), writes landing in the
+ * upper dir and coming back out of berth_layer_diff, 200 lowers past the one-page option
+ * limit, odd paths, errors — and binds, read-only remounts and detaching unmounts. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include "base/fs.h"
 #include "base/xalloc.h"
 #include "image/layer.h"
+#include "linux/mountns/mountns.h"
 #include "test_image_tar.h"
 #include "unit.h"
 
@@ -25,8 +27,11 @@ static bool can_run;
 static int group_setup(void **state)
 {
   (void) state;
-  if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-    fprintf(stderr, "# skip: overlay tests need root and a private mount namespace (%s)\n", strerror(errno));
+  berth_error_t err = NULL;
+  if (geteuid() != 0 || berth_mountns_enter(BERTH_MOUNTNS_PRIVATE, &err) < 0) {
+    fprintf(stderr, "# skip: mountns tests need root and a private mount namespace (%s)\n",
+            err ? err->msg : "not root");
+    berth_error_release(&err);
     return 0;
   }
   can_run = true;
@@ -114,7 +119,7 @@ static void test_chain(void **state)
   apply_layer(l3, top, BERTH_N_ELEMENTS(top));
   const char *lowers[] = { l3, l2, l1 }; /* top first */
   berth_error_t err = NULL;
-  if (berth_overlay_mount(lowers, 3, up, work, m, &err) < 0) {
+  if (berth_mountns_overlay(lowers, 3, up, work, m, 0, &err) < 0) {
     print_error("%s\n", err->msg);
     fail();
   }
@@ -173,7 +178,7 @@ static void test_many_lowers(void **state)
   }
   assert_true(total > 4 * 4096);
   berth_error_t err = NULL;
-  if (berth_overlay_mount(lowers, N, NULL, NULL, m, &err) < 0) {
+  if (berth_mountns_overlay(lowers, N, NULL, NULL, m, 0, &err) < 0) {
     print_error("%s\n", err->msg);
     fail();
   }
@@ -205,7 +210,7 @@ static void test_odd_paths_and_single(void **state)
   apply_layer(l2, es2, 1);
   const char *lowers[] = { l1, l2 };
   berth_error_t err = NULL;
-  if (berth_overlay_mount(lowers, 2, NULL, NULL, m, &err) < 0) {
+  if (berth_mountns_overlay(lowers, 2, NULL, NULL, m, 0, &err) < 0) {
     print_error("%s\n", err->msg);
     fail();
   }
@@ -214,7 +219,7 @@ static void test_odd_paths_and_single(void **state)
   assert_string_equal(y, "from plain");
   assert_int_equal(umount2(m, 0), 0);
   /* one lower and no upper: overlayfs needs two; a read-only bind does the same */
-  assert_int_equal(berth_overlay_mount(lowers + 1, 1, NULL, NULL, m, &err), 0);
+  assert_int_equal(berth_mountns_overlay(lowers + 1, 1, NULL, NULL, m, 0, &err), 0);
   cleanup_free char *y2 = read_in(m, "y");
   assert_string_equal(y2, "from plain");
   cleanup_free char *w = xasprintf("%s/new", m);
@@ -248,7 +253,7 @@ static void test_volatile(void **state)
   /* mount(2), then the new mount API (a lower with ',' cannot go in the option string) */
   const char *const chains[2][1] = { { l1 }, { l2 } };
   for (int i = 0; i < 2; i++) {
-    if (berth_overlay_mount_flags(chains[i], 1, u, w, m, BERTH_OVERLAY_VOLATILE, &err) < 0) {
+    if (berth_mountns_overlay(chains[i], 1, u, w, m, BERTH_MOUNTNS_OVERLAY_VOLATILE, &err) < 0) {
       print_error("%s\n", err->msg);
       fail();
     }
@@ -262,13 +267,13 @@ static void test_volatile(void **state)
     assert_true(exists_in(u, "new"));
     /* overlayfs marks the work dir; it refuses the upper dir again until the mark is gone */
     assert_true(exists_in(w, "work/incompat/volatile"));
-    assert_true(berth_overlay_mount_flags(chains[i], 1, u, w, m, BERTH_OVERLAY_VOLATILE, &err) < 0);
+    assert_true(berth_mountns_overlay(chains[i], 1, u, w, m, BERTH_MOUNTNS_OVERLAY_VOLATILE, &err) < 0);
     berth_error_release(&err);
     cleanup_free char *mark = xasprintf("%s/work/incompat/volatile", w);
     unit_rm_rf(mark);
   }
   /* without the flag: no volatile */
-  assert_int_equal(berth_overlay_mount(chains[0], 1, u, w, m, &err), 0);
+  assert_int_equal(berth_mountns_overlay(chains[0], 1, u, w, m, 0, &err), 0);
   cleanup_free char *opts = super_options(m);
   assert_null(strstr(opts, "volatile"));
   assert_int_equal(umount2(m, 0), 0);
@@ -282,18 +287,46 @@ static void test_errors(void **state)
   cleanup_free char *m = sub("err/merged"), *l = sub("err/l");
   berth_error_t err = NULL;
   const char *lowers[] = { l, "/nonexistent/berth/layer" };
-  assert_int_equal(berth_overlay_mount(lowers, 0, NULL, NULL, m, &err), -1);
+  assert_int_equal(berth_mountns_overlay(lowers, 0, NULL, NULL, m, 0, &err), -1);
   unit_assert_error_contains(&err, "no lower layers");
-  assert_int_equal(berth_overlay_mount(lowers, 1, "/tmp", NULL, m, &err), -1);
+  assert_int_equal(berth_mountns_overlay(lowers, 1, "/tmp", NULL, m, 0, &err), -1);
   unit_assert_error_contains(&err, "upperdir and workdir go together");
-  assert_int_equal(berth_overlay_mount(lowers, 2, NULL, NULL, m, &err), -1);
+  assert_int_equal(berth_mountns_overlay(lowers, 2, NULL, NULL, m, 0, &err), -1);
   unit_assert_error_contains(&err, "mount overlay on `");
   const char *bad[] = { l, "/nonexistent/with,comma" };
-  assert_int_equal(berth_overlay_mount(bad, 2, NULL, NULL, m, &err), -1);
+  assert_int_equal(berth_mountns_overlay(bad, 2, NULL, NULL, m, 0, &err), -1);
   unit_assert_error_contains(&err, "set `lowerdir+` to `/nonexistent/with,comma`");
   const char *empty[] = { l, "" };
-  assert_int_equal(berth_overlay_mount(empty, 2, NULL, NULL, m, &err), -1);
+  assert_int_equal(berth_mountns_overlay(empty, 2, NULL, NULL, m, 0, &err), -1);
   unit_assert_error_contains(&err, "empty lower layer path #1");
+}
+
+/* a bind of a file and of a directory, made read-only, then detached; detaching what is not
+ * mounted, or not there, is 1 */
+static void test_bind_readonly_detach(void **state)
+{
+  (void) state;
+  if (!can_run)
+    skip();
+  cleanup_free char *src = sub("bind/src"), *dst = sub("bind/dst");
+  cleanup_free char *file = xasprintf("%s/f", src), *seen = xasprintf("%s/f", dst);
+  berth_error_t err = NULL;
+  assert_int_equal(berth_write_file_atomic(file, "x", 1, 0644, &err), 0);
+  cleanup_close int at = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true(at >= 0);
+  assert_int_equal(berth_mountns_bind(src, at, "/dst", &err), 0);
+  assert_int_equal(access(seen, F_OK), 0);
+  cleanup_close int now = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal(berth_mountns_make_readonly(now, "/dst", &err), 0);
+  assert_int_equal(open(seen, O_WRONLY | O_CLOEXEC), -1);
+  assert_int_equal(errno, EROFS);
+  assert_int_equal(berth_mountns_detach(dst, &err), 0);
+  assert_int_equal(access(seen, F_OK), -1);
+  assert_int_equal(berth_mountns_detach(dst, &err), 1); /* nothing mounted there */
+  cleanup_free char *gone = xasprintf("%s/no/such", dir);
+  assert_int_equal(berth_mountns_detach(gone, &err), 1);
+  assert_int_equal(berth_mountns_bind("/nonexistent/berth", at, "/dst", &err), -1);
+  unit_assert_error_contains(&err, "bind `/nonexistent/berth` on `/dst`: No such file or directory");
 }
 
 int main(void)
@@ -304,6 +337,7 @@ int main(void)
     cmocka_unit_test(test_odd_paths_and_single),
     cmocka_unit_test(test_volatile),
     cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_bind_readonly_detach),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -7,7 +7,7 @@
  * one fsconfig(FSCONFIG_SET_STRING, "lowerdir+", dir) per layer (Linux >= 6.8), then
  * fsmount + move_mount. Read-write mounts set redirect_dir=off and index=off so that the
  * upper dir is a plain diff (renamed lower directories are copied up whole, as Docker's
- * overlay2 does), which berth_layer_diff turns into a layer. overlayfs refuses a single
+ * overlay2 does), which berth_layer_diff (image/layer.h) turns into a layer. overlayfs refuses a single
  * lower without an upper dir; that case is a read-only bind mount of the lower. */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include "base/cleanup.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
-#include "image/layer.h"
+#include "linux/mountns/mountns.h"
 
 #define RW_OPTIONS "redirect_dir=off,index=off"
 
@@ -44,7 +44,7 @@ static char *legacy_options(const char *const *lowers, size_t n, const char *upp
       return NULL;
     }
     berth_strbuf_printf(&b, ",upperdir=%s,workdir=%s," RW_OPTIONS, upper, work);
-    if (flags & BERTH_OVERLAY_VOLATILE)
+    if (flags & BERTH_MOUNTNS_OVERLAY_VOLATILE)
       berth_strbuf_puts(&b, ",volatile");
   }
   return berth_strbuf_detach(&b);
@@ -89,7 +89,7 @@ static int mount_new_api(const char *const *lowers, size_t n, const char *upper,
       (fs_set(fsfd, "upperdir", upper, target, err) < 0 || fs_set(fsfd, "workdir", work, target, err) < 0 ||
        fs_set(fsfd, "redirect_dir", "off", target, err) < 0 || fs_set(fsfd, "index", "off", target, err) < 0))
     return -1;
-  if (upper != NULL && (flags & BERTH_OVERLAY_VOLATILE) &&
+  if (upper != NULL && (flags & BERTH_MOUNTNS_OVERLAY_VOLATILE) &&
       fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
     return BERTH_ERR_ERRNO(err, "mount overlay on `%s`: set `volatile`", target);
   if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
@@ -120,14 +120,8 @@ static int bind_read_only(const char *lower, const char *target, berth_error_t *
   return 0;
 }
 
-int berth_overlay_mount(const char *const *lowers, size_t n, const char *upper, const char *work,
-                        const char *target, berth_error_t *err)
-{
-  return berth_overlay_mount_flags(lowers, n, upper, work, target, 0, err);
-}
-
-int berth_overlay_mount_flags(const char *const *lowers, size_t n, const char *upper, const char *work,
-                              const char *target, unsigned flags, berth_error_t *err)
+int berth_mountns_overlay(const char *const *lowers, size_t n, const char *upper, const char *work,
+                          const char *target, unsigned flags, berth_error_t *err)
 {
   if (n == 0 || lowers == NULL)
     return BERTH_ERR(err, "mount overlay on `%s`: no lower layers", target);
