@@ -71,6 +71,24 @@ int64_t net_now(void)
   return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* a store older than the default network may hold a network where it would go */
+static int check_default_overlap(struct berth_engine *e, const struct berth_net_prefix *p, berth_error_t *err)
+{
+  struct berth_network *v = NULL;
+  size_t k = 0;
+  if (berth_networks_list(e, &v, &k, err) < 0)
+    return -1;
+  int r = 0;
+  char a[BERTH_NET_PREFIXSTRLEN];
+  for (size_t i = 0; i < k && r == 0; i++)
+    for (size_t j = 0; j < v[i].n_subnets && r == 0; j++)
+      if (berth_net_prefix_overlaps(p, &v[i].subnet[j]))
+        r = BERTH_ERR(err, "the default network's subnet %s overlaps network `%s`: set BERTH_DEFAULT_SUBNET",
+                      berth_net_prefix_str(p, a), v[i].row.name);
+  berth_networks_list_free(v, k);
+  return r;
+}
+
 /* the default network's row, made now (its own transaction; a concurrent maker wins quietly) */
 static int make_default(struct berth_engine *e, berth_error_t *err)
 {
@@ -100,7 +118,7 @@ static int make_default(struct berth_engine *e, berth_error_t *err)
   cleanup_strv char **ids = NULL;
   int r = berth_db_network_find(e->db, BERTH_NETWORK_DEFAULT, &ids, err);
   if (r == 0 && ids[0] == NULL)
-    r = berth_db_network_put(e->db, &row, err);
+    r = check_default_overlap(e, &p, err) < 0 ? -1 : berth_db_network_put(e->db, &row, err);
   if (r < 0) {
     berth_db_rollback(e->db);
     return -1;
@@ -161,21 +179,23 @@ int berth_networks_list(struct berth_engine *e, struct berth_network **out, size
   return 0;
 }
 
-/* "a, b" of the containers' names */
+static int by_str(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
+
+/* "a, b" of the containers' names, sorted */
 static char *container_names(struct berth_engine *e, char **ids)
 {
-  struct berth_strbuf b = BERTH_STRBUF_INIT;
-  berth_strbuf_puts(&b, "");
+  cleanup_strv char **names = xcalloc(1, sizeof(char *));
   for (size_t i = 0; ids[i]; i++) {
     struct berth_db_container c;
     berth_error_t ignore = NULL;
     int r = berth_db_container_get(e->db, ids[i], &c, &ignore);
     berth_error_release(&ignore);
-    berth_strbuf_printf(&b, "%s%s", i ? ", " : "", r > 0 ? c.name : ids[i]);
+    names = berth_strv_append(names, r > 0 ? c.name : ids[i]);
     if (r > 0)
       berth_db_container_release(&c);
   }
-  return berth_strbuf_detach(&b);
+  qsort(names, berth_strv_len(names), sizeof *names, by_str);
+  return net_join(names, ", ");
 }
 
 /* delete n's row unless a container is attached: 1 deleted, 0 in use (message in *why) */

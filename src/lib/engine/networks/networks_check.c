@@ -24,6 +24,13 @@ struct nc {
 };
 
 static void problem(struct nc *c, bool repaired, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(struct nc *c, bool repairable, bool repaired, char *what)
+{
+  *c->v = xreallocarray(*c->v, *c->n + 1, sizeof **c->v);
+  (*c->v)[(*c->n)++] =
+    (struct berth_check_problem){ .what = what, .repairable = repairable, .repaired = repaired };
+}
+
 static void problem(struct nc *c, bool repaired, const char *fmt, ...)
 {
   va_list ap;
@@ -141,8 +148,9 @@ static int resolvers(struct nc *c, berth_error_t *err)
       continue;
     if (has_lease(c, de->d_name, NULL)) {
       if (!net_resolver_alive(c->e, de->d_name))
-        problem(c, false, "resolver of network `%.12s` is not running (it starts with the next container)",
-                de->d_name);
+        note(c, false, false,
+             xasprintf("resolver of network `%.12s` is not running (the next container on it starts it)",
+                       de->d_name));
       continue;
     }
     bool alive = net_resolver_alive(c->e, de->d_name);

@@ -230,7 +230,13 @@ int berth_networks_create(struct berth_engine *e, const struct berth_network_cre
 {
   struct plan p;
   memset(&p, 0, sizeof p);
-  int r = check_names(o, err) < 0 || parse_subnets(o, &p, err) < 0 || parse_options(o, &p, err) < 0 ? -1 : 0;
+  struct berth_network dflt = { 0 };
+  /* the default network first (it is made on first use): a new subnet must not take its */
+  int r = check_names(o, err) < 0 || parse_subnets(o, &p, err) < 0 || parse_options(o, &p, err) < 0 ||
+              berth_network_get(e, BERTH_NETWORK_DEFAULT, &dflt, err) < 0
+            ? -1
+            : 0;
+  berth_network_release(&dflt);
   if (r == 0 && berth_db_begin(e->db, err) < 0)
     r = -1;
   else if (r == 0 && create_tx(e, o, &p, id, err) < 0) {

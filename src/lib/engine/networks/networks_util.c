@@ -46,7 +46,8 @@ char *net_state_dir(struct berth_engine *e, const char *network_id)
   return xasprintf("%s/networks/%.64s", e->runroot, network_id);
 }
 
-/* field 22 of /proc/<pid>/stat: the start time */
+/* field 22 of /proc/<pid>/stat: the start time; -1 when gone or a zombie (a monitor that ended
+ * stays one until whoever adopted it reaps it) */
 static int64_t start_time(pid_t pid)
 {
   char path[64], buf[1024];
@@ -57,6 +58,8 @@ static int64_t start_time(pid_t pid)
     return -1;
   buf[n] = '\0';
   char *p = strrchr(buf, ')'); /* the command may hold spaces and parentheses */
+  if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+    return -1;
   for (int field = 2; p && field < 22; field++)
     p = strchr(p + 1, ' ');
   return p ? strtoll(p + 1, NULL, 10) : -1;
