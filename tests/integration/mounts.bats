@@ -177,6 +177,45 @@ run_ok() {
   [[ $(mount_line /real-target) == "mount=/real-target tmpfs "* ]]
 }
 
+@test "mounts: an idmapped bind without a user namespace (runtime-spec 1.1's mount-only idmap, crun)" {
+  [ "$(runtime_name)" = runc ] && skip "runc 1.1.5 has no idmapped mounts"
+  # on-disk ids are mapped as a user namespace's would be: 0 appears as 1000, 1000 (outside
+  # the range) as the overflow id. A new pid namespace as well (the template has one)
+  local src=$BATS_TEST_TMPDIR/idsrc
+  mkdir -p "$src"
+  echo r >"$src/rootfile"
+  echo u >"$src/userfile"
+  chown 1000:1000 "$src/userfile"
+  update_config '.mounts += [{"destination": "/mnt/id", "type": "bind", "source": $s, "options": ["bind", "idmap"],
+      "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}],
+      "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}]}]' --arg s "$src"
+  set_args /bin/sh -c 'stat -c "%n=%u:%g" /mnt/id/rootfile /mnt/id/userfile'
+  run_ok
+  assert_kv /mnt/id/rootfile 1000:1000
+  assert_kv /mnt/id/userfile 65534:65534
+}
+
+@test "mounts: a bind onto a dangling symlink creates its target inside the rootfs (runc's rule)" {
+  is_crun && skip "crun 1.8 refuses a destination that is a dangling symlink"
+  echo content >"$BATS_TEST_TMPDIR/host-file"
+  # a file bind through a relative link, a directory through a chain of links
+  ln -s ../made-file "$ROOTFS/mnt/file-link"
+  ln -s chain2 "$ROOTFS/mnt/dir-link"
+  ln -s /made/dir "$ROOTFS/mnt/chain2"
+  # an absolute target climbing out stays inside the root
+  ln -s /../../../../made-escape "$ROOTFS/mnt/escape-link"
+  add_mount /mnt/file-link bind "$BATS_TEST_TMPDIR/host-file" '["bind", "ro"]'
+  add_mount /mnt/dir-link tmpfs tmpfs '["size=1m"]'
+  add_mount /mnt/escape-link bind "$BATS_TEST_TMPDIR/host-file" '["bind", "ro"]'
+  set_args /bin/sh -c 'cat /made-file /made-escape; grep -c " /made/dir " /proc/self/mountinfo'
+  run_ok
+  [ "${lines[0]}" = content ]
+  [ "${lines[1]}" = content ]
+  [ "${lines[2]}" = 1 ]
+  [ -f "$ROOTFS/made-file" ] && [ -d "$ROOTFS/made/dir" ] && [ -f "$ROOTFS/made-escape" ]
+  [ ! -e "$BATS_TEST_TMPDIR/made-escape" ] && [ ! -e /made-escape ]
+}
+
 @test "mounts: root.readonly makes / read-only" {
   set_args /probe write-file /newfile x
   run_ok

@@ -25,6 +25,7 @@
 #include "linux/lsm.h"
 #include "linux/namespaces.h"
 #include "linux/process.h"
+#include "linux/rootfs/rootfs.h"
 #include "linux/selfexe.h"
 #include "oci/spec.h"
 #include "runtime/cgroups.h"
@@ -383,6 +384,26 @@ static int explain_oom(struct create_state *s, berth_error_t *err)
                    s->bundle);
 }
 
+/* MOUNT_TREE: a bind the container process cannot make itself, made here as root
+ * (berth_rootfs_host_tree); a failure goes back to the process, which names the mount. */
+static int on_mount_tree(struct create_state *s, const struct berth_sync_msg *msg, berth_error_t *err)
+{
+  uint32_t flags = 0;
+  berth_error_t e = NULL;
+  int tree = -1;
+  if (msg->value < 0 || (size_t) msg->value >= s->spec->n_mounts || msg->len != sizeof flags)
+    return BERTH_ERR(err, "malformed mount request from container process");
+  memcpy(&flags, msg->data, sizeof flags);
+  tree = berth_rootfs_host_tree(s->pid, &s->spec->mounts[msg->value], flags, &e);
+  if (tree < 0) {
+    berth_sync_send_error(s->sync[0], &e);
+    return 0;
+  }
+  int r = berth_sync_send(s->sync[0], BERTH_MSG_MOUNT_TREE_DONE, 0, NULL, 0, tree, err);
+  close(tree);
+  return r;
+}
+
 /* Drive the container process through its setup until it waits for `start`. */
 static int parent_loop(struct create_state *s, berth_error_t *err)
 {
@@ -400,6 +421,10 @@ static int parent_loop(struct create_state *s, berth_error_t *err)
       break;
     case BERTH_MSG_HOOKS:
       if (run_create_hooks(s, err) < 0)
+        return -1;
+      break;
+    case BERTH_MSG_MOUNT_TREE:
+      if (on_mount_tree(s, &msg, err) < 0)
         return -1;
       break;
     case BERTH_MSG_READY: return 0;

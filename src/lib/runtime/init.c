@@ -28,14 +28,15 @@
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
 
-/* Receive `type` from the parent; CGROUP_DONE may arrive ahead of it at any time. */
-static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg,
-                        berth_error_t *err)
+/* Receive `type` from the parent (and its descriptor in *fd when fd is not NULL); CGROUP_DONE
+ * may arrive ahead of it at any time. */
+static int child_expect_fd(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg, int *fd,
+                           berth_error_t *err)
 {
   if (type == BERTH_MSG_CGROUP_DONE && ctx->cgroup_done)
     return 0;
   for (;;) {
-    if (berth_sync_recv(ctx->sync_fd, msg, NULL, err) < 0)
+    if (berth_sync_recv(ctx->sync_fd, msg, fd, err) < 0)
       return -1;
     if (msg->type == BERTH_MSG_CGROUP_DONE) {
       ctx->cgroup_done = true;
@@ -43,10 +44,19 @@ static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_
         return 0;
       continue;
     }
-    if (msg->type != type)
+    if (msg->type != type) {
+      if (fd && *fd >= 0)
+        close(*fd);
       return BERTH_ERR(err, "unexpected sync message %#x (wanted %#x)", msg->type, type);
+    }
     return 0;
   }
+}
+
+static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg,
+                        berth_error_t *err)
+{
+  return child_expect_fd(ctx, type, msg, NULL, err);
 }
 
 /* In a new user namespace: become its root so files we create are owned by it. */
@@ -120,6 +130,22 @@ static int wait_cgroup(void *data, berth_error_t *err)
   return child_expect(data, BERTH_MSG_CGROUP_DONE, &msg, err);
 }
 
+/* A bind we cannot make ourselves: the runtime makes its tree (berth_rootfs_host_tree). */
+static int host_tree(void *data, const struct berth_mount_op *op, berth_error_t *err)
+{
+  struct berth_init_ctx *ctx = data;
+  struct berth_sync_msg msg;
+  uint32_t flags = op->flags;
+  int fd = -1;
+  if (berth_sync_send(ctx->sync_fd, BERTH_MSG_MOUNT_TREE, (int32_t) op->index, &flags, sizeof flags, -1,
+                      err) < 0 ||
+      child_expect_fd(ctx, BERTH_MSG_MOUNT_TREE_DONE, &msg, &fd, err) < 0)
+    return -1;
+  if (fd < 0)
+    return BERTH_ERR(err, "the runtime sent no tree");
+  return fd;
+}
+
 /* The container's own filesystem: mounts, hooks that run before pivot, pivot, console,
  * sysctl (before /proc/sys turns read-only), masked and read-only paths. */
 static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
@@ -132,7 +158,9 @@ static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *e
                                  .console_fd = -1,
                                  .rootfs_fd = -1,
                                  .wait_cgroup = wait_cgroup,
-                                 .wait_cgroup_data = ctx };
+                                 .wait_cgroup_data = ctx,
+                                 .host_tree = host_tree,
+                                 .host_tree_data = ctx };
   int r = berth_rootfs_prepare(&rc, err);
   if (r == 0 && spec->has_process)
     r = create_cwd(rc.rootfs_fd, spec->process.cwd, err);

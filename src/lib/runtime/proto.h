@@ -20,6 +20,9 @@ enum {
                             * (after LISTENER_SEND) */
   BERTH_MSG_LISTENER_DONE, /* start → container (read with read(2)) */
   BERTH_MSG_LISTENER_SEND, /* start → container: pidfd_getfd was refused, send the descriptor */
+  /* sync channel again (appended: the values above stay what running containers expect) */
+  BERTH_MSG_MOUNT_TREE, /* container → parent: value = index in mounts, data = BERTH_MOUNT_F_* (uint32) */
+  BERTH_MSG_MOUNT_TREE_DONE, /* parent → container: fd = the detached tree (berth_rootfs_host_tree) */
 };
 
 #endif

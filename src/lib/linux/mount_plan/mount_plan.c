@@ -164,6 +164,7 @@ static struct berth_mount_op *add_mount_op(struct mount_plan_state *st, const st
 {
   struct berth_mount_op *op = mount_plan_add(st->p, kind, mi->m->destination);
   op->what = xasprintf("mount `%s` on `%s` (mounts[%zu])", mi->name, mi->m->destination, mi->index);
+  op->index = mi->index;
   op->rset = mi->o.attr_set;
   op->rclr = mi->o.attr_clr;
   op->propagation = mi->o.propagation;

@@ -97,6 +97,7 @@ struct berth_mount_op {
   uint64_t rset, rclr;       /* BIND, REMOUNT_BIND, TYPED, CGROUP: MOUNT_ATTR_* of every mount */
   unsigned long propagation; /* BIND, REMOUNT_BIND, TYPED, CGROUP: MS_SHARED... (+MS_REC), or 0 */
   const struct berth_spec_mount *mount;   /* BIND with IDMAP: where the mappings are */
+  size_t index;                           /* BIND, REMOUNT_BIND, TYPED, CGROUP: the config's mounts[index] */
   const struct berth_spec_device *device; /* MKNOD_DEVICE, BIND_DEVICE */
   char *what; /* names the op in errors: "mount `shm` on `/dev/shm` (mounts[3])" */
 };

@@ -56,12 +56,18 @@ static int mknod_exact(int pfd, const char *name, mode_t type, mode_t perm, dev_
   return -1;
 }
 
-/* bind the host's node at the same path onto an empty file */
+/* bind the host's node at the same path onto an empty file, nosuid and noexec (crun's rule:
+ * nothing on a device node is a program) */
 static int bind_device(int pfd, const char *name, const struct berth_spec_device *d, mode_t type, dev_t dev,
                        berth_error_t *err)
 {
   cleanup_close int host = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;
+  if (host < 0 && errno == ENOENT)
+    return BERTH_ERR(err,
+                     "device `%s`: the host has no `%s` to bind (where mknod is not allowed, as in a user "
+                     "namespace, a device must exist on the host at the same path)",
+                     d->path, d->path);
   if (host < 0 || fstat(host, &st) < 0)
     return BERTH_ERR_ERRNO(err, "device `%s`: open the host's node to bind it", d->path);
   if ((st.st_mode & S_IFMT) != type || st.st_rdev != dev)
@@ -74,7 +80,7 @@ static int bind_device(int pfd, const char *name, const struct berth_spec_device
     return BERTH_ERR_ERRNO(err, "device `%s`: create the bind target", d->path);
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
     return BERTH_ERR(err, "device `%s`: exists as a %s", d->path, file_kind(st.st_mode));
-  struct rootfs_bind b = { .userns_fd = -1 };
+  struct rootfs_bind b = { .userns_fd = -1, .set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
   const char *step = "";
   cleanup_close int mnt = rootfs_bind_fd(host, dst, &b, &step);
   if (mnt < 0)
@@ -163,7 +169,7 @@ int rootfs_setup_console(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
     return BERTH_ERR(err, "console: `/dev/console` exists as a %s, refusing to mount over it",
                      file_kind(st.st_mode));
-  struct rootfs_bind b = { .userns_fd = -1 };
+  struct rootfs_bind b = { .userns_fd = -1, .set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
   const char *step = "";
   cleanup_close int mnt = rootfs_bind_fd(ctx->console_fd, dst, &b, &step);
   if (mnt < 0)

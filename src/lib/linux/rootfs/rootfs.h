@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/error.h"
 #include "linux/mount_plan/mount_plan.h"
@@ -25,6 +26,11 @@ struct berth_rootfs_ctx {
    * own cgroup, which the runtime creates while the filesystem is being set up */
   int (*wait_cgroup)(void *data, berth_error_t *err);
   void *wait_cgroup_data;
+  /* called for a bind the container process cannot make itself (may be NULL: it tries
+   * alone): an idmapped one, or in a user namespace one whose source it may not open. Asks
+   * the runtime for berth_rootfs_host_tree(op->index, op->flags) and returns that tree. */
+  int (*host_tree)(void *data, const struct berth_mount_op *op, berth_error_t *err);
+  void *host_tree_data;
 };
 
 /* Makes the mount plan (every check of the config before the first mount), then runs its
@@ -36,6 +42,16 @@ int berth_rootfs_pivot(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_W
 /* After pivot, the rest of the plan: read-only and masked paths, read-only /dev and root,
  * rootfsPropagation. */
 int berth_rootfs_finalize(struct berth_rootfs_ctx *ctx, berth_error_t *err) BERTH_WUR;
+/* The runtime's side of a bind the container process of `pid` cannot make (rootfs_host.c):
+ * as root on the host, a detached copy of the tree at m->source as that process sees it
+ * (resolved in its mount namespace, from its working directory), recursive with
+ * BERTH_MOUNT_F_RECURSIVE, idmapped with BERTH_MOUNT_F_IDMAP: with the container's user
+ * namespace (BERTH_MOUNT_F_OWN_USERNS) or one made for m's mappings (host ids). The process
+ * attaches it. Needs root: a user namespace's root may neither open what the host's root
+ * keeps from it (a directory of mode 000) nor idmap a filesystem it does not own, and in a
+ * pid namespace the process cannot even name its helper's /proc/<pid>/uid_map. */
+int berth_rootfs_host_tree(pid_t pid, const struct berth_spec_mount *m, unsigned flags,
+                           berth_error_t *err) BERTH_WUR;
 /* Closes rootfs_fd and frees the plan (prepare sets rootfs_fd to -1 first, so release is
  * safe after a failed prepare; before prepare, set rootfs_fd = -1 yourself). */
 void berth_rootfs_ctx_release(struct berth_rootfs_ctx *ctx);

@@ -22,6 +22,7 @@ struct rootfs_bind {
   uint64_t rset, rclr; /* MOUNT_ATTR_* on every mount of the tree */
   int userns_fd;       /* >= 0: idmap with this user namespace */
   bool ridmap;         /* idmap the whole tree, not only the top */
+  bool detached;       /* srcfd is a detached tree already (the runtime's): attach it as it is */
 };
 
 /* rootfs_util.c */

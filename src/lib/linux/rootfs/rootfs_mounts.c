@@ -75,12 +75,35 @@ static int remount_bind(struct rootfs_job *j, berth_error_t *err)
   return 0;
 }
 
+/* The source: opened here, or a tree the runtime made (*detached): for an idmapped bind (only
+ * the host's root may idmap the host's filesystems, and in a pid namespace we could not even
+ * name a helper's uid_map), and in a user namespace for a source we may not reach (under a
+ * directory of mode 000), as runc opens those for the container. */
+static int open_source(struct rootfs_job *j, bool *detached, berth_error_t *err)
+{
+  const struct berth_mount_op *op = j->op;
+  struct berth_rootfs_ctx *ctx = j->ctx;
+  bool idmap = (op->flags & BERTH_MOUNT_F_IDMAP) && op->kind == BERTH_MOUNT_OP_BIND;
+  int src = idmap && ctx->host_tree ? -1 : open(op->source, O_PATH | O_CLOEXEC);
+  if (src >= 0 || ctx->host_tree == NULL ||
+      !(idmap || (ctx->in_userns && op->kind == BERTH_MOUNT_OP_BIND && (errno == EACCES || errno == EPERM))))
+    return src >= 0 ? src : BERTH_ERR_ERRNO(err, "%s: open source", op->what);
+  src = ctx->host_tree(ctx->host_tree_data, op, err);
+  if (src < 0)
+    return berth_error_wrap(err, "%s", op->what);
+  *detached = true;
+  return src;
+}
+
 static int do_bind(struct rootfs_job *j, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
-  cleanup_close int src = open(op->source, O_PATH | O_CLOEXEC);
+  bool detached = false;
+  cleanup_close int src = open_source(j, &detached, err);
   struct stat st;
-  if (src < 0 || fstat(src, &st) < 0)
+  if (src < 0)
+    return -1;
+  if (fstat(src, &st) < 0)
     return BERTH_ERR_ERRNO(err, "%s: open source", op->what);
   j->dstfd = rootfs_open_dest(j->ctx->rootfs_fd, op->path, S_ISDIR(st.st_mode), err);
   if (j->dstfd < 0)
@@ -95,9 +118,10 @@ static int do_bind(struct rootfs_job *j, berth_error_t *err)
                            .rset = op->rset,
                            .rclr = op->rclr,
                            .userns_fd = -1,
-                           .ridmap = (op->flags & BERTH_MOUNT_F_RIDMAP) != 0 };
+                           .ridmap = (op->flags & BERTH_MOUNT_F_RIDMAP) != 0,
+                           .detached = detached };
   cleanup_close int userns = -1;
-  if (op->flags & BERTH_MOUNT_F_IDMAP) {
+  if ((op->flags & BERTH_MOUNT_F_IDMAP) && !detached) {
     userns = idmap_userns(j, err);
     if (userns < 0)
       return -1;

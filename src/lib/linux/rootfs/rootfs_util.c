@@ -38,7 +38,21 @@ static char *split_parent(const char *path, const char **name_out)
   return p;
 }
 
-static int create_file_dest(int rootfd, const char *path, berth_error_t *err)
+/* `name` in `parent` (a path in the root) is a symlink: its target as a path in the root, for
+ * RESOLVE_IN_ROOT to resolve again (an absolute target or ".." stays inside the root) */
+static char *link_target(int pfd, const char *parent, const char *name)
+{
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(pfd, name, target, sizeof target - 1);
+  if (n <= 0)
+    return NULL;
+  target[n] = '\0';
+  return target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", parent, target);
+}
+
+/* A file destination that does not resolve: created empty, with its parents. A dangling
+ * symlink gets its target created instead (runc's rule), still inside the root. */
+static int create_file_dest(int rootfd, const char *path, int hops, berth_error_t *err)
 {
   const char *name = NULL;
   cleanup_free char *parent = split_parent(path, &name);
@@ -56,11 +70,19 @@ static int create_file_dest(int rootfd, const char *path, berth_error_t *err)
     return fd;
   if (errno != EEXIST)
     return BERTH_ERR_ERRNO(err, "create `%s` in container root", path);
-  /* created meanwhile, or a dangling symlink (which stays unresolved: refuse) */
+  /* created meanwhile, or a dangling symlink: its target is made instead */
   fd = berth_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, IN_ROOT);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "open `%s` in container root", path);
-  return fd;
+  if (fd >= 0 || errno != ENOENT)
+    return fd >= 0 ? fd : BERTH_ERR_ERRNO(err, "open `%s` in container root", path);
+  struct stat st;
+  cleanup_free char *next = NULL;
+  if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    next = link_target(pfd, parent, base);
+  if (next == NULL)
+    return berth_error_make(err, ENOENT, "open `%s` in container root", path);
+  if (hops >= 40)
+    return berth_error_make(err, ELOOP, "create `%s` in container root", path);
+  return create_file_dest(rootfd, next, hops + 1, err);
 }
 
 int rootfs_open_dest(int rootfd, const char *path, bool dir, berth_error_t *err)
@@ -72,7 +94,7 @@ int rootfs_open_dest(int rootfd, const char *path, bool dir, berth_error_t *err)
     return fd;
   if (errno != ENOENT)
     return BERTH_ERR_ERRNO(err, "open `%s` in container root", path);
-  return create_file_dest(rootfd, path, err);
+  return create_file_dest(rootfd, path, 0, err);
 }
 
 int rootfs_reopen_mounted(int rootfd, const char *path, int oldfd, berth_error_t *err)
@@ -113,7 +135,7 @@ int rootfs_bind_fd(int srcfd, int dstfd, const struct rootfs_bind *b, const char
   unsigned int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
   if (b->recursive)
     flags |= AT_RECURSIVE;
-  cleanup_close int tree = open_tree(srcfd, "", flags);
+  cleanup_close int tree = b->detached ? fcntl(srcfd, F_DUPFD_CLOEXEC, 3) : open_tree(srcfd, "", flags);
   if (tree < 0) {
     *step = "clone the source tree";
     return -1;
