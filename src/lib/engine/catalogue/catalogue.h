@@ -16,7 +16,7 @@
 #include "base/error.h"
 #include "image/digest.h"
 
-#define BERTH_DB_SCHEMA_VERSION 3
+#define BERTH_DB_SCHEMA_VERSION 4
 
 typedef char berth_digest_t[BERTH_DIGEST_LEN + 1];
 
@@ -69,6 +69,7 @@ struct berth_db_layer {
   uint64_t tar_size;          /* bytes of the uncompressed tar */
   int64_t refcount;           /* image_layers rows + containers of images using it */
   int64_t created;            /* unix seconds when the row was made */
+  bool tar_split;             /* the tar is rebuilt from <layer dir>/tar-split and diff/ (image/tarsplit.h) */
 };
 /* insert with refcount 0 unless present: returns 1 inserted, 0 present (row kept) */
 int berth_db_layer_put(struct berth_db *db, const struct berth_db_layer *l, berth_error_t *err) BERTH_WUR;
@@ -86,6 +87,8 @@ int berth_db_layer_children(struct berth_db *db, const char *chain_id, int64_t *
                             berth_error_t *err) BERTH_WUR;
 int berth_db_layer_set_refcount(struct berth_db *db, const char *chain_id, int64_t refcount,
                                 berth_error_t *err) BERTH_WUR;
+/* the layer's tar is kept as its tar-split record (the blob row, if any, is the caller's to drop) */
+int berth_db_layer_set_split(struct berth_db *db, const char *chain_id, berth_error_t *err) BERTH_WUR;
 /* the blob that stands for the layer from now on (its compressed form, made by a push) */
 int berth_db_layer_set_blob(struct berth_db *db, const char *chain_id, const char *blob_digest,
                             berth_error_t *err) BERTH_WUR;
@@ -151,6 +154,48 @@ int berth_db_repo_digest_find(struct berth_db *db, const char *name_at_digest, b
                               berth_error_t *err) BERTH_WUR;
 int berth_db_repo_digests_of(struct berth_db *db, const char *image_id, char ***out,
                              berth_error_t *err) BERTH_WUR;
+
+/* ---- events (db_events.c; issue 16, docs/design/events.md) ---- */
+#define BERTH_DB_EVENTS_KEPT 10000 /* the newest ones; an older one goes as a new one comes */
+
+struct berth_db_event {
+  int64_t seq;      /* increasing */
+  int64_t time;     /* unix nanoseconds */
+  char *type;       /* container, image, volume, network */
+  char *action;     /* Docker's: create, start, die, health_status: healthy, pull, tag, ... */
+  char *actor;      /* the object's id (an image: its name or id, as Docker) */
+  char *attributes; /* JSON object of strings */
+};
+void berth_db_events_free(struct berth_db_event *v, size_t n);
+/* append one, in the caller's transaction or in its own */
+int berth_db_event_add(struct berth_db *db, int64_t time, const char *type, const char *action,
+                       const char *actor, const char *attributes, berth_error_t *err) BERTH_WUR;
+/* events with seq > after and since <= time (since 0: no bound), oldest first, at most limit */
+int berth_db_events(struct berth_db *db, int64_t after, int64_t since, size_t limit,
+                    struct berth_db_event **out, size_t *n, berth_error_t *err) BERTH_WUR;
+/* the newest seq (0: none yet) */
+int berth_db_event_last(struct berth_db *db, int64_t *seq, berth_error_t *err) BERTH_WUR;
+/* An inotify descriptor (non-blocking, close-on-exec) that becomes readable when any process
+ * writes the catalogue (its write-ahead log or file changes): a follower waits on it in poll(2)
+ * and reads the new rows, instead of polling the table. berth_db_watch_drain empties it. */
+int berth_db_watch(struct berth_db *db, berth_error_t *err) BERTH_WUR;
+void berth_db_watch_drain(int fd);
+
+/* ---- compressed forms of layers a registry has (db_layers.c: layer_sources) ---- */
+struct berth_db_layer_source {
+  berth_digest_t diff_id;
+  berth_digest_t digest; /* of the compressed blob */
+  uint64_t size;
+  char *media_type;
+  char *repository; /* "registry/repo" it came from or went to */
+};
+void berth_db_layer_sources_free(struct berth_db_layer_source *v, size_t n);
+/* insert or refresh */
+int berth_db_layer_source_put(struct berth_db *db, const struct berth_db_layer_source *s,
+                              berth_error_t *err) BERTH_WUR;
+/* the known forms of a layer, newest first */
+int berth_db_layer_sources(struct berth_db *db, const char *diff_id, struct berth_db_layer_source **out,
+                           size_t *n, berth_error_t *err) BERTH_WUR;
 
 /* ---- containers (issue 5; docs/design/containers.md) ---- */
 #define BERTH_CTR_ID_LEN 64

@@ -98,16 +98,16 @@ int berth_db_layer_put(struct berth_db *db, const struct berth_db_layer *l, bert
     return -1;
   int r = db_exec(
     db, err,
-    "INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, blob_digest, size, tar_size, refcount, created)"
-    " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-    "ssssuui", l->chain_id, l->diff_id, or_null(l->parent), or_null(l->blob_digest), l->size, l->tar_size,
-    (int64_t) time(NULL));
+    "INSERT OR IGNORE INTO layers(chain_id, diff_id, parent, blob_digest, size, tar_size, refcount, created,"
+    " tar_split) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+    "ssssuuii", l->chain_id, l->diff_id, or_null(l->parent), or_null(l->blob_digest), l->size, l->tar_size,
+    (int64_t) time(NULL), (int64_t) l->tar_split);
   if (r < 0)
     return berth_error_wrap(err, "add layer `%s`", l->chain_id);
   return r > 0;
 }
 
-#define LAYER_COLUMNS "chain_id, diff_id, parent, blob_digest, size, tar_size, refcount, created"
+#define LAYER_COLUMNS "chain_id, diff_id, parent, blob_digest, size, tar_size, refcount, created, tar_split"
 
 static void read_layer(sqlite3_stmt *st, struct berth_db_layer *l)
 {
@@ -119,6 +119,7 @@ static void read_layer(sqlite3_stmt *st, struct berth_db_layer *l)
   l->tar_size = (uint64_t) sqlite3_column_int64(st, 5);
   l->refcount = sqlite3_column_int64(st, 6);
   l->created = sqlite3_column_int64(st, 7);
+  l->tar_split = sqlite3_column_int64(st, 8) != 0;
 }
 
 int berth_db_layer_get(struct berth_db *db, const char *chain_id, struct berth_db_layer *out,
@@ -194,5 +195,65 @@ int berth_db_layer_set_blob(struct berth_db *db, const char *chain_id, const cha
   if (db_exec(db, err, "UPDATE layers SET blob_digest = ? WHERE chain_id = ?", "ss", blob_digest, chain_id) <
       0)
     return berth_error_wrap(err, "set the blob of layer `%s`", chain_id);
+  return 0;
+}
+
+int berth_db_layer_set_split(struct berth_db *db, const char *chain_id, berth_error_t *err)
+{
+  if (db_require_tx(db, "set layer tar-split", err) < 0)
+    return -1;
+  if (db_exec(db, err, "UPDATE layers SET tar_split = 1, blob_digest = NULL WHERE chain_id = ?", "s",
+              chain_id) < 0)
+    return berth_error_wrap(err, "keep layer `%s` as its tar-split", chain_id);
+  return 0;
+}
+
+void berth_db_layer_sources_free(struct berth_db_layer_source *v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++) {
+    free(v[i].media_type);
+    free(v[i].repository);
+  }
+  free(v);
+}
+
+int berth_db_layer_source_put(struct berth_db *db, const struct berth_db_layer_source *s, berth_error_t *err)
+{
+  if (db_exec(db, err,
+              "INSERT OR REPLACE INTO layer_sources(diff_id, digest, size, media_type, repository, created)"
+              " VALUES (?, ?, ?, ?, ?, ?)",
+              "ssussi", s->diff_id, s->digest, s->size, s->media_type ? s->media_type : "",
+              s->repository ? s->repository : "", (int64_t) time(NULL)) < 0)
+    return berth_error_wrap(err, "record the source of layer `%s`", s->diff_id);
+  return 0;
+}
+
+int berth_db_layer_sources(struct berth_db *db, const char *diff_id, struct berth_db_layer_source **out,
+                           size_t *n, berth_error_t *err)
+{
+  cleanup_stmt sqlite3_stmt *st = NULL;
+  if (db_prepare(db, &st, err,
+                 "SELECT diff_id, digest, size, media_type, repository FROM layer_sources WHERE diff_id = ?"
+                 " ORDER BY created DESC, rowid DESC",
+                 "s", diff_id) < 0)
+    return -1;
+  struct berth_db_layer_source *v = NULL;
+  size_t k = 0;
+  int r;
+  while ((r = db_step(db, st, err)) > 0) {
+    v = xreallocarray(v, k + 1, sizeof *v);
+    db_col_digest(st, 0, v[k].diff_id);
+    db_col_digest(st, 1, v[k].digest);
+    v[k].size = (uint64_t) sqlite3_column_int64(st, 2);
+    v[k].media_type = db_col_strdup(st, 3);
+    v[k].repository = db_col_strdup(st, 4);
+    k++;
+  }
+  if (r < 0) {
+    berth_db_layer_sources_free(v, k);
+    return -1;
+  }
+  *out = v ? v : xcalloc(1, sizeof *v);
+  *n = k;
   return 0;
 }

@@ -148,6 +148,28 @@ static const char *const migrations[] = {
   "  proto TEXT NOT NULL CHECK (proto IN ('tcp', 'udp', 'sctp')),"
   "  PRIMARY KEY (host_ip, host_port, proto));"
   "CREATE INDEX port_mappings_container ON port_mappings(container_id);",
+  /* 3 -> 4 (issue 16): events, what every berth process did (docs/design/events.md), the newest
+   * BERTH_DB_EVENTS_KEPT kept; a layer kept as its extracted tree plus a tar-split record
+   * (layers.tar_split = 1, blob_digest NULL: image/tarsplit.h); and the compressed forms a
+   * registry knows of a layer (layer_sources: digest, size and media type by diff id and
+   * repository), so that a push names the blob the registry already has. */
+  "CREATE TABLE events ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  time INTEGER NOT NULL,"
+  "  type TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  actor TEXT NOT NULL DEFAULT '',"
+  "  attributes TEXT NOT NULL DEFAULT '{}');"
+  "CREATE INDEX events_time ON events(time);"
+  "ALTER TABLE layers ADD COLUMN tar_split INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE layer_sources ("
+  "  diff_id TEXT NOT NULL,"
+  "  digest TEXT NOT NULL,"
+  "  size INTEGER NOT NULL CHECK (size >= 0),"
+  "  media_type TEXT NOT NULL,"
+  "  repository TEXT NOT NULL DEFAULT '',"
+  "  created INTEGER NOT NULL,"
+  "  PRIMARY KEY (diff_id, digest, repository));",
 };
 
 static int run_migration(struct berth_db *db, int from, berth_error_t *err)
