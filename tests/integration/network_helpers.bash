@@ -58,9 +58,9 @@ net_resolvers() {
 
 # what berth may have left in the host namespace, one line each (nothing when clean)
 net_leftovers() {
-  ip -n "$NETNS" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^(bv|berth)' |
+  ip -n "$NETNS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^(bv|berth)' |
     sed 's/^/link /'
-  ip -n "$NETNS" -o addr show | grep -E ' (10\.8[67]\.|fd86:)' | sed 's/^/address /'
+  ip -n "$NETNS" -o addr show 2>/dev/null | grep -E ' (10\.8[67]\.|fd86:)' | sed 's/^/address /'
   in_host nft list tables 2>/dev/null | grep -w berth | sed 's/^/nft /'
   in_host nft list ruleset 2>/dev/null | grep 'comment "berth"' | sed 's/^/rule /'
   net_resolvers | sed 's/^/resolver /'
