@@ -206,9 +206,7 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
     close(res.pidfd);
   int r = harden_run(&res, err) < 0 ? -1 : berth_container_start_handle(&h, err);
   if (r < 0) {
-    berth_error_t derr = NULL;
-    if (berth_container_delete_handle(&h, true, &derr) < 0)
-      berth_error_release(&derr);
+    berth_ignore(berth_container_delete_handle(&h, true, BERTH_IGNORED));
   }
   berth_container_handle_release(&h);
   return r < 0 ? -1 : 0;

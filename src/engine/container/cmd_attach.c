@@ -37,9 +37,7 @@ static void send_size(struct stream *s)
     return;
   char text[32];
   int n = snprintf(text, sizeof text, "%u %u", ws.ws_row, ws.ws_col);
-  berth_error_t ignore = NULL;
-  if (berth_ctr_attach_send(s->a, BERTH_ATTACH_RESIZE, text, (size_t) n, &ignore) < 0)
-    berth_error_release(&ignore);
+  berth_ignore(berth_ctr_attach_send(s->a, BERTH_ATTACH_RESIZE, text, (size_t) n, BERTH_IGNORED));
 }
 
 static int setup(struct stream *s)
@@ -84,9 +82,7 @@ static void on_signal(struct stream *s)
       send_size(s);
       continue;
     }
-    berth_error_t ignore = NULL;
-    if (berth_ctr_kill(s->e, s->id, (int) si.ssi_signo, &ignore) < 0)
-      berth_error_release(&ignore);
+    berth_ignore(berth_ctr_kill(s->e, s->id, (int) si.ssi_signo, BERTH_IGNORED));
   }
 }
 

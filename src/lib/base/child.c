@@ -65,8 +65,8 @@ int berth_child_start(const char *what, berth_child_fn *fn, void *data, struct b
 
 /* a message from the child: 0, or 1 when it ended without one (reaped, its status in *status),
  * or < 0 with its error */
-static int recv_report(struct berth_child *c, struct berth_sync_msg *msg, int *fd, int *status,
-                       berth_error_t *err)
+static BERTH_WUR int recv_report(struct berth_child *c, struct berth_sync_msg *msg, int *fd, int *status,
+                                 berth_error_t *err)
 {
   int r = c->sock < 0 ? 1 : berth_sync_recv_or_eof(c->sock, msg, fd, err);
   if (r < 0 && msg->type == BERTH_SYNC_ERROR && *err != NULL)

@@ -105,7 +105,7 @@ static int vfork_child(void *p)
 
 /* glibc's posix_spawn: a stack of its own, every signal blocked across the clone so that none
  * of our handlers runs in the child before it restores the defaults */
-static int exec_vfork(const struct berth_child_exec *x, pid_t *pid, berth_error_t *err)
+static BERTH_WUR int exec_vfork(const struct berth_child_exec *x, pid_t *pid, berth_error_t *err)
 {
   size_t size = 256 * 1024; /* execvpe: a path buffer, and argv again for a script without #! */
   void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -160,7 +160,7 @@ static __attribute__((noreturn)) void fork_child(const struct berth_child_exec *
   _exit(127);
 }
 
-static int exec_fork(const struct berth_child_exec *x, pid_t *pid, berth_error_t *err)
+static BERTH_WUR int exec_fork(const struct berth_child_exec *x, pid_t *pid, berth_error_t *err)
 {
   int sv[2];
   if (berth_sync_pair(sv, err) < 0)

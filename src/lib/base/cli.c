@@ -65,8 +65,8 @@ int berth_cli_parse_size(const char *s, uint64_t *out)
 }
 
 /* a value that does not fit the option's type, in the dialect's words */
-static int bad_value(const struct berth_cli *p, const struct berth_cli_opt *o, const char *value,
-                     const char *expected, berth_error_t *err)
+static BERTH_WUR int bad_value(const struct berth_cli *p, const struct berth_cli_opt *o, const char *value,
+                               const char *expected, berth_error_t *err)
 {
   if (p->dialect == BERTH_CLI_RUNC)
     return o->type == BERTH_CLI_BOOL
@@ -75,8 +75,8 @@ static int bad_value(const struct berth_cli *p, const struct berth_cli_opt *o, c
   return BERTH_ERR(err, "invalid argument `%s` for --%s: expected %s", value, o->name, expected);
 }
 
-static int set_value(const struct berth_cli *p, const struct berth_cli_opt *o, const char *flag,
-                     const char *value, berth_error_t *err)
+static BERTH_WUR int set_value(const struct berth_cli *p, const struct berth_cli_opt *o, const char *flag,
+                               const char *value, berth_error_t *err)
 {
   switch (o->type) {
   case BERTH_CLI_STRING: *(const char **) o->target = value; return 0;
@@ -112,8 +112,8 @@ static int set_value(const struct berth_cli *p, const struct berth_cli_opt *o, c
 }
 
 /* Docker: -abc (combined booleans), or -o VALUE / -oVALUE / -o=VALUE for the last */
-static int docker_short(const struct berth_cli *p, const char *a, int argc, char **argv, int *i, bool *help,
-                        berth_error_t *err)
+static BERTH_WUR int docker_short(const struct berth_cli *p, const char *a, int argc, char **argv, int *i,
+                                  bool *help, berth_error_t *err)
 {
   for (const char *c = a + 1; *c; c++) {
     const struct berth_cli_opt *o = find_short(p->opts, *c);
@@ -142,8 +142,8 @@ static int docker_short(const struct berth_cli *p, const char *a, int argc, char
 }
 
 /* Docker: --name, --name=VALUE, --name VALUE */
-static int docker_long(const struct berth_cli *p, const char *a, int argc, char **argv, int *i, bool *help,
-                       berth_error_t *err)
+static BERTH_WUR int docker_long(const struct berth_cli *p, const char *a, int argc, char **argv, int *i,
+                                 bool *help, berth_error_t *err)
 {
   const char *name = a + 2;
   const char *eq = strchr(name, '=');
@@ -165,8 +165,8 @@ static int docker_long(const struct berth_cli *p, const char *a, int argc, char 
   return set_value(p, o, flag, value, err);
 }
 
-static int parse_docker(const struct berth_cli *p, int argc, char **argv, int *idx, char **pos, int *npos,
-                        bool *help, berth_error_t *err)
+static BERTH_WUR int parse_docker(const struct berth_cli *p, int argc, char **argv, int *idx, char **pos,
+                                  int *npos, bool *help, berth_error_t *err)
 {
   bool dashdash = false;
   for (int i = *idx; i < argc; i++) {
@@ -197,8 +197,8 @@ static int parse_docker(const struct berth_cli *p, int argc, char **argv, int *i
 }
 
 /* runc (urfave/cli): options end at the first positional; -name and --name alike */
-static int parse_runc(const struct berth_cli *p, int argc, char **argv, int *idx, bool *help,
-                      berth_error_t *err)
+static BERTH_WUR int parse_runc(const struct berth_cli *p, int argc, char **argv, int *idx, bool *help,
+                                berth_error_t *err)
 {
   while (*idx < argc) {
     const char *a = argv[*idx];

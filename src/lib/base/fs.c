@@ -49,7 +49,8 @@ int berth_open_in_root(int rootfd, const char *path, int flags, mode_t mode, ber
 
 /* Replace the component ending at buf[i] (a dangling symlink) by its target and
  * return the rewritten path; the caller restarts the walk on it. */
-static char *expand_dangling_link(int rootfd, const char *buf, size_t i, const char *rest, berth_error_t *err)
+static BERTH_WUR char *expand_dangling_link(int rootfd, const char *buf, size_t i, const char *rest,
+                                            berth_error_t *err)
 {
   const char *slash = strrchr(buf, '/');
   cleanup_free char *parent = slash ? xstrndup(buf, (size_t) (slash - buf)) : xstrdup("");

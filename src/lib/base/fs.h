@@ -35,7 +35,8 @@ int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err) BERTH_WUR;
 /* Read a whole file (at most max bytes, 0 = 64 MiB); *out is NUL-terminated. */
 int berth_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                        berth_error_t *err) BERTH_WUR;
-static inline int berth_read_file(const char *path, size_t max, char **out, size_t *len, berth_error_t *err)
+static inline BERTH_WUR int berth_read_file(const char *path, size_t max, char **out, size_t *len,
+                                            berth_error_t *err)
 {
   return berth_read_file_at(-100 /* AT_FDCWD */, path, max, out, len, err);
 }

@@ -70,7 +70,7 @@ static struct level *at(struct rmrf *r, size_t depth)
 }
 
 /* errno stays that of the step that failed; depth is that of the entry */
-static int fail(struct rmrf *r, const char *what, const char *name, berth_error_t *err)
+static BERTH_WUR int fail(struct rmrf *r, const char *what, const char *name, berth_error_t *err)
 {
   return BERTH_ERR_ERRNO(err, "remove `%s`: %s `%s` at depth %zu", r->path, what, name, r->top + 1);
 }
@@ -128,7 +128,7 @@ static void push(struct rmrf *r, int fd, const char *name)
 }
 
 /* 1 and the next entry but . and .., 0 at the end */
-static int next_entry(struct rmrf *r, struct level *l, struct dent64 **out, berth_error_t *err)
+static BERTH_WUR int next_entry(struct rmrf *r, struct level *l, struct dent64 **out, berth_error_t *err)
 {
   for (;;) {
     if (l->pos >= l->len) {
@@ -189,7 +189,7 @@ static bool unpin(struct rmrf *r, int dirfd, const char *name)
 }
 
 /* unlinkat: 0 done (or gone), 1 a directory (unlink's EISDIR), 2 not empty (rmdir's), -1 error */
-static int remove_name(struct rmrf *r, int dirfd, const char *name, int flags, berth_error_t *err)
+static BERTH_WUR int remove_name(struct rmrf *r, int dirfd, const char *name, int flags, berth_error_t *err)
 {
   for (bool unpinned = false;; unpinned = true) {
     if (unlinkat(dirfd, name, flags) == 0 || errno == ENOENT)
@@ -205,7 +205,7 @@ static int remove_name(struct rmrf *r, int dirfd, const char *name, int flags, b
 
 /* the directory name of the top level opened in *fd: 0; 1 when it is not a directory (any more),
  * 2 when it is gone, -1 on error */
-static int open_dir(struct rmrf *r, const char *name, int *fd, berth_error_t *err)
+static BERTH_WUR int open_dir(struct rmrf *r, const char *name, int *fd, berth_error_t *err)
 {
   int dirfd = at(r, r->top)->fd;
   for (bool unpinned = false;;) {
@@ -226,7 +226,7 @@ static int open_dir(struct rmrf *r, const char *name, int *fd, berth_error_t *er
 }
 
 /* an entry of the top level: unlinked, or entered as the new top level when a directory */
-static int remove_entry(struct rmrf *r, const char *name, unsigned char type, berth_error_t *err)
+static BERTH_WUR int remove_entry(struct rmrf *r, const char *name, unsigned char type, berth_error_t *err)
 {
   int dirfd = at(r, r->top)->fd;
   if (type != DT_DIR) {
@@ -261,7 +261,7 @@ static int remove_entry(struct rmrf *r, const char *name, unsigned char type, be
 }
 
 /* a directory read again from its start when it was not empty at its rmdir */
-static int rescan(struct rmrf *r, struct level *l, const char *name, berth_error_t *err)
+static BERTH_WUR int rescan(struct rmrf *r, struct level *l, const char *name, berth_error_t *err)
 {
   if (r->rescans++ < MAX_RESCANS) {
     rewind_level(l);
@@ -273,7 +273,7 @@ static int rescan(struct rmrf *r, struct level *l, const char *name, berth_error
 
 /* The top level's parent is closed: reopen it through `..` and check it (see the top). It is read
  * again from its start; the level left is removed by its name when known, else by that pass. */
-static int climb(struct rmrf *r, berth_error_t *err)
+static BERTH_WUR int climb(struct rmrf *r, berth_error_t *err)
 {
   struct level *cur = at(r, r->top);
   cleanup_close int fd = openat(cur->fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -299,7 +299,7 @@ static int climb(struct rmrf *r, berth_error_t *err)
 }
 
 /* the top level is read to its end: remove it from its parent */
-static int leave(struct rmrf *r, berth_error_t *err)
+static BERTH_WUR int leave(struct rmrf *r, berth_error_t *err)
 {
   if (r->top > 1 && r->top - 1 < r->bottom)
     return climb(r, err);
@@ -318,7 +318,7 @@ static int leave(struct rmrf *r, berth_error_t *err)
 }
 
 /* everything under the root */
-static int empty_root(struct rmrf *r, berth_error_t *err)
+static BERTH_WUR int empty_root(struct rmrf *r, berth_error_t *err)
 {
   for (;;) {
     struct dent64 *d = NULL;
@@ -334,7 +334,7 @@ static int empty_root(struct rmrf *r, berth_error_t *err)
   }
 }
 
-static int rm_tree(struct rmrf *r, berth_error_t *err)
+static BERTH_WUR int rm_tree(struct rmrf *r, berth_error_t *err)
 {
   struct statx stx;
   if (identify(r->lv[0].fd, &stx) < 0)

@@ -18,7 +18,7 @@
 #include "base/xalloc.h"
 
 /* path split into its directory (opened O_PATH) and its last component; "a/b/" has none */
-static int open_parent(const char *path, char **name, berth_error_t *err)
+static BERTH_WUR int open_parent(const char *path, char **name, berth_error_t *err)
 {
   if (*path == '\0')
     return BERTH_ERR(err, "an empty path");
@@ -131,7 +131,7 @@ int berth_output_mkdir(const char *path, mode_t mode, bool *made, berth_error_t 
 }
 
 /* the target of the symlink name in dirfd, when it belongs to us or to root; else an error */
-static char *trusted_link(int dirfd, const char *name, const char *path, berth_error_t *err)
+static BERTH_WUR char *trusted_link(int dirfd, const char *name, const char *path, berth_error_t *err)
 {
   cleanup_close int l = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;

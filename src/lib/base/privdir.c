@@ -15,7 +15,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 
-static int settle(int fd, const char *what, mode_t mode, berth_error_t *err)
+static BERTH_WUR int settle(int fd, const char *what, mode_t mode, berth_error_t *err)
 {
   struct stat st;
   if (fstat(fd, &st) < 0)

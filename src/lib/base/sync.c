@@ -106,8 +106,8 @@ int berth_sync_recv(int sock, struct berth_sync_msg *msg, int *fd, berth_error_t
 }
 
 /* r bytes arrived: the header in h, the data already in msg->data */
-static int decode(const struct wire_hdr *h, int r, bool truncated, struct berth_sync_msg *msg, int *fd,
-                  berth_error_t *err)
+static BERTH_WUR int decode(const struct wire_hdr *h, int r, bool truncated, struct berth_sync_msg *msg,
+                            int *fd, berth_error_t *err)
 {
   /* a descriptor that came with anything but a message is not the caller's to close */
   bool ok = r > 0 && !truncated && (size_t) r >= sizeof *h && h->len <= BERTH_SYNC_MAX_DATA &&

@@ -49,7 +49,8 @@ static int32_t access_bits(const char *access)
 }
 
 /* one rule: every conditional jump skips to the end of the block (the next, older rule) */
-static int emit_rule(struct prog *p, const struct berth_spec_device_rule *d, size_t index, berth_error_t *err)
+static BERTH_WUR int emit_rule(struct prog *p, const struct berth_spec_device_rule *d, size_t index,
+                               berth_error_t *err)
 {
   struct bpf_insn b[12];
   size_t k = 0;
@@ -116,7 +117,7 @@ int berth_cgroup_bpf_devices(const struct berth_spec_device_rule *rules, size_t 
 
 static long sys_bpf(int cmd, union bpf_attr *attr) { return syscall(SYS_bpf, cmd, attr, sizeof *attr); }
 
-static int load(const struct bpf_insn *insns, size_t n, berth_error_t *err)
+static BERTH_WUR int load(const struct bpf_insn *insns, size_t n, berth_error_t *err)
 {
   static const char license[] = "Apache";
   union bpf_attr a;
@@ -157,7 +158,7 @@ static int prog_id(int fd, uint32_t *id)
   return 0;
 }
 
-static int detach_others(int dirfd, const char *dir, uint32_t keep, berth_error_t *err)
+static BERTH_WUR int detach_others(int dirfd, const char *dir, uint32_t keep, berth_error_t *err)
 {
   uint32_t ids[64];
   union bpf_attr a;

@@ -11,41 +11,42 @@
 
 /* ---------------- disabled: every operation is a successful no-op ---------------- */
 
-static int none_pid(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err) { return 0; }
-static int none_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
-                      struct berth_cgroup_warnings *w, berth_error_t *err)
+static BERTH_WUR int none_pid(berth_cgroup_manager_t *m, pid_t pid, berth_error_t *err) { return 0; }
+static BERTH_WUR int none_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+                                struct berth_cgroup_warnings *w, berth_error_t *err)
 {
   return 0;
 }
-static int none_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err) { return 0; }
-static int none_int(berth_cgroup_manager_t *m, int sig, berth_error_t *err) { return 0; }
-static int none_destroy(berth_cgroup_manager_t *m, berth_error_t *err) { return 0; }
+static BERTH_WUR int none_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err) { return 0; }
+static BERTH_WUR int none_int(berth_cgroup_manager_t *m, int sig, berth_error_t *err) { return 0; }
+static BERTH_WUR int none_destroy(berth_cgroup_manager_t *m, berth_error_t *err) { return 0; }
 
-static int none_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out, berth_error_t *err)
+static BERTH_WUR int none_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out,
+                                berth_error_t *err)
 {
   *out = BERTH_CGROUP_THAWED;
   return 0;
 }
 
-static int none_pids(berth_cgroup_manager_t *m, pid_t **pids, size_t *n, berth_error_t *err)
+static BERTH_WUR int none_pids(berth_cgroup_manager_t *m, pid_t **pids, size_t *n, berth_error_t *err)
 {
   *pids = xcalloc(1, sizeof **pids);
   *n = 0;
   return 0;
 }
 
-static int none_stats(berth_cgroup_manager_t *m, json_t **out, berth_error_t *err)
+static BERTH_WUR int none_stats(berth_cgroup_manager_t *m, json_t **out, berth_error_t *err)
 {
   *out = json_object();
   return 0;
 }
 
-static int none_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err)
+static BERTH_WUR int none_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err)
 {
   return BERTH_ERR(err, "oom notifications: the cgroup manager is disabled");
 }
 
-static int none_oom_count(berth_cgroup_manager_t *m, uint64_t *count, berth_error_t *err)
+static BERTH_WUR int none_oom_count(berth_cgroup_manager_t *m, uint64_t *count, berth_error_t *err)
 {
   *count = 0;
   return 0;
@@ -97,7 +98,7 @@ void berth_cgroup_manager_free(berth_cgroup_manager_t *m)
 
 /* systemd owns the cgroup tree where it runs; driving it means D-Bus (StartTransientUnit),
  * which this host cannot test: a clear error either way */
-static int systemd_unsupported(const struct berth_cgroup_config *cfg, berth_error_t *err)
+static BERTH_WUR int systemd_unsupported(const struct berth_cgroup_config *cfg, berth_error_t *err)
 {
   const char *run = cfg->systemd_run_dir ? cfg->systemd_run_dir : "/run/systemd/system";
   if (access(run, F_OK) < 0)

@@ -164,8 +164,8 @@ static void add_v1(struct berth_cgroup_layout *l, const struct mount_line *m)
   };
 }
 
-static int parse_mountinfo(const char *root, const char *path, struct berth_cgroup_layout *l,
-                           berth_error_t *err)
+static BERTH_WUR int parse_mountinfo(const char *root, const char *path, struct berth_cgroup_layout *l,
+                                     berth_error_t *err)
 {
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL)

@@ -10,7 +10,7 @@
 #include "base/xalloc.h"
 #include "cgroup/internal.h"
 
-static int check_usage(const char *dir, const struct berth_cgroup_write *w, berth_error_t *err)
+static BERTH_WUR int check_usage(const char *dir, const struct berth_cgroup_write *w, berth_error_t *err)
 {
   uint64_t want, current;
   if (berth_parse_u64(w->value, &want) < 0)
@@ -24,8 +24,8 @@ static int check_usage(const char *dir, const struct berth_cgroup_write *w, bert
 }
 
 /* 0 written, 1 deferred (EINVAL that may be an ordering problem), -1 error */
-static int write_one(const char *dir, const struct berth_cgroup_write *w, bool first_try,
-                     struct berth_cgroup_warnings *warn, berth_error_t *err)
+static BERTH_WUR int write_one(const char *dir, const struct berth_cgroup_write *w, bool first_try,
+                               struct berth_cgroup_warnings *warn, berth_error_t *err)
 {
   if ((w->flags & BERTH_CGROUP_W_CHECK_USAGE) && check_usage(dir, w, err) < 0)
     return -1;

@@ -146,7 +146,7 @@ static int cmp_pid(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static int procs_walk(const char *dir, pid_t **pids, size_t *n, berth_error_t *err)
+static BERTH_WUR int procs_walk(const char *dir, pid_t **pids, size_t *n, berth_error_t *err)
 {
   cleanup_free char *text = NULL;
   if (cg_read(dir, "cgroup.procs", &text, err) < 0)

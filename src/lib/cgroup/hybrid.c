@@ -49,8 +49,9 @@ static enum cg_route route_hybrid(void *ctx, const struct berth_cgroup_write *w,
 
 /* Which controllers of the v2 plan go to cgroup2: those v1 does not mount and the cgroup2 root
  * offers. A unified key for a controller v1 owns is an error. */
-static int pick_v2(struct hybrid_route *r, const struct cg_dir *u, const struct berth_cgroup_plan *p2,
-                   struct berth_cgroup_warnings *w, berth_error_t *err)
+static BERTH_WUR int pick_v2(struct hybrid_route *r, const struct cg_dir *u,
+                             const struct berth_cgroup_plan *p2, struct berth_cgroup_warnings *w,
+                             berth_error_t *err)
 {
   uint32_t root = cg_v2_controllers(u->mountpoint);
   for (size_t i = 0; i < p2->n; i++) {
@@ -87,8 +88,8 @@ static void keep_warnings(const struct berth_cgroup_plan *p, const struct hybrid
   }
 }
 
-static int hybrid_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
-                        struct berth_cgroup_warnings *w, berth_error_t *err)
+static BERTH_WUR int hybrid_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+                                  struct berth_cgroup_warnings *w, berth_error_t *err)
 {
   const struct cg_dir *u = cg_dir_unified(m);
   struct berth_spec_resources r1 = *r;
@@ -123,7 +124,7 @@ static int hybrid_apply(berth_cgroup_manager_t *m, const struct berth_spec_resou
   return rc;
 }
 
-static int hybrid_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
+static BERTH_WUR int hybrid_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
 {
   const struct cg_dir *f = cg_dir_ctl(m, BERTH_CGROUP_CTL_FREEZER), *u = cg_dir_unified(m);
   if (f)
@@ -133,7 +134,8 @@ static int hybrid_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *
   return BERTH_ERR(err, "%s cgroup: no freezer", frozen ? "freeze" : "thaw");
 }
 
-static int hybrid_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out, berth_error_t *err)
+static BERTH_WUR int hybrid_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out,
+                                  berth_error_t *err)
 {
   const struct cg_dir *f = cg_dir_ctl(m, BERTH_CGROUP_CTL_FREEZER), *u = cg_dir_unified(m);
   *out = BERTH_CGROUP_THAWED;
@@ -142,7 +144,7 @@ static int hybrid_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_sta
   return u ? cg_v2_state(u->path, out, err) : 0;
 }
 
-static int hybrid_kill(berth_cgroup_manager_t *m, int sig, berth_error_t *err)
+static BERTH_WUR int hybrid_kill(berth_cgroup_manager_t *m, int sig, berth_error_t *err)
 {
   const struct cg_dir *u = cg_dir_unified(m);
   if (sig == SIGKILL && u && cg_write(u->path, "cgroup.kill", "1") == 0) {

@@ -20,7 +20,7 @@
 #include "cgroup/internal.h"
 
 /* v1 cpuset: a new cgroup starts with empty cpus/mems and refuses tasks until they are set */
-static int copy_cpuset(const char *dir, const char *file, berth_error_t *err)
+static BERTH_WUR int copy_cpuset(const char *dir, const char *file, berth_error_t *err)
 {
   cleanup_free char *cur = NULL, *parent = xstrndup(dir, (size_t) (strrchr(dir, '/') - dir)), *pv = NULL;
   if (cg_read(dir, file, &cur, err) < 0)
@@ -36,7 +36,7 @@ static int copy_cpuset(const char *dir, const char *file, berth_error_t *err)
 }
 
 /* v2: a level we made between the hierarchy and the leaf passes every controller it has down */
-static int enable_all(const char *dir, berth_error_t *err)
+static BERTH_WUR int enable_all(const char *dir, berth_error_t *err)
 {
   cleanup_free char *list = NULL;
   if (cg_read(dir, "cgroup.controllers", &list, err) < 0)
@@ -154,7 +154,8 @@ static int lock_notes(const berth_cgroup_manager_t *m)
 }
 
 /* mkdir -p of d->path below its hierarchy; d->created: the trailing levels made here */
-static int mkdir_once(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2_enable, berth_error_t *err)
+static BERTH_WUR int mkdir_once(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2_enable,
+                                berth_error_t *err)
 {
   size_t base = strlen(d->mountpoint), len = strlen(d->path);
   cleanup_free char *p = xstrdup(d->path);
@@ -180,7 +181,8 @@ static int mkdir_once(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2
   return 0;
 }
 
-static int mkdir_levels(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2_enable, berth_error_t *err)
+static BERTH_WUR int mkdir_levels(const berth_cgroup_manager_t *m, struct cg_dir *d, bool v2_enable,
+                                  berth_error_t *err)
 {
   size_t base = strlen(d->mountpoint), len = strlen(d->path);
   if (strncmp(d->path, d->mountpoint, base) != 0 || len <= base)

@@ -126,8 +126,8 @@ static void device_access(const char *access, char out[4])
   out[k] = '\0';
 }
 
-static int plan_v1_devices(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
-                           berth_error_t *err)
+static BERTH_WUR int plan_v1_devices(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                     berth_error_t *err)
 {
   if (r->n_devices == 0)
     return 0;
@@ -156,7 +156,7 @@ static int plan_v1_devices(const struct berth_spec_resources *r, struct berth_cg
 }
 
 /* limit/swap/reservation: 0 means unset (runc), -1 unlimited, anything below -1 is an error */
-static int mem_value(struct berth_opt_i64 o, const char *name, int64_t *out, berth_error_t *err)
+static BERTH_WUR int mem_value(struct berth_opt_i64 o, const char *name, int64_t *out, berth_error_t *err)
 {
   *out = o.set ? o.v : 0;
   if (*out < -1)
@@ -166,7 +166,8 @@ static int mem_value(struct berth_opt_i64 o, const char *name, int64_t *out, ber
 }
 
 /* limit and swap after runc's rules; shared by both planners */
-static int mem_limits(const struct berth_spec_resources *r, int64_t *limit, int64_t *swap, berth_error_t *err)
+static BERTH_WUR int mem_limits(const struct berth_spec_resources *r, int64_t *limit, int64_t *swap,
+                                berth_error_t *err)
 {
   if (mem_value(r->memory.limit, "limit", limit, err) < 0 || mem_value(r->memory.swap, "swap", swap, err) < 0)
     return -1;
@@ -185,8 +186,8 @@ int cg_plan_mem_limits(const struct berth_spec_resources *r, int64_t *limit, int
   return mem_limits(r, limit, swap, err);
 }
 
-static int plan_v1_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
-                          berth_error_t *err)
+static BERTH_WUR int plan_v1_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                    berth_error_t *err)
 {
   const enum berth_cgroup_ctl M = BERTH_CGROUP_CTL_MEMORY;
   int64_t limit, swap, reservation;
@@ -218,7 +219,8 @@ static int plan_v1_memory(const struct berth_spec_resources *r, struct berth_cgr
   return 0;
 }
 
-static int plan_v1_cpu(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static BERTH_WUR int plan_v1_cpu(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                 berth_error_t *err)
 {
   const enum berth_cgroup_ctl C = BERTH_CGROUP_CTL_CPU;
   if (r->cpu.shares.set && r->cpu.shares.v != 0)
@@ -266,8 +268,8 @@ static void plan_v1_throttle(struct berth_cgroup_plan *p, const char *name, cons
   }
 }
 
-static int plan_v1_blkio(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
-                         berth_error_t *err)
+static BERTH_WUR int plan_v1_blkio(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                   berth_error_t *err)
 {
   const enum berth_cgroup_ctl B = BERTH_CGROUP_CTL_BLKIO;
   const unsigned O = BERTH_CGROUP_W_OPTIONAL;
@@ -310,7 +312,8 @@ static int plan_v1_blkio(const struct berth_spec_resources *r, struct berth_cgro
   return 0;
 }
 
-static int plan_v1_misc(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static BERTH_WUR int plan_v1_misc(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                  berth_error_t *err)
 {
   char field[96], file[128];
   for (size_t i = 0; i < r->n_hugepage_limits; i++) {

@@ -8,8 +8,8 @@
 
 #define F "linux.resources."
 
-static int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
-                          berth_error_t *err)
+static BERTH_WUR int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                    berth_error_t *err)
 {
   const enum berth_cgroup_ctl M = BERTH_CGROUP_CTL_MEMORY;
   int64_t limit, swap;
@@ -52,7 +52,8 @@ static int plan_v2_memory(const struct berth_spec_resources *r, struct berth_cgr
   return 0;
 }
 
-static int plan_v2_cpu(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static BERTH_WUR int plan_v2_cpu(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                 berth_error_t *err)
 {
   const enum berth_cgroup_ctl C = BERTH_CGROUP_CTL_CPU;
   if (r->cpu.shares.set && r->cpu.shares.v != 0) {
@@ -101,7 +102,8 @@ static void plan_v2_throttle(struct berth_cgroup_plan *p, const char *name, cons
   }
 }
 
-static int plan_v2_io(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static BERTH_WUR int plan_v2_io(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                berth_error_t *err)
 {
   const enum berth_cgroup_ctl IO = BERTH_CGROUP_CTL_IO;
   __typeof__(r->block_io) const *b = &r->block_io;
@@ -134,7 +136,7 @@ static int plan_v2_io(const struct berth_spec_resources *r, struct berth_cgroup_
 }
 
 /* unified keys are file names in the container's cgroup: nothing that could leave it */
-static int unified_ctl(const char *key, enum berth_cgroup_ctl *ctl, berth_error_t *err)
+static BERTH_WUR int unified_ctl(const char *key, enum berth_cgroup_ctl *ctl, berth_error_t *err)
 {
   const char *dot = strchr(key, '.');
   if (key[0] == '\0' || key[0] == '.' || strchr(key, '/') || dot == NULL || dot[1] == '\0')
@@ -164,7 +166,8 @@ static int unified_ctl(const char *key, enum berth_cgroup_ctl *ctl, berth_error_
   return 0;
 }
 
-static int plan_v2_rest(const struct berth_spec_resources *r, struct berth_cgroup_plan *p, berth_error_t *err)
+static BERTH_WUR int plan_v2_rest(const struct berth_spec_resources *r, struct berth_cgroup_plan *p,
+                                  berth_error_t *err)
 {
   char field[512], file[128];
   if (r->pids.present) {

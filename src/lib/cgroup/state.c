@@ -48,7 +48,7 @@ static int mode_from_name(const char *s)
   return -1;
 }
 
-static int dir_from_json(json_t *e, size_t i, struct cg_dir *d, berth_error_t *err)
+static BERTH_WUR int dir_from_json(json_t *e, size_t i, struct cg_dir *d, berth_error_t *err)
 {
   const char *path = NULL, *mnt = NULL, *name = NULL;
   json_t *ctls = NULL;

@@ -15,18 +15,14 @@
 static uint64_t num(const char *dir, const char *file)
 {
   uint64_t v = 0;
-  berth_error_t e = NULL;
-  if (cg_read_u64(dir, file, &v, &e) < 0)
-    berth_error_release(&e);
+  berth_ignore(cg_read_u64(dir, file, &v, BERTH_IGNORED));
   return v;
 }
 
 static uint64_t keyed(const char *dir, const char *file, const char *key)
 {
   uint64_t v = 0;
-  berth_error_t e = NULL;
-  if (cg_read_keyed(dir, file, key, &v, &e) < 0)
-    berth_error_release(&e);
+  berth_ignore(cg_read_keyed(dir, file, key, &v, BERTH_IGNORED));
   return v;
 }
 

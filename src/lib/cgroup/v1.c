@@ -21,8 +21,8 @@ static enum cg_route route_v1(void *ctx, const struct berth_cgroup_write *w, con
   return CG_ROUTE_DIR;
 }
 
-static int v1_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
-                    struct berth_cgroup_warnings *w, berth_error_t *err)
+static BERTH_WUR int v1_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+                              struct berth_cgroup_warnings *w, berth_error_t *err)
 {
   struct berth_cgroup_plan p;
   if (berth_cgroup_plan_v1(r, &p, err) < 0)
@@ -73,7 +73,7 @@ int cg_v1_freeze(const char *dir, bool frozen, berth_error_t *err)
   return BERTH_ERR(err, "freeze cgroup `%s`: still FREEZING after 1 s", dir);
 }
 
-static int v1_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
+static BERTH_WUR int v1_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
 {
   const struct cg_dir *d = cg_dir_ctl(m, BERTH_CGROUP_CTL_FREEZER);
   if (d == NULL)
@@ -81,7 +81,8 @@ static int v1_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
   return cg_v1_freeze(d->path, frozen, err);
 }
 
-static int v1_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out, berth_error_t *err)
+static BERTH_WUR int v1_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out,
+                              berth_error_t *err)
 {
   const struct cg_dir *d = cg_dir_ctl(m, BERTH_CGROUP_CTL_FREEZER);
   *out = BERTH_CGROUP_THAWED;

@@ -59,8 +59,8 @@ static enum cg_route route_v2(void *ctx, const struct berth_cgroup_write *w, con
   return CG_ROUTE_DIR;
 }
 
-static int v2_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
-                    struct berth_cgroup_warnings *w, berth_error_t *err)
+static BERTH_WUR int v2_apply(berth_cgroup_manager_t *m, const struct berth_spec_resources *r,
+                              struct berth_cgroup_warnings *w, berth_error_t *err)
 {
   const struct cg_dir *d = cg_dir_unified(m);
   struct berth_cgroup_plan p;
@@ -128,13 +128,14 @@ static const char *unified_path(berth_cgroup_manager_t *m)
   return d ? d->path : NULL;
 }
 
-static int v2_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
+static BERTH_WUR int v2_freeze(berth_cgroup_manager_t *m, bool frozen, berth_error_t *err)
 {
   const char *dir = unified_path(m);
   return dir ? cg_v2_freeze(dir, frozen, err) : BERTH_ERR(err, "freeze cgroup: no cgroup2 directory");
 }
 
-static int v2_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out, berth_error_t *err)
+static BERTH_WUR int v2_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *out,
+                              berth_error_t *err)
 {
   const char *dir = unified_path(m);
   *out = BERTH_CGROUP_THAWED;
@@ -143,7 +144,7 @@ static int v2_state(berth_cgroup_manager_t *m, enum berth_cgroup_freezer_state *
 
 /* SIGKILL: cgroup.kill (Linux >= 5.14) kills the whole subtree in one go. Other signals:
  * freeze, signal, thaw (a paused cgroup stays paused). */
-static int v2_kill(berth_cgroup_manager_t *m, int sig, berth_error_t *err)
+static BERTH_WUR int v2_kill(berth_cgroup_manager_t *m, int sig, berth_error_t *err)
 {
   const char *dir = unified_path(m);
   if (dir == NULL)
@@ -164,7 +165,7 @@ static int v2_kill(berth_cgroup_manager_t *m, int sig, berth_error_t *err)
   return rc < 0 ? berth_error_wrap(err, "kill cgroup `%s`", dir) : 0;
 }
 
-static int v2_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err)
+static BERTH_WUR int v2_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err)
 {
   const char *dir = unified_path(m);
   if (dir == NULL || !cg_exists(dir, "memory.events"))
@@ -178,7 +179,7 @@ static int v2_oom_fd(berth_cgroup_manager_t *m, berth_error_t *err)
   return steal_fd(fd);
 }
 
-static int v2_oom_kill_count(berth_cgroup_manager_t *m, uint64_t *count, berth_error_t *err)
+static BERTH_WUR int v2_oom_kill_count(berth_cgroup_manager_t *m, uint64_t *count, berth_error_t *err)
 {
   const char *dir = unified_path(m);
   *count = 0;

@@ -25,7 +25,7 @@ static const char *pick(const char *given, const char *env, const char *def)
 }
 
 /* the store's own top directories, tightened where an older berth made them 0711/0755 */
-static int ensure_top_dirs(const char *root, berth_error_t *err)
+static BERTH_WUR int ensure_top_dirs(const char *root, berth_error_t *err)
 {
   static const char *const top[] = { "containers", "volumes" };
   cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -108,8 +108,8 @@ static bool all_hex(const char *s)
   return true;
 }
 
-static int by_prefix(struct berth_engine *e, const char *what, const char *hex, berth_digest_t id,
-                     berth_error_t *err)
+static BERTH_WUR int by_prefix(struct berth_engine *e, const char *what, const char *hex, berth_digest_t id,
+                               berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   if (berth_db_image_find_prefix(e->db, hex, &ids, err) < 0)
@@ -124,8 +124,8 @@ static int by_prefix(struct berth_engine *e, const char *what, const char *hex, 
 }
 
 /* a reference: tag through the tags, name@digest through the repo digests */
-static int by_reference(struct berth_engine *e, const struct berth_ref *ref, berth_digest_t id, char **tag,
-                        berth_error_t *err)
+static BERTH_WUR int by_reference(struct berth_engine *e, const struct berth_ref *ref, berth_digest_t id,
+                                  char **tag, berth_error_t *err)
 {
   cleanup_free char *full = berth_ref_string(ref);
   if (ref->digest == NULL) {

@@ -96,9 +96,7 @@ int berth_engine_remove_unreferenced(struct berth_engine *e, char *const *layers
       continue;
     cleanup_free char *dir = berth_store_layer_dir(e->store, *c);
     uint64_t sz = 0;
-    berth_error_t ignored = NULL;
-    if (berth_engine_dir_size(dir, &sz, &ignored) < 0)
-      berth_error_release(&ignored);
+    berth_ignore(berth_engine_dir_size(dir, &sz, BERTH_IGNORED));
     if (berth_store_remove_layer(e->store, *c, err) < 0)
       return -1;
     total += sz;

@@ -16,7 +16,7 @@
 #include "base/error.h"
 
 /* load libarchive once; the error names the library and why dlopen failed */
-int berth_archive_load(berth_error_t *err);
+int berth_archive_load(berth_error_t *err) BERTH_WUR;
 struct archive *berth_archive_read_new(void);
 struct archive *berth_archive_write_new(void);
 struct archive_entry *berth_archive_entry_new(void);

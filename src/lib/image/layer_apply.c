@@ -204,7 +204,7 @@ static int archive_fail(struct pipe *p, struct archive *a, berth_error_t *err, c
   return berth_error_wrap(err, "%s", ctx);
 }
 
-static int open_archive_decoder(struct pipe *p, berth_error_t *err)
+static BERTH_WUR int open_archive_decoder(struct pipe *p, berth_error_t *err)
 {
   p->dec = archive_read_new();
   if (p->dec == NULL)
@@ -222,7 +222,7 @@ static int open_archive_decoder(struct pipe *p, berth_error_t *err)
   return 0;
 }
 
-static int open_decoder(struct pipe *p, berth_error_t *err)
+static BERTH_WUR int open_decoder(struct pipe *p, berth_error_t *err)
 {
   if (berth_archive_load(err) < 0)
     return -1;
@@ -252,7 +252,8 @@ static int open_decoder(struct pipe *p, berth_error_t *err)
   return 0;
 }
 
-static int read_entries(struct pipe *p, struct layer_apply_ctx *c, uint64_t *entries, berth_error_t *err)
+static BERTH_WUR int read_entries(struct pipe *p, struct layer_apply_ctx *c, uint64_t *entries,
+                                  berth_error_t *err)
 {
   for (;;) {
     struct archive_entry *e;
@@ -281,7 +282,7 @@ static int read_entries(struct pipe *p, struct layer_apply_ctx *c, uint64_t *ent
 }
 
 /* hash what follows the end of the archive: the rest of the tar, then the rest of the input */
-static int drain(struct pipe *p, berth_error_t *err)
+static BERTH_WUR int drain(struct pipe *p, berth_error_t *err)
 {
   const void *buf;
   la_ssize_t n;
@@ -311,8 +312,8 @@ static void pipe_release(struct pipe *p)
   free(p->buf);
 }
 
-static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_layer_info *info,
-                        berth_error_t *err)
+static BERTH_WUR int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_layer_info *info,
+                                  berth_error_t *err)
 {
   uint64_t entries = 0;
   if (open_decoder(p, err) < 0 || read_entries(p, c, &entries, err) < 0)
@@ -333,8 +334,8 @@ static int apply_stream(struct pipe *p, struct layer_apply_ctx *c, struct berth_
   return 0;
 }
 
-static int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, bool plain,
-                 struct berth_layer_info *info, berth_error_t *err)
+static BERTH_WUR int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, bool plain,
+                           struct berth_layer_info *info, berth_error_t *err)
 {
   struct layer_apply_ctx c;
   layer_ctx_init(&c, dirfd);

@@ -95,7 +95,7 @@ static int write_fail(struct diff *d, struct archive *a, berth_error_t *err, con
   return BERTH_ERR(err, "%s: %s", what, archive_error_string(a) ? archive_error_string(a) : "unknown error");
 }
 
-static int open_writers(struct diff *d, berth_error_t *err)
+static BERTH_WUR int open_writers(struct diff *d, berth_error_t *err)
 {
   if (berth_archive_load(err) < 0)
     return -1;
@@ -137,7 +137,7 @@ static int open_writers(struct diff *d, berth_error_t *err)
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
 
 /* the sorted names of a directory */
-static char **list_dir(int dirfd, size_t *n, berth_error_t *err)
+static BERTH_WUR char **list_dir(int dirfd, size_t *n, berth_error_t *err)
 {
   int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cleanup_dir DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
@@ -179,8 +179,8 @@ static bool xattr_exported(const char *name)
 }
 
 /* xattrs of <dir>/<name> (never following it) into the entry, sorted; *opaque for overlay's mark */
-static int add_xattrs(struct diff *d, int dirfd, const char *name, struct archive_entry *e, bool *opaque,
-                      berth_error_t *err)
+static BERTH_WUR int add_xattrs(struct diff *d, int dirfd, const char *name, struct archive_entry *e,
+                                bool *opaque, berth_error_t *err)
 {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name);
@@ -216,7 +216,7 @@ static int add_xattrs(struct diff *d, int dirfd, const char *name, struct archiv
 }
 
 /* write the entry's header, then size bytes of data from datafd (when >= 0) */
-static int emit(struct diff *d, struct archive_entry *e, int datafd, berth_error_t *err)
+static BERTH_WUR int emit(struct diff *d, struct archive_entry *e, int datafd, berth_error_t *err)
 {
   if (archive_write_header(d->tar, e) < ARCHIVE_WARN)
     return write_fail(d, d->tar, err, "write entry");
@@ -247,7 +247,7 @@ static void set_common(struct archive_entry *e, const char *path, const struct s
 }
 
 /* an empty regular file: a whiteout or an opaque marker */
-static int emit_marker(struct diff *d, const char *path, const struct stat *st, berth_error_t *err)
+static BERTH_WUR int emit_marker(struct diff *d, const char *path, const struct stat *st, berth_error_t *err)
 {
   struct archive_entry *e = archive_entry_new();
   set_common(e, path, st);
@@ -258,10 +258,10 @@ static int emit_marker(struct diff *d, const char *path, const struct stat *st, 
   return r;
 }
 
-static int walk(struct diff *d, int dirfd, const char *prefix, berth_error_t *err);
+static BERTH_WUR int walk(struct diff *d, int dirfd, const char *prefix, berth_error_t *err);
 
-static int emit_dir(struct diff *d, int dirfd, const char *name, const char *path, struct archive_entry *e,
-                    const struct stat *st, bool opaque, berth_error_t *err)
+static BERTH_WUR int emit_dir(struct diff *d, int dirfd, const char *name, const char *path,
+                              struct archive_entry *e, const struct stat *st, bool opaque, berth_error_t *err)
 {
   cleanup_free char *slashed = xasprintf("%s/", path);
   archive_entry_set_pathname(e, slashed);
@@ -279,8 +279,8 @@ static int emit_dir(struct diff *d, int dirfd, const char *name, const char *pat
   return walk(d, fd, path, err);
 }
 
-static int emit_file(struct diff *d, int dirfd, const char *name, const char *path, struct archive_entry *e,
-                     const struct stat *st, berth_error_t *err)
+static BERTH_WUR int emit_file(struct diff *d, int dirfd, const char *name, const char *path,
+                               struct archive_entry *e, const struct stat *st, berth_error_t *err)
 {
   archive_entry_set_filetype(e, AE_IFREG);
   if (st->st_nlink > 1) {
@@ -311,8 +311,8 @@ static int emit_file(struct diff *d, int dirfd, const char *name, const char *pa
   return emit(d, e, fd, err);
 }
 
-static int emit_other(struct diff *d, int dirfd, const char *name, struct archive_entry *e,
-                      const struct stat *st, berth_error_t *err)
+static BERTH_WUR int emit_other(struct diff *d, int dirfd, const char *name, struct archive_entry *e,
+                                const struct stat *st, berth_error_t *err)
 {
   if (S_ISLNK(st->st_mode)) {
     char target[PATH_MAX + 1];
@@ -333,8 +333,8 @@ static int emit_other(struct diff *d, int dirfd, const char *name, struct archiv
   return emit(d, e, -1, err);
 }
 
-static int add_node_as(struct diff *d, int dirfd, const char *name, const char *prefix, const char *path,
-                       berth_error_t *err)
+static BERTH_WUR int add_node_as(struct diff *d, int dirfd, const char *name, const char *prefix,
+                                 const char *path, berth_error_t *err)
 {
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -368,7 +368,8 @@ static int add_node_as(struct diff *d, int dirfd, const char *name, const char *
   return 0;
 }
 
-static int add_node(struct diff *d, int dirfd, const char *name, const char *prefix, berth_error_t *err)
+static BERTH_WUR int add_node(struct diff *d, int dirfd, const char *name, const char *prefix,
+                              berth_error_t *err)
 {
   cleanup_free char *path = prefix[0] ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
   return add_node_as(d, dirfd, name, prefix, path, err);
@@ -386,7 +387,8 @@ static int walk(struct diff *d, int dirfd, const char *prefix, berth_error_t *er
   return 0;
 }
 
-static int diff_stream(struct diff *d, int upper_dirfd, struct berth_layer_info *info, berth_error_t *err)
+static BERTH_WUR int diff_stream(struct diff *d, int upper_dirfd, struct berth_layer_info *info,
+                                 berth_error_t *err)
 {
   if (open_writers(d, err) < 0 || walk(d, upper_dirfd, "", err) < 0)
     return -1;
@@ -423,7 +425,7 @@ static void diff_release(struct diff *d)
   berth_error_release(&d->werr);
 }
 
-static int tar_item(struct diff *d, int dirfd, const char *name, const char *as, berth_error_t *err)
+static BERTH_WUR int tar_item(struct diff *d, int dirfd, const char *name, const char *as, berth_error_t *err)
 {
   int r = open_writers(d, err);
   if (r == 0 && name == NULL)

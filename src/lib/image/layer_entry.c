@@ -125,8 +125,8 @@ int layer_remove_at(int parent, const char *name, berth_error_t *err)
 /* The next component below prev: a directory is opened directly (no symlink on the way); a
  * symlink resolves with the whole prefix from the root (RESOLVE_IN_ROOT); a missing one is
  * created unless a symlink was passed. One step per component, so deep paths stay linear. */
-static int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, const char *comp, char **link,
-                       berth_error_t *err)
+static BERTH_WUR int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, const char *comp,
+                                 char **link, berth_error_t *err)
 {
   struct stat st;
   if (fstatat(prev, comp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -164,7 +164,7 @@ static int step_parent(struct layer_apply_ctx *c, int prev, const char *prefix, 
 /* Open (creating what is missing) the directory path inside the root. Directories are never
  * created through a symlink: a missing component below one (or a dangling one) is refused,
  * which is where crafted layers that try to reach outside through symlinks end up. */
-static int make_parents(struct layer_apply_ctx *c, const char *path, berth_error_t *err)
+static BERTH_WUR int make_parents(struct layer_apply_ctx *c, const char *path, berth_error_t *err)
 {
   cleanup_free char *buf = xstrdup(path);
   cleanup_close int prev = fcntl(c->rootfd, F_DUPFD_CLOEXEC, 3);
@@ -189,7 +189,7 @@ static int make_parents(struct layer_apply_ctx *c, const char *path, berth_error
 }
 
 /* the parent directory's descriptor (borrowed: valid until the next call) */
-static int get_parent(struct layer_apply_ctx *c, const char *path, berth_error_t *err)
+static BERTH_WUR int get_parent(struct layer_apply_ctx *c, const char *path, berth_error_t *err)
 {
   if (path[0] == '\0')
     return c->rootfd;
@@ -236,8 +236,8 @@ static bool xattr_allowed(const char *name)
 }
 
 /* on fd when >= 0, else on <parent>/<base> without following it */
-static int apply_xattrs(struct archive_entry *e, int fd, int parentfd, const char *base, const char *entry,
-                        berth_error_t *err)
+static BERTH_WUR int apply_xattrs(struct archive_entry *e, int fd, int parentfd, const char *base,
+                                  const char *entry, berth_error_t *err)
 {
   if (archive_entry_xattr_reset(e) == 0)
     return 0;
@@ -292,8 +292,8 @@ int layer_set_dir_times(struct layer_apply_ctx *c, berth_error_t *err)
 }
 
 /* owner, xattrs and mode of a directory, by descriptor */
-static int dir_meta(struct layer_apply_ctx *c, int fd, const char *path, struct archive_entry *e,
-                    const struct meta *m, berth_error_t *err)
+static BERTH_WUR int dir_meta(struct layer_apply_ctx *c, int fd, const char *path, struct archive_entry *e,
+                              const struct meta *m, berth_error_t *err)
 {
   if (fchown(fd, m->uid, m->gid) < 0)
     return BERTH_ERR_ERRNO(err, "chown to %u:%u", (unsigned) m->uid, (unsigned) m->gid);
@@ -304,7 +304,7 @@ static int dir_meta(struct layer_apply_ctx *c, int fd, const char *path, struct 
   return record_dir_time(c, path, m);
 }
 
-static int apply_root(struct layer_apply_ctx *c, struct archive_entry *e, berth_error_t *err)
+static BERTH_WUR int apply_root(struct layer_apply_ctx *c, struct archive_entry *e, berth_error_t *err)
 {
   if (archive_entry_filetype(e) != AE_IFDIR || layer_entry_hardlink(e) != NULL)
     return BERTH_ERR(err, "the layer root can only be a directory");
@@ -317,7 +317,7 @@ static int apply_root(struct layer_apply_ctx *c, struct archive_entry *e, berth_
 }
 
 /* file data, sparse blocks included (holes stay holes) */
-static int write_data(struct archive *a, int fd, int64_t size, berth_error_t *err)
+static BERTH_WUR int write_data(struct archive *a, int fd, int64_t size, berth_error_t *err)
 {
   const void *buf;
   size_t len;
@@ -345,8 +345,9 @@ static int write_data(struct archive *a, int fd, int64_t size, berth_error_t *er
   return 0;
 }
 
-static int make_regular(struct layer_apply_ctx *c, int parentfd, const char *base, const char *entry,
-                        struct archive *a, struct archive_entry *e, const struct meta *m, berth_error_t *err)
+static BERTH_WUR int make_regular(struct layer_apply_ctx *c, int parentfd, const char *base,
+                                  const char *entry, struct archive *a, struct archive_entry *e,
+                                  const struct meta *m, berth_error_t *err)
 {
   cleanup_close int fd = openat(parentfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -366,8 +367,8 @@ static int make_regular(struct layer_apply_ctx *c, int parentfd, const char *bas
   return 0;
 }
 
-static int make_dir(struct layer_apply_ctx *c, int parentfd, const char *base, const char *path, bool exists,
-                    struct archive_entry *e, const struct meta *m, berth_error_t *err)
+static BERTH_WUR int make_dir(struct layer_apply_ctx *c, int parentfd, const char *base, const char *path,
+                              bool exists, struct archive_entry *e, const struct meta *m, berth_error_t *err)
 {
   if (!exists && mkdirat(parentfd, base, 0700) < 0)
     return BERTH_ERR_ERRNO(err, "create directory");
@@ -382,8 +383,8 @@ static int make_dir(struct layer_apply_ctx *c, int parentfd, const char *base, c
 }
 
 /* owner, xattrs, mode (not for symlinks) and times of a node that cannot be opened for I/O */
-static int node_meta(int parentfd, const char *base, const char *entry, bool is_link, struct archive_entry *e,
-                     const struct meta *m, berth_error_t *err)
+static BERTH_WUR int node_meta(int parentfd, const char *base, const char *entry, bool is_link,
+                               struct archive_entry *e, const struct meta *m, berth_error_t *err)
 {
   if (fchownat(parentfd, base, m->uid, m->gid, AT_SYMLINK_NOFOLLOW) < 0)
     return BERTH_ERR_ERRNO(err, "chown to %u:%u", (unsigned) m->uid, (unsigned) m->gid);
@@ -402,8 +403,9 @@ static int node_meta(int parentfd, const char *base, const char *entry, bool is_
   return 0;
 }
 
-static int make_special(struct layer_apply_ctx *c, int parentfd, const char *base, const char *entry,
-                        mode_t type, struct archive_entry *e, const struct meta *m, berth_error_t *err)
+static BERTH_WUR int make_special(struct layer_apply_ctx *c, int parentfd, const char *base,
+                                  const char *entry, mode_t type, struct archive_entry *e,
+                                  const struct meta *m, berth_error_t *err)
 {
   if (type == AE_IFLNK) {
     const char *target = archive_entry_symlink(e);
@@ -426,8 +428,8 @@ static int make_special(struct layer_apply_ctx *c, int parentfd, const char *bas
 }
 
 /* a later entry replaces an earlier one: remove what is there unless dir over dir */
-static int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base, bool new_is_dir,
-                       bool *exists, berth_error_t *err)
+static BERTH_WUR int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base, bool new_is_dir,
+                                 bool *exists, berth_error_t *err)
 {
   struct stat st;
   *exists = false;
@@ -446,8 +448,8 @@ static int clear_place(struct layer_apply_ctx *c, int parentfd, const char *base
   return layer_journal_set_aside(c, parentfd, c->entry_parent, base, err);
 }
 
-static int make_entry(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e, int parentfd,
-                      const char *path, const char *base, berth_error_t *err)
+static BERTH_WUR int make_entry(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e,
+                                int parentfd, const char *path, const char *base, berth_error_t *err)
 {
   mode_t type = archive_entry_filetype(e);
   if (type == AE_IFSOCK) {
@@ -469,8 +471,9 @@ static int make_entry(struct layer_apply_ctx *c, struct archive *a, struct archi
   return make_special(c, parentfd, base, path, type, e, &m, err);
 }
 
-static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e, int parentfd,
-                         const char *path, const char *base, const char *link, berth_error_t *err)
+static BERTH_WUR int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct archive_entry *e,
+                                   int parentfd, const char *path, const char *base, const char *link,
+                                   berth_error_t *err)
 {
   cleanup_free char *target = NULL;
   if (layer_normalize_name(link, &target, err) < 0)
@@ -521,8 +524,8 @@ static int make_hardlink(struct layer_apply_ctx *c, struct archive *a, struct ar
 
 /* ".wh.<name>" -> a 0:0 char device <name> (with the entry's owner, mode and times, so that a
  * diff gives the same entry back); ".wh..wh..opq" -> trusted.overlay.opaque=y */
-static int make_whiteout(struct layer_apply_ctx *c, int parentfd, const char *base, const char *path,
-                         struct archive_entry *e, berth_error_t *err)
+static BERTH_WUR int make_whiteout(struct layer_apply_ctx *c, int parentfd, const char *base,
+                                   const char *path, struct archive_entry *e, berth_error_t *err)
 {
   if (strcmp(base, WHITEOUT_OPAQUE) == 0) {
     cleanup_close int fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

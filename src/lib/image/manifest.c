@@ -239,7 +239,8 @@ void berth_descriptor_release(struct berth_descriptor *d)
   memset(d, 0, sizeof *d);
 }
 
-static int parse_platform(struct berth_jctx *c, json_t *o, struct berth_descriptor *d, berth_error_t *err)
+static BERTH_WUR int parse_platform(struct berth_jctx *c, json_t *o, struct berth_descriptor *d,
+                                    berth_error_t *err)
 {
   json_t *p = NULL;
   int r = berth_json_get_object(c, o, "platform", &p, err);
@@ -259,8 +260,8 @@ static int parse_platform(struct berth_jctx *c, json_t *o, struct berth_descript
 }
 
 /* the descriptor at the context's current path */
-static int parse_descriptor(struct berth_jctx *c, json_t *o, bool with_platform, struct berth_descriptor *d,
-                            berth_error_t *err)
+static BERTH_WUR int parse_descriptor(struct berth_jctx *c, json_t *o, bool with_platform,
+                                      struct berth_descriptor *d, berth_error_t *err)
 {
   if (!json_is_object(o))
     return berth_jctx_error(c, NULL, err, "expected a descriptor object");
@@ -369,7 +370,7 @@ static bool is_index_type(const char *t)
   return strcmp(t, BERTH_MT_OCI_INDEX) == 0 || strcmp(t, BERTH_MT_DOCKER_LIST) == 0;
 }
 
-static int check_schema(struct berth_jctx *c, json_t *root, int *version, berth_error_t *err)
+static BERTH_WUR int check_schema(struct berth_jctx *c, json_t *root, int *version, berth_error_t *err)
 {
   int64_t v = 0;
   int r = berth_json_get_i64(c, root, "schemaVersion", INT32_MIN, INT32_MAX, &v, err);
@@ -421,7 +422,8 @@ bool berth_manifest_is_image(const struct berth_manifest *m)
   return t != NULL && (strcmp(t, BERTH_MT_OCI_CONFIG) == 0 || strcmp(t, BERTH_MT_DOCKER_CONFIG) == 0);
 }
 
-static int parse_layers(struct berth_jctx *c, json_t *root, struct berth_manifest *m, berth_error_t *err)
+static BERTH_WUR int parse_layers(struct berth_jctx *c, json_t *root, struct berth_manifest *m,
+                                  berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, root, "layers", &arr, err);
@@ -445,7 +447,8 @@ static int parse_layers(struct berth_jctx *c, json_t *root, struct berth_manifes
   return 0;
 }
 
-static int parse_manifest(struct berth_jctx *c, json_t *root, struct berth_manifest *m, berth_error_t *err)
+static BERTH_WUR int parse_manifest(struct berth_jctx *c, json_t *root, struct berth_manifest *m,
+                                    berth_error_t *err)
 {
   if (check_schema(c, root, &m->schema_version, err) < 0)
     return -1;
@@ -520,7 +523,8 @@ void berth_manifest_free(struct berth_manifest *m)
 
 /* ---- indexes ---- */
 
-static int parse_index(struct berth_jctx *c, json_t *root, struct berth_index *ix, berth_error_t *err)
+static BERTH_WUR int parse_index(struct berth_jctx *c, json_t *root, struct berth_index *ix,
+                                 berth_error_t *err)
 {
   if (check_schema(c, root, &ix->schema_version, err) < 0)
     return -1;

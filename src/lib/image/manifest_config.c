@@ -41,8 +41,8 @@ static bool port_shaped(const char *s)
   return *end == '\0' || strcmp(end, "/tcp") == 0 || strcmp(end, "/udp") == 0 || strcmp(end, "/sctp") == 0;
 }
 
-static int parse_container_config(struct berth_jctx *c, json_t *o, struct berth_container_config *cc,
-                                  berth_error_t *err)
+static BERTH_WUR int parse_container_config(struct berth_jctx *c, json_t *o,
+                                            struct berth_container_config *cc, berth_error_t *err)
 {
   if (mf_get_str(c, o, "User", false, &cc->user, err) < 0 ||
       mf_get_keys(c, o, "ExposedPorts", &cc->exposed_ports, err) < 0 ||
@@ -69,7 +69,8 @@ static int parse_container_config(struct berth_jctx *c, json_t *o, struct berth_
   return 0;
 }
 
-static int parse_rootfs(struct berth_jctx *c, json_t *root, struct berth_image_config *ic, berth_error_t *err)
+static BERTH_WUR int parse_rootfs(struct berth_jctx *c, json_t *root, struct berth_image_config *ic,
+                                  berth_error_t *err)
 {
   json_t *rootfs = NULL;
   int r = berth_json_get_object(c, root, "rootfs", &rootfs, err);
@@ -99,8 +100,8 @@ static int parse_rootfs(struct berth_jctx *c, json_t *root, struct berth_image_c
   return 0;
 }
 
-static int parse_history(struct berth_jctx *c, json_t *root, struct berth_image_config *ic,
-                         berth_error_t *err)
+static BERTH_WUR int parse_history(struct berth_jctx *c, json_t *root, struct berth_image_config *ic,
+                                   berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, root, "history", &arr, err);
@@ -129,7 +130,8 @@ static int parse_history(struct berth_jctx *c, json_t *root, struct berth_image_
   return 0;
 }
 
-static int parse_config(struct berth_jctx *c, json_t *root, struct berth_image_config *ic, berth_error_t *err)
+static BERTH_WUR int parse_config(struct berth_jctx *c, json_t *root, struct berth_image_config *ic,
+                                  berth_error_t *err)
 {
   if (mf_get_str(c, root, "created", false, &ic->created, err) < 0 ||
       mf_get_str(c, root, "author", false, &ic->author, err) < 0 ||

@@ -195,7 +195,7 @@ static void split_domain(const char *s, char **domain, char **rest)
 }
 
 /* rest is "path[:tag][@digest]" (modified in place) */
-static int parse_rest(const char *input, char *rest, struct berth_ref *out, berth_error_t *err)
+static BERTH_WUR int parse_rest(const char *input, char *rest, struct berth_ref *out, berth_error_t *err)
 {
   char *at = strchr(rest, '@');
   if (at != NULL) {

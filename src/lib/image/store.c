@@ -87,7 +87,7 @@ void berth_store_close(struct berth_store *s)
   free(s);
 }
 
-static int open_subdir(struct berth_store *s, const char *sub, berth_error_t *err)
+static BERTH_WUR int open_subdir(struct berth_store *s, const char *sub, berth_error_t *err)
 {
   int fd = openat(s->rootfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -171,7 +171,7 @@ static void discard_temp(berth_blob_writer_t *w)
 }
 
 /* put the verified temporary file in place under blobs/sha256/<hex> */
-static int link_blob(berth_blob_writer_t *w, int blobsfd, const char *hex, berth_error_t *err)
+static BERTH_WUR int link_blob(berth_blob_writer_t *w, int blobsfd, const char *hex, berth_error_t *err)
 {
   if (w->tmpname != NULL) {
     cleanup_close int tmpfd = open_subdir(w->s, "tmp", err);

@@ -33,7 +33,7 @@ static const char *cap_label(int cap)
 }
 
 /* runtime-spec: a capability the kernel does not know is an error */
-static int check_known(const struct berth_spec_caps *caps, int last, berth_error_t *err)
+static BERTH_WUR int check_known(const struct berth_spec_caps *caps, int last, berth_error_t *err)
 {
   static const char *const set_names[] = { "bounding", "effective", "inheritable", "permitted", "ambient" };
   const uint64_t sets[] = { caps->bounding, caps->effective, caps->inheritable, caps->permitted,
@@ -66,7 +66,7 @@ int berth_caps_apply_bounding(const struct berth_spec_caps *caps, berth_error_t 
   return 0;
 }
 
-static int set_ambient(uint64_t ambient, int last, berth_error_t *err)
+static BERTH_WUR int set_ambient(uint64_t ambient, int last, berth_error_t *err)
 {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
     if (errno == EINVAL && ambient == 0)

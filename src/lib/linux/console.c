@@ -10,7 +10,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 
-static int open_console_target(berth_error_t *err)
+static BERTH_WUR int open_console_target(berth_error_t *err)
 {
   cleanup_close int dev = berth_openat2(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
                                         RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);

@@ -32,7 +32,7 @@ void berth_lsm_warn_unsupported(const struct berth_spec_process *p, const char *
 }
 
 /* /proc/thread-self/attr/<lsm>/exec, falling back to the pre-5.8 shared attr/exec */
-static int write_attr(const char *lsm, const char *value, berth_error_t *err)
+static BERTH_WUR int write_attr(const char *lsm, const char *value, berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("/proc/thread-self/attr/%s/exec", lsm);
   cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -100,8 +100,8 @@ static char *format_map(const struct berth_id_map *m, size_t n)
 }
 
 /* newuidmap/newgidmap: the setuid helpers for unprivileged multi-range maps */
-static int run_map_helper(const char *helper, pid_t pid, const struct berth_id_map *m, size_t n,
-                          berth_error_t *err)
+static BERTH_WUR int run_map_helper(const char *helper, pid_t pid, const struct berth_id_map *m, size_t n,
+                                    berth_error_t *err)
 {
   size_t argc = 2 + 3 * n + 1;
   cleanup_strv char **argv = xcalloc(argc, sizeof *argv);
@@ -128,8 +128,8 @@ static int run_map_helper(const char *helper, pid_t pid, const struct berth_id_m
   return 0;
 }
 
-static int write_map(pid_t pid, const char *file, const char *helper, const struct berth_id_map *m, size_t n,
-                     berth_error_t *err)
+static BERTH_WUR int write_map(pid_t pid, const char *file, const char *helper, const struct berth_id_map *m,
+                               size_t n, berth_error_t *err)
 {
   if (n == 0)
     return 0;

@@ -32,7 +32,7 @@ static const char *rlimit_label(int resource, char *buf, size_t len)
   return buf;
 }
 
-static int rlimit_error(const struct berth_spec_rlimit *r, berth_error_t *err)
+static BERTH_WUR int rlimit_error(const struct berth_spec_rlimit *r, berth_error_t *err)
 {
   int saved = errno;
   char buf[32];

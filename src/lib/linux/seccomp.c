@@ -56,8 +56,8 @@ static bool uses_notify(const struct berth_spec_seccomp *sc)
   return false;
 }
 
-static int prog_flags(const struct berth_spec_seccomp *sc, bool listener, unsigned int *out,
-                      berth_error_t *err)
+static BERTH_WUR int prog_flags(const struct berth_spec_seccomp *sc, bool listener, unsigned int *out,
+                                berth_error_t *err)
 {
   if (sc->flags & ~(unsigned int) KNOWN_FLAGS)
     return BERTH_ERR(err, "seccomp: unsupported flags 0x%x", sc->flags & ~(unsigned int) KNOWN_FLAGS);
@@ -71,8 +71,8 @@ static int prog_flags(const struct berth_spec_seccomp *sc, bool listener, unsign
   return 0;
 }
 
-static int make_conditions(const struct berth_spec_seccomp_rule *r, const char *name,
-                           struct scmp_arg_cmp *conds, bool *split, berth_error_t *err)
+static BERTH_WUR int make_conditions(const struct berth_spec_seccomp_rule *r, const char *name,
+                                     struct scmp_arg_cmp *conds, bool *split, berth_error_t *err)
 {
   unsigned int count[ARGS_MAX] = { 0 };
   *split = false;
@@ -97,8 +97,8 @@ static int make_conditions(const struct berth_spec_seccomp_rule *r, const char *
 
 /* runc's semantics: conditions on distinct arguments are ANDed in one rule; when two
  * conditions test the same argument, every condition becomes its own rule (ORed). */
-static int add_rule(scmp_filter_ctx ctx, const struct berth_spec_seccomp_rule *r, uint32_t def_action,
-                    berth_error_t *err)
+static BERTH_WUR int add_rule(scmp_filter_ctx ctx, const struct berth_spec_seccomp_rule *r,
+                              uint32_t def_action, berth_error_t *err)
 {
   uint32_t act = full_action(r->action, r->has_errno_ret, r->errno_ret);
   if (act == def_action)
@@ -129,7 +129,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct berth_spec_seccomp_rule *r
   return 0;
 }
 
-static int build_filter(const struct berth_spec_seccomp *sc, scmp_filter_ctx *out, berth_error_t *err)
+static BERTH_WUR int build_filter(const struct berth_spec_seccomp *sc, scmp_filter_ctx *out,
+                                  berth_error_t *err)
 {
   uint32_t def = full_action(sc->default_action, sc->has_default_errno_ret, sc->default_errno_ret);
   if (def == SCMP_ACT_NOTIFY)
@@ -155,7 +156,7 @@ static int build_filter(const struct berth_spec_seccomp *sc, scmp_filter_ctx *ou
   return 0;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, void **insns, size_t *n, berth_error_t *err)
+static BERTH_WUR int export_bpf(scmp_filter_ctx ctx, void **insns, size_t *n, berth_error_t *err)
 {
   cleanup_close int fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
   if (fd < 0)
@@ -198,8 +199,8 @@ static size_t dispatch_arches(const struct berth_spec_seccomp *sc, uint32_t *out
   return n;
 }
 
-static int compile_fresh(const struct berth_spec_seccomp *sc, struct berth_seccomp_prog *p,
-                         berth_error_t *err)
+static BERTH_WUR int compile_fresh(const struct berth_spec_seccomp *sc, struct berth_seccomp_prog *p,
+                                   berth_error_t *err)
 {
   __attribute__((cleanup(cleanup_scmp))) scmp_filter_ctx ctx = NULL;
   if (build_filter(sc, &ctx, err) < 0)
@@ -285,8 +286,8 @@ static void cache_write(const char *cache_dir, const char *path, const struct be
   }
 }
 
-static int compile_into(const struct berth_spec_seccomp *sc, const char *cache_dir,
-                        struct berth_seccomp_prog *p, berth_error_t *err)
+static BERTH_WUR int compile_into(const struct berth_spec_seccomp *sc, const char *cache_dir,
+                                  struct berth_seccomp_prog *p, berth_error_t *err)
 {
   p->wants_listener = uses_notify(sc);
   if (prog_flags(sc, p->wants_listener, &p->flags, err) < 0)

@@ -40,7 +40,7 @@ char *berth_seccomp_process_state(const char *state_json, const char *metadata, 
   return berth_json_dumps(cps);
 }
 
-static int connect_unix(const char *path, berth_error_t *err)
+static BERTH_WUR int connect_unix(const char *path, berth_error_t *err)
 {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   if (strlen(path) >= sizeof sa.sun_path)

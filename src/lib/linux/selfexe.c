@@ -59,7 +59,7 @@ bool berth_selfexe_is_protected(void)
 }
 
 /* an empty read-only tmpfs, detached */
-static int empty_tmpfs(berth_error_t *err)
+static BERTH_WUR int empty_tmpfs(berth_error_t *err)
 {
   cleanup_close int fc = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fc < 0)
@@ -73,7 +73,7 @@ static int empty_tmpfs(berth_error_t *err)
   return m;
 }
 
-static int overlay_mount(int top_dir, berth_error_t *err)
+static BERTH_WUR int overlay_mount(int top_dir, berth_error_t *err)
 {
   cleanup_close int bottom = empty_tmpfs(err);
   if (bottom < 0)
@@ -118,7 +118,7 @@ int berth_selfexe_overlay_fd(berth_error_t *err)
   return fd;
 }
 
-static int copy_all(int to, int from, berth_error_t *err)
+static BERTH_WUR int copy_all(int to, int from, berth_error_t *err)
 {
   for (;;) {
     ssize_t n = sendfile(to, from, NULL, 1 << 30);
@@ -133,7 +133,7 @@ static int copy_all(int to, int from, berth_error_t *err)
 
 /* an empty memfd that may be executed (MFD_EXEC matters where vm.memfd_noexec is set;
  * kernels before 6.3 refuse the flag) and sealed */
-static int exec_memfd(const char *name, berth_error_t *err)
+static BERTH_WUR int exec_memfd(const char *name, berth_error_t *err)
 {
   int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (fd < 0 && errno == EINVAL)
@@ -143,7 +143,7 @@ static int exec_memfd(const char *name, berth_error_t *err)
   return fd;
 }
 
-static int seal(int fd, const char *name, berth_error_t *err)
+static BERTH_WUR int seal(int fd, const char *name, berth_error_t *err)
 {
   if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
     return BERTH_ERR_ERRNO(err, "seal the memfd `%s`", name);
@@ -175,7 +175,7 @@ int berth_selfexe_blob_memfd(const char *name, const unsigned char *blob, size_t
   return steal_fd(fd);
 }
 
-static int protected_copy(enum berth_selfexe_method m, berth_error_t *err)
+static BERTH_WUR int protected_copy(enum berth_selfexe_method m, berth_error_t *err)
 {
   if (m == BERTH_SELFEXE_OVERLAY) {
     int fd = berth_selfexe_overlay_fd(err);

@@ -41,7 +41,7 @@ char *berth_sysctl_key_to_path(const char *key, berth_error_t *err)
   return path;
 }
 
-static int open_proc_sys(berth_error_t *err)
+static BERTH_WUR int open_proc_sys(berth_error_t *err)
 {
   cleanup_close int fd = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
@@ -54,7 +54,7 @@ static int open_proc_sys(berth_error_t *err)
   return steal_fd(fd);
 }
 
-static int write_key(int sysfd, const char *key, const char *value, berth_error_t *err)
+static BERTH_WUR int write_key(int sysfd, const char *key, const char *value, berth_error_t *err)
 {
   cleanup_free char *path = berth_sysctl_key_to_path(key, err);
   if (path == NULL)

@@ -31,7 +31,7 @@ bool berth_dns_name_valid(const char *name)
   return true;
 }
 
-static int parse_line(char *line, size_t lineno, struct berth_dns_entry *e, berth_error_t *err)
+static BERTH_WUR int parse_line(char *line, size_t lineno, struct berth_dns_entry *e, berth_error_t *err)
 {
   memset(e, 0, sizeof *e);
   char *save = NULL;

@@ -202,7 +202,7 @@ static void on_tcp(struct dns_server *s, struct dns_tcp *c)
   handle_query(s, c->fd, true, &none, 0, c->buf + 2, want);
 }
 
-static int listen_on(struct dns_server *s, size_t i, berth_error_t *err)
+static BERTH_WUR int listen_on(struct dns_server *s, size_t i, berth_error_t *err)
 {
   const struct berth_net_addr *a = &s->o->listen[i];
   struct sockaddr_storage ss;
@@ -233,7 +233,7 @@ static int listen_on(struct dns_server *s, size_t i, berth_error_t *err)
   return 0;
 }
 
-static int setup(struct dns_server *s, berth_error_t *err)
+static BERTH_WUR int setup(struct dns_server *s, berth_error_t *err)
 {
   sigset_t set;
   sigemptyset(&set);

@@ -63,7 +63,7 @@ static void random_mac(uint8_t mac[6])
 }
 
 /* the bridge, made unless it exists (then it must be a bridge); up */
-static int op_bridge(struct link_exec *x, const struct berth_net_op *op, berth_error_t *err)
+static BERTH_WUR int op_bridge(struct link_exec *x, const struct berth_net_op *op, berth_error_t *err)
 {
   struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
   struct rtnl_msg m;
@@ -108,7 +108,7 @@ int link_set_up(int fd, int index, const uint8_t *mac, berth_error_t *err)
   return r < 0 ? berth_error_make(err, -r, mac ? "set MAC address and up" : "set up") : 0;
 }
 
-static int op_addr(int fd, const struct berth_net_op *op, berth_error_t *err)
+static BERTH_WUR int op_addr(int fd, const struct berth_net_op *op, berth_error_t *err)
 {
   char s[BERTH_NET_PREFIXSTRLEN];
   struct link_info li;
@@ -140,7 +140,7 @@ static int op_addr(int fd, const struct berth_net_op *op, berth_error_t *err)
   return 0;
 }
 
-static int op_veth(struct link_exec *x, const struct berth_net_op *op, berth_error_t *err)
+static BERTH_WUR int op_veth(struct link_exec *x, const struct berth_net_op *op, berth_error_t *err)
 {
   struct link_info br;
   int r = link_get(x->host_fd, op->master, &br);
@@ -177,7 +177,7 @@ static int op_veth(struct link_exec *x, const struct berth_net_op *op, berth_err
   return 0;
 }
 
-static int op_route(int fd, const struct berth_net_op *op, berth_error_t *err)
+static BERTH_WUR int op_route(int fd, const struct berth_net_op *op, berth_error_t *err)
 {
   char a[BERTH_NET_ADDRSTRLEN];
   struct link_info li;
@@ -199,7 +199,7 @@ static int op_route(int fd, const struct berth_net_op *op, berth_error_t *err)
                : 0;
 }
 
-static int op_up(int fd, const struct berth_net_op *op, berth_error_t *err)
+static BERTH_WUR int op_up(int fd, const struct berth_net_op *op, berth_error_t *err)
 {
   struct link_info li;
   int r = link_get(fd, op->ifname, &li);
@@ -210,7 +210,7 @@ static int op_up(int fd, const struct berth_net_op *op, berth_error_t *err)
            : 0;
 }
 
-static int run_op(struct link_exec *x, const struct berth_net_op *op, berth_error_t *err)
+static BERTH_WUR int run_op(struct link_exec *x, const struct berth_net_op *op, berth_error_t *err)
 {
   if (op->in_ctr && x->ctr_fd < 0 && link_enter(x, err) < 0)
     return -1;

@@ -47,7 +47,7 @@ int link_with_netns(int netns_fd, int (*fn)(void *data, berth_error_t *err), voi
   return r;
 }
 
-static int open_rtnl(void *data, berth_error_t *err)
+static BERTH_WUR int open_rtnl(void *data, berth_error_t *err)
 {
   int *fd = data;
   *fd = rtnl_open(err);
@@ -63,7 +63,7 @@ struct sysctl_args {
   const char *path, *value;
 };
 
-static int set_sysctl(void *data, berth_error_t *err)
+static BERTH_WUR int set_sysctl(void *data, berth_error_t *err)
 {
   const struct sysctl_args *a = data;
   return berth_net_sysctl_set(a->path, a->value, err);

@@ -38,7 +38,7 @@ struct del_in {
   const char *name;
 };
 
-static int del_inside(void *data, berth_error_t *err)
+static BERTH_WUR int del_inside(void *data, berth_error_t *err)
 {
   const struct del_in *d = data;
   return berth_net_link_delete(d->name, err);

@@ -9,7 +9,7 @@
 #include "base/xalloc.h"
 #include "net/net.h"
 
-static struct nft_ctx *ctx_new(bool json, berth_error_t *err)
+static BERTH_WUR struct nft_ctx *ctx_new(bool json, berth_error_t *err)
 {
   struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
   if (c == NULL) {
@@ -27,7 +27,7 @@ static struct nft_ctx *ctx_new(bool json, berth_error_t *err)
 }
 
 /* libnftables' error text, trimmed to its first line with content */
-static int nft_error(struct nft_ctx *c, const char *what, berth_error_t *err)
+static BERTH_WUR int nft_error(struct nft_ctx *c, const char *what, berth_error_t *err)
 {
   const char *e = nft_ctx_get_error_buffer(c);
   size_t n = e ? strcspn(e, "\n") : 0;
@@ -35,7 +35,7 @@ static int nft_error(struct nft_ctx *c, const char *what, berth_error_t *err)
 }
 
 /* iptables' FORWARD chain of family k (ip, ip6), when there is one */
-static int list_forward(struct nft_ctx *c, int k, struct berth_net_foreign *f, berth_error_t *err)
+static BERTH_WUR int list_forward(struct nft_ctx *c, int k, struct berth_net_foreign *f, berth_error_t *err)
 {
   static const char *const cmd[2] = { "list chain ip filter FORWARD", "list chain ip6 filter FORWARD" };
   if (nft_run_cmd_from_buffer(c, cmd[k]) != 0)

@@ -42,7 +42,8 @@ static void add_sysctl(struct berth_net_plan *p, bool in_ctr, const char *value,
   snprintf(op->value, sizeof op->value, "%s", value);
 }
 
-static int check(const struct berth_net_bridge *br, const struct berth_net_attachment *at, berth_error_t *err)
+static BERTH_WUR int check(const struct berth_net_bridge *br, const struct berth_net_attachment *at,
+                           berth_error_t *err)
 {
   if (!berth_net_ifname_valid(br->name) || !berth_net_ifname_valid(at->host_if) ||
       !berth_net_ifname_valid(at->ctr_if))

@@ -10,7 +10,8 @@
 #include "base/xalloc.h"
 #include "oci/spec_internal.h"
 
-static int parse_namespace(struct berth_jctx *c, json_t *o, struct berth_spec_linux *l, berth_error_t *err)
+static BERTH_WUR int parse_namespace(struct berth_jctx *c, json_t *o, struct berth_spec_linux *l,
+                                     berth_error_t *err)
 {
   const char *type = NULL, *path = NULL;
   if (oci_expect_object(c, o, err) < 0 || oci_get_string(c, o, "type", true, &type, err) < 0)
@@ -27,7 +28,8 @@ static int parse_namespace(struct berth_jctx *c, json_t *o, struct berth_spec_li
   return 0;
 }
 
-static int parse_namespaces(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static BERTH_WUR int parse_namespaces(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                      berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, obj, "namespaces", &arr, err);
@@ -45,8 +47,8 @@ static int parse_namespaces(struct berth_jctx *c, json_t *obj, struct berth_spec
 }
 
 /* runc's rules: mappings need a user namespace; a new one (no path) needs mappings. */
-static int parse_id_mappings(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
-                             berth_error_t *err)
+static BERTH_WUR int parse_id_mappings(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                       berth_error_t *err)
 {
   if (oci_get_id_maps(c, obj, "uidMappings", &l->uid_mappings, &l->n_uid_mappings, err) < 0 ||
       oci_get_id_maps(c, obj, "gidMappings", &l->gid_mappings, &l->n_gid_mappings, err) < 0)
@@ -61,8 +63,8 @@ static int parse_id_mappings(struct berth_jctx *c, json_t *obj, struct berth_spe
   return 0;
 }
 
-static int parse_time_offset(struct berth_jctx *c, json_t *o, struct berth_spec_time_offset *t,
-                             berth_error_t *err)
+static BERTH_WUR int parse_time_offset(struct berth_jctx *c, json_t *o, struct berth_spec_time_offset *t,
+                                       berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0 ||
       oci_get_i64(c, o, "secs", INT64_MIN, INT64_MAX, false, &t->secs, err) < 0 ||
@@ -74,8 +76,8 @@ static int parse_time_offset(struct berth_jctx *c, json_t *o, struct berth_spec_
   return 0;
 }
 
-static int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
-                              berth_error_t *err)
+static BERTH_WUR int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                        berth_error_t *err)
 {
   json_t *offsets = NULL, *v;
   const char *key;
@@ -101,7 +103,8 @@ static int parse_time_offsets(struct berth_jctx *c, json_t *obj, struct berth_sp
   return 0;
 }
 
-static int parse_device(struct berth_jctx *c, json_t *o, struct berth_spec_device *d, berth_error_t *err)
+static BERTH_WUR int parse_device(struct berth_jctx *c, json_t *o, struct berth_spec_device *d,
+                                  berth_error_t *err)
 {
   const char *type = NULL;
   if (oci_expect_object(c, o, err) < 0 || oci_get_string(c, o, "type", true, &type, err) < 0)
@@ -128,7 +131,8 @@ static int parse_device(struct berth_jctx *c, json_t *o, struct berth_spec_devic
   return 0;
 }
 
-static int parse_devices(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static BERTH_WUR int parse_devices(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                   berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, obj, "devices", &arr, err);
@@ -161,8 +165,8 @@ static const struct {
   { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
-static int parse_propagation(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
-                             berth_error_t *err)
+static BERTH_WUR int parse_propagation(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                       berth_error_t *err)
 {
   const char *s = NULL;
   int r = berth_json_get_string(c, obj, "rootfsPropagation", &s, err);
@@ -176,8 +180,8 @@ static int parse_propagation(struct berth_jctx *c, json_t *obj, struct berth_spe
   return berth_jctx_error(c, "rootfsPropagation", err, "unknown propagation \"%s\"", s);
 }
 
-static int parse_personality(struct berth_jctx *c, json_t *obj, struct berth_spec_personality *p,
-                             berth_error_t *err)
+static BERTH_WUR int parse_personality(struct berth_jctx *c, json_t *obj, struct berth_spec_personality *p,
+                                       berth_error_t *err)
 {
   json_t *pers = NULL;
   const char *domain = NULL;
@@ -205,7 +209,8 @@ static int parse_personality(struct berth_jctx *c, json_t *obj, struct berth_spe
   return 0;
 }
 
-static int parse_paths(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l, berth_error_t *err)
+static BERTH_WUR int parse_paths(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                 berth_error_t *err)
 {
   if (berth_json_get_strv(c, obj, "maskedPaths", &l->masked_paths, &l->n_masked_paths, err) < 0 ||
       oci_check_abs_paths(c, "maskedPaths", l->masked_paths, l->n_masked_paths, err) < 0 ||
@@ -215,8 +220,8 @@ static int parse_paths(struct berth_jctx *c, json_t *obj, struct berth_spec_linu
   return 0;
 }
 
-static int parse_sub_objects(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
-                             berth_error_t *err)
+static BERTH_WUR int parse_sub_objects(struct berth_jctx *c, json_t *obj, struct berth_spec_linux *l,
+                                       berth_error_t *err)
 {
   json_t *sub = NULL;
   int r;

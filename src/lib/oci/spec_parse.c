@@ -30,7 +30,8 @@ static bool version_is_1x(const char *v)
   return *p == '\0' || *p == '-' || *p == '+';
 }
 
-static int parse_version_root(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int parse_version_root(struct berth_jctx *c, json_t *doc, berth_spec_t *spec,
+                                        berth_error_t *err)
 {
   if (oci_get_string(c, doc, "ociVersion", true, &spec->oci_version, err) < 0)
     return -1;
@@ -55,8 +56,8 @@ static int parse_version_root(struct berth_jctx *c, json_t *doc, berth_spec_t *s
 
 /* runc 1.1 accepts a relative destination (with a warning) and mounts it relative to
  * "/"; do the same, rewriting the document so the borrowed string stays owned by it. */
-static int mount_destination(struct berth_jctx *c, json_t *o, struct berth_spec_mount *mnt,
-                             berth_error_t *err)
+static BERTH_WUR int mount_destination(struct berth_jctx *c, json_t *o, struct berth_spec_mount *mnt,
+                                       berth_error_t *err)
 {
   const char *dest = NULL;
   if (oci_get_string(c, o, "destination", true, &dest, err) < 0)
@@ -77,7 +78,8 @@ static int mount_destination(struct berth_jctx *c, json_t *o, struct berth_spec_
   return 0;
 }
 
-static int parse_mount(struct berth_jctx *c, json_t *o, struct berth_spec_mount *mnt, berth_error_t *err)
+static BERTH_WUR int parse_mount(struct berth_jctx *c, json_t *o, struct berth_spec_mount *mnt,
+                                 berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0 || mount_destination(c, o, mnt, err) < 0 ||
       berth_json_get_string(c, o, "type", &mnt->type, err) < 0 ||
@@ -92,7 +94,7 @@ static int parse_mount(struct berth_jctx *c, json_t *o, struct berth_spec_mount 
   return 0;
 }
 
-static int parse_mounts(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int parse_mounts(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, doc, "mounts", &arr, err);
@@ -111,7 +113,8 @@ static int parse_mounts(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, b
   return 0;
 }
 
-static int parse_hook(struct berth_jctx *c, json_t *o, struct berth_spec_hook *h, berth_error_t *err)
+static BERTH_WUR int parse_hook(struct berth_jctx *c, json_t *o, struct berth_spec_hook *h,
+                                berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0 || oci_get_abs_path(c, o, "path", true, &h->path, err) < 0 ||
       berth_json_get_strv(c, o, "args", &h->args, NULL, err) < 0 ||
@@ -124,7 +127,8 @@ static int parse_hook(struct berth_jctx *c, json_t *o, struct berth_spec_hook *h
   return 0;
 }
 
-static int parse_hooks(struct berth_jctx *c, json_t *doc, struct berth_spec_hooks *hooks, berth_error_t *err)
+static BERTH_WUR int parse_hooks(struct berth_jctx *c, json_t *doc, struct berth_spec_hooks *hooks,
+                                 berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, doc, "hooks", &obj, err);
@@ -153,7 +157,7 @@ static int parse_hooks(struct berth_jctx *c, json_t *doc, struct berth_spec_hook
   return 0;
 }
 
-static int parse_misc(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int parse_misc(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
 {
   if (berth_json_get_string(c, doc, "hostname", &spec->hostname, err) < 0 ||
       berth_json_get_string(c, doc, "domainname", &spec->domainname, err) < 0 ||
@@ -166,7 +170,7 @@ static int parse_misc(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, ber
   return 0;
 }
 
-static int parse_sections(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int parse_sections(struct berth_jctx *c, json_t *doc, berth_spec_t *spec, berth_error_t *err)
 {
   json_t *obj = NULL;
   int r;
@@ -195,7 +199,7 @@ static int parse_sections(struct berth_jctx *c, json_t *doc, berth_spec_t *spec,
 }
 
 /* Rules that need more than one section (runc's validator has the same ones). */
-static int check_cross(struct berth_jctx *c, const berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int check_cross(struct berth_jctx *c, const berth_spec_t *spec, berth_error_t *err)
 {
   const struct berth_spec_linux *l = &spec->linux_;
   if (spec->hostname && spec->hostname[0] && !l->ns[BERTH_NS_UTS].present)

@@ -60,8 +60,8 @@ static int find_name(const struct name_int *t, const char *name, int *out)
 }
 
 /* A string member that must be one of the table's names. */
-static int get_named(struct berth_jctx *c, json_t *obj, const char *key, bool required,
-                     const struct name_int *t, const char *what, int *out, berth_error_t *err)
+static BERTH_WUR int get_named(struct berth_jctx *c, json_t *obj, const char *key, bool required,
+                               const struct name_int *t, const char *what, int *out, berth_error_t *err)
 {
   const char *s = NULL;
   int r = oci_get_string(c, obj, key, required, &s, err);
@@ -72,7 +72,8 @@ static int get_named(struct berth_jctx *c, json_t *obj, const char *key, bool re
   return 1;
 }
 
-static int parse_user(struct berth_jctx *c, json_t *proc, struct berth_spec_user *u, berth_error_t *err)
+static BERTH_WUR int parse_user(struct berth_jctx *c, json_t *proc, struct berth_spec_user *u,
+                                berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, proc, "user", &obj, err);
@@ -109,8 +110,8 @@ static int parse_user(struct berth_jctx *c, json_t *proc, struct berth_spec_user
   return 0;
 }
 
-static int parse_cap_set(struct berth_jctx *c, json_t *obj, const char *key, uint64_t *mask,
-                         berth_error_t *err)
+static BERTH_WUR int parse_cap_set(struct berth_jctx *c, json_t *obj, const char *key, uint64_t *mask,
+                                   berth_error_t *err)
 {
   cleanup_free const char **names = NULL;
   size_t n = 0;
@@ -130,7 +131,8 @@ static int parse_cap_set(struct berth_jctx *c, json_t *obj, const char *key, uin
   return 0;
 }
 
-static int parse_caps(struct berth_jctx *c, json_t *proc, struct berth_spec_caps *caps, berth_error_t *err)
+static BERTH_WUR int parse_caps(struct berth_jctx *c, json_t *proc, struct berth_spec_caps *caps,
+                                berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, proc, "capabilities", &obj, err);
@@ -148,7 +150,8 @@ static int parse_caps(struct berth_jctx *c, json_t *proc, struct berth_spec_caps
   return 0;
 }
 
-static int parse_rlimit(struct berth_jctx *c, json_t *o, struct berth_spec_rlimit *rl, berth_error_t *err)
+static BERTH_WUR int parse_rlimit(struct berth_jctx *c, json_t *o, struct berth_spec_rlimit *rl,
+                                  berth_error_t *err)
 {
   const char *type = NULL;
   if (oci_expect_object(c, o, err) < 0 || oci_get_string(c, o, "type", true, &type, err) < 0)
@@ -165,7 +168,8 @@ static int parse_rlimit(struct berth_jctx *c, json_t *o, struct berth_spec_rlimi
   return 0;
 }
 
-static int parse_rlimits(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p, berth_error_t *err)
+static BERTH_WUR int parse_rlimits(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
+                                   berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, proc, "rlimits", &arr, err);
@@ -188,8 +192,8 @@ static int parse_rlimits(struct berth_jctx *c, json_t *proc, struct berth_spec_p
   return 0;
 }
 
-static int parse_io_priority(struct berth_jctx *c, json_t *proc, struct berth_spec_io_priority *io,
-                             berth_error_t *err)
+static BERTH_WUR int parse_io_priority(struct berth_jctx *c, json_t *proc, struct berth_spec_io_priority *io,
+                                       berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, proc, "ioPriority", &obj, err);
@@ -204,7 +208,7 @@ static int parse_io_priority(struct berth_jctx *c, json_t *proc, struct berth_sp
   return 0;
 }
 
-static int parse_sched_flags(struct berth_jctx *c, json_t *obj, uint64_t *flags, berth_error_t *err)
+static BERTH_WUR int parse_sched_flags(struct berth_jctx *c, json_t *obj, uint64_t *flags, berth_error_t *err)
 {
   cleanup_free const char **names = NULL;
   size_t n = 0;
@@ -226,8 +230,8 @@ static int parse_sched_flags(struct berth_jctx *c, json_t *obj, uint64_t *flags,
 
 /* Types and names, then runc's consistency rules: nice in [-20, 19], priority only for
  * SCHED_FIFO/SCHED_RR, runtime/deadline/period only for SCHED_DEADLINE. */
-static int parse_scheduler(struct berth_jctx *c, json_t *proc, struct berth_spec_scheduler *s,
-                           berth_error_t *err)
+static BERTH_WUR int parse_scheduler(struct berth_jctx *c, json_t *proc, struct berth_spec_scheduler *s,
+                                     berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, proc, "scheduler", &obj, err);
@@ -278,8 +282,8 @@ static bool cpu_list_valid(const char *s)
   }
 }
 
-static int get_cpu_list(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
-                        berth_error_t *err)
+static BERTH_WUR int get_cpu_list(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
+                                  berth_error_t *err)
 {
   const char *s = NULL;
   int r = berth_json_get_string(c, obj, key, &s, err);
@@ -291,8 +295,8 @@ static int get_cpu_list(struct berth_jctx *c, json_t *obj, const char *key, cons
   return 1;
 }
 
-static int parse_sched_attrs(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
-                             berth_error_t *err)
+static BERTH_WUR int parse_sched_attrs(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
+                                       berth_error_t *err)
 {
   int r = oci_get_int(c, proc, "oomScoreAdj", -1000, 1000, false, &p->oom_score_adj, err);
   if (r < 0)
@@ -312,7 +316,8 @@ static int parse_sched_attrs(struct berth_jctx *c, json_t *proc, struct berth_sp
   return 0;
 }
 
-static int parse_console(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p, berth_error_t *err)
+static BERTH_WUR int parse_console(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
+                                   berth_error_t *err)
 {
   json_t *obj = NULL;
   int r = berth_json_get_object(c, proc, "consoleSize", &obj, err);
@@ -327,8 +332,8 @@ static int parse_console(struct berth_jctx *c, json_t *proc, struct berth_spec_p
   return 0;
 }
 
-static int parse_args_env(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
-                          berth_error_t *err)
+static BERTH_WUR int parse_args_env(struct berth_jctx *c, json_t *proc, struct berth_spec_process *p,
+                                    berth_error_t *err)
 {
   int r = berth_json_get_strv(c, proc, "args", &p->args, &p->n_args, err);
   if (r < 0)

@@ -6,24 +6,24 @@
 #include "base/xalloc.h"
 #include "oci/spec_internal.h"
 
-static int opt_u64(struct berth_jctx *c, json_t *o, const char *key, uint64_t max, struct berth_opt_u64 *out,
-                   berth_error_t *err)
+static BERTH_WUR int opt_u64(struct berth_jctx *c, json_t *o, const char *key, uint64_t max,
+                             struct berth_opt_u64 *out, berth_error_t *err)
 {
   int r = oci_get_u64(c, o, key, max, false, &out->v, err);
   out->set = r == 1;
   return r;
 }
 
-static int opt_i64(struct berth_jctx *c, json_t *o, const char *key, struct berth_opt_i64 *out,
-                   berth_error_t *err)
+static BERTH_WUR int opt_i64(struct berth_jctx *c, json_t *o, const char *key, struct berth_opt_i64 *out,
+                             berth_error_t *err)
 {
   int r = oci_get_i64(c, o, key, INT64_MIN, INT64_MAX, false, &out->v, err);
   out->set = r == 1;
   return r;
 }
 
-static int opt_bool(struct berth_jctx *c, json_t *o, const char *key, bool *has, bool *out,
-                    berth_error_t *err)
+static BERTH_WUR int opt_bool(struct berth_jctx *c, json_t *o, const char *key, bool *has, bool *out,
+                              berth_error_t *err)
 {
   int r = berth_json_get_bool(c, o, key, out, err);
   *has = r == 1;
@@ -34,8 +34,8 @@ static int opt_bool(struct berth_jctx *c, json_t *o, const char *key, bool *has,
  * out is the address of the array pointer (any object pointer type). */
 typedef int (*elem_fn)(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err);
 
-static int parse_array(struct berth_jctx *c, json_t *obj, const char *key, size_t sz, elem_fn fn, void *out,
-                       size_t *n, berth_error_t *err)
+static BERTH_WUR int parse_array(struct berth_jctx *c, json_t *obj, const char *key, size_t sz, elem_fn fn,
+                                 void *out, size_t *n, berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, obj, key, &arr, err);
@@ -56,7 +56,7 @@ static int parse_array(struct berth_jctx *c, json_t *obj, const char *key, size_
   return 1;
 }
 
-static int device_rule(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
+static BERTH_WUR int device_rule(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_device_rule *d = elem;
   const char *type = NULL;
@@ -83,7 +83,8 @@ static int device_rule(struct berth_jctx *c, json_t *o, void *elem, berth_error_
   return 0;
 }
 
-static int major_minor(struct berth_jctx *c, json_t *o, int64_t *major, int64_t *minor, berth_error_t *err)
+static BERTH_WUR int major_minor(struct berth_jctx *c, json_t *o, int64_t *major, int64_t *minor,
+                                 berth_error_t *err)
 {
   if (oci_get_i64(c, o, "major", 0, UINT32_MAX, true, major, err) < 0 ||
       oci_get_i64(c, o, "minor", 0, UINT32_MAX, true, minor, err) < 0)
@@ -91,7 +92,7 @@ static int major_minor(struct berth_jctx *c, json_t *o, int64_t *major, int64_t 
   return 0;
 }
 
-static int weight_device(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
+static BERTH_WUR int weight_device(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_weight_device *w = elem;
   if (major_minor(c, o, &w->major, &w->minor, err) < 0 ||
@@ -101,7 +102,7 @@ static int weight_device(struct berth_jctx *c, json_t *o, void *elem, berth_erro
   return 0;
 }
 
-static int throttle_device(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
+static BERTH_WUR int throttle_device(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_throttle_device *t = elem;
   if (major_minor(c, o, &t->major, &t->minor, err) < 0 ||
@@ -110,7 +111,7 @@ static int throttle_device(struct berth_jctx *c, json_t *o, void *elem, berth_er
   return 0;
 }
 
-static int hugepage_limit(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
+static BERTH_WUR int hugepage_limit(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_hugepage_limit *h = elem;
   if (oci_get_string(c, o, "pageSize", true, &h->page_size, err) < 0 ||
@@ -119,7 +120,7 @@ static int hugepage_limit(struct berth_jctx *c, json_t *o, void *elem, berth_err
   return 0;
 }
 
-static int net_priority(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
+static BERTH_WUR int net_priority(struct berth_jctx *c, json_t *o, void *elem, berth_error_t *err)
 {
   struct berth_spec_net_priority *p = elem;
   if (oci_get_string(c, o, "name", true, &p->name, err) < 0 ||
@@ -128,7 +129,8 @@ static int net_priority(struct berth_jctx *c, json_t *o, void *elem, berth_error
   return 0;
 }
 
-static int parse_memory(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r, berth_error_t *err)
+static BERTH_WUR int parse_memory(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                                  berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "memory", &o, err);
@@ -151,7 +153,8 @@ static int parse_memory(struct berth_jctx *c, json_t *res, struct berth_spec_res
   return 0;
 }
 
-static int parse_cpu(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r, berth_error_t *err)
+static BERTH_WUR int parse_cpu(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                               berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "cpu", &o, err);
@@ -172,8 +175,8 @@ static int parse_cpu(struct berth_jctx *c, json_t *res, struct berth_spec_resour
   return 0;
 }
 
-static int parse_block_io(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
-                          berth_error_t *err)
+static BERTH_WUR int parse_block_io(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                                    berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "blockIO", &o, err);
@@ -199,8 +202,8 @@ static int parse_block_io(struct berth_jctx *c, json_t *res, struct berth_spec_r
   return 0;
 }
 
-static int parse_network(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
-                         berth_error_t *err)
+static BERTH_WUR int parse_network(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                                   berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "network", &o, err);
@@ -215,8 +218,8 @@ static int parse_network(struct berth_jctx *c, json_t *res, struct berth_spec_re
   return 0;
 }
 
-static int parse_pids_rdma(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
-                           berth_error_t *err)
+static BERTH_WUR int parse_pids_rdma(struct berth_jctx *c, json_t *res, struct berth_spec_resources *r,
+                                     berth_error_t *err)
 {
   json_t *o = NULL;
   int got = berth_json_get_object(c, res, "pids", &o, err);

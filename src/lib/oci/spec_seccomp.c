@@ -12,7 +12,8 @@
 /* the action data (errno, trace message) is 16 bits wide in the filter */
 #define ERRNO_RET_MAX 0xffff
 
-static int get_action(struct berth_jctx *c, json_t *obj, const char *key, uint32_t *out, berth_error_t *err)
+static BERTH_WUR int get_action(struct berth_jctx *c, json_t *obj, const char *key, uint32_t *out,
+                                berth_error_t *err)
 {
   const char *name = NULL;
   if (oci_get_string(c, obj, key, true, &name, err) < 0)
@@ -22,8 +23,8 @@ static int get_action(struct berth_jctx *c, json_t *obj, const char *key, uint32
   return 0;
 }
 
-static int get_errno_ret(struct berth_jctx *c, json_t *obj, const char *key, bool *has, uint32_t *out,
-                         berth_error_t *err)
+static BERTH_WUR int get_errno_ret(struct berth_jctx *c, json_t *obj, const char *key, bool *has,
+                                   uint32_t *out, berth_error_t *err)
 {
   uint64_t v = 0;
   int r = oci_get_u64(c, obj, key, ERRNO_RET_MAX, false, &v, err);
@@ -44,8 +45,8 @@ static int element_error(struct berth_jctx *c, const char *key, size_t i, berth_
   return -1;
 }
 
-static int parse_archs_flags(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc,
-                             berth_error_t *err)
+static BERTH_WUR int parse_archs_flags(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc,
+                                       berth_error_t *err)
 {
   cleanup_free const char **archs = NULL, **flags = NULL;
   size_t n_archs = 0, n_flags = 0;
@@ -66,7 +67,8 @@ static int parse_archs_flags(struct berth_jctx *c, json_t *obj, struct berth_spe
   return 0;
 }
 
-static int parse_arg(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_arg *a, berth_error_t *err)
+static BERTH_WUR int parse_arg(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_arg *a,
+                               berth_error_t *err)
 {
   const char *op = NULL;
   uint64_t index = 0;
@@ -81,8 +83,8 @@ static int parse_arg(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_
   return 0;
 }
 
-static int parse_args(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule,
-                      berth_error_t *err)
+static BERTH_WUR int parse_args(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule,
+                                berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, o, "args", &arr, err);
@@ -101,8 +103,8 @@ static int parse_args(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp
   return 0;
 }
 
-static int parse_rule(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule,
-                      berth_error_t *err)
+static BERTH_WUR int parse_rule(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp_rule *rule,
+                                berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0)
     return -1;
@@ -124,8 +126,8 @@ static int parse_rule(struct berth_jctx *c, json_t *o, struct berth_spec_seccomp
   return 0;
 }
 
-static int parse_rules(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc, bool *notify,
-                       berth_error_t *err)
+static BERTH_WUR int parse_rules(struct berth_jctx *c, json_t *obj, struct berth_spec_seccomp *sc,
+                                 bool *notify, berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, obj, "syscalls", &arr, err);

@@ -106,7 +106,7 @@ int oci_expect_object(struct berth_jctx *c, json_t *v, berth_error_t *err)
   return berth_jctx_error(c, NULL, err, "expected an object, got %s", oci_type_name(v));
 }
 
-static int absent(struct berth_jctx *c, const char *key, bool required, berth_error_t *err)
+static BERTH_WUR int absent(struct berth_jctx *c, const char *key, bool required, berth_error_t *err)
 {
   return required ? oci_required(c, key, err) : 0;
 }
@@ -191,7 +191,7 @@ int oci_check_abs_paths(struct berth_jctx *c, const char *key, const char *const
   return 0;
 }
 
-static int parse_id_map(struct berth_jctx *c, json_t *o, struct berth_id_map *m, berth_error_t *err)
+static BERTH_WUR int parse_id_map(struct berth_jctx *c, json_t *o, struct berth_id_map *m, berth_error_t *err)
 {
   if (oci_expect_object(c, o, err) < 0 || oci_get_u32(c, o, "containerID", true, &m->container_id, err) < 0 ||
       oci_get_u32(c, o, "hostID", true, &m->host_id, err) < 0 ||

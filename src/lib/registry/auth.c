@@ -84,7 +84,7 @@ static bool same_str(const char *a, const char *b)
 }
 
 /* learn the challenge of a 401 (bearer preferred) */
-static int learn_challenge(struct berth_registry *r, const struct reg_req *q, berth_error_t *err)
+static BERTH_WUR int learn_challenge(struct berth_registry *r, const struct reg_req *q, berth_error_t *err)
 {
   if (q->www_auth == NULL)
     return BERTH_ERR(err, "registry %s: 401 without a WWW-Authenticate challenge", r->name);
@@ -154,8 +154,8 @@ static char *token_url(struct berth_registry *r, const char *scope)
   return berth_strbuf_detach(&b);
 }
 
-static int parse_token(struct berth_registry *r, const struct reg_req *q, char **token, int64_t *ttl_ms,
-                       berth_error_t *err)
+static BERTH_WUR int parse_token(struct berth_registry *r, const struct reg_req *q, char **token,
+                                 int64_t *ttl_ms, berth_error_t *err)
 {
   json_error_t je;
   json_t *j = json_loadb(q->body.buf ? q->body.buf : "", q->body.len, 0, &je);
@@ -174,7 +174,7 @@ static int parse_token(struct berth_registry *r, const struct reg_req *q, char *
   return rc;
 }
 
-static int fetch_token(struct berth_registry *r, const char *scope, berth_error_t *err)
+static BERTH_WUR int fetch_token(struct berth_registry *r, const char *scope, berth_error_t *err)
 {
   if (reg_creds(r, err) < 0)
     return -1;

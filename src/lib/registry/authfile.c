@@ -11,7 +11,7 @@
 #include "json/json.h"
 #include "registry/registry.h"
 
-static int load(const char *path, json_t **out, berth_error_t *err)
+static BERTH_WUR int load(const char *path, json_t **out, berth_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
@@ -36,7 +36,7 @@ static int load(const char *path, json_t **out, berth_error_t *err)
   return 0;
 }
 
-static int save(const char *path, json_t *root, berth_error_t *err)
+static BERTH_WUR int save(const char *path, json_t *root, berth_error_t *err)
 {
   cleanup_free char *dir = xstrdup(path);
   char *slash = strrchr(dir, '/');

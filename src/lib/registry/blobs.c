@@ -48,7 +48,7 @@ static void job_stop_handle(struct loop *L, struct blob_job *j)
   L->running--;
 }
 
-static int foreign_error(const struct blob_job *j, berth_error_t *err)
+static BERTH_WUR int foreign_error(const struct blob_job *j, berth_error_t *err)
 {
   const struct berth_descriptor *d = j->t->desc;
   return BERTH_ERR(err,
@@ -58,8 +58,8 @@ static int foreign_error(const struct blob_job *j, berth_error_t *err)
 }
 
 /* a failed attempt: again later, or the end */
-static int job_retry(struct loop *L, struct blob_job *j, bool transport, berth_error_t *cause,
-                     berth_error_t *err)
+static BERTH_WUR int job_retry(struct loop *L, struct blob_job *j, bool transport, berth_error_t *cause,
+                               berth_error_t *err)
 {
   if (j->got > j->got_at_start)
     j->attempt = 0; /* progress was made: count again from here */
@@ -82,7 +82,7 @@ static int job_retry(struct loop *L, struct blob_job *j, bool transport, berth_e
   return 0;
 }
 
-static int job_ended(struct loop *L, struct blob_job *j, CURLcode rc, berth_error_t *err)
+static BERTH_WUR int job_ended(struct loop *L, struct blob_job *j, CURLcode rc, berth_error_t *err)
 {
   reg_easy_done(&j->q, j->h, rc);
   job_stop_handle(L, j);
@@ -172,7 +172,7 @@ static size_t paused_fds(struct loop *L, struct curl_waitfd *fds, size_t max)
   return nfds;
 }
 
-static int loop_step(struct loop *L, berth_error_t *err)
+static BERTH_WUR int loop_step(struct loop *L, berth_error_t *err)
 {
   int64_t wait = start_due(L);
   resume_drained(L);

@@ -145,7 +145,7 @@ size_t job_sink(void *ctx, const char *data, size_t n)
 }
 
 /* close the pipe (after its last bytes) and wait for the extraction */
-static int join_extraction(struct blob_job *j, berth_error_t *err)
+static BERTH_WUR int join_extraction(struct blob_job *j, berth_error_t *err)
 {
   if (j->pipe_w >= 0) {
     int fl = fcntl(j->pipe_w, F_GETFL);

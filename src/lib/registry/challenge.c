@@ -35,7 +35,7 @@ static char *scan_token(struct scan *sc)
   return sc->i > start ? xstrndup(sc->s + start, sc->i - start) : NULL;
 }
 
-static int scan_quoted(struct scan *sc, char **out, berth_error_t *err)
+static BERTH_WUR int scan_quoted(struct scan *sc, char **out, berth_error_t *err)
 {
   cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
   size_t start = sc->i++;
@@ -87,7 +87,7 @@ static bool at_new_challenge(const struct scan *sc)
 }
 
 /* the params of one challenge; stops before a comma that starts the next challenge */
-static int scan_params(struct scan *sc, struct berth_auth_challenge *c, berth_error_t *err)
+static BERTH_WUR int scan_params(struct scan *sc, struct berth_auth_challenge *c, berth_error_t *err)
 {
   for (;;) {
     skip_ws(sc);
@@ -124,7 +124,7 @@ static int scan_params(struct scan *sc, struct berth_auth_challenge *c, berth_er
   }
 }
 
-static int scan_challenge(struct scan *sc, struct berth_auth_challenge *c, berth_error_t *err)
+static BERTH_WUR int scan_challenge(struct scan *sc, struct berth_auth_challenge *c, berth_error_t *err)
 {
   skip_ws(sc);
   size_t at = sc->i;

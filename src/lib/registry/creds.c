@@ -49,7 +49,7 @@ static char *docker_config_path(const struct berth_auth_files *f)
 }
 
 /* a JSON file, or NULL with no error when it does not exist */
-static json_t *load_optional(const char *path, berth_error_t *err)
+static BERTH_WUR json_t *load_optional(const char *path, berth_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
@@ -66,8 +66,8 @@ static json_t *load_optional(const char *path, berth_error_t *err)
 }
 
 /* "auth": base64("user:password") */
-static int decode_auth(const char *file, const char *key, const char *auth, struct berth_credentials *out,
-                       berth_error_t *err)
+static BERTH_WUR int decode_auth(const char *file, const char *key, const char *auth,
+                                 struct berth_credentials *out, berth_error_t *err)
 {
   size_t len = 0;
   cleanup_free char *plain = berth_base64_decode(auth, &len);
@@ -84,8 +84,8 @@ static int decode_auth(const char *file, const char *key, const char *auth, stru
 }
 
 /* the "auths" entry of a registry: 1 found, 0 none */
-static int from_auths(json_t *root, const char *file, const char *registry, struct berth_credentials *out,
-                      berth_error_t *err)
+static BERTH_WUR int from_auths(json_t *root, const char *file, const char *registry,
+                                struct berth_credentials *out, berth_error_t *err)
 {
   json_t *auths = json_object_get(root, "auths");
   const char *key;
@@ -118,7 +118,8 @@ static bool helper_name_ok(const char *name)
 }
 
 /* run `docker-credential-<name> get` with input on stdin; its stdout in *out */
-static int run_helper(const char *name, const char *input, char **out, int *status, berth_error_t *err)
+static BERTH_WUR int run_helper(const char *name, const char *input, char **out, int *status,
+                                berth_error_t *err)
 {
   int in[2] = { -1, -1 }, o[2] = { -1, -1 };
   if (pipe2(in, O_CLOEXEC) < 0 || pipe2(o, O_CLOEXEC) < 0) {
@@ -156,8 +157,8 @@ static int run_helper(const char *name, const char *input, char **out, int *stat
 }
 
 /* 1 found, 0 the helper has none */
-static int from_helper(const char *name, const char *registry, struct berth_credentials *out,
-                       berth_error_t *err)
+static BERTH_WUR int from_helper(const char *name, const char *registry, struct berth_credentials *out,
+                                 berth_error_t *err)
 {
   if (!helper_name_ok(name))
     return BERTH_ERR(err, "credential helper `%s`: invalid name", name);
@@ -191,8 +192,8 @@ static int from_helper(const char *name, const char *registry, struct berth_cred
   return r;
 }
 
-static int from_docker_config(json_t *root, const char *file, const char *registry,
-                              struct berth_credentials *out, berth_error_t *err)
+static BERTH_WUR int from_docker_config(json_t *root, const char *file, const char *registry,
+                                        struct berth_credentials *out, berth_error_t *err)
 {
   json_t *helpers = json_object_get(root, "credHelpers");
   const char *key;

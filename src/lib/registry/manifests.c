@@ -45,8 +45,8 @@ static bool is_schema1(const char *ct, json_t *j)
 }
 
 /* what the document is, by its own mediaType or shape, against what the server says it is */
-static int check_media_type(const char *what, const char *ct, const char *data, size_t len, char **out,
-                            berth_error_t *err)
+static BERTH_WUR int check_media_type(const char *what, const char *ct, const char *data, size_t len,
+                                      char **out, berth_error_t *err)
 {
   json_error_t je;
   json_t *j = json_loadb(data, len, 0, &je);
@@ -85,8 +85,8 @@ static int check_media_type(const char *what, const char *ct, const char *data, 
   return 0;
 }
 
-static int check_digest(const char *what, const char *ref, const struct reg_req *q, const char *computed,
-                        berth_error_t *err)
+static BERTH_WUR int check_digest(const char *what, const char *ref, const struct reg_req *q,
+                                  const char *computed, berth_error_t *err)
 {
   if (berth_str_has_prefix(ref, "sha256:") && strcmp(ref, computed) != 0)
     return BERTH_ERR(err, "%s: digest mismatch: asked for %s, got %s", what, ref, computed);
@@ -139,8 +139,9 @@ static bool is_index_type(const char *mt)
 }
 
 /* the manifest of the wanted platform, from an index */
-static int pick_from_index(struct berth_registry *r, const char *repo, struct berth_registry_image *out,
-                           const struct berth_platform_want *want, berth_error_t *err)
+static BERTH_WUR int pick_from_index(struct berth_registry *r, const char *repo,
+                                     struct berth_registry_image *out, const struct berth_platform_want *want,
+                                     berth_error_t *err)
 {
   struct berth_index *ix = NULL;
   if (berth_index_parse(out->index.data, out->index.len, out->index.digest, &ix, err) < 0)

@@ -32,7 +32,8 @@ static void set_item(struct berth_progress_item *it, enum berth_progress_state s
 }
 
 /* 1 there, 0 not */
-static int blob_exists(struct berth_registry *r, const char *repo, const char *digest, berth_error_t *err)
+static BERTH_WUR int blob_exists(struct berth_registry *r, const char *repo, const char *digest,
+                                 berth_error_t *err)
 {
   struct reg_req q;
   reg_req_init(&q, "HEAD", reg_url(r, "%s/blobs/%s", repo, digest));
@@ -45,8 +46,8 @@ static int blob_exists(struct berth_registry *r, const char *repo, const char *d
 }
 
 /* POST an upload (or a mount): 1 mounted, 0 *location is where to upload */
-static int start_upload(struct berth_registry *r, const char *repo, const char *digest, const char *from,
-                        char **location, berth_error_t *err)
+static BERTH_WUR int start_upload(struct berth_registry *r, const char *repo, const char *digest,
+                                  const char *from, char **location, berth_error_t *err)
 {
   struct reg_req q;
   if (from != NULL)
@@ -73,8 +74,8 @@ static char *with_digest(const char *location, const char *digest)
 }
 
 /* PATCH chunks; *location follows the registry's answers */
-static int upload_chunks(struct berth_registry *r, const char *repo, struct berth_push_blob *b,
-                         char **location, uint64_t *progress, berth_error_t *err)
+static BERTH_WUR int upload_chunks(struct berth_registry *r, const char *repo, struct berth_push_blob *b,
+                                   char **location, uint64_t *progress, berth_error_t *err)
 {
   uint64_t chunk = r->o.chunk_size ? r->o.chunk_size : 64u << 20;
   for (uint64_t off = 0; off < b->size; off += chunk) {
@@ -103,8 +104,8 @@ static int upload_chunks(struct berth_registry *r, const char *repo, struct bert
   return 0;
 }
 
-static int upload(struct berth_registry *r, const char *repo, struct berth_push_blob *b, char *location,
-                  uint64_t *progress, berth_error_t *err)
+static BERTH_WUR int upload(struct berth_registry *r, const char *repo, struct berth_push_blob *b,
+                            char *location, uint64_t *progress, berth_error_t *err)
 {
   cleanup_free char *loc = location;
   bool chunked = b->size > (r->o.chunk_size ? r->o.chunk_size : 64u << 20);
@@ -130,7 +131,7 @@ static int upload(struct berth_registry *r, const char *repo, struct berth_push_
   return rc;
 }
 
-static int push_one(struct push_ctx *c, size_t i, berth_error_t *err)
+static BERTH_WUR int push_one(struct push_ctx *c, size_t i, berth_error_t *err)
 {
   struct berth_push_blob *b = &c->blobs[i];
   struct berth_progress_item *it = c->items ? &c->items[i] : NULL;

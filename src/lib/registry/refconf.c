@@ -24,8 +24,8 @@ static void add_mirrors(struct berth_registry_conf *c, const char *registry, con
     m->mirrors[i] = xstrdup(v[i]);
 }
 
-static int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_registry_conf *c,
-                            berth_error_t *err)
+static BERTH_WUR int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_registry_conf *c,
+                                      berth_error_t *err)
 {
   json_t *map = NULL;
   int r = berth_json_get_object(jc, root, "mirrors", &map, err);
@@ -45,7 +45,8 @@ static int parse_mirror_map(struct berth_jctx *jc, json_t *root, struct berth_re
   return 0;
 }
 
-static int parse_doc(struct berth_jctx *jc, json_t *root, struct berth_registry_conf *c, berth_error_t *err)
+static BERTH_WUR int parse_doc(struct berth_jctx *jc, json_t *root, struct berth_registry_conf *c,
+                               berth_error_t *err)
 {
   if (!json_is_object(root))
     return berth_jctx_error(jc, NULL, err, "expected an object, got %s", berth_json_type_name(root));

@@ -16,8 +16,8 @@
 
 #define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
-static int load_dir(struct berth_registry *r, const char *dir, struct berth_strbuf *ca, bool *found,
-                    berth_error_t *err)
+static BERTH_WUR int load_dir(struct berth_registry *r, const char *dir, struct berth_strbuf *ca, bool *found,
+                              berth_error_t *err)
 {
   cleanup_dir DIR *d = opendir(dir);
   if (d == NULL)

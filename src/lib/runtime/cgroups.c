@@ -30,7 +30,8 @@ static bool asks_for_resources(const berth_spec_t *spec)
 }
 
 /* Rootless without a delegated cgroup (runc's rule): fine as long as nothing is asked of it. */
-static int rootless_fallback(const berth_spec_t *spec, berth_cgroup_manager_t **out, berth_error_t *err)
+static BERTH_WUR int rootless_fallback(const berth_spec_t *spec, berth_cgroup_manager_t **out,
+                                       berth_error_t *err)
 {
   if (asks_for_resources(spec))
     return berth_error_wrap(err, "rootless: linux.resources need a cgroup this user may write "
@@ -76,9 +77,7 @@ int berth_container_cgroup_setup(const berth_spec_t *spec, enum berth_cgroup_kin
     return berth_error_wrap(err, "create cgroup");
   }
   if (berth_cgroup_apply_spec(m, spec, err) < 0) {
-    berth_error_t e = NULL;
-    if (berth_cgroup_destroy(m, &e) < 0)
-      berth_error_release(&e);
+    berth_ignore(berth_cgroup_destroy(m, BERTH_IGNORED));
     berth_cgroup_manager_free(m);
     return -1;
   }

@@ -472,9 +472,7 @@ static int setup_cgroup(struct create_state *s, berth_error_t *err)
                                    s->o->rootless, s->pid, &s->cgroup, err) < 0)
     return -1;
   s->c->cgroup = berth_cgroup_manager_to_json(s->cgroup);
-  berth_error_t none = NULL;
-  if (berth_cgroup_oom_kill_count(s->cgroup, &s->oom_base, &none) < 0)
-    berth_error_release(&none);
+  berth_ignore(berth_cgroup_oom_kill_count(s->cgroup, &s->oom_base, BERTH_IGNORED));
   if (berth_sync_send(s->sync[0], BERTH_MSG_CGROUP_DONE, 0, NULL, 0, -1, err) == 0)
     return 0;
   /* the container process died meanwhile: its own error says why */

@@ -106,8 +106,8 @@ static bool setgroups_allowed(void)
   return true;
 }
 
-static int exec_child_setup(struct exec_state *s, struct berth_init_ctx *ctx, int *slave, char **exe,
-                            berth_error_t *err)
+static BERTH_WUR int exec_child_setup(struct exec_state *s, struct berth_init_ctx *ctx, int *slave,
+                                      char **exe, berth_error_t *err)
 {
   struct berth_sync_msg msg;
   if (berth_sync_expect(ctx->sync_fd, BERTH_MSG_GO, &msg, NULL, err) < 0)
@@ -181,7 +181,7 @@ __attribute__((noreturn)) static void exec_intermediate(struct exec_state *s, in
   _exit(0);
 }
 
-static int prepare(struct exec_state *s, berth_error_t *err)
+static BERTH_WUR int prepare(struct exec_state *s, berth_error_t *err)
 {
   const struct berth_exec_opts *o = s->o;
   if (berth_container_load(o->root, o->id, &s->c, err) < 0)
@@ -215,7 +215,7 @@ static int prepare(struct exec_state *s, berth_error_t *err)
   return berth_sync_pair(s->sync, err);
 }
 
-static int spawn(struct exec_state *s, berth_error_t *err)
+static BERTH_WUR int spawn(struct exec_state *s, berth_error_t *err)
 {
   /* the process in the container is our grandchild: as a subreaper we get it back when the
    * intermediate exits — to wait for it, or to reap it when setting it up fails */
@@ -269,7 +269,7 @@ static int spawn(struct exec_state *s, berth_error_t *err)
 }
 
 /* Until the process execs (the channel closes): console, seccomp listener, errors. */
-static int converse(struct exec_state *s, berth_error_t *err)
+static BERTH_WUR int converse(struct exec_state *s, berth_error_t *err)
 {
   if (berth_sync_send(s->sync[0], BERTH_MSG_GO, 0, NULL, 0, -1, err) < 0)
     return -1;
@@ -299,7 +299,7 @@ static int converse(struct exec_state *s, berth_error_t *err)
   }
 }
 
-static int exec_steps(struct exec_state *s, struct berth_wait_ctx *w, berth_error_t *err)
+static BERTH_WUR int exec_steps(struct exec_state *s, struct berth_wait_ctx *w, berth_error_t *err)
 {
   if (prepare(s, err) < 0 || spawn(s, err) < 0 || converse(s, err) < 0)
     return -1;

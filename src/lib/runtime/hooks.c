@@ -92,7 +92,7 @@ static int above_stdio(int fd)
   return n;
 }
 
-static int state_memfd(const char *state_json, berth_error_t *err)
+static BERTH_WUR int state_memfd(const char *state_json, berth_error_t *err)
 {
   cleanup_close int fd = above_stdio(memfd_create("berth-hook-state", MFD_CLOEXEC));
   if (fd < 0)
@@ -102,7 +102,7 @@ static int state_memfd(const char *state_json, berth_error_t *err)
   return steal_fd(fd);
 }
 
-static int capture_pipe(int *rd, int *wr, berth_error_t *err)
+static BERTH_WUR int capture_pipe(int *rd, int *wr, berth_error_t *err)
 {
   int p[2];
   if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -118,7 +118,7 @@ static int capture_pipe(int *rd, int *wr, berth_error_t *err)
 __attribute__((noreturn)) static void child_fail(int errpipe)
 {
   int e = errno;
-  (void) !write(errpipe, &e, sizeof e);
+  berth_ignore(write(errpipe, &e, sizeof e));
   _exit(127);
 }
 
@@ -136,7 +136,7 @@ __attribute__((noreturn)) static void exec_child(const struct berth_spec_hook *h
   child_fail(errpipe);
 }
 
-static int spawn_hook(struct hook_run *r, const int stdio[3], berth_error_t *err)
+static BERTH_WUR int spawn_hook(struct hook_run *r, const int stdio[3], berth_error_t *err)
 {
   const struct berth_spec_hook *h = r->hook;
   const char *default_argv[] = { h->path, NULL };
@@ -178,7 +178,7 @@ static long ms_left(const struct timespec *deadline)
 }
 
 /* Wait for exit (or the deadline: SIGKILL) while collecting output; reaps the hook. */
-static int wait_hook(struct hook_run *r, berth_error_t *err)
+static BERTH_WUR int wait_hook(struct hook_run *r, berth_error_t *err)
 {
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -232,7 +232,7 @@ static char *one_line(const char *s)
   return o;
 }
 
-static int hook_result(const struct hook_run *r, berth_error_t *err)
+static BERTH_WUR int hook_result(const struct hook_run *r, berth_error_t *err)
 {
   cleanup_free char *e = one_line(r->err.buf);
   cleanup_free char *o = one_line(r->out.buf);
@@ -250,7 +250,7 @@ static int hook_result(const struct hook_run *r, berth_error_t *err)
                    output);
 }
 
-static int run_hook(const struct berth_spec_hook *hook, const char *state_json, berth_error_t *err)
+static BERTH_WUR int run_hook(const struct berth_spec_hook *hook, const char *state_json, berth_error_t *err)
 {
   struct hook_run r = { .hook = hook, .pid = -1, .pidfd = -1, .out.fd = -1, .err.fd = -1 };
   cleanup_close int in_fd = state_memfd(state_json, err);

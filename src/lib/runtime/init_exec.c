@@ -116,7 +116,7 @@ static void own_stdio(uid_t uid, int console_slave)
   }
 }
 
-static int attach_console(int slave, berth_error_t *err)
+static BERTH_WUR int attach_console(int slave, berth_error_t *err)
 {
   if (ioctl(slave, TIOCSCTTY, 0) < 0)
     return BERTH_ERR_ERRNO(err, "make the pty the controlling terminal");
@@ -131,7 +131,7 @@ static int attach_console(int slave, berth_error_t *err)
 /* CVE-2024-21626: cwd is resolved inside "/" with magic links refused, so a leaked
  * /proc/self/fd/N can never be the working directory. Opened before seccomp is loaded
  * (a profile may not know openat2). */
-static int open_cwd(const char *cwd, berth_error_t *err)
+static BERTH_WUR int open_cwd(const char *cwd, berth_error_t *err)
 {
   int fd = berth_openat2(AT_FDCWD, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
@@ -140,14 +140,14 @@ static int open_cwd(const char *cwd, berth_error_t *err)
   return fd;
 }
 
-static int enter_cwd(int fd, const char *cwd, berth_error_t *err)
+static BERTH_WUR int enter_cwd(int fd, const char *cwd, berth_error_t *err)
 {
   if (fchdir(fd) < 0)
     return BERTH_ERR_ERRNO(err, "chdir to process.cwd `%s`", cwd);
   return 0;
 }
 
-static int load_seccomp(struct berth_init_ctx *ctx, int conn, berth_error_t *err)
+static BERTH_WUR int load_seccomp(struct berth_init_ctx *ctx, int conn, berth_error_t *err)
 {
   if (ctx->seccomp == NULL)
     return 0;
@@ -177,7 +177,7 @@ static int load_seccomp(struct berth_init_ctx *ctx, int conn, berth_error_t *err
   return 0;
 }
 
-static int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
 {
   const struct berth_spec_process *p = &ctx->spec->process;
   if (p->caps.present && berth_caps_apply_bounding(&p->caps, err) < 0)
@@ -196,8 +196,8 @@ static int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
 /* Exec the program through berth-dmz (src/dmz/dmz.c): argv "berth-dmz CONN EXE ARGS...". The
  * connection to `start` stays open across this one exec so that the helper can report a
  * failed execve; the helper makes it close-on-exec again. */
-static int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct berth_spec_process *p,
-                        char *const *envp, berth_error_t *err)
+static BERTH_WUR int exec_via_dmz(int dmz_fd, int conn, const char *exe, const struct berth_spec_process *p,
+                                  char *const *envp, berth_error_t *err)
 {
   cleanup_free char **argv = xcalloc(p->n_args + 4, sizeof *argv);
   char fd_text[16];

@@ -44,7 +44,7 @@ static char *state_text(struct berth_container *c)
 
 /* The listener of process `pidfd`, at descriptor `num` there; when pidfd_getfd is refused
  * (a rootless parent may not reach a non-dumpable process), it is sent over `conn`. */
-static int fetch_listener(int conn, int pidfd, int num, berth_error_t *err)
+static BERTH_WUR int fetch_listener(int conn, int pidfd, int num, berth_error_t *err)
 {
   int fd = (int) syscall(SYS_pidfd_getfd, pidfd, num, 0);
   if (fd >= 0)
@@ -73,8 +73,8 @@ int berth_container_take_listener(int conn, int pidfd, const struct berth_sync_m
 }
 
 /* Talk to the released container until it execs (the connection closes on exec). */
-static int start_conversation(int conn, const berth_spec_t *spec, struct berth_container *c,
-                              berth_error_t *err)
+static BERTH_WUR int start_conversation(int conn, const berth_spec_t *spec, struct berth_container *c,
+                                        berth_error_t *err)
 {
   cleanup_close int pidfd = -1;
   for (;;) {
@@ -94,7 +94,7 @@ static int start_conversation(int conn, const berth_spec_t *spec, struct berth_c
   }
 }
 
-static int start_steps(struct berth_container *c, const berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int start_steps(struct berth_container *c, const berth_spec_t *spec, berth_error_t *err)
 {
   if (c->status != BERTH_STATUS_CREATED)
     return BERTH_ERR(err, "cannot start a container that is %s", berth_status_name(c->status));
@@ -179,7 +179,7 @@ int berth_signal_parse(const char *s)
 
 /* every process in the pid namespace of the container's init; only for containers that
  * have their own pid namespace (checked here again: never the host's) */
-static int kill_pidns(const struct berth_container *c, int sig, berth_error_t *err)
+static BERTH_WUR int kill_pidns(const struct berth_container *c, int sig, berth_error_t *err)
 {
   if (!c->has_pidns || berth_same_pidns_as_self(c->pid))
     return BERTH_ERR(err, "container has no pid namespace of its own");
@@ -208,7 +208,7 @@ static int kill_pidns(const struct berth_container *c, int sig, berth_error_t *e
   return 0;
 }
 
-static int thaw(struct berth_container *c, berth_error_t *err)
+static BERTH_WUR int thaw(struct berth_container *c, berth_error_t *err)
 {
   cleanup_cgroup_manager berth_cgroup_manager_t *m = NULL;
   if (berth_container_cgroup_open(c, &m, err) < 0)
@@ -248,7 +248,7 @@ int berth_container_kill(const char *root, const char *id, int sig, bool all, be
 
 /* ---- delete ---- */
 
-static int kill_and_wait(struct berth_container *c, berth_error_t *err)
+static BERTH_WUR int kill_and_wait(struct berth_container *c, berth_error_t *err)
 {
   berth_error_t ignored = NULL;
   cleanup_close int pidfd = berth_container_pidfd(c, &ignored);
@@ -272,8 +272,8 @@ static int kill_and_wait(struct berth_container *c, berth_error_t *err)
 }
 
 /* Delete with what the caller has loaded already (a NULL spec or cgroup is loaded here). */
-static int delete_steps(struct berth_container *c, const berth_spec_t *spec, berth_cgroup_manager_t *m,
-                        bool force, berth_error_t *err)
+static BERTH_WUR int delete_steps(struct berth_container *c, const berth_spec_t *spec,
+                                  berth_cgroup_manager_t *m, bool force, berth_error_t *err)
 {
   if (c->status != BERTH_STATUS_STOPPED && !force)
     return BERTH_ERR(err, "cannot delete a %s container (use --force)", berth_status_name(c->status));

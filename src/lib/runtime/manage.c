@@ -19,8 +19,8 @@
 #include "runtime/container.h"
 
 /* load + open the cgroup; a container without a (real) cgroup cannot be managed */
-static int open_managed(const char *root, const char *id, struct berth_container **c,
-                        berth_cgroup_manager_t **m, berth_error_t *err)
+static BERTH_WUR int open_managed(const char *root, const char *id, struct berth_container **c,
+                                  berth_cgroup_manager_t **m, berth_error_t *err)
 {
   if (berth_container_load(root, id, c, err) < 0)
     return -1;

@@ -76,7 +76,7 @@ static void drain(int master)
     ;
 }
 
-static int exit_status(pid_t pid, berth_error_t *err)
+static BERTH_WUR int exit_status(pid_t pid, berth_error_t *err)
 {
   int status;
   while (waitpid(pid, &status, __WALL) < 0) {

@@ -158,7 +158,7 @@ static void on_update(void *data, int op, const char *dbname, const char *table,
     db->sync_commit = true;
 }
 
-static int apply_pragmas(struct berth_db *db, berth_error_t *err)
+static BERTH_WUR int apply_pragmas(struct berth_db *db, berth_error_t *err)
 {
   /* journal_mode answers with a row: the mode in effect */
   cleanup_stmt sqlite3_stmt *st = NULL;
@@ -185,7 +185,7 @@ static int apply_pragmas(struct berth_db *db, berth_error_t *err)
 /* The catalogue holds every container's environment (passwords, tokens): root's alone. SQLite
  * makes the -wal and -shm files with the database file's mode; a store made before this had
  * them 0644, so all three are tightened. */
-static int private_files(const char *path, berth_error_t *err)
+static BERTH_WUR int private_files(const char *path, berth_error_t *err)
 {
   static const char *const suffixes[] = { "", "-wal", "-shm" };
   for (size_t i = 0; i < BERTH_N_ELEMENTS(suffixes); i++) {
@@ -258,7 +258,7 @@ int berth_db_begin(struct berth_db *db, berth_error_t *err)
 }
 
 /* fdatasync the WAL, as synchronous=FULL does at every commit */
-static int sync_wal(struct berth_db *db, berth_error_t *err)
+static BERTH_WUR int sync_wal(struct berth_db *db, berth_error_t *err)
 {
   sqlite3_file *wal = NULL;
   if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || wal == NULL ||

@@ -55,7 +55,8 @@ void berth_db_mounts_free(struct berth_db_mount *m, size_t n)
 static const char *nz(const char *s) { return s ? s : ""; }
 
 /* one added to (delta 1) or taken from (delta -1) each layer of the image's chain */
-static int adjust_layers(struct berth_db *db, const char *image_id, int64_t delta, berth_error_t *err)
+static BERTH_WUR int adjust_layers(struct berth_db *db, const char *image_id, int64_t delta,
+                                   berth_error_t *err)
 {
   return db_exec(db, err,
                  "UPDATE layers SET refcount = refcount + ? WHERE chain_id IN"
@@ -65,8 +66,8 @@ static int adjust_layers(struct berth_db *db, const char *image_id, int64_t delt
            : 0;
 }
 
-static int put_mounts(struct berth_db *db, const char *id, const struct berth_db_mount *m, size_t n,
-                      berth_error_t *err)
+static BERTH_WUR int put_mounts(struct berth_db *db, const char *id, const struct berth_db_mount *m, size_t n,
+                                berth_error_t *err)
 {
   for (size_t i = 0; i < n; i++) {
     const char *vol = m[i].volume && *m[i].volume ? m[i].volume : NULL;
@@ -88,7 +89,7 @@ int berth_db_container_name_used(struct berth_db *db, const char *name, berth_er
   return n > 0;
 }
 
-static int name_conflict(struct berth_db *db, const char *name, berth_error_t *err)
+static BERTH_WUR int name_conflict(struct berth_db *db, const char *name, berth_error_t *err)
 {
   cleanup_strv char **owner = NULL;
   if (db_collect_strings(db, &owner, err, "SELECT id FROM containers WHERE name = ?", "s", name) < 0)

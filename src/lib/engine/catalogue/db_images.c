@@ -44,7 +44,7 @@ int berth_db_image_put(struct berth_db *db, const struct berth_db_image *img, be
   return 1;
 }
 
-static int read_chain(struct berth_db *db, struct berth_db_image *img, berth_error_t *err)
+static BERTH_WUR int read_chain(struct berth_db *db, struct berth_db_image *img, berth_error_t *err)
 {
   cleanup_stmt sqlite3_stmt *st = NULL;
   if (db_prepare(db, &st, err, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", "s",
@@ -60,7 +60,8 @@ static int read_chain(struct berth_db *db, struct berth_db_image *img, berth_err
 
 #define IMAGE_COLUMNS "id, manifest_digest, parent, created, added, size, os, arch"
 
-static int read_image(struct berth_db *db, sqlite3_stmt *st, struct berth_db_image *img, berth_error_t *err)
+static BERTH_WUR int read_image(struct berth_db *db, sqlite3_stmt *st, struct berth_db_image *img,
+                                berth_error_t *err)
 {
   memset(img, 0, sizeof *img);
   db_col_digest(st, 0, img->id);
@@ -148,7 +149,8 @@ int berth_db_image_containers(struct berth_db *db, const char *id, int64_t *n, b
 }
 
 /* blobs nobody refers to any more, among candidates: rows deleted, digests appended to gone */
-static int drop_unused_blobs(struct berth_db *db, char **candidates, char ***gone, berth_error_t *err)
+static BERTH_WUR int drop_unused_blobs(struct berth_db *db, char **candidates, char ***gone,
+                                       berth_error_t *err)
 {
   for (char **c = candidates; *c; c++) {
     int64_t users = 0;
@@ -171,8 +173,8 @@ static int drop_unused_blobs(struct berth_db *db, char **candidates, char ***gon
 }
 
 /* subtract one from each layer of img (top first) and delete those that reach zero */
-static int release_layers(struct berth_db *db, const struct berth_db_image *img, char ***gone_layers,
-                          char ***blob_candidates, berth_error_t *err)
+static BERTH_WUR int release_layers(struct berth_db *db, const struct berth_db_image *img,
+                                    char ***gone_layers, char ***blob_candidates, berth_error_t *err)
 {
   for (size_t i = img->nlayers; i-- > 0;) {
     const char *c = img->chain_ids[i];

@@ -61,7 +61,7 @@ static bool container_id(const char *s)
 }
 
 /* entries of dir named like a container id whose container has no row */
-static int orphan_dirs(struct ctr_check *c, const char *dir, const char *what, berth_error_t *err)
+static BERTH_WUR int orphan_dirs(struct ctr_check *c, const char *dir, const char *what, berth_error_t *err)
 {
   cleanup_dir DIR *d = opendir(dir);
   for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
@@ -93,7 +93,7 @@ static void check_half_removed(struct ctr_check *c, struct berth_ctr *ct)
   berth_error_release(&e);
 }
 
-static int check_one(struct ctr_check *c, struct berth_ctr *ct, int64_t now, berth_error_t *err)
+static BERTH_WUR int check_one(struct ctr_check *c, struct berth_ctr *ct, int64_t now, berth_error_t *err)
 {
   cleanup_free char *config = xasprintf("%s/bundle/config.json", ct->dir);
   if (access(config, F_OK) < 0 && now - ct->row.created > INCOMPLETE_AGE_NS) {

@@ -34,7 +34,7 @@ static void cp_root_release(struct cp_root *r)
 }
 
 /* a running (or paused) container: its init's root, volumes and all */
-static int running_root(const struct berth_ctr *c, struct cp_root *r, berth_error_t *err)
+static BERTH_WUR int running_root(const struct berth_ctr *c, struct cp_root *r, berth_error_t *err)
 {
   cleanup_close int pidfd = c->row.pid > 0 ? pidfd_open((pid_t) c->row.pid, 0) : -1;
   if (pidfd < 0)
@@ -50,8 +50,8 @@ static int running_root(const struct berth_ctr *c, struct cp_root *r, berth_erro
 }
 
 /* a stopped container: its overlay and its bind and volume mounts, in a mounter */
-static int stopped_root(struct berth_engine *e, const struct berth_ctr *c, struct cp_root *r,
-                        berth_error_t *err)
+static BERTH_WUR int stopped_root(struct berth_engine *e, const struct berth_ctr *c, struct cp_root *r,
+                                  berth_error_t *err)
 {
   cleanup_strv char **lowers = ctr_layer_dirs(e, c->row.image_id, err);
   struct berth_db_mount *mounts = NULL;
@@ -75,7 +75,8 @@ static int stopped_root(struct berth_engine *e, const struct berth_ctr *c, struc
   return r->root < 0 ? BERTH_ERR_ERRNO(err, "dup") : 0;
 }
 
-static int open_root(struct berth_engine *e, struct berth_ctr *c, struct cp_root *r, berth_error_t *err)
+static BERTH_WUR int open_root(struct berth_engine *e, struct berth_ctr *c, struct cp_root *r,
+                               berth_error_t *err)
 {
   if (c->state == BERTH_CTR_RUNNING || c->state == BERTH_CTR_PAUSED)
     return running_root(c, r, err);

@@ -54,7 +54,7 @@ static void ctx_release(struct create_ctx *cx)
   berth_db_attachments_free(cx->att, cx->n_att);
 }
 
-static int pick_name(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int pick_name(struct create_ctx *cx, berth_error_t *err)
 {
   const char *given = cx->in->opts->name;
   if (given) {
@@ -76,7 +76,8 @@ static int pick_name(struct create_ctx *cx, berth_error_t *err)
 /* The image's config blob, checked against its digest with libberth's SHA-256: microseconds for
  * a config, where OpenSSL's first digest in a process initializes its providers (about 1 ms of
  * every `run`). Other algorithms go through the store. */
-static int read_config(struct create_ctx *cx, const char *id, char **data, size_t *len, berth_error_t *err)
+static BERTH_WUR int read_config(struct create_ctx *cx, const char *id, char **data, size_t *len,
+                                 berth_error_t *err)
 {
   if (!berth_str_has_prefix(id, "sha256:"))
     return berth_store_read_blob(cx->e->store, id, 0, data, len, err);
@@ -96,7 +97,7 @@ static int read_config(struct create_ctx *cx, const char *id, char **data, size_
   return 0;
 }
 
-static int load_image(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int load_image(struct create_ctx *cx, berth_error_t *err)
 {
   berth_digest_t id;
   cleanup_free char *data = NULL;
@@ -116,14 +117,12 @@ static int load_image(struct create_ctx *cx, berth_error_t *err)
 static char *read_host_file(const char *path)
 {
   char *text = NULL;
-  berth_error_t ignore = NULL;
-  if (berth_read_file(path, 1u << 20, &text, NULL, &ignore) < 0)
-    berth_error_release(&ignore);
+  berth_ignore(berth_read_file(path, 1u << 20, &text, NULL, BERTH_IGNORED));
   return text;
 }
 
 /* the three small files: /etc/hostname, /etc/hosts, /etc/resolv.conf */
-static int render_files(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int render_files(struct create_ctx *cx, berth_error_t *err)
 {
   const struct berth_run_opts *o = cx->in->opts;
   bool host_net = o->network.mode == BERTH_NSMODE_HOST;
@@ -138,7 +137,7 @@ static int render_files(struct create_ctx *cx, berth_error_t *err)
   return 0;
 }
 
-static int build_spec(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int build_spec(struct create_ctx *cx, berth_error_t *err)
 {
   const struct berth_run_opts *o = cx->in->opts;
   cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", cx->dir);
@@ -216,7 +215,7 @@ static char *dump(json_t *v)
 }
 
 /* in the container's transaction: its networks */
-static int put_attachments(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int put_attachments(struct create_ctx *cx, berth_error_t *err)
 {
   for (size_t i = 0; i < cx->n_att; i++)
     if (berth_db_attachment_put(cx->e->db, &cx->att[i], err) < 0)
@@ -224,7 +223,7 @@ static int put_attachments(struct create_ctx *cx, berth_error_t *err)
   return 0;
 }
 
-static int add_row(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int add_row(struct create_ctx *cx, berth_error_t *err)
 {
   json_t *hc = ctr_build_host_config(cx->in->opts, cx->in->runtime_flags);
   cleanup_free char *config = dump(cx->config), *host_config = dump(hc);
@@ -256,13 +255,14 @@ static int add_row(struct create_ctx *cx, berth_error_t *err)
   return 0;
 }
 
-static int write_file(const char *dir, const char *name, const char *text, mode_t mode, berth_error_t *err)
+static BERTH_WUR int write_file(const char *dir, const char *name, const char *text, mode_t mode,
+                                berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("%s/%s", dir, name);
   return berth_write_file_atomic(path, text, strlen(text), mode, err);
 }
 
-static int write_files(struct create_ctx *cx, berth_error_t *err)
+static BERTH_WUR int write_files(struct create_ctx *cx, berth_error_t *err)
 {
   cleanup_free char *parent = xasprintf("%s/containers", cx->e->root);
   const char *const dirs[] = { "bundle", "bundle/rootfs", "upper", "work" };

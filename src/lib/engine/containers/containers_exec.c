@@ -34,7 +34,7 @@
 
 /* config.json's process object; ctrspec's unlimited rlimits (2^64-1, more than jansson holds)
  * become its marker string on the way in and the number again on the way out */
-static json_t *bundle_process(const struct berth_ctr *c, berth_error_t *err)
+static BERTH_WUR json_t *bundle_process(const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("%s/bundle/config.json", c->dir), *text = NULL;
   if (berth_read_file(path, 0, &text, NULL, err) < 0)
@@ -78,7 +78,7 @@ static json_t *caps_json(uint64_t caps)
 
 /* --privileged: every capability berth may give; Docker: root's effective and permitted sets are the
  * bounding set, another user's are empty */
-static int set_caps(json_t *proc, bool privileged, uint32_t uid, berth_error_t *err)
+static BERTH_WUR int set_caps(json_t *proc, bool privileged, uint32_t uid, berth_error_t *err)
 {
   json_t *caps = json_object_get(proc, "capabilities");
   if (privileged) {
@@ -107,8 +107,8 @@ static int set_caps(json_t *proc, bool privileged, uint32_t uid, berth_error_t *
 }
 
 /* -u: resolved in the container's files; HOME follows the user */
-static int set_user(json_t *proc, int root, const char *spec, json_t *group_add, char **home,
-                    berth_error_t *err)
+static BERTH_WUR int set_user(json_t *proc, int root, const char *spec, json_t *group_add, char **home,
+                              berth_error_t *err)
 {
   cleanup_free char *passwd = container_file(root, "/etc/passwd"),
                     *group = container_file(root, "/etc/group");
@@ -171,8 +171,8 @@ static void set_env(json_t *proc, const struct berth_ctr *c, const struct berth_
   json_object_set_new(proc, "env", arr);
 }
 
-static int build_process(const struct berth_ctr *c, int root, const struct berth_ctr_exec_in *in,
-                         json_t **out, berth_error_t *err)
+static BERTH_WUR int build_process(const struct berth_ctr *c, int root, const struct berth_ctr_exec_in *in,
+                                   json_t **out, berth_error_t *err)
 {
   json_t *proc = bundle_process(c, err);
   if (proc == NULL)
@@ -204,7 +204,7 @@ static int build_process(const struct berth_ctr *c, int root, const struct berth
   return 0;
 }
 
-static int memfd_with(const char *name, const char *text, berth_error_t *err)
+static BERTH_WUR int memfd_with(const char *name, const char *text, berth_error_t *err)
 {
   int fd = memfd_create(name, MFD_CLOEXEC);
   if (fd < 0)
@@ -217,7 +217,8 @@ static int memfd_with(const char *name, const char *text, berth_error_t *err)
 }
 
 /* tty: a console socket in <runroot>/exec-XXXXXX (removed once the master arrived) */
-static int console_socket(struct berth_engine *e, struct berth_ctr_exec *x, char **path, berth_error_t *err)
+static BERTH_WUR int console_socket(struct berth_engine *e, struct berth_ctr_exec *x, char **path,
+                                    berth_error_t *err)
 {
   x->sock_dir = xasprintf("%s/exec-XXXXXX", e->runroot);
   if (berth_mkdir_p(e->runroot, 0700, err) < 0)
@@ -259,7 +260,8 @@ static char **exec_argv(struct berth_engine *e, const struct berth_ctr *c, const
 
 /* the runtime's exec; what our caller left open must not reach it: it joins the container
  * (CVE-2016-9962, docs/design/runtime.md), and berth_child_exec closes everything but stdio */
-static int spawn(char *const *argv, const int stdio[3], struct berth_ctr_exec *x, berth_error_t *err)
+static BERTH_WUR int spawn(char *const *argv, const int stdio[3], struct berth_ctr_exec *x,
+                           berth_error_t *err)
 {
   struct berth_child_exec cx = { .argv = argv, .fds = { stdio[0], stdio[1], stdio[2] }, .nfds = 3 };
   if (berth_child_exec(&cx, &x->pid, err) < 0) {
@@ -270,7 +272,7 @@ static int spawn(char *const *argv, const int stdio[3], struct berth_ctr_exec *x
   return x->pidfd < 0 ? BERTH_ERR_ERRNO(err, "pidfd_open") : 0;
 }
 
-static int running_root(const struct berth_ctr *c, berth_error_t *err)
+static BERTH_WUR int running_root(const struct berth_ctr *c, berth_error_t *err)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/root", (int) c->row.pid);
@@ -278,8 +280,9 @@ static int running_root(const struct berth_ctr *c, berth_error_t *err)
   return fd < 0 ? BERTH_ERR(err, "container %.12s is not running", c->row.id) : fd;
 }
 
-static int exec_loaded(struct berth_engine *e, const struct berth_ctr *c, const struct berth_ctr_exec_in *in,
-                       const int stdio[3], struct berth_ctr_exec *x, berth_error_t *err)
+static BERTH_WUR int exec_loaded(struct berth_engine *e, const struct berth_ctr *c,
+                                 const struct berth_ctr_exec_in *in, const int stdio[3],
+                                 struct berth_ctr_exec *x, berth_error_t *err)
 {
   if (c->state == BERTH_CTR_PAUSED)
     return BERTH_ERR(err, "container %.12s is paused, unpause the container before exec", c->row.id);

@@ -19,7 +19,7 @@ struct pause_change {
 };
 
 /* only a container still in `from` changes (one that exited meanwhile keeps its exit) */
-static int change_state(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int change_state(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   const struct pause_change *pc = data;
   (void) err;
@@ -74,7 +74,7 @@ struct rename {
  * running container keeps the config it was started with, as with Docker), written beside
  * the file: only a committed rename puts it in place, so the row and the file never say two
  * different names. */
-static int rename_in_bundle(struct rename *rn, const char *id, berth_error_t *err)
+static BERTH_WUR int rename_in_bundle(struct rename *rn, const char *id, berth_error_t *err)
 {
   cleanup_free char *dir = berth_ctr_dir(rn->e, id);
   cleanup_free char *path = xasprintf("%s/bundle/config.json", dir);
@@ -100,7 +100,7 @@ static int rename_in_bundle(struct rename *rn, const char *id, berth_error_t *er
   return r;
 }
 
-static int set_name(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int set_name(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   struct rename *rn = data;
   if (strcmp(row->name, rn->name) == 0)
@@ -110,9 +110,7 @@ static int set_name(struct berth_db_container *row, void *data, berth_error_t *e
     return -1;
   if (used > 0) {
     cleanup_strv char **ids = NULL;
-    berth_error_t none = NULL;
-    if (berth_db_container_find(rn->e->db, rn->name, &ids, &none) < 0)
-      berth_error_release(&none);
+    berth_ignore(berth_db_container_find(rn->e->db, rn->name, &ids, BERTH_IGNORED));
     return BERTH_ERR(err,
                      "conflict: the container name `/%s` is already in use by container %.12s; remove (or "
                      "rename) that container to be able to reuse that name",

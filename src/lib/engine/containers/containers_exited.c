@@ -62,7 +62,7 @@ struct exit_rec {
   int64_t delay_ms;
 };
 
-static int record_exit(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int record_exit(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   struct exit_rec *x = data;
   int64_t now = ctr_now();
@@ -88,7 +88,7 @@ static int record_exit(struct berth_db_container *row, void *data, berth_error_t
 }
 
 /* the row of what (1), or 0 when it is gone */
-static int load(struct berth_engine *e, const char *what, struct berth_ctr *c, berth_error_t *err)
+static BERTH_WUR int load(struct berth_engine *e, const char *what, struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   struct berth_db_container row;
@@ -107,8 +107,8 @@ static int load(struct berth_engine *e, const char *what, struct berth_ctr *c, b
 /* Load and lock the container whose exit is to be recorded: 1, or 0 when a guarded call (pid > 0)
  * finds it gone (recorded and removed with --rm by the other of the monitor's handler and a
  * recording client) or its row past that process (recorded: *restart_ms is what was decided). */
-static int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_ctr *c, int *lock,
-                       int64_t *restart_ms, berth_error_t *err)
+static BERTH_WUR int load_locked(struct berth_engine *e, const char *id, pid_t pid, struct berth_ctr *c,
+                                 int *lock, int64_t *restart_ms, berth_error_t *err)
 {
   int r = load(e, id, c, err);
   if (r > 0) {
@@ -192,7 +192,7 @@ struct start_rec {
   int64_t pid;
 };
 
-static int record_start(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int record_start(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   const struct start_rec *s = data;
   if (row->state == BERTH_CTR_REMOVING)

@@ -34,7 +34,7 @@ void berth_ctr_filter_free(struct berth_ctr_filter *f)
   free(f);
 }
 
-static int add_name(struct berth_ctr_filter *f, const char *re, berth_error_t *err)
+static BERTH_WUR int add_name(struct berth_ctr_filter *f, const char *re, berth_error_t *err)
 {
   f->names = xreallocarray(f->names, f->nnames + 1, sizeof *f->names);
   int rc = regcomp(&f->names[f->nnames], re, REG_EXTENDED | REG_NOSUB);
@@ -47,7 +47,8 @@ static int add_name(struct berth_ctr_filter *f, const char *re, berth_error_t *e
   return 0;
 }
 
-static int add_one(struct berth_ctr_filter *f, const char *key, const char *value, berth_error_t *err)
+static BERTH_WUR int add_one(struct berth_ctr_filter *f, const char *key, const char *value,
+                             berth_error_t *err)
 {
   if (strcmp(key, "status") == 0) {
     if (berth_ctr_state_parse(value) < 0)

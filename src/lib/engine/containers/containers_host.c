@@ -230,7 +230,7 @@ void ctr_resolver_undo_volumes(struct ctr_resolver *res)
     cleanup_free char *dir = xasprintf("%s/volumes/%s", res->e->root, v->name);
     if (berth_db_begin(res->e->db, &e) == 0 && berth_db_volume_delete(res->e->db, v->name, &e) >= 0 &&
         berth_db_commit(res->e->db, &e) == 0)
-      (void) !berth_rm_rf(dir, &e);
+      berth_ignore(berth_rm_rf(dir, BERTH_IGNORED));
     berth_db_rollback(res->e->db);
     berth_error_release(&e);
   }

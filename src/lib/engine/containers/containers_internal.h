@@ -92,9 +92,11 @@ struct ctr_resolver {
   size_t n_new_volumes;
   char **strings; /* kept alive for the builder */
 };
-int ctr_resolver_device(void *data, const char *host_path, struct berth_host_device *out, berth_error_t *err);
-int ctr_resolver_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err);
-int ctr_resolver_mount_source(void *data, const struct berth_run_mount *m, char **source, berth_error_t *err);
+int ctr_resolver_device(void *data, const char *host_path, struct berth_host_device *out,
+                        berth_error_t *err) BERTH_WUR;
+int ctr_resolver_container_pid(void *data, const char *name, pid_t *pid, berth_error_t *err) BERTH_WUR;
+int ctr_resolver_mount_source(void *data, const struct berth_run_mount *m, char **source,
+                              berth_error_t *err) BERTH_WUR;
 void ctr_resolver_release(struct ctr_resolver *res);
 /* in the caller's transaction: the rows of the volumes this create made */
 int ctr_resolver_add_volume_rows(struct ctr_resolver *res, berth_error_t *err) BERTH_WUR;

@@ -141,9 +141,7 @@ bool ctr_uses_networks(struct berth_engine *e, const struct berth_ctr *c)
 {
   struct berth_db_attachment *a = NULL;
   size_t n = 0;
-  berth_error_t ignore = NULL;
-  if (berth_db_attachments_of(e->db, c->row.id, &a, &n, &ignore) < 0)
-    berth_error_release(&ignore);
+  berth_ignore(berth_db_attachments_of(e->db, c->row.id, &a, &n, BERTH_IGNORED));
   berth_db_attachments_free(a, n);
   return n > 0;
 }
@@ -165,8 +163,8 @@ void ctr_networks_teardown(struct berth_engine *e, const char *id)
   }
 }
 
-static int loaded_running(struct berth_engine *e, const char *what, struct berth_ctr *c, pid_t *monitor,
-                          berth_error_t *err)
+static BERTH_WUR int loaded_running(struct berth_engine *e, const char *what, struct berth_ctr *c,
+                                    pid_t *monitor, berth_error_t *err)
 {
   if (berth_ctr_get(e, what, c, err) < 0)
     return -1;

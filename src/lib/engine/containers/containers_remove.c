@@ -29,7 +29,7 @@ int ctr_remove_files(struct berth_engine *e, const struct berth_ctr *c, berth_er
   return 0;
 }
 
-static int mark_removing(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int mark_removing(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   if (berth_ctr_state_kept(row->state)) {
     if (berth_ctr_monitor_alive(row))
@@ -42,7 +42,7 @@ static int mark_removing(struct berth_db_container *row, void *data, berth_error
 /* A removal that failed leaves the row dead with the reason (Docker's "removal failed" state),
  * never "Removal In Progress": rm, rm -f, container prune and system check --repair try again;
  * start refuses it. */
-static int mark_failed(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int mark_failed(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   if (row->state != BERTH_CTR_REMOVING)
     return 0;
@@ -65,7 +65,8 @@ static bool anonymous(struct berth_engine *e, const char *volume)
 }
 
 /* delete the row, and the anonymous volumes nobody else uses; their dirs in *dirs */
-static int delete_row(struct berth_engine *e, const char *id, bool volumes, char ***dirs, berth_error_t *err)
+static BERTH_WUR int delete_row(struct berth_engine *e, const char *id, bool volumes, char ***dirs,
+                                berth_error_t *err)
 {
   struct berth_db_mount *m = NULL;
   size_t n = 0;
@@ -93,8 +94,8 @@ static int delete_row(struct berth_engine *e, const char *id, bool volumes, char
 }
 
 /* the files, while the runtime's delete runs: the container's directory first, then its end */
-static int remove_files_during(struct berth_engine *e, const struct berth_ctr *c,
-                               struct ctr_runtime_proc *del, berth_error_t *err)
+static BERTH_WUR int remove_files_during(struct berth_engine *e, const struct berth_ctr *c,
+                                         struct ctr_runtime_proc *del, berth_error_t *err)
 {
   cleanup_free char *rootfs = xasprintf("%s/bundle/rootfs", c->dir);
   if (berth_mountns_detach(rootfs, err) < 0) {
@@ -102,9 +103,8 @@ static int remove_files_during(struct berth_engine *e, const struct berth_ctr *c
     return -1;
   }
   int r = berth_rm_rf(c->dir, err);
-  berth_error_t derr = NULL;
-  if (ctr_runtime_wait(del, &derr) < 0)
-    berth_error_release(&derr); /* the next start of a container by this id deletes it again */
+  berth_ignore(
+    ctr_runtime_wait(del, BERTH_IGNORED)); /* the next start of a container by this id deletes it again */
   if (r < 0 || berth_rm_rf(c->rundir, err) < 0)
     return -1;
   return 0;
@@ -130,9 +130,7 @@ int ctr_remove_during_delete(struct berth_engine *e, struct berth_ctr *c, bool v
   }
   for (size_t i = 0; gone && gone[i]; i++) {
     cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, gone[i]);
-    berth_error_t ignore = NULL;
-    if (berth_rm_rf(dir, &ignore) < 0)
-      berth_error_release(&ignore);
+    berth_ignore(berth_rm_rf(dir, BERTH_IGNORED));
   }
   return 0;
 }
@@ -143,8 +141,8 @@ int ctr_remove(struct berth_engine *e, struct berth_ctr *c, bool volumes, berth_
 }
 
 /* what: the full id */
-static int remove_loaded(struct berth_engine *e, const char *what, struct berth_ctr *c, bool force,
-                         bool volumes, berth_error_t *err)
+static BERTH_WUR int remove_loaded(struct berth_engine *e, const char *what, struct berth_ctr *c, bool force,
+                                   bool volumes, berth_error_t *err)
 {
   if (berth_ctr_state_kept(c->state) && !force)
     return BERTH_ERR(err,

@@ -87,7 +87,7 @@ struct spawn {
 /* In the child, before the monitor runs (a new session already): a new mount namespace, a slave
  * of the host's (host unmounts reach it and it pins nothing), the network namespace pinned
  * there (it goes with the monitor, whatever kills it), the overlay. */
-static int monitor_prepare(void *data, int sock, berth_error_t *err)
+static BERTH_WUR int monitor_prepare(void *data, int sock, berth_error_t *err)
 {
   const struct spawn *s = data;
   if (berth_mountns_enter(BERTH_MOUNTNS_SLAVE, err) < 0 ||
@@ -116,9 +116,7 @@ static void spawn_release(struct spawn *s)
 static void volatile_upper(struct spawn *s)
 {
   cleanup_free char *mark = xasprintf("%s/work/incompat/volatile", s->work);
-  berth_error_t ignore = NULL;
-  if (berth_rm_rf(mark, &ignore) < 0)
-    berth_error_release(&ignore);
+  berth_ignore(berth_rm_rf(mark, BERTH_IGNORED));
   s->overlay_flags |= BERTH_MOUNTNS_OVERLAY_VOLATILE;
 }
 
@@ -128,7 +126,7 @@ struct started {
   const char *error;
 };
 
-static int set_started(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int set_started(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   const struct started *s = data;
   free(row->error);
@@ -153,7 +151,7 @@ static void record_failure(struct berth_engine *e, const struct berth_ctr *c, co
 }
 
 /* fork the monitor; returns berth's end of the start channel */
-static int spawn_monitor(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
+static BERTH_WUR int spawn_monitor(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *monitor = ctr_find_helper("berth-monitor", "monitor", err);
   char self[PATH_MAX];
@@ -213,14 +211,14 @@ static int sync_recv(int fd, char *buf, size_t len)
   return (unsigned char) buf[0];
 }
 
-static int sync_send(int fd, char type, berth_error_t *err)
+static BERTH_WUR int sync_send(int fd, char type, berth_error_t *err)
 {
   if (send(fd, &type, 1, MSG_NOSIGNAL) < 0)
     return BERTH_ERR_ERRNO(err, "talk to the container's monitor");
   return 0;
 }
 
-static int set_monitor(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int set_monitor(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   const int64_t *v = data;
   row->monitor_pid = v[0];
@@ -230,8 +228,8 @@ static int set_monitor(struct berth_db_container *row, void *data, berth_error_t
 }
 
 /* READY: record the monitor, attach when asked, GO, then STARTED or FAILED */
-static int handshake(struct berth_engine *e, const struct berth_ctr *c, int fd, unsigned want,
-                     struct berth_ctr_attach *attach, int *code, berth_error_t *err)
+static BERTH_WUR int handshake(struct berth_engine *e, const struct berth_ctr *c, int fd, unsigned want,
+                               struct berth_ctr_attach *attach, int *code, berth_error_t *err)
 {
   char msg[4200];
   int type = sync_recv(fd, msg, sizeof msg);
@@ -257,7 +255,7 @@ static int handshake(struct berth_engine *e, const struct berth_ctr *c, int fd, 
   return BERTH_ERR(err, "%s", error);
 }
 
-static int prepare(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
+static BERTH_WUR int prepare(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   cleanup_free char *config = xasprintf("%s/bundle/config.json", c->dir);
   if (access(config, F_OK) < 0)
@@ -275,9 +273,7 @@ static int prepare(struct berth_engine *e, const struct berth_ctr *c, berth_erro
   cleanup_free char *rtstate = xasprintf("%s/runtime/%s", e->runroot, c->row.id);
   if (access(rtstate, F_OK) == 0) { /* left by a monitor that died: the runtime's container goes first */
     const char *del[] = { "delete", "--force", c->row.id, NULL };
-    berth_error_t ignore = NULL;
-    if (berth_ctr_runtime_run(e, c, del, &ignore) < 0)
-      berth_error_release(&ignore);
+    berth_ignore(berth_ctr_runtime_run(e, c, del, BERTH_IGNORED));
   }
   return 0;
 }

@@ -154,8 +154,8 @@ static void host_times(int64_t *boot, double *uptime)
   berth_error_release(&none);
 }
 
-static int fill(struct berth_engine *e, const struct berth_ctr *c, struct berth_ctr_top *t,
-                berth_error_t *err)
+static BERTH_WUR int fill(struct berth_engine *e, const struct berth_ctr *c, struct berth_ctr_top *t,
+                          berth_error_t *err)
 {
   const char *tail[] = { "ps", "--format", "json", c->row.id, NULL };
   cleanup_free char *text = NULL, *passwd = NULL;
@@ -166,9 +166,7 @@ static int fill(struct berth_engine *e, const struct berth_ctr *c, struct berth_
     json_decref(pids);
     return BERTH_ERR(err, "the runtime's `ps --format json` printed no list of pids");
   }
-  berth_error_t none = NULL;
-  if (berth_read_file("/etc/passwd", 4u << 20, &passwd, NULL, &none) < 0)
-    berth_error_release(&none);
+  berth_ignore(berth_read_file("/etc/passwd", 4u << 20, &passwd, NULL, BERTH_IGNORED));
   int64_t boot;
   double uptime;
   host_times(&boot, &uptime);

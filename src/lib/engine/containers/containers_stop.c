@@ -14,7 +14,8 @@
 
 #define KILL_WAIT_MS 30000 /* after SIGKILL, the monitor has this long to record the exit */
 
-static int signal_runtime(struct berth_engine *e, const struct berth_ctr *c, int sig, berth_error_t *err)
+static BERTH_WUR int signal_runtime(struct berth_engine *e, const struct berth_ctr *c, int sig,
+                                    berth_error_t *err)
 {
   char num[16];
   snprintf(num, sizeof num, "%d", sig);
@@ -22,7 +23,7 @@ static int signal_runtime(struct berth_engine *e, const struct berth_ctr *c, int
   return berth_ctr_runtime_run(e, c, kill_args, err);
 }
 
-static int mark_manual(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int mark_manual(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   row->manual_stop = *(bool *) data;
   return 1;
@@ -30,7 +31,7 @@ static int mark_manual(struct berth_db_container *row, void *data, berth_error_t
 
 /* a row that says running/paused/restarting but whose monitor is gone (data: the error to
  * record, or NULL for a restart cancelled by stop) becomes exited */
-static int settle(struct berth_db_container *row, void *data, berth_error_t *err)
+static BERTH_WUR int settle(struct berth_db_container *row, void *data, berth_error_t *err)
 {
   if (!berth_ctr_state_kept(row->state))
     return 0;
@@ -49,9 +50,7 @@ static int settle(struct berth_db_container *row, void *data, berth_error_t *err
 int ctr_settle_dead(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err)
 {
   const char *del[] = { "delete", "--force", c->row.id, NULL };
-  berth_error_t ignore = NULL;
-  if (berth_ctr_runtime_run(e, c, del, &ignore) < 0)
-    berth_error_release(&ignore);
+  berth_ignore(berth_ctr_runtime_run(e, c, del, BERTH_IGNORED));
   if (ctr_update(e, c->row.id, settle, (void *) "the container's monitor exited unexpectedly", err) < 0)
     return -1;
   ctr_networks_teardown(e, c->row.id);
@@ -73,8 +72,8 @@ static void cancel_restarts(const struct berth_ctr *c, struct berth_ctr_attach *
 }
 
 /* signal, wait up to timeout_ms for the monitor to end, then SIGKILL and wait again */
-static int stop_running(struct berth_engine *e, struct berth_ctr *c, int sig, int64_t timeout_ms,
-                        berth_error_t *err)
+static BERTH_WUR int stop_running(struct berth_engine *e, struct berth_ctr *c, int sig, int64_t timeout_ms,
+                                  berth_error_t *err)
 {
   berth_error_t ignore = NULL, kerr = NULL;
   struct berth_ctr_attach a = { .fd = -1 };
@@ -121,7 +120,8 @@ static void stop_params(const struct berth_ctr *c, const int *timeout, int *sig,
   *timeout_ms = secs < 0 ? -1 : (int64_t) secs * 1000;
 }
 
-static int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout, berth_error_t *err)
+static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout,
+                                 berth_error_t *err)
 {
   bool manual = true;
   if (c->state == BERTH_CTR_DEAD)

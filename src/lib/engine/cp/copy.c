@@ -101,12 +101,13 @@ static void copy_xattrs(int in, int out)
       continue;
     ssize_t v = fgetxattr(in, name, value, sizeof value);
     if (v >= 0)
-      (void) !fsetxattr(out, name, value, (size_t) v, 0); /* best effort: the target may not support it */
+      berth_ignore(
+        fsetxattr(out, name, value, (size_t) v, 0)); /* best effort: the target may not support it */
   }
 }
 
 /* owner, then mode (a chown clears setuid bits), then times, through a descriptor */
-static int set_attrs_fd(struct cp *c, int fd, const struct stat *st, berth_error_t *err)
+static BERTH_WUR int set_attrs_fd(struct cp *c, int fd, const struct stat *st, berth_error_t *err)
 {
   const struct timespec times[2] = { st->st_atim, st->st_mtim };
   if (fchown(fd, st->st_uid, st->st_gid) < 0)
@@ -118,7 +119,7 @@ static int set_attrs_fd(struct cp *c, int fd, const struct stat *st, berth_error
   return 0;
 }
 
-static int copy_data(struct cp *c, int in, int out, berth_error_t *err)
+static BERTH_WUR int copy_data(struct cp *c, int in, int out, berth_error_t *err)
 {
   char buf[128 * 1024];
   for (;;) {
@@ -153,8 +154,8 @@ static void remember_link(struct cp *c, const struct stat *st, int *fd)
   c->links[c->nlinks++] = (struct link){ .dev = st->st_dev, .ino = st->st_ino, .fd = steal_fd(*fd) };
 }
 
-static int copy_file(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
-                     berth_error_t *err)
+static BERTH_WUR int copy_file(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
+                               berth_error_t *err)
 {
   if (st->st_nlink > 1 && try_link(c, st, dparent, name) == 1)
     return 0;
@@ -179,8 +180,8 @@ static int copy_file(struct cp *c, int sfd, const struct stat *st, int dparent, 
   return 0;
 }
 
-static int copy_symlink(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
-                        berth_error_t *err)
+static BERTH_WUR int copy_symlink(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
+                                  berth_error_t *err)
 {
   char target[PATH_MAX];
   ssize_t n = readlinkat(sfd, "", target, sizeof target - 1);
@@ -198,7 +199,8 @@ static int copy_symlink(struct cp *c, int sfd, const struct stat *st, int dparen
 }
 
 /* fifos and device nodes: the attributes through an O_PATH descriptor of what was made */
-static int copy_node(struct cp *c, const struct stat *st, int dparent, const char *name, berth_error_t *err)
+static BERTH_WUR int copy_node(struct cp *c, const struct stat *st, int dparent, const char *name,
+                               berth_error_t *err)
 {
   if (mknodat(dparent, name, st->st_mode & (S_IFMT | 07777), st->st_rdev) < 0)
     return fail(c, err, "create");
@@ -220,11 +222,11 @@ static int copy_node(struct cp *c, const struct stat *st, int dparent, const cha
   return 0;
 }
 
-static int copy_entry(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
-                      berth_error_t *err);
+static BERTH_WUR int copy_entry(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
+                                berth_error_t *err);
 
 /* every entry of the directory sd into the directory dd */
-static int copy_children(struct cp *c, int sd, int dd, berth_error_t *err)
+static BERTH_WUR int copy_children(struct cp *c, int sd, int dd, berth_error_t *err)
 {
   int dup_fd = fcntl(sd, F_DUPFD_CLOEXEC, 0);
   cleanup_dir DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -260,8 +262,8 @@ static int copy_children(struct cp *c, int sd, int dd, berth_error_t *err)
   return r;
 }
 
-static int copy_dir(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name, bool exists,
-                    berth_error_t *err)
+static BERTH_WUR int copy_dir(struct cp *c, int sfd, const struct stat *st, int dparent, const char *name,
+                              bool exists, berth_error_t *err)
 {
   if (!exists && mkdirat(dparent, name, 0700) < 0)
     return fail(c, err, "create the directory");
@@ -344,7 +346,7 @@ static void cp_path_release(struct cp_path *p)
   free(p->name);
 }
 
-static int side_open(const struct berth_cp_side *s, const char *path, int flags, berth_error_t *err)
+static BERTH_WUR int side_open(const struct berth_cp_side *s, const char *path, int flags, berth_error_t *err)
 {
   int fd = s->root >= 0
              ? berth_openat2(s->root, path, flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
@@ -355,8 +357,8 @@ static int side_open(const struct berth_cp_side *s, const char *path, int flags,
 }
 
 /* into an existing directory dir: docker cp's "dir/<name>", or the contents for "src/." */
-static int copy_into_dir(struct cp *c, int sfd, const struct stat *st, const struct cp_path *sp, int dirfd,
-                         berth_error_t *err)
+static BERTH_WUR int copy_into_dir(struct cp *c, int sfd, const struct stat *st, const struct cp_path *sp,
+                                   int dirfd, berth_error_t *err)
 {
   cleanup_close int dd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dd < 0)
@@ -369,8 +371,8 @@ static int copy_into_dir(struct cp *c, int sfd, const struct stat *st, const str
   return pseudo_fs(sd) ? 0 : copy_children(c, sd, dd, err);
 }
 
-static int copy_to(struct cp *c, int sfd, const struct stat *st, const struct cp_path *sp,
-                   const struct berth_cp_side *dst, const struct cp_path *dp, berth_error_t *err)
+static BERTH_WUR int copy_to(struct cp *c, int sfd, const struct stat *st, const struct cp_path *sp,
+                             const struct berth_cp_side *dst, const struct cp_path *dp, berth_error_t *err)
 {
   berth_error_t none = NULL;
   struct stat dst_st;

@@ -31,7 +31,7 @@ int berth_cp_mount_overlay(const char *const *lowers, size_t n, const char *uppe
 
 /* a bind or volume mount at its destination inside the root (skipped when the destination is
  * missing: a container that never ran has no mount point yet) */
-static int bind_inside(int root, const struct berth_db_mount *m, berth_error_t *err)
+static BERTH_WUR int bind_inside(int root, const struct berth_db_mount *m, berth_error_t *err)
 {
   if (strcmp(m->type, "tmpfs") == 0 || *m->source == '\0')
     return 0;
@@ -53,7 +53,7 @@ static int bind_inside(int root, const struct berth_db_mount *m, berth_error_t *
 
 /* the mount process: a private mount namespace with the root, sent to the parent, held until
  * the parent closes the channel */
-static int mounter_child(void *data, int sock, berth_error_t *err)
+static BERTH_WUR int mounter_child(void *data, int sock, berth_error_t *err)
 {
   const struct berth_cp_mount_in *in = data;
   if (berth_mountns_enter(BERTH_MOUNTNS_PRIVATE, err) < 0 ||

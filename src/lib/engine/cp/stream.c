@@ -63,8 +63,8 @@ static bool names_contents(const char *path)
 
 /* the directory holding path's last component (opened inside root) and that component; with
  * follow, a symlink there is followed (inside root, as often as the kernel would) */
-static int split_in_root(int root, const char *path, bool follow, int *parent, char **base,
-                         berth_error_t *err)
+static BERTH_WUR int split_in_root(int root, const char *path, bool follow, int *parent, char **base,
+                                   berth_error_t *err)
 {
   cleanup_free char *cur = xstrdup(path);
   for (int links = 0;; links++) {

@@ -16,7 +16,7 @@ struct change_state {
 
 /* Split into words: whitespace separates; "..." (with \" \\ escapes) and '...' group; a backslash
  * outside quotes escapes the next character. */
-static int split_words(const char *s, char ***out, berth_error_t *err)
+static BERTH_WUR int split_words(const char *s, char ***out, berth_error_t *err)
 {
   cleanup_strv char **v = xcalloc(1, sizeof *v);
   cleanup_strbuf struct berth_strbuf w = BERTH_STRBUF_INIT;
@@ -77,7 +77,8 @@ static json_t *command_form(const char *args)
 }
 
 /* ENV and LABEL pairs: "k=v k2=v2" or the legacy single "k v w" (value: the rest) */
-static int pairs(const char *inst, const char *args, char ***keys, char ***values, berth_error_t *err)
+static BERTH_WUR int pairs(const char *inst, const char *args, char ***keys, char ***values,
+                           berth_error_t *err)
 {
   cleanup_strv char **words = NULL;
   if (split_words(args, &words, err) < 0)
@@ -119,7 +120,7 @@ static json_t *member(json_t *config, const char *key, json_t *(*make)(void) )
   return v;
 }
 
-static int apply_env(json_t *config, const char *args, berth_error_t *err)
+static BERTH_WUR int apply_env(json_t *config, const char *args, berth_error_t *err)
 {
   cleanup_strv char **k = NULL;
   cleanup_strv char **v = NULL;
@@ -144,7 +145,7 @@ static int apply_env(json_t *config, const char *args, berth_error_t *err)
   return 0;
 }
 
-static int apply_label(json_t *config, const char *args, berth_error_t *err)
+static BERTH_WUR int apply_label(json_t *config, const char *args, berth_error_t *err)
 {
   cleanup_strv char **k = NULL;
   cleanup_strv char **v = NULL;
@@ -158,7 +159,7 @@ static int apply_label(json_t *config, const char *args, berth_error_t *err)
   return 0;
 }
 
-static int apply_workdir(json_t *config, const char *args, berth_error_t *err)
+static BERTH_WUR int apply_workdir(json_t *config, const char *args, berth_error_t *err)
 {
   if (*args == '\0')
     return BERTH_ERR(err, "WORKDIR requires exactly one argument");
@@ -199,7 +200,7 @@ static int port_spec(const char *w, unsigned *lo, unsigned *hi, const char **pro
   return 0;
 }
 
-static int apply_expose(json_t *config, const char *args, berth_error_t *err)
+static BERTH_WUR int apply_expose(json_t *config, const char *args, berth_error_t *err)
 {
   cleanup_strv char **words = NULL;
   if (split_words(args, &words, err) < 0)
@@ -220,7 +221,7 @@ static int apply_expose(json_t *config, const char *args, berth_error_t *err)
   return 0;
 }
 
-static int apply_volume(json_t *config, const char *args, berth_error_t *err)
+static BERTH_WUR int apply_volume(json_t *config, const char *args, berth_error_t *err)
 {
   json_t *form = exec_form(args);
   cleanup_strv char **words = NULL;
@@ -240,8 +241,8 @@ static int apply_volume(json_t *config, const char *args, berth_error_t *err)
   return r;
 }
 
-static int apply_one(json_t *config, struct change_state *st, const char *inst, const char *args,
-                     berth_error_t *err)
+static BERTH_WUR int apply_one(json_t *config, struct change_state *st, const char *inst, const char *args,
+                               berth_error_t *err)
 {
   if (strcmp(inst, "CMD") == 0) {
     json_object_set_new(config, "Cmd", command_form(args));

@@ -16,7 +16,7 @@
 #include "engine/images/images_internal.h"
 #include "linux/mountns/mountns.h"
 
-static int empty_tar(int out_fd, berth_error_t *err)
+static BERTH_WUR int empty_tar(int out_fd, berth_error_t *err)
 {
   if (berth_archive_load(err) < 0)
     return -1;
@@ -37,7 +37,7 @@ struct export_in {
 };
 
 /* the export process: the chain mounted in a private mount namespace, the merged tree written */
-static int export_child(void *data, int sock, berth_error_t *err)
+static BERTH_WUR int export_child(void *data, int sock, berth_error_t *err)
 {
   const struct export_in *in = data;
   if (berth_mountns_enter(BERTH_MOUNTNS_PRIVATE, err) < 0 ||

@@ -14,8 +14,8 @@
 #include "engine/images/images_internal.h"
 
 /* the input stream as a blob (at most max bytes) */
-static int store_stream(struct berth_engine *e, int fd, const char *source, berth_digest_t digest,
-                        struct ingest_files *added, berth_error_t *err)
+static BERTH_WUR int store_stream(struct berth_engine *e, int fd, const char *source, berth_digest_t digest,
+                                  struct ingest_files *added, berth_error_t *err)
 {
   berth_blob_writer_t *w = NULL;
   if (berth_blob_writer_new(e->store, &w, err) < 0)
@@ -49,7 +49,7 @@ static int store_stream(struct berth_engine *e, int fd, const char *source, bert
   return r;
 }
 
-static int parse_platform(const char *p, char **os, char **arch, char **variant, berth_error_t *err)
+static BERTH_WUR int parse_platform(const char *p, char **os, char **arch, char **variant, berth_error_t *err)
 {
   const char *hos, *harch, *hvariant;
   images_host_platform(&hos, &harch, &hvariant);
@@ -71,8 +71,8 @@ static int parse_platform(const char *p, char **os, char **arch, char **variant,
 }
 
 /* the image config: rootfs of the one layer, a history entry, the --change'd config */
-static int build_config(const struct berth_import_opts *o, const char *diff_id, char **out,
-                        berth_error_t *err)
+static BERTH_WUR int build_config(const struct berth_import_opts *o, const char *diff_id, char **out,
+                                  berth_error_t *err)
 {
   cleanup_free char *os = NULL, *arch = NULL, *variant = NULL;
   if (parse_platform(o->platform, &os, &arch, &variant, err) < 0)
@@ -105,8 +105,8 @@ static int build_config(const struct berth_import_opts *o, const char *diff_id, 
   return 0;
 }
 
-static int import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o, berth_digest_t id,
-                  struct ingest_files *added, berth_error_t *err)
+static BERTH_WUR int import(struct berth_engine *e, int in_fd, const struct berth_import_opts *o,
+                            berth_digest_t id, struct ingest_files *added, berth_error_t *err)
 {
   const char *source = o->source ? o->source : "-";
   cleanup_strv char **tags = xcalloc(1, sizeof(char *));

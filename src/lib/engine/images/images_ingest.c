@@ -59,8 +59,8 @@ int ingest_files_cleanup(struct berth_engine *e, struct ingest_files *f, berth_e
 
 /* decompress a stored layer blob to learn its diff id and tar size (a layer dir found without
  * its row: its content is trusted, its numbers are not) */
-static int blob_tar_info(struct berth_engine *e, const char *blob, berth_digest_t diff_id, uint64_t *tar_size,
-                         berth_error_t *err)
+static BERTH_WUR int blob_tar_info(struct berth_engine *e, const char *blob, berth_digest_t diff_id,
+                                   uint64_t *tar_size, berth_error_t *err)
 {
   if (berth_archive_load(err) < 0)
     return -1;
@@ -95,8 +95,8 @@ static int blob_tar_info(struct berth_engine *e, const char *blob, berth_digest_
 }
 
 /* a layer dir is present without its row: measure it and check the blob matches it */
-static int adopt_layer(struct berth_engine *e, const char *blob, const char *chain, const char *expected,
-                       struct berth_db_layer *out, berth_error_t *err)
+static BERTH_WUR int adopt_layer(struct berth_engine *e, const char *blob, const char *chain,
+                                 const char *expected, struct berth_db_layer *out, berth_error_t *err)
 {
   berth_digest_t diff;
   cleanup_free char *dir = berth_store_layer_dir(e->store, chain);
@@ -110,8 +110,8 @@ static int adopt_layer(struct berth_engine *e, const char *blob, const char *cha
 }
 
 /* apply blob into a fresh stage; on success *stage is the staged dir and info is filled */
-static int extract_layer(struct berth_engine *e, const char *blob, char **stage,
-                         struct berth_layer_info *info, uint64_t *size, berth_error_t *err)
+static BERTH_WUR int extract_layer(struct berth_engine *e, const char *blob, char **stage,
+                                   struct berth_layer_info *info, uint64_t *size, berth_error_t *err)
 {
   cleanup_free char *st = berth_store_mkstage(e->store, err);
   if (st == NULL)
@@ -127,9 +127,7 @@ static int extract_layer(struct berth_engine *e, const char *blob, char **stage,
       r = berth_engine_dir_size(diffdir, size, err);
   }
   if (r < 0) {
-    berth_error_t ignored = NULL;
-    if (berth_rm_rf(st, &ignored) < 0)
-      berth_error_release(&ignored);
+    berth_ignore(berth_rm_rf(st, BERTH_IGNORED));
     return -1;
   }
   *stage = steal_ptr(st);
@@ -137,8 +135,8 @@ static int extract_layer(struct berth_engine *e, const char *blob, char **stage,
 }
 
 /* stage committed as chain (or dropped when another command committed it first) */
-static int commit_stage(struct berth_engine *e, const char *stage, const char *chain,
-                        struct ingest_files *added, berth_error_t *err)
+static BERTH_WUR int commit_stage(struct berth_engine *e, const char *stage, const char *chain,
+                                  struct ingest_files *added, berth_error_t *err)
 {
   berth_error_t cerr = NULL;
   int r = 0;
@@ -148,16 +146,14 @@ static int commit_stage(struct berth_engine *e, const char *stage, const char *c
     berth_error_release(&cerr);
   else
     r = -1;
-  berth_error_t ignored = NULL;
-  if (access(stage, F_OK) == 0 && berth_rm_rf(stage, &ignored) < 0)
-    berth_error_release(&ignored);
+  berth_ignore(access(stage, F_OK) == 0 && berth_rm_rf(stage, BERTH_IGNORED));
   if (r < 0)
     *err = steal_ptr(cerr);
   return r;
 }
 
-static int ensure_layer(struct berth_engine *e, const char *blob, const char *expected,
-                        struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err)
+static BERTH_WUR int ensure_layer(struct berth_engine *e, const char *blob, const char *expected,
+                                  struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err)
 {
   berth_chain_id(out->parent, expected, out->chain_id);
   snprintf(out->diff_id, sizeof out->diff_id, "%s", expected);
@@ -176,9 +172,7 @@ static int ensure_layer(struct berth_engine *e, const char *blob, const char *ex
     return -1;
   out->tar_size = info.tar_size;
   if (strcmp(info.diff_id, expected) != 0) {
-    berth_error_t ignored = NULL;
-    if (berth_rm_rf(stage, &ignored) < 0)
-      berth_error_release(&ignored);
+    berth_ignore(berth_rm_rf(stage, BERTH_IGNORED));
     return BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected,
                      info.diff_id);
   }
@@ -224,9 +218,7 @@ int ingest_layer_staged(struct berth_engine *e, const char *stage, const struct 
   else if (berth_engine_dir_size(diffdir, &out->size, err) < 0)
     r = -1;
   if (r < 0) {
-    berth_error_t ignored = NULL;
-    if (berth_rm_rf(stage, &ignored) < 0)
-      berth_error_release(&ignored);
+    berth_ignore(berth_rm_rf(stage, BERTH_IGNORED));
     return berth_error_wrap(err, "layer %s", blob);
   }
   return commit_stage(e, stage, out->chain_id, added, err);

@@ -59,7 +59,7 @@ static void promised_digest(const char *name, berth_digest_t out)
   }
 }
 
-static int docker_tags(struct berth_jctx *j, json_t *entry, char ***tags, berth_error_t *err)
+static BERTH_WUR int docker_tags(struct berth_jctx *j, json_t *entry, char ***tags, berth_error_t *err)
 {
   const char **v = NULL;
   size_t n = 0;
@@ -83,8 +83,8 @@ static int docker_tags(struct berth_jctx *j, json_t *entry, char ***tags, berth_
   return r;
 }
 
-static int docker_entry(struct load_src *s, struct berth_jctx *j, json_t *entry, size_t idx,
-                        struct load_out *out, berth_error_t *err)
+static BERTH_WUR int docker_entry(struct load_src *s, struct berth_jctx *j, json_t *entry, size_t idx,
+                                  struct load_out *out, berth_error_t *err)
 {
   const char *config = NULL;
   const char **layers = NULL;
@@ -124,7 +124,7 @@ static int docker_entry(struct load_src *s, struct berth_jctx *j, json_t *entry,
   return 0;
 }
 
-static int load_docker(struct load_src *s, struct load_out *out, berth_error_t *err)
+static BERTH_WUR int load_docker(struct load_src *s, struct load_out *out, berth_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
@@ -149,7 +149,7 @@ static int load_docker(struct load_src *s, struct load_out *out, berth_error_t *
   return r;
 }
 
-static int load_from(struct load_src *s, struct load_out *out, berth_error_t *err)
+static BERTH_WUR int load_from(struct load_src *s, struct load_out *out, berth_error_t *err)
 {
   if (load_src_has(s, "manifest.json"))
     return load_docker(s, out, err);
@@ -159,8 +159,8 @@ static int load_from(struct load_src *s, struct load_out *out, berth_error_t *er
                    s->display);
 }
 
-static int load(struct berth_engine *e, const char *path, int in_fd, struct ingest_files *added,
-                struct berth_load_result *res, berth_error_t *err)
+static BERTH_WUR int load(struct berth_engine *e, const char *path, int in_fd, struct ingest_files *added,
+                          struct berth_load_result *res, berth_error_t *err)
 {
   struct load_src s = { .e = e, .display = path ? path : "-", .dirfd = -1, .added = added };
   struct stat st;

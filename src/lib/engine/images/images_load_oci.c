@@ -14,8 +14,8 @@
 #define MAX_DEPTH 8
 
 /* the blob of a descriptor, stored and checked (digest by the store, size here) */
-static int desc_blob(struct load_src *s, const struct berth_descriptor *d, berth_digest_t out,
-                     berth_error_t *err)
+static BERTH_WUR int desc_blob(struct load_src *s, const struct berth_descriptor *d, berth_digest_t out,
+                               berth_error_t *err)
 {
   cleanup_free char *name = xasprintf("blobs/sha256/%s", berth_digest_hex(d->digest));
   uint64_t size = 0;
@@ -27,8 +27,8 @@ static int desc_blob(struct load_src *s, const struct berth_descriptor *d, berth
   return 0;
 }
 
-static int read_doc(struct load_src *s, const struct berth_descriptor *d, char **data, size_t *len,
-                    berth_error_t *err)
+static BERTH_WUR int read_doc(struct load_src *s, const struct berth_descriptor *d, char **data, size_t *len,
+                              berth_error_t *err)
 {
   berth_digest_t got;
   if (desc_blob(s, d, got, err) < 0 ||
@@ -38,7 +38,7 @@ static int read_doc(struct load_src *s, const struct berth_descriptor *d, char *
 }
 
 /* the image's names from its descriptor's annotations (a bare tag names nothing: Docker's rule) */
-static int desc_tags(const struct berth_descriptor *d, char ***tags, berth_error_t *err)
+static BERTH_WUR int desc_tags(const struct berth_descriptor *d, char ***tags, berth_error_t *err)
 {
   const char *n = berth_strmap_get(&d->annotations, "io.containerd.image.name");
   if (n == NULL) {
@@ -55,8 +55,8 @@ static int desc_tags(const struct berth_descriptor *d, char ***tags, berth_error
   return 0;
 }
 
-static int manifest_blobs(struct load_src *s, const struct berth_manifest *m, const char *name,
-                          berth_digest_t cfg, char ***blobs, berth_error_t *err)
+static BERTH_WUR int manifest_blobs(struct load_src *s, const struct berth_manifest *m, const char *name,
+                                    berth_digest_t cfg, char ***blobs, berth_error_t *err)
 {
   if (!berth_manifest_is_image(m))
     return BERTH_ERR(err, "manifest %s: config.mediaType: `%s` is not an image config", name,
@@ -76,8 +76,8 @@ static int manifest_blobs(struct load_src *s, const struct berth_manifest *m, co
   return 0;
 }
 
-static int load_manifest(struct load_src *s, const struct berth_descriptor *d, char **tags,
-                         struct load_out *out, berth_error_t *err)
+static BERTH_WUR int load_manifest(struct load_src *s, const struct berth_descriptor *d, char **tags,
+                                   struct load_out *out, berth_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
@@ -110,12 +110,12 @@ static int load_manifest(struct load_src *s, const struct berth_descriptor *d, c
   return r;
 }
 
-static int load_desc(struct load_src *s, const struct berth_descriptor *d, char **tags, int depth,
-                     struct load_out *out, berth_error_t *err);
+static BERTH_WUR int load_desc(struct load_src *s, const struct berth_descriptor *d, char **tags, int depth,
+                               struct load_out *out, berth_error_t *err);
 
 /* a nested index (a multi-platform image): the host's platform, or its only entry */
-static int load_nested(struct load_src *s, const struct berth_descriptor *d, char **tags, int depth,
-                       struct load_out *out, berth_error_t *err)
+static BERTH_WUR int load_nested(struct load_src *s, const struct berth_descriptor *d, char **tags, int depth,
+                                 struct load_out *out, berth_error_t *err)
 {
   if (depth >= MAX_DEPTH)
     return BERTH_ERR(err, "`%s`: %s: indexes nested more than %d deep", s->display, d->digest, MAX_DEPTH);
@@ -155,7 +155,7 @@ static int load_desc(struct load_src *s, const struct berth_descriptor *d, char 
                                     : load_nested(s, d, tags, depth, out, err);
 }
 
-static int check_layout(struct load_src *s, berth_error_t *err)
+static BERTH_WUR int check_layout(struct load_src *s, berth_error_t *err)
 {
   cleanup_free char *layout = NULL;
   size_t len = 0;

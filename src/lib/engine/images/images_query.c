@@ -54,7 +54,7 @@ struct filter {
   char *tag;  /* NULL: any tag */
 };
 
-static int parse_filter(const char *f, struct filter *out, berth_error_t *err)
+static BERTH_WUR int parse_filter(const char *f, struct filter *out, berth_error_t *err)
 {
   struct berth_ref r = { 0 };
   if (berth_ref_parse(f, &r, err) < 0)
@@ -83,8 +83,9 @@ static void add_row(struct berth_image_row **rows, size_t *n, const struct berth
   r->dangling = dangling;
 }
 
-static int rows_of(struct berth_engine *e, const struct berth_db_image *img, bool all, const struct filter *f,
-                   struct berth_image_row **rows, size_t *n, berth_error_t *err)
+static BERTH_WUR int rows_of(struct berth_engine *e, const struct berth_db_image *img, bool all,
+                             const struct filter *f, struct berth_image_row **rows, size_t *n,
+                             berth_error_t *err)
 {
   cleanup_strv char **tags = NULL, **digests = NULL, **children = NULL;
   int64_t containers = 0;
@@ -161,7 +162,7 @@ void berth_history_rows_free(struct berth_history_row *rows, size_t n)
   free(rows);
 }
 
-static char **familiar_tags(struct berth_engine *e, const char *id, berth_error_t *err)
+static BERTH_WUR char **familiar_tags(struct berth_engine *e, const char *id, berth_error_t *err)
 {
   cleanup_strv char **tags = NULL;
   if (berth_db_tags_of(e->db, id, &tags, err) < 0)
@@ -175,8 +176,8 @@ static char **familiar_tags(struct berth_engine *e, const char *id, berth_error_
 }
 
 /* Docker's walk: entry i (newest first) belongs to the i-th image up the local parent chain */
-static int fill_ids(struct berth_engine *e, const char *id, struct berth_history_row *rows, size_t n,
-                    berth_error_t *err)
+static BERTH_WUR int fill_ids(struct berth_engine *e, const char *id, struct berth_history_row *rows,
+                              size_t n, berth_error_t *err)
 {
   berth_digest_t cur;
   snprintf(cur, sizeof cur, "%s", id);

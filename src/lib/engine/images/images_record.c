@@ -16,8 +16,8 @@ static uint64_t blob_size(struct berth_engine *e, const char *digest)
 }
 
 /* a layer row: the one present is kept (its blob stays the layer's blob); a new one takes ours */
-static int record_layer(struct berth_engine *e, const struct berth_db_layer *layer, const char *our_blob,
-                        berth_error_t *err)
+static BERTH_WUR int record_layer(struct berth_engine *e, const struct berth_db_layer *layer,
+                                  const char *our_blob, berth_error_t *err)
 {
   struct berth_db_layer have;
   int r = berth_db_layer_get(e->db, layer->chain_id, &have, err);
@@ -59,8 +59,8 @@ static const char *known_media_type(const char *mt, const char *def)
 
 /* the manifest is kept only for a new image whose layers keep exactly its blobs (else `save`
  * writes a fresh one) */
-static int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p, bool *keep,
-                         berth_error_t *err)
+static BERTH_WUR int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p, bool *keep,
+                                   berth_error_t *err)
 {
   struct berth_db_image have;
   int r = berth_db_image_get(e->db, p->config, &have, err);
@@ -76,7 +76,7 @@ static int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p
   return r < 0 ? -1 : 0;
 }
 
-static int record(struct berth_engine *e, const struct ingest_prepared *p, berth_error_t *err)
+static BERTH_WUR int record(struct berth_engine *e, const struct ingest_prepared *p, berth_error_t *err)
 {
   if (berth_db_blob_put(e->db, p->config, blob_size(e, p->config), p->config_media_type, err) < 0)
     return -1;

@@ -38,8 +38,8 @@ static void event(struct removal *rm, const char *prefix, const char *arg)
   rm->events = berth_strv_append(rm->events, s);
 }
 
-static int untag(struct berth_engine *e, const char *full, const char *verb, struct removal *rm,
-                 berth_error_t *err)
+static BERTH_WUR int untag(struct berth_engine *e, const char *full, const char *verb, struct removal *rm,
+                           berth_error_t *err)
 {
   if (berth_db_tag_delete(e->db, full, err) < 0)
     return -1;
@@ -49,8 +49,8 @@ static int untag(struct berth_engine *e, const char *full, const char *verb, str
 }
 
 /* delete an image's rows (no tags left); Docker's conflicts first */
-static int delete_image(struct berth_engine *e, const char *id, bool force, const char *verb,
-                        struct removal *rm, berth_error_t *err)
+static BERTH_WUR int delete_image(struct berth_engine *e, const char *id, bool force, const char *verb,
+                                  struct removal *rm, berth_error_t *err)
 {
   cleanup_strv char **children = NULL, **layers = NULL, **blobs = NULL;
   int64_t containers = 0;
@@ -80,7 +80,8 @@ static int delete_image(struct berth_engine *e, const char *id, bool force, cons
 }
 
 /* after deleting an image: its parent goes too when untagged and childless (unless --no-prune) */
-static int prune_parents(struct berth_engine *e, const char *parent, struct removal *rm, berth_error_t *err)
+static BERTH_WUR int prune_parents(struct berth_engine *e, const char *parent, struct removal *rm,
+                                   berth_error_t *err)
 {
   berth_digest_t cur;
   snprintf(cur, sizeof cur, "%s", parent);
@@ -111,8 +112,8 @@ static int prune_parents(struct berth_engine *e, const char *parent, struct remo
 
 /* Docker's rmi: a tag reference untags (and deletes the image with its last reference); an id
  * deletes, refusing an image tagged in several repositories unless forced */
-static int remove_rows(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o,
-                       struct removal *rm, berth_error_t *err)
+static BERTH_WUR int remove_rows(struct berth_engine *e, const char *what, const struct berth_rmi_opts *o,
+                                 struct removal *rm, berth_error_t *err)
 {
   berth_digest_t id;
   cleanup_free char *tag = NULL;
@@ -177,9 +178,10 @@ static void removal_release(struct removal *rm)
 }
 
 /* run fn in one transaction, then remove the files whose rows went */
-static int in_transaction(struct berth_engine *e, struct removal *rm, uint64_t *freed,
-                          int (*fn)(struct berth_engine *, const void *, struct removal *, berth_error_t *),
-                          const void *arg, berth_error_t *err)
+static BERTH_WUR int in_transaction(struct berth_engine *e, struct removal *rm, uint64_t *freed,
+                                    int (*fn)(struct berth_engine *, const void *, struct removal *,
+                                              berth_error_t *),
+                                    const void *arg, berth_error_t *err)
 {
   if (berth_db_begin(e->db, err) < 0)
     return -1;
@@ -195,7 +197,7 @@ struct rmi_args {
   const struct berth_rmi_opts *o;
 };
 
-static int rmi_fn(struct berth_engine *e, const void *arg, struct removal *rm, berth_error_t *err)
+static BERTH_WUR int rmi_fn(struct berth_engine *e, const void *arg, struct removal *rm, berth_error_t *err)
 {
   const struct rmi_args *a = arg;
   return remove_rows(e, a->what, a->o, rm, err);
@@ -216,7 +218,8 @@ int berth_images_remove(struct berth_engine *e, const char *what, const struct b
 /* ---- prune ---- */
 
 /* one pass: every image that can go (untagged, or any with all; no children, no containers) */
-static int prune_pass(struct berth_engine *e, bool all, struct removal *rm, bool *changed, berth_error_t *err)
+static BERTH_WUR int prune_pass(struct berth_engine *e, bool all, struct removal *rm, bool *changed,
+                                berth_error_t *err)
 {
   struct berth_db_image *imgs = NULL;
   size_t n = 0;
@@ -243,7 +246,7 @@ static int prune_pass(struct berth_engine *e, bool all, struct removal *rm, bool
   return r;
 }
 
-static int prune_fn(struct berth_engine *e, const void *arg, struct removal *rm, berth_error_t *err)
+static BERTH_WUR int prune_fn(struct berth_engine *e, const void *arg, struct removal *rm, berth_error_t *err)
 {
   bool all = *(const bool *) arg, changed = true;
   while (changed) { /* a parent becomes prunable once its children went */

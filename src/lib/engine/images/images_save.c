@@ -39,8 +39,8 @@ static void save_set_release(struct save_set *set)
   free(set->v);
 }
 
-static int add_image(struct berth_engine *e, struct save_set *set, const char *id, const char *tag,
-                     berth_error_t *err)
+static BERTH_WUR int add_image(struct berth_engine *e, struct save_set *set, const char *id, const char *tag,
+                               berth_error_t *err)
 {
   struct save_image *im = NULL;
   for (size_t i = 0; i < set->n && im == NULL; i++)
@@ -69,7 +69,8 @@ static int add_image(struct berth_engine *e, struct save_set *set, const char *i
   return 0;
 }
 
-static int collect(struct berth_engine *e, char *const *names, struct save_set *set, berth_error_t *err)
+static BERTH_WUR int collect(struct berth_engine *e, char *const *names, struct save_set *set,
+                             berth_error_t *err)
 {
   for (char *const *n = names; n && *n; n++) {
     berth_digest_t id;
@@ -81,8 +82,8 @@ static int collect(struct berth_engine *e, char *const *names, struct save_set *
 }
 
 /* copy a stored blob unchanged */
-static int put_blob(struct berth_engine *e, struct save_sink *s, const char *name, const char *digest,
-                    berth_error_t *err)
+static BERTH_WUR int put_blob(struct berth_engine *e, struct save_sink *s, const char *name,
+                              const char *digest, berth_error_t *err)
 {
   cleanup_close int fd = berth_store_open_blob(e->store, digest, err);
   struct stat st;
@@ -108,8 +109,8 @@ static int put_blob(struct berth_engine *e, struct save_sink *s, const char *nam
 }
 
 /* a layer as an uncompressed tar (docker-archive), checked against its diff id while written */
-static int put_layer_tar(struct berth_engine *e, struct save_sink *s, const char *name,
-                         const struct berth_db_layer *l, berth_error_t *err)
+static BERTH_WUR int put_layer_tar(struct berth_engine *e, struct save_sink *s, const char *name,
+                                   const struct berth_db_layer *l, berth_error_t *err)
 {
   if (berth_archive_load(err) < 0)
     return -1;
@@ -168,7 +169,7 @@ static json_t *familiar_array(char **tags)
   return a;
 }
 
-static int put_json(struct save_sink *s, const char *name, json_t *v, berth_error_t *err)
+static BERTH_WUR int put_json(struct save_sink *s, const char *name, json_t *v, berth_error_t *err)
 {
   char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (text == NULL)
@@ -180,8 +181,8 @@ static int put_json(struct save_sink *s, const char *name, json_t *v, berth_erro
 
 /* the legacy per-layer directory (<chain hex>/{VERSION,json,layer.tar}) docker and skopeo write;
  * the top layer's json carries the image's config */
-static int put_legacy_layer(struct save_sink *s, const struct berth_db_layer *l, const char *parent,
-                            json_t *top, berth_error_t *err)
+static BERTH_WUR int put_legacy_layer(struct save_sink *s, const struct berth_db_layer *l, const char *parent,
+                                      json_t *top, berth_error_t *err)
 {
   const char *hex = berth_digest_hex(l->chain_id);
   cleanup_free char *dir = xasprintf("%s", hex), *version = xasprintf("%s/VERSION", hex);
@@ -205,8 +206,8 @@ static int put_legacy_layer(struct save_sink *s, const struct berth_db_layer *l,
   return r;
 }
 
-static int docker_image(struct berth_engine *e, struct save_sink *s, struct save_image *im, json_t *manifest,
-                        json_t *repos, berth_error_t *err)
+static BERTH_WUR int docker_image(struct berth_engine *e, struct save_sink *s, struct save_image *im,
+                                  json_t *manifest, json_t *repos, berth_error_t *err)
 {
   struct berth_imgconfig cfg;
   if (images_read_config(e, im->id, &cfg, err) < 0)
@@ -249,7 +250,8 @@ static int docker_image(struct berth_engine *e, struct save_sink *s, struct save
   return r;
 }
 
-static int save_docker(struct berth_engine *e, struct save_set *set, struct save_sink *s, berth_error_t *err)
+static BERTH_WUR int save_docker(struct berth_engine *e, struct save_set *set, struct save_sink *s,
+                                 berth_error_t *err)
 {
   json_t *manifest = json_array(), *repos = json_object();
   int r = 0;
@@ -266,7 +268,8 @@ static int save_docker(struct berth_engine *e, struct save_set *set, struct save
 
 /* ---- OCI layout ---- */
 
-static int put_blob_once(struct berth_engine *e, struct save_sink *s, const char *digest, berth_error_t *err)
+static BERTH_WUR int put_blob_once(struct berth_engine *e, struct save_sink *s, const char *digest,
+                                   berth_error_t *err)
 {
   cleanup_free char *name = xasprintf("blobs/sha256/%s", berth_digest_hex(digest));
   return save_sink_has(s, name) ? 0 : put_blob(e, s, name, digest, err);
@@ -304,7 +307,7 @@ static bool stored_manifest_fits(struct berth_engine *e, const struct save_image
 }
 
 /* a fresh OCI manifest for the kept blobs (canonical JSON: image/manifest.h) */
-static char *synth_manifest(struct berth_engine *e, const struct save_image *im, berth_error_t *err)
+static BERTH_WUR char *synth_manifest(struct berth_engine *e, const struct save_image *im, berth_error_t *err)
 {
   struct berth_manifest m = { .schema_version = 2, .media_type = (char *) BERTH_MT_OCI_MANIFEST };
   m.config.media_type = (char *) BERTH_MT_OCI_CONFIG;
@@ -327,8 +330,8 @@ static char *synth_manifest(struct berth_engine *e, const struct save_image *im,
   return text;
 }
 
-static int oci_image(struct berth_engine *e, struct save_sink *s, struct save_image *im, json_t *index,
-                     berth_error_t *err)
+static BERTH_WUR int oci_image(struct berth_engine *e, struct save_sink *s, struct save_image *im,
+                               json_t *index, berth_error_t *err)
 {
   int r = 0;
   for (size_t i = 0; r == 0 && i < im->img.nlayers; i++)
@@ -363,7 +366,8 @@ static int oci_image(struct berth_engine *e, struct save_sink *s, struct save_im
   return r;
 }
 
-static int save_oci(struct berth_engine *e, struct save_set *set, struct save_sink *s, berth_error_t *err)
+static BERTH_WUR int save_oci(struct berth_engine *e, struct save_set *set, struct save_sink *s,
+                              berth_error_t *err)
 {
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
   json_t *manifests = json_array();

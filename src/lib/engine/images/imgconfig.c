@@ -20,8 +20,8 @@ void berth_imgconfig_release(struct berth_imgconfig *c)
   memset(c, 0, sizeof *c);
 }
 
-static int get_time(struct berth_jctx *j, json_t *obj, const char *key, const char **raw, int64_t *ns,
-                    berth_error_t *err)
+static BERTH_WUR int get_time(struct berth_jctx *j, json_t *obj, const char *key, const char **raw,
+                              int64_t *ns, berth_error_t *err)
 {
   int r = berth_json_get_string(j, obj, key, raw, err);
   if (r <= 0)
@@ -31,7 +31,8 @@ static int get_time(struct berth_jctx *j, json_t *obj, const char *key, const ch
   return 1;
 }
 
-static int parse_rootfs(struct berth_jctx *j, json_t *root, struct berth_imgconfig *c, berth_error_t *err)
+static BERTH_WUR int parse_rootfs(struct berth_jctx *j, json_t *root, struct berth_imgconfig *c,
+                                  berth_error_t *err)
 {
   json_t *rootfs = NULL;
   const char *type = NULL;
@@ -59,8 +60,8 @@ static int parse_rootfs(struct berth_jctx *j, json_t *root, struct berth_imgconf
   return r < 0 ? -1 : 0;
 }
 
-static int parse_history_entry(struct berth_jctx *j, json_t *h, struct berth_history_entry *e,
-                               berth_error_t *err)
+static BERTH_WUR int parse_history_entry(struct berth_jctx *j, json_t *h, struct berth_history_entry *e,
+                                         berth_error_t *err)
 {
   e->created_by = e->comment = e->author = "";
   if (!json_is_object(h))
@@ -74,7 +75,8 @@ static int parse_history_entry(struct berth_jctx *j, json_t *h, struct berth_his
   return 0;
 }
 
-static int parse_history(struct berth_jctx *j, json_t *root, struct berth_imgconfig *c, berth_error_t *err)
+static BERTH_WUR int parse_history(struct berth_jctx *j, json_t *root, struct berth_imgconfig *c,
+                                   berth_error_t *err)
 {
   json_t *hist = NULL;
   int r = berth_json_get_array(j, root, "history", &hist, err);
@@ -92,7 +94,8 @@ static int parse_history(struct berth_jctx *j, json_t *root, struct berth_imgcon
   return r < 0 ? -1 : 0;
 }
 
-static int parse_fields(struct berth_jctx *j, json_t *root, struct berth_imgconfig *c, berth_error_t *err)
+static BERTH_WUR int parse_fields(struct berth_jctx *j, json_t *root, struct berth_imgconfig *c,
+                                  berth_error_t *err)
 {
   c->os = c->arch = c->variant = c->author = c->comment = "";
   if (!json_is_object(root))

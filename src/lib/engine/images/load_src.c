@@ -108,7 +108,7 @@ static la_ssize_t read_chunk(struct reader *r, char *buf, const char *name, bert
   return n;
 }
 
-static int spool_memory(struct reader *r, struct load_member *m, int64_t size, berth_error_t *err)
+static BERTH_WUR int spool_memory(struct reader *r, struct load_member *m, int64_t size, berth_error_t *err)
 {
   if (size < 0 || (uint64_t) size > IMAGES_MAX_JSON)
     return BERTH_ERR(err, "`%s`: entry `%s`: %lld bytes, more than a document may have (%u)", r->display,
@@ -126,8 +126,8 @@ static int spool_memory(struct reader *r, struct load_member *m, int64_t size, b
   return 0;
 }
 
-static int spool_blob(struct load_src *s, struct reader *r, struct load_member *m, const char *expected,
-                      int64_t size, berth_error_t *err)
+static BERTH_WUR int spool_blob(struct load_src *s, struct reader *r, struct load_member *m,
+                                const char *expected, int64_t size, berth_error_t *err)
 {
   if (expected && berth_store_has_blob(s->e->store, expected)) { /* verified when it was stored */
     snprintf(m->blob, sizeof m->blob, "%s", expected);
@@ -177,7 +177,8 @@ static int link_target(struct load_member *m, struct archive_entry *ent)
   return m->link ? 0 : -1;
 }
 
-static int read_entry(struct load_src *s, struct reader *r, struct archive_entry *ent, berth_error_t *err)
+static BERTH_WUR int read_entry(struct load_src *s, struct reader *r, struct archive_entry *ent,
+                                berth_error_t *err)
 {
   const char *raw = archive_entry_pathname(ent);
   char *name = raw ? normalize(raw) : NULL;
@@ -235,7 +236,7 @@ int load_src_read_archive(struct load_src *s, int fd, berth_error_t *err)
 /* A file of the layout dir, which an image's maker controls: opened O_PATH and checked first,
  * so that a fifo (which would block us) or a device node (which we would read as root into the
  * store) is never opened; then that inode is opened for reading. */
-static int open_regular(struct load_src *s, const char *name, berth_error_t *err)
+static BERTH_WUR int open_regular(struct load_src *s, const char *name, berth_error_t *err)
 {
   cleanup_close int fd = berth_open_in_root(s->dirfd, name, O_PATH, 0, err);
   struct stat st;
@@ -291,8 +292,8 @@ int load_src_read(struct load_src *s, const char *name, char **data, size_t *len
 }
 
 /* copy a file of the layout dir into the store */
-static int copy_file(struct load_src *s, const char *name, const char *expected, berth_digest_t out,
-                     uint64_t *size, berth_error_t *err)
+static BERTH_WUR int copy_file(struct load_src *s, const char *name, const char *expected, berth_digest_t out,
+                               uint64_t *size, berth_error_t *err)
 {
   cleanup_close int fd = open_regular(s, name, err);
   if (fd < 0)

@@ -31,13 +31,13 @@ static void say(const struct berth_transfer_opts *o, const char *fmt, ...)
   if (vasprintf(&s, fmt, ap) < 0)
     berth_oom();
   va_end(ap);
-  (void) !berth_write_all(o->progress_fd, s, strlen(s));
+  berth_ignore(berth_write_all(o->progress_fd, s, strlen(s)));
   free(s);
 }
 
 /* a client for a mirror ("host[:port]" or a URL) or, mirror NULL, the registry itself */
-static int open_client(const struct berth_transfer_opts *o, const char *registry, const char *mirror,
-                       struct berth_registry **r, berth_error_t *err)
+static BERTH_WUR int open_client(const struct berth_transfer_opts *o, const char *registry,
+                                 const char *mirror, struct berth_registry **r, berth_error_t *err)
 {
   if (mirror == NULL)
     return berth_registry_new(registry, NULL, &o->reg, r, err);
@@ -51,9 +51,9 @@ static int open_client(const struct berth_transfer_opts *o, const char *registry
 }
 
 /* the image from the first mirror that has it, else from the registry */
-static int resolve(const struct berth_transfer_opts *o, const struct berth_ref *ref, const char *what,
-                   const struct berth_platform_want *want, struct berth_registry **out,
-                   struct berth_registry_image *im, berth_error_t *err)
+static BERTH_WUR int resolve(const struct berth_transfer_opts *o, const struct berth_ref *ref,
+                             const char *what, const struct berth_platform_want *want,
+                             struct berth_registry **out, struct berth_registry_image *im, berth_error_t *err)
 {
   const char *tag_or_digest = ref->digest ? ref->digest : ref->tag;
   char *const *mirrors = berth_registry_mirrors(o->reg.conf, ref->registry);
@@ -80,8 +80,8 @@ static int resolve(const struct berth_transfer_opts *o, const struct berth_ref *
 }
 
 /* 1 when the image is here and its tag and repo digest already point at it */
-static int up_to_date(struct berth_engine *e, const char *tag_name, const char *repo_digest, const char *id,
-                      berth_error_t *err)
+static BERTH_WUR int up_to_date(struct berth_engine *e, const char *tag_name, const char *repo_digest,
+                                const char *id, berth_error_t *err)
 {
   struct berth_db_image img;
   int r = berth_db_image_get(e->db, id, &img, err);
@@ -117,7 +117,7 @@ static void progress_init(const struct berth_transfer_opts *o, struct berth_prog
 }
 
 /* store manifest and config, download and extract, record */
-static int fetch_and_record(struct pull_job *j, berth_digest_t id, berth_error_t *err)
+static BERTH_WUR int fetch_and_record(struct pull_job *j, berth_digest_t id, berth_error_t *err)
 {
   struct berth_engine *e = j->e;
   struct berth_registry_image *im = &j->im;
@@ -166,8 +166,9 @@ static int fetch_and_record(struct pull_job *j, berth_digest_t id, berth_error_t
   return rc;
 }
 
-static int pull_one(struct berth_engine *e, const struct berth_ref *ref, const struct berth_transfer_opts *o,
-                    const struct berth_platform_want *want, struct berth_pull_result *res, berth_error_t *err)
+static BERTH_WUR int pull_one(struct berth_engine *e, const struct berth_ref *ref,
+                              const struct berth_transfer_opts *o, const struct berth_platform_want *want,
+                              struct berth_pull_result *res, berth_error_t *err)
 {
   cleanup_free char *full = berth_ref_string(ref), *name = berth_ref_name(ref);
   struct pull_job j = { .e = e, .o = o, .ref = ref };
@@ -204,9 +205,10 @@ static int pull_one(struct berth_engine *e, const struct berth_ref *ref, const s
   return rc;
 }
 
-static int pull_all_tags(struct berth_engine *e, struct berth_ref *ref, const struct berth_transfer_opts *o,
-                         const struct berth_platform_want *want, struct berth_pull_result *res,
-                         berth_error_t *err)
+static BERTH_WUR int pull_all_tags(struct berth_engine *e, struct berth_ref *ref,
+                                   const struct berth_transfer_opts *o,
+                                   const struct berth_platform_want *want, struct berth_pull_result *res,
+                                   berth_error_t *err)
 {
   if (ref->digest != NULL || (ref->tag != NULL && strcmp(ref->tag, "latest") != 0))
     return BERTH_ERR(err, "tag can't be used with --all-tags/-a");

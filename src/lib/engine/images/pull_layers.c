@@ -18,9 +18,7 @@ void pull_layers_release(struct pull_layers *pl)
     if (pl->v[i].dirfd >= 0)
       close(pl->v[i].dirfd);
     if (pl->v[i].stage != NULL) {
-      berth_error_t ignored = NULL;
-      if (berth_rm_rf(pl->v[i].stage, &ignored) < 0)
-        berth_error_release(&ignored);
+      berth_ignore(berth_rm_rf(pl->v[i].stage, BERTH_IGNORED));
       free(pl->v[i].stage);
     }
   }
@@ -36,7 +34,8 @@ static void short_id(const char *digest, char out[16])
 }
 
 /* a layer to download into the store and (unless its directory is there) a fresh stage */
-static int plan_download(struct berth_engine *e, struct pull_layer *l, bool extract, berth_error_t *err)
+static BERTH_WUR int plan_download(struct berth_engine *e, struct pull_layer *l, bool extract,
+                                   berth_error_t *err)
 {
   l->download = true;
   if (!extract)
@@ -51,8 +50,8 @@ static int plan_download(struct berth_engine *e, struct pull_layer *l, bool extr
   return 0;
 }
 
-static int plan_one(struct berth_engine *e, struct pull_layers *pl, size_t i, const char *diff_id,
-                    berth_error_t *err)
+static BERTH_WUR int plan_one(struct berth_engine *e, struct pull_layers *pl, size_t i, const char *diff_id,
+                              berth_error_t *err)
 {
   struct pull_layer *l = &pl->v[i];
   const struct berth_descriptor *d = &pl->m->layers[i];

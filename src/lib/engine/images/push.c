@@ -23,8 +23,8 @@ struct push_layer {
 };
 
 /* gzip a stored blob into a new one (digest out) */
-static int gzip_blob(struct berth_engine *e, const char *blob, berth_digest_t out, uint64_t *size,
-                     berth_error_t *err)
+static BERTH_WUR int gzip_blob(struct berth_engine *e, const char *blob, berth_digest_t out, uint64_t *size,
+                               berth_error_t *err)
 {
   cleanup_close int in = berth_store_open_blob(e->store, blob, err);
   berth_blob_writer_t *w = NULL;
@@ -61,7 +61,7 @@ static int gzip_blob(struct berth_engine *e, const char *blob, berth_digest_t ou
 }
 
 /* the layer's blob becomes its gzip form (recorded; the old blob goes when nobody uses it) */
-static int compress_layer(struct berth_engine *e, struct push_layer *l, berth_error_t *err)
+static BERTH_WUR int compress_layer(struct berth_engine *e, struct push_layer *l, berth_error_t *err)
 {
   berth_digest_t gz;
   uint64_t size = 0;
@@ -95,7 +95,7 @@ static int compress_layer(struct berth_engine *e, struct push_layer *l, berth_er
   return 0;
 }
 
-static int blob_size(struct berth_engine *e, const char *digest, uint64_t *size, berth_error_t *err)
+static BERTH_WUR int blob_size(struct berth_engine *e, const char *digest, uint64_t *size, berth_error_t *err)
 {
   struct berth_db_blob b = { 0 };
   int r = berth_db_blob_get(e->db, digest, &b, err);
@@ -107,7 +107,8 @@ static int blob_size(struct berth_engine *e, const char *digest, uint64_t *size,
   return r < 0 ? -1 : 0;
 }
 
-static int prepare_layer(struct berth_engine *e, const char *chain, struct push_layer *l, berth_error_t *err)
+static BERTH_WUR int prepare_layer(struct berth_engine *e, const char *chain, struct push_layer *l,
+                                   berth_error_t *err)
 {
   struct berth_db_layer row;
   int r = berth_db_layer_get(e->db, chain, &row, err);
@@ -153,8 +154,8 @@ static char *stored_manifest(struct berth_engine *e, const struct berth_db_image
   return data;
 }
 
-static char *build_manifest(struct berth_engine *e, const struct berth_db_image *img,
-                            const struct push_layer *ls, size_t *len, berth_error_t *err)
+static BERTH_WUR char *build_manifest(struct berth_engine *e, const struct berth_db_image *img,
+                                      const struct push_layer *ls, size_t *len, berth_error_t *err)
 {
   struct berth_db_blob cb = { 0 };
   if (berth_db_blob_get(e->db, img->id, &cb, err) <= 0) {
@@ -181,7 +182,8 @@ static char *build_manifest(struct berth_engine *e, const struct berth_db_image 
 }
 
 /* repositories of this registry that have the image (its repo digests): mount sources */
-static char **mount_sources(struct berth_engine *e, const char *id, const char *registry, berth_error_t *err)
+static BERTH_WUR char **mount_sources(struct berth_engine *e, const char *id, const char *registry,
+                                      berth_error_t *err)
 {
   cleanup_strv char **rds = NULL;
   char **out = xcalloc(1, sizeof(char *));
@@ -210,7 +212,7 @@ static void say(const struct berth_transfer_opts *o, const char *fmt, ...)
   if (vasprintf(&s, fmt, ap) < 0)
     berth_oom();
   va_end(ap);
-  (void) !berth_write_all(o->progress_fd, s, strlen(s));
+  berth_ignore(berth_write_all(o->progress_fd, s, strlen(s)));
   free(s);
 }
 
@@ -237,7 +239,7 @@ static void push_job_release(struct push_job *j)
   berth_db_image_release(&j->img);
 }
 
-static int open_blobs(struct push_job *j, berth_error_t *err)
+static BERTH_WUR int open_blobs(struct push_job *j, berth_error_t *err)
 {
   j->nblobs = j->img.nlayers + 1;
   j->blobs = xcalloc(j->nblobs, sizeof *j->blobs);
@@ -257,7 +259,8 @@ static int open_blobs(struct push_job *j, berth_error_t *err)
   return 0;
 }
 
-static int send_all(struct push_job *j, struct berth_registry *r, berth_digest_t digest, berth_error_t *err)
+static BERTH_WUR int send_all(struct push_job *j, struct berth_registry *r, berth_digest_t digest,
+                              berth_error_t *err)
 {
   struct berth_progress p = { .fd = j->o->progress_fd,
                               .view = { .push = true, .tty = j->o->tty, .width = j->o->width } };
@@ -287,8 +290,8 @@ static int send_all(struct push_job *j, struct berth_registry *r, berth_digest_t
                                      err);
 }
 
-static int record_repo_digest(struct berth_engine *e, const struct berth_ref *ref, const char *id,
-                              const char *digest, berth_error_t *err)
+static BERTH_WUR int record_repo_digest(struct berth_engine *e, const struct berth_ref *ref, const char *id,
+                                        const char *digest, berth_error_t *err)
 {
   cleanup_free char *name = berth_ref_name(ref);
   cleanup_free char *rd = xasprintf("%s@%s", name, digest);
@@ -301,7 +304,7 @@ static int record_repo_digest(struct berth_engine *e, const struct berth_ref *re
   return 0;
 }
 
-static int push_image(struct push_job *j, berth_digest_t digest, berth_error_t *err)
+static BERTH_WUR int push_image(struct push_job *j, berth_digest_t digest, berth_error_t *err)
 {
   struct berth_engine *e = j->e;
   j->ls = xcalloc(j->img.nlayers ? j->img.nlayers : 1, sizeof *j->ls);

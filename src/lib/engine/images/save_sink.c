@@ -72,7 +72,7 @@ int save_sink_dir(const char *dir, struct save_sink **out, berth_error_t *err)
 
 /* the directory holding name (a path in the sink), reached without following any symlink;
  * *base is name's last component */
-static int parent_of(struct save_sink *s, const char *name, const char **base, berth_error_t *err)
+static BERTH_WUR int parent_of(struct save_sink *s, const char *name, const char **base, berth_error_t *err)
 {
   const char *slash = strrchr(name, '/');
   *base = slash ? slash + 1 : name;
@@ -158,7 +158,7 @@ static struct archive_entry *entry(const char *name, mode_t type, mode_t perm, i
   return e;
 }
 
-static int write_header(struct save_sink *s, struct archive_entry *e, berth_error_t *err)
+static BERTH_WUR int write_header(struct save_sink *s, struct archive_entry *e, berth_error_t *err)
 {
   int r =
     archive_write_header(s->a, e) == ARCHIVE_OK

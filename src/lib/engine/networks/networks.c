@@ -23,8 +23,8 @@ bool berth_network_is_default(const char *name)
                   strcmp(name, BERTH_NETWORK_DEFAULT) == 0);
 }
 
-static int parse_family(const char *subnet, const char *gateway, const char *range, struct berth_network *n,
-                        berth_error_t *err)
+static BERTH_WUR int parse_family(const char *subnet, const char *gateway, const char *range,
+                                  struct berth_network *n, berth_error_t *err)
 {
   if (subnet[0] == '\0')
     return 0;
@@ -72,7 +72,8 @@ int64_t net_now(void)
 }
 
 /* a store older than the default network may hold a network where it would go */
-static int check_default_overlap(struct berth_engine *e, const struct berth_net_prefix *p, berth_error_t *err)
+static BERTH_WUR int check_default_overlap(struct berth_engine *e, const struct berth_net_prefix *p,
+                                           berth_error_t *err)
 {
   struct berth_network *v = NULL;
   size_t k = 0;
@@ -90,7 +91,7 @@ static int check_default_overlap(struct berth_engine *e, const struct berth_net_
 }
 
 /* the default network's row, made now (its own transaction; a concurrent maker wins quietly) */
-static int make_default(struct berth_engine *e, berth_error_t *err)
+static BERTH_WUR int make_default(struct berth_engine *e, berth_error_t *err)
 {
   const char *subnet = getenv("BERTH_DEFAULT_SUBNET");
   struct berth_net_prefix p;
@@ -126,7 +127,7 @@ static int make_default(struct berth_engine *e, berth_error_t *err)
   return berth_db_commit(e->db, err);
 }
 
-static int find_one(struct berth_engine *e, const char *what, char **id, berth_error_t *err)
+static BERTH_WUR int find_one(struct berth_engine *e, const char *what, char **id, berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   if (berth_db_network_find(e->db, what, &ids, err) < 0)
@@ -199,8 +200,8 @@ static char *container_names(struct berth_engine *e, char **ids)
 }
 
 /* delete n's row unless a container is attached: 1 deleted, 0 in use (message in *why) */
-static int remove_locked(struct berth_engine *e, const struct berth_network *n, char **why,
-                         berth_error_t *err)
+static BERTH_WUR int remove_locked(struct berth_engine *e, const struct berth_network *n, char **why,
+                                   berth_error_t *err)
 {
   cleanup_strv char **users = NULL;
   if (berth_db_begin(e->db, err) < 0)

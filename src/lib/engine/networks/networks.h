@@ -70,7 +70,8 @@ int berth_networks_list(struct berth_engine *e, struct berth_network **out, size
                         berth_error_t *err) BERTH_WUR;
 void berth_networks_list_free(struct berth_network *v, size_t n);
 /* Docker's network inspect object (Containers: the running ones with their addresses) */
-json_t *berth_network_inspect(struct berth_engine *e, const struct berth_network *n, berth_error_t *err);
+json_t *berth_network_inspect(struct berth_engine *e, const struct berth_network *n,
+                              berth_error_t *err) BERTH_WUR;
 
 /* ---- a container on networks ---- */
 
@@ -115,7 +116,7 @@ int berth_networks_disconnect(struct berth_engine *e, const struct berth_network
 
 /* Docker's NetworkSettings of a container (Networks, Ports, the first network's address) */
 json_t *berth_networks_settings(struct berth_engine *e, const char *container_id, json_t *host_config,
-                                berth_error_t *err);
+                                berth_error_t *err) BERTH_WUR;
 /* "80/tcp -> 0.0.0.0:8080" lines (`berth port`), filtered by "80", "80/tcp" or NULL */
 int berth_networks_ports(struct berth_engine *e, const char *container_id, const char *filter, char ***lines,
                          berth_error_t *err) BERTH_WUR;

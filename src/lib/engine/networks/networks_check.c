@@ -52,7 +52,7 @@ static bool has_lease(const struct nc *c, const char *network_id, const char *ho
   return false;
 }
 
-static int reload(struct nc *c, berth_error_t *err)
+static BERTH_WUR int reload(struct nc *c, berth_error_t *err)
 {
   berth_db_leases_free(c->leases, c->n_leases);
   c->leases = NULL;
@@ -61,7 +61,7 @@ static int reload(struct nc *c, berth_error_t *err)
 }
 
 /* leases of containers whose monitor is gone */
-static int stale_leases(struct nc *c, berth_error_t *err)
+static BERTH_WUR int stale_leases(struct nc *c, berth_error_t *err)
 {
   cleanup_strv char **done = xcalloc(1, sizeof(char *));
   for (size_t i = 0; i < c->n_leases; i++) {
@@ -89,7 +89,7 @@ static int stale_leases(struct nc *c, berth_error_t *err)
   return reload(c, err);
 }
 
-static int links(struct nc *c, berth_error_t *err)
+static BERTH_WUR int links(struct nc *c, berth_error_t *err)
 {
   cleanup_strv char **veths = NULL, **bridges = NULL;
   if (berth_net_links_list("bv", &veths, err) < 0 || berth_net_links_list("berth", &bridges, err) < 0)
@@ -112,16 +112,14 @@ static int links(struct nc *c, berth_error_t *err)
     if (owner == NULL && !berth_str_has_prefix(*p, "berth"))
       continue;
     bool removed = false;
-    berth_error_t e = NULL;
-    if (c->repair && berth_net_bridge_remove_unused(*p, &removed, &e) < 0)
-      berth_error_release(&e);
+    berth_ignore(c->repair && berth_net_bridge_remove_unused(*p, &removed, BERTH_IGNORED));
     if (owner || removed)
       problem(c, removed, "bridge `%s` without a running container%s", *p, owner ? "" : " or network");
   }
   return 0;
 }
 
-static int table(struct nc *c, berth_error_t *err)
+static BERTH_WUR int table(struct nc *c, berth_error_t *err)
 {
   bool exists = false;
   if (berth_net_nft_table_exists(&exists, err) < 0)
@@ -138,7 +136,7 @@ static int table(struct nc *c, berth_error_t *err)
   return 0;
 }
 
-static int resolvers(struct nc *c, berth_error_t *err)
+static BERTH_WUR int resolvers(struct nc *c, berth_error_t *err)
 {
   cleanup_free char *dir = xasprintf("%s/networks", c->e->runroot);
   cleanup_dir DIR *d = opendir(dir);

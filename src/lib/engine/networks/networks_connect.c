@@ -9,7 +9,7 @@
 #include "base/xalloc.h"
 #include "engine/networks/networks_internal.h"
 
-static int put_row(struct berth_engine *e, const struct berth_db_attachment *a, berth_error_t *err)
+static BERTH_WUR int put_row(struct berth_engine *e, const struct berth_db_attachment *a, berth_error_t *err)
 {
   if (berth_db_begin(e->db, err) < 0)
     return -1;
@@ -20,7 +20,8 @@ static int put_row(struct berth_engine *e, const struct berth_db_attachment *a, 
   return berth_db_commit(e->db, err);
 }
 
-static int delete_row(struct berth_engine *e, const char *id, const char *network_id, berth_error_t *err)
+static BERTH_WUR int delete_row(struct berth_engine *e, const char *id, const char *network_id,
+                                berth_error_t *err)
 {
   if (berth_db_begin(e->db, err) < 0)
     return -1;
@@ -47,9 +48,7 @@ int berth_networks_connect(struct berth_engine *e, const struct berth_networks_c
   if (r == 0 && c->netns) {
     cleanup_close int lock = net_lock(e, err);
     r = lock < 0 || net_setup_one(e, c, a, err) < 0 ? -1 : 0;
-    berth_error_t ignore = NULL;
-    if (r < 0 && delete_row(e, c->id, a->network_id, &ignore) < 0)
-      berth_error_release(&ignore);
+    berth_ignore(r < 0 && delete_row(e, c->id, a->network_id, BERTH_IGNORED));
   }
   berth_db_attachments_free(a, 1);
   return r < 0 ? berth_error_wrap(err, "connect container `%s` to network `%s`", c->name, req->network) : 0;

@@ -27,7 +27,7 @@ struct plan {
 
 static int fam_index(int family) { return family == AF_INET6 ? 1 : 0; }
 
-static int parse_subnets(const struct berth_network_create *o, struct plan *p, berth_error_t *err)
+static BERTH_WUR int parse_subnets(const struct berth_network_create *o, struct plan *p, berth_error_t *err)
 {
   size_t ns = berth_strv_len(o->subnets), ng = berth_strv_len(o->gateways), nr = berth_strv_len(o->ip_ranges);
   if (ng > ns || nr > ns)
@@ -54,7 +54,7 @@ static int parse_subnets(const struct berth_network_create *o, struct plan *p, b
 }
 
 /* -o and its Docker aliases: mtu, the bridge's name */
-static int parse_options(const struct berth_network_create *o, struct plan *p, berth_error_t *err)
+static BERTH_WUR int parse_options(const struct berth_network_create *o, struct plan *p, berth_error_t *err)
 {
   p->mtu = o->mtu;
   p->options = json_object();
@@ -95,9 +95,7 @@ static void taken_subnets(const struct berth_network *v, size_t k, bool routes, 
   *out = NULL;
   *n = 0;
   if (routes) {
-    berth_error_t ignore = NULL;
-    if (berth_net_host_routes(out, n, &ignore) < 0)
-      berth_error_release(&ignore);
+    berth_ignore(berth_net_host_routes(out, n, BERTH_IGNORED));
   }
   for (size_t i = 0; i < k; i++)
     for (size_t j = 0; j < v[i].n_subnets; j++) {
@@ -107,8 +105,8 @@ static void taken_subnets(const struct berth_network *v, size_t k, bool routes, 
 }
 
 /* auto subnets, default gateways, the pools checked, no overlap with another network */
-static int complete(const struct berth_network_create *o, struct plan *p, const struct berth_network *v,
-                    size_t k, berth_error_t *err)
+static BERTH_WUR int complete(const struct berth_network_create *o, struct plan *p,
+                              const struct berth_network *v, size_t k, berth_error_t *err)
 {
   static const char *const pools[2] = { BERTH_NETWORK_POOL, BERTH_NETWORK_POOL6 };
   bool want6 = o->ipv6 || p->f[1].has_subnet;
@@ -178,7 +176,7 @@ static void fill_row(const struct berth_network_create *o, const struct plan *p,
   row->created = net_now();
 }
 
-static int check_names(const struct berth_network_create *o, berth_error_t *err)
+static BERTH_WUR int check_names(const struct berth_network_create *o, berth_error_t *err)
 {
   if (o->name == NULL || !berth_engine_name_valid(o->name) || o->name[0] == '/')
     return BERTH_ERR(err, "invalid network name `%s`: [a-zA-Z0-9][a-zA-Z0-9_.-]+", o->name ? o->name : "");
@@ -196,8 +194,8 @@ static int check_names(const struct berth_network_create *o, berth_error_t *err)
 }
 
 /* under the transaction: the other networks read, checked against, the row added */
-static int create_tx(struct berth_engine *e, const struct berth_network_create *o, struct plan *p,
-                     berth_network_id_t id, berth_error_t *err)
+static BERTH_WUR int create_tx(struct berth_engine *e, const struct berth_network_create *o, struct plan *p,
+                               berth_network_id_t id, berth_error_t *err)
 {
   struct berth_network *v = NULL;
   size_t k = 0;
@@ -251,8 +249,8 @@ int berth_networks_create(struct berth_engine *e, const struct berth_network_cre
 }
 
 /* one request checked against its network */
-static int check_request(const struct berth_network *n, const struct berth_network_request *q,
-                         struct berth_db_attachment *a, berth_error_t *err)
+static BERTH_WUR int check_request(const struct berth_network *n, const struct berth_network_request *q,
+                                   struct berth_db_attachment *a, berth_error_t *err)
 {
   const char *ips[2] = { q->ip, q->ip6 };
   for (int i = 0; i < 2; i++) {

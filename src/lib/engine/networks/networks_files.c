@@ -17,7 +17,7 @@
 #include "engine/networks/networks_internal.h"
 
 /* the base text of dir/name: name.base, made from name the first time */
-static char *base_of(const char *dir, const char *name, berth_error_t *err)
+static BERTH_WUR char *base_of(const char *dir, const char *name, berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("%s/%s", dir, name), *base = xasprintf("%s/%s.base", dir, name);
   char *text = NULL;
@@ -34,7 +34,7 @@ static char *base_of(const char *dir, const char *name, berth_error_t *err)
   return text;
 }
 
-static int write_in_place(const char *dir, const char *name, const char *text, berth_error_t *err)
+static BERTH_WUR int write_in_place(const char *dir, const char *name, const char *text, berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("%s/%s", dir, name);
   return berth_write_file_at(AT_FDCWD, path, text, strlen(text), err);

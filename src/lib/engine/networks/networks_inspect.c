@@ -110,9 +110,7 @@ static json_t *ports_json(struct berth_engine *e, const char *id, json_t *host_c
     json_object_set_new(out, key, json_null());
   struct berth_db_port *v = NULL;
   size_t k = 0;
-  berth_error_t ignore = NULL;
-  if (berth_db_ports(e->db, id, &v, &k, &ignore) < 0)
-    berth_error_release(&ignore);
+  berth_ignore(berth_db_ports(e->db, id, &v, &k, BERTH_IGNORED));
   for (size_t i = 0; i < k; i++) {
     cleanup_free char *pk = xasprintf("%lld/%s", (long long) v[i].container_port, v[i].proto);
     cleanup_free char *hp = xasprintf("%lld", (long long) v[i].host_port);

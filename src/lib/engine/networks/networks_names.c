@@ -98,7 +98,7 @@ static char **resolver_argv(const struct berth_network *n, const char *helper, c
 }
 
 /* the resolver's word on its ready descriptor: "ok", or why it could not listen */
-static int read_ready(int fd, const char *name, berth_error_t *err)
+static BERTH_WUR int read_ready(int fd, const char *name, berth_error_t *err)
 {
   char buf[1024];
   size_t have = 0;
@@ -121,8 +121,8 @@ static int read_ready(int fd, const char *name, berth_error_t *err)
 
 /* the resolver: a new session, not our child (nothing waits for it), stdio to /dev/null and its
  * log, the ready pipe as fd 3 */
-static int start_resolver(struct berth_engine *e, const struct berth_network *n, const char *helper,
-                          const char *dir, berth_error_t *err)
+static BERTH_WUR int start_resolver(struct berth_engine *e, const struct berth_network *n, const char *helper,
+                                    const char *dir, berth_error_t *err)
 {
   if (helper == NULL)
     return BERTH_ERR(err, "resolver of network `%s`: berth-dns not found", n->row.name);

@@ -17,7 +17,7 @@ static void add(struct berth_net_port **v, size_t *n, const struct berth_net_por
 }
 
 /* "8080", "8000-8010", "" */
-static int host_port(const char *s, struct berth_net_port *p, berth_error_t *err)
+static BERTH_WUR int host_port(const char *s, struct berth_net_port *p, berth_error_t *err)
 {
   if (s == NULL || *s == '\0')
     return 0;
@@ -74,7 +74,8 @@ fail:
 }
 
 /* every published port of the host (rows), as mappings */
-static int taken_ports(struct berth_engine *e, struct berth_net_port **out, size_t *n, berth_error_t *err)
+static BERTH_WUR int taken_ports(struct berth_engine *e, struct berth_net_port **out, size_t *n,
+                                 berth_error_t *err)
 {
   struct berth_db_port *v = NULL;
   size_t k = 0;

@@ -32,8 +32,8 @@ static void setup_release(struct setup *s)
 }
 
 /* the addresses in use on network n, as values */
-static int used_addrs(struct berth_engine *e, const char *network_id, struct berth_net_addr **out, size_t *n,
-                      berth_error_t *err)
+static BERTH_WUR int used_addrs(struct berth_engine *e, const char *network_id, struct berth_net_addr **out,
+                                size_t *n, berth_error_t *err)
 {
   struct berth_db_lease *v = NULL;
   size_t k = 0;
@@ -52,7 +52,7 @@ static int used_addrs(struct berth_engine *e, const char *network_id, struct ber
 }
 
 /* one address of subnet k of network n for attachment a: --ip/--ip6 or the lowest free one */
-static int pick(struct setup *s, size_t i, size_t k, struct berth_net_addr *out, berth_error_t *err)
+static BERTH_WUR int pick(struct setup *s, size_t i, size_t k, struct berth_net_addr *out, berth_error_t *err)
 {
   const struct berth_network *n = &s->nets[i];
   const struct berth_db_attachment *a = &s->att[i];
@@ -70,7 +70,7 @@ static int pick(struct setup *s, size_t i, size_t k, struct berth_net_addr *out,
 }
 
 /* leases of attachment i, and its link description */
-static int lease(struct setup *s, size_t i, bool *route_given, berth_error_t *err)
+static BERTH_WUR int lease(struct setup *s, size_t i, bool *route_given, berth_error_t *err)
 {
   const struct berth_network *n = &s->nets[i];
   struct berth_net_attachment *l = &s->links[i];
@@ -104,7 +104,7 @@ static int lease(struct setup *s, size_t i, bool *route_given, berth_error_t *er
   return 0;
 }
 
-static int leases_tx(struct setup *s, berth_error_t *err)
+static BERTH_WUR int leases_tx(struct setup *s, berth_error_t *err)
 {
   if (berth_db_begin(s->e->db, err) < 0)
     return -1;
@@ -121,7 +121,7 @@ static int leases_tx(struct setup *s, berth_error_t *err)
   return berth_db_commit(s->e->db, err);
 }
 
-static int links(struct setup *s, berth_error_t *err)
+static BERTH_WUR int links(struct setup *s, berth_error_t *err)
 {
   cleanup_close int ns = berth_net_netns_open(s->c->netns, err);
   if (ns < 0)
@@ -145,7 +145,7 @@ static int links(struct setup *s, berth_error_t *err)
   return 0;
 }
 
-static int load_nets(struct setup *s, berth_error_t *err)
+static BERTH_WUR int load_nets(struct setup *s, berth_error_t *err)
 {
   s->nets = xcalloc(s->n ? s->n : 1, sizeof *s->nets);
   s->links = xcalloc(s->n ? s->n : 1, sizeof *s->links);
@@ -157,7 +157,7 @@ static int load_nets(struct setup *s, berth_error_t *err)
   return 0;
 }
 
-static int load(struct setup *s, berth_error_t *err)
+static BERTH_WUR int load(struct setup *s, berth_error_t *err)
 {
   if (berth_db_attachments_of(s->e->db, s->c->id, &s->att, &s->n, err) < 0)
     return -1;
@@ -165,7 +165,7 @@ static int load(struct setup *s, berth_error_t *err)
 }
 
 /* every step after the rows; under the lock */
-static int setup_locked(struct setup *s, berth_error_t *err)
+static BERTH_WUR int setup_locked(struct setup *s, berth_error_t *err)
 {
   if (net_reclaim(s->e, s->c->id, err) < 0 || leases_tx(s, err) < 0)
     return -1;
@@ -195,9 +195,8 @@ int berth_networks_setup(struct berth_engine *e, const struct berth_networks_ctr
   if (r == 0 && lock < 0)
     r = -1;
   if (r == 0 && setup_locked(&s, err) < 0) {
-    berth_error_t ignore = NULL;
-    if (net_teardown_locked(e, c->id, NULL, &ignore) < 0)
-      berth_error_release(&ignore); /* system check --repair finds the rest */
+    berth_ignore(
+      net_teardown_locked(e, c->id, NULL, BERTH_IGNORED)); /* system check --repair finds the rest */
     r = -1;
   }
   setup_release(&s);
@@ -219,9 +218,7 @@ int net_setup_one(struct berth_engine *e, const struct berth_networks_ctr *c,
             ? -1
             : 0;
   if (r < 0) {
-    berth_error_t ignore = NULL;
-    if (net_detach_locked(e, c->id, a->network_id, NULL, &ignore) < 0)
-      berth_error_release(&ignore);
+    berth_ignore(net_detach_locked(e, c->id, a->network_id, NULL, BERTH_IGNORED));
   }
   setup_release(&s);
   return r;

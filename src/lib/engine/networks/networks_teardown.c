@@ -20,7 +20,7 @@ static void keep(berth_error_t *first, berth_error_t *e)
 }
 
 /* the network ids of leases v (distinct), and each host veth deleted once */
-static char **drop_links(const struct berth_db_lease *v, size_t n, berth_error_t *first)
+static BERTH_WUR char **drop_links(const struct berth_db_lease *v, size_t n, berth_error_t *first)
 {
   char **nets = xcalloc(1, sizeof(char *));
   for (size_t i = 0; i < n; i++) {
@@ -38,7 +38,8 @@ static char **drop_links(const struct berth_db_lease *v, size_t n, berth_error_t
   return nets;
 }
 
-static int delete_rows(struct berth_engine *e, const char *id, const char *network_id, berth_error_t *err)
+static BERTH_WUR int delete_rows(struct berth_engine *e, const char *id, const char *network_id,
+                                 berth_error_t *err)
 {
   if (berth_db_begin(e->db, err) < 0)
     return -1;

@@ -99,7 +99,7 @@ static char *cwd_of(const struct ctrspec_build *b)
   return berth_runopts_clean_path(wd && wd[0] ? wd : "/");
 }
 
-static int process(struct ctrspec_build *b, json_t *config, berth_error_t *err)
+static BERTH_WUR int process(struct ctrspec_build *b, json_t *config, berth_error_t *err)
 {
   const struct berth_run_opts *o = b->o;
   cleanup_strv char **argv = NULL, **config_env = NULL, **env = NULL;
@@ -134,7 +134,7 @@ static int process(struct ctrspec_build *b, json_t *config, berth_error_t *err)
 
 /* ---------------- annotations ---------------- */
 
-static int annotations(const struct ctrspec_build *b, json_t *config, berth_error_t *err)
+static BERTH_WUR int annotations(const struct ctrspec_build *b, json_t *config, berth_error_t *err)
 {
   json_t *a = json_object();
   json_object_set_new(config, "annotations", a);
@@ -161,7 +161,7 @@ static int annotations(const struct ctrspec_build *b, json_t *config, berth_erro
 
 /* A capability outside berth's own bounding set cannot be given (capset fails): --privileged
  * and ALL get what there is, with a warning; one asked for by name is an error. */
-static int limit_caps(struct ctrspec_build *b, berth_error_t *err)
+static BERTH_WUR int limit_caps(struct ctrspec_build *b, berth_error_t *err)
 {
   uint64_t bnd = b->in->host->bounding;
   uint64_t missing = bnd ? b->caps & ~bnd : 0;
@@ -179,7 +179,7 @@ static int limit_caps(struct ctrspec_build *b, berth_error_t *err)
   return 0;
 }
 
-static int build(struct ctrspec_build *b, json_t *config, berth_error_t *err)
+static BERTH_WUR int build(struct ctrspec_build *b, json_t *config, berth_error_t *err)
 {
   const struct berth_ctrspec_in *in = b->in;
   const char *user = b->o->user ? b->o->user : ctrspec_image_string(in->image_config, "User");
@@ -201,7 +201,7 @@ static int build(struct ctrspec_build *b, json_t *config, berth_error_t *err)
 }
 
 /* what the caller passes goes into JSON strings: UTF-8 only */
-static int check_inputs(const struct berth_ctrspec_in *in, berth_error_t *err)
+static BERTH_WUR int check_inputs(const struct berth_ctrspec_in *in, berth_error_t *err)
 {
   if (in->opts == NULL || in->host == NULL || in->rootfs == NULL || in->rootfs[0] != '/')
     return BERTH_ERR(err, "container config: options, host facts and an absolute rootfs are required");

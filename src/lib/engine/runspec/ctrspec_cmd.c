@@ -171,7 +171,7 @@ bool ctrspec_has_all(char *const *v)
   return false;
 }
 
-static int cap_mask(char *const *v, int last, uint64_t *mask, berth_error_t *err)
+static BERTH_WUR int cap_mask(char *const *v, int last, uint64_t *mask, berth_error_t *err)
 {
   *mask = 0;
   for (size_t i = 0; v && v[i]; i++) {

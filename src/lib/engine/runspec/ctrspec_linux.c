@@ -41,8 +41,8 @@ int ctrspec_container_pid(struct ctrspec_build *b, const char *flag, const char 
 
 /* ---------------- namespaces ---------------- */
 
-static int add_ns(struct ctrspec_build *b, json_t *arr, const char *type, const char *proc_name,
-                  const char *flag, const struct berth_ns_opt *ns, berth_error_t *err)
+static BERTH_WUR int add_ns(struct ctrspec_build *b, json_t *arr, const char *type, const char *proc_name,
+                            const char *flag, const struct berth_ns_opt *ns, berth_error_t *err)
 {
   if (ns->mode == BERTH_NSMODE_HOST)
     return 0; /* the host's: not listed */
@@ -66,7 +66,7 @@ static int add_ns(struct ctrspec_build *b, json_t *arr, const char *type, const 
   return 0;
 }
 
-static int namespaces(struct ctrspec_build *b, json_t *lx, berth_error_t *err)
+static BERTH_WUR int namespaces(struct ctrspec_build *b, json_t *lx, berth_error_t *err)
 {
   const struct berth_run_opts *o = b->o;
   json_t *arr = json_array();
@@ -127,7 +127,7 @@ static void default_rules(json_t *rules)
     json_array_append_new(rules, dev_rule(true, "c", std[i].major, std[i].minor, "rwm"));
 }
 
-static int devices(struct ctrspec_build *b, json_t *lx, json_t *rules, berth_error_t *err)
+static BERTH_WUR int devices(struct ctrspec_build *b, json_t *lx, json_t *rules, berth_error_t *err)
 {
   const struct berth_run_opts *o = b->o;
   const struct berth_host_facts *h = b->in->host;
@@ -201,7 +201,7 @@ static json_t *resources(struct ctrspec_build *b)
 
 /* ---------------- seccomp ---------------- */
 
-static int seccomp(struct ctrspec_build *b, json_t *lx, berth_error_t *err)
+static BERTH_WUR int seccomp(struct ctrspec_build *b, json_t *lx, berth_error_t *err)
 {
   const struct berth_run_opts *o = b->o;
   const struct berth_host_facts *h = b->in->host;

@@ -96,7 +96,7 @@ static bool user_target(const struct berth_run_opts *o, const char *dest)
   return false;
 }
 
-static int shm_mount(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
+static BERTH_WUR int shm_mount(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
 {
   const struct berth_run_opts *o = b->o;
   if (o->ipc.mode == BERTH_NSMODE_NONE)
@@ -119,7 +119,7 @@ static int shm_mount(struct ctrspec_build *b, struct mount_list *l, berth_error_
   return 0;
 }
 
-static int default_mounts(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
+static BERTH_WUR int default_mounts(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
 {
   const struct berth_run_opts *o = b->o;
   bool priv = o->privileged;
@@ -163,8 +163,8 @@ static void etc_files(struct ctrspec_build *b, struct mount_list *l)
 
 /* ---------------- user mounts ---------------- */
 
-static int source_of(struct ctrspec_build *b, const struct berth_run_mount *m, char **source,
-                     berth_error_t *err)
+static BERTH_WUR int source_of(struct ctrspec_build *b, const struct berth_run_mount *m, char **source,
+                               berth_error_t *err)
 {
   const struct berth_ctrspec_callbacks *cb = b->in->cb;
   if (cb != NULL && cb->mount_source != NULL) {
@@ -180,8 +180,8 @@ static int source_of(struct ctrspec_build *b, const struct berth_run_mount *m, c
   return BERTH_ERR(err, "volume for `%s`: no volume resolver", m->target);
 }
 
-static int user_mount(struct ctrspec_build *b, const struct berth_run_mount *m, struct mount_list *l,
-                      berth_error_t *err)
+static BERTH_WUR int user_mount(struct ctrspec_build *b, const struct berth_run_mount *m,
+                                struct mount_list *l, berth_error_t *err)
 {
   if (m->type == BERTH_MOUNT_TMPFS) {
     cleanup_strv char **opts = tmpfs_options(m);
@@ -204,7 +204,7 @@ static int user_mount(struct ctrspec_build *b, const struct berth_run_mount *m, 
 }
 
 /* the image's Volumes not covered by a user mount: anonymous volumes */
-static int image_volumes(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
+static BERTH_WUR int image_volumes(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
 {
   json_t *vols = b->in->image_config ? json_object_get(b->in->image_config, "Volumes") : NULL;
   const char *key;
@@ -249,7 +249,7 @@ static void sort_parent_first(struct mount_list *l)
   }
 }
 
-static int collect(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
+static BERTH_WUR int collect(struct ctrspec_build *b, struct mount_list *l, berth_error_t *err)
 {
   if (default_mounts(b, l, err) < 0)
     return -1;

@@ -135,7 +135,7 @@ static bool match_group(char **f, size_t n, void *data)
 }
 
 /* a group by name or number; numbers need no entry */
-static int lookup_group(const char *group_text, const char *g, uint32_t *gid, berth_error_t *err)
+static BERTH_WUR int lookup_group(const char *group_text, const char *g, uint32_t *gid, berth_error_t *err)
 {
   struct group_match m = { .name = g };
   m.by_gid = parse_id(g, &m.gid);
@@ -153,7 +153,8 @@ static int lookup_group(const char *group_text, const char *g, uint32_t *gid, be
     err, "unable to find group `%s`: no matching entries in group file (the image's /etc/group)", g);
 }
 
-static int resolve_user(const char *user_arg, const char *passwd, struct berth_user *out, berth_error_t *err)
+static BERTH_WUR int resolve_user(const char *user_arg, const char *passwd, struct berth_user *out,
+                                  berth_error_t *err)
 {
   struct user_match m = { .name = user_arg, .out = out };
   if (user_arg[0] == '\0') { /* no user: root's entry when there is one */

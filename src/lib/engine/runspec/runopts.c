@@ -90,7 +90,7 @@ BOOL_SETTER(set_init, init)
 BOOL_SETTER(set_read_only, read_only)
 BOOL_SETTER(set_privileged, privileged)
 
-static int set_name(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_name(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   const char *s = v[0] == '/' ? v + 1 : v;
   bool ok = isalnum((unsigned char) s[0]) && s[1] != '\0';
@@ -102,7 +102,8 @@ static int set_name(struct berth_run_opts *o, const char *flag, const char *v, b
   return set_string(&o->name, s);
 }
 
-static int set_runtime(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_runtime(struct berth_run_opts *o, const char *flag, const char *v,
+                                 berth_error_t *err)
 {
   if (strcmp(v, "berth-runtime") != 0 && strcmp(v, "runc") != 0 && strcmp(v, "crun") != 0 && v[0] != '/')
     return BERTH_ERR(err, "%s: unknown runtime \"%s\" (berth-runtime, runc, crun or an absolute path)", flag,
@@ -110,12 +111,13 @@ static int set_runtime(struct berth_run_opts *o, const char *flag, const char *v
   return set_string(&o->runtime, v);
 }
 
-static int set_env(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_env(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   return berth_runopts_parse_env(flag, v, o->lookup_env, o->lookup_env_data, &o->env, err);
 }
 
-static int set_env_file(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_env_file(struct berth_run_opts *o, const char *flag, const char *v,
+                                  berth_error_t *err)
 {
   if (v[0] == '\0')
     return BERTH_ERR(err, "%s: a file name is required", flag);
@@ -123,7 +125,8 @@ static int set_env_file(struct berth_run_opts *o, const char *flag, const char *
   return 0;
 }
 
-static int set_workdir(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_workdir(struct berth_run_opts *o, const char *flag, const char *v,
+                                 berth_error_t *err)
 {
   if (v[0] != '/')
     return BERTH_ERR(err, "%s: the working directory \"%s\" is invalid, it needs to be an absolute path",
@@ -133,7 +136,7 @@ static int set_workdir(struct berth_run_opts *o, const char *flag, const char *v
   return 0;
 }
 
-static int set_user(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_user(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   const char *colon = strchr(v, ':');
   if (v[0] == '\0' || v[0] == ':' || (colon && (colon[1] == '\0' || strchr(colon + 1, ':'))))
@@ -141,7 +144,8 @@ static int set_user(struct berth_run_opts *o, const char *flag, const char *v, b
   return set_string(&o->user, v);
 }
 
-static int set_group_add(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_group_add(struct berth_run_opts *o, const char *flag, const char *v,
+                                   berth_error_t *err)
 {
   if (v[0] == '\0' || strchr(v, ':') != NULL)
     return BERTH_ERR(err, "%s: invalid group \"%s\"", flag, v);
@@ -149,7 +153,7 @@ static int set_group_add(struct berth_run_opts *o, const char *flag, const char 
   return 0;
 }
 
-static int entrypoint_json(const char *flag, const char *v, char ***out, berth_error_t *err)
+static BERTH_WUR int entrypoint_json(const char *flag, const char *v, char ***out, berth_error_t *err)
 {
   json_error_t je;
   json_t *a = json_loads(v, JSON_REJECT_DUPLICATES, &je);
@@ -168,7 +172,8 @@ static int entrypoint_json(const char *flag, const char *v, char ***out, berth_e
   return 0;
 }
 
-static int set_entrypoint(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_entrypoint(struct berth_run_opts *o, const char *flag, const char *v,
+                                    berth_error_t *err)
 {
   cleanup_strv char **ep = NULL;
   if (v[0] == '[' && entrypoint_json(flag, v, &ep, err) < 0)
@@ -181,12 +186,14 @@ static int set_entrypoint(struct berth_run_opts *o, const char *flag, const char
   return 0;
 }
 
-static int set_stop_signal(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_stop_signal(struct berth_run_opts *o, const char *flag, const char *v,
+                                     berth_error_t *err)
 {
   return berth_runopts_parse_signal(flag, v, &o->stop_signal, err);
 }
 
-static int set_stop_timeout(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_stop_timeout(struct berth_run_opts *o, const char *flag, const char *v,
+                                      berth_error_t *err)
 {
   int n = 0;
   if (berth_parse_int(v, &n) < 0 || n < -1)
@@ -196,7 +203,8 @@ static int set_stop_timeout(struct berth_run_opts *o, const char *flag, const ch
   return 0;
 }
 
-static int set_oom_score_adj(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_oom_score_adj(struct berth_run_opts *o, const char *flag, const char *v,
+                                       berth_error_t *err)
 {
   int n = 0;
   if (berth_parse_int(v, &n) < 0 || n < -1000 || n > 1000)
@@ -225,14 +233,16 @@ static bool hostname_valid(const char *s)
   return true;
 }
 
-static int set_hostname(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_hostname(struct berth_run_opts *o, const char *flag, const char *v,
+                                  berth_error_t *err)
 {
   if (!hostname_valid(v))
     return BERTH_ERR(err, "%s: invalid hostname \"%s\" (RFC 1123 labels, at most 63 characters)", flag, v);
   return set_string(&o->hostname, v);
 }
 
-static int set_add_host(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_add_host(struct berth_run_opts *o, const char *flag, const char *v,
+                                  berth_error_t *err)
 {
   const char *sep = strchr(v, '=');
   if (sep == NULL)
@@ -251,7 +261,7 @@ static int set_add_host(struct berth_run_opts *o, const char *flag, const char *
   return 0;
 }
 
-static int set_dns(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_dns(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   cleanup_free char *ip = runopts_ip(v);
   if (ip == NULL)
@@ -283,7 +293,8 @@ static bool domain_valid(const char *s)
   return label > 0 && s[n - 1] != '-';
 }
 
-static int set_dns_search(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_dns_search(struct berth_run_opts *o, const char *flag, const char *v,
+                                    berth_error_t *err)
 {
   if (strcmp(v, ".") != 0 && !domain_valid(v))
     return BERTH_ERR(err, "%s: invalid domain \"%s\"", flag, v);
@@ -291,7 +302,8 @@ static int set_dns_search(struct berth_run_opts *o, const char *flag, const char
   return 0;
 }
 
-static int set_dns_option(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_dns_option(struct berth_run_opts *o, const char *flag, const char *v,
+                                    berth_error_t *err)
 {
   if (v[0] == '\0' || strpbrk(v, " \t\r\n") != NULL)
     return BERTH_ERR(err, "%s: invalid option \"%s\"", flag, v);
@@ -299,7 +311,7 @@ static int set_dns_option(struct berth_run_opts *o, const char *flag, const char
   return 0;
 }
 
-static int set_label(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_label(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   const char *eq = strchr(v, '=');
   cleanup_free char *key = eq ? xstrndup(v, (size_t) (eq - v)) : xstrdup(v);
@@ -316,25 +328,26 @@ static int add_mount(struct berth_run_opts *o, struct berth_run_mount *m)
   return 0;
 }
 
-static int set_volume(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_volume(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   struct berth_run_mount m;
   return berth_runopts_parse_volume(flag, v, &m, err) < 0 ? -1 : add_mount(o, &m);
 }
 
-static int set_mount(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_mount(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   struct berth_run_mount m;
   return berth_runopts_parse_mount(flag, v, &m, err) < 0 ? -1 : add_mount(o, &m);
 }
 
-static int set_tmpfs(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_tmpfs(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   struct berth_run_mount m;
   return berth_runopts_parse_tmpfs(flag, v, &m, err) < 0 ? -1 : add_mount(o, &m);
 }
 
-static int set_shm_size(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_shm_size(struct berth_run_opts *o, const char *flag, const char *v,
+                                  berth_error_t *err)
 {
   int64_t n = 0;
   if (berth_runopts_parse_size(flag, v, &n, err) < 0)
@@ -345,7 +358,7 @@ static int set_shm_size(struct berth_run_opts *o, const char *flag, const char *
   return 0;
 }
 
-static int cap_list(const char *flag, const char *v, char ***list, berth_error_t *err)
+static BERTH_WUR int cap_list(const char *flag, const char *v, char ***list, berth_error_t *err)
 {
   cleanup_free char *copy = xstrdup(v);
   char *save = NULL;
@@ -363,18 +376,21 @@ static int cap_list(const char *flag, const char *v, char ***list, berth_error_t
   return 0;
 }
 
-static int set_cap_add(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_cap_add(struct berth_run_opts *o, const char *flag, const char *v,
+                                 berth_error_t *err)
 {
   return cap_list(flag, v, &o->cap_add, err);
 }
 
-static int set_cap_drop(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_cap_drop(struct berth_run_opts *o, const char *flag, const char *v,
+                                  berth_error_t *err)
 {
   return cap_list(flag, v, &o->cap_drop, err);
 }
 
 /* seccomp=, apparmor=, label=, no-new-privileges[=b], systempaths=unconfined (':' also separates) */
-static int set_security_opt(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_security_opt(struct berth_run_opts *o, const char *flag, const char *v,
+                                      berth_error_t *err)
 {
   size_t klen = strcspn(v, "=:");
   const char *val = v[klen] ? v + klen + 1 : NULL;
@@ -416,7 +432,7 @@ static int set_security_opt(struct berth_run_opts *o, const char *flag, const ch
                    flag, v);
 }
 
-static int set_memory(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_memory(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   int64_t n = 0;
   if (berth_runopts_parse_size(flag, v, &n, err) < 0)
@@ -427,7 +443,8 @@ static int set_memory(struct berth_run_opts *o, const char *flag, const char *v,
   return 0;
 }
 
-static int set_memory_swap(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_memory_swap(struct berth_run_opts *o, const char *flag, const char *v,
+                                     berth_error_t *err)
 {
   if (strcmp(v, "-1") == 0) {
     o->memory_swap = -1;
@@ -436,8 +453,8 @@ static int set_memory_swap(struct berth_run_opts *o, const char *flag, const cha
   return berth_runopts_parse_size(flag, v, &o->memory_swap, err);
 }
 
-static int set_memory_reservation(struct berth_run_opts *o, const char *flag, const char *v,
-                                  berth_error_t *err)
+static BERTH_WUR int set_memory_reservation(struct berth_run_opts *o, const char *flag, const char *v,
+                                            berth_error_t *err)
 {
   int64_t n = 0;
   if (berth_runopts_parse_size(flag, v, &n, err) < 0)
@@ -448,12 +465,13 @@ static int set_memory_reservation(struct berth_run_opts *o, const char *flag, co
   return 0;
 }
 
-static int set_cpus(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_cpus(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   return runopts_parse_cpus(flag, v, &o->nano_cpus, err);
 }
 
-static int set_cpu_shares(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_cpu_shares(struct berth_run_opts *o, const char *flag, const char *v,
+                                    berth_error_t *err)
 {
   uint64_t n = 0;
   if (berth_parse_u64(v, &n) < 0 || n > 262144)
@@ -484,21 +502,24 @@ static bool cpu_list_valid(const char *s)
   return true;
 }
 
-static int set_cpuset_cpus(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_cpuset_cpus(struct berth_run_opts *o, const char *flag, const char *v,
+                                     berth_error_t *err)
 {
   if (!cpu_list_valid(v))
     return BERTH_ERR(err, "%s: invalid list \"%s\" (e.g. 0-3,5)", flag, v);
   return set_string(&o->cpuset_cpus, v);
 }
 
-static int set_cpuset_mems(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_cpuset_mems(struct berth_run_opts *o, const char *flag, const char *v,
+                                     berth_error_t *err)
 {
   if (!cpu_list_valid(v))
     return BERTH_ERR(err, "%s: invalid list \"%s\" (e.g. 0-1)", flag, v);
   return set_string(&o->cpuset_mems, v);
 }
 
-static int set_pids_limit(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_pids_limit(struct berth_run_opts *o, const char *flag, const char *v,
+                                    berth_error_t *err)
 {
   int64_t n = 0;
   if (berth_parse_i64(v, &n) < 0)
@@ -508,7 +529,8 @@ static int set_pids_limit(struct berth_run_opts *o, const char *flag, const char
   return 0;
 }
 
-static int set_blkio_weight(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_blkio_weight(struct berth_run_opts *o, const char *flag, const char *v,
+                                      berth_error_t *err)
 {
   int n = 0;
   if (berth_parse_int(v, &n) < 0 || (n != 0 && (n < 10 || n > 1000)))
@@ -517,7 +539,7 @@ static int set_blkio_weight(struct berth_run_opts *o, const char *flag, const ch
   return 0;
 }
 
-static int set_ulimit(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_ulimit(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   struct berth_run_ulimit u;
   if (berth_runopts_parse_ulimit(flag, v, &u, err) < 0)
@@ -532,7 +554,7 @@ static int set_ulimit(struct berth_run_opts *o, const char *flag, const char *v,
   return 0;
 }
 
-static int set_device(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_device(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   struct berth_run_device d;
   if (berth_runopts_parse_device(flag, v, &d, err) < 0)
@@ -542,7 +564,7 @@ static int set_device(struct berth_run_opts *o, const char *flag, const char *v,
   return 0;
 }
 
-static int set_sysctl(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_sysctl(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",          "kernel.msgmni",
                                      "kernel.sem",    "kernel.shmall",          "kernel.shmmax",
@@ -566,7 +588,7 @@ static int set_sysctl(struct berth_run_opts *o, const char *flag, const char *v,
   return 0;
 }
 
-static int set_ns(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_ns(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
 {
   struct berth_ns_opt ns;
   if (berth_runopts_parse_ns(flag, v, &ns, err) < 0)
@@ -582,12 +604,14 @@ static int set_ns(struct berth_run_opts *o, const char *flag, const char *v, ber
   return 0;
 }
 
-static int set_restart(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_restart(struct berth_run_opts *o, const char *flag, const char *v,
+                                 berth_error_t *err)
 {
   return berth_runopts_parse_restart(flag, v, &o->restart, &o->restart_max_retries, err);
 }
 
-static int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v, berth_error_t *err)
+static BERTH_WUR int set_log_opt(struct berth_run_opts *o, const char *flag, const char *v,
+                                 berth_error_t *err)
 {
   static const char *const known[] = { "max-size", "max-file",  "compress", "labels", "labels-regex",
                                        "env",      "env-regex", "tag",      "mode",   "max-buffer-size",

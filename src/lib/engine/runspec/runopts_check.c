@@ -75,7 +75,7 @@ static bool is_ipc_sysctl(const char *key)
   return berth_str_has_prefix(key, "kernel.") || berth_str_has_prefix(key, "fs.mqueue.");
 }
 
-static int validate_network(const struct berth_run_opts *o, berth_error_t *err)
+static BERTH_WUR int validate_network(const struct berth_run_opts *o, berth_error_t *err)
 {
   if (o->network.mode == BERTH_NSMODE_CONTAINER) {
     if (o->hostname)
@@ -102,7 +102,7 @@ static int validate_network(const struct berth_run_opts *o, berth_error_t *err)
   return 0;
 }
 
-static int validate_resources(const struct berth_run_opts *o, berth_error_t *err)
+static BERTH_WUR int validate_resources(const struct berth_run_opts *o, berth_error_t *err)
 {
   if (o->memory_swap > 0 && o->memory == 0)
     return BERTH_ERR(err, "--memory-swap: you should always set the memory limit (--memory) when using a "

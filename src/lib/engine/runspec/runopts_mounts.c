@@ -43,8 +43,8 @@ static bool volume_name_valid(const char *s)
   return true;
 }
 
-static int set_target(const char *flag, const char *spec, const char *target, struct berth_run_mount *m,
-                      berth_error_t *err)
+static BERTH_WUR int set_target(const char *flag, const char *spec, const char *target,
+                                struct berth_run_mount *m, berth_error_t *err)
 {
   if (target == NULL || target[0] == '\0')
     return BERTH_ERR(err, "%s: \"%s\": a target path in the container is required", flag, spec);
@@ -56,8 +56,8 @@ static int set_target(const char *flag, const char *spec, const char *target, st
   return 0;
 }
 
-static int set_source(const char *flag, const char *spec, const char *src, struct berth_run_mount *m,
-                      berth_error_t *err)
+static BERTH_WUR int set_source(const char *flag, const char *spec, const char *src,
+                                struct berth_run_mount *m, berth_error_t *err)
 {
   if (src[0] == '/') {
     m->type = BERTH_MOUNT_BIND;
@@ -75,8 +75,8 @@ static int set_source(const char *flag, const char *spec, const char *src, struc
 }
 
 /* the mode list of -v: rw|ro, z|Z, nocopy, a propagation, a consistency (ignored) */
-static int volume_modes(const char *flag, const char *spec, const char *modes, struct berth_run_mount *m,
-                        berth_error_t *err)
+static BERTH_WUR int volume_modes(const char *flag, const char *spec, const char *modes,
+                                  struct berth_run_mount *m, berth_error_t *err)
 {
   cleanup_free char *copy = xstrdup(modes);
   int rw = 0, label = 0, prop = 0, nocopy = 0, cons = 0;
@@ -186,8 +186,8 @@ static bool tmpfs_value_ok(const char *key, const char *v)
   return strpbrk(v, " \t\n,") == NULL;
 }
 
-static int tmpfs_options(const char *flag, const char *spec, const char *opts, struct berth_run_mount *m,
-                         berth_error_t *err)
+static BERTH_WUR int tmpfs_options(const char *flag, const char *spec, const char *opts,
+                                   struct berth_run_mount *m, berth_error_t *err)
 {
   cleanup_free char *copy = xstrdup(opts);
   char *save = NULL;
@@ -233,8 +233,8 @@ struct mount_fields {
   bool readonly, nocopy, nonrecursive;
 };
 
-static int csv_bool(const char *flag, const char *spec, const char *key, const char *v, bool *out,
-                    berth_error_t *err)
+static BERTH_WUR int csv_bool(const char *flag, const char *spec, const char *key, const char *v, bool *out,
+                              berth_error_t *err)
 {
   if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
     *out = true;
@@ -247,8 +247,8 @@ static int csv_bool(const char *flag, const char *spec, const char *key, const c
   return BERTH_ERR(err, "%s: \"%s\": invalid value for %s: \"%s\"", flag, spec, key, v);
 }
 
-static int mount_field(const char *flag, const char *spec, char *key, char *v, struct mount_fields *f,
-                       struct berth_run_mount *m, berth_error_t *err)
+static BERTH_WUR int mount_field(const char *flag, const char *spec, char *key, char *v,
+                                 struct mount_fields *f, struct berth_run_mount *m, berth_error_t *err)
 {
   if (strcmp(key, "readonly") == 0 || strcmp(key, "ro") == 0)
     return csv_bool(flag, spec, key, v, &f->readonly, err);
@@ -284,8 +284,8 @@ static int mount_field(const char *flag, const char *spec, char *key, char *v, s
   return BERTH_ERR(err, "%s: \"%s\": unexpected key \"%s\"", flag, spec, key);
 }
 
-static int mount_type(const char *flag, const char *spec, struct mount_fields *f, struct berth_run_mount *m,
-                      berth_error_t *err)
+static BERTH_WUR int mount_type(const char *flag, const char *spec, struct mount_fields *f,
+                                struct berth_run_mount *m, berth_error_t *err)
 {
   const char *t = f->type ? f->type : "volume";
   if (strcmp(t, "bind") == 0)
@@ -311,8 +311,8 @@ static int mount_type(const char *flag, const char *spec, struct mount_fields *f
   return 0;
 }
 
-static int mount_bind_opts(const char *flag, const char *spec, struct mount_fields *f,
-                           struct berth_run_mount *m, berth_error_t *err)
+static BERTH_WUR int mount_bind_opts(const char *flag, const char *spec, struct mount_fields *f,
+                                     struct berth_run_mount *m, berth_error_t *err)
 {
   if (f->source[0] != '/')
     return BERTH_ERR(err, "%s: \"%s\": the bind source \"%s\" must be an absolute path", flag, spec,
@@ -331,8 +331,8 @@ static int mount_bind_opts(const char *flag, const char *spec, struct mount_fiel
   return 0;
 }
 
-static int mount_tmpfs_opts(const char *flag, const char *spec, struct mount_fields *f,
-                            struct berth_run_mount *m, berth_error_t *err)
+static BERTH_WUR int mount_tmpfs_opts(const char *flag, const char *spec, struct mount_fields *f,
+                                      struct berth_run_mount *m, berth_error_t *err)
 {
   if (f->tmpfs_size) {
     int64_t size = 0;
@@ -353,8 +353,8 @@ static int mount_tmpfs_opts(const char *flag, const char *spec, struct mount_fie
   return 0;
 }
 
-static int mount_apply(const char *flag, const char *spec, struct mount_fields *f, struct berth_run_mount *m,
-                       berth_error_t *err)
+static BERTH_WUR int mount_apply(const char *flag, const char *spec, struct mount_fields *f,
+                                 struct berth_run_mount *m, berth_error_t *err)
 {
   if (mount_type(flag, spec, f, m, err) < 0 || set_target(flag, spec, f->target, m, err) < 0)
     return -1;

@@ -87,7 +87,7 @@ int runopts_set_expose(struct berth_run_opts *o, const char *flag, const char *v
   return 0;
 }
 
-static int set_addr(char **slot, const char *flag, const char *v, int family, berth_error_t *err)
+static BERTH_WUR int set_addr(char **slot, const char *flag, const char *v, int family, berth_error_t *err)
 {
   struct berth_net_addr a;
   if (berth_net_addr_parse(v, &a, err) < 0)

@@ -231,9 +231,9 @@ bool runopts_utf8_valid(const char *text, size_t n)
   return true;
 }
 
-static int env_file_line(const char *file, size_t lineno, char *line,
-                         const char *(*lookup)(void *, const char *), void *data, char ***env,
-                         berth_error_t *err)
+static BERTH_WUR int env_file_line(const char *file, size_t lineno, char *line,
+                                   const char *(*lookup)(void *, const char *), void *data, char ***env,
+                                   berth_error_t *err)
 {
   while (isspace((unsigned char) *line))
     line++;
@@ -306,7 +306,7 @@ static const struct {
   { "stack", RLIMIT_STACK },
 };
 
-static int ulimit_value(const char *flag, const char *s, int64_t *v, berth_error_t *err)
+static BERTH_WUR int ulimit_value(const char *flag, const char *s, int64_t *v, berth_error_t *err)
 {
   if (berth_parse_i64(s, v) < 0 || *v < -1)
     return BERTH_ERR(err, "%s: invalid limit \"%s\"", flag, s);
@@ -429,7 +429,8 @@ int berth_runopts_parse_restart(const char *flag, const char *value, enum berth_
 
 /* ---------------- namespace modes ---------------- */
 
-static int ns_container(const char *flag, const char *value, struct berth_ns_opt *out, berth_error_t *err)
+static BERTH_WUR int ns_container(const char *flag, const char *value, struct berth_ns_opt *out,
+                                  berth_error_t *err)
 {
   const char *name = value + strlen("container:");
   if (*name == '\0')
@@ -439,7 +440,7 @@ static int ns_container(const char *flag, const char *value, struct berth_ns_opt
   return 0;
 }
 
-static int ns_network(const char *flag, const char *v, struct berth_ns_opt *out, berth_error_t *err)
+static BERTH_WUR int ns_network(const char *flag, const char *v, struct berth_ns_opt *out, berth_error_t *err)
 {
   if (strcmp(v, "none") == 0)
     out->mode = BERTH_NSMODE_NONE;

@@ -41,8 +41,8 @@ void berth_seccomp_profile_free(struct berth_seccomp_profile *p)
   free(p);
 }
 
-static int get_strv(struct berth_jctx *c, json_t *obj, const char *key, struct owned *o,
-                    const char *const **out, berth_error_t *err)
+static BERTH_WUR int get_strv(struct berth_jctx *c, json_t *obj, const char *key, struct owned *o,
+                              const char *const **out, berth_error_t *err)
 {
   const char **v = NULL;
   int r = berth_json_get_strv(c, obj, key, &v, NULL, err);
@@ -51,8 +51,8 @@ static int get_strv(struct berth_jctx *c, json_t *obj, const char *key, struct o
   return r;
 }
 
-static int check_names(struct berth_jctx *c, const char *key, const char *const *v,
-                       int (*valid)(const char *, uint32_t *), const char *what, berth_error_t *err)
+static BERTH_WUR int check_names(struct berth_jctx *c, const char *key, const char *const *v,
+                                 int (*valid)(const char *, uint32_t *), const char *what, berth_error_t *err)
 {
   for (size_t i = 0; v && v[i]; i++) {
     uint32_t x;
@@ -75,8 +75,8 @@ static int flag_valid(const char *name, uint32_t *out)
   return r;
 }
 
-static int get_action(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
-                      berth_error_t *err)
+static BERTH_WUR int get_action(struct berth_jctx *c, json_t *obj, const char *key, const char **out,
+                                berth_error_t *err)
 {
   uint32_t a;
   int r = berth_json_get_string(c, obj, key, out, err);
@@ -89,7 +89,8 @@ static int get_action(struct berth_jctx *c, json_t *obj, const char *key, const 
   return 0;
 }
 
-static int get_errno(struct berth_jctx *c, json_t *obj, const char *key, int *out, berth_error_t *err)
+static BERTH_WUR int get_errno(struct berth_jctx *c, json_t *obj, const char *key, int *out,
+                               berth_error_t *err)
 {
   uint64_t v = 0;
   int r = berth_json_get_u64(c, obj, key, ERRNO_RET_MAX, &v, err);
@@ -97,8 +98,8 @@ static int get_errno(struct berth_jctx *c, json_t *obj, const char *key, int *ou
   return r < 0 ? -1 : 0;
 }
 
-static int parse_filter(struct berth_jctx *c, json_t *obj, const char *key, struct owned *o,
-                        struct berth_seccomp_filter *f, berth_error_t *err)
+static BERTH_WUR int parse_filter(struct berth_jctx *c, json_t *obj, const char *key, struct owned *o,
+                                  struct berth_seccomp_filter *f, berth_error_t *err)
 {
   json_t *fo = NULL;
   int r = berth_json_get_object(c, obj, key, &fo, err);
@@ -127,7 +128,8 @@ static int parse_filter(struct berth_jctx *c, json_t *obj, const char *key, stru
   return 0;
 }
 
-static int parse_cond(struct berth_jctx *c, json_t *a, struct berth_seccomp_cond *cond, berth_error_t *err)
+static BERTH_WUR int parse_cond(struct berth_jctx *c, json_t *a, struct berth_seccomp_cond *cond,
+                                berth_error_t *err)
 {
   uint64_t index = 0;
   int r;
@@ -148,8 +150,8 @@ static int parse_cond(struct berth_jctx *c, json_t *a, struct berth_seccomp_cond
   return 0;
 }
 
-static int parse_args(struct berth_jctx *c, json_t *obj, struct owned *o, struct berth_seccomp_group *g,
-                      berth_error_t *err)
+static BERTH_WUR int parse_args(struct berth_jctx *c, json_t *obj, struct owned *o,
+                                struct berth_seccomp_group *g, berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, obj, "args", &arr, err);
@@ -169,8 +171,8 @@ static int parse_args(struct berth_jctx *c, json_t *obj, struct owned *o, struct
   return 0;
 }
 
-static int parse_group(struct berth_jctx *c, json_t *obj, struct owned *o, struct berth_seccomp_group *g,
-                       berth_error_t *err)
+static BERTH_WUR int parse_group(struct berth_jctx *c, json_t *obj, struct owned *o,
+                                 struct berth_seccomp_group *g, berth_error_t *err)
 {
   if (!json_is_object(obj))
     return berth_jctx_error(c, NULL, err, "expected an object");
@@ -194,8 +196,8 @@ static int parse_group(struct berth_jctx *c, json_t *obj, struct owned *o, struc
   return 0;
 }
 
-static int parse_groups(struct berth_jctx *c, json_t *doc, struct owned *o, struct berth_seccomp_profile *p,
-                        berth_error_t *err)
+static BERTH_WUR int parse_groups(struct berth_jctx *c, json_t *doc, struct owned *o,
+                                  struct berth_seccomp_profile *p, berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, doc, "syscalls", &arr, err);
@@ -215,8 +217,8 @@ static int parse_groups(struct berth_jctx *c, json_t *doc, struct owned *o, stru
   return 0;
 }
 
-static int parse_archmap_entry(struct berth_jctx *c, json_t *e, struct owned *o,
-                               struct berth_seccomp_archmap *a, berth_error_t *err)
+static BERTH_WUR int parse_archmap_entry(struct berth_jctx *c, json_t *e, struct owned *o,
+                                         struct berth_seccomp_archmap *a, berth_error_t *err)
 {
   uint32_t tok;
   if (!json_is_object(e))
@@ -233,8 +235,8 @@ static int parse_archmap_entry(struct berth_jctx *c, json_t *e, struct owned *o,
   return 0;
 }
 
-static int parse_archmap(struct berth_jctx *c, json_t *doc, struct owned *o, struct berth_seccomp_profile *p,
-                         berth_error_t *err)
+static BERTH_WUR int parse_archmap(struct berth_jctx *c, json_t *doc, struct owned *o,
+                                   struct berth_seccomp_profile *p, berth_error_t *err)
 {
   json_t *arr = NULL;
   int r = berth_json_get_array(c, doc, "archMap", &arr, err);
@@ -258,7 +260,8 @@ static int parse_archmap(struct berth_jctx *c, json_t *doc, struct owned *o, str
 
 /* SCMP_ACT_NOTIFY as the runtime takes it (oci/spec_seccomp.c): refused here, when the profile
  * is read, rather than by the runtime when the container starts */
-static int check_notify(struct berth_jctx *c, const struct berth_seccomp_profile *p, berth_error_t *err)
+static BERTH_WUR int check_notify(struct berth_jctx *c, const struct berth_seccomp_profile *p,
+                                  berth_error_t *err)
 {
   bool notify = false;
   if (strcmp(p->default_action, "SCMP_ACT_NOTIFY") == 0)
@@ -281,8 +284,8 @@ static int check_notify(struct berth_jctx *c, const struct berth_seccomp_profile
   return 0;
 }
 
-static int parse_top(struct berth_jctx *c, json_t *doc, struct owned *o, struct berth_seccomp_profile *p,
-                     berth_error_t *err)
+static BERTH_WUR int parse_top(struct berth_jctx *c, json_t *doc, struct owned *o,
+                               struct berth_seccomp_profile *p, berth_error_t *err)
 {
   if (!json_is_object(doc))
     return berth_jctx_error(c, NULL, err, "expected an object");

@@ -64,7 +64,7 @@ static bool in_list(char **v, const char *s)
   return false;
 }
 
-static int check_blobs(struct check *c, berth_error_t *err)
+static BERTH_WUR int check_blobs(struct check *c, berth_error_t *err)
 {
   struct berth_db_blob *rows = NULL;
   size_t n = 0;
@@ -109,7 +109,7 @@ static int check_blobs(struct check *c, berth_error_t *err)
   return r;
 }
 
-static int check_layer_row(struct check *c, const struct berth_db_layer *l, berth_error_t *err)
+static BERTH_WUR int check_layer_row(struct check *c, const struct berth_db_layer *l, berth_error_t *err)
 {
   int64_t users = 0;
   if (berth_db_layer_count_users(c->e->db, l->chain_id, &users, err) < 0)
@@ -131,7 +131,7 @@ static int check_layer_row(struct check *c, const struct berth_db_layer *l, bert
 }
 
 /* delete unreferenced layer rows, children before parents */
-static int drop_layers(struct check *c, char **unref, berth_error_t *err)
+static BERTH_WUR int drop_layers(struct check *c, char **unref, berth_error_t *err)
 {
   for (bool progress = true; progress;) {
     progress = false;
@@ -166,7 +166,7 @@ static int drop_layers(struct check *c, char **unref, berth_error_t *err)
   return 0;
 }
 
-static int check_layers(struct check *c, berth_error_t *err)
+static BERTH_WUR int check_layers(struct check *c, berth_error_t *err)
 {
   struct berth_db_layer *rows = NULL;
   size_t n = 0;
@@ -196,7 +196,7 @@ static int check_layers(struct check *c, berth_error_t *err)
   return r < 0 ? -1 : 0;
 }
 
-static int check_tmp(struct check *c, berth_error_t *err)
+static BERTH_WUR int check_tmp(struct check *c, berth_error_t *err)
 {
   cleanup_free char *dir = xasprintf("%s/tmp", c->e->root);
   cleanup_strv char **left = list_dir(dir);
@@ -220,7 +220,7 @@ static bool in_use(const char *path)
 
 /* volume directories without a row: a create killed before the transaction that adds its
  * container and volumes (a directory younger than a minute may be a create in flight) */
-static int check_volume_dirs(struct check *c, berth_error_t *err)
+static BERTH_WUR int check_volume_dirs(struct check *c, berth_error_t *err)
 {
   cleanup_free char *dir = xasprintf("%s/volumes", c->e->root);
   cleanup_strv char **names = list_dir(dir);
@@ -266,7 +266,7 @@ static void check_mount_points(struct check *c)
   }
 }
 
-static int check_rows(struct check *c, berth_error_t *err)
+static BERTH_WUR int check_rows(struct check *c, berth_error_t *err)
 {
   cleanup_strv char **bad = NULL;
   if (berth_db_verify(c->e->db, &bad, err) < 0)

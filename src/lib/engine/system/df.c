@@ -9,8 +9,8 @@
 #include "engine/system/system.h"
 
 /* space of the layers and blobs of the given images, each counted once */
-static int space_of(struct berth_engine *e, struct berth_db_image *imgs, size_t n, const bool *pick,
-                    uint64_t *total, berth_error_t *err)
+static BERTH_WUR int space_of(struct berth_engine *e, struct berth_db_image *imgs, size_t n, const bool *pick,
+                              uint64_t *total, berth_error_t *err)
 {
   cleanup_strv char **seen = xcalloc(1, sizeof(char *));
   uint64_t sum = 0;

@@ -53,7 +53,7 @@ int berth_volume_make_dir(struct berth_engine *e, const char *name, char **mount
   return 0;
 }
 
-static int put_row(struct berth_engine *e, const char *name, const char *labels, berth_error_t *err)
+static BERTH_WUR int put_row(struct berth_engine *e, const char *name, const char *labels, berth_error_t *err)
 {
   cleanup_free char *mountpoint = xasprintf("%s/volumes/%s/_data", e->root, name);
   struct timespec now;
@@ -71,7 +71,8 @@ int berth_volume_put_row(struct berth_engine *e, const char *name, bool anonymou
 }
 
 /* the row of a new volume (its directory made first); 1 made, 0 it existed */
-static int add_volume(struct berth_engine *e, const char *name, const char *labels, berth_error_t *err)
+static BERTH_WUR int add_volume(struct berth_engine *e, const char *name, const char *labels,
+                                berth_error_t *err)
 {
   cleanup_free char *mountpoint = NULL;
   bool made_dir;
@@ -81,9 +82,7 @@ static int add_volume(struct berth_engine *e, const char *name, const char *labe
   if (r < 0 || berth_db_commit(e->db, err) < 0) {
     berth_db_rollback(e->db);
     cleanup_free char *dir = xasprintf("%s/volumes/%s", e->root, name);
-    berth_error_t none = NULL;
-    if (made_dir && berth_rm_rf(dir, &none) < 0)
-      berth_error_release(&none);
+    berth_ignore(made_dir && berth_rm_rf(dir, BERTH_IGNORED));
     return -1;
   }
   return r;
@@ -148,7 +147,7 @@ int berth_volume_get(struct berth_engine *e, const char *name, struct berth_db_v
   return r < 0 ? -1 : 0;
 }
 
-static int in_use(struct berth_engine *e, const char *name, berth_error_t *err)
+static BERTH_WUR int in_use(struct berth_engine *e, const char *name, berth_error_t *err)
 {
   cleanup_strv char **ids = NULL;
   if (berth_db_volume_user_ids(e->db, name, &ids, err) < 0)
@@ -160,7 +159,7 @@ static int in_use(struct berth_engine *e, const char *name, berth_error_t *err)
 }
 
 /* delete the row when nobody uses the volume: 1 deleted, 0 absent */
-static int delete_row(struct berth_engine *e, const char *name, berth_error_t *err)
+static BERTH_WUR int delete_row(struct berth_engine *e, const char *name, berth_error_t *err)
 {
   int64_t users = 0;
   if (berth_db_begin(e->db, err) < 0)

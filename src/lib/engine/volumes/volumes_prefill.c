@@ -17,7 +17,7 @@
 #include "engine/volumes/volumes.h"
 
 /* 1 empty, 0 not, -1 error */
-static int dir_empty(const char *path, berth_error_t *err)
+static BERTH_WUR int dir_empty(const char *path, berth_error_t *err)
 {
   cleanup_dir DIR *d = opendir(path);
   if (d == NULL)
@@ -28,7 +28,7 @@ static int dir_empty(const char *path, berth_error_t *err)
   return 1;
 }
 
-static int copy_up(int root, const char *path, const char *mountpoint, berth_error_t *err)
+static BERTH_WUR int copy_up(int root, const char *path, const char *mountpoint, berth_error_t *err)
 {
   berth_error_t none = NULL;
   cleanup_close int src = berth_open_in_root(root, path, O_RDONLY | O_DIRECTORY, 0, &none);
@@ -42,8 +42,8 @@ static int copy_up(int root, const char *path, const char *mountpoint, berth_err
   return berth_cp_tree_into(src, dst, NULL, err);
 }
 
-static int prefill(struct berth_engine *e, const struct berth_db_image *img, const char *path,
-                   const char *mountpoint, berth_error_t *err)
+static BERTH_WUR int prefill(struct berth_engine *e, const struct berth_db_image *img, const char *path,
+                             const char *mountpoint, berth_error_t *err)
 {
   int empty = dir_empty(mountpoint, err);
   if (empty <= 0 || img->nlayers == 0)

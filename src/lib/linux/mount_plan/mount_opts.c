@@ -161,7 +161,7 @@ static void apply_def(struct berth_mount_opts *o, const struct opt_def *d)
   }
 }
 
-static int check_option(const char *opt, size_t i, berth_error_t *err)
+static BERTH_WUR int check_option(const char *opt, size_t i, berth_error_t *err)
 {
   if (opt == NULL)
     return BERTH_ERR(err, "mount option %zu is null", i);

@@ -43,8 +43,8 @@ static int device_error(berth_error_t *err, const char *path, const char *field,
 }
 
 /* `field` is "linux.devices[i]", or NULL for a default device */
-static int plan_device(struct mount_plan_state *st, const struct berth_spec_device *d, const char *field,
-                       berth_error_t *err)
+static BERTH_WUR int plan_device(struct mount_plan_state *st, const struct berth_spec_device *d,
+                                 const char *field, berth_error_t *err)
 {
   const char *path = d->path ? d->path : "";
   if (d->type != 'b' && d->type != 'p' && d->type != 'c' && d->type != 'u') {

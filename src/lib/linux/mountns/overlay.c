@@ -63,7 +63,8 @@ static void fs_log(int fsfd, char *out, size_t len)
   }
 }
 
-static int fs_set(int fsfd, const char *key, const char *value, const char *target, berth_error_t *err)
+static BERTH_WUR int fs_set(int fsfd, const char *key, const char *value, const char *target,
+                            berth_error_t *err)
 {
   if (fsconfig(fsfd, FSCONFIG_SET_STRING, key, value, 0) == 0)
     return 0;
@@ -74,8 +75,8 @@ static int fs_set(int fsfd, const char *key, const char *value, const char *targ
   return BERTH_ERR_ERRNO(err, "mount overlay on `%s`: set `%s` to `%s`%s", target, key, value, log);
 }
 
-static int mount_new_api(const char *const *lowers, size_t n, const char *upper, const char *work,
-                         const char *target, unsigned flags, berth_error_t *err)
+static BERTH_WUR int mount_new_api(const char *const *lowers, size_t n, const char *upper, const char *work,
+                                   const char *target, unsigned flags, berth_error_t *err)
 {
   cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0)
@@ -107,7 +108,7 @@ static int mount_new_api(const char *const *lowers, size_t n, const char *upper,
   return 0;
 }
 
-static int bind_read_only(const char *lower, const char *target, berth_error_t *err)
+static BERTH_WUR int bind_read_only(const char *lower, const char *target, berth_error_t *err)
 {
   if (mount(lower, target, NULL, MS_BIND, NULL) < 0)
     return BERTH_ERR_ERRNO(err, "bind `%s` on `%s`", lower, target);

@@ -28,7 +28,7 @@ int rootfs_open_dev_null(int rootfd, berth_error_t *err)
 }
 
 /* an fd of the path inside the root, or -1 with errno ENOENT when it does not exist */
-static int open_target(int rootfd, const char *path, const char *what, berth_error_t *err)
+static BERTH_WUR int open_target(int rootfd, const char *path, const char *what, berth_error_t *err)
 {
   int fd = berth_openat2(rootfd, path, O_PATH | O_CLOEXEC, 0, IN_ROOT);
   if (fd >= 0)

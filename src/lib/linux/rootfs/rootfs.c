@@ -28,7 +28,7 @@ static bool path_within(const char *path, const char *dir)
 
 /* pivot_root and MS_MOVE fail when the mount holding the rootfs is shared: make that
  * mount private (in our namespace only) */
-static int make_parent_private(const char *rootfs, berth_error_t *err)
+static BERTH_WUR int make_parent_private(const char *rootfs, berth_error_t *err)
 {
   struct statx stx;
   if (statx(AT_FDCWD, rootfs, 0, STATX_MNT_ID, &stx) < 0)
@@ -52,7 +52,7 @@ static int make_parent_private(const char *rootfs, berth_error_t *err)
 }
 
 /* the plan, made once: every check of the config before the first mount */
-static int ensure_plan(struct berth_rootfs_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int ensure_plan(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 {
   if (ctx->plan.ops != NULL)
     return 0;
@@ -62,7 +62,7 @@ static int ensure_plan(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   return berth_mount_plan_build(&in, &ctx->plan, err);
 }
 
-static int bind_rootfs(struct berth_rootfs_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int bind_rootfs(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 {
   if (make_parent_private(ctx->rootfs, err) < 0)
     return berth_error_wrap(err, "prepare rootfs `%s`", ctx->rootfs);
@@ -74,14 +74,14 @@ static int bind_rootfs(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   return 0;
 }
 
-static int wrong_phase(const struct berth_mount_op *op, const char *phase, berth_error_t *err)
+static BERTH_WUR int wrong_phase(const struct berth_mount_op *op, const char *phase, berth_error_t *err)
 {
   return BERTH_ERR(err, "mount plan: %s `%s` cannot run %s", berth_mount_op_kind_name(op->kind), op->path,
                    phase);
 }
 
-static int prepare_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd,
-                      berth_error_t *err)
+static BERTH_WUR int prepare_op(struct berth_rootfs_ctx *ctx, const struct berth_mount_op *op, int *devfd,
+                                berth_error_t *err)
 {
   switch (op->kind) {
   case BERTH_MOUNT_OP_PROPAGATION:
@@ -118,7 +118,7 @@ int berth_rootfs_prepare(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 
 /* --no-pivot (runc's msMoveRoot): detach what lies outside the rootfs, move the rootfs
  * on / and chroot into it */
-static int move_root(struct berth_rootfs_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int move_root(struct berth_rootfs_ctx *ctx, berth_error_t *err)
 {
   struct rootfs_mountinfo *mi = NULL;
   size_t n = 0;
@@ -169,7 +169,7 @@ int berth_rootfs_pivot(struct berth_rootfs_ctx *ctx, berth_error_t *err)
   return 0;
 }
 
-static int remount_ro(int rootfd, const char *path, berth_error_t *err)
+static BERTH_WUR int remount_ro(int rootfd, const char *path, berth_error_t *err)
 {
   cleanup_close int fd =
     berth_openat2(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
@@ -180,7 +180,7 @@ static int remount_ro(int rootfd, const char *path, berth_error_t *err)
   return 0;
 }
 
-static int finalize_op(int rootfd, const struct berth_mount_op *op, int *nullfd, berth_error_t *err)
+static BERTH_WUR int finalize_op(int rootfd, const struct berth_mount_op *op, int *nullfd, berth_error_t *err)
 {
   switch (op->kind) {
   case BERTH_MOUNT_OP_READONLY_PATH: return rootfs_readonly_path(rootfd, op->path, err);

@@ -77,7 +77,7 @@ static const char *own_cgroup_path(char *cgroup_text, const struct rootfs_mounti
   return NULL;
 }
 
-static int bind_host_dir(struct rootfs_job *j, const char *host, int dstfd, berth_error_t *err)
+static BERTH_WUR int bind_host_dir(struct rootfs_job *j, const char *host, int dstfd, berth_error_t *err)
 {
   cleanup_close int src = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (src < 0)
@@ -92,8 +92,8 @@ static int bind_host_dir(struct rootfs_job *j, const char *host, int dstfd, bert
 }
 
 /* one hierarchy under the container's cgroup tmpfs */
-static int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_mountinfo *mi,
-                           char *cgroup_text, bool cgroupns, berth_error_t *err)
+static BERTH_WUR int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_mountinfo *mi,
+                                     char *cgroup_text, bool cgroupns, berth_error_t *err)
 {
   const char *name = mi->mountpoint + strlen(CGROUP_ROOT "/");
   if (mkdirat(topfd, name, 0755) < 0 && errno != EEXIST)
@@ -128,7 +128,7 @@ static int mount_hierarchy(struct rootfs_job *j, int topfd, const struct rootfs_
   return mnt < 0 ? -1 : 0;
 }
 
-static int copy_symlinks(struct rootfs_job *j, int topfd, berth_error_t *err)
+static BERTH_WUR int copy_symlinks(struct rootfs_job *j, int topfd, berth_error_t *err)
 {
   cleanup_dir DIR *d = opendir(CGROUP_ROOT);
   if (d == NULL)
@@ -148,7 +148,7 @@ static int copy_symlinks(struct rootfs_job *j, int topfd, berth_error_t *err)
   return 0;
 }
 
-static int mount_hybrid(struct rootfs_job *j, bool cgroupns, berth_error_t *err)
+static BERTH_WUR int mount_hybrid(struct rootfs_job *j, bool cgroupns, berth_error_t *err)
 {
   unsigned long flags = j->op->ms & PER_MOUNT_MS & ~(unsigned long) MS_RDONLY;
   if (rootfs_mount_on_fd("tmpfs", j->dstfd, "tmpfs", flags, "mode=755") < 0)
@@ -180,7 +180,7 @@ static int mount_hybrid(struct rootfs_job *j, bool cgroupns, berth_error_t *err)
   return steal_fd(top);
 }
 
-static int mount_unified(struct rootfs_job *j, bool cgroupns, const char *host, berth_error_t *err)
+static BERTH_WUR int mount_unified(struct rootfs_job *j, bool cgroupns, const char *host, berth_error_t *err)
 {
   if (cgroupns) {
     if (rootfs_mount_on_fd("cgroup2", j->dstfd, "cgroup2", j->op->ms & PER_MOUNT_MS, j->op->data) == 0) {

@@ -14,9 +14,10 @@
 
 #define MAX_DEPTH 128
 
-static int copy_dir(int srcfd, int dstfd, int depth, berth_error_t *err);
+static BERTH_WUR int copy_dir(int srcfd, int dstfd, int depth, berth_error_t *err);
 
-static int copy_data(int srcdir, int dstdir, const char *name, const struct stat *st, berth_error_t *err)
+static BERTH_WUR int copy_data(int srcdir, int dstdir, const char *name, const struct stat *st,
+                               berth_error_t *err)
 {
   cleanup_close int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
   if (in < 0)
@@ -39,7 +40,7 @@ static int copy_data(int srcdir, int dstdir, const char *name, const struct stat
   }
 }
 
-static int copy_entry(int srcdir, int dstdir, const char *name, int depth, berth_error_t *err)
+static BERTH_WUR int copy_entry(int srcdir, int dstdir, const char *name, int depth, berth_error_t *err)
 {
   struct stat st;
   if (fstatat(srcdir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)

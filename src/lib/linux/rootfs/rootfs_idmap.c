@@ -18,8 +18,8 @@
 #include "base/xalloc.h"
 #include "linux/rootfs/rootfs_internal.h"
 
-static int write_map(pid_t pid, const char *file, const struct berth_id_map *map, size_t n,
-                     berth_error_t *err)
+static BERTH_WUR int write_map(pid_t pid, const char *file, const struct berth_id_map *map, size_t n,
+                               berth_error_t *err)
 {
   cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
   for (size_t i = 0; i < n; i++)
