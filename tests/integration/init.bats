@@ -2,8 +2,11 @@
 # berth-init (src/init/init.c): exit codes, signal forwarding (-g), zombie reaping, the grace
 # period for what the program leaves behind, job control on a terminal — run directly on the
 # host (where it is a child subreaper) and as PID 1 of containers of $OCI_RUNTIME (the static
-# binary is copied into each bundle's rootfs). Every host process a test starts carries a mark
-# in its environment, and teardown fails the test when one is left.
+# binary is copied into each bundle's rootfs). On the host the tests run $BERTH_INIT_HOST: in a
+# sanitizer build the same program built with ASan and UBSan (berth-init-san, which a container
+# could not run: it needs the host's sanitizer libraries), unless BERTH_INIT names one to test.
+# Every host process a test starts carries a mark in its environment, and teardown fails the
+# test when one is left.
 
 load helpers
 
@@ -19,8 +22,14 @@ find_berth_init() {
 
 setup_file() {
   setup_file_common
+  BERTH_INIT_HOST=${BERTH_INIT:-}
   BERTH_INIT=$(find_berth_init)
-  export BERTH_INIT
+  if [ -z "$BERTH_INIT_HOST" ] && [ -x "$BERTH_BUILD/src/init/berth-init-san" ]; then
+    BERTH_INIT_HOST=$BERTH_BUILD/src/init/berth-init-san
+  else
+    BERTH_INIT_HOST=$BERTH_INIT
+  fi
+  export BERTH_INIT BERTH_INIT_HOST
 }
 
 setup() {
@@ -87,62 +96,62 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
 # --- on the host ------------------------------------------------------------------------
 
 @test "berth-init: bad usage exits 2 with a message; the program's own options are its own" {
-  run "$BERTH_INIT"
+  run "$BERTH_INIT_HOST"
   [ "$status" -eq 2 ]
   assert_contains "$output" "berth-init: missing program"
   assert_contains "$output" "usage: berth-init [-g] [-s] [-v] [--] PROGRAM [ARGS...]"
-  run "$BERTH_INIT" -x true
+  run "$BERTH_INIT_HOST" -x true
   [ "$status" -eq 2 ]
   assert_contains "$output" 'berth-init: unknown option `-x`'
-  run "$BERTH_INIT" ""
+  run "$BERTH_INIT_HOST" ""
   [ "$status" -eq 2 ]
-  run env BERTH_INIT_GRACE_MS=soon "$BERTH_INIT" true
+  run env BERTH_INIT_GRACE_MS=soon "$BERTH_INIT_HOST" true
   [ "$status" -eq 2 ]
   assert_contains "$output" 'berth-init: invalid BERTH_INIT_GRACE_MS'
   assert_contains "$output" '`soon`'
-  run env BERTH_INIT_GRACE_MS=99999999999999999999 "$BERTH_INIT" true
+  run env BERTH_INIT_GRACE_MS=99999999999999999999 "$BERTH_INIT_HOST" true
   [ "$status" -eq 2 ]
-  run "$BERTH_INIT" --help
+  run "$BERTH_INIT_HOST" --help
   [ "$status" -eq 0 ]
   assert_contains "$output" "usage: berth-init"
-  run "$BERTH_INIT" echo -g -v
+  run "$BERTH_INIT_HOST" echo -g -v
   [ "$status" -eq 0 ]
   [ "$output" = "-g -v" ]
-  run "$BERTH_INIT" -- echo -s
+  run "$BERTH_INIT_HOST" -- echo -s
   [ "$output" = "-s" ]
 }
 
 @test "berth-init: 127 when the program is not found, 126 when it cannot be executed" {
-  run -127 "$BERTH_INIT" /no/such/program
+  run -127 "$BERTH_INIT_HOST" /no/such/program
   [ "$output" = 'berth-init: exec `/no/such/program`: No such file or directory' ]
-  run -127 env PATH=/nowhere:/bin "$BERTH_INIT" no-such-program-anywhere
+  run -127 env PATH=/nowhere:/bin "$BERTH_INIT_HOST" no-such-program-anywhere
   echo 'echo hi' >"$T/notexec"
   chmod 644 "$T/notexec"
-  run "$BERTH_INIT" "$T/notexec"
+  run "$BERTH_INIT_HOST" "$T/notexec"
   [ "$status" -eq 126 ]
   assert_contains "$output" "Permission denied"
-  run "$BERTH_INIT" "$T"
+  run "$BERTH_INIT_HOST" "$T"
   [ "$status" -eq 126 ]
   # a program found in PATH runs
-  run env PATH=/nowhere:/bin "$BERTH_INIT" true
+  run env PATH=/nowhere:/bin "$BERTH_INIT_HOST" true
   [ "$status" -eq 0 ]
 }
 
 @test "berth-init: exits with the program's code, or 128+N when signal N killed it" {
-  run "$BERTH_INIT" sh -c 'exit 7'
+  run "$BERTH_INIT_HOST" sh -c 'exit 7'
   [ "$status" -eq 7 ]
-  run "$BERTH_INIT" sh -c 'echo out; echo err >&2; exit 0'
+  run "$BERTH_INIT_HOST" sh -c 'echo out; echo err >&2; exit 0'
   [ "$status" -eq 0 ]
   assert_contains "$output" out
   assert_contains "$output" err
-  run "$BERTH_INIT" sh -c 'kill -9 $$'
+  run "$BERTH_INIT_HOST" sh -c 'kill -9 $$'
   [ "$status" -eq 137 ]
-  run "$BERTH_INIT" sh -c 'kill -SEGV $$'
+  run "$BERTH_INIT_HOST" sh -c 'kill -SEGV $$'
   [ "$status" -eq 139 ]
 }
 
 @test "berth-init: forwards SIGTERM; the program's exit code (42) is berth-init's" {
-  "$BERTH_INIT" sh -c 'trap "exit 42" TERM; echo ready; sleep 1000 & wait' >"$T/out" 2>&1 3>&- &
+  "$BERTH_INIT_HOST" sh -c 'trap "exit 42" TERM; echo ready; sleep 1000 & wait' >"$T/out" 2>&1 3>&- &
   local pid=$! rc=0
   wait_until 10 file_has "$T/out" ready
   kill -TERM "$pid"
@@ -156,7 +165,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
   for s in $sigs; do traps="$traps trap 'echo got-$s' $s;"; done
   # bash starts background commands with SIGINT and SIGQUIT ignored; a shell cannot trap a
   # signal ignored at its start, so this also checks that berth-init resets dispositions
-  "$BERTH_INIT" sh -c "$traps echo \$\$ >$T/pid; while :; do sleep 0.05; done" >"$T/out" 2>&1 3>&- &
+  "$BERTH_INIT_HOST" sh -c "$traps echo \$\$ >$T/pid; while :; do sleep 0.05; done" >"$T/out" 2>&1 3>&- &
   local pid=$! rc=0
   wait_until 10 test -s "$T/pid"
   for s in $sigs; do
@@ -171,7 +180,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
 @test "berth-init: -g forwards to the program's whole process group, without -g only to the program" {
   # the program waits for a background `sleep` of its own group when it gets SIGTERM
   local prog='sleep 1000 & echo $! >"$0"; trap "wait \$!; exit \$?" TERM; echo ready; wait'
-  "$BERTH_INIT" -g sh -c "$prog" "$T/g" >"$T/out" 2>&1 3>&- &
+  "$BERTH_INIT_HOST" -g sh -c "$prog" "$T/g" >"$T/out" 2>&1 3>&- &
   local pid=$! rc=0
   wait_until 10 file_has "$T/out" ready
   kill -TERM "$pid"
@@ -181,7 +190,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
   gone "$(cat "$T/g")"
 
   : >"$T/out"
-  "$BERTH_INIT" sh -c "$prog" "$T/g" >"$T/out" 2>&1 3>&- &
+  "$BERTH_INIT_HOST" sh -c "$prog" "$T/g" >"$T/out" 2>&1 3>&- &
   pid=$!
   rc=0
   wait_until 10 file_has "$T/out" ready
@@ -197,7 +206,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
 
 @test "berth-init: a subreaper outside a pid namespace adopts and reaps orphans, leaves none behind" {
   mkfifo "$T/fifo"
-  "$BERTH_INIT" -v sh -c "(sleep 1000 & echo \$! >$T/orphan); $STORM; echo spawned; read x <$T/fifo; exit 3" \
+  "$BERTH_INIT_HOST" -v sh -c "(sleep 1000 & echo \$! >$T/orphan); $STORM; echo spawned; read x <$T/fifo; exit 3" \
     >"$T/out" 2>"$T/err" 3>&- &
   local pid=$! rc=0
   wait_until 10 file_has "$T/out" spawned
@@ -220,7 +229,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
     echo $! >"$0"; while [ ! -s "$0.inner" ]; do sleep 0.01; done; exit 5'
   local t0 t1
   t0=$(now_ms)
-  run env BERTH_INIT_GRACE_MS=400 "$BERTH_INIT" -v sh -c "$prog" "$T/o"
+  run env BERTH_INIT_GRACE_MS=400 "$BERTH_INIT_HOST" -v sh -c "$prog" "$T/o"
   t1=$(now_ms)
   [ "$status" -eq 5 ]
   assert_contains "$output" "SIGTERM to 2 descendants"
@@ -232,14 +241,14 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
 
   # children that honour SIGTERM end the grace period early: no SIGKILL
   prog='sleep 1000 & echo $! >"$0"; exit 6'
-  run timeout 30 env BERTH_INIT_GRACE_MS=60000 "$BERTH_INIT" -v sh -c "$prog" "$T/o"
+  run timeout 30 env BERTH_INIT_GRACE_MS=60000 "$BERTH_INIT_HOST" -v sh -c "$prog" "$T/o"
   [ "$status" -eq 6 ]
   assert_contains "$output" "SIGTERM to 1 descendant"
   [[ $output != *SIGKILL* ]]
   gone "$(cat "$T/o")"
 
   # a grace of 0: straight to SIGKILL
-  run env BERTH_INIT_GRACE_MS=0 "$BERTH_INIT" -v sh -c "$prog" "$T/o"
+  run env BERTH_INIT_GRACE_MS=0 "$BERTH_INIT_HOST" -v sh -c "$prog" "$T/o"
   [ "$status" -eq 6 ]
   [[ $output != *SIGTERM* ]]
   assert_contains "$output" "SIGKILL to 1 descendant"
@@ -249,7 +258,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
 @test "berth-init: on a terminal the program is its foreground group, and ^Z, fg and ^C work" {
   command -v python3 >/dev/null || skip "python3 not installed"
   # an interactive shell on a pty runs berth-init as a job
-  run timeout 60 python3 - "$BERTH_INIT" <<'EOF'
+  run timeout 60 python3 - "$BERTH_INIT_HOST" <<'EOF'
 import os, pty, re, select, sys, time
 init = sys.argv[1]
 pid, fd = pty.fork()
