@@ -158,6 +158,7 @@ no_monitor() { [ -z "$(ctr_monitors)" ]; }
   [ -n "$pid" ]
   kill -9 "$pid"
   wait 2>/dev/null || true
+  wait_until 20 no_monitor # the monitor finds the exit recorded, ends
   run berth system check --repair
   [[ $output == *"network addresses of container"* ]]
   run net_leftovers

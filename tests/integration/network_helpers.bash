@@ -56,16 +56,28 @@ net_resolvers() {
   return 0
 }
 
-# what berth may have left in the host namespace, one line each (nothing when clean)
+# what berth may have left in the host namespace, one line each (nothing when clean). A network's
+# bridge lives as long as the network (the default one's berth0 stays, as docker0 does); a
+# stopped container's veth is set down at once and goes with its namespace (no_veths waits).
 net_leftovers() {
-  ip -n "$NETNS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^(bv|berth)' |
+  ip -n "$NETNS" -o link show up 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^bv' |
     sed 's/^/link /'
-  ip -n "$NETNS" -o addr show 2>/dev/null | grep -E ' (10\.8[67]\.|fd86:)' | sed 's/^/address /'
+  ip -n "$NETNS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^berth' |
+    grep -vxF -f <(berth network ls --format '{{.ID}}' -q --no-trunc 2>/dev/null | while read -r id; do
+      berth network inspect "$id" 2>/dev/null | jq -r '.[0].Options["com.docker.network.bridge.name"]'
+    done) | sed 's/^/bridge /'
+  ip -n "$NETNS" -o addr show 2>/dev/null | grep -vE ': (lo|berth[0-9]+) ' | grep -E ' (10\.8[67]\.|fd86:)' |
+    sed 's/^/address /'
   in_host nft list tables 2>/dev/null | grep -w berth | sed 's/^/nft /'
   in_host nft list ruleset 2>/dev/null | grep 'comment "berth"' | sed 's/^/rule /'
   net_resolvers | sed 's/^/resolver /'
   [ -z "$(ls "$BRUN/networks" 2>/dev/null | grep -v '^ruleset$')" ] || ls "$BRUN/networks" | sed 's/^/state /'
   return 0
+}
+
+# no veth of berth left at all (a stopped container's goes with its namespace, in the background)
+no_veths() {
+  ! ip -n "$NETNS" -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -q '^bv'
 }
 
 net_teardown() {
@@ -77,6 +89,8 @@ net_teardown() {
   done
   if [ -d "${CTR_DIR:-}" ]; then
     for id in $(ctr_ids); do berth rm -f "$id" >/dev/null 2>&1; done
+    berth network prune -f >/dev/null 2>&1
+    wait_until 20 no_veths || echo "veths left: $(ip -n "$NETNS" -o link show | grep ' bv')" >&2
     left=$(net_leftovers)
     if [ -n "$left" ]; then
       printf 'left behind in the host namespace: %s\n' "$left" >&2

@@ -157,9 +157,15 @@ static void attach_body(void)
   CHECK(strstr(err->msg, "a link of that name exists") != NULL);
   berth_error_release(&err);
   char **names = NULL;
-  OK(berth_net_links_list("bvtest", &names, E));
+  OK(berth_net_links_list("bvtest", false, &names, E));
   CHECK(berth_strv_len(names) == 2);
   berth_strv_free(names);
+  /* down: listed only without up_only */
+  OK(berth_net_link_set_down("bvtest-1", E));
+  OK(berth_net_links_list("bvtest", true, &names, E));
+  CHECK(berth_strv_len(names) == 1 && strcmp(names[0], "bvtest-0") == 0);
+  berth_strv_free(names);
+  OK(berth_net_link_set_down("nosuchlink", E));
   /* the bridge goes only once unused */
   bool removed = true;
   OK(berth_net_bridge_remove_unused("berthT", &removed, E));

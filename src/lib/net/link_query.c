@@ -1,5 +1,6 @@
 /* Links of the host as berth reads and removes them: teardown, system check, subnet choice. */
 #include <errno.h>
+#include <linux/if.h>
 #include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,25 @@ int berth_net_link_delete(const char *ifname, berth_error_t *err)
   return 0;
 }
 
+int berth_net_link_set_down(const char *ifname, berth_error_t *err)
+{
+  cleanup_close int fd = rtnl_open(err);
+  if (fd < 0)
+    return -1;
+  struct link_info li;
+  int r = link_get(fd, ifname, &li);
+  if (r == -ENODEV)
+    return 0;
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = li.index, .ifi_change = IFF_UP };
+  struct rtnl_msg m;
+  rtnl_init(&m, RTM_NEWLINK, 0, &ifi, sizeof ifi);
+  if (r == 0)
+    r = rtnl_talk(fd, &m);
+  if (r < 0 && r != -ENODEV)
+    return berth_error_make(err, -r, "set link %s down", ifname);
+  return 0;
+}
+
 struct del_in {
   const char *name;
 };
@@ -64,6 +84,7 @@ bool berth_net_link_exists(const char *ifname)
 
 struct dump_links {
   const char *prefix;
+  bool up_only;
   int master; /* count ports of this ifindex (> 0) */
   size_t n_ports;
   char **names;
@@ -81,6 +102,9 @@ static void on_dump_link(const struct nlmsghdr *h, void *data)
   if (d->master > 0 && master == d->master)
     d->n_ports++;
   a = rtnl_find(h, sizeof(struct ifinfomsg), IFLA_IFNAME);
+  const struct ifinfomsg *ifi = NLMSG_DATA(h);
+  if (d->up_only && !(ifi->ifi_flags & IFF_UP))
+    return;
   if (d->prefix && a) {
     char name[BERTH_NET_IFNAMSIZ];
     snprintf(name, sizeof name, "%.*s", (int) RTA_PAYLOAD(a), (const char *) RTA_DATA(a));
@@ -97,13 +121,13 @@ static int dump_links(int fd, struct dump_links *d)
   return rtnl_dump(fd, &m, on_dump_link, d);
 }
 
-int berth_net_links_list(const char *prefix, char ***names, berth_error_t *err)
+int berth_net_links_list(const char *prefix, bool up_only, char ***names, berth_error_t *err)
 {
   *names = NULL;
   cleanup_close int fd = rtnl_open(err);
   if (fd < 0)
     return -1;
-  struct dump_links d = { .prefix = prefix };
+  struct dump_links d = { .prefix = prefix, .up_only = up_only };
   int r = dump_links(fd, &d);
   if (r < 0) {
     berth_strv_free(d.names);

@@ -182,14 +182,18 @@ bool berth_net_ifname_valid(const char *name);
 /* Run a plan. Container-side ops run inside netns_fd (entered and left by this thread). On
  * failure the veth (and a bridge this call made) are removed again. */
 int berth_net_plan_run(const struct berth_net_plan *p, int netns_fd, berth_error_t *err) BERTH_WUR;
+/* Set a link of the host down (a missing one is fine): cheap, where a delete waits for the kernel
+ * (a veth whose namespace is going away goes with it, unregistered in the background). */
+int berth_net_link_set_down(const char *ifname, berth_error_t *err) BERTH_WUR;
 /* Delete a link of the host (a veth takes its peer with it); a missing one is fine. */
 int berth_net_link_delete(const char *ifname, berth_error_t *err) BERTH_WUR;
 /* Delete an interface inside netns_fd (disconnect of a running container); missing is fine. */
 int berth_net_link_delete_in(int netns_fd, const char *ifname, berth_error_t *err) BERTH_WUR;
 /* Delete bridge `name` when no interface is its port any more; *removed says whether it went. */
 int berth_net_bridge_remove_unused(const char *name, bool *removed, berth_error_t *err) BERTH_WUR;
-/* Names of the host's links that start with prefix ("bv", "berth"): for system check. */
-int berth_net_links_list(const char *prefix, char ***names, berth_error_t *err) BERTH_WUR;
+/* Names of the host's links that start with prefix ("bv", "berth"), only those up when up_only:
+ * for system check. */
+int berth_net_links_list(const char *prefix, bool up_only, char ***names, berth_error_t *err) BERTH_WUR;
 /* Does a link of this name exist on the host? */
 bool berth_net_link_exists(const char *ifname);
 /* The IPv4 and IPv6 prefixes of the host's routes (not default routes, not our bridges'):

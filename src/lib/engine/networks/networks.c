@@ -199,6 +199,17 @@ static char *container_names(struct berth_engine *e, char **ids)
   return net_join(names, ", ");
 }
 
+/* what a removed network leaves in the kernel and the run root: its bridge, its resolver's files */
+static int net_forget(struct berth_engine *e, const struct berth_network *n, berth_error_t *err)
+{
+  cleanup_close int lock = net_lock(e, err);
+  if (lock < 0)
+    return -1;
+  net_names_forget(e, n->row.id);
+  bool removed;
+  return berth_net_bridge_remove_unused(n->row.bridge, &removed, err);
+}
+
 /* delete n's row unless a container is attached: 1 deleted, 0 in use (message in *why) */
 static BERTH_WUR int remove_locked(struct berth_engine *e, const struct berth_network *n, char **why,
                                    berth_error_t *err)
@@ -233,7 +244,7 @@ int berth_networks_remove(struct berth_engine *e, const char *what, berth_error_
   if (r == 0)
     r = BERTH_ERR(err, "%s", why);
   else if (r > 0)
-    net_names_forget(e, n.row.id);
+    r = net_forget(e, &n, err);
   berth_network_release(&n);
   return r < 0 ? berth_error_wrap(err, "remove network `%s`", what) : 0;
 }
@@ -254,7 +265,7 @@ int berth_networks_prune(struct berth_engine *e, char ***removed, berth_error_t 
     if (d < 0)
       r = -1;
     else if (d > 0) {
-      net_names_forget(e, v[i].row.id);
+      r = net_forget(e, &v[i], err);
       *removed = berth_strv_append(*removed, v[i].row.name);
     }
   }

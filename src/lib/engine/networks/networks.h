@@ -105,8 +105,9 @@ struct berth_networks_ctr {
  * /etc/hosts and /etc/resolv.conf. Nothing is left of it on failure. 0 with nothing to do. */
 int berth_networks_setup(struct berth_engine *e, const struct berth_networks_ctr *c,
                          berth_error_t *err) BERTH_WUR;
-/* When the container stops for good (or is removed, or found dead): everything setup made,
- * in reverse. Fast (no lock, no kernel) when it has no leases. */
+/* When the container stops for good (or is removed, or found dead): everything setup made, in
+ * reverse — the bridge stays while its network exists; the veth is set down and the kernel
+ * removes it with the container's namespace. Fast (no lock, no kernel) when it has no leases. */
 int berth_networks_teardown(struct berth_engine *e, const char *container_id, berth_error_t *err) BERTH_WUR;
 /* network connect / disconnect of a running container (netns: its namespace; NULL: not running) */
 int berth_networks_connect(struct berth_engine *e, const struct berth_networks_ctr *c,

@@ -81,7 +81,7 @@ static BERTH_WUR int stale_leases(struct nc *c, berth_error_t *err)
       berth_db_container_release(&row);
     if (alive)
       continue;
-    bool fixed = c->repair && net_teardown_locked(c->e, id, NULL, err) == 0;
+    bool fixed = c->repair && net_teardown_locked(c->e, id, NULL, false, err) == 0;
     if (c->repair && !fixed)
       return -1;
     problem(c, fixed, "network addresses of container `%.12s` leased while it is not running", id);
@@ -92,7 +92,9 @@ static BERTH_WUR int stale_leases(struct nc *c, berth_error_t *err)
 static BERTH_WUR int links(struct nc *c, berth_error_t *err)
 {
   cleanup_strv char **veths = NULL, **bridges = NULL;
-  if (berth_net_links_list("bv", &veths, err) < 0 || berth_net_links_list("berth", &bridges, err) < 0)
+  /* (a veth that is down belongs to a namespace going away: the kernel removes it) */
+  if (berth_net_links_list("bv", true, &veths, err) < 0 ||
+      berth_net_links_list("berth", false, &bridges, err) < 0)
     return -1;
   for (char **p = veths; *p; p++) {
     if (has_lease(c, NULL, *p))
@@ -102,19 +104,15 @@ static BERTH_WUR int links(struct nc *c, berth_error_t *err)
     berth_error_release(&e);
     problem(c, fixed, "veth `%s` without an address lease", *p);
   }
-  for (char **p = bridges; *p; p++) {
-    const struct berth_network *owner = NULL;
-    for (size_t i = 0; i < c->n_nets && !owner; i++)
-      if (strcmp(c->nets[i].row.bridge, *p) == 0)
-        owner = &c->nets[i];
-    if (owner && has_lease(c, owner->row.id, NULL))
-      continue;
-    if (owner == NULL && !berth_str_has_prefix(*p, "berth"))
+  for (char **p = bridges; *p; p++) { /* a network's bridge lives as long as the network */
+    bool owned = false;
+    for (size_t i = 0; i < c->n_nets && !owned; i++)
+      owned = strcmp(c->nets[i].row.bridge, *p) == 0;
+    if (owned)
       continue;
     bool removed = false;
     berth_ignore(c->repair && berth_net_bridge_remove_unused(*p, &removed, BERTH_IGNORED));
-    if (owner || removed)
-      problem(c, removed, "bridge `%s` without a running container%s", *p, owner ? "" : " or network");
+    problem(c, removed, "bridge `%s` of no network", *p);
   }
   return 0;
 }

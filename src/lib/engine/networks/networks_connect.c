@@ -63,7 +63,7 @@ int berth_networks_disconnect(struct berth_engine *e, const struct berth_network
   int r = 0;
   if (c->netns) {
     cleanup_close int lock = net_lock(e, err);
-    r = lock < 0 || net_detach_locked(e, c->id, n.row.id, NULL, err) < 0 ? -1 : 0;
+    r = lock < 0 || net_detach_locked(e, c->id, n.row.id, NULL, false, err) < 0 ? -1 : 0;
   }
   if (r == 0) {
     r = delete_row(e, c->id, n.row.id, err);

@@ -40,12 +40,13 @@ int net_ports_wanted(json_t *config, json_t *host_config, struct berth_net_port 
 /* resolve and record them (rows; inside the caller's transaction) */
 int net_ports_publish(struct berth_engine *e, const struct berth_networks_ctr *c,
                       berth_error_t *err) BERTH_WUR;
-/* everything of container id's networking (veths, rows, names, bridges, table); under net_lock */
-int net_teardown_locked(struct berth_engine *e, const char *id, const char *helper,
+/* everything of container id's networking (veths, rows, names, table); under net_lock. ns_gone:
+ * its namespace is going away, its veths are only set down (the kernel removes them with it) */
+int net_teardown_locked(struct berth_engine *e, const char *id, const char *helper, bool ns_gone,
                         berth_error_t *err) BERTH_WUR;
 /* the same for one network of the container (network_id; NULL: all of them, and its ports) */
 int net_detach_locked(struct berth_engine *e, const char *id, const char *network_id, const char *helper,
-                      berth_error_t *err) BERTH_WUR;
+                      bool ns_gone, berth_error_t *err) BERTH_WUR;
 /* leases of self (left by a crash) and of containers whose monitor is gone: torn down */
 int net_reclaim(struct berth_engine *e, const char *self, berth_error_t *err) BERTH_WUR;
 /* connect: the one attachment a of a running container set up (leases, links, names, table) */

@@ -196,7 +196,7 @@ int berth_networks_setup(struct berth_engine *e, const struct berth_networks_ctr
     r = -1;
   if (r == 0 && setup_locked(&s, err) < 0) {
     berth_ignore(
-      net_teardown_locked(e, c->id, NULL, BERTH_IGNORED)); /* system check --repair finds the rest */
+      net_teardown_locked(e, c->id, NULL, false, BERTH_IGNORED)); /* system check --repair finds the rest */
     r = -1;
   }
   setup_release(&s);
@@ -218,7 +218,7 @@ int net_setup_one(struct berth_engine *e, const struct berth_networks_ctr *c,
             ? -1
             : 0;
   if (r < 0) {
-    berth_ignore(net_detach_locked(e, c->id, a->network_id, NULL, BERTH_IGNORED));
+    berth_ignore(net_detach_locked(e, c->id, a->network_id, NULL, false, BERTH_IGNORED));
   }
   setup_release(&s);
   return r;

@@ -19,8 +19,11 @@ static void keep(berth_error_t *first, berth_error_t *e)
     berth_error_release(e);
 }
 
-/* the network ids of leases v (distinct), and each host veth deleted once */
-static BERTH_WUR char **drop_links(const struct berth_db_lease *v, size_t n, berth_error_t *first)
+/* the network ids of leases v (distinct); each host veth deleted once, or only set down when its
+ * namespace is going away (the kernel unregisters it then, without making anyone wait: a delete
+ * waits for RCU, tens of milliseconds) — down, the bridge forwards nothing more to it */
+static BERTH_WUR char **drop_links(const struct berth_db_lease *v, size_t n, bool ns_gone,
+                                   berth_error_t *first)
 {
   char **nets = xcalloc(1, sizeof(char *));
   for (size_t i = 0; i < n; i++) {
@@ -30,7 +33,8 @@ static BERTH_WUR char **drop_links(const struct berth_db_lease *v, size_t n, ber
     for (char **p = nets; *p; p++)
       seen_net = seen_net || strcmp(*p, v[i].network_id) == 0;
     berth_error_t e = NULL;
-    if (!seen_if && berth_net_link_delete(v[i].host_if, &e) < 0)
+    if (!seen_if &&
+        (ns_gone ? berth_net_link_set_down(v[i].host_if, &e) : berth_net_link_delete(v[i].host_if, &e)) < 0)
       keep(first, &e);
     if (!seen_net)
       nets = berth_strv_append(nets, v[i].network_id);
@@ -51,7 +55,7 @@ static BERTH_WUR int delete_rows(struct berth_engine *e, const char *id, const c
   return berth_db_commit(e->db, err);
 }
 
-/* names files and bridges of networks that lost a container */
+/* names files of networks that lost a container (their bridges stay while the network exists) */
 static void settle_networks(struct berth_engine *e, char **nets, const char *helper, berth_error_t *first)
 {
   for (char **p = nets; *p; p++) {
@@ -63,27 +67,19 @@ static void settle_networks(struct berth_engine *e, char **nets, const char *hel
     }
     if (net_names_update(e, &n, helper, &er) < 0)
       keep(first, &er);
-    struct berth_db_lease *v = NULL;
-    size_t k = 0;
-    bool removed;
-    if (berth_db_leases(e->db, n.row.id, NULL, &v, &k, &er) < 0)
-      keep(first, &er);
-    else if (k == 0 && berth_net_bridge_remove_unused(n.row.bridge, &removed, &er) < 0)
-      keep(first, &er);
-    berth_db_leases_free(v, k);
     berth_network_release(&n);
   }
 }
 
 int net_detach_locked(struct berth_engine *e, const char *id, const char *network_id, const char *helper,
-                      berth_error_t *err)
+                      bool ns_gone, berth_error_t *err)
 {
   struct berth_db_lease *v = NULL;
   size_t k = 0;
   if (berth_db_leases(e->db, network_id, id, &v, &k, err) < 0)
     return -1;
   berth_error_t first = NULL, er = NULL;
-  cleanup_strv char **nets = drop_links(v, k, &first);
+  cleanup_strv char **nets = drop_links(v, k, ns_gone, &first);
   berth_db_leases_free(v, k);
   net_test_stop("teardown");
   if (delete_rows(e, id, network_id, &er) < 0) {
@@ -100,9 +96,10 @@ int net_detach_locked(struct berth_engine *e, const char *id, const char *networ
   return 0;
 }
 
-int net_teardown_locked(struct berth_engine *e, const char *id, const char *helper, berth_error_t *err)
+int net_teardown_locked(struct berth_engine *e, const char *id, const char *helper, bool ns_gone,
+                        berth_error_t *err)
 {
-  return net_detach_locked(e, id, NULL, helper, err);
+  return net_detach_locked(e, id, NULL, helper, ns_gone, err);
 }
 
 int berth_networks_teardown(struct berth_engine *e, const char *container_id, berth_error_t *err)
@@ -123,7 +120,7 @@ int berth_networks_teardown(struct berth_engine *e, const char *container_id, be
   if (n == 0)
     return 0; /* the common case of a container without networks: no lock, no kernel */
   cleanup_close int lock = net_lock(e, err);
-  if (lock < 0 || net_teardown_locked(e, container_id, NULL, err) < 0)
+  if (lock < 0 || net_teardown_locked(e, container_id, NULL, true, err) < 0)
     return berth_error_wrap(err, "tear down the networks of container `%.12s`", container_id);
   return 0;
 }
@@ -159,7 +156,7 @@ int net_reclaim(struct berth_engine *e, const char *self, berth_error_t *err)
   }
   berth_db_leases_free(v, k);
   for (char **p = ids; *p; p++)
-    if (net_teardown_locked(e, *p, NULL, err) < 0)
+    if (net_teardown_locked(e, *p, NULL, false, err) < 0) /* its container may still run */
       return berth_error_wrap(err, "reclaim the addresses of container `%.12s`", *p);
   return 0;
 }
