@@ -200,7 +200,7 @@ static char *container_names(struct berth_engine *e, char **ids)
 }
 
 /* what a removed network leaves in the kernel and the run root: its bridge, its resolver's files */
-static int net_forget(struct berth_engine *e, const struct berth_network *n, berth_error_t *err)
+static BERTH_WUR int net_forget(struct berth_engine *e, const struct berth_network *n, berth_error_t *err)
 {
   cleanup_close int lock = net_lock(e, err);
   if (lock < 0)
