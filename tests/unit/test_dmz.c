@@ -9,13 +9,21 @@
 #include "oci/spec.h"
 #include "runtime/dmz.h"
 
-/* a minimal config: PROCESS_EXTRA spliced into "process", NAMESPACES listed, LINUX_EXTRA into "linux" */
+/* runc's default capabilities (`spec`): the container process as root, without CAP_SYS_PTRACE */
+#define DEFAULT_CAPS                                                                                         \
+  ", \"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],"                             \
+  " \"effective\": [\"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"], \"permitted\": [\"CAP_KILL\", "                 \
+  "\"CAP_NET_BIND_SERVICE\"]}"
+
+/* a config: PROCESS_EXTRA spliced into "process" (DEFAULT_CAPS unless it names capabilities),
+ * NAMESPACES listed, LINUX_EXTRA into "linux" */
 static berth_spec_t *spec_with(const char *process_extra, const char *namespaces, const char *linux_extra)
 {
+  const char *caps = strstr(process_extra, "capabilities") ? "" : DEFAULT_CAPS;
   cleanup_free char *text = xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
-                                      " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"%s},"
+                                      " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"%s%s},"
                                       " \"linux\": {\"namespaces\": [%s]%s}}",
-                                      process_extra, namespaces, linux_extra);
+                                      process_extra, caps, namespaces, linux_extra);
   berth_error_t err = NULL;
   berth_spec_t *spec = NULL;
   assert_int_equal(berth_spec_parse(text, strlen(text), "config.json", &spec, &err), 0);
@@ -58,11 +66,12 @@ static void refuses_container_side_hooks(void **state)
   const char *why = NULL;
   static const char *const kinds[] = { "createContainer", "startContainer" };
   for (size_t i = 0; i < 2; i++) {
-    cleanup_free char *hooks = xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
-                                         " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"},"
-                                         " \"hooks\": {\"%s\": [{\"path\": \"/bin/hook\"}]},"
-                                         " \"linux\": {\"namespaces\": [%s]}}",
-                                         kinds[i], all_new);
+    cleanup_free char *hooks =
+      xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
+                " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"" DEFAULT_CAPS "},"
+                " \"hooks\": {\"%s\": [{\"path\": \"/bin/hook\"}]},"
+                " \"linux\": {\"namespaces\": [%s]}}",
+                kinds[i], all_new);
     berth_error_t err = NULL;
     cleanup_spec berth_spec_t *s = NULL;
     assert_int_equal(berth_spec_parse(hooks, strlen(hooks), "config.json", &s, &err), 0);
@@ -70,11 +79,12 @@ static void refuses_container_side_hooks(void **state)
     assert_non_null(strstr(why, "hooks"));
   }
   /* prestart and poststart hooks run on the host side: they do not matter */
-  cleanup_free char *host = xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
-                                      " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"},"
-                                      " \"hooks\": {\"poststart\": [{\"path\": \"/bin/hook\"}]},"
-                                      " \"linux\": {\"namespaces\": [%s]}}",
-                                      all_new);
+  cleanup_free char *host =
+    xasprintf("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
+              " \"process\": {\"args\": [\"/bin/true\"], \"cwd\": \"/\"" DEFAULT_CAPS "},"
+              " \"hooks\": {\"poststart\": [{\"path\": \"/bin/hook\"}]},"
+              " \"linux\": {\"namespaces\": [%s]}}",
+              all_new);
   berth_error_t err = NULL;
   cleanup_spec berth_spec_t *s = NULL;
   assert_int_equal(berth_spec_parse(host, strlen(host), "config.json", &s, &err), 0);
@@ -135,12 +145,64 @@ static void follows_the_seccomp_profile(void **state)
   assert_true(berth_dmz_fits(logged, NULL));
 }
 
+/* runc's rule: CAP_SYS_PTRACE in a set a process of the container can hold, in the host's user
+ * namespace, opens /proc/1/exe (the runtime's binary) to it before the container process execs */
+static void refuses_ptrace_over_the_host(void **state)
+{
+  const char *why = NULL;
+  static const char *const sets[] = { "bounding", "inheritable", "ambient" };
+  for (size_t i = 0; i < 3; i++) {
+    cleanup_free char *caps = xasprintf(", \"capabilities\": {\"%s\": [\"CAP_SYS_PTRACE\"]}", sets[i]);
+    cleanup_spec berth_spec_t *s = spec_with(caps, all_new, "");
+    assert_false(berth_dmz_fits(s, &why));
+    assert_non_null(strstr(why, "CAP_SYS_PTRACE"));
+  }
+  /* no process.capabilities: root keeps the runtime's own, CAP_SYS_PTRACE among them */
+  cleanup_spec berth_spec_t *none = spec_with(", \"capabilities\": null", all_new, "");
+  assert_false(berth_dmz_fits(none, &why));
+  assert_non_null(strstr(why, "CAP_SYS_PTRACE"));
+  /* in a new user namespace the capability does not reach the runtime's memory */
+  cleanup_spec berth_spec_t *userns =
+    spec_with(", \"capabilities\": {\"bounding\": [\"CAP_SYS_PTRACE\"]}",
+              "{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"user\"}",
+              ", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],"
+              " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]");
+  assert_true(berth_dmz_fits(userns, &why));
+}
+
+/* runc #4125: the helper's exec leaves a user other than root its ambient capabilities only */
+static void refuses_caps_a_non_root_user_would_lose(void **state)
+{
+  const char *why = NULL;
+  cleanup_spec berth_spec_t *lose =
+    spec_with(", \"user\": {\"uid\": 1000, \"gid\": 1000}, \"capabilities\": {\"bounding\": [\"CAP_KILL\"],"
+              " \"permitted\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"]}",
+              all_new, "");
+  assert_false(berth_dmz_fits(lose, &why));
+  assert_non_null(strstr(why, "permitted capabilities"));
+  /* ambient ones survive every exec: nothing to lose */
+  cleanup_spec berth_spec_t *ambient = spec_with(
+    ", \"user\": {\"uid\": 1000, \"gid\": 1000}, \"capabilities\": {\"bounding\": [\"CAP_KILL\"],"
+    " \"permitted\": [\"CAP_KILL\"], \"effective\": [\"CAP_KILL\"], \"inheritable\": [\"CAP_KILL\"],"
+    " \"ambient\": [\"CAP_KILL\"]}",
+    all_new, "");
+  assert_true(berth_dmz_fits(ambient, NULL));
+  /* none at all, or root */
+  cleanup_spec berth_spec_t *nothing =
+    spec_with(", \"user\": {\"uid\": 1000, \"gid\": 1000}, \"capabilities\": {\"bounding\": [\"CAP_KILL\"]}",
+              all_new, "");
+  assert_true(berth_dmz_fits(nothing, NULL));
+  cleanup_spec berth_spec_t *root = spec_with("", all_new, "");
+  assert_true(berth_dmz_fits(root, NULL));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(fits_with_new_pid_namespace), cmocka_unit_test(needs_a_new_pid_namespace),
-    cmocka_unit_test(needs_a_mount_namespace),     cmocka_unit_test(refuses_container_side_hooks),
-    cmocka_unit_test(refuses_lsm_exec_labels),     cmocka_unit_test(follows_the_seccomp_profile),
+    cmocka_unit_test(refuses_ptrace_over_the_host), cmocka_unit_test(refuses_caps_a_non_root_user_would_lose),
+    cmocka_unit_test(fits_with_new_pid_namespace),  cmocka_unit_test(needs_a_new_pid_namespace),
+    cmocka_unit_test(needs_a_mount_namespace),      cmocka_unit_test(refuses_container_side_hooks),
+    cmocka_unit_test(refuses_lsm_exec_labels),      cmocka_unit_test(follows_the_seccomp_profile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* berth-dmz eligibility (docs/design/runtime.md, "create, step by step", 2). */
 #include "runtime/dmz.h"
 
+#include <linux/capability.h>
 #include <seccomp.h>
 #include <string.h>
 
@@ -35,6 +36,30 @@ static bool seccomp_allows_all(const struct berth_spec_seccomp *sc)
   return true;
 }
 
+/* Could a process of the container hold CAP_SYS_PTRACE over the host's user namespace? Then it
+ * could open /proc/1/exe, the host's runtime binary, until the container process execs (a
+ * non-dumpable process is no obstacle to that capability): runc's rule for runc-dmz. Without
+ * process.capabilities the container process keeps the runtime's own (root: all of them). */
+static bool may_ptrace_the_host(const berth_spec_t *spec)
+{
+  const struct berth_spec_caps *c = &spec->process.caps;
+  if (spec->linux_.ns[BERTH_NS_USER].present)
+    return false; /* its memory belongs to the host's user namespace: caps inside do not reach it */
+  if (!c->present)
+    return spec->process.user.uid == 0;
+  return ((c->bounding | c->inheritable | c->ambient) >> CAP_SYS_PTRACE) & 1;
+}
+
+/* The helper's exec gives a user other than root the ambient capabilities alone; the program's
+ * exec then computes its sets from those (with no_new_privs, file capabilities are cut down to
+ * what the process held before its exec). A direct exec starts from the full permitted set, so
+ * the program would lose capabilities through the helper (runc #4125). */
+static bool loses_caps_at_the_helper(const berth_spec_t *spec)
+{
+  const struct berth_spec_caps *c = &spec->process.caps;
+  return spec->process.user.uid != 0 && c->present && c->permitted != c->ambient;
+}
+
 bool berth_dmz_fits(const berth_spec_t *spec, const char **why)
 {
   const char *no = NULL;
@@ -50,6 +75,11 @@ bool berth_dmz_fits(const berth_spec_t *spec, const char **why)
          "forked from the runtime's own text";
   else if (spec->process.apparmor_profile != NULL || spec->process.selinux_label != NULL)
     no = "an LSM exec label would apply to the helper";
+  else if (may_ptrace_the_host(spec))
+    no = "CAP_SYS_PTRACE over the host's user namespace: a process of the container could open the "
+         "runtime's binary through /proc/1/exe before the container process execs";
+  else if (loses_caps_at_the_helper(spec))
+    no = "a user other than root would lose its permitted capabilities at the helper's exec";
   else if (l->seccomp.present && !seccomp_allows_all(&l->seccomp))
     no = "the seccomp profile does not allow what the helper calls (execveat, execve, fcntl, close, "
          "sendto, exit_group, prctl) unconditionally";
