@@ -54,6 +54,23 @@ expect_config_error() {
   expect_config_error process.args
 }
 
+@test "errors: a non-string in process.args fails at create, as runc says, and leaves nothing" {
+  # runc: "json: cannot unmarshal number into Go struct field Process.process.args of type string"
+  is_crun && skip "crun 1.8 creates the container whatever the arguments are"
+  local bad list=(1 true '{"a": 1}' '["x"]')
+  # runc 1.1.5 takes null for "" (Go's zero value); berth refuses it too
+  is_berth && list+=(null)
+  for bad in "${list[@]}"; do
+    update_config '.process.args = ["/probe", $b, "x"]' --argjson b "$bad"
+    run runtime create --bundle "$BUNDLE" "$ID" </dev/null
+    assert_failure_out
+    assert_nothing_left
+    if is_berth; then
+      assert_contains "$output" "process.args[1]: expected a string"
+    fi
+  done
+}
+
 @test "errors: an unknown namespace type" {
   update_config '.linux.namespaces += [{"type": "bogus"}]'
   expect_config_error linux.namespaces bogus
