@@ -106,7 +106,7 @@ static void create_state_release(struct create_state *s, bool failed)
   free(s->dir);
 }
 
-static int resolve_paths(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int resolve_paths(struct create_state *s, berth_error_t *err)
 {
   const char *bundle = s->o->bundle ? s->o->bundle : ".";
   char buf[PATH_MAX];
@@ -127,7 +127,7 @@ static int resolve_paths(struct create_state *s, berth_error_t *err)
 }
 
 /* sun_path is 108 bytes: fall back to a path through /proc/self/fd for long state dirs */
-static int sock_addr(const char *dir, int dirfd, struct sockaddr_un *sa, berth_error_t *err)
+static BERTH_WUR int sock_addr(const char *dir, int dirfd, struct sockaddr_un *sa, berth_error_t *err)
 {
   memset(sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
@@ -157,7 +157,7 @@ int berth_start_socket_connect(const char *dir, berth_error_t *err)
   return fd;
 }
 
-static int make_start_socket(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int make_start_socket(struct create_state *s, berth_error_t *err)
 {
   cleanup_close int dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct sockaddr_un sa;
@@ -190,7 +190,7 @@ int berth_console_socket_connect(const char *path, berth_error_t *err)
   return fd;
 }
 
-static int connect_console_socket(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int connect_console_socket(struct create_state *s, berth_error_t *err)
 {
   if (s->o->console_socket == NULL)
     return 0;
@@ -200,7 +200,7 @@ static int connect_console_socket(struct create_state *s, berth_error_t *err)
   return s->console_sock < 0 ? -1 : 0;
 }
 
-static int write_userns_maps(struct create_state *s, pid_t pid, berth_error_t *err)
+static BERTH_WUR int write_userns_maps(struct create_state *s, pid_t pid, berth_error_t *err)
 {
   const struct berth_spec_linux *l = &s->spec->linux_;
   bool deny = geteuid() != 0;
@@ -210,8 +210,8 @@ static int write_userns_maps(struct create_state *s, pid_t pid, berth_error_t *e
   return 0;
 }
 
-static int spawn_fast(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags,
-                      berth_error_t *err)
+static BERTH_WUR int spawn_fast(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags,
+                                berth_error_t *err)
 {
   ctx->clone_flags = new_flags & ~(uint64_t) CLONE_NEWCGROUP;
   ctx->unshare_flags = new_flags & (uint64_t) CLONE_NEWCGROUP;
@@ -231,8 +231,8 @@ static int spawn_fast(struct create_state *s, struct berth_init_ctx *ctx, uint64
   return 0;
 }
 
-static int spawn_two_stage(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags,
-                           berth_error_t *err)
+static BERTH_WUR int spawn_two_stage(struct create_state *s, struct berth_init_ctx *ctx, uint64_t new_flags,
+                                     berth_error_t *err)
 {
   ctx->clone_flags = 0;
   ctx->unshare_flags = new_flags;
@@ -271,7 +271,7 @@ static int spawn_two_stage(struct create_state *s, struct berth_init_ctx *ctx, u
   return 0;
 }
 
-static int spawn(struct create_state *s, struct berth_init_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int spawn(struct create_state *s, struct berth_init_ctx *ctx, berth_error_t *err)
 {
   const berth_spec_t *spec = s->spec;
   uint64_t new_flags = berth_ns_new_flags(spec);
@@ -315,7 +315,7 @@ static char *state_text(struct berth_container *c, enum berth_status st)
   return text;
 }
 
-static int run_create_hooks(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int run_create_hooks(struct create_state *s, berth_error_t *err)
 {
   if (berth_container_save(s->c, err) < 0)
     return -1;
@@ -331,7 +331,7 @@ static int run_create_hooks(struct create_state *s, berth_error_t *err)
   return berth_sync_send(s->sync[0], BERTH_MSG_HOOKS_DONE, 0, creating, strlen(creating), -1, err);
 }
 
-static int on_console(struct create_state *s, int fd, berth_error_t *err)
+static BERTH_WUR int on_console(struct create_state *s, int fd, berth_error_t *err)
 {
   if (s->console_sock >= 0) {
     int r = berth_send_fd(s->console_sock, fd, "/dev/console", err);
@@ -346,7 +346,7 @@ static int on_console(struct create_state *s, int fd, berth_error_t *err)
 
 /* The container process died during its setup: when the memory cgroup's OOM killer did
  * it, say so and name the limit, rather than only that the process went away. */
-static int explain_oom(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int explain_oom(struct create_state *s, berth_error_t *err)
 {
   uint64_t kills = 0;
   berth_error_t ignore = NULL;
@@ -386,7 +386,8 @@ static int explain_oom(struct create_state *s, berth_error_t *err)
 
 /* MOUNT_TREE: a bind the container process cannot make itself, made here as root
  * (berth_rootfs_host_tree); a failure goes back to the process, which names the mount. */
-static int on_mount_tree(struct create_state *s, const struct berth_sync_msg *msg, berth_error_t *err)
+static BERTH_WUR int on_mount_tree(struct create_state *s, const struct berth_sync_msg *msg,
+                                   berth_error_t *err)
 {
   uint32_t flags = 0;
   berth_error_t e = NULL;
@@ -405,7 +406,7 @@ static int on_mount_tree(struct create_state *s, const struct berth_sync_msg *ms
 }
 
 /* Drive the container process through its setup until it waits for `start`. */
-static int parent_loop(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int parent_loop(struct create_state *s, berth_error_t *err)
 {
   for (;;) {
     struct berth_sync_msg msg;
@@ -438,7 +439,7 @@ static int parent_loop(struct create_state *s, berth_error_t *err)
 
 /* runc's rule: a sysctl must belong to a namespace the container has its own of, so that
  * writing it cannot change the host. */
-static int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_t *err)
+static BERTH_WUR int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_t *err)
 {
   const struct berth_spec_linux *l = &spec->linux_;
   static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
@@ -466,7 +467,7 @@ static int check_sysctl(const berth_spec_t *spec, const char *file, berth_error_
   return 0;
 }
 
-static int setup_cgroup(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int setup_cgroup(struct create_state *s, berth_error_t *err)
 {
   if (berth_container_cgroup_setup(s->spec, (enum berth_cgroup_kind) s->o->cgroup_kind, s->o->root, s->o->id,
                                    s->o->rootless, s->pid, &s->cgroup, err) < 0)
@@ -488,7 +489,7 @@ static int setup_cgroup(struct create_state *s, berth_error_t *err)
 }
 
 /* Cross-field checks the pure parser cannot make (they depend on how we run). */
-static int check_spec(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int check_spec(struct create_state *s, berth_error_t *err)
 {
   const berth_spec_t *spec = s->spec;
   const struct berth_spec_linux *l = &spec->linux_;
@@ -524,7 +525,7 @@ int berth_write_pid_file(const char *path, pid_t pid, berth_error_t *err)
 
 /* the config as create saw it: later commands (start, exec, delete) must not see edits made
  * to the bundle since (the bytes as read, no re-serialization) */
-static int save_config_copy(struct create_state *s, berth_error_t *err)
+static BERTH_WUR int save_config_copy(struct create_state *s, berth_error_t *err)
 {
   cleanup_free char *path = xasprintf("%s/config.json", s->dir);
   cleanup_free char *dumped = NULL;
@@ -557,8 +558,8 @@ static int choose_dmz(struct create_state *s)
   return BERTH_CREATE_REEXEC;
 }
 
-static int create_steps(struct create_state *s, struct berth_create_result *res,
-                        struct berth_container_handle *keep, berth_error_t *err)
+static BERTH_WUR int create_steps(struct create_state *s, struct berth_create_result *res,
+                                  struct berth_container_handle *keep, berth_error_t *err)
 {
   const struct berth_create_opts *o = s->o;
   if (!berth_container_id_valid(o->id))

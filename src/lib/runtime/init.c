@@ -30,8 +30,8 @@
 
 /* Receive `type` from the parent (and its descriptor in *fd when fd is not NULL); CGROUP_DONE
  * may arrive ahead of it at any time. */
-static int child_expect_fd(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg, int *fd,
-                           berth_error_t *err)
+static BERTH_WUR int child_expect_fd(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg,
+                                     int *fd, berth_error_t *err)
 {
   if (type == BERTH_MSG_CGROUP_DONE && ctx->cgroup_done)
     return 0;
@@ -53,14 +53,14 @@ static int child_expect_fd(struct berth_init_ctx *ctx, uint32_t type, struct ber
   }
 }
 
-static int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg,
-                        berth_error_t *err)
+static BERTH_WUR int child_expect(struct berth_init_ctx *ctx, uint32_t type, struct berth_sync_msg *msg,
+                                  berth_error_t *err)
 {
   return child_expect_fd(ctx, type, msg, NULL, err);
 }
 
 /* In a new user namespace: become its root so files we create are owned by it. */
-static int become_userns_root(berth_error_t *err)
+static BERTH_WUR int become_userns_root(berth_error_t *err)
 {
   if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
     return BERTH_ERR_ERRNO(err, "setresgid(0) in user namespace");
@@ -69,7 +69,7 @@ static int become_userns_root(berth_error_t *err)
   return 0;
 }
 
-static int set_names(const berth_spec_t *spec, berth_error_t *err)
+static BERTH_WUR int set_names(const berth_spec_t *spec, berth_error_t *err)
 {
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     return BERTH_ERR_ERRNO(err, "set hostname `%s`", spec->hostname);
@@ -78,7 +78,7 @@ static int set_names(const berth_spec_t *spec, berth_error_t *err)
   return 0;
 }
 
-static int join_session_keyring(const struct berth_init_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int join_session_keyring(const struct berth_init_ctx *ctx, berth_error_t *err)
 {
   if (ctx->opts->no_new_keyring)
     return 0;
@@ -94,7 +94,7 @@ static int join_session_keyring(const struct berth_init_ctx *ctx, berth_error_t 
 }
 
 /* Ask the parent for prestart/createRuntime hooks, then run createContainer ourselves. */
-static int create_hooks(struct berth_init_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int create_hooks(struct berth_init_ctx *ctx, berth_error_t *err)
 {
   if (!ctx->has_prestart_hooks)
     return 0;
@@ -105,7 +105,8 @@ static int create_hooks(struct berth_init_ctx *ctx, berth_error_t *err)
   return berth_hooks_run(ctx->spec, BERTH_HOOK_CREATE_CONTAINER, msg.data, err);
 }
 
-static int setup_console(struct berth_init_ctx *ctx, int *slave, bool bind_console, berth_error_t *err)
+static BERTH_WUR int setup_console(struct berth_init_ctx *ctx, int *slave, bool bind_console,
+                                   berth_error_t *err)
 {
   if (!ctx->spec->process.terminal)
     return 0;
@@ -115,7 +116,7 @@ static int setup_console(struct berth_init_ctx *ctx, int *slave, bool bind_conso
   return berth_sync_send(ctx->sync_fd, BERTH_MSG_CONSOLE, 0, NULL, 0, master, err);
 }
 
-static int create_cwd(int rootfs_fd, const char *cwd, berth_error_t *err)
+static BERTH_WUR int create_cwd(int rootfs_fd, const char *cwd, berth_error_t *err)
 {
   int fd = berth_mkdir_p_in_root(rootfs_fd, cwd, 0755, err);
   if (fd < 0)
@@ -124,14 +125,14 @@ static int create_cwd(int rootfs_fd, const char *cwd, berth_error_t *err)
   return 0;
 }
 
-static int wait_cgroup(void *data, berth_error_t *err)
+static BERTH_WUR int wait_cgroup(void *data, berth_error_t *err)
 {
   struct berth_sync_msg msg;
   return child_expect(data, BERTH_MSG_CGROUP_DONE, &msg, err);
 }
 
 /* A bind we cannot make ourselves: the runtime makes its tree (berth_rootfs_host_tree). */
-static int host_tree(void *data, const struct berth_mount_op *op, berth_error_t *err)
+static BERTH_WUR int host_tree(void *data, const struct berth_mount_op *op, berth_error_t *err)
 {
   struct berth_init_ctx *ctx = data;
   struct berth_sync_msg msg;
@@ -148,7 +149,7 @@ static int host_tree(void *data, const struct berth_mount_op *op, berth_error_t 
 
 /* The container's own filesystem: mounts, hooks that run before pivot, pivot, console,
  * sysctl (before /proc/sys turns read-only), masked and read-only paths. */
-static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
+static BERTH_WUR int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
 {
   const berth_spec_t *spec = ctx->spec;
   struct berth_rootfs_ctx rc = { .spec = spec,
@@ -180,7 +181,7 @@ static int setup_rootfs(struct berth_init_ctx *ctx, int *slave, berth_error_t *e
 
 /* Without a mount namespace the container shares the runtime's mounts: nothing of ours may
  * be mounted there, so (like runc) the process is only chroot'ed into the rootfs. */
-static int chroot_only(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
+static BERTH_WUR int chroot_only(struct berth_init_ctx *ctx, int *slave, berth_error_t *err)
 {
   const berth_spec_t *spec = ctx->spec;
   if (spec->n_mounts || spec->linux_.n_masked_paths || spec->linux_.n_readonly_paths || spec->root_readonly)
@@ -195,7 +196,7 @@ static int chroot_only(struct berth_init_ctx *ctx, int *slave, berth_error_t *er
 }
 
 /* Everything before waiting for `start`. */
-static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error_t *err)
+static BERTH_WUR int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error_t *err)
 {
   const berth_spec_t *spec = ctx->spec;
   struct berth_sync_msg msg;
@@ -231,7 +232,7 @@ static int setup(struct berth_init_ctx *ctx, int *slave, char **exe, berth_error
 }
 
 /* Wait for `start` on the start socket; returns the accepted connection. */
-static int wait_start(struct berth_init_ctx *ctx, char **state, berth_error_t *err)
+static BERTH_WUR int wait_start(struct berth_init_ctx *ctx, char **state, berth_error_t *err)
 {
   for (;;) {
     int conn = accept4(ctx->start_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -297,7 +298,7 @@ void berth_init_main(struct berth_init_ctx *ctx)
   _exit(1);
 }
 
-static int intermediate_userns(struct berth_init_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int intermediate_userns(struct berth_init_ctx *ctx, berth_error_t *err)
 {
   if (ctx->ns_fds[BERTH_NS_USER] >= 0)
     return berth_ns_join(ctx->ns_fds[BERTH_NS_USER], BERTH_NS_USER, err);
@@ -312,7 +313,7 @@ static int intermediate_userns(struct berth_init_ctx *ctx, berth_error_t *err)
   return become_userns_root(err);
 }
 
-static int nondumpable(berth_error_t *err)
+static BERTH_WUR int nondumpable(berth_error_t *err)
 {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return BERTH_ERR_ERRNO(err, "make the container process non-dumpable");
@@ -321,7 +322,7 @@ static int nondumpable(berth_error_t *err)
 
 /* Files of /proc/self that we (or a rootless parent) must write once we are non-dumpable
  * (they are then root's): the offsets file opened now, oom_score_adj set now (inherited). */
-static int before_nondumpable(struct berth_init_ctx *ctx, int *offsets, berth_error_t *err)
+static BERTH_WUR int before_nondumpable(struct berth_init_ctx *ctx, int *offsets, berth_error_t *err)
 {
   const berth_spec_t *spec = ctx->spec;
   if ((ctx->unshare_flags & CLONE_NEWTIME_FLAG) && berth_timens_has_offsets(spec) &&
@@ -336,7 +337,7 @@ static int before_nondumpable(struct berth_init_ctx *ctx, int *offsets, berth_er
 /* CVE-2016-9962: non-dumpable before joining any namespace, so that nothing in one we join can
  * reach us through /proc or ptrace. A new user namespace comes first: the parent writes its
  * maps, which it could not open on a non-dumpable (rootless) process. */
-static int intermediate_setup(struct berth_init_ctx *ctx, berth_error_t *err)
+static BERTH_WUR int intermediate_setup(struct berth_init_ctx *ctx, berth_error_t *err)
 {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
     return BERTH_ERR_ERRNO(err, "set parent death signal");

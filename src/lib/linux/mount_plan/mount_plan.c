@@ -136,7 +136,8 @@ static char *option_field(const struct berth_spec_mount *m, const char *a, const
  * nothing inside /proc but a few entries, once a procfs this plan mounts is on /proc (until
  * then /proc is whatever the image has, maybe a symlink). The executor checks again where
  * each destination really resolved. */
-static int check_proc(const struct mount_plan_state *st, const struct mount_in *mi, berth_error_t *err)
+static BERTH_WUR int check_proc(const struct mount_plan_state *st, const struct mount_in *mi,
+                                berth_error_t *err)
 {
   if (!st->proc_known || mi->dotdot)
     return 0;
@@ -171,7 +172,7 @@ static struct berth_mount_op *add_mount_op(struct mount_plan_state *st, const st
   return op;
 }
 
-static int plan_bind(struct mount_plan_state *st, struct mount_in *mi, berth_error_t *err)
+static BERTH_WUR int plan_bind(struct mount_plan_state *st, struct mount_in *mi, berth_error_t *err)
 {
   const struct berth_spec_mount *m = mi->m;
   if (m->source == NULL)
@@ -216,7 +217,7 @@ static unsigned typed_flags(const struct mount_in *mi)
   return f;
 }
 
-static int plan_typed(struct mount_plan_state *st, struct mount_in *mi, berth_error_t *err)
+static BERTH_WUR int plan_typed(struct mount_plan_state *st, struct mount_in *mi, berth_error_t *err)
 {
   const struct berth_spec_mount *m = mi->m;
   const char *type = m->type;
@@ -255,7 +256,7 @@ static int plan_typed(struct mount_plan_state *st, struct mount_in *mi, berth_er
   return 0;
 }
 
-static int plan_mount(struct mount_plan_state *st, size_t index, berth_error_t *err)
+static BERTH_WUR int plan_mount(struct mount_plan_state *st, size_t index, berth_error_t *err)
 {
   const struct berth_spec_mount *m = &st->in->spec->mounts[index];
   if (m->destination == NULL)
@@ -285,8 +286,8 @@ static int plan_mount(struct mount_plan_state *st, size_t index, berth_error_t *
 }
 
 /* readonlyPaths and maskedPaths: absolute, applied after pivot in config order */
-static int plan_paths(struct mount_plan_state *st, const char *field, const char **paths, size_t n,
-                      enum berth_mount_op_kind kind, berth_error_t *err)
+static BERTH_WUR int plan_paths(struct mount_plan_state *st, const char *field, const char **paths, size_t n,
+                                enum berth_mount_op_kind kind, berth_error_t *err)
 {
   for (size_t i = 0; i < n; i++) {
     if (paths[i] == NULL || paths[i][0] != '/')
@@ -297,7 +298,7 @@ static int plan_paths(struct mount_plan_state *st, const char *field, const char
   return 0;
 }
 
-static int plan_all(struct mount_plan_state *st, berth_error_t *err)
+static BERTH_WUR int plan_all(struct mount_plan_state *st, berth_error_t *err)
 {
   const berth_spec_t *spec = st->in->spec;
   unsigned long rprop = spec->linux_.rootfs_propagation;

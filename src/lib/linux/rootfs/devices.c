@@ -58,8 +58,8 @@ static int mknod_exact(int pfd, const char *name, mode_t type, mode_t perm, dev_
 
 /* bind the host's node at the same path onto an empty file, nosuid and noexec (crun's rule:
  * nothing on a device node is a program) */
-static int bind_device(int pfd, const char *name, const struct berth_spec_device *d, mode_t type, dev_t dev,
-                       berth_error_t *err)
+static BERTH_WUR int bind_device(int pfd, const char *name, const struct berth_spec_device *d, mode_t type,
+                                 dev_t dev, berth_error_t *err)
 {
   cleanup_close int host = open(d->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;

@@ -14,7 +14,7 @@
 #include "base/sync.h"
 #include "linux/rootfs/rootfs_internal.h"
 
-static int open_proc(pid_t pid, const char *file, int flags, berth_error_t *err)
+static BERTH_WUR int open_proc(pid_t pid, const char *file, int flags, berth_error_t *err)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, file);
@@ -52,7 +52,8 @@ __attribute__((noreturn)) static void tree_helper(int sock, int mntns, int cwd, 
   _exit(0);
 }
 
-static int idmap_userns(pid_t pid, const struct berth_spec_mount *m, unsigned flags, berth_error_t *err)
+static BERTH_WUR int idmap_userns(pid_t pid, const struct berth_spec_mount *m, unsigned flags,
+                                  berth_error_t *err)
 {
   if (!(flags & BERTH_MOUNT_F_IDMAP))
     return -2;

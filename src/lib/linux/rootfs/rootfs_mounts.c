@@ -18,7 +18,7 @@
 /* runc's checkProcMount: nothing may be mounted over /proc/<x> except a few entries, and
  * only procfs on /proc itself. The plan refused what the config alone shows; this uses
  * where the destination really resolved. */
-static int check_proc_dest(struct rootfs_job *j, int srcfd, berth_error_t *err)
+static BERTH_WUR int check_proc_dest(struct rootfs_job *j, int srcfd, berth_error_t *err)
 {
   const char *what = j->op->what;
   cleanup_free char *p = rootfs_fd_path_in_root(j->ctx, j->dstfd);
@@ -42,7 +42,7 @@ static int check_proc_dest(struct rootfs_job *j, int srcfd, berth_error_t *err)
 }
 
 /* proc and sysfs never go on a symlink (runc refuses them too) */
-static int refuse_symlink_dest(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int refuse_symlink_dest(struct rootfs_job *j, berth_error_t *err)
 {
   cleanup_close int fd = berth_openat2(j->ctx->rootfs_fd, j->op->path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
                                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
@@ -52,7 +52,7 @@ static int refuse_symlink_dest(struct rootfs_job *j, berth_error_t *err)
   return 0;
 }
 
-static int idmap_userns(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int idmap_userns(struct rootfs_job *j, berth_error_t *err)
 {
   if (!(j->op->flags & BERTH_MOUNT_F_OWN_USERNS)) {
     int fd = rootfs_userns_for_mappings(j->op->mount, err);
@@ -65,7 +65,7 @@ static int idmap_userns(struct rootfs_job *j, berth_error_t *err)
 }
 
 /* "bind,remount": change the mount already at the destination */
-static int remount_bind(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int remount_bind(struct rootfs_job *j, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
   if (rootfs_setattr_fd(j->dstfd, true, op->rset, op->rclr, 0) < 0 ||
@@ -79,7 +79,7 @@ static int remount_bind(struct rootfs_job *j, berth_error_t *err)
  * the host's root may idmap the host's filesystems, and in a pid namespace we could not even
  * name a helper's uid_map), and in a user namespace for a source we may not reach (under a
  * directory of mode 000), as runc opens those for the container. */
-static int open_source(struct rootfs_job *j, bool *detached, berth_error_t *err)
+static BERTH_WUR int open_source(struct rootfs_job *j, bool *detached, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
   struct berth_rootfs_ctx *ctx = j->ctx;
@@ -95,7 +95,7 @@ static int open_source(struct rootfs_job *j, bool *detached, berth_error_t *err)
   return src;
 }
 
-static int do_bind(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int do_bind(struct rootfs_job *j, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
   bool detached = false;
@@ -138,7 +138,7 @@ static int do_bind(struct rootfs_job *j, berth_error_t *err)
 
 /* sysfs and mqueue in a user namespace that does not own the net/ipc namespace: bind
  * the host's instead, as runc does */
-static int bind_host_fallback(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int bind_host_fallback(struct rootfs_job *j, berth_error_t *err)
 {
   const char *host = j->op->host;
   cleanup_close int src = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -153,7 +153,7 @@ static int bind_host_fallback(struct rootfs_job *j, berth_error_t *err)
   return mnt;
 }
 
-static int tmpcopyup(struct rootfs_job *j, int under, int mnt, berth_error_t *err)
+static BERTH_WUR int tmpcopyup(struct rootfs_job *j, int under, int mnt, berth_error_t *err)
 {
   const char *what = j->op->what, *data = j->op->data;
   cleanup_close int dst = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -176,7 +176,7 @@ static int tmpcopyup(struct rootfs_job *j, int under, int mnt, berth_error_t *er
 }
 
 /* mount(2) failed: the fallback bind, or the error (with the option the filesystem refuses) */
-static int mount_failed(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int mount_failed(struct rootfs_job *j, berth_error_t *err)
 {
   if ((errno == EPERM || errno == EBUSY) && j->op->host != NULL)
     return bind_host_fallback(j, err);
@@ -189,7 +189,7 @@ static int mount_failed(struct rootfs_job *j, berth_error_t *err)
 }
 
 /* mount(2) a filesystem by type; returns the new mount's fd */
-static int mount_by_type(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int mount_by_type(struct rootfs_job *j, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
   unsigned long flags = op->ms & ~(unsigned long) (MS_BIND | MS_REC);
@@ -221,7 +221,7 @@ static int mount_by_type(struct rootfs_job *j, berth_error_t *err)
   return steal_fd(mnt);
 }
 
-static int do_typed(struct rootfs_job *j, berth_error_t *err)
+static BERTH_WUR int do_typed(struct rootfs_job *j, berth_error_t *err)
 {
   const struct berth_mount_op *op = j->op;
   if ((op->flags & BERTH_MOUNT_F_NO_SYMLINK) && refuse_symlink_dest(j, err) < 0)

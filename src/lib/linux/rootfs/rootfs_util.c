@@ -52,7 +52,7 @@ static char *link_target(int pfd, const char *parent, const char *name)
 
 /* A file destination that does not resolve: created empty, with its parents. A dangling
  * symlink gets its target created instead (runc's rule), still inside the root. */
-static int create_file_dest(int rootfd, const char *path, int hops, berth_error_t *err)
+static BERTH_WUR int create_file_dest(int rootfd, const char *path, int hops, berth_error_t *err)
 {
   const char *name = NULL;
   cleanup_free char *parent = split_parent(path, &name);
