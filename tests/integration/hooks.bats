@@ -195,3 +195,20 @@ hook_field() {
   assert_failure_out
   assert_nothing_left
 }
+
+@test "hooks: run.oci.hooks.stdout and .stderr append the hooks' output to files (crun's annotations)" {
+  [ "$(runtime_name)" = runc ] && skip "runc 1.1.5 ignores crun's run.oci.* annotations"
+  local out=$BATS_TEST_TMPDIR/hooks.out errf=$BATS_TEST_TMPDIR/hooks.err
+  echo earlier >"$out"
+  update_config '.annotations["run.oci.hooks.stdout"] = $o | .annotations["run.oci.hooks.stderr"] = $e
+    | .hooks.prestart = [{"path": "/bin/sh", "args": ["sh", "-c", "echo out-prestart; echo err-prestart >&2"]}]
+    | .hooks.poststop = [{"path": "/bin/sh", "args": ["sh", "-c", "echo out-poststop; echo err-poststop >&2"]}]' \
+    --arg o "$out" --arg e "$errf"
+  set_args /probe exit 0
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  [ "$(paste -sd' ' "$out")" = "earlier out-prestart out-poststop" ]
+  [ "$(paste -sd' ' "$errf")" = "err-prestart err-poststop" ]
+  # the runtime's own output has none of it
+  [[ $output != *out-prestart* && $output != *err-prestart* ]]
+}

@@ -106,6 +106,24 @@ run_probe() { # ARG...: run the container with /probe ARG... as its process
   assert_list_eq groups 5,100,4242
 }
 
+@test "process: run.oci.keep_original_groups keeps the caller's supplementary groups (crun's annotation)" {
+  [ "$(runtime_name)" = runc ] && skip "runc 1.1.5 ignores crun's run.oci.* annotations"
+  command -v setpriv >/dev/null || skip "setpriv is not installed"
+  # podman's --group-add keep-groups: no setgroups at all, additionalGids included
+  update_config '.annotations["run.oci.keep_original_groups"] = "1"
+    | .process.user = {"uid": 1000, "gid": 1000, "additionalGids": [5]}'
+  set_args /probe ids
+  run setpriv --groups 4242,4343 -- "$OCI_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv uid 1000
+  assert_list_eq groups 4242,4343
+  # without it, the config's groups
+  update_config 'del(.annotations["run.oci.keep_original_groups"])'
+  run setpriv --groups 4242,4343 -- "$OCI_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_list_eq groups 5
+}
+
 @test "process: without additionalGids the supplementary groups are empty" {
   update_config '.process.user = {"uid": 1000, "gid": 1000}'
   run_probe ids

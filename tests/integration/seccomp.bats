@@ -115,6 +115,20 @@ run_probe() {
   assert_nothing_left
 }
 
+@test "seccomp: an unknown syscall name is skipped, or an error with run.oci.seccomp_fail_unknown_syscall (crun's)" {
+  set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": $ARCHES, \"syscalls\": [
+    {\"names\": [\"berth_no_such_call\", \"keyctl\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 95}]}"
+  run_probe '/probe syscall keyctl'
+  assert_success_out
+  [ "$output" = syscall=EOPNOTSUPP ]
+  [ "$(runtime_name)" = runc ] && skip "runc 1.1.5 ignores crun's run.oci.* annotations"
+  update_config '.annotations["run.oci.seccomp_fail_unknown_syscall"] = "1"'
+  run runtime run --bundle "$BUNDLE" "$ID"
+  assert_failure_out
+  assert_contains "$output" berth_no_such_call
+  [ ! -e "$ROOT/$ID" ] && [ -z "$(runtime list -q)" ] # the first run's filter cache stays
+}
+
 @test "seccomp: an unknown operator is an error" {
   set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": $ARCHES, \"syscalls\": [
     {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_BOGUS\"}]}]}"

@@ -309,6 +309,18 @@ static void test_flags_and_errors(void **state)
   sc.default_action = 0x12345678;
   assert_int_equal(berth_seccomp_compile(&sc, NULL, &p, &err), -1);
   unit_assert_error_contains(&err, "invalid default action");
+
+  /* an unknown name: skipped, or with run.oci.seccomp_fail_unknown_syscall an error */
+  sc = profile();
+  const char *unknown_names[] = { "getuid", "berth_no_such_call" };
+  struct berth_spec_seccomp_rule unknown = { unknown_names, 2, SCMP_ACT_ALLOW, false, 0, NULL, 0 };
+  sc.syscalls = &unknown;
+  sc.n_syscalls = 1;
+  assert_int_equal(berth_seccomp_compile(&sc, NULL, &p, &err), 0);
+  berth_seccomp_prog_free(p);
+  sc.fail_unknown_syscall = true;
+  assert_int_equal(berth_seccomp_compile(&sc, NULL, &p, &err), -1);
+  unit_assert_error_contains(&err, "syscalls[0].names[1]: unknown syscall `berth_no_such_call`");
 }
 
 static void test_process_state(void **state)

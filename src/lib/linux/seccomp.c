@@ -129,6 +129,21 @@ static BERTH_WUR int add_rule(scmp_filter_ctx ctx, const struct berth_spec_secco
   return 0;
 }
 
+/* run.oci.seccomp_fail_unknown_syscall (crun's): a name libseccomp does not know is an error
+ * instead of a rule skipped. Before the cache: a program compiled without the check is the
+ * same program. */
+static BERTH_WUR int check_names(const struct berth_spec_seccomp *sc, berth_error_t *err)
+{
+  if (!sc->fail_unknown_syscall)
+    return 0;
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    for (size_t n = 0; n < sc->syscalls[i].n_names; n++)
+      if (seccomp_syscall_resolve_name(sc->syscalls[i].names[n]) == __NR_SCMP_ERROR)
+        return BERTH_ERR(err, "syscalls[%zu].names[%zu]: unknown syscall `%s` (annotation %s)", i, n,
+                         sc->syscalls[i].names[n], BERTH_ANNOTATION_SECCOMP_FAIL_UNKNOWN);
+  return 0;
+}
+
 static BERTH_WUR int build_filter(const struct berth_spec_seccomp *sc, scmp_filter_ctx *out,
                                   berth_error_t *err)
 {
@@ -290,7 +305,7 @@ static BERTH_WUR int compile_into(const struct berth_spec_seccomp *sc, const cha
                                   struct berth_seccomp_prog *p, berth_error_t *err)
 {
   p->wants_listener = uses_notify(sc);
-  if (prog_flags(sc, p->wants_listener, &p->flags, err) < 0)
+  if (prog_flags(sc, p->wants_listener, &p->flags, err) < 0 || check_names(sc, err) < 0)
     return -1;
   if (cache_dir == NULL || sc->json == NULL)
     return compile_fresh(sc, p, err);

@@ -84,9 +84,15 @@ json_t *berth_features_json(void)
   const struct scmp_version *v = seccomp_version();
   char libseccomp[64];
   snprintf(libseccomp, sizeof libseccomp, "%u.%u.%u", v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
-  return checked(json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s}}", "ociVersionMin", "1.0.0",
+  /* runtime-spec 1.2: annotations a CRI runtime must not take from an untrusted pod. The hooks'
+   * files are opened as the runtime's user on the host; keep_original_groups hands the
+   * runtime's caller's groups to the container */
+  static const char *const unsafe[] = { BERTH_ANNOTATION_HOOKS_STDOUT, BERTH_ANNOTATION_HOOKS_STDERR,
+                                        BERTH_ANNOTATION_KEEP_GROUPS, NULL };
+  return checked(json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s}, s:o}", "ociVersionMin", "1.0.0",
                            "ociVersionMax", BERTH_OCI_SPEC_VERSION, "hooks", string_array(hooks),
                            "mountOptions", string_array(berth_mount_option_names), "linux", linux_features(),
                            "annotations", "io.github.seccomp.libseccomp.version", libseccomp,
-                           "org.berth.version", BERTH_VERSION));
+                           "org.berth.version", BERTH_VERSION, "potentiallyUnsafeConfigAnnotations",
+                           string_array(unsafe)));
 }

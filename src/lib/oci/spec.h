@@ -176,7 +176,8 @@ struct berth_spec_seccomp {
   const char *listener_metadata;
   struct berth_spec_seccomp_rule *syscalls;
   size_t n_syscalls;
-  json_t *json; /* the linux.seccomp object, for hashing */
+  json_t *json;              /* the linux.seccomp object, for hashing */
+  bool fail_unknown_syscall; /* annotation run.oci.seccomp_fail_unknown_syscall (crun's) */
 };
 
 /* ---------------- cgroup resources (applied by cgroup/) ---------------- */
@@ -323,6 +324,15 @@ typedef struct berth_spec berth_spec_t;
 /* Parse and validate a config document. `file` names it in errors ("config.json"). */
 int berth_spec_parse(const char *text, size_t len, const char *file, berth_spec_t **out,
                      berth_error_t *err) BERTH_WUR;
+/* The value of annotation `key`, or NULL when the config has none. */
+const char *berth_spec_annotation(const berth_spec_t *spec, const char *key);
+/* podman's annotations that berth-runtime acts on, as crun does (docs/conformance.md lists
+ * the others): keep the caller's supplementary groups; hooks' stdout/stderr appended to a
+ * file; an unknown syscall name in linux.seccomp is an error instead of skipped */
+#define BERTH_ANNOTATION_KEEP_GROUPS          "run.oci.keep_original_groups"
+#define BERTH_ANNOTATION_HOOKS_STDOUT         "run.oci.hooks.stdout"
+#define BERTH_ANNOTATION_HOOKS_STDERR         "run.oci.hooks.stderr"
+#define BERTH_ANNOTATION_SECCOMP_FAIL_UNKNOWN "run.oci.seccomp_fail_unknown_syscall"
 /* Load <bundle>/config.json. */
 int berth_spec_load(const char *bundle, berth_spec_t **out, berth_error_t *err) BERTH_WUR;
 /* Parse a process object alone (runc exec --process), errors prefixed with file. */

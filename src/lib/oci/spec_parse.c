@@ -224,11 +224,21 @@ int berth_spec_parse(const char *text, size_t len, const char *file, berth_spec_
   berth_jctx_init(&c, file);
   if (oci_expect_object(&c, doc, err) < 0 || parse_sections(&c, doc, spec, err) < 0)
     return -1;
+  spec->linux_.seccomp.fail_unknown_syscall =
+    berth_spec_annotation(spec, BERTH_ANNOTATION_SECCOMP_FAIL_UNKNOWN) != NULL;
   berth_jctx_init(&c, file);
   if (check_cross(&c, spec, err) < 0)
     return -1;
   *out = steal_ptr(spec);
   return 0;
+}
+
+const char *berth_spec_annotation(const berth_spec_t *spec, const char *key)
+{
+  for (size_t i = 0; i < spec->n_annotations; i++)
+    if (strcmp(spec->annotation_keys[i], key) == 0)
+      return spec->annotation_values[i];
+  return NULL;
 }
 
 int berth_spec_load(const char *bundle, berth_spec_t **out, berth_error_t *err)

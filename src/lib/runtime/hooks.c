@@ -27,6 +27,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/output.h"
 #include "base/signals.h"
 #include "base/xalloc.h"
 
@@ -250,7 +251,10 @@ static BERTH_WUR int hook_result(const struct hook_run *r, berth_error_t *err)
                    output);
 }
 
-static BERTH_WUR int run_hook(const struct berth_spec_hook *hook, const char *state_json, berth_error_t *err)
+/* files[0], files[1]: where the hook's stdout and stderr go instead of our capture (the
+ * run.oci.hooks.* annotations), or -1 */
+static BERTH_WUR int run_hook(const struct berth_spec_hook *hook, const char *state_json, const int files[2],
+                              berth_error_t *err)
 {
   struct hook_run r = { .hook = hook, .pid = -1, .pidfd = -1, .out.fd = -1, .err.fd = -1 };
   cleanup_close int in_fd = state_memfd(state_json, err);
@@ -258,9 +262,12 @@ static BERTH_WUR int run_hook(const struct berth_spec_hook *hook, const char *st
     return -1;
   cleanup_close int out_w = -1, err_w = -1;
   int rc = -1;
-  if (capture_pipe(&r.out.fd, &out_w, err) < 0 || capture_pipe(&r.err.fd, &err_w, err) < 0)
+  if ((files[0] < 0 && capture_pipe(&r.out.fd, &out_w, err) < 0) ||
+      (files[1] < 0 && capture_pipe(&r.err.fd, &err_w, err) < 0))
     goto out;
-  if (spawn_hook(&r, (const int[3]){ in_fd, out_w, err_w }, err) < 0)
+  if (spawn_hook(&r,
+                 (const int[3]){ in_fd, files[0] >= 0 ? files[0] : out_w, files[1] >= 0 ? files[1] : err_w },
+                 err) < 0)
     goto out;
   close(steal_fd(out_w));
   close(steal_fd(err_w));
@@ -280,28 +287,69 @@ out:
   return rc;
 }
 
+static void close_files(int files[2])
+{
+  for (int i = 0; i < 2; i++)
+    if (files[i] >= 0)
+      close(files[i]);
+}
+
+/* The run.oci.hooks.stdout/stderr files (crun's annotations), opened for appending, made when
+ * missing, where the hooks run (a startContainer hook's in the container); -1 for none. */
+static BERTH_WUR int open_files(const berth_spec_t *spec, int files[2], berth_error_t *err)
+{
+  const char *keys[2] = { BERTH_ANNOTATION_HOOKS_STDOUT, BERTH_ANNOTATION_HOOKS_STDERR };
+  files[0] = files[1] = -1;
+  for (int i = 0; i < 2; i++) {
+    const char *path = berth_spec_annotation(spec, keys[i]);
+    if (path == NULL)
+      continue;
+    int fd = berth_output_open_trusted(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600, err);
+    if (fd < 0) {
+      close_files(files);
+      return berth_error_wrap(err, "annotation %s", keys[i]);
+    }
+    files[i] = above_stdio(fd);
+  }
+  return 0;
+}
+
 int berth_hooks_run(const berth_spec_t *spec, enum berth_hook_kind kind, const char *state_json,
                     berth_error_t *err)
 {
-  for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
+  if (spec->hooks.n[kind] == 0)
+    return 0;
+  int files[2];
+  if (open_files(spec, files, err) < 0)
+    return berth_error_wrap(err, "run %s hooks", berth_hook_kind_name(kind));
+  int r = 0;
+  for (size_t i = 0; i < spec->hooks.n[kind] && r == 0; i++) {
     const struct berth_spec_hook *h = &spec->hooks.list[kind][i];
-    if (run_hook(h, state_json, err) < 0)
-      return berth_error_wrap(err, "run %s hook %zu (`%s`)", berth_hook_kind_name(kind), i, h->path);
+    if ((r = run_hook(h, state_json, files, err)) < 0)
+      berth_error_wrap(err, "run %s hook %zu (`%s`)", berth_hook_kind_name(kind), i, h->path);
   }
-  return 0;
+  close_files(files);
+  return r;
 }
 
 size_t berth_hooks_run_warn(const berth_spec_t *spec, enum berth_hook_kind kind, const char *state_json)
 {
   size_t failed = 0;
+  int files[2] = { -1, -1 };
+  berth_error_t ferr = NULL;
+  if (spec->hooks.n[kind] > 0 && open_files(spec, files, &ferr) < 0) {
+    berth_log_warn("run %s hooks: %s", berth_hook_kind_name(kind), ferr->msg);
+    berth_error_release(&ferr);
+  }
   for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
     const struct berth_spec_hook *h = &spec->hooks.list[kind][i];
     berth_error_t err = NULL;
-    if (run_hook(h, state_json, &err) < 0) {
+    if (run_hook(h, state_json, files, &err) < 0) {
       berth_log_warn("run %s hook %zu (`%s`): %s", berth_hook_kind_name(kind), i, h->path, err->msg);
       berth_error_release(&err);
       failed++;
     }
   }
+  close_files(files);
   return failed;
 }

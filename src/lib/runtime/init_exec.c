@@ -182,7 +182,15 @@ static BERTH_WUR int credentials(struct berth_init_ctx *ctx, berth_error_t *err)
   const struct berth_spec_process *p = &ctx->spec->process;
   if (p->caps.present && berth_caps_apply_bounding(&p->caps, err) < 0)
     return -1;
-  if (berth_user_apply(&p->user, ctx->setgroups_allowed, err) < 0)
+  /* run.oci.keep_original_groups (crun's, podman's --group-add keep-groups): no setgroups at
+   * all, the caller's supplementary groups stay (additionalGids too are not set) */
+  struct berth_spec_user user = p->user;
+  bool setgroups = ctx->setgroups_allowed;
+  if (berth_spec_annotation(ctx->spec, BERTH_ANNOTATION_KEEP_GROUPS)) {
+    user.n_additional_gids = 0;
+    setgroups = false;
+  }
+  if (berth_user_apply(&user, setgroups, err) < 0)
     return -1;
   /* a change of uid or gid set dumpability to fs.suid_dumpable (1 makes us attachable): from
    * here on our credentials are the container's, so take it back at once */
