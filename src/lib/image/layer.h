@@ -45,6 +45,12 @@ struct berth_layer_info {
 int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim,
                       struct berth_layer_info *info, berth_error_t *err) BERTH_WUR;
 
+/* berth_layer_apply that also records the layer's tar-split (image/tarsplit.h), gzip, into
+ * record_fd. *unsafe: NULL when the record and the tree give the tar back, else why they
+ * cannot (then the record is worthless and the layer keeps its blob). */
+int berth_layer_apply_split(int in_fd, int dirfd, const struct berth_layer_limits *lim, int record_fd,
+                            struct berth_layer_info *info, const char **unsafe, berth_error_t *err) BERTH_WUR;
+
 enum berth_compression {
   BERTH_COMPRESSION_NONE,
   BERTH_COMPRESSION_GZIP,

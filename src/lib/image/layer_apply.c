@@ -12,6 +12,7 @@
  * it would otherwise fall back to running external programs (lrzip, lzop, ...). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "image/layer_priv.h"
+#include "image/tarsplit.h"
 
 #define DEFAULT_MAX_BYTES   (64ULL << 30)
 #define DEFAULT_MAX_RATIO   1000ULL
@@ -45,7 +47,8 @@ struct pipe {
   unsigned char *zout;
   struct archive *dec, *tar;
   bool dec_eof;
-  berth_error_t perr; /* the pipeline's own error: input, decoder, caps */
+  berth_error_t perr;               /* the pipeline's own error: input, decoder, caps */
+  struct berth_tarsplit_rec *split; /* the tar-split recorder, fed every decoded byte (or NULL) */
 };
 
 /* the next chunk of input into p->buf, hashed; 0 at the end, -1 on error (p->perr set) */
@@ -169,6 +172,8 @@ static la_ssize_t next_decoded(struct pipe *p, const void **buf)
     return n;
   berth_digester_update(p->tdg, *buf, (size_t) n);
   p->tsize += (uint64_t) n;
+  if (p->split && berth_tarsplit_rec_feed(p->split, *buf, (size_t) n) < 0)
+    return BERTH_ERR(&p->perr, "write the layer's tar-split record");
   if (check_caps(p) < 0)
     return -1;
   return n;
@@ -335,7 +340,8 @@ static BERTH_WUR int apply_stream(struct pipe *p, struct layer_apply_ctx *c, str
 }
 
 static BERTH_WUR int apply(int in_fd, int dirfd, const struct berth_layer_limits *lim, bool plain,
-                           struct berth_layer_info *info, berth_error_t *err)
+                           struct berth_tarsplit_rec *split, struct berth_layer_info *info,
+                           berth_error_t *err)
 {
   struct layer_apply_ctx c;
   layer_ctx_init(&c, dirfd);
@@ -350,6 +356,7 @@ static BERTH_WUR int apply(int in_fd, int dirfd, const struct berth_layer_limits
     .tdg = berth_digester_new(),
     .max_bytes = c.max_bytes,
     .max_ratio = c.max_ratio,
+    .split = split,
   };
   struct layer_locale loc = layer_utf8_begin();
   int r = apply_stream(&p, &c, info, err);
@@ -363,10 +370,36 @@ static BERTH_WUR int apply(int in_fd, int dirfd, const struct berth_layer_limits
 int berth_layer_apply(int in_fd, int dirfd, const struct berth_layer_limits *lim,
                       struct berth_layer_info *info, berth_error_t *err)
 {
-  return apply(in_fd, dirfd, lim, false, info, err) < 0 ? berth_error_wrap(err, "apply layer") : 0;
+  return apply(in_fd, dirfd, lim, false, NULL, info, err) < 0 ? berth_error_wrap(err, "apply layer") : 0;
+}
+
+static int to_gz(void *data, const void *buf, size_t len)
+{
+  return gzwrite(data, buf, (unsigned) len) == (int) len ? 0 : -1;
+}
+
+int berth_layer_apply_split(int in_fd, int dirfd, const struct berth_layer_limits *lim, int record_fd,
+                            struct berth_layer_info *info, const char **unsafe, berth_error_t *err)
+{
+  int fd = fcntl(record_fd, F_DUPFD_CLOEXEC, 3); /* gzclose closes it */
+  if (fd < 0)
+    return BERTH_ERR_ERRNO(err, "apply layer: open its tar-split record");
+  gzFile gz = gzdopen(fd, "wb");
+  if (gz == NULL)
+    berth_oom();
+  struct berth_tarsplit_rec *rec = berth_tarsplit_rec_new(to_gz, gz);
+  int r = apply(in_fd, dirfd, lim, false, rec, info, err);
+  int failed = 0;
+  *unsafe = berth_tarsplit_rec_finish(rec, &failed);
+  berth_tarsplit_rec_free(rec);
+  if (gzclose(gz) != Z_OK || failed < 0) {
+    if (r == 0)
+      r = BERTH_ERR(err, "write the layer's tar-split record");
+  }
+  return r < 0 ? berth_error_wrap(err, "apply layer") : 0;
 }
 
 int berth_tar_extract(int in_fd, int dirfd, berth_error_t *err)
 {
-  return apply(in_fd, dirfd, NULL, true, NULL, err) < 0 ? berth_error_wrap(err, "extract tar") : 0;
+  return apply(in_fd, dirfd, NULL, true, NULL, NULL, err) < 0 ? berth_error_wrap(err, "extract tar") : 0;
 }

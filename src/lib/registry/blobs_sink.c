@@ -20,7 +20,11 @@
 static void *extract_main(void *arg)
 {
   struct blob_job *j = arg;
-  if (berth_layer_apply(j->pipe_r, j->t->extract_dirfd, j->lim, &j->t->info, &j->th_err) < 0) {
+  int r = j->t->record_fd >= 0
+            ? berth_layer_apply_split(j->pipe_r, j->t->extract_dirfd, j->lim, j->t->record_fd, &j->t->info,
+                                      &j->t->unsafe, &j->th_err)
+            : berth_layer_apply(j->pipe_r, j->t->extract_dirfd, j->lim, &j->t->info, &j->th_err);
+  if (r < 0) {
     atomic_store(&j->th_failed, true);
     char buf[1 << 16]; /* drain, so that the writer never waits on a reader that left */
     for (;;) {

@@ -31,18 +31,43 @@ static void set_item(struct berth_progress_item *it, enum berth_progress_state s
   __atomic_store_n(&it->changed, true, __ATOMIC_RELAXED);
 }
 
-/* 1 there, 0 not */
-static BERTH_WUR int blob_exists(struct berth_registry *r, const char *repo, const char *digest,
-                                 berth_error_t *err)
+/* 1 there, 0 not (push: asked with the scope a push needs, else pull only) */
+static BERTH_WUR int blob_exists_as(struct berth_registry *r, const char *repo, const char *digest, bool push,
+                                    berth_error_t *err)
 {
   struct reg_req q;
   reg_req_init(&q, "HEAD", reg_url(r, "%s/blobs/%s", repo, digest));
-  q.scope = reg_scope(repo, true);
+  q.scope = reg_scope(repo, push);
   int rc = reg_request(r, &q, err);
   if (rc == 0)
     rc = q.status == 200 ? 1 : q.status == 404 ? 0 : reg_status_error(&q, "check blob", err);
   reg_req_release(&q);
   return rc;
+}
+
+static BERTH_WUR int blob_exists(struct berth_registry *r, const char *repo, const char *digest,
+                                 berth_error_t *err)
+{
+  return blob_exists_as(r, repo, digest, true, err);
+}
+
+/* probe_only: can the push name this blob? In the repository, or in one it can be mounted from
+ * (a HEAD there, read access only; an error there counts as absent) */
+static BERTH_WUR int probe(struct push_ctx *c, struct berth_push_blob *b, berth_error_t *err)
+{
+  int ex = blob_exists(c->r, c->repo, b->digest, err);
+  for (char **from = b->mount_from; ex == 0 && from && *from; from++) {
+    berth_error_t ferr = NULL;
+    ex = blob_exists_as(c->r, *from, b->digest, false, &ferr);
+    if (ex < 0) {
+      berth_error_release(&ferr);
+      ex = 0;
+    }
+  }
+  if (ex < 0)
+    return -1;
+  b->missing = ex == 0;
+  return 0;
 }
 
 /* POST an upload (or a mount): 1 mounted, 0 *location is where to upload */
@@ -135,6 +160,8 @@ static BERTH_WUR int push_one(struct push_ctx *c, size_t i, berth_error_t *err)
 {
   struct berth_push_blob *b = &c->blobs[i];
   struct berth_progress_item *it = c->items ? &c->items[i] : NULL;
+  if (b->probe_only)
+    return probe(c, b, err);
   int ex = blob_exists(c->r, c->repo, b->digest, err);
   if (ex != 0) {
     b->outcome = BERTH_PROGRESS_EXISTS;

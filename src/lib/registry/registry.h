@@ -238,8 +238,10 @@ struct berth_blob_task {
   const struct berth_descriptor *desc;
   bool store_blob;   /* write it into the store (verified, renamed into place) */
   int extract_dirfd; /* >= 0: apply it as a layer into this directory while it arrives */
+  int record_fd;     /* >= 0 with extract_dirfd: its tar-split record goes here (image/tarsplit.h) */
   /* results */
   struct berth_layer_info info; /* extract_dirfd >= 0 */
+  const char *unsafe;           /* record_fd >= 0: why the record cannot rebuild the tar, NULL when it can */
   bool done;
 };
 /* Download the tasks' blobs, max_parallel at a time, each streamed through its digest and size
@@ -257,8 +259,11 @@ struct berth_push_blob {
   uint64_t size;
   int fd;            /* the blob's content, read from offset 0 (pread: shared fds are fine) */
   char **mount_from; /* repositories of this registry that have it (cross-repo mount), or NULL */
+  bool probe_only;   /* only find out whether the push can name it: a HEAD in the repository, then in
+                        those of mount_from (nothing is mounted or sent); fd unused */
   /* results */
   enum berth_progress_state outcome; /* DONE (uploaded), EXISTS or MOUNTED */
+  bool missing;                      /* probe_only: neither the repository nor mount_from has it */
 };
 /* HEAD each blob, mount it from another repository when one has it, else upload it (one PUT up
  * to chunk_size, PATCH chunks above); in parallel. progress: items in blob order or NULL. */

@@ -52,6 +52,27 @@ int berth_save_format_parse(const char *s, enum berth_save_format *out, berth_er
 int berth_images_save(struct berth_engine *e, char *const *names, enum berth_save_format f, int out_fd,
                       const char *dir, berth_error_t *err) BERTH_WUR;
 
+/* A layer's tar rebuilt (from its tar-split record and tree, each file's CRC-32 checked) or
+ * decompressed from its blob, and its digest compared with its diff id: `system check --layers`
+ * (issue 16: every layer's stream is the one its digest names) */
+int berth_images_layer_verify(struct berth_engine *e, const struct berth_db_layer *l,
+                              berth_error_t *err) BERTH_WUR;
+
+/* ---- commit: a parent image plus one layer, an overlay upper dir's changes (`berth commit`, and
+ * a build's steps) ---- */
+struct berth_images_commit_opts {
+  const char *parent;           /* the parent image's id */
+  int upper_dirfd;              /* the changes (berth_layer_diff of it is the layer) */
+  json_t *config;               /* the new image's "config" (borrowed; NULL: the parent's) */
+  char *const *changes;         /* --change instructions applied to it */
+  const char *author, *comment; /* "" or NULL: none */
+  const char *created_by;       /* the history entry's */
+  const char *container;        /* the container's id (the config's "container"), or NULL */
+  const char *reference;        /* REPOSITORY[:TAG] to tag the image with, or NULL */
+};
+int berth_images_commit(struct berth_engine *e, const struct berth_images_commit_opts *o, berth_digest_t id,
+                        berth_error_t *err) BERTH_WUR;
+
 /* ---- export: the image's flattened filesystem as a tar (whiteouts applied) ---- */
 int berth_images_export(struct berth_engine *e, const char *image, int out_fd, berth_error_t *err) BERTH_WUR;
 

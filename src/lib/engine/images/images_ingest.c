@@ -1,5 +1,6 @@
 /* Ingesting an image whose blobs are in the store: layers extracted once by chain id (or reused),
  * then blobs, layers, image and tags recorded in one transaction. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "base/xalloc.h"
 #include "engine/images/images_internal.h"
 #include "image/reference.h"
+#include "image/tarsplit.h"
 
 void ingest_files_add_blob(struct ingest_files *f, const char *digest)
 {
@@ -106,24 +108,49 @@ static BERTH_WUR int adopt_layer(struct berth_engine *e, const char *blob, const
     return -1;
   if (strcmp(diff, expected) != 0)
     return BERTH_ERR(err, "diff id mismatch: the config says %s, the layer's content is %s", expected, diff);
+  cleanup_free char *rec = xasprintf("%s/" BERTH_TARSPLIT_FILE, dir);
+  out->tar_split = access(rec, F_OK) == 0; /* a record is only ever renamed into place whole and good */
+  if (out->tar_split)
+    out->blob_digest[0] = '\0';
   return 0;
 }
 
-/* apply blob into a fresh stage; on success *stage is the staged dir and info is filled */
+/* The layer of stage is kept by its tar-split record (its blob goes) unless the record cannot
+ * rebuild the tar (unsafe: why; the record goes, the blob stays). */
+static void decide_split(const char *stage, const char *unsafe, const char *blob, struct berth_db_layer *out)
+{
+  cleanup_free char *rec = xasprintf("%s/" BERTH_TARSPLIT_FILE, stage);
+  out->tar_split = unsafe == NULL && access(rec, F_OK) == 0;
+  if (out->tar_split) {
+    out->blob_digest[0] = '\0';
+    return;
+  }
+  if (unsafe)
+    berth_log_debug("layer %s: kept as its blob %s (the tree cannot give its tar back: %s)", out->chain_id,
+                    blob, unsafe);
+  if (unlink(rec) < 0 && errno != ENOENT)
+    berth_log_warn("remove `%s`: %s", rec, strerror(errno));
+}
+
+/* apply blob into a fresh stage, recording its tar-split; on success *stage is the staged dir and
+ * info is filled */
 static BERTH_WUR int extract_layer(struct berth_engine *e, const char *blob, char **stage,
-                                   struct berth_layer_info *info, uint64_t *size, berth_error_t *err)
+                                   struct berth_layer_info *info, const char **unsafe, uint64_t *size,
+                                   berth_error_t *err)
 {
   cleanup_free char *st = berth_store_mkstage(e->store, err);
   if (st == NULL)
     return -1;
   cleanup_free char *diffdir = xasprintf("%s/diff", st);
+  cleanup_free char *rec = xasprintf("%s/" BERTH_TARSPLIT_FILE, st);
   int r = -1;
   cleanup_close int in = berth_store_open_blob(e->store, blob, err);
   if (in >= 0) {
     cleanup_close int dirfd = open(diffdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dirfd < 0)
-      BERTH_ERR_ERRNO(err, "open `%s`", diffdir);
-    else if (berth_layer_apply(in, dirfd, &e->limits, info, err) == 0)
+    cleanup_close int recfd = open(rec, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (dirfd < 0 || recfd < 0)
+      BERTH_ERR_ERRNO(err, "open `%s`", dirfd < 0 ? diffdir : rec);
+    else if (berth_layer_apply_split(in, dirfd, &e->limits, recfd, info, unsafe, err) == 0)
       r = berth_engine_dir_size(diffdir, size, err);
   }
   if (r < 0) {
@@ -168,7 +195,8 @@ static BERTH_WUR int ensure_layer(struct berth_engine *e, const char *blob, cons
   }
   cleanup_free char *stage = NULL;
   struct berth_layer_info info;
-  if (extract_layer(e, blob, &stage, &info, &out->size, err) < 0)
+  const char *unsafe = NULL;
+  if (extract_layer(e, blob, &stage, &info, &unsafe, &out->size, err) < 0)
     return -1;
   out->tar_size = info.tar_size;
   if (strcmp(info.diff_id, expected) != 0) {
@@ -178,6 +206,7 @@ static BERTH_WUR int ensure_layer(struct berth_engine *e, const char *blob, cons
   }
   berth_log_debug("layer %s: extracted from %s (%llu bytes)", out->chain_id, blob,
                   (unsigned long long) out->size);
+  decide_split(stage, unsafe, blob, out);
   return commit_stage(e, stage, out->chain_id, added, err);
 }
 
@@ -201,8 +230,9 @@ int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_ch
 }
 
 int ingest_layer_staged(struct berth_engine *e, const char *stage, const struct berth_layer_info *info,
-                        const char *blob, const char *parent_chain, const char *expected_diff_id,
-                        struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err)
+                        const char *unsafe, const char *blob, const char *parent_chain,
+                        const char *expected_diff_id, struct berth_db_layer *out, struct ingest_files *added,
+                        berth_error_t *err)
 {
   memset(out, 0, sizeof *out);
   snprintf(out->parent, sizeof out->parent, "%s", parent_chain ? parent_chain : "");
@@ -221,5 +251,6 @@ int ingest_layer_staged(struct berth_engine *e, const char *stage, const struct 
     berth_ignore(berth_rm_rf(stage, BERTH_IGNORED));
     return berth_error_wrap(err, "layer %s", blob);
   }
+  decide_split(stage, unsafe, blob, out);
   return commit_stage(e, stage, out->chain_id, added, err);
 }

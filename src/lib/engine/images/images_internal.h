@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "engine/images/images.h"
 #include "image/manifest.h"
+#include "image/tarsplit.h"
 
 /* largest JSON document (manifest, index, config) the engine reads */
 #define IMAGES_MAX_JSON (16u << 20)
@@ -27,12 +28,15 @@ int ingest_layer(struct berth_engine *e, const char *blob, const char *parent_ch
                  const char *expected_diff_id, const char *what, struct berth_db_layer *out,
                  struct ingest_files *added, berth_error_t *err) BERTH_WUR;
 
-/* A layer applied into stage (berth_store_mkstage) while it was downloaded: check its diff id
+/* A layer applied into stage (berth_store_mkstage) while it was downloaded, its tar-split record
+ * beside it (unsafe: why the record cannot rebuild the tar, NULL when it can): check its diff id
  * against the config's, measure it and rename it into place as the layer of chain
- * (parent_chain, expected_diff_id); the stage is gone afterwards either way. */
+ * (parent_chain, expected_diff_id); the stage is gone afterwards either way. A layer kept by
+ * its record (out->tar_split) names no blob: the blob goes once nothing else refers to it. */
 int ingest_layer_staged(struct berth_engine *e, const char *stage, const struct berth_layer_info *info,
-                        const char *blob, const char *parent_chain, const char *expected_diff_id,
-                        struct berth_db_layer *out, struct ingest_files *added, berth_error_t *err) BERTH_WUR;
+                        const char *unsafe, const char *blob, const char *parent_chain,
+                        const char *expected_diff_id, struct berth_db_layer *out, struct ingest_files *added,
+                        berth_error_t *err) BERTH_WUR;
 
 struct ingest_image {
   const char *config; /* stored config blob */
@@ -45,6 +49,7 @@ struct ingest_image {
   char *const *tags;                     /* full names to point at the image */
   char *const *repo_digests;             /* "registry/repo@sha256:..." to record, or NULL */
   const char *what;                      /* for errors: "image 1 of `x.tar`" */
+  const char *parent;                    /* the local parent image (commit, builds), or NULL */
 };
 /* Extract (or reuse) the layers, then record blobs, layers, image and tags in one transaction. */
 int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,
@@ -65,6 +70,16 @@ struct load_out {
   size_t n;
 };
 void load_out_add(struct load_out *o, struct ingest_prepared *p);
+
+/* A layer's tar through w (rebuilt from its tar-split record and tree, or decompressed from its
+ * blob), checked against its diff id at the end; verify: also each file's CRC-32 on the way
+ * (images_layer_tar.c). */
+int images_layer_tar(struct berth_engine *e, const struct berth_db_layer *l, bool verify,
+                     berth_tarsplit_write_fn w, void *data, berth_error_t *err) BERTH_WUR;
+/* the layer's tar gzipped into an unnamed temporary file of the store (a push of a layer kept by
+ * its tar-split): *fd at offset 0 of it, its digest and size */
+int images_layer_gzip(struct berth_engine *e, const struct berth_db_layer *l, int *fd, berth_digest_t digest,
+                      uint64_t *size, berth_error_t *err) BERTH_WUR;
 
 /* the host's platform in Go's names (amd64, arm64, arm/v7 ...) */
 void images_host_platform(const char **os, const char **arch, const char **variant);

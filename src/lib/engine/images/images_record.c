@@ -24,7 +24,7 @@ static BERTH_WUR int record_layer(struct berth_engine *e, const struct berth_db_
   if (r != 0)
     return r < 0 ? -1 : 0;
   struct berth_db_layer copy = *layer, *l = &copy;
-  if (our_blob) /* the row went meanwhile (rmi): the new one refers to the blob this command stored */
+  if (our_blob && !l->tar_split) /* the row went meanwhile (rmi): the new one refers to our blob */
     snprintf(l->blob_digest, sizeof l->blob_digest, "%s", our_blob);
   const char *mt = NULL;
   if (l->blob_digest[0]) {
@@ -36,7 +36,7 @@ static BERTH_WUR int record_layer(struct berth_engine *e, const struct berth_db_
 }
 
 struct ingest_prepared {
-  berth_digest_t config, manifest;
+  berth_digest_t config, manifest, parent;
   const char *config_media_type, *manifest_media_type; /* static strings */
   char **layer_blobs;
   char **tags;
@@ -57,8 +57,9 @@ static const char *known_media_type(const char *mt, const char *def)
   return def;
 }
 
-/* the manifest is kept only for a new image whose layers keep exactly its blobs (else `save`
- * writes a fresh one) */
+/* the manifest is kept only for a new image whose layers keep exactly its blobs, or are kept by
+ * their tar-split (its blobs are then the layers' known compressed forms, which a push names when
+ * the registry has them); else `save` and `push` write a fresh one */
 static BERTH_WUR int keep_manifest(struct berth_engine *e, const struct ingest_prepared *p, bool *keep,
                                    berth_error_t *err)
 {
@@ -70,7 +71,7 @@ static BERTH_WUR int keep_manifest(struct berth_engine *e, const struct ingest_p
   for (size_t i = 0; r == 0 && *keep && i < p->nlayers; i++) {
     struct berth_db_layer l;
     r = berth_db_layer_get(e->db, p->layers[i].chain_id, &l, err);
-    *keep = r > 0 && strcmp(l.blob_digest, p->layer_blobs[i]) == 0;
+    *keep = r > 0 && (l.tar_split || strcmp(l.blob_digest, p->layer_blobs[i]) == 0);
     r = r < 0 ? -1 : 0;
   }
   return r < 0 ? -1 : 0;
@@ -84,6 +85,7 @@ static BERTH_WUR int record(struct berth_engine *e, const struct ingest_prepared
                                 .os = (char *) p->cfg.os,
                                 .arch = (char *) p->cfg.arch };
   snprintf(img.id, sizeof img.id, "%s", p->config);
+  snprintf(img.parent, sizeof img.parent, "%s", p->parent);
   img.nlayers = p->nlayers;
   img.chain_ids = xcalloc(p->nlayers ? p->nlayers : 1, sizeof *img.chain_ids);
   int r = 0;
@@ -132,6 +134,7 @@ static struct ingest_prepared *prepared_new(const struct ingest_image *im)
   struct ingest_prepared *p = xmalloc0(sizeof *p);
   snprintf(p->config, sizeof p->config, "%s", im->config);
   snprintf(p->manifest, sizeof p->manifest, "%s", im->manifest ? im->manifest : "");
+  snprintf(p->parent, sizeof p->parent, "%s", im->parent ? im->parent : "");
   p->config_media_type = known_media_type(im->config_media_type, BERTH_MT_OCI_CONFIG);
   p->manifest_media_type = known_media_type(im->manifest_media_type, BERTH_MT_OCI_MANIFEST);
   p->layer_blobs = xcalloc(im->nlayers + 1, sizeof(char *));

@@ -1,12 +1,12 @@
 /* `berth save`: docker-archive (manifest.json, repositories, uncompressed layer tars and the
  * legacy per-layer directories, as docker and podman write it) or an OCI image layout (as an
- * archive or a directory) with the layer blobs as stored. Shared layers are written once. */
+ * archive or a directory) with the layer blobs as stored — a layer kept by its tar-split as its
+ * uncompressed tar, rebuilt (images_layer_tar.c). Shared layers are written once. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image/archive_dl.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/strutil.h"
@@ -108,38 +108,19 @@ static BERTH_WUR int put_blob(struct berth_engine *e, struct save_sink *s, const
   return save_sink_end(s, err);
 }
 
-/* a layer as an uncompressed tar (docker-archive), checked against its diff id while written */
+static BERTH_WUR int to_sink(void *data, const void *buf, size_t len, berth_error_t *err)
+{
+  return save_sink_data(data, buf, len, err);
+}
+
+/* a layer as an uncompressed tar (docker-archive; OCI for a layer kept by its tar-split), checked
+ * against its diff id while written */
 static BERTH_WUR int put_layer_tar(struct berth_engine *e, struct save_sink *s, const char *name,
                                    const struct berth_db_layer *l, berth_error_t *err)
 {
-  if (berth_archive_load(err) < 0)
+  if (save_sink_begin(s, name, l->tar_size, err) < 0 || images_layer_tar(e, l, false, to_sink, s, err) < 0)
     return -1;
-  cleanup_close int fd = berth_store_open_blob(e->store, l->blob_digest, err);
-  if (fd < 0 || save_sink_begin(s, name, l->tar_size, err) < 0)
-    return -1;
-  struct archive *a = archive_read_new();
-  archive_read_support_format_raw(a);
-  struct archive_entry *ent;
-  berth_digester_t *d = berth_digester_new();
-  cleanup_free char *buf = xmalloc(CHUNK);
-  int r = berth_archive_read_filters(a, BERTH_ARCHIVE_DECODERS, 0, err);
-  if (r == 0 && (berth_archive_read_open_fd(a, fd, BERTH_ARCHIVE_DECODERS) != ARCHIVE_OK ||
-                 archive_read_next_header(a, &ent) != ARCHIVE_OK))
-    r = BERTH_ERR(err, "layer %s: %s", l->chain_id, archive_error_string(a));
-  for (la_ssize_t n; r == 0 && (n = archive_read_data(a, buf, CHUNK)) != 0;) {
-    if (n < 0)
-      r = BERTH_ERR(err, "layer %s: blob %s: %s", l->chain_id, l->blob_digest, archive_error_string(a));
-    else if ((r = save_sink_data(s, buf, (size_t) n, err)) == 0)
-      berth_digester_update(d, buf, (size_t) n);
-  }
-  berth_digest_t got;
-  berth_digester_final(d, got);
-  if (r == 0 && strcmp(got, l->diff_id) != 0)
-    r = BERTH_ERR(err, "layer %s: blob %s decompresses to %s, not its diff id %s: the store is corrupt",
-                  l->chain_id, l->blob_digest, got, l->diff_id);
-  berth_digester_free(d);
-  archive_read_free(a);
-  return r < 0 ? -1 : save_sink_end(s, err);
+  return save_sink_end(s, err);
 }
 
 int berth_save_format_parse(const char *s, enum berth_save_format *out, berth_error_t *err)
@@ -300,7 +281,8 @@ static bool stored_manifest_fits(struct berth_engine *e, const struct save_image
   ok = ok && json_array_size(layers) == im->img.nlayers &&
        berth_str_eq(json_string_value(json_object_get(json_object_get(m, "config"), "digest")), im->id);
   for (size_t i = 0; ok && i < im->img.nlayers; i++)
-    ok = berth_str_eq(json_string_value(json_object_get(json_array_get(layers, i), "digest")),
+    ok = !im->layers[i].tar_split &&
+         berth_str_eq(json_string_value(json_object_get(json_array_get(layers, i), "digest")),
                       im->layers[i].blob_digest);
   json_decref(m);
   return ok;
@@ -318,11 +300,13 @@ static BERTH_WUR char *synth_manifest(struct berth_engine *e, const struct save_
   char *text = NULL;
   int r = 0;
   for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
-    const char *mt = NULL;
-    r = images_layer_media_type(e, im->layers[i].blob_digest, &mt, err);
+    const struct berth_db_layer *l = &im->layers[i];
+    const char *mt = BERTH_MT_OCI_LAYER; /* kept by its tar-split: the uncompressed tar, as Docker saves */
+    if (!l->tar_split)
+      r = images_layer_media_type(e, l->blob_digest, &mt, err);
     m.layers[i].media_type = (char *) mt;
-    snprintf(m.layers[i].digest, sizeof m.layers[i].digest, "%s", im->layers[i].blob_digest);
-    m.layers[i].size = (int64_t) stored_size(e, im->layers[i].blob_digest);
+    snprintf(m.layers[i].digest, sizeof m.layers[i].digest, "%s", l->tar_split ? l->diff_id : l->blob_digest);
+    m.layers[i].size = (int64_t) (l->tar_split ? l->tar_size : stored_size(e, l->blob_digest));
   }
   if (r == 0)
     text = berth_manifest_build(&m, NULL);
@@ -334,8 +318,14 @@ static BERTH_WUR int oci_image(struct berth_engine *e, struct save_sink *s, stru
                                json_t *index, berth_error_t *err)
 {
   int r = 0;
-  for (size_t i = 0; r == 0 && i < im->img.nlayers; i++)
-    r = put_blob_once(e, s, im->layers[i].blob_digest, err);
+  for (size_t i = 0; r == 0 && i < im->img.nlayers; i++) {
+    const struct berth_db_layer *l = &im->layers[i];
+    cleanup_free char *name = xasprintf("blobs/sha256/%s", berth_digest_hex(l->diff_id));
+    if (!l->tar_split)
+      r = put_blob_once(e, s, l->blob_digest, err);
+    else if (!save_sink_has(s, name))
+      r = put_layer_tar(e, s, name, l, err);
+  }
   if (r == 0)
     r = put_blob_once(e, s, im->id, err);
   berth_digest_t md;

@@ -117,6 +117,22 @@ static void progress_init(const struct berth_transfer_opts *o, struct berth_prog
 }
 
 /* store manifest and config, download and extract, record */
+/* the compressed forms this registry serves of the image's layers, for a later push (a layer kept
+ * by its tar-split has no blob: the push names this one when the registry has it) */
+static void record_sources(struct pull_job *j)
+{
+  cleanup_free char *repo = xasprintf("%s/%s", j->ref->registry, j->ref->repository);
+  for (size_t i = 0; i < j->im.m->n_layers && i < j->cfg.ndiff; i++) {
+    const struct berth_descriptor *d = &j->im.m->layers[i];
+    struct berth_db_layer_source src = { .size = (uint64_t) d->size,
+                                         .media_type = d->media_type,
+                                         .repository = repo };
+    snprintf(src.diff_id, sizeof src.diff_id, "%s", j->cfg.diff_ids[i]);
+    snprintf(src.digest, sizeof src.digest, "%s", d->digest);
+    berth_ignore(berth_db_layer_source_put(j->e->db, &src, BERTH_IGNORED));
+  }
+}
+
 static BERTH_WUR int fetch_and_record(struct pull_job *j, berth_digest_t id, berth_error_t *err)
 {
   struct berth_engine *e = j->e;
@@ -160,6 +176,8 @@ static BERTH_WUR int fetch_and_record(struct pull_job *j, berth_digest_t id, ber
                              .what = j->repo_digest };
   if (rc == 0)
     rc = ingest_image(e, &in, &j->added, id, err);
+  if (rc == 0)
+    record_sources(j);
   free(blobs);
   free(rows);
   pull_layers_release(&pl);
@@ -185,13 +203,16 @@ static BERTH_WUR int pull_one(struct berth_engine *e, const struct berth_ref *re
     res->up_to_date = true;
     snprintf(res->id, sizeof res->id, "%s", j.im.m->config.digest);
     rc = 0;
-  } else if (rc == 0 && (rc = fetch_and_record(&j, res->id, err)) < 0) {
+  } else if (rc == 0) {
+    rc = fetch_and_record(&j, res->id, err);
+    /* what no row refers to: a failed pull's files, and the blobs of layers kept by their tar-split */
     berth_error_t cerr = NULL;
     if (ingest_files_cleanup(e, &j.added, &cerr) < 0) {
       berth_log_warn("pull %s: cleanup: %s", full, cerr->msg);
       berth_error_release(&cerr);
     }
-    berth_error_wrap(err, "pull %s", full);
+    if (rc < 0)
+      berth_error_wrap(err, "pull %s", full);
   }
   if (rc == 0)
     say(o, "Digest: %s\nStatus: %s for %s\n", res->digest,

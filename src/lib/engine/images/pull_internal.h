@@ -14,7 +14,9 @@ struct pull_layer {
   bool download; /* the blob is not in the store */
   char *stage;   /* extracted into while downloading, or NULL */
   int dirfd;     /* its diff/ */
+  int recfd;     /* its tar-split record (stage/tar-split.gz) */
   struct berth_layer_info info;
+  const char *unsafe; /* why the record cannot rebuild the tar (NULL: it can) */
 };
 
 struct pull_layers {

@@ -11,12 +11,15 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "engine/images/pull_internal.h"
+#include "image/tarsplit.h"
 
 void pull_layers_release(struct pull_layers *pl)
 {
   for (size_t i = 0; i < pl->n; i++) {
     if (pl->v[i].dirfd >= 0)
       close(pl->v[i].dirfd);
+    if (pl->v[i].recfd >= 0)
+      close(pl->v[i].recfd);
     if (pl->v[i].stage != NULL) {
       berth_ignore(berth_rm_rf(pl->v[i].stage, BERTH_IGNORED));
       free(pl->v[i].stage);
@@ -47,6 +50,10 @@ static BERTH_WUR int plan_download(struct berth_engine *e, struct pull_layer *l,
   l->dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (l->dirfd < 0)
     return BERTH_ERR_ERRNO(err, "open `%s`", diff);
+  cleanup_free char *rec = xasprintf("%s/" BERTH_TARSPLIT_FILE, l->stage);
+  l->recfd = open(rec, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (l->recfd < 0)
+    return BERTH_ERR_ERRNO(err, "create `%s`", rec);
   return 0;
 }
 
@@ -91,7 +98,7 @@ int pull_layers_plan(struct berth_engine *e, const struct berth_manifest *m,
   pl->tasks = xcalloc(pl->n ? pl->n : 1, sizeof *pl->tasks);
   pl->items = xcalloc(pl->n ? pl->n : 1, sizeof *pl->items);
   for (size_t i = 0; i < pl->n; i++)
-    pl->v[i].dirfd = -1;
+    pl->v[i].dirfd = pl->v[i].recfd = -1;
   for (size_t i = 0; i < pl->n; i++)
     if (plan_one(e, pl, i, cfg->diff_ids[i], err) < 0)
       return -1;
@@ -109,7 +116,8 @@ int pull_layers_fetch(struct berth_engine *e, struct berth_registry *r, const ch
     if (pl->v[i].download) {
       pl->tasks[nt] = (struct berth_blob_task){ .desc = &pl->m->layers[i],
                                                 .store_blob = true,
-                                                .extract_dirfd = pl->v[i].dirfd };
+                                                .extract_dirfd = pl->v[i].dirfd,
+                                                .record_fd = pl->v[i].recfd };
       which[nt++] = i;
     }
   struct berth_progress_item *items = xcalloc(nt ? nt : 1, sizeof *items);
@@ -121,6 +129,7 @@ int pull_layers_fetch(struct berth_engine *e, struct berth_registry *r, const ch
   int rc = berth_registry_fetch_blobs(r, repo, e->store, &e->limits, pl->tasks, nt, &sub, err);
   for (size_t k = 0; k < nt; k++) {
     pl->v[which[k]].info = pl->tasks[k].info;
+    pl->v[which[k]].unsafe = pl->tasks[k].unsafe;
     if (pl->tasks[k].done)
       ingest_files_add_blob(added, pl->m->layers[which[k]].digest);
   }
@@ -142,8 +151,10 @@ int pull_layers_finish(struct berth_engine *e, struct pull_layers *pl, const str
       v[i] = l->row;
     } else if (l->stage != NULL) {
       close(l->dirfd);
-      l->dirfd = -1;
-      r = ingest_layer_staged(e, l->stage, &l->info, blob, parent, cfg->diff_ids[i], &v[i], added, err);
+      close(l->recfd);
+      l->dirfd = l->recfd = -1;
+      r = ingest_layer_staged(e, l->stage, &l->info, l->unsafe, blob, parent, cfg->diff_ids[i], &v[i], added,
+                              err);
       free(l->stage);
       l->stage = NULL;
     } else {

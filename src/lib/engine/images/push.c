@@ -1,6 +1,9 @@
 /* berth push: the image's layers as stored compressed blobs (an uncompressed one is gzipped
  * once and that blob becomes the layer's, for every later push), its config and a manifest —
- * the one it was pulled with when its layers are still those blobs, else a new OCI manifest. */
+ * the one it was pulled with when its layers are still those blobs, else a new OCI manifest.
+ * A layer kept by its tar-split (no blob) is named by the compressed form this registry was seen
+ * to have, when it still has it; else its rebuilt tar is gzipped into a temporary file for this
+ * push, and what the registry then has is remembered (layer_sources) for the next one. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +23,11 @@ struct push_layer {
   berth_digest_t chain, blob;
   const char *media_type;
   uint64_t size;
+  struct berth_db_layer row;
+  char *source_repo; /* split: the repository of this registry known to have blob, or NULL */
+  char *source_mt;   /* split: blob's media type, from where it was seen */
+  int fd;            /* split: the gzip made for this push (a temporary file), or -1 */
+  char **mounts;     /* split: the image's mount sources and source_repo */
 };
 
 /* gzip a stored blob into a new one (digest out) */
@@ -107,14 +115,43 @@ static BERTH_WUR int blob_size(struct berth_engine *e, const char *digest, uint6
   return r < 0 ? -1 : 0;
 }
 
-static BERTH_WUR int prepare_layer(struct berth_engine *e, const char *chain, struct push_layer *l,
+/* A layer kept by its tar-split has no blob: the compressed form this registry was seen to have
+ * (a pull from it, an earlier push), if any, is tried first (probe_split); else one is made. */
+static BERTH_WUR int prepare_split(struct berth_engine *e, const char *registry, struct push_layer *l,
                                    berth_error_t *err)
 {
+  struct berth_db_layer_source *v = NULL;
+  size_t n = 0;
+  if (berth_db_layer_sources(e->db, l->row.diff_id, &v, &n, err) < 0)
+    return -1;
+  size_t rl = strlen(registry);
+  for (size_t i = 0; i < n && l->source_repo == NULL; i++)
+    if (strncmp(v[i].repository, registry, rl) == 0 && v[i].repository[rl] == '/' &&
+        (strcmp(v[i].media_type, BERTH_MT_OCI_LAYER_GZIP) == 0 ||
+         strcmp(v[i].media_type, BERTH_MT_DOCKER_LAYER_GZIP) == 0 ||
+         strcmp(v[i].media_type, BERTH_MT_OCI_LAYER_ZSTD) == 0)) {
+      l->source_repo = xstrdup(v[i].repository + rl + 1);
+      l->source_mt = xstrdup(v[i].media_type);
+      snprintf(l->blob, sizeof l->blob, "%s", v[i].digest);
+      l->size = v[i].size;
+    }
+  berth_db_layer_sources_free(v, n);
+  l->media_type = l->source_mt;
+  return 0;
+}
+
+static BERTH_WUR int prepare_layer(struct berth_engine *e, const char *registry, const char *chain,
+                                   struct push_layer *l, berth_error_t *err)
+{
   struct berth_db_layer row;
+  l->fd = -1;
   int r = berth_db_layer_get(e->db, chain, &row, err);
   if (r <= 0)
     return r < 0 ? -1 : BERTH_ERR(err, "layer %s: not in the catalogue", chain);
+  l->row = row;
   snprintf(l->chain, sizeof l->chain, "%s", chain);
+  if (row.tar_split)
+    return prepare_split(e, registry, l, err);
   snprintf(l->blob, sizeof l->blob, "%s", row.blob_digest);
   if (row.blob_digest[0] == '\0' || !berth_store_has_blob(e->store, row.blob_digest))
     return BERTH_ERR(err, "layer %s: its blob is not in the store (berth system check)", chain);
@@ -233,6 +270,13 @@ static void push_job_release(struct push_job *j)
   for (size_t i = 0; i < j->nblobs; i++)
     if (j->blobs[i].fd >= 0)
       close(j->blobs[i].fd);
+  for (size_t i = 0; j->ls && i < j->img.nlayers; i++) {
+    if (j->ls[i].fd >= 0)
+      close(j->ls[i].fd);
+    free(j->ls[i].source_repo);
+    free(j->ls[i].source_mt);
+    berth_strv_free(j->ls[i].mounts);
+  }
   free(j->blobs);
   free(j->ls);
   berth_strv_free(j->mount_from);
@@ -253,10 +297,70 @@ static BERTH_WUR int open_blobs(struct push_job *j, berth_error_t *err)
     else if (blob_size(j->e, j->img.id, &b->size, err) < 0)
       return -1;
     b->mount_from = j->mount_from;
+    struct push_layer *l = i < j->img.nlayers ? &j->ls[i] : NULL;
+    if (l && l->row.tar_split) { /* made for this push, or the registry has it (or mounts it) */
+      if (l->source_repo && l->source_repo[0]) {
+        l->mounts = berth_strv_dup(j->mount_from);
+        bool listed = false;
+        for (char **m = l->mounts; *m; m++)
+          listed = listed || strcmp(*m, l->source_repo) == 0;
+        if (!listed)
+          l->mounts = berth_strv_append(l->mounts, l->source_repo);
+        b->mount_from = l->mounts;
+      }
+      if (l->fd >= 0 && (b->fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 3)) < 0)
+        return BERTH_ERR_ERRNO(err, "layer %s", l->chain);
+      continue;
+    }
     if ((b->fd = berth_store_open_blob(j->e->store, b->digest, err)) < 0)
       return -1;
   }
   return 0;
+}
+
+/* the split layers' known compressed forms: does the registry have them (or can it mount them from
+ * where they were seen)? Those it lacks, and layers with none known, are gzipped for this push. */
+static BERTH_WUR int probe_split(struct push_job *j, struct berth_registry *r, berth_error_t *err)
+{
+  char *mount[2] = { NULL, NULL };
+  int rc = 0;
+  for (size_t i = 0; i < j->img.nlayers; i++) {
+    struct push_layer *l = &j->ls[i];
+    if (!l->row.tar_split || l->source_repo == NULL)
+      continue;
+    struct berth_push_blob probe = { .size = l->size, .fd = -1, .probe_only = true };
+    snprintf(probe.digest, sizeof probe.digest, "%s", l->blob);
+    mount[0] = l->source_repo;
+    probe.mount_from = strcmp(l->source_repo, j->ref->repository) ? mount : NULL;
+    if ((rc = berth_registry_push_blobs(r, j->ref->repository, &probe, 1, NULL, err)) < 0)
+      break;
+    if (probe.missing)
+      l->source_repo[0] = '\0';
+  }
+  for (size_t i = 0; rc == 0 && i < j->img.nlayers; i++) {
+    struct push_layer *l = &j->ls[i];
+    if (!l->row.tar_split || (l->source_repo && l->source_repo[0]))
+      continue;
+    rc = images_layer_gzip(j->e, &l->row, &l->fd, l->blob, &l->size, err);
+    l->media_type = BERTH_MT_OCI_LAYER_GZIP;
+    berth_log_debug("layer %s: kept by its tar-split, gzipped to %s for this push", l->chain, l->blob);
+  }
+  return rc;
+}
+
+/* what this registry now has of the split layers, for the next push */
+static void record_sources(struct push_job *j)
+{
+  cleanup_free char *repo = xasprintf("%s/%s", j->ref->registry, j->ref->repository);
+  for (size_t i = 0; i < j->img.nlayers; i++) {
+    const struct push_layer *l = &j->ls[i];
+    struct berth_db_layer_source src = { .size = l->size,
+                                         .media_type = (char *) l->media_type,
+                                         .repository = repo };
+    snprintf(src.diff_id, sizeof src.diff_id, "%s", l->row.diff_id);
+    snprintf(src.digest, sizeof src.digest, "%s", l->blob);
+    berth_ignore(berth_db_layer_source_put(j->e->db, &src, BERTH_IGNORED));
+  }
 }
 
 static BERTH_WUR int send_all(struct push_job *j, struct berth_registry *r, berth_digest_t digest,
@@ -309,15 +413,22 @@ static BERTH_WUR int push_image(struct push_job *j, berth_digest_t digest, berth
   struct berth_engine *e = j->e;
   j->ls = xcalloc(j->img.nlayers ? j->img.nlayers : 1, sizeof *j->ls);
   for (size_t i = 0; i < j->img.nlayers; i++)
-    if (prepare_layer(e, j->img.chain_ids[i], &j->ls[i], err) < 0)
+    j->ls[i].fd = -1;
+  for (size_t i = 0; i < j->img.nlayers; i++)
+    if (prepare_layer(e, j->ref->registry, j->img.chain_ids[i], &j->ls[i], err) < 0)
       return -1;
-  if ((j->mount_from = mount_sources(e, j->img.id, j->ref->registry, err)) == NULL || open_blobs(j, err) < 0)
-    return -1;
   struct berth_registry *r = NULL;
   if (berth_registry_new(j->ref->registry, NULL, &j->o->reg, &r, err) < 0)
     return -1;
-  int rc = send_all(j, r, digest, err);
+  int rc = probe_split(j, r, err);
+  if (rc == 0 && ((j->mount_from = mount_sources(e, j->img.id, j->ref->registry, err)) == NULL ||
+                  open_blobs(j, err) < 0))
+    rc = -1;
+  if (rc == 0)
+    rc = send_all(j, r, digest, err);
   berth_registry_free(r);
+  if (rc == 0)
+    record_sources(j);
   if (rc == 0)
     rc = record_repo_digest(e, j->ref, j->img.id, digest, err);
   return rc;

@@ -11,15 +11,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/containers/containers.h"
+#include "engine/images/images.h"
 #include "engine/networks/networks.h"
 #include "engine/system/system.h"
 #include "engine/volumes/volumes.h"
+#include "image/tarsplit.h"
 
 #define VOLUME_DIR_GRACE_S 60 /* younger: perhaps a command in flight */
 
@@ -116,6 +119,13 @@ static BERTH_WUR int check_layer_row(struct check *c, const struct berth_db_laye
     return -1;
   if (!berth_store_has_layer(c->e->store, l->chain_id))
     problem(c, false, "missing layer `%s`: catalogue row without directory", l->chain_id);
+  else if (l->tar_split) {
+    cleanup_free char *dir = berth_store_layer_dir(c->e->store, l->chain_id);
+    cleanup_free char *rec = xasprintf("%s/" BERTH_TARSPLIT_FILE, dir);
+    if (access(rec, F_OK) < 0)
+      problem(c, false, "layer `%s`: its tar-split record is missing (save and push cannot rebuild its tar)",
+              l->chain_id);
+  }
   if (users == 0) {
     problem(c, true, "unreferenced layer `%s`: no image uses it", l->chain_id);
     return 1; /* dropped by drop_unreferenced_layers */
@@ -275,6 +285,28 @@ static BERTH_WUR int check_rows(struct check *c, berth_error_t *err)
     problem(c, false, "catalogue: %s", *b);
   if (check_layers(c, err) < 0 || check_blobs(c, err) < 0)
     return -1;
+  return 0;
+}
+
+int berth_system_verify_layers(struct berth_engine *e, struct berth_check_problem **problems, size_t *n,
+                               berth_error_t *err)
+{
+  struct check c = { .e = e };
+  struct berth_db_layer *rows = NULL;
+  size_t nrows = 0;
+  if (berth_engine_lock(e, false, err) < 0 || berth_db_layer_list(e->db, &rows, &nrows, err) < 0)
+    return -1;
+  for (size_t i = 0; i < nrows; i++) {
+    berth_error_t lerr = NULL;
+    if (berth_images_layer_verify(e, &rows[i], &lerr) < 0) {
+      problem(&c, false, "%s", lerr->msg);
+      berth_error_release(&lerr);
+    }
+  }
+  berth_engine_unlock(e);
+  free(rows);
+  *problems = c.v ? c.v : xcalloc(1, sizeof *c.v);
+  *n = c.n;
   return 0;
 }
 

@@ -25,4 +25,9 @@ int berth_system_df(struct berth_engine *e, struct berth_df_row rows[4], berth_e
 int berth_system_check(struct berth_engine *e, bool repair, struct berth_check_problem **problems, size_t *n,
                        berth_error_t *err) BERTH_WUR;
 
+/* `system check --layers`: every layer's tar rebuilt (or decompressed) and its digest compared
+ * with its diff id; a problem per layer that does not give it back (nothing to repair) */
+int berth_system_verify_layers(struct berth_engine *e, struct berth_check_problem **problems, size_t *n,
+                               berth_error_t *err) BERTH_WUR;
+
 #endif
