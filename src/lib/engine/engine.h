@@ -61,6 +61,16 @@ int berth_engine_remove_unreferenced(struct berth_engine *e, char *const *layers
  * hard links once; never crosses a mount point. */
 int berth_engine_dir_size(const char *path, uint64_t *size, berth_error_t *err) BERTH_WUR;
 
+/* now, unix nanoseconds (CLOCK_REALTIME) */
+int64_t berth_engine_now(void);
+/* Record that something happened, as Docker's events say it: type container, image, volume or
+ * network; action (create, start, die, pull, ...); the object's id; attributes as "key", "value"
+ * pairs, NULL-terminated (name, image, exitCode, ...). In the caller's transaction when one is
+ * open. An event is a record of the past: failing to write it is a warning, never the failure
+ * of what happened (engine_events.c; `berth events` reads them: engine/events/events.h). */
+void berth_engine_event(struct berth_engine *e, const char *type, const char *action, const char *actor,
+                        const char *const *attrs);
+
 /* a problem `system check` found; every room's check appends its own (engine/system/system.h) */
 struct berth_check_problem {
   char *what; /* "orphan blob `sha256:...`: file without catalogue row" */

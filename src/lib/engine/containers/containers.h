@@ -170,6 +170,11 @@ int berth_ctr_exited(struct berth_engine *e, const char *id, int code, pid_t pid
 /* the monitor started (or restarted) the container without berth recording it */
 int berth_ctr_started(struct berth_engine *e, const char *id, pid_t pid, berth_error_t *err) BERTH_WUR;
 
+/* Record an event of the container (engine.h's berth_engine_event): its name, image and labels
+ * as attributes (Docker's), then extra's "key", "value" pairs (NULL-terminated, may be NULL). */
+void berth_ctr_event(struct berth_engine *e, const struct berth_ctr *c, const char *action,
+                     const char *const *extra);
+
 /* ---- pure parts (unit tested) ---- */
 /* Docker's random names: "<adjective>_<surname>"; retry > 0 appends a digit (Docker's rule) */
 char *berth_ctr_random_name(unsigned retry);

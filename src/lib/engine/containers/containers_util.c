@@ -166,3 +166,30 @@ int64_t ctr_now(void)
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+void berth_ctr_event(struct berth_engine *e, const struct berth_ctr *c, const char *action,
+                     const char *const *extra)
+{
+  size_t n = 4 + 2 * json_object_size(json_object_get(c->config, "Labels"));
+  for (size_t i = 0; extra && extra[i]; i++)
+    n++;
+  const char **attrs = xcalloc(n + 1, sizeof *attrs);
+  size_t k = 0;
+  attrs[k++] = "name";
+  attrs[k++] = c->row.name ? c->row.name : "";
+  attrs[k++] = "image";
+  attrs[k++] = c->row.image ? c->row.image : "";
+  const char *key;
+  json_t *v;
+  json_object_foreach (json_object_get(c->config, "Labels"), key, v)
+    if (json_is_string(v)) {
+      attrs[k++] = key;
+      attrs[k++] = json_string_value(v);
+    }
+  for (size_t i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
+    attrs[k++] = extra[i];
+    attrs[k++] = extra[i + 1];
+  }
+  berth_engine_event(e, "container", action, c->row.id, attrs);
+  free(attrs);
+}
