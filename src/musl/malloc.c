@@ -8,6 +8,14 @@
  * own mapping. Freed blocks are reused by the same class, so long-running commands (`events`,
  * `run` waiting) stay bounded by their peak. A spin lock makes it thread-safe anyway.
  *
+ * The runtime reads files of the container's image (its /etc/passwd) and runs inside the
+ * container until its exec, so a heap bug must not become a write where the image wants one
+ * (docs/design/speed-risks.md). What mallocng checks, this checks too, cheaply: a block's
+ * header says whether it is in use; free() of a block not in use (a double free, a wild
+ * pointer) and malloc() of a free block whose header or link was overwritten (an overflow of
+ * the block before it) trap; free-list links are stored masked by their own address, as glibc
+ * does ("safe-linking"), so that a partial overwrite cannot aim them.
+ *
  * musl supports replacing malloc in static programs: its own internal allocations use a
  * separate allocator and never reach free().
  */
@@ -22,7 +30,8 @@
 #define ARENA_SIZE  (256u << 10)
 #define LARGE_MIN   (64u << 10)
 #define ALIGN       16u
-#define MAGIC_SMALL 0x5a11b10cu
+#define MAGIC_SMALL 0x5a11b10cu /* a small block in use */
+#define MAGIC_FREE  0xf4eeb10cu /* a small block on its free list */
 #define MAGIC_LARGE 0x1a46eb10u
 
 /* every block starts 16 bytes after its header */
@@ -43,8 +52,14 @@ static const uint32_t class_size[] = {
 #define NCLASS (sizeof class_size / sizeof class_size[0])
 
 struct free_block {
-  struct free_block *next;
+  struct free_block *next; /* masked: link() */
 };
+
+/* a free-list link as stored at `where` (and back: the mask is its own inverse) */
+static struct free_block *link_mask(struct free_block **where, struct free_block *p)
+{
+  return (struct free_block *) (((uintptr_t) where >> 12) ^ (uintptr_t) p);
+}
 
 static struct free_block *free_list[NCLASS];
 static char *arena_cur, *arena_end;
@@ -105,7 +120,13 @@ static void *small_alloc(int c)
   lock();
   struct free_block *b = free_list[c];
   if (b) {
-    free_list[c] = b->next;
+    struct hdr *h = (struct hdr *) b - 1;
+    struct free_block *next = link_mask(&b->next, b->next);
+    if (((uintptr_t) b & (ALIGN - 1)) || h->magic != MAGIC_FREE || h->cls != (uint32_t) c ||
+        ((uintptr_t) next & (ALIGN - 1)))
+      __builtin_trap(); /* the list was overwritten: an overflow of the block before this one */
+    free_list[c] = next;
+    h->magic = MAGIC_SMALL;
     unlock();
     return b;
   }
@@ -140,16 +161,22 @@ void free(void *p)
   if (p == NULL)
     return;
   struct hdr *h = (struct hdr *) p - 1;
+  if (((uintptr_t) p & (ALIGN - 1)))
+    __builtin_trap(); /* no block of ours starts there */
   if (h->magic == MAGIC_LARGE) {
     struct large_hdr *l = (struct large_hdr *) h - 1;
+    if ((char *) l->map > (char *) l || l->map_len < h->size)
+      __builtin_trap();
+    h->magic = 0; /* a second free of it faults on the unmapped header or finds no magic */
     munmap(l->map, l->map_len);
     return;
   }
   if (h->magic != MAGIC_SMALL || h->cls >= NCLASS)
-    __builtin_trap(); /* not ours: a double free or a wild pointer */
+    __builtin_trap(); /* not in use: a double free, or a wild pointer */
   struct free_block *b = p;
   lock();
-  b->next = free_list[h->cls];
+  h->magic = MAGIC_FREE;
+  b->next = link_mask(&b->next, free_list[h->cls]);
   free_list[h->cls] = b;
   unlock();
 }
