@@ -27,7 +27,7 @@ struct berth_init_ctx {
   bool has_prestart_hooks;
   bool two_stage; /* forked by the intermediate process */
   bool cgroup_done;
-    /* the parent has placed us in our cgroup */ /* prestart or createRuntime hooks: ask the parent */
+  /* the parent has placed us in our cgroup */ /* prestart or createRuntime hooks: ask the parent */
 };
 
 /* Container process entry (fast path: right after clone3). Never returns. */
