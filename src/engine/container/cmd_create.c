@@ -31,6 +31,24 @@ static int set_flag(void *data, const char *flag, const char *value, berth_error
   return berth_runopts_set(&ra->opts, flag, value, err);
 }
 
+/* the value's type as Docker's --help names it (pflag's types); repeatable flags are lists */
+static const char *arg_type(const struct berth_runopts_flag *f)
+{
+  static const char *const types[][2] = {
+    { "--memory", "bytes" },        { "--memory-swap", "bytes" }, { "--memory-reservation", "bytes" },
+    { "--shm-size", "bytes" },      { "--cpus", "decimal" },      { "--cpu-shares", "int" },
+    { "--stop-timeout", "int" },    { "--oom-score-adj", "int" }, { "--pids-limit", "int" },
+    { "--blkio-weight", "uint16" }, { "--mount", "mount" },       { "--network", "network" },
+    { "--ulimit", "ulimit" },       { "--sysctl", "map" },        { "--log-opt", "list" },
+  };
+  if (!f->takes_value)
+    return NULL;
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(types); i++)
+    if (strcmp(f->name, types[i][0]) == 0)
+      return types[i][1];
+  return f->repeatable ? "list" : "string";
+}
+
 /* Docker's run/create flags (runspec's table, each handed to berth_runopts_set as typed),
  * podman's --runtime-flag, and --network's alias --net (hidden) */
 static struct berth_cli_opt *run_flags(void)
@@ -39,12 +57,11 @@ static struct berth_cli_opt *run_flags(void)
   const struct berth_runopts_flag *f = berth_runopts_flags(&n);
   struct berth_cli_opt *v = xcalloc(n + 6, sizeof *v);
   for (size_t i = 0; i < n; i++)
-    v[i] = (struct berth_cli_opt){
-      f[i].name + 2, f[i].short_name, BERTH_CLI_CALL, NULL, f[i].takes_value ? "value" : NULL, f[i].help
-    };
+    v[i] = (struct berth_cli_opt){ f[i].name + 2, f[i].short_name, BERTH_CLI_CALL,
+                                   NULL,          arg_type(&f[i]), f[i].help };
   v[n] = (struct berth_cli_opt){ "runtime-flag", 0,      BERTH_CLI_CALL,
                                  NULL,           "flag", "Pass --flag to the OCI runtime (podman's option)" };
-  v[n + 1] = (struct berth_cli_opt){ "net", 0, BERTH_CLI_CALL, NULL, "value", NULL };
+  v[n + 1] = (struct berth_cli_opt){ "net", 0, BERTH_CLI_CALL, NULL, "network", NULL };
   v[n + 2] = (struct berth_cli_opt){
     "pull", 0,        BERTH_CLI_CALL,
     NULL,   "string", "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")"

@@ -83,10 +83,18 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t now = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
   struct berth_ctr_logs_opts lo = { .follow = follow, .tail = -1 };
-  if ((tail && strcmp(tail, "all") != 0 && berth_parse_i64(tail, &lo.tail) < 0) ||
-      (since && parse_time(since, now, &lo.since) < 0) || (until && parse_time(until, now, &lo.until) < 0)) {
+  const char *bad = tail && strcmp(tail, "all") != 0 && berth_parse_i64(tail, &lo.tail) < 0 ? "tail"
+                    : since && parse_time(since, now, &lo.since) < 0                        ? "since"
+                    : until && parse_time(until, now, &lo.until) < 0                        ? "until"
+                                                                                            : NULL;
+  if (bad) {
     ctx->usage_error = true;
-    return BERTH_ERR(err, "%s: invalid --tail, --since or --until value", ctx->path);
+    if (bad[0] == 't')
+      return BERTH_ERR(err, "%s: --tail: expected a number of lines or \"all\", got `%s`", ctx->path, tail);
+    return BERTH_ERR(err,
+                     "%s: --%s: expected a time (2013-01-02T13:23:37Z), unix seconds or a duration back from "
+                     "now (42m), got `%s`",
+                     ctx->path, bad, bad[0] == 's' ? since : until);
   }
   struct berth_engine *e = NULL;
   struct out o = { .timestamps = timestamps };
