@@ -1,13 +1,10 @@
 #include "cli.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/cleanup.h"
-#include "base/strbuf.h"
-#include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/format.h"
 
@@ -103,9 +100,17 @@ void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclai
   free(size);
 }
 
+void cli_print_error(const char *msg)
+{
+  if (strncmp(msg, "berth ", 6) == 0) /* already names its command: "berth run: --cap-add: ..." */
+    fprintf(stderr, "%s\n", msg);
+  else
+    fprintf(stderr, "berth: %s\n", msg);
+}
+
 void cli_report(berth_error_t *err)
 {
-  fprintf(stderr, "berth: %s\n", (*err)->msg);
+  cli_print_error((*err)->msg);
   berth_error_release(err);
 }
 
@@ -122,69 +127,4 @@ int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, v
     }
   }
   return status;
-}
-
-static json_t *lookup(json_t *v, const char *path)
-{
-  cleanup_free char *p = xstrdup(path);
-  char *save = NULL;
-  for (char *k = strtok_r(p, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
-    v = json_is_object(v) ? json_object_get(v, k) : NULL;
-  return v;
-}
-
-static void put_value(struct berth_strbuf *out, json_t *v, bool as_json)
-{
-  if (v == NULL) {
-    berth_strbuf_puts(out, "<no value>");
-    return;
-  }
-  if (!as_json && json_is_string(v)) {
-    berth_strbuf_puts(out, json_string_value(v));
-    return;
-  }
-  if (!as_json && json_is_array(v)) { /* Go prints a slice of strings as [a b] */
-    berth_strbuf_putc(out, '[');
-    for (size_t i = 0; i < json_array_size(v); i++) {
-      if (i)
-        berth_strbuf_putc(out, ' ');
-      put_value(out, json_array_get(v, i), !json_is_string(json_array_get(v, i)));
-    }
-    berth_strbuf_putc(out, ']');
-    return;
-  }
-  char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-  berth_strbuf_puts(out, s ? s : "null");
-  free(s);
-}
-
-/* "{{.Id}} {{json .Config.Env}}": fields and json of fields */
-int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t *err)
-{
-  cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
-  for (const char *p = tmpl; *p;) {
-    const char *open = strstr(p, "{{");
-    if (open == NULL) {
-      berth_strbuf_puts(&b, p);
-      break;
-    }
-    berth_strbuf_append(&b, p, (size_t) (open - p));
-    const char *close = strstr(open, "}}");
-    if (close == NULL)
-      return BERTH_ERR(err, "template `%s`: unclosed action", tmpl);
-    cleanup_free char *expr = xstrndup(open + 2, (size_t) (close - open - 2));
-    char *e = expr + strspn(expr, " ");
-    for (size_t n = strlen(e); n && e[n - 1] == ' '; n--)
-      e[n - 1] = '\0';
-    bool as_json = strncmp(e, "json ", 5) == 0;
-    if (as_json)
-      e += 5 + strspn(e + 5, " ");
-    if (e[0] != '.')
-      return BERTH_ERR(err, "template `%s`: unsupported action `%s` (supported: .Field.Sub, json .Field)",
-                       tmpl, expr);
-    put_value(&b, e[1] ? lookup(obj, e + 1) : obj, as_json);
-    p = close + 2;
-  }
-  *out = berth_strbuf_detach(&b);
-  return 0;
 }

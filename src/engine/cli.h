@@ -51,10 +51,11 @@ bool cli_confirm(const char *warning);
 void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclaimed);
 /* print JSON indented like Docker (4 spaces) */
 void cli_print_json(json_t *v);
-/* Go-template subset of --format: "{{.Id}} {{json .Config.Env}}" */
-int cli_render_template(const char *tmpl, json_t *obj, char **out, berth_error_t *err);
 
-/* print "berth: <msg>" and release the error */
+/* a command's error on stderr: "berth run: --cap-add: ..." as it is, any other message after
+ * "berth: " */
+void cli_print_error(const char *msg);
+/* cli_print_error and release the error */
 void cli_report(berth_error_t *err);
 /* fn on each argument in turn (docker's "one or more containers" commands): the name printed
  * when it succeeds, its error reported when it fails, the next one tried either way; returns

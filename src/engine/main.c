@@ -291,8 +291,7 @@ int main(int argc, char **argv)
   if (r == 0)
     r = run(&g, argc, argv, idx, &usage, &err);
   if (r < 0) {
-    fprintf(stderr, "berth: %s\n", err->msg);
-    berth_error_release(&err);
+    cli_report(&err);
     return usage ? EXIT_USAGE : 1;
   }
   return usage ? EXIT_USAGE : r;

@@ -191,6 +191,97 @@ teardown() {
   [ "${#lines[@]}" -eq 3 ]
 }
 
+@test "containers: ps --format — Go templates, the table directive, .Label, json, errors naming the column" {
+  berth create --name f1 --label app=web --label com.example.vendor=ACME bb true >/dev/null
+  berth create --name f2 bb true >/dev/null
+  run berth ps -a --format '{{.Names}}|{{.Label "app"}}|{{.Labels}}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "f2||" ]
+  [ "${lines[1]}" = "f1|web|app=web,com.example.vendor=ACME" ]
+  # "table": a header from the fields (.Label's is the key's last part), docker's tabwriter
+  # (minwidth 10, padding 3), \t written as an escape
+  run berth ps -a --format 'table {{.Names}}\t{{.Label "com.example.vendor"}}\t{{.State}}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "NAMES     vendor    STATE" ]
+  [ "${lines[1]}" = "f2                  created" ]
+  [ "${lines[2]}" = "f1        ACME      created" ]
+  run berth ps -a --filter name=f1 --format 'table {{.ID}}\t{{upper .Names}}'
+  [[ ${lines[0]} =~ ^CONTAINER\ ID\ {3}NAMES$ ]]
+  [[ ${lines[1]} =~ ^[0-9a-f]{12}\ {3}F1$ ]]
+  # functions, pipelines, variables, range, if/else, printf
+  run berth ps -a --filter name=f1 --format \
+    '{{$n := .Names}}{{range $i, $p := split .Labels ","}}{{if $i}};{{end}}{{index (split $p "=") 0}}{{end}} {{len .ID}} {{printf "%-8s|%5.1f" .State 2.25}} {{if eq .State "running"}}up{{else}}{{title $n}}{{end}} {{.Names | printf "%q"}}'
+  [ "$output" = 'app;com.example.vendor 12 created |  2.2 F1 "f1"' ]
+  run berth ps -a --filter name=f1 --format json
+  [ "$(jq -r '.Names, .State, .Labels' <<<"$output" | tr '\n' ' ')" = "f1 created app=web,com.example.vendor=ACME " ]
+  [[ $output == '{"Command":'* ]] # keys sorted, as docker marshals the row
+  # errors: the template's line and column, nothing printed, exit 1
+  run --separate-stderr berth ps -a --format '{{.Names}} {{.Foo}}'
+  [ "$status" -eq 1 ]
+  [ -z "$output" ]
+  [ "$stderr" = "berth ps: template parsing error: template: :1:13: executing \"\" at <.Foo>: can't evaluate field Foo in type *formatter.ContainerContext" ]
+  run --separate-stderr berth ps -a --format '{{.Label}}'
+  [ "$stderr" = "berth ps: template parsing error: template: :1:2: executing \"\" at <.Label>: wrong number of args for Label: want 1 got 0" ]
+  run --separate-stderr berth ps -a --format '{{nofunc .Names}}'
+  [ "$status" -eq 1 ]
+  [ "$stderr" = 'berth ps: template parsing error: template: :1:2: function "nofunc" not defined' ]
+  run --separate-stderr berth ps -a --format '{{.Names'
+  [ "$stderr" = "berth ps: template parsing error: template: :1:8: unclosed action" ]
+  run --separate-stderr berth ps -a --format '{{truncate .Names "x"}}'
+  [ "$stderr" = "berth ps: template parsing error: template: :1:18: executing \"\" at <\"x\">: expected integer; found \"x\"" ]
+  # -q wins over --format; a bare "table" is the default table
+  [ "$(berth ps -aq --format '{{.Names}}' | wc -l)" = 2 ]
+  run berth ps -a --format table
+  [[ ${lines[0]} =~ ^CONTAINER\ ID\ +IMAGE\ +COMMAND ]]
+}
+
+@test "containers: a bad flag value is named once (logs --since/--until/--tail, run --cap-add), run --help's types" {
+  berth create --name l1 bb true >/dev/null
+  run --separate-stderr berth logs --since bogus l1
+  [ "$status" -eq 125 ]
+  [ "$stderr" = "berth logs: --since: expected a time (2013-01-02T13:23:37Z), unix seconds or a duration back from now (42m), got \`bogus\`" ]
+  run --separate-stderr berth logs --until 3q l1
+  [[ $stderr == "berth logs: --until: "*"got \`3q\`" ]]
+  run --separate-stderr berth logs --tail x l1
+  [ "$stderr" = "berth logs: --tail: expected a number of lines or \"all\", got \`x\`" ]
+  # one prefix, the command's: not "berth: berth run: ..."
+  run --separate-stderr berth run --cap-add NOPE bb true
+  [ "$status" -eq 125 ]
+  [[ $stderr == "berth run: --cap-add: "* ]]
+  run berth run --help
+  [[ $output == *"      --name string "* ]]
+  [[ $output == *"  -e, --env list "* ]]
+  [[ $output == *"  -m, --memory bytes "* ]]
+  [[ $output == *"      --network network "* ]]
+  [[ $output != *" value "* ]]
+}
+
+@test "containers: inspect -f — Go templates over the document: maps, structs, missing keys, json" {
+  berth create --name i1 --label app=web --label com.example.vendor=ACME bb true >/dev/null
+  berth create --name i2 bb true >/dev/null
+  # Labels is a map: a missing key is <no value> (index: ""); a struct's field that is not there is an error
+  [ "$(berth inspect -f '{{.Name}} {{.Config.Labels.app}}|{{index .Config.Labels "none"}}|{{.Config.Labels.none}}' i1)" = \
+    "/i1 web||<no value>" ]
+  [ "$(berth container inspect --format '{{json .Config.Labels}} {{.State.Status}} {{.State.Running}}' i1)" = \
+    '{"app":"web","com.example.vendor":"ACME"} created false' ]
+  [ "$(berth inspect -f '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}} {{end}}' i1)" = "app=web com.example.vendor=ACME " ]
+  [ "$(berth inspect -f '{{.Name}}' i1 i2 | tr '\n' ' ')" = "/i1 /i2 " ]
+  [ "$(berth inspect -f '{{with .Config.Labels}}{{len .}}{{else}}none{{end}}' i1 i2 | tr '\n' ' ')" = "2 none " ]
+  [ "$(berth inspect -f '{{(index .Config.Cmd 0)}} {{join .Config.Cmd ","}}' i1)" = "true true" ]
+  [ "$(berth inspect -f json i1 | jq -r '.[0].Name')" = /i1 ]
+  run --separate-stderr berth inspect -f '{{.Config.Nope}}' i1
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "berth inspect: template parsing error: template: :1:9: executing \"\" at <.Config.Nope>: map has no entry for key \"Nope\"" ]
+  run --separate-stderr berth inspect -f '{{.Name' i1
+  [ "$status" -eq 64 ]
+  [ "$stderr" = "berth inspect: template parsing error: template: :1:7: unclosed action" ]
+  # one object that fails does not hide the others
+  run --separate-stderr berth inspect -f '{{.Name}}' i1 nosuch
+  [ "$status" -eq 1 ]
+  [ "$output" = /i1 ]
+  [[ $stderr == *"no such object"* ]]
+}
+
 @test "containers: inspect — Docker's fields, State, Config, HostConfig, Mounts, GraphDriver" {
   mkdir -p "$BATS_TEST_TMPDIR/data"
   berth run --name insp -e A=1 --label k=v --restart on-failure:2 -v "$BATS_TEST_TMPDIR/data:/data:ro" \

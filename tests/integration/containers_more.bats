@@ -297,6 +297,18 @@ EOF
   [[ $output == *"no such container"* ]]
 }
 
+@test "stats: --format is a Go template (the table directive with docker's headers, errors)" {
+  berth create --name s1 bb true >/dev/null
+  run berth stats --no-stream --format 'table {{.Name}}\t{{.PIDs}}\t{{.MemUsage}}\t{{.CPUPerc}}' s1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "NAME      PIDS      MEM USAGE / LIMIT   CPU %" ]
+  [ "${lines[1]}" = "s1        0         0B / 0B             0.00%" ]
+  [ "$(berth stats --no-stream --format '{{json .Name}} {{len .ID}}' s1)" = '"s1" 12' ]
+  run --separate-stderr berth stats --no-stream --format '{{.Nope}}' s1
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "berth stats: template parsing error: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *container.statsContext" ]
+}
+
 @test "exec -dt: a terminal in the background, kept open by the monitor, its output drained" {
   run_sleeper e3
   run berth exec -dt e3 sh -c 'tty >/tmp/tty; echo $TERM >/tmp/term; yes | head -c 1000000; echo done >/tmp/done; exec sleep 30'

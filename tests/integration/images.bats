@@ -99,6 +99,41 @@ setup() {
   [[ $output == *'/bin/sh -c echo Sat 30 Mar 18:05:24 CET 2019 > /test/a'* ]]
 }
 
+@test "images: --format templates — images, history, image inspect, system df" {
+  id=$(berth import -c 'CMD ["/bin/sh"]' -c 'LABEL app=web' -m 'from a file' "$ROOTFS_TAR" test/bb:1)
+  berth tag test/bb:1 other/bb:2
+  # docs.docker.com, docker images --format
+  [ "$(berth images --format '{{.ID}}: {{.Repository}}' | sort | tr '\n' ' ')" = \
+    "${id:7:12}: other/bb ${id:7:12}: test/bb " ]
+  run berth images --format 'table {{.ID}}\t{{.Repository}}\t{{.Tag}}'
+  [ "${lines[0]}" = "IMAGE ID       REPOSITORY   TAG" ]
+  [ "${lines[1]}" = "${id:7:12}   other/bb     2" ]
+  [ "${lines[2]}" = "${id:7:12}   test/bb      1" ]
+  [ "$(berth images --format '{{if eq .Tag "1"}}{{.Repository}}{{end}}' | tr -d '\n')" = test/bb ]
+  run --separate-stderr berth images --format '{{.Nope}}'
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "berth images: template parsing error: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type *formatter.imageContext" ]
+  # history: docker's fields and header titles
+  run berth history --format 'table {{.ID}}\t{{.Comment}}' test/bb:1
+  [ "${lines[0]}" = "IMAGE          COMMENT" ]
+  [ "${lines[1]}" = "${id:7:12}   from a file" ]
+  [ "$(berth history --format '{{.Comment | printf "%.4s"}}|{{.Size}}' test/bb:1)" = \
+    "from|$(human_size "$(tree_size "$BUSYBOX_ROOTFS")")" ]
+  # image inspect -f: a struct's missing field is an error, a map's missing key <no value>
+  [ "$(berth image inspect -f '{{.Id}} {{.Config.Labels.app}} {{.Config.Labels.none}} {{json .Config.Cmd}}' test/bb:1)" = \
+    "$id web <no value> [\"/bin/sh\"]" ]
+  [ "$(berth image inspect -f '{{len .RepoTags}} {{len .RootFS.Layers}} {{join .RepoTags ","}}' test/bb:1)" = \
+    "2 1 other/bb:2,test/bb:1" ]
+  run --separate-stderr berth image inspect -f '{{.Config.Nope}}' test/bb:1
+  [ "$status" -eq 1 ]
+  [[ $stderr == *'at <.Config.Nope>: map has no entry for key "Nope"' ]]
+  # system df
+  run berth system df --format 'table {{.Type}}\t{{.TotalCount}}'
+  [ "${lines[0]}" = "TYPE            TOTAL" ]
+  [ "${lines[1]}" = "Images          1" ]
+  [ "$(berth system df --format '{{.Type}}' | tr '\n' ' ')" = "Images Containers Local Volumes Build Cache " ]
+}
+
 @test "images: tag, rmi (untag, conflicts, -f), image rm and prune" {
   id=$(berth import "$ROOTFS_TAR" a/b:1)
   berth tag a/b:1 c/d:1
@@ -321,7 +356,7 @@ PY
   [[ $output == *"Usage:  berth rmi "* ]]
   run berth images --bogus
   [ "$status" -eq 125 ]
-  [ "$output" = "berth: berth images: unknown flag: --bogus" ]
+  [ "$output" = "berth images: unknown flag: --bogus" ]
   run berth frobnicate
   [ "$status" -eq 125 ]
   run berth image frobnicate

@@ -287,3 +287,19 @@ s.bind(("192.0.2.2", 9000)); s.listen(1); c, a = s.accept(); c.sendall((a[0] + "
   run berth run --rm --network six bb nslookup -type=aaaa web
   [[ $output == *"fd86:14::2"* ]]
 }
+
+@test "network: ls --format and inspect -f are Go templates (table, .Label, the IPAM struct, Options map)" {
+  berth network create --label env=prod --label com.example.tier=db --subnet 10.86.15.0/24 lab >/dev/null
+  run berth network ls --filter name=lab --format 'table {{.Name}}\t{{.Driver}}\t{{.Label "com.example.tier"}}\t{{.Labels}}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "NAME      DRIVER    tier      LABELS" ]
+  [ "${lines[1]}" = "lab       bridge    db        com.example.tier=db,env=prod" ]
+  [ "$(berth network ls --filter name=lab --format '{{.Name}} {{.Scope}} {{.Internal}} {{.IPv4}} {{len .ID}}')" = \
+    "lab local false true 12" ]
+  [ "$(berth network inspect -f '{{.Name}} {{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels.env}} {{index .Options "none"}}|' lab)" = \
+    "lab 10.86.15.0/24 prod |" ]
+  run --separate-stderr berth network inspect -f '{{.IPAM.Nope}}' lab
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "berth network inspect: template parsing error: template: :1:7: executing \"\" at <.IPAM.Nope>: map has no entry for key \"Nope\"" ]
+  berth network rm lab >/dev/null
+}

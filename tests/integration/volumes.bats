@@ -66,6 +66,26 @@ volumes() { # the volume rows, by name
   [ "$(volumes)" = "v2 " ]
 }
 
+@test "volumes: ls --format and inspect -f are Go templates (table, .Label, maps and structs)" {
+  berth volume create --label env=prod --label tier=web v2 >/dev/null
+  berth volume create v1 >/dev/null
+  run berth volume ls --format 'table {{.Name}}\t{{.Label "env"}}\t{{.Driver}}\t{{.Labels}}'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "VOLUME NAME   env       DRIVER    LABELS" ]
+  [ "${lines[1]}" = "v1                      local     " ]
+  [ "${lines[2]}" = "v2            prod      local     env=prod,tier=web" ]
+  [ "$(berth volume ls --format '{{.Name}}:{{.Scope}}:{{.Mountpoint}}' --filter name=v1)" = "v1:local:$BROOT/volumes/v1/_data" ]
+  [ "$(berth volume ls --format json --filter name=v2 | jq -r .Labels)" = env=prod,tier=web ]
+  [ "$(berth volume inspect -f '{{.Name}} {{.Labels.env}} {{.Labels.none}}|{{index .Labels "none"}}|{{.Options}}' v2)" = \
+    "v2 prod <no value>||map[]" ]
+  run --separate-stderr berth volume inspect -f '{{.Nope}}' v1
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "berth volume inspect: template parsing error: template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\"" ]
+  run --separate-stderr berth volume ls --format '{{.Label "a" "b"}}'
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"wrong number of args for Label: want 1 got 2" ]]
+}
+
 @test "volumes: one in use cannot be removed; rm -v takes anonymous volumes only; prune" {
   berth volume create named >/dev/null
   run_sleeper user -v named:/v

@@ -5,6 +5,7 @@
 
 #include "base/cleanup.h"
 #include "base/strutil.h"
+#include "cli_format.h"
 #include "container_cmd.h"
 #include "engine/images/images.h"
 
@@ -34,7 +35,7 @@ static int inspect(struct cmd_ctx *ctx, int argc, char **argv, enum kind k, cons
   const char *format = NULL, *type = NULL;
   const struct berth_cli_opt opts_any[] = {
     { "format", 'f', BERTH_CLI_STRING, &format, "string",
-      "Format output using a template ({{.Id}}, {{json .State}})" },
+      "Format output: json, or a Go template ({{.Id}}, {{json .State}})" },
     { "type", 0, BERTH_CLI_STRING, &type, "string",
       "Only inspect objects of the given type (container or image)" },
     { NULL, 0, 0, NULL, NULL, NULL },
@@ -65,20 +66,9 @@ static int inspect(struct cmd_ctx *ctx, int argc, char **argv, enum kind k, cons
     }
   }
   berth_engine_close(e);
-  for (size_t i = 0; format && i < json_array_size(all); i++) {
-    cleanup_free char *line = NULL;
-    berth_error_t one = NULL;
-    if (cli_render_template(format, json_array_get(all, i), &line, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-      break;
-    }
-    puts(line);
-  }
-  if (format == NULL)
-    cli_print_json(all);
+  int st = cli_format_inspect(ctx, format, all);
   json_decref(all);
-  return status;
+  return st ? st : status;
 }
 
 int cmd_container_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)

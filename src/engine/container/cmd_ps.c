@@ -8,6 +8,7 @@
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "cli_format.h"
 #include "container_cmd.h"
 #include "engine/format.h"
 
@@ -112,8 +113,19 @@ struct ps_opts {
   int64_t last;
 };
 
+/* docker/cli's ContainerContext: its fields' column titles */
+static const struct cli_list_format ps_format = {
+  "*formatter.ContainerContext",
+  "{\"ID\":\"CONTAINER ID\",\"Names\":\"NAMES\",\"Image\":\"IMAGE\",\"Command\":\"COMMAND\","
+  "\"CreatedAt\":\"CREATED AT\",\"RunningFor\":\"CREATED\",\"Ports\":\"PORTS\",\"State\":\"STATE\","
+  "\"Status\":\"STATUS\",\"Size\":\"SIZE\",\"Labels\":\"LABELS\",\"Mounts\":\"MOUNTS\","
+  "\"LocalVolumes\":\"LOCAL VOLUMES\",\"Networks\":\"NETWORKS\",\"Platform\":\"PLATFORM\","
+  "\"HealthStatus\":\"HEALTH STATUS\"}",
+};
+
+/* the rows, and each row's labels (for .Label "key") in *labels */
 static json_t *select_rows(struct berth_engine *e, const struct ps_opts *po, const struct berth_ctr_filter *f,
-                           berth_error_t *err)
+                           json_t *labels, berth_error_t *err)
 {
   struct berth_ctr *v = NULL;
   size_t n = 0;
@@ -129,34 +141,31 @@ static json_t *select_rows(struct berth_engine *e, const struct ps_opts *po, con
   for (size_t i = 0; i < n && (limit <= 0 || (int64_t) json_array_size(rows) < limit); i++) {
     bool shown = all || berth_ctr_state_kept(v[i].state);
     cleanup_strv char **chain = shown ? image_chain(e, v[i].row.image_id) : NULL;
-    if (shown && berth_ctr_filter_match(f, &v[i], chain, ancestors))
+    if (shown && berth_ctr_filter_match(f, &v[i], chain, ancestors)) {
       json_array_append_new(rows, row_json(&v[i], po->no_trunc, now));
+      json_t *l = json_object_get(v[i].config, "Labels");
+      json_array_append_new(labels, json_is_object(l) ? json_incref(l) : json_object());
+    }
   }
   berth_ctr_list_free(v, n);
   return rows;
 }
 
-static int print_rows(json_t *rows, const struct ps_opts *po, berth_error_t *err)
+static int print_rows(struct cmd_ctx *ctx, json_t *rows, json_t *labels, const struct ps_opts *po,
+                      berth_error_t *err)
 {
   size_t i;
   json_t *r;
-  bool json = po->format && strcmp(po->format, "json") == 0;
-  bool table = po->format == NULL || strcmp(po->format, "table") == 0;
-  if (table && !po->quiet) {
+  if (po->quiet) { /* -q wins over --format, as in Docker */
+    json_array_foreach (rows, i, r)
+      puts(json_string_value(json_object_get(r, "ID")));
+    return 0;
+  }
+  if (cli_format_is_default(po->format)) {
     print_table(rows);
     return 0;
   }
-  json_array_foreach (rows, i, r) {
-    cleanup_free char *line = NULL;
-    if (po->quiet)
-      line = xstrdup(json_string_value(json_object_get(r, "ID")));
-    else if (json)
-      line = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-    else if (cli_render_template(po->format, r, &line, err) < 0)
-      return -1;
-    puts(line ? line : "");
-  }
-  return 0;
+  return cli_format_list(ctx, po->format, &ps_format, rows, labels, err);
 }
 
 int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
@@ -188,12 +197,13 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
                 : BERTH_ERR(err, "%s: --last: expected a number", ctx->path);
   }
   struct berth_engine *e = NULL;
-  json_t *rows = NULL;
+  json_t *rows = NULL, *labels = json_array();
   if (cli_open_engine(ctx, &e, err) == 0)
-    rows = select_rows(e, &po, f, err);
+    rows = select_rows(e, &po, f, labels, err);
   berth_engine_close(e);
   berth_ctr_filter_free(f);
-  r = rows ? print_rows(rows, &po, err) : -1;
+  r = rows ? print_rows(ctx, rows, labels, &po, err) : -1;
   json_decref(rows);
+  json_decref(labels);
   return r;
 }

@@ -10,6 +10,7 @@
 #include "base/cleanup.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "cli_format.h"
 #include "container_cmd.h"
 #include "engine/format.h"
 
@@ -52,33 +53,38 @@ static json_t *entry_json(const struct entry *en, bool no_trunc)
                    "PIDs", pids);
 }
 
-static int print_round(struct entry *v, size_t n, const struct stats_opts *o, berth_error_t *err)
+/* docker/cli's statsContext: its fields' column titles */
+static const struct cli_list_format stats_format = {
+  "*container.statsContext",
+  "{\"Container\":\"CONTAINER\",\"Name\":\"NAME\",\"ID\":\"CONTAINER ID\",\"CPUPerc\":\"CPU %\","
+  "\"MemUsage\":\"MEM USAGE / LIMIT\",\"MemPerc\":\"MEM %\",\"NetIO\":\"NET I/O\",\"BlockIO\":\"BLOCK I/O\","
+  "\"PIDs\":\"PIDS\"}",
+};
+
+static int print_round(struct cmd_ctx *ctx, struct entry *v, size_t n, const struct stats_opts *o,
+                       berth_error_t *err)
 {
-  bool json = o->format && strcmp(o->format, "json") == 0;
-  bool table = o->format == NULL || strcmp(o->format, "table") == 0;
+  bool table = cli_format_is_default(o->format);
   struct berth_table t;
   berth_table_init(&t, 6);
   const char *head[] = { "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS" };
   berth_table_add(&t, head);
   int r = 0;
-  for (size_t i = 0; r == 0 && i < n; i++) {
+  json_t *rows = json_array();
+  for (size_t i = 0; i < n; i++) {
     json_t *row = entry_json(&v[i], o->no_trunc);
-    cleanup_free char *line = NULL;
     const char *keys[] = { "ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "PIDs" };
     const char *cells[6];
     for (size_t k = 0; k < 6; k++)
       cells[k] = json_string_value(json_object_get(row, keys[k]));
     if (table)
       berth_table_add(&t, cells);
-    else if (json)
-      line = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
-    else
-      r = cli_render_template(o->format, row, &line, err);
-    if (line)
-      puts(line);
-    json_decref(row);
+    json_array_append_new(rows, row);
   }
-  if (table && r == 0) {
+  if (!table)
+    r = cli_format_list(ctx, o->format, &stats_format, rows, NULL, err);
+  json_decref(rows);
+  if (table) {
     if (!o->no_stream && isatty(STDOUT_FILENO))
       fputs("\033[2J\033[H", stdout); /* redraw in place, as Docker does */
     berth_table_print(&t, stdout);
@@ -165,7 +171,7 @@ int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const struct berth_cli_opt opts[] = {
     { "all", 'a', BERTH_CLI_BOOL, &o.all, NULL, "Show all containers (default shows just running)" },
     { "format", 0, BERTH_CLI_STRING, &o.format, "string",
-      "table (default), json, or a template ({{.CPUPerc}})" },
+      "Format output: table (default), table TEMPLATE, json, or a Go template ({{.CPUPerc}})" },
     { "no-stream", 0, BERTH_CLI_BOOL, &o.no_stream, NULL,
       "Disable streaming stats and only pull the first result" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &o.no_trunc, NULL, "Do not truncate output" },
@@ -188,7 +194,7 @@ int cmd_stats(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
       sleep_ms(INTERVAL_MS);
       sample(e, v, n);
     }
-    if ((r = print_round(v, n, &o, err)) < 0 || o.no_stream)
+    if ((r = print_round(ctx, v, n, &o, err)) < 0 || o.no_stream)
       break;
     sleep_ms(INTERVAL_MS);
   }

@@ -8,6 +8,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "cli_format.h"
 #include "commands.h"
 #include "engine/format.h"
 #include "engine/images/images.h"
@@ -54,36 +55,50 @@ static void free_cells(struct cells *c)
   free(c->size);
 }
 
-static void print_rows(const struct berth_history_row *rows, size_t n, bool human, bool no_trunc, bool quiet,
-                       bool json)
+/* docker/cli's historyContext: its fields' column titles */
+static const struct cli_list_format history_format = {
+  "*image.historyContext",
+  "{\"ID\":\"IMAGE\",\"CreatedSince\":\"CREATED\",\"CreatedAt\":\"CREATED AT\",\"CreatedBy\":\"CREATED BY\","
+  "\"Size\":\"SIZE\",\"Comment\":\"COMMENT\"}",
+};
+
+static json_t *row_json(const struct berth_history_row *r, const struct cells *c, int64_t now)
+{
+  cleanup_free char *at = local_rfc3339(r->created), *since = berth_fmt_since(r->created, now);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", r->comment, "CreatedAt", at, "CreatedBy",
+                   c->created_by, "CreatedSince", since, "ID", c->id, "Size", c->size);
+}
+
+static int print_rows(struct cmd_ctx *ctx, const struct berth_history_row *rows, size_t n, bool human,
+                      bool no_trunc, bool quiet, const char *format, berth_error_t *err)
 {
   int64_t now = (int64_t) time(NULL);
+  bool table = !quiet && cli_format_is_default(format);
   struct berth_table t;
   berth_table_init(&t, 5);
   const char *head[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
   berth_table_add(&t, head);
+  json_t *v = json_array();
   for (size_t i = 0; i < n; i++) {
     struct cells c;
     make_cells(&rows[i], human, no_trunc, now, &c);
-    if (quiet) {
+    const char *cells[] = { c.id, c.created, c.created_by, c.size, rows[i].comment };
+    if (quiet)
       puts(c.id);
-    } else if (json) {
-      cleanup_free char *at = local_rfc3339(rows[i].created), *since = berth_fmt_since(rows[i].created, now);
-      json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", rows[i].comment, "CreatedAt", at,
-                            "CreatedBy", c.created_by, "CreatedSince", since, "ID", c.id, "Size", c.size);
-      char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-      puts(s);
-      free(s);
-      json_decref(o);
-    } else {
-      const char *cells[] = { c.id, c.created, c.created_by, c.size, rows[i].comment };
+    else if (table)
       berth_table_add(&t, cells);
-    }
+    else
+      json_array_append_new(v, row_json(&rows[i], &c, now));
     free_cells(&c);
   }
-  if (!quiet && !json)
+  int r = 0;
+  if (table)
     berth_table_print(&t, stdout);
+  else if (!quiet)
+    r = cli_format_list(ctx, format, &history_format, v, NULL, err);
   berth_table_release(&t);
+  json_decref(v);
+  return r;
 }
 
 int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
@@ -92,7 +107,7 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const char *format = NULL;
   const struct berth_cli_opt opts[] = {
     { "format", 0, BERTH_CLI_STRING, &format, "string",
-      "Format output: table (default) or json (one object per line)" },
+      "Format output: table (default), table TEMPLATE, json, or a Go template ({{.CreatedBy}})" },
     { "human", 'H', BERTH_CLI_BOOL, &human, NULL,
       "Print sizes and dates in human readable format (default true)" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
@@ -103,10 +118,6 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     cli_parse(ctx, argc, argv, opts, "berth history [OPTIONS] IMAGE", "Show the history of an image", err);
   if (r != 0 || cli_want_args(ctx, 1, 1, "IMAGE", err) < 0)
     return r > 0 ? 0 : -1;
-  if (format && strcmp(format, "json") && strcmp(format, "table")) {
-    ctx->usage_error = true;
-    return BERTH_ERR(err, "--format: expected table or json, got `%s`", format);
-  }
   struct berth_engine *e = NULL;
   struct berth_history_row *rows = NULL;
   size_t n = 0;
@@ -116,7 +127,7 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   berth_engine_close(e);
   if (r < 0)
     return -1;
-  print_rows(rows, n, human, no_trunc, quiet, format && strcmp(format, "json") == 0);
+  r = print_rows(ctx, rows, n, human, no_trunc, quiet, format, err);
   berth_history_rows_free(rows, n);
-  return 0;
+  return r < 0 ? -1 : 0;
 }

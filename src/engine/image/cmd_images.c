@@ -8,6 +8,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "cli_format.h"
 #include "commands.h"
 #include "engine/format.h"
 #include "engine/images/images.h"
@@ -31,19 +32,23 @@ static const char *short_hex(const char *id, bool no_trunc, char buf[16])
   return buf;
 }
 
-static void print_json_row(const struct berth_image_row *r, int64_t now, bool no_trunc)
+/* docker/cli's imageContext: the row templates see, its fields' column titles */
+static const struct cli_list_format images_format = {
+  "*formatter.imageContext",
+  "{\"ID\":\"IMAGE ID\",\"Repository\":\"REPOSITORY\",\"Tag\":\"TAG\",\"Digest\":\"DIGEST\","
+  "\"CreatedSince\":\"CREATED\",\"CreatedAt\":\"CREATED AT\",\"Size\":\"SIZE\",\"Containers\":\"CONTAINERS\","
+  "\"SharedSize\":\"SHARED SIZE\",\"UniqueSize\":\"UNIQUE SIZE\"}",
+};
+
+static json_t *row_json(const struct berth_image_row *r, int64_t now, bool no_trunc)
 {
   char idbuf[16];
   cleanup_free char *created = go_time(r->created), *since = berth_fmt_since(r->created, now);
   cleanup_free char *size = berth_fmt_size(r->size);
-  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
-                        "CreatedAt", created, "CreatedSince", since, "Digest", r->digest, "ID",
-                        short_hex(r->id, no_trunc, idbuf), "Repository", r->repository, "SharedSize", "N/A",
-                        "Size", size, "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", size);
-  char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-  puts(s);
-  free(s);
-  json_decref(o);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+                   "CreatedAt", created, "CreatedSince", since, "Digest", r->digest, "ID",
+                   short_hex(r->id, no_trunc, idbuf), "Repository", r->repository, "SharedSize", "N/A",
+                   "Size", size, "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", size);
 }
 
 static void print_table(const struct berth_image_row *rows, size_t n, bool digests, bool no_trunc,
@@ -91,7 +96,7 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "digests", 0, BERTH_CLI_BOOL, &digests, NULL, "Show digests" },
     { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter", "Filter output (dangling=true|false)" },
     { "format", 0, BERTH_CLI_STRING, &format, "string",
-      "Format output: table (default) or json (one object per line)" },
+      "Format output: table (default), table TEMPLATE, json, or a Go template ({{.Repository}})" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only show image IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
@@ -100,10 +105,9 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   int dangling;
   if (r != 0 || cli_want_args(ctx, 0, 1, "[REPOSITORY[:TAG]]", err) < 0)
     return r > 0 ? 0 : -1;
-  if (parse_filters(filters, &dangling, err) < 0 ||
-      (format && strcmp(format, "json") && strcmp(format, "table"))) {
+  if (parse_filters(filters, &dangling, err) < 0) {
     ctx->usage_error = true;
-    return *err ? -1 : BERTH_ERR(err, "--format: expected table or json, got `%s`", format);
+    return -1;
   }
   struct berth_engine *e = NULL;
   struct berth_image_row *rows = NULL;
@@ -122,15 +126,20 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
       rows[i] = tmp;
     }
   int64_t now = (int64_t) time(NULL);
-  for (size_t i = 0; i < kept && (quiet || (format && strcmp(format, "json") == 0)); i++) {
-    char idbuf[16];
-    if (quiet)
+  if (quiet) { /* -q wins over --format, as in Docker */
+    for (size_t i = 0; i < kept; i++) {
+      char idbuf[16];
       puts(short_hex(rows[i].id, no_trunc, idbuf));
-    else
-      print_json_row(&rows[i], now, no_trunc);
-  }
-  if (!quiet && !(format && strcmp(format, "json") == 0))
+    }
+  } else if (cli_format_is_default(format)) {
     print_table(rows, kept, digests, no_trunc, now);
+  } else {
+    json_t *v = json_array();
+    for (size_t i = 0; i < kept; i++)
+      json_array_append_new(v, row_json(&rows[i], now, no_trunc));
+    r = cli_format_list(ctx, format, &images_format, v, NULL, err);
+    json_decref(v);
+  }
   berth_image_rows_free(rows, n);
-  return 0;
+  return r < 0 ? -1 : 0;
 }

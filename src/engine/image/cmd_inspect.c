@@ -1,4 +1,4 @@
-/* berth image inspect: Docker's JSON array; -f with a small template subset (cli_render_template) */
+/* berth image inspect: Docker's JSON array, or -f json / a Go template */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "cli_format.h"
 #include "commands.h"
 #include "engine/images/images.h"
 
@@ -15,7 +16,7 @@ int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
   const char *format = NULL;
   const struct berth_cli_opt opts[] = {
     { "format", 'f', BERTH_CLI_STRING, &format, "string",
-      "Format output using a template ({{.Id}}, {{json .Config}})" },
+      "Format output: json, or a Go template ({{.Id}}, {{json .Config}})" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth image inspect [OPTIONS] IMAGE [IMAGE...]",
@@ -31,23 +32,14 @@ int cmd_image_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
     berth_error_t one = NULL;
     json_t *o = berth_images_inspect(e, ctx->argv[i], &one);
     if (o == NULL) {
-      fprintf(stderr, "berth: %s\n", one->msg);
-      berth_error_release(&one);
+      cli_report(&one);
       status = 1;
       continue;
     }
     json_array_append_new(all, o);
   }
   berth_engine_close(e);
-  for (size_t i = 0; format && i < json_array_size(all) && status >= 0; i++) {
-    cleanup_free char *line = NULL;
-    if (cli_render_template(format, json_array_get(all, i), &line, err) < 0)
-      status = -1;
-    else
-      puts(line);
-  }
-  if (format == NULL)
-    cli_print_json(all);
+  int st = cli_format_inspect(ctx, format, all);
   json_decref(all);
-  return status;
+  return st ? st : status;
 }

@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/cleanup.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "cli_format.h"
 #include "commands.h"
 #include "engine/containers/containers.h"
 #include "engine/format.h"
@@ -101,49 +103,59 @@ static int check_filters(struct cmd_ctx *ctx, char *const *filters, berth_error_
   return 0;
 }
 
-static json_t *ls_json(const struct berth_network *n)
+/* docker/cli's networkContext: its fields' column titles */
+static const struct cli_list_format network_format = {
+  "*network.networkContext",
+  "{\"ID\":\"NETWORK ID\",\"Name\":\"NAME\",\"Driver\":\"DRIVER\",\"Scope\":\"SCOPE\",\"IPv4\":\"IPV4\","
+  "\"IPv6\":\"IPV6\",\"Internal\":\"INTERNAL\",\"Labels\":\"LABELS\",\"CreatedAt\":\"CREATED AT\"}",
+};
+
+/* the row of `network ls --format` (labels: the network's, an object) */
+static json_t *ls_json(const struct berth_network *n, bool no_trunc, json_t *labels)
 {
   cleanup_free char *created = berth_fmt_rfc3339(n->row.created);
-  cleanup_free char *id = xstrndup(n->row.id, 12);
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Name", n->row.name, "Driver",
+  cleanup_free char *id = no_trunc ? xstrdup(n->row.id) : xstrndup(n->row.id, 12);
+  cleanup_free char *text = cli_labels_text(labels, true);
+  bool v4 = n->n_subnets > 0 && n->subnet[0].addr.family == AF_INET;
+  bool v6 = n->n_subnets > 1 || (n->n_subnets == 1 && !v4);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Name", n->row.name, "Driver",
                    n->row.driver, "Scope", "local", "CreatedAt", created, "Internal",
-                   n->row.internal ? "true" : "false", "IPv6", n->n_subnets > 1 ? "true" : "false", "Labels",
-                   n->row.labels);
+                   n->row.internal ? "true" : "false", "IPv4", v4 ? "true" : "false", "IPv6",
+                   v6 ? "true" : "false", "Labels", text);
 }
 
-static int print_networks(const struct berth_network *v, size_t n, char *const *filters, bool quiet,
-                          bool no_trunc, const char *format, berth_error_t *err)
+static int print_networks(struct cmd_ctx *ctx, const struct berth_network *v, size_t n, char *const *filters,
+                          bool quiet, bool no_trunc, const char *format, berth_error_t *err)
 {
-  bool table = !quiet && (format == NULL || strcmp(format, "table") == 0);
+  bool table = !quiet && cli_format_is_default(format);
   struct berth_table t;
   berth_table_init(&t, 4);
   const char *head[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE" };
   berth_table_add(&t, head);
-  int r = 0;
-  for (size_t i = 0; r == 0 && i < n; i++) {
+  json_t *rows = json_array(), *labels = json_array();
+  for (size_t i = 0; i < n; i++) {
     if (!match(&v[i], filters))
       continue;
     cleanup_free char *id = no_trunc ? xstrdup(v[i].row.id) : xstrndup(v[i].row.id, 12);
-    cleanup_free char *line = NULL;
+    const char *cells[] = { id, v[i].row.name, v[i].row.driver, "local" };
     if (table) {
-      const char *cells[] = { id, v[i].row.name, v[i].row.driver, "local" };
       berth_table_add(&t, cells);
     } else if (quiet) {
-      line = xstrdup(id);
+      puts(id);
     } else {
-      json_t *o = ls_json(&v[i]);
-      if (strcmp(format, "json") == 0)
-        line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-      else
-        r = cli_render_template(format, o, &line, err);
-      json_decref(o);
+      json_t *l = json_loads(v[i].row.labels ? v[i].row.labels : "{}", 0, NULL);
+      json_array_append_new(rows, ls_json(&v[i], no_trunc, l));
+      json_array_append_new(labels, l ? l : json_object());
     }
-    if (line)
-      puts(line);
   }
-  if (table && r == 0)
+  int r = 0;
+  if (table)
     berth_table_print(&t, stdout);
+  else if (!quiet)
+    r = cli_format_list(ctx, format, &network_format, rows, labels, err);
   berth_table_release(&t);
+  json_decref(rows);
+  json_decref(labels);
   return r;
 }
 
@@ -155,7 +167,8 @@ int cmd_network_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *er
   const struct berth_cli_opt opts[] = {
     { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter",
       "Provide filter values (name=, id=, driver=, label=)" },
-    { "format", 0, BERTH_CLI_STRING, &format, "string", "table (default), json, or a template ({{.Name}})" },
+    { "format", 0, BERTH_CLI_STRING, &format, "string",
+      "Format output: table (default), table TEMPLATE, json, or a Go template ({{.Name}})" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Do not truncate the output" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only display network IDs" },
     { NULL, 0, 0, NULL, NULL, NULL },
@@ -173,7 +186,7 @@ int cmd_network_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *er
   r = berth_networks_list(e, &v, &n, err);
   berth_engine_close(e);
   if (r == 0)
-    r = print_networks(v, n, (char *const *) filters, quiet, no_trunc, format, err);
+    r = print_networks(ctx, v, n, (char *const *) filters, quiet, no_trunc, format, err);
   berth_networks_list_free(v, n);
   return r < 0 ? -1 : 0;
 }
@@ -204,20 +217,12 @@ int cmd_network_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
       continue;
     }
     berth_network_release(&n);
-    cleanup_free char *line = NULL;
-    if (format && cli_render_template(format, o, &line, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else if (format) {
-      puts(line);
-    }
     json_array_append_new(all, o);
   }
   berth_engine_close(e);
-  if (!format)
-    cli_print_json(all);
+  int st = cli_format_inspect(ctx, format, all);
   json_decref(all);
-  return status;
+  return st ? st : status;
 }
 
 static int remove_network(struct berth_engine *e, const char *name, void *data, berth_error_t *err)

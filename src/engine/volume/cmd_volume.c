@@ -8,6 +8,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
+#include "cli_format.h"
 #include "commands.h"
 #include "engine/format.h"
 #include "engine/volumes/volumes.h"
@@ -42,53 +43,55 @@ int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
   return 0;
 }
 
-/* `volume ls --format json` / template object */
-static json_t *ls_json(const struct berth_db_volume *v)
+/* docker/cli's volumeContext: its fields' column titles */
+static const struct cli_list_format volume_format = {
+  "*formatter.volumeContext",
+  "{\"ID\":\"ID\",\"Name\":\"VOLUME NAME\",\"Group\":\"GROUP\",\"Driver\":\"DRIVER\",\"Scope\":\"SCOPE\","
+  "\"Availability\":\"AVAILABILITY\",\"Mountpoint\":\"MOUNTPOINT\",\"Labels\":\"LABELS\",\"Links\":\"LINKS\","
+  "\"Size\":\"SIZE\",\"Status\":\"STATUS\"}",
+};
+
+/* the row of `volume ls --format` (labels: the volume's, an object) */
+static json_t *ls_json(const struct berth_db_volume *v, json_t *labels)
 {
-  json_t *labels = json_loads(v->labels ? v->labels : "{}", 0, NULL);
-  cleanup_strbuf struct berth_strbuf b = BERTH_STRBUF_INIT;
-  const char *k;
-  json_t *val;
-  json_object_foreach (labels, k, val)
-    berth_strbuf_printf(&b, "%s%s=%s", b.len ? "," : "", k,
-                        json_is_string(val) ? json_string_value(val) : "");
-  json_decref(labels);
+  cleanup_free char *text = cli_labels_text(labels, true);
   cleanup_free char *links = xasprintf("%lld", (long long) v->users);
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Driver", v->driver, "Labels", b.buf ? b.buf : "",
-                   "Links", links, "Mountpoint", v->mountpoint, "Name", v->name, "Scope", "local", "Size",
-                   "N/A");
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability", "N/A", "Driver",
+                   v->driver, "Group", "N/A", "Labels", text, "Links", links, "Mountpoint", v->mountpoint,
+                   "Name", v->name, "Scope", "local", "Size", "N/A", "Status", "N/A");
 }
 
-static int print_volumes(struct berth_db_volume *v, size_t n, char *const *filters, bool quiet,
-                         const char *format, berth_error_t *err)
+static int print_volumes(struct cmd_ctx *ctx, struct berth_db_volume *v, size_t n, char *const *filters,
+                         bool quiet, const char *format, berth_error_t *err)
 {
-  bool table = !quiet && (format == NULL || strcmp(format, "table") == 0);
+  bool table = !quiet && cli_format_is_default(format);
   struct berth_table t;
   berth_table_init(&t, 2);
   const char *head[] = { "DRIVER", "VOLUME NAME" };
   berth_table_add(&t, head);
-  int r = 0;
-  for (size_t i = 0; r == 0 && i < n; i++) {
+  json_t *rows = json_array(), *labels = json_array();
+  for (size_t i = 0; i < n; i++) {
     if (!berth_volume_filter_match(&v[i], filters))
       continue;
     const char *cells[] = { v[i].driver, v[i].name };
-    json_t *o = ls_json(&v[i]);
-    cleanup_free char *line = NULL;
-    if (table)
+    if (table) {
       berth_table_add(&t, cells);
-    else if (quiet)
-      line = xstrdup(v[i].name);
-    else if (strcmp(format, "json") == 0)
-      line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    else
-      r = cli_render_template(format, o, &line, err);
-    if (line)
-      puts(line);
-    json_decref(o);
+    } else if (quiet) {
+      puts(v[i].name);
+    } else {
+      json_t *l = json_loads(v[i].labels ? v[i].labels : "{}", 0, NULL);
+      json_array_append_new(rows, ls_json(&v[i], l));
+      json_array_append_new(labels, l ? l : json_object());
+    }
   }
-  if (table && r == 0)
+  int r = 0;
+  if (table)
     berth_table_print(&t, stdout);
+  else if (!quiet)
+    r = cli_format_list(ctx, format, &volume_format, rows, labels, err);
   berth_table_release(&t);
+  json_decref(rows);
+  json_decref(labels);
   return r;
 }
 
@@ -100,7 +103,8 @@ int cmd_volume_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
   const struct berth_cli_opt opts[] = {
     { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter",
       "Provide filter values (dangling=, name=, label=, driver=)" },
-    { "format", 0, BERTH_CLI_STRING, &format, "string", "table (default), json, or a template ({{.Name}})" },
+    { "format", 0, BERTH_CLI_STRING, &format, "string",
+      "Format output: table (default), table TEMPLATE, json, or a Go template ({{.Name}})" },
     { "quiet", 'q', BERTH_CLI_BOOL, &quiet, NULL, "Only display volume names" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
@@ -119,7 +123,7 @@ int cmd_volume_ls(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err
   r = berth_db_volume_list(e->db, &v, &n, err);
   berth_engine_close(e);
   if (r == 0)
-    r = print_volumes(v, n, (char *const *) filters, quiet, format, err);
+    r = print_volumes(ctx, v, n, (char *const *) filters, quiet, format, err);
   berth_db_volume_list_free(v, n);
   return r < 0 ? -1 : 0;
 }
@@ -148,22 +152,13 @@ int cmd_volume_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t
       status = 1;
       continue;
     }
-    json_t *o = berth_volume_json(&v);
+    json_array_append_new(all, berth_volume_json(&v));
     berth_db_volume_release(&v);
-    cleanup_free char *line = NULL;
-    if (format && cli_render_template(format, o, &line, &one) < 0) {
-      cli_report(&one);
-      status = 1;
-    } else if (format) {
-      puts(line);
-    }
-    json_array_append_new(all, o);
   }
   berth_engine_close(e);
-  if (!format)
-    cli_print_json(all);
+  int st = cli_format_inspect(ctx, format, all);
   json_decref(all);
-  return status;
+  return st ? st : status;
 }
 
 static int remove_volume(struct berth_engine *e, const char *name, void *force, berth_error_t *err)
