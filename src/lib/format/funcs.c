@@ -60,7 +60,7 @@ static BERTH_WUR int index_arg(struct exec *s, const struct val *ix, size_t cap,
 static BERTH_WUR int index_one(struct exec *s, struct val *item, const struct val *ix, berth_error_t *err)
 {
   json_t *j = item->j, *r = NULL;
-  size_t x;
+  size_t x = 0;
   if (json_is_null(j))
     return BERTH_ERR(err, "index of nil pointer");
   if (json_is_array(j) || json_is_string(j)) {

@@ -128,9 +128,10 @@ static bool addr_add(struct berth_net_addr *a, uint64_t n)
 {
   size_t len = berth_net_addr_len(a);
   unsigned carry = 0;
-  for (size_t i = len; i-- > 0;) {
-    unsigned sum = a->a[i] + (unsigned) (n & 0xff) + carry;
-    a->a[i] = (uint8_t) sum;
+  for (size_t k = 0; k < len && k < sizeof a->a; k++) {
+    uint8_t *byte = &a->a[len - 1 - k];
+    unsigned sum = *byte + (unsigned) (n & 0xff) + carry;
+    *byte = (uint8_t) sum;
     carry = sum >> 8;
     n >>= 8;
   }

@@ -107,12 +107,16 @@ static void own_stdio(uid_t uid, int console_slave)
     return;
   struct stat st;
   if (console_slave >= 0 && fstat(console_slave, &st) == 0)
-    (void) fchown(console_slave, uid, st.st_gid);
+    if (fchown(console_slave, uid, st.st_gid) < 0) {
+      /* best effort, as runc: the console stays usable by root */
+    }
   for (int fd = 0; fd < 3; fd++) {
     struct statfs sfs;
     if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid != uid && fstatfs(fd, &sfs) == 0 &&
         sfs.f_type == PIPEFS_MAGIC)
-      (void) fchown(fd, uid, st.st_gid);
+      if (fchown(fd, uid, st.st_gid) < 0) {
+        /* best effort: a pipe we cannot hand over stays writable as before */
+      }
   }
 }
 

@@ -27,16 +27,20 @@ static void rfc3339(int64_t ns, char *buf, size_t len)
   time_t t = (time_t) (ns / 1000000000);
   struct tm tm;
   gmtime_r(&t, &tm);
-  char base[40];
-  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf, len, "%s.%09lldZ", base, (long long) (ns % 1000000000));
+  char base[32];
+  if (strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    base[0] = '\0';
+  long frac = (long) (ns % 1000000000);
+  if (frac < 0)
+    frac += 1000000000;
+  snprintf(buf, len, "%.31s.%09ldZ", base, frac);
 }
 
 static char *stats_line(const struct berth_ctr *c, const struct berth_ctr_stats_sample *now,
                         const struct berth_ctr_stats_sample *prev, int64_t t, int64_t pt)
 {
   static const struct berth_ctr_stats_sample zero;
-  char read[48], preread[48] = "0001-01-01T00:00:00Z";
+  char read[64], preread[64] = "0001-01-01T00:00:00Z";
   rfc3339(t, read, sizeof read);
   if (prev)
     rfc3339(pt, preread, sizeof preread);
