@@ -152,7 +152,7 @@ static int run_attached(struct globals *g, const struct create_flags *f, const c
   if (run_create(g, &w, &o, &res, &h, err) < 0)
     return -1; /* run_create released w */
   int status = -1;
-  if (harden_run(&res, err) == 0 && berth_container_start_handle(&h, err) == 0)
+  if (harden_run(&res, err) == 0 && berth_container_start_handle(&h, &w.notify_fd, err) == 0)
     status = berth_wait_container(&w, &res, err);
   berth_wait_release(&w);
   if (res.console_master >= 0)
@@ -204,7 +204,7 @@ int cmd_run(struct globals *g, int argc, char **argv, berth_error_t *err)
     return -1;
   if (res.pidfd >= 0)
     close(res.pidfd);
-  int r = harden_run(&res, err) < 0 ? -1 : berth_container_start_handle(&h, err);
+  int r = harden_run(&res, err) < 0 ? -1 : berth_container_start_handle(&h, NULL, err);
   if (r < 0) {
     berth_ignore(berth_container_delete_handle(&h, true, BERTH_IGNORED));
   }

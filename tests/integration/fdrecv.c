@@ -15,6 +15,10 @@
  *                                  our pid namespace) and let it through on SIGUSR1
  *                                  (released=<pid>). Until killed.
  *
+ *   fdrecv notify SOCKET           bind a datagram socket at SOCKET (a host's NOTIFY_SOCKET) and
+ *                                  print every line of every datagram as notify=<line>, until
+ *                                  killed.
+ *
  * Built for the host by the integration harness (`cc -O2`). Exits 0 on success, 1 on error. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -301,6 +305,32 @@ static int seccomp_hold(const char *path, const char *list)
   }
 }
 
+static int notify_listener(const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen(path) >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    return die("notify socket");
+  }
+  strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  unlink(path);
+  if (s < 0 || bind(s, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return die("bind notify socket");
+  char buf[4097];
+  for (;;) {
+    ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return die("recv");
+    buf[n] = '\0';
+    for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+      printf("notify=%s\n", l);
+    fflush(stdout);
+  }
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "console"))
@@ -309,7 +339,9 @@ int main(int argc, char **argv)
     return seccomp_agent(argv[2], atoi(argv[3]));
   if (argc == 4 && !strcmp(argv[1], "seccomp-hold"))
     return seccomp_hold(argv[2], argv[3]);
+  if (argc == 3 && !strcmp(argv[1], "notify"))
+    return notify_listener(argv[2]);
   fprintf(stderr, "usage: fdrecv console SOCKET [INPUT] | fdrecv seccomp SOCKET ERRNO\n"
-                  "       fdrecv seccomp-hold SOCKET K[,K...]\n");
+                  "       fdrecv seccomp-hold SOCKET K[,K...] | fdrecv notify SOCKET\n");
   return 2;
 }

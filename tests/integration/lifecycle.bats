@@ -322,3 +322,55 @@ reach_checks() { is_berth && echo all || echo fds; }
   assert_failure_out
   assert_contains "$output" "--regex"
 }
+
+# notify_host: fdrecv listening at a host's NOTIFY_SOCKET ($NOTIFY_HOST), lines in $NOTIFY_OUT
+notify_host() {
+  NOTIFY_HOST=$BATS_TEST_TMPDIR/host-notify.sock
+  NOTIFY_OUT=$BATS_TEST_TMPDIR/notify.out
+  background "$FDRECV" notify "$NOTIFY_HOST" >"$NOTIFY_OUT" 2>&1
+  wait_until 5 test -S "$NOTIFY_HOST"
+}
+
+@test "lifecycle: NOTIFY_SOCKET: the process gets /run/notify/notify.sock; READY=1 reaches the host with MAINPID (runc)" {
+  is_crun && skip "crun 1.8 binds the socket at the host's path in the container and sends no MAINPID"
+  notify_host
+  # a non-root user may notify; only READY=1 goes on (and once)
+  update_config '.process.user = {"uid": 1000, "gid": 1000}'
+  set_args /bin/sh -c 'echo "env=$NOTIFY_SOCKET"; awk '"'"'$5 == "/run/notify" {print "opts=" $6}'"'"' /proc/self/mountinfo
+    /probe notify STATUS=starting; /probe notify READY=1; /probe notify READY=1'
+  run env NOTIFY_SOCKET="$NOTIFY_HOST" timeout 60 "$OCI_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  assert_kv env /run/notify/notify.sock
+  [[ ,$(probe_get opts), == *,ro,* && ,$(probe_get opts), == *,nosuid,* ]]
+  grep -q '^notify=ok' <<<"$output"
+  wait_until 5 file_has "$NOTIFY_OUT" '^notify=MAINPID='
+  grep -qx notify=READY=1 "$NOTIFY_OUT"
+  ! grep -q STATUS "$NOTIFY_OUT"
+  requires_berth "runc 1.1.5 passes READY=1 on more than once"
+  [ "$(grep -c '^notify=READY=1$' "$NOTIFY_OUT")" -eq 1 ]
+}
+
+@test "lifecycle: NOTIFY_SOCKET with create then start: start returns once READY=1 went on, MAINPID is the container's" {
+  is_crun && skip "crun 1.8 binds the socket at the host's path in the container and sends no MAINPID"
+  notify_host
+  set_args /bin/sh -c 'sleep 1; /probe notify READY=1; exec /probe sleep inf'
+  NOTIFY_SOCKET=$NOTIFY_HOST ct_create
+  run env NOTIFY_SOCKET="$NOTIFY_HOST" timeout 60 "$OCI_RUNTIME" --root "$ROOT" start "$ID"
+  assert_success_out
+  # start waited for it
+  grep -qx notify=READY=1 "$NOTIFY_OUT"
+  [ "$(grep '^notify=MAINPID=' "$NOTIFY_OUT" | cut -d= -f3)" = "$(ct_pid)" ]
+}
+
+@test "lifecycle: NOTIFY_SOCKET: a container that exits before READY=1 does not keep the runtime waiting" {
+  requires_berth "runc 1.1.5 waits for READY=1 forever once the container has exited"
+  notify_host
+  set_args /probe exit 3
+  run env NOTIFY_SOCKET="$NOTIFY_HOST" timeout 20 "$OCI_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 3 ]
+  set_args /probe exit 0
+  NOTIFY_SOCKET=$NOTIFY_HOST ct_create
+  run env NOTIFY_SOCKET="$NOTIFY_HOST" timeout 20 "$OCI_RUNTIME" --root "$ROOT" start "$ID"
+  assert_success_out
+  ! grep -q READY "$NOTIFY_OUT"
+}

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
@@ -729,12 +731,33 @@ static int cmd_reach(const char *pid)
   return 0;
 }
 
+/* sd_notify: MSG as one datagram to $NOTIFY_SOCKET ("notify=ok" or "notify=<errno name>") */
+static int cmd_notify(const char *msg)
+{
+  const char *path = getenv("NOTIFY_SOCKET");
+  if (path == NULL || *path == '\0') {
+    out("notify=unset");
+    return 0;
+  }
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  if (sa.sun_path[0] == '@')
+    sa.sun_path[0] = '\0';
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  socklen_t len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + (path[0] != '@'));
+  if (fd < 0 || sendto(fd, msg, strlen(msg), 0, (struct sockaddr *) &sa, len) < 0)
+    out("notify=%s", errno_name(errno));
+  else
+    out("notify=ok");
+  return 0;
+}
+
 static int usage(void)
 {
   fprintf(stderr, "usage: probe all|fds|mounts|ns|net|tty|env|args ARG...|caps|ids\n"
                   "       probe syscall NAME [ARG] | open PATH FLAGS | stat PATH | swap A B\n"
                   "       probe exe-attack PID [HOST-BINARY] | sleep N|inf | exit N\n"
-                  "       probe write-file PATH CONTENT | signal-wait | reach PID\n");
+                  "       probe write-file PATH CONTENT | signal-wait | reach PID | notify MSG\n");
   return 64;
 }
 
@@ -793,6 +816,8 @@ int main(int argc, char **argv)
     return cmd_write_file(argv[2], argv[3]);
   if (!strcmp(c, "sleep") && argc == 3)
     return cmd_sleep(argv[2]);
+  if (!strcmp(c, "notify") && argc == 3)
+    return cmd_notify(argv[2]);
   if (!strcmp(c, "exit") && argc == 3)
     return atoi(argv[2]);
   return usage();

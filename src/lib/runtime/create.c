@@ -33,6 +33,7 @@
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/internal.h"
+#include "runtime/notify.h"
 #include "runtime/proto.h"
 
 /* State that the parent side of create accumulates and must undo on failure. */
@@ -583,6 +584,8 @@ static BERTH_WUR int create_steps(struct create_state *s, struct berth_create_re
     return BERTH_ERR_ERRNO(err, "mkdir `%s`", s->dir);
   }
   s->dir_made = true;
+  if (berth_notify_host() && berth_notify_spec(&s->spec, s->dir, err) < 0)
+    return -1;
   if (berth_ns_open_joined(s->spec, s->ns_fds, err) < 0 || connect_console_socket(s, err) < 0 ||
       make_start_socket(s, err) < 0 || berth_sync_pair(s->sync, err) < 0 || save_config_copy(s, err) < 0)
     return -1;

@@ -55,7 +55,9 @@ void berth_container_handle_release(struct berth_container_handle *h);
  * or BERTH_CREATE_REEXEC (only with o->dmz, nothing made, *err untouched). */
 int berth_container_create(const struct berth_create_opts *o, struct berth_create_result *res,
                            struct berth_container_handle *keep, berth_error_t *err) BERTH_WUR;
-int berth_container_start_handle(struct berth_container_handle *h, berth_error_t *err) BERTH_WUR;
+/* notify: NULL to wait here for NOTIFY_SOCKET's READY=1 (notify.h), else it gets the socket
+ * to watch (berth_wait_ctx.notify_fd) or -1 */
+int berth_container_start_handle(struct berth_container_handle *h, int *notify, berth_error_t *err) BERTH_WUR;
 int berth_container_delete_handle(struct berth_container_handle *h, bool force, berth_error_t *err) BERTH_WUR;
 
 /* start: release a created container; runs poststart hooks. */

@@ -22,6 +22,7 @@
 #include "runtime/create.h"
 #include "runtime/hooks.h"
 #include "runtime/internal.h"
+#include "runtime/notify.h"
 #include "runtime/proto.h"
 
 int berth_container_load_spec(const struct berth_container *c, berth_spec_t **out, berth_error_t *err)
@@ -94,10 +95,33 @@ static BERTH_WUR int start_conversation(int conn, const berth_spec_t *spec, stru
   }
 }
 
-static BERTH_WUR int start_steps(struct berth_container *c, const berth_spec_t *spec, berth_error_t *err)
+/* NOTIFY_SOCKET: wait for READY=1 here, or hand the socket to the caller (*notify, when not
+ * NULL: `run` waits for the container and READY=1 together) */
+static BERTH_WUR int notify_ready(struct berth_container *c, int *sock, int pidfd, int *notify,
+                                  berth_error_t *err)
+{
+  if (*sock < 0)
+    return 0;
+  if (notify) {
+    *notify = steal_fd(*sock);
+    return 0;
+  }
+  return berth_notify_wait(*sock, c->pid, pidfd, err);
+}
+
+static BERTH_WUR int start_steps(struct berth_container *c, const berth_spec_t *spec, int *notify,
+                                 berth_error_t *err)
 {
   if (c->status != BERTH_STATUS_CREATED)
     return BERTH_ERR(err, "cannot start a container that is %s", berth_status_name(c->status));
+  /* bound before the program runs: it may say READY=1 at once */
+  cleanup_close int sd = berth_notify_listen(c->dir, err);
+  if (sd < 0 && *err)
+    return -1;
+  /* taken while the process waits for us: it may be gone before READY=1 */
+  cleanup_close int pidfd = sd >= 0 && !notify ? berth_container_pidfd(c, err) : -1;
+  if (sd >= 0 && !notify && pidfd < 0)
+    return -1;
   cleanup_close int conn = berth_start_socket_connect(c->dir, err);
   if (conn < 0)
     return -1;
@@ -110,12 +134,14 @@ static BERTH_WUR int start_steps(struct berth_container *c, const berth_spec_t *
   if (start_conversation(conn, spec, c, err) < 0)
     return -1;
   berth_hooks_run_warn(spec, BERTH_HOOK_POSTSTART, state);
-  return 0;
+  return notify_ready(c, &sd, pidfd, notify, err);
 }
 
-int berth_container_start_handle(struct berth_container_handle *h, berth_error_t *err)
+int berth_container_start_handle(struct berth_container_handle *h, int *notify, berth_error_t *err)
 {
-  if (start_steps(h->c, h->spec, err) < 0)
+  if (notify)
+    *notify = -1;
+  if (start_steps(h->c, h->spec, notify, err) < 0)
     return berth_error_wrap(err, "start container `%s`", h->c->id);
   return 0;
 }
@@ -125,7 +151,7 @@ int berth_container_start(const char *root, const char *id, berth_error_t *err)
   cleanup_container struct berth_container *c = NULL;
   cleanup_spec berth_spec_t *spec = NULL;
   if (berth_container_load(root, id, &c, err) < 0 || berth_container_load_spec(c, &spec, err) < 0 ||
-      start_steps(c, spec, err) < 0)
+      start_steps(c, spec, NULL, err) < 0)
     return berth_error_wrap(err, "start container `%s`", id);
   return 0;
 }

@@ -13,7 +13,9 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/signals.h"
+#include "runtime/notify.h"
 
 static bool synchronous(int sig)
 {
@@ -30,6 +32,7 @@ int berth_wait_prepare(struct berth_wait_ctx *w, berth_error_t *err)
   for (int sig = 1; sig < NSIG; sig++)
     if (synchronous(sig))
       sigdelset(&set, sig);
+  w->notify_fd = -1;
   if (sigprocmask(SIG_BLOCK, &set, &w->old_mask) < 0)
     return BERTH_ERR_ERRNO(err, "block signals");
   w->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -45,7 +48,9 @@ void berth_wait_release(struct berth_wait_ctx *w)
 {
   if (w->sigfd >= 0)
     close(w->sigfd);
-  w->sigfd = -1;
+  if (w->notify_fd >= 0)
+    close(w->notify_fd);
+  w->sigfd = w->notify_fd = -1;
   sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
 }
 
@@ -111,6 +116,21 @@ static void on_signal(struct berth_wait_ctx *w, const struct berth_create_result
   }
 }
 
+/* READY=1 passed on (or the socket failed: logged, systemd then times out as without it) */
+static void on_notify(struct berth_wait_ctx *w, const struct berth_create_result *res)
+{
+  berth_error_t e = NULL;
+  int r = berth_notify_read(w->notify_fd, res->pid, &e);
+  if (r < 0) {
+    berth_log_warn("%s", e->msg);
+    berth_error_release(&e);
+  }
+  if (r != 0) {
+    close(w->notify_fd);
+    w->notify_fd = -1;
+  }
+}
+
 int berth_wait_container(struct berth_wait_ctx *w, const struct berth_create_result *res, berth_error_t *err)
 {
   int master = res->console_master;
@@ -124,14 +144,15 @@ int berth_wait_container(struct berth_wait_ctx *w, const struct berth_create_res
   }
   bool stdin_open = master >= 0;
   for (;;) {
-    struct pollfd p[4] = {
-      { .fd = res->pidfd, .events = POLLIN },
-      { .fd = w->sigfd, .events = POLLIN },
-      { .fd = master, .events = POLLIN },
-      { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+    struct pollfd p[5] = {
+      { .fd = res->pidfd, .events = POLLIN },   { .fd = w->sigfd, .events = POLLIN },
+      { .fd = master, .events = POLLIN },       { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+      { .fd = w->notify_fd, .events = POLLIN },
     };
-    if (poll(p, 4, -1) < 0 && errno != EINTR)
+    if (poll(p, 5, -1) < 0 && errno != EINTR)
       break;
+    if (p[4].revents & POLLIN)
+      on_notify(w, res);
     if (p[1].revents & POLLIN)
       on_signal(w, res);
     if (master >= 0 && (p[2].revents & (POLLIN | POLLHUP)) && !pump(master, STDOUT_FILENO))

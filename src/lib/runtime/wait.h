@@ -10,6 +10,7 @@
 struct berth_wait_ctx {
   sigset_t old_mask;
   int sigfd;
+  int notify_fd; /* NOTIFY_SOCKET's socket until READY=1 is passed on (notify.h), else -1 (owned) */
 };
 
 /* Block the forwarded signals (before the container exists, so none is lost). */
