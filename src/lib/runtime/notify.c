@@ -77,7 +77,7 @@ int berth_notify_spec(berth_spec_t **spec, const char *state_dir, berth_error_t 
 }
 
 /* sun_path holds 108 bytes: a longer path goes through /proc/self/fd of its directory */
-static int sock_addr(const char *dir, int dirfd, struct sockaddr_un *sa, berth_error_t *err)
+static BERTH_WUR int sock_addr(const char *dir, int dirfd, struct sockaddr_un *sa, berth_error_t *err)
 {
   memset(sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
@@ -120,7 +120,7 @@ static bool has_ready(const char *msg)
 }
 
 /* READY=1 and MAINPID in one datagram, as sd_notify(3) recommends (runc sends two) */
-static int tell_host(pid_t pid, berth_error_t *err)
+static BERTH_WUR int tell_host(pid_t pid, berth_error_t *err)
 {
   const char *host = berth_notify_host();
   if (host == NULL)
