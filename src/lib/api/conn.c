@@ -220,7 +220,8 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
     c->closed = true;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's own messages: fmt is its format string, not ours */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
   (void) cls;
   char buf[512];
