@@ -26,6 +26,21 @@ static BERTH_WUR struct nft_ctx *ctx_new(bool json, berth_error_t *err)
   return c;
 }
 
+/* The context of the last transaction, freed when the next one starts (or at exit): closing a
+ * netfilter netlink socket runs nf_tables' NETLINK_URELEASE notifier, which first flushes the
+ * deferred destruction of what the last commit removed (the old table: an RCU grace period,
+ * 4-8 ms here). Closed later, that work is long done: `berth run` sets up, starts the container,
+ * and only then tears down. The socket is libmnl's, without SOCK_CLOEXEC; every child berth
+ * starts closes its descriptors from 3 up (base/child), so none inherits it. */
+static struct nft_ctx *held;
+
+static void release_held(void)
+{
+  if (held)
+    nft_ctx_free(held);
+  held = NULL;
+}
+
 /* libnftables' error text, trimmed to its first line with content */
 static BERTH_WUR int nft_error(struct nft_ctx *c, const char *what, berth_error_t *err)
 {
@@ -45,6 +60,7 @@ static BERTH_WUR int list_forward(struct nft_ctx *c, int k, struct berth_net_for
 
 int berth_net_nft_apply(const char *script, const char *const *bridges, size_t n_bridges, berth_error_t *err)
 {
+  release_held();
   struct nft_ctx *lc = ctx_new(true, err);
   if (lc == NULL)
     return -1;
@@ -71,13 +87,14 @@ int berth_net_nft_apply(const char *script, const char *const *bridges, size_t n
   }
   if (nft_run_cmd_from_buffer(c, b.buf) != 0)
     r = nft_error(c, "apply berth's ruleset", err);
-  nft_ctx_free(c);
+  held = c;
   berth_strbuf_release(&b);
   return r;
 }
 
 int berth_net_nft_table_exists(bool *exists, berth_error_t *err)
 {
+  release_held();
   struct nft_ctx *c = ctx_new(false, err);
   if (c == NULL)
     return -1;
