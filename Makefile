@@ -105,6 +105,8 @@ bench: deps build
 	@bench/berth-run $(BUILD) $(MUSL)
 	@bench/layer-extract $(BUILD)
 	@bench/registry $(BUILD)
+	@bench/networks $(BUILD)
+	@bench/store $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS) $(FUZZ)
