@@ -433,6 +433,7 @@ teardown() {
   run berth start -a user1 # its layers are still there
   [ "$status" -eq 0 ]
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$status" -eq 0 ]
   berth rm user1
   berth rmi "$image"

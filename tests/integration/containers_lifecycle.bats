@@ -198,6 +198,7 @@ teardown() {
 
 @test "lifecycle: system check finds and repairs what interrupted container commands leave" {
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$status" -eq 0 ]
   # a vanished monitor, a directory without row, an interrupted create, a stray rootfs mount
   berth run -d --name dead1 bb sleep 1000 >/dev/null
@@ -218,6 +219,7 @@ teardown() {
   mkdir -p "$BROOT/volumes/killedvol/_data" "$BROOT/volumes/inflight/_data" "$BRUN/mounts/volume-old"
   touch -d '-2 minutes' "$BROOT/volumes/killedvol" "$BRUN/mounts/volume-old"
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$status" -eq 1 ]
   [[ $output == *"volume directory \`volumes/killedvol\` without a volume"* ]]
   [[ $output != *inflight* ]]
@@ -229,6 +231,7 @@ teardown() {
   run berth system check --repair
   [[ ${lines[-1]} == *"0 left" ]]
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$status" -eq 0 ]
   [ "$(berth inspect -f '{{.State.Status}}' dead1)" = exited ]
   [ ! -e "$BROOT/containers/$orphan" ]

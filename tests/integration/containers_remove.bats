@@ -80,6 +80,7 @@ berth_fds() {
   [ "$status" -ne 0 ]
   [ "$(berth inspect -f '{{.State.Status}}' half)" = dead ]
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [[ $output == *"container ${id:0:12} was left half removed"*"mount point"* ]]
   umount "$mnt"
   run berth container prune -f

@@ -36,6 +36,7 @@ make_big_archive() {
 # the check after a crash: nothing but repairable problems; --repair; then clean
 assert_recoverable() {
   run berth system check
+  echo "system check: $output" # shown when the test fails
   if [[ $output == *"damaged:"* ]]; then
     echo "after a kill at $1 ms:" >&2
     echo "$output" >&2
@@ -44,6 +45,7 @@ assert_recoverable() {
   run berth system check --repair
   [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$output" = "store and catalogue are consistent" ] || { echo "$output" >&2; return 1; }
 }
 
@@ -84,6 +86,7 @@ kill_at() {
   [ "$status" -eq 0 ]
   [ "$output" = "Loaded image: big:1" ]
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$output" = "store and catalogue are consistent" ]
 }
 

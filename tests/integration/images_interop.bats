@@ -100,6 +100,7 @@ berth_layers() { berth image inspect "$1" | jq -c '.[0].RootFS.Layers'; }
     done
   done
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$output" = "store and catalogue are consistent" ]
 }
 

@@ -59,6 +59,7 @@ push_image() {
   [[ ${lines[1]} == "$REG_PLAIN/rt/bb "*" 1 "*" $digest "* ]]
   berth export -o "$WORK/fs.tar" "$REG_PLAIN/rt/bb:1" 2>/dev/null || true
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [ "$status" -eq 0 ]
   [[ $output == *"consistent"* ]]
 }
@@ -165,6 +166,7 @@ push_index() {
   grep -q 'range=bytes=100000- -> 206' "$PROXY_LOG"
   grep -q 'range=bytes=200000- -> 206' "$PROXY_LOG"
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [[ $output == *"consistent"* ]]
 }
 
@@ -181,6 +183,7 @@ pull_fails() {
   [ "$(store_files)" = "$before" ] || { diff <(echo "$before") <(store_files); return 1; }
   [ -z "$(berth images -q -a)" ]
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [[ $output == *"consistent"* ]]
 }
 
@@ -274,6 +277,7 @@ pull_fails() {
   run berth system check --repair
   [ "$status" -eq 0 ]
   run berth system check
+  echo "system check: $output" # shown when the test fails
   [[ $output == *"consistent"* ]]
 }
 
