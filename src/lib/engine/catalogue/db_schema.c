@@ -172,7 +172,7 @@ static const char *const migrations[] = {
   "  PRIMARY KEY (diff_id, digest, repository));",
 };
 
-static int run_migration(struct berth_db *db, int from, berth_error_t *err)
+static BERTH_WUR int run_migration(struct berth_db *db, int from, berth_error_t *err)
 {
   char *msg = NULL;
   if (sqlite3_exec(db->h, migrations[from], NULL, NULL, &msg) != SQLITE_OK) {
@@ -184,7 +184,7 @@ static int run_migration(struct berth_db *db, int from, berth_error_t *err)
   return db_exec(db, err, set, "") < 0 ? -1 : 0;
 }
 
-static int migrate_one(struct berth_db *db, int from, berth_error_t *err)
+static BERTH_WUR int migrate_one(struct berth_db *db, int from, berth_error_t *err)
 {
   if (berth_db_begin(db, err) < 0)
     return -1;
