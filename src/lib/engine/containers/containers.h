@@ -240,6 +240,8 @@ struct berth_ctr_exec {
                          proxies it through the caller's stdio itself (runc and crun refuse a
                          console socket without --detach) */
   char *hold_rundir;  /* detached with a tty: the container's run dir, whose monitor keeps the pty */
+  /* its events (exec_create, exec_start, exec_die): the container, an id, the command's words */
+  char *ctr_id, *exec_id, *cmd;
 };
 /* Start `<runtime> exec` in a running container (the runtime it was created with): the process
  * is the container's own (config.json's) with in's changes; stdio: its stdin, stdout and
@@ -257,6 +259,9 @@ int berth_ctr_exec_hand_console(struct berth_ctr_exec *x, berth_error_t *err) BE
  * N; with detach 0). -1: the runtime could not start it: the error is its message and *code
  * 127 (not found), 126 (cannot execute) or 125. */
 int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err) BERTH_WUR;
+/* the exec_die event of a process berth_ctr_exec_wait collected (code: its exit status); the
+ * engine may be one opened again for it: an exec does not keep the catalogue open while it runs */
+void berth_ctr_exec_died(struct berth_engine *e, const struct berth_ctr_exec *x, int code);
 void berth_ctr_exec_release(struct berth_ctr_exec *x);
 
 /* `berth cp` (engine/cp/cp.h has the rules): one side the container, the other the

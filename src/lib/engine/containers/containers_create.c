@@ -407,5 +407,6 @@ static BERTH_WUR int create(struct berth_engine *e, const struct berth_ctr_creat
   }
   memcpy(id, cx.id, sizeof cx.id);
   ctx_release(&cx);
+  ctr_event_id(e, id, "create", NULL);
   return 0;
 }

@@ -321,6 +321,8 @@ int berth_ctr_start(struct berth_engine *e, const char *what, unsigned attach_wa
       r = -1;
     if (r == 0)
       r = handshake(e, &c, fd, attach_want, attach, code, err);
+    if (r == 0)
+      berth_ctr_event(e, &c, "start", NULL);
     if (fd >= 0)
       close(fd);
     if (r < 0)
