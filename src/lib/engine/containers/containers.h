@@ -278,6 +278,18 @@ struct berth_cp_stats;
 int berth_ctr_cp(struct berth_engine *e, const struct berth_ctr_cp_request *req, struct berth_cp_stats *stats,
                  berth_error_t *err) BERTH_WUR;
 
+/* `berth update`: the flags given (opts: as berth_runopts_set left them; given: "--memory", ...):
+ * --memory, --memory-swap, --memory-reservation, --cpus, --cpu-shares, --cpu-quota, --cpu-period,
+ * --cpu-rt-period, --cpu-rt-runtime, --cpuset-cpus, --cpuset-mems, --pids-limit, --blkio-weight
+ * (the runtime's `update` while it runs, then config.json and the row), --restart (the row: the
+ * next exit reads it) */
+struct berth_ctr_update_in {
+  const struct berth_run_opts *opts;
+  char *const *given;
+};
+int berth_ctr_update(struct berth_engine *e, const char *what, const struct berth_ctr_update_in *in,
+                     berth_error_t *err) BERTH_WUR;
+
 /* pause/unpause: the runtime's pause/resume; the state is `paused` meanwhile */
 int berth_ctr_pause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
 int berth_ctr_unpause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
