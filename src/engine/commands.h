@@ -73,5 +73,18 @@ int cmd_port(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 /* system/ */
 int cmd_system_df(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_system_check(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+/* system/ (issue 16): events, info, version, system prune, system boot, generate systemd,
+ * completion */
+int cmd_events(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_info(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_version(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_system_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_system_boot(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_generate_systemd(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_completion(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+/* container/ (issue 16) */
+int cmd_commit(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_diff(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_update(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 #endif

@@ -5,10 +5,12 @@
 
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "cli.h"
 #include "commands.h"
+#include "completion.h"
 
 struct command {
   const char *name;
@@ -46,15 +48,23 @@ static const struct command system_cmds[] = {
   { "df", cmd_system_df, "Show berth disk usage", NULL, NULL },
   { "check", cmd_system_check, "Check the store against the catalogue (--repair fixes what it can)", NULL,
     NULL },
+  { "boot", cmd_system_boot, "Start the containers to restart after a reboot (run once at boot)", NULL,
+    NULL },
+  { "events", cmd_events, "Get real time events from the server", NULL, "events" },
+  { "info", cmd_info, "Display system-wide information", NULL, "info" },
+  { "prune", cmd_system_prune, "Remove unused data", NULL, NULL },
   { NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct command container_cmds[] = {
   { "attach", cmd_attach, "Attach local standard input, output, and error streams to a running container",
     NULL, "attach" },
+  { "commit", cmd_commit, "Create a new image from a container's changes", NULL, "commit" },
   { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem", NULL, "cp" },
   { "create", cmd_create, "Create a new container", NULL, "create" },
+  { "diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem", NULL, "diff" },
   { "exec", cmd_exec, "Execute a command in a running container", NULL, "exec" },
+  { "export", cmd_export, "Export a container's filesystem as a tar archive", NULL, NULL },
   { "inspect", cmd_container_inspect, "Display detailed information on one or more containers", NULL, NULL },
   { "kill", cmd_kill, "Kill one or more running containers", NULL, "kill" },
   { "logs", cmd_logs, "Fetch the logs of a container", NULL, "logs" },
@@ -74,6 +84,7 @@ static const struct command container_cmds[] = {
   { "stop", cmd_stop, "Stop one or more running containers", NULL, "stop" },
   { "top", cmd_top, "Display the running processes of a container", NULL, "top" },
   { "unpause", cmd_unpause, "Unpause all processes within one or more containers", NULL, "unpause" },
+  { "update", cmd_update, "Update configuration of one or more containers", NULL, "update" },
   { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL, "wait" },
   { "--internal-exited", cmd_internal_exited, NULL, NULL, NULL }, /* the monitor's (src/monitor) */
   { "--internal-started", cmd_internal_started, NULL, NULL, NULL },
@@ -104,15 +115,23 @@ static const struct command volume_cmds[] = {
   { NULL, NULL, NULL, NULL, NULL },
 };
 
+static const struct command generate_cmds[] = {
+  { "systemd", cmd_generate_systemd, "Generate a systemd unit file for a container", NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
 /* the groups, and the top-level commands that are in no group; every group command with a
  * `top` name is a top-level command too */
 static const struct command commands[] = {
   { "container", NULL, "Manage containers", container_cmds, NULL },
+  { "generate", NULL, "Generate systemd units (podman's)", generate_cmds, NULL },
   { "image", NULL, "Manage images", image_cmds, NULL },
   { "login", cmd_login, "Log in to a registry", NULL, NULL },
   { "logout", cmd_logout, "Log out from a registry", NULL, NULL },
   { "manifest", NULL, "Inspect image manifests in registries", manifest_cmds, NULL },
   { "inspect", cmd_inspect, "Return low-level information on containers and images", NULL, NULL },
+  { "version", cmd_version, "Show the berth version information", NULL, NULL },
+  { "completion", cmd_completion, "Generate the autocompletion script for bash or zsh", NULL, NULL },
   { "network", NULL, "Manage networks", network_cmds, NULL },
   { "system", NULL, "Manage berth", system_cmds, NULL },
   { "volume", NULL, "Manage volumes", volume_cmds, NULL },
@@ -186,6 +205,56 @@ static const struct command *lookup_top(const char *name, const char **shown)
       if (s->top && strcmp(s->top, name) == 0)
         c = s;
   return c;
+}
+
+/* every command path of the tables, groups with their commands (hidden --internal-* left out) */
+static size_t completion_list(struct completion_cmd *v, size_t max, struct berth_strbuf *words)
+{
+  size_t n = 1;
+  v[0] = (struct completion_cmd){ "", "berth", NULL, NULL };
+  berth_strbuf_append(&words[0], "", 0);
+  for (const struct command *c = commands; c->name && n < max; c++) {
+    berth_strbuf_printf(&words[0], " %s", c->name);
+    size_t group = n;
+    v[n++] = (struct completion_cmd){ c->name, c->name, c->fn, NULL };
+    for (const struct command *s = c->sub; s && s->name && n < max; s++) {
+      if (s->name[0] == '-')
+        continue;
+      berth_strbuf_printf(&words[group], "%s%s", words[group].len ? " " : "", s->name);
+      v[n++] = (struct completion_cmd){ xasprintf("%s %s", c->name, s->name), s->name, s->fn, NULL };
+      if (s->top && n < max) {
+        berth_strbuf_printf(&words[0], " %s", s->top);
+        v[n++] = (struct completion_cmd){ s->top, s->top, s->fn, NULL };
+      }
+    }
+    if (c->sub)
+      v[group].subs = words[group].buf ? words[group].buf : "";
+  }
+  v[0].subs = words[0].buf;
+  return n;
+}
+
+int cmd_completion(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  int r = cli_parse(ctx, argc, argv, NULL, "berth completion bash|zsh",
+                    "Generate the autocompletion script for bash or zsh (from berth's command tables)\n\n"
+                    "  bash: source <(berth completion bash)\n"
+                    "  zsh:  berth completion zsh > \"${fpath[1]}/_berth\"",
+                    err);
+  if (r != 0 || cli_want_args(ctx, 1, 1, "bash|zsh", err) < 0)
+    return r > 0 ? 0 : -1;
+  struct completion_cmd v[256];
+  struct berth_strbuf words[256] = { BERTH_STRBUF_INIT };
+  size_t n = completion_list(v, BERTH_N_ELEMENTS(v), words);
+  r = completion_print(ctx->argv[0], v, n, err);
+  for (size_t i = 0; i < n; i++) {
+    if (strchr(v[i].path, ' '))
+      free((char *) v[i].path);
+    berth_strbuf_release(&words[i]);
+  }
+  if (r < 0)
+    ctx->usage_error = true;
+  return r < 0 ? berth_error_wrap(err, "%s", ctx->path) : 0;
 }
 
 static int set_log_level(const char *l, berth_error_t *err)

@@ -134,7 +134,20 @@ static int setup(struct mon *m)
     errno = -r;
     return -1;
   }
-  return mon_listen(m);
+  if (mon_listen(m) < 0)
+    return -1;
+  /* its own pid, for a unit's PIDFile (`berth generate systemd`): the monitor lives as long as
+   * the container, restarts included */
+  char path[4096], pid[24];
+  snprintf(path, sizeof path, "%s/%s", m->rundir, BERTH_MON_SELF_PID_FILE);
+  int n = snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 || write(fd, pid, (size_t) n) != n) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  return close(fd);
 }
 
 static int exit_code(int status)
@@ -226,7 +239,7 @@ static bool first_start(struct mon *m)
 /* run-time state goes with the monitor (a new monitor's files keep the directory) */
 static void remove_rundir(const struct mon *m)
 {
-  const char *names[] = { BERTH_MON_CONSOLE_SOCK, BERTH_MON_PID_FILE };
+  const char *names[] = { BERTH_MON_CONSOLE_SOCK, BERTH_MON_PID_FILE, BERTH_MON_SELF_PID_FILE };
   char path[4096];
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     snprintf(path, sizeof path, "%s/%s", m->rundir, names[i]);

@@ -570,6 +570,79 @@ static void test_duplicates_and_table(void **state)
   assert_string_equal(c2, "/"); /* found by the fuzzer: ".." first */
 }
 
+/* issue 16's flags: Go durations, detach keys, device cgroup rules, the healthcheck merge, refusals */
+static void test_more_flags(void **state)
+{
+  int64_t ns = 0;
+  assert_int_equal(berth_runopts_parse_duration("1m30s", &ns), 0);
+  assert_int_equal(ns, 90000000000LL);
+  assert_int_equal(berth_runopts_parse_duration("500ms", &ns), 0);
+  assert_int_equal(ns, 500000000);
+  assert_int_equal(berth_runopts_parse_duration("1.5h", &ns), 0);
+  assert_int_equal(ns, 5400000000000LL);
+  assert_int_equal(berth_runopts_parse_duration("10", &ns), -1); /* Go: a unit is required */
+  assert_int_equal(berth_runopts_parse_duration("s", &ns), -1);
+  assert_int_equal(berth_runopts_parse_duration("3x", &ns), -1);
+  unsigned char k[BERTH_DETACH_KEYS_MAX];
+  size_t n = 0;
+  assert_int_equal(berth_runopts_parse_detach_keys(BERTH_DETACH_KEYS_DEFAULT, k, &n), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(k[0], 16);
+  assert_int_equal(k[1], 17);
+  assert_int_equal(berth_runopts_parse_detach_keys("a,ctrl-@,ctrl-_", k, &n), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(k[0], 'a');
+  assert_int_equal(k[1], 0);
+  assert_int_equal(k[2], 31);
+  assert_int_equal(berth_runopts_parse_detach_keys("ctrl-1", k, &n), -1);
+  assert_int_equal(berth_runopts_parse_detach_keys("", k, &n), -1);
+  assert_int_equal(berth_runopts_parse_detach_keys("ab", k, &n), -1);
+  struct berth_cgroup_rule r;
+  assert_int_equal(berth_runopts_parse_cgroup_rule("c 1:3 mr", &r), 0);
+  assert_true(r.type == 'c' && r.major == 1 && r.minor == 3);
+  assert_string_equal(r.access, "mr");
+  assert_int_equal(berth_runopts_parse_cgroup_rule("b *:* rwm", &r), 0);
+  assert_true(r.major == -1 && r.minor == -1);
+  assert_int_equal(berth_runopts_parse_cgroup_rule("x 1:3 r", &r), -1);
+  assert_int_equal(berth_runopts_parse_cgroup_rule("c 1:3 rr", &r), -1);
+  assert_int_equal(berth_runopts_parse_cgroup_rule("c 1:3 q", &r), -1);
+
+  struct berth_run_opts o;
+  berth_error_t err = NULL;
+  berth_runopts_init(&o);
+  assert_int_equal(apply(&o, &err, "--health-cmd", "curl -f x", "--health-interval", "5s", "--health-retries",
+                         "4", "--cpu-quota", "50000", "--cpu-period", "100000", "--domainname", "example.org",
+                         "--annotation", "a.b=c", "-a", "STDOUT", "--cidfile", "/tmp/id", NULL),
+                   0);
+  json_t *img = json_pack("{s:{s:[s,s], s:I, s:I}}", "Healthcheck", "Test", "CMD", "/bin/check", "Interval",
+                          (json_int_t) 1000000000, "Timeout", (json_int_t) 7000000000);
+  json_t *h = berth_ctrspec_healthcheck(img, &o);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(h, "Test"), 0)), "CMD-SHELL");
+  assert_int_equal(json_integer_value(json_object_get(h, "Interval")), 5000000000LL);
+  assert_int_equal(json_integer_value(json_object_get(h, "Timeout")), 7000000000LL); /* the image's */
+  assert_int_equal(json_integer_value(json_object_get(h, "Retries")), 4);
+  json_decref(h);
+  assert_int_equal(o.cpu_quota, 50000);
+  assert_string_equal(o.attach[0], "stdout");
+  assert_int_equal(apply(&o, &err, "--no-healthcheck", NULL, NULL), 0);
+  h = berth_ctrspec_healthcheck(img, &o);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(h, "Test"), 0)), "NONE");
+  json_decref(h);
+  json_decref(img);
+  assert_int_equal(apply(&o, &err, "--gpus", "all", NULL), -1);
+  assert_non_null(strstr(err->msg, "--gpus: not supported by berth"));
+  berth_error_release(&err);
+  assert_int_equal(apply(&o, &err, "--health-interval", "10", NULL), -1);
+  assert_non_null(strstr(err->msg, "--health-interval"));
+  berth_error_release(&err);
+  assert_int_equal(apply(&o, &err, "-a", "stdall", NULL), -1);
+  berth_error_release(&err);
+  assert_int_equal(apply(&o, &err, "--cpus", "1", NULL), 0);
+  assert_int_equal(berth_runopts_validate(&o, &err), -1); /* --cpus with --cpu-quota: Docker's conflict */
+  berth_error_release(&err);
+  berth_runopts_release(&o);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -588,6 +661,7 @@ int main(void)
     cmocka_unit_test(test_security_and_caps),
     cmocka_unit_test(test_misc_values),
     cmocka_unit_test(test_duplicates_and_table),
+    cmocka_unit_test(test_more_flags),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

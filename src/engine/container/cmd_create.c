@@ -1,10 +1,14 @@
 /* berth create / container create, and the option parsing run shares: Docker's flags
  * (engine/runspec/runspec.h), which end at the image name. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "container_cmd.h"
@@ -35,11 +39,32 @@ static int set_flag(void *data, const char *flag, const char *value, berth_error
 static const char *arg_type(const struct berth_runopts_flag *f)
 {
   static const char *const types[][2] = {
-    { "--memory", "bytes" },        { "--memory-swap", "bytes" }, { "--memory-reservation", "bytes" },
-    { "--shm-size", "bytes" },      { "--cpus", "decimal" },      { "--cpu-shares", "int" },
-    { "--stop-timeout", "int" },    { "--oom-score-adj", "int" }, { "--pids-limit", "int" },
-    { "--blkio-weight", "uint16" }, { "--mount", "mount" },       { "--network", "network" },
-    { "--ulimit", "ulimit" },       { "--sysctl", "map" },        { "--log-opt", "list" },
+    { "--memory", "bytes" },
+    { "--memory-swap", "bytes" },
+    { "--memory-reservation", "bytes" },
+    { "--shm-size", "bytes" },
+    { "--cpus", "decimal" },
+    { "--cpu-shares", "int" },
+    { "--stop-timeout", "int" },
+    { "--oom-score-adj", "int" },
+    { "--pids-limit", "int" },
+    { "--blkio-weight", "uint16" },
+    { "--mount", "mount" },
+    { "--network", "network" },
+    { "--ulimit", "ulimit" },
+    { "--sysctl", "map" },
+    { "--log-opt", "list" },
+    { "--cpu-period", "int" },
+    { "--cpu-quota", "int" },
+    { "--cpu-rt-period", "int" },
+    { "--cpu-rt-runtime", "int" },
+    { "--health-retries", "int" },
+    { "--memory-swappiness", "int" },
+    { "--health-interval", "duration" },
+    { "--health-timeout", "duration" },
+    { "--health-start-period", "duration" },
+    { "--health-start-interval", "duration" },
+    { "--annotation", "map" },
   };
   if (!f->takes_value)
     return NULL;
@@ -121,6 +146,35 @@ void run_args_release(struct run_args *ra)
   ra->args = ra->runtime_flags = NULL;
 }
 
+int cidfile_check(const struct run_args *ra, berth_error_t *err)
+{
+  const char *f = ra->opts.cidfile;
+  if (f && access(f, F_OK) == 0)
+    return BERTH_ERR(err,
+                     "--cidfile: container ID file found, make sure the other container isn't running or "
+                     "delete %s",
+                     f);
+  return 0;
+}
+
+int cidfile_write(const struct run_args *ra, const char *id, berth_error_t *err)
+{
+  const char *f = ra->opts.cidfile;
+  int fd = f ? open(f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -2;
+  if (fd == -2)
+    return 0;
+  if (fd < 0 || berth_write_all(fd, id, strlen(id)) < 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    errno = e;
+    return BERTH_ERR_ERRNO(err, "--cidfile: write the container ID to `%s` (the container %.12s was created)",
+                           f, id);
+  }
+  close(fd);
+  return 0;
+}
+
 int cmd_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   struct run_args ra;
@@ -137,7 +191,8 @@ int cmd_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   berth_ctr_id_t id;
   r = cli_open_engine(ctx, &e, err) < 0 ||
           cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
-          berth_ctr_create(e, &in, id, err) < 0
+          cidfile_check(&ra, err) < 0 || berth_ctr_create(e, &in, id, err) < 0 ||
+          cidfile_write(&ra, id, err) < 0
         ? -1
         : 0;
   berth_engine_close(e);

@@ -293,6 +293,12 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
   if (r == 0) {
     ctx->usage_error = false;
     code = attend(&x, f, &rl);
+    berth_error_t ignore = NULL; /* the event records the past: no failure of the exec */
+    if (!f->detach && cli_open_engine(ctx, &e, &ignore) == 0) {
+      berth_ctr_exec_died(e, &x, code);
+      berth_engine_close(e);
+    }
+    berth_error_release(&ignore);
     berth_ctr_exec_release(&x);
   }
   close(rl.in_w); /* -1 when closed already or never used: EBADF, nothing else */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "container_cmd.h"
@@ -23,6 +24,33 @@ static int start_failed(struct berth_engine *e, const struct run_args *ra, const
   return code ? code : 125;
 }
 
+/* the streams of -a (all three without it; stdin only with -i) */
+static unsigned attach_want(const struct berth_run_opts *o)
+{
+  if (o->attach == NULL)
+    return BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR |
+           (o->interactive ? BERTH_ATTACH_WANT_STDIN : 0);
+  unsigned want = 0;
+  for (char **a = o->attach; *a; a++)
+    want |= strcmp(*a, "stdout") == 0   ? BERTH_ATTACH_WANT_STDOUT
+            : strcmp(*a, "stderr") == 0 ? BERTH_ATTACH_WANT_STDERR
+            : o->interactive            ? BERTH_ATTACH_WANT_STDIN
+                                        : 0;
+  return want;
+}
+
+/* Docker's checks of run's own flags, before anything is made */
+static int run_check(const struct berth_run_opts *o, berth_error_t *err)
+{
+  if (o->detach && o->attach)
+    return BERTH_ERR(err, "conflicting options: cannot specify both --attach and --detach");
+  if (o->detach && o->has_sig_proxy && o->sig_proxy)
+    return BERTH_ERR(err, "conflicting options: cannot specify both --sig-proxy and --detach");
+  if (o->tty && o->interactive && !o->detach && !isatty(STDIN_FILENO))
+    return BERTH_ERR(err, "the input device is not a TTY");
+  return 0;
+}
+
 static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct run_args *ra, const char *id,
                        berth_error_t *err)
 {
@@ -36,11 +64,12 @@ static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct
     return 0;
   }
   /* this process records the exit (and with --rm removes the container): the catalogue is open */
-  unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | BERTH_ATTACH_WANT_RECORD |
-                  (o->interactive ? BERTH_ATTACH_WANT_STDIN : 0);
+  unsigned want = attach_want(o) | BERTH_ATTACH_WANT_RECORD;
   if (berth_ctr_start(e, id, want, &a, &code, err) < 0)
     return start_failed(e, ra, id, code, err);
-  struct stream_opts so = { .tty = o->tty, .stdin_on = o->interactive, .sig_proxy = !o->tty };
+  struct stream_opts so = { .tty = o->tty,
+                            .stdin_on = (want & BERTH_ATTACH_WANT_STDIN) != 0,
+                            .sig_proxy = (o->has_sig_proxy ? o->sig_proxy : true) && !o->tty };
   int r = cli_stream(e, id, &a, &so, &code, err);
   berth_ctr_attach_close(&a);
   if (r < 0) {
@@ -64,9 +93,14 @@ int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     .image = ra.image, .args = ra.args, .opts = &ra.opts, .runtime_flags = ra.runtime_flags
   };
   berth_ctr_id_t id;
-  if (cli_open_engine(ctx, &e, err) < 0 ||
-      cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
-      berth_ctr_create(e, &in, id, err) < 0) {
+  if (run_check(&ra.opts, err) < 0) {
+    ctx->usage_error = true;
+    berth_error_wrap(err, "%s", ctx->path);
+    r = -1;
+  } else if (cli_open_engine(ctx, &e, err) < 0 ||
+             cli_pull_policy(ctx, e, ra.image, ra.pull, ra.platform, ra.quiet, err) < 0 ||
+             cidfile_check(&ra, err) < 0 || berth_ctr_create(e, &in, id, err) < 0 ||
+             cidfile_write(&ra, id, err) < 0) {
     ctx->usage_error = true; /* 125 */
     r = -1;
   } else {

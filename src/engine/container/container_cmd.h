@@ -23,6 +23,9 @@ struct run_args {
 int run_args_parse(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
                    struct run_args *ra, berth_error_t *err);
 void run_args_release(struct run_args *ra);
+/* --cidfile: refused when the file exists (before the create); the id written (after it) */
+int cidfile_check(const struct run_args *ra, berth_error_t *err) BERTH_WUR;
+int cidfile_write(const struct run_args *ra, const char *id, berth_error_t *err) BERTH_WUR;
 
 /* The attached side of run, start -a and attach: container output to stdout/stderr, stdin to
  * the container (stdin_on), the terminal raw with resizes forwarded (tty), signals sent to the

@@ -269,6 +269,9 @@ void berth_db_container_list_free(struct berth_db_container *v, size_t n);
  * 1 updated, 0 absent. */
 int berth_db_container_update(struct berth_db *db, const struct berth_db_container *c,
                               berth_error_t *err) BERTH_WUR;
+/* the HostConfig JSON (`berth update`); 1 updated, 0 absent */
+int berth_db_container_set_host_config(struct berth_db *db, const char *id, const char *host_config,
+                                       berth_error_t *err) BERTH_WUR;
 /* Delete the row and its mounts, subtracting one from its image's layers' refcounts. 1/0 */
 int berth_db_container_delete(struct berth_db *db, const char *id, berth_error_t *err) BERTH_WUR;
 int berth_db_container_mounts(struct berth_db *db, const char *id, struct berth_db_mount **out, size_t *n,

@@ -249,6 +249,17 @@ int berth_db_container_update(struct berth_db *db, const struct berth_db_contain
   return r > 0;
 }
 
+int berth_db_container_set_host_config(struct berth_db *db, const char *id, const char *host_config,
+                                       berth_error_t *err)
+{
+  if (db_require_tx(db, "update container", err) < 0)
+    return -1;
+  int r = db_exec(db, err, "UPDATE containers SET host_config = ? WHERE id = ?", "ss", host_config, id);
+  if (r < 0)
+    return berth_error_wrap(err, "update container `%s`", id);
+  return r > 0;
+}
+
 int berth_db_container_delete(struct berth_db *db, const char *id, berth_error_t *err)
 {
   if (db_require_tx(db, "delete container", err) < 0)

@@ -240,6 +240,8 @@ struct berth_ctr_exec {
                          proxies it through the caller's stdio itself (runc and crun refuse a
                          console socket without --detach) */
   char *hold_rundir;  /* detached with a tty: the container's run dir, whose monitor keeps the pty */
+  /* its events (exec_create, exec_start, exec_die): the container, an id, the command's words */
+  char *ctr_id, *exec_id, *cmd;
 };
 /* Start `<runtime> exec` in a running container (the runtime it was created with): the process
  * is the container's own (config.json's) with in's changes; stdio: its stdin, stdout and
@@ -257,6 +259,9 @@ int berth_ctr_exec_hand_console(struct berth_ctr_exec *x, berth_error_t *err) BE
  * N; with detach 0). -1: the runtime could not start it: the error is its message and *code
  * 127 (not found), 126 (cannot execute) or 125. */
 int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err) BERTH_WUR;
+/* the exec_die event of a process berth_ctr_exec_wait collected (code: its exit status); the
+ * engine may be one opened again for it: an exec does not keep the catalogue open while it runs */
+void berth_ctr_exec_died(struct berth_engine *e, const struct berth_ctr_exec *x, int code);
 void berth_ctr_exec_release(struct berth_ctr_exec *x);
 
 /* `berth cp` (engine/cp/cp.h has the rules): one side the container, the other the
@@ -272,6 +277,18 @@ struct berth_ctr_cp_request {
 struct berth_cp_stats;
 int berth_ctr_cp(struct berth_engine *e, const struct berth_ctr_cp_request *req, struct berth_cp_stats *stats,
                  berth_error_t *err) BERTH_WUR;
+
+/* `berth update`: the flags given (opts: as berth_runopts_set left them; given: "--memory", ...):
+ * --memory, --memory-swap, --memory-reservation, --cpus, --cpu-shares, --cpu-quota, --cpu-period,
+ * --cpu-rt-period, --cpu-rt-runtime, --cpuset-cpus, --cpuset-mems, --pids-limit, --blkio-weight
+ * (the runtime's `update` while it runs, then config.json and the row), --restart (the row: the
+ * next exit reads it) */
+struct berth_ctr_update_in {
+  const struct berth_run_opts *opts;
+  char *const *given;
+};
+int berth_ctr_update(struct berth_engine *e, const char *what, const struct berth_ctr_update_in *in,
+                     berth_error_t *err) BERTH_WUR;
 
 /* pause/unpause: the runtime's pause/resume; the state is `paused` meanwhile */
 int berth_ctr_pause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;

@@ -86,6 +86,13 @@ int ctr_build_config(const struct ctr_config_in *in, json_t **out, berth_error_t
   ctr_exposed_ports(c, o);
   if (o->has_stop_timeout)
     json_object_set_new(c, "StopTimeout", json_integer(o->stop_timeout));
+  if (o->domainname)
+    json_object_set_new(c, "Domainname", json_string(o->domainname));
+  json_t *health = berth_ctrspec_healthcheck(in->image_config, o);
+  if (health)
+    json_object_set_new(c, "Healthcheck", health);
+  else
+    json_object_del(c, "Healthcheck");
   *out = c;
   return 0;
 }
@@ -176,7 +183,7 @@ static json_t *log_config(const struct berth_run_opts *o)
   json_t *cfg = json_object();
   for (size_t i = 0; i < o->n_log_opts; i++)
     json_object_set_new(cfg, o->log_opts[i].key, json_string(o->log_opts[i].value));
-  return json_pack("{s:s, s:o}", "Type", "k8s-file", "Config", cfg);
+  return json_pack("{s:s, s:o}", "Type", o->log_driver ? o->log_driver : "k8s-file", "Config", cfg);
 }
 
 static void add_resources(json_t *h, const struct berth_run_opts *o)
@@ -192,6 +199,14 @@ static void add_resources(json_t *h, const struct berth_run_opts *o)
   json_object_set_new(h, "BlkioWeight", json_integer(o->blkio_weight));
   json_object_set_new(h, "ShmSize", json_integer(o->shm_size ? o->shm_size : BERTH_RUNOPTS_DEFAULT_SHM));
   json_object_set_new(h, "OomScoreAdj", json_integer(o->has_oom_score_adj ? o->oom_score_adj : 0));
+  json_object_set_new(h, "CpuQuota", json_integer(o->cpu_quota));
+  json_object_set_new(h, "CpuPeriod", json_integer((json_int_t) o->cpu_period));
+  json_object_set_new(h, "CpuRealtimeRuntime", json_integer(o->cpu_rt_runtime));
+  json_object_set_new(h, "CpuRealtimePeriod", json_integer((json_int_t) o->cpu_rt_period));
+  json_object_set_new(h, "MemorySwappiness",
+                      o->has_memory_swappiness ? json_integer(o->memory_swappiness) : json_null());
+  json_object_set_new(h, "OomKillDisable", json_boolean(o->oom_kill_disable));
+  json_object_set_new(h, "DeviceCgroupRules", strv_json(o->device_cgroup_rules));
 }
 
 /* HostConfig: Docker's keys, plus BerthRuntimeFlags (global options for the runtime) */
@@ -224,6 +239,11 @@ json_t *ctr_build_host_config(const struct berth_run_opts *o, char *const *runti
   json_object_set_new(h, "DnsSearch", strv_json_empty(o->dns_search));
   json_object_set_new(h, "DnsOptions", strv_json_empty(o->dns_options));
   json_object_set_new(h, "GroupAdd", strv_json(o->group_add));
+  json_object_set_new(h, "VolumesFrom", strv_json(o->volumes_from));
+  json_t *ann = json_object();
+  for (size_t i = 0; i < o->n_annotations; i++)
+    json_object_set_new(ann, o->annotations[i].key, json_string(o->annotations[i].value));
+  json_object_set_new(h, "Annotations", ann);
   json_object_set_new(h, "BerthRuntimeFlags", strv_json_empty(runtime_flags));
   json_object_set_new(
     h, "BerthLog",

@@ -298,8 +298,91 @@ static void undo(struct create_ctx *cx)
   ctr_resolver_undo_volumes(&cx->res);
 }
 
+/* --volumes-from CONTAINER[:ro|:rw]: its bind and volume mounts (mode kept unless given), before
+ * the create's own mounts, which win on the same target (Docker). *copy: the options with them;
+ * *added: the mounts made here (the caller releases those only). */
+static BERTH_WUR int volumes_from(struct berth_engine *e, const struct berth_run_opts *o,
+                                  struct berth_run_opts *copy, struct berth_run_mount **added, size_t *nadded,
+                                  berth_error_t *err)
+{
+  *copy = *o;
+  *added = NULL;
+  *nadded = 0;
+  for (char *const *v = o->volumes_from; v && *v; v++) {
+    const char *colon = strchr(*v, ':');
+    cleanup_free char *name = colon ? xstrndup(*v, (size_t) (colon - *v)) : xstrdup(*v);
+    struct berth_ctr src;
+    struct berth_db_mount *m = NULL;
+    size_t n = 0;
+    if (berth_ctr_get(e, name, &src, err) < 0)
+      return berth_error_wrap(err, "--volumes-from");
+    int r = berth_db_container_mounts(e->db, src.row.id, &m, &n, err);
+    berth_ctr_release(&src);
+    if (r < 0)
+      return -1;
+    for (size_t i = 0; i < n; i++) {
+      if (strcmp(m[i].type, "tmpfs") == 0)
+        continue;
+      bool dup = false;
+      for (size_t k = 0; k < o->n_mounts && !dup; k++)
+        dup = strcmp(o->mounts[k].target, m[i].destination) == 0;
+      for (size_t k = 0; k < *nadded && !dup; k++)
+        dup = strcmp((*added)[k].target, m[i].destination) == 0;
+      if (dup)
+        continue;
+      *added = xreallocarray(*added, *nadded + 1, sizeof **added);
+      bool volume = strcmp(m[i].type, "volume") == 0;
+      (*added)[(*nadded)++] = (struct berth_run_mount){
+        .type = volume ? BERTH_MOUNT_VOLUME : BERTH_MOUNT_BIND,
+        .source = xstrdup(volume ? m[i].volume : m[i].source),
+        .target = xstrdup(m[i].destination),
+        .readonly = colon ? strcmp(colon, ":ro") == 0 : !m[i].rw,
+        .spec = xasprintf("volumes-from %s", *v),
+      };
+    }
+    berth_db_mounts_free(m, n);
+  }
+  copy->mounts = xcalloc(o->n_mounts + *nadded + 1, sizeof *copy->mounts);
+  if (*nadded)
+    memcpy(copy->mounts, *added, *nadded * sizeof **added);
+  if (o->n_mounts)
+    memcpy(copy->mounts + *nadded, o->mounts, o->n_mounts * sizeof *o->mounts);
+  copy->n_mounts = o->n_mounts + *nadded;
+  return 0;
+}
+
+static void volumes_from_release(struct berth_run_opts *copy, struct berth_run_mount *added, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    berth_run_mount_release(&added[i]);
+  free(added);
+  free(copy->mounts);
+}
+
+static BERTH_WUR int create(struct berth_engine *e, const struct berth_ctr_create_in *in, berth_ctr_id_t id,
+                            berth_error_t *err);
+
 int berth_ctr_create(struct berth_engine *e, const struct berth_ctr_create_in *in, berth_ctr_id_t id,
                      berth_error_t *err)
+{
+  if (in->opts->volumes_from == NULL)
+    return create(e, in, id, err);
+  struct berth_run_opts copy;
+  struct berth_run_mount *added = NULL;
+  size_t nadded = 0;
+  struct berth_ctr_create_in in2 = *in;
+  in2.opts = &copy;
+  int r = volumes_from(e, in->opts, &copy, &added, &nadded, err);
+  if (r == 0)
+    r = create(e, &in2, id, err);
+  else
+    copy.mounts = NULL;
+  volumes_from_release(&copy, added, nadded);
+  return r;
+}
+
+static BERTH_WUR int create(struct berth_engine *e, const struct berth_ctr_create_in *in, berth_ctr_id_t id,
+                            berth_error_t *err)
 {
   struct create_ctx cx = { .e = e, .in = in };
   berth_engine_new_id(cx.id);
@@ -324,5 +407,6 @@ int berth_ctr_create(struct berth_engine *e, const struct berth_ctr_create_in *i
   }
   memcpy(id, cx.id, sizeof cx.id);
   ctx_release(&cx);
+  ctr_event_id(e, id, "create", NULL);
   return 0;
 }

@@ -327,6 +327,22 @@ int berth_ctr_exec_start(struct berth_engine *e, const char *what, const struct 
   if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   int r = exec_loaded(e, &c, in, stdio, x, err);
+  if (r == 0) { /* Docker's actions name the command: "exec_start: sh -c ls" */
+    berth_ctr_id_t exec_id;
+    berth_engine_new_id(exec_id);
+    struct berth_strbuf cmd = BERTH_STRBUF_INIT;
+    berth_strbuf_append(&cmd, "", 0);
+    for (size_t i = 0; in->args[i]; i++)
+      berth_strbuf_printf(&cmd, "%s%s", i ? " " : "", in->args[i]);
+    x->ctr_id = xstrdup(c.row.id);
+    x->exec_id = xstrdup(exec_id);
+    x->cmd = berth_strbuf_detach(&cmd);
+    cleanup_free char *created = xasprintf("exec_create: %s", x->cmd),
+                      *started = xasprintf("exec_start: %s", x->cmd);
+    const char *attrs[] = { "execID", x->exec_id, NULL };
+    berth_ctr_event(e, &c, created, attrs);
+    berth_ctr_event(e, &c, started, attrs);
+  }
   berth_ctr_release(&c);
   if (r < 0) {
     berth_ctr_exec_release(x);
@@ -403,6 +419,16 @@ static char *logged_error(int fd)
   return found;
 }
 
+void berth_ctr_exec_died(struct berth_engine *e, const struct berth_ctr_exec *x, int code)
+{
+  if (x->ctr_id == NULL)
+    return;
+  char codes[16];
+  snprintf(codes, sizeof codes, "%d", code);
+  const char *attrs[] = { "execID", x->exec_id, "exitCode", codes, NULL };
+  ctr_event_id(e, x->ctr_id, "exec_die", attrs);
+}
+
 int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err)
 {
   int st = 0;
@@ -435,5 +461,8 @@ void berth_ctr_exec_release(struct berth_ctr_exec *x)
   if (x->process >= 0)
     close(x->process);
   free(x->hold_rundir);
+  free(x->ctr_id);
+  free(x->exec_id);
+  free(x->cmd);
   *x = (struct berth_ctr_exec){ .pid = -1, .pidfd = -1, .listen = -1, .log = -1, .process = -1 };
 }

@@ -43,6 +43,8 @@ int berth_ctr_pause(struct berth_engine *e, const char *what, berth_error_t *err
     r = BERTH_ERR(err, "container %.12s is not running", c.row.id);
   else if (berth_ctr_runtime_run(e, &c, tail, err) < 0 || ctr_update(e, c.row.id, change_state, &pc, err) < 0)
     r = -1;
+  else
+    berth_ctr_event(e, &c, "pause", NULL);
   berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "pause container `%s`", what) : 0;
 }
@@ -59,6 +61,8 @@ int berth_ctr_unpause(struct berth_engine *e, const char *what, berth_error_t *e
     r = BERTH_ERR(err, "container %.12s is not paused", c.row.id);
   else if (berth_ctr_runtime_run(e, &c, tail, err) < 0 || ctr_update(e, c.row.id, change_state, &pc, err) < 0)
     r = -1;
+  else
+    berth_ctr_event(e, &c, "unpause", NULL);
   berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "unpause container `%s`", what) : 0;
 }
@@ -138,6 +142,10 @@ int berth_ctr_rename(struct berth_engine *e, const char *what, const char *name,
    * in place in the order of their commits */
   cleanup_close int lock = access(c.dir, F_OK) == 0 ? ctr_lock(&c, err) : -2;
   int r = lock == -1 ? -1 : ctr_update(e, c.row.id, set_name, &rn, err);
+  if (r == 0) {
+    const char *attrs[] = { "oldName", c.row.name, NULL };
+    ctr_event_id(e, c.row.id, "rename", attrs);
+  }
   berth_ctr_release(&c);
   if (r == 0 && rn.pending && rename(rn.pending, rn.config) < 0)
     r = BERTH_ERR_ERRNO(err, "put `%s` in place (the catalogue has the new name already)", rn.config);

@@ -152,10 +152,20 @@ int berth_ctr_exited(struct berth_engine *e, const char *id, int code, pid_t pid
   bool deleting = ctr_runtime_spawn(e, &c, del, &dp, &ignore) == 0;
   berth_error_release(&ignore); /* start deletes it again if it is still there */
   r = ctr_update(e, c.row.id, record_exit, &x, err) < 0 ? -1 : 0;
+  if (r == 0) {
+    char codes[16];
+    snprintf(codes, sizeof codes, "%d", code);
+    const char *attrs[] = { "exitCode", codes, NULL };
+    if (x.oom)
+      berth_ctr_event(e, &c, "oom", NULL);
+    berth_ctr_event(e, &c, "die", attrs);
+  }
   if (r == 0 && !x.restart) /* stopped for good: its addresses, ports, veths go (a restart keeps them) */
     ctr_networks_teardown(e, c.row.id);
   if (r == 0 && !x.restart && json_is_true(json_object_get(c.host_config, "AutoRemove"))) {
     r = ctr_remove_during_delete(e, &c, true, deleting ? &dp : NULL, err);
+    if (r == 0)
+      berth_ctr_event(e, &c, "destroy", NULL);
     deleting = false;
   }
   if (deleting && ctr_runtime_wait(&dp, &ignore) < 0)
@@ -214,5 +224,6 @@ int berth_ctr_started(struct berth_engine *e, const char *id, pid_t pid, berth_e
   struct start_rec s = { .pid = pid };
   if (ctr_update(e, id, record_start, &s, err) < 0)
     return berth_error_wrap(err, "record the start of container `%s`", id);
+  ctr_event_id(e, id, "start", NULL);
   return 0;
 }

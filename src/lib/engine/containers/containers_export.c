@@ -27,6 +27,8 @@ int berth_ctr_export(struct berth_engine *e, const char *what, int out_fd, berth
     r = berth_export_lowers(e, lowers, berth_strv_len(lowers), out_fd, err);
     berth_db_image_release(&img);
   }
+  if (r >= 0)
+    berth_ctr_event(e, &c, "export", NULL);
   berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "export container `%s`", what) : 0;
 }

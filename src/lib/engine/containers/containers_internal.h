@@ -21,6 +21,9 @@ typedef int (*ctr_update_fn)(struct berth_db_container *row, void *data, berth_e
 int ctr_update(struct berth_engine *e, const char *id, ctr_update_fn fn, void *data,
                berth_error_t *err) BERTH_WUR;
 
+/* berth_ctr_event of the container with that id (loaded for it; gone: nothing) */
+void ctr_event_id(struct berth_engine *e, const char *id, const char *action, const char *const *extra);
+
 /* unix nanoseconds now */
 int64_t ctr_now(void);
 

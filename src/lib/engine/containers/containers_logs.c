@@ -116,6 +116,12 @@ int berth_ctr_logs(struct berth_engine *e, const char *what, const struct berth_
   struct berth_ctr c;
   if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
+  const char *driver =
+    json_string_value(json_object_get(json_object_get(c.host_config, "LogConfig"), "Type"));
+  if (driver && strcmp(driver, "none") == 0) {
+    berth_ctr_release(&c);
+    return BERTH_ERR(err, "configured logging driver does not support reading");
+  }
   cleanup_free char *path = berth_ctr_log_path(e, c.row.id);
   json_int_t files =
     json_integer_value(json_object_get(json_object_get(c.host_config, "BerthLog"), "MaxFile"));

@@ -160,9 +160,10 @@ static BERTH_WUR int remove_loaded(struct berth_engine *e, const char *what, str
   if (c->state == BERTH_CTR_DEAD && ctr_settle_dead(e, c, err) < 0)
     return -1;
   cleanup_close int lock = access(c->dir, F_OK) == 0 ? ctr_lock(c, err) : -2;
-  if (lock == -1)
+  if (lock == -1 || ctr_remove(e, c, volumes, err) < 0)
     return -1;
-  return ctr_remove(e, c, volumes, err);
+  berth_ctr_event(e, c, "destroy", NULL);
+  return 0;
 }
 
 int berth_ctr_remove(struct berth_engine *e, const char *what, bool force, bool volumes, berth_error_t *err)

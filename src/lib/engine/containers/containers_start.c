@@ -39,6 +39,12 @@ static char **monitor_argv(struct berth_engine *e, const struct berth_ctr *c, co
                            const char *self)
 {
   cleanup_free char *bundle = xasprintf("%s/bundle", c->dir), *log = berth_ctr_log_path(e, c->row.id);
+  const char *driver =
+    json_string_value(json_object_get(json_object_get(c->host_config, "LogConfig"), "Type"));
+  if (driver && strcmp(driver, "none") == 0) { /* --log-driver none: the output reaches clients, no file */
+    free(log);
+    log = xstrdup("/dev/null");
+  }
   cleanup_free char *rtroot = xasprintf("%s/runtime", e->runroot);
   char **v = NULL;
   const char *fixed[] = { monitor,   "--id",          c->row.id,      "--bundle",      bundle, "--rundir",
@@ -315,6 +321,8 @@ int berth_ctr_start(struct berth_engine *e, const char *what, unsigned attach_wa
       r = -1;
     if (r == 0)
       r = handshake(e, &c, fd, attach_want, attach, code, err);
+    if (r == 0)
+      berth_ctr_event(e, &c, "start", NULL);
     if (fd >= 0)
       close(fd);
     if (r < 0)

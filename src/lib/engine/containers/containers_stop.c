@@ -20,7 +20,11 @@ static BERTH_WUR int signal_runtime(struct berth_engine *e, const struct berth_c
   char num[16];
   snprintf(num, sizeof num, "%d", sig);
   const char *kill_args[] = { "kill", c->row.id, num, NULL };
-  return berth_ctr_runtime_run(e, c, kill_args, err);
+  if (berth_ctr_runtime_run(e, c, kill_args, err) < 0)
+    return -1;
+  const char *attrs[] = { "signal", num, NULL };
+  berth_ctr_event(e, c, "kill", attrs);
+  return 0;
 }
 
 static BERTH_WUR int mark_manual(struct berth_db_container *row, void *data, berth_error_t *err)
@@ -153,7 +157,10 @@ int berth_ctr_stop(struct berth_engine *e, const char *what, const int *timeout,
   struct berth_ctr c;
   if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
+  bool was_running = berth_ctr_state_kept(c.state);
   int r = stop_loaded(e, &c, timeout, err);
+  if (r == 0 && was_running)
+    berth_ctr_event(e, &c, "stop", NULL);
   berth_ctr_release(&c);
   return r < 0 ? berth_error_wrap(err, "stop container `%s`", what) : 0;
 }
@@ -185,6 +192,7 @@ int berth_ctr_restart(struct berth_engine *e, const char *what, const int *timeo
   struct berth_ctr_attach none;
   if (berth_ctr_stop(e, what, timeout, err) < 0 || berth_ctr_start(e, what, 0, &none, NULL, err) < 0)
     return -1;
+  ctr_event_id(e, what, "restart", NULL);
   return 0;
 }
 

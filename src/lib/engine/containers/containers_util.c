@@ -193,3 +193,15 @@ void berth_ctr_event(struct berth_engine *e, const struct berth_ctr *c, const ch
   berth_engine_event(e, "container", action, c->row.id, attrs);
   free(attrs);
 }
+
+void ctr_event_id(struct berth_engine *e, const char *id, const char *action, const char *const *extra)
+{
+  struct berth_ctr c;
+  berth_error_t err = NULL;
+  if (berth_ctr_get(e, id, &c, &err) < 0) {
+    berth_error_release(&err);
+    return;
+  }
+  berth_ctr_event(e, &c, action, extra);
+  berth_ctr_release(&c);
+}

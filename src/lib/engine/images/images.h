@@ -90,6 +90,15 @@ int berth_images_remove(struct berth_engine *e, const char *what, const struct b
 /* dangling images (untagged, no children, no containers); all: every image without containers */
 int berth_images_prune(struct berth_engine *e, bool all, char ***events, uint64_t *reclaimed,
                        berth_error_t *err) BERTH_WUR;
+/* the same, only images created before until (unix ns; 0: any) whose config labels match labels
+ * (k, k=v, and "!k[=v]" for label!=; NULL: any) — `system prune --filter` */
+struct berth_images_prune_opts {
+  bool all;
+  int64_t until;
+  char *const *labels;
+};
+int berth_images_prune_filtered(struct berth_engine *e, const struct berth_images_prune_opts *o,
+                                char ***events, uint64_t *reclaimed, berth_error_t *err) BERTH_WUR;
 
 /* ---- listing ---- */
 struct berth_image_row {

@@ -65,8 +65,12 @@ static BERTH_WUR char *new_config(const struct berth_imgconfig *parent,
   } else {
     json_object_del(c, "author");
   }
-  if (o->comment && *o->comment)
+  if (o->comment && *o->comment) { /* Docker's image JSON has it twice: `inspect .Comment` and history */
+    json_object_set_new(c, "comment", json_string(o->comment));
     json_object_set_new(h, "comment", json_string(o->comment));
+  } else {
+    json_object_del(c, "comment");
+  }
   if (!json_is_array(json_object_get(c, "history")))
     json_object_set_new(c, "history", json_array());
   json_array_append_new(json_object_get(c, "history"), h);
@@ -152,5 +156,11 @@ int berth_images_commit(struct berth_engine *e, const struct berth_images_commit
   }
   ingest_files_release(&added);
   berth_engine_unlock(e);
-  return r < 0 ? berth_error_wrap(err, "commit") : 0;
+  if (r < 0)
+    return berth_error_wrap(err, "commit");
+  if (o->reference) {
+    const char *attrs[] = { "name", o->reference, NULL };
+    berth_engine_event(e, "image", "tag", id, attrs);
+  }
+  return 0;
 }

@@ -158,5 +158,7 @@ int berth_images_import(struct berth_engine *e, int in_fd, const struct berth_im
   ingest_files_release(&added);
   if (r < 0)
     return berth_error_wrap(err, "import `%s`", o->source ? o->source : "-");
+  const char *attrs[] = { "name", o->reference ? o->reference : id, NULL };
+  berth_engine_event(e, "image", "import", id, attrs);
   return 0;
 }

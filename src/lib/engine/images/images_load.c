@@ -211,5 +211,9 @@ int berth_images_load(struct berth_engine *e, const char *path, int in_fd, struc
     berth_load_result_release(res);
     return berth_error_wrap(err, "load");
   }
+  for (char **id = res->ids; *id; id++) {
+    const char *attrs[] = { "name", *id, NULL };
+    berth_engine_event(e, "image", "load", *id, attrs);
+  }
   return 0;
 }

@@ -19,6 +19,9 @@ int berth_images_tag(struct berth_engine *e, const char *source, const char *tar
     return -1;
   if (berth_db_begin(e->db, err) < 0)
     return -1;
+  cleanup_free char *familiar = images_familiar(full);
+  const char *attrs[] = { "name", familiar, NULL };
+  berth_engine_event(e, "image", "tag", id, attrs);
   if (berth_db_tag_set(e->db, full, id, NULL, err) < 0 || berth_db_commit(e->db, err) < 0) {
     berth_db_rollback(e->db);
     return berth_error_wrap(err, "tag `%s`", target);
@@ -41,10 +44,13 @@ static void event(struct removal *rm, const char *prefix, const char *arg)
 static BERTH_WUR int untag(struct berth_engine *e, const char *full, const char *verb, struct removal *rm,
                            berth_error_t *err)
 {
-  if (berth_db_tag_delete(e->db, full, err) < 0)
+  berth_digest_t id = "";
+  if (berth_db_tag_get(e->db, full, id, err) < 0 || berth_db_tag_delete(e->db, full, err) < 0)
     return -1;
   cleanup_free char *f = images_familiar(full);
   event(rm, verb, f);
+  const char *attrs[] = { "name", f, NULL };
+  berth_engine_event(e, "image", "untag", id, attrs); /* in the transaction: gone with a rollback */
   return 0;
 }
 
@@ -70,6 +76,8 @@ static BERTH_WUR int delete_image(struct berth_engine *e, const char *id, bool f
   if (berth_db_image_delete(e->db, id, &layers, &blobs, err) < 0)
     return -1;
   event(rm, verb, id);
+  const char *attrs[] = { "name", id, NULL };
+  berth_engine_event(e, "image", "delete", id, attrs);
   for (char **l = layers; *l; l++) {
     event(rm, verb, *l);
     rm->layers = berth_strv_append(rm->layers, *l);
@@ -217,10 +225,36 @@ int berth_images_remove(struct berth_engine *e, const char *what, const struct b
 
 /* ---- prune ---- */
 
-/* one pass: every image that can go (untagged, or any with all; no children, no containers) */
-static BERTH_WUR int prune_pass(struct berth_engine *e, bool all, struct removal *rm, bool *changed,
-                                berth_error_t *err)
+/* label=k[=v] and label!=k[=v] ("!k[=v]") of the image's config labels */
+static bool labels_match(struct berth_engine *e, const char *id, char *const *labels)
 {
+  if (labels == NULL || labels[0] == NULL)
+    return true;
+  struct berth_imgconfig cfg;
+  berth_error_t err = NULL;
+  if (images_read_config(e, id, &cfg, &err) < 0) {
+    berth_error_release(&err);
+    return false;
+  }
+  json_t *l = json_object_get(cfg.config, "Labels");
+  bool ok = true;
+  for (size_t i = 0; ok && labels[i]; i++) {
+    const char *f = labels[i] + (labels[i][0] == '!');
+    const char *eq = strchr(f, '=');
+    cleanup_free char *key = eq ? xstrndup(f, (size_t) (eq - f)) : xstrdup(f);
+    json_t *v = json_object_get(l, key);
+    bool hit = json_is_string(v) && (eq == NULL || strcmp(json_string_value(v), eq + 1) == 0);
+    ok = hit != (labels[i][0] == '!');
+  }
+  berth_imgconfig_release(&cfg);
+  return ok;
+}
+
+/* one pass: every image that can go (untagged, or any with all; no children, no containers) */
+static BERTH_WUR int prune_pass(struct berth_engine *e, const struct berth_images_prune_opts *o,
+                                struct removal *rm, bool *changed, berth_error_t *err)
+{
+  bool all = o->all;
   struct berth_db_image *imgs = NULL;
   size_t n = 0;
   if (berth_db_image_list(e->db, &imgs, &n, err) < 0)
@@ -234,7 +268,8 @@ static BERTH_WUR int prune_pass(struct berth_engine *e, bool all, struct removal
             berth_db_image_containers(e->db, imgs[i].id, &containers, err) < 0
           ? -1
           : 0;
-    if (r < 0 || children[0] || containers || (tags[0] && !all))
+    if (r < 0 || children[0] || containers || (tags[0] && !all) ||
+        (o->until && imgs[i].created >= o->until) || !labels_match(e, imgs[i].id, o->labels))
       continue;
     for (char **t = tags; *t && r == 0; t++)
       r = untag(e, *t, "untagged:", rm, err);
@@ -248,10 +283,10 @@ static BERTH_WUR int prune_pass(struct berth_engine *e, bool all, struct removal
 
 static BERTH_WUR int prune_fn(struct berth_engine *e, const void *arg, struct removal *rm, berth_error_t *err)
 {
-  bool all = *(const bool *) arg, changed = true;
+  bool changed = true;
   while (changed) { /* a parent becomes prunable once its children went */
     changed = false;
-    if (prune_pass(e, all, rm, &changed, err) < 0)
+    if (prune_pass(e, arg, rm, &changed, err) < 0)
       return -1;
   }
   return 0;
@@ -260,9 +295,16 @@ static BERTH_WUR int prune_fn(struct berth_engine *e, const void *arg, struct re
 int berth_images_prune(struct berth_engine *e, bool all, char ***events, uint64_t *reclaimed,
                        berth_error_t *err)
 {
+  struct berth_images_prune_opts o = { .all = all };
+  return berth_images_prune_filtered(e, &o, events, reclaimed, err);
+}
+
+int berth_images_prune_filtered(struct berth_engine *e, const struct berth_images_prune_opts *o,
+                                char ***events, uint64_t *reclaimed, berth_error_t *err)
+{
   struct removal rm = { .events = xcalloc(1, sizeof(char *)) };
   *reclaimed = 0;
-  int r = in_transaction(e, &rm, reclaimed, prune_fn, &all, err);
+  int r = in_transaction(e, &rm, reclaimed, prune_fn, o, err);
   if (r == 0)
     *events = steal_ptr(rm.events);
   removal_release(&rm);

@@ -389,6 +389,10 @@ int berth_images_save(struct berth_engine *e, char *const *names, enum berth_sav
     r = save_sink_close(s, err);
   else
     save_sink_abort(s);
+  for (size_t i = 0; r == 0 && i < set.n; i++) {
+    const char *attrs[] = { "name", set.v[i].tags[0] ? set.v[i].tags[0] : set.v[i].id, NULL };
+    berth_engine_event(e, "image", "save", set.v[i].id, attrs);
+  }
   save_set_release(&set);
   return r < 0 ? berth_error_wrap(err, "save") : 0;
 }

@@ -214,6 +214,10 @@ static BERTH_WUR int pull_one(struct berth_engine *e, const struct berth_ref *re
     if (rc < 0)
       berth_error_wrap(err, "pull %s", full);
   }
+  if (rc == 0) {
+    const char *attrs[] = { "name", full, NULL };
+    berth_engine_event(e, "image", "pull", full, attrs);
+  }
   if (rc == 0)
     say(o, "Digest: %s\nStatus: %s for %s\n", res->digest,
         res->up_to_date ? "Image is up to date" : "Downloaded newer image", full);

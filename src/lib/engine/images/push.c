@@ -451,8 +451,11 @@ int berth_images_push(struct berth_engine *e, const char *input, const struct be
     rc = push_image(&j, digest, err);
     berth_engine_unlock(e);
   }
-  if (rc == 0)
+  if (rc == 0) {
+    const char *attrs[] = { "name", full, NULL };
+    berth_engine_event(e, "image", "push", full, attrs);
     say(o, "%s: digest: %s size: %zu\n", ref.tag ? ref.tag : ref.digest, digest, j.manifest_len);
+  }
   push_job_release(&j);
   berth_ref_release(&ref);
   return rc < 0 ? berth_error_wrap(err, "push %s", full) : 0;

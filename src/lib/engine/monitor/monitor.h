@@ -77,9 +77,10 @@
 #define BERTH_ATTACH_MSG_MAX 16385
 
 /* file names in the container's run dir (<runroot>/<id>/, removed by the monitor as it ends) */
-#define BERTH_MON_ATTACH_SOCK  "attach"
-#define BERTH_MON_CONSOLE_SOCK "console"
-#define BERTH_MON_PID_FILE     "pid"
+#define BERTH_MON_ATTACH_SOCK   "attach"
+#define BERTH_MON_CONSOLE_SOCK  "console"
+#define BERTH_MON_PID_FILE      "pid"
+#define BERTH_MON_SELF_PID_FILE "monitor.pid" /* the monitor's own */
 /* the monitor's diagnostics (its stderr), in the container's directory */
 #define BERTH_MON_LOG "monitor.log"
 

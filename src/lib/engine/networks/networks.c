@@ -243,13 +243,38 @@ int berth_networks_remove(struct berth_engine *e, const char *what, berth_error_
   int r = remove_locked(e, &n, &why, err);
   if (r == 0)
     r = BERTH_ERR(err, "%s", why);
-  else if (r > 0)
-    r = net_forget(e, &n, err);
+  else if (r > 0 && (r = net_forget(e, &n, err)) == 0) {
+    const char *attrs[] = { "name", n.row.name, "type", "bridge", NULL };
+    berth_engine_event(e, "network", "destroy", n.row.id, attrs);
+  }
   berth_network_release(&n);
   return r < 0 ? berth_error_wrap(err, "remove network `%s`", what) : 0;
 }
 
+/* label=k[=v] / "!k[=v]" of a network's labels */
+static bool labels_match(const char *labels_json, char *const *labels)
+{
+  json_t *l = json_loads(labels_json ? labels_json : "{}", 0, NULL);
+  bool ok = true;
+  for (size_t i = 0; ok && labels && labels[i]; i++) {
+    const char *f = labels[i] + (labels[i][0] == '!');
+    const char *eq = strchr(f, '=');
+    cleanup_free char *key = eq ? xstrndup(f, (size_t) (eq - f)) : xstrdup(f);
+    json_t *v = json_object_get(l, key);
+    bool hit = json_is_string(v) && (eq == NULL || strcmp(json_string_value(v), eq + 1) == 0);
+    ok = hit != (labels[i][0] == '!');
+  }
+  json_decref(l);
+  return ok;
+}
+
 int berth_networks_prune(struct berth_engine *e, char ***removed, berth_error_t *err)
+{
+  return berth_networks_prune_filtered(e, 0, NULL, removed, err);
+}
+
+int berth_networks_prune_filtered(struct berth_engine *e, int64_t until, char *const *labels, char ***removed,
+                                  berth_error_t *err)
 {
   struct berth_network *v = NULL;
   size_t k = 0;
@@ -258,7 +283,8 @@ int berth_networks_prune(struct berth_engine *e, char ***removed, berth_error_t 
     return -1;
   int r = 0;
   for (size_t i = 0; i < k && r == 0; i++) {
-    if (strcmp(v[i].row.name, BERTH_NETWORK_DEFAULT) == 0)
+    if (strcmp(v[i].row.name, BERTH_NETWORK_DEFAULT) == 0 || (until && v[i].row.created >= until) ||
+        !labels_match(v[i].row.labels, labels))
       continue;
     cleanup_free char *why = NULL;
     int d = remove_locked(e, &v[i], &why, err);
@@ -267,6 +293,8 @@ int berth_networks_prune(struct berth_engine *e, char ***removed, berth_error_t 
     else if (d > 0) {
       r = net_forget(e, &v[i], err);
       *removed = berth_strv_append(*removed, v[i].row.name);
+      const char *attrs[] = { "name", v[i].row.name, "type", "bridge", NULL };
+      berth_engine_event(e, "network", "destroy", v[i].row.id, attrs);
     }
   }
   berth_networks_list_free(v, k);

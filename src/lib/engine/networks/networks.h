@@ -66,6 +66,9 @@ int berth_networks_create(struct berth_engine *e, const struct berth_network_cre
 int berth_networks_remove(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
 /* every network without a container but the default one; names of those removed */
 int berth_networks_prune(struct berth_engine *e, char ***removed, berth_error_t *err) BERTH_WUR;
+/* the same, only those created before until (unix ns; 0: any) whose labels match (k, k=v, "!k[=v]") */
+int berth_networks_prune_filtered(struct berth_engine *e, int64_t until, char *const *labels, char ***removed,
+                                  berth_error_t *err) BERTH_WUR;
 int berth_networks_list(struct berth_engine *e, struct berth_network **out, size_t *n,
                         berth_error_t *err) BERTH_WUR;
 void berth_networks_list_free(struct berth_network *v, size_t n);

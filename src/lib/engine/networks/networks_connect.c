@@ -50,6 +50,10 @@ int berth_networks_connect(struct berth_engine *e, const struct berth_networks_c
     r = lock < 0 || net_setup_one(e, c, a, err) < 0 ? -1 : 0;
     berth_ignore(r < 0 && delete_row(e, c->id, a->network_id, BERTH_IGNORED));
   }
+  if (r == 0) {
+    const char *attrs[] = { "container", c->id, "name", req->network, "type", "bridge", NULL };
+    berth_engine_event(e, "network", "connect", a->network_id, attrs);
+  }
   berth_db_attachments_free(a, 1);
   return r < 0 ? berth_error_wrap(err, "connect container `%s` to network `%s`", c->name, req->network) : 0;
 }
@@ -69,6 +73,10 @@ int berth_networks_disconnect(struct berth_engine *e, const struct berth_network
     r = delete_row(e, c->id, n.row.id, err);
     if (r == 0)
       r = BERTH_ERR(err, "container `%s` is not connected to network `%s`", c->name, n.row.name);
+    else if (r > 0) {
+      const char *attrs[] = { "container", c->id, "name", n.row.name, "type", "bridge", NULL };
+      berth_engine_event(e, "network", "disconnect", n.row.id, attrs);
+    }
   }
   berth_network_release(&n);
   return r < 0 ? berth_error_wrap(err, "disconnect container `%s` from network `%s`", c->name, network) : 0;

@@ -245,6 +245,10 @@ int berth_networks_create(struct berth_engine *e, const struct berth_network_cre
   }
   json_decref(p.labels);
   json_decref(p.options);
+  if (r == 0) {
+    const char *attrs[] = { "name", o->name ? o->name : "", "type", "bridge", NULL };
+    berth_engine_event(e, "network", "create", id, attrs);
+  }
   return r < 0 ? berth_error_wrap(err, "create network `%s`", o->name ? o->name : "") : 0;
 }
 

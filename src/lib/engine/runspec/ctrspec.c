@@ -146,6 +146,8 @@ static BERTH_WUR int annotations(const struct ctrspec_build *b, json_t *config, 
       json_object_set(a, k, v);
   for (size_t i = 0; i < b->o->n_labels; i++)
     json_object_set_new(a, b->o->labels[i].key, json_string(b->o->labels[i].value));
+  for (size_t i = 0; i < b->o->n_annotations; i++) /* --annotation: for the runtime */
+    json_object_set_new(a, b->o->annotations[i].key, json_string(b->o->annotations[i].value));
   int sig = 0;
   if (berth_ctrspec_stop_signal(b->in->image_config, b->o, &sig, err) < 0)
     return -1;
@@ -194,6 +196,8 @@ static BERTH_WUR int build(struct ctrspec_build *b, json_t *config, berth_error_
                       json_pack("{s:s, s:b}", "path", in->rootfs, "readonly", b->o->read_only));
   if (b->o->uts.mode != BERTH_NSMODE_HOST)
     json_object_set_new(config, "hostname", json_string(b->hostname));
+  if (b->o->uts.mode != BERTH_NSMODE_HOST && b->o->domainname)
+    json_object_set_new(config, "domainname", json_string(b->o->domainname));
   if (ctrspec_mounts(b, config, err) < 0 || ctrspec_linux(b, config, err) < 0 ||
       annotations(b, config, err) < 0)
     return -1;

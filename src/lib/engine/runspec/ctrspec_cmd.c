@@ -220,3 +220,38 @@ int berth_ctrspec_stop_signal(json_t *image_config, const struct berth_run_opts 
     *sig = SIGTERM;
   return 0;
 }
+
+/* Docker's merge: the flags' fields, each unset one the image's; --no-healthcheck: ["NONE"] */
+json_t *berth_ctrspec_healthcheck(json_t *image_config, const struct berth_run_opts *o)
+{
+  json_t *img = json_object_get(image_config, "Healthcheck");
+  json_t *h = json_is_object(img) ? json_deep_copy(img) : json_object();
+  if (o->no_healthcheck) {
+    json_object_clear(h);
+    json_object_set_new(h, "Test", json_pack("[s]", "NONE"));
+    return h;
+  }
+  if (o->health_test) {
+    json_t *t = json_array();
+    for (char **w = o->health_test; *w; w++)
+      json_array_append_new(t, json_string(*w));
+    json_object_set_new(h, "Test", t);
+  }
+  const struct {
+    const char *key;
+    int64_t v;
+  } d[] = { { "Interval", o->health_interval },
+            { "Timeout", o->health_timeout },
+            { "StartPeriod", o->health_start_period },
+            { "StartInterval", o->health_start_interval } };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(d); i++)
+    if (d[i].v > 0)
+      json_object_set_new(h, d[i].key, json_integer(d[i].v));
+  if (o->has_health_retries)
+    json_object_set_new(h, "Retries", json_integer(o->health_retries));
+  if (json_object_size(h) == 0) {
+    json_decref(h);
+    return NULL;
+  }
+  return h;
+}

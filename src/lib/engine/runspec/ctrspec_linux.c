@@ -173,6 +173,10 @@ static json_t *resources(struct ctrspec_build *b)
     json_object_set_new(mem, "swap", json_integer(o->memory_swap));
   else if (o->memory > 0 && b->in->host->swap_limit && o->memory <= INT64_MAX / 2)
     json_object_set_new(mem, "swap", json_integer(o->memory * 2)); /* Docker: as much swap as memory */
+  if (o->has_memory_swappiness)
+    json_object_set_new(mem, "swappiness", json_integer(o->memory_swappiness));
+  if (o->oom_kill_disable)
+    json_object_set_new(mem, "disableOOMKiller", json_true());
   if (json_object_size(mem) > 0)
     json_object_set_new(r, "memory", mem);
   else
@@ -184,6 +188,14 @@ static json_t *resources(struct ctrspec_build *b)
     json_object_set_new(cpu, "quota", json_integer(o->nano_cpus / 10000)); /* × 100000 µs / 1e9 */
     json_object_set_new(cpu, "period", json_integer(100000));
   }
+  if (o->cpu_quota != 0)
+    json_object_set_new(cpu, "quota", json_integer(o->cpu_quota));
+  if (o->cpu_period > 0)
+    json_object_set_new(cpu, "period", json_integer((json_int_t) o->cpu_period));
+  if (o->cpu_rt_runtime > 0)
+    json_object_set_new(cpu, "realtimeRuntime", json_integer(o->cpu_rt_runtime));
+  if (o->cpu_rt_period > 0)
+    json_object_set_new(cpu, "realtimePeriod", json_integer((json_int_t) o->cpu_rt_period));
   if (o->cpuset_cpus)
     json_object_set_new(cpu, "cpus", json_string(o->cpuset_cpus));
   if (o->cpuset_mems)
@@ -265,6 +277,14 @@ int ctrspec_linux(struct ctrspec_build *b, json_t *config, berth_error_t *err)
     json_object_set_new(lx, "cgroupsPath", json_string(b->in->cgroups_path));
   if (namespaces(b, lx, err) < 0 || devices(b, lx, rules, err) < 0)
     return -1;
+  for (char **r = o->device_cgroup_rules; r && *r; r++) { /* --device-cgroup-rule, after the defaults */
+    struct berth_cgroup_rule cr;
+    char type[2] = { 0, 0 };
+    if (berth_runopts_parse_cgroup_rule(*r, &cr) < 0)
+      return BERTH_ERR(err, "--device-cgroup-rule: invalid rule \"%s\"", *r);
+    type[0] = cr.type;
+    json_array_append_new(rules, dev_rule(true, type, cr.major, cr.minor, cr.access));
+  }
   if (o->n_sysctls > 0) {
     json_t *s = json_object();
     for (size_t i = 0; i < o->n_sysctls; i++)

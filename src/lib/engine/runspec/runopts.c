@@ -727,12 +727,22 @@ static const struct berth_runopts_flag flags[] = { RUNOPTS_FLAGS(AS_FLAG) };
 static setter_fn *const setters[] = { RUNOPTS_FLAGS(AS_SETTER) };
 _Static_assert(BERTH_N_ELEMENTS(flags) == BERTH_N_ELEMENTS(setters), "one setter per flag");
 
+/* both tables in one (made once; the process's for its life) */
 const struct berth_runopts_flag *berth_runopts_flags(size_t *n)
 {
-  *n = BERTH_N_ELEMENTS(flags);
-  return flags;
+  static struct berth_runopts_flag *all;
+  size_t nmore = 0;
+  const struct berth_runopts_flag *more = runopts_more_flags(&nmore);
+  if (all == NULL) {
+    all = xcalloc(BERTH_N_ELEMENTS(flags) + nmore, sizeof *all);
+    memcpy(all, flags, sizeof flags);
+    memcpy(all + BERTH_N_ELEMENTS(flags), more, nmore * sizeof *more);
+  }
+  *n = BERTH_N_ELEMENTS(flags) + nmore;
+  return all;
 }
 
+/* the index of flag in the tables (runopts.c's first, then runopts_more.c's), -1 when unknown */
 static ssize_t flag_index(const char *flag)
 {
   if (flag == NULL)
@@ -741,9 +751,11 @@ static ssize_t flag_index(const char *flag)
     flag = "--network";
   if (strcmp(flag, "--alias") == 0)
     flag = "--network-alias";
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(flags); i++) {
-    bool short_match = flag[0] == '-' && flag[1] != '\0' && flag[1] == flags[i].short_name && flag[2] == '\0';
-    if (short_match || strcmp(flags[i].name, flag) == 0)
+  size_t n = 0;
+  const struct berth_runopts_flag *all = berth_runopts_flags(&n);
+  for (size_t i = 0; i < n; i++) {
+    bool short_match = flag[0] == '-' && flag[1] != '\0' && flag[1] == all[i].short_name && flag[2] == '\0';
+    if (short_match || strcmp(all[i].name, flag) == 0)
       return (ssize_t) i;
   }
   return -1;
@@ -751,8 +763,10 @@ static ssize_t flag_index(const char *flag)
 
 const struct berth_runopts_flag *berth_runopts_flag_find(const char *flag)
 {
+  size_t n = 0;
+  const struct berth_runopts_flag *all = berth_runopts_flags(&n);
   ssize_t i = flag_index(flag);
-  return i < 0 ? NULL : &flags[i];
+  return i < 0 ? NULL : &all[i];
 }
 
 int berth_runopts_set(struct berth_run_opts *o, const char *flag, const char *value, berth_error_t *err)
@@ -760,9 +774,13 @@ int berth_runopts_set(struct berth_run_opts *o, const char *flag, const char *va
   ssize_t i = flag_index(flag);
   if (i < 0)
     return BERTH_ERR(err, "unknown flag: %s", flag ? flag : "(null)");
-  if (flags[i].takes_value && value == NULL)
+  size_t n = 0;
+  const struct berth_runopts_flag *all = berth_runopts_flags(&n);
+  if (all[i].takes_value && value == NULL)
     return BERTH_ERR(err, "%s: flag needs an argument", flag);
   if (value != NULL && !runopts_utf8_valid(value, strlen(value)))
     return BERTH_ERR(err, "%s: the value is not valid UTF-8", flag);
+  if ((size_t) i >= BERTH_N_ELEMENTS(flags))
+    return runopts_more_set((size_t) i - BERTH_N_ELEMENTS(flags), o, all[i].name, value, err);
   return setters[i](o, flag, value, err);
 }

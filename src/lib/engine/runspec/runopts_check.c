@@ -67,6 +67,7 @@ void berth_runopts_release(struct berth_run_opts *o)
   ns_release(&o->uts);
   ns_release(&o->cgroupns);
   runopts_kv_free(o->log_opts, o->n_log_opts);
+  runopts_more_release(o);
   berth_runopts_init(o);
 }
 
@@ -109,6 +110,11 @@ static BERTH_WUR int validate_resources(const struct berth_run_opts *o, berth_er
                           "memory-swap limit");
   if (o->memory_swap > 0 && o->memory_swap < o->memory)
     return BERTH_ERR(err, "--memory-swap: minimum memory-swap limit should be larger than the memory limit");
+  if (o->log_driver && strcmp(o->log_driver, "none") == 0 && o->n_log_opts > 0)
+    return BERTH_ERR(err, "--log-opt: the `none` logging driver takes no options");
+  if (o->nano_cpus > 0 && (o->cpu_quota != 0 || o->cpu_period > 0))
+    return BERTH_ERR(err, "conflicting options: --cpus and --cpu-%s cannot both be set",
+                     o->cpu_quota != 0 ? "quota" : "period");
   if (o->memory > 0 && o->memory_reservation > o->memory)
     return BERTH_ERR(err,
                      "--memory-reservation: the memory limit can not be less than the memory reservation");
@@ -145,6 +151,34 @@ int berth_runopts_load_files(struct berth_run_opts *o, berth_error_t *err)
   }
   berth_strv_free(o->env_from_files);
   o->env_from_files = steal_ptr(env);
+  /* --label-file: "k=v" lines (# comments, blank lines), under the --label flags (Docker) */
+  struct berth_kv *flags = o->labels;
+  size_t nflags = o->n_labels;
+  o->labels = NULL;
+  o->n_labels = 0;
+  for (char **f = o->label_files; f && *f; f++) {
+    cleanup_free char *text = NULL;
+    size_t len = 0;
+    if (berth_read_file(*f, BERTH_RUNOPTS_MAX_FILE, &text, &len, err) < 0) {
+      runopts_kv_free(flags, nflags);
+      return berth_error_wrap(err, "--label-file");
+    }
+    for (char *line = text, *next; line && *line; line = next) {
+      next = strchr(line, '\n');
+      if (next)
+        *next++ = '\0';
+      line += strspn(line, " \t");
+      if (*line == '\0' || *line == '#')
+        continue;
+      if (berth_runopts_set(o, "--label", line, err) < 0) {
+        runopts_kv_free(flags, nflags);
+        return berth_error_wrap(err, "--label-file `%s`", *f);
+      }
+    }
+  }
+  for (size_t i = 0; i < nflags; i++)
+    runopts_kv_set(&o->labels, &o->n_labels, flags[i].key, flags[i].value);
+  runopts_kv_free(flags, nflags);
   if (o->seccomp_path != NULL && o->seccomp_profile == NULL) {
     cleanup_free char *text = NULL;
     size_t len = 0;

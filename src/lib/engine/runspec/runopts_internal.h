@@ -24,6 +24,12 @@ bool runopts_utf8_valid(const char *s, size_t n);
 /* an IPv4 or IPv6 address (brackets around IPv6 removed); NULL when invalid */
 char *runopts_ip(const char *s);
 
+/* runopts_more.c: the second flag table (issue 16) */
+const struct berth_runopts_flag *runopts_more_flags(size_t *n);
+int runopts_more_set(size_t i, struct berth_run_opts *o, const char *flag, const char *value,
+                     berth_error_t *err) BERTH_WUR;
+void runopts_more_release(struct berth_run_opts *o);
+
 /* runopts_net.c: the networks' flags */
 int runopts_set_network(struct berth_run_opts *o, const char *flag, const char *v,
                         berth_error_t *err) BERTH_WUR;

@@ -196,6 +196,34 @@ struct berth_run_opts {
   bool publish_all;       /* -P: every exposed port on a free host port */
   char **expose;          /* --expose "80", "53/udp", "8000-8010/tcp", checked */
 
+  /* issue 16: more of Docker's flags (runopts_more.c) */
+  int64_t cpu_quota;          /* --cpu-quota µs (0: not given, -1: unlimited) */
+  uint64_t cpu_period;        /* --cpu-period µs (0: not given) */
+  int64_t cpu_rt_runtime;     /* --cpu-rt-runtime µs (0: not given) */
+  uint64_t cpu_rt_period;     /* --cpu-rt-period µs (0: not given) */
+  char **device_cgroup_rules; /* --device-cgroup-rule "c 1:3 mr", checked */
+  bool has_memory_swappiness;
+  int64_t memory_swappiness;    /* --memory-swappiness 0..100 (-1: the host's) */
+  bool oom_kill_disable;        /* --oom-kill-disable */
+  char *domainname;             /* --domainname */
+  struct berth_kv *annotations; /* --annotation k=v */
+  size_t n_annotations;
+  char **label_files;  /* --label-file, read by berth_runopts_load_files into labels */
+  char *log_driver;    /* --log-driver json-file, k8s-file or none (NULL: not given) */
+  char **volumes_from; /* --volumes-from CONTAINER[:ro|:rw], as given */
+  /* healthcheck: --health-*, --no-healthcheck (merged with the image's HEALTHCHECK) */
+  char **health_test; /* ["CMD-SHELL", cmd] from --health-cmd (NULL: not given) */
+  int64_t health_interval, health_timeout, health_start_period, health_start_interval; /* ns, 0: not given */
+  bool has_health_retries;
+  int health_retries;
+  bool no_healthcheck;
+  /* the run command's own (berth run/create read them; the config ignores them) */
+  char *cidfile;     /* --cidfile */
+  char **attach;     /* -a stdin|stdout|stderr */
+  char *detach_keys; /* --detach-keys, checked */
+  bool has_sig_proxy;
+  bool sig_proxy; /* --sig-proxy (default: true without a tty) */
+
   /* lifecycle and logs */
   enum berth_restart_policy restart;
   int restart_max_retries;   /* on-failure:N (0: unlimited) */
@@ -219,6 +247,24 @@ struct berth_runopts_flag {
   bool repeatable;
   const char *help; /* one line, Docker's wording */
 };
+
+/* --device-cgroup-rule: type a, b or c; major and minor (-1: any); access of r, w, m */
+struct berth_cgroup_rule {
+  char type;
+  int64_t major, minor;
+  char access[4];
+};
+int berth_runopts_parse_cgroup_rule(const char *value, struct berth_cgroup_rule *out);
+/* --detach-keys "ctrl-p,ctrl-q" -> the bytes a terminal sends (at most BERTH_DETACH_KEYS_MAX) */
+#define BERTH_DETACH_KEYS_MAX     16
+#define BERTH_DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+int berth_runopts_parse_detach_keys(const char *value, unsigned char *keys, size_t *n);
+/* Go's durations: "30s", "1m30s", "500ms", "0"; -1 when invalid */
+int berth_runopts_parse_duration(const char *s, int64_t *ns);
+
+/* the container's Healthcheck (Docker's Config.Healthcheck: Test, Interval, Timeout, StartPeriod,
+ * StartInterval in ns, Retries): the --health-* flags over the image's; NULL when neither has one */
+json_t *berth_ctrspec_healthcheck(json_t *image_config, const struct berth_run_opts *o);
 
 void berth_runopts_init(struct berth_run_opts *o);
 void berth_runopts_release(struct berth_run_opts *o);

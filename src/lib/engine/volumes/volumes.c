@@ -117,6 +117,8 @@ int berth_volume_create(struct berth_engine *e, const struct berth_volume_create
   if (add_volume(e, name, text, err) < 0)
     return berth_error_wrap(err, "create volume `%s`", name);
   *name_out = xstrdup(name);
+  const char *attrs[] = { "driver", "local", NULL };
+  berth_engine_event(e, "volume", "create", name, attrs);
   return 0;
 }
 
@@ -209,6 +211,8 @@ int berth_volume_remove(struct berth_engine *e, const char *name, bool force, be
   if (r == 0)
     return force ? 0 : BERTH_ERR(err, "no such volume: `%s`", name);
   remove_dir(e, name);
+  const char *attrs[] = { "driver", "local", NULL };
+  berth_engine_event(e, "volume", "destroy", name, attrs);
   return 0;
 }
 
@@ -255,6 +259,8 @@ int berth_volumes_prune(struct berth_engine *e, bool all, char *const *labels, c
       continue;
     }
     remove_dir(e, v[i].name);
+    const char *attrs[] = { "driver", "local", NULL };
+    berth_engine_event(e, "volume", "destroy", v[i].name, attrs);
     *removed = berth_strv_append(*removed, v[i].name);
     *reclaimed += size;
   }
