@@ -431,6 +431,27 @@ static BERTH_WUR int write_config(struct run *r, size_t stage, struct berth_buil
 
 /* ---- the process ---- */
 
+/* fd (opened in berth's mount namespace) opened again by its path in this one, where a bind may
+ * take it: the same file (device and inode) or an error, so a path swapped since is refused */
+static int reopen_here(int fd)
+{
+  char proc[64], path[4096];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(proc, path, sizeof path - 1);
+  if (n <= 0)
+    return -1;
+  path[n] = '\0';
+  int again = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat a, b;
+  if (again >= 0 && fstat(fd, &a) == 0 && fstat(again, &b) == 0 && a.st_dev == b.st_dev &&
+      a.st_ino == b.st_ino)
+    return again;
+  if (again >= 0)
+    close(again);
+  errno = EXDEV;
+  return -1;
+}
+
 /* in the child, before it becomes the runtime: a private mount namespace, the overlay, the binds */
 static BERTH_WUR int prepare(void *data, int sock, berth_error_t *err)
 {
@@ -460,10 +481,11 @@ static BERTH_WUR int prepare(void *data, int sock, berth_error_t *err)
       continue;
     }
     cleanup_close int at = open(p->dst, O_PATH | O_CLOEXEC);
-    if (at < 0)
-      return BERTH_ERR_ERRNO(err, "open `%s`", p->dst);
+    cleanup_close int same = reopen_here(p->fd);
+    if (at < 0 || same < 0)
+      return BERTH_ERR_ERRNO(err, "open `%s`", at < 0 ? p->dst : "a bind mount's source");
     char src[64];
-    snprintf(src, sizeof src, "/proc/self/fd/%d", p->fd);
+    snprintf(src, sizeof src, "/proc/self/fd/%d", same);
     if (berth_mountns_bind(src, at, p->dst, err) < 0)
       return -1;
   }
