@@ -105,6 +105,7 @@ bench: deps build
 	@bench/berth-run $(BUILD) $(MUSL)
 	@bench/layer-extract $(BUILD)
 	@bench/registry $(BUILD)
+	@bench/build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS) $(FUZZ)
