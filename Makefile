@@ -107,6 +107,7 @@ bench: deps build
 	@bench/registry $(BUILD)
 	@bench/networks $(BUILD)
 	@bench/store $(BUILD)
+	@bench/build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS) $(FUZZ)

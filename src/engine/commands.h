@@ -1,10 +1,14 @@
 /* Every command of `berth`, one folder per group as Docker's CLI groups them (main.c's table
- * says which name runs which); builder/ comes with its issue. */
+ * says which name runs which). */
 #ifndef BERTH_ENGINE_COMMANDS_H
 #define BERTH_ENGINE_COMMANDS_H
 
 #include "base/error.h"
 #include "cli.h"
+
+/* builder/ */
+int cmd_build(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_builder_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 /* container/ */
 int cmd_run(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);

@@ -39,6 +39,12 @@ static const struct command image_cmds[] = {
   { NULL, NULL, NULL, NULL, NULL },
 };
 
+static const struct command builder_cmds[] = {
+  { "build", cmd_build, "Build an image from a Dockerfile", NULL, "build" },
+  { "prune", cmd_builder_prune, "Remove build cache", NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
 static const struct command manifest_cmds[] = {
   { "inspect", cmd_manifest_inspect, "Display an image manifest or manifest list", NULL, NULL },
   { NULL, NULL, NULL, NULL, NULL },
@@ -123,6 +129,7 @@ static const struct command generate_cmds[] = {
 /* the groups, and the top-level commands that are in no group; every group command with a
  * `top` name is a top-level command too */
 static const struct command commands[] = {
+  { "builder", NULL, "Manage builds", builder_cmds, NULL },
   { "container", NULL, "Manage containers", container_cmds, NULL },
   { "generate", NULL, "Generate systemd units (podman's)", generate_cmds, NULL },
   { "image", NULL, "Manage images", image_cmds, NULL },

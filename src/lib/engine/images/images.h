@@ -73,6 +73,23 @@ struct berth_images_commit_opts {
 int berth_images_commit(struct berth_engine *e, const struct berth_images_commit_opts *o, berth_digest_t id,
                         berth_error_t *err) BERTH_WUR;
 
+/* ---- a build's step (engine/builds): the parent image (NULL: none, FROM scratch) plus one layer,
+ * the diff of an overlay upper dir (upper_dirfd < 0: no layer), under the config text the
+ * builder returns from config() once the layer's diff id is known (NULL without a layer; the
+ * config's rootfs.diff_ids and history are the builder's). The image is recorded untagged, with
+ * parent as its parent. ---- */
+struct berth_images_step_opts {
+  const char *parent;
+  int upper_dirfd;
+  char *(*config)(void *data, const char *diff_id, berth_error_t *err); /* malloc'd; NULL: failed */
+  void *data;
+};
+int berth_images_step(struct berth_engine *e, const struct berth_images_step_opts *o, berth_digest_t id,
+                      berth_error_t *err) BERTH_WUR;
+/* the stored config of image id, as its bytes */
+int berth_images_read_config(struct berth_engine *e, const char *id, char **data, size_t *len,
+                             berth_error_t *err) BERTH_WUR;
+
 /* ---- export: the image's flattened filesystem as a tar (whiteouts applied) ---- */
 int berth_images_export(struct berth_engine *e, const char *image, int out_fd, berth_error_t *err) BERTH_WUR;
 

@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# berth build (issue 15): the article's Dockerfile and its history, the cache (hits start no
+# container, one changed file invalidates exactly the steps after its COPY, --no-cache, builder
+# prune), instructions and their effects at run time. Every test's teardown fails it when a step
+# directory, runtime state, cgroup, mount or container is left (build_helpers.bash).
+
+load build_helpers
+
+setup_file() {
+  ctr_setup_file
+}
+
+setup() {
+  build_setup
+}
+
+teardown() {
+  build_teardown
+}
+
+article() {
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+RUN mkdir /data
+RUN echo "Hello world" > /data/myfile
+RUN echo "Goodbye world" > /data/myfile
+RUN echo "Hello again" > /data/myfile2
+EOF
+}
+
+@test "build: the article's Dockerfile — an image whose history has each step, its size and comment" {
+  article
+  run bld -t article "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 \[2/5\] RUN mkdir /data$' <<<"$output"
+  grep -q '^#5 DONE ' <<<"$output"
+  grep -q 'naming to article done' <<<"$output"
+  run berth run --rm article sh -c 'cat /data/myfile /data/myfile2'
+  [ "$output" = "$(printf 'Goodbye world\nHello again')" ]
+  run berth history --format '{{.CreatedBy}}|{{.Size}}|{{.Comment}}' --no-trunc article
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 'RUN /bin/sh -c echo "Hello again" > /data/myfile2 # buildkit|12B|buildkit.dockerfile.v0' ]
+  [ "${lines[1]}" = 'RUN /bin/sh -c echo "Goodbye world" > /data/myfile # buildkit|14B|buildkit.dockerfile.v0' ]
+  [ "${lines[2]}" = 'RUN /bin/sh -c echo "Hello world" > /data/myfile # buildkit|12B|buildkit.dockerfile.v0' ]
+  [ "${lines[3]}" = 'RUN /bin/sh -c mkdir /data # buildkit|0B|buildkit.dockerfile.v0' ]
+  [ "${#lines[@]}" -eq 5 ]
+  # every step's image is the parent of the next (docker history shows their ids)
+  run berth history -q article
+  [ "${#lines[@]}" -eq 5 ]
+  [[ ${lines[4]} != "<missing>" ]]
+  run berth image inspect -f '{{len .RootFS.Layers}}' article
+  [ "$output" = 5 ]
+  # the layers hold what the commands did and nothing the runtime made (/etc/hosts, /proc...)
+  run berth diff "$(berth create article)"
+  run berth image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' article
+  local top
+  top=$(berth history -q article | head -1)
+  [ -n "$top" ]
+}
+
+@test "build: a second build hits the cache for every step and starts no container" {
+  article
+  bld -t a1 "$CTX" >/dev/null
+  id=$(image_id a1)
+  rm -rf "$BRUN/builds/runtime"
+  run bld -t a2 "$CTX"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c CACHED <<<"$output")" -eq 4 ]
+  ! grep -q '^#[2-5] DONE' <<<"$output" || false
+  [ "$(image_id a2)" = "$id" ]
+  [ ! -e "$BRUN/builds/runtime" ] # the runtime never ran
+}
+
+@test "build: a changed file invalidates exactly the steps after its COPY; --no-cache runs everything" {
+  echo one >"$CTX/a"
+  echo keep >"$CTX/b"
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+RUN echo first > /first
+COPY b /b
+COPY a /a
+RUN cat /a > /copy
+ENV X=1
+EOF
+  bld -t c "$CTX" >/dev/null
+  run berth run --rm c cat /copy
+  [ "$output" = one ]
+  touch -d '2001-01-01' "$CTX/a" "$CTX/b" # mtimes are not in the key
+  run bld -t c "$CTX"
+  [ "$(grep -c CACHED <<<"$output")" -eq 5 ]
+  echo two >"$CTX/a"
+  run bld -t c "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 CACHED' <<<"$output"
+  grep -q '^#3 CACHED' <<<"$output"
+  grep -q '^#4 DONE' <<<"$output"
+  grep -q '^#5 DONE' <<<"$output"
+  grep -q '^#6 DONE' <<<"$output"
+  run berth run --rm c cat /copy
+  [ "$output" = two ]
+  chmod 600 "$CTX/b" # metadata is in the key
+  run bld -t c "$CTX"
+  grep -q '^#3 DONE' <<<"$output"
+  run bld --no-cache -t c "$CTX"
+  [ "$(grep -c CACHED <<<"$output")" -eq 0 ]
+}
+
+@test "build: builder prune forgets the cache; the build runs again and the tagged image stays" {
+  article
+  bld -t p "$CTX" >/dev/null
+  [ -n "$(ls "$BROOT/builds/cache")" ]
+  run berth builder prune -f
+  [ "$status" -eq 0 ]
+  grep -q '^Deleted build cache objects: 4$' <<<"$output"
+  [ -z "$(ls "$BROOT/builds/cache")" ]
+  berth run --rm p cat /data/myfile2
+  run bld -t p "$CTX"
+  [ "$(grep -c CACHED <<<"$output")" -eq 0 ]
+  # an untagged build's images go with the prune, the tagged one's stay
+  printf 'FROM busybox\nRUN echo other > /other\nENV A=1\n' >"$CTX/Dockerfile"
+  bld "$CTX" >/dev/null
+  n=$(berth images -aq | wc -l)
+  run berth builder prune -f
+  [ "$status" -eq 0 ]
+  [ "$(berth images -aq | wc -l)" -eq $((n - 2)) ]
+  berth run --rm p cat /data/myfile2
+}
+
+@test "build: ENV ARG WORKDIR USER CMD ENTRYPOINT EXPOSE LABEL VOLUME STOPSIGNAL HEALTHCHECK MAINTAINER SHELL" {
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+MAINTAINER someone
+ARG WHO=world
+ENV GREETING="hello ${WHO}" PATH=/usr/local/bin:$PATH
+RUN echo 'user:x:1000:1000:user:/home/user:/bin/sh' >> /etc/passwd && mkdir -p /home/user && chown 1000 /home/user
+WORKDIR /app
+WORKDIR sub
+USER user
+RUN id -u > /home/user/uid && pwd > /home/user/pwd && echo "$GREETING $WHO" > /home/user/env
+SHELL ["/bin/sh", "-ec"]
+RUN test "$(id -u)" = 1000
+EXPOSE 80 53/udp
+LABEL a=b "c d"=e
+VOLUME /data
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=5s --retries=2 CMD true
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["id -un; pwd; echo $GREETING"]
+EOF
+  run bld --build-arg WHO=berth -t cfg "$CTX"
+  [ "$status" -eq 0 ]
+  run berth run --rm cfg
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'user\n/app/sub\nhello berth')" ]
+  run berth run --rm cfg 'cat /home/user/uid /home/user/pwd /home/user/env'
+  [ "$output" = "$(printf '1000\n/app/sub\nhello berth berth')" ]
+  run jq -c '[.config.User, .config.WorkingDir, .config.ExposedPorts, .config.Labels, .config.Volumes,
+    .config.StopSignal, .config.Healthcheck, .author, .config.Entrypoint, .config.Shell]' < <(image_config cfg)
+  [ "$output" = '["user","/app/sub",{"53/udp":{},"80/tcp":{}},{"a":"b","c d":"e"},{"/data":{}},"SIGQUIT",{"Interval":5000000000,"Retries":2,"Test":["CMD-SHELL","true"]},"someone",["/bin/sh","-c"],["/bin/sh","-ec"]]' ]
+  # the ARG reached RUN, and the history says so; it is not in the image's environment
+  berth history --no-trunc --format '{{.CreatedBy}}' cfg | grep -q '^RUN |1 WHO=berth /bin/sh -c id -u'
+  ! berth image inspect -f '{{json .Config.Env}}' cfg | grep -q WHO= || false
+}
+
+@test "build: bad input names the file and line, and tags nothing" {
+  printf 'FROM busybox\nRUN true\nFOOBAR x\n' >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'Dockerfile:3' <<<"$output"
+  grep -qi 'unknown instruction' <<<"$output"
+  printf 'FROM busybox\nCOPY --nope x /x\n' >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'Dockerfile:2' <<<"$output"
+  # a missing file in COPY
+  printf 'FROM busybox\nCOPY missing /x\n' >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'Dockerfile:2' <<<"$output"
+  grep -q 'missing' <<<"$output"
+  # escaping the context through .. or a symlink
+  printf 'FROM busybox\nCOPY ../etc/passwd /x\n' >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  ln -s /etc "$CTX/link"
+  printf 'FROM busybox\nCOPY link/passwd /x\n' >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'escapes the build context' <<<"$output"
+  run berth image inspect bad
+  [ "$status" -ne 0 ]
+}
+
+@test "build: a failing RUN shows its output and exit code; nothing is tagged or left" {
+  printf 'FROM busybox\nRUN echo about to fail; exit 3\nRUN echo never\n' >"$CTX/Dockerfile"
+  run bld -t fail "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q '^#2 [0-9.]* about to fail$' <<<"$output"
+  grep -q 'did not complete successfully: exit code: 3' <<<"$output"
+  grep -q 'Dockerfile:2' <<<"$output"
+  ! grep -q never <<<"$output" || false
+  run berth image inspect fail
+  [ "$status" -ne 0 ]
+  [ -z "$(build_left)" ]
+}
+
+@test "build: SIGINT during a RUN stops the build and leaves nothing" {
+  printf 'FROM busybox\nRUN echo started; sleep 60\n' >"$CTX/Dockerfile"
+  berth build --progress plain -t int "$CTX" >"$CTR_DIR/out" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do
+    grep -q started "$CTR_DIR/out" && break
+    sleep 0.1
+  done
+  grep -q started "$CTR_DIR/out"
+  local p
+  for p in $(pgrep -x berth); do # berth itself (not the timeout around it)
+    tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "--runroot $BRUN build" && kill -INT "$p"
+  done
+  local t0=$SECONDS
+  wait "$pid" || true
+  [ $((SECONDS - t0)) -lt 20 ]
+  grep -q interrupted "$CTR_DIR/out"
+  run berth image inspect int
+  [ "$status" -ne 0 ]
+  [ -z "$(build_left)" ]
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# berth build (issue 15): multi-stage builds (COPY --from, --target, unneeded stages skipped),
+# .dockerignore, here-documents, ARG/ENV expansion, BuildKit's RUN mounts (a cache that persists,
+# a secret readable during RUN and absent from every layer, bind, tmpfs), ADD of a local tar,
+# ONBUILD, contexts from stdin, SOURCE_DATE_EPOCH reproducibility, --output.
+
+load build_helpers
+
+setup_file() {
+  ctr_setup_file
+}
+
+setup() {
+  build_setup
+}
+
+teardown() {
+  build_teardown
+}
+
+@test "build stages: COPY --from a stage and an image; --target stops early; unneeded stages are skipped" {
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox AS builder
+RUN mkdir /out && echo built > /out/artifact
+FROM busybox AS unused
+RUN exit 1
+FROM scratch AS final
+COPY --from=builder /out/artifact /artifact
+COPY --from=busybox /bin/busybox /bin/busybox
+CMD ["/bin/busybox", "cat", "/artifact"]
+EOF
+  run bld -t ms "$CTX"
+  [ "$status" -eq 0 ]
+  ! grep -q 'exit 1' <<<"$output" || false
+  run berth run --rm ms
+  [ "$output" = built ]
+  run berth image inspect -f '{{len .RootFS.Layers}}' ms
+  [ "$output" = 2 ]
+  run bld -t tgt --target builder "$CTX"
+  [ "$status" -eq 0 ]
+  ! grep -q 'COPY' <<<"$output" || false
+  berth run --rm tgt cat /out/artifact
+  run bld --target nope "$CTX"
+  [ "$status" -ne 0 ]
+}
+
+@test "build stages: .dockerignore with ** and ! exceptions; here-documents; ARG and ENV expansion" {
+  mkdir -p "$CTX/src/a" "$CTX/logs"
+  echo keep >"$CTX/src/a/keep.txt"
+  echo drop >"$CTX/src/a/drop.log"
+  echo important >"$CTX/src/a/important.log"
+  echo log >"$CTX/logs/x"
+  printf '%s\n' '**/*.log' '!**/important.log' 'logs' >"$CTX/.dockerignore"
+  cat >"$CTX/Dockerfile" <<'EOF'
+ARG BASE=busybox
+FROM ${BASE}
+ARG NAME=world
+ARG EMPTY
+ENV DIR=/opt/app GREETING="hi ${NAME}" OTHER=${EMPTY:-fallback} SET=${NAME:+yes}
+COPY . $DIR/
+COPY <<EOT /etc/motd
+hello $NAME
+EOT
+RUN <<EOS
+set -e
+echo "$GREETING|$OTHER|$SET" > /result
+find $DIR -type f | sort >> /result
+EOS
+EOF
+  run bld -t ig --build-arg NAME=berth "$CTX"
+  [ "$status" -eq 0 ]
+  run berth run --rm ig cat /result /etc/motd
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'hi berth|fallback|yes\n/opt/app/.dockerignore\n/opt/app/Dockerfile\n/opt/app/src/a/important.log\n/opt/app/src/a/keep.txt\nhello berth')" ]
+}
+
+@test "build stages: a cache mount persists across builds; a secret is readable during RUN and in no layer" {
+  printf s3cr3t-value >"$CTR_DIR/secret"
+  local sum
+  sum=$(md5sum <"$CTR_DIR/secret" | cut -c1-32) # the Dockerfile must not hold the secret itself
+  cat >"$CTX/Dockerfile" <<EOF
+FROM busybox
+ARG N
+RUN --mount=type=cache,target=/cache echo "run \$N" >> /cache/log && cat /cache/log > /seen
+RUN --mount=type=secret,id=tok test "\$(md5sum < /run/secrets/tok | cut -c1-32)" = $sum && ls /run/secrets > /secret-listing
+RUN --mount=type=secret,id=tok,env=TOK test "\$(printf %s "\$TOK" | md5sum | cut -c1-32)" = $sum
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test -f /scratch/x
+RUN --mount=type=bind,source=.,target=/ctx test -f /ctx/Dockerfile
+EOF
+  run bld --secret id=tok,src="$CTR_DIR/secret" --build-arg N=1 -t sec "$CTX"
+  [ "$status" -eq 0 ]
+  bld --secret id=tok,src="$CTR_DIR/secret" --build-arg N=2 -t sec "$CTX" >/dev/null
+  run berth run --rm sec cat /seen
+  [ "$output" = "$(printf 'run 1\nrun 2')" ]
+  run berth run --rm sec sh -c 'ls -A /run/secrets /scratch /ctx 2>&1; cat /secret-listing'
+  [ "$output" != "${output/s3cr3t/}" ] && false
+  # nowhere in the image: not in a layer, not in the history or the config
+  berth save sec >"$CTR_DIR/sec.tar"
+  mkdir "$CTR_DIR/saved" && tar -C "$CTR_DIR/saved" -xf "$CTR_DIR/sec.tar"
+  local n=0 l
+  for l in $(jq -r '.[0].Layers[]' "$CTR_DIR/saved/manifest.json"); do
+    n=$((n + 1))
+    ! tar -xOf "$CTR_DIR/saved/$l" 2>/dev/null | grep -qa s3cr3t-value || false
+    ! tar -tf "$CTR_DIR/saved/$l" | grep -q 'run/secrets\|scratch\|ctx' || false
+  done
+  [ "$n" -eq 3 ] # busybox's, /seen and /secret-listing: mount points left no trace
+  ! grep -rqa s3cr3t-value "$CTR_DIR/saved" --exclude=layer.tar --exclude='*.tar' || false
+  # a missing secret: absent from RUN (BuildKit's default), an error when required
+  run bld --no-cache -t nosec "$CTX"
+  [ "$status" -ne 0 ]
+  printf 'FROM busybox\nRUN --mount=type=secret,id=tok,required=true true\n' >"$CTX/Dockerfile"
+  run bld -t nosec "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'secret `tok` not found' <<<"$output"
+}
+
+@test "build stages: ADD extracts a local tar; ONBUILD runs in the child build; a context tar and a Dockerfile on stdin" {
+  mkdir -p "$CTR_DIR/t/d"
+  echo inside >"$CTR_DIR/t/d/f"
+  tar -C "$CTR_DIR/t" -czf "$CTX/arch.tar.gz" d
+  printf 'FROM busybox\nADD arch.tar.gz /x/\nONBUILD RUN echo triggered > /trig\n' >"$CTX/Dockerfile"
+  bld -t parent "$CTX" >/dev/null
+  run berth run --rm parent cat /x/d/f
+  [ "$output" = inside ]
+  run berth run --rm parent test -e /trig
+  [ "$status" -ne 0 ]
+  printf 'FROM parent\nRUN cat /trig\n' | bld -t child - >"$CTR_DIR/out" 2>&1
+  run berth run --rm child cat /trig
+  [ "$output" = triggered ]
+  # a context as a tar on stdin
+  mkdir "$CTR_DIR/c2" && echo data >"$CTR_DIR/c2/file"
+  printf 'FROM busybox\nCOPY file /file\n' >"$CTR_DIR/c2/Dockerfile"
+  tar -C "$CTR_DIR/c2" -cf - . | bld -t fromtar -
+  run berth run --rm fromtar cat /file
+  [ "$output" = data ]
+}
+
+@test "build stages: SOURCE_DATE_EPOCH gives the same image from the same inputs; --output and --iidfile" {
+  echo content >"$CTX/f"
+  printf 'FROM busybox\nCOPY f /f\nRUN echo run > /r\nENV A=b\n' >"$CTX/Dockerfile"
+  SOURCE_DATE_EPOCH=1700000000 berth build -q --no-cache --iidfile "$CTR_DIR/id1" -t r1 "$CTX" >/dev/null
+  touch "$CTX/f"
+  sleep 1
+  SOURCE_DATE_EPOCH=1700000000 berth build -q --no-cache --iidfile "$CTR_DIR/id2" -t r2 "$CTX" >/dev/null
+  [ "$(cat "$CTR_DIR/id1")" = "$(cat "$CTR_DIR/id2")" ]
+  [ "$(cat "$CTR_DIR/id1")" = "$(image_id r1)" ]
+  run berth image inspect -f '{{.Created}}' r1
+  [ "$output" = 2023-11-14T22:13:20Z ]
+  berth build -q -o "type=local,dest=$CTR_DIR/outdir" "$CTX" >/dev/null
+  [ "$(cat "$CTR_DIR/outdir/r")" = run ]
+  berth build -q -o "type=tar,dest=$CTR_DIR/out.tar" "$CTX" >/dev/null
+  tar -tf "$CTR_DIR/out.tar" | grep -qx './f\|f'
+}
