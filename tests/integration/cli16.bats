@@ -352,3 +352,56 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   done
   berth run --rm --userns host --isolation default --disable-content-trust bb true
 }
+
+@test "ps: the image's ID once its name is gone; filters before, since, volume, ancestor, exited" {
+  berth tag bb gone:1
+  berth create --name o1 gone:1 true >/dev/null
+  [ "$(berth ps -a --filter name=o1 --format '{{.Image}}')" = gone:1 ]
+  berth rmi gone:1 >/dev/null
+  id=$(berth image inspect -f '{{.Id}}' bb)
+  [ "$(berth ps -a --filter name=o1 --format '{{.Image}}')" = "${id:7:12}" ]
+  [ "$(berth ps -a --no-trunc --filter name=o1 --format '{{.Image}}')" = "$id" ]
+  # a tag moved to another image: the ID too
+  berth import "$CTR_TAR" moved:1 >/dev/null
+  berth tag bb moved:2
+  berth create --name o2 moved:2 true >/dev/null
+  berth tag moved:1 moved:2
+  [ "$(berth ps -a --filter name=o2 --format '{{.Image}}')" = "${id:7:12}" ]
+  berth create --name f1 -v fvol:/data bb true >/dev/null
+  berth run --name f2 -v "$BATS_TEST_TMPDIR:/hostdir" bb sh -c 'exit 3' || true
+  berth create --name f3 bb true >/dev/null
+  names() { berth ps -a "$@" --format '{{.Names}}' | sort | tr '\n' ' '; }
+  [ "$(names --filter before=f2)" = "f1 o1 o2 " ]
+  [ "$(names --filter since=f1)" = "f2 f3 " ]
+  [ "$(names --filter since=o2 --filter before=f3)" = "f1 f2 " ]
+  [ "$(names --filter volume=fvol)" = "f1 " ]
+  [ "$(names --filter volume=/data)" = "f1 " ]
+  [ "$(names --filter volume=/hostdir)" = "f2 " ]
+  [ "$(names --filter exited=3)" = "f2 " ]
+  [ "$(names --filter ancestor=bb --filter name=f)" = "f1 f2 f3 " ]
+  run -1 berth ps --filter before=nosuch
+  [[ $output == *nosuch* ]]
+  run -125 berth ps --filter color=red
+  [[ $output == *color* ]]
+}
+
+@test "images: filters reference (glob), before, since, label, dangling" {
+  berth import -c 'LABEL team=a' "$CTR_TAR" app/one:1 >/dev/null
+  sleep 1 # created times: a second apart
+  berth import -c 'LABEL team=b' "$CTR_TAR" app/two:1 >/dev/null
+  sleep 1
+  berth import "$CTR_TAR" other:1 >/dev/null
+  refs() { berth images "$@" --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' '; }
+  [ "$(refs --filter reference='app/*')" = "app/one:1 app/two:1 " ]
+  [ "$(refs --filter reference='app/one:1')" = "app/one:1 " ]
+  [ "$(refs --filter reference='*:1' --filter reference=bb)" = "bb:latest other:1 " ]
+  [ "$(refs --filter since=app/one:1)" = "app/two:1 other:1 " ]
+  [ "$(refs --filter before=app/two:1 --filter reference='app/*')" = "app/one:1 " ]
+  [ "$(refs --filter label=team)" = "app/one:1 app/two:1 " ]
+  [ "$(refs --filter label=team=b)" = "app/two:1 " ]
+  [ -z "$(refs --filter dangling=true)" ]
+  run -1 berth images --filter before=nosuch
+  [[ $output == *nosuch* ]]
+  run -125 berth images --filter shape=round
+  [[ $output == *shape* ]]
+}
