@@ -405,3 +405,34 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   run -125 berth images --filter shape=round
   [[ $output == *shape* ]]
 }
+
+@test "a killed monitor: system check reports the container running on without it; ps stops it cleanly and says so" {
+  t=$BATS_TEST_TMPDIR
+  berth run -d --name k1 -v "$t:/out" bb sh -c 'trap "echo term >/out/term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+  wait_for k1 '{{.State.Status}}' running
+  id=$(berth inspect -f '{{.Id}}' k1)
+  pid=$(berth inspect -f '{{.State.Pid}}' k1)
+  kill -9 "$(pgrep -f "berth-monitor .*--id $id")"
+  for _ in $(seq 50); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" # the container runs on
+  run berth system check
+  [ "$status" -ne 0 ]
+  [[ $output == *"container ${id:0:12} runs on without its monitor (init pid $pid)"* ]]
+  run berth ps -a --format '{{.Names}} {{.State}}'
+  [ "$status" -eq 0 ]
+  [[ $output == *"berth: container k1 (${id:0:12}) ran on without its monitor (was it killed?): stopped it"* ]]
+  [[ $output == *"k1 exited"* ]]
+  [ "$(cat "$t/term")" = term ] # its stop signal, as a stop sends it
+  for _ in $(seq 50); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break; sleep 0.1; done
+  ! { [ -d "/proc/$pid" ] && grep -q "$id" "/proc/$pid/cgroup" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]; }
+  run berth system check
+  [ "$status" -eq 0 ]
+  # system check --repair stops one too
+  berth start k1 >/dev/null
+  wait_for k1 '{{.State.Status}}' running
+  kill -9 "$(pgrep -f "berth-monitor .*--id $id")"
+  for _ in $(seq 50); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
+  run berth system check --repair
+  [[ $output == *"runs on without its monitor"*": stopped"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' k1)" = exited ]
+}

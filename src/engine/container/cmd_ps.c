@@ -218,8 +218,12 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   }
   struct berth_engine *e = NULL;
   json_t *rows = NULL, *labels = json_array();
-  if (cli_open_engine(ctx, &e, err) == 0 && berth_ctr_filter_resolve(e, f, err) == 0)
+  cleanup_strv char **notes = NULL;
+  if (cli_open_engine(ctx, &e, err) == 0 && berth_ctr_settle_orphans(e, &notes, err) == 0 &&
+      berth_ctr_filter_resolve(e, f, err) == 0)
     rows = select_rows(e, &po, f, labels, err);
+  for (char **n = notes; n && *n; n++) /* a container whose monitor was killed: stopped, and said so */
+    fprintf(stderr, "berth: %s\n", *n);
   berth_engine_close(e);
   berth_ctr_filter_free(f);
   r = rows ? print_rows(ctx, rows, labels, &po, err) : -1;

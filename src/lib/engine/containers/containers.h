@@ -307,6 +307,11 @@ int berth_ctr_health_event(struct berth_engine *e, const char *id, const char *s
                            berth_error_t *err) BERTH_WUR;
 int berth_ctr_wait_healthy(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
 
+/* Containers whose monitor is gone while their init runs on (the monitor was killed): each
+ * stopped cleanly (its stop signal, its timeout, then SIGKILL; the exit recorded, its networks
+ * torn down) and said so in *notes ("container web (abc) ran on without its monitor ...") */
+int berth_ctr_settle_orphans(struct berth_engine *e, char ***notes, berth_error_t *err) BERTH_WUR;
+
 /* pause/unpause: the runtime's pause/resume; the state is `paused` meanwhile */
 int berth_ctr_pause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
 int berth_ctr_unpause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;

@@ -146,6 +146,8 @@ void ctr_networks_teardown(struct berth_engine *e, const char *id);
 int ctr_lock(const struct berth_ctr *c, berth_error_t *err) BERTH_WUR;
 /* a container whose monitor vanished: the runtime's container deleted, the row exited */
 int ctr_settle_dead(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err) BERTH_WUR;
+/* its monitor is gone but its init (row.pid, in the container's cgroup) runs on */
+bool ctr_orphan_running(const struct berth_ctr *c);
 /* no more restarts, SIGKILL, wait for the monitor to record the exit */
 int ctr_kill_now(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err) BERTH_WUR;
 /* 1 when the monitor of row has ended (or never was), 0 after timeout_ms (< 0: wait for ever) */
