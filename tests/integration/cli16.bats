@@ -436,3 +436,50 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   [[ $output == *"runs on without its monitor"*": stopped"* ]]
   [ "$(berth inspect -f '{{.State.Status}}' k1)" = exited ]
 }
+
+# a person at a terminal: tests/integration/ptydrive.py runs berth under a pty
+pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydrive.py)
+  local steps=$1
+  shift
+  timeout 120 python3 "$BATS_TEST_DIRNAME/ptydrive.py" "$steps" -- "$BERTH" --root "$BROOT" --runroot "$BRUN" "$@"
+}
+
+@test "detach keys: Ctrl-P Ctrl-Q leaves run -it, attach and exec -it with the container running; --detach-keys" {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  # run -it: detached, berth exits 0, the container runs on
+  run pty 'expect:# ;send:echo fi""rst\n;expect:first;send:\x10\x11;exit' run -it --name d1 bb sh
+  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' d1)" = running ]
+  # a lone Ctrl-P is passed on: Ctrl-P then another key is typed as it was (the shell sees both)
+  # attach with other keys: the default ones are typed into the container, ctrl-a,x detaches
+  run pty 'send:echo at""tached\n;expect:attached;send:\x01x;exit' attach --detach-keys ctrl-a,x d1
+  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' d1)" = running ]
+  # exec -it: the process runs on, its terminal kept by the container's monitor
+  run pty 'expect:# ;send:echo $$ >/tmp/execpid\n;send:echo wr""itten\n;expect:written;send:\x10\x11;exit' exec -it d1 sh
+  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  epid=$(berth exec d1 cat /tmp/execpid)
+  berth exec d1 kill -0 "$epid"
+  # without detaching: the exit codes are the process's
+  run pty 'expect:# ;send:exit 6\n;exit' exec -it d1 sh
+  [[ $output == *"exit 6"* ]]
+  run pty 'exit' exec -it d1 nosuch
+  [[ $output == *"executable file not found"* && $output == *"exit 127"* ]]
+  # a Ctrl-P not followed by Ctrl-Q reaches the container
+  run pty 'expect:# ;send:cat -v\n;send:\x10a\n;expect:^Pa;send:\x04;send:exit 3\n;exit' exec -it d1 sh
+  [[ $output == *"exit 3"* ]]
+  # --detach-keys: checked, refused by name before anything runs
+  n=$(berth ps -aq | wc -l)
+  run pty 'exit' run -it --detach-keys ctrl-9 bb true
+  [[ $output == *"--detach-keys"* && $output == *"exit 125"* ]]
+  [ "$(berth ps -aq | wc -l)" -eq "$n" ]
+  run pty 'exit' exec -it --detach-keys bogus d1 true
+  [[ $output == *"--detach-keys"* && $output == *"exit 125"* ]]
+  # with --rm: detached, the container is removed when it ends later
+  run pty 'expect:# ;send:\x10\x11;exit' run -it --rm --name d2 bb sh
+  [ "$(berth inspect -f '{{.State.Status}}' d2)" = running ]
+  berth stop d2 >/dev/null
+  for _ in $(seq 50); do berth inspect d2 >/dev/null 2>&1 || break; sleep 0.1; done
+  run berth inspect d2
+  [ "$status" -ne 0 ]
+}

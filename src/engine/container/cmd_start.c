@@ -23,6 +23,8 @@ static int start_attached(struct cmd_ctx *ctx, struct berth_engine *e, const cha
   struct stream_opts so = { .tty = tty, .stdin_on = in, .sig_proxy = !tty };
   int r = cli_stream(e, id, &a, &so, &code, err);
   berth_ctr_attach_close(&a);
+  if (r == CLI_STREAM_DETACHED)
+    return 0;
   return r < 0 ? -1 : code;
 }
 

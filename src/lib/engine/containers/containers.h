@@ -248,7 +248,8 @@ struct berth_ctr_exec {
   bool console;       /* tty: the caller proxies the pty (berth_ctr_exec_console); false: the runtime
                          proxies it through the caller's stdio itself (runc and crun refuse a
                          console socket without --detach) */
-  char *hold_rundir;  /* detached with a tty: the container's run dir, whose monitor keeps the pty */
+  char *hold_rundir;  /* with a tty: the container's run dir, whose monitor keeps the pty (-d, a detach) */
+  bool foreground;    /* not -d: the runtime's status is the process's unless it logged an error */
   /* its events (exec_create, exec_start, exec_die): the container, an id, the command's words */
   char *ctr_id, *exec_id, *cmd;
 };
@@ -268,6 +269,9 @@ int berth_ctr_exec_hand_console(struct berth_ctr_exec *x, berth_error_t *err) BE
  * N; with detach 0). -1: the runtime could not start it: the error is its message and *code
  * 127 (not found), 126 (cannot execute) or 125. */
 int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err) BERTH_WUR;
+/* the detach keys of `exec -it`: the terminal's master (berth_ctr_exec_console's) handed to the
+ * container's monitor, which keeps it; the process and its runtime run on, not waited for */
+int berth_ctr_exec_detach(struct berth_ctr_exec *x, int master, berth_error_t *err) BERTH_WUR;
 /* the exec_die event of a process berth_ctr_exec_wait collected (code: its exit status); the
  * engine may be one opened again for it: an exec does not keep the catalogue open while it runs */
 void berth_ctr_exec_died(struct berth_engine *e, const struct berth_ctr_exec *x, int code);
