@@ -483,3 +483,23 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   run berth inspect d2
   [ "$status" -ne 0 ]
 }
+
+@test "image prune and network prune: --filter until= and label=" {
+  berth import -c 'LABEL tier=web' "$CTR_TAR" lab:1 >/dev/null
+  berth import "$CTR_TAR" plain:1 >/dev/null
+  run berth image prune -a -f --filter label=tier=web
+  [ "$status" -eq 0 ] && [[ $output == *"untagged: lab:1"* ]]
+  berth image inspect plain:1 >/dev/null
+  run berth image inspect lab:1
+  [ "$status" -ne 0 ]
+  run berth image prune -a -f --filter until=1h # nothing an hour old
+  berth image inspect plain:1 >/dev/null
+  run -125 berth image prune -f --filter color=red
+  [[ $output == *color=red* ]]
+  berth network create --label keep=1 n1 >/dev/null
+  berth network create n2 >/dev/null
+  run berth network prune -f --filter label!=keep=1
+  [ "$status" -eq 0 ] && [[ $output == *n2* && $output != *n1* ]]
+  berth network inspect n1 >/dev/null
+  berth network rm n1 >/dev/null
+}
