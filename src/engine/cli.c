@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/strutil.h"
 #include "base/xalloc.h"
+#include "engine/events/events.h"
 #include "engine/format.h"
 
 /* 1: help printed, 0: go on, -1: a usage error (wrapped with the command's path) */
@@ -127,4 +129,28 @@ int cli_each_name(struct cmd_ctx *ctx, struct berth_engine *e, cli_name_fn fn, v
     }
   }
   return status;
+}
+
+int cli_prune_filters(struct cmd_ctx *ctx, const char **filters, int64_t *until, char ***labels,
+                      berth_error_t *err)
+{
+  *labels = xcalloc(1, sizeof(char *));
+  *until = 0;
+  for (size_t i = 0; filters && filters[i]; i++) {
+    const char *f = filters[i];
+    if (strncmp(f, "until=", 6) == 0 && berth_events_parse_time(f + 6, berth_engine_now(), until) == 0 &&
+        *until > 0)
+      continue;
+    if (strncmp(f, "label=", 6) == 0 || strncmp(f, "label!=", 7) == 0) {
+      cleanup_free char *l = f[5] == '!' ? xasprintf("!%s", f + 7) : xstrdup(f + 6);
+      *labels = berth_strv_append(*labels, l);
+      continue;
+    }
+    ctx->usage_error = true;
+    return BERTH_ERR(err,
+                     "%s: --filter: invalid filter `%s` (until=<timestamp|duration>, label=<k[=v]>, "
+                     "label!=<k[=v]>)",
+                     ctx->path, f);
+  }
+  return 0;
 }

@@ -49,6 +49,10 @@ bool cli_confirm(const char *warning);
 /* what a prune removed: "<heading>" and one line each (nothing when none), then
  * "Total reclaimed space: <size>" */
 void cli_print_pruned(const char *heading, char *const *removed, uint64_t reclaimed);
+/* the prune commands' --filter: until=<time|duration> (unix ns, 0: none), label=k[=v] and
+ * label!=k[=v] ("!k[=v]" in *labels); anything else a usage error */
+int cli_prune_filters(struct cmd_ctx *ctx, const char **filters, int64_t *until, char ***labels,
+                      berth_error_t *err) BERTH_WUR;
 /* print JSON indented like Docker (4 spaces) */
 void cli_print_json(json_t *v);
 

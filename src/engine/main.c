@@ -94,6 +94,7 @@ static const struct command container_cmds[] = {
   { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes", NULL, "wait" },
   { "--internal-exited", cmd_internal_exited, NULL, NULL, NULL }, /* the monitor's (src/monitor) */
   { "--internal-started", cmd_internal_started, NULL, NULL, NULL },
+  { "--internal-health", cmd_internal_health, NULL, NULL, NULL },
   { NULL, NULL, NULL, NULL, NULL },
 };
 

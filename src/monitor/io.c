@@ -161,7 +161,9 @@ void mon_reap(struct mon *m)
   int st;
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-    if (pid == m->init_pid && !m->exited) {
+    if (mon_health_reaped(m, pid, st))
+      continue;
+    else if (pid == m->init_pid && !m->exited) {
       m->exited = true;
       m->status = st;
     }
@@ -345,7 +347,7 @@ void mon_read_hellos(struct mon *m)
       client_read(m, i);
 }
 
-enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS };
+enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_HTIMER, P_HOUT, P_CLIENTS };
 
 static size_t fill_poll(struct mon *m, struct pollfd *pf)
 {
@@ -355,6 +357,8 @@ static size_t fill_poll(struct mon *m, struct pollfd *pf)
   pf[P_OUT] = (struct pollfd){ .fd = m->out_fd, .events = POLLIN };
   pf[P_ERR] = (struct pollfd){ .fd = m->err_fd, .events = POLLIN };
   pf[P_IN] = (struct pollfd){ .fd = m->n_stdin_pending ? m->in_fd : -1, .events = POLLOUT };
+  pf[P_HTIMER] = (struct pollfd){ .fd = m->exited ? -1 : m->health.timer, .events = POLLIN };
+  pf[P_HOUT] = (struct pollfd){ .fd = m->health.out, .events = POLLIN };
   for (size_t i = 0; i < m->nclients; i++) /* while stdin is backed up, clients wait */
     pf[P_CLIENTS + i] = (struct pollfd){ .fd = m->n_stdin_pending ? -1 : m->clients[i].fd, .events = POLLIN };
   compact_held(m);
@@ -389,6 +393,7 @@ void mon_serve(struct mon *m)
   struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS + MON_MAX_HELD];
   int64_t deadline = 0;
   mon_reap(m); /* the init may be gone already: its SIGCHLD may have been read while the runtime ran */
+  mon_health_begin(m);
   while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
     if (m->exited && deadline == 0)
       deadline = mono_ms() + DRAIN_MS;
@@ -410,11 +415,16 @@ void mon_serve(struct mon *m)
       close_fd(&m->err_fd);
     if (pf[P_IN].revents & (POLLOUT | POLLERR | POLLHUP))
       stdin_flush(m);
+    if (pf[P_HOUT].revents & (POLLIN | POLLHUP | POLLERR))
+      mon_health_read(m);
+    if (pf[P_HTIMER].revents & POLLIN)
+      mon_health_timer(m);
     handle_clients(m, pf, nclients); /* a HOLD appends to held: polled from the next round */
     handle_held(m, pf, nclients, nheld);
     if (pf[P_LISTEN].revents & POLLIN)
       mon_accept(m);
   }
+  mon_health_end(m);
   mon_close_held(m); /* the init is gone: a detached exec's terminal goes with it */
   berth_logw_flush(&mon_log, BERTH_LOG_STDOUT, mon_now());
   berth_logw_flush(&mon_log, BERTH_LOG_STDERR, mon_now());

@@ -41,6 +41,22 @@ static int add_arg(const char **v, size_t *n, const char *a)
   return 0;
 }
 
+/* --health-interval NS, -timeout NS, -start-period NS, -start-interval NS, -retries N */
+static int health_option(struct mon *m, const char *name, int64_t v)
+{
+  struct mon_health *h = &m->health;
+  int64_t *slot = strcmp(name, "interval") == 0         ? &h->interval
+                  : strcmp(name, "timeout") == 0        ? &h->timeout
+                  : strcmp(name, "start-period") == 0   ? &h->start_period
+                  : strcmp(name, "start-interval") == 0 ? &h->start_interval
+                  : strcmp(name, "retries") == 0        ? &h->retries
+                                                        : NULL;
+  if (slot == NULL)
+    return -1;
+  *slot = v;
+  return 0;
+}
+
 static int parse_option(struct mon *m, const char *a, const char *v)
 {
   uint64_t u = 0;
@@ -64,6 +80,10 @@ static int parse_option(struct mon *m, const char *a, const char *v)
     m->log_max_files = (unsigned) u;
   else if (strcmp(a, "--sync-fd") == 0 && parse_u64(v, &u) == 0 && u < 65536)
     m->sync_fd = (int) u;
+  else if (strcmp(a, "--health-process") == 0)
+    m->health.process = v;
+  else if (strncmp(a, "--health-", 9) == 0 && parse_u64(v, &u) == 0 && u < INT64_MAX)
+    return health_option(m, a + 9, (int64_t) u);
   else
     return -1;
   return 0;
@@ -239,7 +259,8 @@ static bool first_start(struct mon *m)
 /* run-time state goes with the monitor (a new monitor's files keep the directory) */
 static void remove_rundir(const struct mon *m)
 {
-  const char *names[] = { BERTH_MON_CONSOLE_SOCK, BERTH_MON_PID_FILE, BERTH_MON_SELF_PID_FILE };
+  const char *names[] = { BERTH_MON_CONSOLE_SOCK, BERTH_MON_PID_FILE, BERTH_MON_SELF_PID_FILE,
+                          BERTH_MON_HEALTH_FILE, "health.pid" };
   char path[4096];
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     snprintf(path, sizeof path, "%s/%s", m->rundir, names[i]);
@@ -251,7 +272,18 @@ static void remove_rundir(const struct mon *m)
 int main(int argc, char **argv)
 {
   static struct mon m = {
-    .sync_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1, .log_max_files = 1
+    .sync_fd = -1,
+    .listen_fd = -1,
+    .out_fd = -1,
+    .err_fd = -1,
+    .in_fd = -1,
+    .log_max_files = 1,
+    .health = { .timer = -1,
+                .out = -1,
+                .interval = 30000000000LL,
+                .timeout = 30000000000LL,
+                .retries = 3,
+                .start_interval = 5000000000LL },
   };
   if (parse_args(&m, argc, argv) < 0)
     return 2;

@@ -28,6 +28,32 @@ struct mon_client {
   unsigned char want; /* BERTH_ATTACH_WANT_* */
 };
 
+/* healthchecks (health.c) */
+#define MON_HEALTH_LOG 5 /* results kept, as Docker */
+struct mon_health_result {
+  int64_t start, end; /* unix ns */
+  int code;           /* -1: killed at its timeout */
+  char output[4096];
+  size_t n;
+};
+struct mon_health {
+  const char *process; /* --health-process: the check for `exec --process` (NULL: no healthcheck) */
+  int64_t interval, timeout, start_period, start_interval; /* ns */
+  int64_t retries;
+  int timer; /* timerfd: the next check, or the running one's timeout */
+  int out;   /* the running check's output */
+  pid_t pid; /* the runtime running it (0: none) */
+  bool timed_out;
+  int64_t begun;       /* monotonic ns of the container's start */
+  int64_t check_start; /* unix ns */
+  char output[4096];
+  size_t nout;
+  int streak;
+  char status[16]; /* starting, healthy, unhealthy */
+  struct mon_health_result log[MON_HEALTH_LOG];
+  size_t nlog;
+};
+
 struct mon {
   /* from the command line */
   const char *id, *bundle, *rundir, *runtime, *log_path;
@@ -56,6 +82,7 @@ struct mon {
   bool exited;
   int status;  /* wait status of the init */
   bool cancel; /* CANCEL received: no further restart */
+  struct mon_health health;
 };
 
 extern struct berth_logw mon_log;
@@ -85,7 +112,19 @@ bool mon_client_record(struct mon *m, int code, char *decision, size_t len);
 bool mon_sleep(struct mon *m, int64_t ms);
 void mon_reap(struct mon *m);
 
+/* health.c: at each start of the container and when its init is gone; the timer fired, the
+ * check's output readable, a child reaped (true when it was the check) */
+void mon_health_begin(struct mon *m);
+void mon_health_end(struct mon *m);
+void mon_health_timer(struct mon *m);
+void mon_health_read(struct mon *m);
+bool mon_health_reaped(struct mon *m, pid_t pid, int st);
+
 /* spawn.c */
+/* fork and exec argv with these as its stdio (nothing else of the monitor's); the pid or -1 */
+pid_t mon_spawn(const char *const *argv, int in, int out, int errfd);
+/* argv: runtime [global options] tail... (NULL-terminated) */
+size_t mon_runtime_argv(struct mon *m, const char **argv, size_t max, const char *const *tail);
 /* create and start the container (the runtime's `run --detach`); on failure *code (125/126/127)
  * and msg are set */
 int mon_start_container(struct mon *m, int *code, char *msg, size_t msglen);

@@ -81,7 +81,7 @@ static void child_exec(const char *const *argv, int in, int out, int errfd)
   _exit(127);
 }
 
-static pid_t spawn(const char *const *argv, int in, int out, int errfd)
+pid_t mon_spawn(const char *const *argv, int in, int out, int errfd)
 {
   pid_t pid = fork();
   if (pid == 0)
@@ -89,8 +89,7 @@ static pid_t spawn(const char *const *argv, int in, int out, int errfd)
   return pid;
 }
 
-/* argv: runtime [global options] verb args... (NULL-terminated) */
-static size_t runtime_argv(struct mon *m, const char **argv, size_t max, const char *const *tail)
+size_t mon_runtime_argv(struct mon *m, const char **argv, size_t max, const char *const *tail)
 {
   size_t n = 0;
   argv[n++] = m->runtime;
@@ -115,12 +114,12 @@ static int wait_pid(pid_t pid)
 static int run_runtime(struct mon *m, const char *const *tail, struct errbuf *eb)
 {
   const char *argv[MON_MAX_ARGS + 16];
-  runtime_argv(m, argv, MON_MAX_ARGS + 16, tail);
+  mon_runtime_argv(m, argv, MON_MAX_ARGS + 16, tail);
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     return -1;
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_t pid = spawn(argv, devnull, devnull, p[1]);
+  pid_t pid = mon_spawn(argv, devnull, devnull, p[1]);
   close(p[1]);
   close(devnull);
   errbuf_drain(eb, p[0]);
@@ -312,8 +311,8 @@ static int run_create(struct mon *m, struct create_run *cr, int child[3])
       return -1;
   }
   const char *argv[MON_MAX_ARGS + 16];
-  runtime_argv(m, argv, MON_MAX_ARGS + 16, tail);
-  cr->pid = spawn(argv, child[0], child[1], child[2]);
+  mon_runtime_argv(m, argv, MON_MAX_ARGS + 16, tail);
+  cr->pid = mon_spawn(argv, child[0], child[1], child[2]);
   return cr->pid < 0 ? -1 : 0;
 }
 
@@ -393,7 +392,7 @@ int mon_run_handler(struct mon *m, const char *verb, const char *const *args, ch
   if (pipe2(p, O_CLOEXEC) < 0)
     return -1;
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_t pid = spawn(argv, devnull, p[1], 2);
+  pid_t pid = mon_spawn(argv, devnull, p[1], 2);
   close(p[1]);
   close(devnull);
   struct errbuf eb = { .len = 0 };

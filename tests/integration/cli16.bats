@@ -352,3 +352,154 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   done
   berth run --rm --userns host --isolation default --disable-content-trust bb true
 }
+
+@test "ps: the image's ID once its name is gone; filters before, since, volume, ancestor, exited" {
+  berth tag bb gone:1
+  berth create --name o1 gone:1 true >/dev/null
+  [ "$(berth ps -a --filter name=o1 --format '{{.Image}}')" = gone:1 ]
+  berth rmi gone:1 >/dev/null
+  id=$(berth image inspect -f '{{.Id}}' bb)
+  [ "$(berth ps -a --filter name=o1 --format '{{.Image}}')" = "${id:7:12}" ]
+  [ "$(berth ps -a --no-trunc --filter name=o1 --format '{{.Image}}')" = "$id" ]
+  # a tag moved to another image: the ID too
+  berth import "$CTR_TAR" moved:1 >/dev/null
+  berth tag bb moved:2
+  berth create --name o2 moved:2 true >/dev/null
+  berth tag moved:1 moved:2
+  [ "$(berth ps -a --filter name=o2 --format '{{.Image}}')" = "${id:7:12}" ]
+  berth create --name f1 -v fvol:/data bb true >/dev/null
+  berth run --name f2 -v "$BATS_TEST_TMPDIR:/hostdir" bb sh -c 'exit 3' || true
+  berth create --name f3 bb true >/dev/null
+  names() { berth ps -a "$@" --format '{{.Names}}' | sort | tr '\n' ' '; }
+  [ "$(names --filter before=f2)" = "f1 o1 o2 " ]
+  [ "$(names --filter since=f1)" = "f2 f3 " ]
+  [ "$(names --filter since=o2 --filter before=f3)" = "f1 f2 " ]
+  [ "$(names --filter volume=fvol)" = "f1 " ]
+  [ "$(names --filter volume=/data)" = "f1 " ]
+  [ "$(names --filter volume=/hostdir)" = "f2 " ]
+  [ "$(names --filter exited=3)" = "f2 " ]
+  [ "$(names --filter ancestor=bb --filter name=f)" = "f1 f2 f3 " ]
+  run -1 berth ps --filter before=nosuch
+  [[ $output == *nosuch* ]]
+  run -125 berth ps --filter color=red
+  [[ $output == *color* ]]
+}
+
+@test "images: filters reference (glob), before, since, label, dangling" {
+  berth import -c 'LABEL team=a' "$CTR_TAR" app/one:1 >/dev/null
+  sleep 1 # created times: a second apart
+  berth import -c 'LABEL team=b' "$CTR_TAR" app/two:1 >/dev/null
+  sleep 1
+  berth import "$CTR_TAR" other:1 >/dev/null
+  refs() { berth images "$@" --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' '; }
+  [ "$(refs --filter reference='app/*')" = "app/one:1 app/two:1 " ]
+  [ "$(refs --filter reference='app/one:1')" = "app/one:1 " ]
+  [ "$(refs --filter reference='*:1' --filter reference=bb)" = "bb:latest other:1 " ]
+  [ "$(refs --filter since=app/one:1)" = "app/two:1 other:1 " ]
+  [ "$(refs --filter before=app/two:1 --filter reference='app/*')" = "app/one:1 " ]
+  [ "$(refs --filter label=team)" = "app/one:1 app/two:1 " ]
+  [ "$(refs --filter label=team=b)" = "app/two:1 " ]
+  [ -z "$(refs --filter dangling=true)" ]
+  run -1 berth images --filter before=nosuch
+  [[ $output == *nosuch* ]]
+  run -125 berth images --filter shape=round
+  [[ $output == *shape* ]]
+}
+
+@test "a killed monitor: system check reports the container running on without it; ps stops it cleanly and says so" {
+  t=$BATS_TEST_TMPDIR
+  berth run -d --name k1 -v "$t:/out" bb sh -c 'trap "echo term >/out/term; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+  wait_for k1 '{{.State.Status}}' running
+  id=$(berth inspect -f '{{.Id}}' k1)
+  pid=$(berth inspect -f '{{.State.Pid}}' k1)
+  kill -9 "$(pgrep -f "berth-monitor .*--id $id")"
+  for _ in $(seq 50); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" # the container runs on
+  run berth system check
+  [ "$status" -ne 0 ]
+  [[ $output == *"container ${id:0:12} runs on without its monitor (init pid $pid)"* ]]
+  run berth ps -a --format '{{.Names}} {{.State}}'
+  [ "$status" -eq 0 ]
+  [[ $output == *"berth: container k1 (${id:0:12}) ran on without its monitor (was it killed?): stopped it"* ]]
+  [[ $output == *"k1 exited"* ]]
+  [ "$(cat "$t/term")" = term ] # its stop signal, as a stop sends it
+  for _ in $(seq 50); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break; sleep 0.1; done
+  ! { [ -d "/proc/$pid" ] && grep -q "$id" "/proc/$pid/cgroup" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]; }
+  run berth system check
+  [ "$status" -eq 0 ]
+  # system check --repair stops one too
+  berth start k1 >/dev/null
+  wait_for k1 '{{.State.Status}}' running
+  kill -9 "$(pgrep -f "berth-monitor .*--id $id")"
+  for _ in $(seq 50); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
+  run berth system check --repair
+  [[ $output == *"runs on without its monitor"*": stopped"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' k1)" = exited ]
+}
+
+# a person at a terminal: tests/integration/ptydrive.py runs berth under a pty
+pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydrive.py)
+  local steps=$1
+  shift
+  timeout 120 python3 "$BATS_TEST_DIRNAME/ptydrive.py" "$steps" -- "$BERTH" --root "$BROOT" --runroot "$BRUN" "$@"
+}
+
+@test "detach keys: Ctrl-P Ctrl-Q leaves run -it, attach and exec -it with the container running; --detach-keys" {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  # run -it: detached, berth exits 0, the container runs on
+  run pty 'expect:# ;send:echo fi""rst\n;expect:first;send:\x10\x11;exit' run -it --name d1 bb sh
+  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' d1)" = running ]
+  # a lone Ctrl-P is passed on: Ctrl-P then another key is typed as it was (the shell sees both)
+  # attach with other keys: the default ones are typed into the container, ctrl-a,x detaches
+  run pty 'send:echo at""tached\n;expect:attached;send:\x01x;exit' attach --detach-keys ctrl-a,x d1
+  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$(berth inspect -f '{{.State.Status}}' d1)" = running ]
+  # exec -it: the process runs on, its terminal kept by the container's monitor
+  run pty 'expect:# ;send:echo $$ >/tmp/execpid\n;send:echo wr""itten\n;expect:written;send:\x10\x11;exit' exec -it d1 sh
+  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  epid=$(berth exec d1 cat /tmp/execpid)
+  berth exec d1 kill -0 "$epid"
+  # without detaching: the exit codes are the process's
+  run pty 'expect:# ;send:exit 6\n;exit' exec -it d1 sh
+  [[ $output == *"exit 6"* ]]
+  run pty 'exit' exec -it d1 nosuch
+  [[ $output == *"executable file not found"* && $output == *"exit 127"* ]]
+  # a Ctrl-P not followed by Ctrl-Q reaches the container
+  run pty 'expect:# ;send:cat -v\n;send:\x10a\n;expect:^Pa;send:\x04;send:exit 3\n;exit' exec -it d1 sh
+  [[ $output == *"exit 3"* ]]
+  # --detach-keys: checked, refused by name before anything runs
+  n=$(berth ps -aq | wc -l)
+  run pty 'exit' run -it --detach-keys ctrl-9 bb true
+  [[ $output == *"--detach-keys"* && $output == *"exit 125"* ]]
+  [ "$(berth ps -aq | wc -l)" -eq "$n" ]
+  run pty 'exit' exec -it --detach-keys bogus d1 true
+  [[ $output == *"--detach-keys"* && $output == *"exit 125"* ]]
+  # with --rm: detached, the container is removed when it ends later
+  run pty 'expect:# ;send:\x10\x11;exit' run -it --rm --name d2 bb sh
+  [ "$(berth inspect -f '{{.State.Status}}' d2)" = running ]
+  berth stop d2 >/dev/null
+  for _ in $(seq 50); do berth inspect d2 >/dev/null 2>&1 || break; sleep 0.1; done
+  run berth inspect d2
+  [ "$status" -ne 0 ]
+}
+
+@test "image prune and network prune: --filter until= and label=" {
+  berth import -c 'LABEL tier=web' "$CTR_TAR" lab:1 >/dev/null
+  berth import "$CTR_TAR" plain:1 >/dev/null
+  run berth image prune -a -f --filter label=tier=web
+  [ "$status" -eq 0 ] && [[ $output == *"untagged: lab:1"* ]]
+  berth image inspect plain:1 >/dev/null
+  run berth image inspect lab:1
+  [ "$status" -ne 0 ]
+  run berth image prune -a -f --filter until=1h # nothing an hour old
+  berth image inspect plain:1 >/dev/null
+  run -125 berth image prune -f --filter color=red
+  [[ $output == *color=red* ]]
+  berth network create --label keep=1 n1 >/dev/null
+  berth network create n2 >/dev/null
+  run berth network prune -f --filter label!=keep=1
+  [ "$status" -eq 0 ] && [[ $output == *n2* && $output != *n1* ]]
+  berth network inspect n1 >/dev/null
+  berth network rm n1 >/dev/null
+}

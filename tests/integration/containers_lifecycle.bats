@@ -98,7 +98,7 @@ teardown() {
   [ -z "$(find "$BRUN/mounts" -mindepth 1 -not -empty 2>/dev/null)" ]
 }
 
-@test "lifecycle: a monitor killed under a running container: ps shows Dead, rm -f removes it, start works again" {
+@test "lifecycle: a monitor killed under a running container: inspect shows dead, ps stops it and says so, rm -f removes it, start works again" {
   berth run -d --name orphan bb sleep 1000 >/dev/null
   wait_for orphan '{{.State.Status}}' running
   mon=$(ctr_monitors)
@@ -106,7 +106,10 @@ teardown() {
   kill -9 "$mon"
   for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
   [ "$(berth inspect -f '{{.State.Status}} {{.State.Dead}}' orphan)" = "dead true" ]
-  [ "$(berth ps -a --format '{{.Status}}')" = Dead ]
+  # ps stops it cleanly (issue 16: it used to show Dead while the container ran on)
+  run berth ps -a --format '{{.Status}}'
+  [[ $output == *"berth: container orphan "*"ran on without its monitor (was it killed?): stopped it"* ]]
+  [[ ${lines[-1]} == "Exited (137)"* ]]
   run berth start orphan # the runtime's leftover container is deleted first
   [ "$status" -eq 0 ]
   wait_for orphan '{{.State.Status}}' running

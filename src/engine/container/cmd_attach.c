@@ -28,6 +28,8 @@ struct stream {
   bool raw;
   struct termios saved;
   int exit_code; /* -1 until EXIT */
+  struct detach_keys dk;
+  bool detached;
 };
 
 static void send_size(struct stream *s)
@@ -88,12 +90,19 @@ static void on_signal(struct stream *s)
 
 static void on_stdin(struct stream *s)
 {
-  char buf[BERTH_ATTACH_MSG_MAX - 1];
-  ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+  char in[BERTH_ATTACH_MSG_MAX - 1 - BERTH_DETACH_KEYS_MAX], buf[BERTH_ATTACH_MSG_MAX - 1];
+  ssize_t n = read(STDIN_FILENO, in, sizeof in);
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return;
+  size_t len = n > 0 ? (size_t) n : 0;
+  if (n > 0 && s->o->tty) /* the detach keys: with a terminal only, as Docker */
+    len = detach_keys_filter(&s->dk, in, (size_t) n, buf, &s->detached);
+  else if (n > 0)
+    memcpy(buf, in, len);
   berth_error_t ignore = NULL;
-  int r = n > 0 ? berth_ctr_attach_send(s->a, BERTH_ATTACH_STDIN, buf, (size_t) n, &ignore)
+  if (s->detached || (n > 0 && len == 0)) /* detached, or all held back for now */
+    return;
+  int r = n > 0 ? berth_ctr_attach_send(s->a, BERTH_ATTACH_STDIN, buf, len, &ignore)
                 : berth_ctr_attach_send(s->a, BERTH_ATTACH_STDIN_CLOSE, NULL, 0, &ignore);
   if (r < 0)
     berth_error_release(&ignore);
@@ -134,6 +143,8 @@ int cli_stream(struct berth_engine *e, const char *id, struct berth_ctr_attach *
   struct stream s = {
     .e = e, .id = id, .a = a, .o = o, .sigfd = -1, .stdin_open = o->stdin_on, .exit_code = -1
   };
+  if (o->tty && detach_keys_init(&s.dk, o->detach_keys, err) < 0)
+    return -1;
   if (setup(&s) < 0) {
     teardown(&s);
     return BERTH_ERR_ERRNO(err, "attach: signalfd");
@@ -148,10 +159,14 @@ int cli_stream(struct berth_engine *e, const char *id, struct berth_ctr_attach *
       on_signal(&s);
     if (pf[2].revents & (POLLIN | POLLHUP | POLLERR))
       on_stdin(&s);
+    if (s.detached)
+      break;
     if ((pf[0].revents & (POLLIN | POLLHUP | POLLERR)) && !on_socket(&s))
       break;
   }
   teardown(&s);
+  if (s.detached)
+    return CLI_STREAM_DETACHED;
   if (s.exit_code >= 0) {
     *exit_code = s.exit_code;
     return 0;
@@ -166,7 +181,10 @@ int cli_stream(struct berth_engine *e, const char *id, struct berth_ctr_attach *
 int cmd_attach(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool no_stdin = false, sig_proxy = true;
+  const char *detach_keys = NULL;
   const struct berth_cli_opt opts[] = {
+    { "detach-keys", 0, BERTH_CLI_STRING, &detach_keys, "string",
+      "Override the key sequence for detaching a container" },
     { "no-stdin", 0, BERTH_CLI_BOOL, &no_stdin, NULL, "Do not attach STDIN" },
     { "sig-proxy", 0, BERTH_CLI_BOOL, &sig_proxy, NULL,
       "Proxy all received signals to the process (default true)" },
@@ -186,14 +204,16 @@ int cmd_attach(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   }
   bool tty = json_is_true(json_object_get(c.config, "Tty"));
   bool in = !no_stdin && json_is_true(json_object_get(c.config, "OpenStdin"));
-  struct stream_opts so = { .tty = tty, .stdin_on = in, .sig_proxy = sig_proxy && !tty };
+  struct stream_opts so = {
+    .tty = tty, .stdin_on = in, .sig_proxy = sig_proxy && !tty, .detach_keys = detach_keys
+  };
   unsigned want = BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR | (in ? BERTH_ATTACH_WANT_STDIN : 0);
   if (c.state != BERTH_CTR_RUNNING && c.state != BERTH_CTR_PAUSED)
     r = BERTH_ERR(err, "you cannot attach to a stopped container, start it first");
   else
-    r = berth_ctr_attach_connect(&c, want, &a, err) < 0 || cli_stream(e, c.row.id, &a, &so, &code, err) < 0
-          ? -1
-          : 0;
+    r = berth_ctr_attach_connect(&c, want, &a, err) < 0 ? -1 : cli_stream(e, c.row.id, &a, &so, &code, err);
+  if (r == CLI_STREAM_DETACHED)
+    r = code = 0;
   berth_ctr_attach_close(&a);
   berth_ctr_release(&c);
   berth_engine_close(e);

@@ -43,3 +43,16 @@ int cmd_internal_started(struct cmd_ctx *ctx, int argc, char **argv, berth_error
   berth_engine_close(e);
   return r;
 }
+
+/* --internal-health ID STATUS: the monitor's health_status event, when the status changed */
+int cmd_internal_health(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
+{
+  if (argc != 3) {
+    ctx->usage_error = true;
+    return BERTH_ERR(err, "usage: berth container --internal-health ID STATUS");
+  }
+  struct berth_engine *e = NULL;
+  int r = cli_open_engine(ctx, &e, err) < 0 || berth_ctr_health_event(e, argv[1], argv[2], err) < 0 ? -1 : 0;
+  berth_engine_close(e);
+  return r;
+}

@@ -27,7 +27,7 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 
 struct exec_flags {
   bool detach, interactive, tty, privileged;
-  const char *user, *workdir;
+  const char *user, *workdir, *detach_keys;
   const char **env, **env_files;
 };
 
@@ -93,9 +93,29 @@ static bool pump(int in, int out)
   return berth_write_all(out, buf, (size_t) n) == 0;
 }
 
-/* -t: terminal <-> pty master until the runtime ends (and the master has nothing more) */
-static void proxy(struct berth_ctr_exec *x, int master, bool in_on, int sigfd)
+/* the terminal's input to the master, but for the detach keys: true when they were typed */
+static bool pump_keys(int in, int out, struct detach_keys *dk, bool *in_on)
 {
+  char buf[16384], pass[16384 + BERTH_DETACH_KEYS_MAX];
+  ssize_t n = read(in, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return false;
+  if (n <= 0) {
+    *in_on = false;
+    return false;
+  }
+  bool detached = false;
+  size_t k = detach_keys_filter(dk, buf, (size_t) n, pass, &detached);
+  if (k > 0 && berth_write_all(out, pass, k) < 0)
+    *in_on = false;
+  return detached;
+}
+
+/* -t: terminal <-> pty master until the runtime ends (and the master has nothing more); true
+ * when the detach keys were typed (the process runs on) */
+static bool proxy(struct berth_ctr_exec *x, int master, bool in_on, int sigfd, struct detach_keys *dk)
+{
+  bool detached = false;
   struct termios saved;
   bool raw = false;
   if (in_on && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
@@ -105,7 +125,7 @@ static void proxy(struct berth_ctr_exec *x, int master, bool in_on, int sigfd)
   }
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   bool out_open = true, runtime = true;
-  while (out_open || runtime) {
+  while ((out_open || runtime) && !detached) {
     struct pollfd pf[4] = { { .fd = out_open ? master : -1, .events = POLLIN },
                             { .fd = in_on ? STDIN_FILENO : -1, .events = POLLIN },
                             { .fd = sigfd, .events = POLLIN },
@@ -116,7 +136,7 @@ static void proxy(struct berth_ctr_exec *x, int master, bool in_on, int sigfd)
     if (pf[0].revents & (POLLIN | POLLHUP | POLLERR))
       out_open = pump(master, STDOUT_FILENO);
     if (pf[1].revents & (POLLIN | POLLHUP | POLLERR))
-      in_on = pump(STDIN_FILENO, master);
+      detached = pump_keys(STDIN_FILENO, master, dk, &in_on);
     if (pf[2].revents & POLLIN)
       forward(x, sigfd, master);
     if (pf[3].revents & POLLIN)
@@ -124,6 +144,7 @@ static void proxy(struct berth_ctr_exec *x, int master, bool in_on, int sigfd)
   }
   if (raw)
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  return detached;
 }
 
 /* what the pipes of a process without a terminal carry; -1: not used */
@@ -214,11 +235,16 @@ static int attend(struct berth_ctr_exec *x, const struct exec_flags *f, struct r
   sigset_t old;
   int sigfd = block_signals(&old), master = -1, code = 125;
   berth_error_t err = NULL;
-  if (x->console && x->hold_rundir) { /* -dt: the monitor keeps the terminal */
+  struct detach_keys dk;
+  bool detached = false;
+  if (f->tty && detach_keys_init(&dk, f->detach_keys, &err) < 0) {
+    /* checked before the process started (run_exec) */
+  } else if (f->detach && x->console && x->hold_rundir) { /* -dt: the monitor keeps the terminal */
     if (berth_ctr_exec_hand_console(x, &err) == 0)
       wait_runtime(x, sigfd);
   } else if (x->console && (master = berth_ctr_exec_console(x, &err)) >= 0) {
-    proxy(x, master, f->interactive, sigfd);
+    /* detached: the monitor keeps the terminal, the process runs on */
+    detached = proxy(x, master, f->interactive, sigfd, &dk) && berth_ctr_exec_detach(x, master, &err) == 0;
   } else if (err == NULL && r->out_r >= 0) {
     relay(x, r, sigfd);
   } else if (err == NULL) {
@@ -226,7 +252,9 @@ static int attend(struct berth_ctr_exec *x, const struct exec_flags *f, struct r
   }
   if (master >= 0)
     close(master);
-  if (err == NULL && berth_ctr_exec_wait(x, &code, &err) < 0 && x->stderr_shared)
+  if (detached)
+    code = 0;
+  else if (err == NULL && berth_ctr_exec_wait(x, &code, &err) < 0 && x->stderr_shared)
     berth_error_release(&err);
   if (err)
     cli_report(&err);
@@ -245,6 +273,9 @@ static int run_exec(struct cmd_ctx *ctx, const struct exec_flags *f, const char 
     return berth_error_wrap(err, "%s", ctx->path);
   if (f->tty && f->interactive && !f->detach && !isatty(STDIN_FILENO))
     return BERTH_ERR(err, "%s: the input device is not a TTY", ctx->path);
+  struct detach_keys dk;
+  if (f->detach_keys && detach_keys_init(&dk, f->detach_keys, err) < 0)
+    return berth_error_wrap(err, "%s", ctx->path);
   struct winsize ws = { 0 };
   if (f->tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
     ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
@@ -312,6 +343,8 @@ int cmd_exec(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct exec_flags f = { 0 };
   const struct berth_cli_opt opts[] = {
     { "detach", 'd', BERTH_CLI_BOOL, &f.detach, NULL, "Detached mode: run command in the background" },
+    { "detach-keys", 0, BERTH_CLI_STRING, &f.detach_keys, "string",
+      "Override the key sequence for detaching a container" },
     { "env", 'e', BERTH_CLI_STRINGS, &f.env, "list", "Set environment variables" },
     { "env-file", 0, BERTH_CLI_STRINGS, &f.env_files, "list", "Read in a file of environment variables" },
     { "interactive", 'i', BERTH_CLI_BOOL, &f.interactive, NULL, "Keep STDIN open even if not attached" },

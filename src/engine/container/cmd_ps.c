@@ -33,21 +33,41 @@ static char *labels_text(json_t *labels)
   return berth_strbuf_detach(&b);
 }
 
-/* the row as Docker's `ps --format json` object (also what --format templates see) */
-static json_t *row_json(const struct berth_ctr *c, bool no_trunc, int64_t now)
+/* the image as the container was created with it while that name still means its image; else
+ * (removed, untagged, the tag moved) its id, as Docker shows it */
+static char *image_text(struct berth_engine *e, const struct berth_ctr *c, bool no_trunc)
 {
+  berth_digest_t id;
+  berth_error_t none = NULL;
+  if (berth_engine_resolve(e, c->row.image, id, NULL, &none) == 0 && strcmp(id, c->row.image_id) == 0)
+    return xstrdup(c->row.image);
+  berth_error_release(&none);
+  const char *hex = strncmp(c->row.image_id, "sha256:", 7) == 0 ? c->row.image_id + 7 : c->row.image_id;
+  return no_trunc ? xstrdup(c->row.image_id) : xstrndup(hex, 12);
+}
+
+/* the row as Docker's `ps --format json` object (also what --format templates see) */
+static json_t *row_json(struct berth_engine *e, const struct berth_ctr *c, bool no_trunc, int64_t now)
+{
+  cleanup_free char *image = image_text(e, c, no_trunc);
   cleanup_free char *cmd = berth_ctr_command_text(c->config, no_trunc);
   cleanup_free char *created = go_time(c->row.created),
                     *since = berth_fmt_since(c->row.created / 1000000000, now / 1000000000);
   cleanup_free char *status =
     berth_ctr_status_text(c->state, c->row.exit_code, c->row.started_at, c->row.finished_at, now);
+  const char *health = json_string_value(json_object_get(c->health, "Status"));
+  if (health && c->state == BERTH_CTR_RUNNING) { /* Docker's "Up 2 minutes (healthy)" */
+    char *with = xasprintf("%s (%s%s)", status, strcmp(health, "starting") == 0 ? "health: " : "", health);
+    free(status);
+    status = with;
+  }
   cleanup_free char *labels = labels_text(json_object_get(c->config, "Labels"));
   char id[16];
   snprintf(id, sizeof id, "%.12s", c->row.id);
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", cmd,
-                   "CreatedAt", created, "ID", no_trunc ? c->row.id : id, "Image", c->row.image, "Labels",
-                   labels, "LocalVolumes", "0", "Mounts", "", "Names", c->row.name, "Networks", "", "Ports",
-                   "", "RunningFor", since, "Size", "0B", "State", berth_ctr_state_name(c->state), "Status",
+                   "CreatedAt", created, "ID", no_trunc ? c->row.id : id, "Image", image, "Labels", labels,
+                   "LocalVolumes", "0", "Mounts", "", "Names", c->row.name, "Networks", "", "Ports", "",
+                   "RunningFor", since, "Size", "0B", "State", berth_ctr_state_name(c->state), "Status",
                    status);
 }
 
@@ -142,7 +162,7 @@ static json_t *select_rows(struct berth_engine *e, const struct ps_opts *po, con
     bool shown = all || berth_ctr_state_kept(v[i].state);
     cleanup_strv char **chain = shown ? image_chain(e, v[i].row.image_id) : NULL;
     if (shown && berth_ctr_filter_match(f, &v[i], chain, ancestors)) {
-      json_array_append_new(rows, row_json(&v[i], po->no_trunc, now));
+      json_array_append_new(rows, row_json(e, &v[i], po->no_trunc, now));
       json_t *l = json_object_get(v[i].config, "Labels");
       json_array_append_new(labels, json_is_object(l) ? json_incref(l) : json_object());
     }
@@ -198,8 +218,12 @@ int cmd_ps(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   }
   struct berth_engine *e = NULL;
   json_t *rows = NULL, *labels = json_array();
-  if (cli_open_engine(ctx, &e, err) == 0)
+  cleanup_strv char **notes = NULL;
+  if (cli_open_engine(ctx, &e, err) == 0 && berth_ctr_settle_orphans(e, &notes, err) == 0 &&
+      berth_ctr_filter_resolve(e, f, err) == 0)
     rows = select_rows(e, &po, f, labels, err);
+  for (char **n = notes; n && *n; n++) /* a container whose monitor was killed: stopped, and said so */
+    fprintf(stderr, "berth: %s\n", *n);
   berth_engine_close(e);
   berth_ctr_filter_free(f);
   r = rows ? print_rows(ctx, rows, labels, &po, err) : -1;

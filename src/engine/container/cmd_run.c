@@ -69,9 +69,12 @@ static int run_created(struct cmd_ctx *ctx, struct berth_engine *e, const struct
     return start_failed(e, ra, id, code, err);
   struct stream_opts so = { .tty = o->tty,
                             .stdin_on = (want & BERTH_ATTACH_WANT_STDIN) != 0,
-                            .sig_proxy = (o->has_sig_proxy ? o->sig_proxy : true) && !o->tty };
+                            .sig_proxy = (o->has_sig_proxy ? o->sig_proxy : true) && !o->tty,
+                            .detach_keys = o->detach_keys };
   int r = cli_stream(e, id, &a, &so, &code, err);
   berth_ctr_attach_close(&a);
+  if (r == CLI_STREAM_DETACHED) /* the container runs on; its monitor records its exit */
+    return 0;
   if (r < 0) {
     ctx->usage_error = true;
     return -1;

@@ -5,7 +5,7 @@
 #include "engine/monitor/monitor.h"
 
 static int start_attached(struct cmd_ctx *ctx, struct berth_engine *e, const char *what, bool interactive,
-                          berth_error_t *err)
+                          const char *detach_keys, berth_error_t *err)
 {
   struct berth_ctr c;
   if (berth_ctr_get(e, what, &c, err) < 0)
@@ -20,9 +20,11 @@ static int start_attached(struct cmd_ctx *ctx, struct berth_engine *e, const cha
   int code = 0;
   if (berth_ctr_start(e, id, want, &a, &code, err) < 0)
     return -1;
-  struct stream_opts so = { .tty = tty, .stdin_on = in, .sig_proxy = !tty };
+  struct stream_opts so = { .tty = tty, .stdin_on = in, .sig_proxy = !tty, .detach_keys = detach_keys };
   int r = cli_stream(e, id, &a, &so, &code, err);
   berth_ctr_attach_close(&a);
+  if (r == CLI_STREAM_DETACHED)
+    return 0;
   return r < 0 ? -1 : code;
 }
 
@@ -35,8 +37,11 @@ static int start_one(struct berth_engine *e, const char *name, void *data, berth
 int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool attach = false, interactive = false;
+  const char *detach_keys = NULL;
   const struct berth_cli_opt opts[] = {
     { "attach", 'a', BERTH_CLI_BOOL, &attach, NULL, "Attach STDOUT/STDERR and forward signals" },
+    { "detach-keys", 0, BERTH_CLI_STRING, &detach_keys, "string",
+      "Override the key sequence for detaching a container" },
     { "interactive", 'i', BERTH_CLI_BOOL, &interactive, NULL, "Attach container's STDIN" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
@@ -44,6 +49,11 @@ int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
                     "Start one or more stopped containers", err);
   if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0)
     return r > 0 ? 0 : -1;
+  struct detach_keys dk;
+  if (detach_keys && detach_keys_init(&dk, detach_keys, err) < 0) {
+    ctx->usage_error = true;
+    return berth_error_wrap(err, "%s", ctx->path);
+  }
   if ((attach || interactive) && ctx->argc > 1) {
     ctx->usage_error = true;
     return BERTH_ERR(err, "%s: you cannot start and attach multiple containers at once", ctx->path);
@@ -53,7 +63,7 @@ int cmd_start(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     return -1;
   int status = 0;
   if (attach || interactive) {
-    status = start_attached(ctx, e, ctx->argv[0], interactive, err);
+    status = start_attached(ctx, e, ctx->argv[0], interactive, detach_keys, err);
     berth_engine_close(e);
     return status;
   }

@@ -1,4 +1,5 @@
 /* berth images / berth image ls */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,20 +72,97 @@ static void print_table(const struct berth_image_row *rows, size_t n, bool diges
   berth_table_release(&t);
 }
 
-/* -f dangling=true|false (Docker's filter; others are refused) */
-static int parse_filters(const char **filters, int *dangling, berth_error_t *err)
+/* -f: Docker's dangling=true|false, reference=<glob>, before=/since=<image>, label=k[=v] */
+struct img_filter {
+  int dangling; /* -1: any */
+  char **refs, **labels;
+  const char *before, *since;
+  int64_t before_created, since_created; /* resolved (unix seconds) */
+};
+
+static int parse_filters(const char **filters, struct img_filter *f, berth_error_t *err)
 {
-  *dangling = -1;
-  for (const char **f = filters; f && *f; f++) {
-    if (strcmp(*f, "dangling=true") == 0 || strcmp(*f, "dangling=1") == 0)
-      *dangling = 1;
-    else if (strcmp(*f, "dangling=false") == 0 || strcmp(*f, "dangling=0") == 0)
-      *dangling = 0;
+  f->dangling = -1;
+  for (const char **p = filters; p && *p; p++) {
+    const char *v = strchr(*p, '=');
+    size_t k = v ? (size_t) (v - *p) : 0;
+    if (v)
+      v++;
+    if (strcmp(*p, "dangling=true") == 0 || strcmp(*p, "dangling=1") == 0)
+      f->dangling = 1;
+    else if (strcmp(*p, "dangling=false") == 0 || strcmp(*p, "dangling=0") == 0)
+      f->dangling = 0;
+    else if (v && k == 9 && strncmp(*p, "reference", k) == 0)
+      f->refs = berth_strv_append(f->refs, v);
+    else if (v && k == 5 && strncmp(*p, "label", k) == 0)
+      f->labels = berth_strv_append(f->labels, v);
+    else if (v && *v && k == 6 && strncmp(*p, "before", k) == 0)
+      f->before = v;
+    else if (v && *v && k == 5 && strncmp(*p, "since", k) == 0)
+      f->since = v;
     else
-      return BERTH_ERR(err, "invalid filter `%s` (supported: dangling=true|false)", *f);
+      return BERTH_ERR(
+        err, "invalid filter `%s` (supported: dangling=true|false, reference=, before=, since=, label=)", *p);
   }
   return 0;
 }
+
+static int created_of(struct berth_engine *e, const char *what, int64_t *out, berth_error_t *err)
+{
+  json_t *o = berth_images_inspect(e, what, err);
+  if (o == NULL)
+    return -1;
+  struct tm tm = { 0 };
+  const char *c = json_string_value(json_object_get(o, "Created"));
+  *out = c && strptime(c, "%Y-%m-%dT%H:%M:%S", &tm) ? (int64_t) timegm(&tm) : 0;
+  json_decref(o);
+  return 0;
+}
+
+static bool labels_match(struct berth_engine *e, const struct berth_image_row *r, char *const *labels)
+{
+  if (labels == NULL)
+    return true;
+  berth_error_t ignore = NULL;
+  json_t *o = berth_images_inspect(e, r->id, &ignore);
+  berth_error_release(&ignore);
+  json_t *l = json_object_get(json_object_get(o, "Config"), "Labels");
+  bool ok = true;
+  for (size_t i = 0; ok && labels[i]; i++) {
+    const char *eq = strchr(labels[i], '=');
+    cleanup_free char *key = eq ? xstrndup(labels[i], (size_t) (eq - labels[i])) : xstrdup(labels[i]);
+    json_t *v = json_object_get(l, key);
+    ok = json_is_string(v) && (eq == NULL || strcmp(json_string_value(v), eq + 1) == 0);
+  }
+  json_decref(o);
+  return ok;
+}
+
+static bool refs_match(const struct berth_image_row *r, char *const *refs)
+{
+  if (refs == NULL)
+    return true;
+  cleanup_free char *full = xasprintf("%s:%s", r->repository, r->tag);
+  for (size_t i = 0; refs[i]; i++)
+    if (strcmp(r->repository, "<none>") != 0 &&
+        (fnmatch(refs[i], r->repository, FNM_PATHNAME) == 0 || fnmatch(refs[i], full, FNM_PATHNAME) == 0))
+      return true;
+  return false;
+}
+
+static bool filter_match(struct berth_engine *e, const struct img_filter *f, const struct berth_image_row *r)
+{
+  return (f->dangling < 0 || r->dangling == (f->dangling == 1)) &&
+         (!f->before || r->created < f->before_created) && (!f->since || r->created > f->since_created) &&
+         refs_match(r, f->refs) && labels_match(e, r, f->labels);
+}
+
+static void img_filter_release(struct img_filter *f)
+{
+  berth_strv_free(f->refs);
+  berth_strv_free(f->labels);
+}
+#define cleanup_img_filter __attribute__((cleanup(img_filter_release)))
 
 int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
@@ -94,7 +172,8 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   const struct berth_cli_opt opts[] = {
     { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "Show all images (default hides intermediate images)" },
     { "digests", 0, BERTH_CLI_BOOL, &digests, NULL, "Show digests" },
-    { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter", "Filter output (dangling=true|false)" },
+    { "filter", 'f', BERTH_CLI_STRINGS, &filters, "filter",
+      "Filter output (dangling=, reference=, before=, since=, label=)" },
     { "format", 0, BERTH_CLI_STRING, &format, "string",
       "Format output: table (default), table TEMPLATE, json, or a Go template ({{.Repository}})" },
     { "no-trunc", 0, BERTH_CLI_BOOL, &no_trunc, NULL, "Don't truncate output" },
@@ -102,29 +181,32 @@ int cmd_images(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth images [OPTIONS] [REPOSITORY[:TAG]]", "List images", err);
-  int dangling;
+  cleanup_img_filter struct img_filter f = { .dangling = -1 };
   if (r != 0 || cli_want_args(ctx, 0, 1, "[REPOSITORY[:TAG]]", err) < 0)
     return r > 0 ? 0 : -1;
-  if (parse_filters(filters, &dangling, err) < 0) {
+  if (parse_filters(filters, &f, err) < 0) {
     ctx->usage_error = true;
-    return -1;
+    return berth_error_wrap(err, "%s: --filter", ctx->path);
   }
   struct berth_engine *e = NULL;
   struct berth_image_row *rows = NULL;
   size_t n = 0;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_images_list(e, all, ctx->argc ? ctx->argv[0] : NULL, &rows, &n, err);
-  berth_engine_close(e);
-  if (r < 0)
-    return -1;
+  r = (f.before && created_of(e, f.before, &f.before_created, err) < 0) ||
+          (f.since && created_of(e, f.since, &f.since_created, err) < 0)
+        ? -1
+        : berth_images_list(e, all, ctx->argc ? ctx->argv[0] : NULL, &rows, &n, err);
   size_t kept = 0;
-  for (size_t i = 0; i < n; i++) /* filter in place (rows keep their own strings) */
-    if (dangling < 0 || rows[i].dangling == (dangling == 1)) {
+  for (size_t i = 0; r == 0 && i < n; i++) /* filter in place (rows keep their own strings) */
+    if (filter_match(e, &f, &rows[i])) {
       struct berth_image_row tmp = rows[kept];
       rows[kept++] = rows[i];
       rows[i] = tmp;
     }
+  berth_engine_close(e);
+  if (r < 0)
+    return -1;
   int64_t now = (int64_t) time(NULL);
   if (quiet) { /* -q wins over --format, as in Docker */
     for (size_t i = 0; i < kept; i++) {

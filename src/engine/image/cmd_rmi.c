@@ -59,14 +59,22 @@ int cmd_rmi(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool all = false, force = false;
+  cleanup_free const char **filters = NULL;
   const struct berth_cli_opt opts[] = {
     { "all", 'a', BERTH_CLI_BOOL, &all, NULL, "Remove all unused images, not just dangling ones" },
+    { "filter", 0, BERTH_CLI_STRINGS, &filters, "filter",
+      "Provide filter values (e.g. \"until=<timestamp>\")" },
     { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r = cli_parse(ctx, argc, argv, opts, "berth image prune [OPTIONS]", "Remove unused images", err);
   if (r != 0 || cli_want_args(ctx, 0, 0, "none", err) < 0)
     return r > 0 ? 0 : -1;
+  struct berth_images_prune_opts po = { .all = all };
+  cleanup_strv char **labels = NULL;
+  if (cli_prune_filters(ctx, filters, &po.until, &labels, err) < 0)
+    return -1;
+  po.labels = labels;
   const char *warn =
     all ? "WARNING! This will remove all images without at least one container associated to them."
         : "WARNING! This will remove all dangling images.";
@@ -77,7 +85,7 @@ int cmd_image_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *e
     return -1;
   cleanup_strv char **events = NULL;
   uint64_t reclaimed = 0;
-  r = berth_images_prune(e, all, &events, &reclaimed, err);
+  r = berth_images_prune_filtered(e, &po, &events, &reclaimed, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;

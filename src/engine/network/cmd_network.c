@@ -248,7 +248,10 @@ int cmd_network_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *er
 int cmd_network_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   bool force = false;
+  cleanup_free const char **filters = NULL;
   const struct berth_cli_opt opts[] = {
+    { "filter", 0, BERTH_CLI_STRINGS, &filters, "filter",
+      "Provide filter values (e.g. \"until=<timestamp>\")" },
     { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not prompt for confirmation" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
@@ -256,6 +259,10 @@ int cmd_network_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
     cli_parse(ctx, argc, argv, opts, "berth network prune [OPTIONS]", "Remove all unused networks", err);
   if (r != 0 || cli_want_args(ctx, 0, 0, "none", err) < 0)
     return r > 0 ? 0 : -1;
+  int64_t until = 0;
+  cleanup_strv char **labels = NULL;
+  if (cli_prune_filters(ctx, filters, &until, &labels, err) < 0)
+    return -1;
   if (!force &&
       !cli_confirm("WARNING! This will remove all custom networks not used by at least one container."))
     return 0;
@@ -263,7 +270,7 @@ int cmd_network_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
   cleanup_strv char **removed = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  r = berth_networks_prune(e, &removed, err);
+  r = berth_networks_prune_filtered(e, until, labels, &removed, err);
   berth_engine_close(e);
   if (r < 0)
     return -1;

@@ -8,33 +8,8 @@
 #include "base/xalloc.h"
 #include "cli.h"
 #include "commands.h"
-#include "engine/events/events.h"
 #include "engine/format.h"
 #include "engine/system/system.h"
-
-static BERTH_WUR int parse_filters(struct cmd_ctx *ctx, const char **filters,
-                                   struct berth_system_prune_opts *o, char ***labels, berth_error_t *err)
-{
-  *labels = xcalloc(1, sizeof(char *));
-  for (size_t i = 0; filters && filters[i]; i++) {
-    const char *f = filters[i];
-    if (strncmp(f, "until=", 6) == 0 && berth_events_parse_time(f + 6, berth_engine_now(), &o->until) == 0 &&
-        o->until > 0)
-      continue;
-    if (strncmp(f, "label=", 6) == 0 || strncmp(f, "label!=", 7) == 0) {
-      cleanup_free char *l = f[5] == '!' ? xasprintf("!%s", f + 7) : xstrdup(f + 6);
-      *labels = berth_strv_append(*labels, l);
-      continue;
-    }
-    ctx->usage_error = true;
-    return BERTH_ERR(err,
-                     "%s: --filter: invalid filter `%s` (until=<timestamp|duration>, label=<k[=v]>, "
-                     "label!=<k[=v]>)",
-                     ctx->path, f);
-  }
-  o->labels = *labels;
-  return 0;
-}
 
 static void section(const char *title, char *const *v)
 {
@@ -63,8 +38,9 @@ int cmd_system_prune(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *
     return r > 0 ? 0 : -1;
   struct berth_system_prune_opts o = { .all = all, .volumes = volumes };
   cleanup_strv char **labels = NULL;
-  if (parse_filters(ctx, filters, &o, &labels, err) < 0)
+  if (cli_prune_filters(ctx, filters, &o.until, &labels, err) < 0)
     return -1;
+  o.labels = labels;
   if (!force) {
     cleanup_free char *warning = xasprintf(
       "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "

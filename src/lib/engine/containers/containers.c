@@ -69,8 +69,10 @@ void berth_ctr_release(struct berth_ctr *c)
   berth_db_container_release(&c->row);
   json_decref(c->config);
   json_decref(c->host_config);
+  json_decref(c->health);
   free(c->dir);
   free(c->rundir);
+  c->health = NULL;
   c->config = c->host_config = NULL;
   c->dir = c->rundir = NULL;
 }
@@ -98,6 +100,12 @@ void ctr_from_row(struct berth_engine *e, struct berth_db_container *row, struct
   out->state = out->row.state;
   if (berth_ctr_state_kept(out->state) && !berth_ctr_monitor_alive(&out->row))
     out->state = BERTH_CTR_DEAD;
+  if (berth_ctr_state_kept(out->state) && json_is_object(json_object_get(out->config, "Healthcheck"))) {
+    cleanup_free char *path = xasprintf("%s/" BERTH_MON_HEALTH_FILE, out->rundir);
+    out->health = json_load_file(path, 0, NULL); /* none yet: no check has ended */
+    if (out->health == NULL && berth_ctr_health_enabled(out->config))
+      out->health = json_pack("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
+  }
 }
 
 int ctr_resolve(struct berth_engine *e, const char *what, berth_ctr_id_t id, berth_error_t *err)

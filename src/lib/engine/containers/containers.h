@@ -54,6 +54,9 @@ struct berth_ctr {
   enum berth_ctr_state state;
   char *dir;    /* <root>/containers/<id> */
   char *rundir; /* <runroot>/<id> */
+  /* running with a healthcheck: Docker's State.Health ({"Status", "FailingStreak", "Log"}) as its
+   * monitor keeps it (<rundir>/health.json), else NULL */
+  json_t *health;
 };
 void berth_ctr_release(struct berth_ctr *c);
 
@@ -200,7 +203,9 @@ char *berth_ctr_status_text(enum berth_ctr_state s, int64_t exit_code, int64_t s
 char *berth_ctr_command_text(json_t *config, bool no_trunc);
 
 /* ps --filter: status=, name= (regular expression), label=key[=value], ancestor= (image id,
- * itself or a parent), id= (prefix), exited=<code>; one key several times: any of them,
+ * itself or a parent), id= (prefix), exited=<code>, before=/since= (a container: created before
+ * or after it), volume= (a volume's name, a mount's destination or a bind's source),
+ * health=starting|healthy|unhealthy|none; one key several times: any of them,
  * different keys: all of them */
 struct berth_ctr_filter;
 int berth_ctr_filter_parse(char *const *filters, struct berth_ctr_filter **out, berth_error_t *err) BERTH_WUR;
@@ -209,6 +214,10 @@ void berth_ctr_filter_free(struct berth_ctr_filter *f);
 bool berth_ctr_filter_implies_all(const struct berth_ctr_filter *f);
 /* ancestor values resolved to image ids by the caller: they are passed back here */
 const char *const *berth_ctr_filter_ancestors(const struct berth_ctr_filter *f);
+/* what before=, since= and volume= name, read from the catalogue; before matching (unresolved,
+ * those three keys match everything) */
+int berth_ctr_filter_resolve(struct berth_engine *e, struct berth_ctr_filter *f,
+                             berth_error_t *err) BERTH_WUR;
 /* image_chain: the container's image id and its parents (NULL-terminated); ancestor_ids: the
  * resolved ancestor values */
 bool berth_ctr_filter_match(const struct berth_ctr_filter *f, const struct berth_ctr *c,
@@ -239,7 +248,8 @@ struct berth_ctr_exec {
   bool console;       /* tty: the caller proxies the pty (berth_ctr_exec_console); false: the runtime
                          proxies it through the caller's stdio itself (runc and crun refuse a
                          console socket without --detach) */
-  char *hold_rundir;  /* detached with a tty: the container's run dir, whose monitor keeps the pty */
+  char *hold_rundir;  /* with a tty: the container's run dir, whose monitor keeps the pty (-d, a detach) */
+  bool foreground;    /* not -d: the runtime's status is the process's unless it logged an error */
   /* its events (exec_create, exec_start, exec_die): the container, an id, the command's words */
   char *ctr_id, *exec_id, *cmd;
 };
@@ -259,6 +269,9 @@ int berth_ctr_exec_hand_console(struct berth_ctr_exec *x, berth_error_t *err) BE
  * N; with detach 0). -1: the runtime could not start it: the error is its message and *code
  * 127 (not found), 126 (cannot execute) or 125. */
 int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err) BERTH_WUR;
+/* the detach keys of `exec -it`: the terminal's master (berth_ctr_exec_console's) handed to the
+ * container's monitor, which keeps it; the process and its runtime run on, not waited for */
+int berth_ctr_exec_detach(struct berth_ctr_exec *x, int master, berth_error_t *err) BERTH_WUR;
 /* the exec_die event of a process berth_ctr_exec_wait collected (code: its exit status); the
  * engine may be one opened again for it: an exec does not keep the catalogue open while it runs */
 void berth_ctr_exec_died(struct berth_engine *e, const struct berth_ctr_exec *x, int code);
@@ -289,6 +302,19 @@ struct berth_ctr_update_in {
 };
 int berth_ctr_update(struct berth_engine *e, const char *what, const struct berth_ctr_update_in *in,
                      berth_error_t *err) BERTH_WUR;
+
+/* healthchecks (containers_health.c): a Healthcheck whose Test is not NONE; the health_status
+ * event the monitor reports (status: starting, healthy, unhealthy); `wait --condition healthy`
+ * (returns once the container is healthy; an error when it stops first or has no healthcheck) */
+bool berth_ctr_health_enabled(json_t *config);
+int berth_ctr_health_event(struct berth_engine *e, const char *id, const char *status,
+                           berth_error_t *err) BERTH_WUR;
+int berth_ctr_wait_healthy(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;
+
+/* Containers whose monitor is gone while their init runs on (the monitor was killed): each
+ * stopped cleanly (its stop signal, its timeout, then SIGKILL; the exit recorded, its networks
+ * torn down) and said so in *notes ("container web (abc) ran on without its monitor ...") */
+int berth_ctr_settle_orphans(struct berth_engine *e, char ***notes, berth_error_t *err) BERTH_WUR;
 
 /* pause/unpause: the runtime's pause/resume; the state is `paused` meanwhile */
 int berth_ctr_pause(struct berth_engine *e, const char *what, berth_error_t *err) BERTH_WUR;

@@ -105,6 +105,11 @@ static BERTH_WUR int check_one(struct ctr_check *c, struct berth_ctr *ct, int64_
     check_half_removed(c, ct);
     return 0;
   }
+  if (ctr_orphan_running(ct)) {
+    problem(c, c->repair, "container %.12s runs on without its monitor (init pid %lld)%s", ct->row.id,
+            (long long) ct->row.pid, c->repair ? ": stopped" : "");
+    return c->repair ? berth_ctr_stop(c->e, ct->row.id, NULL, err) : 0;
+  }
   if (ct->state == BERTH_CTR_DEAD) {
     problem(c, c->repair, "container %.12s is %s but its monitor is gone%s", ct->row.id,
             berth_ctr_state_name(ct->row.state), c->repair ? ": recorded as exited" : "");

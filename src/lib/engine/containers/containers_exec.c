@@ -263,7 +263,12 @@ static char **exec_argv(struct berth_engine *e, const struct berth_ctr *c, const
 static BERTH_WUR int spawn(char *const *argv, const int stdio[3], struct berth_ctr_exec *x,
                            berth_error_t *err)
 {
-  struct berth_child_exec cx = { .argv = argv, .fds = { stdio[0], stdio[1], stdio[2] }, .nfds = 3 };
+  /* with a console: a session of its own, so that the hang-up of berth's terminal when berth
+   * detached and ended does not reach the runtime (and through it the process) */
+  struct berth_child_exec cx = { .argv = argv,
+                                 .fds = { stdio[0], stdio[1], stdio[2] },
+                                 .nfds = 3,
+                                 .flags = x->console ? BERTH_CHILD_SETSID : 0 };
   if (berth_child_exec(&cx, &x->pid, err) < 0) {
     x->pid = -1;
     return -1;
@@ -303,7 +308,7 @@ static BERTH_WUR int exec_loaded(struct berth_engine *e, const struct berth_ctr 
   /* runc and crun take a console socket only with --detach */
   x->console =
     in->tty && (in->detach || berth_str_has_prefix(base ? base + 1 : c->row.runtime, "berth-runtime"));
-  if (in->tty && in->detach)
+  if (in->tty) /* -dt, or a detach (Ctrl-P Ctrl-Q): the monitor keeps the terminal */
     x->hold_rundir = xstrdup(c->rundir);
   x->process = memfd_with("berth-exec-process", text, err);
   if (x->process < 0 || (x->log = memfd_with("berth-exec-log", NULL, err)) < 0)
@@ -314,9 +319,12 @@ static BERTH_WUR int exec_loaded(struct berth_engine *e, const struct berth_ctr 
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0)
     return BERTH_ERR_ERRNO(err, "open `/dev/null`");
-  const int quiet[3] = { devnull, devnull, devnull }, console[3] = { devnull, devnull, stdio[2] };
-  x->stderr_shared = !in->detach;
-  return spawn(argv, in->detach ? quiet : x->console ? console : stdio, x, err);
+  /* with a console the runtime's errors come from its log: it holds nothing of berth's terminal,
+   * which a detach (Ctrl-P Ctrl-Q) leaves behind */
+  const int quiet[3] = { devnull, devnull, devnull };
+  x->stderr_shared = !in->detach && !x->console;
+  x->foreground = !in->detach;
+  return spawn(argv, in->detach || x->console ? quiet : stdio, x, err);
 }
 
 int berth_ctr_exec_start(struct berth_engine *e, const char *what, const struct berth_ctr_exec_in *in,
@@ -382,17 +390,30 @@ int berth_ctr_exec_console(struct berth_ctr_exec *x, berth_error_t *err)
   return master;
 }
 
+static BERTH_WUR int hold(const struct berth_ctr_exec *x, int master, berth_error_t *err)
+{
+  if (x->hold_rundir == NULL)
+    return BERTH_ERR(err, "no monitor to keep the terminal");
+  cleanup_close int sock = ctr_attach_open(x->hold_rundir, err);
+  const char msg[2] = { BERTH_ATTACH_HOLD, 0 };
+  if (sock < 0 || berth_send_fd(sock, master, msg, err) < 0)
+    return berth_error_wrap(err, "hand the terminal to the container's monitor");
+  return 0;
+}
+
 int berth_ctr_exec_hand_console(struct berth_ctr_exec *x, berth_error_t *err)
 {
   cleanup_close int master = berth_ctr_exec_console(x, err);
   if (master < 0)
     return -1;
-  if (x->hold_rundir == NULL)
-    return BERTH_ERR(err, "no monitor to keep the terminal");
-  cleanup_close int sock = ctr_attach_open(x->hold_rundir, err);
-  const char hold[2] = { BERTH_ATTACH_HOLD, 0 };
-  if (sock < 0 || berth_send_fd(sock, master, hold, err) < 0)
-    return berth_error_wrap(err, "hand the terminal to the container's monitor");
+  return hold(x, master, err);
+}
+
+int berth_ctr_exec_detach(struct berth_ctr_exec *x, int master, berth_error_t *err)
+{
+  if (hold(x, master, err) < 0)
+    return -1;
+  x->pid = -1; /* the runtime goes on waiting for the process: not killed at the release */
   return 0;
 }
 
@@ -440,7 +461,7 @@ int berth_ctr_exec_wait(struct berth_ctr_exec *x, int *code, berth_error_t *err)
   if (*code == 0)
     return 0;
   cleanup_free char *msg = logged_error(x->log);
-  if (msg == NULL && x->stderr_shared)
+  if (msg == NULL && x->foreground)
     return 0; /* the process ran and this is its status (detached, the runtime's failed) */
   *code = msg ? berth_ctr_start_error_code(msg) : 125;
   return BERTH_ERR(err, "OCI runtime exec failed: %s", msg ? msg : "the runtime failed without a message");

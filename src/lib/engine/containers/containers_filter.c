@@ -1,4 +1,5 @@
-/* `ps --filter`: Docker's keys status, name, label, ancestor, id and exited (pure). */
+/* `ps --filter`: Docker's keys status, name, label, ancestor, id, exited, before, since, volume
+ * and health; pure but for berth_ctr_filter_resolve, which reads what before/since/volume name. */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,13 @@ struct berth_ctr_filter {
   char **ids;
   int *exited;
   size_t nexited;
+  char *before, *since; /* a container's name or id */
+  char **volumes;       /* a volume's name or a mount's destination */
+  char **health;        /* starting, healthy, unhealthy, none */
+  /* berth_ctr_filter_resolve's: created times of before/since, ids of the volumes' users */
+  bool resolved;
+  int64_t before_created, since_created;
+  char **volume_users;
 };
 
 void berth_ctr_filter_free(struct berth_ctr_filter *f)
@@ -31,6 +39,11 @@ void berth_ctr_filter_free(struct berth_ctr_filter *f)
   berth_strv_free(f->ancestors);
   berth_strv_free(f->ids);
   free(f->exited);
+  free(f->before);
+  free(f->since);
+  berth_strv_free(f->volumes);
+  berth_strv_free(f->health);
+  berth_strv_free(f->volume_users);
   free(f);
 }
 
@@ -71,8 +84,24 @@ static BERTH_WUR int add_one(struct berth_ctr_filter *f, const char *key, const 
       return BERTH_ERR(err, "invalid filter `exited=%s`: expected an integer", value);
     f->exited = xreallocarray(f->exited, f->nexited + 1, sizeof *f->exited);
     f->exited[f->nexited++] = code;
+  } else if (strcmp(key, "before") == 0 || strcmp(key, "since") == 0) {
+    char **slot = key[0] == 'b' ? &f->before : &f->since;
+    free(*slot);
+    *slot = xstrdup(value);
+  } else if (strcmp(key, "volume") == 0) {
+    f->volumes = berth_strv_append(f->volumes, value);
+  } else if (strcmp(key, "health") == 0) {
+    if (strcmp(value, "starting") != 0 && strcmp(value, "healthy") != 0 && strcmp(value, "unhealthy") != 0 &&
+        strcmp(value, "none") != 0)
+      return BERTH_ERR(err, "invalid filter `health=%s`: expected starting, healthy, unhealthy or none",
+                       value);
+    f->health = berth_strv_append(f->health, value);
   } else {
-    return BERTH_ERR(err, "invalid filter `%s` (supported: status, name, label, ancestor, id, exited)", key);
+    return BERTH_ERR(
+      err,
+      "invalid filter `%s` (supported: status, name, label, ancestor, id, exited, before, since, "
+      "volume, health)",
+      key);
   }
   return 0;
 }
@@ -160,9 +189,66 @@ static bool ancestors_match(const struct berth_ctr_filter *f, char *const *chain
   return false;
 }
 
+int berth_ctr_filter_resolve(struct berth_engine *e, struct berth_ctr_filter *f, berth_error_t *err)
+{
+  const char *bounds[2] = { f->before, f->since };
+  int64_t *created[2] = { &f->before_created, &f->since_created };
+  for (int i = 0; i < 2; i++) {
+    struct berth_ctr c;
+    if (bounds[i] == NULL)
+      continue;
+    if (berth_ctr_get(e, bounds[i], &c, err) < 0)
+      return berth_error_wrap(err, "filter `%s=%s`", i ? "since" : "before", bounds[i]);
+    *created[i] = c.row.created;
+    berth_ctr_release(&c);
+  }
+  struct berth_db_container *rows = NULL;
+  size_t n = 0;
+  if (f->volumes && berth_db_container_list(e->db, &rows, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    struct berth_db_mount *m = NULL;
+    size_t nm = 0;
+    if (berth_db_container_mounts(e->db, rows[i].id, &m, &nm, err) < 0) {
+      berth_db_container_list_free(rows, n);
+      return -1;
+    }
+    bool hit = false;
+    for (size_t k = 0; k < nm && !hit; k++)
+      hit = in(f->volumes, m[k].destination) || (m[k].volume[0] && in(f->volumes, m[k].volume)) ||
+            (strcmp(m[k].type, "bind") == 0 && in(f->volumes, m[k].source));
+    berth_db_mounts_free(m, nm);
+    if (hit)
+      f->volume_users = berth_strv_append(f->volume_users, rows[i].id);
+  }
+  berth_db_container_list_free(rows, n);
+  f->resolved = true;
+  return 0;
+}
+
+/* the health status as ps shows it: "none" without a healthcheck */
+static const char *health_of(const struct berth_ctr *c)
+{
+  const char *h = json_string_value(json_object_get(c->health, "Status"));
+  return h ? h : "none";
+}
+
+static bool more_match(const struct berth_ctr_filter *f, const struct berth_ctr *c)
+{
+  if (f->resolved && f->before && c->row.created >= f->before_created)
+    return false;
+  if (f->resolved && f->since && c->row.created <= f->since_created)
+    return false;
+  if (f->resolved && f->volumes && !in(f->volume_users, c->row.id))
+    return false;
+  return f->health == NULL || in(f->health, health_of(c));
+}
+
 bool berth_ctr_filter_match(const struct berth_ctr_filter *f, const struct berth_ctr *c,
                             char *const *image_chain, char *const *ancestor_ids)
 {
+  if (!more_match(f, c))
+    return false;
   if (f->status && !in(f->status, berth_ctr_state_name(c->state)))
     return false;
   json_t *labels = json_object_get(c->config, "Labels");

@@ -22,12 +22,16 @@ static json_t *state_json(const struct berth_ctr *c)
 {
   enum berth_ctr_state s = c->state;
   bool running = berth_ctr_state_kept(s);
-  return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:s, s:o, s:o}", "Status",
-                   berth_ctr_state_name(s), "Running", running, "Paused", s == BERTH_CTR_PAUSED, "Restarting",
-                   s == BERTH_CTR_RESTARTING, "OOMKilled", c->row.oom_killed, "Dead", s == BERTH_CTR_DEAD,
-                   "Pid", (json_int_t) (s == BERTH_CTR_RUNNING || s == BERTH_CTR_PAUSED ? c->row.pid : 0),
-                   "ExitCode", (json_int_t) c->row.exit_code, "Error", c->row.error, "StartedAt",
-                   time_json(c->row.started_at), "FinishedAt", time_json(c->row.finished_at));
+  json_t *o =
+    json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:s, s:o, s:o}", "Status", berth_ctr_state_name(s),
+              "Running", running, "Paused", s == BERTH_CTR_PAUSED, "Restarting", s == BERTH_CTR_RESTARTING,
+              "OOMKilled", c->row.oom_killed, "Dead", s == BERTH_CTR_DEAD, "Pid",
+              (json_int_t) (s == BERTH_CTR_RUNNING || s == BERTH_CTR_PAUSED ? c->row.pid : 0), "ExitCode",
+              (json_int_t) c->row.exit_code, "Error", c->row.error, "StartedAt", time_json(c->row.started_at),
+              "FinishedAt", time_json(c->row.finished_at));
+  if (c->health) /* Docker's State.Health: Status, FailingStreak, the last 5 results */
+    json_object_set(o, "Health", c->health);
+  return o;
 }
 
 /* Path and Args: the command, Entrypoint + Cmd */

@@ -24,6 +24,11 @@ int ctr_update(struct berth_engine *e, const char *id, ctr_update_fn fn, void *d
 /* berth_ctr_event of the container with that id (loaded for it; gone: nothing) */
 void ctr_event_id(struct berth_engine *e, const char *id, const char *action, const char *const *extra);
 
+/* containers_health.c: with a healthcheck, the check's process file written (BERTH_CTR_HEALTH_PROCESS
+ * in the container's directory) and the monitor's --health-* arguments appended to *argv */
+#define BERTH_CTR_HEALTH_PROCESS "health-process.json"
+int ctr_health_argv(const struct berth_ctr *c, char ***argv, berth_error_t *err) BERTH_WUR;
+
 /* unix nanoseconds now */
 int64_t ctr_now(void);
 
@@ -141,6 +146,8 @@ void ctr_networks_teardown(struct berth_engine *e, const char *id);
 int ctr_lock(const struct berth_ctr *c, berth_error_t *err) BERTH_WUR;
 /* a container whose monitor vanished: the runtime's container deleted, the row exited */
 int ctr_settle_dead(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err) BERTH_WUR;
+/* its monitor is gone but its init (row.pid, in the container's cgroup) runs on */
+bool ctr_orphan_running(const struct berth_ctr *c);
 /* no more restarts, SIGKILL, wait for the monitor to record the exit */
 int ctr_kill_now(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err) BERTH_WUR;
 /* 1 when the monitor of row has ended (or never was), 0 after timeout_ms (< 0: wait for ever) */

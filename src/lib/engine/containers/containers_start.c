@@ -178,6 +178,8 @@ static BERTH_WUR int spawn_monitor(struct berth_engine *e, const struct berth_ct
   cleanup_close int log = -1;
   pid_t pid = -1;
   int r = s.lowers ? 0 : -1;
+  if (r == 0 && ctr_health_argv(c, &s.argv, err) < 0)
+    r = -1;
   if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     r = BERTH_ERR_ERRNO(err, "socketpair");
   if (r == 0 && (log = open(s.monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)

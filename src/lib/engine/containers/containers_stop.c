@@ -1,8 +1,11 @@
 /* Containers: stop, kill, restart, wait, rm. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -57,6 +60,8 @@ int ctr_settle_dead(struct berth_engine *e, struct berth_ctr *c, berth_error_t *
   berth_ignore(berth_ctr_runtime_run(e, c, del, BERTH_IGNORED));
   if (ctr_update(e, c->row.id, settle, (void *) "the container's monitor exited unexpectedly", err) < 0)
     return -1;
+  if (!berth_ctr_monitor_alive(&c->row)) /* what the monitor removes as it ends */
+    berth_ignore(berth_rm_rf(c->rundir, BERTH_IGNORED));
   ctr_networks_teardown(e, c->row.id);
   c->state = BERTH_CTR_EXITED;
   return 0;
@@ -124,12 +129,69 @@ static void stop_params(const struct berth_ctr *c, const int *timeout, int *sig,
   *timeout_ms = secs < 0 ? -1 : (int64_t) secs * 1000;
 }
 
+bool ctr_orphan_running(const struct berth_ctr *c)
+{
+  if (c->state != BERTH_CTR_DEAD || c->row.pid <= 0)
+    return false;
+  cleanup_free char *path = xasprintf("/proc/%lld/cgroup", (long long) c->row.pid), *text = NULL;
+  size_t len = 0;
+  berth_error_t ignore = NULL;
+  if (berth_read_file(path, 1 << 16, &text, &len, &ignore) < 0) {
+    berth_error_release(&ignore);
+    return false;
+  }
+  return strstr(text, c->row.id) != NULL; /* its cgroup is the container's: not a reused pid */
+}
+
+/* A container whose monitor is gone but whose init runs on (the monitor was killed): its stop
+ * signal, up to its stop timeout on a pidfd of the init, then the runtime's delete --force
+ * (SIGKILL); the exit recorded with why. Others that are dead are only recorded. */
+static BERTH_WUR int stop_orphan(struct berth_engine *e, struct berth_ctr *c, int sig, int64_t timeout_ms,
+                                 berth_error_t *err)
+{
+  cleanup_close int pfd = c->row.pid > 0 ? pidfd_open((pid_t) c->row.pid, 0) : -1;
+  if (pfd >= 0 && ctr_orphan_running(c)) { /* checked after pidfd_open: the pid is the init's */
+    berth_ignore(signal_runtime(e, c, sig, BERTH_IGNORED));
+    struct pollfd p = { .fd = pfd, .events = POLLIN };
+    while (poll(&p, 1, timeout_ms < 0 ? -1 : (int) timeout_ms) < 0 && errno == EINTR)
+      ;
+  }
+  return ctr_settle_dead(e, c, err);
+}
+
+int berth_ctr_settle_orphans(struct berth_engine *e, char ***notes, berth_error_t *err)
+{
+  struct berth_ctr *v = NULL;
+  size_t n = 0;
+  if (berth_ctr_list(e, &v, &n, err) < 0)
+    return -1;
+  int r = 0;
+  for (size_t i = 0; i < n && r == 0; i++) {
+    if (!ctr_orphan_running(&v[i]))
+      continue;
+    int sig;
+    int64_t timeout_ms;
+    stop_params(&v[i], NULL, &sig, &timeout_ms);
+    r = stop_orphan(e, &v[i], sig, timeout_ms, err);
+    cleanup_free char *note =
+      xasprintf("container %s (%.12s) ran on without its monitor (was it killed?): %s", v[i].row.name,
+                v[i].row.id, r == 0 ? "stopped it" : "could not stop it");
+    *notes = berth_strv_append(*notes, note);
+  }
+  berth_ctr_list_free(v, n);
+  return r;
+}
+
 static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout,
                                  berth_error_t *err)
 {
   bool manual = true;
-  if (c->state == BERTH_CTR_DEAD)
-    return ctr_settle_dead(e, c, err);
+  if (c->state == BERTH_CTR_DEAD) {
+    int sig;
+    int64_t timeout_ms;
+    stop_params(c, timeout, &sig, &timeout_ms);
+    return stop_orphan(e, c, sig, timeout_ms, err);
+  }
   if (!berth_ctr_state_kept(c->state))
     return 0;
   int sig;

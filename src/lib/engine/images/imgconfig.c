@@ -170,5 +170,8 @@ json_t *berth_imgconfig_docker_config(json_t *config)
   json_t *sig = copy_or(config, "StopSignal", NULL);
   if (sig)
     json_object_set_new(o, "StopSignal", sig);
+  json_t *health = copy_or(config, "Healthcheck", NULL); /* Docker's inspect shows the image's HEALTHCHECK */
+  if (health)
+    json_object_set_new(o, "Healthcheck", health);
   return o;
 }

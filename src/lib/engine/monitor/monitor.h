@@ -81,6 +81,7 @@
 #define BERTH_MON_CONSOLE_SOCK  "console"
 #define BERTH_MON_PID_FILE      "pid"
 #define BERTH_MON_SELF_PID_FILE "monitor.pid" /* the monitor's own */
+#define BERTH_MON_HEALTH_FILE   "health.json" /* State.Health, rewritten after each check */
 /* the monitor's diagnostics (its stderr), in the container's directory */
 #define BERTH_MON_LOG "monitor.log"
 
