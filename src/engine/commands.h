@@ -90,5 +90,6 @@ int cmd_completion(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *er
 int cmd_commit(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_diff(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_update(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 #endif
