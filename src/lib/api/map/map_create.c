@@ -252,8 +252,15 @@ static BERTH_WUR int networking(struct api_map *m, const char *path, json_t *v, 
   if (json_is_null(v))
     return 0;
   json_t *eps = json_object_get(v, "EndpointsConfig");
-  if (!json_is_object(v) || json_object_size(v) > 1 || (json_object_size(v) == 1 && eps == NULL))
+  if (!json_is_object(v))
     return BERTH_ERR(err, "%s: expected {\"EndpointsConfig\": {...}}", path);
+  /* docker-py 7's run(network=N) sends {"N": null} beside NetworkMode N (Docker's decoder skips
+   * it): a network named with nothing to say is accepted, anything else is an error */
+  const char *k;
+  json_t *x;
+  json_object_foreach (v, k, x)
+    if (strcmp(k, "EndpointsConfig") != 0 && !json_is_null(x))
+      return BERTH_ERR(err, "%s: unknown key `%s` (expected {\"EndpointsConfig\": {...}})", path, k);
   if (json_is_null(eps) || eps == NULL)
     return 0;
   if (!json_is_object(eps))
