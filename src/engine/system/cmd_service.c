@@ -1,5 +1,6 @@
-/* berth system service [--time N] [--group G] [--insecure-loopback] [ADDRESS]: the Docker Engine
- * API on a socket (src/lib/api; docs/design/api.md), as `podman system service`. */
+/* berth system service [--time N] [--group G] [--insecure-loopback] [--request-timeout S]
+ * [--max-connections N] [ADDRESS]: the Docker Engine API on a socket (src/lib/api;
+ * docs/design/api.md), as `podman system service`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
-  int timeout = 5;
+  int timeout = 5, request_timeout = BERTH_API_REQUEST_DEADLINE, max_conns = BERTH_API_MAX_CONNECTIONS;
   const char *group = NULL;
   bool insecure = false;
   const struct berth_cli_opt opts[] = {
@@ -20,6 +21,11 @@ int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t
     { "group", 'g', BERTH_CLI_STRING, &group, "group", "Group of the unix socket (mode 0660; default root)" },
     { "insecure-loopback", 0, BERTH_CLI_BOOL, &insecure, NULL,
       "Serve tcp://127.0.0.1:PORT without TLS: anyone on this host can then drive berth" },
+    { "request-timeout", 0, BERTH_CLI_INT, &request_timeout, "seconds",
+      "Seconds a client has to send a request's headers or body, and a keep-alive connection may idle "
+      "(default 30)" },
+    { "max-connections", 0, BERTH_CLI_INT, &max_conns, "n",
+      "Connections served at once; more are refused (default 256)" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
   int r =
@@ -33,12 +39,19 @@ int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t
     ctx->usage_error = true;
     return BERTH_ERR(err, "%s: --time must be 0 or more seconds", ctx->path);
   }
+  if (request_timeout < 1 || max_conns < 1 || max_conns > 65536) {
+    ctx->usage_error = true;
+    return BERTH_ERR(err, "%s: --request-timeout must be 1 or more seconds, --max-connections 1 to 65536",
+                     ctx->path);
+  }
   struct berth_api_opts o = {
     .address = ctx->argc ? ctx->argv[0] : NULL,
     .listen_fd = ctx->argc == 0 && berth_fds_listen_count() > 0 ? 3 : -1, /* systemd's socket */
     .idle_timeout = timeout,
     .group = group,
     .tcp_insecure_loopback = insecure,
+    .max_connections = (unsigned) max_conns,
+    .request_deadline = (unsigned) request_timeout,
     .engine = { .root = ctx->g->root, .runroot = ctx->g->runroot, .limits = ctx->g->limits },
   };
   if (o.address) { /* checked before anything listens */
