@@ -91,5 +91,6 @@ int cmd_commit(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_diff(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_update(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 int cmd_internal_health(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
+int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err);
 
 #endif

@@ -59,6 +59,7 @@ static const struct command system_cmds[] = {
   { "events", cmd_events, "Get real time events from the server", NULL, "events" },
   { "info", cmd_info, "Display system-wide information", NULL, "info" },
   { "prune", cmd_system_prune, "Remove unused data", NULL, NULL },
+  { "service", cmd_system_service, "Serve the Docker Engine API on a socket", NULL, NULL },
   { NULL, NULL, NULL, NULL, NULL },
 };
 

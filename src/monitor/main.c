@@ -179,15 +179,20 @@ static int exit_code(int status)
   return 255;
 }
 
+/* --rm: what this mount namespace holds of the container goes before the handler removes its
+ * directories — the rootfs, and the network namespace pinned at <rundir>/netns (a mount point
+ * here, so its unlink would fail with EBUSY) */
 static void unmount_rootfs(const struct mon *m)
 {
-  char rootfs[4096];
-  snprintf(rootfs, sizeof rootfs, "%s/rootfs", m->bundle);
-  umount2(rootfs, 0);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/rootfs", m->bundle);
+  umount2(path, 0);
+  snprintf(path, sizeof path, "%s/netns", m->rundir);
+  umount2(path, MNT_DETACH);
 }
 
 /* Record an exit (or a failed restart: msg) through an attached client that records exits, else
- * the handler; tell the clients; true: restart. With --rm there is no restart: the rootfs goes
+ * the handler; tell the clients; true: restart. With --rm there is no restart: the mounts go
  * first, so that the overlay no longer uses the upper dir that the removal deletes. */
 static bool after_exit(struct mon *m, int code, const char *msg)
 {

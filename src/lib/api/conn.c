@@ -164,8 +164,8 @@ static enum MHD_Result finish(struct api_req *r)
                            r->m.version, BERTH_API_VERSION_MIN, BERTH_API_VERSION_MAX);
   if (r->m.route < 0)
     return api_reply_error(r, 404, "page not found: %s %s", r->method, r->url);
-  if (r->m.flags & BERTH_API_UNSUPPORTED)
-    return api_reply_error(r, 501, "%s is not supported by berth", r->m.name);
+  if (r->m.flags & BERTH_API_UNSUPPORTED) /* the endpoint as the client asked for it */
+    return api_reply_error(r, 501, "%s %s is not supported by berth", r->method, r->url);
   if (r->too_large)
     return api_reply_error(r, 413, "request body too large (at most %u bytes)", BERTH_API_MAX_BODY);
   if (r->upload_failed && r->job.pid < 0)

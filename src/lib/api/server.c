@@ -120,7 +120,7 @@ static BERTH_WUR int listen_unix(const char *path, gid_t gid, int *out, berth_er
   umask(old);
   if (r < 0)
     return BERTH_ERR_ERRNO(err, "listen on `%s`", path);
-  if (chown(path, 0, gid) < 0 || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
+  if (chown(path, geteuid(), gid) < 0 || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
     int saved = errno;
     unlink(path);
     errno = saved;

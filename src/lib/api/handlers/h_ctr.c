@@ -25,6 +25,11 @@ enum MHD_Result api_h_CTR_INSPECT(struct api_req *r)
   json_t *o = NULL;
   if (api_engine(r, &e, &err) < 0 || (o = berth_ctr_inspect(e, r->m.arg[0], &err)) == NULL)
     return api_reply_err(r, &err);
+  /* berth's k8s-file log answers /logs as Docker's json-file does (the same options): clients
+   * read logs only from drivers they know (docker-py's run, compose) */
+  json_t *lc = json_object_get(json_object_get(o, "HostConfig"), "LogConfig");
+  if (json_is_object(lc) && strcmp(json_string_value(json_object_get(lc, "Type")) ?: "", "k8s-file") == 0)
+    json_object_set_new(lc, "Type", json_string("json-file"));
   if (api_query_bool(r, "size", false)) {
     json_object_set_new(o, "SizeRw", json_integer(0));
     json_object_set_new(o, "SizeRootFs", json_integer(0));
@@ -138,12 +143,18 @@ enum MHD_Result api_h_CTR_KILL(struct api_req *r)
   if (api_ctr_get(r, &e, &c, &err) < 0)
     return api_reply_err(r, &err);
   bool running = c.state == BERTH_CTR_RUNNING || c.state == BERTH_CTR_PAUSED;
+  bool paused = c.state == BERTH_CTR_PAUSED;
   berth_ctr_id_t id;
   snprintf(id, sizeof id, "%s", c.row.id);
   berth_ctr_release(&c);
   if (!running)
     return api_reply_error(r, 409, "container %s is not running", id);
   if (berth_ctr_kill(e, id, sig, &err) < 0)
+    return api_reply_err(r, &err);
+  /* Docker's SIGKILL returns once the container has stopped: clients remove it next (docker-py's
+   * kill(); remove()) */
+  int64_t code;
+  if (sig == SIGKILL && !paused && berth_ctr_wait(e, id, &code, &err) < 0)
     return api_reply_err(r, &err);
   return api_reply_empty(r, 204);
 }

@@ -224,6 +224,8 @@ static enum MHD_Result archive_get(struct api_req *r, bool head)
     if (fd >= 0)
       close(fd);
     api_job_end(&job, true);
+    if (err && strstr(err->msg, "No such file or directory")) /* Docker's words: docker cp shows them */
+      return api_reply_error(r, 404, "Could not find the file %s in container %s", path, r->m.arg[0]);
     return api_reply_err(r, &err);
   }
   cleanup_free char *hdr = berth_api_path_stat_header(&st);

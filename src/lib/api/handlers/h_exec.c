@@ -25,10 +25,9 @@
 
 static BERTH_WUR int check_exec_body(json_t *b, berth_error_t *err)
 {
-  static const char *const keys[] = { "AttachStdin", "AttachStdout", "AttachStderr", "DetachKeys",
-                                      "Tty",         "ConsoleSize",  "Env",          "Cmd",
-                                      "Privileged",  "User",         "WorkingDir",   "Detach",
-                                      NULL };
+  static const char *const keys[] = { "AttachStdin", "AttachStdout", "AttachStderr", "DetachKeys", "Tty",
+                                      "ConsoleSize", "Env",          "Cmd",          "Privileged", "User",
+                                      "WorkingDir",  "Detach",       "Container",    NULL };
   const char *k;
   json_t *v;
   json_object_foreach (b, k, v) {

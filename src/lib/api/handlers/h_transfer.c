@@ -75,10 +75,6 @@ static BERTH_WUR int transfer_run(struct berth_engine *e, void *data, int in, in
   if (t->push) {
     berth_digest_t digest;
     r = berth_images_push(e, t->ref, &o, digest, err);
-    if (r == 0) {
-      cleanup_free char *line = xasprintf("Pushed: %s digest: %s\n", t->ref, digest);
-      (void) !berth_write_all(out, line, strlen(line));
-    }
   } else {
     struct berth_pull_result res = { 0 };
     r = berth_images_pull(e, t->ref, &o, &res, err);

@@ -167,7 +167,27 @@ static BERTH_WUR int set_exposed(struct api_map *m, const char *path, json_t *v,
 }
 static BERTH_WUR int set_volumes(struct api_map *m, const char *path, json_t *v, berth_error_t *err)
 {
-  return set_keys(m, path, v, "--volume", err);
+  if (!json_is_null(v) && !json_is_object(v))
+    return BERTH_ERR(err, "%s: expected an object", path);
+  m->volumes = v;
+  return 0;
+}
+
+/* Config.Volumes: anonymous volumes at the paths no bind, mount or tmpfs covers (docker-py
+ * sends a bind's path in both) */
+static BERTH_WUR int anonymous_volumes(struct api_map *m, berth_error_t *err)
+{
+  const char *k;
+  json_t *x;
+  json_object_foreach (m->volumes, k, x) {
+    cleanup_free char *clean = berth_runopts_clean_path(k);
+    bool covered = false;
+    for (size_t i = 0; clean && i < m->out->opts.n_mounts && !covered; i++)
+      covered = m->out->opts.mounts[i].target && strcmp(m->out->opts.mounts[i].target, clean) == 0;
+    if (!covered && api_map_flag(m, "Volumes", "--volume", k, err) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 static BERTH_WUR int set_labels(struct api_map *m, const char *path, json_t *v, berth_error_t *err)
@@ -232,8 +252,15 @@ static BERTH_WUR int networking(struct api_map *m, const char *path, json_t *v, 
   if (json_is_null(v))
     return 0;
   json_t *eps = json_object_get(v, "EndpointsConfig");
-  if (!json_is_object(v) || json_object_size(v) > 1 || (json_object_size(v) == 1 && eps == NULL))
+  if (!json_is_object(v))
     return BERTH_ERR(err, "%s: expected {\"EndpointsConfig\": {...}}", path);
+  /* docker-py 7's run(network=N) sends {"N": null} beside NetworkMode N (Docker's decoder skips
+   * it): a network named with nothing to say is accepted, anything else is an error */
+  const char *k;
+  json_t *x;
+  json_object_foreach (v, k, x)
+    if (strcmp(k, "EndpointsConfig") != 0 && !json_is_null(x))
+      return BERTH_ERR(err, "%s: unknown key `%s` (expected {\"EndpointsConfig\": {...}})", path, k);
   if (json_is_null(eps) || eps == NULL)
     return 0;
   if (!json_is_object(eps))
@@ -344,7 +371,8 @@ int berth_api_create_parse(json_t *body, const char *name, struct berth_api_crea
          *stderr_on = json_object_get(body, "AttachStderr");
   json_t *stdin_on = json_object_get(body, "AttachStdin");
   if ((name && name[0] && api_map_flag(&m, "name", "--name", name, err) < 0) ||
-      api_map_object(&m, "", body, config_fields, BERTH_N_ELEMENTS(config_fields), err) < 0)
+      api_map_object(&m, "", body, config_fields, BERTH_N_ELEMENTS(config_fields), err) < 0 ||
+      anonymous_volumes(&m, err) < 0)
     return -1;
   if (out->image == NULL)
     return BERTH_ERR(err, "Image: no image given");

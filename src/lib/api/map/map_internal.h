@@ -29,6 +29,7 @@ struct api_field {
 struct api_map {
   struct berth_api_create *out;
   const char *network_mode; /* HostConfig.NetworkMode (NetworkingConfig's aliases and addresses go with it) */
+  json_t *volumes;          /* Config.Volumes, applied last: a path a bind or mount covers is theirs */
 };
 /* one run flag (errors wrapped with the JSON path) */
 int api_map_flag(struct api_map *m, const char *path, const char *flag, const char *value,
