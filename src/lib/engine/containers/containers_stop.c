@@ -182,21 +182,20 @@ int berth_ctr_settle_orphans(struct berth_engine *e, char ***notes, berth_error_
   return r;
 }
 
-static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout,
+/* signal: stop -s (0: the container's stop signal) */
+static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout, int signal,
                                  berth_error_t *err)
 {
   bool manual = true;
-  if (c->state == BERTH_CTR_DEAD) {
-    int sig;
-    int64_t timeout_ms;
-    stop_params(c, timeout, &sig, &timeout_ms);
-    return stop_orphan(e, c, sig, timeout_ms, err);
-  }
-  if (!berth_ctr_state_kept(c->state))
-    return 0;
   int sig;
   int64_t timeout_ms;
   stop_params(c, timeout, &sig, &timeout_ms);
+  if (signal > 0)
+    sig = signal;
+  if (c->state == BERTH_CTR_DEAD)
+    return stop_orphan(e, c, sig, timeout_ms, err);
+  if (!berth_ctr_state_kept(c->state))
+    return 0;
   if (ctr_update(e, c->row.id, mark_manual, &manual, err) < 0 || stop_running(e, c, sig, timeout_ms, err) < 0)
     return -1;
   struct berth_ctr now;
@@ -216,11 +215,17 @@ static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, co
 
 int berth_ctr_stop(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
 {
+  return berth_ctr_stop_signal(e, what, timeout, 0, err);
+}
+
+int berth_ctr_stop_signal(struct berth_engine *e, const char *what, const int *timeout, int sig,
+                          berth_error_t *err)
+{
   struct berth_ctr c;
   if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   bool was_running = berth_ctr_state_kept(c.state);
-  int r = stop_loaded(e, &c, timeout, err);
+  int r = stop_loaded(e, &c, timeout, sig, err);
   if (r == 0 && was_running)
     berth_ctr_event(e, &c, "stop", NULL);
   berth_ctr_release(&c);
@@ -251,8 +256,15 @@ int berth_ctr_kill(struct berth_engine *e, const char *what, int sig, berth_erro
 
 int berth_ctr_restart(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
 {
+  return berth_ctr_restart_signal(e, what, timeout, 0, err);
+}
+
+int berth_ctr_restart_signal(struct berth_engine *e, const char *what, const int *timeout, int sig,
+                             berth_error_t *err)
+{
   struct berth_ctr_attach none;
-  if (berth_ctr_stop(e, what, timeout, err) < 0 || berth_ctr_start(e, what, 0, &none, NULL, err) < 0)
+  if (berth_ctr_stop_signal(e, what, timeout, sig, err) < 0 ||
+      berth_ctr_start(e, what, 0, &none, NULL, err) < 0)
     return -1;
   ctr_event_id(e, what, "restart", NULL);
   return 0;
