@@ -502,6 +502,14 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   [ "$status" -eq 0 ] && [[ $output == *n2* && $output != *n1* ]]
   berth network inspect n1 >/dev/null
   berth network rm n1 >/dev/null
+  # network rm -f: a network that is not there is no error; volume create --name
+  run berth network rm n1
+  [ "$status" -eq 1 ]
+  berth network rm -f n1
+  [ "$(berth volume create --name byflag)" = byflag ]
+  run -125 berth volume create --name one two
+  [[ $output == *"conflicting options"* ]]
+  berth volume rm byflag >/dev/null
 }
 
 @test "stop -s and restart -s: the signal given instead of the container's stop signal" {
