@@ -159,26 +159,36 @@ static BERTH_WUR int stop_orphan(struct berth_engine *e, struct berth_ctr *c, in
   return ctr_settle_dead(e, c, err);
 }
 
+/* rows only (no JSON parsed): ps runs this every time, and orphans are rare */
 int berth_ctr_settle_orphans(struct berth_engine *e, char ***notes, berth_error_t *err)
 {
-  struct berth_ctr *v = NULL;
+  struct berth_db_container *rows = NULL;
   size_t n = 0;
-  if (berth_ctr_list(e, &v, &n, err) < 0)
+  if (berth_db_container_list(e->db, &rows, &n, err) < 0)
     return -1;
   int r = 0;
   for (size_t i = 0; i < n && r == 0; i++) {
-    if (!ctr_orphan_running(&v[i]))
+    struct berth_ctr c;
+    berth_error_t gone = NULL;
+    if (!berth_ctr_state_kept(rows[i].state) || rows[i].pid <= 0 || berth_ctr_monitor_alive(&rows[i]))
       continue;
-    int sig;
-    int64_t timeout_ms;
-    stop_params(&v[i], NULL, &sig, &timeout_ms);
-    r = stop_orphan(e, &v[i], sig, timeout_ms, err);
-    cleanup_free char *note =
-      xasprintf("container %s (%.12s) ran on without its monitor (was it killed?): %s", v[i].row.name,
-                v[i].row.id, r == 0 ? "stopped it" : "could not stop it");
-    *notes = berth_strv_append(*notes, note);
+    if (berth_ctr_get(e, rows[i].id, &c, &gone) < 0) { /* removed meanwhile */
+      berth_error_release(&gone);
+      continue;
+    }
+    if (ctr_orphan_running(&c)) {
+      int sig;
+      int64_t timeout_ms;
+      stop_params(&c, NULL, &sig, &timeout_ms);
+      r = stop_orphan(e, &c, sig, timeout_ms, err);
+      cleanup_free char *note =
+        xasprintf("container %s (%.12s) ran on without its monitor (was it killed?): %s", c.row.name,
+                  c.row.id, r == 0 ? "stopped it" : "could not stop it");
+      *notes = berth_strv_append(*notes, note);
+    }
+    berth_ctr_release(&c);
   }
-  berth_ctr_list_free(v, n);
+  berth_db_container_list_free(rows, n);
   return r;
 }
 
