@@ -502,4 +502,28 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   [ "$status" -eq 0 ] && [[ $output == *n2* && $output != *n1* ]]
   berth network inspect n1 >/dev/null
   berth network rm n1 >/dev/null
+  # network rm -f: a network that is not there is no error; volume create --name
+  run berth network rm n1
+  [ "$status" -eq 1 ]
+  berth network rm -f n1
+  [ "$(berth volume create --name byflag)" = byflag ]
+  run -125 berth volume create --name one two
+  [[ $output == *"conflicting options"* ]]
+  berth volume rm byflag >/dev/null
+}
+
+@test "stop -s and restart -s: the signal given instead of the container's stop signal" {
+  t=$BATS_TEST_TMPDIR
+  berth run -d --name s1 -v "$t:/out" bb sh -c 'trap "echo usr1 >>/out/sig; exit 0" USR1; trap "echo term >>/out/sig; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+  wait_for s1 '{{.State.Status}}' running
+  berth stop -s USR1 s1 >/dev/null
+  [ "$(cat "$t/sig")" = usr1 ]
+  berth start s1 >/dev/null
+  wait_for s1 '{{.State.Status}}' running
+  berth restart --signal SIGUSR1 s1 >/dev/null
+  wait_for s1 '{{.State.Status}}' running
+  berth stop s1 >/dev/null
+  [ "$(cat "$t/sig" | tr '\n' ' ')" = "usr1 usr1 term " ]
+  run -125 berth stop -s NOPE s1
+  [[ $output == *--signal* ]]
 }

@@ -20,24 +20,27 @@ int cli_parse_timeout(struct cmd_ctx *ctx, const char *s, int **out, int *storag
   return 0;
 }
 
+typedef int (*stop_fn)(struct berth_engine *, const char *, const int *, int, berth_error_t *);
+
 struct stop_call {
-  int (*op)(struct berth_engine *, const char *, const int *, berth_error_t *);
+  stop_fn op;
   const int *timeout;
+  int sig; /* -s: 0 for the container's stop signal */
 };
 
 static int stop_one(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
 {
   const struct stop_call *c = data;
-  return c->op(e, name, c->timeout, err);
+  return c->op(e, name, c->timeout, c->sig, err);
 }
 
 /* stop and restart: the same flags, one container after another */
 static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usage, const char *summary,
-                     int (*op)(struct berth_engine *, const char *, const int *, berth_error_t *),
-                     berth_error_t *err)
+                     stop_fn op, berth_error_t *err)
 {
-  const char *time_s = NULL;
+  const char *time_s = NULL, *signal_s = NULL;
   const struct berth_cli_opt opts[] = {
+    { "signal", 's', BERTH_CLI_STRING, &signal_s, "string", "Signal to send to the container" },
     { "time", 't', BERTH_CLI_STRING, &time_s, "int", "Seconds to wait before killing the container" },
     { NULL, 0, 0, NULL, NULL, NULL },
   };
@@ -46,7 +49,11 @@ static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usa
   if (r != 0 || cli_want_args(ctx, 1, -1, "CONTAINER", err) < 0 ||
       cli_parse_timeout(ctx, time_s, &timeout, &storage, err) < 0)
     return r > 0 ? 0 : -1;
-  struct stop_call call = { op, timeout };
+  struct stop_call call = { op, timeout, 0 };
+  if (signal_s && berth_runopts_parse_signal("--signal", signal_s, &call.sig, err) < 0) {
+    ctx->usage_error = true;
+    return berth_error_wrap(err, "%s", ctx->path);
+  }
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
@@ -58,11 +65,11 @@ static int stop_like(struct cmd_ctx *ctx, int argc, char **argv, const char *usa
 int cmd_stop(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   return stop_like(ctx, argc, argv, "berth stop [OPTIONS] CONTAINER [CONTAINER...]",
-                   "Stop one or more running containers", berth_ctr_stop, err);
+                   "Stop one or more running containers", berth_ctr_stop_signal, err);
 }
 
 int cmd_restart(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
   return stop_like(ctx, argc, argv, "berth restart [OPTIONS] CONTAINER [CONTAINER...]",
-                   "Restart one or more containers", berth_ctr_restart, err);
+                   "Restart one or more containers", berth_ctr_restart_signal, err);
 }

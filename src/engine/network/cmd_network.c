@@ -225,14 +225,27 @@ int cmd_network_inspect(struct cmd_ctx *ctx, int argc, char **argv, berth_error_
   return st ? st : status;
 }
 
+/* data: -f, a network that is not there is no error (Docker) */
 static int remove_network(struct berth_engine *e, const char *name, void *data, berth_error_t *err)
 {
+  struct berth_network n;
+  berth_error_t none = NULL;
+  if (*(bool *) data && berth_network_get(e, name, &n, &none) < 0) {
+    berth_error_release(&none);
+    return 0;
+  }
+  if (*(bool *) data)
+    berth_network_release(&n);
   return berth_networks_remove(e, name, err);
 }
 
 int cmd_network_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
-  const struct berth_cli_opt opts[] = { { NULL, 0, 0, NULL, NULL, NULL } };
+  bool force = false;
+  const struct berth_cli_opt opts[] = {
+    { "force", 'f', BERTH_CLI_BOOL, &force, NULL, "Do not error if the network does not exist" },
+    { NULL, 0, 0, NULL, NULL, NULL },
+  };
   int r = cli_parse(ctx, argc, argv, opts, "berth network rm NETWORK [NETWORK...]",
                     "Remove one or more networks (not one a container is connected to)", err);
   if (r != 0 || cli_want_args(ctx, 1, -1, "NETWORK", err) < 0)
@@ -240,7 +253,7 @@ int cmd_network_rm(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *er
   struct berth_engine *e = NULL;
   if (cli_open_engine(ctx, &e, err) < 0)
     return -1;
-  int status = cli_each_name(ctx, e, remove_network, NULL);
+  int status = cli_each_name(ctx, e, remove_network, &force);
   berth_engine_close(e);
   return status;
 }

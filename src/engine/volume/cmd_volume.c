@@ -15,10 +15,11 @@
 
 int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
 {
-  const char *driver = NULL;
+  const char *driver = NULL, *name_flag = NULL;
   cleanup_free const char **labels = NULL, **opts_v = NULL;
   const struct berth_cli_opt opts[] = {
     { "driver", 'd', BERTH_CLI_STRING, &driver, "string", "Specify volume driver name (default \"local\")" },
+    { "name", 0, BERTH_CLI_STRING, &name_flag, "string", "Specify volume name" },
     { "label", 0, BERTH_CLI_STRINGS, &labels, "list", "Set metadata for a volume" },
     { "opt", 'o', BERTH_CLI_STRINGS, &opts_v, "map",
       "Set driver specific options (none for the local driver here)" },
@@ -27,7 +28,12 @@ int cmd_volume_create(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t 
   int r = cli_parse(ctx, argc, argv, opts, "berth volume create [OPTIONS] [VOLUME]", "Create a volume", err);
   if (r != 0 || cli_want_args(ctx, 0, 1, "[VOLUME]", err) < 0)
     return r > 0 ? 0 : -1;
-  struct berth_volume_create_in in = { .name = ctx->argc ? ctx->argv[0] : NULL,
+  if (name_flag && ctx->argc && strcmp(name_flag, ctx->argv[0]) != 0) { /* Docker's words */
+    ctx->usage_error = true;
+    return BERTH_ERR(
+      err, "%s: conflicting options: either specify --name or provide positional arg, not both", ctx->path);
+  }
+  struct berth_volume_create_in in = { .name = ctx->argc ? ctx->argv[0] : name_flag,
                                        .driver = driver,
                                        .labels = (char *const *) labels,
                                        .opts = (char *const *) opts_v };

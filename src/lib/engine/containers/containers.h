@@ -121,6 +121,11 @@ int berth_ctr_stop(struct berth_engine *e, const char *what, const int *timeout,
 int berth_ctr_kill(struct berth_engine *e, const char *what, int sig, berth_error_t *err) BERTH_WUR;
 int berth_ctr_restart(struct berth_engine *e, const char *what, const int *timeout,
                       berth_error_t *err) BERTH_WUR;
+/* stop -s / restart -s: sig instead of the container's stop signal (0: the container's) */
+int berth_ctr_stop_signal(struct berth_engine *e, const char *what, const int *timeout, int sig,
+                          berth_error_t *err) BERTH_WUR;
+int berth_ctr_restart_signal(struct berth_engine *e, const char *what, const int *timeout, int sig,
+                             berth_error_t *err) BERTH_WUR;
 /* rm: a running container needs force (then it is killed); volumes: its anonymous volumes too */
 int berth_ctr_remove(struct berth_engine *e, const char *what, bool force, bool volumes,
                      berth_error_t *err) BERTH_WUR;

@@ -159,44 +159,53 @@ static BERTH_WUR int stop_orphan(struct berth_engine *e, struct berth_ctr *c, in
   return ctr_settle_dead(e, c, err);
 }
 
+/* rows only (no JSON parsed): ps runs this every time, and orphans are rare */
 int berth_ctr_settle_orphans(struct berth_engine *e, char ***notes, berth_error_t *err)
 {
-  struct berth_ctr *v = NULL;
+  struct berth_db_container *rows = NULL;
   size_t n = 0;
-  if (berth_ctr_list(e, &v, &n, err) < 0)
+  if (berth_db_container_list(e->db, &rows, &n, err) < 0)
     return -1;
   int r = 0;
   for (size_t i = 0; i < n && r == 0; i++) {
-    if (!ctr_orphan_running(&v[i]))
+    struct berth_ctr c;
+    berth_error_t gone = NULL;
+    if (!berth_ctr_state_kept(rows[i].state) || rows[i].pid <= 0 || berth_ctr_monitor_alive(&rows[i]))
       continue;
-    int sig;
-    int64_t timeout_ms;
-    stop_params(&v[i], NULL, &sig, &timeout_ms);
-    r = stop_orphan(e, &v[i], sig, timeout_ms, err);
-    cleanup_free char *note =
-      xasprintf("container %s (%.12s) ran on without its monitor (was it killed?): %s", v[i].row.name,
-                v[i].row.id, r == 0 ? "stopped it" : "could not stop it");
-    *notes = berth_strv_append(*notes, note);
+    if (berth_ctr_get(e, rows[i].id, &c, &gone) < 0) { /* removed meanwhile */
+      berth_error_release(&gone);
+      continue;
+    }
+    if (ctr_orphan_running(&c)) {
+      int sig;
+      int64_t timeout_ms;
+      stop_params(&c, NULL, &sig, &timeout_ms);
+      r = stop_orphan(e, &c, sig, timeout_ms, err);
+      cleanup_free char *note =
+        xasprintf("container %s (%.12s) ran on without its monitor (was it killed?): %s", c.row.name,
+                  c.row.id, r == 0 ? "stopped it" : "could not stop it");
+      *notes = berth_strv_append(*notes, note);
+    }
+    berth_ctr_release(&c);
   }
-  berth_ctr_list_free(v, n);
+  berth_db_container_list_free(rows, n);
   return r;
 }
 
-static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout,
+/* signal: stop -s (0: the container's stop signal) */
+static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, const int *timeout, int signal,
                                  berth_error_t *err)
 {
   bool manual = true;
-  if (c->state == BERTH_CTR_DEAD) {
-    int sig;
-    int64_t timeout_ms;
-    stop_params(c, timeout, &sig, &timeout_ms);
-    return stop_orphan(e, c, sig, timeout_ms, err);
-  }
-  if (!berth_ctr_state_kept(c->state))
-    return 0;
   int sig;
   int64_t timeout_ms;
   stop_params(c, timeout, &sig, &timeout_ms);
+  if (signal > 0)
+    sig = signal;
+  if (c->state == BERTH_CTR_DEAD)
+    return stop_orphan(e, c, sig, timeout_ms, err);
+  if (!berth_ctr_state_kept(c->state))
+    return 0;
   if (ctr_update(e, c->row.id, mark_manual, &manual, err) < 0 || stop_running(e, c, sig, timeout_ms, err) < 0)
     return -1;
   struct berth_ctr now;
@@ -216,11 +225,17 @@ static BERTH_WUR int stop_loaded(struct berth_engine *e, struct berth_ctr *c, co
 
 int berth_ctr_stop(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
 {
+  return berth_ctr_stop_signal(e, what, timeout, 0, err);
+}
+
+int berth_ctr_stop_signal(struct berth_engine *e, const char *what, const int *timeout, int sig,
+                          berth_error_t *err)
+{
   struct berth_ctr c;
   if (berth_ctr_get(e, what, &c, err) < 0)
     return -1;
   bool was_running = berth_ctr_state_kept(c.state);
-  int r = stop_loaded(e, &c, timeout, err);
+  int r = stop_loaded(e, &c, timeout, sig, err);
   if (r == 0 && was_running)
     berth_ctr_event(e, &c, "stop", NULL);
   berth_ctr_release(&c);
@@ -251,8 +266,15 @@ int berth_ctr_kill(struct berth_engine *e, const char *what, int sig, berth_erro
 
 int berth_ctr_restart(struct berth_engine *e, const char *what, const int *timeout, berth_error_t *err)
 {
+  return berth_ctr_restart_signal(e, what, timeout, 0, err);
+}
+
+int berth_ctr_restart_signal(struct berth_engine *e, const char *what, const int *timeout, int sig,
+                             berth_error_t *err)
+{
   struct berth_ctr_attach none;
-  if (berth_ctr_stop(e, what, timeout, err) < 0 || berth_ctr_start(e, what, 0, &none, NULL, err) < 0)
+  if (berth_ctr_stop_signal(e, what, timeout, sig, err) < 0 ||
+      berth_ctr_start(e, what, 0, &none, NULL, err) < 0)
     return -1;
   ctr_event_id(e, what, "restart", NULL);
   return 0;
