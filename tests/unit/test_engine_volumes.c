@@ -258,7 +258,9 @@ static void test_remove_prune(void **state)
   import_image(f, &img);
   berth_error_t err = NULL;
   char *const keep[] = { "keep=yes", NULL };
-  cleanup_free char *a = create(f, "named", NULL), *b = create(f, "kept", keep), *c = create(f, "used", NULL);
+  free(create(f, "named", NULL));
+  free(create(f, "kept", keep));
+  free(create(f, "used", NULL));
   char *anon = NULL, *mp = NULL;
   struct berth_volume_new nv;
   assert_int_equal(berth_volume_prepare(f->e, NULL, &img, "/data", false, &anon, &mp, &nv, &err), 0);
