@@ -106,6 +106,7 @@ crash_setup_at() { # STEP NAME FLAGS...
   local step=$1 name=$2 pid i
   shift 2
   BERTH_TEST_NET_STOP=$step berth run -d --name "$name" "$@" bb sleep 1000 >/dev/null 2>&1 &
+  local bg=$! # waited for alone: a bare `wait` also waits for the test's servers, forever
   for i in $(seq 200); do
     pid=$(pgrep -f -- "--root $BROOT .*run -d --name $name" | while read -r p; do
       [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = T ] && echo "$p"; done | head -1)
@@ -114,7 +115,7 @@ crash_setup_at() { # STEP NAME FLAGS...
   done
   [ -n "$pid" ] || { echo "berth did not stop at $step" >&2; return 1; }
   kill -9 "$pid"
-  wait 2>/dev/null || true
+  wait "$bg" 2>/dev/null || true
   # its monitor sees berth gone before GO and ends (and becomes a zombie until reaped)
   wait_until 20 no_monitor
 }
@@ -158,6 +159,7 @@ crash_setup_steps() {
   host_get http://127.0.0.1:8080/ >/dev/null
   # stop records the exit and tears down: stopped after the veths went, before the rows
   BERTH_TEST_NET_STOP=teardown berth stop -t 1 web >/dev/null 2>&1 &
+  local bg=$!
   local pid i
   for i in $(seq 200); do
     pid=$(pgrep -f -- "--root $BROOT .* stop -t 1 web" | while read -r p; do
@@ -167,7 +169,7 @@ crash_setup_steps() {
   done
   [ -n "$pid" ]
   kill -9 "$pid"
-  wait 2>/dev/null || true
+  wait "$bg" 2>/dev/null || true
   wait_until 20 no_monitor # the monitor finds the exit recorded, ends
   run berth system check --repair
   [[ $output == *"network addresses of container"* ]]
