@@ -204,6 +204,37 @@ EOF
   [ -z "$(build_left)" ]
 }
 
+@test "build: a failing RUN's partial layer is discarded; the steps before it are kept only as cache" {
+  local before
+  before=$(berth images -a -q | sort -u)
+  printf 'FROM busybox\nRUN echo one > /one\nRUN touch /partial; echo failing; exit 3\n' >"$CTX/Dockerfile"
+  run bld -t fail "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'exit code: 3' <<<"$output"
+  # nothing tagged, nothing listed: the completed step is the build cache's (BuildKit's images
+  # show none after a failed build), not a dangling <none> image
+  run berth image inspect fail
+  [ "$status" -ne 0 ]
+  [ "$(berth images -a -q | sort -u)" = "$before" ]
+  # the failing step was not cached: it runs again (its output again); the step before is a hit
+  run bld -t fail "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  grep -q '^#3 [0-9.]* failing$' <<<"$output"
+  # fixed: the cached step is reused and its partial file is in no layer
+  printf 'FROM busybox\nRUN echo one > /one\nRUN echo fixed > /fixed\n' >"$CTX/Dockerfile"
+  run bld -t fixed "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  run berth run --rm fixed sh -c 'cat /one /fixed; ls /partial'
+  [ "${lines[0]}" = one ]
+  [ "${lines[1]}" = fixed ]
+  grep -q 'No such file' <<<"$output"
+  # the build's result is listed; its steps are not
+  [ "$(berth images -a -q | sort -u)" = "$(printf '%s\n' $before "$(berth images -q fixed)" | sort -u)" ]
+  [ -z "$(build_left)" ]
+}
+
 @test "build: SIGINT during a RUN stops the build and leaves nothing" {
   printf 'FROM busybox\nRUN echo started; sleep 60\n' >"$CTX/Dockerfile"
   berth build --progress plain -t int "$CTX" >"$CTR_DIR/out" 2>&1 &

@@ -469,8 +469,11 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
     else
       snprintf(id, sizeof(berth_digest_t), "%s", img);
   }
-  if (r == 0) {
+  if (r == 0) { /* the result is an image; the other steps stay the cache's */
     b.step = 0;
+    r = berth_images_keep(e, id, err);
+  }
+  if (r == 0) {
     bld_event(&b, BERTH_BUILDS_EV_IMAGE, NULL, 0, id, 0);
     r = tag(&b, id, err);
   }

@@ -40,7 +40,8 @@ int bld_commit(struct bld *b, struct berth_build_state *st, const struct berth_b
   struct berth_images_step_opts so = { .parent = parent && *parent ? parent : NULL,
                                        .upper_dirfd = layer ? d->upper_fd : -1,
                                        .config = commit_config,
-                                       .data = &c };
+                                       .data = &c,
+                                       .build_cache = true };
   return berth_images_step(b->e, &so, id, err);
 }
 

@@ -85,7 +85,8 @@ static BERTH_WUR int step(struct berth_engine *e, const struct berth_images_step
                                .prepared = layers,
                                .tags = (char *const[]){ NULL },
                                .what = "image",
-                               .parent = o->parent };
+                               .parent = o->parent,
+                               .build_cache = o->build_cache };
     r = ingest_image(e, &im, added, id, err);
   }
   free(json);
@@ -110,6 +111,20 @@ int berth_images_step(struct berth_engine *e, const struct berth_images_step_opt
     r = -1;
   }
   ingest_files_release(&added);
+  berth_engine_unlock(e);
+  return r;
+}
+
+int berth_images_keep(struct berth_engine *e, const char *id, berth_error_t *err)
+{
+  if (berth_engine_lock(e, false, err) < 0)
+    return -1;
+  int r = berth_db_begin(e->db, err);
+  if (r == 0 &&
+      (berth_db_image_set_build_cache(e->db, id, false, err) < 0 || berth_db_commit(e->db, err) < 0)) {
+    berth_db_rollback(e->db);
+    r = -1;
+  }
   berth_engine_unlock(e);
   return r;
 }
