@@ -116,13 +116,19 @@ EOF
   berth run --rm p cat /data/myfile2
   run bld -t p "$CTX"
   [ "$(grep -c CACHED <<<"$output")" -eq 0 ]
-  # an untagged build's images go with the prune, the tagged one's stay
+  # an untagged build's images go with the prune (its result, listed, and its RUN step, which is
+  # the cache's and never listed), the tagged one's stay
   printf 'FROM busybox\nRUN echo other > /other\nENV A=1\n' >"$CTX/Dockerfile"
-  bld "$CTX" >/dev/null
+  bld --iidfile "$CTR_DIR/iid" "$CTX" >/dev/null
+  local step
+  step=$(berth image inspect -f '{{.Parent}}' "$(cat "$CTR_DIR/iid")")
+  berth image inspect "$step" >/dev/null
   n=$(berth images -aq | wc -l)
   run berth builder prune -f
   [ "$status" -eq 0 ]
-  [ "$(berth images -aq | wc -l)" -eq $((n - 2)) ]
+  [ "$(berth images -aq | wc -l)" -eq $((n - 1)) ]
+  run berth image inspect "$step"
+  [ "$status" -ne 0 ]
   berth run --rm p cat /data/myfile2
 }
 
@@ -255,4 +261,44 @@ EOF
   run berth image inspect int
   [ "$status" -ne 0 ]
   [ -z "$(build_left)" ]
+}
+
+@test "build: SIGKILL during a RUN kills the step's container too; system check --repair removes what is left" {
+  printf 'FROM busybox\nRUN echo started; sleep 3217\n' >"$CTX/Dockerfile"
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" build --progress plain -t killed "$CTX" >"$CTR_DIR/out" 2>&1 &
+  local pid=$!
+  for _ in $(seq 150); do
+    grep -q started "$CTR_DIR/out" && break
+    sleep 0.1
+  done
+  grep -q started "$CTR_DIR/out"
+  pgrep -f 'sleep 3217' >/dev/null
+  [ -n "$(build_mounts_anywhere)" ] # the step's overlay, in its private namespace
+  kill -KILL "$pid"
+  wait "$pid" || true
+  # the container dies with berth (bounded wait: a container left running fails the test)
+  local i
+  for i in $(seq 100); do
+    pgrep -f 'sleep 3217' >/dev/null || break
+    sleep 0.1
+  done
+  run pgrep -f 'sleep 3217'
+  [ "$status" -ne 0 ]
+  for i in $(seq 50); do
+    [ -z "$(build_mounts_anywhere)" ] && [ -z "$(find "$BRUN/builds/runtime" -mindepth 1 -maxdepth 1 ! -name '.*')" ] && break
+    sleep 0.1
+  done
+  [ -z "$(build_mounts_anywhere)" ]
+  run berth image inspect killed
+  [ "$status" -ne 0 ]
+  # what a SIGKILL cannot clean: the step directory; system check finds it, --repair removes it
+  run berth system check
+  grep -q 'step directory .* of a build that was killed' <<<"$output"
+  run berth system check --repair
+  grep -q '^repaired: step directory' <<<"$output"
+  [ -z "$(build_left)" ]
+  # the next build works
+  printf 'FROM busybox\nRUN echo fine\n' >"$CTX/Dockerfile"
+  run bld -t fine "$CTX"
+  [ "$status" -eq 0 ]
 }

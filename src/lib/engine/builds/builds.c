@@ -268,6 +268,7 @@ static BERTH_WUR int context_open(struct bld *b, berth_error_t *err)
     b->ctx_tmp = xasprintf("%s/context-XXXXXX", parent);
     if (mkdtemp(b->ctx_tmp) == NULL)
       return BERTH_ERR_ERRNO(err, "mkdtemp in `%s`", parent);
+    b->ctx_lock = berth_dir_flock_shared(b->ctx_tmp);
     cleanup_close int fd = open(b->ctx_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
       return BERTH_ERR_ERRNO(err, "open `%s`", b->ctx_tmp);
@@ -427,6 +428,8 @@ static void release(struct bld *b)
     close(b->ctx_fd);
   if (b->ctx_tmp)
     berth_ignore(berth_rm_rf(b->ctx_tmp, BERTH_IGNORED));
+  if (b->ctx_lock >= 0)
+    close(b->ctx_lock);
   free(b->ctx_tmp);
   free(b->ctx_dir);
   berth_df_free(b->df);
@@ -458,7 +461,7 @@ static BERTH_WUR int tag(struct bld *b, const char *id, berth_error_t *err)
 int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, berth_digest_t id,
                      berth_error_t *err)
 {
-  struct bld b = { .e = e, .o = o, .ctx_fd = -1 };
+  struct bld b = { .e = e, .o = o, .ctx_fd = -1, .ctx_lock = -1 };
   int r = prepare(&b, err);
   if (r == 0)
     r = bld_stages(&b, err);

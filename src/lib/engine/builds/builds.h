@@ -86,4 +86,10 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
 int berth_builds_prune(struct berth_engine *e, uint64_t *entries, uint64_t *reclaimed,
                        berth_error_t *err) BERTH_WUR;
 
+/* `system check`: the step directories of killed builds (a build's RUN container dies with the
+ * build: its watchdog kills it, and the mounts were only in the watchdog's namespace); repair
+ * removes them. Problems are appended to *v. */
+int berth_builds_check(struct berth_engine *e, bool repair, struct berth_check_problem **v, size_t *n,
+                       berth_error_t *err) BERTH_WUR;
+
 #endif

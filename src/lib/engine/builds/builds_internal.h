@@ -49,6 +49,7 @@ struct bld {
   struct berth_ignore *ignore;
   char *ctx_dir; /* absolute */
   char *ctx_tmp; /* a context extracted from a tar: this directory, removed at the end */
+  int ctx_lock;  /* a shared flock on ctx_tmp: `builder prune` and `system check` leave it */
   int ctx_fd;    /* O_PATH of ctx_dir */
   struct bld_stage *stages;
   size_t step; /* the number of the current step */
@@ -105,6 +106,10 @@ void bld_key(const char *parent, const char *text, const char *extra, char out[B
 /* 1 hit (image set), 0 miss */
 int bld_cache_get(struct bld *b, const char *key, berth_digest_t image);
 void bld_cache_put(struct bld *b, const char *key, const char *image);
+
+/* the step directories no build holds (a killed build's), removed when remove (those that could
+ * not be removed are returned then) */
+char **bld_sweep(struct berth_engine *e, bool remove);
 
 /* ---- the steps ---- */
 /* the step's image: the parent plus the upper dir's diff (d NULL or unchanged: no layer), the
