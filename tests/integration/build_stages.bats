@@ -44,6 +44,43 @@ EOF
   [ "$status" -ne 0 ]
 }
 
+@test "build stages: independent stages build at once (each RUN waits for the other's file in a shared cache mount)" {
+  # Stage a's RUN creates /m/a and waits for /m/b, stage b's the other way round: both finish
+  # only when both run at once. The wait is bounded (30 s): one after the other fails the build
+  # with exit code 9 instead of hanging.
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox AS a
+RUN --mount=type=cache,id=meet,target=/m,sharing=shared touch /m/a; i=0; while [ ! -e /m/b ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.1; done; echo a saw b > /a
+FROM busybox AS b
+RUN --mount=type=cache,id=meet,target=/m,sharing=shared touch /m/b; i=0; while [ ! -e /m/a ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.1; done; echo b saw a > /b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+EOF
+  run bld -t together "$CTX"
+  [ "$status" -eq 0 ]
+  ! grep -q 'exit code: 9' <<<"$output" || false
+  run berth run --rm together cat /a /b
+  [ "${lines[0]}" = "a saw b" ]
+  [ "${lines[1]}" = "b saw a" ]
+  # a failing stage stops the one running beside it, and the build reports the first failure
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox AS a
+RUN echo waiting; sleep 120
+FROM busybox AS b
+RUN exit 4
+FROM busybox
+COPY --from=a /etc/passwd /a
+COPY --from=b /etc/passwd /b
+EOF
+  run bld -t broken "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'berth: Dockerfile:4: .*exit code: 4' <<<"$output"
+  run berth image inspect broken
+  [ "$status" -ne 0 ]
+  [ -z "$(build_left)" ]
+}
+
 @test "build stages: .dockerignore with ** and ! exceptions; here-documents; ARG and ENV expansion" {
   mkdir -p "$CTX/src/a" "$CTX/logs"
   echo keep >"$CTX/src/a/keep.txt"

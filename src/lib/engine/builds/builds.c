@@ -23,13 +23,18 @@
 #define MAX_DOCKERFILE (16u << 20)
 #define MAX_SECRET     (4u << 20)
 
+_Thread_local size_t bld_step;
+
+void bld_unlock(struct bld *b) { pthread_mutex_unlock(&b->lock); }
+void bld_relock(struct bld *b) { pthread_mutex_lock(&b->lock); }
+
 void bld_event(struct bld *b, enum berth_builds_event_kind k, const char *text, size_t len, const char *image,
                int64_t elapsed_ns)
 {
   if (b->o->progress == NULL)
     return;
   struct berth_builds_event ev = { .kind = k,
-                                   .step = b->step,
+                                   .step = bld_step,
                                    .nsteps = b->plan ? b->plan->nsteps : 0,
                                    .text = text,
                                    .len = text ? (len ? len : strlen(text)) : 0,
@@ -38,7 +43,10 @@ void bld_event(struct bld *b, enum berth_builds_event_kind k, const char *text, 
   b->o->progress(b->o->progress_data, &ev);
 }
 
-bool bld_cancelled(const struct bld *b) { return b->o->cancel && *b->o->cancel; }
+bool bld_cancelled(const struct bld *b)
+{
+  return (b->o->cancel && *b->o->cancel) || __atomic_load_n(&b->failed, __ATOMIC_RELAXED);
+}
 
 int64_t bld_now(const struct bld *b)
 {
@@ -417,6 +425,7 @@ static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
     bld_event(b, BERTH_BUILDS_EV_WARNING, w, 0, NULL, 0);
   }
   b->stages = xcalloc(b->plan->nstages ? b->plan->nstages : 1, sizeof *b->stages);
+  b->first_step = xcalloc(b->plan->nstages ? b->plan->nstages : 1, sizeof *b->first_step);
   b->runtime_root = xasprintf("%s/builds/runtime", b->e->runroot);
   b->runtime = berth_ctr_find_runtime(NULL, err);
   return b->runtime ? 0 : -1;
@@ -436,6 +445,8 @@ static void release(struct bld *b)
   berth_build_plan_free(b->plan);
   berth_ignore_free(b->ignore);
   free(b->stages);
+  free(b->first_step);
+  berth_error_release(&b->error);
   free(b->runtime);
   free(b->runtime_root);
   for (size_t i = 0; i < b->nsecrets; i++) {
@@ -462,6 +473,9 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
                      berth_error_t *err)
 {
   struct bld b = { .e = e, .o = o, .ctx_fd = -1, .ctx_lock = -1 };
+  pthread_mutex_init(&b.lock, NULL);
+  pthread_cond_init(&b.changed, NULL);
+  bld_step = 0;
   int r = prepare(&b, err);
   if (r == 0)
     r = bld_stages(&b, err);
@@ -473,7 +487,7 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
       snprintf(id, sizeof(berth_digest_t), "%s", img);
   }
   if (r == 0) { /* the result is an image; the other steps stay the cache's */
-    b.step = 0;
+    bld_step = 0;
     r = berth_images_keep(e, id, err);
   }
   if (r == 0) {
@@ -481,5 +495,7 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
     r = tag(&b, id, err);
   }
   release(&b);
+  pthread_cond_destroy(&b.changed);
+  pthread_mutex_destroy(&b.lock);
   return r;
 }

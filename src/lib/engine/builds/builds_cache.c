@@ -117,7 +117,6 @@ int berth_builds_prune(struct berth_engine *e, uint64_t *entries, uint64_t *recl
   *entries = *reclaimed = 0;
   cleanup_free char *cache = xasprintf("%s/builds/cache", e->root);
   cleanup_free char *mounts = xasprintf("%s/builds/mounts", e->root);
-  cleanup_free char *steps = xasprintf("%s/builds/steps", e->root);
   cleanup_strv char **keys = dir_names(cache);
   char **ids = xcalloc(1, sizeof(char *));
   for (size_t i = 0; keys[i]; i++) {
@@ -136,7 +135,7 @@ int berth_builds_prune(struct berth_engine *e, uint64_t *entries, uint64_t *recl
     *reclaimed += size;
   if (berth_rm_rf(mounts, err) < 0)
     return -1;
-  cleanup_strv char **left = bld_sweep(e, true);
+  berth_strv_free(bld_sweep(e, true)); /* step directories of killed builds */
   return 0;
 }
 
@@ -161,7 +160,8 @@ int berth_builds_check(struct berth_engine *e, bool repair, struct berth_check_p
 {
   (void) err;
   cleanup_strv char **found = bld_sweep(e, false);
-  cleanup_strv char **left = repair ? bld_sweep(e, true) : NULL;
+  if (repair)
+    berth_strv_free(bld_sweep(e, true));
   for (size_t i = 0; found[i]; i++) {
     *v = xreallocarray(*v, *n + 1, sizeof **v);
     (*v)[(*n)++] = (struct berth_check_problem){

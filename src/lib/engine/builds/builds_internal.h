@@ -2,6 +2,7 @@
 #ifndef BERTH_ENGINE_BUILDS_BUILDS_INTERNAL_H
 #define BERTH_ENGINE_BUILDS_BUILDS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +53,14 @@ struct bld {
   int ctx_lock;  /* a shared flock on ctx_tmp: `builder prune` and `system check` leave it */
   int ctx_fd;    /* O_PATH of ctx_dir */
   struct bld_stage *stages;
-  size_t step; /* the number of the current step */
+  size_t *first_step; /* each needed stage's first step number (its FROM) */
+  /* Independent stages build at once, a thread each. The lock is the build's: a stage's thread
+   * holds it except while it waits (for the stages it needs, for a RUN's process, for a locked
+   * cache mount), so the store, the catalogue and the progress callback see one step at a time. */
+  pthread_mutex_t lock;
+  pthread_cond_t changed; /* a stage finished, or one failed */
+  int failed;             /* a stage failed (atomic): the others stop */
+  berth_error_t error;    /* the first stage's error */
   char *runtime, *runtime_root;
   struct bld_secret *secrets;
   size_t nsecrets;
@@ -73,6 +81,11 @@ void bld_dir_free(struct bld_dir *d);
 bool bld_dir_changed(const struct bld_dir *d);
 /* SOURCE_DATE_EPOCH: every mtime of the upper dir newer than epoch set to epoch */
 int bld_dir_clamp(const struct bld_dir *d, int64_t epoch, berth_error_t *err) BERTH_WUR;
+
+/* the number of the current thread's step (0: none) */
+extern _Thread_local size_t bld_step;
+void bld_unlock(struct bld *b); /* before a wait ... */
+void bld_relock(struct bld *b); /* ... and after it */
 
 /* progress */
 void bld_event(struct bld *b, enum berth_builds_event_kind k, const char *text, size_t len, const char *image,

@@ -224,7 +224,10 @@ static BERTH_WUR int mount_cache(struct run *r, const struct berth_build_mount *
   }
   if (m->sharing != BERTH_BUILD_SHARING_SHARED) { /* locked; private is locked too */
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+    bld_unlock(r->b); /* a stage of this build may hold it */
+    int locked = fd >= 0 ? flock(fd, LOCK_EX) : -1;
+    bld_relock(r->b);
+    if (locked < 0) {
       if (fd >= 0)
         close(fd);
       return BERTH_ERR_ERRNO(err, "lock the cache mount `%s`", dir);
@@ -584,7 +587,9 @@ static void pump(struct run *r, int fd)
       continue;
     if (got <= 0)
       return;
+    bld_relock(r->b);
     bld_event(r->b, BERTH_BUILDS_EV_OUTPUT, buf, (size_t) got, NULL, 0);
+    bld_unlock(r->b);
   }
 }
 
@@ -605,15 +610,20 @@ static BERTH_WUR int execute(struct run *r, int *status, berth_error_t *err)
   pid_t pid;
   int rc = berth_child_exec(&x, &pid, err);
   close(pipefd[1]);
-  if (rc == 0)
-    pump(r, pipefd[0]);
-  close(pipefd[0]);
-  if (rc < 0)
+  if (rc < 0) {
+    close(pipefd[0]);
     return -1;
-  while (waitpid(pid, status, 0) < 0)
-    if (errno != EINTR)
-      return BERTH_ERR_ERRNO(err, "wait for the runtime");
-  return 0;
+  }
+  bld_unlock(r->b); /* the other stages go on while the process runs */
+  pump(r, pipefd[0]);
+  close(pipefd[0]);
+  pid_t w;
+  while ((w = waitpid(pid, status, 0)) < 0 && errno == EINTR) {
+  }
+  int saved = errno;
+  bld_relock(r->b);
+  errno = saved;
+  return w < 0 ? BERTH_ERR_ERRNO(err, "wait for the runtime") : 0;
 }
 
 /* ---- afterwards ---- */

@@ -1,7 +1,9 @@
 /* The stages of a build, in plan order, and each step of a stage: evaluated against the stage's
  * state (src/lib/build/dispatch.h), its key, then a cache hit or the work — a config change, a
  * RUN, a COPY or ADD, a WORKDIR — and the step's image. */
+#include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +129,7 @@ static BERTH_WUR int step(struct bld *b, struct cur *c, const struct berth_df_in
                           berth_error_t *err)
 {
   int64_t t0 = berth_engine_now();
-  cleanup_free char *title = xasprintf("[%zu/%zu] %s%s", b->step, b->plan->nsteps, label, in->original);
+  cleanup_free char *title = xasprintf("[%zu/%zu] %s%s", bld_step, b->plan->nsteps, label, in->original);
   bld_event(b, BERTH_BUILDS_EV_STEP, title, 0, NULL, 0);
   if (bld_cancelled(b))
     return BERTH_ERR(err, "the build was interrupted");
@@ -248,9 +250,9 @@ static BERTH_WUR int stage(struct bld *b, size_t i, berth_error_t *err)
 {
   const struct berth_build_stage *s = &b->plan->stages[i];
   struct cur c = { .stage = i };
-  b->step++;
+  bld_step++;
   int64_t t0 = berth_engine_now();
-  cleanup_free char *title = xasprintf("[%zu/%zu] %s", b->step, b->plan->nsteps, s->from->original);
+  cleanup_free char *title = xasprintf("[%zu/%zu] %s", bld_step, b->plan->nsteps, s->from->original);
   bld_event(b, BERTH_BUILDS_EV_STEP, title, 0, NULL, 0);
   if (base(b, s, &c, err) < 0) {
     berth_ignore(at_line(b, s->from, err));
@@ -260,7 +262,7 @@ static BERTH_WUR int stage(struct bld *b, size_t i, berth_error_t *err)
   bld_event(b, BERTH_BUILDS_EV_DONE, NULL, 0, c.image[0] ? c.image : NULL, berth_engine_now() - t0);
   int r = triggers(b, &c, err);
   for (size_t k = 0; r == 0 && k < s->ninstrs; k++) {
-    b->step++;
+    bld_step++;
     r = step(b, &c, s->instrs[k], "", err);
   }
   if (r == 0 && i == b->plan->target)
@@ -275,10 +277,78 @@ static BERTH_WUR int stage(struct bld *b, size_t i, berth_error_t *err)
   return r;
 }
 
+static bool deps_done(const struct bld *b, size_t i)
+{
+  const struct berth_build_stage *s = &b->plan->stages[i];
+  for (size_t k = 0; k < s->ndeps; k++)
+    if (!b->stages[s->deps[k]].done)
+      return false;
+  return true;
+}
+
+struct worker {
+  struct bld *b;
+  size_t stage;
+  pthread_t thread;
+  bool started;
+};
+
+/* one stage's thread: it waits for the stages it needs, then builds; the first failure stops
+ * the others (their RUNs are killed: bld_cancelled) and is the build's error */
+static void *worker_main(void *data)
+{
+  struct worker *w = data;
+  struct bld *b = w->b;
+  bld_relock(b);
+  while (!__atomic_load_n(&b->failed, __ATOMIC_RELAXED) && !deps_done(b, w->stage))
+    pthread_cond_wait(&b->changed, &b->lock);
+  if (!__atomic_load_n(&b->failed, __ATOMIC_RELAXED)) {
+    berth_error_t err = NULL;
+    bld_step = b->first_step[w->stage] - 1;
+    if (stage(b, w->stage, &err) < 0) {
+      if (__atomic_exchange_n(&b->failed, 1, __ATOMIC_RELAXED) == 0)
+        b->error = steal_ptr(err);
+      berth_error_release(&err);
+    }
+  }
+  pthread_cond_broadcast(&b->changed);
+  bld_unlock(b);
+  return NULL;
+}
+
 int bld_stages(struct bld *b, berth_error_t *err)
 {
-  for (size_t i = 0; i < b->plan->nstages; i++)
-    if (b->plan->stages[i].needed && stage(b, i, err) < 0)
-      return -1;
+  size_t n = b->plan->nstages, next = 1;
+  struct worker *w = xcalloc(n ? n : 1, sizeof *w);
+  for (size_t i = 0; i < n; i++)
+    if (b->plan->stages[i].needed) {
+      b->first_step[i] = next;
+      next += 1 + b->plan->stages[i].ninstrs;
+    }
+  for (size_t i = 0; i < n; i++) {
+    if (!b->plan->stages[i].needed)
+      continue;
+    w[i] = (struct worker){ .b = b, .stage = i };
+    int e = pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+    if (e != 0) {
+      bld_relock(b);
+      if (__atomic_exchange_n(&b->failed, 1, __ATOMIC_RELAXED) == 0) {
+        errno = e;
+        BERTH_ERR_ERRNO(&b->error, "start a thread for stage %zu", i);
+      }
+      pthread_cond_broadcast(&b->changed);
+      bld_unlock(b);
+      break;
+    }
+    w[i].started = true;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (w[i].started)
+      pthread_join(w[i].thread, NULL);
+  free(w);
+  if (b->failed) {
+    *err = steal_ptr(b->error);
+    return -1;
+  }
   return 0;
 }
