@@ -457,6 +457,11 @@ static void release(struct bld *b)
   }
   free(b->secrets);
   berth_strv_free(b->build_args);
+  for (size_t i = 0; i < b->ndownloads; i++) {
+    close(b->downloads[i].fd);
+    free(b->downloads[i].url);
+  }
+  free(b->downloads);
 }
 
 static BERTH_WUR int tag(struct bld *b, const char *id, berth_error_t *err)

@@ -41,6 +41,14 @@ struct bld_secret {
   size_t len;
 };
 
+/* a file ADD fetched from a URL, once a build (the key needs its digest, the copy its content) */
+struct bld_download {
+  char *url;
+  int fd; /* an O_TMPFILE of <root>/builds/steps */
+  char digest[BERTH_DIGEST_LEN + 1];
+  int64_t mtime; /* Last-Modified, or -1 */
+};
+
 /* one build */
 struct bld {
   struct berth_engine *e;
@@ -65,6 +73,8 @@ struct bld {
   struct bld_secret *secrets;
   size_t nsecrets;
   char **build_args; /* "K=V", the caller's "K" resolved */
+  struct bld_download *downloads;
+  size_t ndownloads;
 };
 
 /* a step's scratch space: <root>/builds/steps/<random>/{upper,work,...} */
