@@ -302,3 +302,46 @@ EOF
   run bld -t fine "$CTX"
   [ "$status" -eq 0 ]
 }
+
+@test "build: --cache-from an image built by berth (saved, removed, loaded again) seeds the cache" {
+  echo one >"$CTX/f"
+  printf 'FROM busybox\nRUN echo one > /one\nCOPY f /f\nENV X=1\nRUN echo two > /two\n' >"$CTX/Dockerfile"
+  bld -t seed "$CTX" >/dev/null
+  berth save seed >"$CTR_DIR/seed.tar"
+  # nothing of the build is left but the image in the archive
+  berth rmi seed >/dev/null
+  berth builder prune -f >/dev/null
+  [ -z "$(ls "$BROOT/builds/cache")" ]
+  berth load -i "$CTR_DIR/seed.tar" >/dev/null
+  # without --cache-from: the loaded image is no cache (a loaded image has no parent chain)
+  run bld -t nope "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 DONE' <<<"$output"
+  berth builder prune -f >/dev/null
+  berth rmi nope >/dev/null
+  # with it: every step is a hit and no container runs
+  rm -rf "$BRUN/builds/runtime"
+  run bld -t again --cache-from seed "$CTX"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c '^#[2-5] CACHED$' <<<"$output")" -eq 4 ]
+  ! grep -q '^#[2-5] DONE' <<<"$output" || false
+  [ ! -e "$BRUN/builds/runtime" ]
+  run berth run --rm again cat /one /f /two
+  [ "$output" = "$(printf 'one\none\ntwo')" ]
+  [ "$(berth image inspect -f '{{json .RootFS.Layers}}' again)" = "$(berth image inspect -f '{{json .RootFS.Layers}}' seed)" ]
+  # a changed file: the steps before its COPY come from the image, the rest run
+  berth builder prune -f >/dev/null
+  berth rmi again >/dev/null
+  echo changed >"$CTX/f"
+  run bld -t changed --cache-from seed "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  grep -q '^#3 DONE' <<<"$output"
+  grep -q '^#5 DONE' <<<"$output"
+  run berth run --rm changed cat /f
+  [ "$output" = changed ]
+  # a name that is not here: a warning, and the build goes on
+  run bld -t w --cache-from nosuch/image "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q "WARNING: --cache-from \`nosuch/image\`: no such image here" <<<"$output"
+}

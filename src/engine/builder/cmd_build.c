@@ -115,6 +115,13 @@ static void end_step(struct printer *p, struct slot *s, bool erase, const char *
   fflush(p->out);
 }
 
+static void printer_free(struct printer *p)
+{
+  for (size_t i = 0; i < p->nslots; i++)
+    free(p->slots[i].title);
+  free(p->slots);
+}
+
 static void progress(void *data, const struct berth_builds_event *ev)
 {
   struct printer *p = data;
@@ -239,7 +246,7 @@ static BERTH_WUR int export_output(struct berth_engine *e, const char *spec, con
 }
 
 struct build_cli {
-  const char **tags, **build_args, **labels, **secrets, **outputs;
+  const char **tags, **build_args, **labels, **secrets, **outputs, **cache_from;
   const char *file, *target, *iidfile, *progress, *network, *platform;
   bool no_cache, pull, quiet;
 };
@@ -258,13 +265,14 @@ static BERTH_WUR int run_build(struct cmd_ctx *ctx, struct build_cli *c, struct 
                                berth_error_t *err)
 {
   const char *path = ctx->argv[0];
-  cleanup_free char *stdin_data = NULL, *dockerfile = NULL;
+  cleanup_free char *stdin_data = NULL;
   size_t stdin_len = 0;
   cleanup_close int ctx_fd = -1;
   struct berth_builds_opts o = { .context_fd = -1,
                                  .tags = (char *const *) c->tags,
                                  .build_args = (char *const *) c->build_args,
                                  .labels = (char *const *) c->labels,
+                                 .cache_from = (char *const *) c->cache_from,
                                  .secrets = (char *const *) c->secrets,
                                  .target = c->target,
                                  .network = c->network,
@@ -327,9 +335,7 @@ static BERTH_WUR int run_build(struct cmd_ctx *ctx, struct build_cli *c, struct 
     r = -1;
   if (r == 0 && c->quiet)
     printf("%s\n", id);
-  for (size_t i = 0; i < p.nslots; i++)
-    free(p.slots[i].title);
-  free(p.slots);
+  printer_free(&p);
   berth_engine_close(e);
   if (made_empty)
     rmdir(empty);
@@ -343,6 +349,8 @@ int cmd_build(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct build_cli c = { 0 };
   const struct berth_cli_opt opts[] = {
     { "build-arg", 0, BERTH_CLI_STRINGS, &c.build_args, "list", "Set build-time variables" },
+    { "cache-from", 0, BERTH_CLI_STRINGS, &c.cache_from, "stringArray",
+      "Images to consider as cache sources (built by berth: their steps' keys are in their config)" },
     { "file", 'f', BERTH_CLI_STRING, &c.file, "string",
       "Name of the Dockerfile (default: \"PATH/Dockerfile\")" },
     { "iidfile", 0, BERTH_CLI_STRING, &c.iidfile, "string", "Write the image ID to the file" },

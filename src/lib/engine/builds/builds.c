@@ -403,6 +403,22 @@ static void build_args(struct bld *b)
   }
 }
 
+/* --cache-from: the images that exist here (Docker's classic builder does not pull them either) */
+static void cache_from(struct bld *b)
+{
+  b->cache_from = xcalloc(1, sizeof(char *));
+  for (size_t i = 0; b->o->cache_from && b->o->cache_from[i]; i++) {
+    berth_digest_t id;
+    if (BLD_TRY(berth_engine_resolve(b->e, b->o->cache_from[i], id, NULL, BLD_Q)) == 0) {
+      b->cache_from = berth_strv_append(b->cache_from, id);
+    } else {
+      cleanup_free char *w =
+        xasprintf("--cache-from `%s`: no such image here (ignored)", b->o->cache_from[i]);
+      bld_event(b, BERTH_BUILDS_EV_WARNING, w, 0, NULL, 0);
+    }
+  }
+}
+
 static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
 {
   cleanup_free char *text = NULL, *name = NULL;
@@ -414,6 +430,7 @@ static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
   for (size_t i = 0; b->df->warnings[i]; i++)
     bld_event(b, BERTH_BUILDS_EV_WARNING, b->df->warnings[i], 0, NULL, 0);
   build_args(b);
+  cache_from(b);
   struct berth_build_plan_in in = { .df = b->df, .build_args = b->build_args, .target = b->o->target };
   host_platform(&in.build_platform);
   in.target_platform = in.build_platform;
@@ -457,6 +474,7 @@ static void release(struct bld *b)
   }
   free(b->secrets);
   berth_strv_free(b->build_args);
+  berth_strv_free(b->cache_from);
   for (size_t i = 0; i < b->ndownloads; i++) {
     close(b->downloads[i].fd);
     free(b->downloads[i].url);

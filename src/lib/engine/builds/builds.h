@@ -63,6 +63,7 @@ struct berth_builds_opts {
   char *const *build_args;   /* "K=V", or "K" for the value of the caller's environment */
   char *const *labels;       /* "K=V" added to the image's labels */
   char *const *secrets;      /* "id=x,src=file" or "id=x,env=VAR" */
+  char *const *cache_from;   /* --cache-from images (local; their steps seed the cache) */
   const char *target;        /* --target stage (NULL: the last) */
   const char *network;       /* RUN's default network: "host" (NULL) or "none" */
   bool no_cache;             /* run every step (the results are still recorded) */

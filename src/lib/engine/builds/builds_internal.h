@@ -73,6 +73,7 @@ struct bld {
   struct bld_secret *secrets;
   size_t nsecrets;
   char **build_args; /* "K=V", the caller's "K" resolved */
+  char **cache_from; /* --cache-from images that exist, by id */
   struct bld_download *downloads;
   size_t ndownloads;
 };
@@ -135,10 +136,14 @@ void bld_cache_put(struct bld *b, const char *key, const char *image);
 char **bld_sweep(struct berth_engine *e, bool remove);
 
 /* ---- the steps ---- */
-/* the step's image: the parent plus the upper dir's diff (d NULL or unchanged: no layer), the
- * state's config with the step's history entry */
+/* the step's image: the parent plus the upper dir's diff (d NULL or unchanged: no layer) or a
+ * stored layer (chain id: --cache-from), the state's config with the step's history entry and
+ * its key (BLD_KEYS_FIELD) */
 int bld_commit(struct bld *b, struct berth_build_state *st, const struct berth_build_op *op,
-               const char *parent, struct bld_dir *d, berth_digest_t id, berth_error_t *err) BERTH_WUR;
+               const char *parent, struct bld_dir *d, const char *key, const char *layer, berth_digest_t id,
+               berth_error_t *err) BERTH_WUR;
+/* the config's list of the steps' keys, one a history entry ("" for entries of no berth step) */
+#define BLD_KEYS_FIELD "berth.build.keys"
 /* COPY and ADD: the extra text of the key (the sources' digest or the stage's image) */
 int bld_copy_key(struct bld *b, const struct berth_build_op *op, size_t stage, char **extra,
                  berth_error_t *err) BERTH_WUR;
