@@ -15,6 +15,11 @@ setup() {
 }
 
 teardown() {
+  if [ -n "${BG_BERTH:-}" ]; then # the SIGKILL test's berth, when it failed early
+    kill -KILL "$BG_BERTH" 2>/dev/null || true
+    wait "$BG_BERTH" 2>/dev/null || true
+    sleep 2 # its watchdog kills the container
+  fi
   build_teardown
 }
 
@@ -265,9 +270,10 @@ EOF
 
 @test "build: SIGKILL during a RUN kills the step's container too; system check --repair removes what is left" {
   printf 'FROM busybox\nRUN echo started; sleep 3217\n' >"$CTX/Dockerfile"
-  "$BERTH" --root "$BROOT" --runroot "$BRUN" build --progress plain -t killed "$CTX" >"$CTR_DIR/out" 2>&1 &
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" build --progress plain -t killed "$CTX" >"$CTR_DIR/out" 2>&1 3>&- &
   local pid=$!
-  for _ in $(seq 150); do
+  BG_BERTH=$pid # killed by the teardown if the test fails before it does
+  for _ in $(seq 600); do
     grep -q started "$CTR_DIR/out" && break
     sleep 0.1
   done
@@ -276,6 +282,7 @@ EOF
   [ -n "$(build_mounts_anywhere)" ] # the step's overlay, in its private namespace
   kill -KILL "$pid"
   wait "$pid" || true
+  BG_BERTH=
   # the container dies with berth (bounded wait: a container left running fails the test)
   local i
   for i in $(seq 100); do

@@ -478,6 +478,26 @@ static void watchdog_kill(struct run *r)
   }
 }
 
+/* SIGKILL to the runtime's children (the container's init: its pid namespace dies with it), for
+ * when `<runtime> kill` cannot (its state gone) */
+static void kill_children(pid_t p)
+{
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int) p, (int) p);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  for (char *s = buf, *end = NULL;; s = end) {
+    long c = strtol(s, &end, 10);
+    if (end == s)
+      return;
+    if (c > 1)
+      kill((pid_t) c, SIGKILL);
+  }
+}
+
 /* The step's process stays this child, the watchdog, and its child becomes the runtime (prepare
  * returns there). The watchdog holds nothing (every descriptor closed) but the private mount
  * namespace, and ends as the runtime does, with its status. When berth dies, even by SIGKILL,
@@ -500,7 +520,7 @@ static BERTH_WUR int watchdog(struct run *r, berth_error_t *err)
   if (p == 0)
     return prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? BERTH_ERR_ERRNO(err, "set parent death signal") : 0;
   berth_ignore(berth_fds_close_from(0, NULL, 0));
-  bool dying = false;
+  int dying = 0;
   for (;;) {
     struct timespec tick = { .tv_nsec = 200 * 1000 * 1000 };
     siginfo_t si;
@@ -508,10 +528,12 @@ static BERTH_WUR int watchdog(struct run *r, berth_error_t *err)
     int status;
     if (waitpid(p, &status, WNOHANG) == p)
       _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    if (sig == SIGTERM)
-      dying = true;
+    if (sig == SIGTERM && !dying)
+      dying = 1;
     if (dying) /* again while the runtime lives: the container may not have existed yet */
       watchdog_kill(r);
+    if (dying && dying++ > 1) /* still there: its init, directly */
+      kill_children(p);
   }
 }
 
