@@ -15,6 +15,11 @@ setup() {
 }
 
 teardown() {
+  if [ -n "${BG_BERTH:-}" ]; then # the SIGKILL test's berth, when it failed early
+    kill -KILL "$BG_BERTH" 2>/dev/null || true
+    wait "$BG_BERTH" 2>/dev/null || true
+    sleep 2 # its watchdog kills the container
+  fi
   build_teardown
 }
 
@@ -116,13 +121,19 @@ EOF
   berth run --rm p cat /data/myfile2
   run bld -t p "$CTX"
   [ "$(grep -c CACHED <<<"$output")" -eq 0 ]
-  # an untagged build's images go with the prune, the tagged one's stay
+  # an untagged build's images go with the prune (its result, listed, and its RUN step, which is
+  # the cache's and never listed), the tagged one's stay
   printf 'FROM busybox\nRUN echo other > /other\nENV A=1\n' >"$CTX/Dockerfile"
-  bld "$CTX" >/dev/null
+  bld --iidfile "$CTR_DIR/iid" "$CTX" >/dev/null
+  local step
+  step=$(berth image inspect -f '{{.Parent}}' "$(cat "$CTR_DIR/iid")")
+  berth image inspect "$step" >/dev/null
   n=$(berth images -aq | wc -l)
   run berth builder prune -f
   [ "$status" -eq 0 ]
-  [ "$(berth images -aq | wc -l)" -eq $((n - 2)) ]
+  [ "$(berth images -aq | wc -l)" -eq $((n - 1)) ]
+  run berth image inspect "$step"
+  [ "$status" -ne 0 ]
   berth run --rm p cat /data/myfile2
 }
 
@@ -204,6 +215,37 @@ EOF
   [ -z "$(build_left)" ]
 }
 
+@test "build: a failing RUN's partial layer is discarded; the steps before it are kept only as cache" {
+  local before
+  before=$(berth images -a -q | sort -u)
+  printf 'FROM busybox\nRUN echo one > /one\nRUN touch /partial; echo failing; exit 3\n' >"$CTX/Dockerfile"
+  run bld -t fail "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'exit code: 3' <<<"$output"
+  # nothing tagged, nothing listed: the completed step is the build cache's (BuildKit's images
+  # show none after a failed build), not a dangling <none> image
+  run berth image inspect fail
+  [ "$status" -ne 0 ]
+  [ "$(berth images -a -q | sort -u)" = "$before" ]
+  # the failing step was not cached: it runs again (its output again); the step before is a hit
+  run bld -t fail "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  grep -q '^#3 [0-9.]* failing$' <<<"$output"
+  # fixed: the cached step is reused and its partial file is in no layer
+  printf 'FROM busybox\nRUN echo one > /one\nRUN echo fixed > /fixed\n' >"$CTX/Dockerfile"
+  run bld -t fixed "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  run berth run --rm fixed sh -c 'cat /one /fixed; ls /partial'
+  [ "${lines[0]}" = one ]
+  [ "${lines[1]}" = fixed ]
+  grep -q 'No such file' <<<"$output"
+  # the build's result is listed; its steps are not
+  [ "$(berth images -a -q | sort -u)" = "$(printf '%s\n' $before "$(berth images -q fixed)" | sort -u)" ]
+  [ -z "$(build_left)" ]
+}
+
 @test "build: SIGINT during a RUN stops the build and leaves nothing" {
   printf 'FROM busybox\nRUN echo started; sleep 60\n' >"$CTX/Dockerfile"
   berth build --progress plain -t int "$CTX" >"$CTR_DIR/out" 2>&1 &
@@ -224,4 +266,89 @@ EOF
   run berth image inspect int
   [ "$status" -ne 0 ]
   [ -z "$(build_left)" ]
+}
+
+@test "build: SIGKILL during a RUN kills the step's container too; system check --repair removes what is left" {
+  printf 'FROM busybox\nRUN echo started; sleep 3217\n' >"$CTX/Dockerfile"
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" build --progress plain -t killed "$CTX" >"$CTR_DIR/out" 2>&1 3>&- &
+  local pid=$!
+  BG_BERTH=$pid # killed by the teardown if the test fails before it does
+  for _ in $(seq 600); do
+    grep -q started "$CTR_DIR/out" && break
+    sleep 0.1
+  done
+  grep -q started "$CTR_DIR/out"
+  pgrep -f 'sleep 3217' >/dev/null
+  [ -n "$(build_mounts_anywhere)" ] # the step's overlay, in its private namespace
+  kill -KILL "$pid"
+  wait "$pid" || true
+  BG_BERTH=
+  # the container dies with berth (bounded wait: a container left running fails the test)
+  local i
+  for i in $(seq 100); do
+    pgrep -f 'sleep 3217' >/dev/null || break
+    sleep 0.1
+  done
+  run pgrep -f 'sleep 3217'
+  [ "$status" -ne 0 ]
+  for i in $(seq 50); do
+    [ -z "$(build_mounts_anywhere)" ] && [ -z "$(find "$BRUN/builds/runtime" -mindepth 1 -maxdepth 1 ! -name '.*')" ] && break
+    sleep 0.1
+  done
+  [ -z "$(build_mounts_anywhere)" ]
+  run berth image inspect killed
+  [ "$status" -ne 0 ]
+  # what a SIGKILL cannot clean: the step directory; system check finds it, --repair removes it
+  run berth system check
+  grep -q 'step directory .* of a build that was killed' <<<"$output"
+  run berth system check --repair
+  grep -q '^repaired: step directory' <<<"$output"
+  [ -z "$(build_left)" ]
+  # the next build works
+  printf 'FROM busybox\nRUN echo fine\n' >"$CTX/Dockerfile"
+  run bld -t fine "$CTX"
+  [ "$status" -eq 0 ]
+}
+
+@test "build: --cache-from an image built by berth (saved, removed, loaded again) seeds the cache" {
+  echo one >"$CTX/f"
+  printf 'FROM busybox\nRUN echo one > /one\nCOPY f /f\nENV X=1\nRUN echo two > /two\n' >"$CTX/Dockerfile"
+  bld -t seed "$CTX" >/dev/null
+  berth save seed >"$CTR_DIR/seed.tar"
+  # nothing of the build is left but the image in the archive
+  berth rmi seed >/dev/null
+  berth builder prune -f >/dev/null
+  [ -z "$(ls "$BROOT/builds/cache")" ]
+  berth load -i "$CTR_DIR/seed.tar" >/dev/null
+  # without --cache-from: the loaded image is no cache (a loaded image has no parent chain)
+  run bld -t nope "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 DONE' <<<"$output"
+  berth builder prune -f >/dev/null
+  berth rmi nope >/dev/null
+  # with it: every step is a hit and no container runs
+  rm -rf "$BRUN/builds/runtime"
+  run bld -t again --cache-from seed "$CTX"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c '^#[2-5] CACHED$' <<<"$output")" -eq 4 ]
+  ! grep -q '^#[2-5] DONE' <<<"$output" || false
+  [ ! -e "$BRUN/builds/runtime" ]
+  run berth run --rm again cat /one /f /two
+  [ "$output" = "$(printf 'one\none\ntwo')" ]
+  [ "$(berth image inspect -f '{{json .RootFS.Layers}}' again)" = "$(berth image inspect -f '{{json .RootFS.Layers}}' seed)" ]
+  # a changed file: the steps before its COPY come from the image, the rest run
+  berth builder prune -f >/dev/null
+  berth rmi again >/dev/null
+  echo changed >"$CTX/f"
+  run bld -t changed --cache-from seed "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  grep -q '^#3 DONE' <<<"$output"
+  grep -q '^#5 DONE' <<<"$output"
+  run berth run --rm changed cat /f
+  [ "$output" = changed ]
+  # a name that is not here: a warning, and the build goes on
+  run bld -t w --cache-from nosuch/image "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q "WARNING: --cache-from \`nosuch/image\`: no such image here" <<<"$output"
 }

@@ -22,7 +22,17 @@ build_left() {
     [ -d "$m" ] && echo "cgroup $m"
   done
   awk -v d="$CTR_DIR" 'index($5, d) == 1 {print "mount " $5}' /proc/self/mountinfo
+  build_mounts_anywhere
   return 0
+}
+
+# build_mounts_anywhere: a mount under the test's store or run root in any process's mount
+# namespace (a RUN's overlay lives in a private namespace: /proc/self/mountinfo never shows it)
+build_mounts_anywhere() {
+  local f
+  for f in /proc/[0-9]*/mountinfo; do
+    awk -v d="$CTR_DIR/" -v f="$f" 'index($5, d) == 1 {print "mount " $5 " (" f ")"}' "$f" 2>/dev/null
+  done | sort -u
 }
 
 build_teardown() {

@@ -15,6 +15,7 @@ setup() {
 }
 
 teardown() {
+  [ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
   build_teardown
 }
 
@@ -42,6 +43,43 @@ EOF
   berth run --rm tgt cat /out/artifact
   run bld --target nope "$CTX"
   [ "$status" -ne 0 ]
+}
+
+@test "build stages: independent stages build at once (each RUN waits for the other's file in a shared cache mount)" {
+  # Stage a's RUN creates /m/a and waits for /m/b, stage b's the other way round: both finish
+  # only when both run at once. The wait is bounded (30 s): one after the other fails the build
+  # with exit code 9 instead of hanging.
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox AS a
+RUN --mount=type=cache,id=meet,target=/m,sharing=shared touch /m/a; i=0; while [ ! -e /m/b ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.1; done; echo a saw b > /a
+FROM busybox AS b
+RUN --mount=type=cache,id=meet,target=/m,sharing=shared touch /m/b; i=0; while [ ! -e /m/a ]; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.1; done; echo b saw a > /b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+EOF
+  run bld -t together "$CTX"
+  [ "$status" -eq 0 ]
+  ! grep -q 'exit code: 9' <<<"$output" || false
+  run berth run --rm together cat /a /b
+  [ "${lines[0]}" = "a saw b" ]
+  [ "${lines[1]}" = "b saw a" ]
+  # a failing stage stops the one running beside it, and the build reports the first failure
+  cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox AS a
+RUN echo waiting; sleep 120
+FROM busybox AS b
+RUN exit 4
+FROM busybox
+COPY --from=a /etc/passwd /a
+COPY --from=b /etc/passwd /b
+EOF
+  run bld -t broken "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q 'berth: Dockerfile:4: .*exit code: 4' <<<"$output"
+  run berth image inspect broken
+  [ "$status" -ne 0 ]
+  [ -z "$(build_left)" ]
 }
 
 @test "build stages: .dockerignore with ** and ! exceptions; here-documents; ARG and ENV expansion" {
@@ -133,6 +171,64 @@ EOF
   tar -C "$CTR_DIR/c2" -cf - . | bld -t fromtar -
   run berth run --rm fromtar cat /file
   [ "$output" = data ]
+}
+
+# http_serve DIR: python3's http.server for DIR on 127.0.0.1 (a free port: $HTTP_PORT), killed by
+# the teardown
+http_serve() {
+  command -v python3 >/dev/null || skip "no python3"
+  python3 -u -m http.server --bind 127.0.0.1 --directory "$1" 0 >"$CTR_DIR/http.log" 2>&1 &
+  HTTP_PID=$!
+  local i
+  for i in $(seq 100); do
+    HTTP_PORT=$(sed -n 's/^Serving HTTP on 127\.0\.0\.1 port \([0-9]*\) .*/\1/p' "$CTR_DIR/http.log")
+    [ -n "$HTTP_PORT" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+@test "build stages: ADD <url> with --checksum through the HTTP client; a changed remote file invalidates the step" {
+  mkdir "$CTR_DIR/www"
+  echo 'remote v1' >"$CTR_DIR/www/file.txt"
+  http_serve "$CTR_DIR/www"
+  local url=http://127.0.0.1:$HTTP_PORT sum
+  sum=$(sha256sum "$CTR_DIR/www/file.txt" | cut -d' ' -f1)
+  printf 'FROM busybox\nADD --checksum=sha256:%s %s/file.txt /data/\nADD %s/file.txt /named\n' "$sum" "$url" "$url" >"$CTX/Dockerfile"
+  run bld -t url "$CTX"
+  [ "$status" -eq 0 ]
+  run berth run --rm url sh -c 'cat /data/file.txt /named; stat -c %a /named'
+  [ "${lines[0]}" = 'remote v1' ]
+  [ "${lines[1]}" = 'remote v1' ]
+  [ "${lines[2]}" = 600 ]
+  # the same content: both steps are cache hits (the key is the content's digest, fetched again)
+  run bld -t url "$CTX"
+  [ "$status" -eq 0 ]
+  grep -q '^#2 CACHED$' <<<"$output"
+  grep -q '^#3 CACHED$' <<<"$output"
+  grep -q "GET /file.txt" "$CTR_DIR/http.log"
+  # the remote file changes: the step without --checksum runs again and holds the new content
+  printf 'FROM busybox\nADD %s/file.txt /named\n' "$url" >"$CTX/Dockerfile"
+  run bld -t url2 "$CTX"
+  [ "$status" -eq 0 ]
+  echo 'remote v2' >"$CTR_DIR/www/file.txt"
+  run bld -t url2 "$CTX"
+  [ "$status" -eq 0 ]
+  ! grep -q '^#2 CACHED$' <<<"$output" || false
+  run berth run --rm url2 cat /named
+  [ "$output" = 'remote v2' ]
+  # ... and the pinned one now fails: the error names the line and both digests
+  printf 'FROM busybox\nRUN true\nADD --checksum=sha256:%s %s/file.txt /data/\n' "$sum" "$url" >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q "Dockerfile:3: .*checksum mismatch: --checksum is sha256:$sum, the content's digest is sha256:$(sha256sum "$CTR_DIR/www/file.txt" | cut -d' ' -f1)" <<<"$output"
+  # a missing file: 404, with the line
+  printf 'FROM busybox\nADD %s/missing.txt /x\n' "$url" >"$CTX/Dockerfile"
+  run bld -t bad "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q "Dockerfile:2: .*GET $url/missing.txt: 404" <<<"$output"
+  run berth image inspect bad
+  [ "$status" -ne 0 ]
 }
 
 @test "build stages: SOURCE_DATE_EPOCH gives the same image from the same inputs; --output and --iidfile" {

@@ -32,63 +32,94 @@ static void on_signal(int sig)
   interrupted = 1;
 }
 
+/* one step as shown: its #N, start, title and partial output line (steps of independent stages
+ * run at once, so their events interleave) */
+struct slot {
+  size_t vertex;
+  int64_t start;
+  char *title;
+  char line[4096];
+  size_t linelen;
+};
+
 struct printer {
   bool tty, quiet;
   FILE *out;
-  int64_t start, step_start;
-  size_t step, vertex; /* the step being shown, its #N */
+  int64_t start;
   size_t nvertex;
-  char *title;
-  char line[4096]; /* a partial output line */
-  size_t linelen;
-  size_t shown; /* tty: lines shown below the current step */
+  struct slot *slots; /* by step number */
+  size_t nslots;
+  size_t last;  /* tty: the step whose lines were printed last */
+  size_t shown; /* tty: lines shown below it */
 };
 
-static void flush_line(struct printer *p, bool force)
+static struct slot *slot_of(struct printer *p, size_t step)
 {
-  if (p->linelen == 0 && !force)
-    return;
-  double t = (double) (berth_engine_now() - p->step_start) / 1e9;
-  if (p->tty) {
-    fprintf(p->out, " => => # %.*s\n", (int) p->linelen, p->line);
-    p->shown++;
-  } else {
-    fprintf(p->out, "#%zu %.3f %.*s\n", p->vertex, t, (int) p->linelen, p->line);
+  if (step >= p->nslots) {
+    p->slots = xreallocarray(p->slots, step + 1, sizeof *p->slots);
+    memset(p->slots + p->nslots, 0, (step + 1 - p->nslots) * sizeof *p->slots);
+    p->nslots = step + 1;
   }
-  p->linelen = 0;
+  return &p->slots[step];
 }
 
-static void output(struct printer *p, const char *data, size_t len)
+/* tty: another step's lines come after this one's: nothing of it is erased any more */
+static void switch_to(struct printer *p, size_t step)
+{
+  if (p->last != step)
+    p->shown = 0;
+  p->last = step;
+}
+
+static void flush_line(struct printer *p, struct slot *s, bool force)
+{
+  if (s->linelen == 0 && !force)
+    return;
+  double t = (double) (berth_engine_now() - s->start) / 1e9;
+  if (p->tty) {
+    fprintf(p->out, " => => # %.*s\n", (int) s->linelen, s->line);
+    p->shown++;
+  } else {
+    fprintf(p->out, "#%zu %.3f %.*s\n", s->vertex, t, (int) s->linelen, s->line);
+  }
+  s->linelen = 0;
+}
+
+static void output(struct printer *p, struct slot *s, const char *data, size_t len)
 {
   for (size_t i = 0; i < len; i++) {
-    if (data[i] == '\n' || p->linelen == sizeof p->line) {
-      flush_line(p, data[i] == '\n');
+    if (data[i] == '\n' || s->linelen == sizeof s->line) {
+      flush_line(p, s, data[i] == '\n');
       if (data[i] == '\n')
         continue;
     }
     if (data[i] != '\r')
-      p->line[p->linelen++] = data[i];
+      s->line[s->linelen++] = data[i];
   }
 }
 
-static void end_step(struct printer *p, const char *how, bool keep_output)
+static void end_step(struct printer *p, struct slot *s, bool erase, const char *how)
 {
-  flush_line(p, false);
-  double t = (double) (berth_engine_now() - p->step_start) / 1e9;
+  flush_line(p, s, false);
+  double t = (double) (berth_engine_now() - s->start) / 1e9;
   if (p->tty) {
-    if (!keep_output && p->shown)
+    if (erase) /* the step's line and its output, replaced by its summary */
       fprintf(p->out, "\033[%zuA\033[J", p->shown + 1);
-    else if (!keep_output)
-      fprintf(p->out, "\033[1A\033[J");
-    if (!keep_output)
-      fprintf(p->out, " => %s%-60s %5.1fs\n", how, p->title ? p->title : "", t);
+    fprintf(p->out, " => %s%-60s %5.1fs\n", how, s->title ? s->title : "", t);
   } else if (strcmp(how, "CACHED ") == 0) {
-    fprintf(p->out, "#%zu CACHED\n\n", p->vertex);
+    fprintf(p->out, "#%zu CACHED\n\n", s->vertex);
   } else {
-    fprintf(p->out, "#%zu %s %.1fs\n\n", p->vertex, how, t);
+    fprintf(p->out, "#%zu %s %.1fs\n\n", s->vertex, how, t);
   }
   p->shown = 0;
   fflush(p->out);
+}
+
+static void printer_free(struct printer *p)
+{
+  for (size_t i = 0; i < p->nslots; i++)
+    free(p->slots[i].title);
+  free(p->slots);
 }
 
 static void progress(void *data, const struct berth_builds_event *ev)
@@ -96,33 +127,39 @@ static void progress(void *data, const struct berth_builds_event *ev)
   struct printer *p = data;
   if (p->quiet)
     return;
+  struct slot *s = slot_of(p, ev->step);
+  bool erase = p->tty && p->last == ev->step;
+  if (ev->kind != BERTH_BUILDS_EV_WARNING && ev->kind != BERTH_BUILDS_EV_IMAGE)
+    switch_to(p, ev->step);
   switch (ev->kind) {
   case BERTH_BUILDS_EV_STEP:
-    free(p->title);
-    p->title = xstrndup(ev->text, ev->len);
-    p->step_start = berth_engine_now();
-    p->vertex = ++p->nvertex;
+    free(s->title);
+    s->title = xstrndup(ev->text, ev->len);
+    s->start = berth_engine_now();
+    s->vertex = ++p->nvertex;
+    s->linelen = 0;
+    p->shown = 0;
     if (p->tty)
-      fprintf(p->out, " => %s\n", p->title);
+      fprintf(p->out, " => %s\n", s->title);
     else
-      fprintf(p->out, "#%zu %s\n", p->vertex, p->title);
+      fprintf(p->out, "#%zu %s\n", s->vertex, s->title);
     break;
-  case BERTH_BUILDS_EV_OUTPUT: output(p, ev->text, ev->len); break;
-  case BERTH_BUILDS_EV_CACHED: end_step(p, "CACHED ", false); break;
-  case BERTH_BUILDS_EV_DONE: end_step(p, p->tty ? "" : "DONE", false); break;
+  case BERTH_BUILDS_EV_OUTPUT: output(p, s, ev->text, ev->len); break;
+  case BERTH_BUILDS_EV_CACHED: end_step(p, s, erase, "CACHED "); break;
+  case BERTH_BUILDS_EV_DONE: end_step(p, s, erase, p->tty ? "" : "DONE"); break;
   case BERTH_BUILDS_EV_ERROR:
-    flush_line(p, false);
-    fprintf(p->out, "#%zu ERROR: %.*s\n", p->vertex, (int) ev->len, ev->text);
+    flush_line(p, s, false);
+    fprintf(p->out, "#%zu ERROR: %.*s\n", s->vertex, (int) ev->len, ev->text);
     p->shown = 0;
     break;
   case BERTH_BUILDS_EV_WARNING: fprintf(p->out, "WARNING: %.*s\n", (int) ev->len, ev->text); break;
   case BERTH_BUILDS_EV_IMAGE:
     if (ev->text == NULL) {
-      p->vertex = ++p->nvertex;
-      fprintf(p->out, "#%zu exporting to image\n#%zu writing image %s done\n", p->vertex, p->vertex,
+      s->vertex = ++p->nvertex;
+      fprintf(p->out, "#%zu exporting to image\n#%zu writing image %s done\n", s->vertex, s->vertex,
               ev->image);
     } else {
-      fprintf(p->out, "#%zu naming to %.*s done\n", p->vertex, (int) ev->len, ev->text);
+      fprintf(p->out, "#%zu naming to %.*s done\n", s->vertex, (int) ev->len, ev->text);
     }
     break;
   }
@@ -209,7 +246,7 @@ static BERTH_WUR int export_output(struct berth_engine *e, const char *spec, con
 }
 
 struct build_cli {
-  const char **tags, **build_args, **labels, **secrets, **outputs;
+  const char **tags, **build_args, **labels, **secrets, **outputs, **cache_from;
   const char *file, *target, *iidfile, *progress, *network, *platform;
   bool no_cache, pull, quiet;
 };
@@ -228,13 +265,14 @@ static BERTH_WUR int run_build(struct cmd_ctx *ctx, struct build_cli *c, struct 
                                berth_error_t *err)
 {
   const char *path = ctx->argv[0];
-  cleanup_free char *stdin_data = NULL, *dockerfile = NULL;
+  cleanup_free char *stdin_data = NULL;
   size_t stdin_len = 0;
   cleanup_close int ctx_fd = -1;
   struct berth_builds_opts o = { .context_fd = -1,
                                  .tags = (char *const *) c->tags,
                                  .build_args = (char *const *) c->build_args,
                                  .labels = (char *const *) c->labels,
+                                 .cache_from = (char *const *) c->cache_from,
                                  .secrets = (char *const *) c->secrets,
                                  .target = c->target,
                                  .network = c->network,
@@ -297,7 +335,7 @@ static BERTH_WUR int run_build(struct cmd_ctx *ctx, struct build_cli *c, struct 
     r = -1;
   if (r == 0 && c->quiet)
     printf("%s\n", id);
-  free(p.title);
+  printer_free(&p);
   berth_engine_close(e);
   if (made_empty)
     rmdir(empty);
@@ -311,6 +349,8 @@ int cmd_build(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
   struct build_cli c = { 0 };
   const struct berth_cli_opt opts[] = {
     { "build-arg", 0, BERTH_CLI_STRINGS, &c.build_args, "list", "Set build-time variables" },
+    { "cache-from", 0, BERTH_CLI_STRINGS, &c.cache_from, "stringArray",
+      "Images to consider as cache sources (built by berth: their steps' keys are in their config)" },
     { "file", 'f', BERTH_CLI_STRING, &c.file, "string",
       "Name of the Dockerfile (default: \"PATH/Dockerfile\")" },
     { "iidfile", 0, BERTH_CLI_STRING, &c.iidfile, "string", "Write the image ID to the file" },

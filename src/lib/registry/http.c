@@ -34,9 +34,9 @@ void reg_req_init(struct reg_req *q, const char *method, char *url)
 void reg_req_reset_response(struct reg_req *q)
 {
   free(q->content_type), free(q->docker_digest), free(q->location), free(q->www_auth);
-  free(q->retry_after), free(q->content_range), free(q->link);
+  free(q->retry_after), free(q->content_range), free(q->link), free(q->last_modified);
   q->content_type = q->docker_digest = q->location = q->www_auth = NULL;
-  q->retry_after = q->content_range = q->link = NULL;
+  q->retry_after = q->content_range = q->link = q->last_modified = NULL;
   berth_strbuf_release(&q->body);
   q->status = 0;
   q->content_length = -1;
@@ -96,6 +96,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
     { "retry-after", offsetof(struct reg_req, retry_after) },
     { "content-range", offsetof(struct reg_req, content_range) },
     { "link", offsetof(struct reg_req, link) },
+    { "last-modified", offsetof(struct reg_req, last_modified) },
   };
   const char *colon = memchr(buf, ':', n);
   if (colon == NULL)

@@ -184,6 +184,13 @@ int berth_registry_new(const char *registry, const char *base_url, const struct 
 void berth_registry_free(struct berth_registry *r);
 const char *berth_registry_name(const struct berth_registry *r);
 
+/* ---- any URL (builds: ADD <url>) ---- */
+/* GET an http:// or https:// URL (redirects followed, TLS as o says, no registry credentials)
+ * into fd, at most max bytes. *mtime: the Last-Modified time (unix seconds), or -1. Errors name
+ * the URL: a status other than 2xx ("404 Not Found"), a transport error, a body too large. */
+int berth_http_get(const char *url, const struct berth_registry_opts *o, int fd, uint64_t max, int64_t *mtime,
+                   berth_error_t *err) BERTH_WUR;
+
 /* GET /v2/ with the credentials: 0 when they are accepted (login) */
 int berth_registry_check_login(struct berth_registry *r, berth_error_t *err) BERTH_WUR;
 

@@ -57,6 +57,7 @@ struct reg_req {
   /* response */
   long status;
   char *content_type, *docker_digest, *location, *www_auth, *retry_after, *content_range, *link;
+  char *last_modified;
   int64_t content_length;
   struct berth_strbuf body;
   bool body_too_big;

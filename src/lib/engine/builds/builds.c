@@ -23,13 +23,18 @@
 #define MAX_DOCKERFILE (16u << 20)
 #define MAX_SECRET     (4u << 20)
 
+_Thread_local size_t bld_step;
+
+void bld_unlock(struct bld *b) { pthread_mutex_unlock(&b->lock); }
+void bld_relock(struct bld *b) { pthread_mutex_lock(&b->lock); }
+
 void bld_event(struct bld *b, enum berth_builds_event_kind k, const char *text, size_t len, const char *image,
                int64_t elapsed_ns)
 {
   if (b->o->progress == NULL)
     return;
   struct berth_builds_event ev = { .kind = k,
-                                   .step = b->step,
+                                   .step = bld_step,
                                    .nsteps = b->plan ? b->plan->nsteps : 0,
                                    .text = text,
                                    .len = text ? (len ? len : strlen(text)) : 0,
@@ -38,7 +43,10 @@ void bld_event(struct bld *b, enum berth_builds_event_kind k, const char *text, 
   b->o->progress(b->o->progress_data, &ev);
 }
 
-bool bld_cancelled(const struct bld *b) { return b->o->cancel && *b->o->cancel; }
+bool bld_cancelled(const struct bld *b)
+{
+  return (b->o->cancel && *b->o->cancel) || __atomic_load_n(&b->failed, __ATOMIC_RELAXED);
+}
 
 int64_t bld_now(const struct bld *b)
 {
@@ -268,6 +276,7 @@ static BERTH_WUR int context_open(struct bld *b, berth_error_t *err)
     b->ctx_tmp = xasprintf("%s/context-XXXXXX", parent);
     if (mkdtemp(b->ctx_tmp) == NULL)
       return BERTH_ERR_ERRNO(err, "mkdtemp in `%s`", parent);
+    b->ctx_lock = berth_dir_flock_shared(b->ctx_tmp);
     cleanup_close int fd = open(b->ctx_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
       return BERTH_ERR_ERRNO(err, "open `%s`", b->ctx_tmp);
@@ -394,6 +403,22 @@ static void build_args(struct bld *b)
   }
 }
 
+/* --cache-from: the images that exist here (Docker's classic builder does not pull them either) */
+static void cache_from(struct bld *b)
+{
+  b->cache_from = xcalloc(1, sizeof(char *));
+  for (size_t i = 0; b->o->cache_from && b->o->cache_from[i]; i++) {
+    berth_digest_t id;
+    if (BLD_TRY(berth_engine_resolve(b->e, b->o->cache_from[i], id, NULL, BLD_Q)) == 0) {
+      b->cache_from = berth_strv_append(b->cache_from, id);
+    } else {
+      cleanup_free char *w =
+        xasprintf("--cache-from `%s`: no such image here (ignored)", b->o->cache_from[i]);
+      bld_event(b, BERTH_BUILDS_EV_WARNING, w, 0, NULL, 0);
+    }
+  }
+}
+
 static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
 {
   cleanup_free char *text = NULL, *name = NULL;
@@ -405,6 +430,7 @@ static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
   for (size_t i = 0; b->df->warnings[i]; i++)
     bld_event(b, BERTH_BUILDS_EV_WARNING, b->df->warnings[i], 0, NULL, 0);
   build_args(b);
+  cache_from(b);
   struct berth_build_plan_in in = { .df = b->df, .build_args = b->build_args, .target = b->o->target };
   host_platform(&in.build_platform);
   in.target_platform = in.build_platform;
@@ -416,6 +442,7 @@ static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
     bld_event(b, BERTH_BUILDS_EV_WARNING, w, 0, NULL, 0);
   }
   b->stages = xcalloc(b->plan->nstages ? b->plan->nstages : 1, sizeof *b->stages);
+  b->first_step = xcalloc(b->plan->nstages ? b->plan->nstages : 1, sizeof *b->first_step);
   b->runtime_root = xasprintf("%s/builds/runtime", b->e->runroot);
   b->runtime = berth_ctr_find_runtime(NULL, err);
   return b->runtime ? 0 : -1;
@@ -427,12 +454,16 @@ static void release(struct bld *b)
     close(b->ctx_fd);
   if (b->ctx_tmp)
     berth_ignore(berth_rm_rf(b->ctx_tmp, BERTH_IGNORED));
+  if (b->ctx_lock >= 0)
+    close(b->ctx_lock);
   free(b->ctx_tmp);
   free(b->ctx_dir);
   berth_df_free(b->df);
   berth_build_plan_free(b->plan);
   berth_ignore_free(b->ignore);
   free(b->stages);
+  free(b->first_step);
+  berth_error_release(&b->error);
   free(b->runtime);
   free(b->runtime_root);
   for (size_t i = 0; i < b->nsecrets; i++) {
@@ -443,6 +474,12 @@ static void release(struct bld *b)
   }
   free(b->secrets);
   berth_strv_free(b->build_args);
+  berth_strv_free(b->cache_from);
+  for (size_t i = 0; i < b->ndownloads; i++) {
+    close(b->downloads[i].fd);
+    free(b->downloads[i].url);
+  }
+  free(b->downloads);
 }
 
 static BERTH_WUR int tag(struct bld *b, const char *id, berth_error_t *err)
@@ -458,7 +495,10 @@ static BERTH_WUR int tag(struct bld *b, const char *id, berth_error_t *err)
 int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, berth_digest_t id,
                      berth_error_t *err)
 {
-  struct bld b = { .e = e, .o = o, .ctx_fd = -1 };
+  struct bld b = { .e = e, .o = o, .ctx_fd = -1, .ctx_lock = -1 };
+  pthread_mutex_init(&b.lock, NULL);
+  pthread_cond_init(&b.changed, NULL);
+  bld_step = 0;
   int r = prepare(&b, err);
   if (r == 0)
     r = bld_stages(&b, err);
@@ -469,11 +509,16 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
     else
       snprintf(id, sizeof(berth_digest_t), "%s", img);
   }
+  if (r == 0) { /* the result is an image; the other steps stay the cache's */
+    bld_step = 0;
+    r = berth_images_keep(e, id, err);
+  }
   if (r == 0) {
-    b.step = 0;
     bld_event(&b, BERTH_BUILDS_EV_IMAGE, NULL, 0, id, 0);
     r = tag(&b, id, err);
   }
   release(&b);
+  pthread_cond_destroy(&b.changed);
+  pthread_mutex_destroy(&b.lock);
   return r;
 }

@@ -63,6 +63,7 @@ struct berth_builds_opts {
   char *const *build_args;   /* "K=V", or "K" for the value of the caller's environment */
   char *const *labels;       /* "K=V" added to the image's labels */
   char *const *secrets;      /* "id=x,src=file" or "id=x,env=VAR" */
+  char *const *cache_from;   /* --cache-from images (local; their steps seed the cache) */
   const char *target;        /* --target stage (NULL: the last) */
   const char *network;       /* RUN's default network: "host" (NULL) or "none" */
   bool no_cache;             /* run every step (the results are still recorded) */
@@ -84,6 +85,12 @@ int berth_builds_run(struct berth_engine *e, const struct berth_builds_opts *o, 
  * killed builds and the untagged images only the cache kept (no child, no container).
  * *entries: cache entries removed; *reclaimed: bytes of the images' layers and mounts. */
 int berth_builds_prune(struct berth_engine *e, uint64_t *entries, uint64_t *reclaimed,
+                       berth_error_t *err) BERTH_WUR;
+
+/* `system check`: the step directories of killed builds (a build's RUN container dies with the
+ * build: its watchdog kills it, and the mounts were only in the watchdog's namespace); repair
+ * removes them. Problems are appended to *v. */
+int berth_builds_check(struct berth_engine *e, bool repair, struct berth_check_problem **v, size_t *n,
                        berth_error_t *err) BERTH_WUR;
 
 #endif

@@ -117,7 +117,6 @@ int berth_builds_prune(struct berth_engine *e, uint64_t *entries, uint64_t *recl
   *entries = *reclaimed = 0;
   cleanup_free char *cache = xasprintf("%s/builds/cache", e->root);
   cleanup_free char *mounts = xasprintf("%s/builds/mounts", e->root);
-  cleanup_free char *steps = xasprintf("%s/builds/steps", e->root);
   cleanup_strv char **keys = dir_names(cache);
   char **ids = xcalloc(1, sizeof(char *));
   for (size_t i = 0; keys[i]; i++) {
@@ -136,13 +135,40 @@ int berth_builds_prune(struct berth_engine *e, uint64_t *entries, uint64_t *recl
     *reclaimed += size;
   if (berth_rm_rf(mounts, err) < 0)
     return -1;
-  /* step directories of builds that were killed: only those no build holds (flock) */
-  cleanup_strv char **left = dir_names(steps);
-  for (size_t i = 0; left[i]; i++) {
-    cleanup_free char *p = xasprintf("%s/%s", steps, left[i]);
+  berth_strv_free(bld_sweep(e, true)); /* step directories of killed builds */
+  return 0;
+}
+
+char **bld_sweep(struct berth_engine *e, bool remove)
+{
+  cleanup_free char *steps = xasprintf("%s/builds/steps", e->root);
+  cleanup_strv char **names = dir_names(steps);
+  char **left = xcalloc(1, sizeof(char *));
+  for (size_t i = 0; names[i]; i++) {
+    cleanup_free char *p = xasprintf("%s/%s", steps, names[i]);
     cleanup_close int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-      berth_ignore(berth_rm_rf(p, BERTH_IGNORED));
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) /* a build in flight holds it */
+      continue;
+    if (!remove || BLD_TRY(berth_rm_rf(p, BLD_Q)) < 0)
+      left = berth_strv_append(left, p);
+  }
+  return left;
+}
+
+int berth_builds_check(struct berth_engine *e, bool repair, struct berth_check_problem **v, size_t *n,
+                       berth_error_t *err)
+{
+  (void) err;
+  cleanup_strv char **found = bld_sweep(e, false);
+  if (repair)
+    berth_strv_free(bld_sweep(e, true));
+  for (size_t i = 0; found[i]; i++) {
+    *v = xreallocarray(*v, *n + 1, sizeof **v);
+    (*v)[(*n)++] = (struct berth_check_problem){
+      .what = xasprintf("step directory `%s` of a build that was killed", found[i]),
+      .repairable = true,
+      .repaired = repair && access(found[i], F_OK) != 0,
+    };
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -18,6 +19,7 @@
 #include "engine/builds/builds_internal.h"
 #include "engine/runspec/runspec.h"
 #include "image/layer.h"
+#include "registry/registry.h"
 
 static bool is_url(const char *s)
 {
@@ -25,6 +27,91 @@ static bool is_url(const char *s)
 }
 
 static bool is_doc(const char *s) { return berth_str_has_prefix(s, "<<"); }
+
+#define MAX_DOWNLOAD (16ull << 30)
+
+static BERTH_WUR int digest_fd(int fd, char out[BERTH_DIGEST_LEN + 1], berth_error_t *err)
+{
+  struct berth_sha256_ctx c;
+  uint8_t d[BERTH_SHA256_LEN];
+  char hex[BERTH_SHA256_HEX_LEN + 1];
+  cleanup_free char *buf = xmalloc(1 << 20);
+  berth_sha256_init(&c);
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return BERTH_ERR_ERRNO(err, "rewind the download");
+  for (ssize_t n; (n = berth_read_all(fd, buf, 1 << 20)) != 0;) {
+    if (n < 0)
+      return BERTH_ERR_ERRNO(err, "read the download");
+    berth_sha256_update(&c, buf, (size_t) n);
+  }
+  berth_sha256_final(&c, d);
+  berth_sha256_hex(d, hex);
+  snprintf(out, BERTH_DIGEST_LEN + 1, "sha256:%s", hex);
+  return 0;
+}
+
+/* ADD <url>: the file, fetched once a build through the registry module's HTTP client, checked
+ * against --checksum */
+static BERTH_WUR int fetch(struct bld *b, const struct berth_build_op *op, const char *url,
+                           const struct bld_download **out, berth_error_t *err)
+{
+  const struct bld_download *dl = NULL;
+  for (size_t i = 0; i < b->ndownloads && dl == NULL; i++)
+    if (strcmp(b->downloads[i].url, url) == 0)
+      dl = &b->downloads[i];
+  if (dl == NULL) {
+    cleanup_free char *dir = xasprintf("%s/builds/steps", b->e->root);
+    if (berth_mkdir_p(dir, 0700, err) < 0)
+      return -1;
+    struct bld_download d = { .fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600) };
+    if (d.fd < 0)
+      return BERTH_ERR_ERRNO(err, "a temporary file in `%s`", dir);
+    struct berth_registry_opts ro = { .tls_verify = -1 };
+    if (b->o->transfer)
+      ro = b->o->transfer->reg;
+    if (berth_http_get(url, &ro, d.fd, MAX_DOWNLOAD, &d.mtime, err) < 0 ||
+        digest_fd(d.fd, d.digest, err) < 0) {
+      close(d.fd);
+      return berth_error_wrap(err, "ADD");
+    }
+    d.url = xstrdup(url);
+    b->downloads = xreallocarray(b->downloads, b->ndownloads + 1, sizeof *b->downloads);
+    b->downloads[b->ndownloads] = d;
+    dl = &b->downloads[b->ndownloads++];
+  }
+  if (op->checksum && strcmp(op->checksum, dl->digest) != 0)
+    return BERTH_ERR(err, "ADD `%s`: checksum mismatch: --checksum is %s, the content's digest is %s", url,
+                     op->checksum, dl->digest);
+  *out = dl;
+  return 0;
+}
+
+/* the file name a URL gives: its path's last component ("" when there is none) */
+static char *url_name(const char *url)
+{
+  const char *p = strstr(url, "://");
+  p = p ? p + 3 : url;
+  p += strcspn(p, "/?#");
+  size_t len = strcspn(p, "?#");
+  cleanup_free char *path = xstrndup(p, len);
+  const char *slash = strrchr(path, '/');
+  return xstrdup(slash ? slash + 1 : "");
+}
+
+static BERTH_WUR int add_url(struct bld *b, const struct berth_build_op *op, const char *url, int dst_root,
+                             const struct berth_build_copy_opts *co, berth_error_t *err)
+{
+  const struct bld_download *dl = NULL;
+  if (fetch(b, op, url, &dl, err) < 0)
+    return -1;
+  cleanup_free char *name = url_name(url);
+  if (op->dest_dir && *name == '\0')
+    return BERTH_ERR(err, "ADD `%s`: no file name in the URL for the directory `%s`", url, op->dest);
+  /* Docker's: mode 0600, the mtime of Last-Modified; never extracted */
+  int64_t mtime = dl->mtime >= 0 ? dl->mtime : bld_now(b) / 1000000000LL;
+  return berth_build_write_file(dst_root, op->dest, op->dest_dir, name, dl->fd, NULL, 0, 0600, mtime, co,
+                                err);
+}
 
 static void context_root(struct bld *b, struct berth_build_root *r)
 {
@@ -47,8 +134,18 @@ int bld_copy_key(struct bld *b, const struct berth_build_op *op, size_t stage, c
   context_root(b, &r);
   size_t total = 0;
   for (size_t i = 0; op->srcs[i]; i++) {
-    if (is_doc(op->srcs[i]) || is_url(op->srcs[i])) {
+    if (is_doc(op->srcs[i])) {
       total++;
+      continue;
+    }
+    if (is_url(op->srcs[i])) { /* the content's digest, fetched every build (as Docker does) */
+      const struct bld_download *dl = NULL;
+      if (!op->add)
+        return BERTH_ERR(err, "COPY `%s`: a URL is ADD's source only", op->srcs[i]);
+      if (fetch(b, op, op->srcs[i], &dl, err) < 0)
+        return -1;
+      total++;
+      berth_strbuf_printf(&x, "url %s %s\n", op->srcs[i], dl->digest);
       continue;
     }
     struct berth_build_source *v = NULL;
@@ -209,8 +306,11 @@ static BERTH_WUR int copy_sources(struct bld *b, const struct berth_build_op *op
       doc++;
       continue;
     }
-    if (is_url(src))
-      return BERTH_ERR(err, "ADD `%s`: sources from URLs are not supported yet", src);
+    if (is_url(src)) {
+      if (add_url(b, op, src, dst_root, co, err) < 0)
+        return -1;
+      continue;
+    }
     struct berth_build_source *v = NULL;
     size_t n = 0;
     if (berth_build_sources_resolve(r, src, &v, &n, err) < 0)

@@ -2,6 +2,7 @@
 #ifndef BERTH_ENGINE_BUILDS_BUILDS_INTERNAL_H
 #define BERTH_ENGINE_BUILDS_BUILDS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,14 @@ struct bld_secret {
   size_t len;
 };
 
+/* a file ADD fetched from a URL, once a build (the key needs its digest, the copy its content) */
+struct bld_download {
+  char *url;
+  int fd; /* an O_TMPFILE of <root>/builds/steps */
+  char digest[BERTH_DIGEST_LEN + 1];
+  int64_t mtime; /* Last-Modified, or -1 */
+};
+
 /* one build */
 struct bld {
   struct berth_engine *e;
@@ -49,13 +58,24 @@ struct bld {
   struct berth_ignore *ignore;
   char *ctx_dir; /* absolute */
   char *ctx_tmp; /* a context extracted from a tar: this directory, removed at the end */
+  int ctx_lock;  /* a shared flock on ctx_tmp: `builder prune` and `system check` leave it */
   int ctx_fd;    /* O_PATH of ctx_dir */
   struct bld_stage *stages;
-  size_t step; /* the number of the current step */
+  size_t *first_step; /* each needed stage's first step number (its FROM) */
+  /* Independent stages build at once, a thread each. The lock is the build's: a stage's thread
+   * holds it except while it waits (for the stages it needs, for a RUN's process, for a locked
+   * cache mount), so the store, the catalogue and the progress callback see one step at a time. */
+  pthread_mutex_t lock;
+  pthread_cond_t changed; /* a stage finished, or one failed */
+  int failed;             /* a stage failed (atomic): the others stop */
+  berth_error_t error;    /* the first stage's error */
   char *runtime, *runtime_root;
   struct bld_secret *secrets;
   size_t nsecrets;
   char **build_args; /* "K=V", the caller's "K" resolved */
+  char **cache_from; /* --cache-from images that exist, by id */
+  struct bld_download *downloads;
+  size_t ndownloads;
 };
 
 /* a step's scratch space: <root>/builds/steps/<random>/{upper,work,...} */
@@ -72,6 +92,11 @@ void bld_dir_free(struct bld_dir *d);
 bool bld_dir_changed(const struct bld_dir *d);
 /* SOURCE_DATE_EPOCH: every mtime of the upper dir newer than epoch set to epoch */
 int bld_dir_clamp(const struct bld_dir *d, int64_t epoch, berth_error_t *err) BERTH_WUR;
+
+/* the number of the current thread's step (0: none) */
+extern _Thread_local size_t bld_step;
+void bld_unlock(struct bld *b); /* before a wait ... */
+void bld_relock(struct bld *b); /* ... and after it */
 
 /* progress */
 void bld_event(struct bld *b, enum berth_builds_event_kind k, const char *text, size_t len, const char *image,
@@ -106,11 +131,19 @@ void bld_key(const char *parent, const char *text, const char *extra, char out[B
 int bld_cache_get(struct bld *b, const char *key, berth_digest_t image);
 void bld_cache_put(struct bld *b, const char *key, const char *image);
 
+/* the step directories no build holds (a killed build's), removed when remove (those that could
+ * not be removed are returned then) */
+char **bld_sweep(struct berth_engine *e, bool remove);
+
 /* ---- the steps ---- */
-/* the step's image: the parent plus the upper dir's diff (d NULL or unchanged: no layer), the
- * state's config with the step's history entry */
+/* the step's image: the parent plus the upper dir's diff (d NULL or unchanged: no layer) or a
+ * stored layer (chain id: --cache-from), the state's config with the step's history entry and
+ * its key (BLD_KEYS_FIELD) */
 int bld_commit(struct bld *b, struct berth_build_state *st, const struct berth_build_op *op,
-               const char *parent, struct bld_dir *d, berth_digest_t id, berth_error_t *err) BERTH_WUR;
+               const char *parent, struct bld_dir *d, const char *key, const char *layer, berth_digest_t id,
+               berth_error_t *err) BERTH_WUR;
+/* the config's list of the steps' keys, one a history entry ("" for entries of no berth step) */
+#define BLD_KEYS_FIELD "berth.build.keys"
 /* COPY and ADD: the extra text of the key (the sources' digest or the stage's image) */
 int bld_copy_key(struct bld *b, const struct berth_build_op *op, size_t stage, char **extra,
                  berth_error_t *err) BERTH_WUR;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
@@ -29,6 +30,7 @@
 
 #include "base/child.h"
 #include "base/cleanup.h"
+#include "base/fds.h"
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "base/strbuf.h"
@@ -65,6 +67,7 @@ struct run {
   size_t nlocks;
   char **targets; /* mount points that were not in the image */
   char **env;     /* secrets' variables */
+  pid_t berth;    /* our pid, for the watchdog */
 };
 
 static void run_release(struct run *r)
@@ -221,7 +224,10 @@ static BERTH_WUR int mount_cache(struct run *r, const struct berth_build_mount *
   }
   if (m->sharing != BERTH_BUILD_SHARING_SHARED) { /* locked; private is locked too */
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+    bld_unlock(r->b); /* a stage of this build may hold it */
+    int locked = fd >= 0 ? flock(fd, LOCK_EX) : -1;
+    bld_relock(r->b);
+    if (locked < 0) {
       if (fd >= 0)
         close(fd);
       return BERTH_ERR_ERRNO(err, "lock the cache mount `%s`", dir);
@@ -452,7 +458,87 @@ static int reopen_here(int fd)
   return -1;
 }
 
-/* in the child, before it becomes the runtime: a private mount namespace, the overlay, the binds */
+/* `<runtime> kill <id> KILL` from the watchdog, waited for (system calls only) */
+static void watchdog_kill(struct run *r)
+{
+  char *argv[] = { r->b->runtime, "--root", r->b->runtime_root, "kill", r->id, "KILL", NULL };
+  pid_t p = fork();
+  if (p == 0) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0)
+      for (int fd = 0; fd < 3; fd++)
+        dup2(null, fd);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(argv[0], argv, environ);
+    _exit(127);
+  }
+  while (p > 0 && waitpid(p, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
+/* SIGKILL to the runtime's children (the container's init: its pid namespace dies with it), for
+ * when `<runtime> kill` cannot (its state gone) */
+static void kill_children(pid_t p)
+{
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int) p, (int) p);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  for (char *s = buf, *end = NULL;; s = end) {
+    long c = strtol(s, &end, 10);
+    if (end == s)
+      return;
+    if (c > 1)
+      kill((pid_t) c, SIGKILL);
+  }
+}
+
+/* The step's process stays this child, the watchdog, and its child becomes the runtime (prepare
+ * returns there). The watchdog holds nothing (every descriptor closed) but the private mount
+ * namespace, and ends as the runtime does, with its status. When berth dies, even by SIGKILL,
+ * the kernel sends the watchdog SIGTERM (PR_SET_PDEATHSIG), and it kills the container through
+ * the runtime, again until the runtime, which then deletes the container, has gone: no step's
+ * container runs on without its build. */
+static BERTH_WUR int watchdog(struct run *r, berth_error_t *err)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+    return BERTH_ERR_ERRNO(err, "set up the step's watchdog");
+  if (getppid() != r->berth)
+    return BERTH_ERR(err, "the build has gone");
+  pid_t p = fork();
+  if (p < 0)
+    return BERTH_ERR_ERRNO(err, "fork the runtime");
+  if (p == 0)
+    return prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? BERTH_ERR_ERRNO(err, "set parent death signal") : 0;
+  berth_ignore(berth_fds_close_from(0, NULL, 0));
+  int dying = 0;
+  for (;;) {
+    struct timespec tick = { .tv_nsec = 200 * 1000 * 1000 };
+    siginfo_t si;
+    int sig = dying ? sigtimedwait(&set, &si, &tick) : sigwaitinfo(&set, &si);
+    int status;
+    if (waitpid(p, &status, WNOHANG) == p)
+      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (sig == SIGTERM && !dying)
+      dying = 1;
+    if (dying) /* again while the runtime lives: the container may not have existed yet */
+      watchdog_kill(r);
+    if (dying && dying++ > 1) /* still there: its init, directly */
+      kill_children(p);
+  }
+}
+
+/* in the child, before it becomes the runtime: a private mount namespace, the overlay, the
+ * binds, the watchdog */
 static BERTH_WUR int prepare(void *data, int sock, berth_error_t *err)
 {
   struct run *r = data;
@@ -489,7 +575,7 @@ static BERTH_WUR int prepare(void *data, int sock, berth_error_t *err)
     if (berth_mountns_bind(src, at, p->dst, err) < 0)
       return -1;
   }
-  return 0;
+  return watchdog(r, err);
 }
 
 static void runtime_kill(struct run *r)
@@ -523,7 +609,9 @@ static void pump(struct run *r, int fd)
       continue;
     if (got <= 0)
       return;
+    bld_relock(r->b);
     bld_event(r->b, BERTH_BUILDS_EV_OUTPUT, buf, (size_t) got, NULL, 0);
+    bld_unlock(r->b);
   }
 }
 
@@ -544,15 +632,20 @@ static BERTH_WUR int execute(struct run *r, int *status, berth_error_t *err)
   pid_t pid;
   int rc = berth_child_exec(&x, &pid, err);
   close(pipefd[1]);
-  if (rc == 0)
-    pump(r, pipefd[0]);
-  close(pipefd[0]);
-  if (rc < 0)
+  if (rc < 0) {
+    close(pipefd[0]);
     return -1;
-  while (waitpid(pid, status, 0) < 0)
-    if (errno != EINTR)
-      return BERTH_ERR_ERRNO(err, "wait for the runtime");
-  return 0;
+  }
+  bld_unlock(r->b); /* the other stages go on while the process runs */
+  pump(r, pipefd[0]);
+  close(pipefd[0]);
+  pid_t w;
+  while ((w = waitpid(pid, status, 0)) < 0 && errno == EINTR) {
+  }
+  int saved = errno;
+  bld_relock(r->b);
+  errno = saved;
+  return w < 0 ? BERTH_ERR_ERRNO(err, "wait for the runtime") : 0;
 }
 
 /* ---- afterwards ---- */
@@ -592,7 +685,7 @@ static void unmake(struct run *r, const char *target)
 int bld_run_run(struct bld *b, struct berth_build_state *st, const struct berth_build_op *op, size_t stage,
                 const char *parent, struct bld_dir *d, berth_error_t *err)
 {
-  struct run r = { .b = b, .op = op, .d = d };
+  struct run r = { .b = b, .op = op, .d = d, .berth = getpid() };
   char rnd[BERTH_SHA256_HEX_LEN + 1];
   uint8_t h[BERTH_SHA256_LEN];
   cleanup_free char *seed = xasprintf("%s %d %lld", d->path, getpid(), (long long) berth_engine_now());

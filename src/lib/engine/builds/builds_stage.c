@@ -1,7 +1,9 @@
 /* The stages of a build, in plan order, and each step of a stage: evaluated against the stage's
  * state (src/lib/build/dispatch.h), its key, then a cache hit or the work — a config change, a
  * RUN, a COPY or ADD, a WORKDIR — and the step's image. */
+#include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,25 @@
 struct commit_cb {
   struct berth_build_state *st;
   const struct berth_build_op *op; /* NULL: no history entry (--label) */
+  const char *key;
   int64_t created;
 };
+
+/* the step's key beside its history entry: what --cache-from reads back */
+static void record_key(json_t *image, const char *key)
+{
+  size_t n = json_array_size(json_object_get(image, "history"));
+  json_t *k = json_object_get(image, BLD_KEYS_FIELD);
+  if (!json_is_array(k)) {
+    k = json_array();
+    json_object_set_new(image, BLD_KEYS_FIELD, k);
+  }
+  while (json_array_size(k) + 1 < n)
+    json_array_append_new(k, json_string(""));
+  while (n > 0 && json_array_size(k) >= n)
+    json_array_remove(k, json_array_size(k) - 1);
+  json_array_append_new(k, json_string(key));
+}
 
 static BERTH_WUR char *commit_config(void *data, const char *diff_id, berth_error_t *err)
 {
@@ -27,20 +46,25 @@ static BERTH_WUR char *commit_config(void *data, const char *diff_id, berth_erro
   (void) err;
   if (c->op)
     berth_build_state_commit(c->st, c->op, diff_id, c->created);
+  if (c->op && c->key)
+    record_key(c->st->image, c->key);
   return berth_build_state_dump(c->st);
 }
 
 int bld_commit(struct bld *b, struct berth_build_state *st, const struct berth_build_op *op,
-               const char *parent, struct bld_dir *d, berth_digest_t id, berth_error_t *err)
+               const char *parent, struct bld_dir *d, const char *key, const char *layer, berth_digest_t id,
+               berth_error_t *err)
 {
-  bool layer = d && d->path && bld_dir_changed(d);
-  if (layer && b->o->source_date_epoch >= 0 && bld_dir_clamp(d, b->o->source_date_epoch, err) < 0)
+  bool changed = d && d->path && bld_dir_changed(d);
+  if (changed && b->o->source_date_epoch >= 0 && bld_dir_clamp(d, b->o->source_date_epoch, err) < 0)
     return -1;
-  struct commit_cb c = { .st = st, .op = op, .created = bld_now(b) };
+  struct commit_cb c = { .st = st, .op = op, .key = key, .created = bld_now(b) };
   struct berth_images_step_opts so = { .parent = parent && *parent ? parent : NULL,
-                                       .upper_dirfd = layer ? d->upper_fd : -1,
+                                       .upper_dirfd = changed ? d->upper_fd : -1,
                                        .config = commit_config,
-                                       .data = &c };
+                                       .data = &c,
+                                       .build_cache = true,
+                                       .layer = layer };
   return berth_images_step(b->e, &so, id, err);
 }
 
@@ -101,8 +125,8 @@ struct cur {
   size_t stage;
 };
 
-static BERTH_WUR int execute(struct bld *b, struct cur *c, const struct berth_build_op *op, berth_digest_t id,
-                             berth_error_t *err)
+static BERTH_WUR int execute(struct bld *b, struct cur *c, const struct berth_build_op *op, const char *key,
+                             berth_digest_t id, berth_error_t *err)
 {
   struct bld_dir d = { .upper_fd = -1, .lock_fd = -1 };
   int r = 0;
@@ -117,16 +141,63 @@ static BERTH_WUR int execute(struct bld *b, struct cur *c, const struct berth_bu
   if (r == 0 && bld_cancelled(b))
     r = BERTH_ERR(err, "the build was interrupted");
   if (r == 0)
-    r = bld_commit(b, &c->st, op, c->image, &d, id, err);
+    r = bld_commit(b, &c->st, op, c->image, &d, key, NULL, id, err);
   bld_dir_free(&d);
   return r;
+}
+
+/* where key is in an image's keys: the history entry's index, its layer's index, empty_layer */
+static bool find_key(json_t *config, const char *key, size_t *layer, bool *empty)
+{
+  json_t *keys = json_object_get(config, BLD_KEYS_FIELD), *hist = json_object_get(config, "history");
+  *layer = 0;
+  for (size_t j = 0; j < json_array_size(keys) && j < json_array_size(hist); j++) {
+    const char *k = json_string_value(json_array_get(keys, j));
+    *empty = json_is_true(json_object_get(json_array_get(hist, j), "empty_layer"));
+    if (k && strcmp(k, key) == 0)
+      return true;
+    *layer += !*empty;
+  }
+  return false;
+}
+
+/* --cache-from: an image whose keys hold the step's key (the same parent chain, instruction and
+ * files: the key covers them all) gives the step's layer; the step's image is the parent plus
+ * that layer, made without work. 1 hit (id), 0 miss, -1 error. */
+static BERTH_WUR int cache_from(struct bld *b, struct cur *c, const struct berth_build_op *op,
+                                const char *key, berth_digest_t id, berth_error_t *err)
+{
+  for (size_t i = 0; b->cache_from[i]; i++) {
+    json_t *config = NULL;
+    size_t layer = 0;
+    bool empty = false, found = false;
+    if (BLD_TRY(load_config(b, b->cache_from[i], &config, BLD_Q)) == 0)
+      found = find_key(config, key, &layer, &empty);
+    json_decref(config);
+    struct berth_db_image img = { 0 }, parent = { 0 };
+    if (!found || BLD_TRY(berth_db_image_get(b->e->db, b->cache_from[i], &img, BLD_Q)) <= 0)
+      continue;
+    int have = *c->image ? BLD_TRY(berth_db_image_get(b->e->db, c->image, &parent, BLD_Q)) : 1;
+    /* the parent's layers are the image's first ones (the key says so; checked all the same) */
+    bool ok = have > 0 && parent.nlayers == layer && layer + !empty <= img.nlayers;
+    for (size_t k = 0; ok && k < layer; k++)
+      ok = strcmp(parent.chain_ids[k], img.chain_ids[k]) == 0;
+    int r =
+      ok ? bld_commit(b, &c->st, op, c->image, NULL, key, empty ? NULL : img.chain_ids[layer], id, err) : 0;
+    berth_db_image_release(&img);
+    berth_db_image_release(&parent);
+    if (!ok)
+      continue;
+    return r < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 static BERTH_WUR int step(struct bld *b, struct cur *c, const struct berth_df_instr *in, const char *label,
                           berth_error_t *err)
 {
   int64_t t0 = berth_engine_now();
-  cleanup_free char *title = xasprintf("[%zu/%zu] %s%s", b->step, b->plan->nsteps, label, in->original);
+  cleanup_free char *title = xasprintf("[%zu/%zu] %s%s", bld_step, b->plan->nsteps, label, in->original);
   bld_event(b, BERTH_BUILDS_EV_STEP, title, 0, NULL, 0);
   if (bld_cancelled(b))
     return BERTH_ERR(err, "the build was interrupted");
@@ -148,7 +219,11 @@ static BERTH_WUR int step(struct bld *b, struct cur *c, const struct berth_df_in
     json_decref(c->st.image);
     c->st.image = cached;
     bld_event(b, BERTH_BUILDS_EV_CACHED, NULL, 0, id, berth_engine_now() - t0);
-  } else if (r == 0 && (r = execute(b, c, &op, id, err)) == 0) {
+  } else if (r == 0 && !b->o->no_cache && (r = cache_from(b, c, &op, key, id, err)) > 0) {
+    r = 0;
+    bld_cache_put(b, key, id);
+    bld_event(b, BERTH_BUILDS_EV_CACHED, NULL, 0, id, berth_engine_now() - t0);
+  } else if (r == 0 && (r = execute(b, c, &op, key, id, err)) == 0) {
     bld_cache_put(b, key, id);
     bld_event(b, BERTH_BUILDS_EV_DONE, NULL, 0, id, berth_engine_now() - t0);
   }
@@ -234,7 +309,7 @@ static BERTH_WUR int labels(struct bld *b, struct cur *c, berth_error_t *err)
   bld_key(c->key, text.buf, NULL, key);
   berth_digest_t id;
   if (b->o->no_cache || !bld_cache_get(b, key, id)) {
-    if (bld_commit(b, &c->st, NULL, c->image, NULL, id, err) < 0)
+    if (bld_commit(b, &c->st, NULL, c->image, NULL, NULL, NULL, id, err) < 0)
       return -1;
     bld_cache_put(b, key, id);
   }
@@ -247,9 +322,9 @@ static BERTH_WUR int stage(struct bld *b, size_t i, berth_error_t *err)
 {
   const struct berth_build_stage *s = &b->plan->stages[i];
   struct cur c = { .stage = i };
-  b->step++;
+  bld_step++;
   int64_t t0 = berth_engine_now();
-  cleanup_free char *title = xasprintf("[%zu/%zu] %s", b->step, b->plan->nsteps, s->from->original);
+  cleanup_free char *title = xasprintf("[%zu/%zu] %s", bld_step, b->plan->nsteps, s->from->original);
   bld_event(b, BERTH_BUILDS_EV_STEP, title, 0, NULL, 0);
   if (base(b, s, &c, err) < 0) {
     berth_ignore(at_line(b, s->from, err));
@@ -259,7 +334,7 @@ static BERTH_WUR int stage(struct bld *b, size_t i, berth_error_t *err)
   bld_event(b, BERTH_BUILDS_EV_DONE, NULL, 0, c.image[0] ? c.image : NULL, berth_engine_now() - t0);
   int r = triggers(b, &c, err);
   for (size_t k = 0; r == 0 && k < s->ninstrs; k++) {
-    b->step++;
+    bld_step++;
     r = step(b, &c, s->instrs[k], "", err);
   }
   if (r == 0 && i == b->plan->target)
@@ -274,10 +349,78 @@ static BERTH_WUR int stage(struct bld *b, size_t i, berth_error_t *err)
   return r;
 }
 
+static bool deps_done(const struct bld *b, size_t i)
+{
+  const struct berth_build_stage *s = &b->plan->stages[i];
+  for (size_t k = 0; k < s->ndeps; k++)
+    if (!b->stages[s->deps[k]].done)
+      return false;
+  return true;
+}
+
+struct worker {
+  struct bld *b;
+  size_t stage;
+  pthread_t thread;
+  bool started;
+};
+
+/* one stage's thread: it waits for the stages it needs, then builds; the first failure stops
+ * the others (their RUNs are killed: bld_cancelled) and is the build's error */
+static void *worker_main(void *data)
+{
+  struct worker *w = data;
+  struct bld *b = w->b;
+  bld_relock(b);
+  while (!__atomic_load_n(&b->failed, __ATOMIC_RELAXED) && !deps_done(b, w->stage))
+    pthread_cond_wait(&b->changed, &b->lock);
+  if (!__atomic_load_n(&b->failed, __ATOMIC_RELAXED)) {
+    berth_error_t err = NULL;
+    bld_step = b->first_step[w->stage] - 1;
+    if (stage(b, w->stage, &err) < 0) {
+      if (__atomic_exchange_n(&b->failed, 1, __ATOMIC_RELAXED) == 0)
+        b->error = steal_ptr(err);
+      berth_error_release(&err);
+    }
+  }
+  pthread_cond_broadcast(&b->changed);
+  bld_unlock(b);
+  return NULL;
+}
+
 int bld_stages(struct bld *b, berth_error_t *err)
 {
-  for (size_t i = 0; i < b->plan->nstages; i++)
-    if (b->plan->stages[i].needed && stage(b, i, err) < 0)
-      return -1;
+  size_t n = b->plan->nstages, next = 1;
+  struct worker *w = xcalloc(n ? n : 1, sizeof *w);
+  for (size_t i = 0; i < n; i++)
+    if (b->plan->stages[i].needed) {
+      b->first_step[i] = next;
+      next += 1 + b->plan->stages[i].ninstrs;
+    }
+  for (size_t i = 0; i < n; i++) {
+    if (!b->plan->stages[i].needed)
+      continue;
+    w[i] = (struct worker){ .b = b, .stage = i };
+    int e = pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+    if (e != 0) {
+      bld_relock(b);
+      if (__atomic_exchange_n(&b->failed, 1, __ATOMIC_RELAXED) == 0) {
+        errno = e;
+        BERTH_ERR_ERRNO(&b->error, "start a thread for stage %zu", i);
+      }
+      pthread_cond_broadcast(&b->changed);
+      bld_unlock(b);
+      break;
+    }
+    w[i].started = true;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (w[i].started)
+      pthread_join(w[i].thread, NULL);
+  free(w);
+  if (b->failed) {
+    *err = steal_ptr(b->error);
+    return -1;
+  }
   return 0;
 }

@@ -16,7 +16,7 @@
 #include "base/error.h"
 #include "image/digest.h"
 
-#define BERTH_DB_SCHEMA_VERSION 4
+#define BERTH_DB_SCHEMA_VERSION 5
 
 typedef char berth_digest_t[BERTH_DIGEST_LEN + 1];
 
@@ -105,6 +105,7 @@ struct berth_db_image {
   char *arch;
   size_t nlayers;
   berth_digest_t *chain_ids; /* bottom first */
+  bool build_cache;          /* a build's step only: the build cache's, not listed untagged */
 };
 void berth_db_image_release(struct berth_db_image *img);
 /* Insert the image, its ordered layers (which must exist) and add one to each layer's refcount.
@@ -126,6 +127,9 @@ int berth_db_image_delete(struct berth_db *db, const char *id, char ***gone_laye
 int berth_db_image_list(struct berth_db *db, struct berth_db_image **out, size_t *n,
                         berth_error_t *err) BERTH_WUR;
 void berth_db_image_list_free(struct berth_db_image *v, size_t n);
+/* an image is the build cache's (a step's) or not (a build's result, or anything else) */
+int berth_db_image_set_build_cache(struct berth_db *db, const char *id, bool build_cache,
+                                   berth_error_t *err) BERTH_WUR;
 /* images whose parent is id */
 int berth_db_image_children(struct berth_db *db, const char *id, char ***ids, berth_error_t *err) BERTH_WUR;
 /* containers using the image (the `containers` table of issue 5; 0 while it does not exist) */

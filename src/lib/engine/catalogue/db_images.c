@@ -27,11 +27,11 @@ int berth_db_image_put(struct berth_db *db, const struct berth_db_image *img, be
   if (db_require_tx(db, "add image", err) < 0)
     return -1;
   int r = db_exec(db, err,
-                  "INSERT OR IGNORE INTO images(id, manifest_digest, parent, created, added, size, os, arch)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  "sssiiuss", img->id, or_null(img->manifest_digest), or_null(img->parent), img->created,
+                  "INSERT OR IGNORE INTO images(id, manifest_digest, parent, created, added, size, os, arch,"
+                  " build_cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  "sssiiussi", img->id, or_null(img->manifest_digest), or_null(img->parent), img->created,
                   img->added ? img->added : (int64_t) time(NULL), img->size, img->os ? img->os : "",
-                  img->arch ? img->arch : "");
+                  img->arch ? img->arch : "", (int64_t) img->build_cache);
   if (r <= 0)
     return r < 0 ? berth_error_wrap(err, "add image `%s`", img->id) : 0;
   for (size_t i = 0; i < img->nlayers; i++) {
@@ -58,7 +58,7 @@ static BERTH_WUR int read_chain(struct berth_db *db, struct berth_db_image *img,
   return r;
 }
 
-#define IMAGE_COLUMNS "id, manifest_digest, parent, created, added, size, os, arch"
+#define IMAGE_COLUMNS "id, manifest_digest, parent, created, added, size, os, arch, build_cache"
 
 static BERTH_WUR int read_image(struct berth_db *db, sqlite3_stmt *st, struct berth_db_image *img,
                                 berth_error_t *err)
@@ -72,6 +72,7 @@ static BERTH_WUR int read_image(struct berth_db *db, sqlite3_stmt *st, struct be
   img->size = (uint64_t) sqlite3_column_int64(st, 5);
   img->os = db_col_strdup(st, 6);
   img->arch = db_col_strdup(st, 7);
+  img->build_cache = sqlite3_column_int64(st, 8) != 0;
   return read_chain(db, img, err);
 }
 
@@ -129,6 +130,16 @@ void berth_db_image_list_free(struct berth_db_image *v, size_t n)
   for (size_t i = 0; i < n; i++)
     berth_db_image_release(&v[i]);
   free(v);
+}
+
+int berth_db_image_set_build_cache(struct berth_db *db, const char *id, bool build_cache, berth_error_t *err)
+{
+  if (db_require_tx(db, "mark image", err) < 0)
+    return -1;
+  return db_exec(db, err, "UPDATE images SET build_cache = ? WHERE id = ?", "is", (int64_t) build_cache, id) <
+             0
+           ? -1
+           : 0;
 }
 
 int berth_db_image_children(struct berth_db *db, const char *id, char ***ids, berth_error_t *err)

@@ -170,6 +170,9 @@ static const char *const migrations[] = {
   "  repository TEXT NOT NULL DEFAULT '',"
   "  created INTEGER NOT NULL,"
   "  PRIMARY KEY (diff_id, digest, repository));",
+  /* 4 -> 5 (issue 15): an image a build made as a step and nothing else has claimed (the build
+   * cache's, as BuildKit's: `images` does not list it untagged, `builder prune` removes it) */
+  "ALTER TABLE images ADD COLUMN build_cache INTEGER NOT NULL DEFAULT 0;",
 };
 
 static BERTH_WUR int run_migration(struct berth_db *db, int from, berth_error_t *err)

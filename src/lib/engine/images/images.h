@@ -83,9 +83,13 @@ struct berth_images_step_opts {
   int upper_dirfd;
   char *(*config)(void *data, const char *diff_id, berth_error_t *err); /* malloc'd; NULL: failed */
   void *data;
+  bool build_cache;  /* a new image is the build cache's: not listed untagged (berth_images_keep) */
+  const char *layer; /* instead of an upper dir: this stored layer (chain id) on the parent's */
 };
 int berth_images_step(struct berth_engine *e, const struct berth_images_step_opts *o, berth_digest_t id,
                       berth_error_t *err) BERTH_WUR;
+/* a build's result: an image of its own, no longer only the build cache's */
+int berth_images_keep(struct berth_engine *e, const char *id, berth_error_t *err) BERTH_WUR;
 /* the stored config of image id, as its bytes */
 int berth_images_read_config(struct berth_engine *e, const char *id, char **data, size_t *len,
                              berth_error_t *err) BERTH_WUR;

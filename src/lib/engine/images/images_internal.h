@@ -50,6 +50,7 @@ struct ingest_image {
   char *const *repo_digests;             /* "registry/repo@sha256:..." to record, or NULL */
   const char *what;                      /* for errors: "image 1 of `x.tar`" */
   const char *parent;                    /* the local parent image (commit, builds), or NULL */
+  bool build_cache;                      /* a build's step (berth_images_step_opts) */
 };
 /* Extract (or reuse) the layers, then record blobs, layers, image and tags in one transaction. */
 int ingest_image(struct berth_engine *e, const struct ingest_image *im, struct ingest_files *added,

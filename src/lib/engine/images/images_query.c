@@ -107,7 +107,8 @@ static BERTH_WUR int rows_of(struct berth_engine *e, const struct berth_db_image
     free(name);
   }
   bool intermediate = children[0] != NULL;
-  if (tags[0] == NULL && f == NULL && (all || !intermediate))
+  /* an untagged step of a build is the build cache's (BuildKit's `images` shows none) */
+  if (tags[0] == NULL && f == NULL && !img->build_cache && (all || !intermediate))
     add_row(rows, n, img, xstrdup("<none>"), xstrdup("<none>"), xstrdup("<none>"), containers, !intermediate);
   return 0;
 }

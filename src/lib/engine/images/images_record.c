@@ -37,6 +37,7 @@ static BERTH_WUR int record_layer(struct berth_engine *e, const struct berth_db_
 
 struct ingest_prepared {
   berth_digest_t config, manifest, parent;
+  bool build_cache;
   const char *config_media_type, *manifest_media_type; /* static strings */
   char **layer_blobs;
   char **tags;
@@ -86,6 +87,7 @@ static BERTH_WUR int record(struct berth_engine *e, const struct ingest_prepared
                                 .arch = (char *) p->cfg.arch };
   snprintf(img.id, sizeof img.id, "%s", p->config);
   snprintf(img.parent, sizeof img.parent, "%s", p->parent);
+  img.build_cache = p->build_cache;
   img.nlayers = p->nlayers;
   img.chain_ids = xcalloc(p->nlayers ? p->nlayers : 1, sizeof *img.chain_ids);
   int r = 0;
@@ -135,6 +137,7 @@ static struct ingest_prepared *prepared_new(const struct ingest_image *im)
   snprintf(p->config, sizeof p->config, "%s", im->config);
   snprintf(p->manifest, sizeof p->manifest, "%s", im->manifest ? im->manifest : "");
   snprintf(p->parent, sizeof p->parent, "%s", im->parent ? im->parent : "");
+  p->build_cache = im->build_cache;
   p->config_media_type = known_media_type(im->config_media_type, BERTH_MT_OCI_CONFIG);
   p->manifest_media_type = known_media_type(im->manifest_media_type, BERTH_MT_OCI_MANIFEST);
   p->layer_blobs = xcalloc(im->nlayers + 1, sizeof(char *));

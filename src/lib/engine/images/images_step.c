@@ -61,20 +61,26 @@ static BERTH_WUR int step(struct berth_engine *e, const struct berth_images_step
     if (r <= 0)
       return r < 0 ? -1 : BERTH_ERR(err, "no such image: `%s`", o->parent);
   }
-  size_t n = img.nlayers, total = n + (o->upper_dirfd >= 0);
+  size_t n = img.nlayers, total = n + (o->upper_dirfd >= 0 || o->layer);
   struct berth_db_layer *layers = xcalloc(n + 1, sizeof *layers);
   char **blobs = xcalloc(n + 2, sizeof *blobs);
   berth_digest_t blob, config;
   char *json = NULL;
   int r = parent_layers(e, &img, layers, blobs, err);
-  if (r == 0 && o->upper_dirfd >= 0) {
+  if (r == 0 && o->layer) { /* a layer of another image (--cache-from): its chain must follow ours */
+    int got = berth_db_layer_get(e->db, o->layer, &layers[n], err);
+    if (got <= 0 || strcmp(layers[n].parent, n ? layers[n - 1].chain_id : "") != 0)
+      r = got < 0 ? -1 : BERTH_ERR(err, "layer %s does not follow the image's layers", o->layer);
+    else
+      blobs[n] = xstrdup(layers[n].blob_digest);
+  } else if (r == 0 && o->upper_dirfd >= 0) {
     if (step_blob(e, o->upper_dirfd, blob, added, err) < 0 ||
         ingest_layer(e, blob, n ? layers[n - 1].chain_id : NULL, NULL, "layer", &layers[n], added, err) < 0)
       r = -1;
     else
       blobs[n] = xstrdup(blob);
   }
-  if (r == 0 && ((json = o->config(o->data, o->upper_dirfd >= 0 ? layers[n].diff_id : NULL, err)) == NULL ||
+  if (r == 0 && ((json = o->config(o->data, total > n ? layers[n].diff_id : NULL, err)) == NULL ||
                  berth_store_put_bytes(e->store, json, strlen(json), NULL, config, err) < 0))
     r = -1;
   if (r == 0) {
@@ -85,7 +91,8 @@ static BERTH_WUR int step(struct berth_engine *e, const struct berth_images_step
                                .prepared = layers,
                                .tags = (char *const[]){ NULL },
                                .what = "image",
-                               .parent = o->parent };
+                               .parent = o->parent,
+                               .build_cache = o->build_cache };
     r = ingest_image(e, &im, added, id, err);
   }
   free(json);
@@ -110,6 +117,20 @@ int berth_images_step(struct berth_engine *e, const struct berth_images_step_opt
     r = -1;
   }
   ingest_files_release(&added);
+  berth_engine_unlock(e);
+  return r;
+}
+
+int berth_images_keep(struct berth_engine *e, const char *id, berth_error_t *err)
+{
+  if (berth_engine_lock(e, false, err) < 0)
+    return -1;
+  int r = berth_db_begin(e->db, err);
+  if (r == 0 &&
+      (berth_db_image_set_build_cache(e->db, id, false, err) < 0 || berth_db_commit(e->db, err) < 0)) {
+    berth_db_rollback(e->db);
+    r = -1;
+  }
   berth_engine_unlock(e);
   return r;
 }

@@ -17,6 +17,7 @@
 #include "base/fs.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
+#include "engine/builds/builds.h"
 #include "engine/containers/containers.h"
 #include "engine/images/images.h"
 #include "engine/networks/networks.h"
@@ -337,6 +338,8 @@ int berth_system_check(struct berth_engine *e, bool repair, struct berth_check_p
     check_mount_points(&c);
   if (r == 0)
     r = berth_ctr_check(e, repair, &c.v, &c.n, err);
+  if (r == 0)
+    r = berth_builds_check(e, repair, &c.v, &c.n, err);
   if (r == 0) /* after the containers': dead ones are settled (and their networking torn down) there */
     r = berth_networks_check(e, repair, &c.v, &c.n, err);
   berth_strv_free(c.rm_layers);
