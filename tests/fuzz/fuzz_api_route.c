@@ -3,9 +3,9 @@
  * Input: the first line is "METHOD /path" for berth_api_route (the rest of the line after a
  * space is the path); the remaining bytes go to the query and header parsers: filters JSON,
  * X-Registry-Auth, a tar header for docker cp's path stat, and one progress line. Invariants:
- * a match names a route or none, its parameters are NUL-terminated inside their buffers, a bad
- * version is never routed, and every translation either fails cleanly or returns text that is
- * valid JSON where JSON is promised. */
+ * a match names a route or none, its parameters are NUL-terminated inside their buffers, a
+ * version outside the range is flagged (the connection answers 400 before any route), and every
+ * translation either fails cleanly or returns text that is valid JSON where JSON is promised. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,6 @@
 static void check_match(const struct berth_api_match *m)
 {
   if (m->route < -1 || (m->route >= 0 && m->name == NULL))
-    abort();
-  if (m->bad_version && m->route >= 0)
     abort();
   for (int i = 0; i < 2; i++) {
     if (m->arg[i] == NULL)
