@@ -146,6 +146,32 @@ teardown() {
   [[ ${output,,} == *"no such image"*nosuch:tag* ]]
 }
 
+@test "api: docker build (the classic builder's /build): steps, RUN output, the cache, -q, tags; a failed build is an error and tags nothing" {
+  mkdir -p "$WORK/ctx" "$WORK/bad"
+  echo hi-there >"$WORK/ctx/hello.txt"
+  printf 'FROM bb\nCOPY hello.txt /hello.txt\nRUN echo ran > /run.txt && cat /hello.txt\nCMD ["cat", "/hello.txt"]\n' \
+    >"$WORK/ctx/Dockerfile"
+  run --separate-stderr docker build -t built:1 "$WORK/ctx"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Step 1/4 : FROM bb"*"Step 3/4 : RUN echo ran"*"hi-there"*"Successfully tagged built:1"* ]]
+  [ "$(docker run --rm built:1)" = hi-there ]
+  [ "$(docker run --rm built:1 cat /run.txt)" = ran ]
+  id=$(docker image inspect -f '{{.Id}}' built:1)
+  [ "$(berth images -q --no-trunc built:1)" = "$id" ]
+  # again: every step from the cache; -q prints the image id alone
+  run --separate-stderr docker build -t built:1 "$WORK/ctx"
+  [[ $output == *"Step 3/4"*"Using cache"* ]]
+  run --separate-stderr docker build -q "$WORK/ctx"
+  [ "$output" = "$id" ]
+  printf 'FROM bb\nRUN exit 3\n' >"$WORK/bad/Dockerfile"
+  run docker build -t bad:1 "$WORK/bad"
+  [ "$status" -ne 0 ]
+  [[ $output == *"exit code: 3"* ]]
+  run docker image inspect bad:1
+  [ "$status" -ne 0 ]
+  [ -z "$(berth ps -aq)" ]
+}
+
 @test "api: volume and network commands; containers on a user network reach each other by name" {
   [ "$(docker volume create v1)" = v1 ]
   docker run --rm -v v1:/data bb sh -c 'echo kept >/data/f'

@@ -96,12 +96,26 @@ api_teardown() {
     wait_until 20 no_api_conns || { echo "connections left: $(api_conns | tr '\n' ' ')" >&2; rc=1; }
     api_stop || rc=1
   fi
+  for p in $(api_services); do # a service this test started and lost track of
+    echo "a service left running: $p" >&2
+    kill -9 "$p"
+    rc=1
+  done
   if [ -n "$NETNS" ]; then
     net_teardown || rc=1
   else
     ctr_teardown || rc=1
   fi
   return $rc
+}
+
+# services on this test's socket (their command line names it)
+api_services() {
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "system service .*unix://$API_SOCK" && echo "${p#/proc/}"
+  done
+  return 0
 }
 
 # api_curl [CURL OPTIONS...] PATH: a raw request to the service

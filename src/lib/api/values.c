@@ -48,6 +48,8 @@ int berth_api_filters_parse(const char *text, char ***out, berth_error_t *err)
   json_t *vals;
   int r = 0;
   json_object_foreach (root, key, vals) {
+    if (r < 0) /* the first bad filter is the error */
+      break;
     if (json_is_array(vals)) {
       size_t i;
       json_t *v;

@@ -336,17 +336,3 @@ enum MHD_Result api_h_DF(struct api_req *r)
                         json_pack("{s:I, s:o, s:o, s:o, s:[]}", "LayersSize", layers, "Images", images,
                                   "Containers", ctrs, "Volumes", vols, "BuildCache"));
 }
-
-/* builds come with the build module (src/lib/build, engine/builds): until then the context is
- * read and dropped, and the answer says so */
-int api_begin_BUILD(struct api_req *r, berth_error_t *err)
-{
-  (void) r;
-  (void) err;
-  return 0;
-}
-
-enum MHD_Result api_h_BUILD(struct api_req *r)
-{
-  return api_reply_error(r, 501, "%s is not supported by berth yet (builds are on their way)", r->m.name);
-}

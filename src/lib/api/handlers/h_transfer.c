@@ -92,6 +92,7 @@ struct progress {
   char *pending; /* JSON text ready to go out */
   size_t plen, poff;
   bool eof, done;
+  bool json_lines; /* the job writes JSON messages itself (a build), not plain progress lines */
 };
 
 static void progress_free(void *p)
@@ -112,6 +113,15 @@ static void set_pending(struct progress *g, char *text)
   g->poff = 0;
 }
 
+/* one line of the job as a JSON message: a build's own messages as they are, its pulls'
+ * progress lines (and a pull's or push's) made into Docker's */
+static char *message(const struct progress *g, const char *line, size_t n)
+{
+  if (g->json_lines && n > 0 && line[0] == '{')
+    return xasprintf("%.*s\n", (int) n, line);
+  return berth_api_progress_json(line, n);
+}
+
 /* the next JSON message: a whole line from the job, or at its end the job's error */
 static bool next_message(struct progress *g)
 {
@@ -119,7 +129,7 @@ static bool next_message(struct progress *g)
     char *nl = g->line.buf ? memchr(g->line.buf, '\n', g->line.len) : NULL;
     if (nl) {
       size_t n = (size_t) (nl - g->line.buf);
-      set_pending(g, berth_api_progress_json(g->line.buf, n));
+      set_pending(g, message(g, g->line.buf, n));
       memmove(g->line.buf, nl + 1, g->line.len - n - 1);
       g->line.len -= n + 1;
       return true;
@@ -139,7 +149,7 @@ static bool next_message(struct progress *g)
       g->eof = true;
   }
   if (g->line.len > 0) {
-    set_pending(g, berth_api_progress_json(g->line.buf, g->line.len));
+    set_pending(g, message(g, g->line.buf, g->line.len));
     g->line.len = 0;
     return true;
   }
@@ -167,6 +177,16 @@ static ssize_t progress_next(void *data, char *buf, size_t max)
   memcpy(buf, g->pending + g->poff, n);
   g->poff += n;
   return (ssize_t) n;
+}
+
+enum MHD_Result api_reply_json_lines(struct api_req *r, int fd, const struct api_job *job)
+{
+  struct progress *g = xcalloc(1, sizeof *g);
+  g->conn = r->c;
+  g->fd = fd;
+  g->job = *job;
+  g->json_lines = true;
+  return api_reply_gen(r, 200, "application/json", progress_next, g, progress_free);
 }
 
 static enum MHD_Result transfer(struct api_req *r, struct transfer *t)

@@ -39,6 +39,9 @@ const char *api_stream_ctype(struct api_req *r, bool tty);
 /* registries (h_transfer.c): the host of a server address ("https://index.docker.io/v1/" ->
  * docker.io), a login check, the transfer options of a request (X-Registry-Auth) */
 char *api_registry_host(const char *server);
+/* 200 and a job's JSON messages (one a line on fd) as they come, then {"error": ...} when the
+ * job failed; the job is the stream's from here on */
+enum MHD_Result api_reply_json_lines(struct api_req *r, int fd, const struct api_job *job);
 int api_registry_login(const char *registry, const struct berth_credentials *creds,
                        berth_error_t *err) BERTH_WUR;
 

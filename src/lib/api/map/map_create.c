@@ -14,6 +14,8 @@
 
 bool api_json_is_zero(json_t *v)
 {
+  if (v == NULL) /* an absent key (a volume mount without VolumeOptions.Subpath...) */
+    return true;
   switch (json_typeof(v)) {
   case JSON_NULL:
   case JSON_FALSE: return true;
