@@ -147,7 +147,7 @@ static json_t *endpoint(const struct berth_network *n, const struct berth_db_att
     if (strcmp(v[i].network_id, a->network_id) != 0)
       continue;
     int len;
-    cleanup_free char *full = with_len(n, v[i].address, &len);
+    free(with_len(n, v[i].address, &len)); /* only its prefix length here */
     bool v6 = strchr(v[i].address, ':') != NULL;
     json_object_set_new(o, v6 ? "GlobalIPv6Address" : "IPAddress", json_string(v[i].address));
     json_object_set_new(o, v6 ? "GlobalIPv6PrefixLen" : "IPPrefixLen", json_integer(len));
