@@ -108,6 +108,7 @@ bench: deps build
 	@bench/networks $(BUILD)
 	@bench/store $(BUILD)
 	@bench/build $(BUILD)
+	@bench/api $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(CLANG) $(MUSL) $(MUSLDEPS) $(FUZZ)

@@ -80,8 +80,10 @@ static bool pump_in(struct ex *x, int fd)
 static int resize_socket(struct berth_engine *e, const char *id, char **path)
 {
   *path = api_exec_sock_path(e, id);
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", *path);
+  struct sockaddr_un sa;
+  cleanup_close int dirfd = -1;
+  if (api_sun_path(*path, &sa, &dirfd) < 0)
+    return -1;
   unlink(*path);
   int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s >= 0 && bind(s, (struct sockaddr *) &sa, sizeof sa) < 0) {

@@ -26,6 +26,31 @@
 #include "base/xalloc.h"
 #include "engine/monitor/monitor.h"
 
+int api_sun_path(const char *path, struct sockaddr_un *sa, int *dirfd)
+{
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  *dirfd = -1;
+  if (strlen(path) < sizeof sa->sun_path) {
+    memcpy(sa->sun_path, path, strlen(path) + 1);
+    return 0;
+  }
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    return -1;
+  cleanup_free char *dir = xstrndup(path, (size_t) (slash - path));
+  *dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return -1;
+  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+  if (n < 0 || (size_t) n >= sizeof sa->sun_path) {
+    close(*dirfd);
+    *dirfd = -1;
+    return -1;
+  }
+  return 0;
+}
+
 int api_sock_write(int fd, const void *data, size_t len)
 {
   const char *p = data;
@@ -81,8 +106,10 @@ static char *find_waiter(struct berth_engine *e, const char *id, unsigned *want)
 
 static void hand_over(const char *path, int fd)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  struct sockaddr_un sa;
+  cleanup_close int dirfd = -1;
+  if (api_sun_path(path, &sa, &dirfd) < 0)
+    return;
   cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   berth_error_t err = NULL;
   if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof sa) < 0 || berth_send_fd(s, fd, "A", &err) < 0)
@@ -156,8 +183,10 @@ int api_waiter_listen(struct berth_engine *e, const char *id, unsigned want, cha
 {
   cleanup_free char *dir = api_state_dir(e, "attach");
   *path = xasprintf("%s/%s.%x.%d", dir, id, want, (int) getpid());
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", *path);
+  struct sockaddr_un sa;
+  cleanup_close int dirfd = -1;
+  if (api_sun_path(*path, &sa, &dirfd) < 0)
+    return -1;
   unlink(*path);
   int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (l >= 0 && (bind(l, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(l, 1) < 0)) {

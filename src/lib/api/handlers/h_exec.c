@@ -128,11 +128,12 @@ enum MHD_Result api_h_EXEC_RESIZE(struct api_req *r)
   if (!running || !tty)
     return api_reply_error(r, 409, "exec %s is not running with a terminal", r->m.arg[0]);
   cleanup_free char *path = api_exec_sock_path(e, r->m.arg[0]);
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  struct sockaddr_un sa;
+  cleanup_close int dirfd = -1;
   cleanup_close int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   unsigned short sz[2] = { (unsigned short) h, (unsigned short) w };
-  if (s < 0 || sendto(s, sz, sizeof sz, 0, (struct sockaddr *) &sa, sizeof sa) < 0)
+  if (s < 0 || api_sun_path(path, &sa, &dirfd) < 0 ||
+      sendto(s, sz, sizeof sz, 0, (struct sockaddr *) &sa, sizeof sa) < 0)
     return api_reply_error(r, 409, "exec %s: its terminal cannot be resized now", r->m.arg[0]);
   return api_reply_empty(r, 200);
 }

@@ -3,6 +3,7 @@
 #define BERTH_API_HANDLERS_HANDLERS_INTERNAL_H
 
 #include <jansson.h>
+#include <sys/un.h>
 #include <stdbool.h>
 
 #include "api/conn.h"
@@ -53,5 +54,9 @@ int api_volume_list(struct berth_engine *e, char *const *filters, bool usage, js
 
 /* write a whole buffer to a socket that may be non-blocking */
 int api_sock_write(int fd, const void *data, size_t len);
+/* A unix socket's address for path, however long its directory (a store under a long --runroot):
+ * /proc/self/fd/<dirfd>/<name>, *dirfd open until the bind, connect or sendto is done (close it
+ * after; -1 when path fits as it is). -1 when even that does not fit. */
+int api_sun_path(const char *path, struct sockaddr_un *sa, int *dirfd);
 
 #endif
