@@ -90,10 +90,22 @@ d = s.recv(1000)
 print('closed' if d == b'' or b' 400 ' in d or b' 408 ' in d else d)"
   [ "$output" = closed ]
   # four idle connections held open: a fifth is refused at once; once they go, requests are served
+  # (a long request timeout here: the four must still be open when the fifth comes, however
+  # slow the machine; the fifth waits until the service has a process for each of the four)
+  api_stop
+  api_start --request-timeout 60 --max-connections 4
+  fds=$(api_fds)
   run raw "
 more = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for i in range(3)]
 for m in more: m.connect('$API_SOCK')
-time.sleep(0.5)
+def serving():
+    try:
+        return len(open('/proc/$API_PID/task/$API_PID/children').read().split())
+    except OSError:
+        return -1
+end = time.time() + 30
+while serving() < 4 and time.time() < end:
+    time.sleep(0.05)
 x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 x.connect('$API_SOCK')
 x.settimeout(30)
@@ -105,7 +117,7 @@ except ConnectionResetError:
 print('refused' if d == b'' else d)"
   [ "$output" = refused ]
   grep -q 'connections open: one refused' "$API_LOG"
-  wait_until 20 no_api_conns
+  wait_until 30 no_api_conns
   [ "$(api_curl -s /_ping)" = OK ]
   [ "$(api_fds)" = "$fds" ]
 }
