@@ -85,7 +85,7 @@ bool berth_net_link_exists(const char *ifname)
 struct dump_links {
   const char *prefix;
   bool up_only;
-  int master; /* count ports of this ifindex (> 0) */
+  int master; /* count the ports of this ifindex (> 0) that are up */
   size_t n_ports;
   char **names;
 };
@@ -99,10 +99,12 @@ static void on_dump_link(const struct nlmsghdr *h, void *data)
   int master = 0;
   if (a && RTA_PAYLOAD(a) >= 4)
     memcpy(&master, RTA_DATA(a), 4);
-  if (d->master > 0 && master == d->master)
+  const struct ifinfomsg *ifi = NLMSG_DATA(h);
+  /* a port that is down is the veth of a stopped container: berth sets it down and the kernel
+   * removes it with the container's namespace, a moment later */
+  if (d->master > 0 && master == d->master && (ifi->ifi_flags & IFF_UP))
     d->n_ports++;
   a = rtnl_find(h, sizeof(struct ifinfomsg), IFLA_IFNAME);
-  const struct ifinfomsg *ifi = NLMSG_DATA(h);
   if (d->up_only && !(ifi->ifi_flags & IFF_UP))
     return;
   if (d->prefix && a) {

@@ -189,7 +189,8 @@ int berth_net_link_set_down(const char *ifname, berth_error_t *err) BERTH_WUR;
 int berth_net_link_delete(const char *ifname, berth_error_t *err) BERTH_WUR;
 /* Delete an interface inside netns_fd (disconnect of a running container); missing is fine. */
 int berth_net_link_delete_in(int netns_fd, const char *ifname, berth_error_t *err) BERTH_WUR;
-/* Delete bridge `name` when no interface is its port any more; *removed says whether it went. */
+/* Delete bridge `name` when no interface that is up is its port (a down one is a stopped
+ * container's veth, going with its namespace); *removed says whether it went. */
 int berth_net_bridge_remove_unused(const char *name, bool *removed, berth_error_t *err) BERTH_WUR;
 /* Names of the host's links that start with prefix ("bv", "berth"), only those up when up_only:
  * for system check. */
