@@ -478,8 +478,9 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   # with --rm: detached, the container is removed when it ends later
   run pty 'expect:# ;send:\x10\x11;exit' run -it --rm --name d2 bb sh
   [ "$(berth inspect -f '{{.State.Status}}' d2)" = running ]
-  berth stop d2 >/dev/null
-  for _ in $(seq 50); do berth inspect d2 >/dev/null 2>&1 || break; sleep 0.1; done
+  berth stop -t 1 d2 >/dev/null
+  # the monitor removes it once it has ended (on a loaded machine that can take seconds)
+  for _ in $(seq 300); do berth inspect d2 >/dev/null 2>&1 || break; sleep 0.1; done
   run berth inspect d2
   [ "$status" -ne 0 ]
 }
