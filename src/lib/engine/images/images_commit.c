@@ -14,9 +14,8 @@
 #include "engine/format.h"
 #include "engine/images/images_internal.h"
 
-/* the upper dir's diff, as a blob */
-static BERTH_WUR int diff_blob(struct berth_engine *e, int upper_dirfd, berth_digest_t blob,
-                               struct ingest_files *added, berth_error_t *err)
+int images_diff_blob(struct berth_engine *e, int upper_dirfd, berth_digest_t blob, struct ingest_files *added,
+                     berth_error_t *err)
 {
   cleanup_free char *tmp = xasprintf("%s/tmp", e->store->root);
   cleanup_close int fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -115,7 +114,7 @@ static BERTH_WUR int commit(struct berth_engine *e, const struct berth_images_co
   cleanup_free char *json = NULL;
   if (r == 0 &&
       (images_read_config(e, o->parent, &parent, err) < 0 ||
-       diff_blob(e, o->upper_dirfd, blob, added, err) < 0 ||
+       images_diff_blob(e, o->upper_dirfd, blob, added, err) < 0 ||
        ingest_layer(e, blob, n ? layers[n - 1].chain_id : NULL, NULL, "layer", &layers[n], added, err) < 0))
     r = -1;
   if (r == 0 && ((json = new_config(&parent, o, layers[n].diff_id, err)) == NULL ||

@@ -17,6 +17,9 @@ struct ingest_files {
   char **layers; /* chain ids */
 };
 void ingest_files_add_blob(struct ingest_files *f, const char *digest);
+/* an upper dir's diff (uncompressed tar) stored as a blob, noted in added (commit and build steps) */
+int images_diff_blob(struct berth_engine *e, int upper_dirfd, berth_digest_t blob, struct ingest_files *added,
+                     berth_error_t *err) BERTH_WUR;
 void ingest_files_release(struct ingest_files *f);
 /* remove the added files no row refers to (taking the store lock exclusive only when needed) */
 int ingest_files_cleanup(struct berth_engine *e, struct ingest_files *f, berth_error_t *err) BERTH_WUR;

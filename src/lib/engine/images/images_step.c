@@ -13,31 +13,6 @@
 #include "base/xalloc.h"
 #include "engine/images/images_internal.h"
 
-/* the upper dir's diff as a stored blob */
-static BERTH_WUR int step_blob(struct berth_engine *e, int upper_dirfd, berth_digest_t blob,
-                               struct ingest_files *added, berth_error_t *err)
-{
-  cleanup_free char *tmp = xasprintf("%s/tmp", e->store->root);
-  cleanup_close int fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "a temporary file in `%s`", tmp);
-  if (berth_layer_diff(upper_dirfd, fd, BERTH_COMPRESSION_NONE, NULL, err) < 0)
-    return -1;
-  if (lseek(fd, 0, SEEK_SET) != 0)
-    return BERTH_ERR_ERRNO(err, "rewind the layer");
-  berth_blob_writer_t *w = NULL;
-  if (berth_blob_writer_new(e->store, &w, err) < 0)
-    return -1;
-  cleanup_free char *buf = xmalloc(1 << 20);
-  int r = 0;
-  for (ssize_t n; r == 0 && (n = berth_read_all(fd, buf, 1 << 20)) != 0;)
-    r = n < 0 ? BERTH_ERR_ERRNO(err, "read the layer") : berth_blob_write(w, buf, (size_t) n, err);
-  if (r == 0 && (r = berth_blob_writer_commit(w, NULL, blob, NULL, err)) == 0)
-    ingest_files_add_blob(added, blob);
-  berth_blob_writer_free(w);
-  return r;
-}
-
 /* the parent's layer rows and blobs (n + 1 slots: room for the new one) */
 static BERTH_WUR int parent_layers(struct berth_engine *e, const struct berth_db_image *img,
                                    struct berth_db_layer *layers, char **blobs, berth_error_t *err)
@@ -74,7 +49,7 @@ static BERTH_WUR int step(struct berth_engine *e, const struct berth_images_step
     else
       blobs[n] = xstrdup(layers[n].blob_digest);
   } else if (r == 0 && o->upper_dirfd >= 0) {
-    if (step_blob(e, o->upper_dirfd, blob, added, err) < 0 ||
+    if (images_diff_blob(e, o->upper_dirfd, blob, added, err) < 0 ||
         ingest_layer(e, blob, n ? layers[n - 1].chain_id : NULL, NULL, "layer", &layers[n], added, err) < 0)
       r = -1;
     else
