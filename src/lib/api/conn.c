@@ -245,6 +245,22 @@ int api_conn_serve(const struct berth_api_opts *o, int fd, const struct sockaddr
   signal(SIGCHLD, SIG_DFL);
   struct api_conn c = { .o = o, .fd = fd, .idle_since = api_mono_ms() };
   unsigned deadline = o->request_deadline ? o->request_deadline : BERTH_API_REQUEST_DEADLINE;
+  cleanup_error berth_error_t err = NULL;
+  if (berth_mhd_load(&err) < 0) { /* no HTTP library: answer once, by hand, with why */
+    berth_log_error("api: %s", err->msg);
+    json_t *j = json_pack("{s:s}", "message", err->msg);
+    cleanup_free char *body = j ? json_dumps(j, 0) : NULL;
+    json_decref(j);
+    if (body == NULL)
+      body = xstrdup("{}");
+    cleanup_free char *resp =
+      xasprintf("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                strlen(body), body);
+    (void) !berth_write_all(fd, resp, strlen(resp));
+    close(fd);
+    return -1;
+  }
   c.d = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                          on_access, &c, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &c,
                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, &c, MHD_OPTION_CONNECTION_MEMORY_LIMIT,

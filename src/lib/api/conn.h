@@ -3,7 +3,7 @@
 #ifndef BERTH_API_CONN_H
 #define BERTH_API_CONN_H
 
-#include <microhttpd.h>
+#include "api/mhd_dl.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
