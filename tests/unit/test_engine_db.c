@@ -15,6 +15,7 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 #include "engine/catalogue/catalogue.h"
+#include "engine/catalogue/db_internal.h"
 
 static void add_layer(struct berth_db *db, char chain, char parent, char blob, uint64_t size)
 {
@@ -319,6 +320,46 @@ static void test_tags(void **state)
 
 /* a second handle waits for the writer (busy timeout) instead of failing; with a short timeout
  * it fails with a clear message */
+/* the statement cache (db.c): a kept statement comes back reset and unbound; two uses of one
+ * text at once get two statements; more texts than the cache holds all still work */
+static void test_statement_cache(void **state)
+{
+  struct db_fx *f = *state;
+  berth_error_t err = NULL;
+  sqlite3_stmt *a = NULL, *b = NULL;
+  assert_int_equal(db_prepare(f->db, &a, &err, "SELECT ?", "i", (int64_t) 1), 0);
+  assert_int_equal(db_prepare(f->db, &b, &err, "SELECT ?", "i", (int64_t) 2), 0);
+  assert_ptr_not_equal(a, b);
+  assert_int_equal(db_step(f->db, a, &err), 1);
+  assert_int_equal(db_step(f->db, b, &err), 1);
+  assert_int_equal(sqlite3_column_int64(a, 0), 1);
+  assert_int_equal(sqlite3_column_int64(b, 0), 2);
+  sqlite3_stmt *first = a;
+  db_cleanup_stmt(&a);
+  assert_null(a);
+  db_cleanup_stmt(&b);
+  assert_int_equal(db_prepare(f->db, &a, &err, "SELECT ?", ""), 0);
+  assert_ptr_equal(a, first); /* kept, and no longer bound to 1 */
+  assert_int_equal(db_step(f->db, a, &err), 1);
+  assert_int_equal(sqlite3_column_type(a, 0), SQLITE_NULL);
+  db_cleanup_stmt(&a);
+  for (int i = 0; i < 3 * DB_STMT_CACHE; i++) {
+    char *sql = xasprintf("SELECT %d", i); /* freed at once: the cache keeps its own copy */
+    cleanup_stmt sqlite3_stmt *st = NULL;
+    assert_int_equal(db_prepare(f->db, &st, &err, sql, ""), 0);
+    free(sql);
+    assert_int_equal(db_step(f->db, st, &err), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), i);
+  }
+  unit_assert_no_error(&err);
+  /* the catalogue's own queries, and a write, after all that */
+  assert_int_equal(berth_db_begin(f->db, &err), 0);
+  add_layer(f->db, 'a', 0, 'b', 5);
+  assert_int_equal(berth_db_commit(f->db, &err), 0);
+  assert_int_equal(refcount(f->db, 'a'), 0);
+  unit_assert_no_error(&err);
+}
+
 static void test_concurrent_writers(void **state)
 {
   struct db_fx *f = *state;
@@ -372,6 +413,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_missing_layer_rolls_back, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_tags, db_fx_setup, db_fx_teardown),
     cmocka_unit_test_setup_teardown(test_concurrent_writers, db_fx_setup, db_fx_teardown),
+    cmocka_unit_test_setup_teardown(test_statement_cache, db_fx_setup, db_fx_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,11 +22,78 @@ int db_error(struct berth_db *db, berth_error_t *err, const char *what)
   return BERTH_ERR(err, "catalogue `%s`: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 }
 
+/* The open catalogues of this process, so that db_cleanup_stmt, which has only the statement,
+ * finds the cache it came from (sqlite3_db_handle gives the connection). A process opens one or
+ * two; the lock is for the threads of a pull. */
+static struct berth_db *open_dbs[8];
+static pthread_mutex_t open_dbs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void register_db(struct berth_db *db, bool add)
+{
+  pthread_mutex_lock(&open_dbs_lock);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(open_dbs); i++)
+    if (open_dbs[i] == (add ? NULL : db)) {
+      open_dbs[i] = add ? db : NULL;
+      db->registered = add; /* no room: this one prepares and finalizes as before */
+      break;
+    }
+  pthread_mutex_unlock(&open_dbs_lock);
+}
+
+static uint64_t sql_hash(const char *s)
+{
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  return h;
+}
+
+/* a cached statement of this text that nobody holds, or a new one (cached while there is room) */
+static int prepare_cached(struct berth_db *db, const char *sql, sqlite3_stmt **st)
+{
+  uint64_t h = sql_hash(sql);
+  for (size_t i = 0; i < db->ncache; i++) {
+    struct db_cached_stmt *c = &db->cache[i];
+    if (!c->busy && c->hash == h && strcmp(c->sql, sql) == 0) {
+      c->busy = true;
+      *st = c->st;
+      return SQLITE_OK;
+    }
+  }
+  int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+  if (rc == SQLITE_OK && *st && db->registered && db->ncache < DB_STMT_CACHE)
+    db->cache[db->ncache++] = (struct db_cached_stmt){ xstrdup(sql), h, *st, true };
+  return rc;
+}
+
+void db_cleanup_stmt(sqlite3_stmt **st)
+{
+  if (*st == NULL)
+    return;
+  sqlite3 *h = sqlite3_db_handle(*st);
+  bool cached = false;
+  pthread_mutex_lock(&open_dbs_lock);
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(open_dbs) && !cached; i++) {
+    struct berth_db *db = open_dbs[i];
+    for (size_t k = 0; db && db->h == h && k < db->ncache && !cached; k++)
+      if (db->cache[k].st == *st) {
+        sqlite3_reset(*st);
+        sqlite3_clear_bindings(*st);
+        db->cache[k].busy = false;
+        cached = true;
+      }
+  }
+  pthread_mutex_unlock(&open_dbs_lock);
+  if (!cached)
+    sqlite3_finalize(*st);
+  *st = NULL;
+}
+
 static int vprepare(struct berth_db *db, sqlite3_stmt **st, berth_error_t *err, const char *sql,
                     const char *types, va_list ap)
 {
   *st = NULL;
-  if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+  if (prepare_cached(db, sql, st) != SQLITE_OK)
     return db_error(db, err, "prepare statement");
   int rc = SQLITE_OK;
   for (int i = 0; types && types[i] && rc == SQLITE_OK; i++) {
@@ -219,6 +287,7 @@ int berth_db_open(const char *path, int busy_timeout_ms, struct berth_db **out, 
     return -1;
   }
   sqlite3_busy_timeout(db->h, db->busy_timeout_ms);
+  register_db(db, true);
   if (apply_pragmas(db, err) < 0 || db_migrate(db, err) < 0) {
     berth_db_close(db);
     return -1;
@@ -233,6 +302,12 @@ void berth_db_close(struct berth_db *db)
     return;
   if (db->h) {
     berth_db_rollback(db);
+    if (db->registered)
+      register_db(db, false);
+    for (size_t i = 0; i < db->ncache; i++) {
+      sqlite3_finalize(db->cache[i].st);
+      free(db->cache[i].sql);
+    }
     sqlite3_close_v2(db->h);
   }
   free(db->path);

@@ -5,23 +5,34 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "engine/catalogue/catalogue.h"
+
+/* A prepared statement kept for the next use of the same SQL text: preparing (parsing and
+ * planning) cost more than running most of the catalogue's queries (45 % of the instructions of
+ * the API's container list), and a command or connection asks the same few queries many times. */
+struct db_cached_stmt {
+  char *sql;
+  uint64_t hash; /* of sql */
+  sqlite3_stmt *st;
+  bool busy; /* handed out; back in the cache (reset, unbound) at its db_cleanup_stmt */
+};
+#define DB_STMT_CACHE 64
 
 struct berth_db {
   sqlite3 *h;
   char *path;
   int busy_timeout_ms;
   bool sync_commit; /* the open transaction deleted rows that name files: commit syncs the WAL */
+  bool registered;  /* in db.c's table of open catalogues, so its statements can be cached */
+  struct db_cached_stmt cache[DB_STMT_CACHE];
+  size_t ncache;
 };
 
-static inline void db_cleanup_stmt(sqlite3_stmt **st)
-{
-  if (*st)
-    sqlite3_finalize(*st);
-  *st = NULL;
-}
+/* the end of a statement's use: back into its catalogue's cache, or finalized */
+void db_cleanup_stmt(sqlite3_stmt **st);
 #define cleanup_stmt __attribute__((cleanup(db_cleanup_stmt)))
 
 /* "catalogue `path`: <what>: <sqlite message>" */
