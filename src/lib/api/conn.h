@@ -100,6 +100,10 @@ enum MHD_Result api_reply_gen(struct api_req *r, unsigned status, const char *ct
 typedef void api_hijack_fn(void *data, int sock, const char *extra, size_t extra_len);
 enum MHD_Result api_reply_hijack(struct api_req *r, const char *ctype, api_hijack_fn *fn, void *data,
                                  void (*free_fn)(void *data));
+/* The websocket handshake's answer (101, Upgrade: websocket, Sec-WebSocket-Accept: accept; the
+ * request was checked by the caller): fn runs with the socket as api_reply_hijack's does. */
+enum MHD_Result api_reply_ws(struct api_req *r, const char *accept, api_hijack_fn *fn, void *data,
+                             void (*free_fn)(void *data));
 /* poll the client's socket: true when it hung up */
 bool api_client_gone(struct api_conn *c, int timeout_ms);
 
