@@ -15,9 +15,9 @@ static void test_accept(void **state)
   assert_int_equal(berth_api_ws_accept(NULL, out), -1);
   assert_int_equal(berth_api_ws_accept("", out), -1);
   assert_int_equal(berth_api_ws_accept("not base64 at all!!!!!==", out), -1);
-  assert_int_equal(berth_api_ws_accept("dGhlIHNhbXBsZSBub25jZQ", out), -1);     /* no padding */
-  assert_int_equal(berth_api_ws_accept("dGhlIHNhbXBsZSBub25jZTEy", out), -1);   /* 18 bytes */
-  assert_int_equal(berth_api_ws_accept("dGhlIHNhbXBsZSBub25jZQ==x", out), -1);  /* trailing */
+  assert_int_equal(berth_api_ws_accept("dGhlIHNhbXBsZSBub25jZQ", out), -1);    /* no padding */
+  assert_int_equal(berth_api_ws_accept("dGhlIHNhbXBsZSBub25jZTEy", out), -1);  /* 18 bytes */
+  assert_int_equal(berth_api_ws_accept("dGhlIHNhbXBsZSBub25jZQ==x", out), -1); /* trailing */
 }
 
 static void test_header_lengths(void **state)
@@ -114,7 +114,10 @@ static void test_parse_fragments_and_control(void **state)
   assert_int_equal(f.message, BERTH_API_WS_BINARY);
   assert_memory_equal(f.payload, "lo", 2);
   assert_int_equal(rd.message, 0);
-  n = client_frame(buf, 0x88, "\x03\xe9" "bye", 5); /* close 1001 */
+  n = client_frame(buf, 0x88,
+                   "\x03\xe9"
+                   "bye",
+                   5); /* close 1001 */
   assert_int_equal(berth_api_ws_parse(&rd, buf, n, 1024, &used, &f), 1);
   assert_int_equal(f.close_code, 1001);
   n = client_frame(buf, 0x88, "", 0);

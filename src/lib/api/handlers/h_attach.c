@@ -590,9 +590,9 @@ enum MHD_Result api_h_CTR_ATTACH_WS(struct api_req *r)
   const char *key = api_header(r, "Sec-WebSocket-Key");
   char accept[BERTH_API_WS_ACCEPT_LEN + 1];
   if (!has_token(up, "websocket") || !has_token(conn, "upgrade"))
-    return api_reply_error(r, 400,
-                           "%s: not a websocket handshake: send `Connection: Upgrade` and `Upgrade: websocket`",
-                           r->m.name);
+    return api_reply_error(
+      r, 400, "%s: not a websocket handshake: send `Connection: Upgrade` and `Upgrade: websocket`",
+      r->m.name);
   if (version == NULL || strcmp(version, "13") != 0)
     return api_reply_error(r, 400, "%s: Sec-WebSocket-Version `%s`: only version 13 is supported", r->m.name,
                            version ? version : "");

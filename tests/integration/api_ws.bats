@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# GET /containers/{id}/attach/ws: Docker's attach over a websocket (RFC 6455), driven by a real
+# client, Debian's python3-websocket (websocket-client), through tests/integration/wsattach.py.
+# What is checked is what the client reads back (frames, the close code) and that nothing stays
+# behind: the connection process goes (api_teardown), the container runs on or has exited.
+
+load api_helpers
+
+WSPY=/usr/bin/python3
+
+setup() {
+  "$WSPY" -c 'import websocket' 2>/dev/null || skip "Debian's python3-websocket is not installed"
+  api_setup
+}
+
+teardown() {
+  api_teardown
+}
+
+# ws PATH STEPS: wsattach.py against the service
+ws() {
+  timeout -k 5 120 "$WSPY" "$BATS_TEST_DIRNAME/wsattach.py" "$API_SOCK" "$@"
+}
+
+@test "api ws: attach to a running cat with stdin: binary, text and fragmented frames come back; ping is answered; our close ends the attach, the container runs on" {
+  docker run -d -i --name cat bb cat >/dev/null
+  run ws '/containers/cat/attach/ws?stream=1&stdin=1&stdout=1&stderr=1' \
+    'send:hello over ws\n;expect:hello over ws\n;text:as text\n;expect:as text\n;frag:two |parts\n;expect:two parts\n;ping:are you there;close'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"frame binary"* ]] # API 1.43: binary frames, no multiplexing header
+  [[ $output != *"frame text"* ]]
+  [[ $output == *"pong are you there"* ]]
+  [[ $output == *"closed 1000"* ]]
+  [[ $output == *"output: hello over ws\nas text\ntwo parts\n" ]]
+  # detaching is not stopping: cat runs on, and a second attach reaches it
+  [ "$(docker inspect -f '{{.State.Running}}' cat)" = true ]
+  run ws '/containers/cat/attach/ws?stream=1&stdin=1&stdout=1' 'send:again\n;expect:again\n;close'
+  [ "$status" -eq 0 ]
+  # before API 1.42, Docker sent text frames
+  run ws '/v1.41/containers/cat/attach/ws?stream=1&stdin=1&stdout=1' 'send:old\n;expect:old\n;close'
+  [ "$status" -eq 0 ]
+  [[ $output == *"frame text"* ]]
+  docker rm -f cat >/dev/null
+}
+
+@test "api ws: logs=1 sends the earlier output first; the container's exit ends the stream with a close frame" {
+  docker run -d -i --name talker bb sh -c 'echo early; echo err-early >&2; read line; echo "got $line"; exit 3' >/dev/null
+  wait_until 20 eval '[ "$(docker logs talker 2>&1 | wc -l)" -ge 2 ]'
+  run ws '/containers/talker/attach/ws?logs=1&stream=1&stdin=1&stdout=1&stderr=1' \
+    'expect:early\n;expect:err-early\n;send:ping\n;expect:got ping\n;end'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"closed 1000"* ]]
+  [[ $output == *"eof"* ]]
+  [[ $output == *"output: early\nerr-early\ngot ping\n" ]]
+  [ "$(docker wait talker)" = 3 ]
+  # stdout only: stderr is not sent; logs without stream: the log, then the close
+  run ws '/containers/talker/attach/ws?logs=1&stdout=1' 'end'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"output: early\ngot ping\n" ]]
+  docker rm talker >/dev/null
+}
+
+@test "api ws: with a tty the detach keys (detachKeys, default ctrl-p,ctrl-q) end the attach and the container runs on" {
+  docker run -d -it --name tty bb cat >/dev/null
+  run ws '/containers/tty/attach/ws?stream=1&stdin=1&stdout=1' 'send:abc\n;expect:abc;send:\x10\x11;end'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"closed 1000 detached"* ]]
+  run ws '/containers/tty/attach/ws?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x' 'send:\x10def\n;expect:def;send:\x18;end'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"closed 1000 detached"* ]]
+  [ "$(docker inspect -f '{{.State.Running}}' tty)" = true ]
+  run api_curl -s -w '\n%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+    '/containers/tty/attach/ws?stream=1&detachKeys=ctrl-'
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'detachKeys `ctrl-`'* ]]
+  docker rm -f tty >/dev/null
+}
+
+@test "api ws: a bad handshake is a 400 naming what is wrong; a bad frame gets a close with 1002 or 1009; nothing is left" {
+  docker run -d -i --name cat bb cat >/dev/null
+  hs=(-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13')
+  url='/containers/cat/attach/ws?stream=1&stdin=1&stdout=1'
+  run api_curl -s -w '\n%{http_code}' "${hs[@]}" "$url" # no key
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'Sec-WebSocket-Key ``: expected the base64 of 16 bytes'* ]]
+  run api_curl -s -w '\n%{http_code}' "${hs[@]}" -H 'Sec-WebSocket-Key: c2hvcnQ=' "$url"
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'Sec-WebSocket-Key `c2hvcnQ=`'* ]]
+  run api_curl -s -w '\n%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 8' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$url"
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'Sec-WebSocket-Version `8`: only version 13'* ]]
+  run api_curl -s -w '\n%{http_code}' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$url" # no Upgrade
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'not a websocket handshake'* ]]
+  run api_curl -s -w '\n%{http_code}' "${hs[@]}" -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+    '/containers/nosuch/attach/ws?stream=1'
+  [ "${lines[-1]}" = 404 ]
+  # an unmasked frame, a reserved opcode, a frame over the 1 MiB cap: closed with the reason
+  run ws "$url" 'raw:81026869;end'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"closed 1002 an unmasked frame from the client"* ]]
+  run ws "$url" 'raw:83810000000078;end'
+  [[ $output == *"closed 1002 a reserved opcode"* ]]
+  run ws "$url" 'raw:82ff0000000040000000;end'
+  [[ $output == *"closed 1009 a frame over the size cap"* ]]
+  # the container never saw any of it and still answers
+  run ws "$url" 'send:still here\n;expect:still here\n;close'
+  [ "$status" -eq 0 ]
+  [ "$(docker logs cat)" = "still here" ]
+  docker rm -f cat >/dev/null
+}
