@@ -49,6 +49,7 @@ struct api_req {
   bool too_large;
   int upload_fd; /* a streamed body goes here (a job's input); -1: none */
   bool upload_failed;
+  unsigned upload_status; /* a begin's failure: its status (0: from its message) */
   struct api_job job;
   void *data; /* a handler's state across the calls of a streamed body */
   void (*data_free)(void *data);
