@@ -118,3 +118,28 @@ ws() {
   [ "$(docker logs cat)" = "still here" ]
   docker rm -f cat >/dev/null
 }
+
+@test "api ws: attached before the start, the client misses nothing of the output; a client that vanishes ends its connection" {
+  docker create -i --name late bb sh -c 'echo first-line; read line; echo "got $line"' >/dev/null
+  ws '/containers/late/attach/ws?stream=1&stdin=1&stdout=1' 'expect:first-line\n;send:x\n;expect:got x\n;end' \
+    >"$WORK/late.out" 2>&1 &
+  BG_PIDS+=($!)
+  # the attach waits for the start on a socket of its own (the start hands it the monitor's)
+  wait_until 30 eval 'compgen -G "$BRUN/api/attach/$(docker inspect -f "{{.Id}}" late).*" >/dev/null'
+  docker start late >/dev/null
+  wait "${BG_PIDS[-1]}"
+  cat "$WORK/late.out"
+  [[ $(cat "$WORK/late.out") == *"closed 1000"*"output: first-line\ngot x\n"* ]]
+  [ "$(docker wait late)" = 0 ]
+  docker rm late >/dev/null
+  # a client killed mid-attach: its connection process goes, the container runs on
+  docker run -d -i --name cat bb cat >/dev/null
+  "$WSPY" "$BATS_TEST_DIRNAME/wsattach.py" "$API_SOCK" '/containers/cat/attach/ws?stream=1&stdin=1&stdout=1' \
+    'send:hi\n;expect:hi\n;expect:never' >/dev/null 2>&1 & # the client itself: killed below
+  BG_PIDS+=($!)
+  wait_until 30 eval '[ "$(docker logs cat)" = hi ]'
+  kill -9 "${BG_PIDS[-1]}"
+  wait_until 20 no_api_conns
+  [ "$(docker inspect -f '{{.State.Running}}' cat)" = true ]
+  docker rm -f cat >/dev/null
+}
