@@ -14,7 +14,14 @@ setup() {
 }
 
 teardown() {
-  api_teardown
+  local rc=0
+  if [ -n "${TCP_PID:-}" ]; then # the test's second service, on loopback TCP
+    kill "$TCP_PID" 2>/dev/null
+    wait "$TCP_PID" || rc=1
+    TCP_PID=
+  fi
+  api_teardown || rc=1
+  return $rc
 }
 
 # ws PATH STEPS: wsattach.py against the service
@@ -140,6 +147,35 @@ ws() {
   wait_until 30 eval '[ "$(docker logs cat)" = hi ]'
   kill -9 "${BG_PIDS[-1]}"
   wait_until 20 no_api_conns
+  [ "$(docker inspect -f '{{.State.Running}}' cat)" = true ]
+  docker rm -f cat >/dev/null
+}
+
+@test "api ws: docker-py's attach_socket(ws=True), over loopback TCP (its websocket needs a ws:// URL)" {
+  "$WSPY" -c 'import docker' 2>/dev/null || skip "Debian's python3-docker is not installed"
+  port=$("$WSPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" system service --time 0 --insecure-loopback \
+    "tcp://127.0.0.1:$port" 3>&- >>"$API_LOG" 2>&1 &
+  TCP_PID=$!
+  wait_until 30 eval "[ \"\$(curl -s -m 5 http://127.0.0.1:$port/_ping)\" = OK ]"
+  docker run -d -i --name cat bb sh -c 'echo ready; cat' >/dev/null
+  run timeout -k 5 120 "$WSPY" - "$port" <<'PY'
+import sys, docker
+c = docker.APIClient(base_url="tcp://127.0.0.1:" + sys.argv[1], version="auto")
+ws = c.attach_socket("cat", params={"stdin": 1, "stdout": 1, "stream": 1, "logs": 1}, ws=True)
+ws.settimeout(60)
+out = b""
+while b"ready\n" not in out:
+    out += ws.recv()
+ws.send_binary(b"from docker-py\n")
+while b"from docker-py\n" not in out:
+    out += ws.recv()
+ws.close()
+print(out.decode(), end="")
+PY
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'ready\nfrom docker-py')" ]
   [ "$(docker inspect -f '{{.State.Running}}' cat)" = true ]
   docker rm -f cat >/dev/null
 }
