@@ -166,6 +166,15 @@ static void test_parse_errors(void **state)
   expect_error(&rd, buf, n, 1024, 1002, "continuation");
   n = client_frame(buf, 0x88, "\x03", 1);
   expect_error(&rd, buf, n, 1024, 1002, "1-byte");
+  n = client_frame(buf, 0x88, "\x03\xe5", 2); /* 997 */
+  expect_error(&rd, buf, n, 1024, 1002, "invalid code");
+  n = client_frame(buf, 0x88, "\x03\xed", 2); /* 1005: never sent */
+  expect_error(&rd, buf, n, 1024, 1002, "invalid code");
+  n = client_frame(buf, 0x88, "\x0f\xa0", 2); /* 4000: an application's */
+  struct berth_api_ws_frame f;
+  size_t used;
+  assert_int_equal(berth_api_ws_parse(&rd, buf, n, 1024, &used, &f), 1);
+  assert_int_equal(f.close_code, 4000);
   /* a 64-bit length far over any cap */
   unsigned char huge[] = { 0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
   expect_error(&rd, huge, sizeof huge, BERTH_API_WS_MAX_FRAME, 1009, "size cap");

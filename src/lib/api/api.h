@@ -164,8 +164,9 @@ struct berth_api_ws_frame {
 };
 /* The frame at the start of buf[0..len) from a client: 1 with *used bytes taken, 0 when more
  * bytes are needed, -1 when it breaks the protocol (unmasked, reserved bits or opcodes, a
- * control frame fragmented or over 125 bytes, a continuation of nothing, a payload over max):
- * f->error and f->close_code (1002, or 1009 too big) say what to close with. */
+ * control frame fragmented or over 125 bytes, a continuation of nothing, a close code no one may
+ * send, a payload over max): f->error and f->close_code (1002, or 1009 too big) say what to
+ * close with. */
 int berth_api_ws_parse(struct berth_api_ws_reader *rd, unsigned char *buf, size_t len, size_t max,
                        size_t *used, struct berth_api_ws_frame *f);
 

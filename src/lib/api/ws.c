@@ -138,6 +138,9 @@ int berth_api_ws_parse(struct berth_api_ws_reader *rd, unsigned char *buf, size_
     if (f->len == 1)
       return fail(f, 1002, "a close frame with a 1-byte payload");
     f->close_code = f->len >= 2 ? (uint16_t) (f->payload[0] << 8 | f->payload[1]) : 1005;
+    uint16_t c = f->close_code;
+    if (f->len >= 2 && (c < 1000 || c >= 5000 || (c >= 1004 && c <= 1006) || (c >= 1012 && c < 3000)))
+      return fail(f, 1002, "a close frame with an invalid code");
   }
   if (f->opcode < BERTH_API_WS_CLOSE)
     rd->message = f->fin ? 0 : f->message;
