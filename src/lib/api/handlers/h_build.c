@@ -234,9 +234,11 @@ int api_begin_BUILD(struct api_req *r, berth_error_t *err)
       check_platform(api_query(r, "platform"), err) < 0)
     return -1;
   const char *remote = api_query(r, "remote");
-  if (remote && remote[0] && (r->upload_status = 501))
+  if (remote && remote[0]) {
+    r->upload_status = 501;
     return BERTH_ERR(err,
                      "remote: a context from a URL is not supported by berth; send the context as the body");
+  }
   j->dockerfile = query_dup(r, "dockerfile");
   j->target = query_dup(r, "target");
   j->no_cache = api_query_bool(r, "nocache", false);
