@@ -172,6 +172,61 @@ teardown() {
   [ -z "$(berth ps -aq)" ]
 }
 
+@test "api: docker build --cache-from (cachefrom) serves the steps from a loaded image after the cache was pruned; bad cachefrom and platform values are 400s" {
+  mkdir -p "$WORK/ctx"
+  echo one >"$WORK/ctx/f"
+  # a RUN step that runs prints out-42 (its text says out-$((6*7)))
+  printf 'FROM bb\nRUN echo ran-one > /one; echo out-$((6*7))\nCOPY f /f\nRUN echo ran-two > /two\n' >"$WORK/ctx/Dockerfile"
+  export DOCKER_BUILDKIT=0
+  run --separate-stderr docker build -t seed "$WORK/ctx"
+  [ "$status" -eq 0 ]
+  docker save seed >"$WORK/seed.tar"
+  docker rmi seed >/dev/null
+  berth builder prune -f >/dev/null
+  docker load -i "$WORK/seed.tar" >/dev/null
+  # without --cache-from the loaded image is no cache: the RUN steps run
+  run --separate-stderr docker build -t nope "$WORK/ctx"
+  [ "$status" -eq 0 ]
+  [[ $output == *"out-42"* ]]
+  [[ $output != *"Using cache"* ]]
+  docker rmi nope >/dev/null
+  berth builder prune -f >/dev/null
+  # with it: every step after FROM is served from seed, nothing runs, the layers are seed's
+  run --separate-stderr docker build --cache-from seed -t again "$WORK/ctx"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c 'Using cache' <<<"$output")" -eq 3 ]
+  [[ $output != *"out-42"* ]]
+  [ "$(docker image inspect -f '{{json .RootFS.Layers}}' again)" = "$(docker image inspect -f '{{json .RootFS.Layers}}' seed)" ]
+  [ "$(docker run --rm again cat /one /f /two)" = "$(printf 'ran-one\none\nran-two')" ]
+  # a name that is not here: a warning, and the build goes on
+  run --separate-stderr docker build --cache-from nosuch/image -t w "$WORK/ctx"
+  [ "$status" -eq 0 ]
+  [[ $output == *"--cache-from \`nosuch/image\`: no such image here"* ]]
+  # the host's platform is accepted, another is not; cachefrom must be a JSON array of strings
+  arch=$(docker version -f '{{.Server.Arch}}')
+  run --separate-stderr docker build --platform "linux/$arch" -q "$WORK/ctx"
+  [ "$status" -eq 0 ]
+  tar -C "$WORK/ctx" -cf "$WORK/ctx.tar" .
+  run api_curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/x-tar' --data-binary "@$WORK/ctx.tar" \
+    '/build?cachefrom=seed'
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'cachefrom: expected a JSON array of image references'* ]]
+  run api_curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/x-tar' --data-binary "@$WORK/ctx.tar" \
+    '/build?cachefrom=%5B1%5D'
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'cachefrom[0]: expected a string'* ]]
+  run api_curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/x-tar' --data-binary "@$WORK/ctx.tar" \
+    '/build?platform=windows/amd64'
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'platform: `windows/amd64`'*'not supported'* ]]
+  run api_curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/x-tar' --data-binary "@$WORK/ctx.tar" \
+    '/build?buildargs=%5B%5D'
+  [ "${lines[-1]}" = 400 ]
+  [[ ${lines[0]} == *'buildargs: expected a JSON object of strings'* ]]
+  [ -z "$(berth ps -aq)" ]
+}
+
 @test "api: volume and network commands; containers on a user network reach each other by name" {
   [ "$(docker volume create v1)" = v1 ]
   docker run --rm -v v1:/data bb sh -c 'echo kept >/data/f'

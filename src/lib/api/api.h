@@ -131,4 +131,43 @@ int berth_api_tar_stat(const unsigned char *data, size_t len, struct berth_api_p
 /* the header's value: base64 of {"name","size","mode","mtime","linkTarget"} (malloc'd) */
 char *berth_api_path_stat_header(const struct berth_api_path_stat *st);
 
+/* ---- websocket frames (ws.c, pure; RFC 6455): GET /containers/{id}/attach/ws ---- */
+#define BERTH_API_WS_MAX_FRAME (1u << 20) /* a client frame's payload cap (larger: close 1009) */
+enum berth_api_ws_opcode {
+  BERTH_API_WS_CONT = 0x0,
+  BERTH_API_WS_TEXT = 0x1,
+  BERTH_API_WS_BINARY = 0x2,
+  BERTH_API_WS_CLOSE = 0x8,
+  BERTH_API_WS_PING = 0x9,
+  BERTH_API_WS_PONG = 0xa,
+};
+#define BERTH_API_WS_ACCEPT_LEN 28 /* base64 of a SHA-1 */
+/* Sec-WebSocket-Accept (NUL-terminated in out) for a Sec-WebSocket-Key: 0, or -1 when the key
+ * is not the base64 of 16 bytes */
+int berth_api_ws_accept(const char *key, char out[BERTH_API_WS_ACCEPT_LEN + 1]);
+/* a server frame's header (FIN, no mask) for len payload bytes: its length (2, 4 or 10) */
+size_t berth_api_ws_header(unsigned char out[10], unsigned opcode, uint64_t len);
+/* a whole close frame (code, then reason cut to fit 125 bytes) into out[127]: its length */
+size_t berth_api_ws_close(unsigned char out[127], uint16_t code, const char *reason);
+/* a client's frames, one at a time: the state between them is the fragmented message open */
+struct berth_api_ws_reader {
+  unsigned message; /* the opcode (text, binary) of a data message still to be continued; 0: none */
+};
+struct berth_api_ws_frame {
+  unsigned opcode;        /* as sent (BERTH_API_WS_CONT for a continuation) */
+  unsigned message;       /* data frames: the opcode of the message it belongs to */
+  bool fin;               /* the last frame of its message */
+  unsigned char *payload; /* inside buf, unmasked in place */
+  size_t len;
+  uint16_t close_code; /* a close frame's code (1005: none); on error: the code to close with */
+  const char *error;   /* on error: what was wrong (static text) */
+};
+/* The frame at the start of buf[0..len) from a client: 1 with *used bytes taken, 0 when more
+ * bytes are needed, -1 when it breaks the protocol (unmasked, reserved bits or opcodes, a
+ * control frame fragmented or over 125 bytes, a continuation of nothing, a close code no one may
+ * send, a payload over max): f->error and f->close_code (1002, or 1009 too big) say what to
+ * close with. */
+int berth_api_ws_parse(struct berth_api_ws_reader *rd, unsigned char *buf, size_t len, size_t max,
+                       size_t *used, struct berth_api_ws_frame *f);
+
 #endif

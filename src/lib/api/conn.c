@@ -169,7 +169,8 @@ static enum MHD_Result finish(struct api_req *r)
   if (r->too_large)
     return api_reply_error(r, 413, "request body too large (at most %u bytes)", BERTH_API_MAX_BODY);
   if (r->upload_failed && r->job.pid < 0)
-    return api_reply_error(r, api_status_of(r->data), "%s", (const char *) r->data);
+    return api_reply_error(r, r->upload_status ? r->upload_status : api_status_of(r->data), "%s",
+                           (const char *) r->data);
   return api_dispatch(r);
 }
 

@@ -49,6 +49,7 @@ struct api_req {
   bool too_large;
   int upload_fd; /* a streamed body goes here (a job's input); -1: none */
   bool upload_failed;
+  unsigned upload_status; /* a begin's failure: its status (0: from its message) */
   struct api_job job;
   void *data; /* a handler's state across the calls of a streamed body */
   void (*data_free)(void *data);
@@ -100,6 +101,10 @@ enum MHD_Result api_reply_gen(struct api_req *r, unsigned status, const char *ct
 typedef void api_hijack_fn(void *data, int sock, const char *extra, size_t extra_len);
 enum MHD_Result api_reply_hijack(struct api_req *r, const char *ctype, api_hijack_fn *fn, void *data,
                                  void (*free_fn)(void *data));
+/* The websocket handshake's answer (101, Upgrade: websocket, Sec-WebSocket-Accept: accept; the
+ * request was checked by the caller): fn runs with the socket as api_reply_hijack's does. */
+enum MHD_Result api_reply_ws(struct api_req *r, const char *accept, api_hijack_fn *fn, void *data,
+                             void (*free_fn)(void *data));
 /* poll the client's socket: true when it hung up */
 bool api_client_gone(struct api_conn *c, int timeout_ms);
 

@@ -31,7 +31,6 @@ api_begin_fn *api_begin_of(int route)
   {                                                                                                          \
     return api_reply_error(r, 501, "%s is not supported by berth", r->m.name);                               \
   }
-API_UNSUPPORTED_HANDLER(CTR_ATTACH_WS)
 API_UNSUPPORTED_HANDLER(BUILD_PRUNE)
 API_UNSUPPORTED_HANDLER(IMG_SEARCH)
 API_UNSUPPORTED_HANDLER(VOL_UPDATE)

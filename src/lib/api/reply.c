@@ -268,6 +268,23 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *con_cls, cons
   free(h);
 }
 
+static enum MHD_Result upgrade(struct api_req *r, const char *proto, const char *hname, const char *hvalue,
+                               api_hijack_fn *fn, void *data, void (*free_fn)(void *data))
+{
+  struct hijack *h = xcalloc(1, sizeof *h);
+  *h = (struct hijack){ r->c, fn, data, free_fn };
+  struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, h);
+  if (resp == NULL) {
+    if (free_fn)
+      free_fn(data);
+    free(h);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, "Upgrade", proto);
+  MHD_add_response_header(resp, hname, hvalue);
+  return queue(r, 101, resp);
+}
+
 enum MHD_Result api_reply_hijack(struct api_req *r, const char *ctype, api_hijack_fn *fn, void *data,
                                  void (*free_fn)(void *data))
 {
@@ -280,16 +297,11 @@ enum MHD_Result api_reply_hijack(struct api_req *r, const char *ctype, api_hijac
                            "`Upgrade: tcp`",
                            r->m.name);
   }
-  struct hijack *h = xcalloc(1, sizeof *h);
-  *h = (struct hijack){ r->c, fn, data, free_fn };
-  struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, h);
-  if (resp == NULL) {
-    if (free_fn)
-      free_fn(data);
-    free(h);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, "Upgrade", "tcp");
-  MHD_add_response_header(resp, "Content-Type", ctype);
-  return queue(r, 101, resp);
+  return upgrade(r, "tcp", "Content-Type", ctype, fn, data, free_fn);
+}
+
+enum MHD_Result api_reply_ws(struct api_req *r, const char *accept, api_hijack_fn *fn, void *data,
+                             void (*free_fn)(void *data))
+{
+  return upgrade(r, "websocket", "Sec-WebSocket-Accept", accept, fn, data, free_fn);
 }

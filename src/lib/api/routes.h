@@ -37,7 +37,7 @@
   X(CTR_PAUSE, "POST", "/containers/{id}/pause", 0)                                                          \
   X(CTR_UNPAUSE, "POST", "/containers/{id}/unpause", 0)                                                      \
   X(CTR_ATTACH, "POST", "/containers/{id}/attach", 0)                                                        \
-  X(CTR_ATTACH_WS, "GET", "/containers/{id}/attach/ws", API_FU)                                              \
+  X(CTR_ATTACH_WS, "GET", "/containers/{id}/attach/ws", 0)                                                   \
   X(CTR_WAIT, "POST", "/containers/{id}/wait", 0)                                                            \
   X(CTR_REMOVE, "DELETE", "/containers/{id}", 0)                                                             \
   X(CTR_ARCHIVE_HEAD, "HEAD", "/containers/{id}/archive", 0)                                                 \

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "base/sync.h"
 #include "base/xalloc.h"
 #include "engine/monitor/monitor.h"
+#include "engine/runspec/runspec.h"
 
 int api_sun_path(const char *path, struct sockaddr_un *sa, int *dirfd)
 {
@@ -139,6 +141,14 @@ struct attach {
   int mon;    /* the monitor's attach connection */
   int listen; /* where the start hands it over (a container not running yet) */
   char *path;
+  /* GET .../attach/ws: the streams as websocket frames, stdin from the client's data frames */
+  bool ws, ws_closed;            /* ws_closed: our close frame is sent */
+  unsigned ws_op;                /* the output frames' opcode: binary (text before API 1.42) */
+  struct berth_api_ws_reader rd; /* the client's fragmented message */
+  unsigned char *in;             /* client bytes not parsed yet (a frame still arriving) */
+  size_t in_len;
+  unsigned char dk[BERTH_DETACH_KEYS_MAX]; /* detachKeys (with a tty): the bytes, how many */
+  size_t dk_n, dk_pos;                     /* dk_pos: how many of them the input matched so far */
 };
 
 static void attach_free(void *p)
@@ -152,13 +162,19 @@ static void attach_free(void *p)
   if (a->path)
     unlink(a->path);
   free(a->path);
+  free(a->in);
   free(a);
 }
 
 /* one frame (or the raw bytes with a tty) to the client */
 static int send_out(struct attach *a, int stream, const char *data, size_t len)
 {
-  if (!a->tty) {
+  if (a->ws) {
+    unsigned char h[10];
+    size_t hl = berth_api_ws_header(h, a->ws_op, len);
+    if (api_sock_write(a->sock, h, hl) < 0)
+      return -1;
+  } else if (!a->tty) {
     unsigned char h[8];
     berth_api_mux_header(h, stream, (uint32_t) len);
     if (api_sock_write(a->sock, h, 8) < 0)
@@ -301,9 +317,161 @@ static bool from_monitor(struct attach *a)
   return true;
 }
 
+/* ---- websocket (GET .../attach/ws) ---- */
+static void ws_close(struct attach *a, uint16_t code, const char *reason)
+{
+  if (a->ws_closed)
+    return;
+  unsigned char f[127];
+  size_t n = berth_api_ws_close(f, code, reason);
+  a->ws_closed = true;
+  (void) api_sock_write(a->sock, f, n);
+}
+
+/* after our close frame: the client's answer, a little of it, before the connection goes */
+static void ws_linger(struct attach *a)
+{
+  char buf[4096];
+  for (int i = 0; i < 16; i++) {
+    struct pollfd pf = { .fd = a->sock, .events = POLLIN };
+    if (poll(&pf, 1, 2000) <= 0 || recv(a->sock, buf, sizeof buf, MSG_DONTWAIT) <= 0)
+      return;
+  }
+}
+
+static void to_stdin(struct attach *a, char type, const void *data, size_t len)
+{
+  struct berth_ctr_attach at = { .fd = a->mon };
+  berth_error_t err = NULL;
+  const char *p = data;
+  do {
+    size_t n = len < BERTH_ATTACH_MSG_MAX - 1 ? len : BERTH_ATTACH_MSG_MAX - 1;
+    if (berth_ctr_attach_send(&at, type, p, n, &err) < 0) {
+      berth_error_release(&err);
+      return;
+    }
+    p += n;
+    len -= n;
+  } while (len > 0);
+}
+
+/* the detach keys over the client's input (a tty only, as Docker's): false when they were
+ * typed; out gets the bytes to pass on (a partial match is held back until it fails) */
+static bool detach_filter(struct attach *a, const unsigned char *in, size_t len, unsigned char *out,
+                          size_t *n)
+{
+  *n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (a->dk_pos < a->dk_n && in[i] == a->dk[a->dk_pos]) {
+      if (++a->dk_pos == a->dk_n)
+        return false;
+      continue;
+    }
+    memcpy(out + *n, a->dk, a->dk_pos);
+    *n += a->dk_pos;
+    a->dk_pos = 0;
+    if (a->dk_n && in[i] == a->dk[0]) {
+      a->dk_pos = 1;
+      continue;
+    }
+    out[(*n)++] = in[i];
+  }
+  return true;
+}
+
+/* one client frame; false when the attach ends */
+static bool ws_frame(struct attach *a, const struct berth_api_ws_frame *f)
+{
+  switch (f->opcode) {
+  case BERTH_API_WS_PING: {
+    unsigned char h[10];
+    size_t hl = berth_api_ws_header(h, BERTH_API_WS_PONG, f->len);
+    return api_sock_write(a->sock, h, hl) == 0 && api_sock_write(a->sock, f->payload, f->len) == 0;
+  }
+  case BERTH_API_WS_PONG: return true;
+  case BERTH_API_WS_CLOSE:
+    if (a->want & BERTH_ATTACH_WANT_STDIN)
+      to_stdin(a, BERTH_ATTACH_STDIN_CLOSE, NULL, 0);
+    ws_close(a, f->close_code == 1005 ? 1000 : f->close_code, NULL);
+    return false;
+  default: break;
+  }
+  if (!(a->want & BERTH_ATTACH_WANT_STDIN) || f->len == 0)
+    return true; /* input nobody asked for */
+  if (!a->tty || a->dk_n == 0) {
+    to_stdin(a, BERTH_ATTACH_STDIN, f->payload, f->len);
+    return true;
+  }
+  cleanup_free unsigned char *pass = xmalloc(f->len + BERTH_DETACH_KEYS_MAX);
+  size_t n = 0;
+  bool go = detach_filter(a, f->payload, f->len, pass, &n);
+  if (n)
+    to_stdin(a, BERTH_ATTACH_STDIN, pass, n);
+  if (!go)
+    ws_close(a, 1000, "detached");
+  return go;
+}
+
+/* the complete frames in a->in; false when the attach ends */
+static bool ws_parse_all(struct attach *a)
+{
+  for (;;) {
+    struct berth_api_ws_frame f;
+    size_t used = 0;
+    int r = berth_api_ws_parse(&a->rd, a->in, a->in_len, BERTH_API_WS_MAX_FRAME, &used, &f);
+    if (r < 0)
+      ws_close(a, f.close_code, f.error);
+    if (r <= 0)
+      return r == 0;
+    bool go = ws_frame(a, &f);
+    memmove(a->in, a->in + used, a->in_len - used);
+    a->in_len -= used;
+    if (!go)
+      return false;
+  }
+}
+
+#define WS_IN_CAP (BERTH_API_WS_MAX_FRAME + 14) /* the largest frame with its header and mask */
+
+static bool ws_feed(struct attach *a, const void *data, size_t len)
+{
+  if (a->in == NULL)
+    a->in = xmalloc(WS_IN_CAP);
+  while (len > 0) {
+    size_t n = len < WS_IN_CAP - a->in_len ? len : WS_IN_CAP - a->in_len;
+    memcpy(a->in + a->in_len, data, n);
+    a->in_len += n;
+    data = (const char *) data + n;
+    len -= n;
+    if (!ws_parse_all(a))
+      return false;
+  }
+  return true;
+}
+
+/* client frames -> the container's stdin, pings answered; false when the client is gone */
+static bool ws_from_client(struct attach *a)
+{
+  if (a->in == NULL)
+    a->in = xmalloc(WS_IN_CAP);
+  ssize_t n = recv(a->sock, a->in + a->in_len, WS_IN_CAP - a->in_len, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0) { /* gone without a close frame */
+    if (a->want & BERTH_ATTACH_WANT_STDIN)
+      to_stdin(a, BERTH_ATTACH_STDIN_CLOSE, NULL, 0);
+    a->ws_closed = true;
+    return false;
+  }
+  a->in_len += (size_t) n;
+  return ws_parse_all(a);
+}
+
 static void relay(struct attach *a, const char *extra, size_t extra_len)
 {
-  if (extra_len && (a->want & BERTH_ATTACH_WANT_STDIN)) {
+  if (a->ws && !ws_feed(a, extra, extra_len))
+    return;
+  if (!a->ws && extra_len && (a->want & BERTH_ATTACH_WANT_STDIN)) {
     struct berth_ctr_attach at = { .fd = a->mon };
     berth_error_t err = NULL;
     if (berth_ctr_attach_send(&at, BERTH_ATTACH_STDIN, extra, extra_len, &err) < 0)
@@ -319,7 +487,8 @@ static void relay(struct attach *a, const char *extra, size_t extra_len)
       return;
     if (pf[1].revents & (POLLHUP | POLLERR))
       return;
-    if ((pf[1].revents & (POLLIN | POLLRDHUP)) && stdin_open && !from_client(a, &stdin_open))
+    if ((pf[1].revents & (POLLIN | POLLRDHUP)) && stdin_open &&
+        !(a->ws ? ws_from_client(a) : from_client(a, &stdin_open)))
       return;
   }
 }
@@ -335,15 +504,19 @@ static void attach_run(void *data, int sock, const char *extra, size_t extra_len
     if (berth_ctr_logs(e, a->c.row.id, &lo, log_sink, a, &err) < 0)
       berth_error_release(&err);
   }
-  if (!a->stream)
-    return;
-  if (a->mon < 0 && (a->listen < 0 || !wait_for_start(a, e)))
-    return;
-  relay(a, extra, extra_len);
-  shutdown(sock, SHUT_RDWR);
+  if (a->stream && (a->mon >= 0 || (a->listen >= 0 && wait_for_start(a, e))))
+    relay(a, extra, extra_len);
+  if (a->ws && !a->ws_closed) { /* the container exited (or there was no stream) */
+    ws_close(a, 1000, NULL);
+    ws_linger(a);
+  }
+  if (a->stream)
+    shutdown(sock, SHUT_RDWR);
 }
 
-enum MHD_Result api_h_CTR_ATTACH(struct api_req *r)
+/* the attach of the request's container, connected to its monitor when it runs (NULL: *res is
+ * the error's reply) */
+static struct attach *attach_new(struct api_req *r, enum MHD_Result *res)
 {
   cleanup_error berth_error_t err = NULL;
   struct berth_engine *e = NULL;
@@ -353,7 +526,8 @@ enum MHD_Result api_h_CTR_ATTACH(struct api_req *r)
   a->conn = r->c;
   if (api_ctr_get(r, &e, &a->c, &err) < 0) {
     free(a);
-    return api_reply_err(r, &err);
+    *res = api_reply_err(r, &err);
+    return NULL;
   }
   a->tty = json_is_true(json_object_get(a->c.config, "Tty"));
   a->logs = api_query_bool(r, "logs", false);
@@ -369,12 +543,76 @@ enum MHD_Result api_h_CTR_ATTACH(struct api_req *r)
   if (a->stream && berth_ctr_state_kept(a->c.state) &&
       berth_ctr_attach_connect(&a->c, a->want, &at, &err) < 0) {
     attach_free(a);
-    return api_reply_err(r, &err);
+    *res = api_reply_err(r, &err);
+    return NULL;
   }
   a->mon = at.fd;
   if (a->stream && a->mon < 0 && (a->listen = api_waiter_listen(e, a->c.row.id, a->want, &a->path)) < 0) {
     attach_free(a);
-    return api_reply_error(r, 500, "attach: cannot listen for the start");
+    *res = api_reply_error(r, 500, "attach: cannot listen for the start");
+    return NULL;
   }
+  return a;
+}
+
+enum MHD_Result api_h_CTR_ATTACH(struct api_req *r)
+{
+  enum MHD_Result res = MHD_NO;
+  struct attach *a = attach_new(r, &res);
+  if (a == NULL)
+    return res;
   return api_reply_hijack(r, api_stream_ctype(r, a->tty), attach_run, a, attach_free);
+}
+
+/* whether a header's comma-separated tokens hold word (case-insensitive) */
+static bool has_token(const char *v, const char *word)
+{
+  size_t n = strlen(word);
+  while (v && *v) {
+    v += strspn(v, " \t,");
+    size_t len = strcspn(v, ",");
+    size_t t = len;
+    while (t > 0 && (v[t - 1] == ' ' || v[t - 1] == '\t'))
+      t--;
+    if (t == n && strncasecmp(v, word, n) == 0)
+      return true;
+    v += len;
+  }
+  return false;
+}
+
+/* RFC 6455's handshake (Docker's endpoint: golang.org/x/net/websocket's server), then the attach
+ * with websocket frames */
+enum MHD_Result api_h_CTR_ATTACH_WS(struct api_req *r)
+{
+  const char *up = api_header(r, "Upgrade"), *conn = api_header(r, "Connection");
+  const char *version = api_header(r, "Sec-WebSocket-Version");
+  const char *key = api_header(r, "Sec-WebSocket-Key");
+  char accept[BERTH_API_WS_ACCEPT_LEN + 1];
+  if (!has_token(up, "websocket") || !has_token(conn, "upgrade"))
+    return api_reply_error(
+      r, 400, "%s: not a websocket handshake: send `Connection: Upgrade` and `Upgrade: websocket`",
+      r->m.name);
+  if (version == NULL || strcmp(version, "13") != 0)
+    return api_reply_error(r, 400, "%s: Sec-WebSocket-Version `%s`: only version 13 is supported", r->m.name,
+                           version ? version : "");
+  if (berth_api_ws_accept(key, accept) < 0)
+    return api_reply_error(r, 400, "%s: Sec-WebSocket-Key `%s`: expected the base64 of 16 bytes", r->m.name,
+                           key ? key : "");
+  unsigned char dk[BERTH_DETACH_KEYS_MAX];
+  size_t dk_n = 0;
+  const char *keys = api_query(r, "detachKeys");
+  if (keys && keys[0] && berth_runopts_parse_detach_keys(keys, dk, &dk_n) < 0)
+    return api_reply_error(r, 400, "detachKeys `%s`: not a key sequence (e.g. ctrl-p,ctrl-q)", keys);
+  if (!(keys && keys[0]) && berth_runopts_parse_detach_keys(BERTH_DETACH_KEYS_DEFAULT, dk, &dk_n) < 0)
+    dk_n = 0;
+  enum MHD_Result res = MHD_NO;
+  struct attach *a = attach_new(r, &res);
+  if (a == NULL)
+    return res;
+  a->ws = true;
+  a->ws_op = r->version >= 42 ? BERTH_API_WS_BINARY : BERTH_API_WS_TEXT;
+  memcpy(a->dk, dk, dk_n);
+  a->dk_n = dk_n;
+  return api_reply_ws(r, accept, attach_run, a, attach_free);
 }

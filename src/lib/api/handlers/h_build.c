@@ -20,7 +20,7 @@
 #include "engine/images/images.h"
 
 struct build_job {
-  char **tags, **build_args, **labels;
+  char **tags, **build_args, **labels, **cache_from;
   char *dockerfile, *target, *network;
   bool no_cache, pull, quiet;
   int out; /* in the job: where the messages go */
@@ -32,6 +32,7 @@ static void build_job_free(void *p)
   berth_strv_free(j->tags);
   berth_strv_free(j->build_args);
   berth_strv_free(j->labels);
+  berth_strv_free(j->cache_from);
   free(j->dockerfile);
   free(j->target);
   free(j->network);
@@ -123,6 +124,7 @@ static BERTH_WUR int build_run(struct berth_engine *e, void *data, int in, int o
                                  .tags = j->tags,
                                  .build_args = j->build_args,
                                  .labels = j->labels,
+                                 .cache_from = j->cache_from,
                                  .target = j->target,
                                  .network = j->network,
                                  .no_cache = j->no_cache,
@@ -174,6 +176,45 @@ static BERTH_WUR int json_pairs(const char *key, const char *text, char ***out, 
   return 0;
 }
 
+/* cachefrom=["image", ...] (Docker's: a JSON array of references) */
+static BERTH_WUR int json_strings(const char *key, const char *text, char ***out, berth_error_t *err)
+{
+  if (text == NULL || text[0] == '\0')
+    return 0;
+  json_error_t je;
+  json_t *a = json_loads(text, 0, &je);
+  size_t i;
+  json_t *v;
+  json_array_foreach (a, i, v) {
+    if (!json_is_string(v)) {
+      json_decref(a);
+      return BERTH_ERR(err, "%s[%zu]: expected a string", key, i);
+    }
+    *out = berth_strv_append(*out, json_string_value(v));
+  }
+  bool ok = json_is_array(a);
+  json_decref(a);
+  return ok ? 0 : BERTH_ERR(err, "%s: expected a JSON array of image references", key);
+}
+
+/* platform=: the host's is accepted (the docker CLI sends it with --platform), others refused */
+static BERTH_WUR int check_platform(const char *plat, berth_error_t *err)
+{
+  if (plat == NULL || plat[0] == '\0')
+    return 0;
+  struct berth_platform_want w, host;
+  if (berth_platform_want_parse(plat, &w, err) < 0)
+    return -1;
+  berth_platform_want_host(&host);
+  if (strcmp(w.os, host.os) == 0 && strcmp(w.arch, host.arch) == 0 &&
+      (w.variant[0] == '\0' || strcmp(w.variant, host.variant) == 0))
+    return 0;
+  cleanup_free char *h = berth_platform_want_string(&host);
+  return BERTH_ERR(
+    err, "platform: `%s`: builds for another platform than the host's (%s) are not supported by berth", plat,
+    h);
+}
+
 static char *query_dup(struct api_req *r, const char *key)
 {
   const char *v = api_query(r, key);
@@ -186,13 +227,18 @@ int api_begin_BUILD(struct api_req *r, berth_error_t *err)
   r->data = j;
   r->data_free = build_job_free;
   MHD_get_connection_values(r->mc, MHD_GET_ARGUMENT_KIND, collect_tags, &j->tags);
+  r->upload_status = 400; /* the parameters are the client's */
   if (json_pairs("buildargs", api_query(r, "buildargs"), &j->build_args, err) < 0 ||
-      json_pairs("labels", api_query(r, "labels"), &j->labels, err) < 0)
+      json_pairs("labels", api_query(r, "labels"), &j->labels, err) < 0 ||
+      json_strings("cachefrom", api_query(r, "cachefrom"), &j->cache_from, err) < 0 ||
+      check_platform(api_query(r, "platform"), err) < 0)
     return -1;
   const char *remote = api_query(r, "remote");
-  if (remote && remote[0])
+  if (remote && remote[0]) {
+    r->upload_status = 501;
     return BERTH_ERR(err,
                      "remote: a context from a URL is not supported by berth; send the context as the body");
+  }
   j->dockerfile = query_dup(r, "dockerfile");
   j->target = query_dup(r, "target");
   j->no_cache = api_query_bool(r, "nocache", false);
@@ -204,9 +250,7 @@ int api_begin_BUILD(struct api_req *r, berth_error_t *err)
       return BERTH_ERR(err, "networkmode: `%s` is not host or none", net);
     j->network = xstrdup(net);
   }
-  const char *plat = api_query(r, "platform");
-  if (plat && plat[0])
-    return BERTH_ERR(err, "platform: builds for another platform are not supported by berth");
+  r->upload_status = 0;
   int *outfd = xmalloc(sizeof *outfd);
   *outfd = -1;
   int rc = api_job_start(r, build_run, j, &r->upload_fd, outfd, &r->job, err);
