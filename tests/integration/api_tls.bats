@@ -344,3 +344,38 @@ refused() {
   # nothing was left running
   [ -z "$(pgrep -f -- "--root $BROOT .*system service" || true)" ]
 }
+
+listening() { [ -n "$(ss -Htln "sport = :$PORT")" ]; }
+
+# activated SERVICE-OPTIONS...: the service started by systemd-socket-activate on 127.0.0.1:$PORT
+# at the first connection, taking the listening socket from it (LISTEN_FDS), as berth.socket does
+activated() {
+  PORT=$(free_port)
+  : >"$API_LOG"
+  timeout -k 5 120 systemd-socket-activate -l "127.0.0.1:$PORT" \
+    "$BERTH" --root "$BROOT" --runroot "$BRUN" system service --time 1 "$@" >>"$API_LOG" 2>&1 &
+  ACT_PID=$!
+  BG_PIDS+=("$ACT_PID")
+  wait_until 30 listening
+}
+
+@test "api tls: a TCP socket from systemd follows the same rules as an address" {
+  command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate is not installed"
+  # plain, no flag: the service refuses the socket it was given, and serves nothing
+  activated
+  run curl -s -m 30 "http://127.0.0.1:$PORT/_ping"
+  [ "$output" != OK ]
+  rc=0
+  wait "$ACT_PID" || rc=$?
+  [ "$rc" = 1 ]
+  grep -q "address \`tcp://127.0.0.1:$PORT (given by systemd)\`: anyone on this host could drive berth" "$API_LOG"
+  # with client certificates: TLS, and only for the CA's clients
+  activated --tlsverify --tlscacert "$CERTS/ca.pem" --tlscert "$CERTS/server.pem" --tlskey "$CERTS/server-key.pem"
+  [ "$(tls_curl /_ping)" = OK ]
+  run curl -s -m 30 --cacert "$CERTS/ca.pem" "https://127.0.0.1:$PORT/_ping"
+  [ "$status" -ne 0 ]
+  rc=0
+  wait "$ACT_PID" || rc=$? # --time 1: it exits once idle
+  [ "$rc" = 0 ]
+  grep -q 'Certificate is required' "$API_LOG"
+}

@@ -286,13 +286,19 @@ static BERTH_WUR int check_given(const struct berth_api_opts *o, struct server *
       return BERTH_ERR(err, "the socket given by systemd is a unix socket: the TLS flags are for TCP");
     return 0;
   }
-  if (ss.ss_family == AF_INET)
+  unsigned port = 0;
+  if (ss.ss_family == AF_INET) {
     inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, host, sizeof host);
-  else if (ss.ss_family == AF_INET6)
+    port = ntohs(((struct sockaddr_in *) &ss)->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
     inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, host, sizeof host);
-  else
+    port = ntohs(((struct sockaddr_in6 *) &ss)->sin6_port);
+  } else {
     return BERTH_ERR(err, "the socket given by systemd is neither a unix nor a TCP socket");
-  cleanup_free char *shown = xasprintf("%s (given by systemd)", host);
+  }
+  cleanup_free char *shown = xasprintf(ss.ss_family == AF_INET6 ? "tcp://[%s]:%u (given by systemd)"
+                                                                : "tcp://%s:%u (given by systemd)",
+                                       host, port);
   return berth_api_tcp_allowed(shown, host, o, err);
 }
 

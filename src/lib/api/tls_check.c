@@ -70,7 +70,7 @@ static bool pem_line(const char *line, const char *end, const char *what, const 
   size_t wl = strlen(what);
   while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
     end--;
-  if ((size_t) (end - line) < wl + 5 || memcmp(line, what, wl) != 0 || memcmp(end - 5, "-----", 5) != 0)
+  if ((size_t) (end - line) < wl + 6 || memcmp(line, what, wl) != 0 || memcmp(end - 5, "-----", 5) != 0)
     return false;
   *label = line + wl;
   *len = (size_t) (end - 5 - *label);
