@@ -146,7 +146,7 @@ http_requests() { grep -cE 'api: (GET|POST|HEAD|DELETE|PUT) /' "$API_LOG" || tru
 
 logs_have() { [[ "$(tdocker -- logs "$1" 2>&1)" == *"$2"* ]]; }
 
-@test "api tls: the Docker CLI with a client certificate: version, run -d, ps, logs, exec -i (hijacked over TLS), rm -f" {
+@test "api tls: the Docker CLI with a client certificate: version, run -d, ps, logs, exec -i and run -i (hijacked over TLS), rm -f" {
   verify_start
   run tdocker -- version --format '{{.Server.APIVersion}} {{.Client.APIVersion}}'
   [ "$status" -eq 0 ]
@@ -171,6 +171,12 @@ logs_have() { [[ "$(tdocker -- logs "$1" 2>&1)" == *"$2"* ]]; }
     -H tcp://127.0.0.1:$PORT exec -i web cat | wc -c"
   [ "$status" -eq 0 ]
   [ "$output" = 1000000 ]
+  # attach (its socket handed to the container's monitor): run -i with stdin, over TLS
+  run bash -c "echo there | timeout -k 5 60 /usr/local/bin/docker --tlsverify --tlscacert $CERTS/ca.pem \
+    --tlscert $CERTS/client.pem --tlskey $CERTS/client-key.pem -H tcp://127.0.0.1:$PORT \
+    run -i --rm bb sh -c 'read x; echo attached \$x'"
+  [ "$status" -eq 0 ]
+  [ "$output" = "attached there" ]
   run tdocker -- exec web sh -c 'exit 3'
   [ "$status" -eq 3 ]
   run tdocker -- rm -f web

@@ -30,8 +30,9 @@ int api_tls_load(const struct berth_api_tls_opts *t, struct api_tls *out, berth_
 void api_tls_release(struct api_tls *t);
 
 /* the connection process of a TLS service (server.c forks it): the handshake on fd, then the
- * relay, with the HTTP side in a child; returns the process's exit code */
-int api_tls_serve(const struct berth_api_opts *o, const struct api_tls *t, int fd, const struct sockaddr *sa,
+ * relay, with the HTTP side in a child; returns the process's exit code. t (this process's copy)
+ * is wiped after the handshake. */
+int api_tls_serve(const struct berth_api_opts *o, struct api_tls *t, int fd, const struct sockaddr *sa,
                   socklen_t len);
 
 /* ---- tls.c, for tls_relay.c ---- */

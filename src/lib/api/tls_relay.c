@@ -159,18 +159,21 @@ static void peer_name(const struct sockaddr *sa, char *buf, size_t size)
   snprintf(buf, size, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
 }
 
-/* the HTTP side: an ordinary connection on the socketpair's end (a unix peer to libmicrohttpd) */
-static void serve_http(const struct berth_api_opts *o, int tcp, int mine, int theirs, pid_t parent)
+/* the HTTP side: an ordinary connection on the socketpair's end (a unix peer to libmicrohttpd);
+ * the process that runs the engine's code keeps no key: neither the session's nor the server's */
+static void serve_http(const struct berth_api_opts *o, struct api_tls_session *ts, int mine, int theirs,
+                       pid_t parent)
 {
-  close(tcp);
+  close(ts->fd);
   close(theirs);
+  api_tls_session_free(ts);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
     _exit(1);
   struct sockaddr_un su = { .sun_family = AF_UNIX };
   _exit(api_conn_serve(o, mine, (struct sockaddr *) &su, sizeof su.sun_family) < 0 ? 1 : 0);
 }
 
-int api_tls_serve(const struct berth_api_opts *o, const struct api_tls *t, int fd, const struct sockaddr *sa,
+int api_tls_serve(const struct berth_api_opts *o, struct api_tls *t, int fd, const struct sockaddr *sa,
                   socklen_t len)
 {
   (void) len;
@@ -184,12 +187,13 @@ int api_tls_serve(const struct berth_api_opts *o, const struct api_tls *t, int f
     return 1;
   }
   berth_log_debug("api: TLS: %s: handshake done", peer);
+  api_tls_release(t); /* this process's copy of the files: the session has what it needs */
   int sp[2];
   pid_t parent = getpid(), pid = -1;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
     pid = fork();
     if (pid == 0)
-      serve_http(o, fd, sp[1], sp[0], parent);
+      serve_http(o, ts, sp[1], sp[0], parent);
     close(sp[1]);
     if (pid > 0 && fcntl(sp[0], F_SETFL, O_NONBLOCK) == 0)
       relay(ts, sp[0]);
