@@ -29,8 +29,8 @@ int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t
     { "tlscert", 0, BERTH_CLI_STRING, &tls.cert, "file", "The server's TLS certificate (PEM)" },
     { "tlskey", 0, BERTH_CLI_STRING, &tls.key, "file", "The server's TLS key (PEM)" },
     { "tls", 0, BERTH_CLI_BOOL, &tls.tls, NULL,
-      "TLS without client certificates (loopback with --insecure-loopback only; implied by the --tls* "
-      "flags)" },
+      "TLS without client certificates (loopback with --insecure-loopback only; implied by --tlscert "
+      "and --tlskey)" },
     { "request-timeout", 0, BERTH_CLI_INT, &request_timeout, "seconds",
       "Seconds a client has to send a request's headers or body, and a keep-alive connection may idle "
       "(default 30)" },
