@@ -68,9 +68,10 @@ int cmd_system_service(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t
     .request_deadline = (unsigned) request_timeout,
     .engine = { .root = ctx->g->root, .runroot = ctx->g->runroot, .limits = ctx->g->limits },
   };
-  if (o.address) { /* checked before anything listens */
+  const char *address = o.address ? o.address : o.listen_fd < 0 ? BERTH_API_DEFAULT_SOCKET : NULL;
+  if (address) { /* checked before anything listens (the TLS flags with the default socket too) */
     struct berth_api_address a;
-    if (berth_api_address_parse(o.address, &o, &a, err) < 0) {
+    if (berth_api_address_parse(address, &o, &a, err) < 0) {
       ctx->usage_error = true;
       return berth_error_wrap(err, "%s", ctx->path);
     }

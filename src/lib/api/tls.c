@@ -255,7 +255,7 @@ static BERTH_WUR int handshake(struct api_tls_session *ts, int64_t deadline)
     if (gnutls_error_is_fatal(r)) {
       if (ts->refused[0])
         berth_log_warn("api: TLS: %s refused: %s", ts->peer, ts->refused);
-      else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+      else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED && gnutls_alert_get_name(gnutls_alert_get(ts->s)))
         berth_log_warn("api: TLS: %s ended the handshake: %s", ts->peer,
                        gnutls_alert_get_name(gnutls_alert_get(ts->s)));
       else
