@@ -5,7 +5,8 @@
  * the same containers, and containers keep running under their monitors when the service stops.
  *
  * Shape (server.c, conn.c): one small listening process that accepts, checks the peer
- * (SO_PEERCRED) and forks one process per connection; that process speaks HTTP/1.1 through
+ * (SO_PEERCRED; on TCP, TLS client certificates: tls.c) and forks one process per connection;
+ * that process speaks HTTP/1.1 through
  * libmicrohttpd (keep-alive, chunked streams, the `Upgrade: tcp` hijack of attach and exec) and
  * calls the engine. Work that streams (logs, pulls, archives) runs in a forked job that writes
  * to a pipe (job.c). The pure parts — the router, the JSON → run options mapping, the progress
@@ -30,14 +31,27 @@
 #define BERTH_API_REQUEST_DEADLINE 30 /* seconds for a request's headers (and a keep-alive's idle time) */
 
 /* ---- the service ---- */
+/* TLS on tcp:// (tls.c; dockerd's flags): --tlsverify makes clients present a certificate
+ * that chains to cacert (the only way to serve a non-loopback address); --tls, or a cert and
+ * key without --tlsverify, is TLS without client authentication: loopback and
+ * --insecure-loopback only. The files are read and checked before anything listens. */
+struct berth_api_tls_opts {
+  bool tls;           /* --tls: TLS without client authentication (implied by the others) */
+  bool verify;        /* --tlsverify */
+  const char *cacert; /* --tlscacert: the CA of the clients' certificates (PEM) */
+  const char *cert;   /* --tlscert: the server's certificate (PEM, with its chain) */
+  const char *key;    /* --tlskey: its private key (PEM, not encrypted) */
+};
 struct berth_api_opts {
-  const char *address;        /* unix:///path or tcp://host:port (NULL: BERTH_API_DEFAULT_SOCKET) */
-  int listen_fd;              /* >= 0: a listening socket given by systemd (address ignored) */
-  int idle_timeout;           /* seconds without a connection before the service exits (0: never) */
-  const char *group;          /* the unix socket's group (mode 0660; NULL: root's) */
-  bool tcp_insecure_loopback; /* tcp:// on a loopback address without TLS (an explicit flag) */
-  unsigned max_connections;   /* 0: BERTH_API_MAX_CONNECTIONS */
-  unsigned request_deadline;  /* 0: BERTH_API_REQUEST_DEADLINE */
+  const char *address; /* unix:///path or tcp://host:port (NULL: BERTH_API_DEFAULT_SOCKET) */
+  int listen_fd;       /* >= 0: a listening socket given by systemd (address ignored) */
+  int idle_timeout;    /* seconds without a connection before the service exits (0: never) */
+  const char *group;   /* the unix socket's group (mode 0660; NULL: root's) */
+  bool
+    tcp_insecure_loopback; /* tcp:// on a loopback address without client certificates (an explicit flag) */
+  struct berth_api_tls_opts tls;
+  unsigned max_connections;  /* 0: BERTH_API_MAX_CONNECTIONS */
+  unsigned request_deadline; /* 0: BERTH_API_REQUEST_DEADLINE */
   struct berth_engine_opts engine;
   const char *self_exe; /* the berth binary (Info's paths); NULL: /proc/self/exe */
 };
@@ -46,16 +60,40 @@ struct berth_api_opts {
 int berth_api_serve(const struct berth_api_opts *o, berth_error_t *err) BERTH_WUR;
 
 /* Check an address: "unix:///abs/path" or "tcp://host:port" (host an IP address or localhost).
- * Out: the path (unix) or host and port (tcp); tcp without TLS is refused unless insecure_ok
- * and the host is a loopback address. */
+ * Out: the path (unix) or host and port (tcp). Who may be served (berth_api_tcp_allowed): tcp
+ * with --tlsverify on any address; otherwise only on a loopback address with
+ * --insecure-loopback. The TLS flags with a unix address are an error. */
 struct berth_api_address {
   bool unix_socket;
   char *path; /* unix */
   char *host; /* tcp */
   uint16_t port;
 };
-int berth_api_address_parse(const char *s, bool insecure_ok, struct berth_api_address *out,
+int berth_api_address_parse(const char *s, const struct berth_api_opts *o, struct berth_api_address *out,
                             berth_error_t *err) BERTH_WUR;
+/* may tcp on host (shown: the address as the user gave it) be served with o's flags */
+int berth_api_tcp_allowed(const char *shown, const char *host, const struct berth_api_opts *o,
+                          berth_error_t *err) BERTH_WUR;
+bool berth_api_host_is_loopback(const char *host);
+
+/* ---- TLS flags and PEM files (tls_check.c, pure) ---- */
+bool berth_api_tls_on(const struct berth_api_tls_opts *t);
+/* the flags go together: a cert with its key, --tlsverify with --tlscacert, --tlscacert only
+ * with --tlsverify */
+int berth_api_tls_opts_check(const struct berth_api_tls_opts *t, berth_error_t *err) BERTH_WUR;
+/* what a PEM file holds: its blocks by kind */
+struct berth_api_pem_info {
+  unsigned blocks;         /* -----BEGIN X----- ... -----END X----- */
+  unsigned certs;          /* CERTIFICATE, X509 CERTIFICATE, TRUSTED CERTIFICATE */
+  unsigned keys;           /* PRIVATE KEY, RSA/EC/DSA PRIVATE KEY */
+  unsigned encrypted_keys; /* ENCRYPTED PRIVATE KEY, or a key with Proc-Type: 4,ENCRYPTED */
+  bool unterminated;       /* a BEGIN line without its END line */
+};
+void berth_api_pem_scan(const char *data, size_t len, struct berth_api_pem_info *pi);
+enum berth_api_pem_kind { BERTH_API_PEM_CERT, BERTH_API_PEM_KEY, BERTH_API_PEM_CA };
+/* data (the file path, given as flag) holds what kind asks for; the error names flag and path */
+int berth_api_pem_check(const char *flag, const char *path, const char *data, size_t len,
+                        enum berth_api_pem_kind kind, berth_error_t *err) BERTH_WUR;
 void berth_api_address_release(struct berth_api_address *a);
 
 /* ---- the router (router.c, pure) ---- */

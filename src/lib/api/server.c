@@ -23,6 +23,7 @@
 
 #include "api/api.h"
 #include "api/conn.h"
+#include "api/tls.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -36,18 +37,7 @@ void berth_api_address_release(struct berth_api_address *a)
   memset(a, 0, sizeof *a);
 }
 
-static bool loopback(const char *host)
-{
-  struct in_addr a4;
-  struct in6_addr a6;
-  if (strcmp(host, "localhost") == 0)
-    return true;
-  if (inet_pton(AF_INET, host, &a4) == 1)
-    return (ntohl(a4.s_addr) >> 24) == 127;
-  return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
-static BERTH_WUR int parse_tcp(const char *s, bool insecure_ok, struct berth_api_address *out,
+static BERTH_WUR int parse_tcp(const char *s, const struct berth_api_opts *o, struct berth_api_address *out,
                                berth_error_t *err)
 {
   const char *colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
@@ -59,20 +49,11 @@ static BERTH_WUR int parse_tcp(const char *s, bool insecure_ok, struct berth_api
   if (berth_parse_int(ps, &port) < 0 || port < 1 || port > 65535)
     return BERTH_ERR(err, "address `tcp://%s`: invalid port `%s`", s, ps);
   out->port = (uint16_t) port;
-  if (!loopback(out->host))
-    return BERTH_ERR(err,
-                     "address `tcp://%s`: berth serves TCP only on a loopback address (TLS client "
-                     "authentication is not available yet); use a unix socket",
-                     s);
-  if (!insecure_ok)
-    return BERTH_ERR(err,
-                     "address `tcp://%s`: anyone on this host could drive berth through it; pass "
-                     "--insecure-loopback to mean it",
-                     s);
-  return 0;
+  cleanup_free char *shown = xasprintf("tcp://%s", s);
+  return berth_api_tcp_allowed(shown, out->host, o, err);
 }
 
-int berth_api_address_parse(const char *s, bool insecure_ok, struct berth_api_address *out,
+int berth_api_address_parse(const char *s, const struct berth_api_opts *o, struct berth_api_address *out,
                             berth_error_t *err)
 {
   memset(out, 0, sizeof *out);
@@ -81,10 +62,15 @@ int berth_api_address_parse(const char *s, bool insecure_ok, struct berth_api_ad
     const char *p = s + strlen("unix://");
     if (p[0] != '/' || strlen(p) >= sizeof(((struct sockaddr_un *) 0)->sun_path))
       r = BERTH_ERR(err, "address `%s`: expected unix:///absolute/path (at most 107 bytes)", s);
+    else if (berth_api_tls_on(&o->tls))
+      r = BERTH_ERR(err,
+                    "address `%s`: --tls, --tlsverify, --tlscacert, --tlscert and --tlskey are for tcp:// "
+                    "addresses (a unix socket's peers are checked by their credentials)",
+                    s);
     else
       out->unix_socket = true, out->path = xstrdup(p), r = 0;
   } else if (berth_str_has_prefix(s, "tcp://")) {
-    r = parse_tcp(s + strlen("tcp://"), insecure_ok, out, err);
+    r = parse_tcp(s + strlen("tcp://"), o, out, err);
   } else {
     r = BERTH_ERR(err, "address `%s`: expected unix:///path or tcp://127.0.0.1:PORT", s);
   }
@@ -157,7 +143,8 @@ struct server {
   const struct berth_api_opts *o;
   int lfd;
   bool unix_socket;
-  gid_t gid; /* the socket's group (0: root's only) */
+  gid_t gid;          /* the socket's group (0: root's only) */
+  struct api_tls tls; /* TLS on TCP (tls.cert NULL: none) */
   pid_t *kids;
   unsigned nkids, max;
   int64_t idle_since; /* monotonic ms; the last connection's end */
@@ -175,8 +162,8 @@ static bool peer_allowed(struct server *s, int fd)
 {
   struct ucred cr;
   socklen_t len = sizeof cr;
-  if (!s->unix_socket)
-    return true; /* loopback TCP: the operator said so (--insecure-loopback) */
+  if (!s->unix_socket) /* TLS: the client's certificate is checked in the connection process, */
+    return true;       /* before a byte reaches HTTP; else loopback and --insecure-loopback */
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
     return false;
   if (cr.uid == 0 || cr.uid == geteuid())
@@ -228,6 +215,8 @@ static void on_connection(struct server *s, sigset_t *blocked)
   if (pid == 0) {
     close(s->lfd);
     sigprocmask(SIG_SETMASK, blocked, NULL);
+    if (s->tls.cert)
+      _exit(api_tls_serve(s->o, &s->tls, fd, (struct sockaddr *) &ss, len));
     _exit(api_conn_serve(s->o, fd, (struct sockaddr *) &ss, len) < 0 ? 1 : 0);
   }
   close(fd);
@@ -278,23 +267,50 @@ static int loop(struct server *s, int sfd, sigset_t *old)
   }
 }
 
+/* a socket systemd gave: the same rules as an address (TLS on TCP only; TCP on a non-loopback
+ * address only with --tlsverify) */
+static BERTH_WUR int check_given(const struct berth_api_opts *o, struct server *s, berth_error_t *err)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(s->lfd, (struct sockaddr *) &ss, &len) < 0)
+    return BERTH_ERR_ERRNO(err, "the socket given by systemd");
+  s->unix_socket = ss.ss_family == AF_UNIX;
+  char host[INET6_ADDRSTRLEN] = "";
+  if (s->unix_socket) {
+    struct stat st;
+    if (len > sizeof(sa_family_t) && stat(((struct sockaddr_un *) &ss)->sun_path, &st) == 0 &&
+        (st.st_mode & 0070))
+      s->gid = st.st_gid;
+    if (berth_api_tls_on(&o->tls))
+      return BERTH_ERR(err, "the socket given by systemd is a unix socket: the TLS flags are for TCP");
+    return 0;
+  }
+  unsigned port = 0;
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, host, sizeof host);
+    port = ntohs(((struct sockaddr_in *) &ss)->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, host, sizeof host);
+    port = ntohs(((struct sockaddr_in6 *) &ss)->sin6_port);
+  } else {
+    return BERTH_ERR(err, "the socket given by systemd is neither a unix nor a TCP socket");
+  }
+  cleanup_free char *shown = xasprintf(ss.ss_family == AF_INET6 ? "tcp://[%s]:%u (given by systemd)"
+                                                                : "tcp://%s:%u (given by systemd)",
+                                       host, port);
+  return berth_api_tcp_allowed(shown, host, o, err);
+}
+
 static BERTH_WUR int open_listener(const struct berth_api_opts *o, struct server *s, char **made,
                                    berth_error_t *err)
 {
   if (o->listen_fd >= 0) {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
     s->lfd = o->listen_fd;
-    s->unix_socket = getsockname(s->lfd, (struct sockaddr *) &ss, &len) == 0 && ss.ss_family == AF_UNIX;
-    struct stat st;
-    if (s->unix_socket && len > sizeof(sa_family_t) &&
-        stat(((struct sockaddr_un *) &ss)->sun_path, &st) == 0 && (st.st_mode & 0070))
-      s->gid = st.st_gid;
-    return 0;
+    return check_given(o, s, err);
   }
   struct berth_api_address a;
-  if (berth_api_address_parse(o->address ? o->address : BERTH_API_DEFAULT_SOCKET, o->tcp_insecure_loopback,
-                              &a, err) < 0)
+  if (berth_api_address_parse(o->address ? o->address : BERTH_API_DEFAULT_SOCKET, o, &a, err) < 0)
     return -1;
   int r;
   if (a.unix_socket) {
@@ -322,8 +338,13 @@ int berth_api_serve(const struct berth_api_opts *o, berth_error_t *err)
     s.gid = g ? g->gr_gid : (gid_t) gid;
   }
   cleanup_free char *made = NULL;
-  if (open_listener(o, &s, &made, err) < 0)
+  /* the files are read and checked before anything listens */
+  if (api_tls_load(&o->tls, &s.tls, err) < 0)
     return -1;
+  if (open_listener(o, &s, &made, err) < 0) {
+    api_tls_release(&s.tls);
+    return -1;
+  }
   sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
@@ -344,6 +365,7 @@ int berth_api_serve(const struct berth_api_opts *o, berth_error_t *err)
     close(s.lfd);
   drain(&s);
   free(s.kids);
+  api_tls_release(&s.tls);
   if (sfd >= 0)
     close(sfd);
   sigprocmask(SIG_SETMASK, &old, NULL);
