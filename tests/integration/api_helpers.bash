@@ -64,7 +64,7 @@ api_start() {
 # api_stop: SIGTERM, then it must exit 0 having removed its socket
 api_stop() {
   [ -n "${API_PID:-}" ] || return 0
-  local rc=0
+  local rc=0 p
   kill "$API_PID" 2>/dev/null
   wait "$API_PID" || rc=$?
   API_PID=
@@ -87,11 +87,7 @@ api_conns_are() { [ "$(api_conns | wc -l)" = "$1" ]; }
 api_teardown() {
   [ -n "${CTR_DIR:-}" ] || return 0
   local rc=0 p
-  for p in "${BG_PIDS[@]}"; do # clients the test left running
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
-  BG_PIDS=()
+  kill_background # clients the test left running
   if [ -n "${API_PID:-}" ]; then
     wait_until 20 no_api_conns || { echo "connections left: $(api_conns | tr '\n' ' ')" >&2; rc=1; }
     api_stop || rc=1

@@ -203,6 +203,16 @@ print(c.version()['ApiVersion'], c.containers.run('bb', ['echo', 'from-py'], rem
   [ -z "$(ctr_ids)" ]
 }
 
+# the docker CLI's words for a handshake the server refused. With TLS 1.3 the client has sent
+# its certificate and may already be writing its request when the server's alert arrives: under
+# load it then sees the connection reset instead of the alert (the server's log and the absent
+# container are what the tests hold to)
+docker_tls_refused() {
+  [[ $output == *"remote error: tls"* || $output == *"tls: certificate required"* ||
+    $output == *"bad certificate"* || $output == *"connection reset by peer"* ||
+    $output == *"broken pipe"* || $output == *": EOF"* ]] || { echo "docker said: $output" >&2; return 1; }
+}
+
 @test "api tls: no client certificate, another CA's, an expired one, a server's, plain HTTP: refused before HTTP, nothing made" {
   verify_start
   before=$(http_requests) # tls_start's pings
@@ -221,7 +231,7 @@ print(c.version()['ApiVersion'], c.containers.run('bb', ['echo', 'from-py'], rem
   grep -q 'refused: client certificate refused: .*issuer is unknown' "$API_LOG"
   run tdocker stranger -- run -d bb true
   [ "$status" -ne 0 ]
-  [[ $output == *"tls: certificate required"* || $output == *"bad certificate"* ]]
+  docker_tls_refused
   # expired
   run curl -s -m 60 --cacert "$CERTS/ca.pem" --cert "$CERTS/expired.pem" --key "$CERTS/expired-key.pem" \
     "${create[@]}" "https://127.0.0.1:$PORT/containers/create"
@@ -229,7 +239,7 @@ print(c.version()['ApiVersion'], c.containers.run('bb', ['echo', 'from-py'], rem
   grep -q 'refused: client certificate refused: .*expired' "$API_LOG"
   run tdocker expired -- run -d bb true
   [ "$status" -ne 0 ]
-  [[ $output == *"remote error: tls"* ]]
+  docker_tls_refused
   # a certificate of the right CA whose extended key usage is serverAuth only
   run curl -s -m 60 --cacert "$CERTS/ca.pem" --cert "$CERTS/serveronly.pem" --key "$CERTS/serveronly-key.pem" \
     "${create[@]}" "https://127.0.0.1:$PORT/containers/create"

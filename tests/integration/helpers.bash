@@ -245,6 +245,25 @@ background() {
   BG_PIDS+=($!)
 }
 
+# kill_tree PID: PID and every process below it. A function run by `background` is a subshell
+# whose command (nsenter's python, say) is its child: killing the subshell alone orphans it.
+kill_tree() {
+  local c
+  kill -STOP "$1" 2>/dev/null # no new children meanwhile
+  for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done
+  kill -9 "$1" 2>/dev/null
+}
+
+# teardown of `background`: every process started by it, and what those started, gone
+kill_background() {
+  local p
+  for p in "${BG_PIDS[@]}"; do
+    kill_tree "$p"
+    wait "$p" 2>/dev/null
+  done
+  BG_PIDS=()
+}
+
 mounts_under() { awk -v d="$1" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
 
 # processes whose root or cwd lies in the bundle (a container left behind)
@@ -278,10 +297,7 @@ assert_nothing_left() {
 
 teardown_bundle() {
   local rc=0 p id m left
-  for p in "${BG_PIDS[@]}"; do
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
+  kill_background
   if [ -n "${ROOT:-}" ] && [ -d "$ROOT" ]; then
     for id in $(runtime list -q 2>/dev/null) $(ls -A "$ROOT" 2>/dev/null); do
       runtime kill "$id" KILL >/dev/null 2>&1

@@ -82,11 +82,8 @@ no_veths() {
 
 net_teardown() {
   [ -n "${NETNS:-}" ] || return 0
-  local rc=0 left p id
-  for p in "${BG_PIDS[@]}"; do
-    kill -9 "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
+  local rc=0 left id p
+  kill_background
   if [ -d "${CTR_DIR:-}" ]; then
     for id in $(ctr_ids); do berth rm -f "$id" >/dev/null 2>&1; done
     berth network prune -f >/dev/null 2>&1
