@@ -68,3 +68,44 @@ teardown() {
   assert_contains "$output" "linux.resources"
   [ -z "$(ls -A "$XDG_DIR/berth" 2>/dev/null)" ]
 }
+
+# rootless_agent NAMES-JSON: fdrecv answering each notification with EMLINK, on a socket the
+# user may connect to, and a filter handing it the calls NAMES
+rootless_agent() {
+  local sock=$USERDIR/agent.sock
+  AGENT_OUT=$BATS_TEST_TMPDIR/agent.out
+  background "$FDRECV" seccomp "$sock" 31 >"$AGENT_OUT" 2>&1
+  wait_until 5 test -S "$sock"
+  chmod 666 "$sock"
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "listenerPath": $s,
+    "syscalls": [{"names": $n, "action": "SCMP_ACT_NOTIFY"}]}' --arg s "$sock" --argjson n "$1"
+}
+
+@test "rootless: a seccomp listener reaches its agent though start may not take it with pidfd_getfd" {
+  # the user may not reach its non-dumpable container process with pidfd_getfd: the process
+  # sends the listener over the start connection instead (sendmsg is not notified here)
+  rootless_agent '["mkdir", "mkdirat"]'
+  set_args /probe syscall mkdir /tmp/notified
+  run as_user run --bundle "$BUNDLE" "$ID"
+  assert_success_out
+  [ "$output" = syscall=EMLINK ]
+}
+
+@test "rootless: with sendmsg notified too, the listener has no way to the agent: a clear error, nothing waits for good" {
+  # sending it would be a sendmsg the filter hands to that same listener, which no agent holds
+  # yet: a container process stuck in it for good (and whatever reads its output with it)
+  is_berth || skip "berth's answer (runc 1.1 has no rootless listener hand-over to compare)"
+  rootless_agent '["sendmsg", "mkdir", "mkdirat"]'
+  set_args /probe syscall mkdir /tmp/notified
+  # into files, not bats' capture pipe: a process stuck for good would hold that open, and the
+  # test with it, past every time-out (teardown kills what is left in the bundle)
+  status=0
+  as_user run --bundle "$BUNDLE" "$ID" >"$CT_OUT" 2>"$CT_ERR" </dev/null || status=$?
+  output=$(cat "$CT_OUT" "$CT_ERR")
+  [ "$status" -ne 124 ] # as_user's time-out: a process waited for good
+  [ "$status" -ne 137 ]
+  assert_failure_out
+  [[ $output == *"the listener cannot reach the agent"*"notifies sendmsg"* ]]
+  [ -z "$(processes_in_bundle)" ]
+}

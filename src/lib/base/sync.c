@@ -1,11 +1,14 @@
 #include "base/sync.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -47,12 +50,49 @@ static int send_with_fd(int sock, struct iovec *iov, int niov, int fd)
   return r < 0 ? -1 : 0;
 }
 
+/* write(2) as sendmsg's MSG_NOSIGNAL would: a peer gone is EPIPE, not a SIGPIPE that kills us
+ * (SIGPIPE blocked meanwhile, and the one this raised taken back) */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t r;
+  do
+    r = write(fd, buf, len);
+  while (r < 0 && errno == EINTR);
+  int saved = errno;
+  if (r < 0 && saved == EPIPE && !was_pending) {
+    struct timespec zero = { 0, 0 };
+    (void) sigtimedwait(&pipe_set, NULL, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return r;
+}
+
 int berth_sync_send(int sock, uint32_t type, int32_t value, const void *data, size_t len, int fd,
                     berth_error_t *err)
 {
   if (len > BERTH_SYNC_MAX_DATA)
     len = BERTH_SYNC_MAX_DATA;
   struct wire_hdr h = { type, value, (uint32_t) len };
+  if (fd < 0) {
+    /* no descriptor: one write(2) of the whole message (a SOCK_SEQPACKET keeps it one). A
+     * container process under a seccomp filter that notifies sendmsg reports through this
+     * before its agent has the listener; write is the call a filter may never notify */
+    char buf[sizeof h + BERTH_SYNC_MAX_DATA];
+    memcpy(buf, &h, sizeof h);
+    if (len)
+      memcpy(buf + sizeof h, data, len);
+    ssize_t r = write_nosigpipe(sock, buf, sizeof h + len);
+    if (r != (ssize_t) (sizeof h + len))
+      return r < 0 ? BERTH_ERR_ERRNO(err, "send sync message")
+                   : BERTH_ERR(err, "send sync message: short write");
+    return 0;
+  }
   struct iovec iov[2] = { { &h, sizeof h }, { (void *) data, len } };
   if (send_with_fd(sock, iov, len ? 2 : 1, fd) < 0)
     return BERTH_ERR_ERRNO(err, "send sync message");
@@ -149,10 +189,7 @@ int berth_sync_recv_or_eof(int sock, struct berth_sync_msg *msg, int *fd, berth_
 int berth_sync_write(int sock, uint32_t type, int32_t value, berth_error_t *err)
 {
   struct wire_hdr h = { type, value, 0 };
-  ssize_t r;
-  do
-    r = write(sock, &h, sizeof h);
-  while (r < 0 && errno == EINTR);
+  ssize_t r = write_nosigpipe(sock, &h, sizeof h);
   if (r != (ssize_t) sizeof h)
     return r < 0 ? BERTH_ERR_ERRNO(err, "write sync message")
                  : BERTH_ERR(err, "write sync message: short write");

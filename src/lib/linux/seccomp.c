@@ -56,6 +56,23 @@ static bool uses_notify(const struct berth_spec_seccomp *sc)
   return false;
 }
 
+/* may the filter hand a sendmsg(2) to the listener (a NOTIFY rule naming it, or a NOTIFY
+ * default that no other rule overrides for it) */
+static bool notifies(const struct berth_spec_seccomp *sc, const char *name)
+{
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    for (size_t k = 0; k < sc->syscalls[i].n_names; k++)
+      if (strcmp(sc->syscalls[i].names[k], name) == 0 && sc->syscalls[i].action == SCMP_ACT_NOTIFY)
+        return true;
+  if (sc->default_action != SCMP_ACT_NOTIFY)
+    return false;
+  for (size_t i = 0; i < sc->n_syscalls; i++)
+    for (size_t k = 0; k < sc->syscalls[i].n_names; k++)
+      if (strcmp(sc->syscalls[i].names[k], name) == 0 && sc->syscalls[i].n_args == 0)
+        return false; /* always another action */
+  return true;
+}
+
 static BERTH_WUR int prog_flags(const struct berth_spec_seccomp *sc, bool listener, unsigned int *out,
                                 berth_error_t *err)
 {
@@ -305,6 +322,7 @@ static BERTH_WUR int compile_into(const struct berth_spec_seccomp *sc, const cha
                                   struct berth_seccomp_prog *p, berth_error_t *err)
 {
   p->wants_listener = uses_notify(sc);
+  p->notifies_sendmsg = p->wants_listener && notifies(sc, "sendmsg");
   if (prog_flags(sc, p->wants_listener, &p->flags, err) < 0 || check_names(sc, err) < 0)
     return -1;
   if (cache_dir == NULL || sc->json == NULL)

@@ -15,8 +15,9 @@
 struct berth_seccomp_prog {
   void *insns; /* struct sock_filter[] */
   size_t n_insns;
-  unsigned int flags;  /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
-  bool wants_listener; /* SCMP_ACT_NOTIFY used: SECCOMP_FILTER_FLAG_NEW_LISTENER */
+  unsigned int flags;    /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+  bool wants_listener;   /* SCMP_ACT_NOTIFY used: SECCOMP_FILTER_FLAG_NEW_LISTENER */
+  bool notifies_sendmsg; /* sendmsg(2) may go to the listener: no sending it with SCM_RIGHTS */
 };
 
 /* Compile (or load from cache_dir/<sha256>.bpf when cache_dir is non-NULL). */

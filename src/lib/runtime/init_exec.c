@@ -169,10 +169,16 @@ static BERTH_WUR int load_seccomp(struct berth_init_ctx *ctx, int conn, berth_er
   int r = berth_sync_write(conn, BERTH_MSG_LISTENER, listener, err);
   if (r == 0)
     r = berth_sync_read(conn, &msg, err);
-  if (r == 0 && msg.type == BERTH_MSG_LISTENER_SEND) /* refused: a rootless `start` */
+  if (r == 0 && msg.type == BERTH_MSG_LISTENER_SEND && ctx->seccomp->notifies_sendmsg) {
+    /* pidfd_getfd was refused (a rootless `start`) and our sendmsg would wait on the agent
+     * that this sendmsg is to reach: an error, never a process stuck for good */
+    r = BERTH_ERR(err, "linux.seccomp: the listener cannot reach the agent: `start` may not take it "
+                       "(pidfd_getfd refused) and the filter notifies sendmsg, the only other way");
+  } else if (r == 0 && msg.type == BERTH_MSG_LISTENER_SEND) { /* refused: a rootless `start` */
     r = berth_sync_send(conn, BERTH_MSG_LISTENER, 0, NULL, 0, listener, err) < 0
           ? -1
           : berth_sync_read(conn, &msg, err);
+  }
   (void) close(listener);
   if (r < 0)
     return -1;
