@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -103,12 +105,43 @@ static void test_mkdir_in_root_stays_inside(void **state)
   unit_rm_rf(dir);
 }
 
+/* one table of signal names for the runtime's kill, run/create --stop-signal and STOPSIGNAL */
+static void test_signal_names(void **state)
+{
+  (void) state;
+  assert_int_equal(berth_signal_by_name("TERM"), SIGTERM);
+  assert_int_equal(berth_signal_by_name("SIGKILL"), SIGKILL);
+  assert_int_equal(berth_signal_by_name("sigusr1"), SIGUSR1);
+  assert_int_equal(berth_signal_by_name("IOT"), SIGABRT);
+  assert_int_equal(berth_signal_by_name("RTMIN"), SIGRTMIN);
+  assert_int_equal(berth_signal_by_name("SIGRTMIN+3"), SIGRTMIN + 3);
+  assert_int_equal(berth_signal_by_name("RTMAX-2"), SIGRTMAX - 2);
+  assert_int_equal(berth_signal_by_name("rtmax"), SIGRTMAX);
+  const char *bad[] = { "",       "SIG",     "9",        "TERMX",    "RTMIN-1",  "RTMAX+1",
+                        "RTMIN+", "RTMIN+x", "RTMIN++1", "RTMIN+99", "RTMAX--1", "SIGSIGTERM" };
+  for (size_t i = 0; i < BERTH_N_ELEMENTS(bad); i++)
+    assert_int_equal(berth_signal_by_name(bad[i]), -1);
+  assert_string_equal(berth_signal_name(SIGHUP), "HUP");
+  assert_string_equal(berth_signal_name(SIGABRT), "ABRT");
+  assert_null(berth_signal_name(SIGRTMIN + 1));
+  assert_null(berth_signal_name(0));
+  for (int sig = 1; sig < SIGRTMIN; sig++) { /* every name there is reads back as its signal */
+    const char *n = berth_signal_name(sig);
+    if (n)
+      assert_int_equal(berth_signal_by_name(n), sig);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_error_wrap),   cmocka_unit_test(test_parse_numbers),
-    cmocka_unit_test(test_container_id), cmocka_unit_test(test_strbuf_json),
-    cmocka_unit_test(test_json_paths),   cmocka_unit_test(test_mkdir_in_root_stays_inside),
+    cmocka_unit_test(test_error_wrap),
+    cmocka_unit_test(test_parse_numbers),
+    cmocka_unit_test(test_container_id),
+    cmocka_unit_test(test_strbuf_json),
+    cmocka_unit_test(test_json_paths),
+    cmocka_unit_test(test_signal_names),
+    cmocka_unit_test(test_mkdir_in_root_stays_inside),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "base/cleanup.h"
+#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -41,21 +42,10 @@ void berth_build_op_release(struct berth_build_op *op)
 
 int dispatch_signal_check(const char *s, berth_error_t *err)
 {
-  static const char *const names[] = { "HUP",   "INT",  "QUIT",   "ILL",  "TRAP", "ABRT",   "IOT",
-                                       "BUS",   "FPE",  "KILL",   "USR1", "SEGV", "USR2",   "PIPE",
-                                       "ALRM",  "TERM", "STKFLT", "CHLD", "CONT", "STOP",   "TSTP",
-                                       "TTIN",  "TTOU", "URG",    "XCPU", "XFSZ", "VTALRM", "PROF",
-                                       "WINCH", "IO",   "POLL",   "PWR",  "SYS",  "RTMIN",  "RTMAX" };
   int n;
-  if (berth_parse_int(s, &n) == 0)
-    return n >= 1 && n <= 64 ? 0 : BERTH_ERR(err, "STOPSIGNAL: invalid signal `%s`", s);
-  const char *p = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-  size_t len = strcspn(p, "+-");
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(names); i++)
-    if (strlen(names[i]) == len && strncasecmp(p, names[i], len) == 0 &&
-        (p[len] == '\0' || (strncasecmp(p, "RTM", 3) == 0 && berth_parse_int(p + len + 1, &n) == 0)))
-      return 0;
-  return BERTH_ERR(err, "STOPSIGNAL: invalid signal `%s`", s);
+  if (berth_parse_int(s, &n) == 0 ? n < 1 || n > 64 : berth_signal_by_name(s) < 0)
+    return BERTH_ERR(err, "STOPSIGNAL: invalid signal `%s`", s);
+  return 0;
 }
 
 /* one EXPOSE word: port, port/proto or a-b/proto, every port set in ports */

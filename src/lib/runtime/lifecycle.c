@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/signals.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/strutil.h"
@@ -169,38 +170,12 @@ void berth_container_handle_release(struct berth_container_handle *h)
 
 /* ---- kill ---- */
 
-static const struct {
-  const char *name;
-  int sig;
-} signals[] = {
-  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
-  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
-  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
-  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
-  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
-  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
-  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
-  { "SYS", SIGSYS },
-};
-
 int berth_signal_parse(const char *s)
 {
   int n;
   if (berth_parse_int(s, &n) == 0)
     return (n > 0 && n < NSIG) ? n : -1;
-  const char *name = berth_str_has_prefix(s, "SIG") ? s + 3 : s;
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(signals); i++)
-    if (strcasecmp(name, signals[i].name) == 0)
-      return signals[i].sig;
-  if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
-    int off = 0;
-    if (name[5] && (berth_parse_int(name + 5, &off) < 0))
-      return -1;
-    int sig = strncasecmp(name, "RTMIN", 5) == 0 ? SIGRTMIN + off : SIGRTMAX + off;
-    return (sig >= SIGRTMIN && sig <= SIGRTMAX) ? sig : -1;
-  }
-  return -1;
+  return berth_signal_by_name(s);
 }
 
 /* every process in the pid namespace of the container's init; only for containers that

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/signals.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
@@ -151,7 +152,7 @@ static BERTH_WUR int annotations(const struct ctrspec_build *b, json_t *config, 
   int sig = 0;
   if (berth_ctrspec_stop_signal(b->in->image_config, b->o, &sig, err) < 0)
     return -1;
-  const char *name = runopts_signal_name(sig);
+  const char *name = berth_signal_name(sig);
   cleanup_free char *s = name ? xasprintf("SIG%s", name) : xasprintf("%d", sig);
   json_object_set_new(a, BERTH_CTRSPEC_STOP_SIGNAL_ANNOTATION, json_string(s));
   if (b->in->name != NULL)

@@ -11,8 +11,6 @@
 
 /* --cpus "1.5" -> 1500000000 nano CPUs */
 int runopts_parse_cpus(const char *flag, const char *value, int64_t *nano, berth_error_t *err) BERTH_WUR;
-/* "TERM" for SIGTERM (NULL when the number has no name) */
-const char *runopts_signal_name(int sig);
 /* true/false/1/0 (NULL: true) */
 int runopts_parse_bool(const char *flag, const char *value, bool *out, berth_error_t *err) BERTH_WUR;
 /* set key (last one wins, first-seen order kept) */

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "base/cleanup.h"
+#include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
 #include "base/xalloc.h"
@@ -108,71 +109,13 @@ int runopts_parse_cpus(const char *flag, const char *value, int64_t *nano, berth
 
 /* ---------------- signals ---------------- */
 
-static const struct {
-  const char *name;
-  int sig;
-} signals[] = {
-  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
-  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
-  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
-  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
-  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
-  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
-  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
-  { "SYS", SIGSYS },
-};
-
-const char *runopts_signal_name(int sig)
-{
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(signals); i++)
-    if (signals[i].sig == sig)
-      return signals[i].name;
-  return NULL;
-}
-
-static int rt_signal(const char *s)
-{
-  int off = 0;
-  if (strcmp(s, "RTMIN") == 0)
-    return SIGRTMIN;
-  if (strcmp(s, "RTMAX") == 0)
-    return SIGRTMAX;
-  if (berth_str_has_prefix(s, "RTMIN+") && berth_parse_int(s + 6, &off) == 0 && off >= 0 &&
-      off <= SIGRTMAX - SIGRTMIN)
-    return SIGRTMIN + off;
-  if (berth_str_has_prefix(s, "RTMAX-") && berth_parse_int(s + 6, &off) == 0 && off >= 0 &&
-      off <= SIGRTMAX - SIGRTMIN)
-    return SIGRTMAX - off;
-  return -1;
-}
-
 int berth_runopts_parse_signal(const char *flag, const char *value, int *sig, berth_error_t *err)
 {
   int n = 0;
-  if (berth_parse_int(value, &n) == 0) {
-    if (n < 1 || n > SIGRTMAX)
-      return BERTH_ERR(err, "%s: invalid signal \"%s\"", flag, value);
-    *sig = n;
-    return 0;
-  }
-  char up[32];
-  size_t len = strlen(value);
-  if (len == 0 || len >= sizeof up)
+  if (berth_parse_int(value, &n) == 0 ? n < 1 || n > SIGRTMAX : (n = berth_signal_by_name(value)) < 0)
     return BERTH_ERR(err, "%s: invalid signal \"%s\"", flag, value);
-  for (size_t i = 0; i <= len; i++)
-    up[i] = (char) toupper((unsigned char) value[i]);
-  const char *s = berth_str_has_prefix(up, "SIG") ? up + 3 : up;
-  for (size_t i = 0; i < BERTH_N_ELEMENTS(signals); i++)
-    if (strcmp(signals[i].name, s) == 0) {
-      *sig = signals[i].sig;
-      return 0;
-    }
-  if ((n = rt_signal(s)) > 0) {
-    *sig = n;
-    return 0;
-  }
-  return BERTH_ERR(err, "%s: invalid signal \"%s\"", flag, value);
+  *sig = n;
+  return 0;
 }
 
 /* ---------------- environment ---------------- */
