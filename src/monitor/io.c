@@ -53,24 +53,60 @@ static int64_t mono_ms(void)
   return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* base/unixsock.h's berth_unix_addr without libberth (the monitor links libc only): PATH, or
+ * /proc/self/fd/<dirfd>/<name> when PATH does not fit sun_path (a long --runroot); the caller
+ * closes *dirfd (-1: none) after bind. -1 with errno set. */
+int mon_sun_addr(const char *path, struct sockaddr_un *sa, int *dirfd)
+{
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  *dirfd = -1;
+  size_t len = strlen(path);
+  if (len < sizeof sa->sun_path) {
+    memcpy(sa->sun_path, path, len + 1);
+    return 0;
+  }
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (slash == NULL || (size_t) (slash - path) >= sizeof dir) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(dir, path, (size_t) (slash - path));
+  dir[slash - path] = '\0';
+  *dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return -1;
+  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+  if (n < 0 || (size_t) n >= sizeof sa->sun_path) {
+    close(*dirfd);
+    *dirfd = -1;
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return 0;
+}
+
 int mon_listen(struct mon *m)
 {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", m->rundir, BERTH_MON_ATTACH_SOCK);
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof sa.sun_path) {
-    errno = ENAMETOOLONG;
+  struct sockaddr_un sa;
+  int dirfd;
+  if (mon_sun_addr(path, &sa, &dirfd) < 0)
     return -1;
-  }
-  memcpy(sa.sun_path, path, strlen(path) + 1);
   unlink(path);
   m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   struct stat st;
-  if (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
-      listen(m->listen_fd, 64) < 0 || stat(path, &st) < 0)
-    return -1;
-  m->listen_ino = st.st_ino;
-  return 0;
+  int r = m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
+              listen(m->listen_fd, 64) < 0 || stat(path, &st) < 0
+            ? -1
+            : 0;
+  if (dirfd >= 0)
+    close(dirfd);
+  if (r == 0)
+    m->listen_ino = st.st_ino;
+  return r;
 }
 
 void mon_unlisten(struct mon *m)

@@ -91,6 +91,9 @@ extern struct berth_logw mon_log;
 void mon_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t mon_now(void);
 int mon_listen(struct mon *m);
+struct sockaddr_un;
+/* the address of a socket file at PATH of any length (io.c); *dirfd to close after bind */
+int mon_sun_addr(const char *path, struct sockaddr_un *sa, int *dirfd);
 void mon_unlisten(struct mon *m);
 void mon_accept(struct mon *m);
 /* accept the clients waiting and read their first message (HELLO): before the container starts,

@@ -157,18 +157,19 @@ static int console_listen(struct mon *m, char *path, size_t len)
 {
   snprintf(path, len, "%s/%s", m->rundir, BERTH_MON_CONSOLE_SOCK);
   unlink(path);
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof sa.sun_path) {
-    errno = ENAMETOOLONG;
+  struct sockaddr_un sa;
+  int dirfd;
+  if (mon_sun_addr(path, &sa, &dirfd) < 0)
     return -1;
-  }
-  memcpy(sa.sun_path, path, strlen(path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
-    if (fd >= 0)
-      close(fd);
-    return -1;
+  if (fd >= 0 && (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 1) < 0)) {
+    int e = errno;
+    close(fd);
+    fd = -1;
+    errno = e;
   }
+  if (dirfd >= 0)
+    close(dirfd);
   return fd;
 }
 

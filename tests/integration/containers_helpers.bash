@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # containers_helpers.bash: loaded by the container suites (containers*.bats) — `berth` on a
-# private, short --root/--runroot (the attach socket's path must fit a unix socket address), an
+# private --root/--runroot in a short temporary directory, an
 # image imported from a busybox-static rootfs with /probe, and a teardown that removes every
 # container and fails the test if a monitor, a mount, a cgroup, a run dir or a row is left.
 

@@ -620,3 +620,30 @@ EOF
   berth export bb | tar -t | sed 's|^\./||' | grep -qx bin/ls
   berth rm -v ex1 >/dev/null
 }
+
+@test "a run root too long for a unix socket address: attached run, attach, exec -t and run -t work" {
+  # <run root>/<64-hex id>/attach is far past sun_path's 107 bytes: the monitor binds it,
+  # and berth connects to it, through the directory's descriptor
+  BRUN=$CTR_DIR/$(printf 'x%.0s' {1..90})
+  [ ${#BRUN} -gt 100 ]
+  run berth run --name att bb sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [[ $output == *out*err* || $output == *err*out* ]]
+  berth run -d -i --name a1 bb sh -c 'read line; echo "got $line"; exit 6' >/dev/null
+  wait_for a1 '{{.State.Status}}' running
+  [ "$(find "$BRUN" -name attach -type s | head -n 1 | wc -c)" -gt 108 ]
+  run berth attach a1 <<<"ping"
+  [ "$status" -eq 6 ]
+  [ "$output" = "got ping" ]
+  command -v script >/dev/null || skip "script(1) is not installed"
+  # -t: the monitor's console socket under the same directory
+  run script -qec "$(berth_cmd) run --rm -t bb sh -c 'tty; exit 7'" /dev/null
+  [ "$status" -eq 7 ]
+  [[ $output == /dev/pts/* ]]
+  berth run -d --name t1 bb sh -c 'while :; do sleep 0.1; done' >/dev/null
+  wait_for t1 '{{.State.Status}}' running
+  run script -qec "$(berth_cmd) exec -t t1 sh -c 'tty; exit 5'" /dev/null
+  [ "$status" -eq 5 ]
+  [[ $output == /dev/pts/* ]]
+  berth rm -f t1 att a1 >/dev/null
+}

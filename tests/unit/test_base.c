@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include "base/signals.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
+#include "base/unixsock.h"
 #include "base/xalloc.h"
 #include "json/json.h"
 
@@ -132,16 +135,55 @@ static void test_signal_names(void **state)
   }
 }
 
+/* a socket under a directory whose path does not fit sun_path: bound and reached through the
+ * directory's descriptor, and the file is where the path says */
+static void test_unix_long_paths(void **state)
+{
+  (void) state;
+  char *dir = unit_mkdtemp();
+  char *deep = xasprintf("%s/%0120d", dir, 0);
+  assert_int_equal(mkdir(deep, 0700), 0);
+  char *path = xasprintf("%s/sock", deep);
+  struct sockaddr_un sa;
+  int dirfd = -1;
+  berth_error_t err = NULL;
+  assert_int_equal(berth_unix_addr(path, &sa, &dirfd, &err), 0);
+  assert_true(dirfd >= 0);
+  assert_true(berth_str_has_prefix(sa.sun_path, "/proc/self/fd/"));
+  int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_int_equal(bind(l, (struct sockaddr *) &sa, sizeof sa), 0);
+  assert_int_equal(listen(l, 1), 0);
+  close(dirfd);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISSOCK(st.st_mode));
+  int c = berth_unix_connect(path, SOCK_STREAM, &err);
+  unit_assert_no_error(&err);
+  assert_true(c >= 0);
+  close(c);
+  close(l);
+  /* a short path is itself; a missing directory is an error naming the path */
+  assert_int_equal(berth_unix_addr("/tmp/x.sock", &sa, &dirfd, &err), 0);
+  assert_int_equal(dirfd, -1);
+  assert_string_equal(sa.sun_path, "/tmp/x.sock");
+  char *missing = xasprintf("%s/gone/%0120d/sock", dir, 0);
+  assert_int_equal(berth_unix_addr(missing, &sa, &dirfd, &err), -1);
+  assert_non_null(strstr(err->msg, missing));
+  berth_error_release(&err);
+  assert_int_equal(berth_unix_connect(path + 1, SOCK_STREAM, &err), -1); /* relative: not there */
+  berth_error_release(&err);
+  free(missing), free(path), free(deep);
+  unit_rm_rf(dir);
+  free(dir);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_error_wrap),
-    cmocka_unit_test(test_parse_numbers),
-    cmocka_unit_test(test_container_id),
-    cmocka_unit_test(test_strbuf_json),
-    cmocka_unit_test(test_json_paths),
-    cmocka_unit_test(test_signal_names),
-    cmocka_unit_test(test_mkdir_in_root_stays_inside),
+    cmocka_unit_test(test_error_wrap),      cmocka_unit_test(test_parse_numbers),
+    cmocka_unit_test(test_container_id),    cmocka_unit_test(test_strbuf_json),
+    cmocka_unit_test(test_json_paths),      cmocka_unit_test(test_signal_names),
+    cmocka_unit_test(test_unix_long_paths), cmocka_unit_test(test_mkdir_in_root_stays_inside),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/unixsock.h"
 #include "base/fs.h"
 #include "base/privdir.h"
 #include "base/log.h"
@@ -127,42 +128,19 @@ static BERTH_WUR int resolve_paths(struct create_state *s, berth_error_t *err)
   return 0;
 }
 
-/* sun_path is 108 bytes: fall back to a path through /proc/self/fd for long state dirs */
-static BERTH_WUR int sock_addr(const char *dir, int dirfd, struct sockaddr_un *sa, berth_error_t *err)
-{
-  memset(sa, 0, sizeof *sa);
-  sa->sun_family = AF_UNIX;
-  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/start.sock", dir);
-  if (n > 0 && (size_t) n < sizeof sa->sun_path)
-    return 0;
-  n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/start.sock", dirfd);
-  if (dirfd < 0 || n <= 0 || (size_t) n >= sizeof sa->sun_path)
-    return BERTH_ERR(err, "state directory path `%s` is too long", dir);
-  return 0;
-}
-
 int berth_start_socket_connect(const char *dir, berth_error_t *err)
 {
-  cleanup_close int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct sockaddr_un sa;
-  if (sock_addr(dir, dirfd, &sa, err) < 0)
-    return -1;
-  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "socket");
-  if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-    int e = errno;
-    close(fd);
-    return berth_error_make(err, e, "connect to the container's start socket");
-  }
-  return fd;
+  cleanup_free char *path = xasprintf("%s/start.sock", dir);
+  int fd = berth_unix_connect(path, SOCK_SEQPACKET, err);
+  return fd < 0 ? berth_error_wrap(err, "the container's start socket") : fd;
 }
 
 static BERTH_WUR int make_start_socket(struct create_state *s, berth_error_t *err)
 {
-  cleanup_close int dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *path = xasprintf("%s/start.sock", s->dir);
+  cleanup_close int dirfd = -1; /* a state dir too long for sun_path: through its descriptor */
   struct sockaddr_un sa;
-  if (sock_addr(s->dir, dirfd, &sa, err) < 0)
+  if (berth_unix_addr(path, &sa, &dirfd, err) < 0)
     return -1;
   s->start_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s->start_fd < 0)
@@ -176,19 +154,8 @@ static BERTH_WUR int make_start_socket(struct create_state *s, berth_error_t *er
 
 int berth_console_socket_connect(const char *path, berth_error_t *err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof sa.sun_path)
-    return BERTH_ERR(err, "console socket path `%s` is too long", path);
-  memcpy(sa.sun_path, path, strlen(path) + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "socket");
-  if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-    int e = errno;
-    close(fd);
-    return berth_error_make(err, e, "connect to console socket `%s`", path);
-  }
-  return fd;
+  int fd = berth_unix_connect(path, SOCK_STREAM, err);
+  return fd < 0 ? berth_error_wrap(err, "console socket") : fd;
 }
 
 static BERTH_WUR int connect_console_socket(struct create_state *s, berth_error_t *err)

@@ -22,6 +22,7 @@
 
 #include "api/handlers/handlers_internal.h"
 #include "base/cleanup.h"
+#include "base/unixsock.h"
 #include "base/fs.h"
 #include "base/sync.h"
 #include "base/xalloc.h"
@@ -30,27 +31,10 @@
 
 int api_sun_path(const char *path, struct sockaddr_un *sa, int *dirfd)
 {
-  memset(sa, 0, sizeof *sa);
-  sa->sun_family = AF_UNIX;
-  *dirfd = -1;
-  if (strlen(path) < sizeof sa->sun_path) {
-    memcpy(sa->sun_path, path, strlen(path) + 1);
-    return 0;
-  }
-  const char *slash = strrchr(path, '/');
-  if (slash == NULL)
-    return -1;
-  cleanup_free char *dir = xstrndup(path, (size_t) (slash - path));
-  *dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (*dirfd < 0)
-    return -1;
-  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
-  if (n < 0 || (size_t) n >= sizeof sa->sun_path) {
-    close(*dirfd);
-    *dirfd = -1;
-    return -1;
-  }
-  return 0;
+  berth_error_t err = NULL;
+  int r = berth_unix_addr(path, sa, dirfd, &err);
+  berth_error_release(&err);
+  return r;
 }
 
 int api_sock_write(int fd, const void *data, size_t len)

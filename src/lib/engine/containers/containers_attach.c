@@ -10,25 +10,17 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/unixsock.h"
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
 #include "engine/monitor/monitor.h"
 
 int ctr_attach_open(const char *rundir, berth_error_t *err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", rundir, BERTH_MON_ATTACH_SOCK);
-  if (n < 0 || (size_t) n >= sizeof sa.sun_path)
-    return BERTH_ERR(err,
-                     "attach socket path `%s/%s` is too long for a unix socket (use a shorter --runroot)",
-                     rundir, BERTH_MON_ATTACH_SOCK);
-  cleanup_close int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return BERTH_ERR_ERRNO(err, "socket");
-  while (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-    if (errno != EINTR)
-      return BERTH_ERR_ERRNO(err, "connect `%s`", sa.sun_path);
-  return steal_fd(fd);
+  /* a run root too long for sun_path goes through its descriptor (base/unixsock.h), as the
+   * monitor binds it */
+  cleanup_free char *path = xasprintf("%s/%s", rundir, BERTH_MON_ATTACH_SOCK);
+  return berth_unix_connect(path, SOCK_SEQPACKET, err);
 }
 
 int berth_ctr_attach_connect(const struct berth_ctr *c, unsigned want, struct berth_ctr_attach *out,

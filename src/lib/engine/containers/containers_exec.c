@@ -20,6 +20,7 @@
 
 #include "base/child.h"
 #include "base/cleanup.h"
+#include "base/unixsock.h"
 #include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/strutil.h"
@@ -229,10 +230,10 @@ static BERTH_WUR int console_socket(struct berth_engine *e, struct berth_ctr_exe
     return r;
   }
   *path = xasprintf("%s/console", x->sock_dir);
-  struct sockaddr_un a = { .sun_family = AF_UNIX };
-  if (strlen(*path) >= sizeof a.sun_path)
-    return BERTH_ERR(err, "console socket path `%s` is too long", *path);
-  memcpy(a.sun_path, *path, strlen(*path) + 1);
+  struct sockaddr_un a;
+  cleanup_close int dirfd = -1; /* a run root too long for sun_path: through its descriptor */
+  if (berth_unix_addr(*path, &a, &dirfd, err) < 0)
+    return -1;
   x->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (x->listen < 0 || bind(x->listen, (struct sockaddr *) &a, sizeof a) < 0 || listen(x->listen, 1) < 0)
     return BERTH_ERR_ERRNO(err, "console socket `%s`", *path);
