@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dl.h"
 #include "base/fs.h"
 #include "base/signals.h"
 #include "base/strbuf.h"
@@ -177,13 +178,39 @@ static void test_unix_long_paths(void **state)
   free(dir);
 }
 
+/* base/dl.h: a library that is not there is an error naming it and why, every time; one that
+ * is gives its functions */
+static void test_dl_load(void **state)
+{
+  (void) state;
+  static const char *const none[] = { "libberth-no-such-library.so.1", "libberth-nor-this.so", NULL };
+  static struct berth_dl missing = BERTH_DL("libnothing", none, NULL);
+  berth_error_t err = NULL;
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(berth_dl_load(&missing, &err), -1);
+    assert_non_null(strstr(err->msg, "cannot load libnothing (libberth-no-such-library.so.1: "));
+    berth_error_release(&err);
+  }
+  static const char *const z[] = { "libz.so.1", NULL };
+  static struct berth_dl zlib = BERTH_DL("zlib", z, NULL);
+  assert_int_equal(berth_dl_load(&zlib, &err), 0);
+  const char *(*version)(void) = (const char *(*) (void) ) berth_dl_sym(&zlib, "zlibVersion");
+  assert_non_null(version);
+  assert_true(version()[0] >= '1');
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_error_wrap),      cmocka_unit_test(test_parse_numbers),
-    cmocka_unit_test(test_container_id),    cmocka_unit_test(test_strbuf_json),
-    cmocka_unit_test(test_json_paths),      cmocka_unit_test(test_signal_names),
-    cmocka_unit_test(test_unix_long_paths), cmocka_unit_test(test_mkdir_in_root_stays_inside),
+    cmocka_unit_test(test_error_wrap),
+    cmocka_unit_test(test_parse_numbers),
+    cmocka_unit_test(test_container_id),
+    cmocka_unit_test(test_strbuf_json),
+    cmocka_unit_test(test_json_paths),
+    cmocka_unit_test(test_signal_names),
+    cmocka_unit_test(test_unix_long_paths),
+    cmocka_unit_test(test_dl_load),
+    cmocka_unit_test(test_mkdir_in_root_stays_inside),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

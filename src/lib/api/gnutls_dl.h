@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "base/dl.h"
 #include "base/error.h"
 
 /* load libgnutls once (and gnutls_global_init it); the error names the library and why */
@@ -17,13 +18,7 @@ int berth_gnutls_load(berth_error_t *err) BERTH_WUR;
 /* the symbol NAME of the loaded library (aborts, naming it, if the library lacks it) */
 void *berth_gnutls_sym(const char *name);
 
-#define BERTH_GNUTLS_FN(name)                                                                                \
-  (*({                                                                                                       \
-    static __typeof__(&name) berth_fn_;                                                                      \
-    if (berth_fn_ == NULL)                                                                                   \
-      berth_fn_ = (__typeof__(&name)) berth_gnutls_sym(#name);                                               \
-    berth_fn_;                                                                                               \
-  }))
+#define BERTH_GNUTLS_FN(name) BERTH_DL_FN(berth_gnutls_sym, name)
 
 #ifndef BERTH_GNUTLS_DL_NO_MACROS
 #define gnutls_strerror                         BERTH_GNUTLS_FN(gnutls_strerror)

@@ -11,6 +11,7 @@
 
 #include <microhttpd.h>
 
+#include "base/dl.h"
 #include "base/error.h"
 
 /* load libmicrohttpd once; the error names the library and why */
@@ -18,13 +19,7 @@ int berth_mhd_load(berth_error_t *err) BERTH_WUR;
 /* the symbol NAME of the loaded library (aborts, naming it, if the library lacks it) */
 void *berth_mhd_sym(const char *name);
 
-#define BERTH_MHD_FN(name)                                                                                   \
-  (*({                                                                                                       \
-    static __typeof__(&name) berth_fn_;                                                                      \
-    if (berth_fn_ == NULL)                                                                                   \
-      berth_fn_ = (__typeof__(&name)) berth_mhd_sym(#name);                                                  \
-    berth_fn_;                                                                                               \
-  }))
+#define BERTH_MHD_FN(name) BERTH_DL_FN(berth_mhd_sym, name)
 
 #ifndef BERTH_MHD_DL_NO_MACROS
 #define MHD_start_daemon                  BERTH_MHD_FN(MHD_start_daemon)

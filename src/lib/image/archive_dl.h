@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "base/dl.h"
 #include "base/error.h"
 
 /* load libarchive once; the error names the library and why dlopen failed */
@@ -43,13 +44,7 @@ int berth_archive_read_filters(struct archive *a, unsigned want, unsigned need, 
  * naming the compression */
 int berth_archive_read_open_fd(struct archive *a, int fd, unsigned usable) BERTH_WUR;
 
-#define BERTH_ARCHIVE_FN(name)                                                                               \
-  (*({                                                                                                       \
-    static __typeof__(&name) berth_fn_;                                                                      \
-    if (berth_fn_ == NULL)                                                                                   \
-      berth_fn_ = (__typeof__(&name)) berth_archive_sym(#name);                                              \
-    berth_fn_;                                                                                               \
-  }))
+#define BERTH_ARCHIVE_FN(name) BERTH_DL_FN(berth_archive_sym, name)
 
 #ifndef BERTH_ARCHIVE_DL_NO_MACROS
 #define archive_read_new                        berth_archive_read_new

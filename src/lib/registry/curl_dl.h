@@ -11,6 +11,7 @@
 #define CURL_DISABLE_TYPECHECK /* curl_easy_setopt is one of our pointers, not curl's macro */
 #include <curl/curl.h>
 
+#include "base/dl.h"
 #include "base/error.h"
 
 /* load libcurl once (and curl_global_init it); the error names the library and why */
@@ -18,13 +19,7 @@ int berth_curl_load(berth_error_t *err) BERTH_WUR;
 /* the symbol NAME of the loaded library (aborts, naming it, if the library lacks it) */
 void *berth_curl_sym(const char *name);
 
-#define BERTH_CURL_FN(name)                                                                                  \
-  (*({                                                                                                       \
-    static __typeof__(&name) berth_fn_;                                                                      \
-    if (berth_fn_ == NULL)                                                                                   \
-      berth_fn_ = (__typeof__(&name)) berth_curl_sym(#name);                                                 \
-    berth_fn_;                                                                                               \
-  }))
+#define BERTH_CURL_FN(name) BERTH_DL_FN(berth_curl_sym, name)
 
 #ifndef BERTH_CURL_DL_NO_MACROS
 #undef curl_easy_setopt /* curl.h's pass-through macros */
