@@ -1,10 +1,12 @@
 /* Events: the recorded ones, then the new ones as any berth process commits them. The watch is
  * set before the first read, so that nothing committed in between is missed; the loop sleeps in
- * poll(2) on it (until --until, or for ever) and reads the rows after the last one seen. With
+ * poll(2) on it (until --until, or for ever, looking again at least every second) and reads the
+ * rows after the last one seen. With
  * neither --since nor --until only new events are shown; with either, the recorded ones too
  * (Docker). */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -49,7 +51,9 @@ int berth_events_stream(struct berth_engine *e, const struct berth_events_opts *
   int64_t seq = 0;
   if (o->since == 0 && o->until == 0 && berth_db_event_last(e->db, &seq, err) < 0)
     return -1;
+  bool woke = false;
   for (;;) {
+    int64_t before = seq;
     int r = deliver(e, o, &seq, sink, data, err);
     if (r < 0 || r == 2)
       return r < 0 ? -1 : 1;
@@ -58,14 +62,21 @@ int berth_events_stream(struct berth_engine *e, const struct berth_events_opts *
     now = berth_engine_now();
     if (o->until && now >= o->until)
       return 0;
-    int timeout = -1;
+    /* The watch wakes us at the write of the WAL, but a commit becomes visible only when the
+     * writer updates the WAL index, which is a shared mapping that no watch sees: a wake that
+     * found nothing new looks again soon, and no sleep lasts more than a second. */
+    int timeout = woke && seq == before ? 50 : 1000;
     if (o->until) {
       int64_t ms = (o->until - now) / 1000000 + 1;
-      timeout = ms > 86400000 ? 86400000 : (int) ms;
+      if (ms < timeout)
+        timeout = (int) ms;
     }
     struct pollfd p = { .fd = watch, .events = POLLIN };
-    if (poll(&p, 1, timeout) < 0 && errno != EINTR)
+    int pr = poll(&p, 1, timeout);
+    if (pr < 0 && errno != EINTR)
       return BERTH_ERR_ERRNO(err, "wait for events");
-    berth_db_watch_drain(watch);
+    woke = pr > 0;
+    if (woke)
+      berth_db_watch_drain(watch);
   }
 }
