@@ -189,14 +189,27 @@ teardown() {
   done
   local r2=$CTR_DIR/r2 s2=$CTR_DIR/s2
   "$BERTH" --root "$r2" --runroot "$s2" import -c 'CMD ["sh"]' "$CTR_TAR" bb >/dev/null
-  berth run -d --name first bb sleep 1000 >/dev/null
-  "$BERTH" --root "$r2" --runroot "$s2" run -d --name second bb sleep 1000 >/dev/null
-  [ -d /sys/fs/cgroup/pids/berth ]
+  local id1 id2
+  id1=$(berth run -d --name first bb sleep 1000)
+  id2=$("$BERTH" --root "$r2" --runroot "$s2" run -d --name second bb sleep 1000)
+  [ -d "/sys/fs/cgroup/pids/berth/$id1" ]
+  [ -d "/sys/fs/cgroup/pids/berth/$id2" ]
   # the store that made /berth goes first: the level stays for the other one, then goes with it
   berth rm -f first >/dev/null
+  [ ! -e "/sys/fs/cgroup/pids/berth/$id1" ]
   [ -d /sys/fs/cgroup/pids/berth ]
   "$BERTH" --root "$r2" --runroot "$s2" rm -f second >/dev/null
-  [ -z "$(ls -d /sys/fs/cgroup/*/berth 2>/dev/null)" ]
+  [ -z "$(ls -d /sys/fs/cgroup/*/berth/"$id2" 2>/dev/null)" ]
+  # gone — unless a container of another test, running beside this suite, made it anew meanwhile:
+  # then it is not empty (a store removing its last container removes the level right after)
+  wait_until 10 no_empty_berth_level
+}
+
+no_empty_berth_level() {
+  local d
+  for d in /sys/fs/cgroup/*/berth; do
+    [ ! -d "$d" ] || [ -n "$(find "$d" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ] || return 1
+  done
 }
 
 @test "lifecycle: system check finds and repairs what interrupted container commands leave" {
