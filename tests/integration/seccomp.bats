@@ -168,6 +168,24 @@ notify_agent() {
     \"syscalls\": [{\"names\": $1, \"action\": \"SCMP_ACT_NOTIFY\"}]}"
 }
 
+@test "seccomp: a listenerPath longer than a unix socket address reaches its agent" {
+  is_berth || skip "runc refuses a listenerPath over 107 bytes"
+  local sock=$BATS_TEST_TMPDIR/agent.sock out=$BATS_TEST_TMPDIR/agent.out
+  background "$FDRECV" seccomp "$sock" 31 >"$out" 2>&1
+  wait_until 5 test -S "$sock"
+  # the same socket under a path of 150 bytes and more (a directory named at length, then a link)
+  local long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..120})
+  mkdir "$long"
+  ln -s "$BATS_TEST_TMPDIR" "$long/to"
+  [ ${#long} -gt 107 ]
+  set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": $ARCHES,
+    \"listenerPath\": \"$long/to/agent.sock\",
+    \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
+  run_probe '/probe syscall mkdir /tmp/notified'
+  assert_success_out
+  [ "$output" = syscall=EMLINK ]
+}
+
 @test "seccomp: a filter that notifies sendmsg and recvmsg does not hang the container (runc's order)" {
   # the filter is on before the listener reaches the agent: a runtime that sends it with
   # sendmsg, or waits with recvmsg, waits for an agent that cannot answer yet. runc writes

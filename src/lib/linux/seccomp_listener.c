@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/unixsock.h"
 #include "json/json.h"
 #include "linux/seccomp.h"
 
@@ -40,22 +41,11 @@ char *berth_seccomp_process_state(const char *state_json, const char *metadata, 
   return berth_json_dumps(cps);
 }
 
+/* a listenerPath of any length (base/unixsock.h) */
 static BERTH_WUR int connect_unix(const char *path, berth_error_t *err)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof sa.sun_path)
-    return BERTH_ERR(err, "connect to seccomp agent `%s`: socket path too long", path);
-  memcpy(sa.sun_path, path, strlen(path) + 1);
-  cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0)
-    return BERTH_ERR_ERRNO(err, "seccomp agent socket");
-  int r;
-  do
-    r = connect(sock, (struct sockaddr *) &sa, sizeof sa);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
-    return BERTH_ERR_ERRNO(err, "connect to seccomp agent `%s`", path);
-  return steal_fd(sock);
+  int sock = berth_unix_connect(path, SOCK_STREAM, err);
+  return sock < 0 ? berth_error_wrap(err, "seccomp agent") : sock;
 }
 
 /* one sendmsg carries the fd and as much of the payload as fits; the rest follows */
