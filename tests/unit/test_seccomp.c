@@ -422,7 +422,7 @@ static void test_notify_listener(void **state)
 
   sc.listener_path = "/nonexistent/agent.sock";
   assert_int_equal(berth_seccomp_send_listener(&sc, 0, "{\"pid\":1}", &err), -1);
-  unit_assert_error_contains(&err, "connect to seccomp agent `/nonexistent/agent.sock`: No such file");
+  unit_assert_error_contains(&err, "seccomp agent: connect to `/nonexistent/agent.sock`: No such file");
   unit_rm_rf(tmp);
 }
 
