@@ -94,6 +94,7 @@ print('closed' if d == b'' or b' 400 ' in d or b' 408 ' in d else d)"
   # slow the machine; the fifth waits until the service has a process for each of the four)
   api_stop
   api_start --request-timeout 60 --max-connections 4
+  wait_until 30 no_api_conns # api_start's own pings: their processes would count among the four
   fds=$(api_fds)
   run raw "
 more = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for i in range(3)]
