@@ -61,11 +61,18 @@ api_start() {
   return 1
 }
 
-# api_stop: SIGTERM, then it must exit 0 having removed its socket
+# api_stop: SIGTERM, then it must exit 0 (within 30 s: it gives its connections 5) having
+# removed its socket
 api_stop() {
   [ -n "${API_PID:-}" ] || return 0
   local rc=0 p
   kill "$API_PID" 2>/dev/null
+  if ! wait_until 30 exited "$API_PID"; then
+    echo "the service did not exit within 30 s of SIGTERM:" >&2
+    ps -o pid,ppid,stat,wchan:22,args -p "$API_PID" >&2
+    ps -o pid,ppid,stat,wchan:22,args --ppid "$API_PID" >&2
+    kill_tree "$API_PID"
+  fi
   wait "$API_PID" || rc=$?
   API_PID=
   if [ "$rc" != 0 ]; then

@@ -237,7 +237,10 @@ EOF
     [[ ${lines[0]} == /dev/pts/* ]]
   }
   run berth top r1
-  [[ ${lines[1]} == *"sh -c trap"* ]]
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == UID* ]]
+  # the sleeper among them (an exec just ended may still be listed before it)
+  [[ $output == *"sh -c trap"* ]]
   run berth stats --no-stream --format '{{.Name}} {{.PIDs}}' r1
   [[ $output =~ ^r1\ [0-9]+$ ]]
   berth pause r1
