@@ -190,7 +190,9 @@ s.bind(("192.0.2.2", 9000)); s.listen(1); c, a = s.accept(); c.sendall((a[0] + "
   berth network create two --subnet 10.86.12.0/24 >/dev/null
   web_run web --network one
   ip=$(ctr_ip web one)
-  run berth run --rm --network two bb timeout 5 wget -q -O- "http://$ip/"
+  # --init: busybox's timeout execs wget in its own pid and signals it, and a pid 1 without a
+  # handler ignores SIGTERM (the dropped SYNs then take two minutes to give up)
+  run berth run --rm --init --network two bb timeout 5 wget -q -O- "http://$ip/"
   [ "$status" -ne 0 ]
   # a container on both reaches it
   run ctr_retry --network two --network one -- "timeout 5 wget -q -O- http://$ip/ | grep -q 'hello from web'"
