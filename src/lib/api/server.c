@@ -236,8 +236,11 @@ static void drain(struct server *s)
   }
   for (unsigned i = 0; i < s->nkids; i++)
     kill(s->kids[i], SIGKILL);
-  while (s->nkids > 0 && waitpid(-1, NULL, 0) > 0)
-    reap(s);
+  /* each by its pid: waitpid(-1) took one off the list's back, and reap() then never found it */
+  for (unsigned i = 0; i < s->nkids; i++)
+    while (waitpid(s->kids[i], NULL, 0) < 0 && errno == EINTR)
+      ;
+  s->nkids = 0;
 }
 
 static int loop(struct server *s, int sfd, sigset_t *old)
