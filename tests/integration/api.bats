@@ -84,7 +84,12 @@ teardown() {
 
 @test "api: exec -it under a pty, exec's streams and exit code, cp both ways, stats --no-stream" {
   docker run -d --name ctr bb sleep 300 >/dev/null
-  run bash -c "printf 'echo in-a-tty; tty; exit 8\n' | script -qec 'timeout 60 docker exec -it ctr sh' /dev/null"
+  # exec and --foreground: timeout stays in the terminal's foreground process group. Run by a
+  # shell that forks it (script's $SHELL, /bin/sh when unset, as under CI), timeout makes a
+  # group of its own, in the background: the CLI's first tcsetattr stops it (SIGTTOU), and
+  # again after each SIGCONT, so the time-out never ends it
+  run bash -c "printf 'echo in-a-tty; tty; exit 8\n' |
+    script -qec 'exec timeout --foreground -k 5 60 /usr/local/bin/docker exec -it ctr sh' /dev/null"
   [ "$status" -eq 8 ]
   [[ $output == *in-a-tty* ]]
   [[ $output == */dev/pts/* ]]
