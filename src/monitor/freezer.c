@@ -23,11 +23,11 @@ static bool has_ctl(const char *list, size_t len, const char *ctl)
   return false;
 }
 
-/* the process's cgroup path of the v1 freezer hierarchy (*v1 true) or else the unified one */
-static bool cgroup_of(pid_t pid, char *path, size_t len, bool *v1)
+/* the cgroup path (from a /proc/PID/cgroup) of the v1 freezer hierarchy (*v1 true), else the
+ * unified one */
+static bool cgroup_of(const char *file, char *path, size_t len, bool *v1)
 {
-  char file[64], line[4200];
-  snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
+  char line[4200];
   FILE *f = fopen(file, "re");
   if (f == NULL)
     return false;
@@ -51,9 +51,9 @@ static bool cgroup_of(pid_t pid, char *path, size_t len, bool *v1)
 }
 
 /* the mount point and root of the v1 freezer hierarchy (v1) or the cgroup2 one */
-static bool mount_of(bool v1, char *point, char *root, size_t len)
+static bool mount_of(const char *mountinfo, bool v1, char *point, char *root, size_t len)
 {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
+  FILE *f = fopen(mountinfo, "re");
   if (f == NULL)
     return false;
   char line[8192];
@@ -76,11 +76,11 @@ static bool mount_of(bool v1, char *point, char *root, size_t len)
   return found;
 }
 
-bool mon_frozen(pid_t pid)
+bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo)
 {
   char path[4096], point[4096], root[4096], file[12400], state[32] = "";
   bool v1;
-  if (pid <= 0 || !cgroup_of(pid, path, sizeof path, &v1) || !mount_of(v1, point, root, sizeof root))
+  if (!cgroup_of(proc_cgroup, path, sizeof path, &v1) || !mount_of(mountinfo, v1, point, root, sizeof root))
     return false;
   /* a hierarchy mounted from below its root (in a cgroup namespace) shows the path under it */
   size_t n = strlen(root);
@@ -94,4 +94,11 @@ bool mon_frozen(pid_t pid)
   /* FREEZING too: a pause under way */
   return ok &&
          (v1 ? strncmp(state, "FROZEN", 6) == 0 || strncmp(state, "FREEZING", 8) == 0 : state[0] == '1');
+}
+
+bool mon_frozen(pid_t pid)
+{
+  char file[64];
+  snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
+  return pid > 0 && mon_frozen_at(file, "/proc/self/mountinfo");
 }
