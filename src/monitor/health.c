@@ -62,7 +62,7 @@ void mon_health_begin(struct mon *m)
     return;
   }
   h->begun = mono_ns();
-  h->paused = false;
+  h->paused = h->dropped = false;
   h->streak = 0;
   h->nlog = 0;
   snprintf(h->status, sizeof h->status, "starting");
