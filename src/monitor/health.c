@@ -6,7 +6,16 @@
  * mon_reap hands here. A check that outlives its timeout is killed: the process inside the
  * container (its pid from the pid file) and the runtime. The state — Docker's State.Health with
  * the last 5 results — is rewritten (aside, renamed) after each check into <rundir>/health.json,
- * where berth reads it; a change of status is a health_status event (`--internal-health`). */
+ * where berth reads it; a change of status is a health_status event (`--internal-health`).
+ *
+ * A paused container is not checked, as with Docker (its health monitor stops while paused): a
+ * check's exec would wait on the frozen cgroup (or be refused) and count as a failure. The
+ * monitor asks the cgroup's freezer (freezer.c) at each tick rather than being told by the
+ * engine: one place, no message to lose if berth dies between freeze and telling, and every way
+ * of freezing is covered. A paused tick starts no check and records nothing (status, streak and
+ * log stay); a check running when the pause came is killed at its timeout, or ends while the
+ * container is frozen, and is dropped uncounted (Docker cancels it). After the unpause the
+ * checks go on at the next tick. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -53,6 +62,7 @@ void mon_health_begin(struct mon *m)
     return;
   }
   h->begun = mono_ns();
+  h->paused = h->dropped = false;
   h->streak = 0;
   h->nlog = 0;
   snprintf(h->status, sizeof h->status, "starting");
@@ -163,16 +173,31 @@ static void kill_check(struct mon *m)
   h->timed_out = true;
 }
 
+/* the wait before the next check: the start interval while starting in the start period */
+static int64_t next_delay(const struct mon_health *h)
+{
+  bool in_start = mono_ns() - h->begun < h->start_period;
+  return in_start && strcmp(h->status, "starting") == 0 ? h->start_interval : h->interval;
+}
+
 void mon_health_timer(struct mon *m)
 {
   struct mon_health *h = &m->health;
   uint64_t ticks;
   if (read(h->timer, &ticks, sizeof ticks) < 0 && errno == EAGAIN)
     return;
-  if (h->pid > 0)
+  bool paused = mon_frozen(m->init_pid);
+  if (paused && !h->paused)
+    mon_log_msg("healthcheck: the container is paused: no check until it is unpaused");
+  h->paused = paused;
+  if (h->pid > 0) {
+    h->dropped = paused;
     kill_check(m);
-  else
+  } else if (paused) {
+    arm(h, next_delay(h));
+  } else {
     start_check(m);
+  }
 }
 
 void mon_health_read(struct mon *m)
@@ -242,9 +267,13 @@ bool mon_health_reaped(struct mon *m, pid_t pid, int st)
     }
   }
   int code = h->timed_out ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  record(m, code);
-  bool in_start = mono_ns() - h->begun < h->start_period;
-  arm(h, in_start && strcmp(h->status, "starting") == 0 ? h->start_interval : h->interval);
+  /* paused at its timeout, or ended while paused (e.g. the runtime refused a frozen container) */
+  if (h->dropped || mon_frozen(m->init_pid))
+    mon_log_msg("healthcheck: the container was paused during a check: its result is not counted");
+  else
+    record(m, code);
+  h->dropped = false;
+  arm(h, next_delay(h));
   return true;
 }
 

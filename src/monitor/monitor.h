@@ -44,6 +44,8 @@ struct mon_health {
   int out;   /* the running check's output */
   pid_t pid; /* the runtime running it (0: none) */
   bool timed_out;
+  bool dropped;        /* the running check is not counted: the container was paused at its timeout */
+  bool paused;         /* the last tick found the container paused (said once in the log) */
   int64_t begun;       /* monotonic ns of the container's start */
   int64_t check_start; /* unix ns */
   char output[4096];
@@ -122,6 +124,11 @@ void mon_health_end(struct mon *m);
 void mon_health_timer(struct mon *m);
 void mon_health_read(struct mon *m);
 bool mon_health_reaped(struct mon *m, pid_t pid, int st);
+
+/* freezer.c: is the cgroup of process pid frozen or freezing (the container paused); _at: of
+ * the process whose /proc/PID/cgroup is proc_cgroup, the hierarchies found in mountinfo */
+bool mon_frozen(pid_t pid);
+bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo);
 
 /* spawn.c */
 /* fork and exec argv with these as its stdio (nothing else of the monitor's); the pid or -1 */

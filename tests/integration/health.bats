@@ -95,3 +95,52 @@ status_of() { berth ps -a --filter "name=^$1\$" --format '{{.Status}}'; }
   wait_for i1 '{{.State.Health.Status}}' healthy
   berth rmi -f withcheck:1 >/dev/null || true
 }
+
+# the whole .State.Health of a container, as one line
+health_of() { berth inspect -f '{{json .State.Health}}' "$1"; }
+
+@test "health: no check runs while paused, one running at the pause is not counted; unpaused, the checks go on" {
+  since=$(date +%s)
+  w=$BATS_TEST_TMPDIR/w
+  mkdir -p "$w"
+  # the check passes at once, except the first one after /w/hang appears: that one hangs
+  sleeper hp -v "$w:/w" --health-interval 1s --health-timeout 5s --health-retries 1 \
+    --health-cmd 'if [ -e /w/hang ]; then rm /w/hang; touch /w/hanging; exec sleep 1000; fi'
+  wait_for hp '{{.State.Health.Status}}' healthy
+  touch "$w/hang"
+  for _ in $(seq 100); do [ -e "$w/hanging" ] && break; sleep 0.05; done
+  [ -e "$w/hanging" ]
+  # a check hangs, far from its timeout: pause now
+  berth pause hp
+  [ "$(berth inspect -f '{{.State.Paused}}' hp)" = true ]
+  before=$(health_of hp)
+  [ "$(jq -r '.Status + " " + (.FailingStreak | tostring)' <<<"$before")" = "healthy 0" ]
+  # its timeout passes while paused: the monitor kills it and says it does not count it
+  log=$BROOT/containers/$(berth inspect -f '{{.Id}}' hp)/monitor.log
+  for _ in $(seq 100); do
+    [ "$(health_of hp)" = "$before" ]
+    grep -q 'not counted' "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep 'not counted' "$log"
+  # several intervals more: no check, no result, the same status
+  for _ in $(seq 30); do
+    [ "$(health_of hp)" = "$before" ]
+    sleep 0.1
+  done
+  [ "$(health_of hp)" = "$before" ]
+  berth unpause hp
+  # the checks go on: new results, still healthy
+  for _ in $(seq 100); do [ "$(health_of hp)" != "$before" ] && break; sleep 0.1; done
+  after=$(health_of hp)
+  [ "$after" != "$before" ]
+  jq -e '.Status == "healthy" and .FailingStreak == 0 and all(.Log[]; .ExitCode == 0)' <<<"$after" >/dev/null
+  # the hung check's process went with the thaw
+  for _ in $(seq 50); do berth top hp | grep -q 'sleep 1000' || break; sleep 0.1; done
+  ! berth top hp | grep -q 'sleep 1000'
+  # no unhealthy event ever
+  run berth events --since "$since" --until 0s --filter container=hp --filter event=health_status --format '{{.Action}}'
+  [ "$status" -eq 0 ]
+  [[ $output == *"health_status: healthy"* ]]
+  [[ $output != *"unhealthy"* ]]
+}
