@@ -175,7 +175,6 @@ static void check_every_type(const char *r)
   assert_int_equal(st.st_mode, S_IFREG | 02711); /* set-id bits survive the chown */
   assert_int_equal(st.st_uid, 1000);
   assert_int_equal(st.st_gid, 50);
-  cleanup_free char *cap = NULL;
   {
     cleanup_free char *p = xasprintf("%s/bin/ping", r);
     char buf[64];

@@ -120,7 +120,7 @@ static void test_blob_roundtrip(void **state)
   assert_int_equal(count_entries(f->root, "tmp"), 0);
 
   cleanup_free char *path = berth_store_blob_path(f->s, HELLO_DIGEST);
-  cleanup_free char *want = xasprintf("%s/blobs/sha256/%s", f->root, HELLO_DIGEST + 7);
+  cleanup_free char *want = xasprintf("%s/blobs/sha256/%s", f->root, &HELLO_DIGEST[7]);
   assert_string_equal(path, want);
   assert_null(berth_store_blob_path(f->s, "md5:00"));
 
@@ -226,7 +226,7 @@ static void test_layers(void **state)
   assert_true(berth_store_has_layer(f->s, C2));
   assert_int_equal(count_entries(f->root, "tmp"), 0);
   cleanup_free char *dir = berth_store_layer_dir(f->s, C2);
-  cleanup_free char *want = xasprintf("%s/layers/%s", f->root, C2 + 7);
+  cleanup_free char *want = xasprintf("%s/layers/%s", f->root, &C2[7]);
   assert_string_equal(dir, want);
   assert_null(berth_store_layer_dir(f->s, "sha256:0"));
   cleanup_free char *moved = xasprintf("%s/diff/hello", dir);
