@@ -424,7 +424,7 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   [[ $output == *"k1 exited"* ]]
   [ "$(cat "$t/term")" = term ] # its stop signal, as a stop sends it
   for _ in $(seq 50); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break; sleep 0.1; done
-  ! { [ -d "/proc/$pid" ] && grep -q "$id" "/proc/$pid/cgroup" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]; }
+  ! { [ -d "/proc/$pid" ] && grep -q "$id" "/proc/$pid/cgroup" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]; } || false
   run berth system check
   [ "$status" -eq 0 ]
   # system check --repair stops one too
