@@ -1,7 +1,9 @@
 /* Is the container paused? Its cgroup's freezer says so, as it does to the runtime's `state`
  * (and so to inspect): v1, freezer.state of the process's freezer cgroup; v2 (or hybrid without
- * a v1 freezer, as the cgroup library picks), cgroup.freeze of its unified cgroup. Read at each
- * check (two small /proc files and one of the cgroup's): the freezer is the truth whoever froze
+ * a v1 freezer, as the cgroup library picks), cgroup.freeze of its unified cgroup, or
+ * cgroup.events' "frozen 1" when an ancestor was frozen (an init moved into a child cgroup).
+ * Read at each check (two small /proc files and one or two of the cgroup's): the freezer is the
+ * truth whoever froze
  * it — `berth pause`, `commit --pause`, the runtime's own pause — and the monitor, libc only,
  * has no cgroup library to ask. */
 #include <stdio.h>
@@ -23,35 +25,34 @@ static bool has_ctl(const char *list, size_t len, const char *ctl)
   return false;
 }
 
-/* the cgroup path (from a /proc/PID/cgroup) of the v1 freezer hierarchy (*v1 true), else the
- * unified one */
-static bool cgroup_of(const char *file, char *path, size_t len, bool *v1)
+/* the cgroup path (from a /proc/PID/cgroup) in the v1 freezer hierarchy (v1) or the unified one */
+static bool cgroup_of(const char *file, bool v1, char *path, size_t len)
 {
   char line[4200];
   FILE *f = fopen(file, "re");
   if (f == NULL)
     return false;
   bool found = false;
-  *v1 = false;
-  while (!*v1 && fgets(line, sizeof line, f)) {
+  while (!found && fgets(line, sizeof line, f)) {
     line[strcspn(line, "\n")] = '\0';
     char *c1 = strchr(line, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c2 == NULL)
       continue;
-    bool freezer = has_ctl(c1 + 1, (size_t) (c2 - c1 - 1), "freezer");
-    if (freezer || (c2 == c1 + 1 && strncmp(line, "0:", 2) == 0)) {
+    if (v1 ? has_ctl(c1 + 1, (size_t) (c2 - c1 - 1), "freezer")
+           : c2 == c1 + 1 && strncmp(line, "0:", 2) == 0) {
       snprintf(path, len, "%s", c2 + 1);
       found = true;
-      *v1 = freezer;
     }
   }
   fclose(f);
   return found;
 }
 
-/* the mount point and root of the v1 freezer hierarchy (v1) or the cgroup2 one */
-static bool mount_of(const char *mountinfo, bool v1, char *point, char *root, size_t len)
+/* the mount point and root of the v1 freezer hierarchy (v1) or the cgroup2 one, under UNDER
+ * (/sys/fs/cgroup, where the cgroup library looks: a stray mount elsewhere is not the one it
+ * froze) */
+static bool mount_of(const char *mountinfo, const char *under, bool v1, char *point, char *root, size_t len)
 {
   FILE *f = fopen(mountinfo, "re");
   if (f == NULL)
@@ -65,6 +66,9 @@ static bool mount_of(const char *mountinfo, bool v1, char *point, char *root, si
     if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, p) != 2 ||
         sscanf(dash + 3, "%31s %*s %1023s", type, super) != 2)
       continue;
+    size_t u = strlen(under);
+    if (strncmp(p, under, u) != 0 || (p[u] != '\0' && p[u] != '/'))
+      continue;
     if (v1 ? strcmp(type, "cgroup") == 0 && has_ctl(super, strlen(super), "freezer")
            : strcmp(type, "cgroup2") == 0) {
       snprintf(point, len, "%s", p);
@@ -76,29 +80,53 @@ static bool mount_of(const char *mountinfo, bool v1, char *point, char *root, si
   return found;
 }
 
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo)
+/* the path of NAME in the process's cgroup of that hierarchy: false when there is none */
+static bool cg_path(const char *proc_cgroup, const char *mountinfo, const char *under, bool v1,
+                    const char *name, char *file, size_t len)
 {
-  char path[4096], point[4096], root[4096], file[12400], state[32] = "";
-  bool v1;
-  if (!cgroup_of(proc_cgroup, path, sizeof path, &v1) || !mount_of(mountinfo, v1, point, root, sizeof root))
+  char path[4096], point[4096], root[4096];
+  if (!cgroup_of(proc_cgroup, v1, path, sizeof path) ||
+      !mount_of(mountinfo, under, v1, point, root, sizeof root))
     return false;
   /* a hierarchy mounted from below its root (in a cgroup namespace) shows the path under it */
   size_t n = strlen(root);
-  const char *rel = strcmp(root, "/") != 0 && strncmp(path, root, n) == 0 ? path + n : path;
-  snprintf(file, sizeof file, "%s%s/%s", point, rel, v1 ? "freezer.state" : "cgroup.freeze");
+  bool below = strcmp(root, "/") != 0 && strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+  snprintf(file, len, "%s%s/%s", point, below ? path + n : path, name);
+  return true;
+}
+
+/* does a line of that file start with WANT (any line when WANT is NULL: *line gets the first) */
+static bool file_has(const char *file, const char *want, char *line, size_t len)
+{
   FILE *f = fopen(file, "re");
   if (f == NULL)
     return false;
-  bool ok = fgets(state, sizeof state, f) != NULL;
+  bool found = false;
+  while (!found && fgets(line, (int) len, f))
+    found = want == NULL || strncmp(line, want, strlen(want)) == 0;
   fclose(f);
-  /* FREEZING too: a pause under way */
-  return ok &&
-         (v1 ? strncmp(state, "FROZEN", 6) == 0 || strncmp(state, "FREEZING", 8) == 0 : state[0] == '1');
+  return found;
+}
+
+bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under)
+{
+  char file[12400], line[256];
+  /* the v1 freezer when there is one (the cgroup library's pick on hybrid hosts); FREEZING too:
+   * a pause under way */
+  if (cg_path(proc_cgroup, mountinfo, under, true, "freezer.state", file, sizeof file) &&
+      file_has(file, NULL, line, sizeof line))
+    return strncmp(line, "FROZEN", 6) == 0 || strncmp(line, "FREEZING", 8) == 0;
+  /* v2: its own cgroup.freeze, or an ancestor's freeze (cgroup.events says frozen) */
+  if (cg_path(proc_cgroup, mountinfo, under, false, "cgroup.freeze", file, sizeof file) &&
+      file_has(file, "1", line, sizeof line))
+    return true;
+  return cg_path(proc_cgroup, mountinfo, under, false, "cgroup.events", file, sizeof file) &&
+         file_has(file, "frozen 1", line, sizeof line);
 }
 
 bool mon_frozen(pid_t pid)
 {
   char file[64];
   snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
-  return pid > 0 && mon_frozen_at(file, "/proc/self/mountinfo");
+  return pid > 0 && mon_frozen_at(file, "/proc/self/mountinfo", "/sys/fs/cgroup");
 }

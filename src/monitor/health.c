@@ -14,8 +14,10 @@
  * engine: one place, no message to lose if berth dies between freeze and telling, and every way
  * of freezing is covered. A paused tick starts no check and records nothing (status, streak and
  * log stay); a check running when the pause came is killed at its timeout, or ends while the
- * container is frozen, and is dropped uncounted (Docker cancels it). After the unpause the
- * checks go on at the next tick. */
+ * container is frozen, and is dropped uncounted (Docker cancels it); one whose container is
+ * unpaused before it ends counts as usual, frozen time and all (the monitor looks at the freezer
+ * at its ticks and at the end of a check, not in between). After the unpause the checks go on at
+ * the next tick. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -126,9 +126,10 @@ void mon_health_read(struct mon *m);
 bool mon_health_reaped(struct mon *m, pid_t pid, int st);
 
 /* freezer.c: is the cgroup of process pid frozen or freezing (the container paused); _at: of
- * the process whose /proc/PID/cgroup is proc_cgroup, the hierarchies found in mountinfo */
+ * the process whose /proc/PID/cgroup is proc_cgroup, the hierarchies found in mountinfo mounted
+ * under the directory UNDER */
 bool mon_frozen(pid_t pid);
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo);
+bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under);
 
 /* spawn.c */
 /* fork and exec argv with these as its stdio (nothing else of the monitor's); the pid or -1 */

@@ -11,7 +11,7 @@
 #include "base/fs.h"
 #include "base/xalloc.h"
 
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo);
+bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under);
 
 static void put(const char *path, const char *text)
 {
@@ -66,11 +66,11 @@ static void test_v2(void **state)
   fake_make(&f, "0::/berth/c1\n",
             "22 1 0:5 / /proc rw - proc proc rw\n"
             "30 22 0:26 / @/cg rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo)); /* no cgroup.freeze: not frozen */
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir)); /* no cgroup.freeze: not frozen */
   fake_put(&f, "cg/berth/c1", "cgroup.freeze", "0\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
   fake_put(&f, "cg/berth/c1", "cgroup.freeze", "1\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
   fake_free(&f);
 }
 
@@ -84,11 +84,11 @@ static void test_hybrid(void **state)
             "41 23 0:38 / @/un rw,relatime - cgroup2 cgroup2 rw\n");
   fake_put(&f, "un/berth/c2", "cgroup.freeze", "1\n");
   fake_put(&f, "fz/berth/c2", "freezer.state", "THAWED\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
   fake_put(&f, "fz/berth/c2", "freezer.state", "FREEZING\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
   fake_put(&f, "fz/berth/c2", "freezer.state", "FROZEN\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
   fake_free(&f);
 }
 
@@ -100,7 +100,48 @@ static void test_v1_namespaced_root(void **state)
   fake_make(&f, "4:freezer:/outer/berth/c3\n",
             "31 23 0:28 /outer @/fz rw,relatime - cgroup cgroup rw,freezer\n");
   fake_put(&f, "fz/berth/c3", "freezer.state", "FROZEN\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  fake_free(&f);
+}
+
+/* v2: the init in a child of the frozen cgroup (systemd's init.scope): its own cgroup.freeze says
+ * 0, cgroup.events says frozen */
+static void test_v2_ancestor(void **state)
+{
+  (void) state;
+  struct fake f;
+  fake_make(&f, "0::/berth/c5/init.scope\n", "30 22 0:26 / @/cg rw - cgroup2 cgroup2 rw\n");
+  fake_put(&f, "cg/berth/c5/init.scope", "cgroup.freeze", "0\n");
+  fake_put(&f, "cg/berth/c5/init.scope", "cgroup.events", "populated 1\nfrozen 0\n");
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  fake_put(&f, "cg/berth/c5/init.scope", "cgroup.events", "populated 1\nfrozen 1\n");
+  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  fake_free(&f);
+}
+
+/* a v1 freezer mounted outside the cgroup directory is not the library's: v2 is read; a root that
+ * is only a string prefix of the path (/a/b and /a/bc) is not stripped */
+static void test_stray_mount_and_prefix(void **state)
+{
+  (void) state;
+  struct fake f;
+  fake_make(&f, "4:freezer:/a/bc\n0::/a/bc\n",
+            "31 23 0:28 / @-stray rw - cgroup cgroup rw,freezer\n"
+            "41 23 0:38 /a/b @/un rw - cgroup2 cgroup2 rw\n");
+  /* the stray one says frozen: read, it would win over v2 */
+  cleanup_free char *stray = xasprintf("%s-stray", f.dir), *sd = xasprintf("%s/a/bc", stray);
+  cleanup_free char *sf = xasprintf("%s/freezer.state", sd);
+  berth_error_t err = NULL;
+  assert_int_equal(berth_mkdir_p(sd, 0755, &err), 0);
+  put(sf, "FROZEN\n");
+  fake_put(&f, "un/a/bc", "cgroup.freeze", "0\n");
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  fake_put(&f, "un/a/bc", "cgroup.freeze", "1\n");
+  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  fake_put(&f, "un/a/bc", "cgroup.freeze", "0\n");
+  fake_put(&f, "un/c", "cgroup.freeze", "1\n"); /* where a stripped /a/b would lead */
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  unit_rm_rf(stray);
   fake_free(&f);
 }
 
@@ -110,9 +151,9 @@ static void test_nothing(void **state)
   (void) state;
   struct fake f;
   fake_make(&f, "0::/berth/c4\n", "22 1 0:5 / /proc rw - proc proc rw\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo));
+  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
   cleanup_free char *gone = xasprintf("%s/none", f.dir);
-  assert_false(mon_frozen_at(gone, f.mountinfo));
+  assert_false(mon_frozen_at(gone, f.mountinfo, f.dir));
   fake_free(&f);
 }
 
@@ -122,6 +163,8 @@ int main(void)
     cmocka_unit_test(test_v2),
     cmocka_unit_test(test_hybrid),
     cmocka_unit_test(test_v1_namespaced_root),
+    cmocka_unit_test(test_v2_ancestor),
+    cmocka_unit_test(test_stray_mount_and_prefix),
     cmocka_unit_test(test_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
