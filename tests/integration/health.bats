@@ -103,10 +103,13 @@ health_of() { berth inspect -f '{{json .State.Health}}' "$1"; }
   since=$(date +%s)
   w=$BATS_TEST_TMPDIR/w
   mkdir -p "$w"
-  # the check passes at once, except the first one after /w/hang appears: that one hangs
-  sleeper hp -v "$w:/w" --health-interval 1s --health-timeout 5s --health-retries 1 \
+  # the check passes at once, except the first one after /w/hang appears: that one hangs (its
+  # timeout leaves room for the pause under load)
+  sleeper hp -v "$w:/w" --health-interval 1s --health-timeout 10s --health-retries 1 \
     --health-cmd 'if [ -e /w/hang ]; then rm /w/hang; touch /w/hanging; exec sleep 1000; fi'
   wait_for hp '{{.State.Health.Status}}' healthy
+  mon=$(ctr_monitors)
+  [ -n "$mon" ]
   touch "$w/hang"
   for _ in $(seq 100); do [ -e "$w/hanging" ] && break; sleep 0.05; done
   [ -e "$w/hanging" ]
@@ -117,18 +120,21 @@ health_of() { berth inspect -f '{{json .State.Health}}' "$1"; }
   [ "$(jq -r '.Status + " " + (.FailingStreak | tostring)' <<<"$before")" = "healthy 0" ]
   # its timeout passes while paused: the monitor kills it and says it does not count it
   log=$BROOT/containers/$(berth inspect -f '{{.Id}}' hp)/monitor.log
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     [ "$(health_of hp)" = "$before" ]
     grep -q 'not counted' "$log" 2>/dev/null && break
     sleep 0.1
   done
   grep 'not counted' "$log"
-  # several intervals more: no check, no result, the same status
+  grep -q 'paused: no check until it is unpaused' "$log"
+  # several intervals more: no check starts (the monitor runs none: its checks are
+  # `berth-runtime exec` children), no result, the same status
   for _ in $(seq 30); do
     [ "$(health_of hp)" = "$before" ]
+    [ -z "$(pgrep -P "$mon" -f ' exec --process ')" ]
     sleep 0.1
   done
-  [ "$(health_of hp)" = "$before" ]
+  [ "$(grep -c 'not counted' "$log")" = 1 ]
   berth unpause hp
   # the checks go on: new results, still healthy
   for _ in $(seq 100); do [ "$(health_of hp)" != "$before" ] && break; sleep 0.1; done

@@ -179,7 +179,7 @@ wait_until() {
 }
 
 # exited PID: PID (a child of this shell) ended: gone, or a zombie until it is waited for
-exited() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1")" = Z ]; }
+exited() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]; }
 status_is() { [ "$(ct_state "$1" 2>/dev/null)" = "$2" ]; }
 wait_status() { wait_until "${3:-10}" status_is "${2:-$ID}" "$1"; } # STATUS [ID] [SECONDS]
 file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
