@@ -194,7 +194,7 @@ load helpers
   runtime delete --force "$ID"
   run runtime state "$ID"
   assert_failure_out
-  wait_until 5 sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
+  wait_until 30 sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status"
   assert_nothing_left
 }
 
@@ -328,7 +328,7 @@ notify_host() {
   NOTIFY_HOST=$BATS_TEST_TMPDIR/host-notify.sock
   NOTIFY_OUT=$BATS_TEST_TMPDIR/notify.out
   background "$FDRECV" notify "$NOTIFY_HOST" >"$NOTIFY_OUT" 2>&1
-  wait_until 5 test -S "$NOTIFY_HOST"
+  wait_until 30 test -S "$NOTIFY_HOST"
 }
 
 @test "lifecycle: NOTIFY_SOCKET: the process gets /run/notify/notify.sock; READY=1 reaches the host with MAINPID (runc)" {
@@ -343,7 +343,7 @@ notify_host() {
   assert_kv env /run/notify/notify.sock
   [[ ,$(probe_get opts), == *,ro,* && ,$(probe_get opts), == *,nosuid,* ]]
   grep -q '^notify=ok' <<<"$output"
-  wait_until 5 file_has "$NOTIFY_OUT" '^notify=MAINPID='
+  wait_until 30 file_has "$NOTIFY_OUT" '^notify=MAINPID='
   grep -qx notify=READY=1 "$NOTIFY_OUT"
   ! grep -q STATUS "$NOTIFY_OUT" || false
   requires_berth "runc 1.1.5 passes READY=1 on more than once"
@@ -360,6 +360,32 @@ notify_host() {
   # start waited for it
   grep -qx notify=READY=1 "$NOTIFY_OUT"
   [ "$(grep '^notify=MAINPID=' "$NOTIFY_OUT" | cut -d= -f3)" = "$(ct_pid)" ]
+}
+
+@test "lifecycle: NOTIFY_SOCKET: READY=1 queued behind STATUS= when the container exits still reaches the host" {
+  is_crun && skip "crun 1.8 binds the socket at the host's path in the container and sends no MAINPID"
+  notify_host
+  # the container sends STATUS= and READY=1 and exits while \`run\` is stopped: \`run\` then wakes
+  # to the exit and two queued datagrams at once, and must read past the first
+  mkdir "$BATS_TEST_TMPDIR/gate"
+  update_config --arg g "$BATS_TEST_TMPDIR/gate" \
+    '.mounts += [{"destination": "/gate", "type": "bind", "source": $g, "options": ["rbind"]}]'
+  set_args /bin/sh -c 'while [ ! -e /gate/go ]; do sleep 0.05; done; /probe notify STATUS=late; /probe notify READY=1'
+  background env NOTIFY_SOCKET="$NOTIFY_HOST" "$OCI_RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID" \
+    >"$BATS_TEST_TMPDIR/run.out" 2>&1
+  local rt=${BG_PIDS[-1]} pid
+  wait_until 30 status_is "$ID" running
+  pid=$(ct_pid)
+  kill -STOP "$rt"
+  touch "$BATS_TEST_TMPDIR/gate/go"
+  # it exited: a zombie until the stopped runtime reaps it
+  wait_until 30 sh -c "grep -q '^State:.*Z' /proc/$pid/status"
+  kill -CONT "$rt"
+  wait "$rt"
+  grep -q '^notify=ok' "$BATS_TEST_TMPDIR/run.out"
+  wait_until 30 file_has "$NOTIFY_OUT" '^notify=MAINPID='
+  requires_berth "runc 1.1.5's MAINPID under run is its own pid"
+  grep -qx "notify=MAINPID=$pid" "$NOTIFY_OUT"
 }
 
 @test "lifecycle: NOTIFY_SOCKET: a container that exits before READY=1 does not keep the runtime waiting" {

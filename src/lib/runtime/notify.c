@@ -144,13 +144,16 @@ static BERTH_WUR int tell_host(pid_t pid, berth_error_t *err)
 int berth_notify_read(int sock, pid_t pid, berth_error_t *err)
 {
   char buf[4097];
-  ssize_t n = recv(sock, buf, sizeof buf - 1, MSG_DONTWAIT);
-  if (n < 0)
-    return errno == EAGAIN || errno == EINTR ? 0 : BERTH_ERR_ERRNO(err, "NOTIFY_SOCKET: receive");
-  buf[n] = '\0';
-  if (!has_ready(buf))
-    return 0;
-  return tell_host(pid, err) < 0 ? -1 : 1;
+  for (;;) {
+    ssize_t n = recv(sock, buf, sizeof buf - 1, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return errno == EAGAIN ? 0 : BERTH_ERR_ERRNO(err, "NOTIFY_SOCKET: receive");
+    buf[n] = '\0';
+    if (has_ready(buf))
+      return tell_host(pid, err) < 0 ? -1 : 1;
+  }
 }
 
 int berth_notify_wait(int sock, pid_t pid, int pidfd, berth_error_t *err)

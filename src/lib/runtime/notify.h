@@ -21,8 +21,10 @@ int berth_notify_spec(berth_spec_t **spec, const char *state_dir, berth_error_t 
 /* start: the socket, bound anew and writable by any user of the container; -1 without error
  * when the container was created without it (or NOTIFY_SOCKET is unset now) */
 int berth_notify_listen(const char *state_dir, berth_error_t *err) BERTH_WUR;
-/* A datagram is waiting on sock: read it; on READY=1 tell the host (READY=1, MAINPID=pid).
- * Returns 1 once that is done, 0 to keep listening, -1 with *err. */
+/* Datagrams are waiting on sock: read every one queued, until READY=1, then tell the host
+ * (READY=1, MAINPID=pid). Returns 1 once that is done, 0 to keep listening (none was READY=1),
+ * -1 with *err. All of them: the container may have sent STATUS=… and READY=1 and exited before
+ * the caller's poll, which then sees the exit too and stops listening. */
 int berth_notify_read(int sock, pid_t pid, berth_error_t *err) BERTH_WUR;
 /* Until READY=1 was passed on or the process of pidfd exited. */
 int berth_notify_wait(int sock, pid_t pid, int pidfd, berth_error_t *err) BERTH_WUR;
