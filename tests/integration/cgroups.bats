@@ -225,7 +225,7 @@ assert_in_cgroup() {
   assert_failure_out
   assert_contains "$output" fork
   # init + 10 sleepers are left: the shell was the 12th
-  wait_until 5 sh -c "[ \$(wc -l <'/sys/fs/cgroup/pids$CG/cgroup.procs') -eq 11 ]" || {
+  wait_until 30 sh -c "[ \$(wc -l <'/sys/fs/cgroup/pids$CG/cgroup.procs') -eq 11 ]" || {
     echo "tasks: $(wc -l <"/sys/fs/cgroup/pids$CG/cgroup.procs")"
     false
   }

@@ -14,7 +14,7 @@ setup() {
 # start_receiver [INPUT]: fdrecv listening on $SOCK; the console's output goes to $CONSOLE_OUT
 start_receiver() {
   background "$FDRECV" console "$SOCK" "$@" >"$CONSOLE_OUT" 2>"$CONSOLE_ERR"
-  wait_until 5 test -S "$SOCK"
+  wait_until 30 test -S "$SOCK"
 }
 
 console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
@@ -25,7 +25,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   ct_run_detached --console-socket "$SOCK"
   wait_until 10 file_has "$CONSOLE_ERR" 'console=received'
   wait_status stopped
-  wait_until 5 file_has "$CONSOLE_OUT" '^ctty='
+  wait_until 30 file_has "$CONSOLE_OUT" '^ctty='
   local out
   out=$(console_text)
   assert_kv tty.0 1 "$out"
@@ -42,7 +42,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   wait_until 10 file_has "$CONSOLE_ERR" 'console=received'
   runtime start "$ID"
   wait_status stopped
-  wait_until 5 file_has "$CONSOLE_OUT" '^ctty='
+  wait_until 30 file_has "$CONSOLE_OUT" '^ctty='
   assert_kv tty.0 1 "$(console_text)"
 }
 
@@ -52,7 +52,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   set_args /probe tty
   ct_run_detached --console-socket "$SOCK"
   wait_status stopped
-  wait_until 5 file_has "$CONSOLE_OUT" '^ctty='
+  wait_until 30 file_has "$CONSOLE_OUT" '^ctty='
   assert_kv rows 37 "$(console_text)"
   assert_kv cols 121 "$(console_text)"
 }
@@ -62,7 +62,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   set_args /bin/sh -c 'read line; echo "got:$line"'
   ct_run_detached --console-socket "$SOCK"
   wait_status stopped
-  wait_until 5 file_has "$CONSOLE_OUT" 'got:hello-from-host'
+  wait_until 30 file_has "$CONSOLE_OUT" 'got:hello-from-host'
 }
 
 @test "console: /dev/console is the container's pty" {
@@ -70,7 +70,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   set_args /probe stat /dev/console
   ct_run_detached --console-socket "$SOCK"
   wait_status stopped
-  wait_until 5 file_has "$CONSOLE_OUT" '^minor='
+  wait_until 30 file_has "$CONSOLE_OUT" '^minor='
   local out
   out=$(console_text)
   assert_kv type chr "$out"
@@ -117,7 +117,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   set_args /bin/sh -c 'stat -Lc "owner=%u:%g" /proc/self/fd/0; echo again >/proc/self/fd/1 && echo reopen=ok'
   ct_run_detached --console-socket "$SOCK"
   wait_status stopped
-  wait_until 5 file_has "$CONSOLE_OUT" '^reopen='
+  wait_until 30 file_has "$CONSOLE_OUT" '^reopen='
   assert_kv reopen ok "$(console_text)"
   [[ $(probe_get owner "$(console_text)") == 1000:* ]]
 }

@@ -259,11 +259,11 @@ EOF
   [ "${nspid%% *}" -eq 2 ]
   [ "${nspid##* }" -gt 1 ]
   # it is the program itself (not a runtime process waiting for it)
-  wait_until 5 file_has "$BATS_TEST_TMPDIR/x.out" ready
+  wait_until 30 file_has "$BATS_TEST_TMPDIR/x.out" ready
   kill -USR1 "$pid"
-  wait_until 5 file_has "$BATS_TEST_TMPDIR/x.out" 'signal=10'
+  wait_until 30 file_has "$BATS_TEST_TMPDIR/x.out" 'signal=10'
   kill -TERM "$pid"
-  wait_until 5 sh -c "! kill -0 $pid 2>/dev/null"
+  wait_until 30 sh -c "! kill -0 $pid 2>/dev/null"
   [ "$(ct_state)" = running ]
 }
 
@@ -309,7 +309,7 @@ EOF
   start_ct
   local sock=$BATS_TEST_TMPDIR/console.sock
   background "$FDRECV" console "$sock" >"$BATS_TEST_TMPDIR/console.out" 2>"$BATS_TEST_TMPDIR/console.err"
-  wait_until 5 test -S "$sock"
+  wait_until 30 test -S "$sock"
   exec_out "$BATS_TEST_TMPDIR/x.out" -d -t --console-socket "$sock" "$ID" /probe tty
   wait_until 10 file_has "$BATS_TEST_TMPDIR/console.err" 'console=received'
   wait_until 10 file_has "$BATS_TEST_TMPDIR/console.out" '^ctty='
@@ -396,7 +396,7 @@ EOF
   assert_failure_out
   assert_contains "$output" no-such-binary-in-path
   # only init is left in the container's pid namespace and cgroup
-  wait_until 5 sh -c "[ \"\$(cat /sys/fs/cgroup/pids$CG/cgroup.procs)\" = $INIT ]"
+  wait_until 30 sh -c "[ \"\$(cat /sys/fs/cgroup/pids$CG/cgroup.procs)\" = $INIT ]"
   # (a failed exec's child must be reaped by the runtime, not left to the host's init)
   local left
   left=$(pids_in_pidns "$INIT" | grep -vx "$INIT" || true)

@@ -340,7 +340,7 @@ hold_execve() {
   AGENT_OUT=$BATS_TEST_TMPDIR/agent.out
   background "$FDRECV" seccomp-hold "$AGENT_SOCK" "$1" >"$AGENT_OUT" 2>&1
   AGENT_PID=${BG_PIDS[-1]}
-  wait_until 5 test -S "$AGENT_SOCK"
+  wait_until 30 test -S "$AGENT_SOCK"
   update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
     "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "listenerPath": $s,
     "syscalls": [{"names": ["execve"], "action": "SCMP_ACT_NOTIFY"}]}' --arg s "$AGENT_SOCK"

@@ -105,7 +105,7 @@ dead() { ! alive "$1"; }
   start_ct
   runtime pause "$ID"
   runtime delete --force "$ID"
-  wait_until 5 dead "$INIT"
+  wait_until 30 dead "$INIT"
   [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
   assert_nothing_left
 }
@@ -287,8 +287,8 @@ EOF
   alive "$a"
   alive "$b"
   runtime kill --all "$ID" TERM
-  wait_until 5 dead "$a"
-  wait_until 5 dead "$b"
+  wait_until 30 dead "$a"
+  wait_until 30 dead "$b"
   alive "$INIT"
   [ "$(ct_state)" = running ]
   runtime kill --all "$ID" KILL
@@ -312,7 +312,7 @@ EOF
   [ "$(readlink "/proc/$INIT/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]
   runtime kill --all "$ID" KILL
   for p in $pids; do
-    wait_until 5 dead "$p" || { echo "pid $p survived kill --all"; ps -o pid,ppid,stat,args -p "$p"; false; }
+    wait_until 30 dead "$p" || { echo "pid $p survived kill --all"; ps -o pid,ppid,stat,args -p "$p"; false; }
   done
   wait_status stopped
   runtime delete "$ID"
@@ -328,8 +328,8 @@ EOF
   a=$(cat "$BATS_TEST_TMPDIR/a.pid")
   [ -n "$(cgroup_dirs "$CG")" ]
   runtime delete --force "$ID"
-  wait_until 5 dead "$INIT"
-  wait_until 5 dead "$a"
+  wait_until 30 dead "$INIT"
+  wait_until 30 dead "$a"
   [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
   run runtime state "$ID"
   assert_failure_out
@@ -346,7 +346,7 @@ EOF
   wait_status stopped
   alive "$a"
   runtime delete "$ID"
-  wait_until 5 dead "$a"
+  wait_until 30 dead "$a"
   [ -z "$(cgroup_dirs "$CG")" ] || { echo "left: $(cgroup_dirs "$CG")"; false; }
 }
 

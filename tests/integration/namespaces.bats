@@ -11,7 +11,8 @@ nsholder() {
   holder=${BG_PIDS[-1]}
   local sleep_exe
   sleep_exe=$(readlink -f "$(command -v sleep)")
-  wait_until 5 test "$(readlink "/proc/$holder/exe" 2>/dev/null)" = "$sleep_exe"
+  # (the readlink in sh -c: evaluated again at each try, not once before the first)
+  wait_until 30 sh -c '[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]' sh "$holder" "$sleep_exe"
 }
 
 @test "namespaces: the process is pid 1 of a new pid namespace" {

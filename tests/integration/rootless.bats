@@ -75,7 +75,7 @@ rootless_agent() {
   local sock=$USERDIR/agent.sock
   AGENT_OUT=$BATS_TEST_TMPDIR/agent.out
   background "$FDRECV" seccomp "$sock" 31 >"$AGENT_OUT" 2>&1
-  wait_until 5 test -S "$sock"
+  wait_until 30 test -S "$sock"
   chmod 666 "$sock"
   update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
     "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "listenerPath": $s,

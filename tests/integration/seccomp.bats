@@ -140,7 +140,7 @@ run_probe() {
 @test "seccomp: listenerPath receives the notify fd and the state; the agent answers" {
   local sock=$BATS_TEST_TMPDIR/agent.sock out=$BATS_TEST_TMPDIR/agent.out
   background "$FDRECV" seccomp "$sock" 31 >"$out" 2>&1
-  wait_until 5 test -S "$sock"
+  wait_until 30 test -S "$sock"
   set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": $ARCHES,
     \"listenerPath\": \"$sock\", \"listenerMetadata\": \"probe-test\",
     \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
@@ -148,7 +148,7 @@ run_probe() {
   assert_success_out
   [ "${lines[0]}" = syscall=EMLINK ]
   [ "${lines[1]}" = syscall=ok ]
-  wait_until 5 file_has "$out" '^notify='
+  wait_until 30 file_has "$out" '^notify='
   local state
   state=$(probe_get state "$(cat "$out")")
   [ "$(jq -r .state.id <<<"$state")" = "$ID" ]
@@ -163,7 +163,7 @@ notify_agent() {
   AGENT_OUT=$BATS_TEST_TMPDIR/agent$AGENT_N.out
   local sock=$BATS_TEST_TMPDIR/agent$AGENT_N.sock
   background "$FDRECV" seccomp "$sock" 31 >"$AGENT_OUT" 2>&1
-  wait_until 5 test -S "$sock"
+  wait_until 30 test -S "$sock"
   set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": $ARCHES, \"listenerPath\": \"$sock\",
     \"syscalls\": [{\"names\": $1, \"action\": \"SCMP_ACT_NOTIFY\"}]}"
 }
@@ -172,7 +172,7 @@ notify_agent() {
   is_berth || skip "runc refuses a listenerPath over 107 bytes"
   local sock=$BATS_TEST_TMPDIR/agent.sock out=$BATS_TEST_TMPDIR/agent.out
   background "$FDRECV" seccomp "$sock" 31 >"$out" 2>&1
-  wait_until 5 test -S "$sock"
+  wait_until 30 test -S "$sock"
   # the same socket under a path of 150 bytes and more (a directory named at length, then a link)
   local long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..120})
   mkdir "$long"
@@ -226,7 +226,7 @@ notify_agent() {
   local sock=$BATS_TEST_TMPDIR/agent.sock
   # an agent for any number of listeners that lets every call through
   background "$FDRECV" seccomp-hold "$sock" 63 >"$BATS_TEST_TMPDIR/agent.out" 2>&1
-  wait_until 5 test -S "$sock"
+  wait_until 30 test -S "$sock"
   set_seccomp "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": $ARCHES, \"listenerPath\": \"$sock\",
     \"syscalls\": [{\"names\": [\"sendmsg\", \"recvmsg\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}"
   set_args /probe sleep inf
