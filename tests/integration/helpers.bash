@@ -318,15 +318,27 @@ teardown_bundle() {
     for p in $m; do umount -l "$p" 2>/dev/null; done
     rc=1
   fi
-  if compgen -G "$ASAN_LOG_DIR/*san.*" >/dev/null; then
-    echo "teardown: sanitizer reports:" >&2
-    cat "$ASAN_LOG_DIR"/*san.* >&2
-    mkdir -p "$ASAN_LOG_DIR/seen"
-    mv "$ASAN_LOG_DIR"/*san.* "$ASAN_LOG_DIR/seen/"
-    rc=1
-  fi
+  local f
+  for f in "$ASAN_LOG_DIR"/*san.*; do
+    [ -e "$f" ] || continue
+    if san_report "$f"; then
+      echo "teardown: sanitizer report (any lane's process may have written it):" >&2
+      cat "$f" >&2
+      mkdir -p "$ASAN_LOG_DIR/seen"
+      mv "$f" "$ASAN_LOG_DIR/seen/"
+      rc=1
+    else
+      mkdir -p "$ASAN_LOG_DIR/notes"
+      mv "$f" "$ASAN_LOG_DIR/notes/"
+    fi
+  done
   return $rc
 }
+
+# san_report FILE: a sanitizer log that reports a finding (an error, a leak, UBSan's runtime
+# error), not only a note of the sanitizer's own machinery (LSan's "Unable to get registers
+# from thread", when it cannot stop a process's threads: kept in notes/, printed by check)
+san_report() { grep -qE 'ERROR: |runtime error: |WARNING: [A-Za-z]+Sanitizer|^SUMMARY: ' "$1"; }
 
 # CVE-2016-9962: a process of the runtime that enters the container must be beyond the
 # container's reach until it execs the container's program. hold_execve K[,K...] makes that
