@@ -59,6 +59,16 @@ static void fake_free(struct fake *f)
   free(f->mountinfo);
 }
 
+/* does the monitor see the fake's process frozen */
+static bool frozen(const struct fake *f) { return mon_frozen_at(f->cgroup, f->mountinfo, f->dir); }
+
+/* the same, once DIR/FILE under the fake holds TEXT */
+static bool frozen_with(const struct fake *f, const char *dir, const char *file, const char *text)
+{
+  fake_put(f, dir, file, text);
+  return frozen(f);
+}
+
 static void test_v2(void **state)
 {
   (void) state;
@@ -66,11 +76,9 @@ static void test_v2(void **state)
   fake_make(&f, "0::/berth/c1\n",
             "22 1 0:5 / /proc rw - proc proc rw\n"
             "30 22 0:26 / @/cg rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir)); /* no cgroup.freeze: not frozen */
-  fake_put(&f, "cg/berth/c1", "cgroup.freeze", "0\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
-  fake_put(&f, "cg/berth/c1", "cgroup.freeze", "1\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  assert_false(frozen(&f)); /* no cgroup.freeze: not frozen */
+  assert_false(frozen_with(&f, "cg/berth/c1", "cgroup.freeze", "0\n"));
+  assert_true(frozen_with(&f, "cg/berth/c1", "cgroup.freeze", "1\n"));
   fake_free(&f);
 }
 
@@ -83,12 +91,9 @@ static void test_hybrid(void **state)
             "31 23 0:28 / @/fz rw,relatime - cgroup cgroup rw,cpu,freezer\n"
             "41 23 0:38 / @/un rw,relatime - cgroup2 cgroup2 rw\n");
   fake_put(&f, "un/berth/c2", "cgroup.freeze", "1\n");
-  fake_put(&f, "fz/berth/c2", "freezer.state", "THAWED\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
-  fake_put(&f, "fz/berth/c2", "freezer.state", "FREEZING\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
-  fake_put(&f, "fz/berth/c2", "freezer.state", "FROZEN\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  assert_false(frozen_with(&f, "fz/berth/c2", "freezer.state", "THAWED\n"));
+  assert_true(frozen_with(&f, "fz/berth/c2", "freezer.state", "FREEZING\n"));
+  assert_true(frozen_with(&f, "fz/berth/c2", "freezer.state", "FROZEN\n"));
   fake_free(&f);
 }
 
@@ -99,8 +104,7 @@ static void test_v1_namespaced_root(void **state)
   struct fake f;
   fake_make(&f, "4:freezer:/outer/berth/c3\n",
             "31 23 0:28 /outer @/fz rw,relatime - cgroup cgroup rw,freezer\n");
-  fake_put(&f, "fz/berth/c3", "freezer.state", "FROZEN\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  assert_true(frozen_with(&f, "fz/berth/c3", "freezer.state", "FROZEN\n"));
   fake_free(&f);
 }
 
@@ -112,10 +116,8 @@ static void test_v2_ancestor(void **state)
   struct fake f;
   fake_make(&f, "0::/berth/c5/init.scope\n", "30 22 0:26 / @/cg rw - cgroup2 cgroup2 rw\n");
   fake_put(&f, "cg/berth/c5/init.scope", "cgroup.freeze", "0\n");
-  fake_put(&f, "cg/berth/c5/init.scope", "cgroup.events", "populated 1\nfrozen 0\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
-  fake_put(&f, "cg/berth/c5/init.scope", "cgroup.events", "populated 1\nfrozen 1\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  assert_false(frozen_with(&f, "cg/berth/c5/init.scope", "cgroup.events", "populated 1\nfrozen 0\n"));
+  assert_true(frozen_with(&f, "cg/berth/c5/init.scope", "cgroup.events", "populated 1\nfrozen 1\n"));
   fake_free(&f);
 }
 
@@ -134,13 +136,10 @@ static void test_stray_mount_and_prefix(void **state)
   berth_error_t err = NULL;
   assert_int_equal(berth_mkdir_p(sd, 0755, &err), 0);
   put(sf, "FROZEN\n");
+  assert_false(frozen_with(&f, "un/a/bc", "cgroup.freeze", "0\n"));
+  assert_true(frozen_with(&f, "un/a/bc", "cgroup.freeze", "1\n"));
   fake_put(&f, "un/a/bc", "cgroup.freeze", "0\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
-  fake_put(&f, "un/a/bc", "cgroup.freeze", "1\n");
-  assert_true(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
-  fake_put(&f, "un/a/bc", "cgroup.freeze", "0\n");
-  fake_put(&f, "un/c", "cgroup.freeze", "1\n"); /* where a stripped /a/b would lead */
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  assert_false(frozen_with(&f, "un/c", "cgroup.freeze", "1\n")); /* where a stripped /a/b would lead */
   unit_rm_rf(stray);
   fake_free(&f);
 }
@@ -151,7 +150,7 @@ static void test_nothing(void **state)
   (void) state;
   struct fake f;
   fake_make(&f, "0::/berth/c4\n", "22 1 0:5 / /proc rw - proc proc rw\n");
-  assert_false(mon_frozen_at(f.cgroup, f.mountinfo, f.dir));
+  assert_false(frozen(&f));
   cleanup_free char *gone = xasprintf("%s/none", f.dir);
   assert_false(mon_frozen_at(gone, f.mountinfo, f.dir));
   fake_free(&f);
