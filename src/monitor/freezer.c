@@ -2,10 +2,9 @@
  * (and so to inspect): v1, freezer.state of the process's freezer cgroup; v2 (or hybrid without
  * a v1 freezer, as the cgroup library picks), cgroup.freeze of its unified cgroup, or
  * cgroup.events' "frozen 1" when an ancestor was frozen (an init moved into a child cgroup).
- * Read at each check (two small /proc files and one or two of the cgroup's): the freezer is the
- * truth whoever froze
- * it — `berth pause`, `commit --pause`, the runtime's own pause — and the monitor, libc only,
- * has no cgroup library to ask. */
+ * The cgroup is found once per start (/proc/PID/cgroup and mountinfo); its state file is read
+ * at each check. The freezer is the truth whoever froze it — `berth pause`, `commit --pause`,
+ * the runtime's own pause — and the monitor, libc only, has no cgroup library to ask. */
 #include <stdio.h>
 #include <string.h>
 
@@ -80,9 +79,9 @@ static bool mount_of(const char *mountinfo, const char *under, bool v1, char *po
   return found;
 }
 
-/* the path of NAME in the process's cgroup of that hierarchy: false when there is none */
-static bool cg_path(const char *proc_cgroup, const char *mountinfo, const char *under, bool v1,
-                    const char *name, char *file, size_t len)
+/* the directory of the process's cgroup in that hierarchy: false when there is none */
+static bool cg_dir(const char *proc_cgroup, const char *mountinfo, const char *under, bool v1, char *dir,
+                   size_t len)
 {
   char path[4096], point[4096], root[4096];
   if (!cgroup_of(proc_cgroup, v1, path, sizeof path) ||
@@ -91,13 +90,15 @@ static bool cg_path(const char *proc_cgroup, const char *mountinfo, const char *
   /* a hierarchy mounted from below its root (in a cgroup namespace) shows the path under it */
   size_t n = strlen(root);
   bool below = strcmp(root, "/") != 0 && strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-  snprintf(file, len, "%s%s/%s", point, below ? path + n : path, name);
+  snprintf(dir, len, "%s%s", point, below ? path + n : path);
   return true;
 }
 
-/* does a line of that file start with WANT (any line when WANT is NULL: *line gets the first) */
-static bool file_has(const char *file, const char *want, char *line, size_t len)
+/* does a line of DIR/NAME start with WANT (any line when WANT is NULL: *line gets the first) */
+static bool file_has(const char *dir, const char *name, const char *want, char *line, size_t len)
 {
+  char file[sizeof((struct mon_freezer *) 0)->dir + 32];
+  snprintf(file, sizeof file, "%s/%s", dir, name);
   FILE *f = fopen(file, "re");
   if (f == NULL)
     return false;
@@ -108,25 +109,46 @@ static bool file_has(const char *file, const char *want, char *line, size_t len)
   return found;
 }
 
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under)
+bool mon_freezer_find(const char *proc_cgroup, const char *mountinfo, const char *under,
+                      struct mon_freezer *fz)
 {
-  char file[12400], line[256];
-  /* the v1 freezer when there is one (the cgroup library's pick on hybrid hosts); FREEZING too:
-   * a pause under way */
-  if (cg_path(proc_cgroup, mountinfo, under, true, "freezer.state", file, sizeof file) &&
-      file_has(file, NULL, line, sizeof line))
-    return strncmp(line, "FROZEN", 6) == 0 || strncmp(line, "FREEZING", 8) == 0;
-  /* v2: its own cgroup.freeze, or an ancestor's freeze (cgroup.events says frozen) */
-  if (cg_path(proc_cgroup, mountinfo, under, false, "cgroup.freeze", file, sizeof file) &&
-      file_has(file, "1", line, sizeof line))
+  /* the v1 freezer when there is one (the cgroup library's pick on hybrid hosts), else v2 */
+  char line[64];
+  fz->v1 = true;
+  if (cg_dir(proc_cgroup, mountinfo, under, true, fz->dir, sizeof fz->dir) &&
+      file_has(fz->dir, "freezer.state", NULL, line, sizeof line))
     return true;
-  return cg_path(proc_cgroup, mountinfo, under, false, "cgroup.events", file, sizeof file) &&
-         file_has(file, "frozen 1", line, sizeof line);
+  fz->v1 = false;
+  return cg_dir(proc_cgroup, mountinfo, under, false, fz->dir, sizeof fz->dir);
 }
 
-bool mon_frozen(pid_t pid)
+bool mon_freezer_frozen(const struct mon_freezer *fz)
 {
-  char file[64];
-  snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
-  return pid > 0 && mon_frozen_at(file, "/proc/self/mountinfo", "/sys/fs/cgroup");
+  char line[256];
+  /* FREEZING too: a pause under way */
+  if (fz->v1)
+    return file_has(fz->dir, "freezer.state", NULL, line, sizeof line) &&
+           (strncmp(line, "FROZEN", 6) == 0 || strncmp(line, "FREEZING", 8) == 0);
+  /* its own cgroup.freeze, or an ancestor's freeze (cgroup.events says frozen) */
+  return file_has(fz->dir, "cgroup.freeze", "1", line, sizeof line) ||
+         file_has(fz->dir, "cgroup.events", "frozen 1", line, sizeof line);
+}
+
+bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under)
+{
+  struct mon_freezer fz;
+  return mon_freezer_find(proc_cgroup, mountinfo, under, &fz) && mon_freezer_frozen(&fz);
+}
+
+bool mon_frozen(struct mon_freezer *fz, pid_t pid)
+{
+  if (fz->dir[0] == '\0') { /* the cgroup of a container does not change: looked up once */
+    char file[64];
+    snprintf(file, sizeof file, "/proc/%d/cgroup", (int) pid);
+    if (pid <= 0 || !mon_freezer_find(file, "/proc/self/mountinfo", "/sys/fs/cgroup", fz)) {
+      fz->dir[0] = '\0';
+      return false;
+    }
+  }
+  return mon_freezer_frozen(fz);
 }

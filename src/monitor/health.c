@@ -65,6 +65,7 @@ void mon_health_begin(struct mon *m)
   }
   h->begun = mono_ns();
   h->paused = h->dropped = false;
+  h->freezer.dir[0] = '\0'; /* a restart may bring another cgroup */
   h->streak = 0;
   h->nlog = 0;
   snprintf(h->status, sizeof h->status, "starting");
@@ -188,7 +189,7 @@ void mon_health_timer(struct mon *m)
   uint64_t ticks;
   if (read(h->timer, &ticks, sizeof ticks) < 0 && errno == EAGAIN)
     return;
-  bool paused = mon_frozen(m->init_pid);
+  bool paused = mon_frozen(&h->freezer, m->init_pid);
   if (paused && !h->paused)
     mon_log_msg("healthcheck: the container is paused: no check until it is unpaused");
   h->paused = paused;
@@ -270,7 +271,7 @@ bool mon_health_reaped(struct mon *m, pid_t pid, int st)
   }
   int code = h->timed_out ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   /* paused at its timeout, or ended while paused (e.g. the runtime refused a frozen container) */
-  if (h->dropped || mon_frozen(m->init_pid))
+  if (h->dropped || mon_frozen(&h->freezer, m->init_pid))
     mon_log_msg("healthcheck: the container was paused during a check: its result is not counted");
   else
     record(m, code);

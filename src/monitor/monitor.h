@@ -28,6 +28,13 @@ struct mon_client {
   unsigned char want; /* BERTH_ATTACH_WANT_* */
 };
 
+/* freezer.c: where a process's cgroup freezer is read (v1 freezer.state, or v2's cgroup.freeze
+ * and cgroup.events in dir) */
+struct mon_freezer {
+  bool v1;
+  char dir[4096 + 4096]; /* empty: not looked up yet */
+};
+
 /* healthchecks (health.c) */
 #define MON_HEALTH_LOG 5 /* results kept, as Docker */
 struct mon_health_result {
@@ -44,8 +51,9 @@ struct mon_health {
   int out;   /* the running check's output */
   pid_t pid; /* the runtime running it (0: none) */
   bool timed_out;
-  bool dropped;        /* the running check is not counted: the container was paused at its timeout */
-  bool paused;         /* the last tick found the container paused (said once in the log) */
+  bool dropped; /* the running check is not counted: the container was paused at its timeout */
+  bool paused;  /* the last tick found the container paused (said once in the log) */
+  struct mon_freezer freezer;
   int64_t begun;       /* monotonic ns of the container's start */
   int64_t check_start; /* unix ns */
   char output[4096];
@@ -125,11 +133,16 @@ void mon_health_timer(struct mon *m);
 void mon_health_read(struct mon *m);
 bool mon_health_reaped(struct mon *m, pid_t pid, int st);
 
-/* freezer.c: is the cgroup of process pid frozen or freezing (the container paused); _at: of
- * the process whose /proc/PID/cgroup is proc_cgroup, the hierarchies found in mountinfo mounted
- * under the directory UNDER */
-bool mon_frozen(pid_t pid);
+/* freezer.c */
+/* the freezer of the process whose /proc/PID/cgroup is proc_cgroup, among the hierarchies in
+ * mountinfo mounted under the directory UNDER; false when there is none */
+bool mon_freezer_find(const char *proc_cgroup, const char *mountinfo, const char *under,
+                      struct mon_freezer *fz);
+/* frozen or freezing (the container paused) */
+bool mon_freezer_frozen(const struct mon_freezer *fz);
 bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under);
+/* is process pid's cgroup frozen; fz (zeroed at each start) keeps where to look */
+bool mon_frozen(struct mon_freezer *fz, pid_t pid);
 
 /* spawn.c */
 /* fork and exec argv with these as its stdio (nothing else of the monitor's); the pid or -1 */
