@@ -272,10 +272,10 @@ teardown() {
   BG_PIDS+=($!)
   /usr/local/bin/docker events --filter container=e1 --format '{{.Action}}' >"$WORK/events-e1" 2>&1 &
   BG_PIDS+=($!)
-  wait_until 10 api_conns_are 2
+  wait_until 30 api_conns_are 2
   docker run --rm --name e1 bb true
   berth run --rm --name e2 bb true
-  wait_until 20 file_has "$WORK/events" "container destroy e2" || {
+  wait_until 30 file_has "$WORK/events" "container destroy e2" || {
     cat "$WORK/events"
     sqlite3 "$BROOT/berth.db" 'SELECT seq, time, action, attributes FROM events'
     false
@@ -283,11 +283,11 @@ teardown() {
   run cat "$WORK/events"
   [[ $output == *"container create e1"*"container start e1"*"container die e1"*"container destroy e1"* ]]
   [[ $output == *"container create e2"*"container start e2"*"container die e2"*"container destroy e2"* ]]
-  wait_until 10 file_has "$WORK/events-e1" destroy
+  wait_until 30 file_has "$WORK/events-e1" destroy
   [ "$(tr '\n' ' ' <"$WORK/events-e1")" = "create start die destroy " ]
   # the clients go away in the middle of their streams: so do their connections
   kill -9 "${BG_PIDS[@]}"
-  wait_until 20 no_api_conns
+  wait_until 30 no_api_conns
 }
 
 @test "api: containers outlive the service; a restarted service serves them; the listener's socket is 0660 root's" {

@@ -37,7 +37,7 @@ print([x.name for x in c.containers.list()])
   [ "${lines[0]}" = "running $port" ]
   [ "${lines[1]}" = "['pyweb']" ]
   # the environment went in, the bind mount came out, the port is published on the host's 127.0.0.1
-  wait_until 10 test -s "$WORK/vol/index.html"
+  wait_until 30 test -s "$WORK/vol/index.html"
   [ "$(cat "$WORK/vol/index.html")" = hello-from-env ]
   run in_host wget -qO- "http://127.0.0.1:$port/"
   [ "$output" = hello-from-env ]
@@ -132,7 +132,7 @@ EOF
   [ "$status" -eq 5 ]
   [ "$output" = from-db ]
   # the host reaches the published port on 127.0.0.1
-  wait_until 10 in_host wget -qO /dev/null "http://127.0.0.1:$port/"
+  wait_until 30 in_host wget -qO /dev/null "http://127.0.0.1:$port/"
   [ "$(in_host wget -qO- "http://127.0.0.1:$port/")" = from-db ]
   run compose logs --no-color
   [[ $output == *"db_1"*"db-ready"* ]]

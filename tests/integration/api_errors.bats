@@ -130,11 +130,11 @@ print('refused' if d == b'' else d)"
   [[ $output == *tick* ]]
   /usr/local/bin/docker attach talker >"$WORK/attached" 2>&1 &
   BG_PIDS+=($!)
-  wait_until 10 file_has "$WORK/attached" tick
+  wait_until 30 file_has "$WORK/attached" tick
   kill -9 "${BG_PIDS[@]}"
   run api_curl -s -m 2 '/events'
   [ "$status" -eq 28 ]
-  wait_until 20 no_api_conns
+  wait_until 30 no_api_conns
   [ "$(docker inspect -f '{{.State.Running}}' talker)" = true ]
   docker rm -f talker >/dev/null
 }

@@ -53,7 +53,7 @@ ws() {
 
 @test "api ws: logs=1 sends the earlier output first; the container's exit ends the stream with a close frame" {
   docker run -d -i --name talker bb sh -c 'echo early; echo err-early >&2; read line; echo "got $line"; exit 3' >/dev/null
-  wait_until 20 eval '[ "$(docker logs talker 2>&1 | wc -l)" -ge 2 ]'
+  wait_until 30 eval '[ "$(docker logs talker 2>&1 | wc -l)" -ge 2 ]'
   run ws '/containers/talker/attach/ws?logs=1&stream=1&stdin=1&stdout=1&stderr=1' \
     'expect:early\n;expect:err-early\n;send:ping\n;expect:got ping\n;end'
   echo "$output"
@@ -146,7 +146,7 @@ ws() {
   BG_PIDS+=($!)
   wait_until 30 eval '[ "$(docker logs cat)" = hi ]'
   kill -9 "${BG_PIDS[-1]}"
-  wait_until 20 no_api_conns
+  wait_until 30 no_api_conns
   [ "$(docker inspect -f '{{.State.Running}}' cat)" = true ]
   docker rm -f cat >/dev/null
 }

@@ -278,7 +278,8 @@ EOF
     sleep 0.1
   done
   grep -q started "$CTR_DIR/out"
-  pgrep -f 'sleep 3217' >/dev/null
+  # the step's shell prints 'started' before it forks sleep: wait for sleep itself
+  wait_until 30 pgrep -f 'sleep 3217' >/dev/null
   [ -n "$(build_mounts_anywhere)" ] # the step's overlay, in its private namespace
   kill -KILL "$pid"
   wait "$pid" || true

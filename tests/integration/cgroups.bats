@@ -186,12 +186,12 @@ assert_in_cgroup() {
   [ "$output" = 52428800 ]
   # events listens (a first stats line proves it runs) before the hog starts
   background runtime events --interval 1s "$ID" >"$ev" 2>"$ev.err"
-  wait_until 10 file_has "$ev" '"type":"stats"'
+  wait_until 30 file_has "$ev" '"type":"stats"'
   touch "/proc/$INIT/root/dev/shm/go"
   local rc=0
   wait "$rpid" || rc=$?
   [ "$rc" -eq 137 ] || { echo "run exited $rc, expected 137"; cat "$CT_ERR"; false; }
-  wait_until 10 file_has "$ev" '"type":"oom"'
+  wait_until 30 file_has "$ev" '"type":"oom"'
   local oom
   oom=$(grep -m1 '"type":"oom"' "$ev")
   [ "$(jq -r .type <<<"$oom")" = oom ]

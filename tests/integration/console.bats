@@ -23,7 +23,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   start_receiver
   set_args /probe tty
   ct_run_detached --console-socket "$SOCK"
-  wait_until 10 file_has "$CONSOLE_ERR" 'console=received'
+  wait_until 30 file_has "$CONSOLE_ERR" 'console=received'
   wait_status stopped
   wait_until 30 file_has "$CONSOLE_OUT" '^ctty='
   local out
@@ -39,7 +39,7 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   start_receiver
   set_args /probe tty
   ct_create --console-socket "$SOCK"
-  wait_until 10 file_has "$CONSOLE_ERR" 'console=received'
+  wait_until 30 file_has "$CONSOLE_ERR" 'console=received'
   runtime start "$ID"
   wait_status stopped
   wait_until 30 file_has "$CONSOLE_OUT" '^ctty='

@@ -86,7 +86,7 @@ teardown() {
   [ "$(ctr_cmd task ls | awk -v n="$NAME" '$1 == n {print $3}')" = RUNNING ]
   run ctr_cmd task kill -s KILL "$NAME"
   assert_success_out
-  wait_until 10 task_stopped
+  wait_until 30 task_stopped
   run ctr_cmd task delete "$NAME"
   assert_success_out
   run ctr_cmd containers delete "$NAME"

@@ -202,7 +202,7 @@ teardown() {
   [ -z "$(ls -d /sys/fs/cgroup/*/berth/"$id2" 2>/dev/null)" ]
   # gone — unless a container of another test, running beside this suite, made it anew meanwhile:
   # then it is not empty (a store removing its last container removes the level right after)
-  wait_until 10 no_empty_berth_level
+  wait_until 30 no_empty_berth_level
 }
 
 no_empty_berth_level() {

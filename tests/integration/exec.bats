@@ -311,8 +311,8 @@ EOF
   background "$FDRECV" console "$sock" >"$BATS_TEST_TMPDIR/console.out" 2>"$BATS_TEST_TMPDIR/console.err"
   wait_until 30 test -S "$sock"
   exec_out "$BATS_TEST_TMPDIR/x.out" -d -t --console-socket "$sock" "$ID" /probe tty
-  wait_until 10 file_has "$BATS_TEST_TMPDIR/console.err" 'console=received'
-  wait_until 10 file_has "$BATS_TEST_TMPDIR/console.out" '^ctty='
+  wait_until 30 file_has "$BATS_TEST_TMPDIR/console.err" 'console=received'
+  wait_until 30 file_has "$BATS_TEST_TMPDIR/console.out" '^ctty='
   local out
   out=$(tr -d '\r' <"$BATS_TEST_TMPDIR/console.out")
   assert_kv tty.0 1 "$out"

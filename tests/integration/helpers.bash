@@ -181,9 +181,9 @@ wait_until() {
 # exited PID: PID (a child of this shell) ended: gone, or a zombie until it is waited for
 exited() { ! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]; }
 status_is() { [ "$(ct_state "$1" 2>/dev/null)" = "$2" ]; }
-wait_status() { wait_until "${3:-10}" status_is "${2:-$ID}" "$1"; } # STATUS [ID] [SECONDS]
+wait_status() { wait_until "${3:-30}" status_is "${2:-$ID}" "$1"; } # STATUS [ID] [SECONDS]
 file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
-wait_output() { wait_until "${2:-10}" file_has "$CT_OUT" "$1"; } # PATTERN [SECONDS]
+wait_output() { wait_until "${2:-30}" file_has "$CT_OUT" "$1"; } # PATTERN [SECONDS]
 
 # probe_get KEY [TEXT]: value of the first KEY=value line (default text: $output)
 probe_get() {

@@ -153,7 +153,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
 @test "berth-init: forwards SIGTERM; the program's exit code (42) is berth-init's" {
   "$BERTH_INIT_HOST" sh -c 'trap "exit 42" TERM; echo ready; sleep 1000 & wait' >"$T/out" 2>&1 3>&- &
   local pid=$! rc=0
-  wait_until 10 file_has "$T/out" ready
+  wait_until 30 file_has "$T/out" ready
   kill -TERM "$pid"
   wait "$pid" || rc=$?
   [ "$rc" -eq 42 ]
@@ -167,10 +167,10 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
   # signal ignored at its start, so this also checks that berth-init resets dispositions
   "$BERTH_INIT_HOST" sh -c "$traps echo \$\$ >$T/pid; while :; do sleep 0.05; done" >"$T/out" 2>&1 3>&- &
   local pid=$! rc=0
-  wait_until 10 test -s "$T/pid"
+  wait_until 30 test -s "$T/pid"
   for s in $sigs; do
     kill -s "$s" "$pid"
-    wait_until 10 file_has "$T/out" "got-$s" || { cat "$T/out" >&2; false; }
+    wait_until 30 file_has "$T/out" "got-$s" || { cat "$T/out" >&2; false; }
   done
   kill -KILL "$(cat "$T/pid")"
   wait "$pid" || rc=$?
@@ -182,7 +182,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
   local prog='sleep 1000 & echo $! >"$0"; trap "wait \$!; exit \$?" TERM; echo ready; wait'
   "$BERTH_INIT_HOST" -g sh -c "$prog" "$T/g" >"$T/out" 2>&1 3>&- &
   local pid=$! rc=0
-  wait_until 10 file_has "$T/out" ready
+  wait_until 30 file_has "$T/out" ready
   kill -TERM "$pid"
   wait "$pid" || rc=$?
   # the sleep got SIGTERM too: the program's `wait` returned 128+15 and it exited with that
@@ -193,7 +193,7 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
   "$BERTH_INIT_HOST" sh -c "$prog" "$T/g" >"$T/out" 2>&1 3>&- &
   pid=$!
   rc=0
-  wait_until 10 file_has "$T/out" ready
+  wait_until 30 file_has "$T/out" ready
   kill -TERM "$pid"
   sleep 0.5
   # only the program got it: its sleep still runs, and so does the program waiting for it
@@ -209,11 +209,11 @@ STORM_PROG="($STORM; echo spawned) & exec sleep 1000"
   "$BERTH_INIT_HOST" -v sh -c "(sleep 1000 & echo \$! >$T/orphan); $STORM; echo spawned; read x <$T/fifo; exit 3" \
     >"$T/out" 2>"$T/err" 3>&- &
   local pid=$! rc=0
-  wait_until 10 file_has "$T/out" spawned
+  wait_until 30 file_has "$T/out" spawned
   # the orphan's parent is berth-init, not the host's init
   [ "$(ppid_of "$(cat "$T/orphan")")" -eq "$pid" ]
-  wait_until 10 zombies_are "$pid" 0
-  wait_until 10 eval '[ "$(grep -c "reaped orphan" "$T/err")" -ge 200 ]' || { cat "$T/err" >&2; false; }
+  wait_until 30 zombies_are "$pid" 0
+  wait_until 30 eval '[ "$(grep -c "reaped orphan" "$T/err")" -ge 200 ]' || { cat "$T/err" >&2; false; }
   zombies_are "$pid" 0
   echo go >"$T/fifo"
   wait "$pid" || rc=$?
@@ -326,7 +326,7 @@ EOF
   wait_output spawned
   local pid
   pid=$(ct_pid)
-  wait_until 10 zombies_at_least "$pid" 200 || { echo "zombies: $(zombies "$pid")" >&2; false; }
+  wait_until 30 zombies_at_least "$pid" 200 || { echo "zombies: $(zombies "$pid")" >&2; false; }
   sleep 0.2
   zombies_at_least "$pid" 200
   runtime kill "$ID" KILL
@@ -339,8 +339,8 @@ EOF
   ct_run_detached
   wait_output spawned
   pid=$(ct_pid)
-  wait_until 10 eval '[ "$(grep -c "reaped orphan" "$CT_ERR")" -ge 200 ]' || { cat "$CT_ERR" >&2; false; }
-  wait_until 10 zombies_are "$pid" 0
+  wait_until 30 eval '[ "$(grep -c "reaped orphan" "$CT_ERR")" -ge 200 ]' || { cat "$CT_ERR" >&2; false; }
+  wait_until 30 zombies_are "$pid" 0
   sleep 0.2
   zombies_are "$pid" 0
   assert_contains "$(cat "$CT_ERR")" "berth-init is pid 1"

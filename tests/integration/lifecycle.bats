@@ -162,7 +162,7 @@ load helpers
 @test "lifecycle: kill --all signals every process of the container" {
   set_args /bin/sh -c '/probe sleep inf & /probe sleep inf & wait'
   ct_run_detached
-  wait_until 10 sh -c "[ \$(pgrep -c -P $(ct_pid)) -ge 2 ]"
+  wait_until 30 sh -c "[ \$(pgrep -c -P $(ct_pid)) -ge 2 ]"
   runtime kill --all "$ID" KILL
   wait_status stopped
   runtime delete "$ID"
@@ -248,7 +248,7 @@ reach_checks() { is_berth && echo all || echo fds; }
   [ "$p" = "$(ct_pid)" ]
   assert_unreachable "$p" "$secret" "$(reach_checks)"
   release_execve
-  wait_until 10 grep -q probe "/proc/$p/cmdline"
+  wait_until 30 grep -q probe "/proc/$p/cmdline"
 }
 
 @test "lifecycle: under run too, the container process is beyond the container's reach until it execs" {

@@ -26,9 +26,9 @@ dead() { ! alive "$1"; }
 @test "ps: -f json lists the pids of the container's processes" {
   set_args /bin/sh -c '/probe sleep inf & /probe sleep inf & wait'
   start_ct
-  wait_until 10 sh -c "[ \$(pgrep -c -P $INIT) -eq 2 ]"
+  wait_until 30 sh -c "[ \$(pgrep -c -P $INIT) -eq 2 ]"
   exec_bg "$ID" /probe sleep inf
-  wait_until 10 sh -c "[ \$(wc -l <'/sys/fs/cgroup/pids$CG/cgroup.procs') -eq 4 ]"
+  wait_until 30 sh -c "[ \$(wc -l <'/sys/fs/cgroup/pids$CG/cgroup.procs') -eq 4 ]"
   run runtime ps -f json "$ID"
   assert_success_out
   [ "$(jq -r 'type' <<<"$output")" = array ]
@@ -43,7 +43,7 @@ dead() { ! alive "$1"; }
 @test "ps: the table has a PID column with the container's processes" {
   set_args /bin/sh -c '/probe sleep inf & wait'
   start_ct
-  wait_until 10 sh -c "[ \$(pgrep -c -P $INIT) -eq 1 ]"
+  wait_until 30 sh -c "[ \$(pgrep -c -P $INIT) -eq 1 ]"
   run runtime ps "$ID"
   assert_success_out
   local col
@@ -222,7 +222,7 @@ EOF
   update_config '.linux.resources.memory = {"limit": 104857600} | .linux.resources.pids = {"limit": 50}'
   set_args /bin/sh -c '/probe sleep inf & /probe sleep inf & wait'
   start_ct
-  wait_until 10 sh -c "[ \$(pgrep -c -P $INIT) -eq 2 ]"
+  wait_until 30 sh -c "[ \$(pgrep -c -P $INIT) -eq 2 ]"
   local peak0 peak1
   peak0=$(cg_file memory memory.max_usage_in_bytes)
   run runtime events --stats "$ID"
@@ -254,7 +254,7 @@ EOF
   start_ct
   local ev=$BATS_TEST_TMPDIR/events.out
   background runtime events --interval 200ms "$ID" >"$ev" 2>"$ev.err"
-  wait_until 10 sh -c "[ \$(grep -c '\"type\":\"stats\"' '$ev') -ge 4 ]" || { cat "$ev" "$ev.err"; false; }
+  wait_until 30 sh -c "[ \$(grep -c '\"type\":\"stats\"' '$ev') -ge 4 ]" || { cat "$ev" "$ev.err"; false; }
   while read -r line; do
     [ "$(jq -r .type <<<"$line")" = stats ]
     [ "$(jq -r .id <<<"$line")" = "$ID" ]
@@ -306,7 +306,7 @@ EOF
   local a b pids p
   a=$(cat "$BATS_TEST_TMPDIR/a.pid")
   b=$(cat "$BATS_TEST_TMPDIR/b.pid")
-  wait_until 10 sh -c "[ \$(wc -l <'/sys/fs/cgroup/pids$CG/cgroup.procs') -eq 4 ]"
+  wait_until 30 sh -c "[ \$(wc -l <'/sys/fs/cgroup/pids$CG/cgroup.procs') -eq 4 ]"
   pids=$(cgroup_pids)
   # the host's pid namespace: the container's init is not pid 1
   [ "$(readlink "/proc/$INIT/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]

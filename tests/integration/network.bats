@@ -105,7 +105,7 @@ ctr_retry() { # FLAGS... -- CMD
 @test "network: the resolver forwards other names to the network's --dns upstream, and none leaves" {
   # the test's own upstream inside the host namespace
   background in_host python3 "$INTEGRATION_DIR/dnsd.py" 127.0.0.53 53 outside.test=192.0.2.99
-  wait_until 10 in_host sh -c 'ss -lun | grep -q 127.0.0.53:53'
+  wait_until 30 in_host sh -c 'ss -lun | grep -q 127.0.0.53:53'
   berth network create app --dns 127.0.0.53 >/dev/null
   berth run -d --name web --network app bb sleep 1000 >/dev/null
   run berth run --rm --network app bb nslookup outside.test
@@ -161,7 +161,7 @@ ctr_retry() { # FLAGS... -- CMD
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("192.0.2.2", 9000)); s.listen(1); c, a = s.accept(); c.sendall((a[0] + "\n").encode())'
-  wait_until 10 in_outside sh -c 'ss -ltn | grep -q 192.0.2.2:9000'
+  wait_until 30 in_outside sh -c 'ss -ltn | grep -q 192.0.2.2:9000'
   run berth run --rm bb sh -c 'nc 192.0.2.2 9000 </dev/null'
   [ "$status" -eq 0 ]
   [ "$output" = 192.0.2.1 ] # masqueraded: not 10.87.0.x

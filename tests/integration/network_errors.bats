@@ -67,7 +67,7 @@ teardown() {
   [[ $output == *"port 8080/tcp is already published by another container"* ]]
   # a port a host process listens on
   background in_host python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 8090)); s.listen(1); time.sleep(600)'
-  wait_until 10 in_host sh -c 'ss -ltn | grep -q 127.0.0.1:8090'
+  wait_until 30 in_host sh -c 'ss -ltn | grep -q 127.0.0.1:8090'
   run berth run -d --name taken -p 8090:80 bb sleep 1000
   [ "$status" -ne 0 ]
   [[ $output == *"port 8090/tcp is already in use on the host"* ]]
@@ -117,7 +117,7 @@ crash_setup_at() { # STEP NAME FLAGS...
   kill -9 "$pid"
   wait "$bg" 2>/dev/null || true
   # its monitor sees berth gone before GO and ends (and becomes a zombie until reaped)
-  wait_until 20 no_monitor
+  wait_until 30 no_monitor
 }
 
 no_monitor() { [ -z "$(ctr_monitors)" ]; }
@@ -170,7 +170,7 @@ crash_setup_steps() {
   [ -n "$pid" ]
   kill -9 "$pid"
   wait "$bg" 2>/dev/null || true
-  wait_until 20 no_monitor # the monitor finds the exit recorded, ends
+  wait_until 30 no_monitor # the monitor finds the exit recorded, ends
   run berth system check --repair
   [[ $output == *"network addresses of container"* ]]
   run net_leftovers

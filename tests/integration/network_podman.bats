@@ -80,7 +80,7 @@ facts='
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("192.0.2.2", 9000)); s.listen(1); c, a = s.accept(); c.sendall((a[0] + "\n").encode())'
-    wait_until 10 in_outside sh -c 'ss -ltn | grep -q 192.0.2.2:9000'
+    wait_until 30 in_outside sh -c 'ss -ltn | grep -q 192.0.2.2:9000'
     if [ "$who" = berth ]; then
       run berth run --rm bb sh -c 'nc 192.0.2.2 9000 </dev/null'
     else

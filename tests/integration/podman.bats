@@ -74,7 +74,7 @@ teardown() {
 @test "podman: run -d, exec, logs, stop and rm" {
   podman_cmd run -d --name "$NAME" --network none "${ULIMITS[@]}" "$IMAGE" \
     sh -c 'trap "echo got-term; exit 0" TERM; echo started; while :; do sleep 0.1; done'
-  wait_until 20 podman_logs_have started
+  wait_until 30 podman_logs_have started
   run podman_cmd exec "$NAME" sh -c 'echo from-exec; cat /proc/1/cmdline | tr "\0" " "'
   assert_success_out
   assert_contains "$output" from-exec

@@ -212,7 +212,7 @@ notify_agent() {
   [ ! -s "$AGENT_OUT" ]
   RUNTIME_TIMEOUT=20 run runtime start "$ID"
   assert_success_out
-  wait_until 10 file_has "$CT_OUT" syscall=
+  wait_until 30 file_has "$CT_OUT" syscall=
   [ "$(cat "$CT_OUT")" = syscall=EMLINK ]
   local state
   state=$(probe_get state "$(cat "$AGENT_OUT")")

@@ -155,15 +155,15 @@ masked_path_is_null() {
   mkfifo "$fifo"
   exec 6<>"$fifo" # read-write: neither this open nor the probe's blocks
   background "$PROBE" exe-attack "$pid" "$host_bin" <"$fifo" >"$out" 2>&1
-  wait_until 10 file_has "$out" '^ready'
+  wait_until 30 file_has "$out" '^ready'
   local exe_before
   exe_before=$(probe_get exe "$(cat "$out")")
   runtime start "$ID"
   # wait until the container process has exec'd the user program
-  wait_until 10 sh -c "[ \"\$(readlink /proc/$pid/exe)\" != '$exe_before' ]"
+  wait_until 30 sh -c "[ \"\$(readlink /proc/$pid/exe)\" != '$exe_before' ]"
   echo go >&6
   exec 6>&-
-  wait_until 10 file_has "$out" '^reopen='
+  wait_until 30 file_has "$out" '^reopen='
   cat "$out"
   [ "$(probe_get same_as_host "$(cat "$out")")" != 1 ]
   [ "$(sha256sum "$host_bin" | cut -d' ' -f1)" = "$sum_before" ]
