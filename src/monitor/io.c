@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "monitor.h"
 
 #define DRAIN_MS 1000 /* after the init exited, output still arriving is read this long at most */
@@ -44,13 +45,6 @@ int64_t mon_now(void)
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* base/unixsock.h's berth_unix_addr without libberth (the monitor links libc only): PATH, or
@@ -432,8 +426,8 @@ void mon_serve(struct mon *m)
   mon_health_begin(m);
   while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
     if (m->exited && deadline == 0)
-      deadline = mono_ms() + DRAIN_MS;
-    int timeout = m->exited ? (int) (deadline - mono_ms()) : -1;
+      deadline = berth_mono_ms() + DRAIN_MS;
+    int timeout = m->exited ? (int) (deadline - berth_mono_ms()) : -1;
     if (m->exited && timeout <= 0)
       break;
     size_t n = fill_poll(m, pf);
@@ -472,10 +466,10 @@ void mon_serve(struct mon *m)
  * ended, -2 no answer in time */
 static int await_recorded(struct mon *m, size_t i, char *decision, size_t len)
 {
-  int64_t until = mono_ms() + BERTH_ATTACH_RECORD_MS;
+  int64_t until = berth_mono_ms() + BERTH_ATTACH_RECORD_MS;
   char msg[BERTH_ATTACH_MSG_MAX];
   for (;;) {
-    int left = (int) (until - mono_ms());
+    int left = (int) (until - berth_mono_ms());
     struct pollfd pf = { .fd = m->clients[i].fd, .events = POLLIN };
     int r = left > 0 ? poll(&pf, 1, left) : 0;
     if (r < 0 && errno == EINTR)
@@ -517,10 +511,10 @@ bool mon_client_record(struct mon *m, int code, char *decision, size_t len)
 
 bool mon_sleep(struct mon *m, int64_t ms)
 {
-  int64_t until = mono_ms() + ms;
+  int64_t until = berth_mono_ms() + ms;
   struct pollfd pf[P_CLIENTS + MON_MAX_CLIENTS + MON_MAX_HELD];
   while (!m->cancel) {
-    int64_t left = until - mono_ms();
+    int64_t left = until - berth_mono_ms();
     if (left <= 0)
       return true;
     size_t n = fill_poll(m, pf); /* no container: its three fds are -1 */

@@ -19,13 +19,6 @@
 #include "base/strutil.h"
 #include "base/xalloc.h"
 
-int64_t api_mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t api_now_ns(void)
 {
   struct timespec ts;
@@ -133,7 +126,7 @@ static void begin(struct api_req *r)
 
 static void take_upload(struct api_req *r, const char *data, size_t len)
 {
-  r->c->last_upload = api_mono_ms();
+  r->c->last_upload = berth_mono_ms();
   if (r->upload_fd >= 0) {
     if (berth_write_all(r->upload_fd, data, len) < 0) { /* the job ended: it says why at the end */
       close(r->upload_fd);
@@ -185,7 +178,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
     *con_cls = r;
     c->in_request = true;
     c->uploading = true;
-    c->last_upload = api_mono_ms();
+    c->last_upload = berth_mono_ms();
     begin(r);
     return MHD_YES;
   }
@@ -208,7 +201,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
   *con_cls = NULL;
   c->in_request = false;
   c->uploading = false;
-  c->idle_since = api_mono_ms();
+  c->idle_since = berth_mono_ms();
 }
 
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
@@ -244,7 +237,7 @@ int api_conn_serve(const struct berth_api_opts *o, int fd, const struct sockaddr
 {
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);
-  struct api_conn c = { .o = o, .fd = fd, .idle_since = api_mono_ms() };
+  struct api_conn c = { .o = o, .fd = fd, .idle_since = berth_mono_ms() };
   unsigned deadline = o->request_deadline ? o->request_deadline : BERTH_API_REQUEST_DEADLINE;
   cleanup_error berth_error_t err = NULL;
   if (berth_mhd_load(&err) < 0) { /* no HTTP library: answer once, by hand, with why */
@@ -277,7 +270,7 @@ int api_conn_serve(const struct berth_api_opts *o, int fd, const struct sockaddr
   while (!c.closed) {
     if (MHD_run_wait(c.d, 1000) != MHD_YES && errno != EINTR)
       break;
-    if (!c.closed && overdue(&c, api_mono_ms(), deadline))
+    if (!c.closed && overdue(&c, berth_mono_ms(), deadline))
       break;
   }
   MHD_stop_daemon(c.d); /* closes the connection if it is still open */

@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/routes.h"
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/strbuf.h"
 #include "engine/engine.h"
@@ -67,7 +68,6 @@ int api_engine(struct api_req *r, struct berth_engine **e, berth_error_t *err) B
 /* the JSON body (an empty body: an empty object); NULL with err when malformed */
 json_t *api_body(struct api_req *r, berth_error_t *err) BERTH_WUR;
 int64_t api_now_ns(void);
-int64_t api_mono_ms(void);
 
 /* ---- replies (each returns MHD's result: the handler returns it) ---- */
 enum MHD_Result api_reply_raw(struct api_req *r, unsigned status, const char *ctype, const void *data,

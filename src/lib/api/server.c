@@ -25,6 +25,7 @@
 #include "api/conn.h"
 #include "api/tls.h"
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/strutil.h"
@@ -150,13 +151,6 @@ struct server {
   int64_t idle_since; /* monotonic ms; the last connection's end */
 };
 
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* root, our own user, or (a group socket) a member of its group */
 static bool peer_allowed(struct server *s, int fd)
 {
@@ -193,7 +187,7 @@ static void reap(struct server *s)
       }
   }
   if (s->nkids == 0 && s->idle_since == 0)
-    s->idle_since = mono_ms();
+    s->idle_since = berth_mono_ms();
 }
 
 static void on_connection(struct server *s, sigset_t *blocked)
@@ -248,7 +242,7 @@ static int loop(struct server *s, int sfd, sigset_t *old)
   for (;;) {
     int timeout = -1;
     if (s->o->idle_timeout > 0 && s->nkids == 0) {
-      int64_t left = s->idle_since + (int64_t) s->o->idle_timeout * 1000 - mono_ms();
+      int64_t left = s->idle_since + (int64_t) s->o->idle_timeout * 1000 - berth_mono_ms();
       if (left <= 0)
         return 0;
       timeout = (int) (left > 60000 ? 60000 : left);
@@ -358,7 +352,7 @@ int berth_api_serve(const struct berth_api_opts *o, berth_error_t *err)
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   s.kids = xcalloc(s.max, sizeof *s.kids);
-  s.idle_since = mono_ms();
+  s.idle_since = berth_mono_ms();
   int r = sfd < 0 ? BERTH_ERR_ERRNO(err, "signalfd") : loop(&s, sfd, &old);
   if (r < 0 && err && *err == NULL)
     BERTH_ERR_ERRNO(err, "serve");

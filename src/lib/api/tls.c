@@ -233,7 +233,7 @@ static int pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 static BERTH_WUR int plain_http(struct api_tls_session *ts, int64_t deadline)
 {
   struct pollfd pf = { .fd = ts->fd, .events = POLLIN };
-  int64_t left = deadline - api_mono_ms();
+  int64_t left = deadline - berth_mono_ms();
   unsigned char c = 0;
   if (left <= 0 || poll(&pf, 1, (int) left) <= 0 || recv(ts->fd, &c, 1, MSG_PEEK) != 1)
     return 0; /* the handshake says why */
@@ -263,7 +263,7 @@ static BERTH_WUR int handshake(struct api_tls_session *ts, int64_t deadline)
       berth_ignore(gnutls_alert_send_appropriate(ts->s, r));
       return -1;
     }
-    int64_t left = deadline - api_mono_ms();
+    int64_t left = deadline - berth_mono_ms();
     struct pollfd pf = { .fd = ts->fd, .events = gnutls_record_get_direction(ts->s) ? POLLOUT : POLLIN };
     if (left <= 0) {
       berth_log_warn("api: TLS: %s did not finish its handshake in time: dropped", ts->peer);

@@ -181,7 +181,7 @@ int api_tls_serve(const struct berth_api_opts *o, struct api_tls *t, int fd, con
   char peer[INET6_ADDRSTRLEN + 16];
   peer_name(sa, peer, sizeof peer);
   unsigned deadline = o->request_deadline ? o->request_deadline : BERTH_API_REQUEST_DEADLINE;
-  struct api_tls_session *ts = api_tls_handshake(t, fd, api_mono_ms() + (int64_t) deadline * 1000, peer);
+  struct api_tls_session *ts = api_tls_handshake(t, fd, berth_mono_ms() + (int64_t) deadline * 1000, peer);
   if (ts == NULL) {
     close(fd);
     return 1;

@@ -44,7 +44,7 @@ static char *basic_value(const struct berth_credentials *c)
 static struct reg_token *find_token(struct berth_registry *r, const char *scope)
 {
   for (size_t i = 0; i < r->ntokens; i++)
-    if (strcmp(r->tokens[i].scope, scope ? scope : "") == 0 && r->tokens[i].expires > reg_now_ms())
+    if (strcmp(r->tokens[i].scope, scope ? scope : "") == 0 && r->tokens[i].expires > berth_mono_ms())
       return &r->tokens[i];
   return NULL;
 }
@@ -204,7 +204,7 @@ static BERTH_WUR int fetch_token(struct berth_registry *r, const char *scope, be
   pthread_mutex_lock(&r->lock);
   r->tokens = xreallocarray(r->tokens, r->ntokens + 1, sizeof *r->tokens);
   r->tokens[r->ntokens++] =
-    (struct reg_token){ xstrdup(scope ? scope : ""), token, reg_now_ms() + ttl - 10000 };
+    (struct reg_token){ xstrdup(scope ? scope : ""), token, berth_mono_ms() + ttl - 10000 };
   pthread_mutex_unlock(&r->lock);
   return 0;
 }

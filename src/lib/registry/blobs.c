@@ -77,7 +77,7 @@ static BERTH_WUR int job_retry(struct loop *L, struct blob_job *j, bool transpor
   berth_log_debug("blob %s: %s; again in %lld ms from byte %llu", j->t->desc->digest,
                   *cause ? (*cause)->msg : "server error", (long long) delay, (unsigned long long) j->got);
   berth_error_release(cause);
-  j->not_before = reg_now_ms() + delay;
+  j->not_before = berth_mono_ms() + delay;
   j->st = JOB_WAIT;
   return 0;
 }
@@ -137,7 +137,7 @@ static BERTH_WUR int job_ended(struct loop *L, struct blob_job *j, CURLcode rc, 
 /* start waiting jobs whose time has come; the ms to wait for the next one (or 200) */
 static int64_t start_due(struct loop *L)
 {
-  int64_t now = reg_now_ms(), wait = 200;
+  int64_t now = berth_mono_ms(), wait = 200;
   for (size_t i = 0; i < L->n && L->running < (size_t) L->max_parallel; i++) {
     struct blob_job *j = &L->jobs[i];
     if (j->st != JOB_WAIT)

@@ -15,13 +15,6 @@
 #include "base/xalloc.h"
 #include "registry/registry_int.h"
 
-int64_t reg_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void reg_req_init(struct reg_req *q, const char *method, char *url)
 {
   memset(q, 0, sizeof *q);

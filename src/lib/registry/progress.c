@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
@@ -112,18 +113,11 @@ char *berth_progress_render(struct berth_progress_view *v, struct berth_progress
   return berth_strbuf_detach(&b);
 }
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void berth_progress_flush(struct berth_progress *p, bool force)
 {
   if (p == NULL || p->fd < 0)
     return;
-  int64_t t = now_ms();
+  int64_t t = berth_mono_ms();
   if (p->view.tty && !force && t - p->last_ms < 100)
     return;
   p->last_ms = t;

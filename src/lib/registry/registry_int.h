@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "base/clock.h"
 #include "base/strbuf.h"
 #include "registry/curl_dl.h"
 #include "registry/registry.h"
@@ -92,7 +93,6 @@ char *reg_url(struct berth_registry *r, const char *fmt, ...) __attribute__((for
 char *reg_resolve_location(struct berth_registry *r, const char *loc);
 /* pick https or http (insecure registries): the first request does it */
 int reg_ensure_base(struct berth_registry *r, berth_error_t *err) BERTH_WUR;
-int64_t reg_now_ms(void);
 
 /* ---- auth (auth.c) ---- */
 /* the Authorization header value for a scope (or NULL): a cached token, or Basic */

@@ -124,8 +124,8 @@ static bool check(struct waiting *w, struct berth_engine *e)
     if (!w->exited && api_exit_read(e, w->id, &w->code)) /* an attach saw the exit */
       w->exited = true;
     if (!w->exited && w->gone_since == 0)
-      w->gone_since = api_mono_ms();
-    if (!w->exited && api_mono_ms() - w->gone_since < 2000) /* the note may be on its way */
+      w->gone_since = berth_mono_ms();
+    if (!w->exited && berth_mono_ms() - w->gone_since < 2000) /* the note may be on its way */
       return false;
     if (!w->exited && w->cond != REMOVED)
       w->error = xstrdup("the container was removed");

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/cleanup.h"
 #include "base/unixsock.h"
 #include "base/xalloc.h"
@@ -61,13 +62,6 @@ int berth_ctr_attach_send(struct berth_ctr_attach *a, char type, const void *dat
   return 0;
 }
 
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* a message on a recording connection: an EXITED is recorded here; false when it ended */
 static bool recording_message(struct berth_engine *e, const struct berth_db_container *row,
                               struct berth_ctr_attach *a)
@@ -91,9 +85,9 @@ int ctr_wait_monitor_recording(struct berth_engine *e, const struct berth_db_con
   cleanup_close int pfd = row->monitor_pid > 0 ? pidfd_open((pid_t) row->monitor_pid, 0) : -1;
   if (pfd < 0 || !berth_ctr_monitor_alive(row)) /* checked after pidfd_open: not a reused pid */
     return 1;
-  int64_t until = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
+  int64_t until = timeout_ms < 0 ? 0 : berth_mono_ms() + timeout_ms;
   for (;;) {
-    int left = timeout_ms < 0 ? -1 : (int) (until - mono_ms());
+    int left = timeout_ms < 0 ? -1 : (int) (until - berth_mono_ms());
     if (timeout_ms >= 0 && left <= 0)
       return 0;
     struct pollfd p[2] = { { .fd = pfd, .events = POLLIN }, { .fd = a ? a->fd : -1, .events = POLLIN } };
