@@ -246,25 +246,57 @@ EOF
   [ -z "$(build_left)" ]
 }
 
-@test "build: SIGINT during a RUN stops the build and leaves nothing" {
-  printf 'FROM busybox\nRUN echo started; sleep 60\n' >"$CTX/Dockerfile"
-  berth build --progress plain -t int "$CTX" >"$CTR_DIR/out" 2>&1 &
+# interrupt_build PATTERN [BUILD-OPTION...]: a build whose RUN sleeps 40 minutes, SIGINT to berth
+# once its output has a line matching PATTERN (extended regex); the build stops at once and
+# leaves nothing
+interrupt_build() {
+  local pattern=$1
+  shift
+  printf 'FROM busybox\nRUN echo started; sleep 2417\n' >"$CTX/Dockerfile"
+  berth build --progress plain "$@" -t int "$CTX" >"$CTR_DIR/out" 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do
-    grep -q started "$CTR_DIR/out" && break
-    sleep 0.1
-  done
-  grep -q started "$CTR_DIR/out"
+  wait_until 30 grep -qE "$pattern" "$CTR_DIR/out"
   local p
   for p in $(pgrep -x berth); do # berth itself (not the timeout around it)
     tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "--runroot $BRUN build" && kill -INT "$p"
   done
   local t0=$SECONDS
   wait "$pid" || true
-  [ $((SECONDS - t0)) -lt 20 ]
+  [ $((SECONDS - t0)) -lt 20 ] # not the sleep's 40 minutes: its container was killed
   grep -q interrupted "$CTR_DIR/out"
+  run pgrep -f 'sleep 2417'
+  [ "$status" -ne 0 ]
   run berth image inspect int
   [ "$status" -ne 0 ]
+  [ -z "$(build_left)" ]
+}
+
+@test "build: SIGINT during a RUN stops the build and leaves nothing" {
+  interrupt_build '^#2 [0-9.]+ started$' # the step's own output: its container runs
+}
+
+@test "build: SIGINT as a RUN step begins, before its container exists, still kills that container" {
+  # a runtime that takes two seconds to start the container: the interrupt comes first
+  local slow=$CTR_DIR/slow-runtime real=$(dirname "$BERTH")/berth-runtime
+  [ -x "$real" ] || real=$(dirname "$BERTH")/../runtime/berth-runtime # the build tree
+  printf '#!/bin/sh\n[ "$3" = run ] && { echo ran >"%s"; sleep 2; }\nexec "%s" "$@"\n' \
+    "$CTR_DIR/slow-ran" "$real" >"$slow"
+  chmod +x "$slow"
+  interrupt_build '^#2 \[2/2\] RUN ' --runtime "$slow" # the step's header: before the runtime
+  [ -s "$CTR_DIR/slow-ran" ]
+}
+
+@test "build: --runtime picks the runtime of RUN steps: runc works, a missing one is a clear error" {
+  printf 'FROM busybox\nRUN echo by-runc >/by\n' >"$CTX/Dockerfile"
+  run berth build -q --runtime /nonexistent/runc -t rt "$CTX"
+  [ "$status" -ne 0 ]
+  grep -q -- '--runtime: `/nonexistent/runc` is not an executable file' <<<"$output"
+  run berth image inspect rt
+  [ "$status" -ne 0 ]
+  run bld --runtime runc -t rt "$CTX"
+  [ "$status" -eq 0 ]
+  run berth run --rm rt cat /by
+  [ "$output" = by-runc ]
   [ -z "$(build_left)" ]
 }
 
@@ -273,11 +305,7 @@ EOF
   "$BERTH" --root "$BROOT" --runroot "$BRUN" build --progress plain -t killed "$CTX" >"$CTR_DIR/out" 2>&1 3>&- &
   local pid=$!
   BG_BERTH=$pid # killed by the teardown if the test fails before it does
-  for _ in $(seq 600); do
-    grep -q started "$CTR_DIR/out" && break
-    sleep 0.1
-  done
-  grep -q started "$CTR_DIR/out"
+  wait_until 60 grep -qE '^#2 [0-9.]+ started$' "$CTR_DIR/out" # the container's own output
   # the step's shell prints 'started' before it forks sleep: wait for sleep itself
   wait_until 30 pgrep -f 'sleep 3217' >/dev/null
   [ -n "$(build_mounts_anywhere)" ] # the step's overlay, in its private namespace

@@ -247,7 +247,7 @@ static BERTH_WUR int export_output(struct berth_engine *e, const char *spec, con
 
 struct build_cli {
   const char **tags, **build_args, **labels, **secrets, **outputs, **cache_from;
-  const char *file, *target, *iidfile, *progress, *network, *platform;
+  const char *file, *target, *iidfile, *progress, *network, *platform, *runtime;
   bool no_cache, pull, quiet;
 };
 
@@ -276,6 +276,7 @@ static BERTH_WUR int run_build(struct cmd_ctx *ctx, struct build_cli *c, struct 
                                  .secrets = (char *const *) c->secrets,
                                  .target = c->target,
                                  .network = c->network,
+                                 .runtime = c->runtime,
                                  .no_cache = c->no_cache,
                                  .pull = c->pull,
                                  .source_date_epoch = source_date_epoch(c),
@@ -367,6 +368,8 @@ int cmd_build(struct cmd_ctx *ctx, int argc, char **argv, berth_error_t *err)
     { "pull", 0, BERTH_CLI_BOOL, &c.pull, NULL, "Always attempt to pull a newer version of the image" },
     { "quiet", 'q', BERTH_CLI_BOOL, &c.quiet, NULL,
       "Suppress the build output and print image ID on success" },
+    { "runtime", 0, BERTH_CLI_STRING, &c.runtime, "string",
+      "The OCI runtime of RUN steps: a name in PATH or an absolute path (default berth-runtime)" },
     { "secret", 0, BERTH_CLI_STRINGS, &c.secrets, "stringArray",
       "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")" },
     { "tag", 't', BERTH_CLI_STRINGS, &c.tags, "list",

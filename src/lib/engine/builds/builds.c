@@ -444,7 +444,7 @@ static BERTH_WUR int prepare(struct bld *b, berth_error_t *err)
   b->stages = xcalloc(b->plan->nstages ? b->plan->nstages : 1, sizeof *b->stages);
   b->first_step = xcalloc(b->plan->nstages ? b->plan->nstages : 1, sizeof *b->first_step);
   b->runtime_root = xasprintf("%s/builds/runtime", b->e->runroot);
-  b->runtime = berth_ctr_find_runtime(NULL, err);
+  b->runtime = berth_ctr_find_runtime(b->o->runtime, err);
   return b->runtime ? 0 : -1;
 }
 

@@ -66,6 +66,8 @@ struct berth_builds_opts {
   char *const *cache_from;   /* --cache-from images (local; their steps seed the cache) */
   const char *target;        /* --target stage (NULL: the last) */
   const char *network;       /* RUN's default network: "host" (NULL) or "none" */
+  const char *runtime;       /* the OCI runtime of RUN steps: a name in PATH or an absolute path
+                                (NULL: berth-runtime) */
   bool no_cache;             /* run every step (the results are still recorded) */
   bool pull;                 /* pull every base image even when present */
   int64_t source_date_epoch; /* >= 0: the time of every history entry, config and copied file,

@@ -30,6 +30,7 @@
 
 #include "base/child.h"
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/fds.h"
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -578,25 +579,18 @@ static BERTH_WUR int prepare(void *data, int sock, berth_error_t *err)
   return watchdog(r, err);
 }
 
-static void runtime_kill(struct run *r)
-{
-  char *argv[] = { r->b->runtime, "--root", r->b->runtime_root, "kill", r->id, "KILL", NULL };
-  struct berth_child_exec x = { .argv = argv, .fds = { -1, -1, -1 }, .nfds = 3 };
-  pid_t pid;
-  if (BLD_TRY(berth_child_exec(&x, &pid, BLD_Q)) == 0)
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-}
-
-/* the output to the progress, until the runtime closes it; the cancel flag kills the container */
-static void pump(struct run *r, int fd)
+/* The output to the progress, until the runtime closes it. Once the build is cancelled, the
+ * step's watchdog (PID) gets SIGTERM every half second: it kills the container through the
+ * runtime until the runtime has gone, also when the container did not exist yet at the first
+ * signal (a single `runtime kill` then failed, and the step ran to its end). */
+static void pump(struct run *r, pid_t pid, int fd)
 {
   char buf[8192];
-  bool killed = false;
+  int64_t last = 0;
   for (;;) {
-    if (!killed && bld_cancelled(r->b)) {
-      runtime_kill(r);
-      killed = true;
+    if (bld_cancelled(r->b) && (last == 0 || berth_mono_ms() - last >= 500)) {
+      kill(pid, SIGTERM);
+      last = berth_mono_ms();
     }
     struct pollfd p = { .fd = fd, .events = POLLIN };
     int n = poll(&p, 1, 100);
@@ -637,7 +631,7 @@ static BERTH_WUR int execute(struct run *r, int *status, berth_error_t *err)
     return -1;
   }
   bld_unlock(r->b); /* the other stages go on while the process runs */
-  pump(r, pipefd[0]);
+  pump(r, pid, pipefd[0]);
   close(pipefd[0]);
   pid_t w;
   while ((w = waitpid(pid, status, 0)) < 0 && errno == EINTR) {
