@@ -58,6 +58,8 @@ teardown() {
   [ "$(sort <<<"$output" | tr '\n' ' ')" = "fromcli web " ]
   run docker inspect -f '{{.State.Running}} {{.Config.Image}} {{index .Config.Cmd 0}} {{.HostConfig.LogConfig.Type}}' web
   [ "$output" = "true bb sh json-file" ]
+  both_logged() { [ "$(docker logs web 2>&1 | wc -l)" -eq 2 ]; }
+  wait_until 30 both_logged # the container writes them after run -d returns
   run --separate-stderr docker logs web
   [ "$output" = started ]
   [ "$stderr" = to-stderr ]
@@ -267,10 +269,13 @@ teardown() {
 }
 
 @test "api: events while containers run, from the API and from berth's command line; a client gone mid-stream ends its connection" {
-  # (the CLI itself, not the bounded wrapper: its pid is the client's)
-  /usr/local/bin/docker events --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}' >"$WORK/events" 2>&1 &
+  # (the CLI itself, not the bounded wrapper: its pid is the client's). --since: a stream starts
+  # at the newest event when its handler runs, which may come after e1's first events
+  local since
+  since=$(date +%s)
+  /usr/local/bin/docker events --since "$since" --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}' >"$WORK/events" 2>&1 &
   BG_PIDS+=($!)
-  /usr/local/bin/docker events --filter container=e1 --format '{{.Action}}' >"$WORK/events-e1" 2>&1 &
+  /usr/local/bin/docker events --since "$since" --filter container=e1 --format '{{.Action}}' >"$WORK/events-e1" 2>&1 &
   BG_PIDS+=($!)
   wait_until 30 api_conns_are 2
   docker run --rm --name e1 bb true

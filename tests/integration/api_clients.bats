@@ -39,6 +39,7 @@ print([x.name for x in c.containers.list()])
   # the environment went in, the bind mount came out, the port is published on the host's 127.0.0.1
   wait_until 30 test -s "$WORK/vol/index.html"
   [ "$(cat "$WORK/vol/index.html")" = hello-from-env ]
+  wait_until 30 in_host wget -qO /dev/null "http://127.0.0.1:$port/" # the file comes before httpd
   run in_host wget -qO- "http://127.0.0.1:$port/"
   [ "$output" = hello-from-env ]
   [ "$(berth inspect -f '{{.State.Running}}' pyweb)" = true ]
@@ -109,7 +110,7 @@ services:
   web:
     image: bb
     depends_on: [db]
-    command: ["sh", "-c", "mkdir -p /www && wget -qO /www/index.html http://db/ && echo web-ready && exec httpd -f -p 8080 -h /www"]
+    command: ["sh", "-c", "mkdir -p /www && until wget -qO /www/index.html http://db/; do sleep 0.2; done && echo web-ready && exec httpd -f -p 8080 -h /www"]
     ports: ["127.0.0.1:$port:8080"]
     networks: [back]
 networks:

@@ -51,7 +51,7 @@ api_start() {
     "unix://$API_SOCK" 3>&- >>"$API_LOG" 2>&1 &
   API_PID=$!
   local i
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     [ -S "$API_SOCK" ] && [ "$(api_curl -s /_ping)" = OK ] && return 0
     kill -0 "$API_PID" 2>/dev/null || break
     sleep 0.1

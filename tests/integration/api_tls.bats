@@ -113,7 +113,7 @@ tls_start() {
       --tlscert "$CERTS/server.pem" --tlskey "$CERTS/server-key.pem" "$@" "tcp://127.0.0.1:$PORT" \
       3>&- >>"$API_LOG" 2>&1 &
     API_PID=$!
-    for i in $(seq 100); do
+    for i in $(seq 300); do
       [ "$(tls_curl /_ping)" = OK ] && return 0
       kill -0 "$API_PID" 2>/dev/null || break
       sleep 0.1

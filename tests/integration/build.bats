@@ -314,13 +314,13 @@ interrupt_build() {
   BG_BERTH=
   # the container dies with berth (bounded wait: a container left running fails the test)
   local i
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     pgrep -f 'sleep 3217' >/dev/null || break
     sleep 0.1
   done
   run pgrep -f 'sleep 3217'
   [ "$status" -ne 0 ]
-  for i in $(seq 50); do
+  for i in $(seq 300); do
     [ -z "$(build_mounts_anywhere)" ] && [ -z "$(find "$BRUN/builds/runtime" -mindepth 1 -maxdepth 1 ! -name '.*')" ] && break
     sleep 0.1
   done

@@ -180,7 +180,7 @@ http_serve() {
   python3 -u -m http.server --bind 127.0.0.1 --directory "$1" 0 >"$CTR_DIR/http.log" 2>&1 &
   HTTP_PID=$!
   local i
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     HTTP_PORT=$(sed -n 's/^Serving HTTP on 127\.0\.0\.1 port \([0-9]*\) .*/\1/p' "$CTR_DIR/http.log")
     [ -n "$HTTP_PORT" ] && return 0
     sleep 0.1

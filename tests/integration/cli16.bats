@@ -64,9 +64,11 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   # bad input: named, nothing made
   n=$(berth images -q | wc -l)
   run berth commit nosuch x:1
-  [ "$status" -ne 0 ] && [[ $output == *nosuch* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *nosuch* ]]
   run berth commit -c 'BOGUS x' c1 x:2
-  [ "$status" -ne 0 ] && [[ $output == *BOGUS* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *BOGUS* ]]
   [ "$(berth images -q | wc -l)" -eq "$n" ]
   berth rmi snap:1 snap:2 "$id" >/dev/null
 }
@@ -74,7 +76,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
 @test "update: a running container's limits in its cgroup and inspect; kept for the next start" {
   run_sleeper u1 --memory 128m
   run berth update --memory 64m --memory-swap 96m --cpus 0.5 --pids-limit 40 --cpu-shares 512 u1
-  [ "$status" -eq 0 ] && [ "$output" = u1 ]
+  [ "$status" -eq 0 ]
+  [ "$output" = u1 ]
   [ "$(cgroup_value u1 memory memory.limit_in_bytes memory.max)" = 67108864 ]
   [ "$(cgroup_value u1 pids pids.max pids.max)" = 40 ]
   v=$(cgroup_value u1 cpu cpu.cfs_quota_us cpu.max)
@@ -98,7 +101,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   run -125 berth update --kernel-memory 10m u1
   [[ $output == *"--kernel-memory"*"not supported"* ]]
   run berth update --memory 10m nosuch
-  [ "$status" -eq 1 ] && [[ $output == *nosuch* ]]
+  [ "$status" -eq 1 ]
+  [[ $output == *nosuch* ]]
 }
 
 @test "update --restart: the policy of a running container applies at its next exit" {
@@ -113,7 +117,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   # --rm and a restart policy do not go together
   berth run -d --rm --name r2 bb sleep 100 >/dev/null
   run berth update --restart always r2
-  [ "$status" -ne 0 ] && [[ $output == *AutoRemove* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *AutoRemove* ]]
 }
 
 @test "info and version: Docker's fields, --format templates and json" {
@@ -131,7 +136,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   run berth version
   [[ $output == *"Client:"* && $output == *"Server: berth"* ]]
   run berth info --format '{{.Nope'
-  [ "$status" -ne 0 ] && [[ $output == *":1:7: unclosed action"* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *":1:7: unclosed action"* ]]
 }
 
 @test "events: recorded by every berth process, filtered, formatted, followed live" {
@@ -155,10 +161,10 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   "$BERTH" --root "$BROOT" --runroot "$BRUN" events --since "$start" --filter volume=m1 --filter volume=m2 --filter event=create \
     --format '{{.Actor.ID}}' >"$out" 2>&1 3>&- &
   follower=$!
-  for _ in $(seq 100); do grep -q m1 "$out" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q m1 "$out" && break; sleep 0.1; done
   grep -qx m1 "$out"
   berth volume create m2 >/dev/null
-  for _ in $(seq 100); do grep -q m2 "$out" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q m2 "$out" && break; sleep 0.1; done
   kill -0 "$follower" # still following
   kill "$follower"
   wait "$follower" || true
@@ -197,7 +203,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   run -125 berth system prune -f --filter bogus=1
   [[ $output == *bogus* ]]
   run berth system prune -f --volumes --filter until=1h
-  [ "$status" -ne 0 ] && [[ $output == *until* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *until* ]]
   # without -f it asks; no answer: nothing removed
   berth create --name p4 bb true >/dev/null
   run berth system prune </dev/null
@@ -251,7 +258,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
     [[ " $(complete_words "berth ''") " == *" $c "* ]]
   done
   run berth completion zsh
-  [ "$status" -eq 0 ] && [[ ${lines[0]} == "#compdef berth" ]]
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == "#compdef berth" ]]
   if command -v zsh >/dev/null; then zsh -n <(berth completion zsh); fi
   run -125 berth completion fish
   [[ $output == *fish* ]]
@@ -270,7 +278,7 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
     mon=$(pgrep -f "berth-monitor .*--id $id")
     kill -9 "$mon" "$pid"
   done
-  wait_for b1 '{{.State.Status}}' dead
+  for n in b1 b2 b4; do wait_for "$n" '{{.State.Status}}' dead; done
   run berth system boot
   [ "$status" -eq 0 ]
   [ "$(sort <<<"$output" | tr '\n' ' ')" = "started b1 started b2 " ]
@@ -280,7 +288,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   pid=$(berth inspect -f '{{.State.Pid}}' b1)
   # twice: nothing started again
   run berth system boot
-  [ "$status" -eq 0 ] && [ -z "$output" ]
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
   [ "$(berth inspect -f '{{.State.Pid}}' b1)" = "$pid" ]
   # the unit for one container: starts and stops it with this store's berth
   run berth generate systemd --name b1
@@ -293,7 +302,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   run -125 berth generate systemd --new b1
   [[ $output == *--new* ]]
   run berth generate systemd nosuch
-  [ "$status" -ne 0 ] && [[ $output == *nosuch* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *nosuch* ]]
   grep -q 'ExecStart=.*berth system boot' "$REPO_ROOT/contrib/berth-boot.service"
 }
 
@@ -316,7 +326,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   run berth run --rm --volumes-from v1:ro bb touch /data/y
   [[ $output == *"Read-only file system"* ]]
   run berth run --rm --volumes-from nosuch bb true
-  [ "$status" -eq 125 ] && [[ $output == *nosuch* ]]
+  [ "$status" -eq 125 ]
+  [[ $output == *nosuch* ]]
   # -a: only the streams named
   [ "$(berth run --rm -a stdout bb sh -c 'echo out; echo err >&2' 2>&1)" = out ]
   [ "$(berth run --rm -a stderr bb sh -c 'echo out; echo err >&2' 2>&1)" = err ]
@@ -341,7 +352,8 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   # --log-driver none: output reaches the terminal, no log to read
   [ "$(berth run --name n1 --log-driver none bb echo hi)" = hi ]
   run berth logs n1
-  [ "$status" -ne 0 ] && [[ $output == *"does not support reading"* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *"does not support reading"* ]]
   run -125 berth run --log-driver syslog bb true
   [[ $output == *"--log-driver"*syslog* ]]
   # every Docker flag berth does not have is refused by name, with the reason
@@ -413,7 +425,7 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   id=$(berth inspect -f '{{.Id}}' k1)
   pid=$(berth inspect -f '{{.State.Pid}}' k1)
   kill -9 "$(pgrep -f "berth-monitor .*--id $id")"
-  for _ in $(seq 50); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
+  for _ in $(seq 300); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
   kill -0 "$pid" # the container runs on
   run berth system check
   [ "$status" -ne 0 ]
@@ -423,7 +435,7 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   [[ $output == *"berth: container k1 (${id:0:12}) ran on without its monitor (was it killed?): stopped it"* ]]
   [[ $output == *"k1 exited"* ]]
   [ "$(cat "$t/term")" = term ] # its stop signal, as a stop sends it
-  for _ in $(seq 50); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break; sleep 0.1; done
+  for _ in $(seq 300); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break; sleep 0.1; done
   ! { [ -d "/proc/$pid" ] && grep -q "$id" "/proc/$pid/cgroup" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]; } || false
   run berth system check
   [ "$status" -eq 0 ]
@@ -431,7 +443,7 @@ cgroup_value() { # NAME V1CONTROLLER V1FILE V2FILE
   berth start k1 >/dev/null
   wait_for k1 '{{.State.Status}}' running
   kill -9 "$(pgrep -f "berth-monitor .*--id $id")"
-  for _ in $(seq 50); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
+  for _ in $(seq 300); do pgrep -f "berth-monitor .*--id $id" >/dev/null || break; sleep 0.1; done
   run berth system check --repair
   [[ $output == *"runs on without its monitor"*": stopped"* ]]
   [ "$(berth inspect -f '{{.State.Status}}' k1)" = exited ]
@@ -448,16 +460,19 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   command -v python3 >/dev/null || skip "python3 is not installed"
   # run -it: detached, berth exits 0, the container runs on
   run pty 'expect:# ;send:echo fi""rst\n;expect:first;send:\x10\x11;exit' run -it --name d1 bb sh
-  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"exit 0"* ]]
   [ "$(berth inspect -f '{{.State.Status}}' d1)" = running ]
   # a lone Ctrl-P is passed on: Ctrl-P then another key is typed as it was (the shell sees both)
   # attach with other keys: the default ones are typed into the container, ctrl-a,x detaches
   run pty 'send:echo at""tached\n;expect:attached;send:\x01x;exit' attach --detach-keys ctrl-a,x d1
-  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"exit 0"* ]]
   [ "$(berth inspect -f '{{.State.Status}}' d1)" = running ]
   # exec -it: the process runs on, its terminal kept by the container's monitor
   run pty 'expect:# ;send:echo $$ >/tmp/execpid\n;send:echo wr""itten\n;expect:written;send:\x10\x11;exit' exec -it d1 sh
-  [ "$status" -eq 0 ] && [[ $output == *"exit 0"* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"exit 0"* ]]
   epid=$(berth exec d1 cat /tmp/execpid)
   berth exec d1 kill -0 "$epid"
   # without detaching: the exit codes are the process's
@@ -489,7 +504,8 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   berth import -c 'LABEL tier=web' "$CTR_TAR" lab:1 >/dev/null
   berth import "$CTR_TAR" plain:1 >/dev/null
   run berth image prune -a -f --filter label=tier=web
-  [ "$status" -eq 0 ] && [[ $output == *"untagged: lab:1"* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *"untagged: lab:1"* ]]
   berth image inspect plain:1 >/dev/null
   run berth image inspect lab:1
   [ "$status" -ne 0 ]
@@ -500,7 +516,8 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
   berth network create --label keep=1 n1 >/dev/null
   berth network create n2 >/dev/null
   run berth network prune -f --filter label!=keep=1
-  [ "$status" -eq 0 ] && [[ $output == *n2* && $output != *n1* ]]
+  [ "$status" -eq 0 ]
+  [[ $output == *n2* && $output != *n1* ]]
   berth network inspect n1 >/dev/null
   berth network rm n1 >/dev/null
   # network rm -f: a network that is not there is no error; volume create --name
@@ -515,14 +532,17 @@ pty() { # STEPS ARGS...: berth ARGS under a terminal, driven by STEPS (see ptydr
 
 @test "stop -s and restart -s: the signal given instead of the container's stop signal" {
   t=$BATS_TEST_TMPDIR
-  berth run -d --name s1 -v "$t:/out" bb sh -c 'trap "echo usr1 >>/out/sig; exit 0" USR1; trap "echo term >>/out/sig; exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
-  wait_for s1 '{{.State.Status}}' running
+  # each start of the shell adds a line to /out/ready once its traps are set (a signal before
+  # that would be dropped: the shell is the container's PID 1)
+  berth run -d --name s1 -v "$t:/out" bb sh -c 'trap "echo usr1 >>/out/sig; exit 0" USR1; trap "echo term >>/out/sig; exit 0" TERM; echo >>/out/ready; while :; do sleep 0.1; done' >/dev/null
+  started() { [ "$(wc -l <"$t/ready" 2>/dev/null)" = "$1" ]; }
+  wait_until 30 started 1
   berth stop -s USR1 s1 >/dev/null
   [ "$(cat "$t/sig")" = usr1 ]
   berth start s1 >/dev/null
-  wait_for s1 '{{.State.Status}}' running
+  wait_until 30 started 2
   berth restart --signal SIGUSR1 s1 >/dev/null
-  wait_for s1 '{{.State.Status}}' running
+  wait_until 30 started 3
   berth stop s1 >/dev/null
   [ "$(cat "$t/sig" | tr '\n' ' ')" = "usr1 usr1 term " ]
   run -125 berth stop -s NOPE s1

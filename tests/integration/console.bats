@@ -103,7 +103,8 @@ console_text() { tr -d '\r' <"$CONSOLE_OUT"; }
   set_args /probe stat /decoy
   ct_run_detached --console-socket "$SOCK" || true
   wait_status stopped "$ID" 10 || true
-  wait_until 5 file_has "$CONSOLE_OUT" '^stat=' || true
+  # (the line read below, type=, comes after stat=ok; stat=E... alone when the stat failed)
+  wait_until 10 file_has "$CONSOLE_OUT" '^type=\|^stat=E' || true
   local out
   out=$(console_text)
   # if the container ran, /decoy is still the regular file, not the pty

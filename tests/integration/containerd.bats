@@ -35,7 +35,7 @@ EOF
   containerd --config "$CTRD_DIR/config.toml" >"$CTRD_DIR/log" 2>&1 3>&- &
   echo $! >"$CTRD_DIR/pid"
   local i
-  for i in $(seq 1 100); do [ -S "$CTRD_DIR/ctrd.sock" ] && break; sleep 0.1; done
+  for i in $(seq 300); do [ -S "$CTRD_DIR/ctrd.sock" ] && break; sleep 0.1; done
   ctr_cmd version >/dev/null
   ctr_cmd image import --base-name localhost/berth-bats-ctrd "$BATS_FILE_TMPDIR/image.tar" >/dev/null
 }
@@ -50,7 +50,7 @@ teardown_file() {
   done
   pid=$(cat "$CTRD_DIR/pid")
   kill "$pid" 2>/dev/null
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   for m in $(mounts_under "$CTRD_DIR"); do umount -l "$m"; done
   rm -rf --one-file-system "$CTRD_DIR"
 }

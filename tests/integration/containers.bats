@@ -105,7 +105,7 @@ teardown() {
   wait_for web '{{.State.Status}}' running
   berth logs -f web >"$BATS_TEST_TMPDIR/follow" 2>&1 &
   follower=$!
-  for _ in $(seq 50); do grep -q ready "$BATS_TEST_TMPDIR/follow" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q ready "$BATS_TEST_TMPDIR/follow" && break; sleep 0.1; done
   grep -q ready "$BATS_TEST_TMPDIR/follow"
   run berth stop web
   [ "$status" -eq 0 ]
@@ -152,7 +152,7 @@ teardown() {
   # and when it exits by itself
   id=$(berth run -d --rm bb true)
   run berth wait "$id"
-  for _ in $(seq 50); do [ -z "$(ctr_ids)" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -z "$(ctr_ids)" ] && break; sleep 0.1; done
   [ -z "$(ctr_ids)" ]
 }
 
@@ -464,7 +464,7 @@ teardown() {
   "$BERTH" --root "$BROOT" --runroot "$BRUN" run --name fg bb sh -c \
     'trap "echo got term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/fg" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/fg" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q ready "$BATS_TEST_TMPDIR/fg" && break; sleep 0.1; done
   kill -TERM "$pid"
   rc=0
   wait "$pid" || rc=$?
@@ -521,7 +521,7 @@ EOF
   writer=$!
   # the writer blocks in open(2) until a reader comes
   blocked() { grep -qsE 'fifo_open|wait_for_partner' "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan"; }
-  for _ in $(seq 50); do blocked && break; sleep 0.1; done
+  for _ in $(seq 300); do blocked && break; sleep 0.1; done
   blocked
   berth create --name fi fifoimg true >/dev/null
   berth rm fi >/dev/null

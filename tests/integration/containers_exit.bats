@@ -64,7 +64,7 @@ monitor_of() {
   kill -9 "$pid"
   wait "$pid" || true
   touch "$CTR_DIR/flag/go"
-  for _ in $(seq 100); do [ -z "$(ctr_ids)" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -z "$(ctr_ids)" ] && break; sleep 0.1; done
   [ -z "$(ctr_ids)" ]
   rm -f "$CTR_DIR/flag/go"
   "$BERTH" --root "$BROOT" --runroot "$BRUN" run --name kept -v "$CTR_DIR/flag:/flag" bb sh -c "$(until_go 4)" >/dev/null 3>&- &
@@ -86,7 +86,7 @@ monitor_of() {
   kill -STOP "$pid"
   touch "$CTR_DIR/flag/go"
   # the monitor asks the stopped client, waits BERTH_ATTACH_RECORD_MS (5 s), then records itself
-  for _ in $(seq 150); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 300); do kill -0 "$mon" 2>/dev/null || break; sleep 0.1; done
   ! kill -0 "$mon" 2>/dev/null || false
   [ "$(berth inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' stopped)" = "exited 6 0" ]
   local finished
@@ -123,7 +123,7 @@ monitor_of() {
     [ -n "$mon" ]
     strace -f -q -e trace=execve -e signal=none -o "$CTR_DIR/$name.trace" -p "$mon" &
     spid=$!
-    for _ in $(seq 50); do grep -q TracerPid:.*[1-9] "/proc/$mon/status" && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -q TracerPid:.*[1-9] "/proc/$mon/status" && break; sleep 0.1; done
     if [ "$name" = st1 ]; then
       berth stop -t 0 st1
       [ "$(berth inspect -f '{{.State.Status}} {{.State.ExitCode}}' st1)" = "exited 137" ]

@@ -81,10 +81,10 @@ probe_val() {
   sed -n "s/^$1=//p" <<<"$output" | head -n 1
 }
 
-# wait (up to 10 s) until `berth inspect -f FORMAT NAME` prints WANT
+# wait (up to 30 s) until `berth inspect -f FORMAT NAME` prints WANT
 wait_for() {
-  local name=$1 format=$2 want=$3 i got
-  for i in $(seq 100); do
+  local name=$1 format=$2 want=$3 got deadline=$((SECONDS + 30))
+  while [ $SECONDS -lt $deadline ]; do
     got=$(berth inspect -f "$format" "$name" 2>/dev/null)
     [ "$got" = "$want" ] && return 0
     sleep 0.1

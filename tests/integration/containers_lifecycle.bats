@@ -34,7 +34,7 @@ teardown() {
   [ "$(berth inspect -f '{{.RestartCount}}' of2)" = 0 ]
   # always restarts a success too; stop ends it for good, start brings the policy back
   berth run -d --name al1 --restart always bb sh -c 'echo run; sleep 0.2' >/dev/null
-  for _ in $(seq 100); do [ "$(berth inspect -f '{{.RestartCount}}' al1)" -ge 2 ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(berth inspect -f '{{.RestartCount}}' al1)" -ge 2 ] && break; sleep 0.1; done
   [ "$(berth inspect -f '{{.RestartCount}}' al1)" -ge 2 ]
   berth stop al1
   [ "$(berth inspect -f '{{.State.Status}}' al1)" = exited ]
@@ -43,19 +43,23 @@ teardown() {
   [ "$(berth inspect -f '{{.RestartCount}} {{.State.Status}}' al1)" = "$count exited" ]
   [ -z "$(ctr_monitors)" ]
   berth start al1
-  for _ in $(seq 100); do [ "$(berth inspect -f '{{.RestartCount}}' al1)" -gt "$count" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(berth inspect -f '{{.RestartCount}}' al1)" -gt "$count" ] && break; sleep 0.1; done
   [ "$(berth inspect -f '{{.RestartCount}}' al1)" -gt "$count" ]
   berth rm -f al1
   [ -z "$(ctr_monitors)" ]
 }
 
 @test "lifecycle: the back-off doubles from 100 ms and a restarting container can be stopped" {
+  local t0 n ms
+  t0=$(date +%s%N)
   berth run -d --name bo --restart always bb false >/dev/null
-  # 100 + 200 + 400 + 800 + 1600 ms: after ~2 s, at most 5 or 6 restarts, never dozens
-  sleep 2.5
+  restarted_3() { [ "$(berth inspect -f '{{.RestartCount}}' bo)" -ge 3 ]; }
+  wait_until 30 restarted_3
   n=$(berth inspect -f '{{.RestartCount}}' bo)
-  [ "$n" -ge 3 ]
-  [ "$n" -le 7 ]
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  # n restarts waited 100 + 200 + ... + 100*2^(n-1) ms = 100*(2^n - 1) ms at least: never dozens
+  [ "$n" -lt 20 ]
+  [ $((100 * ((1 << n) - 1))) -le "$ms" ] || { echo "$n restarts in $ms ms" >&2; false; }
   run berth ps --filter name=bo --format '{{.Status}}'
   [[ $output =~ ^(Restarting\ \(1\)|Up) ]]
   run berth stop -t 1 bo
@@ -104,7 +108,7 @@ teardown() {
   mon=$(ctr_monitors)
   [ -n "$mon" ]
   kill -9 "$mon"
-  for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+  for _ in $(seq 300); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
   [ "$(berth inspect -f '{{.State.Status}} {{.State.Dead}}' orphan)" = "dead true" ]
   # ps stops it cleanly (issue 16: it used to show Dead while the container ran on)
   run berth ps -a --format '{{.Status}}'
@@ -115,7 +119,7 @@ teardown() {
   wait_for orphan '{{.State.Status}}' running
   mon=$(ctr_monitors)
   kill -9 "$mon"
-  for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+  for _ in $(seq 300); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
   run berth rm -f orphan
   [ "$status" -eq 0 ]
   [ -z "$(ctr_ids)" ]
@@ -139,8 +143,9 @@ teardown() {
   [ "$(probe_val pid)" = 1 ]
   [ "$(probe_val cap_eff_hex)" = 00000000a80425fb ]
   run -127 berth run --rm --runtime runc bb nosuchprogram
-  run berth run -d --name rc1 --runtime runc bb sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+  run berth run -d --name rc1 --runtime runc bb sh -c 'trap "exit 3" TERM; touch /tmp/ready; while :; do sleep 0.1; done'
   wait_for rc1 '{{.State.Status}}' running
+  wait_until 30 berth exec rc1 test -e /tmp/ready # the trap is set (runc's start returns before)
   [ "$(berth inspect -f '{{.HostConfig.Runtime}}' rc1)" = runc ]
   berth stop rc1
   [ "$(berth inspect -f '{{.State.ExitCode}}' rc1)" = 3 ]
@@ -177,7 +182,9 @@ teardown() {
   wait "${pids[@]}"
   wait_for once '{{.State.Status}}' running
   [ "$(ctr_monitors | wc -l)" = 1 ]
-  sleep 0.3
+  logged() { [ -n "$(berth logs once)" ]; }
+  wait_until 30 logged
+  sleep 0.3 # a second start would print its line about now
   [ "$(berth logs once)" = started ]
 }
 
@@ -221,7 +228,7 @@ no_empty_berth_level() {
   wait_for dead1 '{{.State.Status}}' running
   mon=$(ctr_monitors)
   kill -9 "$mon"
-  for _ in $(seq 50); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
+  for _ in $(seq 300); do [ -d "/proc/$mon" ] || break; sleep 0.1; done
   orphan=$(printf 'f%.0s' $(seq 64))
   mkdir -p "$BROOT/containers/$orphan/upper"
   id=$(berth create --name half bb true)

@@ -91,9 +91,9 @@ berth_cmd() { # the berth command line as one string, for script(1)
   run timeout 20 sh -c "echo in | '$BERTH' --root '$BROOT' --runroot '$BRUN' exec -i e5 sh -c 'exec >/dev/null 2>&1; cat >/tmp/got'"
   [ "$status" -eq 0 ]
   [ "$(berth exec e5 cat /tmp/got)" = in ]
-  "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'exec >/dev/null 2>&1; trap "echo term >/tmp/sig; exit 7" TERM; while :; do sleep 0.1; done' &
+  "$BERTH" --root "$BROOT" --runroot "$BRUN" exec e5 sh -c 'exec >/dev/null 2>&1; trap "echo term >/tmp/sig; exit 7" TERM; touch /tmp/trapped; while :; do sleep 0.1; done' &
   ex=$!
-  for _ in $(seq 50); do berth exec e5 sh -c 'ps -o args | grep -q "[t]rap"' && break; sleep 0.1; done
+  wait_until 30 berth exec e5 test -e /tmp/trapped # the trap is set
   kill -TERM "$ex"
   rc=0
   wait "$ex" || rc=$?
@@ -138,7 +138,7 @@ EOF
     timeout 30 sh -c "echo root:x:0:0::/:/bin/sh >'/proc/$pid/root/etc/$f'" &
     writer=$!
     blocked() { grep -qsE 'fifo_open|wait_for_partner' "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan"; }
-    for _ in $(seq 50); do blocked && break; sleep 0.1; done
+    for _ in $(seq 300); do blocked && break; sleep 0.1; done
     blocked
     run timeout 20 "$BERTH" --root "$BROOT" --runroot "$BRUN" exec -u daemon u1 id -u
     [ "$status" -ne 124 ]
@@ -175,7 +175,7 @@ EOF
   run berth exec -d e2 sh -c 'sleep 0.3; echo bg > /tmp/bg; sleep 30'
   [ "$status" -eq 0 ]
   [ -z "$output" ]
-  for _ in $(seq 50); do [ "$(berth exec e2 cat /tmp/bg 2>/dev/null)" = bg ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(berth exec e2 cat /tmp/bg 2>/dev/null)" = bg ] && break; sleep 0.1; done
   [ "$(berth exec e2 cat /tmp/bg)" = bg ]
   run -127 berth exec -d e2 nosuchprogram
   [[ $output == *"executable file not found"* ]]
@@ -251,7 +251,7 @@ EOF
   [ "$(berth exec r1 cat /f)" = in ]
   # -dt: runc takes the console socket when detached; the monitor keeps the terminal
   berth exec -dt r1 sh -c 'tty >/tmp/tty; exec sleep 30'
-  for _ in $(seq 50); do [ -n "$(berth exec r1 cat /tmp/tty 2>/dev/null)" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -n "$(berth exec r1 cat /tmp/tty 2>/dev/null)" ] && break; sleep 0.1; done
   [[ $(berth exec r1 cat /tmp/tty) == /dev/pts/* ]]
   [[ $(berth top r1) == *"sleep 30"* ]]
 }
@@ -318,7 +318,7 @@ EOF
   [ "$status" -eq 0 ]
   [ -z "$output" ]
   # a megabyte into a terminal nobody attached to: done only when something reads it
-  for _ in $(seq 100); do [ "$(berth exec e3 cat /tmp/done 2>/dev/null)" = done ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(berth exec e3 cat /tmp/done 2>/dev/null)" = done ] && break; sleep 0.1; done
   [ "$(berth exec e3 cat /tmp/done)" = done ]
   [[ $(berth exec e3 cat /tmp/tty) == /dev/pts/* ]]
   [[ $(berth exec e3 cat /tmp/term) == xterm* ]]
@@ -538,13 +538,13 @@ EOF
   # the counter is replaced whole (a reader of a file being rewritten in place can see it empty)
   berth run -d --name pz bb sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n.t; mv /tmp/n.t /tmp/n; sleep 0.05; done' >/dev/null
   wait_for pz '{{.State.Status}}' running
-  sleep 0.3
+  pid=$(berth inspect -f '{{.State.Pid}}' pz)
+  wait_until 30 test -s "/proc/$pid/root/tmp/n" # the counter has begun
   run berth pause pz
   [ "$status" -eq 0 ]
   [ "$output" = pz ]
   [ "$(berth inspect -f '{{.State.Status}} {{.State.Paused}} {{.State.Running}}' pz)" = "paused true true" ]
   [[ $(berth ps --format '{{.Status}}') == *"(Paused)" ]]
-  pid=$(berth inspect -f '{{.State.Pid}}' pz)
   a=$(cat "/proc/$pid/root/tmp/n")
   sleep 0.4
   [ "$(cat "/proc/$pid/root/tmp/n")" = "$a" ] # frozen
@@ -552,8 +552,8 @@ EOF
   [[ $output == *"already paused"* ]]
   berth unpause pz
   [ "$(berth inspect -f '{{.State.Status}}' pz)" = running ]
-  sleep 0.3
-  [ "$(cat "/proc/$pid/root/tmp/n")" -gt "$a" ]
+  counted_on() { [ "$(cat "/proc/$pid/root/tmp/n")" -gt "$a" ]; }
+  wait_until 30 counted_on
   run -1 berth unpause pz
   [[ $output == *"is not paused"* ]]
   berth pause pz

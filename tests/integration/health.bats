@@ -44,7 +44,7 @@ status_of() { berth ps -a --filter "name=^$1\$" --format '{{.Status}}'; }
   last=$(berth inspect -f '{{json .State.Health.Log}}' h1 | jq -c '.[-1] | [.ExitCode, .Output]')
   [ "$last" = '[0,"fine\n"]' ]
   # at most the last 5 results
-  for _ in $(seq 60); do [ "$(berth inspect -f '{{len .State.Health.Log}}' h1)" -eq 5 ] && break; sleep 0.2; done
+  for _ in $(seq 150); do [ "$(berth inspect -f '{{len .State.Health.Log}}' h1)" -eq 5 ] && break; sleep 0.2; done
   [ "$(berth inspect -f '{{len .State.Health.Log}}' h1)" -eq 5 ]
   sleep 1.5
   [ "$(berth inspect -f '{{len .State.Health.Log}}' h1)" -eq 5 ]
@@ -64,7 +64,7 @@ status_of() { berth ps -a --filter "name=^$1\$" --format '{{.Status}}'; }
   ! berth top h2 | grep -q 'sleep 1000' || false
   # failures within the start period do not count while starting
   sleeper h3 --health-cmd false --health-start-period 60s --health-start-interval 1s --health-interval 1s --health-retries 1
-  for _ in $(seq 100); do [ "$(berth inspect -f '{{len .State.Health.Log}}' h3)" -ge 2 ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(berth inspect -f '{{len .State.Health.Log}}' h3)" -ge 2 ] && break; sleep 0.1; done
   [ "$(berth inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' h3)" = "starting 0" ]
   # no healthcheck: no Health, ps without a status, health=none
   sleeper h4
@@ -72,7 +72,8 @@ status_of() { berth ps -a --filter "name=^$1\$" --format '{{.Status}}'; }
   [[ $(status_of h4) != *"("* ]]
   [[ " $(berth ps --filter health=none --format '{{.Names}}' | tr '\n' ' ') " == *" h4 "* ]]
   run berth wait --condition healthy h4
-  [ "$status" -ne 0 ] && [[ $output == *"no healthcheck"* ]]
+  [ "$status" -ne 0 ]
+  [[ $output == *"no healthcheck"* ]]
   run -125 berth wait --condition bogus h4
   run -125 berth ps --filter health=great
 }
@@ -89,10 +90,15 @@ status_of() { berth ps -a --filter "name=^$1\$" --format '{{.Status}}'; }
   berth run -d --name i3 --health-cmd 'exit 0' withcheck:1 sleep 100 >/dev/null
   wait_for i3 '{{.State.Health.Status}}' healthy
   [ "$(berth inspect -f '{{.Config.Healthcheck.Interval}}' i3)" = 1000000000 ] # the image's interval kept
-  # a restart: starting again, the old results gone
+  # a restart: starting again, the old results gone (every result in the log is newer)
+  local t0 s
+  t0=$(date +%s.%N)
   berth restart -t 1 i1 >/dev/null
-  [ "$(berth inspect -f '{{.State.Health.Status}}' i1)" = starting ]
+  [[ $(berth inspect -f '{{.State.Health.Status}}' i1) =~ ^(starting|healthy)$ ]]
   wait_for i1 '{{.State.Health.Status}}' healthy
+  for s in $(health_of i1 | jq -r '.Log[].Start'); do
+    awk -v a="$(date -d "$s" +%s.%N)" -v b="$t0" 'BEGIN { exit !(a >= b) }' || { echo "old result $s" >&2; false; }
+  done
   berth rmi -f withcheck:1 >/dev/null || true
 }
 
@@ -111,7 +117,7 @@ health_of() { berth inspect -f '{{json .State.Health}}' "$1"; }
   mon=$(ctr_monitors)
   [ -n "$mon" ]
   touch "$w/hang"
-  for _ in $(seq 100); do [ -e "$w/hanging" ] && break; sleep 0.05; done
+  for _ in $(seq 600); do [ -e "$w/hanging" ] && break; sleep 0.05; done
   [ -e "$w/hanging" ]
   # a check hangs, far from its timeout: pause now
   berth pause hp
@@ -137,12 +143,12 @@ health_of() { berth inspect -f '{{json .State.Health}}' "$1"; }
   [ "$(grep -c 'not counted' "$log")" = 1 ]
   berth unpause hp
   # the checks go on: new results, still healthy
-  for _ in $(seq 100); do [ "$(health_of hp)" != "$before" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(health_of hp)" != "$before" ] && break; sleep 0.1; done
   after=$(health_of hp)
   [ "$after" != "$before" ]
   jq -e '.Status == "healthy" and .FailingStreak == 0 and all(.Log[]; .ExitCode == 0)' <<<"$after" >/dev/null
   # the hung check's process went with the thaw
-  for _ in $(seq 50); do berth top hp | grep -q 'sleep 1000' || break; sleep 0.1; done
+  for _ in $(seq 300); do berth top hp | grep -q 'sleep 1000' || break; sleep 0.1; done
   run berth top hp
   [ "$status" -eq 0 ]
   [[ $output != *"sleep 1000"* ]]

@@ -313,7 +313,7 @@ PY
     timeout 30 sh -c "echo '{}' >'$WORK/bad/$f'" &
     writer=$!
     blocked() { grep -qsE 'fifo_open|wait_for_partner' "/proc/$(pgrep -P "$writer" sh || echo 0)/wchan"; }
-    for _ in $(seq 50); do blocked && break; sleep 0.1; done
+    for _ in $(seq 300); do blocked && break; sleep 0.1; done
     blocked
     run timeout 20 "$BERTH" --root "$BROOT" --runroot "$BRUN" load -i "$WORK/bad"
     [ "$status" -eq 1 ]

@@ -373,6 +373,9 @@ EOF
   runtime run --bundle "$BUNDLE" "$ID" </dev/null >"$CT_OUT" 2>"$CT_ERR" 3>&- &
   local rpid=$! rc=0
   wait_status running
+  # "running" comes before berth-init has set up its signals (a TERM then would be dropped, as
+  # above); it starts the program only after: wait for that child
+  wait_until 30 pgrep -P "$(ct_pid)" >/dev/null
   runtime kill "$ID" TERM
   wait "$rpid" || rc=$?
   [ "$rc" -eq 143 ]

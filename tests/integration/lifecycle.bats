@@ -355,9 +355,13 @@ notify_host() {
   notify_host
   set_args /bin/sh -c 'sleep 1; /probe notify READY=1; exec /probe sleep inf'
   NOTIFY_SOCKET=$NOTIFY_HOST ct_create
+  local t0=$(date +%s%N)
   run env NOTIFY_SOCKET="$NOTIFY_HOST" timeout 60 "$OCI_RUNTIME" --root "$ROOT" start "$ID"
   assert_success_out
-  # start waited for it
+  # start waited for it: the container sends READY=1 after a second
+  [ $(($(date +%s%N) - t0)) -ge 900000000 ]
+  # the listener (a process of its own) prints what start sent, when it gets to it
+  wait_until 30 file_has "$NOTIFY_OUT" '^notify=MAINPID='
   grep -qx notify=READY=1 "$NOTIFY_OUT"
   [ "$(grep '^notify=MAINPID=' "$NOTIFY_OUT" | cut -d= -f3)" = "$(ct_pid)" ]
 }

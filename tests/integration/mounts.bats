@@ -212,8 +212,11 @@ run_ok() {
   [ "${lines[0]}" = content ]
   [ "${lines[1]}" = content ]
   [ "${lines[2]}" = 1 ]
-  [ -f "$ROOTFS/made-file" ] && [ -d "$ROOTFS/made/dir" ] && [ -f "$ROOTFS/made-escape" ]
-  [ ! -e "$BATS_TEST_TMPDIR/made-escape" ] && [ ! -e /made-escape ]
+  [ -f "$ROOTFS/made-file" ]
+  [ -d "$ROOTFS/made/dir" ]
+  [ -f "$ROOTFS/made-escape" ]
+  [ ! -e "$BATS_TEST_TMPDIR/made-escape" ]
+  [ ! -e /made-escape ]
 }
 
 @test "mounts: root.readonly makes / read-only" {

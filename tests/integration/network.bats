@@ -96,7 +96,8 @@ ctr_retry() { # FLAGS... -- CMD
   # one resolver for the network while it has containers; gone with the last
   [ "$(net_resolvers | wc -l)" -eq 1 ]
   berth rm -f web >/dev/null
-  [ -z "$(net_resolvers)" ]
+  no_resolvers() { [ -z "$(net_resolvers)" ]; }
+  wait_until 30 no_resolvers # told to end, not waited for
   # a container of the default network does not see the user network's names
   run berth run --rm bb nslookup web 10.86.7.1
   [ "$status" -ne 0 ]
@@ -206,7 +207,7 @@ s.bind(("192.0.2.2", 9000)); s.listen(1); c, a = s.accept(); c.sendall((a[0] + "
   [[ $output == *" lo:"* ]]
   [[ $output != *eth0* ]]
   [ "$(in_host readlink /proc/self/ns/net)" = "$(berth run --rm --network host bb readlink /proc/self/ns/net)" ]
-  run berth run --rm --network none bb sh -c 'ip -o link show; nc -l -p 9 -e echo up & sleep 0.2; nc 127.0.0.1 9 </dev/null'
+  run berth run --rm --network none bb sh -c 'ip -o link show; nc -l -p 9 -e echo up & for i in $(seq 100); do nc 127.0.0.1 9 </dev/null && exit; sleep 0.1; done; exit 1'
   [ "$status" -eq 0 ]
   [[ $output == *"lo: <LOOPBACK,UP"* ]]
   [[ $output != *eth0* ]]

@@ -107,7 +107,7 @@ crash_setup_at() { # STEP NAME FLAGS...
   shift 2
   BERTH_TEST_NET_STOP=$step berth run -d --name "$name" "$@" bb sleep 1000 >/dev/null 2>&1 &
   local bg=$! # waited for alone: a bare `wait` also waits for the test's servers, forever
-  for i in $(seq 200); do
+  for i in $(seq 600); do
     pid=$(pgrep -f -- "--root $BROOT .*run -d --name $name" | while read -r p; do
       [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = T ] && echo "$p"; done | head -1)
     [ -n "$pid" ] && break
@@ -161,7 +161,7 @@ crash_setup_steps() {
   BERTH_TEST_NET_STOP=teardown berth stop -t 1 web >/dev/null 2>&1 &
   local bg=$!
   local pid i
-  for i in $(seq 200); do
+  for i in $(seq 600); do
     pid=$(pgrep -f -- "--root $BROOT .* stop -t 1 web" | while read -r p; do
       [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = T ] && echo "$p"; done | head -1)
     [ -n "$pid" ] && break

@@ -97,7 +97,8 @@ is_tar_file() {
 
 @test "outputs: save --format oci-dir into a new or an empty directory, and a failed one leaves nothing" {
   berth save --format oci-dir -o "$SHARED/new" t:1
-  [ -f "$SHARED/new/index.json" ] && [ -d "$SHARED/new/blobs/sha256" ]
+  [ -f "$SHARED/new/index.json" ]
+  [ -d "$SHARED/new/blobs/sha256" ]
   mkdir "$SHARED/empty"
   berth save --format oci-dir -o "$SHARED/empty" t:1
   [ -f "$SHARED/empty/oci-layout" ]

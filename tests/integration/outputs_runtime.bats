@@ -35,7 +35,8 @@ victim_untouched() {
     "$OCI_RUNTIME" --root "$ROOT" create --pid-file "$pf" --bundle "$BUNDLE" "$ID" \
     </dev/null >"$CT_OUT" 2>"$CT_ERR"
   victim_untouched
-  [ -f "$pf" ] && [ ! -L "$pf" ]
+  [ -f "$pf" ]
+  [ ! -L "$pf" ]
   [ "$(cat "$pf")" = "$(ct_pid)" ]
   runtime delete --force "$ID"
   # a symlink at the name itself is replaced

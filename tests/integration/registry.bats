@@ -261,7 +261,7 @@ pull_fails() {
   # SIGKILL while a blob is half-way (the proxy holds it after 100000 bytes)
   "$BERTH" --root "$BROOT" --runroot "$BRUN" pull "$PROXY/kl/bb:1" >/dev/null 2>&1 3>&- &
   pid=$! # berth itself: nothing of it runs on
-  for i in $(seq 200); do grep -q 'stalled' "$PROXY_LOG" && break; sleep 0.05; done
+  for i in $(seq 600); do grep -q 'stalled' "$PROXY_LOG" && break; sleep 0.05; done
   grep -q 'stalled' "$PROXY_LOG"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" || true

@@ -18,7 +18,7 @@ registry_requires() {
 # wait_port_file FILE: the port a helper wrote (bounded wait)
 wait_port_file() {
   local i
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     [ -s "$1" ] && { cat "$1"; return 0; }
     sleep 0.1
   done
@@ -28,7 +28,7 @@ wait_port_file() {
 # wait_tcp PORT: until 127.0.0.1:PORT accepts connections (bounded)
 wait_tcp() {
   local i
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     sleep 0.1
   done

@@ -56,6 +56,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return r.status, hdrs, data
 
     def reply(self, status, hdrs, data, length=None, send=None):
+        # logged before the client can have the answer: a test reads the log once it has it
+        log("%s %s range=%s -> %d" % (self.command, self.path, self.headers.get("Range", "-"), status))
         self.send_response(status)
         for k, v in hdrs:
             self.send_header(k, v)
@@ -68,7 +70,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if send is not None:
             self.wfile.flush()
             self.close_connection = True
-        log("%s %s range=%s -> %d" % (self.command, self.path, self.headers.get("Range", "-"), status))
 
     def blob_get(self):
         status, hdrs, data = self.forward("GET")
@@ -83,9 +84,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            log("GET %s stalled after %d bytes" % (self.path, arg))
             self.wfile.write(data[:arg])
             self.wfile.flush()
-            log("GET %s stalled after %d bytes" % (self.path, arg))
             time.sleep(60)
             self.close_connection = True
             return

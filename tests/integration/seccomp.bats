@@ -234,5 +234,8 @@ notify_agent() {
   RUNTIME_TIMEOUT=20 run runtime exec "$ID" /probe syscall getpid
   assert_success_out
   [ "$output" = syscall=ok ]
+  # the agent prints a connection when it gets to it (nothing acknowledges the handover)
+  two_conns() { [ "$(grep -c '^conn=' "$BATS_TEST_TMPDIR/agent.out")" -ge 2 ]; }
+  wait_until 30 two_conns
   [ "$(grep -c '^conn=' "$BATS_TEST_TMPDIR/agent.out")" -eq 2 ]
 }

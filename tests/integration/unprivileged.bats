@@ -118,7 +118,8 @@ reachable_by_nobody() {
   done
   after=$(find "$BROOT" "$BRUN" -printf '%p %m %u %s %T@\n' 2>/dev/null | grep -v '/berth.db' | sort)
   [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") >&2; return 1; }
-  [ ! -e "$CTR_DIR/o.tar" ] && [ ! -e "$CTR_DIR/p" ]
+  [ ! -e "$CTR_DIR/o.tar" ]
+  [ ! -e "$CTR_DIR/p" ]
   [ "$(berth inspect -f '{{.State.Status}}' up)" = running ]
   berth stop -t 1 up >/dev/null
 }
