@@ -206,7 +206,9 @@ teardown() {
   [ "$(grep -c 'Using cache' <<<"$output")" -eq 3 ]
   [[ $output != *"out-42"* ]]
   [ "$(docker image inspect -f '{{json .RootFS.Layers}}' again)" = "$(docker image inspect -f '{{json .RootFS.Layers}}' seed)" ]
-  [ "$(docker run --rm again cat /one /f /two)" = "$(printf 'ran-one\none\nran-two')" ]
+  run --separate-stderr docker run --rm again cat /one /f /two
+  echo "stdout: $output; stderr: $stderr; status $status"
+  [ "$output" = "$(printf 'ran-one\none\nran-two')" ]
   # a name that is not here: a warning, and the build goes on
   run --separate-stderr docker build --cache-from nosuch/image -t w "$WORK/ctx"
   [ "$status" -eq 0 ]

@@ -4,10 +4,11 @@
  * start, each on its own connection, so each in its own process here. A container's monitor
  * lets a client connect before the container runs only when the one who starts it asks
  * (berth_ctr_start's attach_want), so an attach to a container that is not running yet
- * listens on a socket of its own, <runroot>/api/attach/<id>.<flags>.<pid>, and the start
- * (api_ctr_start) connects for it before the container runs and hands it the connection
- * (SCM_RIGHTS): no output is missed. A container started by someone else (`berth start`) is
- * found running by the waiting attach, which then connects itself. */
+ * listens on a socket of its own, <runroot>/api/attach/<id>.<flags>.<pid>. The start
+ * (api_ctr_start) connects to that socket first (the claim), then starts the container with a
+ * monitor connection made before it runs, and hands that over (SCM_RIGHTS): no output is
+ * missed. A container started by someone else (`berth start`) is found running by the waiting
+ * attach, which then connects itself — unless a claim is queued, whose hand-over it takes. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -90,27 +91,35 @@ static char *find_waiter(struct berth_engine *e, const char *id, unsigned *want)
   return best;
 }
 
-static void hand_over(const char *path, int fd)
+/* a connection to the waiter's socket, made before the start: the waiter then knows that a
+ * hand-over is coming, and waits for it rather than connecting itself to the running container
+ * (which would miss what the container wrote first) */
+static int claim(const char *path)
 {
   struct sockaddr_un sa;
   cleanup_close int dirfd = -1;
   if (api_sun_path(path, &sa, &dirfd) < 0)
-    return;
-  cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  berth_error_t err = NULL;
-  if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof sa) < 0 || berth_send_fd(s, fd, "A", &err) < 0)
-    berth_error_release(&err); /* the attach went away: the container runs without it */
+    return -1;
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s >= 0 && connect(s, (struct sockaddr *) &sa, sizeof sa) < 0) {
+    close(s);
+    return -1;
+  }
+  return s;
 }
 
 int api_ctr_start(struct berth_engine *e, const char *id, int *code, berth_error_t *err)
 {
   unsigned want = 0;
   cleanup_free char *waiter = find_waiter(e, id, &want);
+  cleanup_close int to = waiter ? claim(waiter) : -1; /* the attach went away: none */
   struct berth_ctr_attach a = { .fd = -1 };
-  if (berth_ctr_start(e, id, waiter ? (want ? want : BERTH_ATTACH_WANT_STDOUT) : 0, &a, code, err) < 0)
+  /* a failed start closes the claim without a connection: the waiter goes on waiting */
+  if (berth_ctr_start(e, id, to >= 0 ? (want ? want : BERTH_ATTACH_WANT_STDOUT) : 0, &a, code, err) < 0)
     return -1;
-  if (waiter && a.fd >= 0)
-    hand_over(waiter, a.fd);
+  berth_error_t lost = NULL;
+  if (to >= 0 && a.fd >= 0 && berth_send_fd(to, a.fd, "A", &lost) < 0)
+    berth_error_release(&lost); /* the attach went away: the container runs without it */
   berth_ctr_attach_close(&a);
   return 0;
 }
@@ -247,6 +256,15 @@ static bool wait_for_start(struct attach *a, struct berth_engine *e)
       break; /* removed meanwhile */
     }
     bool running = berth_ctr_state_kept(now.state);
+    /* a start through the API claims us before the container runs: once it is running, its
+     * claim is already queued here, and its hand-over is taken instead (nothing missed) */
+    struct pollfd again = { .fd = a->listen, .events = POLLIN };
+    if (running && poll(&again, 1, 0) > 0) {
+      berth_ctr_release(&now);
+      if ((ok = (a->mon = api_waiter_accept(a->listen)) >= 0))
+        break;
+      continue;
+    }
     struct berth_ctr_attach at = { .fd = -1 };
     if (running && berth_ctr_attach_connect(&now, a->want, &at, &err) == 0)
       a->mon = at.fd, ok = true;
