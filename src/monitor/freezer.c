@@ -134,12 +134,6 @@ bool mon_freezer_frozen(const struct mon_freezer *fz)
          file_has(fz->dir, "cgroup.events", "frozen 1", line, sizeof line);
 }
 
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under)
-{
-  struct mon_freezer fz;
-  return mon_freezer_find(proc_cgroup, mountinfo, under, &fz) && mon_freezer_frozen(&fz);
-}
-
 bool mon_frozen(struct mon_freezer *fz, pid_t pid)
 {
   if (fz->dir[0] == '\0') { /* the cgroup of a container does not change: looked up once */

@@ -140,7 +140,6 @@ bool mon_freezer_find(const char *proc_cgroup, const char *mountinfo, const char
                       struct mon_freezer *fz);
 /* frozen or freezing (the container paused) */
 bool mon_freezer_frozen(const struct mon_freezer *fz);
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under);
 /* is process pid's cgroup frozen; fz (zeroed at each start) keeps where to look */
 bool mon_frozen(struct mon_freezer *fz, pid_t pid);
 

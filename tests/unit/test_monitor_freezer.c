@@ -10,8 +10,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
-
-bool mon_frozen_at(const char *proc_cgroup, const char *mountinfo, const char *under);
+#include "monitor.h"
 
 static void put(const char *path, const char *text)
 {
@@ -59,8 +58,14 @@ static void fake_free(struct fake *f)
   free(f->mountinfo);
 }
 
-/* does the monitor see the fake's process frozen */
-static bool frozen(const struct fake *f) { return mon_frozen_at(f->cgroup, f->mountinfo, f->dir); }
+/* does the monitor see the fake's process frozen (found as at a start, read as at a tick) */
+static bool frozen_at(const char *cgroup, const char *mountinfo, const char *under)
+{
+  struct mon_freezer fz;
+  return mon_freezer_find(cgroup, mountinfo, under, &fz) && mon_freezer_frozen(&fz);
+}
+
+static bool frozen(const struct fake *f) { return frozen_at(f->cgroup, f->mountinfo, f->dir); }
 
 /* the same, once DIR/FILE under the fake holds TEXT */
 static bool frozen_with(const struct fake *f, const char *dir, const char *file, const char *text)
@@ -152,7 +157,7 @@ static void test_nothing(void **state)
   fake_make(&f, "0::/berth/c4\n", "22 1 0:5 / /proc rw - proc proc rw\n");
   assert_false(frozen(&f));
   cleanup_free char *gone = xasprintf("%s/none", f.dir);
-  assert_false(mon_frozen_at(gone, f.mountinfo, f.dir));
+  assert_false(frozen_at(gone, f.mountinfo, f.dir));
   fake_free(&f);
 }
 
