@@ -93,14 +93,15 @@ static char *find_waiter(struct berth_engine *e, const char *id, unsigned *want)
 
 /* a connection to the waiter's socket, made before the start: the waiter then knows that a
  * hand-over is coming, and waits for it rather than connecting itself to the running container
- * (which would miss what the container wrote first) */
+ * (which would miss what the container wrote first). Non-blocking: a waiter whose backlog is
+ * full (other starts' claims) is passed over rather than waited for. */
 static int claim(const char *path)
 {
   struct sockaddr_un sa;
   cleanup_close int dirfd = -1;
   if (api_sun_path(path, &sa, &dirfd) < 0)
     return -1;
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s >= 0 && connect(s, (struct sockaddr *) &sa, sizeof sa) < 0) {
     close(s);
     return -1;

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/clock.h"
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/unixsock.h"
 #include "base/xalloc.h"
 #include "engine/containers/containers_internal.h"
